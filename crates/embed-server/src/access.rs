@@ -1,0 +1,57 @@
+//! Who may use a widget from a browser: the publishable key, the widget's state and
+//! the page's origin, checked in that order.
+
+use crate::db::{PublishableKeyRecord, Widget};
+use crate::error::ApiError;
+use crate::keys::{KeyKind, ParsedKey};
+use crate::origin::Origin;
+use crate::state::AppState;
+
+/// The widget behind `key_text`, if the page at `origin` may use it.
+pub async fn widget_for_page(
+    state: &AppState,
+    key_text: &str,
+    origin: &Origin,
+) -> Result<(Widget, PublishableKeyRecord), ApiError> {
+    let key = ParsedKey::parse(key_text).map_err(|error| {
+        ApiError::unauthorized(
+            "invalid_key",
+            format!("the publishable key is not valid: {error}"),
+        )
+    })?;
+    if key.kind != KeyKind::Publishable {
+        // A secret key in a web page is a leak waiting to happen; refuse loudly.
+        return Err(ApiError::unauthorized(
+            "invalid_key",
+            "only publishable keys (skt_pub_…) may be used in web pages",
+        ));
+    }
+    let (widget, record) = state
+        .db
+        .widget_by_publishable_key(&key)
+        .await?
+        .ok_or_else(|| {
+            ApiError::unauthorized("invalid_key", "no widget has this publishable key")
+        })?;
+    if record.revoked {
+        return Err(ApiError::unauthorized(
+            "key_revoked",
+            "this publishable key has been revoked",
+        ));
+    }
+    if !widget.enabled {
+        return Err(ApiError::forbidden(
+            "widget_disabled",
+            "this widget is disabled",
+        ));
+    }
+    if !widget.allowed_origins.allows(origin) {
+        return Err(ApiError::forbidden(
+            "origin_not_allowed",
+            format!(
+                "the origin {origin} is not allowed for this widget; add it to the widget's allowed origins"
+            ),
+        ));
+    }
+    Ok((widget, record))
+}

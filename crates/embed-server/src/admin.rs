@@ -1,0 +1,145 @@
+//! The admin subcommands, working on the local database.
+
+use anyhow::{Context, Result, bail, ensure};
+use serde_json::json;
+use sitekit_embed_server::db::{Db, NewAgent, NewWidget};
+use sitekit_embed_server::keys::KeyMode;
+use sitekit_embed_server::origin::{Origin, OriginAllowlist};
+use sitekit_embed_server::snippet;
+
+use crate::cli::{AgentCommand, RuntimeKind, TenantCommand, WidgetCommand};
+
+pub async fn tenants(db: &Db, command: TenantCommand) -> Result<()> {
+    match command {
+        TenantCommand::Create { name, json } => {
+            ensure!(!name.trim().is_empty(), "--name must not be empty");
+            let tenant = db.create_tenant(name.trim()).await?;
+            if json {
+                println!("{}", json!({ "id": tenant.id, "name": tenant.name }));
+            } else {
+                println!("created tenant {} ({})", tenant.id, tenant.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn agents(db: &Db, command: AgentCommand) -> Result<()> {
+    match command {
+        AgentCommand::Create {
+            tenant,
+            name,
+            runtime,
+            base_url,
+            flow_id,
+            runtime_key,
+            json,
+        } => {
+            ensure!(!name.trim().is_empty(), "--name must not be empty");
+            ensure!(
+                db.tenant_exists(&tenant).await?,
+                "no tenant with id {tenant}"
+            );
+            let url = reqwest::Url::parse(&base_url)
+                .with_context(|| format!("--base-url {base_url} is not a URL"))?;
+            ensure!(
+                matches!(url.scheme(), "http" | "https"),
+                "--base-url must start with http:// or https://"
+            );
+            ensure!(!flow_id.trim().is_empty(), "--flow-id must not be empty");
+            let runtime = match runtime {
+                RuntimeKind::Langflow => "langflow",
+            };
+            let agent = db
+                .create_agent(NewAgent {
+                    tenant_id: &tenant,
+                    name: name.trim(),
+                    runtime,
+                    base_url: base_url.trim_end_matches('/'),
+                    flow_id: flow_id.trim(),
+                    runtime_key: &runtime_key,
+                })
+                .await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({ "id": agent.id, "name": agent.name, "runtime": agent.runtime })
+                );
+            } else {
+                println!(
+                    "created agent {} ({}, {} flow {})",
+                    agent.id, agent.name, agent.runtime, agent.flow_id
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
+    match command {
+        WidgetCommand::Create {
+            agent,
+            origins,
+            title,
+            greeting,
+            locale,
+            color,
+            position,
+            test_mode,
+            public_url,
+            json,
+        } => {
+            let agent = db
+                .agent(&agent)
+                .await?
+                .with_context(|| format!("no agent with id {agent}"))?;
+            let origins = origins
+                .iter()
+                .map(|text| Origin::parse(text))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(anyhow::Error::msg)?;
+            if !is_hex_colour(&color) {
+                bail!("--color must look like #2563eb");
+            }
+            ensure!(
+                (2..=10).contains(&locale.len())
+                    && locale.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-'),
+                "--locale must be a language tag such as en or pt-BR"
+            );
+            ensure!(!title.trim().is_empty(), "--title must not be empty");
+            let (widget, key) = db
+                .create_widget(NewWidget {
+                    agent: &agent,
+                    title: title.trim(),
+                    greeting: greeting.trim(),
+                    locale: &locale,
+                    primary_color: &color,
+                    position: position.as_str(),
+                    allowed_origins: OriginAllowlist::new(origins),
+                    mode: if test_mode {
+                        KeyMode::Test
+                    } else {
+                        KeyMode::Live
+                    },
+                })
+                .await?;
+            let snippet = snippet::auto_updating(&public_url, key.expose());
+            if json {
+                println!(
+                    "{}",
+                    json!({ "id": widget.id, "publishableKey": key.expose(), "snippet": snippet })
+                );
+            } else {
+                println!("created widget {} for agent {}", widget.id, agent.id);
+                println!("publishable key: {}", key.expose());
+                println!("paste this into your pages:\n\n{snippet}\n");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_hex_colour(text: &str) -> bool {
+    text.len() == 7 && text.starts_with('#') && text[1..].bytes().all(|b| b.is_ascii_hexdigit())
+}

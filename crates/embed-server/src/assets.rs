@@ -1,0 +1,116 @@
+//! The browser assets built by `cargo xtask build` (loader, widget JS and Wasm),
+//! loaded once into memory with their precompressed variants, from `dist/` or from
+//! the binary itself.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use axum::body::Bytes;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::keys::hex;
+
+/// `dist/manifest.json`, written by the build.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    pub loader: String,
+    pub widget_js: String,
+    pub widget_wasm: String,
+    pub loader_integrity: String,
+}
+
+/// One servable file: the identity bytes and whatever compressed siblings exist.
+#[derive(Debug, Clone)]
+pub struct Asset {
+    pub content_type: &'static str,
+    pub etag: String,
+    pub identity: Bytes,
+    pub brotli: Option<Bytes>,
+    pub gzip: Option<Bytes>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AssetStore {
+    pub manifest: Manifest,
+    files: HashMap<String, Asset>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssetError {
+    #[error("no browser assets: {0} (run `cargo xtask build` to make them)")]
+    Missing(String),
+    #[error("dist/manifest.json is not valid: {0}")]
+    Manifest(serde_json::Error),
+}
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_assets.rs"));
+}
+
+impl AssetStore {
+    /// Reads the manifest and every file it names from a `dist/` directory.
+    pub fn from_dir(dir: &Path) -> Result<Self, AssetError> {
+        Self::load(|name| std::fs::read(dir.join(name)).ok()).map_err(|e| match e {
+            AssetError::Missing(what) => {
+                AssetError::Missing(format!("{what} in {}", dir.display()))
+            }
+            other => other,
+        })
+    }
+
+    /// The assets baked in with the `embed-assets` feature, if any.
+    pub fn embedded() -> Option<Result<Self, AssetError>> {
+        if embedded::FILES.is_empty() {
+            return None;
+        }
+        Some(Self::load(|name| {
+            embedded::FILES
+                .iter()
+                .find(|(file, _)| *file == name)
+                .map(|(_, bytes)| bytes.to_vec())
+        }))
+    }
+
+    fn load(read: impl Fn(&str) -> Option<Vec<u8>>) -> Result<Self, AssetError> {
+        let manifest =
+            read("manifest.json").ok_or_else(|| AssetError::Missing("manifest.json".into()))?;
+        let manifest: Manifest = serde_json::from_slice(&manifest).map_err(AssetError::Manifest)?;
+        let mut files = HashMap::new();
+        for name in [&manifest.loader, &manifest.widget_js, &manifest.widget_wasm] {
+            let identity = read(name).ok_or_else(|| AssetError::Missing(name.clone()))?;
+            let asset = Asset {
+                content_type: content_type(name),
+                etag: format!("\"{}\"", &hex(&Sha256::digest(&identity))[..32]),
+                identity: Bytes::from(identity),
+                brotli: read(&format!("{name}.br")).map(Bytes::from),
+                gzip: read(&format!("{name}.gz")).map(Bytes::from),
+            };
+            files.insert(name.clone(), asset);
+        }
+        Ok(AssetStore { manifest, files })
+    }
+
+    pub fn loader(&self) -> &Asset {
+        &self.files[&self.manifest.loader]
+    }
+
+    /// A hashed widget asset by file name; only names in the manifest exist, so no
+    /// path from a request ever reaches the file system.
+    pub fn hashed(&self, name: &str) -> Option<&Asset> {
+        if name == self.manifest.loader {
+            return None;
+        }
+        self.files.get(name)
+    }
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next() {
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}

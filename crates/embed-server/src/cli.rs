@@ -1,0 +1,147 @@
+//! The `sitekit` command line: `serve`, and the local-database admin commands
+//! (`tenants`, `agents`, `widgets`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sitekit",
+    version,
+    about = "Site Kit embed server and admin CLI"
+)]
+pub struct Cli {
+    /// Database URL: sqlite://PATH (created if missing) or postgres://…
+    #[arg(
+        long,
+        global = true,
+        env = "SITEKIT_DATABASE_URL",
+        default_value = "sqlite://data/sitekit.db"
+    )]
+    pub database_url: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the embed server.
+    Serve(ServeArgs),
+    /// Manage tenants (buyer organisations).
+    #[command(subcommand)]
+    Tenants(TenantCommand),
+    /// Manage agents (runtime bindings).
+    #[command(subcommand)]
+    Agents(AgentCommand),
+    /// Manage widgets and print their snippets.
+    #[command(subcommand)]
+    Widgets(WidgetCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "SITEKIT_BIND", default_value = "127.0.0.1:8787")]
+    pub bind: String,
+    /// Directory with the built browser assets (`cargo xtask build` writes dist/).
+    /// Without it, assets baked into the binary are used, else ./dist.
+    #[arg(long, env = "SITEKIT_ASSETS_DIR")]
+    pub assets_dir: Option<PathBuf>,
+    /// Lifetime of session tokens, in seconds.
+    #[arg(long, env = "SITEKIT_SESSION_TTL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(30..=86_400))]
+    pub session_ttl_secs: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Bind an agent runtime to a tenant.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value_t = RuntimeKind::Langflow)]
+        runtime: RuntimeKind,
+        /// The runtime's base URL, e.g. http://127.0.0.1:7860
+        #[arg(long)]
+        base_url: String,
+        /// The Langflow flow id.
+        #[arg(long)]
+        flow_id: String,
+        /// The runtime credential (Langflow API key). Prefer the environment
+        /// variable: arguments are visible to other users of the machine.
+        #[arg(long, env = "SITEKIT_RUNTIME_KEY", hide_env_values = true)]
+        runtime_key: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RuntimeKind {
+    Langflow,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WidgetCommand {
+    /// Create a widget for an agent and print its snippet.
+    Create {
+        #[arg(long)]
+        agent: String,
+        /// A website allowed to embed the widget, e.g. https://shop.example.com
+        /// (repeat for more).
+        #[arg(long = "origin", required = true)]
+        origins: Vec<String>,
+        #[arg(long, default_value = "Chat with us")]
+        title: String,
+        #[arg(long, default_value = "Hi! How can I help you today?")]
+        greeting: String,
+        #[arg(long, default_value = "en")]
+        locale: String,
+        /// Primary colour as #rrggbb.
+        #[arg(long, default_value = "#2563eb")]
+        color: String,
+        #[arg(long, value_enum, default_value_t = PositionArg::Right)]
+        position: PositionArg,
+        /// Issue a test-mode key (skt_pub_test_…) instead of a live one.
+        #[arg(long)]
+        test_mode: bool,
+        /// The server's public base URL, used in the snippet.
+        #[arg(
+            long,
+            env = "SITEKIT_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8787"
+        )]
+        public_url: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PositionArg {
+    Left,
+    Right,
+}
+
+impl PositionArg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PositionArg::Left => "left",
+            PositionArg::Right => "right",
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Tenants: the buyer organisations everything else belongs to.
+
+use serde::Serialize;
+
+use super::{Db, new_id, now_unix};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+}
+
+impl Db {
+    pub async fn create_tenant(&self, name: &str) -> Result<Tenant, sqlx::Error> {
+        let tenant = Tenant {
+            id: new_id("ten"),
+            name: name.to_owned(),
+        };
+        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(&tenant.id)
+            .bind(&tenant.name)
+            .bind(now_unix())
+            .execute(&self.pool)
+            .await?;
+        Ok(tenant)
+    }
+
+    pub async fn tenant_exists(&self, id: &str) -> Result<bool, sqlx::Error> {
+        let row = sqlx::query("SELECT 1 FROM tenants WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+}

@@ -1,0 +1,171 @@
+//! Widgets (an agent on a set of websites, with its look) and their publishable keys.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::agents::AGENT_COLUMNS;
+use super::{Agent, Db, new_id, now_unix};
+use crate::keys::{KeyKind, KeyMode, ParsedKey};
+use crate::origin::OriginAllowlist;
+
+#[derive(Debug, Clone)]
+pub struct Widget {
+    pub id: String,
+    pub tenant_id: String,
+    pub agent_id: String,
+    pub title: String,
+    pub greeting: String,
+    pub locale: String,
+    pub primary_color: String,
+    pub position: String,
+    pub allowed_origins: OriginAllowlist,
+    pub enabled: bool,
+}
+
+#[derive(Debug)]
+pub struct NewWidget<'a> {
+    pub agent: &'a Agent,
+    pub title: &'a str,
+    pub greeting: &'a str,
+    pub locale: &'a str,
+    pub primary_color: &'a str,
+    pub position: &'a str,
+    pub allowed_origins: OriginAllowlist,
+    pub mode: KeyMode,
+}
+
+/// A publishable key as stored: never the key itself, only what checks need.
+#[derive(Debug, Clone)]
+pub struct PublishableKeyRecord {
+    pub id: String,
+    pub generation: i64,
+    pub scopes: String,
+    pub revoked: bool,
+}
+
+const WIDGET_COLUMNS: &str = "widgets.id, widgets.tenant_id, widgets.agent_id, widgets.title, \
+     widgets.greeting, widgets.locale, widgets.primary_color, widgets.position, \
+     widgets.allowed_origins, widgets.enabled";
+
+/// The scopes every publishable key carries, and no more.
+pub const PUBLISHABLE_SCOPES: &str = "chat usage:write";
+
+impl Widget {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Widget {
+            id: row.try_get("id")?,
+            tenant_id: row.try_get("tenant_id")?,
+            agent_id: row.try_get("agent_id")?,
+            title: row.try_get("title")?,
+            greeting: row.try_get("greeting")?,
+            locale: row.try_get("locale")?,
+            primary_color: row.try_get("primary_color")?,
+            position: row.try_get("position")?,
+            allowed_origins: OriginAllowlist::from_stored(row.try_get("allowed_origins")?),
+            enabled: row.try_get::<i64, _>("enabled")? != 0,
+        })
+    }
+}
+
+impl Db {
+    /// Creates a widget and its publishable key in one transaction.
+    pub async fn create_widget(
+        &self,
+        new: NewWidget<'_>,
+    ) -> Result<(Widget, ParsedKey), sqlx::Error> {
+        let widget = Widget {
+            id: new_id("wgt"),
+            tenant_id: new.agent.tenant_id.clone(),
+            agent_id: new.agent.id.clone(),
+            title: new.title.to_owned(),
+            greeting: new.greeting.to_owned(),
+            locale: new.locale.to_owned(),
+            primary_color: new.primary_color.to_owned(),
+            position: new.position.to_owned(),
+            allowed_origins: new.allowed_origins,
+            enabled: true,
+        };
+        let key = ParsedKey::generate(KeyKind::Publishable, new.mode);
+        let now = now_unix();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO widgets (id, tenant_id, agent_id, title, greeting, locale, primary_color, \
+             position, allowed_origins, enabled, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&widget.id)
+        .bind(&widget.tenant_id)
+        .bind(&widget.agent_id)
+        .bind(&widget.title)
+        .bind(&widget.greeting)
+        .bind(&widget.locale)
+        .bind(&widget.primary_color)
+        .bind(&widget.position)
+        .bind(widget.allowed_origins.to_stored())
+        .bind(i64::from(widget.enabled))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO api_keys (id, tenant_id, widget_id, kind, mode, secret_hash, display_prefix, \
+             last4, publishable_value, scopes, generation, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11)",
+        )
+        .bind(new_id("key"))
+        .bind(&widget.tenant_id)
+        .bind(&widget.id)
+        .bind(key.kind.as_str())
+        .bind(key.mode.as_str())
+        .bind(key.hash())
+        .bind(key.display_prefix())
+        .bind(key.last4())
+        .bind(key.expose())
+        .bind(PUBLISHABLE_SCOPES)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((widget, key))
+    }
+
+    /// The widget a publishable key belongs to, found by the key's hash.
+    pub async fn widget_by_publishable_key(
+        &self,
+        key: &ParsedKey,
+    ) -> Result<Option<(Widget, PublishableKeyRecord)>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {WIDGET_COLUMNS}, api_keys.id AS key_id, api_keys.generation, api_keys.scopes, \
+             api_keys.revoked_at FROM api_keys JOIN widgets ON widgets.id = api_keys.widget_id \
+             WHERE api_keys.secret_hash = $1 AND api_keys.kind = 'pub'"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(key.hash())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let record = PublishableKeyRecord {
+            id: row.try_get("key_id")?,
+            generation: row.try_get("generation")?,
+            scopes: row.try_get("scopes")?,
+            revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+        };
+        Ok(Some((Widget::from_row(&row)?, record)))
+    }
+
+    /// A widget and the agent behind it, for a chat run.
+    pub async fn widget_with_agent(
+        &self,
+        widget_id: &str,
+    ) -> Result<Option<(Widget, Agent)>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {WIDGET_COLUMNS}, {AGENT_COLUMNS} FROM widgets \
+             JOIN agents ON agents.id = widgets.agent_id WHERE widgets.id = $1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(widget_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((Widget::from_row(&row)?, Agent::from_row(&row)?)))
+            .transpose()
+    }
+}

@@ -1,0 +1,78 @@
+//! The Site Kit embed server: serves the loader and widget, checks keys and
+//! origins, mints session tokens and relays chat to agent runtimes over AG-UI.
+//!
+//! `main.rs` only parses the command line; tests call [`app`] and [`serve`] the
+//! same way on port 0.
+
+mod access;
+pub mod assets;
+pub mod db;
+mod error;
+mod extract;
+pub mod keys;
+pub mod origin;
+pub mod relay;
+mod routes;
+pub mod session;
+pub mod snippet;
+pub mod state;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Method, header};
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+pub use state::AppState;
+
+/// Bodies above these sizes are refused with 413 before they are read in full.
+const SESSION_BODY_LIMIT: usize = 4 * 1024;
+const CHAT_BODY_LIMIT: usize = 64 * 1024;
+
+/// Every route of the server.
+pub fn app(state: AppState) -> Router {
+    let browser_routes = Router::new()
+        .route("/v1/loader.js", get(routes::assets::loader))
+        .route("/v1/assets/{name}", get(routes::assets::hashed))
+        .route("/v1/widgets/{key}/config", get(routes::widgets::config))
+        .route(
+            "/v1/sessions",
+            post(routes::sessions::create).layer(DefaultBodyLimit::max(SESSION_BODY_LIMIT)),
+        )
+        .route(
+            "/v1/chat",
+            post(routes::chat::chat).layer(DefaultBodyLimit::max(CHAT_BODY_LIMIT)),
+        )
+        // Any site may *ask*; which sites get an answer is decided per widget by
+        // the origin allowlist, and errors must stay readable to the page's script.
+        .layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::mirror_request())
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+                .expose_headers([header::RETRY_AFTER, HeaderName::from_static("x-request-id")]),
+        );
+    Router::new()
+        .merge(browser_routes)
+        .route("/healthz", get(routes::health::healthz))
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then lets open requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,75 @@
+//! `sitekit`: parses the command line and hands over to the library.
+
+mod admin;
+mod cli;
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use sitekit_embed_server::assets::AssetStore;
+use sitekit_embed_server::db::Db;
+use sitekit_embed_server::{AppState, serve};
+use tokio::net::TcpListener;
+
+use crate::cli::{Cli, Command, ServeArgs};
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SITEKIT_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let db = Db::open(&cli.database_url).await?;
+    match cli.command {
+        Command::Serve(args) => run_server(db, args).await,
+        Command::Tenants(command) => admin::tenants(&db, command).await,
+        Command::Agents(command) => admin::agents(&db, command).await,
+        Command::Widgets(command) => admin::widgets(&db, command).await,
+    }
+}
+
+async fn run_server(db: Db, args: ServeArgs) -> Result<()> {
+    let assets = match (&args.assets_dir, AssetStore::embedded()) {
+        (Some(dir), _) => AssetStore::from_dir(dir)?,
+        (None, Some(embedded)) => embedded?,
+        (None, None) => AssetStore::from_dir("dist".as_ref())?,
+    };
+    let state = AppState::new(db, assets, Duration::from_secs(args.session_ttl_secs))
+        .await
+        .context("cannot prepare the session signing key")?;
+    let listener = TcpListener::bind(&args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    // Tests and scripts read this line to learn the port when binding port 0.
+    println!("sitekit listening on http://{}", listener.local_addr()?);
+    serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

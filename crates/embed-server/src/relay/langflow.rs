@@ -1,0 +1,84 @@
+//! Langflow's Workflows API (`POST /api/v2/workflows`, `mode: stream`,
+//! `stream_protocol: agui`), as served by Langflow and by `lfx serve`.
+
+use futures_util::StreamExt;
+use serde::Serialize;
+use sitekit_sdk::agui::Event;
+use sitekit_sdk::sse::SseDecoder;
+
+use super::{RelayError, RunRequest, Runtime, StartRun, UpstreamEvents};
+use crate::db::Agent;
+
+#[derive(Debug, Clone)]
+pub struct Langflow {
+    http: reqwest::Client,
+}
+
+impl Langflow {
+    pub fn new(http: reqwest::Client) -> Self {
+        Langflow { http }
+    }
+}
+
+#[derive(Serialize)]
+struct WorkflowRequest<'a> {
+    flow_id: &'a str,
+    input_value: &'a str,
+    session_id: &'a str,
+    mode: &'static str,
+    stream_protocol: &'static str,
+}
+
+impl Runtime for Langflow {
+    fn start(&self, agent: &Agent, run: RunRequest) -> StartRun {
+        let url = format!("{}/api/v2/workflows", agent.base_url.trim_end_matches('/'));
+        let body = WorkflowRequest {
+            flow_id: &agent.flow_id,
+            input_value: &run.text,
+            session_id: &run.thread_id,
+            mode: "stream",
+            stream_protocol: "agui",
+        };
+        let request = self
+            .http
+            .post(&url)
+            .header("x-api-key", &agent.runtime_key)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).expect("request serializes"));
+        Box::pin(async move {
+            let response = request
+                .send()
+                .await
+                .map_err(|e| RelayError::Unavailable(format!("{url}: {e}")))?;
+            let status = response.status();
+            if !status.is_success() {
+                let detail = response.text().await.unwrap_or_default();
+                return Err(RelayError::Runtime(format!(
+                    "{url} answered {status}: {detail}"
+                )));
+            }
+            Ok(decode_events(response))
+        })
+    }
+}
+
+/// The upstream SSE body as AG-UI events, in order, as they arrive.
+fn decode_events(response: reqwest::Response) -> UpstreamEvents {
+    let mut decoder = SseDecoder::new();
+    let events = response.bytes_stream().flat_map(move |chunk| {
+        let decoded: Vec<Result<Event, RelayError>> = match chunk {
+            Ok(bytes) => decoder
+                .push(&bytes)
+                .into_iter()
+                .map(|frame| {
+                    serde_json::from_str::<Event>(&frame.data).map_err(|e| {
+                        RelayError::Runtime(format!("malformed event `{}`: {e}", frame.data))
+                    })
+                })
+                .collect(),
+            Err(e) => vec![Err(RelayError::Unavailable(format!("stream broke: {e}")))],
+        };
+        futures_util::stream::iter(decoded)
+    });
+    Box::pin(events)
+}

@@ -1,0 +1,89 @@
+//! Agent runtimes behind `POST /v1/chat`: one trait, one module per kind of runtime.
+//! Each turns a run into a stream of AG-UI events; the chat route decides what a
+//! visitor may see of them.
+
+mod langflow;
+
+pub use langflow::Langflow;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use futures_util::Stream;
+use sitekit_sdk::agui::Event;
+
+use crate::db::Agent;
+
+/// What a runtime is asked to do: answer `text` on `thread_id`.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub thread_id: String,
+    pub text: String,
+}
+
+/// Why a run could not start or went wrong, as a visitor-safe code. The detail is
+/// for the log only: it may contain runtime URLs or component internals.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RelayError {
+    #[error("runtime unavailable: {0}")]
+    Unavailable(String),
+    #[error("runtime error: {0}")]
+    Runtime(String),
+}
+
+impl RelayError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            RelayError::Unavailable(_) => "runtime_unavailable",
+            RelayError::Runtime(_) => "runtime_error",
+        }
+    }
+
+    pub fn visitor_message(&self) -> &'static str {
+        match self {
+            RelayError::Unavailable(_) => {
+                "The assistant is unavailable right now. Please try again in a moment."
+            }
+            RelayError::Runtime(_) => "The assistant could not answer this time. Please try again.",
+        }
+    }
+}
+
+pub type UpstreamEvents = Pin<Box<dyn Stream<Item = Result<Event, RelayError>> + Send>>;
+pub type StartRun = Pin<Box<dyn Future<Output = Result<UpstreamEvents, RelayError>> + Send>>;
+
+/// An agent runtime. Dropping the returned future or stream must cancel the
+/// upstream call, which is how a visitor who leaves stops the run.
+pub trait Runtime: Send + Sync {
+    fn start(&self, agent: &Agent, run: RunRequest) -> StartRun;
+}
+
+/// Picks the runtime for an agent's `runtime` kind.
+#[derive(Clone)]
+pub struct Runtimes {
+    langflow: std::sync::Arc<dyn Runtime>,
+}
+
+impl std::fmt::Debug for Runtimes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Runtimes")
+    }
+}
+
+impl Runtimes {
+    pub fn new(http: reqwest::Client) -> Self {
+        Runtimes {
+            langflow: std::sync::Arc::new(Langflow::new(http)),
+        }
+    }
+
+    pub fn for_agent(&self, agent: &Agent) -> Option<std::sync::Arc<dyn Runtime>> {
+        match agent.runtime.as_str() {
+            "langflow" => Some(self.langflow.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The runtime kinds agents may name.
+pub const RUNTIME_KINDS: &[&str] = &["langflow"];

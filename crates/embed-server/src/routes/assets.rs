@@ -1,0 +1,148 @@
+//! `GET /v1/loader.js` (short cache, ETag) and `GET /v1/assets/<name>` (hashed
+//! names, cached forever), each served precompressed when the browser accepts it.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::assets::Asset;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The loader's URL never changes, so browsers must revalidate it soon to pick up
+/// a new widget; five minutes bounds how long a release takes to reach every page.
+const LOADER_CACHE: &str = "public, max-age=300, must-revalidate";
+/// Hashed names change with their content, so they may be cached forever.
+const HASHED_CACHE: &str = "public, max-age=31536000, immutable";
+
+pub async fn loader(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    serve(state.assets.loader(), LOADER_CACHE, &headers)
+}
+
+pub async fn hashed(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let asset = state
+        .assets
+        .hashed(&name)
+        .ok_or_else(|| ApiError::NotFound(format!("no asset named {name}")))?;
+    Ok(serve(asset, HASHED_CACHE, &headers))
+}
+
+fn serve(asset: &Asset, cache: &'static str, request: &HeaderMap) -> Response {
+    let not_modified = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|tag| tag.trim() == asset.etag || tag.trim() == "*")
+        });
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let accepted = AcceptEncoding::from_headers(request);
+        let (body, encoding) = match (&asset.brotli, &asset.gzip) {
+            (Some(br), _) if accepted.brotli => (br.clone(), Some("br")),
+            (_, Some(gz)) if accepted.gzip => (gz.clone(), Some("gzip")),
+            _ => (asset.identity.clone(), None),
+        };
+        let mut response = body.into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(asset.content_type),
+        );
+        if let Some(encoding) = encoding {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+        }
+        response
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(&asset.etag).expect("hex etags are valid header values"),
+    );
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// Which precompressed encodings the client takes (`q=0` means no).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct AcceptEncoding {
+    brotli: bool,
+    gzip: bool,
+}
+
+impl AcceptEncoding {
+    fn from_headers(headers: &HeaderMap) -> Self {
+        let mut accepted = AcceptEncoding::default();
+        let Some(value) = headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return accepted;
+        };
+        for item in value.split(',') {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let refused = parts.any(|param| {
+                let param = param.trim();
+                param.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()) == Some(0.0)
+            });
+            match coding.as_str() {
+                "br" => accepted.brotli = !refused,
+                "gzip" => accepted.gzip = !refused,
+                _ => {}
+            }
+        }
+        accepted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(value: &str) -> AcceptEncoding {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        AcceptEncoding::from_headers(&headers)
+    }
+
+    #[test]
+    fn accept_encoding_honours_q_zero() {
+        assert_eq!(
+            parse("gzip, deflate, br, zstd"),
+            AcceptEncoding {
+                brotli: true,
+                gzip: true
+            }
+        );
+        assert_eq!(
+            parse("br;q=0, gzip;q=0.5"),
+            AcceptEncoding {
+                brotli: false,
+                gzip: true
+            }
+        );
+        assert_eq!(
+            parse("br;q=0.000"),
+            AcceptEncoding {
+                brotli: false,
+                gzip: false
+            }
+        );
+        assert_eq!(parse("identity"), AcceptEncoding::default());
+    }
+}

@@ -1,0 +1,7 @@
+//! The HTTP surface: one module per route group.
+
+pub mod assets;
+pub mod chat;
+pub mod health;
+pub mod sessions;
+pub mod widgets;

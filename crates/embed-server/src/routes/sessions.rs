@@ -1,0 +1,62 @@
+//! `POST /v1/sessions`: a publishable key plus the page's origin buy a short-lived,
+//! signed session token for the chat routes.
+
+use axum::Json;
+use axum::extract::State;
+use sitekit_sdk::wire::{SessionRequest, SessionResponse};
+use time::format_description::well_known::Rfc3339;
+
+use crate::access::widget_for_page;
+use crate::db::now_unix;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, RequestOrigin};
+use crate::keys::random_base62;
+use crate::session::SessionClaims;
+use crate::state::AppState;
+
+const MAX_VISITOR_ID_LEN: usize = 64;
+
+pub async fn create(
+    State(state): State<AppState>,
+    RequestOrigin(origin): RequestOrigin,
+    ApiJson(request): ApiJson<SessionRequest>,
+) -> Result<Json<SessionResponse>, ApiError> {
+    let visitor_id = match request.visitor_id {
+        Some(id) if is_valid_visitor_id(&id) => id,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_visitor_id",
+                "visitorId must be 1 to 64 letters, digits, '-' or '_'",
+            ));
+        }
+        None => format!("vis_{}", random_base62(22)),
+    };
+    let (widget, key) = widget_for_page(&state, &request.publishable_key, &origin).await?;
+    let expires = now_unix() + state.session_ttl.as_secs() as i64;
+    let claims = SessionClaims {
+        tn: widget.tenant_id,
+        wg: widget.id,
+        ky: key.id,
+        kg: key.generation,
+        vi: visitor_id.clone(),
+        or: origin.to_string(),
+        sc: key.scopes,
+        ex: expires,
+    };
+    let expires_at = time::OffsetDateTime::from_unix_timestamp(expires)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .ok_or_else(|| ApiError::Internal("session expiry out of range".into()))?;
+    Ok(Json(SessionResponse {
+        token: state.signer.sign(&claims),
+        expires_at,
+        visitor_id,
+    }))
+}
+
+fn is_valid_visitor_id(id: &str) -> bool {
+    (1..=MAX_VISITOR_ID_LEN).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}

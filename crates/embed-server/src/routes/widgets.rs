@@ -1,0 +1,40 @@
+//! `GET /v1/widgets/<pub key>/config`: the public part of a widget's settings, for
+//! pages on one of its allowed origins only.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use sitekit_sdk::wire::{Position, WidgetConfig};
+
+use crate::access::widget_for_page;
+use crate::error::ApiError;
+use crate::extract::RequestOrigin;
+use crate::state::AppState;
+
+pub async fn config(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    RequestOrigin(origin): RequestOrigin,
+) -> Result<impl IntoResponse, ApiError> {
+    let (widget, _) = widget_for_page(&state, &key, &origin).await?;
+    let config = WidgetConfig {
+        title: widget.title,
+        greeting: widget.greeting,
+        locale: widget.locale,
+        primary_color: widget.primary_color,
+        position: if widget.position == "left" {
+            Position::Left
+        } else {
+            Position::Right
+        },
+    };
+    // Answers differ by origin (allowed or not), so caches must key on it.
+    Ok((
+        [
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::VARY, "Origin"),
+        ],
+        Json(config),
+    ))
+}

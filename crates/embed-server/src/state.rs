@@ -1,0 +1,40 @@
+//! What every request handler shares.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::assets::AssetStore;
+use crate::db::Db;
+use crate::relay::Runtimes;
+use crate::session::SessionSigner;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub assets: Arc<AssetStore>,
+    pub signer: Arc<SessionSigner>,
+    pub runtimes: Runtimes,
+    pub session_ttl: Duration,
+}
+
+impl AppState {
+    /// State with the signing key stored in (or first generated into) the database.
+    pub async fn new(
+        db: Db,
+        assets: AssetStore,
+        session_ttl: Duration,
+    ) -> Result<Self, sqlx::Error> {
+        let signing_key = db.session_signing_key().await?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .expect("the HTTP client has a valid configuration");
+        Ok(AppState {
+            db,
+            assets: Arc::new(assets),
+            signer: Arc::new(SessionSigner::new(signing_key.into_bytes())),
+            runtimes: Runtimes::new(http),
+            session_ttl,
+        })
+    }
+}

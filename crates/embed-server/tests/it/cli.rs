@@ -1,0 +1,184 @@
+//! The `sitekit` admin commands on a local database.
+
+use serde_json::Value;
+
+use crate::support::{TempDir, sitekit};
+
+async fn run(db_url: &str, args: &[&str]) -> (bool, String, String) {
+    let output = sitekit()
+        .arg("--database-url")
+        .arg(db_url)
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+async fn json_of(db_url: &str, args: &[&str]) -> Value {
+    let (ok, stdout, stderr) = run(db_url, args).await;
+    assert!(ok, "sitekit {args:?} failed: {stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("not JSON: {stdout}"))
+}
+
+#[tokio::test]
+async fn creating_tenant_agent_and_widget_prints_a_working_snippet() {
+    let dir = TempDir::new();
+    let db = format!(
+        "sqlite://{}",
+        dir.path().join("nested/dir/db.sqlite").display()
+    );
+    let tenant = json_of(&db, &["tenants", "create", "--name", "Acme", "--json"]).await;
+    let tenant_id = tenant["id"].as_str().unwrap();
+    let agent = json_of(
+        &db,
+        &[
+            "agents",
+            "create",
+            "--tenant",
+            tenant_id,
+            "--name",
+            "FAQ",
+            "--base-url",
+            "http://127.0.0.1:7860",
+            "--flow-id",
+            "b66a2a00-cd76-5d73-8e44-eeca5df9800c",
+            "--runtime-key",
+            "k",
+            "--json",
+        ],
+    )
+    .await;
+    let widget = json_of(
+        &db,
+        &[
+            "widgets",
+            "create",
+            "--agent",
+            agent["id"].as_str().unwrap(),
+            "--origin",
+            "https://Shop.Example.com/",
+            "--public-url",
+            "https://embed.example.com",
+            "--json",
+        ],
+    )
+    .await;
+    let key = widget["publishableKey"].as_str().unwrap();
+    assert!(key.starts_with("skt_pub_live_"));
+    assert_eq!(
+        widget["snippet"],
+        format!(
+            r#"<script async src="https://embed.example.com/v1/loader.js" data-key="{key}"></script>"#
+        )
+    );
+
+    let (ok, text, _) = run(
+        &db,
+        &[
+            "widgets",
+            "create",
+            "--agent",
+            agent["id"].as_str().unwrap(),
+            "--origin",
+            "http://localhost:3000",
+            "--test-mode",
+        ],
+    )
+    .await;
+    assert!(ok);
+    assert!(
+        text.contains("skt_pub_test_") && text.contains("<script async src="),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_a_readable_error_and_writes_nothing() {
+    let dir = TempDir::new();
+    let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let (ok, _, stderr) = run(
+        &db,
+        &[
+            "agents",
+            "create",
+            "--tenant",
+            "ten_missing",
+            "--name",
+            "x",
+            "--base-url",
+            "http://a",
+            "--flow-id",
+            "f",
+            "--runtime-key",
+            "k",
+        ],
+    )
+    .await;
+    assert!(!ok);
+    assert!(stderr.contains("no tenant with id ten_missing"), "{stderr}");
+
+    let tenant = json_of(&db, &["tenants", "create", "--name", "Acme", "--json"]).await;
+    let (ok, _, stderr) = run(
+        &db,
+        &[
+            "agents",
+            "create",
+            "--tenant",
+            tenant["id"].as_str().unwrap(),
+            "--name",
+            "x",
+            "--base-url",
+            "not a url",
+            "--flow-id",
+            "f",
+            "--runtime-key",
+            "k",
+        ],
+    )
+    .await;
+    assert!(!ok);
+    assert!(stderr.contains("--base-url"), "{stderr}");
+
+    let agent = json_of(
+        &db,
+        &[
+            "agents",
+            "create",
+            "--tenant",
+            tenant["id"].as_str().unwrap(),
+            "--name",
+            "x",
+            "--base-url",
+            "http://a",
+            "--flow-id",
+            "f",
+            "--runtime-key",
+            "k",
+            "--json",
+        ],
+    )
+    .await;
+    for (flag, value, expected) in [
+        ("--origin", "shop.example.com/path", "not an origin"),
+        ("--color", "blue", "--color"),
+    ] {
+        let mut args = vec![
+            "widgets",
+            "create",
+            "--agent",
+            agent["id"].as_str().unwrap(),
+            "--origin",
+            "https://ok.example",
+        ];
+        args.extend([flag, value]);
+        let (ok, _, stderr) = run(&db, &args).await;
+        assert!(!ok, "{flag} {value} must fail");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

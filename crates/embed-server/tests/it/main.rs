@@ -1,0 +1,9 @@
+//! Integration tests: the real `sitekit` binary on port 0 with a fresh SQLite
+//! database, and a real Langflow runtime (`lfx serve`) behind it.
+
+mod assets;
+mod chat;
+mod cli;
+mod config;
+mod sessions;
+mod support;

@@ -1,0 +1,123 @@
+//! `POST /v1/sessions`: the publishable key and the page's origin buy a token.
+
+use serde_json::{Value, json};
+
+use crate::support::{FOREIGN_SITE, SITE, TestServer, assert_api_error};
+
+#[tokio::test]
+async fn an_allowed_page_gets_a_ten_minute_session_for_its_visitor() {
+    let server = TestServer::spawn().await;
+    let response = server
+        .client()
+        .post(format!("{}/v1/sessions", server.url))
+        .header("origin", SITE)
+        .json(&json!({ "publishableKey": server.faq_key, "visitorId": "visitor-42" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let session: Value = response.json().await.unwrap();
+    assert_eq!(session["visitorId"], "visitor-42");
+    assert!(session["token"].as_str().unwrap().len() > 40);
+    let expires = time::OffsetDateTime::parse(
+        session["expiresAt"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let lifetime = expires - time::OffsetDateTime::now_utc();
+    assert!(
+        lifetime.whole_seconds() > 590 && lifetime.whole_seconds() <= 600,
+        "{lifetime}"
+    );
+}
+
+#[tokio::test]
+async fn a_new_visitor_gets_an_id_and_the_sdk_reuses_it() {
+    let server = TestServer::spawn().await;
+    let sdk = server.sdk(&server.faq_key);
+    let session = sdk.session().await.unwrap();
+    assert!(session.visitor_id.starts_with("vis_"));
+    assert_eq!(
+        sdk.visitor_id().as_deref(),
+        Some(session.visitor_id.as_str())
+    );
+    // A second call within the lifetime reuses the session instead of minting one.
+    assert_eq!(sdk.session().await.unwrap(), session);
+}
+
+#[tokio::test]
+async fn refusals_carry_stable_codes() {
+    let server = TestServer::spawn().await;
+    let url = format!("{}/v1/sessions", server.url);
+    let post = |origin: &str, body: String, content_type: &str| {
+        server
+            .client()
+            .post(&url)
+            .header("origin", origin)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let valid = json!({ "publishableKey": server.faq_key }).to_string();
+
+    assert_api_error(
+        post(FOREIGN_SITE, valid.clone(), "application/json")
+            .await
+            .unwrap(),
+        403,
+        "origin_not_allowed",
+    )
+    .await;
+    assert_api_error(
+        post(SITE, "{not json".into(), "application/json")
+            .await
+            .unwrap(),
+        400,
+        "invalid_json",
+    )
+    .await;
+    assert_api_error(
+        post(SITE, valid.clone(), "text/plain").await.unwrap(),
+        415,
+        "unsupported_media_type",
+    )
+    .await;
+    assert_api_error(
+        post(SITE, json!({ "key": 1 }).to_string(), "application/json")
+            .await
+            .unwrap(),
+        400,
+        "invalid_body",
+    )
+    .await;
+    let bad_visitor =
+        json!({ "publishableKey": server.faq_key, "visitorId": "<script>" }).to_string();
+    assert_api_error(
+        post(SITE, bad_visitor, "application/json").await.unwrap(),
+        400,
+        "invalid_visitor_id",
+    )
+    .await;
+    let huge =
+        json!({ "publishableKey": server.faq_key, "visitorId": "x".repeat(10_000) }).to_string();
+    assert_api_error(
+        post(SITE, huge, "application/json").await.unwrap(),
+        413,
+        "payload_too_large",
+    )
+    .await;
+    let unknown = json!({ "publishableKey": "skt_pub_test_nope" }).to_string();
+    assert_api_error(
+        post(SITE, unknown, "application/json").await.unwrap(),
+        401,
+        "invalid_key",
+    )
+    .await;
+    let disabled = json!({ "publishableKey": server.disabled_key }).to_string();
+    assert_api_error(
+        post(SITE, disabled, "application/json").await.unwrap(),
+        403,
+        "widget_disabled",
+    )
+    .await;
+}

@@ -1,0 +1,261 @@
+//! Test harness: a temporary directory, the server as a child process, the seeded
+//! tenant/agents/widgets, and the Langflow runtime the test run provides.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde_json::Value;
+use sitekit_embed_server::db::{Db, NewAgent, NewWidget};
+use sitekit_embed_server::keys::KeyMode;
+use sitekit_embed_server::origin::{Origin, OriginAllowlist};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub const SITE: &str = "http://127.0.0.1:8788";
+pub const FOREIGN_SITE: &str = "http://evil.example";
+
+/// A directory removed when the test ends.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "sitekit-it-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The Langflow runtime `cargo xtask test` starts (`lfx serve` with the flows in
+/// `flows/`), announced through the environment.
+#[derive(Debug, Clone)]
+pub struct Langflow {
+    pub url: String,
+    pub key: String,
+    pub faq_flow: String,
+    pub failing_flow: String,
+}
+
+impl Langflow {
+    pub async fn from_env() -> Langflow {
+        let (Ok(url), Ok(key)) = (
+            std::env::var("SITEKIT_TEST_LANGFLOW_URL"),
+            std::env::var("SITEKIT_TEST_LANGFLOW_KEY"),
+        ) else {
+            panic!(
+                "these tests need a Langflow runtime: run them with `cargo xtask test`, or start \
+                 `lfx serve flows/sitekit_faq.py flows/failing.py` and set SITEKIT_TEST_LANGFLOW_URL \
+                 and SITEKIT_TEST_LANGFLOW_KEY"
+            )
+        };
+        let flows: Vec<Value> = reqwest::Client::new()
+            .get(format!("{url}/flows"))
+            .header("x-api-key", &key)
+            .send()
+            .await
+            .expect("Langflow answers GET /flows")
+            .json()
+            .await
+            .unwrap();
+        let flow_id = |file: &str| {
+            flows
+                .iter()
+                .find(|flow| {
+                    flow["relative_path"]
+                        .as_str()
+                        .is_some_and(|p| p.ends_with(file))
+                })
+                .and_then(|flow| flow["id"].as_str())
+                .unwrap_or_else(|| panic!("Langflow serves no flow {file}: {flows:?}"))
+                .to_owned()
+        };
+        Langflow {
+            faq_flow: flow_id("sitekit_faq.py"),
+            failing_flow: flow_id("failing.py"),
+            url,
+            key,
+        }
+    }
+}
+
+/// The `sitekit` binary under test.
+pub fn sitekit() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sitekit"));
+    command.env("SITEKIT_LOG", "warn").kill_on_drop(true);
+    command
+}
+
+/// A running `sitekit serve` with its own database and widgets:
+/// `faq` (the FAQ flow), `failing` (a flow that raises) and `down` (a runtime
+/// that is not running), all allowed on [`SITE`].
+pub struct TestServer {
+    pub url: String,
+    pub faq_key: String,
+    pub failing_key: String,
+    pub down_key: String,
+    pub disabled_key: String,
+    _child: Child,
+    _dir: TempDir,
+}
+
+impl TestServer {
+    pub async fn spawn() -> TestServer {
+        let langflow = Langflow::from_env().await;
+        let dir = TempDir::new();
+        let db_url = format!("sqlite://{}", dir.path().join("sitekit.db").display());
+        let db = Db::open(&db_url).await.unwrap();
+        let tenant = db.create_tenant("Test Company").await.unwrap();
+        let widget_for = async |base_url: &str, flow_id: &str| {
+            let agent = db
+                .create_agent(NewAgent {
+                    tenant_id: &tenant.id,
+                    name: "Agent",
+                    runtime: "langflow",
+                    base_url,
+                    flow_id,
+                    runtime_key: &langflow.key,
+                })
+                .await
+                .unwrap();
+            let (_, key) = db
+                .create_widget(NewWidget {
+                    agent: &agent,
+                    title: "Help",
+                    greeting: "Hi!",
+                    locale: "en",
+                    primary_color: "#2563eb",
+                    position: "right",
+                    allowed_origins: OriginAllowlist::new(vec![Origin::parse(SITE).unwrap()]),
+                    mode: KeyMode::Test,
+                })
+                .await
+                .unwrap();
+            key.expose().to_owned()
+        };
+        let faq_key = widget_for(&langflow.url, &langflow.faq_flow).await;
+        let failing_key = widget_for(&langflow.url, &langflow.failing_flow).await;
+        // Port 9 (discard) on loopback: nothing listens there, connections are refused.
+        let down_key = widget_for("http://127.0.0.1:9", &langflow.faq_flow).await;
+        let disabled_key = widget_for(&langflow.url, &langflow.faq_flow).await;
+        sqlx_disable_widget(&db_url, &disabled_key).await;
+
+        let assets = write_fake_dist(dir.path());
+        let mut child = sitekit()
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--database-url",
+                &db_url,
+                "--assets-dir",
+            ])
+            .arg(&assets)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("sitekit starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("sitekit prints its address");
+        let url = line
+            .strip_prefix("sitekit listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .to_owned();
+        TestServer {
+            url,
+            faq_key,
+            failing_key,
+            down_key,
+            disabled_key,
+            _child: child,
+            _dir: dir,
+        }
+    }
+
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::new()
+    }
+
+    /// An SDK client for `key`, presenting itself as a page on [`SITE`].
+    pub fn sdk(&self, key: &str) -> sitekit_sdk::Client {
+        sitekit_sdk::Client::new(&self.url, key).with_origin(SITE)
+    }
+}
+
+/// Disabling is an admin operation the API gains later; until then the test flips
+/// the stored flag directly.
+async fn sqlx_disable_widget(db_url: &str, key: &str) {
+    use sitekit_embed_server::keys::ParsedKey;
+    let key = ParsedKey::parse(key).unwrap();
+    let pool = sqlx::AnyPool::connect(db_url).await.unwrap();
+    sqlx::query("UPDATE widgets SET enabled = 0 WHERE id = (SELECT widget_id FROM api_keys WHERE secret_hash = $1)")
+        .bind(key.hash())
+        .execute(&pool)
+        .await
+        .unwrap();
+}
+
+/// A stand-in `dist/`: these tests check how the server serves whatever the build
+/// produced; the real build is exercised by the end-to-end tests.
+pub fn write_fake_dist(dir: &Path) -> PathBuf {
+    let dist = dir.join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    let files: [(&str, &[u8]); 9] = [
+        ("loader.js", b"console.log('loader identity')"),
+        ("loader.js.br", b"loader-brotli-bytes"),
+        ("loader.js.gz", b"loader-gzip-bytes"),
+        ("widget-0123456789abcdef.js", b"export default function(){}"),
+        ("widget-0123456789abcdef.js.br", b"widget-js-brotli"),
+        ("widget-0123456789abcdef.js.gz", b"widget-js-gzip"),
+        ("widget-fedcba9876543210.wasm", b"\0asm\x01\0\0\0"),
+        ("widget-fedcba9876543210.wasm.br", b"widget-wasm-brotli"),
+        ("widget-fedcba9876543210.wasm.gz", b"widget-wasm-gzip"),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(dist.join(name), bytes).unwrap();
+    }
+    let manifest = serde_json::json!({
+        "loader": "loader.js",
+        "widgetJs": "widget-0123456789abcdef.js",
+        "widgetWasm": "widget-fedcba9876543210.wasm",
+        "loaderIntegrity": "sha384-test",
+    });
+    std::fs::write(dist.join("manifest.json"), manifest.to_string()).unwrap();
+    dist
+}
+
+/// Asserts an API error response: status and the stable code of the JSON body.
+pub async fn assert_api_error(response: reqwest::Response, status: u16, code: &str) -> String {
+    assert_eq!(response.status().as_u16(), status, "status");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/json"),
+        "content type {content_type}"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], code, "body {body}");
+    let message = body["error"]["message"].as_str().unwrap().to_owned();
+    assert!(!message.is_empty());
+    message
+}

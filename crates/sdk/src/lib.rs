@@ -1,0 +1,27 @@
+//! The Site Kit client: wire types shared by the embed server and the widget,
+//! publishable-key sessions, and streaming AG-UI chat, on native Rust and Wasm.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), sitekit_sdk::Error> {
+//! use futures_util::StreamExt;
+//! let client = sitekit_sdk::Client::new("http://127.0.0.1:8787", "skt_pub_test_…")
+//!     .with_origin("https://shop.example.com");
+//! let mut events = client.chat_text("thread-1", "How do I install the widget?").await?;
+//! while let Some(event) = events.next().await {
+//!     if let sitekit_sdk::agui::Event::TextMessageContent { delta, .. } = event? {
+//!         print!("{delta}");
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+
+pub mod agui;
+mod client;
+mod error;
+pub mod sse;
+mod time;
+mod transport;
+pub mod wire;
+
+pub use client::{Client, EventStream};
+pub use error::Error;

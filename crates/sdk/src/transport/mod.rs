@@ -1,0 +1,50 @@
+//! HTTP for the SDK: one API, a native body (reqwest) and a Wasm body (`fetch`).
+//!
+//! This is the only place that knows the target: everything above it is the same
+//! code in the browser and in a native program.
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use native::{BoxStream, Transport};
+#[cfg(target_arch = "wasm32")]
+pub(crate) use wasm::{BoxStream, Transport};
+
+use crate::Error;
+
+/// A request the SDK sends: always JSON in, JSON or an event stream out.
+#[derive(Debug)]
+pub(crate) struct HttpRequest<'a> {
+    pub method: Method,
+    pub url: String,
+    pub bearer: Option<&'a str>,
+    pub json_body: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Post,
+}
+
+/// A response whose body has not been read yet.
+pub(crate) struct HttpResponse {
+    pub status: u16,
+    pub retry_after: Option<u64>,
+    pub body: BoxStream<Result<Vec<u8>, Error>>,
+}
+
+impl HttpResponse {
+    /// Reads the whole body as text.
+    pub async fn text(mut self) -> Result<String, Error> {
+        use futures_util::StreamExt;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = self.body.next().await {
+            bytes.extend_from_slice(&chunk?);
+        }
+        String::from_utf8(bytes).map_err(|_| Error::Protocol("the body is not UTF-8".into()))
+    }
+}

@@ -1,0 +1,66 @@
+//! Native transport over reqwest.
+
+use std::pin::Pin;
+
+use futures_util::{Stream, StreamExt};
+
+use super::{HttpRequest, HttpResponse, Method};
+use crate::Error;
+
+/// A boxed stream that may move between threads, as tokio wants.
+pub type BoxStream<T> = Pin<Box<dyn Stream<Item = T> + Send + 'static>>;
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    origin: Option<String>,
+}
+
+impl Transport {
+    /// Sends `origin` as the `Origin` header, as a browser on that site would.
+    pub fn with_origin(origin: String) -> Self {
+        Transport {
+            http: reqwest::Client::new(),
+            origin: Some(origin),
+        }
+    }
+
+    pub async fn send(&self, request: HttpRequest<'_>) -> Result<HttpResponse, Error> {
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+        };
+        let mut builder = self.http.request(method, &request.url);
+        if let Some(token) = request.bearer {
+            builder = builder.bearer_auth(token);
+        }
+        if let Some(origin) = &self.origin {
+            builder = builder.header("origin", origin);
+        }
+        if let Some(body) = request.json_body {
+            builder = builder
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| Error::Network(e.to_string()))?;
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse().ok());
+        let status = response.status().as_u16();
+        let body = response.bytes_stream().map(|chunk| {
+            chunk
+                .map(|bytes| bytes.to_vec())
+                .map_err(|e| Error::Network(e.to_string()))
+        });
+        Ok(HttpResponse {
+            status,
+            retry_after,
+            body: Box::pin(body),
+        })
+    }
+}

@@ -1,0 +1,54 @@
+//! JSON payloads of the embed server's public routes (camelCase, like AG-UI).
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /v1/sessions` request body. The browser adds the `Origin` header itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRequest {
+    pub publishable_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_id: Option<String>,
+}
+
+/// `POST /v1/sessions` answer: a short-lived token for the chat routes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionResponse {
+    pub token: String,
+    /// RFC 3339, UTC.
+    pub expires_at: String,
+    pub visitor_id: String,
+}
+
+/// `GET /v1/widgets/<pub key>/config`: what a visitor's browser may know of a widget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WidgetConfig {
+    pub title: String,
+    pub greeting: String,
+    pub locale: String,
+    pub primary_color: String,
+    pub position: Position,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Position {
+    Left,
+    Right,
+}
+
+/// Every API error: `{"error":{"code":"…","message":"…"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable, snake_case.
+    pub code: String,
+    /// Safe to show to a person.
+    pub message: String,
+}
