@@ -21,7 +21,7 @@ use std::future::Future;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Method, header};
+use axum::http::{Method, header};
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -36,7 +36,15 @@ const CHAT_BODY_LIMIT: usize = 64 * 1024;
 
 /// Every route of the server.
 pub fn app(state: AppState) -> Router {
-    let browser_routes = Router::new()
+    // Any site may *ask*; which sites get an answer is decided per widget by the
+    // origin allowlist, and errors must stay readable to the page's script. The
+    // layer is outermost so it answers preflights before routing does.
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .expose_headers([header::RETRY_AFTER]);
+    Router::new()
         .route("/v1/loader.js", get(routes::assets::loader))
         .route("/v1/assets/{name}", get(routes::assets::hashed))
         .route("/v1/widgets/{key}/config", get(routes::widgets::config))
@@ -48,21 +56,11 @@ pub fn app(state: AppState) -> Router {
             "/v1/chat",
             post(routes::chat::chat).layer(DefaultBodyLimit::max(CHAT_BODY_LIMIT)),
         )
-        // Any site may *ask*; which sites get an answer is decided per widget by
-        // the origin allowlist, and errors must stay readable to the page's script.
-        .layer(
-            CorsLayer::new()
-                .allow_origin(AllowOrigin::mirror_request())
-                .allow_methods([Method::GET, Method::POST])
-                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
-                .expose_headers([header::RETRY_AFTER, HeaderName::from_static("x-request-id")]),
-        );
-    Router::new()
-        .merge(browser_routes)
         .route("/healthz", get(routes::health::healthz))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(TraceLayer::new_for_http())
+        .layer(cors)
         .with_state(state)
 }
 

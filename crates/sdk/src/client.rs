@@ -51,7 +51,7 @@ impl Client {
             visitor_id: Mutex::new(None),
             session: Mutex::new(None),
             runs_started: AtomicU64::new(0),
-            transport: Transport::default(),
+            transport: Transport::new(),
         }
     }
 

@@ -124,3 +124,34 @@ async fn health_and_unknown_routes_answer_json() {
         .unwrap();
     assert_api_error(wrong_method, 405, "method_not_allowed").await;
 }
+
+#[tokio::test]
+async fn browsers_may_preflight_the_json_routes_from_any_site() {
+    let server = TestServer::spawn().await;
+    for route in ["/v1/sessions", "/v1/chat"] {
+        let response = server
+            .client()
+            .request(reqwest::Method::OPTIONS, format!("{}{route}", server.url))
+            .header("origin", FOREIGN_SITE)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type,authorization",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{route}");
+        assert_eq!(
+            response.headers()["access-control-allow-origin"],
+            FOREIGN_SITE
+        );
+        let allowed = response.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap();
+        assert!(
+            allowed.contains("authorization") && allowed.contains("content-type"),
+            "{allowed}"
+        );
+    }
+}

@@ -17,6 +17,10 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     /// Sends `origin` as the `Origin` header, as a browser on that site would.
     pub fn with_origin(origin: String) -> Self {
         Transport {

@@ -26,10 +26,14 @@ extern "C" {
     fn global_fetch(request: &Request) -> Promise;
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Transport;
 
 impl Transport {
+    pub fn new() -> Self {
+        Transport
+    }
+
     pub async fn send(&self, request: HttpRequest<'_>) -> Result<HttpResponse, Error> {
         let HttpRequest {
             method,

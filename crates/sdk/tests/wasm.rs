@@ -1,0 +1,85 @@
+//! The SDK in headless Chromium: its `fetch` transport and SSE decoding against a
+//! real embed server (and through it the real Langflow FAQ flow).
+//!
+//! `cargo xtask test` starts that server, seeds widgets allowed on the test
+//! runner's origin and passes them in at compile time.
+#![cfg(target_arch = "wasm32")]
+
+use futures_util::StreamExt;
+use sitekit_sdk::agui::Event;
+use sitekit_sdk::{Client, Error};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const MISSING: &str = "run the wasm tests through `cargo xtask test`: it starts an embed server and sets \
+                       SITEKIT_WASM_TEST_ENDPOINT, SITEKIT_WASM_TEST_KEY and SITEKIT_WASM_TEST_FAILING_KEY";
+
+fn endpoint() -> &'static str {
+    option_env!("SITEKIT_WASM_TEST_ENDPOINT").expect(MISSING)
+}
+
+fn faq_client() -> Client {
+    Client::new(
+        endpoint(),
+        option_env!("SITEKIT_WASM_TEST_KEY").expect(MISSING),
+    )
+}
+
+async fn collect(client: &Client, thread: &str, text: &str) -> Vec<Event> {
+    let mut stream = client.chat_text(thread, text).await.unwrap();
+    let mut events = Vec::new();
+    while let Some(event) = stream.next().await {
+        events.push(event.unwrap());
+    }
+    events
+}
+
+#[wasm_bindgen_test]
+async fn the_widget_config_arrives_for_the_allowed_page() {
+    let config = faq_client().config().await.unwrap();
+    assert_eq!(config.title, "Wasm test widget");
+}
+
+#[wasm_bindgen_test]
+async fn a_chat_streams_agui_events_through_fetch() {
+    let client = faq_client();
+    let events = collect(&client, "wasm-thread", "What are keys?").await;
+    let kinds: Vec<&str> = events.iter().map(Event::type_name).collect();
+    assert_eq!(kinds.first(), Some(&"RUN_STARTED"));
+    assert_eq!(kinds.last(), Some(&"RUN_FINISHED"));
+    let deltas: Vec<&str> = events
+        .iter()
+        .filter_map(|event| match event {
+            Event::TextMessageContent { delta, .. } => Some(delta.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(deltas.len() > 1, "streamed in chunks: {deltas:?}");
+    assert!(deltas.concat().contains("skt_pub_"), "{}", deltas.concat());
+    assert!(client.visitor_id().unwrap().starts_with("vis_"));
+}
+
+#[wasm_bindgen_test]
+async fn a_failing_flow_arrives_as_a_run_error_event() {
+    let key = option_env!("SITEKIT_WASM_TEST_FAILING_KEY").expect(MISSING);
+    let events = collect(&Client::new(endpoint(), key), "wasm-fail", "hello").await;
+    match events.last() {
+        Some(Event::RunError { code, .. }) => assert_eq!(code.as_deref(), Some("runtime_error")),
+        other => panic!("expected RUN_ERROR, got {other:?}"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn refusals_become_typed_errors_with_the_servers_code() {
+    let client = Client::new(endpoint(), "skt_pub_test_not_a_real_key");
+    match client.session().await {
+        Err(Error::Api { status, code, .. }) => {
+            assert_eq!(status, 401);
+            assert_eq!(code, "invalid_key");
+        }
+        other => panic!("expected an API error, got {other:?}"),
+    }
+    let offline = Client::new("http://127.0.0.1:9", "skt_pub_test_x");
+    assert_eq!(offline.session().await.unwrap_err().code(), "network");
+}

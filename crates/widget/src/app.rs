@@ -1,0 +1,56 @@
+//! The mounted widget: the conversation of one session, rendered as the panel, and
+//! the command port through which the launcher and the host page reach it.
+
+use std::rc::Rc;
+
+use sitekit_sdk::wire::WidgetConfig;
+use yew::prelude::*;
+
+use crate::commands::{Command, CommandPort};
+use crate::components::Panel;
+use crate::hooks::{UseChat, use_chat};
+use crate::session::ChatSession;
+use crate::state::Action;
+
+#[derive(Properties, PartialEq)]
+pub struct AppProps {
+    pub config: WidgetConfig,
+    pub session: Rc<ChatSession>,
+    pub commands: Rc<CommandPort>,
+}
+
+#[component]
+pub fn App(props: &AppProps) -> Html {
+    let AppProps {
+        config,
+        session,
+        commands,
+    } = props;
+    let UseChat { state, send } = use_chat(session.clone(), config.greeting.clone().into());
+    {
+        // Everything the target captures is stable across renders (the dispatcher,
+        // the memoised `send`), so connecting once is enough.
+        let (dispatcher, send) = (state.dispatcher(), send.clone());
+        use_effect_with(commands.clone(), move |commands| {
+            commands.connect(Callback::from(move |command| match command {
+                Command::Open => dispatcher.dispatch(Action::Open),
+                Command::Close => dispatcher.dispatch(Action::Close),
+                Command::Toggle => dispatcher.dispatch(Action::Toggle),
+                Command::Send(text) => send.emit(text),
+            }));
+        });
+    }
+    let on_close = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |()| dispatcher.dispatch(Action::Close))
+    };
+    html! {
+        <Panel
+            title={config.title.clone()}
+            position={config.position}
+            state={(*state).clone()}
+            on_send={send}
+            {on_close}
+        />
+    }
+}

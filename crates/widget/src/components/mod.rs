@@ -1,0 +1,11 @@
+//! The panel's parts, one component per file; props are plain data and callbacks.
+
+mod composer;
+mod error_banner;
+mod message_list;
+mod panel;
+
+pub use composer::{Composer, ComposerProps};
+pub use error_banner::{ErrorBanner, ErrorBannerProps};
+pub use message_list::{MessageList, MessageListProps};
+pub use panel::{Panel, PanelProps};

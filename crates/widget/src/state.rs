@@ -1,0 +1,105 @@
+//! The widget's state machine: one reducer (`use_reducer`) that every change of
+//! what the visitor sees goes through, so each transition can be tested alone.
+
+use std::rc::Rc;
+
+use yew::Reducible;
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Author {
+    User,
+    Assistant,
+}
+
+/// One bubble of the conversation. The text is shown as text, never as markup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    pub author: Author,
+    pub text: String,
+}
+
+/// Everything the panel shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatState {
+    pub open: bool,
+    pub messages: Vec<ChatMessage>,
+    /// A run is in flight: the answer may still grow and no new message is sent.
+    pub streaming: bool,
+    /// A readable explanation of the last failure, for the error banner.
+    pub error: Option<String>,
+}
+
+/// What can happen to the conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Open,
+    Close,
+    Toggle,
+    /// The visitor sent a message; a run starts.
+    Send(String),
+    /// The next chunk of the assistant's answer.
+    AssistantDelta(String),
+    RunFinished,
+    /// The run failed; the text is already readable for a visitor.
+    Failed(String),
+}
+
+impl ChatState {
+    /// A closed panel whose conversation starts with the widget's greeting.
+    pub fn new(greeting: &str) -> Self {
+        let messages = (!greeting.is_empty())
+            .then(|| ChatMessage {
+                author: Author::Assistant,
+                text: greeting.to_owned(),
+            })
+            .into_iter()
+            .collect();
+        ChatState {
+            open: false,
+            messages,
+            streaming: false,
+            error: None,
+        }
+    }
+}
+
+impl Reducible for ChatState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            Action::Open => next.open = true,
+            Action::Close => next.open = false,
+            Action::Toggle => next.open = !next.open,
+            // One run at a time: the answer to the previous message is still coming.
+            Action::Send(_) if self.streaming => return self,
+            Action::Send(text) => {
+                next.messages.push(ChatMessage {
+                    author: Author::User,
+                    text,
+                });
+                next.streaming = true;
+                next.error = None;
+            }
+            // A late chunk of a run that already ended must not reopen it.
+            Action::AssistantDelta(_) if !self.streaming => return self,
+            Action::AssistantDelta(delta) => match next.messages.last_mut() {
+                // While streaming, an assistant message at the end is this run's answer
+                // (the run started with the user's message).
+                Some(last) if last.author == Author::Assistant => last.text.push_str(&delta),
+                _ => next.messages.push(ChatMessage {
+                    author: Author::Assistant,
+                    text: delta,
+                }),
+            },
+            Action::RunFinished => next.streaming = false,
+            Action::Failed(message) => {
+                next.streaming = false;
+                next.error = Some(message);
+            }
+        }
+        Rc::new(next)
+    }
+}

@@ -1,0 +1,12 @@
+//! The widget in headless Chromium: its state machine, its components rendered
+//! into a real DOM, and a mounted widget as a visitor meets it.
+#![cfg(target_arch = "wasm32")]
+
+mod dom;
+mod failure;
+mod mount;
+mod render;
+mod state;
+mod stream;
+
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -1,0 +1,146 @@
+//! The widget as the loader mounts it: into a shadow root, driven through the
+//! returned handle, talking to an embed server that cannot be reached.
+
+use sitekit_widget::{Widget, mount};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+use web_sys::{HtmlElement, Node, ShadowRoot, ShadowRootInit, ShadowRootMode};
+
+use crate::dom::{click, container, query, settle, type_into, wait_for};
+
+const CONFIG: &str = r##"{"title":"Acme support","greeting":"Hi there!","locale":"en",
+    "primaryColor":"#e11d48","position":"left"}"##;
+
+/// Port 9 is one browsers refuse to connect to, so every request fails at once,
+/// the way it does for a visitor who is offline.
+const UNREACHABLE: &str = "http://127.0.0.1:9";
+
+fn shadow_host() -> (HtmlElement, ShadowRoot) {
+    let host: HtmlElement = container().unchecked_into();
+    let shadow = host
+        .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))
+        .unwrap();
+    (host, shadow)
+}
+
+fn mount_with(shadow: &ShadowRoot, queue: Option<js_sys::Array>) -> Widget {
+    mount(
+        shadow.clone(),
+        UNREACHABLE.into(),
+        "skt_pub_test_widget".into(),
+        CONFIG.into(),
+        queue,
+    )
+    .unwrap()
+}
+
+fn panel_hidden(root: &Node) -> bool {
+    query(root, "[data-testid=sitekit-panel]")
+        .unwrap()
+        .has_attribute("hidden")
+}
+
+#[wasm_bindgen_test]
+async fn mounting_styles_the_shadow_root_and_replays_queued_calls() {
+    let (host, shadow) = shadow_host();
+    let queue = js_sys::Array::of1(&js_sys::Array::of1(&"open".into()));
+    mount_with(&shadow, Some(queue.clone()));
+    settle().await;
+    let root: &Node = shadow.as_ref();
+    assert!(
+        !panel_hidden(root),
+        "the queued SiteKit('open') opened the panel"
+    );
+    assert_eq!(queue.length(), 0, "the queue was consumed");
+    assert_eq!(shadow.adopted_style_sheets().length(), 1);
+    assert_eq!(
+        host.style()
+            .get_property_value("--sitekit-primary")
+            .unwrap(),
+        "#e11d48"
+    );
+    let greeting = query(root, "[data-testid=sitekit-message-assistant]").unwrap();
+    assert_eq!(greeting.text_content().unwrap(), "Hi there!");
+    let panel = query(root, "[data-testid=sitekit-panel]").unwrap();
+    assert!(
+        panel
+            .get_attribute("class")
+            .unwrap()
+            .split(' ')
+            .any(|c| c == "left")
+    );
+    assert_eq!(
+        shadow
+            .active_element()
+            .and_then(|e| e.get_attribute("data-testid"))
+            .as_deref(),
+        Some("sitekit-input"),
+        "opening focuses the message box"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_handle_opens_toggles_and_the_close_button_closes() {
+    let (_host, shadow) = shadow_host();
+    let widget = mount_with(&shadow, None);
+    let root: &Node = shadow.as_ref();
+    widget.open();
+    settle().await;
+    assert!(!panel_hidden(root));
+    widget.toggle();
+    settle().await;
+    assert!(panel_hidden(root));
+    widget.toggle();
+    settle().await;
+    click(&query(root, "[data-testid=sitekit-close]").unwrap());
+    settle().await;
+    assert!(panel_hidden(root));
+    widget.command(&js_sys::Array::of1(&"open".into()).into());
+    widget.command(&js_sys::Array::of1(&"no-such-call".into()).into());
+    settle().await;
+    assert!(!panel_hidden(root));
+}
+
+#[wasm_bindgen_test]
+async fn an_unreachable_server_shows_the_message_and_an_offline_alert() {
+    let (_host, shadow) = shadow_host();
+    let widget = mount_with(&shadow, None);
+    widget.open();
+    settle().await;
+    let root: &Node = shadow.as_ref();
+    type_into(
+        &query(root, "[data-testid=sitekit-input]").unwrap(),
+        "Hello?",
+    );
+    click(&query(root, "[data-testid=sitekit-send]").unwrap());
+    settle().await;
+    let user = query(root, "[data-testid=sitekit-message-user]").unwrap();
+    assert_eq!(user.text_content().unwrap(), "Hello?");
+    let banner = wait_for(root, "[data-testid=sitekit-error]").await;
+    assert_eq!(banner.get_attribute("role").as_deref(), Some("alert"));
+    assert!(
+        banner
+            .text_content()
+            .unwrap()
+            .starts_with("You seem to be offline"),
+        "{:?}",
+        banner.text_content()
+    );
+    let send = query(root, "[data-testid=sitekit-send]").unwrap();
+    assert!(!send.has_attribute("disabled"), "the visitor can try again");
+}
+
+#[wasm_bindgen_test]
+fn a_config_that_is_not_widget_config_is_refused() {
+    let (_host, shadow) = shadow_host();
+    let error = mount(shadow, UNREACHABLE.into(), "k".into(), "{}".into(), None)
+        .err()
+        .unwrap();
+    let message: JsValue = js_sys::Reflect::get(&error, &"message".into()).unwrap();
+    assert!(
+        message
+            .as_string()
+            .unwrap()
+            .starts_with("invalid widget config")
+    );
+}

@@ -1,0 +1,175 @@
+//! Components rendered into the page's DOM, checked for what a visitor sees.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use sitekit_sdk::wire::Position;
+use sitekit_widget::components::{Panel, PanelProps};
+use sitekit_widget::state::{Action, ChatState};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::wasm_bindgen_test;
+use web_sys::{Element, HtmlInputElement};
+use yew::{Callback, Reducible};
+
+use crate::dom::{click, container, seen, settle, type_into};
+
+fn state(actions: impl IntoIterator<Item = Action>) -> ChatState {
+    let state = actions
+        .into_iter()
+        .fold(Rc::new(ChatState::new("Hello! How can I help?")), |s, a| {
+            s.reduce(a)
+        });
+    (*state).clone()
+}
+
+async fn render_panel(state: ChatState, on_send: Callback<String>) -> Element {
+    let root = container();
+    let props = PanelProps {
+        title: "Acme support".into(),
+        position: Position::Right,
+        state,
+        on_send,
+        on_close: Callback::noop(),
+    };
+    yew::Renderer::<Panel>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    root
+}
+
+#[wasm_bindgen_test]
+async fn the_conversation_shows_in_order_with_agent_markup_as_literal_text() {
+    let root = render_panel(
+        state([
+            Action::Open,
+            Action::Send("Is <i>this</i> safe?".into()),
+            Action::AssistantDelta("<b>x</b>".into()),
+            Action::AssistantDelta("<script>alert(1)</script>".into()),
+            Action::RunFinished,
+        ]),
+        Callback::noop(),
+    )
+    .await;
+    assert_eq!(
+        seen(&root, "[data-testid^=sitekit-message-]"),
+        [
+            (
+                "sitekit-message-assistant".into(),
+                "Hello! How can I help?".into()
+            ),
+            ("sitekit-message-user".into(), "Is <i>this</i> safe?".into()),
+            (
+                "sitekit-message-assistant".into(),
+                "<b>x</b><script>alert(1)</script>".into()
+            ),
+        ]
+    );
+    for tag in ["b", "i", "script"] {
+        assert!(
+            root.query_selector(tag).unwrap().is_none(),
+            "a <{tag}> element was created"
+        );
+    }
+    let log = root
+        .query_selector("[data-testid=sitekit-messages]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(log.get_attribute("aria-live").as_deref(), Some("polite"));
+    assert!(
+        root.query_selector("[data-testid=sitekit-error]")
+            .unwrap()
+            .is_none()
+    );
+    let panel = root
+        .query_selector("[data-testid=sitekit-panel]")
+        .unwrap()
+        .unwrap();
+    assert!(!panel.has_attribute("hidden"));
+    assert_eq!(
+        panel.get_attribute("aria-label").as_deref(),
+        Some("Acme support")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_run_shows_an_alert_and_frees_the_send_button() {
+    let root = render_panel(
+        state([
+            Action::Open,
+            Action::Send("Hi".into()),
+            Action::Failed("You seem to be offline. Check your connection and try again.".into()),
+        ]),
+        Callback::noop(),
+    )
+    .await;
+    let banner = root
+        .query_selector("[data-testid=sitekit-error]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(banner.get_attribute("role").as_deref(), Some("alert"));
+    assert_eq!(
+        banner.text_content().unwrap(),
+        "You seem to be offline. Check your connection and try again."
+    );
+    let send = root
+        .query_selector("[data-testid=sitekit-send]")
+        .unwrap()
+        .unwrap();
+    assert!(!send.has_attribute("disabled"));
+}
+
+#[wasm_bindgen_test]
+async fn while_an_answer_streams_the_send_button_waits_and_a_typing_indicator_shows() {
+    let root = render_panel(
+        state([Action::Open, Action::Send("Hi".into())]),
+        Callback::noop(),
+    )
+    .await;
+    let send = root
+        .query_selector("[data-testid=sitekit-send]")
+        .unwrap()
+        .unwrap();
+    assert!(send.has_attribute("disabled"));
+    assert!(
+        root.query_selector("[data-testid=sitekit-typing]")
+            .unwrap()
+            .is_some()
+    );
+    let log = root
+        .query_selector("[data-testid=sitekit-messages]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(log.get_attribute("aria-busy").as_deref(), Some("true"));
+}
+
+#[wasm_bindgen_test]
+async fn submitting_the_composer_sends_the_text_and_empties_the_box() {
+    let sent = Rc::new(RefCell::new(Vec::new()));
+    let on_send = {
+        let sent = sent.clone();
+        Callback::from(move |text: String| sent.borrow_mut().push(text))
+    };
+    let root = render_panel(state([Action::Open]), on_send).await;
+    let input = root
+        .query_selector("[data-testid=sitekit-input]")
+        .unwrap()
+        .unwrap();
+    let send = root
+        .query_selector("[data-testid=sitekit-send]")
+        .unwrap()
+        .unwrap();
+    click(&send);
+    type_into(&input, "Where is my order?");
+    click(&send);
+    assert_eq!(*sent.borrow(), ["Where is my order?"]);
+    assert_eq!(input.unchecked_ref::<HtmlInputElement>().value(), "");
+}
+
+#[wasm_bindgen_test]
+async fn a_closed_panel_is_hidden() {
+    let root = render_panel(state([]), Callback::noop()).await;
+    let panel = root
+        .query_selector("[data-testid=sitekit-panel]")
+        .unwrap()
+        .unwrap();
+    assert!(panel.has_attribute("hidden"));
+}

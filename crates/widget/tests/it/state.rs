@@ -1,0 +1,111 @@
+//! The reducer alone: every transition a conversation goes through.
+
+use std::rc::Rc;
+
+use sitekit_widget::state::{Action, Author, ChatMessage, ChatState};
+use wasm_bindgen_test::wasm_bindgen_test;
+use yew::Reducible;
+
+fn run(actions: impl IntoIterator<Item = Action>) -> Rc<ChatState> {
+    actions.into_iter().fold(
+        Rc::new(ChatState::new("Hi! Ask me anything.")),
+        |state, action| state.reduce(action),
+    )
+}
+
+fn message(author: Author, text: &str) -> ChatMessage {
+    ChatMessage {
+        author,
+        text: text.into(),
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_greeting_is_the_first_assistant_message_and_an_empty_one_is_left_out() {
+    assert_eq!(
+        ChatState::new("Hi! Ask me anything.").messages,
+        vec![message(Author::Assistant, "Hi! Ask me anything.")]
+    );
+    assert!(ChatState::new("").messages.is_empty());
+}
+
+#[wasm_bindgen_test]
+fn streamed_deltas_grow_one_assistant_message_in_order_until_the_run_finishes() {
+    let sent = run([Action::Send("Shipping?".into())]);
+    assert!(sent.streaming);
+    let partial = sent
+        .clone()
+        .reduce(Action::AssistantDelta("We ship ".into()));
+    assert_eq!(partial.messages.last().unwrap().text, "We ship ");
+    let done = run([
+        Action::Send("Shipping?".into()),
+        Action::AssistantDelta("We ship ".into()),
+        Action::AssistantDelta("in 2 ".into()),
+        Action::AssistantDelta("days.".into()),
+        Action::RunFinished,
+    ]);
+    assert_eq!(
+        done.messages,
+        vec![
+            message(Author::Assistant, "Hi! Ask me anything."),
+            message(Author::User, "Shipping?"),
+            message(Author::Assistant, "We ship in 2 days."),
+        ]
+    );
+    assert!(!done.streaming);
+    assert_eq!(done.error, None);
+}
+
+#[wasm_bindgen_test]
+fn the_next_answer_is_a_new_message() {
+    let state = run([
+        Action::Send("One?".into()),
+        Action::AssistantDelta("1".into()),
+        Action::RunFinished,
+        Action::Send("Two?".into()),
+        Action::AssistantDelta("2".into()),
+        Action::RunFinished,
+    ]);
+    let texts: Vec<_> = state.messages.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, ["Hi! Ask me anything.", "One?", "1", "Two?", "2"]);
+}
+
+#[wasm_bindgen_test]
+fn a_failure_shows_a_readable_error_stops_streaming_and_keeps_the_partial_answer() {
+    let state = run([
+        Action::Send("Hello".into()),
+        Action::AssistantDelta("Hel".into()),
+        Action::Failed("The assistant is unavailable right now. Please try again.".into()),
+    ]);
+    assert!(!state.streaming);
+    assert_eq!(
+        state.error.as_deref(),
+        Some("The assistant is unavailable right now. Please try again.")
+    );
+    assert_eq!(state.messages.last().unwrap().text, "Hel");
+    // Sending again clears the error.
+    let retried = state.reduce(Action::Send("Hello?".into()));
+    assert_eq!(retried.error, None);
+    assert!(retried.streaming);
+}
+
+#[wasm_bindgen_test]
+fn nothing_is_sent_while_streaming_and_late_deltas_are_ignored() {
+    let state = run([
+        Action::Send("First".into()),
+        Action::Send("Second".into()),
+        Action::RunFinished,
+        Action::AssistantDelta("late".into()),
+    ]);
+    let texts: Vec<_> = state.messages.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, ["Hi! Ask me anything.", "First"]);
+}
+
+#[wasm_bindgen_test]
+fn open_close_and_toggle_drive_the_panel() {
+    assert!(!ChatState::new("").open);
+    assert!(run([Action::Open]).open);
+    assert!(!run([Action::Open, Action::Close]).open);
+    assert!(run([Action::Toggle]).open);
+    assert!(!run([Action::Toggle, Action::Toggle]).open);
+}

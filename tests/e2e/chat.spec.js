@@ -1,0 +1,40 @@
+// A visitor on an allowed site chats with the real Langflow FAQ flow; a site that
+// is not allowed gets no chat, and its developer sees why in the console.
+import { expect, test } from '@playwright/test';
+import { ChatWidget } from './chat-widget.page.js';
+
+test('a visitor opens the widget, asks, and sees the answer stream in', async ({ page }) => {
+  const errors = [];
+  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+  await page.goto(process.env.E2E_ALLOWED_PAGE);
+  const widget = new ChatWidget(page);
+
+  await widget.open();
+  await widget.recordAssistantTexts();
+  await widget.ask('How do I install the snippet?');
+
+  await expect(widget.userMessages.last()).toHaveText('How do I install the snippet?');
+  const answer = widget.assistantMessages.last();
+  await expect(answer).toContainText('To install Site Kit embed, copy the snippet');
+  await expect(answer).toContainText('allowed origins list.');
+
+  // Streaming: the answer was shown growing, in several intermediate states.
+  const seen = (await widget.recordedTexts()).filter((text) => text.startsWith('To install'));
+  expect(seen.length).toBeGreaterThan(2);
+  for (let i = 1; i < seen.length; i += 1) expect(seen[i].startsWith(seen[i - 1])).toBe(true);
+
+  await expect(widget.error).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
+test('a site that is not allowed gets no chat and a console error naming the cause', async ({ page }) => {
+  const errors = [];
+  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+  await page.goto(process.env.E2E_FOREIGN_PAGE);
+
+  await expect.poll(() => errors.join('\n')).toContain('origin_not_allowed');
+  expect(errors.join('\n')).toContain(process.env.E2E_FOREIGN_ORIGIN);
+  const widget = new ChatWidget(page);
+  await expect(widget.launcher).toHaveCount(0);
+  await expect(widget.input).toHaveCount(0);
+});

@@ -1,0 +1,72 @@
+// Starts what the end-to-end tests run against: a `sitekit serve` with a fresh
+// SQLite database seeded through the real CLI, and host pages on other origins.
+import { spawn, execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export function requireEnv(name, hint) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: ${hint}`);
+  return value;
+}
+
+/** Runs a `sitekit` admin command and returns its `--json` output. */
+export function sitekitJson(bin, databaseUrl, args) {
+  const out = execFileSync(bin, ['--database-url', databaseUrl, ...args, '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, SITEKIT_LOG: 'warn' },
+  });
+  return JSON.parse(out);
+}
+
+/** Starts `sitekit serve` on a free port; resolves with its base URL and process. */
+export function startServer(bin, databaseUrl, assetsDir) {
+  const child = spawn(
+    bin,
+    ['serve', '--bind', '127.0.0.1:0', '--database-url', databaseUrl, '--assets-dir', assetsDir],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SITEKIT_LOG: 'warn' } },
+  );
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`sitekit serve exited with ${code}`)));
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      const prefix = 'sitekit listening on ';
+      if (!line.startsWith(prefix)) reject(new Error(`unexpected first line: ${line}`));
+      else resolve({ url: line.slice(prefix.length), child });
+    });
+  });
+}
+
+/**
+ * A host site on a free port of its own (so its own origin), serving one page.
+ * The snippet is set once the widget exists, which needs the origin first.
+ */
+export async function startHostSite() {
+  let snippet = '';
+  const template = readFileSync(new URL('./fixtures/host.html', import.meta.url), 'utf8');
+  const server = createServer((request, response) => {
+    if (request.url !== '/') {
+      response.writeHead(404).end();
+      return;
+    }
+    response
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      .end(template.replace('{{SNIPPET}}', snippet));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    server,
+    origin: `http://127.0.0.1:${server.address().port}`,
+    setSnippet: (value) => {
+      snippet = value;
+    },
+  };
+}
+
+export function tempDir() {
+  const dir = mkdtempSync(join(tmpdir(), 'sitekit-e2e-'));
+  return { path: dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
