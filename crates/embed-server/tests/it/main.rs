@@ -6,4 +6,5 @@ mod chat;
 mod cli;
 mod config;
 mod sessions;
+mod storage;
 mod support;

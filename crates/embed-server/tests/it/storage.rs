@@ -1,0 +1,95 @@
+//! The storage layer on every database this run has: SQLite always, PostgreSQL
+//! when `DATABASE_URL_PG` names one (`.ci/run` starts one and sets it).
+
+use sitekit_embed_server::db::{Db, NewAgent, NewWidget};
+use sitekit_embed_server::keys::{KeyKind, KeyMode, ParsedKey};
+use sitekit_embed_server::origin::{Origin, OriginAllowlist};
+
+use crate::support::TempDir;
+
+fn database_urls(dir: &TempDir) -> Vec<(&'static str, String)> {
+    let sqlite = format!("sqlite://{}", dir.path().join("storage.db").display());
+    let mut urls = vec![("sqlite", sqlite)];
+    match std::env::var("DATABASE_URL_PG") {
+        Ok(url) => urls.push(("postgres", url)),
+        Err(_) => eprintln!("DATABASE_URL_PG is not set: storage checked on SQLite only"),
+    }
+    urls
+}
+
+#[tokio::test]
+async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
+    let dir = TempDir::new();
+    for (name, url) in database_urls(&dir) {
+        // Opening again (a restart, a second node) finds the migrations applied.
+        Db::open(&url).await.unwrap();
+        let db = Db::open(&url).await.unwrap();
+        assert!(db.is_reachable().await, "{name}");
+        let tenant = db.create_tenant("Storage test").await.unwrap();
+        let agent = db
+            .create_agent(NewAgent {
+                tenant_id: &tenant.id,
+                name: "Agent",
+                runtime: "langflow",
+                base_url: "http://127.0.0.1:1",
+                flow_id: "flow",
+                runtime_key: "secret-runtime-key",
+            })
+            .await
+            .unwrap();
+        let (widget, key) = db
+            .create_widget(NewWidget {
+                agent: &agent,
+                title: "Help",
+                greeting: "Hi",
+                locale: "de",
+                primary_color: "#000000",
+                position: "left",
+                allowed_origins: OriginAllowlist::new(vec![
+                    Origin::parse("https://shop.example.com").unwrap(),
+                ]),
+                mode: KeyMode::Live,
+            })
+            .await
+            .unwrap();
+
+        let (found, record) = db
+            .widget_by_publishable_key(&key)
+            .await
+            .unwrap()
+            .expect(name);
+        assert_eq!(found.id, widget.id, "{name}");
+        assert_eq!(
+            (
+                found.locale.as_str(),
+                found.position.as_str(),
+                found.enabled
+            ),
+            ("de", "left", true)
+        );
+        assert!(
+            found
+                .allowed_origins
+                .allows(&Origin::parse("https://shop.example.com").unwrap())
+        );
+        assert_eq!((record.generation, record.revoked), (1, false), "{name}");
+        assert_eq!(record.scopes, "chat usage:write");
+
+        let (_, with_agent) = db.widget_with_agent(&widget.id).await.unwrap().expect(name);
+        assert_eq!(with_agent.runtime_key, "secret-runtime-key", "{name}");
+
+        let stranger = ParsedKey::generate(KeyKind::Publishable, KeyMode::Live);
+        assert!(
+            db.widget_by_publishable_key(&stranger)
+                .await
+                .unwrap()
+                .is_none(),
+            "{name}"
+        );
+        // Every node of one database agrees on the session signing key.
+        assert_eq!(
+            db.session_signing_key().await.unwrap(),
+            db.session_signing_key().await.unwrap()
+        );
+    }
+}
