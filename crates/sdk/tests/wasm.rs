@@ -10,20 +10,25 @@ use sitekit_sdk::agui::Event;
 use sitekit_sdk::{Client, Error};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
+/// Set by `cargo xtask test`, which starts the embed server these tests talk to
+/// and seeds widgets allowed on the test runner's origin.
+const ENDPOINT: &str = env!(
+    "SITEKIT_WASM_TEST_ENDPOINT",
+    "run the wasm tests through `cargo xtask test`"
+);
+const FAQ_KEY: &str = env!(
+    "SITEKIT_WASM_TEST_KEY",
+    "run the wasm tests through `cargo xtask test`"
+);
+const FAILING_KEY: &str = env!(
+    "SITEKIT_WASM_TEST_FAILING_KEY",
+    "run the wasm tests through `cargo xtask test`"
+);
+
 wasm_bindgen_test_configure!(run_in_browser);
 
-const MISSING: &str = "run the wasm tests through `cargo xtask test`: it starts an embed server and sets \
-                       SITEKIT_WASM_TEST_ENDPOINT, SITEKIT_WASM_TEST_KEY and SITEKIT_WASM_TEST_FAILING_KEY";
-
-fn endpoint() -> &'static str {
-    option_env!("SITEKIT_WASM_TEST_ENDPOINT").expect(MISSING)
-}
-
 fn faq_client() -> Client {
-    Client::new(
-        endpoint(),
-        option_env!("SITEKIT_WASM_TEST_KEY").expect(MISSING),
-    )
+    Client::new(ENDPOINT, FAQ_KEY)
 }
 
 async fn collect(client: &Client, thread: &str, text: &str) -> Vec<Event> {
@@ -62,8 +67,8 @@ async fn a_chat_streams_agui_events_through_fetch() {
 
 #[wasm_bindgen_test]
 async fn a_failing_flow_arrives_as_a_run_error_event() {
-    let key = option_env!("SITEKIT_WASM_TEST_FAILING_KEY").expect(MISSING);
-    let events = collect(&Client::new(endpoint(), key), "wasm-fail", "hello").await;
+    let key = FAILING_KEY;
+    let events = collect(&Client::new(ENDPOINT, key), "wasm-fail", "hello").await;
     match events.last() {
         Some(Event::RunError { code, .. }) => assert_eq!(code.as_deref(), Some("runtime_error")),
         other => panic!("expected RUN_ERROR, got {other:?}"),
@@ -72,7 +77,7 @@ async fn a_failing_flow_arrives_as_a_run_error_event() {
 
 #[wasm_bindgen_test]
 async fn refusals_become_typed_errors_with_the_servers_code() {
-    let client = Client::new(endpoint(), "skt_pub_test_not_a_real_key");
+    let client = Client::new(ENDPOINT, "skt_pub_test_not_a_real_key");
     match client.session().await {
         Err(Error::Api { status, code, .. }) => {
             assert_eq!(status, 401);

@@ -11,8 +11,20 @@ use web_sys::{Element, Node, ShadowRootInit, ShadowRootMode};
 
 use crate::dom::{click, container, eventually, query, settle, type_into, wait_for};
 
-const MISSING: &str = "run the wasm tests through `cargo xtask test`: it starts an embed server and sets \
-                       SITEKIT_WASM_TEST_ENDPOINT, SITEKIT_WASM_TEST_KEY and SITEKIT_WASM_TEST_FAILING_KEY";
+/// Set by `cargo xtask test`, which starts the embed server these tests talk to
+/// and seeds widgets allowed on the test runner's origin.
+const ENDPOINT: &str = env!(
+    "SITEKIT_WASM_TEST_ENDPOINT",
+    "run the wasm tests through `cargo xtask test`"
+);
+const FAQ_KEY: &str = env!(
+    "SITEKIT_WASM_TEST_KEY",
+    "run the wasm tests through `cargo xtask test`"
+);
+const FAILING_KEY: &str = env!(
+    "SITEKIT_WASM_TEST_FAILING_KEY",
+    "run the wasm tests through `cargo xtask test`"
+);
 
 /// Mounts an open widget for `key` and sends `text`.
 async fn send(key: &str, text: &str) -> Node {
@@ -22,7 +34,7 @@ async fn send(key: &str, text: &str) -> Node {
         .unwrap();
     let config =
         r#"{"title":"T","greeting":"","locale":"en","primaryColor":"red","position":"right"}"#;
-    let endpoint = option_env!("SITEKIT_WASM_TEST_ENDPOINT").expect(MISSING);
+    let endpoint = ENDPOINT;
     let widget = mount(
         shadow.clone(),
         endpoint.into(),
@@ -45,7 +57,7 @@ fn text_of(element: &Element) -> String {
 
 #[wasm_bindgen_test]
 async fn an_answer_streams_in_as_text_and_the_visitor_is_remembered() {
-    let key = option_env!("SITEKIT_WASM_TEST_KEY").expect(MISSING);
+    let key = FAQ_KEY;
     let root = send(key, "How do I install the snippet?").await;
     let answer = wait_for(&root, "[data-testid=sitekit-message-assistant]").await;
 
@@ -82,7 +94,7 @@ async fn an_answer_streams_in_as_text_and_the_visitor_is_remembered() {
 
 #[wasm_bindgen_test]
 async fn a_failing_agent_ends_the_answer_with_a_readable_alert() {
-    let key = option_env!("SITEKIT_WASM_TEST_FAILING_KEY").expect(MISSING);
+    let key = FAILING_KEY;
     let root = send(key, "Hi").await;
     let banner = wait_for(&root, "[data-testid=sitekit-error]").await;
     assert_eq!(banner.get_attribute("role").as_deref(), Some("alert"));

@@ -1,0 +1,196 @@
+//! `cargo xtask bench`: builds, measures, and writes BENCHMARKS.md. Each measured
+//! thing is one function returning a [`Section`]; to add a benchmark, write one
+//! more such function and list it in [`sections`].
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Result;
+
+use crate::dist::{AssetSizes, Manifest};
+use crate::{build, cmd, say, setup, step};
+
+/// Budgets count 1 KB as 1,000 bytes (the stricter reading).
+const KB: u64 = 1000;
+const LOADER_BROTLI_BUDGET: u64 = 2 * KB;
+const WIDGET_BROTLI_BUDGET: u64 = 100 * KB;
+
+/// One part of BENCHMARKS.md: what was measured, how, and the numbers.
+struct Section {
+    title: &'static str,
+    how: String,
+    table: String,
+}
+
+pub fn run(root: &Path) -> Result<()> {
+    setup::for_build(root)?;
+    build::all(root, false)?;
+    step("measuring");
+    let manifest = Manifest::read(&root.join("dist"))?;
+    let mut out = String::from(
+        "# Benchmarks\n\n\
+         Written by `cargo xtask bench`; rerun it rather than editing this file. The budgets \
+         are the product design's.\n\n",
+    );
+    out.push_str(&machine());
+    for section in sections(&manifest)? {
+        let _ = write!(
+            out,
+            "\n## {}\n\n{}\n\n{}",
+            section.title, section.how, section.table
+        );
+    }
+    fs::write(root.join("BENCHMARKS.md"), &out)?;
+    step("wrote BENCHMARKS.md");
+    say(out.trim_end());
+    Ok(())
+}
+
+fn sections(manifest: &Manifest) -> Result<Vec<Section>> {
+    Ok(vec![asset_sizes(manifest)?])
+}
+
+/// What a visitor downloads: the loader on every page view, the widget JS + Wasm
+/// when the chat is first opened.
+fn asset_sizes(manifest: &Manifest) -> Result<Section> {
+    let loader = manifest.asset(&manifest.loader)?;
+    let widget_js = manifest.asset(&manifest.widget_js)?;
+    let widget_wasm = manifest.asset(&manifest.widget_wasm)?;
+    let first_open = AssetSizes {
+        name: "widget JS + Wasm on first open".into(),
+        bytes: widget_js.bytes + widget_wasm.bytes,
+        gzip_bytes: widget_js.gzip_bytes + widget_wasm.gzip_bytes,
+        brotli_bytes: widget_js.brotli_bytes + widget_wasm.brotli_bytes,
+    };
+    let mut table = String::from(
+        "| asset | raw | gzip -9 | brotli -q 11 | budget (brotli) | ratio to budget | status |\n\
+         |---|---:|---:|---:|---:|---:|---|\n",
+    );
+    size_row(&mut table, loader, Some(LOADER_BROTLI_BUDGET));
+    size_row(&mut table, widget_js, None);
+    size_row(&mut table, widget_wasm, None);
+    size_row(&mut table, &first_open, Some(WIDGET_BROTLI_BUDGET));
+    Ok(Section {
+        title: "Asset sizes",
+        how: "The files in `dist/` as `cargo xtask build` writes them and the embed server \
+              sends them: the widget's Wasm after `wasm-opt -Oz --strip-debug --strip-producers`, \
+              its JS glue and the loader minified by esbuild. Compressed sizes are those of the \
+              precompressed `.gz` (gzip level 9) and `.br` (brotli quality 11, 4 MiB window) \
+              siblings, read from `dist/manifest.json`. 1 KB = 1,000 bytes."
+            .into(),
+        table,
+    })
+}
+
+fn size_row(table: &mut String, asset: &AssetSizes, brotli_budget: Option<u64>) {
+    let (budget, ratio, status) = match brotli_budget {
+        Some(budget) => {
+            let ratio = asset.brotli_bytes as f64 / budget as f64;
+            let status = if asset.brotli_bytes <= budget {
+                "pass"
+            } else {
+                "over"
+            };
+            (
+                format!("{} KB", budget / KB),
+                format!("{:.0} %", ratio * 100.0),
+                status,
+            )
+        }
+        None => ("—".into(), "—".into(), ""),
+    };
+    let _ = writeln!(
+        table,
+        "| {} | {} | {} | {} | {budget} | {ratio} | {status} |",
+        asset.name,
+        bytes(asset.bytes),
+        bytes(asset.gzip_bytes),
+        bytes(asset.brotli_bytes),
+    );
+}
+
+/// `12345` → `"12,345 B"`.
+fn bytes(count: u64) -> String {
+    let digits = count.to_string();
+    let mut grouped = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{grouped} B")
+}
+
+/// The "on what machine" table.
+fn machine() -> String {
+    let unknown = || "unknown".to_owned();
+    let os = cmd::probe("uname", &["-srm"]).unwrap_or_else(unknown);
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split_once(':'))
+                .map(|(_, model)| model.trim().to_owned())
+        })
+        .unwrap_or_else(unknown);
+    let cores = std::thread::available_parallelism()
+        .map(|cores| cores.to_string())
+        .unwrap_or_else(|_| unknown());
+    let rustc = cmd::probe("rustc", &["--version"]).unwrap_or_else(unknown);
+    let node = cmd::probe("node", &["--version"]).unwrap_or_else(unknown);
+    format!(
+        "## Machine\n\n\
+         | | |\n|---|---|\n\
+         | OS (`uname -srm`) | {os} |\n\
+         | CPU | {cpu} |\n\
+         | cores | {cores} |\n\
+         | rustc | {rustc} |\n\
+         | node (esbuild, wasm-opt) | {node} |\n\
+         | date | {} |\n",
+        today()
+    )
+}
+
+/// Today's UTC date as `YYYY-MM-DD` (civil-from-days, Howard Hinnant's algorithm).
+fn today() -> String {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|since| since.as_secs())
+        .unwrap_or(0);
+    civil_date(seconds / 86_400)
+}
+
+fn civil_date(days_since_epoch: u64) -> String {
+    let z = days_since_epoch as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} (UTC)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_from_days_since_epoch() {
+        assert_eq!(civil_date(0), "1970-01-01 (UTC)");
+        assert_eq!(civil_date(19_782), "2024-02-29 (UTC)");
+    }
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(bytes(999), "999 B");
+        assert_eq!(bytes(1_234_567), "1,234,567 B");
+    }
+}

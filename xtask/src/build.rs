@@ -1,0 +1,170 @@
+//! `cargo xtask build`: the widget (Rust → Wasm → wasm-bindgen → wasm-opt, glue JS
+//! minified), the loader with the hashed widget names filled in, `dist/`, and the
+//! release `sitekit` binary.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::dist::{self, Asset, Manifest};
+use crate::{cmd, say, step};
+
+/// Where the loader source names the widget files it loads; replaced at build time.
+const JS_PLACEHOLDER: &str = "__SITEKIT_WIDGET_JS__";
+const WASM_PLACEHOLDER: &str = "__SITEKIT_WIDGET_WASM__";
+
+/// The widget and loader into `dist/`, then the server.
+pub fn all(root: &Path, embed: bool) -> Result<()> {
+    widget(root)?;
+    server(root, embed)
+}
+
+/// `target/` (or `$CARGO_TARGET_DIR`).
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// The release server binary that `build` produces.
+pub fn sitekit_bin(root: &Path) -> PathBuf {
+    target_dir(root).join("release/sitekit")
+}
+
+fn widget(root: &Path) -> Result<Manifest> {
+    let target = target_dir(root);
+    let work = target.join("widget-bindgen");
+    let bin = root.join("node_modules/.bin");
+    // Read first: a missing loader should fail before minutes of compiling.
+    let loader_source = loader_source(root)?;
+
+    step("building widget (wasm32, wasm-release)");
+    cmd::run(cmd::cargo().args([
+        "build",
+        "-p",
+        "sitekit-widget",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+    ]))?;
+
+    step("generating JS bindings (wasm-bindgen --target web)");
+    if work.exists() {
+        fs::remove_dir_all(&work)?;
+    }
+    let wasm = target.join("wasm32-unknown-unknown/wasm-release/sitekit_widget.wasm");
+    cmd::run(
+        Command::new("wasm-bindgen")
+            .args(["--target", "web", "--out-name", "widget", "--out-dir"])
+            .arg(&work)
+            .arg(&wasm),
+    )?;
+
+    step("shrinking Wasm (wasm-opt -Oz --strip-debug --strip-producers)");
+    let optimized = work.join("widget_bg.opt.wasm");
+    cmd::run(
+        Command::new(bin.join("wasm-opt"))
+            .args(["-Oz", "--strip-debug", "--strip-producers"])
+            .arg(work.join("widget_bg.wasm"))
+            .arg("-o")
+            .arg(&optimized),
+    )?;
+
+    step("minifying widget JS glue (esbuild --minify --format=esm)");
+    let minified = work.join("widget.min.js");
+    cmd::run(
+        Command::new(bin.join("esbuild"))
+            .arg(work.join("widget.js"))
+            .args(["--minify", "--format=esm", "--log-level=warning"])
+            .arg(format!("--outfile={}", minified.display())),
+    )?;
+
+    let widget_js = named("widget", "js", fs::read(&minified)?);
+    let widget_wasm = named("widget", "wasm", fs::read(&optimized)?);
+
+    step("building loader (www/loader.js → dist/loader.js, esbuild --minify)");
+    let loader = loader(
+        &bin,
+        &work,
+        &loader_source,
+        &widget_js.name,
+        &widget_wasm.name,
+    )?;
+
+    step("writing dist/ (hashed names, .br/.gz siblings, manifest.json)");
+    let manifest = dist::publish(&root.join("dist"), loader, widget_js, widget_wasm)?;
+    for asset in &manifest.assets {
+        say(format_args!(
+            "    {:<28} {:>8} B   gzip {:>7} B   brotli {:>7} B",
+            asset.name, asset.bytes, asset.gzip_bytes, asset.brotli_bytes
+        ));
+    }
+    Ok(manifest)
+}
+
+fn named(stem: &str, ext: &str, bytes: Vec<u8>) -> Asset {
+    Asset {
+        name: dist::hashed_name(stem, ext, &bytes),
+        bytes,
+    }
+}
+
+/// `www/loader.js`, checked for the placeholders the build fills in.
+fn loader_source(root: &Path) -> Result<String> {
+    let path = root.join("www/loader.js");
+    let source = fs::read_to_string(&path)
+        .with_context(|| format!("reading the loader source {}", path.display()))?;
+    for placeholder in [JS_PLACEHOLDER, WASM_PLACEHOLDER] {
+        if !source.contains(placeholder) {
+            bail!("www/loader.js lacks the placeholder {placeholder}");
+        }
+    }
+    Ok(source)
+}
+
+/// The loader with the widget's hashed names filled in, minified as a classic
+/// script (no module wrapper: host pages load it with a plain `<script>`).
+fn loader(
+    bin: &Path,
+    work: &Path,
+    source: &str,
+    widget_js: &str,
+    widget_wasm: &str,
+) -> Result<Asset> {
+    let filled = source
+        .replace(JS_PLACEHOLDER, widget_js)
+        .replace(WASM_PLACEHOLDER, widget_wasm);
+    let filled_path = work.join("loader.js");
+    let minified_path = work.join("loader.min.js");
+    fs::write(&filled_path, filled)?;
+    cmd::run(
+        Command::new(bin.join("esbuild"))
+            .arg(&filled_path)
+            .args(["--minify", "--target=es2020", "--log-level=warning"])
+            .arg(format!("--outfile={}", minified_path.display())),
+    )?;
+    Ok(Asset {
+        name: "loader.js".into(),
+        bytes: fs::read(&minified_path)?,
+    })
+}
+
+fn server(root: &Path, embed: bool) -> Result<()> {
+    let mut build = cmd::cargo();
+    build.args(["build", "--release", "-p", "sitekit-embed-server"]);
+    if embed {
+        step("building embed server (release, embed-assets: dist/ baked in)");
+        build.args(["--features", "embed-assets"]);
+    } else {
+        step("building embed server (release)");
+    }
+    cmd::run(&mut build)?;
+    let bin = sitekit_bin(root);
+    if !bin.exists() {
+        bail!("the build produced no {}", bin.display());
+    }
+    Ok(())
+}

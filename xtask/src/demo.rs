@@ -1,0 +1,119 @@
+//! `cargo xtask demo`: Langflow on :8790, the embed server on :8787 and a demo host
+//! site on :8788 (a different origin, on purpose), seeded with a demo tenant,
+//! agent and widget. Runs until Ctrl-C, then stops every child.
+
+use std::fs;
+use std::path::Path;
+use std::thread;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::processes::{self, Services};
+use crate::seed::{self, DemoState};
+use crate::sitekit_cli::SitekitCli;
+use crate::{build, embed_server, langflow, ports, say, setup, static_site, step};
+
+const LANGFLOW_PORT: u16 = 8790;
+const EMBED_PORT: u16 = 8787;
+const SITE_PORT: u16 = 8788;
+const EMBED_ADDR: &str = "127.0.0.1:8787";
+const SITE_ADDR: &str = "127.0.0.1:8788";
+const EMBED_URL: &str = "http://127.0.0.1:8787";
+/// The demo site's origin: the one origin the demo widget allows.
+const SITE_URL: &str = "http://127.0.0.1:8788";
+/// Relative to the repo root, which is every child's working directory.
+const DATABASE_FILE: &str = "data/sitekit.db";
+const DATABASE_URL: &str = "sqlite://data/sitekit.db";
+const FLOW: &str = "sitekit_faq.py";
+
+pub fn run(root: &Path) -> Result<()> {
+    processes::install_interrupt_handler()?;
+    // Checked first so a still-running demo fails fast, not after the build.
+    ports::ensure_free(LANGFLOW_PORT, "Langflow")?;
+    ports::ensure_free(EMBED_PORT, "the embed server")?;
+    ports::ensure_free(SITE_PORT, "the demo site")?;
+    setup::for_build(root)?;
+    setup::langflow(root)?;
+    build::all(root, false)?;
+
+    let data = root.join("data");
+    let logs = data.join("logs");
+    fs::create_dir_all(&logs)?;
+    let state_file = data.join("demo.json");
+    let previous = seed::previous(&state_file, DATABASE_URL, &root.join(DATABASE_FILE));
+    let langflow_key = match &previous {
+        Some(state) => state.langflow_key.clone(),
+        None => langflow::random_key()?,
+    };
+
+    let mut services = Services::default();
+    let langflow = langflow::start(
+        &mut services,
+        root,
+        &[&format!("flows/{FLOW}")],
+        LANGFLOW_PORT,
+        &langflow_key,
+        &logs.join("langflow.log"),
+    )?;
+    let flow_id = langflow.flow_id(FLOW)?;
+
+    let sitekit = build::sitekit_bin(root);
+    embed_server::start(
+        &mut services,
+        root,
+        EMBED_ADDR,
+        DATABASE_URL,
+        &logs.join("sitekit.log"),
+    )?;
+
+    let state = match previous {
+        Some(state) if state.flow_id == flow_id => {
+            step("reusing the demo tenant, agent and widget from data/demo.json");
+            state
+        }
+        _ => {
+            let cli = SitekitCli {
+                bin: &sitekit,
+                database_url: DATABASE_URL,
+                public_url: EMBED_URL,
+            };
+            seed::create(&cli, &langflow, &flow_id, SITE_URL, &state_file)?
+        }
+    };
+
+    step(format!("starting demo site: www/demo on {SITE_URL}"));
+    static_site::spawn(&root.join("www/demo"), SITE_ADDR, &state.snippet)?;
+    print_banner(&state, &logs);
+
+    while !processes::interrupted() {
+        services.check_running()?;
+        thread::sleep(Duration::from_millis(300));
+    }
+    say("");
+    services.stop_all();
+    Ok(())
+}
+
+fn print_banner(state: &DemoState, logs: &Path) {
+    let logs = logs.display();
+    let widget = &state.widget_id;
+    let snippet = &state.snippet;
+    say(format_args!(
+        "
+Site Kit demo is running.
+  demo site     {SITE_URL}/   (the customer's page, origin :{SITE_PORT})
+  embed server  {EMBED_URL}/   (serves the chat widget, origin :{EMBED_PORT})
+  healthz       {EMBED_URL}/healthz
+  Langflow      http://127.0.0.1:{LANGFLOW_PORT}/health
+  logs          {logs}/langflow.log, {logs}/sitekit.log
+  demo state    data/demo.json (widget {widget})
+
+Open the demo site as {SITE_URL} (the widget allows exactly that origin, not
+http://localhost:{SITE_PORT}). The snippet in the page:
+
+  {snippet}
+
+Press Ctrl-C to stop everything."
+    ));
+}

@@ -1,0 +1,159 @@
+//! `dist/`: content-hashed asset names, precompressed `.br`/`.gz` siblings and the
+//! `manifest.json` the embed server reads to find and describe the assets.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256, Sha384};
+
+/// `dist/manifest.json`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    pub loader: String,
+    pub widget_js: String,
+    pub widget_wasm: String,
+    /// Subresource Integrity of `loader.js`, for snippets that pin it.
+    pub loader_integrity: String,
+    pub assets: Vec<AssetSizes>,
+}
+
+/// One served file and what it costs on the wire.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetSizes {
+    pub name: String,
+    pub bytes: u64,
+    pub gzip_bytes: u64,
+    pub brotli_bytes: u64,
+}
+
+impl Manifest {
+    pub fn read(dist: &Path) -> Result<Self> {
+        let path = dist.join("manifest.json");
+        let text = fs::read_to_string(&path)
+            .with_context(|| format!("reading {}: run `cargo xtask build`", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    pub fn asset(&self, name: &str) -> Result<&AssetSizes> {
+        self.assets
+            .iter()
+            .find(|asset| asset.name == name)
+            .with_context(|| format!("{name} is not listed in dist/manifest.json"))
+    }
+}
+
+/// A file to publish under its final name.
+pub struct Asset {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// `<stem>-<first 16 hex chars of SHA-256>.<ext>`: the name changes exactly when
+/// the content does, so browsers and CDNs may cache it forever.
+pub fn hashed_name(stem: &str, ext: &str, bytes: &[u8]) -> String {
+    let hex: String = Sha256::digest(bytes)
+        .iter()
+        .take(8)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("{stem}-{hex}.{ext}")
+}
+
+/// Replaces `dist/` with exactly these assets, their `.br`/`.gz` siblings and the
+/// manifest. Starting from an empty directory is what removes stale hashed files.
+pub fn publish(
+    dist: &Path,
+    loader: Asset,
+    widget_js: Asset,
+    widget_wasm: Asset,
+) -> Result<Manifest> {
+    if dist.exists() {
+        fs::remove_dir_all(dist).with_context(|| format!("removing {}", dist.display()))?;
+    }
+    fs::create_dir_all(dist)?;
+    let loader_integrity = format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha384::digest(&loader.bytes))
+    );
+    let mut assets = Vec::new();
+    for asset in [&loader, &widget_js, &widget_wasm] {
+        let gzipped = gzip(&asset.bytes)?;
+        let brotlied = brotli(&asset.bytes)?;
+        fs::write(dist.join(&asset.name), &asset.bytes)?;
+        fs::write(dist.join(format!("{}.gz", asset.name)), &gzipped)?;
+        fs::write(dist.join(format!("{}.br", asset.name)), &brotlied)?;
+        assets.push(AssetSizes {
+            name: asset.name.clone(),
+            bytes: asset.bytes.len() as u64,
+            gzip_bytes: gzipped.len() as u64,
+            brotli_bytes: brotlied.len() as u64,
+        });
+    }
+    let manifest = Manifest {
+        loader: loader.name,
+        widget_js: widget_js.name,
+        widget_wasm: widget_wasm.name,
+        loader_integrity,
+        assets,
+    };
+    let mut json = serde_json::to_string_pretty(&manifest)?;
+    json.push('\n');
+    fs::write(dist.join("manifest.json"), json)?;
+    Ok(manifest)
+}
+
+/// gzip at level 9 (as `gzip -9`), with a zero timestamp so builds are reproducible.
+pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes)?;
+    Ok(encoder.finish()?)
+}
+
+/// Brotli at quality 11 with a 4 MiB window (as `brotli -q 11`).
+pub fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        size_hint: bytes.len(),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_names_carry_sixteen_hex_chars_of_sha256() {
+        // SHA-256("") = e3b0c44298fc1c14…
+        assert_eq!(
+            hashed_name("widget", "js", b""),
+            "widget-e3b0c44298fc1c14.js"
+        );
+    }
+
+    #[test]
+    fn compressed_siblings_round_trip() {
+        let text = "SiteKit('open'); ".repeat(200);
+        let mut from_gzip = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(&gzip(text.as_bytes()).unwrap()[..]),
+            &mut from_gzip,
+        )
+        .unwrap();
+        assert_eq!(from_gzip, text);
+        let mut from_brotli = Vec::new();
+        brotli::BrotliDecompress(&mut &brotli(text.as_bytes()).unwrap()[..], &mut from_brotli)
+            .unwrap();
+        assert_eq!(from_brotli, text.as_bytes());
+    }
+}

@@ -1,0 +1,37 @@
+//! The embed server (`target/release/sitekit serve`) as a child process, serving
+//! `dist/` from one database; ready when `GET /healthz` answers 200.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::processes::Services;
+use crate::{build, http, step};
+
+/// Starts `sitekit serve` on `bind` (host:port) and waits for it; returns its URL.
+pub fn start(
+    services: &mut Services,
+    root: &Path,
+    bind: &str,
+    database_url: &str,
+    log: &Path,
+) -> Result<String> {
+    let url = format!("http://{bind}");
+    step(format!(
+        "starting embed server: sitekit serve on {url} (log: {})",
+        log.display()
+    ));
+    let mut serve = Command::new(build::sitekit_bin(root));
+    serve
+        .current_dir(root)
+        .args(["serve", "--bind", bind, "--database-url", database_url])
+        .arg("--assets-dir")
+        .arg(root.join("dist"));
+    services.start("sitekit", serve, log)?;
+    services.wait_until("embed server", Duration::from_secs(60), || {
+        http::get(&format!("{url}/healthz"), &[]).is_ok_and(|response| response.status == 200)
+    })?;
+    Ok(url)
+}

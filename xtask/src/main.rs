@@ -1,0 +1,135 @@
+//! `cargo xtask …`: the project's automation (matklad's xtask pattern).
+//!
+//! This file only parses the command line and dispatches; each subcommand lives in
+//! its own module. Every step prints one `==>` line so a user can follow along.
+
+mod bench;
+mod build;
+mod cmd;
+mod demo;
+mod dist;
+mod embed_server;
+mod http;
+mod langflow;
+mod ports;
+mod processes;
+mod seed;
+mod setup;
+mod sitekit_cli;
+mod static_site;
+mod test;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+const HELP: &str = "\
+cargo xtask <command> [options]
+
+Commands:
+  build [--embed]   build the widget (Wasm) into dist/ and the release `sitekit` binary;
+                    --embed bakes dist/ into the binary (feature embed-assets)
+  demo              set up, build, and run Langflow (:8790), the embed server (:8787)
+                    and a demo host site (:8788); Ctrl-C stops everything
+  test [--skip-lint] [--skip-wasm] [--skip-e2e]
+                    fmt check, clippy (native + wasm32), native tests, wasm tests in
+                    headless Chromium, Playwright end-to-end tests
+  bench             build, measure, and write BENCHMARKS.md
+  setup             install what is missing (wasm32 target, wasm-bindgen CLI,
+                    npm packages, .venv with lfx) and nothing else
+  help              this text
+
+Prerequisites: rustup, Node >= 20 with npm, Python >= 3.10.
+";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(std::io::stderr(), "xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = repo_root();
+    std::env::set_current_dir(&root)?;
+    let (command, flags) = match args.split_first() {
+        Some((command, flags)) => (command.as_str(), flags),
+        None => ("help", &[][..]),
+    };
+    match command {
+        "build" => {
+            let embed = parse_flags(flags, &["--embed"])?.contains(&"--embed");
+            setup::for_build(&root)?;
+            build::all(&root, embed)
+        }
+        "demo" => {
+            parse_flags(flags, &[])?;
+            demo::run(&root)
+        }
+        "test" => {
+            let given = parse_flags(flags, &["--skip-lint", "--skip-wasm", "--skip-e2e"])?;
+            test::run(
+                &root,
+                test::Skip {
+                    lint: given.contains(&"--skip-lint"),
+                    wasm: given.contains(&"--skip-wasm"),
+                    e2e: given.contains(&"--skip-e2e"),
+                },
+            )
+        }
+        "bench" => {
+            parse_flags(flags, &[])?;
+            bench::run(&root)
+        }
+        "setup" => {
+            parse_flags(flags, &[])?;
+            setup::for_build(&root)?;
+            setup::langflow(&root)
+        }
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => bail!("unknown command `{other}`; run `cargo xtask help`"),
+    }
+}
+
+/// Checks that every flag is one of `allowed` and returns them.
+fn parse_flags<'a>(flags: &'a [String], allowed: &[&str]) -> Result<Vec<&'a str>> {
+    flags
+        .iter()
+        .map(|flag| {
+            if allowed.contains(&flag.as_str()) {
+                Ok(flag.as_str())
+            } else {
+                bail!("unknown option `{flag}`; run `cargo xtask help`")
+            }
+        })
+        .collect()
+}
+
+/// The workspace root: xtask's manifest lives one level below it.
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
+
+/// Prints one progress line.
+fn step(message: impl std::fmt::Display) {
+    say(format_args!("==> {message}"));
+}
+
+/// Prints a line to stdout, ignoring errors instead of panicking like `println!`:
+/// after Ctrl-C our stdout may be a pipe whose reader (`| tee`) is already gone,
+/// and we must still get to stop our children.
+fn say(text: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stdout(), "{text}");
+}

@@ -1,0 +1,242 @@
+//! Installs what the build and the runtime need, each only when it is missing or
+//! at the wrong version: the wasm32 target, the wasm-bindgen CLI, npm packages and
+//! a Python venv with `lfx`. Prerequisites we cannot install (rustup, Node, npm,
+//! Python) are checked with a one-line error naming them.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::SystemTime;
+
+use anyhow::{Result, anyhow, bail};
+
+use crate::{cmd, step};
+
+/// The Langflow executor the demo and the tests run (PyPI `lfx`).
+pub const LFX_VERSION: &str = "1.13.0";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Everything `cargo xtask build` needs.
+pub fn for_build(root: &Path) -> Result<()> {
+    require_rustup()?;
+    require_node()?;
+    wasm_target()?;
+    wasm_bindgen_cli(root)?;
+    npm_packages(root)
+}
+
+/// The Python venv with the pinned `lfx` (`.venv` at the repo root).
+pub fn langflow(root: &Path) -> Result<()> {
+    let venv = root.join(".venv");
+    let lfx = venv.join("bin/lfx");
+    if lfx.exists() {
+        let installed = installed_lfx_version(&venv);
+        if installed.as_deref() == Some(LFX_VERSION) {
+            step(format!("lfx {LFX_VERSION} in .venv: present"));
+            return Ok(());
+        }
+    }
+    require_python()?;
+    if !venv.join("bin/python").exists() {
+        step("creating Python venv (.venv)");
+        let status = cmd::status(Command::new("python3").args(["-m", "venv", ".venv"]))?;
+        if !status.success() {
+            bail!(
+                "`python3 -m venv .venv` failed ({status}); on Debian/Ubuntu install python3-venv"
+            );
+        }
+    }
+    step(format!(
+        "installing lfx=={LFX_VERSION} into .venv (about a minute)"
+    ));
+    cmd::run(Command::new(venv.join("bin/pip")).args([
+        "install",
+        "--disable-pip-version-check",
+        "--quiet",
+        &format!("lfx=={LFX_VERSION}"),
+    ]))
+}
+
+fn installed_lfx_version(venv: &Path) -> Option<String> {
+    let pip = venv.join("bin/pip");
+    let shown = cmd::probe(
+        pip.to_str()?,
+        &["show", "--disable-pip-version-check", "lfx"],
+    )?;
+    shown
+        .lines()
+        .find_map(|line| line.strip_prefix("Version:"))
+        .map(|version| version.trim().to_owned())
+}
+
+fn wasm_target() -> Result<()> {
+    let installed = cmd::stdout(Command::new("rustup").args(["target", "list", "--installed"]))?;
+    if installed.lines().any(|line| line.trim() == WASM_TARGET) {
+        step(format!("rust target {WASM_TARGET}: present"));
+        return Ok(());
+    }
+    step(format!("installing rust target {WASM_TARGET} (rustup)"));
+    cmd::run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+/// Installs the wasm-bindgen CLI at exactly the version of the `wasm-bindgen` crate
+/// pinned in the root Cargo.toml: the two must match or the bindings break.
+fn wasm_bindgen_cli(root: &Path) -> Result<()> {
+    let manifest = fs::read_to_string(root.join("Cargo.toml"))?;
+    let wanted = pinned_version(&manifest, "wasm-bindgen")?;
+    let installed = cmd::probe("wasm-bindgen", &["--version"]);
+    if installed.as_deref() == Some(&format!("wasm-bindgen {wanted}")) {
+        step(format!("wasm-bindgen CLI {wanted}: present"));
+        return Ok(());
+    }
+    let had = installed.unwrap_or_else(|| "not installed".into());
+    step(format!(
+        "installing wasm-bindgen-cli {wanted} ({had}; cargo install, about 4 minutes)"
+    ));
+    let install = |locked: bool| {
+        let mut install = cmd::cargo();
+        install.args(["install", "wasm-bindgen-cli", "--version", &wanted]);
+        if locked {
+            install.arg("--locked");
+        }
+        cmd::status_keeping_stderr(&mut install)
+    };
+    let (status, stderr) = install(true)?;
+    if !status.success() {
+        let why = stderr
+            .lines()
+            .find(|line| line.starts_with("error"))
+            .unwrap_or("no error line printed");
+        step(format!(
+            "`cargo install --locked` failed ({why}); retrying without --locked"
+        ));
+        let (status, _) = install(false)?;
+        if !status.success() {
+            bail!("`cargo install wasm-bindgen-cli --version {wanted}` failed ({status})");
+        }
+    }
+    match cmd::probe("wasm-bindgen", &["--version"]) {
+        Some(now) if now == format!("wasm-bindgen {wanted}") => Ok(()),
+        now => bail!(
+            "installed wasm-bindgen-cli {wanted}, but `wasm-bindgen --version` says {}: put ~/.cargo/bin first on PATH",
+            now.unwrap_or_else(|| "nothing".into())
+        ),
+    }
+}
+
+/// The exact version pinned for `krate` in a Cargo.toml: `krate = "=X"` or
+/// `krate = { version = "=X", … }`.
+pub fn pinned_version(manifest: &str, krate: &str) -> Result<String> {
+    let spec = manifest
+        .lines()
+        .find_map(|line| {
+            let rest = line.trim().strip_prefix(krate)?.trim_start();
+            rest.strip_prefix('=').map(str::trim)
+        })
+        .ok_or_else(|| anyhow!("no `{krate} = …` dependency in the root Cargo.toml"))?;
+    let version_part = match spec.strip_prefix('{') {
+        Some(table) => {
+            let at = table
+                .find("version")
+                .ok_or_else(|| anyhow!("`{krate}` has no version in the root Cargo.toml"))?;
+            &table[at + "version".len()..]
+        }
+        None => spec,
+    };
+    let version = version_part
+        .split('"')
+        .nth(1)
+        .ok_or_else(|| anyhow!("cannot read the version of `{krate}` in the root Cargo.toml"))?;
+    version
+        .strip_prefix('=')
+        .map(|exact| exact.trim().to_owned())
+        .ok_or_else(|| {
+            anyhow!("`{krate}` must be pinned exactly (\"={version}\") in the root Cargo.toml")
+        })
+}
+
+/// `npm ci` at the root when node_modules is missing or older than the lockfile.
+fn npm_packages(root: &Path) -> Result<()> {
+    let lock = root.join("package-lock.json");
+    let installed_lock = root.join("node_modules/.package-lock.json");
+    if !lock.exists() {
+        bail!("package-lock.json is missing: run `npm install` at the repo root and commit it");
+    }
+    let fresh = match (modified(&installed_lock), modified(&lock)) {
+        (Some(installed), Some(wanted)) => installed >= wanted,
+        _ => false,
+    };
+    if fresh {
+        step("npm packages: present");
+        return Ok(());
+    }
+    step("installing npm packages (npm ci)");
+    cmd::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]))
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    fs::metadata(path).and_then(|meta| meta.modified()).ok()
+}
+
+fn require_rustup() -> Result<()> {
+    cmd::probe("rustup", &["--version"])
+        .map(drop)
+        .ok_or_else(|| anyhow!("rustup not found: install it from https://rustup.rs"))
+}
+
+fn require_node() -> Result<()> {
+    let version = cmd::probe("node", &["--version"])
+        .ok_or_else(|| anyhow!("node not found: install Node.js >= 20"))?;
+    let major = leading_numbers(version.trim_start_matches('v'))
+        .first()
+        .copied()
+        .unwrap_or(0);
+    if major < 20 {
+        bail!("node {version} is too old: install Node.js >= 20");
+    }
+    cmd::probe("npm", &["--version"])
+        .map(drop)
+        .ok_or_else(|| anyhow!("npm not found: install npm (it ships with Node.js >= 20)"))
+}
+
+fn require_python() -> Result<()> {
+    let version = cmd::probe("python3", &["--version"])
+        .ok_or_else(|| anyhow!("python3 not found: install Python >= 3.10"))?;
+    let numbers = leading_numbers(version.trim_start_matches("Python").trim());
+    if numbers.len() < 2 || (numbers[0], numbers[1]) < (3, 10) {
+        bail!("{version} is too old: install Python >= 3.10");
+    }
+    Ok(())
+}
+
+/// `"20.20.2"` → `[20, 20, 2]`, stopping at the first part that is not a number.
+fn leading_numbers(version: &str) -> Vec<u32> {
+    version
+        .split('.')
+        .map_while(|part| part.parse().ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_an_exact_pin_in_either_spelling() {
+        let manifest = "wasm-bindgen-futures = \"=0.4.80\"\nwasm-bindgen = \"=0.2.130\"\n";
+        assert_eq!(pinned_version(manifest, "wasm-bindgen").unwrap(), "0.2.130");
+        let table = "wasm-bindgen = { version = \"=0.2.131\", default-features = false }";
+        assert_eq!(pinned_version(table, "wasm-bindgen").unwrap(), "0.2.131");
+    }
+
+    #[test]
+    fn refuses_a_pin_that_is_not_exact() {
+        assert!(pinned_version("wasm-bindgen = \"0.2\"", "wasm-bindgen").is_err());
+    }
+
+    #[test]
+    fn parses_tool_versions() {
+        assert_eq!(leading_numbers("20.20.2"), [20, 20, 2]);
+        assert_eq!(leading_numbers("3.11.7rc1"), [3, 11]);
+    }
+}

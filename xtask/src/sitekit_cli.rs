@@ -1,0 +1,97 @@
+//! Driving the `sitekit` admin CLI against a database: create tenants, agents and
+//! widgets and read back the JSON it prints (`--json`).
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, anyhow};
+
+use crate::cmd;
+use crate::langflow::Langflow;
+
+/// The CLI, pointed at one database and one public server URL (for snippets).
+pub struct SitekitCli<'a> {
+    pub bin: &'a Path,
+    pub database_url: &'a str,
+    pub public_url: &'a str,
+}
+
+/// A created widget.
+pub struct Widget {
+    pub id: String,
+    pub publishable_key: String,
+    pub snippet: String,
+}
+
+impl SitekitCli<'_> {
+    /// `sitekit tenants create` → the tenant id.
+    pub fn create_tenant(&self, name: &str) -> Result<String> {
+        let tenant = self.run(&["tenants", "create", "--name", name], None)?;
+        string(&tenant, "id")
+    }
+
+    /// `sitekit agents create --runtime langflow …` → the agent id.
+    pub fn create_langflow_agent(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        langflow: &Langflow,
+        flow_id: &str,
+    ) -> Result<String> {
+        let args = [
+            "agents",
+            "create",
+            "--tenant",
+            tenant_id,
+            "--name",
+            name,
+            "--runtime",
+            "langflow",
+            "--base-url",
+            &langflow.url,
+            "--flow-id",
+            flow_id,
+        ];
+        let agent = self.run(&args, Some(&langflow.key))?;
+        string(&agent, "id")
+    }
+
+    /// `sitekit widgets create` for one allowed origin.
+    pub fn create_widget(&self, agent_id: &str, origin: &str, title: &str) -> Result<Widget> {
+        let args = [
+            "widgets", "create", "--agent", agent_id, "--origin", origin, "--title", title,
+        ];
+        let widget = self.run(&args, None)?;
+        Ok(Widget {
+            id: string(&widget, "id")?,
+            publishable_key: string(&widget, "publishableKey")?,
+            snippet: string(&widget, "snippet")?,
+        })
+    }
+
+    /// Runs `sitekit <args> --json`. The runtime key goes in the environment, not
+    /// the arguments, which other users of the machine can see.
+    fn run(&self, args: &[&str], runtime_key: Option<&str>) -> Result<serde_json::Value> {
+        let mut command = Command::new(self.bin);
+        command
+            .args(args)
+            .arg("--json")
+            .env("SITEKIT_DATABASE_URL", self.database_url)
+            .env("SITEKIT_PUBLIC_URL", self.public_url);
+        if let Some(key) = runtime_key {
+            command.env("SITEKIT_RUNTIME_KEY", key);
+        }
+        let out = cmd::stdout(&mut command)?;
+        serde_json::from_str(&out)
+            .with_context(|| format!("`sitekit {}` printed no JSON: {out}", args.join(" ")))
+    }
+}
+
+fn string(value: &serde_json::Value, field: &str) -> Result<String> {
+    let found = &value[field];
+    found
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| found.as_i64().map(|number| number.to_string()))
+        .ok_or_else(|| anyhow!("the sitekit CLI's JSON has no `{field}`: {value}"))
+}

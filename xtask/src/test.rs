@@ -1,0 +1,232 @@
+//! `cargo xtask test`: every check, in order, stopping at the first failure: fmt,
+//! clippy for both targets, native tests, wasm tests in headless Chromium, and the
+//! Playwright end-to-end suite. One real Langflow runtime serves all of them; the
+//! wasm tests also get a real embed server with widgets seeded for their page.
+
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Result, bail};
+
+use crate::langflow::Langflow;
+use crate::processes::{self, Services};
+use crate::sitekit_cli::SitekitCli;
+use crate::{build, cmd, embed_server, langflow, ports, setup, step};
+
+/// Steps the user asked to leave out.
+pub struct Skip {
+    pub lint: bool,
+    pub wasm: bool,
+    pub e2e: bool,
+}
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+type Env = Vec<(&'static str, OsString)>;
+
+pub fn run(root: &Path, skip: Skip) -> Result<()> {
+    processes::install_interrupt_handler()?;
+    // Browser checks come first: failing after a ten-minute build helps nobody.
+    let chromedriver = if skip.wasm {
+        None
+    } else {
+        Some(chromedriver()?)
+    };
+    if !skip.e2e && !Path::new(CHROMIUM).exists() {
+        bail!("{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)");
+    }
+    setup::for_build(root)?;
+    setup::langflow(root)?;
+    build::all(root, false)?;
+
+    let mut steps = Steps::default();
+    if !skip.lint {
+        steps.run("fmt", cmd::cargo().args(["fmt", "--all", "--", "--check"]))?;
+    }
+
+    // Started before clippy: the wasm test crates read their fixture at compile
+    // time (`option_env!`), so the wasm clippy sees the same environment as the
+    // wasm tests.
+    let mut services = Services::default();
+    let logs = build::target_dir(root).join("xtask/logs");
+    let langflow = langflow::start(
+        &mut services,
+        root,
+        &["flows/sitekit_faq.py", "flows/failing.py"],
+        ports::free()?,
+        &langflow::random_key()?,
+        &logs.join("langflow-test.log"),
+    )?;
+    let dist = root.join("dist");
+    step(format!(
+        "test env: SITEKIT_TEST_LANGFLOW_URL={} SITEKIT_TEST_LANGFLOW_KEY=(random) SITEKIT_ASSETS_DIR={}",
+        langflow.url,
+        dist.display()
+    ));
+    let mut env: Env = vec![
+        ("SITEKIT_TEST_LANGFLOW_URL", langflow.url.clone().into()),
+        ("SITEKIT_TEST_LANGFLOW_KEY", langflow.key.clone().into()),
+        ("SITEKIT_ASSETS_DIR", dist.into_os_string()),
+    ];
+    match std::env::var_os("DATABASE_URL_PG") {
+        Some(_) => step("PostgreSQL: DATABASE_URL_PG is set; passed through to the tests"),
+        None => step("PostgreSQL: DATABASE_URL_PG is not set; database tests use SQLite only"),
+    }
+    let wasm_env = wasm_fixture(root, &mut services, &langflow, &logs)?;
+
+    if !skip.lint {
+        steps.run(
+            "clippy (native)",
+            cmd::cargo()
+                .args([
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ])
+                .envs(env.iter().cloned()),
+        )?;
+        steps.run(
+            "clippy (wasm32)",
+            cmd::cargo()
+                .args(["clippy", "-p", "sitekit-sdk", "-p", "sitekit-widget"])
+                .args(["--target", "wasm32-unknown-unknown", "--all-targets"])
+                .args(["--", "-D", "warnings"])
+                .envs(env.iter().chain(&wasm_env).cloned()),
+        )?;
+    }
+    steps.run(
+        "native tests",
+        cmd::cargo()
+            .args(["test", "--workspace"])
+            .envs(env.iter().cloned()),
+    )?;
+    if let Some(chromedriver) = chromedriver {
+        steps.run(
+            "wasm tests (headless Chromium)",
+            // `--lib --tests`: no doc-tests here. They are examples for native Rust
+            // users, already run by the native step; wasm-bindgen-test cannot run them.
+            cmd::cargo()
+                .args(["test", "-p", "sitekit-sdk", "-p", "sitekit-widget"])
+                .args(["--target", "wasm32-unknown-unknown", "--lib", "--tests"])
+                .env("CHROMEDRIVER", chromedriver)
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
+                .envs(env.iter().chain(&wasm_env).cloned()),
+        )?;
+    }
+    if !skip.e2e {
+        env.push(("SITEKIT_BIN", build::sitekit_bin(root).into_os_string()));
+        steps.run(
+            "end-to-end tests (Playwright)",
+            Command::new("npx")
+                .args(["--no", "playwright", "test"])
+                .current_dir(root.join("tests"))
+                .envs(env),
+        )?;
+    }
+    services.stop_all();
+    step(format!("all {} test steps passed", steps.done));
+    Ok(())
+}
+
+/// An embed server on a fresh SQLite database with two widgets (the FAQ flow and
+/// the always-failing flow) allowed on the origin the wasm test runner will serve
+/// its page from; returns the environment the wasm tests read.
+fn wasm_fixture(
+    root: &Path,
+    services: &mut Services,
+    langflow: &Langflow,
+    logs: &Path,
+) -> Result<Env> {
+    let database = build::target_dir(root).join("xtask/wasm-tests.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", database.display()));
+        if file.exists() {
+            fs::remove_file(file)?;
+        }
+    }
+    let database_url = format!("sqlite://{}", database.display());
+    let bind = format!("127.0.0.1:{}", ports::free()?);
+    let url = embed_server::start(
+        services,
+        root,
+        &bind,
+        &database_url,
+        &logs.join("sitekit-wasm-tests.log"),
+    )?;
+    let runner_address = format!("127.0.0.1:{}", ports::free()?);
+    let origin = format!("http://{runner_address}");
+    step(format!(
+        "seeding wasm test widgets (FAQ and failing flows) allowed on {origin}"
+    ));
+    let bin = build::sitekit_bin(root);
+    let cli = SitekitCli {
+        bin: &bin,
+        database_url: &database_url,
+        public_url: &url,
+    };
+    let tenant = cli.create_tenant("Wasm tests")?;
+    // The SDK's wasm tests check the FAQ widget's title.
+    let key_for = |flow: &str, agent: &str, title: &str| -> Result<String> {
+        let flow_id = langflow.flow_id(flow)?;
+        let agent = cli.create_langflow_agent(&tenant, agent, langflow, &flow_id)?;
+        Ok(cli.create_widget(&agent, &origin, title)?.publishable_key)
+    };
+    let faq_key = key_for("sitekit_faq.py", "FAQ", "Wasm test widget")?;
+    let failing_key = key_for("failing.py", "Always fails", "Wasm test widget (failing)")?;
+    step(format!(
+        "wasm test env: SITEKIT_WASM_TEST_ENDPOINT={url} SITEKIT_WASM_TEST_KEY SITEKIT_WASM_TEST_FAILING_KEY \
+         WASM_BINDGEN_TEST_ADDRESS={runner_address}"
+    ));
+    Ok(vec![
+        ("SITEKIT_WASM_TEST_ENDPOINT", url.into()),
+        ("SITEKIT_WASM_TEST_KEY", faq_key.into()),
+        ("SITEKIT_WASM_TEST_FAILING_KEY", failing_key.into()),
+        ("WASM_BINDGEN_TEST_ADDRESS", runner_address.into()),
+    ])
+}
+
+/// `$CHROMEDRIVER` when it names a file, else Debian's.
+fn chromedriver() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("CHROMEDRIVER").map(PathBuf::from)
+        && path.is_file()
+    {
+        return Ok(path);
+    }
+    if Path::new(CHROMEDRIVER).is_file() {
+        return Ok(CHROMEDRIVER.into());
+    }
+    bail!(
+        "{CHROMEDRIVER} not found: install Debian's chromium-driver (apt-get install chromium-driver)"
+    )
+}
+
+/// Numbers the steps and names the one that fails.
+#[derive(Default)]
+struct Steps {
+    done: usize,
+}
+
+impl Steps {
+    fn run(&mut self, name: &str, command: &mut Command) -> Result<()> {
+        step(format!(
+            "[test {}] {name}: {}",
+            self.done + 1,
+            cmd::display(command)
+        ));
+        let status = cmd::status(command)?;
+        if processes::interrupted() {
+            bail!("interrupted during step `{name}`");
+        }
+        if !status.success() {
+            bail!("step `{name}` failed ({status})");
+        }
+        self.done += 1;
+        Ok(())
+    }
+}
