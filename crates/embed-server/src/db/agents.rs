@@ -1,13 +1,12 @@
 //! Agents: a tenant's binding to an agent runtime (kind, URL, flow, credential).
 //! None of it ever reaches a browser.
 
-use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Db, new_id, now_unix};
 
-#[derive(Clone, Serialize)]
+#[derive(Clone)]
 pub struct Agent {
     pub id: String,
     pub tenant_id: String,
@@ -15,7 +14,6 @@ pub struct Agent {
     pub runtime: String,
     pub base_url: String,
     pub flow_id: String,
-    #[serde(skip)]
     pub runtime_key: String,
 }
 

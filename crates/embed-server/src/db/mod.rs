@@ -72,11 +72,12 @@ impl Db {
                 .execute(&pool)
                 .await
                 .map_err(DbOpenError::Connect)?;
-            sqlx::migrate!("./migrations/sqlite").run(&pool).await
-        } else {
-            sqlx::migrate!("./migrations/postgres").run(&pool).await
         }
-        .map_err(DbOpenError::Migrate)?;
+        // One set of migrations in SQL both databases accept.
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(DbOpenError::Migrate)?;
         Ok(Db { pool })
     }
 

@@ -1,10 +1,8 @@
 //! Tenants: the buyer organisations everything else belongs to.
 
-use serde::Serialize;
-
 use super::{Db, new_id, now_unix};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Tenant {
     pub id: String,
     pub name: String,

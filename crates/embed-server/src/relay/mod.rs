@@ -84,6 +84,3 @@ impl Runtimes {
         }
     }
 }
-
-/// The runtime kinds agents may name.
-pub const RUNTIME_KINDS: &[&str] = &["langflow"];
