@@ -85,6 +85,8 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
                     "clippy",
                     "--workspace",
                     "--all-targets",
+                    // embed-assets too: `dist/` exists by now for it to bake in.
+                    "--all-features",
                     "--",
                     "-D",
                     "warnings",
@@ -105,6 +107,19 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
         cmd::cargo()
             .args(["test", "--workspace"])
             .envs(env.iter().cloned()),
+    )?;
+    steps.run(
+        "self-contained binary (embed-assets)",
+        cmd::cargo()
+            .args([
+                "test",
+                "-p",
+                "sitekit-embed-server",
+                "--features",
+                "embed-assets",
+            ])
+            .args(["--test", "it", "embedded"])
+            .env("SITEKIT_DIST_DIR", root.join("dist")),
     )?;
     if let Some(chromedriver) = chromedriver {
         steps.run(

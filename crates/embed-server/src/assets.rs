@@ -82,7 +82,8 @@ impl AssetStore {
             let identity = read(name).ok_or_else(|| AssetError::Missing(name.clone()))?;
             let asset = Asset {
                 content_type: content_type(name),
-                etag: format!("\"{}\"", &hex(&Sha256::digest(&identity))[..32]),
+                // Weak: the same tag covers the identity, gzip and brotli bodies.
+                etag: format!("W/\"{}\"", &hex(&Sha256::digest(&identity))[..32]),
                 identity: Bytes::from(identity),
                 brotli: read(&format!("{name}.br")).map(Bytes::from),
                 gzip: read(&format!("{name}.gz")).map(Bytes::from),

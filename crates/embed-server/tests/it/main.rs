@@ -5,6 +5,8 @@ mod assets;
 mod chat;
 mod cli;
 mod config;
+#[cfg(feature = "embed-assets")]
+mod embedded;
 mod sessions;
 mod storage;
 mod support;
