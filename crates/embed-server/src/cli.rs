@@ -1,6 +1,7 @@
 //! The `sitekit` command line: `serve`, and the local-database admin commands
 //! (`tenants`, `agents`, `widgets`).
 
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -51,6 +52,27 @@ pub struct ServeArgs {
     /// Lifetime of session tokens, in seconds.
     #[arg(long, env = "SITEKIT_SESSION_TTL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(30..=86_400))]
     pub session_ttl_secs: u64,
+    /// Browser requests (config, sessions, chat) one IP address may make a minute.
+    #[arg(
+        long,
+        env = "SITEKIT_REQUESTS_PER_IP_PER_MINUTE",
+        default_value = "120"
+    )]
+    pub requests_per_ip_per_minute: NonZeroU32,
+    /// New sessions one widget may start a minute, over all its visitors.
+    #[arg(
+        long,
+        env = "SITEKIT_SESSIONS_PER_KEY_PER_MINUTE",
+        default_value = "600"
+    )]
+    pub sessions_per_key_per_minute: NonZeroU32,
+    /// Chat messages one visitor may send a minute.
+    #[arg(
+        long,
+        env = "SITEKIT_MESSAGES_PER_VISITOR_PER_MINUTE",
+        default_value = "20"
+    )]
+    pub messages_per_visitor_per_minute: NonZeroU32,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@ pub mod db;
 mod error;
 mod extract;
 pub mod keys;
+pub mod limits;
 pub mod origin;
 pub mod relay;
 mod routes;
@@ -18,6 +19,8 @@ pub mod snippet;
 pub mod state;
 
 use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -64,13 +67,28 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// How often the rate limiters forget clients that have been quiet.
+const FORGET_IDLE_CLIENTS_EVERY: Duration = Duration::from_secs(60);
+
 /// Serves until `shutdown` completes, then lets open requests finish.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    let limits = state.limits.clone();
+    let housekeeping = tokio::spawn(async move {
+        let mut every = tokio::time::interval(FORGET_IDLE_CLIENTS_EVERY);
+        loop {
+            every.tick().await;
+            limits.forget_idle();
+        }
+    });
+    // The peer address is what per-IP limits count.
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    housekeeping.abort();
+    served
 }

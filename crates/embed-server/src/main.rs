@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use sitekit_embed_server::assets::AssetStore;
 use sitekit_embed_server::db::Db;
+use sitekit_embed_server::limits::LimitsConfig;
 use sitekit_embed_server::{AppState, serve};
 use tokio::net::TcpListener;
 
@@ -39,9 +40,19 @@ async fn run_server(db: Db, args: ServeArgs) -> Result<()> {
         (None, Some(embedded)) => embedded?,
         (None, None) => AssetStore::from_dir("dist".as_ref())?,
     };
-    let state = AppState::new(db, assets, Duration::from_secs(args.session_ttl_secs))
-        .await
-        .context("cannot prepare the session signing key")?;
+    let limits = LimitsConfig {
+        requests_per_ip_per_minute: args.requests_per_ip_per_minute,
+        sessions_per_key_per_minute: args.sessions_per_key_per_minute,
+        messages_per_visitor_per_minute: args.messages_per_visitor_per_minute,
+    };
+    let state = AppState::new(
+        db,
+        assets,
+        Duration::from_secs(args.session_ttl_secs),
+        limits,
+    )
+    .await
+    .context("cannot prepare the session signing key")?;
     let listener = TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;

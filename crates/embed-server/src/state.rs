@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::assets::AssetStore;
 use crate::db::Db;
+use crate::limits::{Limits, LimitsConfig};
 use crate::relay::Runtimes;
 use crate::session::SessionSigner;
 
@@ -14,6 +15,7 @@ pub struct AppState {
     pub assets: Arc<AssetStore>,
     pub signer: Arc<SessionSigner>,
     pub runtimes: Runtimes,
+    pub limits: Arc<Limits>,
     pub session_ttl: Duration,
 }
 
@@ -23,6 +25,7 @@ impl AppState {
         db: Db,
         assets: AssetStore,
         session_ttl: Duration,
+        limits: LimitsConfig,
     ) -> Result<Self, sqlx::Error> {
         let signing_key = db.session_signing_key().await?;
         let http = reqwest::Client::builder()
@@ -34,6 +37,7 @@ impl AppState {
             assets: Arc::new(assets),
             signer: Arc::new(SessionSigner::new(signing_key.into_bytes())),
             runtimes: Runtimes::new(http),
+            limits: Arc::new(Limits::new(limits)),
             session_ttl,
         })
     }

@@ -5,9 +5,10 @@
 //! own ids, and every failure as a `RUN_ERROR` with a stable code and a safe message.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, header};
 use axum::response::sse::{self, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt, stream};
@@ -26,12 +27,15 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub async fn chat(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     BearerToken(token): BearerToken,
     headers: HeaderMap,
     ApiJson(input): ApiJson<RunAgentInput>,
 ) -> Result<Sse<impl Stream<Item = Result<sse::Event, Infallible>>>, ApiError> {
+    state.limits.request_from(peer.ip())?;
     let claims = verify_session(&state, &token, &headers)?;
     let text = validate(&input)?;
+    state.limits.message_from(&claims.wg, &claims.vi)?;
     let (widget, agent) = state
         .db
         .widget_with_agent(&claims.wg)

@@ -1,8 +1,10 @@
 //! `POST /v1/sessions`: a publishable key plus the page's origin buy a short-lived,
 //! signed session token for the chat routes.
 
+use std::net::SocketAddr;
+
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use sitekit_sdk::wire::{SessionRequest, SessionResponse};
 use time::format_description::well_known::Rfc3339;
 
@@ -18,9 +20,11 @@ const MAX_VISITOR_ID_LEN: usize = 64;
 
 pub async fn create(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RequestOrigin(origin): RequestOrigin,
     ApiJson(request): ApiJson<SessionRequest>,
 ) -> Result<Json<SessionResponse>, ApiError> {
+    state.limits.request_from(peer.ip())?;
     let visitor_id = match request.visitor_id {
         Some(id) if is_valid_visitor_id(&id) => id,
         Some(_) => {
@@ -32,6 +36,7 @@ pub async fn create(
         None => format!("vis_{}", random_base62(22)),
     };
     let (widget, key) = widget_for_page(&state, &request.publishable_key, &origin).await?;
+    state.limits.session_for_key(&key.id)?;
     let expires = now_unix() + state.session_ttl.as_secs() as i64;
     let claims = SessionClaims {
         tn: widget.tenant_id,

@@ -2,7 +2,9 @@
 //! pages on one of its allowed origins only.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use sitekit_sdk::wire::{Position, WidgetConfig};
@@ -14,9 +16,11 @@ use crate::state::AppState;
 
 pub async fn config(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(key): Path<String>,
     RequestOrigin(origin): RequestOrigin,
 ) -> Result<impl IntoResponse, ApiError> {
+    state.limits.request_from(peer.ip())?;
     let (widget, _) = widget_for_page(&state, &key, &origin).await?;
     let config = WidgetConfig {
         title: widget.title,

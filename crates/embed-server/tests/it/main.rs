@@ -7,6 +7,7 @@ mod cli;
 mod config;
 #[cfg(feature = "embed-assets")]
 mod embedded;
+mod limits;
 mod sessions;
 mod storage;
 mod support;

@@ -116,6 +116,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn spawn() -> TestServer {
+        Self::spawn_with(&[]).await
+    }
+
+    /// A server started with extra `sitekit serve` arguments, such as limits.
+    pub async fn spawn_with(serve_args: &[&str]) -> TestServer {
         let langflow = Langflow::from_env().await;
         let dir = TempDir::new();
         let db_url = format!("sqlite://{}", dir.path().join("sitekit.db").display());
@@ -166,6 +171,7 @@ impl TestServer {
                 "--assets-dir",
             ])
             .arg(&assets)
+            .args(serve_args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("sitekit starts");

@@ -1,0 +1,138 @@
+//! Rate limits on the public routes: GCRA (via `governor`) per client IP, per
+//! publishable key and per visitor. Each client has its own allowance, so one noisy
+//! visitor runs into their own limit and never into anybody else's.
+//!
+//! The state is per process; with N nodes behind a load balancer each allows the
+//! configured rate, which bounds the total at N times it.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::error::ApiError;
+
+/// Allowances, each a burst of that many followed by a steady refill.
+#[derive(Debug, Clone, Copy)]
+pub struct LimitsConfig {
+    /// Browser requests (config, sessions, chat) from one IP address.
+    pub requests_per_ip_per_minute: NonZeroU32,
+    /// New sessions for one widget's publishable key, over all its visitors.
+    pub sessions_per_key_per_minute: NonZeroU32,
+    /// Chat messages from one visitor of one widget.
+    pub messages_per_visitor_per_minute: NonZeroU32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let n = |n| NonZeroU32::new(n).expect("non-zero");
+        LimitsConfig {
+            requests_per_ip_per_minute: n(120),
+            sessions_per_key_per_minute: n(600),
+            messages_per_visitor_per_minute: n(20),
+        }
+    }
+}
+
+pub struct Limits {
+    per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    sessions_per_key: DefaultKeyedRateLimiter<String>,
+    messages_per_visitor: DefaultKeyedRateLimiter<(String, String)>,
+}
+
+impl std::fmt::Debug for Limits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limits").finish_non_exhaustive()
+    }
+}
+
+impl Limits {
+    pub fn new(config: LimitsConfig) -> Self {
+        Limits {
+            per_ip: RateLimiter::keyed(Quota::per_minute(config.requests_per_ip_per_minute)),
+            sessions_per_key: RateLimiter::keyed(Quota::per_minute(
+                config.sessions_per_key_per_minute,
+            )),
+            messages_per_visitor: RateLimiter::keyed(Quota::per_minute(
+                config.messages_per_visitor_per_minute,
+            )),
+        }
+    }
+
+    pub fn request_from(&self, ip: IpAddr) -> Result<(), ApiError> {
+        check(&self.per_ip, &ip, "requests from your network")
+    }
+
+    pub fn session_for_key(&self, key_id: &str) -> Result<(), ApiError> {
+        check(
+            &self.sessions_per_key,
+            &key_id.to_owned(),
+            "new chat sessions for this widget",
+        )
+    }
+
+    pub fn message_from(&self, widget_id: &str, visitor_id: &str) -> Result<(), ApiError> {
+        let key = (widget_id.to_owned(), visitor_id.to_owned());
+        check(&self.messages_per_visitor, &key, "messages")
+    }
+
+    /// Drops the state of clients whose allowance is full again, so memory follows
+    /// the number of recently active clients, not of all clients ever seen.
+    pub fn forget_idle(&self) {
+        self.per_ip.retain_recent();
+        self.per_ip.shrink_to_fit();
+        self.sessions_per_key.retain_recent();
+        self.sessions_per_key.shrink_to_fit();
+        self.messages_per_visitor.retain_recent();
+        self.messages_per_visitor.shrink_to_fit();
+    }
+}
+
+fn check<K>(
+    limiter: &DefaultKeyedRateLimiter<K>,
+    key: &K,
+    what: &'static str,
+) -> Result<(), ApiError>
+where
+    K: std::hash::Hash + Eq + Clone,
+{
+    limiter.check_key(key).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        // Whole seconds, rounded up: waiting exactly this long always succeeds.
+        let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        ApiError::RateLimited {
+            what,
+            retry_after_secs: retry_after_secs.max(1),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(per_visitor: u32) -> LimitsConfig {
+        LimitsConfig {
+            messages_per_visitor_per_minute: NonZeroU32::new(per_visitor).unwrap(),
+            ..LimitsConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_visitor_over_the_limit_is_told_to_wait_and_others_are_unaffected() {
+        let limits = Limits::new(config(2));
+        assert!(limits.message_from("w", "noisy").is_ok());
+        assert!(limits.message_from("w", "noisy").is_ok());
+        match limits.message_from("w", "noisy") {
+            Err(ApiError::RateLimited {
+                retry_after_secs, ..
+            }) => {
+                assert!((1..=30).contains(&retry_after_secs), "{retry_after_secs}");
+            }
+            other => panic!("expected a rate limit, got {other:?}"),
+        }
+        assert!(limits.message_from("w", "quiet").is_ok());
+        assert!(limits.message_from("other-widget", "noisy").is_ok());
+    }
+}

@@ -1,0 +1,79 @@
+//! Rate limits: over a limit a client gets 429 with `Retry-After` and a JSON error
+//! its page can read; other clients carry on.
+
+use sitekit_sdk::Error;
+
+use crate::support::{SITE, TestServer, assert_api_error};
+
+#[tokio::test]
+async fn a_noisy_visitor_is_limited_without_starving_other_visitors() {
+    let server = TestServer::spawn_with(&["--messages-per-visitor-per-minute", "2"]).await;
+    let noisy = server.sdk(&server.down_key);
+    for _ in 0..2 {
+        let _run = noisy
+            .chat_text("t", "hello")
+            .await
+            .expect("within the limit");
+    }
+    match noisy.chat_text("t", "hello").await {
+        Err(Error::Api {
+            status,
+            code,
+            retry_after,
+            ..
+        }) => {
+            assert_eq!((status, code.as_str()), (429, "rate_limited"));
+            let wait = retry_after.expect("Retry-After is set");
+            assert!((1..=30).contains(&wait), "{wait}");
+        }
+        Err(other) => panic!("expected 429, got {other:?}"),
+        Ok(_) => panic!("expected 429, got a stream"),
+    }
+    let quiet = server.sdk(&server.down_key);
+    assert!(
+        quiet.chat_text("t", "hello").await.is_ok(),
+        "another visitor is not affected"
+    );
+}
+
+#[tokio::test]
+async fn one_address_over_its_limit_gets_a_readable_429() {
+    let server = TestServer::spawn_with(&["--requests-per-ip-per-minute", "3"]).await;
+    let url = format!("{}/v1/widgets/{}/config", server.url, server.faq_key);
+    let get = || server.client().get(&url).header("origin", SITE).send();
+    for _ in 0..3 {
+        assert_eq!(get().await.unwrap().status(), 200);
+    }
+    let limited = get().await.unwrap();
+    // The page's script must be able to read both the error and the wait.
+    assert_eq!(limited.headers()["access-control-allow-origin"], SITE);
+    let exposed = limited.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(exposed.contains("retry-after"), "{exposed}");
+    let wait: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&wait), "{wait}");
+    let message = assert_api_error(limited, 429, "rate_limited").await;
+    assert!(message.contains("try again"), "{message}");
+}
+
+#[tokio::test]
+async fn a_widget_starts_only_so_many_sessions_a_minute() {
+    let server = TestServer::spawn_with(&["--sessions-per-key-per-minute", "2"]).await;
+    for _ in 0..2 {
+        server
+            .sdk(&server.faq_key)
+            .session()
+            .await
+            .expect("within the limit");
+    }
+    let error = server.sdk(&server.faq_key).session().await.unwrap_err();
+    assert_eq!(error.code(), "rate_limited");
+    // Another widget has its own allowance.
+    assert!(server.sdk(&server.failing_key).session().await.is_ok());
+}
