@@ -3,7 +3,7 @@
 
 use crate::db::{PublishableKeyRecord, Widget};
 use crate::error::ApiError;
-use crate::keys::{KeyKind, ParsedKey};
+use crate::keys::{KeyKind, KeyMode, ParsedKey};
 use crate::origin::Origin;
 use crate::state::AppState;
 
@@ -45,7 +45,10 @@ pub async fn widget_for_page(
             "this widget is disabled",
         ));
     }
-    if !widget.allowed_origins.allows(origin) {
+    if !widget
+        .allowed_origins
+        .allows(origin, key.mode == KeyMode::Test)
+    {
         return Err(ApiError::forbidden(
             "origin_not_allowed",
             format!(

@@ -4,7 +4,7 @@ use anyhow::{Context, Result, bail, ensure};
 use serde_json::json;
 use sitekit_embed_server::db::{Db, NewAgent, NewWidget};
 use sitekit_embed_server::keys::KeyMode;
-use sitekit_embed_server::origin::{Origin, OriginAllowlist};
+use sitekit_embed_server::origin::{OriginAllowlist, OriginPattern};
 use sitekit_embed_server::snippet;
 
 use crate::cli::{AgentCommand, RuntimeKind, TenantCommand, WidgetCommand};
@@ -96,9 +96,15 @@ pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
                 .with_context(|| format!("no agent with id {agent}"))?;
             let origins = origins
                 .iter()
-                .map(|text| Origin::parse(text))
+                .map(|text| OriginPattern::parse(text))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(anyhow::Error::msg)?;
+            if !test_mode && let Some(pattern) = origins.iter().find(|p| p.needs_test_mode()) {
+                bail!(
+                    "--origin {} is only allowed for test-mode widgets (add --test-mode)",
+                    pattern.to_text()
+                );
+            }
             if !is_hex_colour(&color) {
                 bail!("--color must look like #2563eb");
             }

@@ -48,28 +48,126 @@ impl std::fmt::Display for Origin {
     }
 }
 
-/// The origins a widget may be embedded on.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OriginAllowlist(Vec<Origin>);
+/// One entry of a widget's allowlist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OriginPattern {
+    /// One origin, port included: `https://shop.example.com`, `http://127.0.0.1:8788`.
+    Exact(Origin),
+    /// `https://*.example.com[:port]`: every subdomain, not the apex itself.
+    Subdomains { scheme: String, suffix: String },
+    /// `http://localhost:*`: any port on this machine, for widgets in test mode
+    /// only, so a developer's dev server works while live keys stay locked down.
+    LocalhostAnyPort { scheme: String },
+}
 
-impl OriginAllowlist {
-    pub fn new(origins: Vec<Origin>) -> Self {
-        OriginAllowlist(origins)
+impl OriginPattern {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let trimmed = text.trim().trim_end_matches('/');
+        let (scheme, rest) = trimmed
+            .split_once("://")
+            .ok_or_else(|| format!("`{text}` is not an origin such as https://shop.example.com"))?;
+        let scheme = scheme.to_ascii_lowercase();
+        if rest.eq_ignore_ascii_case("localhost:*") {
+            Origin::parse(&format!("{scheme}://localhost"))?;
+            return Ok(OriginPattern::LocalhostAnyPort { scheme });
+        }
+        if let Some(domain) = rest.strip_prefix("*.") {
+            // Validate and canonicalise the part after the wildcard as an origin.
+            let base = Origin::parse(&format!("{scheme}://{domain}"))?;
+            let host_and_port = &base.as_str()[scheme.len() + 3..];
+            let host = host_and_port.split(':').next().unwrap_or_default();
+            if !host.contains('.') || host.parse::<std::net::IpAddr>().is_ok() {
+                return Err(format!(
+                    "`{text}` is too broad: name a domain such as https://*.example.com"
+                ));
+            }
+            return Ok(OriginPattern::Subdomains {
+                scheme,
+                suffix: format!(".{host_and_port}"),
+            });
+        }
+        if rest.contains('*') {
+            return Err(format!(
+                "`{text}`: a wildcard may only be a leading subdomain (https://*.example.com) or \
+                 the port of localhost (http://localhost:*)"
+            ));
+        }
+        Origin::parse(trimmed).map(OriginPattern::Exact)
     }
 
-    /// Reads the stored form: a JSON array of origin strings.
+    /// The pattern as the operator writes it.
+    pub fn to_text(&self) -> String {
+        match self {
+            OriginPattern::Exact(origin) => origin.to_string(),
+            OriginPattern::Subdomains { scheme, suffix } => format!("{scheme}://*{suffix}"),
+            OriginPattern::LocalhostAnyPort { scheme } => format!("{scheme}://localhost:*"),
+        }
+    }
+
+    /// True for patterns only a test-mode widget may use.
+    pub fn needs_test_mode(&self) -> bool {
+        matches!(self, OriginPattern::LocalhostAnyPort { .. })
+    }
+
+    fn matches(&self, origin: &Origin, test_mode: bool) -> bool {
+        let text = origin.as_str();
+        match self {
+            OriginPattern::Exact(allowed) => allowed == origin,
+            OriginPattern::Subdomains { scheme, suffix } => text
+                .strip_prefix(scheme.as_str())
+                .and_then(|rest| rest.strip_prefix("://"))
+                .and_then(|rest| rest.strip_suffix(suffix.as_str()))
+                // What the wildcard stands for: one or more labels, nothing else.
+                .is_some_and(|sub| {
+                    !sub.is_empty() && !sub.contains([':', '/']) && !sub.starts_with('.')
+                }),
+            OriginPattern::LocalhostAnyPort { scheme } => {
+                test_mode
+                    && text
+                        .strip_prefix(scheme.as_str())
+                        .and_then(|rest| rest.strip_prefix("://localhost"))
+                        .is_some_and(|port| {
+                            port.is_empty()
+                                || port
+                                    .strip_prefix(':')
+                                    .is_some_and(|p| p.parse::<u16>().is_ok())
+                        })
+            }
+        }
+    }
+}
+
+/// The origins a widget may be embedded on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OriginAllowlist(Vec<OriginPattern>);
+
+impl OriginAllowlist {
+    pub fn new(patterns: Vec<OriginPattern>) -> Self {
+        OriginAllowlist(patterns)
+    }
+
+    /// Reads the stored form: a JSON array of patterns as operators write them.
     pub fn from_stored(json: &str) -> Self {
         let texts: Vec<String> = serde_json::from_str(json).unwrap_or_default();
-        OriginAllowlist(texts.iter().filter_map(|t| Origin::parse(t).ok()).collect())
+        OriginAllowlist(
+            texts
+                .iter()
+                .filter_map(|t| OriginPattern::parse(t).ok())
+                .collect(),
+        )
     }
 
     pub fn to_stored(&self) -> String {
-        let texts: Vec<&str> = self.0.iter().map(Origin::as_str).collect();
+        let texts: Vec<String> = self.0.iter().map(OriginPattern::to_text).collect();
         serde_json::to_string(&texts).expect("strings serialize")
     }
 
-    pub fn allows(&self, origin: &Origin) -> bool {
-        self.0.contains(origin)
+    /// Whether a page at `origin` may use the widget; `test_mode` is the mode of the
+    /// publishable key it presented.
+    pub fn allows(&self, origin: &Origin, test_mode: bool) -> bool {
+        self.0
+            .iter()
+            .any(|pattern| pattern.matches(origin, test_mode))
     }
 }
 
@@ -108,12 +206,71 @@ mod tests {
         }
     }
 
+    fn allowlist(patterns: &[&str]) -> OriginAllowlist {
+        let list = OriginAllowlist::new(
+            patterns
+                .iter()
+                .map(|p| OriginPattern::parse(p).unwrap())
+                .collect(),
+        );
+        // Always through the stored form, as the server reads it.
+        OriginAllowlist::from_stored(&list.to_stored())
+    }
+
+    fn allows(list: &OriginAllowlist, origin: &str, test_mode: bool) -> bool {
+        list.allows(&Origin::parse(origin).unwrap(), test_mode)
+    }
+
     #[test]
-    fn allowlist_matches_exact_origins_only() {
-        let list = OriginAllowlist::new(vec![Origin::parse("http://127.0.0.1:8788").unwrap()]);
-        let stored = OriginAllowlist::from_stored(&list.to_stored());
-        assert!(stored.allows(&Origin::parse("http://127.0.0.1:8788").unwrap()));
-        assert!(!stored.allows(&Origin::parse("http://127.0.0.1:8789").unwrap()));
-        assert!(!stored.allows(&Origin::parse("https://127.0.0.1:8788").unwrap()));
+    fn exact_origins_match_scheme_host_and_port() {
+        let list = allowlist(&["http://127.0.0.1:8788", "https://shop.example.com"]);
+        assert!(allows(&list, "http://127.0.0.1:8788", false));
+        assert!(allows(&list, "https://shop.example.com:443", false));
+        assert!(!allows(&list, "http://127.0.0.1:8789", false));
+        assert!(!allows(&list, "https://127.0.0.1:8788", false));
+        assert!(!allows(&list, "http://shop.example.com", false));
+    }
+
+    #[test]
+    fn a_subdomain_wildcard_covers_subdomains_but_not_the_apex_or_lookalikes() {
+        let list = allowlist(&["https://*.Example.com"]);
+        assert!(allows(&list, "https://shop.example.com", false));
+        assert!(allows(&list, "https://eu.shop.example.com", false));
+        assert!(!allows(&list, "https://example.com", false));
+        assert!(!allows(&list, "https://evilexample.com", false));
+        assert!(!allows(&list, "https://shop.example.com.evil.io", false));
+        assert!(!allows(&list, "http://shop.example.com", false));
+        assert!(!allows(&list, "https://shop.example.com:8443", false));
+        let with_port = allowlist(&["https://*.example.com:8443"]);
+        assert!(allows(&with_port, "https://shop.example.com:8443", false));
+        assert!(!allows(&with_port, "https://shop.example.com", false));
+    }
+
+    #[test]
+    fn localhost_on_any_port_works_for_test_mode_only() {
+        let list = allowlist(&["http://localhost:*"]);
+        assert!(allows(&list, "http://localhost:3000", true));
+        assert!(allows(&list, "http://localhost", true));
+        assert!(!allows(&list, "http://localhost:3000", false));
+        assert!(!allows(&list, "http://localhost.evil.io:3000", true));
+        assert!(
+            OriginPattern::parse("http://localhost:*")
+                .unwrap()
+                .needs_test_mode()
+        );
+    }
+
+    #[test]
+    fn wildcards_anywhere_else_or_too_broad_are_refused() {
+        for text in [
+            "https://*.com",
+            "https://*.127.0.0.1",
+            "https://shop.*.com",
+            "*",
+            "https://*",
+            "https://example.com:*",
+        ] {
+            assert!(OriginPattern::parse(text).is_err(), "{text}");
+        }
     }
 }

@@ -182,3 +182,66 @@ async fn bad_input_is_a_readable_error_and_writes_nothing() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[tokio::test]
+async fn localhost_on_any_port_is_only_for_test_mode_widgets() {
+    let dir = TempDir::new();
+    let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let tenant = json_of(&db, &["tenants", "create", "--name", "Acme", "--json"]).await;
+    let agent = json_of(
+        &db,
+        &[
+            "agents",
+            "create",
+            "--tenant",
+            tenant["id"].as_str().unwrap(),
+            "--name",
+            "x",
+            "--base-url",
+            "http://a",
+            "--flow-id",
+            "f",
+            "--runtime-key",
+            "k",
+            "--json",
+        ],
+    )
+    .await;
+    let agent_id = agent["id"].as_str().unwrap();
+    let (ok, _, stderr) = run(
+        &db,
+        &[
+            "widgets",
+            "create",
+            "--agent",
+            agent_id,
+            "--origin",
+            "http://localhost:*",
+        ],
+    )
+    .await;
+    assert!(!ok);
+    assert!(stderr.contains("--test-mode"), "{stderr}");
+    let widget = json_of(
+        &db,
+        &[
+            "widgets",
+            "create",
+            "--agent",
+            agent_id,
+            "--origin",
+            "http://localhost:*",
+            "--origin",
+            "https://*.example.com",
+            "--test-mode",
+            "--json",
+        ],
+    )
+    .await;
+    assert!(
+        widget["publishableKey"]
+            .as_str()
+            .unwrap()
+            .starts_with("skt_pub_test_")
+    );
+}

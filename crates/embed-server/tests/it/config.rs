@@ -155,3 +155,25 @@ async fn browsers_may_preflight_the_json_routes_from_any_site() {
         );
     }
 }
+
+#[tokio::test]
+async fn wildcard_subdomains_match_and_localhost_on_any_port_needs_a_test_key() {
+    let server = TestServer::spawn().await;
+    let status = |key: &str, origin: &str| {
+        let request = server
+            .client()
+            .get(format!("{}/v1/widgets/{key}/config", server.url))
+            .header("origin", origin);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let (test_key, live_key) = (&server.patterns_test_key, &server.patterns_live_key);
+    assert_eq!(status(test_key, "https://shop.example.com").await, 200);
+    assert_eq!(status(live_key, "https://eu.shop.example.com").await, 200);
+    assert_eq!(status(live_key, "https://example.com").await, 403);
+    assert_eq!(
+        status(live_key, "https://shop.example.com.evil.io").await,
+        403
+    );
+    assert_eq!(status(test_key, "http://localhost:5173").await, 200);
+    assert_eq!(status(live_key, "http://localhost:5173").await, 403);
+}

@@ -3,7 +3,7 @@
 
 use sitekit_embed_server::db::{Db, NewAgent, NewWidget};
 use sitekit_embed_server::keys::{KeyKind, KeyMode, ParsedKey};
-use sitekit_embed_server::origin::{Origin, OriginAllowlist};
+use sitekit_embed_server::origin::{Origin, OriginAllowlist, OriginPattern};
 
 use crate::support::TempDir;
 
@@ -46,7 +46,7 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
                 primary_color: "#000000",
                 position: "left",
                 allowed_origins: OriginAllowlist::new(vec![
-                    Origin::parse("https://shop.example.com").unwrap(),
+                    OriginPattern::parse("https://*.example.com").unwrap(),
                 ]),
                 mode: KeyMode::Live,
             })
@@ -70,7 +70,7 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
         assert!(
             found
                 .allowed_origins
-                .allows(&Origin::parse("https://shop.example.com").unwrap())
+                .allows(&Origin::parse("https://shop.example.com").unwrap(), false)
         );
         assert_eq!((record.generation, record.revoked), (1, false), "{name}");
         assert_eq!(record.scopes, "chat usage:write");

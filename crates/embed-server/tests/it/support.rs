@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use serde_json::Value;
 use sitekit_embed_server::db::{Db, NewAgent, NewWidget};
 use sitekit_embed_server::keys::KeyMode;
-use sitekit_embed_server::origin::{Origin, OriginAllowlist};
+use sitekit_embed_server::origin::{OriginAllowlist, OriginPattern};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -102,14 +102,18 @@ pub fn sitekit() -> Command {
 }
 
 /// A running `sitekit serve` with its own database and widgets:
-/// `faq` (the FAQ flow), `failing` (a flow that raises) and `down` (a runtime
-/// that is not running), all allowed on [`SITE`].
+/// `faq` (the FAQ flow), `failing` (a flow that raises), `down` (a runtime that
+/// is not running) and `disabled`, all allowed on [`SITE`], and two widgets
+/// allowed by patterns.
 pub struct TestServer {
     pub url: String,
     pub faq_key: String,
     pub failing_key: String,
     pub down_key: String,
     pub disabled_key: String,
+    /// Allowed on `http://localhost:*` and `https://*.example.com`, test and live mode.
+    pub patterns_test_key: String,
+    pub patterns_live_key: String,
     _child: Child,
     _dir: TempDir,
 }
@@ -126,7 +130,7 @@ impl TestServer {
         let db_url = format!("sqlite://{}", dir.path().join("sitekit.db").display());
         let db = Db::open(&db_url).await.unwrap();
         let tenant = db.create_tenant("Test Company").await.unwrap();
-        let widget_for = async |base_url: &str, flow_id: &str| {
+        let widget_on = async |base_url: &str, flow_id: &str, origins: &[&str], mode: KeyMode| {
             let agent = db
                 .create_agent(NewAgent {
                     tenant_id: &tenant.id,
@@ -146,12 +150,20 @@ impl TestServer {
                     locale: "en",
                     primary_color: "#2563eb",
                     position: "right",
-                    allowed_origins: OriginAllowlist::new(vec![Origin::parse(SITE).unwrap()]),
-                    mode: KeyMode::Test,
+                    allowed_origins: OriginAllowlist::new(
+                        origins
+                            .iter()
+                            .map(|o| OriginPattern::parse(o).unwrap())
+                            .collect(),
+                    ),
+                    mode,
                 })
                 .await
                 .unwrap();
             key.expose().to_owned()
+        };
+        let widget_for = async |base_url: &str, flow_id: &str| {
+            widget_on(base_url, flow_id, &[SITE], KeyMode::Test).await
         };
         let faq_key = widget_for(&langflow.url, &langflow.faq_flow).await;
         let failing_key = widget_for(&langflow.url, &langflow.failing_flow).await;
@@ -159,6 +171,11 @@ impl TestServer {
         let down_key = widget_for("http://127.0.0.1:9", &langflow.faq_flow).await;
         let disabled_key = widget_for(&langflow.url, &langflow.faq_flow).await;
         sqlx_disable_widget(&db_url, &disabled_key).await;
+        let patterns = ["http://localhost:*", "https://*.example.com"];
+        let patterns_test_key =
+            widget_on(&langflow.url, &langflow.faq_flow, &patterns, KeyMode::Test).await;
+        let patterns_live_key =
+            widget_on(&langflow.url, &langflow.faq_flow, &patterns, KeyMode::Live).await;
 
         let assets = write_fake_dist(dir.path());
         let mut child = sitekit()
@@ -191,6 +208,8 @@ impl TestServer {
             failing_key,
             down_key,
             disabled_key,
+            patterns_test_key,
+            patterns_live_key,
             _child: child,
             _dir: dir,
         }
