@@ -86,6 +86,7 @@ pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
             locale,
             color,
             position,
+            daily_messages,
             test_mode,
             public_url,
             json,
@@ -123,6 +124,7 @@ pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
                     primary_color: &color,
                     position: position.as_str(),
                     allowed_origins: OriginAllowlist::new(origins),
+                    daily_message_budget: i64::from(daily_messages),
                     mode: if test_mode {
                         KeyMode::Test
                     } else {

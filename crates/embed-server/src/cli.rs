@@ -138,6 +138,9 @@ pub enum WidgetCommand {
         color: String,
         #[arg(long, value_enum, default_value_t = PositionArg::Right)]
         position: PositionArg,
+        /// Messages a day the widget answers over all its visitors (0: no budget).
+        #[arg(long, default_value_t = 0)]
+        daily_messages: u32,
         /// Issue a test-mode key (skt_pub_test_…) instead of a live one.
         #[arg(long)]
         test_mode: bool,

@@ -28,6 +28,8 @@ pub enum ApiError {
         what: &'static str,
         retry_after_secs: u64,
     },
+    #[error("this chat has answered all the messages it may today; it opens again tomorrow")]
+    BudgetExhausted { retry_after_secs: u64 },
     #[error("{0}")]
     Unavailable(String),
     /// Something broke on our side; the detail is logged, the client learns only
@@ -70,6 +72,7 @@ impl ApiError {
             }
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::BudgetExhausted { .. } => (StatusCode::TOO_MANY_REQUESTS, "budget_exhausted"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -103,7 +106,8 @@ impl IntoResponse for ApiError {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let ApiError::RateLimited {
             retry_after_secs, ..
-        } = self
+        }
+        | ApiError::BudgetExhausted { retry_after_secs } = self
         {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }

@@ -2,11 +2,13 @@
 //! with the same queries for both (`$n` placeholders work in each).
 
 mod agents;
+mod budgets;
 mod secrets;
 mod tenants;
 mod widgets;
 
 pub use agents::{Agent, NewAgent};
+pub use budgets::BudgetOutcome;
 pub use tenants::Tenant;
 pub use widgets::{NewWidget, PublishableKeyRecord, Widget};
 

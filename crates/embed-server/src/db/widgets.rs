@@ -20,6 +20,8 @@ pub struct Widget {
     pub position: String,
     pub allowed_origins: OriginAllowlist,
     pub enabled: bool,
+    /// Messages a day over all visitors; 0 means no budget.
+    pub daily_message_budget: i64,
 }
 
 #[derive(Debug)]
@@ -31,6 +33,7 @@ pub struct NewWidget<'a> {
     pub primary_color: &'a str,
     pub position: &'a str,
     pub allowed_origins: OriginAllowlist,
+    pub daily_message_budget: i64,
     pub mode: KeyMode,
 }
 
@@ -45,7 +48,7 @@ pub struct PublishableKeyRecord {
 
 const WIDGET_COLUMNS: &str = "widgets.id, widgets.tenant_id, widgets.agent_id, widgets.title, \
      widgets.greeting, widgets.locale, widgets.primary_color, widgets.position, \
-     widgets.allowed_origins, widgets.enabled";
+     widgets.allowed_origins, widgets.enabled, widgets.daily_message_budget";
 
 /// The scopes every publishable key carries, and no more.
 pub const PUBLISHABLE_SCOPES: &str = "chat usage:write";
@@ -63,6 +66,7 @@ impl Widget {
             position: row.try_get("position")?,
             allowed_origins: OriginAllowlist::from_stored(row.try_get("allowed_origins")?),
             enabled: row.try_get::<i64, _>("enabled")? != 0,
+            daily_message_budget: row.try_get("daily_message_budget")?,
         })
     }
 }
@@ -84,14 +88,15 @@ impl Db {
             position: new.position.to_owned(),
             allowed_origins: new.allowed_origins,
             enabled: true,
+            daily_message_budget: new.daily_message_budget,
         };
         let key = ParsedKey::generate(KeyKind::Publishable, new.mode);
         let now = now_unix();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO widgets (id, tenant_id, agent_id, title, greeting, locale, primary_color, \
-             position, allowed_origins, enabled, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             position, allowed_origins, enabled, daily_message_budget, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&widget.id)
         .bind(&widget.tenant_id)
@@ -103,6 +108,7 @@ impl Db {
         .bind(&widget.position)
         .bind(widget.allowed_origins.to_stored())
         .bind(i64::from(widget.enabled))
+        .bind(widget.daily_message_budget)
         .bind(now)
         .execute(&mut *tx)
         .await?;

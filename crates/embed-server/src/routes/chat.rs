@@ -14,7 +14,7 @@ use axum::response::sse::{self, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt, stream};
 use sitekit_sdk::agui::{Event, RunAgentInput};
 
-use crate::db::now_unix;
+use crate::db::{BudgetOutcome, now_unix};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, BearerToken};
 use crate::relay::{RelayError, RunRequest, StartRun, UpstreamEvents};
@@ -51,6 +51,17 @@ pub async fn chat(
             "widget_disabled",
             "this widget is disabled",
         ));
+    }
+    // Counted last, once the message is known to be valid and allowed, so a
+    // refused request never uses up budget.
+    if let BudgetOutcome::Exhausted { renews_in_secs } = state
+        .db
+        .count_daily_message(&widget.id, widget.daily_message_budget)
+        .await?
+    {
+        return Err(ApiError::BudgetExhausted {
+            retry_after_secs: renews_in_secs,
+        });
     }
     let ids = RunIds {
         thread_id: input.thread_id.clone(),

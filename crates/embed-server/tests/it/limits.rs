@@ -77,3 +77,53 @@ async fn a_widget_starts_only_so_many_sessions_a_minute() {
     // Another widget has its own allowance.
     assert!(server.sdk(&server.failing_key).session().await.is_ok());
 }
+
+#[tokio::test]
+async fn a_widgets_daily_budget_is_shared_by_its_visitors_and_counts_only_valid_messages() {
+    let server = TestServer::spawn().await;
+    let first = server.sdk(&server.budget_key);
+    let token = first.session().await.unwrap().token;
+    // A refused request uses no budget.
+    let invalid = server
+        .client()
+        .post(format!("{}/v1/chat", server.url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "threadId": "t", "runId": "r", "messages": [] }))
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(invalid, 400, "invalid_body").await;
+
+    let _one = first
+        .chat_text("t", "one")
+        .await
+        .expect("within the budget");
+    let second = server.sdk(&server.budget_key);
+    let _two = second
+        .chat_text("t", "two")
+        .await
+        .expect("within the budget");
+    for visitor in [&first, &second] {
+        match visitor.chat_text("t", "three").await {
+            Err(Error::Api {
+                status,
+                code,
+                retry_after,
+                ..
+            }) => {
+                assert_eq!((status, code.as_str()), (429, "budget_exhausted"));
+                assert!(retry_after.is_some_and(|secs| (1..=86_400).contains(&secs)));
+            }
+            Err(other) => panic!("expected 429, got {other:?}"),
+            Ok(_) => panic!("expected 429, got a stream"),
+        }
+    }
+    // Other widgets have budgets of their own.
+    assert!(
+        server
+            .sdk(&server.down_key)
+            .chat_text("t", "hi")
+            .await
+            .is_ok()
+    );
+}

@@ -1,7 +1,7 @@
 //! The storage layer on every database this run has: SQLite always, PostgreSQL
 //! when `DATABASE_URL_PG` names one (`.ci/run` starts one and sets it).
 
-use sitekit_embed_server::db::{Db, NewAgent, NewWidget};
+use sitekit_embed_server::db::{BudgetOutcome, Db, NewAgent, NewWidget};
 use sitekit_embed_server::keys::{KeyKind, KeyMode, ParsedKey};
 use sitekit_embed_server::origin::{Origin, OriginAllowlist, OriginPattern};
 
@@ -48,6 +48,7 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
                 allowed_origins: OriginAllowlist::new(vec![
                     OriginPattern::parse("https://*.example.com").unwrap(),
                 ]),
+                daily_message_budget: 0,
                 mode: KeyMode::Live,
             })
             .await
@@ -84,6 +85,24 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
                 .await
                 .unwrap()
                 .is_none(),
+            "{name}"
+        );
+        // A daily budget of one: the second message of the day is refused, uncounted.
+        assert_eq!(
+            db.count_daily_message(&widget.id, 1).await.unwrap(),
+            BudgetOutcome::Counted
+        );
+        for _ in 0..2 {
+            match db.count_daily_message(&widget.id, 1).await.unwrap() {
+                BudgetOutcome::Exhausted { renews_in_secs } => {
+                    assert!((1..=86_400).contains(&renews_in_secs))
+                }
+                other => panic!("{name}: expected the budget to be used up, got {other:?}"),
+            }
+        }
+        assert_eq!(
+            db.count_daily_message(&widget.id, 2).await.unwrap(),
+            BudgetOutcome::Counted,
             "{name}"
         );
         // Every node of one database agrees on the session signing key.

@@ -114,6 +114,8 @@ pub struct TestServer {
     /// Allowed on `http://localhost:*` and `https://*.example.com`, test and live mode.
     pub patterns_test_key: String,
     pub patterns_live_key: String,
+    /// A daily budget of 2 messages (on the runtime that is down, which answers fast).
+    pub budget_key: String,
     _child: Child,
     _dir: TempDir,
 }
@@ -130,40 +132,42 @@ impl TestServer {
         let db_url = format!("sqlite://{}", dir.path().join("sitekit.db").display());
         let db = Db::open(&db_url).await.unwrap();
         let tenant = db.create_tenant("Test Company").await.unwrap();
-        let widget_on = async |base_url: &str, flow_id: &str, origins: &[&str], mode: KeyMode| {
-            let agent = db
-                .create_agent(NewAgent {
-                    tenant_id: &tenant.id,
-                    name: "Agent",
-                    runtime: "langflow",
-                    base_url,
-                    flow_id,
-                    runtime_key: &langflow.key,
-                })
-                .await
-                .unwrap();
-            let (_, key) = db
-                .create_widget(NewWidget {
-                    agent: &agent,
-                    title: "Help",
-                    greeting: "Hi!",
-                    locale: "en",
-                    primary_color: "#2563eb",
-                    position: "right",
-                    allowed_origins: OriginAllowlist::new(
-                        origins
-                            .iter()
-                            .map(|o| OriginPattern::parse(o).unwrap())
-                            .collect(),
-                    ),
-                    mode,
-                })
-                .await
-                .unwrap();
-            key.expose().to_owned()
-        };
+        let widget_on =
+            async |base_url: &str, flow_id: &str, origins: &[&str], mode: KeyMode, budget: i64| {
+                let agent = db
+                    .create_agent(NewAgent {
+                        tenant_id: &tenant.id,
+                        name: "Agent",
+                        runtime: "langflow",
+                        base_url,
+                        flow_id,
+                        runtime_key: &langflow.key,
+                    })
+                    .await
+                    .unwrap();
+                let (_, key) = db
+                    .create_widget(NewWidget {
+                        agent: &agent,
+                        title: "Help",
+                        greeting: "Hi!",
+                        locale: "en",
+                        primary_color: "#2563eb",
+                        position: "right",
+                        allowed_origins: OriginAllowlist::new(
+                            origins
+                                .iter()
+                                .map(|o| OriginPattern::parse(o).unwrap())
+                                .collect(),
+                        ),
+                        daily_message_budget: budget,
+                        mode,
+                    })
+                    .await
+                    .unwrap();
+                key.expose().to_owned()
+            };
         let widget_for = async |base_url: &str, flow_id: &str| {
-            widget_on(base_url, flow_id, &[SITE], KeyMode::Test).await
+            widget_on(base_url, flow_id, &[SITE], KeyMode::Test, 0).await
         };
         let faq_key = widget_for(&langflow.url, &langflow.faq_flow).await;
         let failing_key = widget_for(&langflow.url, &langflow.failing_flow).await;
@@ -172,10 +176,30 @@ impl TestServer {
         let disabled_key = widget_for(&langflow.url, &langflow.faq_flow).await;
         sqlx_disable_widget(&db_url, &disabled_key).await;
         let patterns = ["http://localhost:*", "https://*.example.com"];
-        let patterns_test_key =
-            widget_on(&langflow.url, &langflow.faq_flow, &patterns, KeyMode::Test).await;
-        let patterns_live_key =
-            widget_on(&langflow.url, &langflow.faq_flow, &patterns, KeyMode::Live).await;
+        let patterns_test_key = widget_on(
+            &langflow.url,
+            &langflow.faq_flow,
+            &patterns,
+            KeyMode::Test,
+            0,
+        )
+        .await;
+        let patterns_live_key = widget_on(
+            &langflow.url,
+            &langflow.faq_flow,
+            &patterns,
+            KeyMode::Live,
+            0,
+        )
+        .await;
+        let budget_key = widget_on(
+            "http://127.0.0.1:9",
+            &langflow.faq_flow,
+            &[SITE],
+            KeyMode::Test,
+            2,
+        )
+        .await;
 
         let assets = write_fake_dist(dir.path());
         let mut child = sitekit()
@@ -210,6 +234,7 @@ impl TestServer {
             disabled_key,
             patterns_test_key,
             patterns_live_key,
+            budget_key,
             _child: child,
             _dir: dir,
         }
