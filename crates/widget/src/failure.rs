@@ -33,6 +33,9 @@ impl Failure {
                 "This chat is no longer set up on this website. Please tell the site owner."
             }
             "rate_limited" => return rate_limited(self.retry_after),
+            "budget_exhausted" => {
+                "This chat has answered all it can for today. Please come back tomorrow."
+            }
             "runtime_unavailable" | "runtime_error" | "runtime_timeout" => {
                 "The assistant is unavailable right now. Please try again."
             }

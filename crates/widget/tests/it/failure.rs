@@ -31,6 +31,11 @@ fn stable_codes_read_as_plain_sentences() {
             .readable()
             .contains("turned off")
     );
+    assert!(
+        api("budget_exhausted", Some(3_600))
+            .readable()
+            .contains("come back tomorrow")
+    );
     let offline = Failure::from(Error::Network("Failed to fetch".into()));
     assert!(offline.readable().starts_with("You seem to be offline"));
 }
