@@ -7,7 +7,10 @@ use sitekit_embed_server::keys::KeyMode;
 use sitekit_embed_server::origin::{OriginAllowlist, OriginPattern};
 use sitekit_embed_server::snippet;
 
-use crate::cli::{AgentCommand, RuntimeKind, TenantCommand, WidgetCommand};
+use crate::cli::{AgentCommand, KeyCommand, RuntimeKind, TenantCommand, WidgetCommand};
+
+/// How the audit trail names changes made with this command line.
+const CLI_ACTOR: &str = "cli";
 
 pub async fn tenants(db: &Db, command: TenantCommand) -> Result<()> {
     match command {
@@ -125,6 +128,7 @@ pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
                     position: position.as_str(),
                     allowed_origins: OriginAllowlist::new(origins),
                     daily_message_budget: i64::from(daily_messages),
+                    actor: CLI_ACTOR,
                     mode: if test_mode {
                         KeyMode::Test
                     } else {
@@ -150,4 +154,60 @@ pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
 
 fn is_hex_colour(text: &str) -> bool {
     text.len() == 7 && text.starts_with('#') && text[1..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+pub async fn keys(db: &Db, command: KeyCommand) -> Result<()> {
+    match command {
+        KeyCommand::List { widget, json } => {
+            let keys = db.list_keys(widget.as_deref()).await?;
+            if json {
+                let keys: Vec<_> = keys
+                    .iter()
+                    .map(|key| {
+                        json!({
+                            "id": key.id, "tenantId": key.tenant_id, "widgetId": key.widget_id,
+                            "kind": key.kind, "mode": key.mode, "display": key.display,
+                            "generation": key.generation, "revoked": key.revoked,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::from(keys));
+            } else {
+                for key in keys {
+                    let state = if key.revoked { "revoked" } else { "active" };
+                    let widget = key.widget_id.as_deref().unwrap_or("-");
+                    println!(
+                        "{}  {}  {}  widget {widget}  {state}",
+                        key.id, key.display, key.kind
+                    );
+                }
+            }
+        }
+        KeyCommand::Revoke { id, json } => {
+            ensure!(
+                db.revoke_key(&id, CLI_ACTOR).await?,
+                "no active key with id {id} (list them with `sitekit keys list`)"
+            );
+            if json {
+                println!("{}", json!({ "id": id, "revoked": true }));
+            } else {
+                println!("revoked key {id}; its sessions end within seconds");
+            }
+        }
+        KeyCommand::Events { id, json } => {
+            let events = db.key_events(&id).await?;
+            if json {
+                let events: Vec<_> = events
+                    .iter()
+                    .map(|e| json!({ "keyId": e.key_id, "event": e.event, "actor": e.actor, "at": e.at }))
+                    .collect();
+                println!("{}", serde_json::Value::from(events));
+            } else {
+                for event in events {
+                    println!("{}  {}  by {}", event.at, event.event, event.actor);
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -38,6 +38,9 @@ pub enum Command {
     /// Manage widgets and print their snippets.
     #[command(subcommand)]
     Widgets(WidgetCommand),
+    /// List and revoke keys, and read their audit trail.
+    #[command(subcommand)]
+    Keys(KeyCommand),
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +69,10 @@ pub struct ServeArgs {
         default_value = "600"
     )]
     pub sessions_per_key_per_minute: NonZeroU32,
+    /// How often each node reloads key revocations, in seconds; a revoked key's
+    /// sessions end within this time.
+    #[arg(long, env = "SITEKIT_KEY_REFRESH_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub key_refresh_secs: u64,
     /// Chat messages one visitor may send a minute.
     #[arg(
         long,
@@ -169,4 +176,29 @@ impl PositionArg {
             PositionArg::Right => "right",
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// List keys (display form only; secrets are never shown again).
+    List {
+        /// Only the keys of this widget.
+        #[arg(long)]
+        widget: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key: it stops working and its live sessions end.
+    Revoke {
+        /// The key id (`key_…`), as `keys list` shows it.
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit trail of a key.
+    Events {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -9,6 +9,7 @@ pub mod assets;
 pub mod db;
 mod error;
 mod extract;
+mod key_states;
 pub mod keys;
 pub mod limits;
 pub mod origin;
@@ -77,11 +78,22 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.limits.clone();
-    let housekeeping = tokio::spawn(async move {
+    let forget_idle_clients = tokio::spawn(async move {
         let mut every = tokio::time::interval(FORGET_IDLE_CLIENTS_EVERY);
         loop {
             every.tick().await;
             limits.forget_idle();
+        }
+    });
+    let (keys, db, key_refresh) = (state.keys.clone(), state.db.clone(), state.key_refresh);
+    let reload_key_states = tokio::spawn(async move {
+        let mut every = tokio::time::interval(key_refresh);
+        loop {
+            every.tick().await;
+            if let Err(error) = keys.refresh(&db).await {
+                // Keep checking against the last known states; try again next tick.
+                tracing::warn!(%error, "cannot reload key states");
+            }
         }
     });
     // The peer address is what per-IP limits count.
@@ -89,6 +101,7 @@ pub async fn serve(
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
-    housekeeping.abort();
+    forget_idle_clients.abort();
+    reload_key_states.abort();
     served
 }

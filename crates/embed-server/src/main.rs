@@ -31,6 +31,7 @@ async fn main() -> Result<()> {
         Command::Tenants(command) => admin::tenants(&db, command).await,
         Command::Agents(command) => admin::agents(&db, command).await,
         Command::Widgets(command) => admin::widgets(&db, command).await,
+        Command::Keys(command) => admin::keys(&db, command).await,
     }
 }
 
@@ -50,9 +51,10 @@ async fn run_server(db: Db, args: ServeArgs) -> Result<()> {
         assets,
         Duration::from_secs(args.session_ttl_secs),
         limits,
+        Duration::from_secs(args.key_refresh_secs),
     )
     .await
-    .context("cannot prepare the session signing key")?;
+    .context("cannot load the session signing key and key states")?;
     let listener = TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;

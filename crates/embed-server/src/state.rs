@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::assets::AssetStore;
 use crate::db::Db;
+use crate::key_states::KeyStates;
 use crate::limits::{Limits, LimitsConfig};
 use crate::relay::Runtimes;
 use crate::session::SessionSigner;
@@ -16,6 +17,9 @@ pub struct AppState {
     pub signer: Arc<SessionSigner>,
     pub runtimes: Runtimes,
     pub limits: Arc<Limits>,
+    pub keys: Arc<KeyStates>,
+    /// How often `keys` is reloaded from the database.
+    pub key_refresh: Duration,
     pub session_ttl: Duration,
 }
 
@@ -26,8 +30,10 @@ impl AppState {
         assets: AssetStore,
         session_ttl: Duration,
         limits: LimitsConfig,
+        key_refresh: Duration,
     ) -> Result<Self, sqlx::Error> {
         let signing_key = db.session_signing_key().await?;
+        let keys = KeyStates::load(&db).await?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .build()
@@ -38,6 +44,8 @@ impl AppState {
             signer: Arc::new(SessionSigner::new(signing_key.into_bytes())),
             runtimes: Runtimes::new(http),
             limits: Arc::new(Limits::new(limits)),
+            keys: Arc::new(keys),
+            key_refresh,
             session_ttl,
         })
     }

@@ -3,12 +3,14 @@
 
 mod agents;
 mod budgets;
+mod keys;
 mod secrets;
 mod tenants;
 mod widgets;
 
 pub use agents::{Agent, NewAgent};
 pub use budgets::BudgetOutcome;
+pub use keys::{KeyEvent, KeyListing, KeyState};
 pub use tenants::Tenant;
 pub use widgets::{NewWidget, PublishableKeyRecord, Widget};
 

@@ -35,6 +35,8 @@ pub struct NewWidget<'a> {
     pub allowed_origins: OriginAllowlist,
     pub daily_message_budget: i64,
     pub mode: KeyMode,
+    /// Who creates it, for the key audit trail (e.g. `cli:root`).
+    pub actor: &'a str,
 }
 
 /// A publishable key as stored: never the key itself, only what checks need.
@@ -91,6 +93,7 @@ impl Db {
             daily_message_budget: new.daily_message_budget,
         };
         let key = ParsedKey::generate(KeyKind::Publishable, new.mode);
+        let key_id = new_id("key");
         let now = now_unix();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -117,7 +120,7 @@ impl Db {
              last4, publishable_value, scopes, generation, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11)",
         )
-        .bind(new_id("key"))
+        .bind(&key_id)
         .bind(&widget.tenant_id)
         .bind(&widget.id)
         .bind(key.kind.as_str())
@@ -127,6 +130,17 @@ impl Db {
         .bind(key.last4())
         .bind(key.expose())
         .bind(PUBLISHABLE_SCOPES)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO key_events (id, key_id, tenant_id, seq, event, actor, at) \
+             VALUES ($1, $2, $3, 1, 'created', $4, $5)",
+        )
+        .bind(new_id("kev"))
+        .bind(&key_id)
+        .bind(&widget.tenant_id)
+        .bind(new.actor)
         .bind(now)
         .execute(&mut *tx)
         .await?;

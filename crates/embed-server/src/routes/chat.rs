@@ -114,6 +114,7 @@ fn verify_session(
                 ApiError::unauthorized("invalid_session", "the session token is not valid")
             }
         })?;
+    state.keys.check(&claims.ky, claims.kg)?;
     if !claims.has_scope("chat") {
         return Err(ApiError::forbidden(
             "missing_scope",

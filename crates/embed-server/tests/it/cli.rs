@@ -19,7 +19,7 @@ async fn run(db_url: &str, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-async fn json_of(db_url: &str, args: &[&str]) -> Value {
+pub async fn json_of(db_url: &str, args: &[&str]) -> Value {
     let (ok, stdout, stderr) = run(db_url, args).await;
     assert!(ok, "sitekit {args:?} failed: {stderr}");
     serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("not JSON: {stdout}"))
@@ -244,4 +244,86 @@ async fn localhost_on_any_port_is_only_for_test_mode_widgets() {
             .unwrap()
             .starts_with("skt_pub_test_")
     );
+}
+
+#[tokio::test]
+async fn keys_are_listed_without_secrets_revoked_once_and_audited() {
+    let dir = TempDir::new();
+    let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let tenant = json_of(&db, &["tenants", "create", "--name", "Acme", "--json"]).await;
+    let agent = json_of(
+        &db,
+        &[
+            "agents",
+            "create",
+            "--tenant",
+            tenant["id"].as_str().unwrap(),
+            "--name",
+            "x",
+            "--base-url",
+            "http://a",
+            "--flow-id",
+            "f",
+            "--runtime-key",
+            "k",
+            "--json",
+        ],
+    )
+    .await;
+    let widget = json_of(
+        &db,
+        &[
+            "widgets",
+            "create",
+            "--agent",
+            agent["id"].as_str().unwrap(),
+            "--origin",
+            "https://shop.example.com",
+            "--json",
+        ],
+    )
+    .await;
+    let secret = widget["publishableKey"].as_str().unwrap();
+
+    let (ok, listing, _) = run(&db, &["keys", "list"]).await;
+    assert!(
+        ok && listing.contains("skt_pub_live_…") && listing.contains("active"),
+        "{listing}"
+    );
+    assert!(
+        !listing.contains(secret),
+        "keys are never shown again: {listing}"
+    );
+    let keys = json_of(
+        &db,
+        &[
+            "keys",
+            "list",
+            "--widget",
+            widget["id"].as_str().unwrap(),
+            "--json",
+        ],
+    )
+    .await;
+    let key_id = keys[0]["id"].as_str().unwrap().to_owned();
+
+    json_of(&db, &["keys", "revoke", &key_id, "--json"]).await;
+    let (ok, _, stderr) = run(&db, &["keys", "revoke", &key_id]).await;
+    assert!(!ok && stderr.contains("no active key"), "{stderr}");
+    let events = json_of(&db, &["keys", "events", &key_id, "--json"]).await;
+    let names: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["created", "revoked"]);
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actor"] == "cli")
+    );
+    assert!(!events.to_string().contains(secret));
 }

@@ -121,3 +121,53 @@ async fn refusals_carry_stable_codes() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn revoking_a_key_ends_its_sessions_within_the_refresh_interval() {
+    let server = TestServer::spawn_with(&["--key-refresh-secs", "1"]).await;
+    let sdk = server.sdk(&server.down_key);
+    let session = sdk.session().await.unwrap();
+    let chat = |token: String| {
+        server
+            .client()
+            .post(format!("{}/v1/chat", server.url))
+            .bearer_auth(token)
+            .json(&json!({ "threadId": "t", "runId": "r", "messages": [{ "id": "1", "role": "user", "content": "hi" }] }))
+            .send()
+    };
+    assert_eq!(chat(session.token.clone()).await.unwrap().status(), 200);
+
+    let db = sitekit_embed_server::db::Db::open(&server.db_url)
+        .await
+        .unwrap();
+    let key = sitekit_embed_server::keys::ParsedKey::parse(&server.down_key).unwrap();
+    let (_, record) = db.widget_by_publishable_key(&key).await.unwrap().unwrap();
+    let key_id = record.id;
+    crate::cli::json_of(&server.db_url, &["keys", "revoke", &key_id, "--json"]).await;
+
+    // New sessions and the widget config are refused at once (they read the database)…
+    let refused = server
+        .client()
+        .post(format!("{}/v1/sessions", server.url))
+        .header("origin", SITE)
+        .json(&json!({ "publishableKey": server.down_key }))
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(refused, 401, "key_revoked").await;
+    // …and live sessions end once the node has reloaded key states (every second here).
+    let mut status = 200;
+    for _ in 0..40 {
+        let response = chat(session.token.clone()).await.unwrap();
+        status = response.status().as_u16();
+        if status != 200 {
+            assert_api_error(response, 401, "key_revoked").await;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(
+        status, 401,
+        "the session still worked 10 s after its key was revoked"
+    );
+}

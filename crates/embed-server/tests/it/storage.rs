@@ -50,6 +50,7 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
                 ]),
                 daily_message_budget: 0,
                 mode: KeyMode::Live,
+                actor: "test",
             })
             .await
             .unwrap();
@@ -103,6 +104,41 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
         assert_eq!(
             db.count_daily_message(&widget.id, 2).await.unwrap(),
             BudgetOutcome::Counted,
+            "{name}"
+        );
+        // Revoking bumps the generation once, and the audit trail says who did what.
+        let key_id = record.id.clone();
+        assert!(db.revoke_key(&key_id, "tester").await.unwrap(), "{name}");
+        assert!(
+            !db.revoke_key(&key_id, "tester").await.unwrap(),
+            "{name}: revoked once only"
+        );
+        let states: std::collections::HashMap<_, _> =
+            db.key_states().await.unwrap().into_iter().collect();
+        assert_eq!(
+            (states[&key_id].generation, states[&key_id].revoked),
+            (2, true),
+            "{name}"
+        );
+        let events: Vec<(String, String)> = db
+            .key_events(&key_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.event, e.actor))
+            .collect();
+        assert_eq!(
+            events,
+            [
+                ("created".into(), "test".into()),
+                ("revoked".into(), "tester".into())
+            ],
+            "{name}"
+        );
+        let listed = db.list_keys(Some(&widget.id)).await.unwrap();
+        assert_eq!(listed.len(), 1, "{name}");
+        assert!(
+            listed[0].revoked && listed[0].display.starts_with("skt_pub_live_…"),
             "{name}"
         );
         // Every node of one database agrees on the session signing key.

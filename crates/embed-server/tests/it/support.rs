@@ -116,6 +116,7 @@ pub struct TestServer {
     pub patterns_live_key: String,
     /// A daily budget of 2 messages (on the runtime that is down, which answers fast).
     pub budget_key: String,
+    pub db_url: String,
     _child: Child,
     _dir: TempDir,
 }
@@ -160,6 +161,7 @@ impl TestServer {
                                 .collect(),
                         ),
                         daily_message_budget: budget,
+                        actor: "test",
                         mode,
                     })
                     .await
@@ -235,6 +237,7 @@ impl TestServer {
             patterns_test_key,
             patterns_live_key,
             budget_key,
+            db_url,
             _child: child,
             _dir: dir,
         }
