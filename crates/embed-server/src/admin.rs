@@ -2,12 +2,15 @@
 
 use anyhow::{Context, Result, bail, ensure};
 use serde_json::json;
-use sitekit_embed_server::db::{Db, NewAgent, NewWidget};
-use sitekit_embed_server::keys::KeyMode;
+use sitekit_embed_server::db::{Db, NewAdminKey, NewAgent, NewWidget, now_unix};
+use sitekit_embed_server::keys::{KeyKind, KeyMode};
 use sitekit_embed_server::origin::{OriginAllowlist, OriginPattern};
+use sitekit_embed_server::scopes;
 use sitekit_embed_server::snippet;
 
-use crate::cli::{AgentCommand, KeyCommand, RuntimeKind, TenantCommand, WidgetCommand};
+use crate::cli::{
+    AdminKeyKind, AgentCommand, KeyCommand, RuntimeKind, TenantCommand, WidgetCommand,
+};
 
 /// How the audit trail names changes made with this command line.
 const CLI_ACTOR: &str = "cli";
@@ -158,6 +161,58 @@ fn is_hex_colour(text: &str) -> bool {
 
 pub async fn keys(db: &Db, command: KeyCommand) -> Result<()> {
     match command {
+        KeyCommand::Create {
+            tenant,
+            kind,
+            scopes: listed,
+            expires_in_days,
+            test_mode,
+            json,
+        } => {
+            ensure!(
+                db.tenant_exists(&tenant).await?,
+                "no tenant with id {tenant}"
+            );
+            let (kind, scopes) = match (kind, listed) {
+                (AdminKeyKind::Secret, None) => {
+                    (KeyKind::Secret, scopes::SECRET_KEY_SCOPES.to_owned())
+                }
+                (AdminKeyKind::Secret, Some(_)) => {
+                    bail!(
+                        "secret keys carry every admin scope; use --kind restricted to choose scopes"
+                    )
+                }
+                (AdminKeyKind::Restricted, Some(list)) => (
+                    KeyKind::Restricted,
+                    scopes::normalise(&list).map_err(anyhow::Error::msg)?,
+                ),
+                (AdminKeyKind::Restricted, None) => bail!("restricted keys need --scopes"),
+            };
+            let (id, key) = db
+                .create_admin_key(NewAdminKey {
+                    tenant_id: &tenant,
+                    kind,
+                    mode: if test_mode {
+                        KeyMode::Test
+                    } else {
+                        KeyMode::Live
+                    },
+                    scopes: &scopes,
+                    expires_at: expires_in_days.map(|days| now_unix() + i64::from(days) * 86_400),
+                    actor: CLI_ACTOR,
+                })
+                .await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({ "id": id, "key": key.expose(), "scopes": scopes })
+                );
+            } else {
+                println!("created key {id} with scopes: {scopes}");
+                println!("{}", key.expose());
+                println!("store it now: it is shown only this once");
+            }
+        }
         KeyCommand::List { widget, json } => {
             let keys = db.list_keys(widget.as_deref()).await?;
             if json {

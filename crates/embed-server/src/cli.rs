@@ -80,6 +80,13 @@ pub struct ServeArgs {
         default_value = "20"
     )]
     pub messages_per_visitor_per_minute: NonZeroU32,
+    /// Admin API requests one secret or restricted key may make a minute.
+    #[arg(
+        long,
+        env = "SITEKIT_ADMIN_REQUESTS_PER_KEY_PER_MINUTE",
+        default_value = "600"
+    )]
+    pub admin_requests_per_key_per_minute: NonZeroU32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,6 +187,25 @@ impl PositionArg {
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
+    /// Create a secret key (every admin scope of a tenant) or a restricted key
+    /// (the scopes you list). The key is printed once and never again.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, value_enum)]
+        kind: AdminKeyKind,
+        /// For restricted keys: e.g. "widgets:read usage:read".
+        #[arg(long)]
+        scopes: Option<String>,
+        /// Days until the key stops working (default: never).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+        /// Issue a test-mode key (skt_…_test_…).
+        #[arg(long)]
+        test_mode: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// List keys (display form only; secrets are never shown again).
     List {
         /// Only the keys of this widget.
@@ -201,4 +227,10 @@ pub enum KeyCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AdminKeyKind {
+    Secret,
+    Restricted,
 }

@@ -5,6 +5,7 @@
 //! same way on port 0.
 
 mod access;
+mod admin_auth;
 pub mod assets;
 pub mod db;
 mod error;
@@ -15,6 +16,7 @@ pub mod limits;
 pub mod origin;
 pub mod relay;
 mod routes;
+pub mod scopes;
 pub mod session;
 pub mod snippet;
 pub mod state;
@@ -51,7 +53,10 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/v1/loader.js", get(routes::assets::loader))
         .route("/v1/assets/{name}", get(routes::assets::hashed))
-        .route("/v1/widgets/{key}/config", get(routes::widgets::config))
+        .route("/v1/widgets", get(routes::admin_widgets::list))
+        .route("/v1/widgets/{widget}", get(routes::admin_widgets::get))
+        // A publishable key here, a widget id above: one name for one path segment.
+        .route("/v1/widgets/{widget}/config", get(routes::widgets::config))
         .route(
             "/v1/sessions",
             post(routes::sessions::create).layer(DefaultBodyLimit::max(SESSION_BODY_LIMIT)),

@@ -22,6 +22,8 @@ pub struct LimitsConfig {
     pub sessions_per_key_per_minute: NonZeroU32,
     /// Chat messages from one visitor of one widget.
     pub messages_per_visitor_per_minute: NonZeroU32,
+    /// Admin API requests with one secret or restricted key.
+    pub admin_requests_per_key_per_minute: NonZeroU32,
 }
 
 impl Default for LimitsConfig {
@@ -31,6 +33,7 @@ impl Default for LimitsConfig {
             requests_per_ip_per_minute: n(120),
             sessions_per_key_per_minute: n(600),
             messages_per_visitor_per_minute: n(20),
+            admin_requests_per_key_per_minute: n(600),
         }
     }
 }
@@ -39,6 +42,7 @@ pub struct Limits {
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
     sessions_per_key: DefaultKeyedRateLimiter<String>,
     messages_per_visitor: DefaultKeyedRateLimiter<(String, String)>,
+    admin_per_key: DefaultKeyedRateLimiter<String>,
 }
 
 impl std::fmt::Debug for Limits {
@@ -56,6 +60,9 @@ impl Limits {
             )),
             messages_per_visitor: RateLimiter::keyed(Quota::per_minute(
                 config.messages_per_visitor_per_minute,
+            )),
+            admin_per_key: RateLimiter::keyed(Quota::per_minute(
+                config.admin_requests_per_key_per_minute,
             )),
         }
     }
@@ -77,6 +84,14 @@ impl Limits {
         check(&self.messages_per_visitor, &key, "messages")
     }
 
+    pub fn admin_request(&self, key_id: &str) -> Result<(), ApiError> {
+        check(
+            &self.admin_per_key,
+            &key_id.to_owned(),
+            "admin requests with this key",
+        )
+    }
+
     /// Drops the state of clients whose allowance is full again, so memory follows
     /// the number of recently active clients, not of all clients ever seen.
     pub fn forget_idle(&self) {
@@ -86,6 +101,8 @@ impl Limits {
         self.sessions_per_key.shrink_to_fit();
         self.messages_per_visitor.retain_recent();
         self.messages_per_visitor.shrink_to_fit();
+        self.admin_per_key.retain_recent();
+        self.admin_per_key.shrink_to_fit();
     }
 }
 

@@ -45,6 +45,7 @@ async fn run_server(db: Db, args: ServeArgs) -> Result<()> {
         requests_per_ip_per_minute: args.requests_per_ip_per_minute,
         sessions_per_key_per_minute: args.sessions_per_key_per_minute,
         messages_per_visitor_per_minute: args.messages_per_visitor_per_minute,
+        admin_requests_per_key_per_minute: args.admin_requests_per_key_per_minute,
     };
     let state = AppState::new(
         db,

@@ -158,8 +158,12 @@ impl OriginAllowlist {
     }
 
     pub fn to_stored(&self) -> String {
-        let texts: Vec<String> = self.0.iter().map(OriginPattern::to_text).collect();
-        serde_json::to_string(&texts).expect("strings serialize")
+        serde_json::to_string(&self.to_texts()).expect("strings serialize")
+    }
+
+    /// The patterns as operators write them.
+    pub fn to_texts(&self) -> Vec<String> {
+        self.0.iter().map(OriginPattern::to_text).collect()
     }
 
     /// Whether a page at `origin` may use the widget; `test_mode` is the mode of the

@@ -33,7 +33,7 @@ pub struct SessionClaims {
 
 impl SessionClaims {
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.sc.split(' ').any(|s| s == scope)
+        crate::scopes::includes(&self.sc, scope)
     }
 }
 

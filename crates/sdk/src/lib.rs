@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 pub mod agui;
 mod client;
 mod error;

@@ -4,6 +4,7 @@
 use sqlx::Row;
 
 use super::{Db, new_id, now_unix};
+use crate::keys::{KeyKind, KeyMode, ParsedKey};
 
 /// A key as an operator may see it: never the secret, only its display form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,28 @@ pub struct KeyListing {
     pub display: String,
     pub generation: i64,
     pub revoked: bool,
+}
+
+/// A secret or restricted key as the admin API checks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminKeyRecord {
+    pub id: String,
+    pub tenant_id: String,
+    pub scopes: String,
+    pub revoked: bool,
+    pub expires_at: Option<i64>,
+}
+
+/// A new server-side key.
+#[derive(Debug)]
+pub struct NewAdminKey<'a> {
+    pub tenant_id: &'a str,
+    pub kind: KeyKind,
+    pub mode: KeyMode,
+    /// Normalised scope list (see `scopes::normalise`).
+    pub scopes: &'a str,
+    pub expires_at: Option<i64>,
+    pub actor: &'a str,
 }
 
 /// What live sessions of a key must agree with.
@@ -36,6 +59,69 @@ pub struct KeyEvent {
 }
 
 impl Db {
+    /// Creates a secret or restricted key. The key itself is returned once and
+    /// stored only as its hash.
+    pub async fn create_admin_key(
+        &self,
+        new: NewAdminKey<'_>,
+    ) -> Result<(String, ParsedKey), sqlx::Error> {
+        let key = ParsedKey::generate(new.kind, new.mode);
+        let key_id = new_id("key");
+        let now = now_unix();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO api_keys (id, tenant_id, widget_id, kind, mode, secret_hash, display_prefix, \
+             last4, publishable_value, scopes, generation, created_at, expires_at) \
+             VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, NULL, $8, 1, $9, $10)",
+        )
+        .bind(&key_id)
+        .bind(new.tenant_id)
+        .bind(key.kind.as_str())
+        .bind(key.mode.as_str())
+        .bind(key.hash())
+        .bind(key.display_prefix())
+        .bind(key.last4())
+        .bind(new.scopes)
+        .bind(now)
+        .bind(new.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO key_events (id, key_id, tenant_id, seq, event, actor, at) \
+             VALUES ($1, $2, $3, 1, 'created', $4, $5)",
+        )
+        .bind(new_id("kev"))
+        .bind(&key_id)
+        .bind(new.tenant_id)
+        .bind(new.actor)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((key_id, key))
+    }
+
+    /// A secret or restricted key, found by its hash.
+    pub async fn admin_key(&self, key: &ParsedKey) -> Result<Option<AdminKeyRecord>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT id, tenant_id, scopes, revoked_at, expires_at FROM api_keys \
+             WHERE secret_hash = $1 AND kind IN ('sec', 'rst')",
+        )
+        .bind(key.hash())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(AdminKeyRecord {
+                id: row.try_get("id")?,
+                tenant_id: row.try_get("tenant_id")?,
+                scopes: row.try_get("scopes")?,
+                revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+                expires_at: row.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
     pub async fn list_keys(&self, widget_id: Option<&str>) -> Result<Vec<KeyListing>, sqlx::Error> {
         const COLUMNS: &str = "SELECT id, tenant_id, widget_id, kind, mode, display_prefix, last4, \
              generation, revoked_at FROM api_keys";

@@ -10,7 +10,7 @@ mod widgets;
 
 pub use agents::{Agent, NewAgent};
 pub use budgets::BudgetOutcome;
-pub use keys::{KeyEvent, KeyListing, KeyState};
+pub use keys::{AdminKeyRecord, KeyEvent, KeyListing, KeyState, NewAdminKey};
 pub use tenants::Tenant;
 pub use widgets::{NewWidget, PublishableKeyRecord, Widget};
 

@@ -1,5 +1,6 @@
 //! Widgets (an agent on a set of websites, with its look) and their publishable keys.
 
+use sitekit_sdk::wire::Position;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -56,6 +57,15 @@ const WIDGET_COLUMNS: &str = "widgets.id, widgets.tenant_id, widgets.agent_id, w
 pub const PUBLISHABLE_SCOPES: &str = "chat usage:write";
 
 impl Widget {
+    /// Where the launcher sits; anything but `left` is the default, right.
+    pub fn position(&self) -> Position {
+        if self.position == "left" {
+            Position::Left
+        } else {
+            Position::Right
+        }
+    }
+
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
         Ok(Widget {
             id: row.try_get("id")?,
@@ -170,6 +180,46 @@ impl Db {
             revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
         };
         Ok(Some((Widget::from_row(&row)?, record)))
+    }
+
+    /// The widgets of one tenant, oldest first.
+    pub async fn widgets_of_tenant(&self, tenant_id: &str) -> Result<Vec<Widget>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {WIDGET_COLUMNS} FROM widgets WHERE tenant_id = $1 ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(Widget::from_row).collect()
+    }
+
+    /// One widget, only if it belongs to `tenant_id`: another tenant's widget is
+    /// indistinguishable from one that does not exist.
+    pub async fn widget_of_tenant(
+        &self,
+        tenant_id: &str,
+        widget_id: &str,
+    ) -> Result<Option<Widget>, sqlx::Error> {
+        let sql = format!("SELECT {WIDGET_COLUMNS} FROM widgets WHERE tenant_id = $1 AND id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant_id)
+            .bind(widget_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(Widget::from_row).transpose()
+    }
+
+    /// The publishable key of a widget, for snippets (publishable keys are public
+    /// by design; no other kind is ever stored in full).
+    pub async fn publishable_key_of(&self, widget_id: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT publishable_value FROM api_keys WHERE widget_id = $1 AND kind = 'pub' \
+             AND revoked_at IS NULL ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(widget_id)
+        .fetch_optional(&self.pool)
+        .await
     }
 
     /// A widget and the agent behind it, for a chat run.

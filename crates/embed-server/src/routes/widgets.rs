@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use sitekit_sdk::wire::{Position, WidgetConfig};
+use sitekit_sdk::wire::WidgetConfig;
 
 use crate::access::widget_for_page;
 use crate::error::ApiError;
@@ -23,15 +23,11 @@ pub async fn config(
     state.limits.request_from(peer.ip())?;
     let (widget, _) = widget_for_page(&state, &key, &origin).await?;
     let config = WidgetConfig {
+        position: widget.position(),
         title: widget.title,
         greeting: widget.greeting,
         locale: widget.locale,
         primary_color: widget.primary_color,
-        position: if widget.position == "left" {
-            Position::Left
-        } else {
-            Position::Right
-        },
     };
     // Answers differ by origin (allowed or not), so caches must key on it.
     Ok((

@@ -116,6 +116,8 @@ pub struct TestServer {
     pub patterns_live_key: String,
     /// A daily budget of 2 messages (on the runtime that is down, which answers fast).
     pub budget_key: String,
+    /// The tenant all of the above belong to.
+    pub tenant_id: String,
     pub db_url: String,
     _child: Child,
     _dir: TempDir,
@@ -237,6 +239,7 @@ impl TestServer {
             patterns_test_key,
             patterns_live_key,
             budget_key,
+            tenant_id: tenant.id.clone(),
             db_url,
             _child: child,
             _dir: dir,

@@ -1,0 +1,77 @@
+//! Who is calling the admin API: a secret or restricted key in
+//! `Authorization: Bearer`, resolved to its tenant and scopes.
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+
+use crate::db::now_unix;
+use crate::error::ApiError;
+use crate::extract::BearerToken;
+use crate::keys::{KeyKind, ParsedKey};
+use crate::scopes;
+use crate::state::AppState;
+
+/// An authenticated admin caller. Every query it makes is scoped to `tenant_id`.
+#[derive(Debug, Clone)]
+pub struct AdminCaller {
+    pub tenant_id: String,
+    scopes: String,
+}
+
+impl AdminCaller {
+    /// 403 naming the scope when the key lacks it.
+    pub fn require(&self, scope: &'static str) -> Result<(), ApiError> {
+        if scopes::includes(&self.scopes, scope) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "missing_scope",
+                format!("this key lacks the `{scope}` scope"),
+            ))
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for AdminCaller
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let BearerToken(token) = BearerToken::from_request_parts(parts, &state).await?;
+        let key = ParsedKey::parse(&token).map_err(|error| {
+            ApiError::unauthorized("invalid_key", format!("the key is not valid: {error}"))
+        })?;
+        if key.kind == KeyKind::Publishable {
+            return Err(ApiError::unauthorized(
+                "invalid_key",
+                "the admin API takes secret (skt_sec_…) or restricted (skt_rst_…) keys",
+            ));
+        }
+        let record = state
+            .db
+            .admin_key(&key)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("invalid_key", "no such key"))?;
+        if record.revoked {
+            return Err(ApiError::unauthorized(
+                "key_revoked",
+                "this key has been revoked",
+            ));
+        }
+        if record.expires_at.is_some_and(|at| at <= now_unix()) {
+            return Err(ApiError::unauthorized(
+                "key_expired",
+                "this key has expired",
+            ));
+        }
+        state.limits.admin_request(&record.id)?;
+        Ok(AdminCaller {
+            tenant_id: record.tenant_id,
+            scopes: record.scopes,
+        })
+    }
+}

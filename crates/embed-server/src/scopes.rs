@@ -1,0 +1,64 @@
+//! What a key may do. Publishable keys carry `chat` and `usage:write`; secret keys
+//! every admin scope of their tenant; restricted keys the scopes they list.
+
+/// Every scope, as written in keys, tokens and errors.
+pub const ALL: &[&str] = &[
+    "chat",
+    "usage:write",
+    "usage:read",
+    "widgets:read",
+    "widgets:write",
+    "keys:write",
+    "agents:write",
+];
+
+/// The scopes of a secret (`sec`) key.
+pub const SECRET_KEY_SCOPES: &str =
+    "usage:write usage:read widgets:read widgets:write keys:write agents:write";
+
+/// Checks a space- or comma-separated scope list and returns it normalised
+/// (space-separated, deduplicated, in the canonical order).
+pub fn normalise(list: &str) -> Result<String, String> {
+    let wanted: Vec<&str> = list
+        .split([' ', ','])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if let Some(unknown) = wanted.iter().find(|s| !ALL.contains(s)) {
+        return Err(format!(
+            "unknown scope `{unknown}`; scopes are: {}",
+            ALL.join(", ")
+        ));
+    }
+    if wanted.is_empty() {
+        return Err("name at least one scope".into());
+    }
+    let scopes: Vec<&str> = ALL.iter().copied().filter(|s| wanted.contains(s)).collect();
+    Ok(scopes.join(" "))
+}
+
+/// Whether a space-separated scope list includes `scope`.
+pub fn includes(scopes: &str, scope: &str) -> bool {
+    scopes.split(' ').any(|s| s == scope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_lists_are_checked_and_normalised() {
+        assert_eq!(
+            normalise("widgets:write, widgets:read widgets:read").unwrap(),
+            "widgets:read widgets:write"
+        );
+        assert!(
+            normalise("widgets:admin")
+                .unwrap_err()
+                .contains("widgets:admin")
+        );
+        assert!(normalise(" , ").is_err());
+        assert!(includes(SECRET_KEY_SCOPES, "keys:write"));
+        assert!(!includes(SECRET_KEY_SCOPES, "chat"));
+    }
+}

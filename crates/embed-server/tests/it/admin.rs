@@ -1,0 +1,227 @@
+//! The admin API: secret and restricted keys, scopes, and tenant isolation.
+
+use serde_json::Value;
+use sitekit_embed_server::db::{Db, NewAgent, NewWidget};
+use sitekit_embed_server::keys::KeyMode;
+use sitekit_embed_server::origin::{OriginAllowlist, OriginPattern};
+
+use crate::cli::json_of;
+use crate::support::{TestServer, assert_api_error};
+
+/// A key made with `sitekit keys create … --json`.
+async fn key(server: &TestServer, tenant: &str, extra: &[&str]) -> (String, String) {
+    let mut args = vec!["keys", "create", "--tenant", tenant];
+    args.extend(extra);
+    args.push("--json");
+    let created = json_of(&server.db_url, &args).await;
+    (
+        created["id"].as_str().unwrap().to_owned(),
+        created["key"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// A second tenant with one widget of its own; returns (tenant id, widget id).
+async fn other_tenant(server: &TestServer) -> (String, String) {
+    let db = Db::open(&server.db_url).await.unwrap();
+    let tenant = db.create_tenant("Other Company").await.unwrap();
+    let agent = db
+        .create_agent(NewAgent {
+            tenant_id: &tenant.id,
+            name: "Theirs",
+            runtime: "langflow",
+            base_url: "http://127.0.0.1:9",
+            flow_id: "f",
+            runtime_key: "k",
+        })
+        .await
+        .unwrap();
+    let (widget, _) = db
+        .create_widget(NewWidget {
+            agent: &agent,
+            title: "Their widget",
+            greeting: "",
+            locale: "en",
+            primary_color: "#000000",
+            position: "left",
+            allowed_origins: OriginAllowlist::new(vec![
+                OriginPattern::parse("https://them.example").unwrap(),
+            ]),
+            daily_message_budget: 0,
+            mode: KeyMode::Live,
+            actor: "test",
+        })
+        .await
+        .unwrap();
+    (tenant.id, widget.id)
+}
+
+async fn get(server: &TestServer, path: &str, key: &str) -> reqwest::Response {
+    server
+        .client()
+        .get(format!("{}{path}", server.url))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_secret_key_sees_its_own_tenants_widgets_and_nothing_of_another() {
+    let server = TestServer::spawn().await;
+    let (their_tenant, their_widget) = other_tenant(&server).await;
+    let (_, ours) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let (_, theirs) = key(&server, &their_tenant, &["--kind", "secret"]).await;
+    assert!(ours.starts_with("skt_sec_live_"));
+
+    let response = get(&server, "/v1/widgets", &ours).await;
+    assert_eq!(response.status(), 200);
+    let list: Value = response.json().await.unwrap();
+    let widgets = list["widgets"].as_array().unwrap();
+    assert_eq!(widgets.len(), 7, "the test server's widgets: {list}");
+    assert!(widgets.iter().all(|w| w["id"] != their_widget.as_str()));
+    let patterns = widgets
+        .iter()
+        .find(|w| w["allowedOrigins"].as_array().unwrap().len() == 2)
+        .unwrap();
+    assert_eq!(
+        patterns["allowedOrigins"],
+        serde_json::json!(["http://localhost:*", "https://*.example.com"])
+    );
+    assert!(
+        widgets
+            .iter()
+            .all(|w| w.get("runtimeKey").is_none() && w.get("publishableKey").is_none())
+    );
+
+    // Another tenant's widget is indistinguishable from a missing one.
+    assert_api_error(
+        get(&server, &format!("/v1/widgets/{their_widget}"), &ours).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let response = get(&server, &format!("/v1/widgets/{their_widget}"), &theirs).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["title"],
+        "Their widget"
+    );
+    let their_list: Value = get(&server, "/v1/widgets", &theirs)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(their_list["widgets"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn restricted_keys_get_only_their_scopes_and_bad_keys_are_refused() {
+    let server = TestServer::spawn().await;
+    let (_, usage_only) = key(
+        &server,
+        &server.tenant_id,
+        &["--kind", "restricted", "--scopes", "usage:read"],
+    )
+    .await;
+    let message = assert_api_error(
+        get(&server, "/v1/widgets", &usage_only).await,
+        403,
+        "missing_scope",
+    )
+    .await;
+    assert!(message.contains("widgets:read"), "{message}");
+    let (_, reader) = key(
+        &server,
+        &server.tenant_id,
+        &["--kind", "restricted", "--scopes", "widgets:read"],
+    )
+    .await;
+    assert_eq!(get(&server, "/v1/widgets", &reader).await.status(), 200);
+
+    let missing = server
+        .client()
+        .get(format!("{}/v1/widgets", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(missing, 401, "missing_token").await;
+    assert_api_error(
+        get(&server, "/v1/widgets", "skt_sec_live_garbage").await,
+        401,
+        "invalid_key",
+    )
+    .await;
+    let mut typo = reader.clone();
+    typo.replace_range(20..21, if &reader[20..21] == "a" { "b" } else { "a" });
+    assert_api_error(get(&server, "/v1/widgets", &typo).await, 401, "invalid_key").await;
+    let message = assert_api_error(
+        get(&server, "/v1/widgets", &server.faq_key).await,
+        401,
+        "invalid_key",
+    )
+    .await;
+    assert!(message.contains("secret"), "{message}");
+
+    let (revoked_id, revoked) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    json_of(&server.db_url, &["keys", "revoke", &revoked_id, "--json"]).await;
+    assert_api_error(
+        get(&server, "/v1/widgets", &revoked).await,
+        401,
+        "key_revoked",
+    )
+    .await;
+
+    let (expired_id, expired) = key(
+        &server,
+        &server.tenant_id,
+        &["--kind", "secret", "--expires-in-days", "1"],
+    )
+    .await;
+    expire_now(&server.db_url, &expired_id).await;
+    assert_api_error(
+        get(&server, "/v1/widgets", &expired).await,
+        401,
+        "key_expired",
+    )
+    .await;
+}
+
+/// Time travel for one key: its expiry moves to the past.
+async fn expire_now(db_url: &str, key_id: &str) {
+    let pool = sqlx::AnyPool::connect(db_url).await.unwrap();
+    sqlx::query("UPDATE api_keys SET expires_at = 1 WHERE id = $1")
+        .bind(key_id)
+        .execute(&pool)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn creating_keys_checks_kind_and_scopes() {
+    let server = TestServer::spawn().await;
+    for (args, expected) in [
+        (vec!["--kind", "restricted"], "need --scopes"),
+        (
+            vec!["--kind", "restricted", "--scopes", "widgets:admin"],
+            "unknown scope `widgets:admin`",
+        ),
+        (
+            vec!["--kind", "secret", "--scopes", "widgets:read"],
+            "every admin scope",
+        ),
+    ] {
+        let mut all = vec![
+            "--database-url",
+            &server.db_url,
+            "keys",
+            "create",
+            "--tenant",
+            &server.tenant_id,
+        ];
+        all.extend(args);
+        let output = crate::support::sitekit().args(&all).output().await.unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+}
