@@ -4,9 +4,8 @@ use anyhow::{Context, Result, bail, ensure};
 use serde_json::json;
 use sitekit_embed_server::db::{Db, NewAdminKey, NewAgent, NewWidget, now_unix};
 use sitekit_embed_server::keys::{KeyKind, KeyMode};
-use sitekit_embed_server::origin::{OriginAllowlist, OriginPattern};
 use sitekit_embed_server::scopes;
-use sitekit_embed_server::snippet;
+use sitekit_embed_server::{snippet, widget_settings};
 
 use crate::cli::{
     AdminKeyKind, AgentCommand, KeyCommand, RuntimeKind, TenantCommand, WidgetCommand,
@@ -101,26 +100,12 @@ pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
                 .agent(&agent)
                 .await?
                 .with_context(|| format!("no agent with id {agent}"))?;
-            let origins = origins
-                .iter()
-                .map(|text| OriginPattern::parse(text))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(anyhow::Error::msg)?;
-            if !test_mode && let Some(pattern) = origins.iter().find(|p| p.needs_test_mode()) {
-                bail!(
-                    "--origin {} is only allowed for test-mode widgets (add --test-mode)",
-                    pattern.to_text()
-                );
-            }
-            if !is_hex_colour(&color) {
-                bail!("--color must look like #2563eb");
-            }
-            ensure!(
-                (2..=10).contains(&locale.len())
-                    && locale.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-'),
-                "--locale must be a language tag such as en or pt-BR"
-            );
-            ensure!(!title.trim().is_empty(), "--title must not be empty");
+            let origins =
+                widget_settings::allowlist(&origins, test_mode).map_err(anyhow::Error::msg)?;
+            widget_settings::check_colour(&color).context("--color")?;
+            widget_settings::check_locale(&locale).context("--locale")?;
+            widget_settings::check_title(&title).context("--title")?;
+            widget_settings::check_greeting(&greeting).context("--greeting")?;
             let (widget, key) = db
                 .create_widget(NewWidget {
                     agent: &agent,
@@ -129,7 +114,7 @@ pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
                     locale: &locale,
                     primary_color: &color,
                     position: position.as_str(),
-                    allowed_origins: OriginAllowlist::new(origins),
+                    allowed_origins: origins,
                     daily_message_budget: i64::from(daily_messages),
                     actor: CLI_ACTOR,
                     mode: if test_mode {
@@ -153,10 +138,6 @@ pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn is_hex_colour(text: &str) -> bool {
-    text.len() == 7 && text.starts_with('#') && text[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 pub async fn keys(db: &Db, command: KeyCommand) -> Result<()> {

@@ -14,11 +14,17 @@ use crate::state::AppState;
 /// An authenticated admin caller. Every query it makes is scoped to `tenant_id`.
 #[derive(Debug, Clone)]
 pub struct AdminCaller {
+    pub key_id: String,
     pub tenant_id: String,
     scopes: String,
 }
 
 impl AdminCaller {
+    /// How the audit trail names this caller.
+    pub fn actor(&self) -> String {
+        format!("key:{}", self.key_id)
+    }
+
     /// 403 naming the scope when the key lacks it.
     pub fn require(&self, scope: &'static str) -> Result<(), ApiError> {
         if scopes::includes(&self.scopes, scope) {
@@ -70,6 +76,7 @@ where
         }
         state.limits.admin_request(&record.id)?;
         Ok(AdminCaller {
+            key_id: record.id,
             tenant_id: record.tenant_id,
             scopes: record.scopes,
         })

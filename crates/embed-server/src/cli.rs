@@ -5,6 +5,7 @@ use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use sitekit_embed_server::widget_settings;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,6 +49,10 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "SITEKIT_BIND", default_value = "127.0.0.1:8787")]
     pub bind: String,
+    /// The server's base URL as web pages reach it (behind a proxy or CDN, its
+    /// public address), used in snippets. Default: http:// plus the bound address.
+    #[arg(long, env = "SITEKIT_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Directory with the built browser assets (`cargo xtask build` writes dist/).
     /// Without it, assets baked into the binary are used, else ./dist.
     #[arg(long, env = "SITEKIT_ASSETS_DIR")]
@@ -141,14 +146,14 @@ pub enum WidgetCommand {
         /// (repeat for more).
         #[arg(long = "origin", required = true)]
         origins: Vec<String>,
-        #[arg(long, default_value = "Chat with us")]
+        #[arg(long, default_value = widget_settings::DEFAULT_TITLE)]
         title: String,
-        #[arg(long, default_value = "Hi! How can I help you today?")]
+        #[arg(long, default_value = widget_settings::DEFAULT_GREETING)]
         greeting: String,
-        #[arg(long, default_value = "en")]
+        #[arg(long, default_value = widget_settings::DEFAULT_LOCALE)]
         locale: String,
         /// Primary colour as #rrggbb.
-        #[arg(long, default_value = "#2563eb")]
+        #[arg(long, default_value = widget_settings::DEFAULT_COLOUR)]
         color: String,
         #[arg(long, value_enum, default_value_t = PositionArg::Right)]
         position: PositionArg,

@@ -20,6 +20,7 @@ pub mod scopes;
 pub mod session;
 pub mod snippet;
 pub mod state;
+pub mod widget_settings;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -39,6 +40,7 @@ pub use state::AppState;
 /// Bodies above these sizes are refused with 413 before they are read in full.
 const SESSION_BODY_LIMIT: usize = 4 * 1024;
 const CHAT_BODY_LIMIT: usize = 64 * 1024;
+const ADMIN_BODY_LIMIT: usize = 64 * 1024;
 
 /// Every route of the server.
 pub fn app(state: AppState) -> Router {
@@ -47,14 +49,24 @@ pub fn app(state: AppState) -> Router {
     // layer is outermost so it answers preflights before routing does.
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::mirror_request())
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::PATCH])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
         .expose_headers([header::RETRY_AFTER]);
     Router::new()
         .route("/v1/loader.js", get(routes::assets::loader))
         .route("/v1/assets/{name}", get(routes::assets::hashed))
-        .route("/v1/widgets", get(routes::admin_widgets::list))
-        .route("/v1/widgets/{widget}", get(routes::admin_widgets::get))
+        .route(
+            "/v1/widgets",
+            get(routes::admin_widgets::list)
+                .post(routes::admin_widgets::create)
+                .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT)),
+        )
+        .route(
+            "/v1/widgets/{widget}",
+            get(routes::admin_widgets::get)
+                .patch(routes::admin_widgets::update)
+                .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT)),
+        )
         // A publishable key here, a widget id above: one name for one path segment.
         .route("/v1/widgets/{widget}/config", get(routes::widgets::config))
         .route(

@@ -47,20 +47,25 @@ async fn run_server(db: Db, args: ServeArgs) -> Result<()> {
         messages_per_visitor_per_minute: args.messages_per_visitor_per_minute,
         admin_requests_per_key_per_minute: args.admin_requests_per_key_per_minute,
     };
+    let listener = TcpListener::bind(&args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let address = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .unwrap_or_else(|| format!("http://{address}"));
     let state = AppState::new(
         db,
         assets,
         Duration::from_secs(args.session_ttl_secs),
         limits,
         Duration::from_secs(args.key_refresh_secs),
+        public_url.trim_end_matches('/').to_owned(),
     )
     .await
     .context("cannot load the session signing key and key states")?;
-    let listener = TcpListener::bind(&args.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.bind))?;
     // Tests and scripts read this line to learn the port when binding port 0.
-    println!("sitekit listening on http://{}", listener.local_addr()?);
+    println!("sitekit listening on http://{address}");
     serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }

@@ -21,6 +21,8 @@ pub struct AppState {
     /// How often `keys` is reloaded from the database.
     pub key_refresh: Duration,
     pub session_ttl: Duration,
+    /// The server's base URL as pages reach it, for snippets.
+    pub public_url: String,
 }
 
 impl AppState {
@@ -31,6 +33,7 @@ impl AppState {
         session_ttl: Duration,
         limits: LimitsConfig,
         key_refresh: Duration,
+        public_url: String,
     ) -> Result<Self, sqlx::Error> {
         let signing_key = db.session_signing_key().await?;
         let keys = KeyStates::load(&db).await?;
@@ -47,6 +50,7 @@ impl AppState {
             keys: Arc::new(keys),
             key_refresh,
             session_ttl,
+            public_url,
         })
     }
 }

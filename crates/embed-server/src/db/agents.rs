@@ -85,6 +85,18 @@ impl Db {
         Ok(agent)
     }
 
+    /// One agent, only if it belongs to `tenant_id`.
+    pub async fn agent_of_tenant(
+        &self,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<Option<Agent>, sqlx::Error> {
+        Ok(self
+            .agent(id)
+            .await?
+            .filter(|agent| agent.tenant_id == tenant_id))
+    }
+
     pub async fn agent(&self, id: &str) -> Result<Option<Agent>, sqlx::Error> {
         let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE agents.id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -182,6 +182,30 @@ impl Db {
         Ok(Some((Widget::from_row(&row)?, record)))
     }
 
+    /// Writes a widget's settings back (the caller has checked them). Matching on
+    /// the tenant too means no caller can ever change another tenant's widget.
+    pub async fn update_widget(&self, widget: &Widget) -> Result<bool, sqlx::Error> {
+        let updated = sqlx::query(
+            "UPDATE widgets SET title = $1, greeting = $2, locale = $3, primary_color = $4, \
+             position = $5, allowed_origins = $6, enabled = $7, daily_message_budget = $8 \
+             WHERE id = $9 AND tenant_id = $10",
+        )
+        .bind(&widget.title)
+        .bind(&widget.greeting)
+        .bind(&widget.locale)
+        .bind(&widget.primary_color)
+        .bind(&widget.position)
+        .bind(widget.allowed_origins.to_stored())
+        .bind(i64::from(widget.enabled))
+        .bind(widget.daily_message_budget)
+        .bind(&widget.id)
+        .bind(&widget.tenant_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
     /// The widgets of one tenant, oldest first.
     pub async fn widgets_of_tenant(&self, tenant_id: &str) -> Result<Vec<Widget>, sqlx::Error> {
         let sql = format!(

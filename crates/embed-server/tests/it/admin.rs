@@ -225,3 +225,222 @@ async fn creating_keys_checks_kind_and_scopes() {
         assert!(stderr.contains(expected), "{stderr}");
     }
 }
+
+/// Helpers for JSON admin calls with a key.
+async fn send(
+    server: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    key: &str,
+    body: Value,
+) -> reqwest::Response {
+    server
+        .client()
+        .request(method, format!("{}{path}", server.url))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn config_status(server: &TestServer, publishable_key: &str, origin: &str) -> u16 {
+    let url = format!("{}/v1/widgets/{publishable_key}/config", server.url);
+    server
+        .client()
+        .get(url)
+        .header("origin", origin)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn agent_of(server: &TestServer) -> String {
+    let db = Db::open(&server.db_url).await.unwrap();
+    let key = sitekit_embed_server::keys::ParsedKey::parse(&server.faq_key).unwrap();
+    db.widget_by_publishable_key(&key)
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .agent_id
+}
+
+#[tokio::test]
+async fn a_widget_created_through_the_api_works_on_its_site_at_once() {
+    let server = TestServer::spawn().await;
+    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let agent_id = agent_of(&server).await;
+    let body = serde_json::json!({ "agentId": agent_id, "allowedOrigins": ["https://*.shop.example"], "title": "Ask us" });
+    let response = send(&server, reqwest::Method::POST, "/v1/widgets", &secret, body).await;
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    let publishable = created["publishableKey"].as_str().unwrap();
+    assert!(publishable.starts_with("skt_pub_live_"));
+    assert_eq!(
+        created["snippet"],
+        format!(
+            r#"<script async src="{}/v1/loader.js" data-key="{publishable}"></script>"#,
+            server.url
+        )
+    );
+    assert_eq!(created["widget"]["title"], "Ask us");
+    assert_eq!(
+        created["widget"]["greeting"],
+        "Hi! How can I help you today?"
+    );
+    assert_eq!(
+        config_status(&server, publishable, "https://eu.shop.example").await,
+        200
+    );
+    assert_eq!(
+        config_status(&server, publishable, "https://other.example").await,
+        403
+    );
+}
+
+#[tokio::test]
+async fn bad_widget_input_is_refused_whole_and_changes_nothing() {
+    let server = TestServer::spawn().await;
+    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let (_, reader) = key(
+        &server,
+        &server.tenant_id,
+        &["--kind", "restricted", "--scopes", "widgets:read"],
+    )
+    .await;
+    let (their_tenant, their_widget) = other_tenant(&server).await;
+    let agent_id = agent_of(&server).await;
+    let count = async || {
+        let list: Value = get(&server, "/v1/widgets", &secret)
+            .await
+            .json()
+            .await
+            .unwrap();
+        list["widgets"].as_array().unwrap().len()
+    };
+    let before = count().await;
+    let post = async |body: Value, key: &str| {
+        send(&server, reqwest::Method::POST, "/v1/widgets", key, body).await
+    };
+    let good = serde_json::json!({ "agentId": agent_id, "allowedOrigins": ["https://a.example"] });
+
+    let message = assert_api_error(post(good.clone(), &reader).await, 403, "missing_scope").await;
+    assert!(message.contains("widgets:write"));
+    for (body, code) in [
+        (
+            serde_json::json!({ "agentId": agent_id, "allowedOrigins": ["https://a.example"], "primaryColor": "red" }),
+            "invalid_setting",
+        ),
+        (
+            serde_json::json!({ "agentId": agent_id, "allowedOrigins": ["http://localhost:*"] }),
+            "invalid_setting",
+        ),
+        (
+            serde_json::json!({ "agentId": agent_id, "allowedOrigins": [] }),
+            "invalid_setting",
+        ),
+        (
+            serde_json::json!({ "agentId": agent_id, "allowedOrigins": ["https://a.example"], "flowId": "x" }),
+            "invalid_body",
+        ),
+    ] {
+        assert_api_error(post(body, &secret).await, 400, code).await;
+    }
+    // Another tenant's agent is not there for this key.
+    let (_, their_key) = key(&server, &their_tenant, &["--kind", "secret"]).await;
+    assert_api_error(post(good, &their_key).await, 404, "not_found").await;
+    assert_eq!(count().await, before, "no refused request created a widget");
+
+    // One bad field spoils the whole update.
+    let patch = async |id: &str, body: Value, key: &str| {
+        send(
+            &server,
+            reqwest::Method::PATCH,
+            &format!("/v1/widgets/{id}"),
+            key,
+            body,
+        )
+        .await
+    };
+    let list: Value = get(&server, "/v1/widgets", &secret)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ours = list["widgets"][0]["id"].as_str().unwrap().to_owned();
+    let mixed = serde_json::json!({ "title": "New title", "locale": "not a locale!" });
+    assert_api_error(patch(&ours, mixed, &secret).await, 400, "invalid_setting").await;
+    let unchanged: Value = get(&server, &format!("/v1/widgets/{ours}"), &secret)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unchanged["title"], "Help");
+    let theirs = serde_json::json!({ "enabled": false });
+    assert_api_error(
+        patch(&their_widget, theirs, &secret).await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn disabling_and_re_enabling_a_widget_and_changing_its_origins_take_effect() {
+    let server = TestServer::spawn().await;
+    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let db = Db::open(&server.db_url).await.unwrap();
+    let parsed = sitekit_embed_server::keys::ParsedKey::parse(&server.faq_key).unwrap();
+    let widget_id = db
+        .widget_by_publishable_key(&parsed)
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .id;
+    let path = format!("/v1/widgets/{widget_id}");
+    let site = crate::support::SITE;
+
+    let off = send(
+        &server,
+        reqwest::Method::PATCH,
+        &path,
+        &secret,
+        serde_json::json!({ "enabled": false }),
+    )
+    .await;
+    assert_eq!(off.json::<Value>().await.unwrap()["enabled"], false);
+    assert_eq!(config_status(&server, &server.faq_key, site).await, 403);
+    send(
+        &server,
+        reqwest::Method::PATCH,
+        &path,
+        &secret,
+        serde_json::json!({ "enabled": true }),
+    )
+    .await;
+    assert_eq!(config_status(&server, &server.faq_key, site).await, 200);
+
+    let moved = serde_json::json!({ "allowedOrigins": ["https://new.example"] });
+    let response = send(&server, reqwest::Method::PATCH, &path, &secret, moved).await;
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["allowedOrigins"],
+        serde_json::json!(["https://new.example"])
+    );
+    assert_eq!(config_status(&server, &server.faq_key, site).await, 403);
+    assert_eq!(
+        config_status(&server, &server.faq_key, "https://new.example").await,
+        200
+    );
+    // The test server's keys are test-mode keys, so localhost on any port may be added.
+    let local = serde_json::json!({ "allowedOrigins": ["http://localhost:*"] });
+    assert_eq!(
+        send(&server, reqwest::Method::PATCH, &path, &secret, local)
+            .await
+            .status(),
+        200
+    );
+}
