@@ -1,6 +1,6 @@
 //! The admin subcommands, working on the local database.
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use serde_json::json;
 use sitekit_embed_server::db::{Db, NewAdminKey, NewAgent, NewWidget, now_unix};
 use sitekit_embed_server::keys::{KeyKind, KeyMode};
@@ -154,21 +154,12 @@ pub async fn keys(db: &Db, command: KeyCommand) -> Result<()> {
                 db.tenant_exists(&tenant).await?,
                 "no tenant with id {tenant}"
             );
-            let (kind, scopes) = match (kind, listed) {
-                (AdminKeyKind::Secret, None) => {
-                    (KeyKind::Secret, scopes::SECRET_KEY_SCOPES.to_owned())
-                }
-                (AdminKeyKind::Secret, Some(_)) => {
-                    bail!(
-                        "secret keys carry every admin scope; use --kind restricted to choose scopes"
-                    )
-                }
-                (AdminKeyKind::Restricted, Some(list)) => (
-                    KeyKind::Restricted,
-                    scopes::normalise(&list).map_err(anyhow::Error::msg)?,
-                ),
-                (AdminKeyKind::Restricted, None) => bail!("restricted keys need --scopes"),
+            let kind = match kind {
+                AdminKeyKind::Secret => KeyKind::Secret,
+                AdminKeyKind::Restricted => KeyKind::Restricted,
             };
+            let scopes = scopes::for_new_key(kind, listed.as_deref())
+                .map_err(|why| anyhow::anyhow!("{why} (--scopes)"))?;
             let (id, key) = db
                 .create_admin_key(NewAdminKey {
                     tenant_id: &tenant,
@@ -195,7 +186,7 @@ pub async fn keys(db: &Db, command: KeyCommand) -> Result<()> {
             }
         }
         KeyCommand::List { widget, json } => {
-            let keys = db.list_keys(widget.as_deref()).await?;
+            let keys = db.list_keys(None, widget.as_deref()).await?;
             if json {
                 let keys: Vec<_> = keys
                     .iter()
@@ -221,7 +212,7 @@ pub async fn keys(db: &Db, command: KeyCommand) -> Result<()> {
         }
         KeyCommand::Revoke { id, json } => {
             ensure!(
-                db.revoke_key(&id, CLI_ACTOR).await?,
+                db.revoke_key(None, &id, CLI_ACTOR).await?,
                 "no active key with id {id} (list them with `sitekit keys list`)"
             );
             if json {

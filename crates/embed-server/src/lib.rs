@@ -67,6 +67,13 @@ pub fn app(state: AppState) -> Router {
                 .patch(routes::admin_widgets::update)
                 .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT)),
         )
+        .route(
+            "/v1/keys",
+            get(routes::admin_keys::list)
+                .post(routes::admin_keys::create)
+                .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT)),
+        )
+        .route("/v1/keys/{key}/revoke", post(routes::admin_keys::revoke))
         // A publishable key here, a widget id above: one name for one path segment.
         .route("/v1/widgets/{widget}/config", get(routes::widgets::config))
         .route(

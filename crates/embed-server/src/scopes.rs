@@ -1,6 +1,8 @@
 //! What a key may do. Publishable keys carry `chat` and `usage:write`; secret keys
 //! every admin scope of their tenant; restricted keys the scopes they list.
 
+use crate::keys::KeyKind;
+
 /// Every scope, as written in keys, tokens and errors.
 pub const ALL: &[&str] = &[
     "chat",
@@ -35,6 +37,20 @@ pub fn normalise(list: &str) -> Result<String, String> {
     }
     let scopes: Vec<&str> = ALL.iter().copied().filter(|s| wanted.contains(s)).collect();
     Ok(scopes.join(" "))
+}
+
+/// The scopes a new server-side key gets: all admin scopes for a secret key, the
+/// listed ones for a restricted key.
+pub fn for_new_key(kind: KeyKind, listed: Option<&str>) -> Result<String, String> {
+    match (kind, listed) {
+        (KeyKind::Secret, None) => Ok(SECRET_KEY_SCOPES.to_owned()),
+        (KeyKind::Secret, Some(_)) => Err(
+            "secret keys carry every admin scope; make a restricted key to choose scopes".into(),
+        ),
+        (KeyKind::Restricted, Some(list)) => normalise(list),
+        (KeyKind::Restricted, None) => Err("restricted keys need a list of scopes".into()),
+        (KeyKind::Publishable, _) => Err("publishable keys are made with their widget".into()),
+    }
 }
 
 /// Whether a space-separated scope list includes `scope`.

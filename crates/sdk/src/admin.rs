@@ -83,3 +83,57 @@ pub struct WidgetUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_message_budget: Option<u32>,
 }
+
+/// The kinds of key the admin API makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AdminKeyKind {
+    /// Every admin scope of the tenant.
+    Secret,
+    /// Only the listed scopes.
+    Restricted,
+}
+
+/// `POST /v1/keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewKeyRequest {
+    pub kind: AdminKeyKind,
+    /// For restricted keys, e.g. `["widgets:read", "usage:read"]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<u32>,
+    #[serde(default)]
+    pub test_mode: bool,
+}
+
+/// The answer to `POST /v1/keys`: the only time the key itself is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedKey {
+    pub id: String,
+    pub key: String,
+    pub scopes: Vec<String>,
+}
+
+/// A key as `GET /v1/keys` shows it: never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeySummary {
+    pub id: String,
+    pub widget_id: Option<String>,
+    /// `pub`, `sec` or `rst`.
+    pub kind: String,
+    /// `live` or `test`.
+    pub mode: String,
+    /// `skt_sec_live_…abcd`
+    pub display: String,
+    pub revoked: bool,
+}
+
+/// `GET /v1/keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyList {
+    pub keys: Vec<KeySummary>,
+}

@@ -122,24 +122,22 @@ impl Db {
         .transpose()
     }
 
-    pub async fn list_keys(&self, widget_id: Option<&str>) -> Result<Vec<KeyListing>, sqlx::Error> {
-        const COLUMNS: &str = "SELECT id, tenant_id, widget_id, kind, mode, display_prefix, last4, \
-             generation, revoked_at FROM api_keys";
-        let rows = match widget_id {
-            Some(widget_id) => {
-                let sql = format!("{COLUMNS} WHERE widget_id = $1 ORDER BY created_at, id");
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(widget_id)
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-            None => {
-                let sql = format!("{COLUMNS} ORDER BY created_at, id");
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-        };
+    /// Keys, optionally only those of one tenant and/or one widget.
+    pub async fn list_keys(
+        &self,
+        tenant_id: Option<&str>,
+        widget_id: Option<&str>,
+    ) -> Result<Vec<KeyListing>, sqlx::Error> {
+        // '' stands for "any": a text parameter both databases type alike, unlike NULL.
+        let rows = sqlx::query(
+            "SELECT id, tenant_id, widget_id, kind, mode, display_prefix, last4, generation, revoked_at \
+             FROM api_keys WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR widget_id = $2) \
+             ORDER BY created_at, id",
+        )
+        .bind(tenant_id.unwrap_or_default())
+        .bind(widget_id.unwrap_or_default())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|row| {
                 Ok(KeyListing {
@@ -161,16 +159,23 @@ impl Db {
     }
 
     /// Revokes a key and bumps its generation, which ends its live sessions, and
-    /// records who did it. False when there is no such key or it was revoked already.
-    pub async fn revoke_key(&self, key_id: &str, actor: &str) -> Result<bool, sqlx::Error> {
+    /// records who did it. With `tenant_id`, only a key of that tenant. False when
+    /// there is no such key or it was revoked already.
+    pub async fn revoke_key(
+        &self,
+        tenant_id: Option<&str>,
+        key_id: &str,
+        actor: &str,
+    ) -> Result<bool, sqlx::Error> {
         let now = now_unix();
         let mut tx = self.pool.begin().await?;
         let revoked = sqlx::query(
             "UPDATE api_keys SET revoked_at = $1, generation = generation + 1 \
-             WHERE id = $2 AND revoked_at IS NULL",
+             WHERE id = $2 AND revoked_at IS NULL AND ($3 = '' OR tenant_id = $3)",
         )
         .bind(now)
         .bind(key_id)
+        .bind(tenant_id.unwrap_or_default())
         .execute(&mut *tx)
         .await?
         .rows_affected()

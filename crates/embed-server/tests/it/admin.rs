@@ -200,7 +200,7 @@ async fn expire_now(db_url: &str, key_id: &str) {
 async fn creating_keys_checks_kind_and_scopes() {
     let server = TestServer::spawn().await;
     for (args, expected) in [
-        (vec!["--kind", "restricted"], "need --scopes"),
+        (vec!["--kind", "restricted"], "need a list of scopes"),
         (
             vec!["--kind", "restricted", "--scopes", "widgets:admin"],
             "unknown scope `widgets:admin`",
@@ -443,4 +443,69 @@ async fn disabling_and_re_enabling_a_widget_and_changing_its_origins_take_effect
             .status(),
         200
     );
+}
+
+#[tokio::test]
+async fn keys_made_through_the_api_are_shown_once_listed_without_secrets_and_revocable() {
+    let server = TestServer::spawn().await;
+    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let (their_tenant, _) = other_tenant(&server).await;
+    let (their_key_id, _) = key(&server, &their_tenant, &["--kind", "secret"]).await;
+
+    let body = serde_json::json!({ "kind": "restricted", "scopes": ["widgets:read"] });
+    let response = send(&server, reqwest::Method::POST, "/v1/keys", &secret, body).await;
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    let (id, reader) = (
+        created["id"].as_str().unwrap(),
+        created["key"].as_str().unwrap(),
+    );
+    assert!(reader.starts_with("skt_rst_live_"));
+    assert_eq!(created["scopes"], serde_json::json!(["widgets:read"]));
+    assert_eq!(get(&server, "/v1/widgets", reader).await.status(), 200);
+    let message =
+        assert_api_error(get(&server, "/v1/keys", reader).await, 403, "missing_scope").await;
+    assert!(message.contains("keys:write"));
+
+    let listed = get(&server, "/v1/keys", &secret)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        listed.contains(id) && !listed.contains(reader),
+        "listed without the secret: {listed}"
+    );
+    assert!(
+        !listed.contains(&their_key_id),
+        "another tenant's keys stay hidden"
+    );
+
+    let bad = serde_json::json!({ "kind": "restricted", "scopes": ["everything"] });
+    assert_api_error(
+        send(&server, reqwest::Method::POST, "/v1/keys", &secret, bad).await,
+        400,
+        "invalid_scopes",
+    )
+    .await;
+
+    let revoke = async |id: &str| {
+        send(
+            &server,
+            reqwest::Method::POST,
+            &format!("/v1/keys/{id}/revoke"),
+            &secret,
+            Value::Null,
+        )
+        .await
+    };
+    assert_api_error(revoke(&their_key_id).await, 404, "not_found").await;
+    assert_eq!(revoke(id).await.status(), 204);
+    assert_api_error(
+        get(&server, "/v1/widgets", reader).await,
+        401,
+        "key_revoked",
+    )
+    .await;
+    assert_api_error(revoke(id).await, 404, "not_found").await;
 }

@@ -108,9 +108,12 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
         );
         // Revoking bumps the generation once, and the audit trail says who did what.
         let key_id = record.id.clone();
-        assert!(db.revoke_key(&key_id, "tester").await.unwrap(), "{name}");
         assert!(
-            !db.revoke_key(&key_id, "tester").await.unwrap(),
+            db.revoke_key(None, &key_id, "tester").await.unwrap(),
+            "{name}"
+        );
+        assert!(
+            !db.revoke_key(None, &key_id, "tester").await.unwrap(),
             "{name}: revoked once only"
         );
         let states: std::collections::HashMap<_, _> =
@@ -135,7 +138,7 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
             ],
             "{name}"
         );
-        let listed = db.list_keys(Some(&widget.id)).await.unwrap();
+        let listed = db.list_keys(None, Some(&widget.id)).await.unwrap();
         assert_eq!(listed.len(), 1, "{name}");
         assert!(
             listed[0].revoked && listed[0].display.starts_with("skt_pub_live_…"),

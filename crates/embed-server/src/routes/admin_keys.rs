@@ -1,0 +1,91 @@
+//! Admin keys (`keys:write`): list the tenant's keys, create secret and
+//! restricted keys (shown once), revoke.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use sitekit_sdk::admin::{AdminKeyKind, CreatedKey, KeyList, KeySummary, NewKeyRequest};
+
+use crate::admin_auth::AdminCaller;
+use crate::db::{NewAdminKey, now_unix};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::keys::{KeyKind, KeyMode};
+use crate::scopes;
+use crate::state::AppState;
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+) -> Result<Json<KeyList>, ApiError> {
+    caller.require("keys:write")?;
+    let keys = state.db.list_keys(Some(&caller.tenant_id), None).await?;
+    Ok(Json(KeyList {
+        keys: keys
+            .into_iter()
+            .map(|key| KeySummary {
+                id: key.id,
+                widget_id: key.widget_id,
+                kind: key.kind,
+                mode: key.mode,
+                display: key.display,
+                revoked: key.revoked,
+            })
+            .collect(),
+    }))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    ApiJson(request): ApiJson<NewKeyRequest>,
+) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
+    caller.require("keys:write")?;
+    let kind = match request.kind {
+        AdminKeyKind::Secret => KeyKind::Secret,
+        AdminKeyKind::Restricted => KeyKind::Restricted,
+    };
+    let listed = request.scopes.map(|scopes| scopes.join(" "));
+    let scopes = scopes::for_new_key(kind, listed.as_deref())
+        .map_err(|why| ApiError::bad_request("invalid_scopes", why))?;
+    let (id, key) = state
+        .db
+        .create_admin_key(NewAdminKey {
+            tenant_id: &caller.tenant_id,
+            kind,
+            mode: if request.test_mode {
+                KeyMode::Test
+            } else {
+                KeyMode::Live
+            },
+            scopes: &scopes,
+            expires_at: request
+                .expires_in_days
+                .map(|days| now_unix() + i64::from(days) * 86_400),
+            actor: &caller.actor(),
+        })
+        .await?;
+    let created = CreatedKey {
+        id,
+        key: key.expose().to_owned(),
+        scopes: scopes.split(' ').map(str::to_owned).collect(),
+    };
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require("keys:write")?;
+    if state
+        .db
+        .revoke_key(Some(&caller.tenant_id), &id, &caller.actor())
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!("no active key {id}")))
+    }
+}
