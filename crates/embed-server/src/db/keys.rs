@@ -58,6 +58,28 @@ pub struct KeyEvent {
     pub at: i64,
 }
 
+/// The first entry of every key's audit trail, written with the key itself.
+pub(super) async fn record_key_created(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    key_id: &str,
+    tenant_id: &str,
+    actor: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO key_events (id, key_id, tenant_id, seq, event, actor, at) \
+         VALUES ($1, $2, $3, 1, 'created', $4, $5)",
+    )
+    .bind(new_id("kev"))
+    .bind(key_id)
+    .bind(tenant_id)
+    .bind(actor)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Db {
     /// Creates a secret or restricted key. The key itself is returned once and
     /// stored only as its hash.
@@ -86,17 +108,7 @@ impl Db {
         .bind(new.expires_at)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO key_events (id, key_id, tenant_id, seq, event, actor, at) \
-             VALUES ($1, $2, $3, 1, 'created', $4, $5)",
-        )
-        .bind(new_id("kev"))
-        .bind(&key_id)
-        .bind(new.tenant_id)
-        .bind(new.actor)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        record_key_created(&mut tx, &key_id, new.tenant_id, new.actor, now).await?;
         tx.commit().await?;
         Ok((key_id, key))
     }

@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::agents::AGENT_COLUMNS;
+use super::keys::record_key_created;
 use super::{Agent, Db, new_id, now_unix};
 use crate::keys::{KeyKind, KeyMode, ParsedKey};
 use crate::origin::OriginAllowlist;
@@ -143,17 +144,7 @@ impl Db {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO key_events (id, key_id, tenant_id, seq, event, actor, at) \
-             VALUES ($1, $2, $3, 1, 'created', $4, $5)",
-        )
-        .bind(new_id("kev"))
-        .bind(&key_id)
-        .bind(&widget.tenant_id)
-        .bind(new.actor)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        record_key_created(&mut tx, &key_id, &widget.tenant_id, new.actor, now).await?;
         tx.commit().await?;
         Ok((widget, key))
     }

@@ -187,26 +187,7 @@ async fn bad_input_is_a_readable_error_and_writes_nothing() {
 async fn localhost_on_any_port_is_only_for_test_mode_widgets() {
     let dir = TempDir::new();
     let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
-    let tenant = json_of(&db, &["tenants", "create", "--name", "Acme", "--json"]).await;
-    let agent = json_of(
-        &db,
-        &[
-            "agents",
-            "create",
-            "--tenant",
-            tenant["id"].as_str().unwrap(),
-            "--name",
-            "x",
-            "--base-url",
-            "http://a",
-            "--flow-id",
-            "f",
-            "--runtime-key",
-            "k",
-            "--json",
-        ],
-    )
-    .await;
+    let agent = agent_in_new_tenant(&db).await;
     let agent_id = agent["id"].as_str().unwrap();
     let (ok, _, stderr) = run(
         &db,
@@ -250,26 +231,7 @@ async fn localhost_on_any_port_is_only_for_test_mode_widgets() {
 async fn keys_are_listed_without_secrets_revoked_once_and_audited() {
     let dir = TempDir::new();
     let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
-    let tenant = json_of(&db, &["tenants", "create", "--name", "Acme", "--json"]).await;
-    let agent = json_of(
-        &db,
-        &[
-            "agents",
-            "create",
-            "--tenant",
-            tenant["id"].as_str().unwrap(),
-            "--name",
-            "x",
-            "--base-url",
-            "http://a",
-            "--flow-id",
-            "f",
-            "--runtime-key",
-            "k",
-            "--json",
-        ],
-    )
-    .await;
+    let agent = agent_in_new_tenant(&db).await;
     let widget = json_of(
         &db,
         &[
@@ -326,4 +288,23 @@ async fn keys_are_listed_without_secrets_revoked_once_and_audited() {
             .all(|e| e["actor"] == "cli")
     );
     assert!(!events.to_string().contains(secret));
+}
+
+/// A tenant with one agent (on a runtime that need not exist), via the CLI.
+async fn agent_in_new_tenant(db: &str) -> Value {
+    let tenant = json_of(db, &["tenants", "create", "--name", "Acme", "--json"]).await;
+    let tenant_id = tenant["id"].as_str().unwrap();
+    let args = [
+        "agents",
+        "create",
+        "--tenant",
+        tenant_id,
+        "--name",
+        "x",
+        "--base-url",
+        "http://a",
+    ];
+    let mut args = args.to_vec();
+    args.extend(["--flow-id", "f", "--runtime-key", "k", "--json"]);
+    json_of(db, &args).await
 }
