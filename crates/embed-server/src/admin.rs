@@ -210,6 +210,26 @@ pub async fn keys(db: &Db, command: KeyCommand) -> Result<()> {
                 }
             }
         }
+        KeyCommand::Rotate {
+            id,
+            grace_secs,
+            json,
+        } => {
+            let (new_id, key) = db
+                .rotate_admin_key(None, &id, grace_secs, CLI_ACTOR)
+                .await?
+                .with_context(|| format!("no active secret or restricted key with id {id}"))?;
+            if json {
+                println!(
+                    "{}",
+                    json!({ "id": new_id, "key": key.expose(), "replaces": id })
+                );
+            } else {
+                println!("created key {new_id}, replacing {id} (which works {grace_secs} s more)");
+                println!("{}", key.expose());
+                println!("store it now: it is shown only this once");
+            }
+        }
         KeyCommand::Revoke { id, json } => {
             ensure!(
                 db.revoke_key(None, &id, CLI_ACTOR).await?,

@@ -219,6 +219,16 @@ pub enum KeyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Replace a secret or restricted key; the old one keeps working for the grace
+    /// period. The new key is printed once.
+    Rotate {
+        id: String,
+        /// Seconds the old key keeps working (at most 30 days).
+        #[arg(long, default_value_t = 86_400, value_parser = clap::value_parser!(u32).range(0..=2_592_000))]
+        grace_secs: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// Revoke a key: it stops working and its live sessions end.
     Revoke {
         /// The key id (`key_…`), as `keys list` shows it.

@@ -74,6 +74,7 @@ pub fn app(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT)),
         )
         .route("/v1/keys/{key}/revoke", post(routes::admin_keys::revoke))
+        .route("/v1/keys/{key}/rotate", post(routes::admin_keys::rotate))
         // A publishable key here, a widget id above: one name for one path segment.
         .route("/v1/widgets/{widget}/config", get(routes::widgets::config))
         .route(

@@ -137,3 +137,12 @@ pub struct KeySummary {
 pub struct KeyList {
     pub keys: Vec<KeySummary>,
 }
+
+/// `POST /v1/keys/<id>/rotate`: a replacement key; the old one keeps working for
+/// the grace period (default one day) so deployments can switch over.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RotateKeyRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_seconds: Option<u32>,
+}

@@ -58,6 +58,60 @@ pub struct KeyEvent {
     pub at: i64,
 }
 
+/// Inserts a secret or restricted key and its first audit entry.
+async fn insert_admin_key(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    new: &NewAdminKey<'_>,
+    now: i64,
+) -> Result<(String, ParsedKey), sqlx::Error> {
+    let key = ParsedKey::generate(new.kind, new.mode);
+    let key_id = new_id("key");
+    sqlx::query(
+        "INSERT INTO api_keys (id, tenant_id, widget_id, kind, mode, secret_hash, display_prefix, \
+         last4, publishable_value, scopes, generation, created_at, expires_at) \
+         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, NULL, $8, 1, $9, $10)",
+    )
+    .bind(&key_id)
+    .bind(new.tenant_id)
+    .bind(key.kind.as_str())
+    .bind(key.mode.as_str())
+    .bind(key.hash())
+    .bind(key.display_prefix())
+    .bind(key.last4())
+    .bind(new.scopes)
+    .bind(now)
+    .bind(new.expires_at)
+    .execute(&mut **tx)
+    .await?;
+    record_key_created(tx, &key_id, new.tenant_id, new.actor, now).await?;
+    Ok((key_id, key))
+}
+
+/// A later entry of a key's audit trail, numbered after the ones before it.
+async fn record_key_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    key_id: &str,
+    tenant_id: &str,
+    event: &str,
+    actor: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO key_events (id, key_id, tenant_id, seq, event, actor, at) \
+         VALUES ($1, $2, $3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM key_events WHERE key_id = $2), \
+         $4, $5, $6)",
+    )
+    .bind(new_id("kev"))
+    .bind(key_id)
+    .bind(tenant_id)
+    .bind(event)
+    .bind(actor)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// The first entry of every key's audit trail, written with the key itself.
 pub(super) async fn record_key_created(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -87,30 +141,66 @@ impl Db {
         &self,
         new: NewAdminKey<'_>,
     ) -> Result<(String, ParsedKey), sqlx::Error> {
-        let key = ParsedKey::generate(new.kind, new.mode);
-        let key_id = new_id("key");
+        let mut tx = self.pool.begin().await?;
+        let created = insert_admin_key(&mut tx, &new, now_unix()).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Replaces a secret or restricted key: a new key with the same kind, mode,
+    /// scopes and expiry, while the old one keeps working for `grace_secs` more
+    /// (never longer than it would have anyway). With `tenant_id`, only a key of
+    /// that tenant. None when there is no such active key.
+    pub async fn rotate_admin_key(
+        &self,
+        tenant_id: Option<&str>,
+        key_id: &str,
+        grace_secs: u32,
+        actor: &str,
+    ) -> Result<Option<(String, ParsedKey)>, sqlx::Error> {
         let now = now_unix();
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO api_keys (id, tenant_id, widget_id, kind, mode, secret_hash, display_prefix, \
-             last4, publishable_value, scopes, generation, created_at, expires_at) \
-             VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, NULL, $8, 1, $9, $10)",
+        let row = sqlx::query(
+            "SELECT tenant_id, kind, mode, scopes, expires_at FROM api_keys \
+             WHERE id = $1 AND kind IN ('sec', 'rst') AND revoked_at IS NULL \
+             AND ($2 = '' OR tenant_id = $2)",
         )
-        .bind(&key_id)
-        .bind(new.tenant_id)
-        .bind(key.kind.as_str())
-        .bind(key.mode.as_str())
-        .bind(key.hash())
-        .bind(key.display_prefix())
-        .bind(key.last4())
-        .bind(new.scopes)
-        .bind(now)
-        .bind(new.expires_at)
-        .execute(&mut *tx)
+        .bind(key_id)
+        .bind(tenant_id.unwrap_or_default())
+        .fetch_optional(&mut *tx)
         .await?;
-        record_key_created(&mut tx, &key_id, new.tenant_id, new.actor, now).await?;
+        let Some(row) = row else { return Ok(None) };
+        let owner: String = row.try_get("tenant_id")?;
+        let scopes: String = row.try_get("scopes")?;
+        let expires_at: Option<i64> = row.try_get("expires_at")?;
+        let kind = if row.try_get::<String, _>("kind")? == "sec" {
+            KeyKind::Secret
+        } else {
+            KeyKind::Restricted
+        };
+        let mode = if row.try_get::<String, _>("mode")? == "test" {
+            KeyMode::Test
+        } else {
+            KeyMode::Live
+        };
+        let new = NewAdminKey {
+            tenant_id: &owner,
+            kind,
+            mode,
+            scopes: &scopes,
+            expires_at,
+            actor,
+        };
+        let created = insert_admin_key(&mut tx, &new, now).await?;
+        let grace_ends = now + i64::from(grace_secs);
+        sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE id = $2")
+            .bind(expires_at.map_or(grace_ends, |at| at.min(grace_ends)))
+            .bind(key_id)
+            .execute(&mut *tx)
+            .await?;
+        record_key_event(&mut tx, key_id, &owner, "rotated", actor, now).await?;
         tx.commit().await?;
-        Ok((key_id, key))
+        Ok(Some(created))
     }
 
     /// A secret or restricted key, found by its hash.
@@ -181,30 +271,18 @@ impl Db {
     ) -> Result<bool, sqlx::Error> {
         let now = now_unix();
         let mut tx = self.pool.begin().await?;
-        let revoked = sqlx::query(
+        let owner: Option<String> = sqlx::query_scalar(
             "UPDATE api_keys SET revoked_at = $1, generation = generation + 1 \
-             WHERE id = $2 AND revoked_at IS NULL AND ($3 = '' OR tenant_id = $3)",
+             WHERE id = $2 AND revoked_at IS NULL AND ($3 = '' OR tenant_id = $3) RETURNING tenant_id",
         )
         .bind(now)
         .bind(key_id)
         .bind(tenant_id.unwrap_or_default())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if revoked {
-            sqlx::query(
-                "INSERT INTO key_events (id, key_id, tenant_id, seq, event, actor, at) \
-                 SELECT $1, id, tenant_id, \
-                 (SELECT COALESCE(MAX(seq), 0) + 1 FROM key_events WHERE key_id = $4), \
-                 'revoked', $2, $3 FROM api_keys WHERE id = $4",
-            )
-            .bind(new_id("kev"))
-            .bind(actor)
-            .bind(now)
-            .bind(key_id)
-            .execute(&mut *tx)
-            .await?;
+        .fetch_optional(&mut *tx)
+        .await?;
+        let revoked = owner.is_some();
+        if let Some(owner) = owner {
+            record_key_event(&mut tx, key_id, &owner, "revoked", actor, now).await?;
         }
         tx.commit().await?;
         Ok(revoked)

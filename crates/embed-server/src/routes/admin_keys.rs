@@ -1,10 +1,12 @@
 //! Admin keys (`keys:write`): list the tenant's keys, create secret and
-//! restricted keys (shown once), revoke.
+//! restricted keys (shown once), rotate, revoke.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use sitekit_sdk::admin::{AdminKeyKind, CreatedKey, KeyList, KeySummary, NewKeyRequest};
+use sitekit_sdk::admin::{
+    AdminKeyKind, CreatedKey, KeyList, KeySummary, NewKeyRequest, RotateKeyRequest,
+};
 
 use crate::admin_auth::AdminCaller;
 use crate::db::{NewAdminKey, now_unix};
@@ -88,4 +90,44 @@ pub async fn revoke(
     } else {
         Err(ApiError::NotFound(format!("no active key {id}")))
     }
+}
+
+/// How long a rotated key keeps working unless the caller says otherwise.
+pub const DEFAULT_GRACE_SECS: u32 = 86_400;
+/// The longest grace period: a rotation is not a way to extend a key's life.
+pub const MAX_GRACE_SECS: u32 = 30 * 86_400;
+
+pub async fn rotate(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<RotateKeyRequest>,
+) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
+    caller.require("keys:write")?;
+    let grace = request.grace_seconds.unwrap_or(DEFAULT_GRACE_SECS);
+    if grace > MAX_GRACE_SECS {
+        return Err(ApiError::bad_request(
+            "invalid_grace",
+            format!("graceSeconds may be at most {MAX_GRACE_SECS} (30 days)"),
+        ));
+    }
+    let (new_id, key) = state
+        .db
+        .rotate_admin_key(Some(&caller.tenant_id), &id, grace, &caller.actor())
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no active secret or restricted key {id}")))?;
+    let scopes = state
+        .db
+        .admin_key(&key)
+        .await?
+        .map(|record| record.scopes.split(' ').map(str::to_owned).collect())
+        .unwrap_or_default();
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedKey {
+            id: new_id,
+            key: key.expose().to_owned(),
+            scopes,
+        }),
+    ))
 }

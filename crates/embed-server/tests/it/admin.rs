@@ -509,3 +509,79 @@ async fn keys_made_through_the_api_are_shown_once_listed_without_secrets_and_rev
     .await;
     assert_api_error(revoke(id).await, 404, "not_found").await;
 }
+
+#[tokio::test]
+async fn a_rotated_key_keeps_working_for_its_grace_period_only() {
+    let server = TestServer::spawn().await;
+    let (old_id, old) = key(
+        &server,
+        &server.tenant_id,
+        &[
+            "--kind",
+            "restricted",
+            "--scopes",
+            "widgets:read keys:write",
+        ],
+    )
+    .await;
+    let (their_tenant, _) = other_tenant(&server).await;
+    let (their_id, _) = key(&server, &their_tenant, &["--kind", "secret"]).await;
+    let rotate = async |id: &str, body: Value| {
+        send(
+            &server,
+            reqwest::Method::POST,
+            &format!("/v1/keys/{id}/rotate"),
+            &old,
+            body,
+        )
+        .await
+    };
+
+    // With the default grace period both keys work, and the new one has the same scopes.
+    let response = rotate(&old_id, serde_json::json!({})).await;
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    let new = created["key"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created["scopes"],
+        serde_json::json!(["widgets:read", "keys:write"])
+    );
+    assert_eq!(get(&server, "/v1/widgets", &new).await.status(), 200);
+    assert_eq!(get(&server, "/v1/widgets", &old).await.status(), 200);
+
+    // Rotating again with no grace ends the previous key at once.
+    let new_id = created["id"].as_str().unwrap().to_owned();
+    let response = send(
+        &server,
+        reqwest::Method::POST,
+        &format!("/v1/keys/{new_id}/rotate"),
+        &new,
+        serde_json::json!({ "graceSeconds": 0 }),
+    )
+    .await;
+    let newest: Value = response.json().await.unwrap();
+    assert_api_error(get(&server, "/v1/widgets", &new).await, 401, "key_expired").await;
+    assert_eq!(
+        get(&server, "/v1/widgets", newest["key"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
+
+    assert_api_error(
+        rotate(&their_id, serde_json::json!({})).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let too_long = serde_json::json!({ "graceSeconds": 40 * 86_400 });
+    assert_api_error(rotate(&old_id, too_long).await, 400, "invalid_grace").await;
+    let events = json_of(&server.db_url, &["keys", "events", &new_id, "--json"]).await;
+    let names: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["created", "rotated"]);
+}

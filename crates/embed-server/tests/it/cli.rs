@@ -308,3 +308,38 @@ async fn agent_in_new_tenant(db: &str) -> Value {
     args.extend(["--flow-id", "f", "--runtime-key", "k", "--json"]);
     json_of(db, &args).await
 }
+
+#[tokio::test]
+async fn rotating_a_secret_key_prints_the_new_key_once() {
+    let dir = TempDir::new();
+    let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let agent = agent_in_new_tenant(&db).await;
+    let tenant = json_of(&db, &["keys", "list", "--json"]).await;
+    assert_eq!(tenant, serde_json::json!([]), "no keys yet: {agent}");
+    let tenant_id = {
+        let tenants = json_of(&db, &["tenants", "create", "--name", "Second", "--json"]).await;
+        tenants["id"].as_str().unwrap().to_owned()
+    };
+    let created = json_of(
+        &db,
+        &[
+            "keys", "create", "--tenant", &tenant_id, "--kind", "secret", "--json",
+        ],
+    )
+    .await;
+    let id = created["id"].as_str().unwrap();
+    let rotated = json_of(&db, &["keys", "rotate", id, "--grace-secs", "60", "--json"]).await;
+    assert_eq!(rotated["replaces"], id);
+    assert!(
+        rotated["key"]
+            .as_str()
+            .unwrap()
+            .starts_with("skt_sec_live_")
+    );
+    assert_ne!(rotated["key"], created["key"]);
+    let (ok, _, stderr) = run(&db, &["keys", "rotate", "key_missing"]).await;
+    assert!(
+        !ok && stderr.contains("no active secret or restricted key"),
+        "{stderr}"
+    );
+}
