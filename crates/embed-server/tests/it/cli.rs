@@ -313,20 +313,12 @@ async fn agent_in_new_tenant(db: &str) -> Value {
 async fn rotating_a_secret_key_prints_the_new_key_once() {
     let dir = TempDir::new();
     let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
-    let agent = agent_in_new_tenant(&db).await;
-    let tenant = json_of(&db, &["keys", "list", "--json"]).await;
-    assert_eq!(tenant, serde_json::json!([]), "no keys yet: {agent}");
-    let tenant_id = {
-        let tenants = json_of(&db, &["tenants", "create", "--name", "Second", "--json"]).await;
-        tenants["id"].as_str().unwrap().to_owned()
-    };
-    let created = json_of(
-        &db,
-        &[
-            "keys", "create", "--tenant", &tenant_id, "--kind", "secret", "--json",
-        ],
-    )
-    .await;
+    let tenant = json_of(&db, &["tenants", "create", "--name", "Acme", "--json"]).await;
+    let tenant_id = tenant["id"].as_str().unwrap();
+    let create = [
+        "keys", "create", "--tenant", tenant_id, "--kind", "secret", "--json",
+    ];
+    let created = json_of(&db, &create).await;
     let id = created["id"].as_str().unwrap();
     let rotated = json_of(&db, &["keys", "rotate", id, "--grace-secs", "60", "--json"]).await;
     assert_eq!(rotated["replaces"], id);
