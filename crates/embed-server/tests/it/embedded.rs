@@ -4,9 +4,7 @@
 
 use std::process::Stdio;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
-
-use crate::support::{TempDir, sitekit};
+use crate::support::{TempDir, listening_url, sitekit};
 
 #[tokio::test]
 async fn the_self_contained_binary_serves_its_baked_in_assets() {
@@ -29,16 +27,7 @@ async fn the_self_contained_binary_serves_its_baked_in_assets() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines
-        .next_line()
-        .await
-        .unwrap()
-        .expect("sitekit prints its address");
-    let url = line
-        .strip_prefix("sitekit listening on ")
-        .unwrap()
-        .to_owned();
+    let url = listening_url(&mut child).await;
 
     let loader = reqwest::get(format!("{url}/v1/loader.js")).await.unwrap();
     assert_eq!(loader.status(), 200);

@@ -220,16 +220,7 @@ impl TestServer {
             .stdout(Stdio::piped())
             .spawn()
             .expect("sitekit starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let line = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("sitekit prints its address");
-        let url = line
-            .strip_prefix("sitekit listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-            .to_owned();
+        let url = listening_url(&mut child).await;
         TestServer {
             url,
             faq_key,
@@ -254,6 +245,19 @@ impl TestServer {
     pub fn sdk(&self, key: &str) -> sitekit_sdk::Client {
         sitekit_sdk::Client::new(&self.url, key).with_origin(SITE)
     }
+}
+
+/// The base URL a `sitekit serve` started with piped stdout announces.
+pub async fn listening_url(child: &mut Child) -> String {
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines
+        .next_line()
+        .await
+        .unwrap()
+        .expect("sitekit prints its address");
+    line.strip_prefix("sitekit listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned()
 }
 
 /// Disabling is an admin operation the API gains later; until then the test flips
