@@ -215,18 +215,16 @@ pub async fn keys(db: &Db, command: KeyCommand) -> Result<()> {
             grace_secs,
             json,
         } => {
-            let (new_id, key) = db
+            let rotated = db
                 .rotate_admin_key(None, &id, grace_secs, CLI_ACTOR)
                 .await?
                 .with_context(|| format!("no active secret or restricted key with id {id}"))?;
+            let (new_id, key) = (rotated.id, rotated.key.expose());
             if json {
-                println!(
-                    "{}",
-                    json!({ "id": new_id, "key": key.expose(), "replaces": id })
-                );
+                println!("{}", json!({ "id": new_id, "key": key, "replaces": id }));
             } else {
                 println!("created key {new_id}, replacing {id} (which works {grace_secs} s more)");
-                println!("{}", key.expose());
+                println!("{key}");
                 println!("store it now: it is shown only this once");
             }
         }

@@ -5,7 +5,7 @@ use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use sitekit_embed_server::widget_settings;
+use sitekit_embed_server::{db, widget_settings};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -224,7 +224,11 @@ pub enum KeyCommand {
     Rotate {
         id: String,
         /// Seconds the old key keeps working (at most 30 days).
-        #[arg(long, default_value_t = 86_400, value_parser = clap::value_parser!(u32).range(0..=2_592_000))]
+        #[arg(
+            long,
+            default_value_t = db::DEFAULT_ROTATION_GRACE_SECS,
+            value_parser = clap::value_parser!(u32).range(0..=i64::from(db::MAX_ROTATION_GRACE_SECS))
+        )]
         grace_secs: u32,
         #[arg(long)]
         json: bool,

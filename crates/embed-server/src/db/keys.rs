@@ -20,6 +20,19 @@ pub struct KeyListing {
     pub revoked: bool,
 }
 
+/// How long a rotated key keeps working unless the caller says otherwise.
+pub const DEFAULT_ROTATION_GRACE_SECS: u32 = 86_400;
+/// The longest grace period: a rotation is not a way to extend a key's life.
+pub const MAX_ROTATION_GRACE_SECS: u32 = 30 * 86_400;
+
+/// The replacement a rotation made; `key` is shown once.
+#[derive(Debug)]
+pub struct RotatedKey {
+    pub id: String,
+    pub key: ParsedKey,
+    pub scopes: String,
+}
+
 /// A secret or restricted key as the admin API checks it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminKeyRecord {
@@ -157,7 +170,7 @@ impl Db {
         key_id: &str,
         grace_secs: u32,
         actor: &str,
-    ) -> Result<Option<(String, ParsedKey)>, sqlx::Error> {
+    ) -> Result<Option<RotatedKey>, sqlx::Error> {
         let now = now_unix();
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
@@ -191,7 +204,7 @@ impl Db {
             expires_at,
             actor,
         };
-        let created = insert_admin_key(&mut tx, &new, now).await?;
+        let (id, key) = insert_admin_key(&mut tx, &new, now).await?;
         let grace_ends = now + i64::from(grace_secs);
         sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE id = $2")
             .bind(expires_at.map_or(grace_ends, |at| at.min(grace_ends)))
@@ -200,7 +213,7 @@ impl Db {
             .await?;
         record_key_event(&mut tx, key_id, &owner, "rotated", actor, now).await?;
         tx.commit().await?;
-        Ok(Some(created))
+        Ok(Some(RotatedKey { id, key, scopes }))
     }
 
     /// A secret or restricted key, found by its hash.

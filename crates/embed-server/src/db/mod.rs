@@ -10,7 +10,10 @@ mod widgets;
 
 pub use agents::{Agent, NewAgent};
 pub use budgets::BudgetOutcome;
-pub use keys::{AdminKeyRecord, KeyEvent, KeyListing, KeyState, NewAdminKey};
+pub use keys::{
+    AdminKeyRecord, DEFAULT_ROTATION_GRACE_SECS, KeyEvent, KeyListing, KeyState,
+    MAX_ROTATION_GRACE_SECS, NewAdminKey, RotatedKey,
+};
 pub use tenants::Tenant;
 pub use widgets::{NewWidget, PublishableKeyRecord, Widget};
 

@@ -9,7 +9,7 @@ use sitekit_sdk::admin::{
 };
 
 use crate::admin_auth::AdminCaller;
-use crate::db::{NewAdminKey, now_unix};
+use crate::db::{DEFAULT_ROTATION_GRACE_SECS, MAX_ROTATION_GRACE_SECS, NewAdminKey, now_unix};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::keys::{KeyKind, KeyMode};
@@ -92,11 +92,6 @@ pub async fn revoke(
     }
 }
 
-/// How long a rotated key keeps working unless the caller says otherwise.
-pub const DEFAULT_GRACE_SECS: u32 = 86_400;
-/// The longest grace period: a rotation is not a way to extend a key's life.
-pub const MAX_GRACE_SECS: u32 = 30 * 86_400;
-
 pub async fn rotate(
     State(state): State<AppState>,
     caller: AdminCaller,
@@ -104,30 +99,22 @@ pub async fn rotate(
     ApiJson(request): ApiJson<RotateKeyRequest>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
     caller.require("keys:write")?;
-    let grace = request.grace_seconds.unwrap_or(DEFAULT_GRACE_SECS);
-    if grace > MAX_GRACE_SECS {
+    let grace = request.grace_seconds.unwrap_or(DEFAULT_ROTATION_GRACE_SECS);
+    if grace > MAX_ROTATION_GRACE_SECS {
         return Err(ApiError::bad_request(
             "invalid_grace",
-            format!("graceSeconds may be at most {MAX_GRACE_SECS} (30 days)"),
+            format!("graceSeconds may be at most {MAX_ROTATION_GRACE_SECS} (30 days)"),
         ));
     }
-    let (new_id, key) = state
+    let rotated = state
         .db
         .rotate_admin_key(Some(&caller.tenant_id), &id, grace, &caller.actor())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no active secret or restricted key {id}")))?;
-    let scopes = state
-        .db
-        .admin_key(&key)
-        .await?
-        .map(|record| record.scopes.split(' ').map(str::to_owned).collect())
-        .unwrap_or_default();
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedKey {
-            id: new_id,
-            key: key.expose().to_owned(),
-            scopes,
-        }),
-    ))
+    let created = CreatedKey {
+        id: rotated.id,
+        key: rotated.key.expose().to_owned(),
+        scopes: rotated.scopes.split(' ').map(str::to_owned).collect(),
+    };
+    Ok((StatusCode::CREATED, Json(created)))
 }

@@ -5,7 +5,7 @@ use sitekit_embed_server::db::{Db, NewAgent, NewWidget};
 use sitekit_embed_server::keys::KeyMode;
 use sitekit_embed_server::origin::{OriginAllowlist, OriginPattern};
 
-use crate::cli::json_of;
+use crate::cli::{event_names, json_of};
 use crate::support::{TestServer, assert_api_error};
 
 /// A key made with `sitekit keys create … --json`.
@@ -576,12 +576,6 @@ async fn a_rotated_key_keeps_working_for_its_grace_period_only() {
     .await;
     let too_long = serde_json::json!({ "graceSeconds": 40 * 86_400 });
     assert_api_error(rotate(&old_id, too_long).await, 400, "invalid_grace").await;
-    let events = json_of(&server.db_url, &["keys", "events", &new_id, "--json"]).await;
-    let names: Vec<&str> = events
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["event"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["created", "rotated"]);
+    let events = event_names(&server.db_url, &new_id).await;
+    assert_eq!(events, ["created", "rotated"]);
 }

@@ -272,14 +272,8 @@ async fn keys_are_listed_without_secrets_revoked_once_and_audited() {
     json_of(&db, &["keys", "revoke", &key_id, "--json"]).await;
     let (ok, _, stderr) = run(&db, &["keys", "revoke", &key_id]).await;
     assert!(!ok && stderr.contains("no active key"), "{stderr}");
+    assert_eq!(event_names(&db, &key_id).await, ["created", "revoked"]);
     let events = json_of(&db, &["keys", "events", &key_id, "--json"]).await;
-    let names: Vec<&str> = events
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["event"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["created", "revoked"]);
     assert!(
         events
             .as_array()
@@ -334,4 +328,14 @@ async fn rotating_a_secret_key_prints_the_new_key_once() {
         !ok && stderr.contains("no active secret or restricted key"),
         "{stderr}"
     );
+}
+
+/// The events of a key's audit trail, oldest first, via `sitekit keys events`.
+pub async fn event_names(db: &str, key_id: &str) -> Vec<String> {
+    let events = json_of(db, &["keys", "events", key_id, "--json"]).await;
+    let events = events.as_array().expect("a JSON array of events");
+    events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap().to_owned())
+        .collect()
 }
