@@ -1,7 +1,7 @@
 //! Who may use a widget from a browser: the publishable key, the widget's state and
 //! the page's origin, checked in that order.
 
-use crate::db::{PublishableKeyRecord, Widget};
+use crate::db::{PublishableKeyRecord, Widget, now_unix};
 use crate::error::ApiError;
 use crate::keys::{KeyKind, KeyMode, ParsedKey};
 use crate::origin::Origin;
@@ -37,6 +37,12 @@ pub async fn widget_for_page(
         return Err(ApiError::unauthorized(
             "key_revoked",
             "this publishable key has been revoked",
+        ));
+    }
+    if record.expires_at.is_some_and(|at| at <= now_unix()) {
+        return Err(ApiError::unauthorized(
+            "key_expired",
+            "this publishable key was replaced and its grace period is over; paste the widget's new snippet",
         ));
     }
     if !widget.enabled {

@@ -2,13 +2,16 @@
 
 use anyhow::{Context, Result, ensure};
 use serde_json::json;
-use sitekit_embed_server::db::{Db, NewAdminKey, NewAgent, NewWidget, now_unix};
+use sitekit_embed_server::agent_settings::AgentSettings;
+use sitekit_embed_server::db::{Db, NewAdminKey, now_unix};
 use sitekit_embed_server::keys::{KeyKind, KeyMode};
 use sitekit_embed_server::scopes;
-use sitekit_embed_server::{snippet, widget_settings};
+use sitekit_embed_server::snippet;
+use sitekit_embed_server::widget_settings::WidgetSettings;
+use sitekit_sdk::admin::{NewAgentRequest, NewWidgetRequest};
 
 use crate::cli::{
-    AdminKeyKind, AgentCommand, KeyCommand, RuntimeKind, TenantCommand, WidgetCommand,
+    AdminKeyKind, AgentCommand, KeyCommand, SecretCommand, TenantCommand, WidgetCommand,
 };
 
 /// How the audit trail names changes made with this command line.
@@ -40,31 +43,19 @@ pub async fn agents(db: &Db, command: AgentCommand) -> Result<()> {
             runtime_key,
             json,
         } => {
-            ensure!(!name.trim().is_empty(), "--name must not be empty");
             ensure!(
                 db.tenant_exists(&tenant).await?,
                 "no tenant with id {tenant}"
             );
-            let url = reqwest::Url::parse(&base_url)
-                .with_context(|| format!("--base-url {base_url} is not a URL"))?;
-            ensure!(
-                matches!(url.scheme(), "http" | "https"),
-                "--base-url must start with http:// or https://"
-            );
-            ensure!(!flow_id.trim().is_empty(), "--flow-id must not be empty");
-            let runtime = match runtime {
-                RuntimeKind::Langflow => "langflow",
+            let request = NewAgentRequest {
+                name,
+                runtime: Some(runtime.as_str().to_owned()),
+                base_url,
+                flow_id,
+                runtime_key,
             };
-            let agent = db
-                .create_agent(NewAgent {
-                    tenant_id: &tenant,
-                    name: name.trim(),
-                    runtime,
-                    base_url: base_url.trim_end_matches('/'),
-                    flow_id: flow_id.trim(),
-                    runtime_key: &runtime_key,
-                })
-                .await?;
+            let settings = AgentSettings::from_request(&request).map_err(anyhow::Error::msg)?;
+            let agent = db.create_agent(&tenant, settings).await?;
             if json {
                 println!(
                     "{}",
@@ -92,6 +83,9 @@ pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
             color,
             position,
             daily_messages,
+            starter_prompts,
+            avatar_url,
+            messages_per_visitor_per_minute,
             test_mode,
             public_url,
             json,
@@ -100,30 +94,27 @@ pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
                 .agent(&agent)
                 .await?
                 .with_context(|| format!("no agent with id {agent}"))?;
-            let origins =
-                widget_settings::allowlist(&origins, test_mode).map_err(anyhow::Error::msg)?;
-            widget_settings::check_colour(&color).context("--color")?;
-            widget_settings::check_locale(&locale).context("--locale")?;
-            widget_settings::check_title(&title).context("--title")?;
-            widget_settings::check_greeting(&greeting).context("--greeting")?;
-            let (widget, key) = db
-                .create_widget(NewWidget {
-                    agent: &agent,
-                    title: title.trim(),
-                    greeting: greeting.trim(),
-                    locale: &locale,
-                    primary_color: &color,
-                    position: position.as_str(),
-                    allowed_origins: origins,
-                    daily_message_budget: i64::from(daily_messages),
-                    actor: CLI_ACTOR,
-                    mode: if test_mode {
-                        KeyMode::Test
-                    } else {
-                        KeyMode::Live
-                    },
-                })
-                .await?;
+            let request = NewWidgetRequest {
+                agent_id: agent.id.clone(),
+                allowed_origins: origins,
+                title: Some(title),
+                greeting: Some(greeting),
+                locale: Some(locale),
+                primary_color: Some(color),
+                position: Some(position.into()),
+                daily_message_budget: daily_messages,
+                starter_prompts,
+                avatar_url,
+                messages_per_visitor_per_minute,
+                test_mode,
+            };
+            let settings = WidgetSettings::from_request(&request).map_err(anyhow::Error::msg)?;
+            let mode = if test_mode {
+                KeyMode::Test
+            } else {
+                KeyMode::Live
+            };
+            let (widget, key) = db.create_widget(&agent, settings, mode, CLI_ACTOR).await?;
             let snippet = snippet::auto_updating(&public_url, key.expose());
             if json {
                 println!(
@@ -216,9 +207,11 @@ pub async fn keys(db: &Db, command: KeyCommand) -> Result<()> {
             json,
         } => {
             let rotated = db
-                .rotate_admin_key(None, &id, grace_secs, CLI_ACTOR)
+                .rotate_key(None, &id, grace_secs, CLI_ACTOR)
                 .await?
-                .with_context(|| format!("no active secret or restricted key with id {id}"))?;
+                .with_context(|| {
+                    format!("no active key with id {id} (list them with `sitekit keys list`)")
+                })?;
             let (new_id, key) = (rotated.id, rotated.key.expose());
             if json {
                 println!("{}", json!({ "id": new_id, "key": key, "replaces": id }));
@@ -252,6 +245,19 @@ pub async fn keys(db: &Db, command: KeyCommand) -> Result<()> {
                     println!("{}  {}  by {}", event.at, event.event, event.actor);
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+pub async fn secrets(db: &Db, command: SecretCommand) -> Result<()> {
+    match command {
+        SecretCommand::RotateSessionKey => {
+            db.rotate_session_signing_key().await?;
+            println!(
+                "rotated the session signing key; sessions signed with the old one stay valid \
+                 until they expire, and running servers switch within their key refresh interval"
+            );
         }
     }
     Ok(())

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sitekit_embed_server::{db, widget_settings};
+use sitekit_sdk::wire::Position;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,6 +43,17 @@ pub enum Command {
     /// List and revoke keys, and read their audit trail.
     #[command(subcommand)]
     Keys(KeyCommand),
+    /// The server's own secrets.
+    #[command(subcommand)]
+    Secrets(SecretCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Replace the stored session signing key. Sessions signed with the old key
+    /// stay valid until they expire; running servers switch within their key
+    /// refresh interval. Rotate twice to end the old sessions at once.
+    RotateSessionKey,
 }
 
 #[derive(Debug, Args)]
@@ -57,6 +69,20 @@ pub struct ServeArgs {
     /// Without it, assets baked into the binary are used, else ./dist.
     #[arg(long, env = "SITEKIT_ASSETS_DIR")]
     pub assets_dir: Option<PathBuf>,
+    /// The session signing secret (at least 32 characters). Without it, a secret
+    /// generated once and stored in the database is used (`sitekit secrets
+    /// rotate-session-key` replaces that one). Give every node the same value.
+    #[arg(long, env = "SITEKIT_SESSION_SECRET", hide_env_values = true)]
+    pub session_secret: Option<String>,
+    /// The secret before the last rotation of --session-secret: sessions it
+    /// signed stay valid until they expire.
+    #[arg(
+        long,
+        env = "SITEKIT_PREVIOUS_SESSION_SECRET",
+        hide_env_values = true,
+        requires = "session_secret"
+    )]
+    pub previous_session_secret: Option<String>,
     /// Lifetime of session tokens, in seconds.
     #[arg(long, env = "SITEKIT_SESSION_TTL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(30..=86_400))]
     pub session_ttl_secs: u64,
@@ -136,6 +162,14 @@ pub enum RuntimeKind {
     Langflow,
 }
 
+impl RuntimeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuntimeKind::Langflow => "langflow",
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum WidgetCommand {
     /// Create a widget for an agent and print its snippet.
@@ -160,6 +194,15 @@ pub enum WidgetCommand {
         /// Messages a day the widget answers over all its visitors (0: no budget).
         #[arg(long, default_value_t = 0)]
         daily_messages: u32,
+        /// A suggestion shown before the first message (repeat for up to four).
+        #[arg(long = "starter-prompt")]
+        starter_prompts: Vec<String>,
+        /// An https:// image shown for the agent.
+        #[arg(long)]
+        avatar_url: Option<String>,
+        /// Messages one visitor may send a minute (0: the server's default).
+        #[arg(long, default_value_t = 0)]
+        messages_per_visitor_per_minute: u32,
         /// Issue a test-mode key (skt_pub_test_…) instead of a live one.
         #[arg(long)]
         test_mode: bool,
@@ -181,11 +224,11 @@ pub enum PositionArg {
     Right,
 }
 
-impl PositionArg {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PositionArg::Left => "left",
-            PositionArg::Right => "right",
+impl From<PositionArg> for Position {
+    fn from(position: PositionArg) -> Self {
+        match position {
+            PositionArg::Left => Position::Left,
+            PositionArg::Right => Position::Right,
         }
     }
 }

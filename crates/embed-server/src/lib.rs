@@ -6,6 +6,7 @@
 
 mod access;
 mod admin_auth;
+pub mod agent_settings;
 pub mod assets;
 pub mod db;
 mod error;
@@ -49,12 +50,25 @@ pub fn app(state: AppState) -> Router {
     // layer is outermost so it answers preflights before routing does.
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::mirror_request())
-        .allow_methods([Method::GET, Method::POST, Method::PATCH])
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
         .expose_headers([header::RETRY_AFTER]);
     Router::new()
         .route("/v1/loader.js", get(routes::assets::loader))
         .route("/v1/assets/{name}", get(routes::assets::hashed))
+        .route(
+            "/v1/agents",
+            get(routes::admin_agents::list)
+                .post(routes::admin_agents::create)
+                .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT)),
+        )
+        .route(
+            "/v1/agents/{agent}",
+            get(routes::admin_agents::get)
+                .patch(routes::admin_agents::update)
+                .delete(routes::admin_agents::delete)
+                .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT)),
+        )
         .route(
             "/v1/widgets",
             get(routes::admin_widgets::list)
@@ -65,6 +79,7 @@ pub fn app(state: AppState) -> Router {
             "/v1/widgets/{widget}",
             get(routes::admin_widgets::get)
                 .patch(routes::admin_widgets::update)
+                .delete(routes::admin_widgets::delete)
                 .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT)),
         )
         .route(
@@ -110,14 +125,17 @@ pub async fn serve(
             limits.forget_idle();
         }
     });
-    let (keys, db, key_refresh) = (state.keys.clone(), state.db.clone(), state.key_refresh);
-    let reload_key_states = tokio::spawn(async move {
-        let mut every = tokio::time::interval(key_refresh);
+    let reloaded = state.clone();
+    let reload_keys = tokio::spawn(async move {
+        let mut every = tokio::time::interval(reloaded.key_refresh);
         loop {
             every.tick().await;
-            if let Err(error) = keys.refresh(&db).await {
-                // Keep checking against the last known states; try again next tick.
+            // On failure keep checking against what was last loaded; retry next tick.
+            if let Err(error) = reloaded.keys.refresh(&reloaded.db).await {
                 tracing::warn!(%error, "cannot reload key states");
+            }
+            if let Err(error) = reloaded.reload_signing_keys().await {
+                tracing::warn!(%error, "cannot reload the session signing keys");
             }
         }
     });
@@ -127,6 +145,6 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await;
     forget_idle_clients.abort();
-    reload_key_states.abort();
+    reload_keys.abort();
     served
 }

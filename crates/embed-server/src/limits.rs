@@ -5,8 +5,10 @@
 //! The state is per process; with N nodes behind a load balancer each allows the
 //! configured rate, which bounds the total at N times it.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::{Arc, RwLock};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -20,7 +22,7 @@ pub struct LimitsConfig {
     pub requests_per_ip_per_minute: NonZeroU32,
     /// New sessions for one widget's publishable key, over all its visitors.
     pub sessions_per_key_per_minute: NonZeroU32,
-    /// Chat messages from one visitor of one widget.
+    /// Chat messages from one visitor of one widget, unless the widget sets its own.
     pub messages_per_visitor_per_minute: NonZeroU32,
     /// Admin API requests with one secret or restricted key.
     pub admin_requests_per_key_per_minute: NonZeroU32,
@@ -38,10 +40,16 @@ impl Default for LimitsConfig {
     }
 }
 
+type VisitorLimiter = DefaultKeyedRateLimiter<(String, String)>;
+
 pub struct Limits {
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
     sessions_per_key: DefaultKeyedRateLimiter<String>,
-    messages_per_visitor: DefaultKeyedRateLimiter<(String, String)>,
+    default_messages_per_visitor: NonZeroU32,
+    /// One limiter per rate in use: a widget's own rate applies to its visitors
+    /// from the next message on. Rates are bounded (see `widget_settings`), so
+    /// this map stays small.
+    messages_per_visitor: RwLock<HashMap<NonZeroU32, Arc<VisitorLimiter>>>,
     admin_per_key: DefaultKeyedRateLimiter<String>,
 }
 
@@ -58,9 +66,8 @@ impl Limits {
             sessions_per_key: RateLimiter::keyed(Quota::per_minute(
                 config.sessions_per_key_per_minute,
             )),
-            messages_per_visitor: RateLimiter::keyed(Quota::per_minute(
-                config.messages_per_visitor_per_minute,
-            )),
+            default_messages_per_visitor: config.messages_per_visitor_per_minute,
+            messages_per_visitor: RwLock::default(),
             admin_per_key: RateLimiter::keyed(Quota::per_minute(
                 config.admin_requests_per_key_per_minute,
             )),
@@ -79,9 +86,34 @@ impl Limits {
         )
     }
 
-    pub fn message_from(&self, widget_id: &str, visitor_id: &str) -> Result<(), ApiError> {
+    /// `widget_rate` is the widget's own messages per visitor a minute; 0 means
+    /// the server's default.
+    pub fn message_from(
+        &self,
+        widget_id: &str,
+        visitor_id: &str,
+        widget_rate: u32,
+    ) -> Result<(), ApiError> {
+        let rate = NonZeroU32::new(widget_rate).unwrap_or(self.default_messages_per_visitor);
         let key = (widget_id.to_owned(), visitor_id.to_owned());
-        check(&self.messages_per_visitor, &key, "messages")
+        check(&self.visitor_limiter(rate), &key, "messages")
+    }
+
+    fn visitor_limiter(&self, rate: NonZeroU32) -> Arc<VisitorLimiter> {
+        let existing = self
+            .messages_per_visitor
+            .read()
+            .expect("no panics while holding the lock")
+            .get(&rate)
+            .cloned();
+        existing.unwrap_or_else(|| {
+            self.messages_per_visitor
+                .write()
+                .expect("no panics while holding the lock")
+                .entry(rate)
+                .or_insert_with(|| Arc::new(RateLimiter::keyed(Quota::per_minute(rate))))
+                .clone()
+        })
     }
 
     pub fn admin_request(&self, key_id: &str) -> Result<(), ApiError> {
@@ -99,8 +131,15 @@ impl Limits {
         self.per_ip.shrink_to_fit();
         self.sessions_per_key.retain_recent();
         self.sessions_per_key.shrink_to_fit();
-        self.messages_per_visitor.retain_recent();
-        self.messages_per_visitor.shrink_to_fit();
+        for limiter in self
+            .messages_per_visitor
+            .read()
+            .expect("no panics while holding the lock")
+            .values()
+        {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
         self.admin_per_key.retain_recent();
         self.admin_per_key.shrink_to_fit();
     }
@@ -139,9 +178,9 @@ mod tests {
     #[test]
     fn a_visitor_over_the_limit_is_told_to_wait_and_others_are_unaffected() {
         let limits = Limits::new(config(2));
-        assert!(limits.message_from("w", "noisy").is_ok());
-        assert!(limits.message_from("w", "noisy").is_ok());
-        match limits.message_from("w", "noisy") {
+        assert!(limits.message_from("w", "noisy", 0).is_ok());
+        assert!(limits.message_from("w", "noisy", 0).is_ok());
+        match limits.message_from("w", "noisy", 0) {
             Err(ApiError::RateLimited {
                 retry_after_secs, ..
             }) => {
@@ -149,7 +188,18 @@ mod tests {
             }
             other => panic!("expected a rate limit, got {other:?}"),
         }
-        assert!(limits.message_from("w", "quiet").is_ok());
-        assert!(limits.message_from("other-widget", "noisy").is_ok());
+        assert!(limits.message_from("w", "quiet", 0).is_ok());
+        assert!(limits.message_from("other-widget", "noisy", 0).is_ok());
+    }
+
+    #[test]
+    fn a_widget_rate_replaces_the_default_for_its_visitors() {
+        let limits = Limits::new(config(2));
+        for _ in 0..3 {
+            assert!(limits.message_from("generous", "v", 3).is_ok());
+        }
+        assert!(limits.message_from("generous", "v", 3).is_err());
+        assert!(limits.message_from("strict", "v", 1).is_ok());
+        assert!(limits.message_from("strict", "v", 1).is_err());
     }
 }

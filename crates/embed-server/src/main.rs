@@ -5,10 +5,10 @@ mod cli;
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 use clap::Parser;
 use sitekit_embed_server::assets::AssetStore;
-use sitekit_embed_server::db::Db;
+use sitekit_embed_server::db::{Db, SigningKeys};
 use sitekit_embed_server::limits::LimitsConfig;
 use sitekit_embed_server::{AppState, serve};
 use tokio::net::TcpListener;
@@ -32,6 +32,7 @@ async fn main() -> Result<()> {
         Command::Agents(command) => admin::agents(&db, command).await,
         Command::Widgets(command) => admin::widgets(&db, command).await,
         Command::Keys(command) => admin::keys(&db, command).await,
+        Command::Secrets(command) => admin::secrets(&db, command).await,
     }
 }
 
@@ -47,6 +48,7 @@ async fn run_server(db: Db, args: ServeArgs) -> Result<()> {
         messages_per_visitor_per_minute: args.messages_per_visitor_per_minute,
         admin_requests_per_key_per_minute: args.admin_requests_per_key_per_minute,
     };
+    let configured_keys = configured_signing_keys(&args)?;
     let listener = TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
@@ -57,17 +59,42 @@ async fn run_server(db: Db, args: ServeArgs) -> Result<()> {
     let state = AppState::new(
         db,
         assets,
+        configured_keys,
         Duration::from_secs(args.session_ttl_secs),
         limits,
         Duration::from_secs(args.key_refresh_secs),
         public_url.trim_end_matches('/').to_owned(),
     )
     .await
-    .context("cannot load the session signing key and key states")?;
+    .context("cannot load the session signing keys and key states")?;
     // Tests and scripts read this line to learn the port when binding port 0.
     println!("sitekit listening on http://{address}");
     serve(listener, state, shutdown_signal()).await?;
     Ok(())
+}
+
+/// Anyone holding the signing secret can mint sessions: refuse guessable ones.
+const MIN_SESSION_SECRET_LEN: usize = 32;
+
+fn configured_signing_keys(args: &ServeArgs) -> Result<Option<SigningKeys>> {
+    let check = |flag: &str, secret: &str| {
+        ensure!(
+            secret.len() >= MIN_SESSION_SECRET_LEN,
+            "{flag} must have at least {MIN_SESSION_SECRET_LEN} characters"
+        );
+        Ok(secret.to_owned())
+    };
+    let Some(current) = &args.session_secret else {
+        return Ok(None);
+    };
+    Ok(Some(SigningKeys {
+        current: check("--session-secret", current)?,
+        previous: args
+            .previous_session_secret
+            .as_deref()
+            .map(|previous| check("--previous-session-secret", previous))
+            .transpose()?,
+    }))
 }
 
 /// Completes on Ctrl-C or SIGTERM.

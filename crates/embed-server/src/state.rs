@@ -4,17 +4,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::assets::AssetStore;
-use crate::db::Db;
+use crate::db::{Db, SigningKeys};
 use crate::key_states::KeyStates;
 use crate::limits::{Limits, LimitsConfig};
 use crate::relay::Runtimes;
-use crate::session::SessionSigner;
+use crate::session::{SessionSigner, SharedSigner};
 
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub db: Db,
     pub assets: Arc<AssetStore>,
-    pub signer: Arc<SessionSigner>,
+    pub signer: Arc<SharedSigner>,
+    /// Signing keys given in the configuration, which the database never overrides.
+    pub configured_signing_keys: bool,
     pub runtimes: Runtimes,
     pub limits: Arc<Limits>,
     pub keys: Arc<KeyStates>,
@@ -26,16 +28,22 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State with the signing key stored in (or first generated into) the database.
+    /// State with the session signing keys from `configured`, else those stored
+    /// in (or first generated into) the database.
     pub async fn new(
         db: Db,
         assets: AssetStore,
+        configured: Option<SigningKeys>,
         session_ttl: Duration,
         limits: LimitsConfig,
         key_refresh: Duration,
         public_url: String,
     ) -> Result<Self, sqlx::Error> {
-        let signing_key = db.session_signing_key().await?;
+        let configured_signing_keys = configured.is_some();
+        let signing_keys = match configured {
+            Some(keys) => keys,
+            None => db.session_signing_keys().await?,
+        };
         let keys = KeyStates::load(&db).await?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
@@ -44,7 +52,8 @@ impl AppState {
         Ok(AppState {
             db,
             assets: Arc::new(assets),
-            signer: Arc::new(SessionSigner::new(signing_key.into_bytes())),
+            signer: Arc::new(SharedSigner::new(signer_for(&signing_keys))),
+            configured_signing_keys,
             runtimes: Runtimes::new(http),
             limits: Arc::new(Limits::new(limits)),
             keys: Arc::new(keys),
@@ -53,4 +62,23 @@ impl AppState {
             public_url,
         })
     }
+}
+
+impl AppState {
+    /// Picks up a rotation of the stored signing keys (nothing to do when they
+    /// come from the configuration).
+    pub async fn reload_signing_keys(&self) -> Result<(), sqlx::Error> {
+        if !self.configured_signing_keys {
+            let keys = self.db.session_signing_keys().await?;
+            self.signer.replace(signer_for(&keys));
+        }
+        Ok(())
+    }
+}
+
+fn signer_for(keys: &SigningKeys) -> SessionSigner {
+    SessionSigner::with_previous(
+        keys.current.as_bytes(),
+        keys.previous.as_ref().map(|key| key.as_bytes()),
+    )
 }

@@ -1,6 +1,11 @@
 //! The rules a widget's settings follow, shared by the CLI and the admin API so
-//! both refuse the same things with the same words.
+//! both refuse the same things with the same words: a create request becomes a
+//! checked [`WidgetSettings`], an update is checked in full before anything changes.
 
+use sitekit_sdk::admin::{NewWidgetRequest, WidgetUpdate};
+use sitekit_sdk::wire::Position;
+
+use crate::db::Widget;
 use crate::origin::{OriginAllowlist, OriginPattern};
 
 pub const DEFAULT_TITLE: &str = "Chat with us";
@@ -8,10 +13,119 @@ pub const DEFAULT_GREETING: &str = "Hi! How can I help you today?";
 pub const DEFAULT_LOCALE: &str = "en";
 pub const DEFAULT_COLOUR: &str = "#2563eb";
 
+/// More would crowd the empty panel on a phone.
+pub const MAX_STARTER_PROMPTS: usize = 4;
+const MAX_STARTER_PROMPT_CHARS: usize = 120;
+const MAX_AVATAR_URL_LEN: usize = 500;
+/// A visitor typing by hand sends far fewer; more than this is a script.
+pub const MAX_MESSAGES_PER_VISITOR_PER_MINUTE: u32 = 600;
+
 /// A setting that breaks a rule, said so a person can fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct SettingsError(pub String);
+
+/// Everything a new widget needs, checked.
+#[derive(Debug, Clone)]
+pub struct WidgetSettings {
+    pub title: String,
+    pub greeting: String,
+    pub locale: String,
+    pub primary_color: String,
+    pub position: &'static str,
+    pub allowed_origins: OriginAllowlist,
+    pub daily_message_budget: i64,
+    pub starter_prompts: Vec<String>,
+    pub avatar_url: Option<String>,
+    pub messages_per_visitor_per_minute: i64,
+}
+
+impl WidgetSettings {
+    /// Checks a create request, filling in the defaults for what it leaves out.
+    pub fn from_request(request: &NewWidgetRequest) -> Result<Self, SettingsError> {
+        let title = request.title.as_deref().unwrap_or(DEFAULT_TITLE).trim();
+        let greeting = request
+            .greeting
+            .as_deref()
+            .unwrap_or(DEFAULT_GREETING)
+            .trim();
+        let locale = request.locale.as_deref().unwrap_or(DEFAULT_LOCALE);
+        let colour = request.primary_color.as_deref().unwrap_or(DEFAULT_COLOUR);
+        check_title(title)?;
+        check_greeting(greeting)?;
+        check_locale(locale)?;
+        check_colour(colour)?;
+        Ok(WidgetSettings {
+            title: title.to_owned(),
+            greeting: greeting.to_owned(),
+            locale: locale.to_owned(),
+            primary_color: colour.to_owned(),
+            position: position_text(request.position.unwrap_or(Position::Right)),
+            allowed_origins: allowlist(&request.allowed_origins, request.test_mode)?,
+            daily_message_budget: i64::from(request.daily_message_budget),
+            starter_prompts: starter_prompts(&request.starter_prompts)?,
+            avatar_url: avatar_url(request.avatar_url.as_deref())?,
+            messages_per_visitor_per_minute: visitor_rate(request.messages_per_visitor_per_minute)?,
+        })
+    }
+}
+
+/// Applies an update to `widget` only if every field in it is valid: a bad field
+/// changes nothing. `test_mode` is the mode of the widget's publishable key.
+pub fn apply_update(
+    widget: &mut Widget,
+    update: WidgetUpdate,
+    test_mode: bool,
+) -> Result<(), SettingsError> {
+    let mut next = widget.clone();
+    if let Some(title) = update.title {
+        check_title(&title)?;
+        next.title = title.trim().to_owned();
+    }
+    if let Some(greeting) = update.greeting {
+        check_greeting(&greeting)?;
+        next.greeting = greeting.trim().to_owned();
+    }
+    if let Some(locale) = update.locale {
+        check_locale(&locale)?;
+        next.locale = locale;
+    }
+    if let Some(colour) = update.primary_color {
+        check_colour(&colour)?;
+        next.primary_color = colour;
+    }
+    if let Some(position) = update.position {
+        next.position = position_text(position).to_owned();
+    }
+    if let Some(origins) = update.allowed_origins {
+        next.allowed_origins = allowlist(&origins, test_mode)?;
+    }
+    if let Some(enabled) = update.enabled {
+        next.enabled = enabled;
+    }
+    if let Some(budget) = update.daily_message_budget {
+        next.daily_message_budget = i64::from(budget);
+    }
+    if let Some(prompts) = update.starter_prompts {
+        next.starter_prompts = starter_prompts(&prompts)?;
+    }
+    if let Some(url) = update.avatar_url {
+        // An empty string removes the avatar.
+        next.avatar_url = avatar_url(Some(url.as_str()).filter(|url| !url.is_empty()))?;
+    }
+    if let Some(rate) = update.messages_per_visitor_per_minute {
+        next.messages_per_visitor_per_minute = visitor_rate(rate)?;
+    }
+    *widget = next;
+    Ok(())
+}
+
+pub fn position_text(position: Position) -> &'static str {
+    match position {
+        Position::Left => "left",
+        Position::Right => "right",
+    }
+}
 
 /// Parses allowed origins; `localhost:*` only for test-mode widgets.
 pub fn allowlist(texts: &[String], test_mode: bool) -> Result<OriginAllowlist, SettingsError> {
@@ -32,7 +146,7 @@ pub fn allowlist(texts: &[String], test_mode: bool) -> Result<OriginAllowlist, S
     Ok(OriginAllowlist::new(patterns))
 }
 
-pub fn check_colour(colour: &str) -> Result<(), SettingsError> {
+fn check_colour(colour: &str) -> Result<(), SettingsError> {
     let valid = colour.len() == 7
         && colour.starts_with('#')
         && colour[1..].bytes().all(|b| b.is_ascii_hexdigit());
@@ -45,7 +159,7 @@ pub fn check_colour(colour: &str) -> Result<(), SettingsError> {
     }
 }
 
-pub fn check_locale(locale: &str) -> Result<(), SettingsError> {
+fn check_locale(locale: &str) -> Result<(), SettingsError> {
     let valid = (2..=10).contains(&locale.len())
         && locale.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-');
     if valid {
@@ -57,7 +171,7 @@ pub fn check_locale(locale: &str) -> Result<(), SettingsError> {
     }
 }
 
-pub fn check_title(title: &str) -> Result<(), SettingsError> {
+fn check_title(title: &str) -> Result<(), SettingsError> {
     match title.trim().chars().count() {
         0 => Err(SettingsError("the title must not be empty".into())),
         1..=80 => Ok(()),
@@ -67,7 +181,7 @@ pub fn check_title(title: &str) -> Result<(), SettingsError> {
     }
 }
 
-pub fn check_greeting(greeting: &str) -> Result<(), SettingsError> {
+fn check_greeting(greeting: &str) -> Result<(), SettingsError> {
     if greeting.chars().count() <= 500 {
         Ok(())
     } else {
@@ -77,11 +191,83 @@ pub fn check_greeting(greeting: &str) -> Result<(), SettingsError> {
     }
 }
 
-pub fn check_position(position: &str) -> Result<(), SettingsError> {
-    match position {
-        "left" | "right" => Ok(()),
-        other => Err(SettingsError(format!(
-            "the position `{other}` must be left or right"
-        ))),
+fn starter_prompts(prompts: &[String]) -> Result<Vec<String>, SettingsError> {
+    if prompts.len() > MAX_STARTER_PROMPTS {
+        return Err(SettingsError(format!(
+            "a widget may have at most {MAX_STARTER_PROMPTS} starter prompts"
+        )));
+    }
+    prompts
+        .iter()
+        .map(|prompt| match prompt.trim().chars().count() {
+            0 => Err(SettingsError("a starter prompt must not be empty".into())),
+            1..=MAX_STARTER_PROMPT_CHARS => Ok(prompt.trim().to_owned()),
+            _ => Err(SettingsError(format!(
+                "a starter prompt may have at most {MAX_STARTER_PROMPT_CHARS} characters"
+            ))),
+        })
+        .collect()
+}
+
+/// Only `https://` images: the widget runs on HTTPS pages, where anything else is
+/// mixed content, and no other scheme (`javascript:`, `data:`) belongs in an `<img>`.
+fn avatar_url(url: Option<&str>) -> Result<Option<String>, SettingsError> {
+    let Some(url) = url else { return Ok(None) };
+    let has_host = url
+        .strip_prefix("https://")
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .is_some_and(|host| !host.is_empty());
+    let plain = url
+        .chars()
+        .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '<' | '>' | '\\'));
+    if has_host && plain && url.len() <= MAX_AVATAR_URL_LEN {
+        Ok(Some(url.to_owned()))
+    } else {
+        Err(SettingsError(format!(
+            "the avatar URL must be an https:// address of at most {MAX_AVATAR_URL_LEN} characters"
+        )))
+    }
+}
+
+fn visitor_rate(rate: u32) -> Result<i64, SettingsError> {
+    if rate <= MAX_MESSAGES_PER_VISITOR_PER_MINUTE {
+        Ok(i64::from(rate))
+    } else {
+        Err(SettingsError(format!(
+            "messagesPerVisitorPerMinute may be at most {MAX_MESSAGES_PER_VISITOR_PER_MINUTE} (0 uses the server's default)"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn avatar_urls_must_be_plain_https() {
+        let ok = "https://cdn.example.com/bot.png";
+        assert_eq!(avatar_url(Some(ok)), Ok(Some(ok.to_owned())));
+        for bad in [
+            "http://cdn.example.com/bot.png",
+            "javascript:alert(1)",
+            "data:image/png;base64,AAAA",
+            "https:///bot.png",
+            "https://cdn.example.com/a b.png",
+            "https://cdn.example.com/\"onerror=\"x",
+        ] {
+            assert!(avatar_url(Some(bad)).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn starter_prompts_are_trimmed_counted_and_never_empty() {
+        let prompts = |texts: &[&str]| texts.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            starter_prompts(&prompts(&["  Opening hours? "])),
+            Ok(prompts(&["Opening hours?"]))
+        );
+        assert!(starter_prompts(&prompts(&["a", "b", "c", "d", "e"])).is_err());
+        assert!(starter_prompts(&prompts(&["  "])).is_err());
+        assert!(starter_prompts(&[("x".repeat(121))]).is_err());
     }
 }

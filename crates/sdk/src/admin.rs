@@ -21,6 +21,10 @@ pub struct WidgetSummary {
     pub enabled: bool,
     /// Messages a day over all visitors; 0 means no budget.
     pub daily_message_budget: i64,
+    pub starter_prompts: Vec<String>,
+    pub avatar_url: Option<String>,
+    /// Messages a minute from one visitor; 0 means the server's default.
+    pub messages_per_visitor_per_minute: i64,
 }
 
 /// `GET /v1/widgets`.
@@ -48,6 +52,15 @@ pub struct NewWidgetRequest {
     pub position: Option<Position>,
     #[serde(default)]
     pub daily_message_budget: u32,
+    /// Up to four suggestions shown before the first message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub starter_prompts: Vec<String>,
+    /// An `https://` image shown beside the agent's answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    /// 0 (the default) uses the server's limit.
+    #[serde(default)]
+    pub messages_per_visitor_per_minute: u32,
     /// Issue a test-mode publishable key (`skt_pub_test_…`).
     #[serde(default)]
     pub test_mode: bool,
@@ -82,6 +95,59 @@ pub struct WidgetUpdate {
     pub enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_message_budget: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starter_prompts: Option<Vec<String>>,
+    /// An empty string removes the avatar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_per_visitor_per_minute: Option<u32>,
+}
+
+/// An agent as its owner sees it: where it runs, never its runtime credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentSummary {
+    pub id: String,
+    pub name: String,
+    /// The adapter, e.g. `langflow`.
+    pub runtime: String,
+    pub base_url: String,
+    pub flow_id: String,
+}
+
+/// `GET /v1/agents`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentList {
+    pub agents: Vec<AgentSummary>,
+}
+
+/// `POST /v1/agents`: bind an agent runtime to the caller's tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewAgentRequest {
+    pub name: String,
+    /// The adapter; `langflow` when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    pub base_url: String,
+    pub flow_id: String,
+    /// The runtime's credential (a Langflow API key); stored, never returned.
+    pub runtime_key: String,
+}
+
+/// `PATCH /v1/agents/<id>`: the fields to change; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_key: Option<String>,
 }
 
 /// The kinds of key the admin API makes.

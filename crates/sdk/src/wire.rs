@@ -30,6 +30,12 @@ pub struct WidgetConfig {
     pub locale: String,
     pub primary_color: String,
     pub position: Position,
+    /// Suggestions to offer before the first message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub starter_prompts: Vec<String>,
+    /// An `https://` image for the agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,6 +5,16 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Db, new_id, now_unix};
+use crate::agent_settings::AgentSettings;
+
+/// What deleting an agent found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentDeletion {
+    Deleted,
+    /// Widgets still use it: delete or move them first.
+    InUse,
+    NotFound,
+}
 
 #[derive(Clone)]
 pub struct Agent {
@@ -29,16 +39,6 @@ impl std::fmt::Debug for Agent {
     }
 }
 
-#[derive(Debug)]
-pub struct NewAgent<'a> {
-    pub tenant_id: &'a str,
-    pub name: &'a str,
-    pub runtime: &'a str,
-    pub base_url: &'a str,
-    pub flow_id: &'a str,
-    pub runtime_key: &'a str,
-}
-
 impl Agent {
     pub(super) fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
         Ok(Agent {
@@ -58,15 +58,19 @@ pub(super) const AGENT_COLUMNS: &str = "agents.id AS agent_id, agents.tenant_id 
      agents.name AS agent_name, agents.runtime, agents.base_url, agents.flow_id, agents.runtime_key";
 
 impl Db {
-    pub async fn create_agent(&self, new: NewAgent<'_>) -> Result<Agent, sqlx::Error> {
+    pub async fn create_agent(
+        &self,
+        tenant_id: &str,
+        settings: AgentSettings,
+    ) -> Result<Agent, sqlx::Error> {
         let agent = Agent {
             id: new_id("agt"),
-            tenant_id: new.tenant_id.to_owned(),
-            name: new.name.to_owned(),
-            runtime: new.runtime.to_owned(),
-            base_url: new.base_url.to_owned(),
-            flow_id: new.flow_id.to_owned(),
-            runtime_key: new.runtime_key.to_owned(),
+            tenant_id: tenant_id.to_owned(),
+            name: settings.name,
+            runtime: settings.runtime,
+            base_url: settings.base_url,
+            flow_id: settings.flow_id,
+            runtime_key: settings.runtime_key,
         };
         sqlx::query(
             "INSERT INTO agents (id, tenant_id, name, runtime, base_url, flow_id, runtime_key, created_at) \
@@ -85,6 +89,66 @@ impl Db {
         Ok(agent)
     }
 
+    /// The agents of one tenant, oldest first.
+    pub async fn agents_of_tenant(&self, tenant_id: &str) -> Result<Vec<Agent>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE agents.tenant_id = $1 \
+             AND agents.deleted_at IS NULL ORDER BY agents.created_at, agents.id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(Agent::from_row).collect()
+    }
+
+    /// Writes an agent's settings back (the caller has checked them), only if it
+    /// belongs to its tenant and still exists.
+    pub async fn update_agent(&self, agent: &Agent) -> Result<bool, sqlx::Error> {
+        let updated = sqlx::query(
+            "UPDATE agents SET name = $1, base_url = $2, flow_id = $3, runtime_key = $4 \
+             WHERE id = $5 AND tenant_id = $6 AND deleted_at IS NULL",
+        )
+        .bind(&agent.name)
+        .bind(&agent.base_url)
+        .bind(&agent.flow_id)
+        .bind(&agent.runtime_key)
+        .bind(&agent.id)
+        .bind(&agent.tenant_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    /// Deletes an agent no widget uses any more.
+    pub async fn delete_agent(
+        &self,
+        tenant_id: &str,
+        agent_id: &str,
+    ) -> Result<AgentDeletion, sqlx::Error> {
+        // One statement, so a widget created at the same moment cannot slip in
+        // between a check and the delete.
+        let deleted = sqlx::query(
+            "UPDATE agents SET deleted_at = $1 WHERE id = $2 AND tenant_id = $3 \
+             AND deleted_at IS NULL AND NOT EXISTS \
+             (SELECT 1 FROM widgets WHERE widgets.agent_id = $2 AND widgets.deleted_at IS NULL)",
+        )
+        .bind(now_unix())
+        .bind(agent_id)
+        .bind(tenant_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if deleted == 1 {
+            return Ok(AgentDeletion::Deleted);
+        }
+        Ok(match self.agent_of_tenant(tenant_id, agent_id).await? {
+            Some(_) => AgentDeletion::InUse,
+            None => AgentDeletion::NotFound,
+        })
+    }
+
     /// One agent, only if it belongs to `tenant_id`.
     pub async fn agent_of_tenant(
         &self,
@@ -98,7 +162,9 @@ impl Db {
     }
 
     pub async fn agent(&self, id: &str) -> Result<Option<Agent>, sqlx::Error> {
-        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE agents.id = $1");
+        let sql = format!(
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE agents.id = $1 AND agents.deleted_at IS NULL"
+        );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&self.pool)

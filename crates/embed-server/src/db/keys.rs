@@ -6,6 +6,9 @@ use sqlx::Row;
 use super::{Db, new_id, now_unix};
 use crate::keys::{KeyKind, KeyMode, ParsedKey};
 
+/// The scopes every publishable key carries, and no more.
+pub const PUBLISHABLE_SCOPES: &str = "chat usage:write";
+
 /// A key as an operator may see it: never the secret, only its display form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyListing {
@@ -100,8 +103,42 @@ async fn insert_admin_key(
     Ok((key_id, key))
 }
 
+/// Inserts a widget's publishable key (kept in full: it is public by design) and
+/// its first audit entry.
+pub(super) async fn insert_publishable_key(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant_id: &str,
+    widget_id: &str,
+    mode: KeyMode,
+    actor: &str,
+    now: i64,
+) -> Result<(String, ParsedKey), sqlx::Error> {
+    let key = ParsedKey::generate(KeyKind::Publishable, mode);
+    let key_id = new_id("key");
+    sqlx::query(
+        "INSERT INTO api_keys (id, tenant_id, widget_id, kind, mode, secret_hash, display_prefix, \
+         last4, publishable_value, scopes, generation, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11)",
+    )
+    .bind(&key_id)
+    .bind(tenant_id)
+    .bind(widget_id)
+    .bind(key.kind.as_str())
+    .bind(key.mode.as_str())
+    .bind(key.hash())
+    .bind(key.display_prefix())
+    .bind(key.last4())
+    .bind(key.expose())
+    .bind(PUBLISHABLE_SCOPES)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    record_key_created(tx, &key_id, tenant_id, actor, now).await?;
+    Ok((key_id, key))
+}
+
 /// A later entry of a key's audit trail, numbered after the ones before it.
-async fn record_key_event(
+pub(super) async fn record_key_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     key_id: &str,
     tenant_id: &str,
@@ -160,11 +197,11 @@ impl Db {
         Ok(created)
     }
 
-    /// Replaces a secret or restricted key: a new key with the same kind, mode,
-    /// scopes and expiry, while the old one keeps working for `grace_secs` more
-    /// (never longer than it would have anyway). With `tenant_id`, only a key of
-    /// that tenant. None when there is no such active key.
-    pub async fn rotate_admin_key(
+    /// Replaces a key: a new key of the same kind, mode, scopes, expiry and (for
+    /// a publishable key) widget, while the old one keeps working for
+    /// `grace_secs` more (never longer than it would have anyway). With
+    /// `tenant_id`, only a key of that tenant. None when there is no such active key.
+    pub async fn rotate_key(
         &self,
         tenant_id: Option<&str>,
         key_id: &str,
@@ -174,11 +211,12 @@ impl Db {
         let now = now_unix();
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
-            "SELECT tenant_id, kind, mode, scopes, expires_at FROM api_keys \
-             WHERE id = $1 AND kind IN ('sec', 'rst') AND revoked_at IS NULL \
-             AND ($2 = '' OR tenant_id = $2)",
+            "SELECT tenant_id, widget_id, kind, mode, scopes, expires_at FROM api_keys \
+             WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) \
+             AND ($3 = '' OR tenant_id = $3)",
         )
         .bind(key_id)
+        .bind(now)
         .bind(tenant_id.unwrap_or_default())
         .fetch_optional(&mut *tx)
         .await?;
@@ -186,25 +224,32 @@ impl Db {
         let owner: String = row.try_get("tenant_id")?;
         let scopes: String = row.try_get("scopes")?;
         let expires_at: Option<i64> = row.try_get("expires_at")?;
-        let kind = if row.try_get::<String, _>("kind")? == "sec" {
-            KeyKind::Secret
-        } else {
-            KeyKind::Restricted
-        };
+        let widget_id: Option<String> = row.try_get("widget_id")?;
         let mode = if row.try_get::<String, _>("mode")? == "test" {
             KeyMode::Test
         } else {
             KeyMode::Live
         };
-        let new = NewAdminKey {
-            tenant_id: &owner,
-            kind,
-            mode,
-            scopes: &scopes,
-            expires_at,
-            actor,
+        let (id, key) = match (row.try_get::<String, _>("kind")?.as_str(), widget_id) {
+            ("pub", Some(widget_id)) => {
+                insert_publishable_key(&mut tx, &owner, &widget_id, mode, actor, now).await?
+            }
+            (kind, _) => {
+                let new = NewAdminKey {
+                    tenant_id: &owner,
+                    kind: if kind == "sec" {
+                        KeyKind::Secret
+                    } else {
+                        KeyKind::Restricted
+                    },
+                    mode,
+                    scopes: &scopes,
+                    expires_at,
+                    actor,
+                };
+                insert_admin_key(&mut tx, &new, now).await?
+            }
         };
-        let (id, key) = insert_admin_key(&mut tx, &new, now).await?;
         let grace_ends = now + i64::from(grace_secs);
         sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE id = $2")
             .bind(expires_at.map_or(grace_ends, |at| at.min(grace_ends)))

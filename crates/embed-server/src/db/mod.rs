@@ -8,14 +8,15 @@ mod secrets;
 mod tenants;
 mod widgets;
 
-pub use agents::{Agent, NewAgent};
+pub use agents::{Agent, AgentDeletion};
 pub use budgets::BudgetOutcome;
 pub use keys::{
     AdminKeyRecord, DEFAULT_ROTATION_GRACE_SECS, KeyEvent, KeyListing, KeyState,
     MAX_ROTATION_GRACE_SECS, NewAdminKey, RotatedKey,
 };
+pub use secrets::SigningKeys;
 pub use tenants::Tenant;
-pub use widgets::{NewWidget, PublishableKeyRecord, Widget};
+pub use widgets::{PublishableKeyRecord, Widget};
 
 use std::path::Path;
 

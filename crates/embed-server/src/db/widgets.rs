@@ -5,10 +5,11 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::agents::AGENT_COLUMNS;
-use super::keys::record_key_created;
+use super::keys::{insert_publishable_key, record_key_event};
 use super::{Agent, Db, new_id, now_unix};
-use crate::keys::{KeyKind, KeyMode, ParsedKey};
+use crate::keys::{KeyMode, ParsedKey};
 use crate::origin::OriginAllowlist;
+use crate::widget_settings::WidgetSettings;
 
 #[derive(Debug, Clone)]
 pub struct Widget {
@@ -24,21 +25,11 @@ pub struct Widget {
     pub enabled: bool,
     /// Messages a day over all visitors; 0 means no budget.
     pub daily_message_budget: i64,
-}
-
-#[derive(Debug)]
-pub struct NewWidget<'a> {
-    pub agent: &'a Agent,
-    pub title: &'a str,
-    pub greeting: &'a str,
-    pub locale: &'a str,
-    pub primary_color: &'a str,
-    pub position: &'a str,
-    pub allowed_origins: OriginAllowlist,
-    pub daily_message_budget: i64,
-    pub mode: KeyMode,
-    /// Who creates it, for the key audit trail (e.g. `cli:root`).
-    pub actor: &'a str,
+    /// Suggestions shown before the first message.
+    pub starter_prompts: Vec<String>,
+    pub avatar_url: Option<String>,
+    /// Messages a minute from one visitor; 0 means the server's default.
+    pub messages_per_visitor_per_minute: i64,
 }
 
 /// A publishable key as stored: never the key itself, only what checks need.
@@ -48,14 +39,14 @@ pub struct PublishableKeyRecord {
     pub generation: i64,
     pub scopes: String,
     pub revoked: bool,
+    /// Set while a rotated key's grace period runs (Unix seconds).
+    pub expires_at: Option<i64>,
 }
 
 const WIDGET_COLUMNS: &str = "widgets.id, widgets.tenant_id, widgets.agent_id, widgets.title, \
      widgets.greeting, widgets.locale, widgets.primary_color, widgets.position, \
-     widgets.allowed_origins, widgets.enabled, widgets.daily_message_budget";
-
-/// The scopes every publishable key carries, and no more.
-pub const PUBLISHABLE_SCOPES: &str = "chat usage:write";
+     widgets.allowed_origins, widgets.enabled, widgets.daily_message_budget, \
+     widgets.starter_prompts, widgets.avatar_url, widgets.messages_per_visitor_per_minute";
 
 impl Widget {
     /// Where the launcher sits; anything but `left` is the default, right.
@@ -80,37 +71,52 @@ impl Widget {
             allowed_origins: OriginAllowlist::from_stored(row.try_get("allowed_origins")?),
             enabled: row.try_get::<i64, _>("enabled")? != 0,
             daily_message_budget: row.try_get("daily_message_budget")?,
+            // Written only by `create_widget`/`update_widget` from a checked list.
+            starter_prompts: serde_json::from_str(&row.try_get::<String, _>("starter_prompts")?)
+                .map_err(|error| sqlx::Error::Decode(Box::new(error)))?,
+            avatar_url: row.try_get("avatar_url")?,
+            messages_per_visitor_per_minute: row.try_get("messages_per_visitor_per_minute")?,
         })
     }
 }
 
+fn prompts_json(prompts: &[String]) -> String {
+    serde_json::to_string(prompts).expect("a list of strings serializes")
+}
+
 impl Db {
     /// Creates a widget and its publishable key in one transaction.
+    /// `actor` is who creates it, for the key audit trail (e.g. `cli`).
     pub async fn create_widget(
         &self,
-        new: NewWidget<'_>,
+        agent: &Agent,
+        settings: WidgetSettings,
+        mode: KeyMode,
+        actor: &str,
     ) -> Result<(Widget, ParsedKey), sqlx::Error> {
         let widget = Widget {
             id: new_id("wgt"),
-            tenant_id: new.agent.tenant_id.clone(),
-            agent_id: new.agent.id.clone(),
-            title: new.title.to_owned(),
-            greeting: new.greeting.to_owned(),
-            locale: new.locale.to_owned(),
-            primary_color: new.primary_color.to_owned(),
-            position: new.position.to_owned(),
-            allowed_origins: new.allowed_origins,
+            tenant_id: agent.tenant_id.clone(),
+            agent_id: agent.id.clone(),
+            title: settings.title,
+            greeting: settings.greeting,
+            locale: settings.locale,
+            primary_color: settings.primary_color,
+            position: settings.position.to_owned(),
+            allowed_origins: settings.allowed_origins,
             enabled: true,
-            daily_message_budget: new.daily_message_budget,
+            daily_message_budget: settings.daily_message_budget,
+            starter_prompts: settings.starter_prompts,
+            avatar_url: settings.avatar_url,
+            messages_per_visitor_per_minute: settings.messages_per_visitor_per_minute,
         };
-        let key = ParsedKey::generate(KeyKind::Publishable, new.mode);
-        let key_id = new_id("key");
         let now = now_unix();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO widgets (id, tenant_id, agent_id, title, greeting, locale, primary_color, \
-             position, allowed_origins, enabled, daily_message_budget, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             position, allowed_origins, enabled, daily_message_budget, starter_prompts, avatar_url, \
+             messages_per_visitor_per_minute, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(&widget.id)
         .bind(&widget.tenant_id)
@@ -123,28 +129,15 @@ impl Db {
         .bind(widget.allowed_origins.to_stored())
         .bind(i64::from(widget.enabled))
         .bind(widget.daily_message_budget)
+        .bind(prompts_json(&widget.starter_prompts))
+        .bind(widget.avatar_url.as_deref())
+        .bind(widget.messages_per_visitor_per_minute)
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO api_keys (id, tenant_id, widget_id, kind, mode, secret_hash, display_prefix, \
-             last4, publishable_value, scopes, generation, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11)",
-        )
-        .bind(&key_id)
-        .bind(&widget.tenant_id)
-        .bind(&widget.id)
-        .bind(key.kind.as_str())
-        .bind(key.mode.as_str())
-        .bind(key.hash())
-        .bind(key.display_prefix())
-        .bind(key.last4())
-        .bind(key.expose())
-        .bind(PUBLISHABLE_SCOPES)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        record_key_created(&mut tx, &key_id, &widget.tenant_id, new.actor, now).await?;
+        let (_, key) =
+            insert_publishable_key(&mut tx, &widget.tenant_id, &widget.id, mode, actor, now)
+                .await?;
         tx.commit().await?;
         Ok((widget, key))
     }
@@ -156,8 +149,8 @@ impl Db {
     ) -> Result<Option<(Widget, PublishableKeyRecord)>, sqlx::Error> {
         let sql = format!(
             "SELECT {WIDGET_COLUMNS}, api_keys.id AS key_id, api_keys.generation, api_keys.scopes, \
-             api_keys.revoked_at FROM api_keys JOIN widgets ON widgets.id = api_keys.widget_id \
-             WHERE api_keys.secret_hash = $1 AND api_keys.kind = 'pub'"
+             api_keys.revoked_at, api_keys.expires_at FROM api_keys JOIN widgets ON widgets.id = api_keys.widget_id \
+             WHERE api_keys.secret_hash = $1 AND api_keys.kind = 'pub' AND widgets.deleted_at IS NULL"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(key.hash())
@@ -169,6 +162,7 @@ impl Db {
             generation: row.try_get("generation")?,
             scopes: row.try_get("scopes")?,
             revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+            expires_at: row.try_get("expires_at")?,
         };
         Ok(Some((Widget::from_row(&row)?, record)))
     }
@@ -178,8 +172,9 @@ impl Db {
     pub async fn update_widget(&self, widget: &Widget) -> Result<bool, sqlx::Error> {
         let updated = sqlx::query(
             "UPDATE widgets SET title = $1, greeting = $2, locale = $3, primary_color = $4, \
-             position = $5, allowed_origins = $6, enabled = $7, daily_message_budget = $8 \
-             WHERE id = $9 AND tenant_id = $10",
+             position = $5, allowed_origins = $6, enabled = $7, daily_message_budget = $8, \
+             starter_prompts = $9, avatar_url = $10, messages_per_visitor_per_minute = $11 \
+             WHERE id = $12 AND tenant_id = $13 AND deleted_at IS NULL",
         )
         .bind(&widget.title)
         .bind(&widget.greeting)
@@ -189,6 +184,9 @@ impl Db {
         .bind(widget.allowed_origins.to_stored())
         .bind(i64::from(widget.enabled))
         .bind(widget.daily_message_budget)
+        .bind(prompts_json(&widget.starter_prompts))
+        .bind(widget.avatar_url.as_deref())
+        .bind(widget.messages_per_visitor_per_minute)
         .bind(&widget.id)
         .bind(&widget.tenant_id)
         .execute(&self.pool)
@@ -200,7 +198,8 @@ impl Db {
     /// The widgets of one tenant, oldest first.
     pub async fn widgets_of_tenant(&self, tenant_id: &str) -> Result<Vec<Widget>, sqlx::Error> {
         let sql = format!(
-            "SELECT {WIDGET_COLUMNS} FROM widgets WHERE tenant_id = $1 ORDER BY created_at, id"
+            "SELECT {WIDGET_COLUMNS} FROM widgets WHERE tenant_id = $1 AND deleted_at IS NULL \
+             ORDER BY created_at, id"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant_id)
@@ -216,7 +215,10 @@ impl Db {
         tenant_id: &str,
         widget_id: &str,
     ) -> Result<Option<Widget>, sqlx::Error> {
-        let sql = format!("SELECT {WIDGET_COLUMNS} FROM widgets WHERE tenant_id = $1 AND id = $2");
+        let sql = format!(
+            "SELECT {WIDGET_COLUMNS} FROM widgets WHERE tenant_id = $1 AND id = $2 \
+             AND deleted_at IS NULL"
+        );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant_id)
             .bind(widget_id)
@@ -225,14 +227,56 @@ impl Db {
         row.as_ref().map(Widget::from_row).transpose()
     }
 
+    /// Deletes a widget: it leaves every list and route, and its publishable keys
+    /// are revoked, which ends their sessions. The rows stay, so the key audit
+    /// trail stays whole. False when the tenant has no such widget.
+    pub async fn delete_widget(
+        &self,
+        tenant_id: &str,
+        widget_id: &str,
+        actor: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let now = now_unix();
+        let mut tx = self.pool.begin().await?;
+        let deleted = sqlx::query(
+            "UPDATE widgets SET deleted_at = $1, enabled = 0 \
+             WHERE id = $2 AND tenant_id = $3 AND deleted_at IS NULL",
+        )
+        .bind(now)
+        .bind(widget_id)
+        .bind(tenant_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if deleted {
+            let keys: Vec<String> = sqlx::query_scalar(
+                "UPDATE api_keys SET revoked_at = $1, generation = generation + 1 \
+                 WHERE widget_id = $2 AND revoked_at IS NULL RETURNING id",
+            )
+            .bind(now)
+            .bind(widget_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for key_id in keys {
+                record_key_event(&mut tx, &key_id, tenant_id, "revoked", actor, now).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
     /// The publishable key of a widget, for snippets (publishable keys are public
     /// by design; no other kind is ever stored in full).
     pub async fn publishable_key_of(&self, widget_id: &str) -> Result<Option<String>, sqlx::Error> {
         sqlx::query_scalar(
+            // A key in its rotation grace period has an expiry; its replacement has none.
             "SELECT publishable_value FROM api_keys WHERE widget_id = $1 AND kind = 'pub' \
-             AND revoked_at IS NULL ORDER BY created_at DESC LIMIT 1",
+             AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) \
+             ORDER BY CASE WHEN expires_at IS NULL THEN 0 ELSE 1 END, created_at DESC LIMIT 1",
         )
         .bind(widget_id)
+        .bind(now_unix())
         .fetch_optional(&self.pool)
         .await
     }
@@ -244,7 +288,8 @@ impl Db {
     ) -> Result<Option<(Widget, Agent)>, sqlx::Error> {
         let sql = format!(
             "SELECT {WIDGET_COLUMNS}, {AGENT_COLUMNS} FROM widgets \
-             JOIN agents ON agents.id = widgets.agent_id WHERE widgets.id = $1"
+             JOIN agents ON agents.id = widgets.agent_id \
+             WHERE widgets.id = $1 AND widgets.deleted_at IS NULL"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(widget_id)

@@ -108,9 +108,9 @@ pub async fn rotate(
     }
     let rotated = state
         .db
-        .rotate_admin_key(Some(&caller.tenant_id), &id, grace, &caller.actor())
+        .rotate_key(Some(&caller.tenant_id), &id, grace, &caller.actor())
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no active secret or restricted key {id}")))?;
+        .ok_or_else(|| ApiError::NotFound(format!("no active key {id}")))?;
     let created = CreatedKey {
         id: rotated.id,
         key: rotated.key.expose().to_owned(),

@@ -35,7 +35,6 @@ pub async fn chat(
     state.limits.request_from(peer.ip())?;
     let claims = verify_session(&state, &token, &headers)?;
     let text = validate(&input)?;
-    state.limits.message_from(&claims.wg, &claims.vi)?;
     let (widget, agent) = state
         .db
         .widget_with_agent(&claims.wg)
@@ -52,6 +51,11 @@ pub async fn chat(
             "this widget is disabled",
         ));
     }
+    state.limits.message_from(
+        &claims.wg,
+        &claims.vi,
+        u32::try_from(widget.messages_per_visitor_per_minute).unwrap_or(0),
+    )?;
     // Counted last, once the message is known to be valid and allowed, so a
     // refused request never uses up budget.
     if let BudgetOutcome::Exhausted { renews_in_secs } = state
@@ -104,6 +108,7 @@ fn verify_session(
 ) -> Result<SessionClaims, ApiError> {
     let claims = state
         .signer
+        .get()
         .verify(token, now_unix())
         .map_err(|error| match error {
             SessionError::Expired => ApiError::unauthorized(

@@ -1,5 +1,6 @@
 //! The HTTP surface: one module per route group.
 
+pub mod admin_agents;
 pub mod admin_keys;
 pub mod admin_widgets;
 pub mod assets;

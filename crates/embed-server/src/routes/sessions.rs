@@ -53,7 +53,7 @@ pub async fn create(
         .and_then(|t| t.format(&Rfc3339).ok())
         .ok_or_else(|| ApiError::Internal("session expiry out of range".into()))?;
     Ok(Json(SessionResponse {
-        token: state.signer.sign(&claims),
+        token: state.signer.get().sign(&claims),
         expires_at,
         visitor_id,
     }))

@@ -28,6 +28,8 @@ pub async fn config(
         greeting: widget.greeting,
         locale: widget.locale,
         primary_color: widget.primary_color,
+        starter_prompts: widget.starter_prompts,
+        avatar_url: widget.avatar_url,
     };
     // Answers differ by origin (allowed or not), so caches must key on it.
     Ok((

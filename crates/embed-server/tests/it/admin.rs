@@ -1,15 +1,14 @@
 //! The admin API: secret and restricted keys, scopes, and tenant isolation.
 
 use serde_json::Value;
-use sitekit_embed_server::db::{Db, NewAgent, NewWidget};
-use sitekit_embed_server::keys::KeyMode;
-use sitekit_embed_server::origin::{OriginAllowlist, OriginPattern};
+use sitekit_embed_server::db::Db;
+use sitekit_sdk::admin::NewWidgetRequest;
 
 use crate::cli::{event_names, json_of};
-use crate::support::{TestServer, assert_api_error};
+use crate::support::{TestServer, assert_api_error, create_agent, create_widget, widget_request};
 
-/// A key made with `sitekit keys create … --json`.
-async fn key(server: &TestServer, tenant: &str, extra: &[&str]) -> (String, String) {
+/// A key made with `sitekit keys create … --json`: (id, key).
+pub async fn key(server: &TestServer, tenant: &str, extra: &[&str]) -> (String, String) {
     let mut args = vec!["keys", "create", "--tenant", tenant];
     args.extend(extra);
     args.push("--json");
@@ -21,48 +20,20 @@ async fn key(server: &TestServer, tenant: &str, extra: &[&str]) -> (String, Stri
 }
 
 /// A second tenant with one widget of its own; returns (tenant id, widget id).
-async fn other_tenant(server: &TestServer) -> (String, String) {
+pub async fn other_tenant(server: &TestServer) -> (String, String) {
     let db = Db::open(&server.db_url).await.unwrap();
     let tenant = db.create_tenant("Other Company").await.unwrap();
-    let agent = db
-        .create_agent(NewAgent {
-            tenant_id: &tenant.id,
-            name: "Theirs",
-            runtime: "langflow",
-            base_url: "http://127.0.0.1:9",
-            flow_id: "f",
-            runtime_key: "k",
-        })
-        .await
-        .unwrap();
-    let (widget, _) = db
-        .create_widget(NewWidget {
-            agent: &agent,
-            title: "Their widget",
-            greeting: "",
-            locale: "en",
-            primary_color: "#000000",
-            position: "left",
-            allowed_origins: OriginAllowlist::new(vec![
-                OriginPattern::parse("https://them.example").unwrap(),
-            ]),
-            daily_message_budget: 0,
-            mode: KeyMode::Live,
-            actor: "test",
-        })
-        .await
-        .unwrap();
+    let agent = create_agent(&db, &tenant.id, "http://127.0.0.1:9", "f", "k").await;
+    let request = NewWidgetRequest {
+        title: Some("Their widget".into()),
+        ..widget_request(&agent.id, &["https://them.example"])
+    };
+    let (widget, _) = create_widget(&db, &agent, &request).await;
     (tenant.id, widget.id)
 }
 
-async fn get(server: &TestServer, path: &str, key: &str) -> reqwest::Response {
-    server
-        .client()
-        .get(format!("{}{path}", server.url))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
+pub async fn get(server: &TestServer, path: &str, key: &str) -> reqwest::Response {
+    server.admin(reqwest::Method::GET, path, key, None).await
 }
 
 #[tokio::test]
@@ -227,23 +198,6 @@ async fn creating_keys_checks_kind_and_scopes() {
 }
 
 /// Helpers for JSON admin calls with a key.
-async fn send(
-    server: &TestServer,
-    method: reqwest::Method,
-    path: &str,
-    key: &str,
-    body: Value,
-) -> reqwest::Response {
-    server
-        .client()
-        .request(method, format!("{}{path}", server.url))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn config_status(server: &TestServer, publishable_key: &str, origin: &str) -> u16 {
     let url = format!("{}/v1/widgets/{publishable_key}/config", server.url);
     server
@@ -274,7 +228,9 @@ async fn a_widget_created_through_the_api_works_on_its_site_at_once() {
     let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
     let agent_id = agent_of(&server).await;
     let body = serde_json::json!({ "agentId": agent_id, "allowedOrigins": ["https://*.shop.example"], "title": "Ask us" });
-    let response = send(&server, reqwest::Method::POST, "/v1/widgets", &secret, body).await;
+    let response = server
+        .admin(reqwest::Method::POST, "/v1/widgets", &secret, Some(body))
+        .await;
     assert_eq!(response.status(), 201);
     let created: Value = response.json().await.unwrap();
     let publishable = created["publishableKey"].as_str().unwrap();
@@ -323,7 +279,9 @@ async fn bad_widget_input_is_refused_whole_and_changes_nothing() {
     };
     let before = count().await;
     let post = async |body: Value, key: &str| {
-        send(&server, reqwest::Method::POST, "/v1/widgets", key, body).await
+        server
+            .admin(reqwest::Method::POST, "/v1/widgets", key, Some(body))
+            .await
     };
     let good = serde_json::json!({ "agentId": agent_id, "allowedOrigins": ["https://a.example"] });
 
@@ -356,14 +314,14 @@ async fn bad_widget_input_is_refused_whole_and_changes_nothing() {
 
     // One bad field spoils the whole update.
     let patch = async |id: &str, body: Value, key: &str| {
-        send(
-            &server,
-            reqwest::Method::PATCH,
-            &format!("/v1/widgets/{id}"),
-            key,
-            body,
-        )
-        .await
+        server
+            .admin(
+                reqwest::Method::PATCH,
+                &format!("/v1/widgets/{id}"),
+                key,
+                Some(body),
+            )
+            .await
     };
     let list: Value = get(&server, "/v1/widgets", &secret)
         .await
@@ -404,28 +362,30 @@ async fn disabling_and_re_enabling_a_widget_and_changing_its_origins_take_effect
     let path = format!("/v1/widgets/{widget_id}");
     let site = crate::support::SITE;
 
-    let off = send(
-        &server,
-        reqwest::Method::PATCH,
-        &path,
-        &secret,
-        serde_json::json!({ "enabled": false }),
-    )
-    .await;
+    let off = server
+        .admin(
+            reqwest::Method::PATCH,
+            &path,
+            &secret,
+            Some(serde_json::json!({ "enabled": false })),
+        )
+        .await;
     assert_eq!(off.json::<Value>().await.unwrap()["enabled"], false);
     assert_eq!(config_status(&server, &server.faq_key, site).await, 403);
-    send(
-        &server,
-        reqwest::Method::PATCH,
-        &path,
-        &secret,
-        serde_json::json!({ "enabled": true }),
-    )
-    .await;
+    server
+        .admin(
+            reqwest::Method::PATCH,
+            &path,
+            &secret,
+            Some(serde_json::json!({ "enabled": true })),
+        )
+        .await;
     assert_eq!(config_status(&server, &server.faq_key, site).await, 200);
 
     let moved = serde_json::json!({ "allowedOrigins": ["https://new.example"] });
-    let response = send(&server, reqwest::Method::PATCH, &path, &secret, moved).await;
+    let response = server
+        .admin(reqwest::Method::PATCH, &path, &secret, Some(moved))
+        .await;
     assert_eq!(
         response.json::<Value>().await.unwrap()["allowedOrigins"],
         serde_json::json!(["https://new.example"])
@@ -438,7 +398,8 @@ async fn disabling_and_re_enabling_a_widget_and_changing_its_origins_take_effect
     // The test server's keys are test-mode keys, so localhost on any port may be added.
     let local = serde_json::json!({ "allowedOrigins": ["http://localhost:*"] });
     assert_eq!(
-        send(&server, reqwest::Method::PATCH, &path, &secret, local)
+        server
+            .admin(reqwest::Method::PATCH, &path, &secret, Some(local))
             .await
             .status(),
         200
@@ -453,7 +414,9 @@ async fn keys_made_through_the_api_are_shown_once_listed_without_secrets_and_rev
     let (their_key_id, _) = key(&server, &their_tenant, &["--kind", "secret"]).await;
 
     let body = serde_json::json!({ "kind": "restricted", "scopes": ["widgets:read"] });
-    let response = send(&server, reqwest::Method::POST, "/v1/keys", &secret, body).await;
+    let response = server
+        .admin(reqwest::Method::POST, "/v1/keys", &secret, Some(body))
+        .await;
     assert_eq!(response.status(), 201);
     let created: Value = response.json().await.unwrap();
     let (id, reader) = (
@@ -483,21 +446,23 @@ async fn keys_made_through_the_api_are_shown_once_listed_without_secrets_and_rev
 
     let bad = serde_json::json!({ "kind": "restricted", "scopes": ["everything"] });
     assert_api_error(
-        send(&server, reqwest::Method::POST, "/v1/keys", &secret, bad).await,
+        server
+            .admin(reqwest::Method::POST, "/v1/keys", &secret, Some(bad))
+            .await,
         400,
         "invalid_scopes",
     )
     .await;
 
     let revoke = async |id: &str| {
-        send(
-            &server,
-            reqwest::Method::POST,
-            &format!("/v1/keys/{id}/revoke"),
-            &secret,
-            Value::Null,
-        )
-        .await
+        server
+            .admin(
+                reqwest::Method::POST,
+                &format!("/v1/keys/{id}/revoke"),
+                &secret,
+                Some(Value::Null),
+            )
+            .await
     };
     assert_api_error(revoke(&their_key_id).await, 404, "not_found").await;
     assert_eq!(revoke(id).await.status(), 204);
@@ -527,14 +492,14 @@ async fn a_rotated_key_keeps_working_for_its_grace_period_only() {
     let (their_tenant, _) = other_tenant(&server).await;
     let (their_id, _) = key(&server, &their_tenant, &["--kind", "secret"]).await;
     let rotate = async |id: &str, body: Value| {
-        send(
-            &server,
-            reqwest::Method::POST,
-            &format!("/v1/keys/{id}/rotate"),
-            &old,
-            body,
-        )
-        .await
+        server
+            .admin(
+                reqwest::Method::POST,
+                &format!("/v1/keys/{id}/rotate"),
+                &old,
+                Some(body),
+            )
+            .await
     };
 
     // With the default grace period both keys work, and the new one has the same scopes.
@@ -551,14 +516,14 @@ async fn a_rotated_key_keeps_working_for_its_grace_period_only() {
 
     // Rotating again with no grace ends the previous key at once.
     let new_id = created["id"].as_str().unwrap().to_owned();
-    let response = send(
-        &server,
-        reqwest::Method::POST,
-        &format!("/v1/keys/{new_id}/rotate"),
-        &new,
-        serde_json::json!({ "graceSeconds": 0 }),
-    )
-    .await;
+    let response = server
+        .admin(
+            reqwest::Method::POST,
+            &format!("/v1/keys/{new_id}/rotate"),
+            &new,
+            Some(serde_json::json!({ "graceSeconds": 0 })),
+        )
+        .await;
     let newest: Value = response.json().await.unwrap();
     assert_api_error(get(&server, "/v1/widgets", &new).await, 401, "key_expired").await;
     assert_eq!(

@@ -142,7 +142,7 @@ async fn bad_input_is_a_readable_error_and_writes_nothing() {
     )
     .await;
     assert!(!ok);
-    assert!(stderr.contains("--base-url"), "{stderr}");
+    assert!(stderr.contains("base URL `not a url`"), "{stderr}");
 
     let agent = json_of(
         &db,
@@ -165,7 +165,13 @@ async fn bad_input_is_a_readable_error_and_writes_nothing() {
     .await;
     for (flag, value, expected) in [
         ("--origin", "shop.example.com/path", "not an origin"),
-        ("--color", "blue", "--color"),
+        ("--color", "blue", "the colour `blue`"),
+        (
+            "--avatar-url",
+            "http://cdn.example/a.png",
+            "https:// address",
+        ),
+        ("--messages-per-visitor-per-minute", "601", "at most 600"),
     ] {
         let mut args = vec![
             "widgets",
@@ -325,7 +331,7 @@ async fn rotating_a_secret_key_prints_the_new_key_once() {
     assert_ne!(rotated["key"], created["key"]);
     let (ok, _, stderr) = run(&db, &["keys", "rotate", "key_missing"]).await;
     assert!(
-        !ok && stderr.contains("no active secret or restricted key"),
+        !ok && stderr.contains("no active key with id key_missing"),
         "{stderr}"
     );
 }

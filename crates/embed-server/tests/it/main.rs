@@ -2,6 +2,7 @@
 //! database, and a real Langflow runtime (`lfx serve`) behind it.
 
 mod admin;
+mod agents;
 mod assets;
 mod chat;
 mod cli;
@@ -10,5 +11,7 @@ mod config;
 mod embedded;
 mod limits;
 mod sessions;
+mod signing;
 mod storage;
 mod support;
+mod widget_admin;

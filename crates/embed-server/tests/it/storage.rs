@@ -1,11 +1,13 @@
 //! The storage layer on every database this run has: SQLite always, PostgreSQL
 //! when `DATABASE_URL_PG` names one (`.ci/run` starts one and sets it).
 
-use sitekit_embed_server::db::{BudgetOutcome, Db, NewAgent, NewWidget};
+use sitekit_embed_server::db::{BudgetOutcome, Db};
 use sitekit_embed_server::keys::{KeyKind, KeyMode, ParsedKey};
-use sitekit_embed_server::origin::{Origin, OriginAllowlist, OriginPattern};
+use sitekit_embed_server::origin::Origin;
+use sitekit_sdk::admin::NewWidgetRequest;
+use sitekit_sdk::wire::Position;
 
-use crate::support::TempDir;
+use crate::support::{TempDir, create_agent, create_widget, widget_request};
 
 fn database_urls(dir: &TempDir) -> Vec<(&'static str, String)> {
     let sqlite = format!("sqlite://{}", dir.path().join("storage.db").display());
@@ -26,34 +28,21 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
         let db = Db::open(&url).await.unwrap();
         assert!(db.is_reachable().await, "{name}");
         let tenant = db.create_tenant("Storage test").await.unwrap();
-        let agent = db
-            .create_agent(NewAgent {
-                tenant_id: &tenant.id,
-                name: "Agent",
-                runtime: "langflow",
-                base_url: "http://127.0.0.1:1",
-                flow_id: "flow",
-                runtime_key: "secret-runtime-key",
-            })
-            .await
-            .unwrap();
-        let (widget, key) = db
-            .create_widget(NewWidget {
-                agent: &agent,
-                title: "Help",
-                greeting: "Hi",
-                locale: "de",
-                primary_color: "#000000",
-                position: "left",
-                allowed_origins: OriginAllowlist::new(vec![
-                    OriginPattern::parse("https://*.example.com").unwrap(),
-                ]),
-                daily_message_budget: 0,
-                mode: KeyMode::Live,
-                actor: "test",
-            })
-            .await
-            .unwrap();
+        let agent = create_agent(
+            &db,
+            &tenant.id,
+            "http://127.0.0.1:1",
+            "flow",
+            "secret-runtime-key",
+        )
+        .await;
+        let request = NewWidgetRequest {
+            title: Some("Help".into()),
+            locale: Some("de".into()),
+            position: Some(Position::Left),
+            ..widget_request(&agent.id, &["https://*.example.com"])
+        };
+        let (widget, key) = create_widget(&db, &agent, &request).await;
 
         let (found, record) = db
             .widget_by_publishable_key(&key)
@@ -144,10 +133,14 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
             listed[0].revoked && listed[0].display.starts_with("skt_pub_live_…"),
             "{name}"
         );
-        // Every node of one database agrees on the session signing key.
-        assert_eq!(
-            db.session_signing_key().await.unwrap(),
-            db.session_signing_key().await.unwrap()
-        );
+        // Every node of one database agrees on the session signing key, and a
+        // rotation keeps the old key as the previous one.
+        let other_node = Db::open(&url).await.unwrap();
+        let before = db.session_signing_keys().await.unwrap();
+        assert_eq!(before, other_node.session_signing_keys().await.unwrap());
+        other_node.rotate_session_signing_key().await.unwrap();
+        let after = db.session_signing_keys().await.unwrap();
+        assert_ne!(after.current, before.current, "{name}");
+        assert_eq!(after.previous.as_ref(), Some(&before.current), "{name}");
     }
 }

@@ -6,9 +6,11 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::Value;
-use sitekit_embed_server::db::{Db, NewAgent, NewWidget};
-use sitekit_embed_server::keys::KeyMode;
-use sitekit_embed_server::origin::{OriginAllowlist, OriginPattern};
+use sitekit_embed_server::agent_settings::AgentSettings;
+use sitekit_embed_server::db::{Agent, Db, Widget};
+use sitekit_embed_server::keys::{KeyMode, ParsedKey};
+use sitekit_embed_server::widget_settings::WidgetSettings;
+use sitekit_sdk::admin::{NewAgentRequest, NewWidgetRequest};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -94,6 +96,70 @@ impl Langflow {
     }
 }
 
+/// An agent stored the way the CLI and the admin API store one.
+pub async fn create_agent(
+    db: &Db,
+    tenant_id: &str,
+    base_url: &str,
+    flow_id: &str,
+    runtime_key: &str,
+) -> Agent {
+    let request = NewAgentRequest {
+        name: "Agent".into(),
+        runtime: None,
+        base_url: base_url.into(),
+        flow_id: flow_id.into(),
+        runtime_key: runtime_key.into(),
+    };
+    let settings = AgentSettings::from_request(&request).unwrap_or_else(|e| panic!("{e}"));
+    db.create_agent(tenant_id, settings).await.unwrap()
+}
+
+/// A widget request with the defaults for everything but agent and origins.
+pub fn widget_request(agent_id: &str, origins: &[&str]) -> NewWidgetRequest {
+    NewWidgetRequest {
+        agent_id: agent_id.into(),
+        allowed_origins: origins.iter().map(|o| o.to_string()).collect(),
+        title: None,
+        greeting: None,
+        locale: None,
+        primary_color: None,
+        position: None,
+        daily_message_budget: 0,
+        starter_prompts: Vec::new(),
+        avatar_url: None,
+        messages_per_visitor_per_minute: 0,
+        test_mode: false,
+    }
+}
+
+/// A widget stored the way the CLI and the admin API store one.
+pub async fn create_widget(
+    db: &Db,
+    agent: &Agent,
+    request: &NewWidgetRequest,
+) -> (Widget, ParsedKey) {
+    let mode = if request.test_mode {
+        KeyMode::Test
+    } else {
+        KeyMode::Live
+    };
+    create_widget_with_mode(db, agent, request, mode).await
+}
+
+/// A widget whose key mode may differ from what its settings were checked for.
+async fn create_widget_with_mode(
+    db: &Db,
+    agent: &Agent,
+    request: &NewWidgetRequest,
+    mode: KeyMode,
+) -> (Widget, ParsedKey) {
+    let settings = WidgetSettings::from_request(request).unwrap_or_else(|e| panic!("{e}"));
+    db.create_widget(agent, settings, mode, "test")
+        .await
+        .unwrap()
+}
+
 /// The `sitekit` binary under test.
 pub fn sitekit() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sitekit"));
@@ -120,7 +186,7 @@ pub struct TestServer {
     pub tenant_id: String,
     pub db_url: String,
     _child: Child,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 impl TestServer {
@@ -136,38 +202,19 @@ impl TestServer {
         let db = Db::open(&db_url).await.unwrap();
         let tenant = db.create_tenant("Test Company").await.unwrap();
         let widget_on =
-            async |base_url: &str, flow_id: &str, origins: &[&str], mode: KeyMode, budget: i64| {
-                let agent = db
-                    .create_agent(NewAgent {
-                        tenant_id: &tenant.id,
-                        name: "Agent",
-                        runtime: "langflow",
-                        base_url,
-                        flow_id,
-                        runtime_key: &langflow.key,
-                    })
-                    .await
-                    .unwrap();
-                let (_, key) = db
-                    .create_widget(NewWidget {
-                        agent: &agent,
-                        title: "Help",
-                        greeting: "Hi!",
-                        locale: "en",
-                        primary_color: "#2563eb",
-                        position: "right",
-                        allowed_origins: OriginAllowlist::new(
-                            origins
-                                .iter()
-                                .map(|o| OriginPattern::parse(o).unwrap())
-                                .collect(),
-                        ),
-                        daily_message_budget: budget,
-                        actor: "test",
-                        mode,
-                    })
-                    .await
-                    .unwrap();
+            async |base_url: &str, flow_id: &str, origins: &[&str], mode: KeyMode, budget: u32| {
+                let agent = create_agent(&db, &tenant.id, base_url, flow_id, &langflow.key).await;
+                // Checked as a test-mode widget even when its key is live: the
+                // server must refuse `localhost:*` to live keys at request time
+                // too, whatever is stored.
+                let request = NewWidgetRequest {
+                    title: Some("Help".into()),
+                    greeting: Some("Hi!".into()),
+                    daily_message_budget: budget,
+                    test_mode: true,
+                    ..widget_request(&agent.id, origins)
+                };
+                let (_, key) = create_widget_with_mode(&db, &agent, &request, mode).await;
                 key.expose().to_owned()
             };
         let widget_for = async |base_url: &str, flow_id: &str| {
@@ -233,7 +280,7 @@ impl TestServer {
             tenant_id: tenant.id.clone(),
             db_url,
             _child: child,
-            _dir: dir,
+            dir,
         }
     }
 
@@ -241,9 +288,76 @@ impl TestServer {
         reqwest::Client::new()
     }
 
+    /// Another `sitekit serve` on the same database: a second node.
+    pub async fn another_node(&self, serve_args: &[&str]) -> Node {
+        let mut child = sitekit()
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--database-url",
+                &self.db_url,
+            ])
+            .arg("--assets-dir")
+            .arg(self.dir.path().join("dist"))
+            .args(serve_args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("sitekit starts");
+        let url = listening_url(&mut child).await;
+        Node { url, _child: child }
+    }
+
+    /// An admin request with `key`, and a JSON body when there is one.
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let request = self
+            .client()
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(key);
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        request.send().await.unwrap()
+    }
+
     /// An SDK client for `key`, presenting itself as a page on [`SITE`].
     pub fn sdk(&self, key: &str) -> sitekit_sdk::Client {
         sitekit_sdk::Client::new(&self.url, key).with_origin(SITE)
+    }
+}
+
+/// A second server process, stopped when dropped.
+pub struct Node {
+    pub url: String,
+    _child: Child,
+}
+
+/// Whether `server_url` accepts a session token, without running the agent: a
+/// chat with no messages is refused as a bad body (400) only after the token
+/// passed; a token that does not pass gets 401.
+pub async fn session_is_accepted(server_url: &str, token: &str) -> bool {
+    let response = reqwest::Client::new()
+        .post(format!("{server_url}/v1/chat"))
+        .header("origin", SITE)
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "threadId": "t", "runId": "r", "messages": [] }))
+        .send()
+        .await
+        .unwrap();
+    match response.status().as_u16() {
+        400 => true,
+        401 => false,
+        other => panic!(
+            "unexpected status {other}: {}",
+            response.text().await.unwrap()
+        ),
     }
 }
 
@@ -260,10 +374,9 @@ pub async fn listening_url(child: &mut Child) -> String {
         .to_owned()
 }
 
-/// Disabling is an admin operation the API gains later; until then the test flips
-/// the stored flag directly.
+/// Flips the stored flag directly: the server must refuse a disabled widget
+/// however it came to be disabled.
 async fn sqlx_disable_widget(db_url: &str, key: &str) {
-    use sitekit_embed_server::keys::ParsedKey;
     let key = ParsedKey::parse(key).unwrap();
     let pool = sqlx::AnyPool::connect(db_url).await.unwrap();
     sqlx::query("UPDATE widgets SET enabled = 0 WHERE id = (SELECT widget_id FROM api_keys WHERE secret_hash = $1)")

@@ -1,0 +1,102 @@
+//! Admin agents: the tenant's runtime bindings. Reading them takes
+//! `widgets:read` (widgets are made from agents); changing them `agents:write`.
+//! The runtime credential goes in and never comes out.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use sitekit_sdk::admin::{AgentList, AgentSummary, AgentUpdate, NewAgentRequest};
+
+use crate::admin_auth::AdminCaller;
+use crate::agent_settings::{self, AgentSettings};
+use crate::db::{Agent, AgentDeletion};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::widget_settings::SettingsError;
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+) -> Result<Json<AgentList>, ApiError> {
+    caller.require("widgets:read")?;
+    let agents = state.db.agents_of_tenant(&caller.tenant_id).await?;
+    Ok(Json(AgentList {
+        agents: agents.into_iter().map(summary).collect(),
+    }))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    Path(id): Path<String>,
+) -> Result<Json<AgentSummary>, ApiError> {
+    caller.require("widgets:read")?;
+    Ok(Json(summary(owned_agent(&state, &caller, &id).await?)))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    ApiJson(request): ApiJson<NewAgentRequest>,
+) -> Result<(StatusCode, Json<AgentSummary>), ApiError> {
+    caller.require("agents:write")?;
+    let settings = AgentSettings::from_request(&request).map_err(invalid)?;
+    let agent = state.db.create_agent(&caller.tenant_id, settings).await?;
+    Ok((StatusCode::CREATED, Json(summary(agent))))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    Path(id): Path<String>,
+    ApiJson(update): ApiJson<AgentUpdate>,
+) -> Result<Json<AgentSummary>, ApiError> {
+    caller.require("agents:write")?;
+    let mut agent = owned_agent(&state, &caller, &id).await?;
+    agent_settings::apply_update(&mut agent, update).map_err(invalid)?;
+    if !state.db.update_agent(&agent).await? {
+        return Err(ApiError::NotFound(format!("no agent {id}")));
+    }
+    Ok(Json(summary(agent)))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require("agents:write")?;
+    match state.db.delete_agent(&caller.tenant_id, &id).await? {
+        AgentDeletion::Deleted => Ok(StatusCode::NO_CONTENT),
+        AgentDeletion::InUse => Err(ApiError::Conflict {
+            code: "agent_in_use",
+            message: format!("widgets still use agent {id}; delete them first"),
+        }),
+        AgentDeletion::NotFound => Err(ApiError::NotFound(format!("no agent {id}"))),
+    }
+}
+
+/// The caller's agent `id`; another tenant's agent is indistinguishable from one
+/// that does not exist.
+async fn owned_agent(state: &AppState, caller: &AdminCaller, id: &str) -> Result<Agent, ApiError> {
+    state
+        .db
+        .agent_of_tenant(&caller.tenant_id, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no agent {id}")))
+}
+
+fn invalid(error: SettingsError) -> ApiError {
+    ApiError::bad_request("invalid_setting", error.0)
+}
+
+fn summary(agent: Agent) -> AgentSummary {
+    AgentSummary {
+        id: agent.id,
+        name: agent.name,
+        runtime: agent.runtime,
+        base_url: agent.base_url,
+        flow_id: agent.flow_id,
+    }
+}

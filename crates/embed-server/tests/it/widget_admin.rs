@@ -1,0 +1,271 @@
+//! Widget settings beyond the basics (starter prompts, avatar, per-visitor rate),
+//! deleting a widget, and rotating its publishable key, through the admin API.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::admin::{key, other_tenant};
+use crate::cli::event_names;
+use crate::support::{SITE, TestServer, assert_api_error, session_is_accepted};
+
+/// A secret key and an agent of the test tenant on `base_url`.
+async fn secret_and_agent(server: &TestServer, base_url: &str) -> (String, String) {
+    let (_, secret) = key(server, &server.tenant_id, &["--kind", "secret"]).await;
+    let agent = server
+        .admin(
+            Method::POST,
+            "/v1/agents",
+            &secret,
+            Some(json!({ "name": "A", "baseUrl": base_url, "flowId": "f", "runtimeKey": "k" })),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    (secret, agent["id"].as_str().unwrap().to_owned())
+}
+
+async fn create_widget(server: &TestServer, secret: &str, body: Value) -> Value {
+    let response = server
+        .admin(Method::POST, "/v1/widgets", secret, Some(body))
+        .await;
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+async fn config(server: &TestServer, publishable_key: &str) -> reqwest::Response {
+    server
+        .client()
+        .get(format!(
+            "{}/v1/widgets/{publishable_key}/config",
+            server.url
+        ))
+        .header("origin", SITE)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn starter_prompts_and_avatar_reach_the_page_and_bad_ones_change_nothing() {
+    let server = TestServer::spawn().await;
+    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
+    let created = create_widget(
+        &server,
+        &secret,
+        json!({
+            "agentId": agent,
+            "allowedOrigins": [SITE],
+            "testMode": true,
+            "starterPrompts": ["  What do you sell? ", "Opening hours"],
+            "avatarUrl": "https://cdn.example.com/bot.png",
+            "messagesPerVisitorPerMinute": 5,
+        }),
+    )
+    .await;
+    assert_eq!(
+        created["widget"]["starterPrompts"],
+        json!(["What do you sell?", "Opening hours"])
+    );
+    assert_eq!(created["widget"]["messagesPerVisitorPerMinute"], 5);
+    let publishable = created["publishableKey"].as_str().unwrap();
+    let page: Value = config(&server, publishable).await.json().await.unwrap();
+    assert_eq!(
+        page["starterPrompts"],
+        json!(["What do you sell?", "Opening hours"])
+    );
+    assert_eq!(page["avatarUrl"], "https://cdn.example.com/bot.png");
+    // The per-visitor rate is the owner's business, not the page's.
+    assert!(page.get("messagesPerVisitorPerMinute").is_none(), "{page}");
+
+    let path = format!("/v1/widgets/{}", created["widget"]["id"].as_str().unwrap());
+    for bad in [
+        json!({ "title": "New", "starterPrompts": ["a", "b", "c", "d", "e"] }),
+        json!({ "title": "New", "avatarUrl": "javascript:alert(1)" }),
+        json!({ "title": "New", "avatarUrl": "http://cdn.example.com/bot.png" }),
+        json!({ "title": "New", "messagesPerVisitorPerMinute": 100000 }),
+    ] {
+        let response = server
+            .admin(Method::PATCH, &path, &secret, Some(bad.clone()))
+            .await;
+        assert_api_error(response, 400, "invalid_setting").await;
+    }
+    let unchanged: Value = config(&server, publishable).await.json().await.unwrap();
+    assert_eq!(unchanged, page, "a refused change altered the widget");
+
+    let cleared = server
+        .admin(
+            Method::PATCH,
+            &path,
+            &secret,
+            Some(json!({ "avatarUrl": "", "starterPrompts": [] })),
+        )
+        .await;
+    assert_eq!(cleared.status(), 200);
+    let page: Value = config(&server, publishable).await.json().await.unwrap();
+    assert!(
+        page.get("avatarUrl").is_none() && page.get("starterPrompts").is_none(),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_widgets_own_visitor_rate_applies_to_each_of_its_visitors() {
+    // The runtime is down, so every allowed message ends fast in a RUN_ERROR.
+    let server = TestServer::spawn().await;
+    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
+    let created = create_widget(
+        &server,
+        &secret,
+        json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true,
+                "messagesPerVisitorPerMinute": 1 }),
+    )
+    .await;
+    let publishable = created["publishableKey"].as_str().unwrap();
+    let chat = async |client: &sitekit_sdk::Client| {
+        let token = client.session().await.unwrap().token;
+        reqwest::Client::new()
+            .post(format!("{}/v1/chat", server.url))
+            .header("origin", SITE)
+            .bearer_auth(token)
+            .json(&json!({ "threadId": "t", "runId": "r",
+                           "messages": [{ "id": "1", "role": "user", "content": "hi" }] }))
+            .send()
+            .await
+            .unwrap()
+    };
+    let visitor = server.sdk(publishable);
+    assert_eq!(chat(&visitor).await.status(), 200);
+    let limited = chat(&visitor).await;
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_api_error(limited, 429, "rate_limited").await;
+    // The server default (20 a minute) would have allowed it: the widget's rate
+    // applied. Another visitor has an allowance of their own.
+    assert_eq!(chat(&server.sdk(publishable)).await.status(), 200);
+}
+
+#[tokio::test]
+async fn deleting_a_widget_ends_its_sessions_and_keeps_its_key_history() {
+    let server = TestServer::spawn().await;
+    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
+    let created = create_widget(
+        &server,
+        &secret,
+        json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true }),
+    )
+    .await;
+    let publishable = created["publishableKey"].as_str().unwrap();
+    let path = format!("/v1/widgets/{}", created["widget"]["id"].as_str().unwrap());
+    let session = server.sdk(publishable).session().await.unwrap().token;
+
+    // Another tenant cannot delete it.
+    let (their_tenant, _) = other_tenant(&server).await;
+    let (_, theirs) = key(&server, &their_tenant, &["--kind", "secret"]).await;
+    let refused = server.admin(Method::DELETE, &path, &theirs, None).await;
+    assert_api_error(refused, 404, "not_found").await;
+    assert!(session_is_accepted(&server.url, &session).await);
+
+    let deleted = server.admin(Method::DELETE, &path, &secret, None).await;
+    assert_eq!(deleted.status(), 204);
+    assert!(!session_is_accepted(&server.url, &session).await);
+    assert_api_error(config(&server, publishable).await, 401, "invalid_key").await;
+    assert_api_error(
+        server.admin(Method::GET, &path, &secret, None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let list = server
+        .admin(Method::GET, "/v1/widgets", &secret, None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!list.contains(created["widget"]["id"].as_str().unwrap()));
+    assert_api_error(
+        server.admin(Method::DELETE, &path, &secret, None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let keys = server
+        .admin(Method::GET, "/v1/keys", &secret, None)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    let key = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["widgetId"] == created["widget"]["id"])
+        .expect("the deleted widget's key is still listed");
+    assert_eq!(key["revoked"], true);
+    assert_eq!(
+        event_names(&server.db_url, key["id"].as_str().unwrap()).await,
+        ["created", "revoked"]
+    );
+}
+
+#[tokio::test]
+async fn a_publishable_key_rotates_with_a_grace_period() {
+    let server = TestServer::spawn().await;
+    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
+    let created = create_widget(
+        &server,
+        &secret,
+        json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true }),
+    )
+    .await;
+    let old = created["publishableKey"].as_str().unwrap();
+    let key_id = |listing: &Value, widget: &Value| {
+        listing["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|key| key["widgetId"] == *widget && key["revoked"] == false)
+            .map(|key| key["id"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let keys: Value = server
+        .admin(Method::GET, "/v1/keys", &secret, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let old_id = key_id(&keys, &created["widget"]["id"]);
+
+    let rotate = async |id: String, grace: u32| {
+        let path = format!("/v1/keys/{id}/rotate");
+        let body = json!({ "graceSeconds": grace });
+        server.admin(Method::POST, &path, &secret, Some(body)).await
+    };
+    let rotated = rotate(old_id.clone(), 3600).await;
+    assert_eq!(rotated.status(), 201);
+    let rotated: Value = rotated.json().await.unwrap();
+    let new = rotated["key"].as_str().unwrap();
+    assert!(new.starts_with("skt_pub_test_") && new != old, "{rotated}");
+    assert_eq!(rotated["scopes"], json!(["chat", "usage:write"]));
+    // Both work during the grace period, so pages can switch over.
+    assert_eq!(config(&server, old).await.status(), 200);
+    assert_eq!(config(&server, new).await.status(), 200);
+
+    // With no grace, the replaced key stops at once.
+    let newest = rotate(rotated["id"].as_str().unwrap().to_owned(), 0)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_api_error(config(&server, new).await, 401, "key_expired").await;
+    assert_eq!(
+        config(&server, newest["key"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        event_names(&server.db_url, &old_id).await,
+        ["created", "rotated"]
+    );
+}
