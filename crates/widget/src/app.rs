@@ -51,6 +51,8 @@ pub fn App(props: &AppProps) -> Html {
             state={(*state).clone()}
             on_send={send}
             {on_close}
+            starter_prompts={config.starter_prompts.iter().cloned().map(AttrValue::from).collect::<Vec<_>>()}
+            avatar_url={config.avatar_url.clone().map(AttrValue::from)}
         />
     }
 }

@@ -1,12 +1,12 @@
-//! The chat panel: a header with the title and a close button, the conversation,
-//! the error banner and the composer. Hidden, not unmounted, when closed, so a
+//! The chat panel: a header with the avatar, title and a close button, the
+//! conversation, the starter prompts, the error banner and the composer. Hidden, not unmounted, when closed, so a
 //! half-typed message and the scroll position survive.
 
 use sitekit_sdk::wire::Position;
 use yew::prelude::*;
 
-use super::{Composer, ErrorBanner, MessageList};
-use crate::state::ChatState;
+use super::{Composer, ErrorBanner, MessageList, StarterPrompts};
+use crate::state::{Author, ChatState};
 
 #[derive(Properties, PartialEq)]
 pub struct PanelProps {
@@ -15,6 +15,12 @@ pub struct PanelProps {
     pub state: ChatState,
     pub on_send: Callback<String>,
     pub on_close: Callback<()>,
+    /// Offered until the visitor has written something.
+    #[prop_or_default]
+    pub starter_prompts: Vec<AttrValue>,
+    /// An `https://` image of the agent (the server allows nothing else).
+    #[prop_or_default]
+    pub avatar_url: Option<AttrValue>,
 }
 
 #[component]
@@ -25,7 +31,13 @@ pub fn Panel(props: &PanelProps) -> Html {
         state,
         on_send,
         on_close,
+        starter_prompts,
+        avatar_url,
     } = props;
+    let visitor_has_written = state
+        .messages
+        .iter()
+        .any(|message| message.author == Author::User);
     let side = match position {
         Position::Left => "left",
         Position::Right => "right",
@@ -48,6 +60,10 @@ pub fn Panel(props: &PanelProps) -> Html {
             {onkeydown}
         >
             <header class="header">
+                if let Some(src) = avatar_url {
+                    // Decorative: the title already names the chat.
+                    <img class="avatar" src={src} alt="" referrerpolicy="no-referrer" data-testid="sitekit-avatar" />
+                }
                 <h2 class="title">{ title }</h2>
                 <button
                     type="button"
@@ -60,6 +76,9 @@ pub fn Panel(props: &PanelProps) -> Html {
                 </button>
             </header>
             <MessageList messages={state.messages.clone()} streaming={state.streaming} />
+            if !visitor_has_written {
+                <StarterPrompts prompts={starter_prompts.clone()} on_send={on_send.clone()} />
+            }
             <ErrorBanner error={state.error.clone()} />
             <Composer open={state.open} streaming={state.streaming} on_send={on_send} />
         </section>

@@ -23,6 +23,15 @@ fn state(actions: impl IntoIterator<Item = Action>) -> ChatState {
 }
 
 async fn render_panel(state: ChatState, on_send: Callback<String>) -> Element {
+    render_panel_with(state, on_send, Vec::new(), None).await
+}
+
+async fn render_panel_with(
+    state: ChatState,
+    on_send: Callback<String>,
+    starter_prompts: Vec<&'static str>,
+    avatar_url: Option<&'static str>,
+) -> Element {
     let root = container();
     let props = PanelProps {
         title: "Acme support".into(),
@@ -30,6 +39,8 @@ async fn render_panel(state: ChatState, on_send: Callback<String>) -> Element {
         state,
         on_send,
         on_close: Callback::noop(),
+        starter_prompts: starter_prompts.into_iter().map(Into::into).collect(),
+        avatar_url: avatar_url.map(Into::into),
     };
     yew::Renderer::<Panel>::with_root_and_props(root.clone(), props).render();
     settle().await;
@@ -172,4 +183,70 @@ async fn a_closed_panel_is_hidden() {
         .unwrap()
         .unwrap();
     assert!(panel.has_attribute("hidden"));
+}
+
+#[wasm_bindgen_test]
+async fn starter_prompts_send_themselves_and_go_once_the_visitor_has_written() {
+    let sent = Rc::new(RefCell::new(Vec::new()));
+    let on_send = {
+        let sent = sent.clone();
+        Callback::from(move |text: String| sent.borrow_mut().push(text))
+    };
+    let prompts = vec!["What do you sell?", "<b>Opening</b> hours"];
+    let root = render_panel_with(state([Action::Open]), on_send, prompts.clone(), None).await;
+    let shown: Vec<String> = seen(&root, "[data-testid=sitekit-starter]")
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect();
+    assert_eq!(
+        shown, prompts,
+        "prompts are shown as literal text, in order"
+    );
+    assert!(root.query_selector("b").unwrap().is_none());
+    let second = root
+        .query_selector_all("[data-testid=sitekit-starter]")
+        .unwrap()
+        .item(1)
+        .unwrap();
+    click(second.unchecked_ref());
+    assert_eq!(*sent.borrow(), ["<b>Opening</b> hours"]);
+
+    let after = render_panel_with(
+        state([Action::Open, Action::Send("Hi".into())]),
+        Callback::noop(),
+        prompts,
+        None,
+    )
+    .await;
+    assert!(
+        after
+            .query_selector("[data-testid=sitekit-starters]")
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_avatar_shows_in_the_header_only_when_set() {
+    let url = "https://cdn.example.com/bot.png";
+    let root = render_panel_with(
+        state([Action::Open]),
+        Callback::noop(),
+        Vec::new(),
+        Some(url),
+    )
+    .await;
+    let avatar = root
+        .query_selector("[data-testid=sitekit-avatar]")
+        .unwrap()
+        .expect("an avatar image");
+    assert_eq!(avatar.get_attribute("src").as_deref(), Some(url));
+    assert_eq!(avatar.get_attribute("alt").as_deref(), Some(""));
+    let without = render_panel(state([Action::Open]), Callback::noop()).await;
+    assert!(
+        without
+            .query_selector("[data-testid=sitekit-avatar]")
+            .unwrap()
+            .is_none()
+    );
 }

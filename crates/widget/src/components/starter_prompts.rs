@@ -1,0 +1,38 @@
+//! Suggestions the site owner chose, offered until the visitor has written
+//! anything; choosing one sends it as the visitor's first message.
+
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct StarterPromptsProps {
+    pub prompts: Vec<AttrValue>,
+    pub on_send: Callback<String>,
+}
+
+#[component]
+pub fn StarterPrompts(props: &StarterPromptsProps) -> Html {
+    let StarterPromptsProps { prompts, on_send } = props;
+    if prompts.is_empty() {
+        return Html::default();
+    }
+    html! {
+        <div class="starters" role="group" aria-label="Suggested questions" data-testid="sitekit-starters">
+            { for prompts.iter().map(|prompt| {
+                let onclick = {
+                    let (prompt, on_send) = (prompt.clone(), on_send.clone());
+                    Callback::from(move |_: MouseEvent| on_send.emit(prompt.to_string()))
+                };
+                html! {
+                    <button
+                        type="button"
+                        class="starter"
+                        data-testid="sitekit-starter"
+                        {onclick}
+                    >
+                        { prompt.clone() }
+                    </button>
+                }
+            }) }
+        </div>
+    }
+}
