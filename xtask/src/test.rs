@@ -1,6 +1,7 @@
 //! `cargo xtask test`: every check, in order, stopping at the first failure: fmt,
-//! clippy for both targets, native tests, wasm tests in headless Chromium, and the
-//! Playwright end-to-end suite. One real Langflow runtime serves all of them; the
+//! clippy for both targets, native tests (the embed server's integration tests a
+//! second time on PostgreSQL when `DATABASE_URL_PG` is set), wasm tests in headless
+//! Chromium, and the Playwright end-to-end suite. One real Langflow runtime serves all of them; the
 //! wasm tests also get a real embed server with widgets seeded for their page.
 
 use std::ffi::OsString;
@@ -72,7 +73,9 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
         ("SITEKIT_ASSETS_DIR", dist.into_os_string()),
     ];
     match std::env::var_os("DATABASE_URL_PG") {
-        Some(_) => step("PostgreSQL: DATABASE_URL_PG is set; passed through to the tests"),
+        Some(_) => step(
+            "PostgreSQL: DATABASE_URL_PG is set; storage and integration tests run on it too",
+        ),
         None => step("PostgreSQL: DATABASE_URL_PG is not set; database tests use SQLite only"),
     }
     let wasm_env = wasm_fixture(root, &mut services, &langflow, &logs)?;
@@ -108,6 +111,16 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
             .args(["test", "--workspace"])
             .envs(env.iter().cloned()),
     )?;
+    if std::env::var_os("DATABASE_URL_PG").is_some() {
+        steps.run(
+            "embed server integration tests on PostgreSQL",
+            // The same tests again, each server on a fresh PostgreSQL database.
+            cmd::cargo()
+                .args(["test", "-p", "sitekit-embed-server", "--test", "it"])
+                .env("SITEKIT_TEST_DATABASE", "postgres")
+                .envs(env.iter().cloned()),
+        )?;
+    }
     steps.run(
         "self-contained binary (embed-assets)",
         cmd::cargo()

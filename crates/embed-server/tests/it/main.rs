@@ -1,9 +1,11 @@
-//! Integration tests: the real `sitekit` binary on port 0 with a fresh SQLite
-//! database, and a real Langflow runtime (`lfx serve`) behind it.
+//! Integration tests: the real `sitekit` binary on port 0 with a fresh database
+//! (SQLite, or PostgreSQL with `SITEKIT_TEST_DATABASE=postgres`), and a real
+//! Langflow runtime (`lfx serve`) behind it.
 
 mod admin;
 mod agents;
 mod assets;
+mod at_rest;
 mod chat;
 mod cli;
 mod config;

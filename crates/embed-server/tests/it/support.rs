@@ -44,6 +44,77 @@ impl Drop for TempDir {
     }
 }
 
+/// Where a test server keeps its data: a SQLite file in its directory or, when
+/// the run asks for PostgreSQL (`SITEKIT_TEST_DATABASE=postgres`, with
+/// `DATABASE_URL_PG` naming a server and a role that may create databases), a
+/// fresh database of its own there, dropped afterwards.
+pub struct TestDatabase {
+    pub url: String,
+    /// (URL of the database to run `DROP DATABASE` from, name to drop)
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub async fn create(dir: &TempDir) -> TestDatabase {
+        if std::env::var("SITEKIT_TEST_DATABASE").as_deref() != Ok("postgres") {
+            let url = format!("sqlite://{}", dir.path().join("sitekit.db").display());
+            return TestDatabase {
+                url,
+                postgres: None,
+            };
+        }
+        let admin_url = std::env::var("DATABASE_URL_PG")
+            .expect("SITEKIT_TEST_DATABASE=postgres needs DATABASE_URL_PG");
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "sitekit_it_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&admin_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        let mut url = reqwest::Url::parse(&admin_url).unwrap();
+        url.set_path(&name);
+        TestDatabase {
+            url: url.to_string(),
+            postgres: Some((admin_url, name)),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop cannot await; a thread with its own runtime can, even inside a test's.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let pool = sqlx::AnyPool::connect(&admin_url).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&pool)
+                .await
+                .map(drop)
+            })
+        })
+        .join();
+        if let Ok(Err(error)) = dropped {
+            eprintln!("could not drop a test database: {error}");
+        }
+    }
+}
+
 /// The Langflow runtime `cargo xtask test` starts (`lfx serve` with the flows in
 /// `flows/`), announced through the environment.
 #[derive(Debug, Clone)]
@@ -185,7 +256,9 @@ pub struct TestServer {
     /// The tenant all of the above belong to.
     pub tenant_id: String,
     pub db_url: String,
+    // Fields drop in order: the server stops before its database goes.
     _child: Child,
+    _database: TestDatabase,
     dir: TempDir,
 }
 
@@ -198,7 +271,8 @@ impl TestServer {
     pub async fn spawn_with(serve_args: &[&str]) -> TestServer {
         let langflow = Langflow::from_env().await;
         let dir = TempDir::new();
-        let db_url = format!("sqlite://{}", dir.path().join("sitekit.db").display());
+        let database = TestDatabase::create(&dir).await;
+        let db_url = database.url.clone();
         let db = Db::open(&db_url).await.unwrap();
         let tenant = db.create_tenant("Test Company").await.unwrap();
         let widget_on =
@@ -280,6 +354,7 @@ impl TestServer {
             tenant_id: tenant.id.clone(),
             db_url,
             _child: child,
+            _database: database,
             dir,
         }
     }
