@@ -73,9 +73,9 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
         ("SITEKIT_ASSETS_DIR", dist.into_os_string()),
     ];
     match std::env::var_os("DATABASE_URL_PG") {
-        Some(_) => step(
-            "PostgreSQL: DATABASE_URL_PG is set; storage and integration tests run on it too",
-        ),
+        Some(_) => {
+            step("PostgreSQL: DATABASE_URL_PG is set; storage and integration tests run on it too")
+        }
         None => step("PostgreSQL: DATABASE_URL_PG is not set; database tests use SQLite only"),
     }
     let wasm_env = wasm_fixture(root, &mut services, &langflow, &logs)?;

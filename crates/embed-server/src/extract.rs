@@ -42,6 +42,24 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     }
 }
 
+/// Query parameters; unknown or mistyped ones become a clear API error.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError::bad_request(
+                "invalid_query",
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
 /// The `Origin` header a browser sent, canonicalised. Required on browser routes.
 #[derive(Debug)]
 pub struct RequestOrigin(pub Origin);
@@ -86,7 +104,7 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
             .ok_or_else(|| {
                 ApiError::unauthorized(
                     "missing_token",
-                    "send Authorization: Bearer <session token>",
+                    "send Authorization: Bearer <session token or API key>",
                 )
             })
     }

@@ -88,6 +88,7 @@ pub fn app(state: AppState) -> Router {
                 .post(routes::admin_keys::create)
                 .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT)),
         )
+        .route("/v1/usage", get(routes::admin_usage::summary))
         .route("/v1/keys/{key}/revoke", post(routes::admin_keys::revoke))
         .route("/v1/keys/{key}/rotate", post(routes::admin_keys::rotate))
         // A publishable key here, a widget id above: one name for one path segment.

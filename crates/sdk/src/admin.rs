@@ -150,6 +150,27 @@ pub struct AgentUpdate {
     pub runtime_key: Option<String>,
 }
 
+/// `GET /v1/usage`: messages the tenant's widgets answered, per UTC day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageReport {
+    /// First and last day of the report, `YYYY-MM-DD`, inclusive.
+    pub from: String,
+    pub to: String,
+    pub total_messages: i64,
+    /// Only days with messages, oldest first.
+    pub days: Vec<DailyUsage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DailyUsage {
+    /// `YYYY-MM-DD`
+    pub date: String,
+    pub widget_id: String,
+    pub messages: i64,
+}
+
 /// The kinds of key the admin API makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

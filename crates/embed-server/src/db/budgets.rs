@@ -1,9 +1,12 @@
-//! Per-widget daily message budgets, counted in the database so every node of a
-//! deployment draws on the same budget.
+//! Messages per widget and UTC day, counted in the database so every node of a
+//! deployment draws on the same daily budget; the counts are also the usage
+//! summary of `GET /v1/usage`.
+
+use sqlx::Row;
 
 use super::{Db, now_unix};
 
-const DAY_SECS: i64 = 86_400;
+pub const DAY_SECS: i64 = 86_400;
 
 /// What counting a message against a widget's budget found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,15 +20,12 @@ pub enum BudgetOutcome {
 
 impl Db {
     /// Counts one message against today's budget, unless it is used up; a refused
-    /// message is not counted. `budget` 0 means unlimited and counts nothing.
+    /// message is not counted. `budget` 0 means unlimited.
     pub async fn count_daily_message(
         &self,
         widget_id: &str,
         budget: i64,
     ) -> Result<BudgetOutcome, sqlx::Error> {
-        if budget <= 0 {
-            return Ok(BudgetOutcome::Counted);
-        }
         let now = now_unix();
         let day = now.div_euclid(DAY_SECS);
         sqlx::query(
@@ -40,7 +40,7 @@ impl Db {
         // the count past the budget.
         let counted = sqlx::query(
             "UPDATE widget_daily_messages SET messages = messages + 1 \
-             WHERE widget_id = $1 AND day = $2 AND messages < $3",
+             WHERE widget_id = $1 AND day = $2 AND ($3 <= 0 OR messages < $3)",
         )
         .bind(widget_id)
         .bind(day)
@@ -55,5 +55,48 @@ impl Db {
                 renews_in_secs: ((day + 1) * DAY_SECS - now) as u64,
             }
         })
+    }
+}
+
+/// Messages one widget answered on one UTC day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyMessages {
+    /// Days since 1970-01-01 (UTC).
+    pub day: i64,
+    pub widget_id: String,
+    pub messages: i64,
+}
+
+impl Db {
+    /// A tenant's daily message counts for days `from..=to` (days since the
+    /// epoch), optionally of one widget, oldest first.
+    pub async fn daily_messages(
+        &self,
+        tenant_id: &str,
+        widget_id: Option<&str>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<DailyMessages>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT counts.day, counts.widget_id, counts.messages FROM widget_daily_messages counts \
+             JOIN widgets ON widgets.id = counts.widget_id \
+             WHERE widgets.tenant_id = $1 AND ($2 = '' OR counts.widget_id = $2) \
+             AND counts.day >= $3 AND counts.day <= $4 ORDER BY counts.day, counts.widget_id",
+        )
+        .bind(tenant_id)
+        .bind(widget_id.unwrap_or_default())
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DailyMessages {
+                    day: row.try_get("day")?,
+                    widget_id: row.try_get("widget_id")?,
+                    messages: row.try_get("messages")?,
+                })
+            })
+            .collect()
     }
 }

@@ -9,7 +9,7 @@ mod tenants;
 mod widgets;
 
 pub use agents::{Agent, AgentDeletion};
-pub use budgets::BudgetOutcome;
+pub use budgets::{BudgetOutcome, DAY_SECS, DailyMessages};
 pub use keys::{
     AdminKeyRecord, DEFAULT_ROTATION_GRACE_SECS, KeyEvent, KeyListing, KeyState,
     MAX_ROTATION_GRACE_SECS, NewAdminKey, RotatedKey,

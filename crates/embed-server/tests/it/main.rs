@@ -16,4 +16,5 @@ mod sessions;
 mod signing;
 mod storage;
 mod support;
+mod usage;
 mod widget_admin;
