@@ -1,6 +1,7 @@
 //! The HTTP surface: one module per route group.
 
 pub mod admin_keys;
+pub mod admin_snippet;
 pub mod admin_widgets;
 pub mod assets;
 pub mod chat;

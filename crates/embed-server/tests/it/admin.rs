@@ -9,7 +9,7 @@ use crate::cli::{event_names, json_of};
 use crate::support::{TestServer, assert_api_error};
 
 /// A key made with `sitekit keys create … --json`.
-async fn key(server: &TestServer, tenant: &str, extra: &[&str]) -> (String, String) {
+pub async fn key(server: &TestServer, tenant: &str, extra: &[&str]) -> (String, String) {
     let mut args = vec!["keys", "create", "--tenant", tenant];
     args.extend(extra);
     args.push("--json");
@@ -21,7 +21,7 @@ async fn key(server: &TestServer, tenant: &str, extra: &[&str]) -> (String, Stri
 }
 
 /// A second tenant with one widget of its own; returns (tenant id, widget id).
-async fn other_tenant(server: &TestServer) -> (String, String) {
+pub async fn other_tenant(server: &TestServer) -> (String, String) {
     let db = Db::open(&server.db_url).await.unwrap();
     let tenant = db.create_tenant("Other Company").await.unwrap();
     let agent = db

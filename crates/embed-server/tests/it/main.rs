@@ -10,5 +10,6 @@ mod config;
 mod embedded;
 mod limits;
 mod sessions;
+mod snippet;
 mod storage;
 mod support;
