@@ -128,6 +128,14 @@ async fn both_snippets_load_the_loader_and_the_pinned_one_matches_its_integrity(
             "public, max-age=31536000, immutable"
         );
         assert_eq!(headers["access-control-allow-origin"], SITE);
+        // A shared cache must not hand one site's CORS answer to another.
+        assert!(
+            headers
+                .get_all("vary")
+                .iter()
+                .any(|v| v.to_str().unwrap().eq_ignore_ascii_case("origin")),
+            "{headers:?}"
+        );
         let decoded = decode(encoding, &response.bytes().await.unwrap());
         assert_eq!(sri(&decoded), integrity, "{encoding:?}");
         assert_eq!(decoded, current.as_ref());
