@@ -41,14 +41,16 @@ export function startServer(bin, databaseUrl, assetsDir) {
 }
 
 /**
- * A host site on a free port of its own (so its own origin), serving one page.
- * The snippet is set once the widget exists, which needs the origin first.
+ * A host site on a free port of its own (so its own origin), serving one page per
+ * snippet, at `/` unless another path is given. The snippets are set once the
+ * widget exists, which needs the origin first.
  */
 export async function startHostSite() {
-  let snippet = '';
+  const pages = new Map([['/', '']]);
   const template = readFileSync(new URL('./fixtures/host.html', import.meta.url), 'utf8');
   const server = createServer((request, response) => {
-    if (request.url !== '/') {
+    const snippet = pages.get(request.url);
+    if (snippet === undefined) {
       response.writeHead(404).end();
       return;
     }
@@ -60,8 +62,8 @@ export async function startHostSite() {
   return {
     server,
     origin: `http://127.0.0.1:${server.address().port}`,
-    setSnippet: (value) => {
-      snippet = value;
+    setSnippet: (value, path = '/') => {
+      pages.set(path, value);
     },
   };
 }

@@ -17,7 +17,11 @@ pub struct Manifest {
     pub loader: String,
     pub widget_js: String,
     pub widget_wasm: String,
-    /// Subresource Integrity of `loader.js`, for snippets that pin it.
+    /// `loader.js`'s bytes again under a content-hashed name: the URL a pinned
+    /// snippet names, which never serves anything else.
+    pub pinned_loader: String,
+    /// Subresource Integrity of `loader.js` (and so of the pinned loader), for
+    /// snippets that pin it.
     pub loader_integrity: String,
     pub assets: Vec<AssetSizes>,
 }
@@ -65,8 +69,9 @@ pub fn hashed_name(stem: &str, ext: &str, bytes: &[u8]) -> String {
     format!("{stem}-{hex}.{ext}")
 }
 
-/// Replaces `dist/` with exactly these assets, their `.br`/`.gz` siblings and the
-/// manifest. Starting from an empty directory is what removes stale hashed files.
+/// Replaces `dist/` with exactly these assets, the loader's pinned copy, their
+/// `.br`/`.gz` siblings and the manifest. Starting from an empty directory is what
+/// removes stale hashed files.
 pub fn publish(
     dist: &Path,
     loader: Asset,
@@ -81,8 +86,12 @@ pub fn publish(
         "sha384-{}",
         base64::engine::general_purpose::STANDARD.encode(Sha384::digest(&loader.bytes))
     );
+    let pinned_loader = Asset {
+        name: hashed_name("loader", "js", &loader.bytes),
+        bytes: loader.bytes.clone(),
+    };
     let mut assets = Vec::new();
-    for asset in [&loader, &widget_js, &widget_wasm] {
+    for asset in [&loader, &pinned_loader, &widget_js, &widget_wasm] {
         let gzipped = gzip(&asset.bytes)?;
         let brotlied = brotli(&asset.bytes)?;
         fs::write(dist.join(&asset.name), &asset.bytes)?;
@@ -99,6 +108,7 @@ pub fn publish(
         loader: loader.name,
         widget_js: widget_js.name,
         widget_wasm: widget_wasm.name,
+        pinned_loader: pinned_loader.name,
         loader_integrity,
         assets,
     };
@@ -139,6 +149,45 @@ mod tests {
             hashed_name("widget", "js", b""),
             "widget-e3b0c44298fc1c14.js"
         );
+    }
+
+    #[test]
+    fn the_pinned_loader_is_the_loader_under_a_hashed_name_with_its_integrity() {
+        let dist = std::env::temp_dir().join(format!("sitekit-dist-test-{}", std::process::id()));
+        let asset = |name: &str, bytes: &[u8]| Asset {
+            name: name.into(),
+            bytes: bytes.to_vec(),
+        };
+        let manifest = publish(
+            &dist,
+            asset("loader.js", b"(()=>{})();"),
+            asset("widget-0.js", b"export{}"),
+            asset("widget-0.wasm", b"\0asm"),
+        )
+        .unwrap();
+        let pinned = fs::read(dist.join(&manifest.pinned_loader)).unwrap();
+        let gunzipped = {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(
+                &mut flate2::read::GzDecoder::new(
+                    &fs::read(dist.join(format!("{}.gz", manifest.pinned_loader))).unwrap()[..],
+                ),
+                &mut out,
+            )
+            .unwrap();
+            out
+        };
+        let listed = manifest.asset(&manifest.pinned_loader).map(|a| a.bytes);
+        fs::remove_dir_all(&dist).unwrap();
+        assert_eq!(
+            manifest.pinned_loader,
+            hashed_name("loader", "js", b"(()=>{})();")
+        );
+        assert_eq!(pinned, b"(()=>{})();");
+        assert_eq!(gunzipped, pinned);
+        assert_eq!(listed.unwrap(), pinned.len() as u64);
+        let sri = base64::engine::general_purpose::STANDARD.encode(Sha384::digest(&pinned));
+        assert_eq!(manifest.loader_integrity, format!("sha384-{sri}"));
     }
 
     #[test]

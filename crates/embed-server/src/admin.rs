@@ -3,6 +3,7 @@
 use anyhow::{Context, Result, ensure};
 use serde_json::json;
 use sitekit_embed_server::agent_settings::AgentSettings;
+use sitekit_embed_server::assets::AssetStore;
 use sitekit_embed_server::db::{Db, NewAdminKey, now_unix};
 use sitekit_embed_server::keys::{KeyKind, KeyMode};
 use sitekit_embed_server::scopes;
@@ -125,6 +126,40 @@ pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
                 println!("created widget {} for agent {}", widget.id, agent.id);
                 println!("publishable key: {}", key.expose());
                 println!("paste this into your pages:\n\n{snippet}\n");
+            }
+        }
+        WidgetCommand::Snippet {
+            id,
+            public_url,
+            assets_dir,
+            json,
+        } => {
+            ensure!(
+                db.widget_with_agent(&id).await?.is_some(),
+                "no widget with id {id}"
+            );
+            let key = db.publishable_key_of(&id).await?.with_context(|| {
+                format!(
+                    "widget {id} has no snippet: its publishable key was revoked; \
+                     create a new widget for the site"
+                )
+            })?;
+            // The pinned snippet's integrity must be that of the loader the server
+            // serves, so it comes from the same assets `serve` would use.
+            let assets = AssetStore::locate(assets_dir.as_deref())
+                .context("the pinned snippet needs the built assets the server serves")?;
+            let snippets = snippet::for_widget(&id, &public_url, &key, &assets.manifest);
+            if json {
+                println!("{}", serde_json::to_string(&snippets)?);
+            } else {
+                println!(
+                    "auto-updating (always the current loader):\n{}",
+                    snippets.auto_updating
+                );
+                println!(
+                    "pinned (this exact loader, checked by the browser; re-issue after upgrading the server):\n{}",
+                    snippets.pinned
+                );
             }
         }
     }

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use axum::body::Bytes;
+use base64::Engine;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha384};
 
 use crate::keys::hex;
 
@@ -18,6 +19,9 @@ pub struct Manifest {
     pub loader: String,
     pub widget_js: String,
     pub widget_wasm: String,
+    /// The loader under a content-hashed name, served like the widget's files.
+    pub pinned_loader: String,
+    /// `sha384-…` of the pinned loader's bytes, for the `integrity` attribute.
     pub loader_integrity: String,
 }
 
@@ -43,6 +47,10 @@ pub enum AssetError {
     Missing(String),
     #[error("dist/manifest.json is not valid: {0}")]
     Manifest(serde_json::Error),
+    #[error(
+        "dist/manifest.json's loaderIntegrity does not match {0}; rebuild with `cargo xtask build`"
+    )]
+    Integrity(String),
 }
 
 mod embedded {
@@ -78,7 +86,12 @@ impl AssetStore {
             read("manifest.json").ok_or_else(|| AssetError::Missing("manifest.json".into()))?;
         let manifest: Manifest = serde_json::from_slice(&manifest).map_err(AssetError::Manifest)?;
         let mut files = HashMap::new();
-        for name in [&manifest.loader, &manifest.widget_js, &manifest.widget_wasm] {
+        for name in [
+            &manifest.loader,
+            &manifest.pinned_loader,
+            &manifest.widget_js,
+            &manifest.widget_wasm,
+        ] {
             let identity = read(name).ok_or_else(|| AssetError::Missing(name.clone()))?;
             let asset = Asset {
                 content_type: content_type(name),
@@ -90,7 +103,24 @@ impl AssetStore {
             };
             files.insert(name.clone(), asset);
         }
+        // A pinned snippet with a stale integrity is a chat that silently never
+        // loads on the customer's site; refuse to start instead.
+        let pinned = &files[&manifest.pinned_loader].identity;
+        if subresource_integrity(pinned) != manifest.loader_integrity {
+            return Err(AssetError::Integrity(manifest.pinned_loader.clone()));
+        }
         Ok(AssetStore { manifest, files })
+    }
+
+    /// The assets `sitekit serve` uses: those in `dir` if given, else those baked
+    /// into the binary, else `./dist`. The admin commands read the same ones, so a
+    /// snippet's integrity always matches what the server serves.
+    pub fn locate(dir: Option<&Path>) -> Result<Self, AssetError> {
+        match (dir, Self::embedded()) {
+            (Some(dir), _) => Self::from_dir(dir),
+            (None, Some(embedded)) => embedded,
+            (None, None) => Self::from_dir("dist".as_ref()),
+        }
     }
 
     pub fn loader(&self) -> &Asset {
@@ -105,6 +135,14 @@ impl AssetStore {
         }
         self.files.get(name)
     }
+}
+
+/// `sha384-<base64>`, as browsers check the `integrity` attribute.
+pub fn subresource_integrity(bytes: &[u8]) -> String {
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes))
+    )
 }
 
 fn content_type(name: &str) -> &'static str {

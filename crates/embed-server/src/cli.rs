@@ -216,6 +216,26 @@ pub enum WidgetCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print a widget's snippets: auto-updating, and pinned to this release's
+    /// loader with Subresource Integrity.
+    Snippet {
+        /// The widget id (`wid_…`).
+        id: String,
+        /// The server's public base URL, used in the snippets.
+        #[arg(
+            long,
+            env = "SITEKIT_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8787"
+        )]
+        public_url: String,
+        /// The built browser assets the server serves (as for `serve`): without
+        /// it, assets baked into the binary, else ./dist.
+        #[arg(long, env = "SITEKIT_ASSETS_DIR")]
+        assets_dir: Option<PathBuf>,
+        /// Print the same JSON as `GET /v1/widgets/<id>/snippet`.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

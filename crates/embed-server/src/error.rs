@@ -17,7 +17,7 @@ pub enum ApiError {
     Forbidden { code: &'static str, message: String },
     #[error("{0}")]
     NotFound(String),
-    /// The request is fine but the state of things forbids it now.
+    /// The resource exists but its state rules the request out.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error("the request body is larger than this route accepts")]
@@ -58,6 +58,13 @@ impl ApiError {
 
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::Forbidden {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Conflict {
             code,
             message: message.into(),
         }

@@ -94,6 +94,10 @@ pub fn app(state: AppState) -> Router {
         // A publishable key here, a widget id above: one name for one path segment.
         .route("/v1/widgets/{widget}/config", get(routes::widgets::config))
         .route(
+            "/v1/widgets/{widget}/snippet",
+            get(routes::admin_snippet::get),
+        )
+        .route(
             "/v1/sessions",
             post(routes::sessions::create).layer(DefaultBodyLimit::max(SESSION_BODY_LIMIT)),
         )

@@ -37,11 +37,7 @@ async fn main() -> Result<()> {
 }
 
 async fn run_server(db: Db, args: ServeArgs) -> Result<()> {
-    let assets = match (&args.assets_dir, AssetStore::embedded()) {
-        (Some(dir), _) => AssetStore::from_dir(dir)?,
-        (None, Some(embedded)) => embedded?,
-        (None, None) => AssetStore::from_dir("dist".as_ref())?,
-    };
+    let assets = AssetStore::locate(args.assets_dir.as_deref())?;
     let limits = LimitsConfig {
         requests_per_ip_per_minute: args.requests_per_ip_per_minute,
         sessions_per_key_per_minute: args.sessions_per_key_per_minute,

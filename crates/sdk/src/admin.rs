@@ -75,6 +75,22 @@ pub struct CreatedWidget {
     pub snippet: String,
 }
 
+/// `GET /v1/widgets/<id>/snippet`: the two ways to put the widget on a page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WidgetSnippet {
+    pub widget_id: String,
+    /// `<script>` for `/v1/loader.js`: picks up every release of the widget.
+    pub auto_updating: String,
+    /// `<script>` for one exact loader, which the browser checks against
+    /// `integrity` and refuses if it differs.
+    pub pinned: String,
+    /// The pinned loader's content-versioned URL.
+    pub loader_url: String,
+    /// `sha384-…` of the pinned loader's bytes.
+    pub integrity: String,
+}
+
 /// `PATCH /v1/widgets/<id>`: the fields to change; absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

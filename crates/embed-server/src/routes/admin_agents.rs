@@ -69,10 +69,10 @@ pub async fn delete(
     caller.require("agents:write")?;
     match state.db.delete_agent(&caller.tenant_id, &id).await? {
         AgentDeletion::Deleted => Ok(StatusCode::NO_CONTENT),
-        AgentDeletion::InUse => Err(ApiError::Conflict {
-            code: "agent_in_use",
-            message: format!("widgets still use agent {id}; delete them first"),
-        }),
+        AgentDeletion::InUse => Err(ApiError::conflict(
+            "agent_in_use",
+            format!("widgets still use agent {id}; delete them first"),
+        )),
         AgentDeletion::NotFound => Err(ApiError::NotFound(format!("no agent {id}"))),
     }
 }

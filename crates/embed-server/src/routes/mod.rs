@@ -2,6 +2,7 @@
 
 pub mod admin_agents;
 pub mod admin_keys;
+pub mod admin_snippet;
 pub mod admin_usage;
 pub mod admin_widgets;
 pub mod assets;

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::support::{TempDir, sitekit};
 
-async fn run(db_url: &str, args: &[&str]) -> (bool, String, String) {
+pub async fn run(db_url: &str, args: &[&str]) -> (bool, String, String) {
     let output = sitekit()
         .arg("--database-url")
         .arg(db_url)

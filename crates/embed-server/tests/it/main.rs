@@ -14,6 +14,7 @@ mod embedded;
 mod limits;
 mod sessions;
 mod signing;
+mod snippet;
 mod storage;
 mod support;
 mod usage;

@@ -269,6 +269,20 @@ impl TestServer {
 
     /// A server started with extra `sitekit serve` arguments, such as limits.
     pub async fn spawn_with(serve_args: &[&str]) -> TestServer {
+        Self::start(serve_args, None).await
+    }
+
+    /// A server serving the real build output (`$SITEKIT_ASSETS_DIR`, set by
+    /// `cargo xtask test`) instead of the stand-in `dist/`.
+    pub async fn spawn_with_built_assets() -> TestServer {
+        let dist = std::env::var_os("SITEKIT_ASSETS_DIR").expect(
+            "this test needs the built assets: set SITEKIT_ASSETS_DIR to a dist/ made by \
+             `cargo xtask build` (cargo xtask test does)",
+        );
+        Self::start(&[], Some(dist.into())).await
+    }
+
+    async fn start(serve_args: &[&str], assets: Option<PathBuf>) -> TestServer {
         let langflow = Langflow::from_env().await;
         let dir = TempDir::new();
         let database = TestDatabase::create(&dir).await;
@@ -326,7 +340,7 @@ impl TestServer {
         )
         .await;
 
-        let assets = write_fake_dist(dir.path());
+        let assets = assets.unwrap_or_else(|| write_fake_dist(dir.path()));
         let mut child = sitekit()
             .args([
                 "serve",
@@ -461,15 +475,20 @@ async fn sqlx_disable_widget(db_url: &str, key: &str) {
         .unwrap();
 }
 
+/// The stand-in `dist/`'s pinned loader: `loader.js`'s bytes under a hashed name.
+pub const FAKE_PINNED_LOADER: &str = "loader-00112233aabbccdd.js";
+
 /// A stand-in `dist/`: these tests check how the server serves whatever the build
 /// produced; the real build is exercised by the end-to-end tests.
 pub fn write_fake_dist(dir: &Path) -> PathBuf {
     let dist = dir.join("dist");
     std::fs::create_dir_all(&dist).unwrap();
-    let files: [(&str, &[u8]); 9] = [
-        ("loader.js", b"console.log('loader identity')"),
+    let loader: &[u8] = b"console.log('loader identity')";
+    let files: [(&str, &[u8]); 10] = [
+        ("loader.js", loader),
         ("loader.js.br", b"loader-brotli-bytes"),
         ("loader.js.gz", b"loader-gzip-bytes"),
+        (FAKE_PINNED_LOADER, loader),
         ("widget-0123456789abcdef.js", b"export default function(){}"),
         ("widget-0123456789abcdef.js.br", b"widget-js-brotli"),
         ("widget-0123456789abcdef.js.gz", b"widget-js-gzip"),
@@ -484,7 +503,8 @@ pub fn write_fake_dist(dir: &Path) -> PathBuf {
         "loader": "loader.js",
         "widgetJs": "widget-0123456789abcdef.js",
         "widgetWasm": "widget-fedcba9876543210.wasm",
-        "loaderIntegrity": "sha384-test",
+        "pinnedLoader": FAKE_PINNED_LOADER,
+        "loaderIntegrity": sitekit_embed_server::assets::subresource_integrity(loader),
     });
     std::fs::write(dist.join("manifest.json"), manifest.to_string()).unwrap();
     dist
