@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: builds, measures, and writes BENCHMARKS.md. Each measured
-//! thing is one function returning a [`Section`]; to add a benchmark, write one
-//! more such function and list it in [`sections`].
+//! thing is one function returning a [`Section`] (asset sizes here, the others in
+//! `bench_*.rs`); to add a benchmark, write one more such function and list it in
+//! [`sections`].
 
 use std::fmt::Write as _;
 use std::fs;
@@ -10,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Result;
 
 use crate::dist::{AssetSizes, Manifest};
-use crate::{build, cmd, say, setup, step};
+use crate::{bench_config, bench_session, build, cmd, processes, say, setup, step};
 
 /// Budgets count 1 KB as 1,000 bytes (the stricter reading).
 const KB: u64 = 1000;
@@ -18,13 +19,15 @@ const LOADER_BROTLI_BUDGET: u64 = 2 * KB;
 const WIDGET_BROTLI_BUDGET: u64 = 100 * KB;
 
 /// One part of BENCHMARKS.md: what was measured, how, and the numbers.
-struct Section {
-    title: &'static str,
-    how: String,
-    table: String,
+pub struct Section {
+    pub title: &'static str,
+    pub how: String,
+    pub table: String,
 }
 
 pub fn run(root: &Path) -> Result<()> {
+    // The config-route bench starts a server; Ctrl-C must stop it too.
+    processes::install_interrupt_handler()?;
     setup::for_build(root)?;
     build::all(root, false)?;
     step("measuring");
@@ -35,7 +38,7 @@ pub fn run(root: &Path) -> Result<()> {
          are the product design's.\n\n",
     );
     out.push_str(&machine());
-    for section in sections(&manifest)? {
+    for section in sections(root, &manifest)? {
         let _ = write!(
             out,
             "\n## {}\n\n{}\n\n{}",
@@ -48,8 +51,17 @@ pub fn run(root: &Path) -> Result<()> {
     Ok(())
 }
 
-fn sections(manifest: &Manifest) -> Result<Vec<Section>> {
-    Ok(vec![asset_sizes(manifest)?])
+fn sections(root: &Path, manifest: &Manifest) -> Result<Vec<Section>> {
+    Ok(vec![
+        asset_sizes(manifest)?,
+        bench_session::section(root)?,
+        bench_config::section(root)?,
+    ])
+}
+
+/// The status column: within budget or over it.
+pub fn budget_status(within_budget: bool) -> &'static str {
+    if within_budget { "pass" } else { "over" }
 }
 
 /// What a visitor downloads: the loader on every page view, the widget JS + Wasm
@@ -88,15 +100,10 @@ fn size_row(table: &mut String, asset: &AssetSizes, brotli_budget: Option<u64>) 
     let (budget, ratio, status) = match brotli_budget {
         Some(budget) => {
             let ratio = asset.brotli_bytes as f64 / budget as f64;
-            let status = if asset.brotli_bytes <= budget {
-                "pass"
-            } else {
-                "over"
-            };
             (
                 format!("{} KB", budget / KB),
                 format!("{:.0} %", ratio * 100.0),
-                status,
+                budget_status(asset.brotli_bytes <= budget),
             )
         }
         None => ("—".into(), "—".into(), ""),
@@ -113,6 +120,11 @@ fn size_row(table: &mut String, asset: &AssetSizes, brotli_budget: Option<u64>) 
 
 /// `12345` → `"12,345 B"`.
 fn bytes(count: u64) -> String {
+    format!("{} B", grouped(count))
+}
+
+/// `1234567` → `"1,234,567"`.
+pub fn grouped(count: u64) -> String {
     let digits = count.to_string();
     let mut grouped = String::new();
     for (index, digit) in digits.chars().enumerate() {
@@ -121,7 +133,7 @@ fn bytes(count: u64) -> String {
         }
         grouped.push(digit);
     }
-    format!("{grouped} B")
+    grouped
 }
 
 /// The "on what machine" table.

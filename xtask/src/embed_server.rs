@@ -18,6 +18,18 @@ pub fn start(
     database_url: &str,
     log: &Path,
 ) -> Result<String> {
+    start_with(services, root, bind, database_url, log, &[])
+}
+
+/// [`start`] with more `sitekit serve` flags (e.g. raised rate limits).
+pub fn start_with(
+    services: &mut Services,
+    root: &Path,
+    bind: &str,
+    database_url: &str,
+    log: &Path,
+    serve_flags: &[&str],
+) -> Result<String> {
     let url = format!("http://{bind}");
     step(format!(
         "starting embed server: sitekit serve on {url} (log: {})",
@@ -28,7 +40,8 @@ pub fn start(
         .current_dir(root)
         .args(["serve", "--bind", bind, "--database-url", database_url])
         .arg("--assets-dir")
-        .arg(root.join("dist"));
+        .arg(root.join("dist"))
+        .args(serve_flags);
     services.start("sitekit", serve, log)?;
     services.wait_until("embed server", Duration::from_secs(60), || {
         http::get(&format!("{url}/healthz"), &[]).is_ok_and(|response| response.status == 200)

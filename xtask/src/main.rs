@@ -4,19 +4,24 @@
 //! its own module. Every step prints one `==>` line so a user can follow along.
 
 mod bench;
+mod bench_config;
+mod bench_session;
 mod build;
 mod cmd;
+mod cpu;
 mod demo;
 mod dist;
 mod embed_server;
 mod http;
 mod langflow;
+mod load;
 mod ports;
 mod processes;
 mod seed;
 mod setup;
 mod sitekit_cli;
 mod static_site;
+mod stats;
 mod test;
 
 use std::io::Write;

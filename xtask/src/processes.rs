@@ -62,6 +62,14 @@ impl Services {
         Ok(())
     }
 
+    /// The process id of the service started as `name`, if it was.
+    pub fn pid(&self, name: &str) -> Option<u32> {
+        self.0
+            .iter()
+            .find(|service| service.name == name)
+            .map(|service| service.child.id())
+    }
+
     /// Fails, showing the end of its log, if any service has exited.
     pub fn check_running(&mut self) -> Result<()> {
         for service in &mut self.0 {
