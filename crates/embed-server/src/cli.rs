@@ -219,7 +219,7 @@ pub enum WidgetCommand {
     /// Print a widget's snippets: auto-updating, and pinned to this release's
     /// loader with Subresource Integrity.
     Snippet {
-        /// The widget id (`wid_…`).
+        /// The widget id (`wgt_…`).
         id: String,
         /// The server's public base URL, used in the snippets.
         #[arg(
