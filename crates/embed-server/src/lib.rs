@@ -14,6 +14,7 @@ mod extract;
 mod key_states;
 pub mod keys;
 pub mod limits;
+mod openapi;
 pub mod origin;
 pub mod relay;
 mod routes;
@@ -30,10 +31,12 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, header};
-use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 pub use error::ApiError;
 pub use state::AppState;
@@ -53,64 +56,60 @@ pub fn app(state: AppState) -> Router {
         .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
         .expose_headers([header::RETRY_AFTER]);
-    Router::new()
-        .route("/v1/loader.js", get(routes::assets::loader))
-        .route("/v1/assets/{name}", get(routes::assets::hashed))
-        .route(
-            "/v1/agents",
-            get(routes::admin_agents::list)
-                .post(routes::admin_agents::create)
-                .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT)),
-        )
-        .route(
-            "/v1/agents/{agent}",
-            get(routes::admin_agents::get)
-                .patch(routes::admin_agents::update)
-                .delete(routes::admin_agents::delete)
-                .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT)),
-        )
-        .route(
-            "/v1/widgets",
-            get(routes::admin_widgets::list)
-                .post(routes::admin_widgets::create)
-                .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT)),
-        )
-        .route(
-            "/v1/widgets/{widget}",
-            get(routes::admin_widgets::get)
-                .patch(routes::admin_widgets::update)
-                .delete(routes::admin_widgets::delete)
-                .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT)),
-        )
-        .route(
-            "/v1/keys",
-            get(routes::admin_keys::list)
-                .post(routes::admin_keys::create)
-                .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT)),
-        )
-        .route("/v1/usage", get(routes::admin_usage::summary))
-        .route("/v1/keys/{key}/revoke", post(routes::admin_keys::revoke))
-        .route("/v1/keys/{key}/rotate", post(routes::admin_keys::rotate))
-        // A publishable key here, a widget id above: one name for one path segment.
-        .route("/v1/widgets/{widget}/config", get(routes::widgets::config))
-        .route(
-            "/v1/widgets/{widget}/snippet",
-            get(routes::admin_snippet::get),
-        )
-        .route(
-            "/v1/sessions",
-            post(routes::sessions::create).layer(DefaultBodyLimit::max(SESSION_BODY_LIMIT)),
-        )
-        .route(
-            "/v1/chat",
-            post(routes::chat::chat).layer(DefaultBodyLimit::max(CHAT_BODY_LIMIT)),
-        )
-        .route("/healthz", get(routes::health::healthz))
+    let (router, _) = documented_routes().split_for_parts();
+    router
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(TraceLayer::new_for_http())
         .layer(cors)
         .with_state(state)
+}
+
+/// Every route, each registered through its OpenAPI annotation, so the spec
+/// always lists exactly what the server serves.
+fn documented_routes() -> OpenApiRouter<AppState> {
+    use routes::{
+        admin_agents, admin_keys, admin_snippet, admin_usage, admin_widgets, assets, chat, health,
+        sessions, widgets,
+    };
+    let admin_body = || DefaultBodyLimit::max(ADMIN_BODY_LIMIT);
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(assets::loader))
+        .routes(routes!(assets::hashed))
+        // A publishable key here, a widget id below: one name for one path segment.
+        .routes(routes!(widgets::config))
+        .routes(routes!(sessions::create).layer(DefaultBodyLimit::max(SESSION_BODY_LIMIT)))
+        .routes(routes!(chat::chat).layer(DefaultBodyLimit::max(CHAT_BODY_LIMIT)))
+        .routes(routes!(admin_agents::list, admin_agents::create).layer(admin_body()))
+        .routes(
+            routes!(
+                admin_agents::get,
+                admin_agents::update,
+                admin_agents::delete
+            )
+            .layer(admin_body()),
+        )
+        .routes(routes!(admin_widgets::list, admin_widgets::create).layer(admin_body()))
+        .routes(
+            routes!(
+                admin_widgets::get,
+                admin_widgets::update,
+                admin_widgets::delete
+            )
+            .layer(admin_body()),
+        )
+        .routes(routes!(admin_snippet::get))
+        .routes(routes!(admin_keys::list, admin_keys::create).layer(admin_body()))
+        .routes(routes!(admin_keys::revoke).layer(admin_body()))
+        .routes(routes!(admin_keys::rotate).layer(admin_body()))
+        .routes(routes!(admin_usage::summary))
+        .routes(routes!(health::healthz))
+        .routes(routes!(openapi::spec))
+}
+
+/// The OpenAPI document of every route (what `GET /openapi.json` serves).
+pub fn openapi_spec() -> utoipa::openapi::OpenApi {
+    documented_routes().into_openapi()
 }
 
 /// How often the rate limiters forget clients that have been quiet.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::wire::Position;
 
 /// A widget as its owner sees it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WidgetSummary {
@@ -28,6 +29,7 @@ pub struct WidgetSummary {
 }
 
 /// `GET /v1/widgets`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WidgetList {
     pub widgets: Vec<WidgetSummary>,
@@ -35,6 +37,7 @@ pub struct WidgetList {
 
 /// `POST /v1/widgets`: a widget for one of the tenant's agents. Unset texts and
 /// colours take the same defaults as `sitekit widgets create`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewWidgetRequest {
@@ -67,6 +70,7 @@ pub struct NewWidgetRequest {
 }
 
 /// The answer to `POST /v1/widgets`: the widget, its publishable key and snippet.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedWidget {
@@ -76,6 +80,7 @@ pub struct CreatedWidget {
 }
 
 /// `GET /v1/widgets/<id>/snippet`: the two ways to put the widget on a page.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WidgetSnippet {
@@ -92,6 +97,7 @@ pub struct WidgetSnippet {
 }
 
 /// `PATCH /v1/widgets/<id>`: the fields to change; absent fields stay as they are.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WidgetUpdate {
@@ -121,6 +127,7 @@ pub struct WidgetUpdate {
 }
 
 /// An agent as its owner sees it: where it runs, never its runtime credential.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentSummary {
@@ -133,12 +140,14 @@ pub struct AgentSummary {
 }
 
 /// `GET /v1/agents`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentList {
     pub agents: Vec<AgentSummary>,
 }
 
 /// `POST /v1/agents`: bind an agent runtime to the caller's tenant.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewAgentRequest {
@@ -153,6 +162,7 @@ pub struct NewAgentRequest {
 }
 
 /// `PATCH /v1/agents/<id>`: the fields to change; absent fields stay as they are.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentUpdate {
@@ -167,6 +177,7 @@ pub struct AgentUpdate {
 }
 
 /// `GET /v1/usage`: messages the tenant's widgets answered, per UTC day.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageReport {
@@ -178,6 +189,7 @@ pub struct UsageReport {
     pub days: Vec<DailyUsage>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DailyUsage {
@@ -188,6 +200,7 @@ pub struct DailyUsage {
 }
 
 /// The kinds of key the admin API makes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AdminKeyKind {
@@ -198,6 +211,7 @@ pub enum AdminKeyKind {
 }
 
 /// `POST /v1/keys`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewKeyRequest {
@@ -212,6 +226,7 @@ pub struct NewKeyRequest {
 }
 
 /// The answer to `POST /v1/keys`: the only time the key itself is shown.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedKey {
@@ -221,6 +236,7 @@ pub struct CreatedKey {
 }
 
 /// A key as `GET /v1/keys` shows it: never the secret.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KeySummary {
@@ -236,6 +252,7 @@ pub struct KeySummary {
 }
 
 /// `GET /v1/keys`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyList {
     pub keys: Vec<KeySummary>,
@@ -243,6 +260,7 @@ pub struct KeyList {
 
 /// `POST /v1/keys/<id>/rotate`: a replacement key; the old one keeps working for
 /// the grace period (default one day) so deployments can switch over.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RotateKeyRequest {

@@ -9,43 +9,35 @@ use serde_json::Value;
 
 /// One AG-UI event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(
-    tag = "type",
-    rename_all = "SCREAMING_SNAKE_CASE",
-    rename_all_fields = "camelCase"
-)]
+// Fields are renamed per variant rather than with `rename_all_fields`, which the
+// OpenAPI schema generator does not read.
+#[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Event {
-    RunStarted {
-        thread_id: String,
-        run_id: String,
-    },
-    RunFinished {
-        thread_id: String,
-        run_id: String,
-    },
+    #[serde(rename_all = "camelCase")]
+    RunStarted { thread_id: String, run_id: String },
+    #[serde(rename_all = "camelCase")]
+    RunFinished { thread_id: String, run_id: String },
+    #[serde(rename_all = "camelCase")]
     RunError {
         message: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         code: Option<String>,
     },
-    StepStarted {
-        step_name: String,
-    },
-    StepFinished {
-        step_name: String,
-    },
+    #[serde(rename_all = "camelCase")]
+    StepStarted { step_name: String },
+    #[serde(rename_all = "camelCase")]
+    StepFinished { step_name: String },
+    #[serde(rename_all = "camelCase")]
     TextMessageStart {
         message_id: String,
         #[serde(default = "assistant")]
         role: String,
     },
-    TextMessageContent {
-        message_id: String,
-        delta: String,
-    },
-    TextMessageEnd {
-        message_id: String,
-    },
+    #[serde(rename_all = "camelCase")]
+    TextMessageContent { message_id: String, delta: String },
+    #[serde(rename_all = "camelCase")]
+    TextMessageEnd { message_id: String },
     /// Any event type this SDK does not model (state, tool calls, raw, custom, …).
     #[serde(other)]
     Other,
@@ -78,19 +70,24 @@ impl Event {
 }
 
 /// The body of `POST /v1/chat`: AG-UI's `RunAgentInput`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunAgentInput {
     pub thread_id: String,
     pub run_id: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub state: Value,
     pub messages: Vec<Message>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub tools: Vec<Value>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub context: Vec<Value>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub forwarded_props: Value,
 }
 
@@ -123,6 +120,7 @@ impl RunAgentInput {
 }
 
 /// One message of a conversation. Only plain-text content is modelled.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
@@ -132,6 +130,7 @@ pub struct Message {
     pub content: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {

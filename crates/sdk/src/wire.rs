@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// `POST /v1/sessions` request body. The browser adds the `Origin` header itself.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionRequest {
@@ -12,6 +13,7 @@ pub struct SessionRequest {
 }
 
 /// `POST /v1/sessions` answer: a short-lived token for the chat routes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionResponse {
@@ -22,6 +24,7 @@ pub struct SessionResponse {
 }
 
 /// `GET /v1/widgets/<pub key>/config`: what a visitor's browser may know of a widget.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WidgetConfig {
@@ -38,6 +41,7 @@ pub struct WidgetConfig {
     pub avatar_url: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Position {
@@ -46,11 +50,13 @@ pub enum Position {
 }
 
 /// Every API error: `{"error":{"code":"…","message":"…"}}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
     /// Stable, machine-readable, snake_case.

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use sitekit_sdk::admin::{AgentList, AgentSummary, AgentUpdate, NewAgentRequest};
+use sitekit_sdk::wire::ErrorBody;
 
 use crate::admin_auth::AdminCaller;
 use crate::agent_settings::{self, AgentSettings};
@@ -15,6 +16,20 @@ use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::widget_settings::SettingsError;
 
+#[utoipa::path(
+    get,
+    path = "/v1/agents",
+    tag = "agents",
+    summary = "The tenant's agents (never their runtime credentials)",
+    description = "Needs the `widgets:read` scope.",
+    security(("admin_key" = [])),
+    responses(
+        (status = 200, body = AgentList),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `widgets:read` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: AdminCaller,
@@ -26,6 +41,24 @@ pub async fn list(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/agents/{agent}",
+    tag = "agents",
+    summary = "One agent",
+    description = "Needs the `widgets:read` scope.",
+    params(
+        ("agent" = String, Path, description = "Agent id (`agt_…`)"),
+    ),
+    security(("admin_key" = [])),
+    responses(
+        (status = 200, body = AgentSummary),
+        (status = 404, description = "No such agent of the caller's tenant", body = ErrorBody),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `widgets:read` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: AdminCaller,
@@ -35,6 +68,24 @@ pub async fn get(
     Ok(Json(summary(owned_agent(&state, &caller, &id).await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/agents",
+    tag = "agents",
+    summary = "Bind an agent runtime to the tenant",
+    description = "Needs the `agents:write` scope.",
+    request_body = NewAgentRequest,
+    security(("admin_key" = [])),
+    responses(
+        (status = 201, body = AgentSummary),
+        (status = 400, description = "Malformed JSON, unknown fields or a setting that breaks a rule", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `agents:write` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: AdminCaller,
@@ -46,6 +97,28 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(summary(agent))))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v1/agents/{agent}",
+    tag = "agents",
+    summary = "Change an agent; a bad field changes nothing",
+    description = "Needs the `agents:write` scope.",
+    params(
+        ("agent" = String, Path, description = "Agent id (`agt_…`)"),
+    ),
+    request_body = AgentUpdate,
+    security(("admin_key" = [])),
+    responses(
+        (status = 200, body = AgentSummary),
+        (status = 400, description = "Malformed JSON, unknown fields or a setting that breaks a rule", body = ErrorBody),
+        (status = 404, description = "No such agent of the caller's tenant", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `agents:write` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: AdminCaller,
@@ -61,6 +134,25 @@ pub async fn update(
     Ok(Json(summary(agent)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/agents/{agent}",
+    tag = "agents",
+    summary = "Delete an agent no widget uses",
+    description = "Needs the `agents:write` scope.",
+    params(
+        ("agent" = String, Path, description = "Agent id (`agt_…`)"),
+    ),
+    security(("admin_key" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such agent of the caller's tenant", body = ErrorBody),
+        (status = 409, description = "Widgets still use the agent", body = ErrorBody),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `agents:write` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: AdminCaller,

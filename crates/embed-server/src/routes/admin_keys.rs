@@ -15,7 +15,22 @@ use crate::extract::ApiJson;
 use crate::keys::{KeyKind, KeyMode};
 use crate::scopes;
 use crate::state::AppState;
+use sitekit_sdk::wire::ErrorBody;
 
+#[utoipa::path(
+    get,
+    path = "/v1/keys",
+    tag = "keys",
+    summary = "The tenant's keys, in display form only",
+    description = "Needs the `keys:write` scope.",
+    security(("admin_key" = [])),
+    responses(
+        (status = 200, body = KeyList),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `keys:write` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: AdminCaller,
@@ -37,6 +52,24 @@ pub async fn list(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/keys",
+    tag = "keys",
+    summary = "Create a secret or restricted key; the key is shown only in this answer",
+    description = "Needs the `keys:write` scope.",
+    request_body = NewKeyRequest,
+    security(("admin_key" = [])),
+    responses(
+        (status = 201, body = CreatedKey),
+        (status = 400, description = "Malformed JSON, unknown fields or a setting that breaks a rule", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `keys:write` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: AdminCaller,
@@ -75,6 +108,24 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/keys/{key}/revoke",
+    tag = "keys",
+    summary = "Revoke a key; its sessions end",
+    description = "Needs the `keys:write` scope.",
+    params(
+        ("key" = String, Path, description = "Key id (`key_…`)"),
+    ),
+    security(("admin_key" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "No such active key of the caller's tenant", body = ErrorBody),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `keys:write` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     caller: AdminCaller,
@@ -92,6 +143,28 @@ pub async fn revoke(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/keys/{key}/rotate",
+    tag = "keys",
+    summary = "Replace a key; the old one works for the grace period. The new key is shown only in this answer",
+    description = "Needs the `keys:write` scope.",
+    params(
+        ("key" = String, Path, description = "Key id (`key_…`)"),
+    ),
+    request_body = RotateKeyRequest,
+    security(("admin_key" = [])),
+    responses(
+        (status = 201, body = CreatedKey),
+        (status = 400, description = "Malformed JSON, unknown fields or a setting that breaks a rule", body = ErrorBody),
+        (status = 404, description = "No such active key of the caller's tenant", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `keys:write` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn rotate(
     State(state): State<AppState>,
     caller: AdminCaller,

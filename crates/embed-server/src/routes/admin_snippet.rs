@@ -9,7 +9,27 @@ use crate::admin_auth::AdminCaller;
 use crate::error::ApiError;
 use crate::snippet;
 use crate::state::AppState;
+use sitekit_sdk::wire::ErrorBody;
 
+#[utoipa::path(
+    get,
+    path = "/v1/widgets/{widget}/snippet",
+    tag = "widgets",
+    summary = "The widget's snippets: auto-updating, and pinned with Subresource Integrity",
+    description = "Needs the `widgets:read` scope.",
+    params(
+        ("widget" = String, Path, description = "Widget id (`wgt_…`)"),
+    ),
+    security(("admin_key" = [])),
+    responses(
+        (status = 200, body = WidgetSnippet),
+        (status = 404, description = "No such widget of the caller's tenant", body = ErrorBody),
+        (status = 409, description = "The widget's publishable key was revoked", body = ErrorBody),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `widgets:read` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: AdminCaller,

@@ -6,12 +6,14 @@ use axum::extract::State;
 use serde::Deserialize;
 use sitekit_sdk::admin::{DailyUsage, UsageReport};
 use time::{Date, Month};
+use utoipa::IntoParams;
 
 use crate::admin_auth::AdminCaller;
 use crate::db::{DAY_SECS, now_unix};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::state::AppState;
+use sitekit_sdk::wire::ErrorBody;
 
 /// Without `from`, a report covers this many days up to `to`.
 const DEFAULT_DAYS: i64 = 30;
@@ -20,14 +22,35 @@ const MAX_DAYS: i64 = 366;
 /// 1970-01-01 as a Julian day, to turn days since the epoch into dates.
 const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct UsageParams {
+    /// First day, `YYYY-MM-DD` (default: 29 days before `to`).
     from: Option<String>,
+    /// Last day, `YYYY-MM-DD` (default: today, UTC).
     to: Option<String>,
+    /// Only this widget (`wgt_…`).
     widget_id: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/usage",
+    tag = "usage",
+    summary = "Messages per widget and UTC day",
+    description = "Needs the `usage:read` scope.",
+    params(UsageParams),
+    security(("admin_key" = [])),
+    responses(
+        (status = 200, body = UsageReport),
+        (status = 400, description = "A malformed date, a range over 366 days, or an unknown parameter", body = ErrorBody),
+        (status = 404, description = "No such widget of the caller's tenant", body = ErrorBody),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `usage:read` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn summary(
     State(state): State<AppState>,
     caller: AdminCaller,

@@ -16,7 +16,22 @@ use crate::keys::{KeyMode, ParsedKey};
 use crate::snippet;
 use crate::state::AppState;
 use crate::widget_settings::{self as settings, SettingsError, WidgetSettings};
+use sitekit_sdk::wire::ErrorBody;
 
+#[utoipa::path(
+    get,
+    path = "/v1/widgets",
+    tag = "widgets",
+    summary = "The tenant's widgets",
+    description = "Needs the `widgets:read` scope.",
+    security(("admin_key" = [])),
+    responses(
+        (status = 200, body = WidgetList),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `widgets:read` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: AdminCaller,
@@ -28,6 +43,24 @@ pub async fn list(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/widgets/{widget}",
+    tag = "widgets",
+    summary = "One widget",
+    description = "Needs the `widgets:read` scope.",
+    params(
+        ("widget" = String, Path, description = "Widget id (`wgt_…`)"),
+    ),
+    security(("admin_key" = [])),
+    responses(
+        (status = 200, body = WidgetSummary),
+        (status = 404, description = "No such widget of the caller's tenant", body = ErrorBody),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `widgets:read` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: AdminCaller,
@@ -37,6 +70,25 @@ pub async fn get(
     Ok(Json(summary(owned_widget(&state, &caller, &id).await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/widgets",
+    tag = "widgets",
+    summary = "Create a widget and its publishable key",
+    description = "Needs the `widgets:write` scope.",
+    request_body = NewWidgetRequest,
+    security(("admin_key" = [])),
+    responses(
+        (status = 201, body = CreatedWidget),
+        (status = 400, description = "Malformed JSON, unknown fields or a setting that breaks a rule", body = ErrorBody),
+        (status = 404, description = "No such agent of the caller's tenant", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `widgets:write` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: AdminCaller,
@@ -66,6 +118,28 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v1/widgets/{widget}",
+    tag = "widgets",
+    summary = "Change a widget; a bad field changes nothing",
+    description = "Needs the `widgets:write` scope.",
+    params(
+        ("widget" = String, Path, description = "Widget id (`wgt_…`)"),
+    ),
+    request_body = WidgetUpdate,
+    security(("admin_key" = [])),
+    responses(
+        (status = 200, body = WidgetSummary),
+        (status = 400, description = "Malformed JSON, unknown fields or a setting that breaks a rule", body = ErrorBody),
+        (status = 404, description = "No such widget of the caller's tenant", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `widgets:write` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: AdminCaller,
@@ -88,6 +162,24 @@ pub async fn update(
 }
 
 /// Deletes the widget and revokes its publishable keys, ending its sessions.
+#[utoipa::path(
+    delete,
+    path = "/v1/widgets/{widget}",
+    tag = "widgets",
+    summary = "Delete a widget; its publishable keys are revoked and its sessions end",
+    description = "Needs the `widgets:write` scope.",
+    params(
+        ("widget" = String, Path, description = "Widget id (`wgt_…`)"),
+    ),
+    security(("admin_key" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such widget of the caller's tenant", body = ErrorBody),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `widgets:write` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: AdminCaller,

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use crate::assets::Asset;
 use crate::error::ApiError;
 use crate::state::AppState;
+use sitekit_sdk::wire::ErrorBody;
 
 /// The loader's URL never changes, so browsers must revalidate it soon to pick up
 /// a new widget; five minutes bounds how long a release takes to reach every page.
@@ -15,10 +16,34 @@ const LOADER_CACHE: &str = "public, max-age=300, must-revalidate";
 /// Hashed names change with their content, so they may be cached forever.
 const HASHED_CACHE: &str = "public, max-age=31536000, immutable";
 
+#[utoipa::path(
+    get,
+    path = "/v1/loader.js",
+    tag = "browser",
+    summary = "The loader the snippet loads",
+    description = "Cached for five minutes with a weak ETag; brotli or gzip when accepted.",
+    responses(
+        (status = 200, description = "The loader", content_type = "text/javascript"),
+        (status = 304, description = "Not modified (If-None-Match)"),
+    )
+)]
 pub async fn loader(State(state): State<AppState>, headers: HeaderMap) -> Response {
     serve(state.assets.loader(), LOADER_CACHE, &headers)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/assets/{name}",
+    tag = "browser",
+    summary = "A content-hashed widget asset (JS, Wasm, pinned loader)",
+    description = "Immutable, cacheable forever; brotli or gzip when accepted.",
+    params(("name" = String, Path, description = "A name listed in the build's manifest, e.g. `widget-<hash>.wasm`")),
+    responses(
+        (status = 200, description = "The asset, with its MIME type"),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "No asset of that name", body = ErrorBody),
+    )
+)]
 pub async fn hashed(
     State(state): State<AppState>,
     Path(name): Path<String>,

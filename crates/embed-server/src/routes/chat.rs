@@ -20,11 +20,32 @@ use crate::extract::{ApiJson, BearerToken};
 use crate::relay::{RelayError, RunRequest, StartRun, UpstreamEvents};
 use crate::session::{SessionClaims, SessionError};
 use crate::state::AppState;
+use sitekit_sdk::wire::ErrorBody;
 
 const MAX_MESSAGE_CHARS: usize = 4_000;
 const MAX_ID_LEN: usize = 128;
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+#[utoipa::path(
+    post,
+    path = "/v1/chat",
+    tag = "browser",
+    summary = "Run the widget's agent: AG-UI in, an AG-UI event stream out",
+    description = "The answer is `text/event-stream`: one AG-UI event as JSON per `data:` line, \
+        with keep-alive comments. Every failure after the stream starts is one `RUN_ERROR` event \
+        with a stable `code`.",
+    request_body = RunAgentInput,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "AG-UI events, one per SSE `data:` line", content_type = "text/event-stream", body = Event),
+        (status = 400, description = "Malformed input, or no user message", body = ErrorBody),
+        (status = 401, description = "No session, or an invalid, expired or ended one", body = ErrorBody),
+        (status = 403, description = "A session of another origin, without the chat scope, or a disabled widget", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+        (status = 429, description = "Over the per-address or per-visitor rate, or the widget's daily budget is used up; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn chat(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

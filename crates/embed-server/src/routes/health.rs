@@ -2,17 +2,34 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use sitekit_sdk::wire::ErrorBody;
 
-pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operators",
+    summary = "Liveness: 200 when the database answers",
+    responses(
+        (status = 200, body = Health),
+        (status = 503, description = "The database is not reachable", body = ErrorBody),
+    )
+)]
+pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     if state.db.is_reachable().await {
-        Ok(Json(json!({ "status": "ok" })))
+        Ok(Json(Health { status: "ok" }))
     } else {
         Err(ApiError::Unavailable(
             "the database is not reachable".into(),
         ))
     }
+}
+
+/// `{"status":"ok"}`
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    status: &'static str,
 }

@@ -15,9 +15,26 @@ use crate::extract::{ApiJson, RequestOrigin};
 use crate::keys::random_base62;
 use crate::session::SessionClaims;
 use crate::state::AppState;
+use sitekit_sdk::wire::ErrorBody;
 
 const MAX_VISITOR_ID_LEN: usize = 64;
 
+#[utoipa::path(
+    post,
+    path = "/v1/sessions",
+    tag = "browser",
+    summary = "A short-lived session token for a page on an allowed origin",
+    request_body = SessionRequest,
+    responses(
+        (status = 200, body = SessionResponse),
+        (status = 400, description = "Malformed body or visitor id", body = ErrorBody),
+        (status = 401, description = "Malformed, unknown, revoked or expired publishable key", body = ErrorBody),
+        (status = 403, description = "No Origin, an origin not allowed, or the widget is disabled", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address or new sessions for this widget; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

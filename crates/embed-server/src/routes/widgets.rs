@@ -13,7 +13,22 @@ use crate::access::widget_for_page;
 use crate::error::ApiError;
 use crate::extract::RequestOrigin;
 use crate::state::AppState;
+use sitekit_sdk::wire::ErrorBody;
 
+#[utoipa::path(
+    get,
+    path = "/v1/widgets/{widget}/config",
+    tag = "browser",
+    summary = "What a page may know of a widget",
+    description = "Only for pages on one of the widget's allowed origins (the `Origin` header).",
+    params(("widget" = String, Path, description = "The widget's publishable key (`skt_pub_…`)")),
+    responses(
+        (status = 200, body = WidgetConfig),
+        (status = 401, description = "Malformed, unknown, revoked or expired publishable key", body = ErrorBody),
+        (status = 403, description = "No Origin, an origin not allowed, or the widget is disabled", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn config(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -12,6 +12,7 @@ mod config;
 #[cfg(feature = "embed-assets")]
 mod embedded;
 mod limits;
+mod openapi;
 mod sessions;
 mod signing;
 mod snippet;

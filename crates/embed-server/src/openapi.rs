@@ -1,0 +1,80 @@
+//! `GET /openapi.json`: the server's OpenAPI 3.1 spec, generated from the route
+//! handlers' `#[utoipa::path]` annotations and the SDK's wire types. The router
+//! in `lib.rs` registers every route through those annotations, so a route cannot
+//! exist without appearing here.
+
+use std::sync::OnceLock;
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// What the spec says before the routes add themselves.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Site Kit embed API",
+        description = "Embeddable AI-agent chat: the browser routes a widget uses \
+            (publishable key and Origin, then a session token) and the admin API \
+            (secret or restricted keys, scoped to one tenant). Every error is \
+            `{\"error\":{\"code\",\"message\"}}` with a stable code."
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "browser", description = "Used by the loader and widget on customers' pages"),
+        (name = "agents", description = "Agent runtime bindings"),
+        (name = "widgets", description = "Widgets, their settings and snippets"),
+        (name = "keys", description = "Secret, restricted and publishable keys"),
+        (name = "usage", description = "What the widgets were used for"),
+        (name = "operators", description = "For whoever runs the server"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The two kinds of bearer credential the API takes.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer = |format: &str, description: &str| {
+            let mut http = Http::new(HttpAuthScheme::Bearer);
+            http.bearer_format = Some(format.to_owned());
+            http.description = Some(description.to_owned());
+            SecurityScheme::Http(http)
+        };
+        components.add_security_scheme(
+            "session",
+            bearer(
+                "session token",
+                "A token from POST /v1/sessions; short-lived, bound to one widget, visitor and origin.",
+            ),
+        );
+        components.add_security_scheme(
+            "admin_key",
+            bearer(
+                "skt_sec_… or skt_rst_…",
+                "A secret key (every admin scope of a tenant) or a restricted key (its listed scopes).",
+            ),
+        );
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "operators",
+    summary = "This spec",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json"))
+)]
+pub async fn spec() -> impl IntoResponse {
+    // Built once: the routes cannot change while the process runs.
+    static SPEC: OnceLock<String> = OnceLock::new();
+    let json = SPEC.get_or_init(|| {
+        crate::openapi_spec()
+            .to_pretty_json()
+            .expect("the spec serializes")
+    });
+    ([(header::CONTENT_TYPE, "application/json")], json.as_str())
+}
