@@ -18,5 +18,6 @@ mod signing;
 mod snippet;
 mod storage;
 mod support;
+mod tenant_isolation;
 mod usage;
 mod widget_admin;
