@@ -21,6 +21,7 @@ pub mod scopes;
 pub mod session;
 pub mod snippet;
 pub mod state;
+pub mod usage_report;
 pub mod widget_settings;
 
 use std::future::Future;
@@ -91,6 +92,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/usage", get(routes::admin_usage::summary))
         .route("/v1/keys/{key}/revoke", post(routes::admin_keys::revoke))
         .route("/v1/keys/{key}/rotate", post(routes::admin_keys::rotate))
+        .route("/v1/keys/{key}/events", get(routes::admin_keys::events))
         // A publishable key here, a widget id above: one name for one path segment.
         .route("/v1/widgets/{widget}/config", get(routes::widgets::config))
         .route(

@@ -1,11 +1,11 @@
 //! Admin keys (`keys:write`): list the tenant's keys, create secret and
-//! restricted keys (shown once), rotate, revoke.
+//! restricted keys (shown once), rotate, revoke, read a key's audit trail.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use sitekit_sdk::admin::{
-    AdminKeyKind, CreatedKey, KeyList, KeySummary, NewKeyRequest, RotateKeyRequest,
+    AdminKeyKind, CreatedKey, KeyEventList, KeyList, KeySummary, NewKeyRequest, RotateKeyRequest,
 };
 
 use crate::admin_auth::AdminCaller;
@@ -23,17 +23,7 @@ pub async fn list(
     caller.require("keys:write")?;
     let keys = state.db.list_keys(Some(&caller.tenant_id), None).await?;
     Ok(Json(KeyList {
-        keys: keys
-            .into_iter()
-            .map(|key| KeySummary {
-                id: key.id,
-                widget_id: key.widget_id,
-                kind: key.kind,
-                mode: key.mode,
-                display: key.display,
-                revoked: key.revoked,
-            })
-            .collect(),
+        keys: keys.into_iter().map(KeySummary::from).collect(),
     }))
 }
 
@@ -117,4 +107,22 @@ pub async fn rotate(
         scopes: rotated.scopes.split(' ').map(str::to_owned).collect(),
     };
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// A key's audit trail. Revoked and expired keys keep theirs; another tenant's
+/// key is indistinguishable from one that does not exist.
+pub async fn events(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    Path(id): Path<String>,
+) -> Result<Json<KeyEventList>, ApiError> {
+    caller.require("keys:write")?;
+    if !state.db.key_exists(Some(&caller.tenant_id), &id).await? {
+        return Err(ApiError::NotFound(format!("no key {id}")));
+    }
+    let events = state.db.key_events(&id).await?;
+    Ok(Json(KeyEventList {
+        key_id: id,
+        events: events.into_iter().map(Into::into).collect(),
+    }))
 }
