@@ -63,7 +63,7 @@ impl SitekitCli<'_> {
         ];
         let widget = self.run(&args, None)?;
         Ok(Widget {
-            id: string(&widget, "id")?,
+            id: string(&widget["widget"], "id")?,
             publishable_key: string(&widget, "publishableKey")?,
             snippet: string(&widget, "snippet")?,
         })

@@ -1,39 +1,43 @@
-//! The admin subcommands, working on the local database.
+//! The admin subcommands: each turns its arguments into an SDK request, runs it
+//! on an [`AdminBackend`] (local database or remote server) and prints the
+//! answer, as text or with `--json` as the admin API's JSON. Also the commands
+//! that exist only on the local database (`tenants`, `secrets`).
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, bail, ensure};
+use serde::Serialize;
 use serde_json::json;
-use sitekit_embed_server::agent_settings::AgentSettings;
-use sitekit_embed_server::assets::AssetStore;
-use sitekit_embed_server::db::{Db, NewAdminKey, now_unix};
-use sitekit_embed_server::keys::{KeyKind, KeyMode};
-use sitekit_embed_server::scopes;
-use sitekit_embed_server::snippet;
-use sitekit_embed_server::widget_settings::WidgetSettings;
-use sitekit_sdk::admin::{NewAgentRequest, NewWidgetRequest};
-
-use crate::cli::{
-    AdminKeyKind, AgentCommand, KeyCommand, SecretCommand, TenantCommand, WidgetCommand,
+use sitekit_embed_server::db::Db;
+use sitekit_embed_server::widget_settings::position_text;
+use sitekit_sdk::admin::{
+    AgentList, AgentSummary, AgentUpdate, KeyList, NewAgentRequest, NewKeyRequest,
+    NewWidgetRequest, RotateKeyRequest, UsageQuery, WidgetList, WidgetSummary, WidgetUpdate,
 };
 
-/// How the audit trail names changes made with this command line.
-const CLI_ACTOR: &str = "cli";
+use crate::backend::AdminBackend;
+use crate::cli::{
+    AdminCommand, AgentCommand, KeyCommand, SecretCommand, TenantCommand, UsageArgs, WidgetCommand,
+};
 
-pub async fn tenants(db: &Db, command: TenantCommand) -> Result<()> {
+pub async fn run(backend: &impl AdminBackend, command: AdminCommand) -> Result<()> {
     match command {
-        TenantCommand::Create { name, json } => {
-            ensure!(!name.trim().is_empty(), "--name must not be empty");
-            let tenant = db.create_tenant(name.trim()).await?;
-            if json {
-                println!("{}", json!({ "id": tenant.id, "name": tenant.name }));
-            } else {
-                println!("created tenant {} ({})", tenant.id, tenant.name);
-            }
-        }
+        AdminCommand::Agents(command) => agents(backend, command).await,
+        AdminCommand::Widgets(command) => widgets(backend, command).await,
+        AdminCommand::Keys(command) => keys(backend, command).await,
+        AdminCommand::Usage(args) => usage(backend, args).await,
+    }
+}
+
+/// Prints `value` as JSON, or as text a person reads.
+fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T)) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(value)?);
+    } else {
+        text(value);
     }
     Ok(())
 }
 
-pub async fn agents(db: &Db, command: AgentCommand) -> Result<()> {
+async fn agents(backend: &impl AdminBackend, command: AgentCommand) -> Result<()> {
     match command {
         AgentCommand::Create {
             tenant,
@@ -44,10 +48,6 @@ pub async fn agents(db: &Db, command: AgentCommand) -> Result<()> {
             runtime_key,
             json,
         } => {
-            ensure!(
-                db.tenant_exists(&tenant).await?,
-                "no tenant with id {tenant}"
-            );
             let request = NewAgentRequest {
                 name,
                 runtime: Some(runtime.as_str().to_owned()),
@@ -55,25 +55,66 @@ pub async fn agents(db: &Db, command: AgentCommand) -> Result<()> {
                 flow_id,
                 runtime_key,
             };
-            let settings = AgentSettings::from_request(&request).map_err(anyhow::Error::msg)?;
-            let agent = db.create_agent(&tenant, settings).await?;
-            if json {
-                println!(
-                    "{}",
-                    json!({ "id": agent.id, "name": agent.name, "runtime": agent.runtime })
-                );
-            } else {
+            let agent = backend.create_agent(tenant.as_deref(), request).await?;
+            print(json, &agent, |agent| {
                 println!(
                     "created agent {} ({}, {} flow {})",
                     agent.id, agent.name, agent.runtime, agent.flow_id
                 );
-            }
+            })
+        }
+        AgentCommand::List { tenant, json } => {
+            let agents = AgentList {
+                agents: backend.agents(tenant.as_deref()).await?,
+            };
+            print(json, &agents, |list| {
+                for agent in &list.agents {
+                    println!(
+                        "{}  {}  {} {}  flow {}",
+                        agent.id, agent.name, agent.runtime, agent.base_url, agent.flow_id
+                    );
+                }
+            })
+        }
+        AgentCommand::Show { id, json } => print(json, &backend.agent(&id).await?, print_agent),
+        AgentCommand::Update {
+            id,
+            name,
+            base_url,
+            flow_id,
+            runtime_key,
+            json,
+        } => {
+            let update = AgentUpdate {
+                name,
+                base_url,
+                flow_id,
+                runtime_key,
+            };
+            ensure!(
+                update != AgentUpdate::default(),
+                "nothing to change: name at least one setting (see `sitekit agents update --help`)"
+            );
+            print(json, &backend.update_agent(&id, update).await?, print_agent)
+        }
+        AgentCommand::Delete { id, json } => {
+            backend.delete_agent(&id).await?;
+            print(json, &json!({ "id": id, "deleted": true }), |_| {
+                println!("deleted agent {id}");
+            })
         }
     }
-    Ok(())
 }
 
-pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
+fn print_agent(agent: &AgentSummary) {
+    println!("agent {}", agent.id);
+    println!("  name:     {}", agent.name);
+    println!("  runtime:  {}", agent.runtime);
+    println!("  base URL: {}", agent.base_url);
+    println!("  flow:     {}", agent.flow_id);
+}
+
+async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<()> {
     match command {
         WidgetCommand::Create {
             agent,
@@ -91,12 +132,8 @@ pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
             public_url,
             json,
         } => {
-            let agent = db
-                .agent(&agent)
-                .await?
-                .with_context(|| format!("no agent with id {agent}"))?;
             let request = NewWidgetRequest {
-                agent_id: agent.id.clone(),
+                agent_id: agent,
                 allowed_origins: origins,
                 title: Some(title),
                 greeting: Some(greeting),
@@ -109,24 +146,82 @@ pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
                 messages_per_visitor_per_minute,
                 test_mode,
             };
-            let settings = WidgetSettings::from_request(&request).map_err(anyhow::Error::msg)?;
-            let mode = if test_mode {
-                KeyMode::Test
-            } else {
-                KeyMode::Live
-            };
-            let (widget, key) = db.create_widget(&agent, settings, mode, CLI_ACTOR).await?;
-            let snippet = snippet::auto_updating(&public_url, key.expose());
-            if json {
+            let created = backend.create_widget(request, &public_url).await?;
+            print(json, &created, |created| {
                 println!(
-                    "{}",
-                    json!({ "id": widget.id, "publishableKey": key.expose(), "snippet": snippet })
+                    "created widget {} for agent {}",
+                    created.widget.id, created.widget.agent_id
                 );
-            } else {
-                println!("created widget {} for agent {}", widget.id, agent.id);
-                println!("publishable key: {}", key.expose());
-                println!("paste this into your pages:\n\n{snippet}\n");
-            }
+                println!("publishable key: {}", created.publishable_key);
+                println!("paste this into your pages:\n\n{}\n", created.snippet);
+            })
+        }
+        WidgetCommand::List { tenant, json } => {
+            let widgets = WidgetList {
+                widgets: backend.widgets(tenant.as_deref()).await?,
+            };
+            print(json, &widgets, |list| {
+                for widget in &list.widgets {
+                    println!(
+                        "{}  {}  agent {}  {}  {}",
+                        widget.id,
+                        widget.title,
+                        widget.agent_id,
+                        enabled_text(widget.enabled),
+                        widget.allowed_origins.join(", ")
+                    );
+                }
+            })
+        }
+        WidgetCommand::Show { id, json } => print(json, &backend.widget(&id).await?, print_widget),
+        WidgetCommand::Update {
+            id,
+            title,
+            greeting,
+            locale,
+            color,
+            position,
+            origins,
+            enable,
+            disable,
+            daily_messages,
+            starter_prompts,
+            no_starter_prompts,
+            avatar_url,
+            messages_per_visitor_per_minute,
+            json,
+        } => {
+            let update = WidgetUpdate {
+                title,
+                greeting,
+                locale,
+                primary_color: color,
+                position: position.map(Into::into),
+                allowed_origins: (!origins.is_empty()).then_some(origins),
+                enabled: (enable || disable).then_some(enable),
+                daily_message_budget: daily_messages,
+                starter_prompts: (no_starter_prompts || !starter_prompts.is_empty())
+                    .then_some(starter_prompts),
+                avatar_url,
+                messages_per_visitor_per_minute,
+            };
+            ensure!(
+                update != WidgetUpdate::default(),
+                "nothing to change: name at least one setting (see `sitekit widgets update --help`)"
+            );
+            print(
+                json,
+                &backend.update_widget(&id, update).await?,
+                print_widget,
+            )
+        }
+        WidgetCommand::Delete { id, json } => {
+            backend.delete_widget(&id).await?;
+            print(json, &json!({ "id": id, "deleted": true }), |_| {
+                println!(
+                    "deleted widget {id}; its publishable key is revoked and its sessions end within seconds"
+                );
+            })
         }
         WidgetCommand::Snippet {
             id,
@@ -134,24 +229,10 @@ pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
             assets_dir,
             json,
         } => {
-            ensure!(
-                db.widget_with_agent(&id).await?.is_some(),
-                "no widget with id {id}"
-            );
-            let key = db.publishable_key_of(&id).await?.with_context(|| {
-                format!(
-                    "widget {id} has no snippet: its publishable key was revoked; \
-                     create a new widget for the site"
-                )
-            })?;
-            // The pinned snippet's integrity must be that of the loader the server
-            // serves, so it comes from the same assets `serve` would use.
-            let assets = AssetStore::locate(assets_dir.as_deref())
-                .context("the pinned snippet needs the built assets the server serves")?;
-            let snippets = snippet::for_widget(&id, &public_url, &key, &assets.manifest);
-            if json {
-                println!("{}", serde_json::to_string(&snippets)?);
-            } else {
+            let snippets = backend
+                .widget_snippet(&id, &public_url, assets_dir.as_deref())
+                .await?;
+            print(json, &snippets, |snippets| {
                 println!(
                     "auto-updating (always the current loader):\n{}",
                     snippets.auto_updating
@@ -160,73 +241,85 @@ pub async fn widgets(db: &Db, command: WidgetCommand) -> Result<()> {
                     "pinned (this exact loader, checked by the browser; re-issue after upgrading the server):\n{}",
                     snippets.pinned
                 );
-            }
+            })
         }
     }
-    Ok(())
 }
 
-pub async fn keys(db: &Db, command: KeyCommand) -> Result<()> {
+fn enabled_text(enabled: bool) -> &'static str {
+    if enabled { "enabled" } else { "disabled" }
+}
+
+fn print_widget(widget: &WidgetSummary) {
+    let or_none = |text: String| if text.is_empty() { "-".into() } else { text };
+    println!("widget {} ({})", widget.id, enabled_text(widget.enabled));
+    println!("  agent:           {}", widget.agent_id);
+    println!("  origins:         {}", widget.allowed_origins.join(", "));
+    println!("  title:           {}", widget.title);
+    println!("  greeting:        {}", widget.greeting);
+    println!("  locale:          {}", widget.locale);
+    println!("  colour:          {}", widget.primary_color);
+    println!("  position:        {}", position_text(widget.position));
+    println!(
+        "  starter prompts: {}",
+        or_none(widget.starter_prompts.join(" | "))
+    );
+    println!(
+        "  avatar:          {}",
+        or_none(widget.avatar_url.clone().unwrap_or_default())
+    );
+    println!(
+        "  daily messages:  {} (0: no budget)",
+        widget.daily_message_budget
+    );
+    println!(
+        "  per visitor:     {} a minute (0: the server's default)",
+        widget.messages_per_visitor_per_minute
+    );
+}
+
+async fn keys(backend: &impl AdminBackend, command: KeyCommand) -> Result<()> {
     match command {
         KeyCommand::Create {
             tenant,
             kind,
-            scopes: listed,
+            scopes,
             expires_in_days,
             test_mode,
             json,
         } => {
-            ensure!(
-                db.tenant_exists(&tenant).await?,
-                "no tenant with id {tenant}"
-            );
-            let kind = match kind {
-                AdminKeyKind::Secret => KeyKind::Secret,
-                AdminKeyKind::Restricted => KeyKind::Restricted,
+            let request = NewKeyRequest {
+                kind: kind.into(),
+                scopes: scopes.map(|list| {
+                    list.split([' ', ','])
+                        .filter(|scope| !scope.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                }),
+                expires_in_days,
+                test_mode,
             };
-            let scopes = scopes::for_new_key(kind, listed.as_deref())
-                .map_err(|why| anyhow::anyhow!("{why} (--scopes)"))?;
-            let (id, key) = db
-                .create_admin_key(NewAdminKey {
-                    tenant_id: &tenant,
-                    kind,
-                    mode: if test_mode {
-                        KeyMode::Test
-                    } else {
-                        KeyMode::Live
-                    },
-                    scopes: &scopes,
-                    expires_at: expires_in_days.map(|days| now_unix() + i64::from(days) * 86_400),
-                    actor: CLI_ACTOR,
-                })
-                .await?;
-            if json {
+            let created = backend.create_key(tenant.as_deref(), request).await?;
+            print(json, &created, |created| {
                 println!(
-                    "{}",
-                    json!({ "id": id, "key": key.expose(), "scopes": scopes })
+                    "created key {} with scopes: {}",
+                    created.id,
+                    created.scopes.join(" ")
                 );
-            } else {
-                println!("created key {id} with scopes: {scopes}");
-                println!("{}", key.expose());
+                println!("{}", created.key);
                 println!("store it now: it is shown only this once");
-            }
+            })
         }
-        KeyCommand::List { widget, json } => {
-            let keys = db.list_keys(None, widget.as_deref()).await?;
-            if json {
-                let keys: Vec<_> = keys
-                    .iter()
-                    .map(|key| {
-                        json!({
-                            "id": key.id, "tenantId": key.tenant_id, "widgetId": key.widget_id,
-                            "kind": key.kind, "mode": key.mode, "display": key.display,
-                            "generation": key.generation, "revoked": key.revoked,
-                        })
-                    })
-                    .collect();
-                println!("{}", serde_json::Value::from(keys));
-            } else {
-                for key in keys {
+        KeyCommand::List {
+            tenant,
+            widget,
+            json,
+        } => {
+            let keys = KeyList {
+                keys: backend.keys(tenant.as_deref(), widget.as_deref()).await?,
+            };
+            print(json, &keys, |list| {
+                for key in &list.keys {
                     let state = if key.revoked { "revoked" } else { "active" };
                     let widget = key.widget_id.as_deref().unwrap_or("-");
                     println!(
@@ -234,51 +327,70 @@ pub async fn keys(db: &Db, command: KeyCommand) -> Result<()> {
                         key.id, key.display, key.kind
                     );
                 }
-            }
+            })
         }
         KeyCommand::Rotate {
             id,
             grace_secs,
             json,
         } => {
-            let rotated = db
-                .rotate_key(None, &id, grace_secs, CLI_ACTOR)
-                .await?
-                .with_context(|| {
-                    format!("no active key with id {id} (list them with `sitekit keys list`)")
-                })?;
-            let (new_id, key) = (rotated.id, rotated.key.expose());
-            if json {
-                println!("{}", json!({ "id": new_id, "key": key, "replaces": id }));
-            } else {
-                println!("created key {new_id}, replacing {id} (which works {grace_secs} s more)");
-                println!("{key}");
+            let request = RotateKeyRequest {
+                grace_seconds: Some(grace_secs),
+            };
+            let rotated = backend.rotate_key(&id, request).await?;
+            print(json, &rotated, |rotated| {
+                println!(
+                    "created key {}, replacing {id} (which works {grace_secs} s more)",
+                    rotated.id
+                );
+                println!("{}", rotated.key);
                 println!("store it now: it is shown only this once");
-            }
+            })
         }
         KeyCommand::Revoke { id, json } => {
-            ensure!(
-                db.revoke_key(None, &id, CLI_ACTOR).await?,
-                "no active key with id {id} (list them with `sitekit keys list`)"
-            );
-            if json {
-                println!("{}", json!({ "id": id, "revoked": true }));
-            } else {
+            backend.revoke_key(&id).await?;
+            print(json, &json!({ "id": id, "revoked": true }), |_| {
                 println!("revoked key {id}; its sessions end within seconds");
-            }
+            })
         }
         KeyCommand::Events { id, json } => {
-            let events = db.key_events(&id).await?;
-            if json {
-                let events: Vec<_> = events
-                    .iter()
-                    .map(|e| json!({ "keyId": e.key_id, "event": e.event, "actor": e.actor, "at": e.at }))
-                    .collect();
-                println!("{}", serde_json::Value::from(events));
-            } else {
-                for event in events {
+            let events = backend.key_events(&id).await?;
+            print(json, &events, |list| {
+                for event in &list.events {
                     println!("{}  {}  by {}", event.at, event.event, event.actor);
                 }
+            })
+        }
+    }
+}
+
+async fn usage(backend: &impl AdminBackend, args: UsageArgs) -> Result<()> {
+    let query = UsageQuery {
+        from: args.from,
+        to: args.to,
+        widget_id: args.widget,
+    };
+    let report = backend.usage(args.tenant.as_deref(), query).await?;
+    print(args.json, &report, |report| {
+        println!(
+            "{} messages from {} to {}",
+            report.total_messages, report.from, report.to
+        );
+        for day in &report.days {
+            println!("{}  {}  {}", day.date, day.widget_id, day.messages);
+        }
+    })
+}
+
+pub async fn tenants(db: &Db, command: TenantCommand) -> Result<()> {
+    match command {
+        TenantCommand::Create { name, json } => {
+            ensure!(!name.trim().is_empty(), "--name must not be empty");
+            let tenant = db.create_tenant(name.trim()).await?;
+            if json {
+                println!("{}", json!({ "id": tenant.id, "name": tenant.name }));
+            } else {
+                println!("created tenant {} ({})", tenant.id, tenant.name);
             }
         }
     }
@@ -294,6 +406,17 @@ pub async fn secrets(db: &Db, command: SecretCommand) -> Result<()> {
                  until they expire, and running servers switch within their key refresh interval"
             );
         }
+    }
+    Ok(())
+}
+
+/// Refuses `--server` for a command that only works on this machine.
+pub fn local_only(server: Option<&str>, command: &str) -> Result<()> {
+    if let Some(server) = server {
+        bail!(
+            "`sitekit {command}` works only on the local database and has no --server form \
+             (--server {server} was given, perhaps through SITEKIT_SERVER)"
+        );
     }
     Ok(())
 }

@@ -1,18 +1,22 @@
-//! The `sitekit` command line: `serve`, and the local-database admin commands
-//! (`tenants`, `agents`, `widgets`).
+//! The `sitekit` command line: `serve`, the local-only `tenants` and `secrets`,
+//! and the admin commands (`agents`, `widgets`, `keys`, `usage`) that work on the
+//! local database or, with `--server` and `--key`, on a server's admin API.
 
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sitekit_embed_server::{db, widget_settings};
+use sitekit_sdk::admin;
 use sitekit_sdk::wire::Position;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "sitekit",
     version,
-    about = "Site Kit embed server and admin CLI"
+    about = "Site Kit embed server and admin CLI",
+    after_help = "The admin commands (agents, widgets, keys, usage) work on the local database, \
+                  or with --server and --key on a running server through its admin API."
 )]
 pub struct Cli {
     /// Database URL: sqlite://PATH (created if missing) or postgres://…
@@ -23,29 +27,71 @@ pub struct Cli {
         default_value = "sqlite://data/sitekit.db"
     )]
     pub database_url: String,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Where the admin commands act: with both set, a server's admin API for the
+/// key's tenant; with neither, the local database, as its operator.
+#[derive(Args)]
+pub struct RemoteArgs {
+    /// Manage a running server through its admin API instead of the local
+    /// database, e.g. https://embed.example.com
+    #[arg(long, global = true, env = "SITEKIT_SERVER", value_parser = server_url)]
+    pub server: Option<String>,
+    /// The secret (skt_sec_…) or restricted (skt_rst_…) key for --server. Prefer
+    /// the environment variable: arguments are visible to other users of the machine.
+    #[arg(long, global = true, env = "SITEKIT_ADMIN_KEY", hide_env_values = true)]
+    pub key: Option<String>,
+}
+
+impl std::fmt::Debug for RemoteArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key opens the whole tenant: never print it.
+        f.debug_struct("RemoteArgs")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+fn server_url(text: &str) -> Result<String, String> {
+    if text.starts_with("http://") || text.starts_with("https://") {
+        Ok(text.trim_end_matches('/').to_owned())
+    } else {
+        Err("the server's base URL starts with http:// or https://".into())
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the embed server.
     Serve(ServeArgs),
-    /// Manage tenants (buyer organisations).
+    /// Manage tenants (buyer organisations). Local database only.
     #[command(subcommand)]
     Tenants(TenantCommand),
+    #[command(flatten)]
+    Admin(AdminCommand),
+    /// The server's own secrets. Local database only.
+    #[command(subcommand)]
+    Secrets(SecretCommand),
+}
+
+/// The commands that work on the local database and, with --server, remotely.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
     /// Manage agents (runtime bindings).
     #[command(subcommand)]
     Agents(AgentCommand),
     /// Manage widgets and print their snippets.
     #[command(subcommand)]
     Widgets(WidgetCommand),
-    /// List and revoke keys, and read their audit trail.
+    /// Create, list, rotate and revoke keys, and read their audit trail.
     #[command(subcommand)]
     Keys(KeyCommand),
-    /// The server's own secrets.
-    #[command(subcommand)]
-    Secrets(SecretCommand),
+    /// Messages the widgets answered, per widget and UTC day.
+    Usage(UsageArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,8 +182,9 @@ pub enum TenantCommand {
 pub enum AgentCommand {
     /// Bind an agent runtime to a tenant.
     Create {
+        /// The tenant (local database only; with --server, the key's tenant).
         #[arg(long)]
-        tenant: String,
+        tenant: Option<String>,
         #[arg(long)]
         name: String,
         #[arg(long, value_enum, default_value_t = RuntimeKind::Langflow)]
@@ -152,6 +199,45 @@ pub enum AgentCommand {
         /// variable: arguments are visible to other users of the machine.
         #[arg(long, env = "SITEKIT_RUNTIME_KEY", hide_env_values = true)]
         runtime_key: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List agents.
+    List {
+        /// Only this tenant's (local database only).
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one agent (never its runtime credential).
+    Show {
+        /// The agent id (`agt_…`).
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an agent's name, runtime address, flow or credential.
+    Update {
+        /// The agent id (`agt_…`).
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        base_url: Option<String>,
+        #[arg(long)]
+        flow_id: Option<String>,
+        /// A new runtime credential; when the environment variable is set, it is
+        /// sent too.
+        #[arg(long, env = "SITEKIT_RUNTIME_KEY", hide_env_values = true)]
+        runtime_key: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an agent no widget uses any more.
+    Delete {
+        /// The agent id (`agt_…`).
+        id: String,
         #[arg(long)]
         json: bool,
     },
@@ -206,7 +292,8 @@ pub enum WidgetCommand {
         /// Issue a test-mode key (skt_pub_test_…) instead of a live one.
         #[arg(long)]
         test_mode: bool,
-        /// The server's public base URL, used in the snippet.
+        /// The server's public base URL, used in the snippet (local database
+        /// only; with --server, the server's own).
         #[arg(
             long,
             env = "SITEKIT_PUBLIC_URL",
@@ -216,12 +303,77 @@ pub enum WidgetCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List widgets.
+    List {
+        /// Only this tenant's (local database only).
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one widget's settings.
+    Show {
+        /// The widget id (`wgt_…`).
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a widget's settings; what you leave out stays as it is.
+    Update {
+        /// The widget id (`wgt_…`).
+        id: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        greeting: Option<String>,
+        #[arg(long)]
+        locale: Option<String>,
+        /// Primary colour as #rrggbb.
+        #[arg(long)]
+        color: Option<String>,
+        #[arg(long, value_enum)]
+        position: Option<PositionArg>,
+        /// The allowed origins, replacing the current ones (repeat for more).
+        #[arg(long = "origin")]
+        origins: Vec<String>,
+        /// Answer visitors again.
+        #[arg(long, conflicts_with = "disable")]
+        enable: bool,
+        /// Stop answering visitors (the snippet stays on the pages, silent).
+        #[arg(long)]
+        disable: bool,
+        /// Messages a day over all visitors (0: no budget).
+        #[arg(long)]
+        daily_messages: Option<u32>,
+        /// The starter prompts, replacing the current ones (repeat for up to four).
+        #[arg(long = "starter-prompt")]
+        starter_prompts: Vec<String>,
+        /// Remove every starter prompt.
+        #[arg(long, conflicts_with = "starter_prompts")]
+        no_starter_prompts: bool,
+        /// An https:// image shown for the agent; "" removes it.
+        #[arg(long)]
+        avatar_url: Option<String>,
+        /// Messages one visitor may send a minute (0: the server's default).
+        #[arg(long)]
+        messages_per_visitor_per_minute: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a widget: its publishable key is revoked and its sessions end.
+    Delete {
+        /// The widget id (`wgt_…`).
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a widget's snippets: auto-updating, and pinned to this release's
     /// loader with Subresource Integrity.
     Snippet {
         /// The widget id (`wgt_…`).
         id: String,
-        /// The server's public base URL, used in the snippets.
+        /// The server's public base URL, used in the snippets (local database
+        /// only; with --server, the server's own).
         #[arg(
             long,
             env = "SITEKIT_PUBLIC_URL",
@@ -229,7 +381,7 @@ pub enum WidgetCommand {
         )]
         public_url: String,
         /// The built browser assets the server serves (as for `serve`): without
-        /// it, assets baked into the binary, else ./dist.
+        /// it, assets baked into the binary, else ./dist (local database only).
         #[arg(long, env = "SITEKIT_ASSETS_DIR")]
         assets_dir: Option<PathBuf>,
         /// Print the same JSON as `GET /v1/widgets/<id>/snippet`.
@@ -258,8 +410,9 @@ pub enum KeyCommand {
     /// Create a secret key (every admin scope of a tenant) or a restricted key
     /// (the scopes you list). The key is printed once and never again.
     Create {
+        /// The tenant (local database only; with --server, the key's tenant).
         #[arg(long)]
-        tenant: String,
+        tenant: Option<String>,
         #[arg(long, value_enum)]
         kind: AdminKeyKind,
         /// For restricted keys: e.g. "widgets:read usage:read".
@@ -276,6 +429,9 @@ pub enum KeyCommand {
     },
     /// List keys (display form only; secrets are never shown again).
     List {
+        /// Only this tenant's (local database only).
+        #[arg(long)]
+        tenant: Option<String>,
         /// Only the keys of this widget.
         #[arg(long)]
         widget: Option<String>,
@@ -305,6 +461,7 @@ pub enum KeyCommand {
     },
     /// The audit trail of a key.
     Events {
+        /// The key id (`key_…`), as `keys list` shows it.
         id: String,
         #[arg(long)]
         json: bool,
@@ -315,4 +472,31 @@ pub enum KeyCommand {
 pub enum AdminKeyKind {
     Secret,
     Restricted,
+}
+
+impl From<AdminKeyKind> for admin::AdminKeyKind {
+    fn from(kind: AdminKeyKind) -> Self {
+        match kind {
+            AdminKeyKind::Secret => admin::AdminKeyKind::Secret,
+            AdminKeyKind::Restricted => admin::AdminKeyKind::Restricted,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// First day, YYYY-MM-DD (default: 29 days before --to).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day, YYYY-MM-DD, inclusive (default: today, UTC).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only this widget's messages.
+    #[arg(long)]
+    pub widget: Option<String>,
+    /// Only this tenant's widgets (local database only).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }

@@ -22,6 +22,7 @@ pub mod scopes;
 pub mod session;
 pub mod snippet;
 pub mod state;
+pub mod usage_report;
 pub mod widget_settings;
 
 use std::future::Future;
@@ -102,6 +103,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin_keys::list, admin_keys::create).layer(admin_body()))
         .routes(routes!(admin_keys::revoke).layer(admin_body()))
         .routes(routes!(admin_keys::rotate).layer(admin_body()))
+        .routes(routes!(admin_keys::events))
         .routes(routes!(admin_usage::summary))
         .routes(routes!(health::healthz))
         .routes(routes!(openapi::spec))

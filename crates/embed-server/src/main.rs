@@ -1,19 +1,25 @@
-//! `sitekit`: parses the command line and hands over to the library.
+//! `sitekit`: parses the command line and hands over to the library, or for the
+//! admin commands to the local database or a remote server.
 
 mod admin;
+mod backend;
 mod cli;
+mod local;
 
 use std::time::Duration;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use clap::Parser;
 use sitekit_embed_server::assets::AssetStore;
 use sitekit_embed_server::db::{Db, SigningKeys};
 use sitekit_embed_server::limits::LimitsConfig;
 use sitekit_embed_server::{AppState, serve};
+use sitekit_sdk::AdminClient;
 use tokio::net::TcpListener;
 
+use crate::admin::local_only;
 use crate::cli::{Cli, Command, ServeArgs};
+use crate::local::LocalAdmin;
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -25,14 +31,32 @@ async fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let db = Db::open(&cli.database_url).await?;
+    let server = cli.remote.server.as_deref();
     match cli.command {
-        Command::Serve(args) => run_server(db, args).await,
-        Command::Tenants(command) => admin::tenants(&db, command).await,
-        Command::Agents(command) => admin::agents(&db, command).await,
-        Command::Widgets(command) => admin::widgets(&db, command).await,
-        Command::Keys(command) => admin::keys(&db, command).await,
-        Command::Secrets(command) => admin::secrets(&db, command).await,
+        Command::Serve(args) => {
+            local_only(server, "serve")?;
+            run_server(Db::open(&cli.database_url).await?, args).await
+        }
+        Command::Tenants(command) => {
+            local_only(server, "tenants")?;
+            admin::tenants(&Db::open(&cli.database_url).await?, command).await
+        }
+        Command::Secrets(command) => {
+            local_only(server, "secrets")?;
+            admin::secrets(&Db::open(&cli.database_url).await?, command).await
+        }
+        Command::Admin(command) => match (cli.remote.server, cli.remote.key) {
+            (Some(server), Some(key)) => admin::run(&AdminClient::new(server, key), command).await,
+            (None, None) => {
+                let db = Db::open(&cli.database_url).await?;
+                admin::run(&LocalAdmin::new(db), command).await
+            }
+            (Some(_), None) => bail!("--server needs --key (or SITEKIT_ADMIN_KEY)"),
+            (None, Some(_)) => bail!(
+                "--key (or SITEKIT_ADMIN_KEY) is for --server; without --server the admin \
+                 commands work on the local database"
+            ),
+        },
     }
 }
 

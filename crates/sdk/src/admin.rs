@@ -267,3 +267,43 @@ pub struct RotateKeyRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grace_seconds: Option<u32>,
 }
+
+/// One entry of a key's audit trail: what happened, who did it, when.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyEvent {
+    /// `created`, `rotated` or `revoked`.
+    pub event: String,
+    /// `cli` for the command line on the server's database, `key:<id>` for an
+    /// admin API key.
+    pub actor: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+}
+
+/// `GET /v1/keys/<id>/events`: a key's audit trail, oldest first. Never the key.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyEventList {
+    pub key_id: String,
+    pub events: Vec<KeyEvent>,
+}
+
+/// The query of `GET /v1/usage`; every field may be left out.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UsageQuery {
+    /// First day, `YYYY-MM-DD` (default: 29 days before `to`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Last day, `YYYY-MM-DD`, inclusive (default: today, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Only this widget's messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widget_id: Option<String>,
+}

@@ -139,21 +139,15 @@ impl Client {
             bearer,
             json_body,
         };
-        let response = self.transport.send(request).await?;
-        if (200..300).contains(&response.status) {
-            return Ok(response);
-        }
-        let (status, retry_after) = (response.status, response.retry_after);
-        let body = response.text().await.unwrap_or_default();
-        Err(Error::from_response(status, &body, retry_after))
+        self.transport.send(request).await?.error_for_status().await
     }
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
     serde_json::to_string(value).map_err(|e| Error::Protocol(e.to_string()))
 }
 
-async fn json_body<T: DeserializeOwned>(response: HttpResponse) -> Result<T, Error> {
+pub(crate) async fn json_body<T: DeserializeOwned>(response: HttpResponse) -> Result<T, Error> {
     let text = response.text().await?;
     serde_json::from_str(&text).map_err(|e| Error::Protocol(e.to_string()))
 }

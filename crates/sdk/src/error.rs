@@ -51,3 +51,39 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_api_error_keeps_the_servers_code_message_and_retry_after() {
+        let body = r#"{"error":{"code":"missing_scope","message":"this key lacks the `widgets:write` scope"}}"#;
+        let error = Error::from_response(403, body, None);
+        assert_eq!(error.code(), "missing_scope");
+        assert_eq!(
+            error.to_string(),
+            "this key lacks the `widgets:write` scope (missing_scope, HTTP 403)"
+        );
+        let limited = Error::from_response(
+            429,
+            r#"{"error":{"code":"rate_limited","message":"slow down"}}"#,
+            Some(7),
+        );
+        assert!(matches!(
+            limited,
+            Error::Api {
+                status: 429,
+                retry_after: Some(7),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_body_that_is_not_ours_still_names_the_status() {
+        let error = Error::from_response(502, "<html>Bad Gateway</html>", None);
+        assert_eq!(error.code(), "http_error");
+        assert!(error.to_string().contains("HTTP 502"), "{error}");
+    }
+}

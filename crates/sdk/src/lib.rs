@@ -1,5 +1,6 @@
 //! The Site Kit client: wire types shared by the embed server and the widget,
-//! publishable-key sessions, and streaming AG-UI chat, on native Rust and Wasm.
+//! publishable-key sessions, and streaming AG-UI chat, on native Rust and Wasm;
+//! and [`AdminClient`], the admin API for secret and restricted keys.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sitekit_sdk::Error> {
@@ -16,6 +17,7 @@
 //! ```
 
 pub mod admin;
+mod admin_client;
 pub mod agui;
 mod client;
 mod error;
@@ -24,5 +26,6 @@ mod time;
 mod transport;
 pub mod wire;
 
+pub use admin_client::AdminClient;
 pub use client::{Client, EventStream};
 pub use error::Error;

@@ -1,6 +1,7 @@
 //! Agents: a tenant's binding to an agent runtime (kind, URL, flow, credential).
 //! None of it ever reaches a browser.
 
+use sitekit_sdk::admin::AgentSummary;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -53,6 +54,19 @@ impl Agent {
     }
 }
 
+/// What the admin API and the CLI show of an agent: never its runtime credential.
+impl From<Agent> for AgentSummary {
+    fn from(agent: Agent) -> Self {
+        AgentSummary {
+            id: agent.id,
+            name: agent.name,
+            runtime: agent.runtime,
+            base_url: agent.base_url,
+            flow_id: agent.flow_id,
+        }
+    }
+}
+
 /// The columns [`Agent::from_row`] reads, for queries that join agents.
 pub(super) const AGENT_COLUMNS: &str = "agents.id AS agent_id, agents.tenant_id AS agent_tenant_id, \
      agents.name AS agent_name, agents.runtime, agents.base_url, agents.flow_id, agents.runtime_key";
@@ -91,12 +105,18 @@ impl Db {
 
     /// The agents of one tenant, oldest first.
     pub async fn agents_of_tenant(&self, tenant_id: &str) -> Result<Vec<Agent>, sqlx::Error> {
+        self.agents(Some(tenant_id)).await
+    }
+
+    /// Every agent or, with `tenant_id`, those of one tenant, oldest first.
+    pub async fn agents(&self, tenant_id: Option<&str>) -> Result<Vec<Agent>, sqlx::Error> {
+        // '' stands for "any": a text parameter both databases type alike, unlike NULL.
         let sql = format!(
-            "SELECT {AGENT_COLUMNS} FROM agents WHERE agents.tenant_id = $1 \
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE ($1 = '' OR agents.tenant_id = $1) \
              AND agents.deleted_at IS NULL ORDER BY agents.created_at, agents.id"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(tenant_id)
+            .bind(tenant_id.unwrap_or_default())
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(Agent::from_row).collect()

@@ -68,11 +68,11 @@ pub struct DailyMessages {
 }
 
 impl Db {
-    /// A tenant's daily message counts for days `from..=to` (days since the
-    /// epoch), optionally of one widget, oldest first.
+    /// Daily message counts for days `from..=to` (days since the epoch), of every
+    /// widget or only of one tenant's and/or one widget, oldest first.
     pub async fn daily_messages(
         &self,
-        tenant_id: &str,
+        tenant_id: Option<&str>,
         widget_id: Option<&str>,
         from: i64,
         to: i64,
@@ -80,10 +80,10 @@ impl Db {
         let rows = sqlx::query(
             "SELECT counts.day, counts.widget_id, counts.messages FROM widget_daily_messages counts \
              JOIN widgets ON widgets.id = counts.widget_id \
-             WHERE widgets.tenant_id = $1 AND ($2 = '' OR counts.widget_id = $2) \
+             WHERE ($1 = '' OR widgets.tenant_id = $1) AND ($2 = '' OR counts.widget_id = $2) \
              AND counts.day >= $3 AND counts.day <= $4 ORDER BY counts.day, counts.widget_id",
         )
-        .bind(tenant_id)
+        .bind(tenant_id.unwrap_or_default())
         .bind(widget_id.unwrap_or_default())
         .bind(from)
         .bind(to)

@@ -1,7 +1,10 @@
 //! Key records: listing, revoking, the audit trail, and the states the session
 //! check keeps in memory.
 
+use sitekit_sdk::admin::{self, KeySummary};
 use sqlx::Row;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use super::{Db, new_id, now_unix};
 use crate::keys::{KeyKind, KeyMode, ParsedKey};
@@ -21,6 +24,20 @@ pub struct KeyListing {
     pub display: String,
     pub generation: i64,
     pub revoked: bool,
+}
+
+/// What the admin API and the CLI show of a key.
+impl From<KeyListing> for KeySummary {
+    fn from(key: KeyListing) -> Self {
+        KeySummary {
+            id: key.id,
+            widget_id: key.widget_id,
+            kind: key.kind,
+            mode: key.mode,
+            display: key.display,
+            revoked: key.revoked,
+        }
+    }
 }
 
 /// How long a rotated key keeps working unless the caller says otherwise.
@@ -72,6 +89,21 @@ pub struct KeyEvent {
     pub event: String,
     pub actor: String,
     pub at: i64,
+}
+
+/// An audit entry as the admin API and the CLI show it, its time in RFC 3339.
+impl From<KeyEvent> for admin::KeyEvent {
+    fn from(event: KeyEvent) -> Self {
+        let at = OffsetDateTime::from_unix_timestamp(event.at)
+            .ok()
+            .and_then(|at| at.format(&Rfc3339).ok())
+            .unwrap_or_else(|| event.at.to_string());
+        admin::KeyEvent {
+            event: event.event,
+            actor: event.actor,
+            at,
+        }
+    }
 }
 
 /// Inserts a secret or restricted key and its first audit entry.
@@ -344,6 +376,22 @@ impl Db {
         }
         tx.commit().await?;
         Ok(revoked)
+    }
+
+    /// Whether a key with this id exists (revoked and expired keys included);
+    /// with `tenant_id`, only a key of that tenant.
+    pub async fn key_exists(
+        &self,
+        tenant_id: Option<&str>,
+        key_id: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let row =
+            sqlx::query("SELECT 1 FROM api_keys WHERE id = $1 AND ($2 = '' OR tenant_id = $2)")
+                .bind(key_id)
+                .bind(tenant_id.unwrap_or_default())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.is_some())
     }
 
     /// The audit trail of one key, oldest first.

@@ -1,5 +1,6 @@
 //! Widgets (an agent on a set of websites, with its look) and their publishable keys.
 
+use sitekit_sdk::admin::WidgetSummary;
 use sitekit_sdk::wire::Position;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -77,6 +78,27 @@ impl Widget {
             avatar_url: row.try_get("avatar_url")?,
             messages_per_visitor_per_minute: row.try_get("messages_per_visitor_per_minute")?,
         })
+    }
+}
+
+/// What the admin API and the CLI show of a widget.
+impl From<Widget> for WidgetSummary {
+    fn from(widget: Widget) -> Self {
+        WidgetSummary {
+            allowed_origins: widget.allowed_origins.to_texts(),
+            position: widget.position(),
+            id: widget.id,
+            agent_id: widget.agent_id,
+            title: widget.title,
+            greeting: widget.greeting,
+            locale: widget.locale,
+            primary_color: widget.primary_color,
+            enabled: widget.enabled,
+            daily_message_budget: widget.daily_message_budget,
+            starter_prompts: widget.starter_prompts,
+            avatar_url: widget.avatar_url,
+            messages_per_visitor_per_minute: widget.messages_per_visitor_per_minute,
+        }
     }
 }
 
@@ -197,12 +219,18 @@ impl Db {
 
     /// The widgets of one tenant, oldest first.
     pub async fn widgets_of_tenant(&self, tenant_id: &str) -> Result<Vec<Widget>, sqlx::Error> {
+        self.widgets(Some(tenant_id)).await
+    }
+
+    /// Every widget or, with `tenant_id`, those of one tenant, oldest first.
+    pub async fn widgets(&self, tenant_id: Option<&str>) -> Result<Vec<Widget>, sqlx::Error> {
+        // '' stands for "any": a text parameter both databases type alike, unlike NULL.
         let sql = format!(
-            "SELECT {WIDGET_COLUMNS} FROM widgets WHERE tenant_id = $1 AND deleted_at IS NULL \
-             ORDER BY created_at, id"
+            "SELECT {WIDGET_COLUMNS} FROM widgets WHERE ($1 = '' OR tenant_id = $1) \
+             AND deleted_at IS NULL ORDER BY created_at, id"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(tenant_id)
+            .bind(tenant_id.unwrap_or_default())
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(Widget::from_row).collect()
@@ -279,6 +307,17 @@ impl Db {
         .bind(now_unix())
         .fetch_optional(&self.pool)
         .await
+    }
+
+    /// Whether a widget's publishable key is a test-mode one, which decides the
+    /// origins it may allow (`http://localhost:*`). A widget whose key was
+    /// revoked counts as live: the stricter rules.
+    pub async fn widget_is_test_mode(&self, widget_id: &str) -> Result<bool, sqlx::Error> {
+        Ok(self
+            .publishable_key_of(widget_id)
+            .await?
+            .and_then(|key| ParsedKey::parse(&key).ok())
+            .is_some_and(|key| key.mode == KeyMode::Test))
     }
 
     /// A widget and the agent behind it, for a chat run.

@@ -37,7 +37,7 @@ pub async fn list(
     caller.require("widgets:read")?;
     let agents = state.db.agents_of_tenant(&caller.tenant_id).await?;
     Ok(Json(AgentList {
-        agents: agents.into_iter().map(summary).collect(),
+        agents: agents.into_iter().map(AgentSummary::from).collect(),
     }))
 }
 
@@ -65,7 +65,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<AgentSummary>, ApiError> {
     caller.require("widgets:read")?;
-    Ok(Json(summary(owned_agent(&state, &caller, &id).await?)))
+    Ok(Json(owned_agent(&state, &caller, &id).await?.into()))
 }
 
 #[utoipa::path(
@@ -94,7 +94,7 @@ pub async fn create(
     caller.require("agents:write")?;
     let settings = AgentSettings::from_request(&request).map_err(invalid)?;
     let agent = state.db.create_agent(&caller.tenant_id, settings).await?;
-    Ok((StatusCode::CREATED, Json(summary(agent))))
+    Ok((StatusCode::CREATED, Json(agent.into())))
 }
 
 #[utoipa::path(
@@ -131,7 +131,7 @@ pub async fn update(
     if !state.db.update_agent(&agent).await? {
         return Err(ApiError::NotFound(format!("no agent {id}")));
     }
-    Ok(Json(summary(agent)))
+    Ok(Json(agent.into()))
 }
 
 #[utoipa::path(
@@ -181,14 +181,4 @@ async fn owned_agent(state: &AppState, caller: &AdminCaller, id: &str) -> Result
 
 fn invalid(error: SettingsError) -> ApiError {
     ApiError::bad_request("invalid_setting", error.0)
-}
-
-fn summary(agent: Agent) -> AgentSummary {
-    AgentSummary {
-        id: agent.id,
-        name: agent.name,
-        runtime: agent.runtime,
-        base_url: agent.base_url,
-        flow_id: agent.flow_id,
-    }
 }

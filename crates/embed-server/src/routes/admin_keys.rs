@@ -1,11 +1,11 @@
 //! Admin keys (`keys:write`): list the tenant's keys, create secret and
-//! restricted keys (shown once), rotate, revoke.
+//! restricted keys (shown once), rotate, revoke, read a key's audit trail.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use sitekit_sdk::admin::{
-    AdminKeyKind, CreatedKey, KeyList, KeySummary, NewKeyRequest, RotateKeyRequest,
+    AdminKeyKind, CreatedKey, KeyEventList, KeyList, KeySummary, NewKeyRequest, RotateKeyRequest,
 };
 
 use crate::admin_auth::AdminCaller;
@@ -38,17 +38,7 @@ pub async fn list(
     caller.require("keys:write")?;
     let keys = state.db.list_keys(Some(&caller.tenant_id), None).await?;
     Ok(Json(KeyList {
-        keys: keys
-            .into_iter()
-            .map(|key| KeySummary {
-                id: key.id,
-                widget_id: key.widget_id,
-                kind: key.kind,
-                mode: key.mode,
-                display: key.display,
-                revoked: key.revoked,
-            })
-            .collect(),
+        keys: keys.into_iter().map(KeySummary::from).collect(),
     }))
 }
 
@@ -190,4 +180,38 @@ pub async fn rotate(
         scopes: rotated.scopes.split(' ').map(str::to_owned).collect(),
     };
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// A key's audit trail. Revoked and expired keys keep theirs; another tenant's
+/// key is indistinguishable from one that does not exist.
+#[utoipa::path(
+    get,
+    path = "/v1/keys/{key}/events",
+    tag = "keys",
+    summary = "A key's audit trail: created, rotated, revoked, by whom, when",
+    description = "Needs the `keys:write` scope.",
+    params(("key" = String, Path, description = "Key id (`key_…`)")),
+    security(("admin_key" = [])),
+    responses(
+        (status = 200, body = KeyEventList),
+        (status = 404, description = "No such key of the caller's tenant", body = ErrorBody),
+        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
+        (status = 403, description = "The key lacks the `keys:write` scope", body = ErrorBody),
+        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn events(
+    State(state): State<AppState>,
+    caller: AdminCaller,
+    Path(id): Path<String>,
+) -> Result<Json<KeyEventList>, ApiError> {
+    caller.require("keys:write")?;
+    if !state.db.key_exists(Some(&caller.tenant_id), &id).await? {
+        return Err(ApiError::NotFound(format!("no key {id}")));
+    }
+    let events = state.db.key_events(&id).await?;
+    Ok(Json(KeyEventList {
+        key_id: id,
+        events: events.into_iter().map(Into::into).collect(),
+    }))
 }

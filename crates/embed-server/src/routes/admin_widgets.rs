@@ -12,7 +12,7 @@ use crate::admin_auth::AdminCaller;
 use crate::db::Widget;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::keys::{KeyMode, ParsedKey};
+use crate::keys::KeyMode;
 use crate::snippet;
 use crate::state::AppState;
 use crate::widget_settings::{self as settings, SettingsError, WidgetSettings};
@@ -39,7 +39,7 @@ pub async fn list(
     caller.require("widgets:read")?;
     let widgets = state.db.widgets_of_tenant(&caller.tenant_id).await?;
     Ok(Json(WidgetList {
-        widgets: widgets.into_iter().map(summary).collect(),
+        widgets: widgets.into_iter().map(WidgetSummary::from).collect(),
     }))
 }
 
@@ -67,7 +67,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<WidgetSummary>, ApiError> {
     caller.require("widgets:read")?;
-    Ok(Json(summary(owned_widget(&state, &caller, &id).await?)))
+    Ok(Json(owned_widget(&state, &caller, &id).await?.into()))
 }
 
 #[utoipa::path(
@@ -113,7 +113,7 @@ pub async fn create(
     let created = CreatedWidget {
         snippet: snippet::auto_updating(&state.public_url, key.expose()),
         publishable_key: key.expose().to_owned(),
-        widget: summary(widget),
+        widget: widget.into(),
     };
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -148,17 +148,12 @@ pub async fn update(
 ) -> Result<Json<WidgetSummary>, ApiError> {
     caller.require("widgets:write")?;
     let mut widget = owned_widget(&state, &caller, &id).await?;
-    let test_mode = state
-        .db
-        .publishable_key_of(&widget.id)
-        .await?
-        .and_then(|key| ParsedKey::parse(&key).ok())
-        .is_some_and(|key| key.mode == KeyMode::Test);
+    let test_mode = state.db.widget_is_test_mode(&widget.id).await?;
     settings::apply_update(&mut widget, update, test_mode).map_err(invalid)?;
     if !state.db.update_widget(&widget).await? {
         return Err(ApiError::NotFound(format!("no widget {id}")));
     }
-    Ok(Json(summary(widget)))
+    Ok(Json(widget.into()))
 }
 
 /// Deletes the widget and revokes its publishable keys, ending its sessions.
@@ -214,22 +209,4 @@ async fn owned_widget(
 
 fn invalid(error: SettingsError) -> ApiError {
     ApiError::bad_request("invalid_setting", error.0)
-}
-
-fn summary(widget: Widget) -> WidgetSummary {
-    WidgetSummary {
-        allowed_origins: widget.allowed_origins.to_texts(),
-        position: widget.position(),
-        id: widget.id,
-        agent_id: widget.agent_id,
-        title: widget.title,
-        greeting: widget.greeting,
-        locale: widget.locale,
-        primary_color: widget.primary_color,
-        enabled: widget.enabled,
-        daily_message_budget: widget.daily_message_budget,
-        starter_prompts: widget.starter_prompts,
-        avatar_url: widget.avatar_url,
-        messages_per_visitor_per_minute: widget.messages_per_visitor_per_minute,
-    }
 }

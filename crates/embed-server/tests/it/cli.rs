@@ -1,6 +1,6 @@
 //! The `sitekit` admin commands on a local database.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::{TempDir, sitekit};
 
@@ -268,12 +268,12 @@ async fn keys_are_listed_without_secrets_revoked_once_and_audited() {
             "keys",
             "list",
             "--widget",
-            widget["id"].as_str().unwrap(),
+            widget["widget"]["id"].as_str().unwrap(),
             "--json",
         ],
     )
     .await;
-    let key_id = keys[0]["id"].as_str().unwrap().to_owned();
+    let key_id = keys["keys"][0]["id"].as_str().unwrap().to_owned();
 
     json_of(&db, &["keys", "revoke", &key_id, "--json"]).await;
     let (ok, _, stderr) = run(&db, &["keys", "revoke", &key_id]).await;
@@ -281,7 +281,7 @@ async fn keys_are_listed_without_secrets_revoked_once_and_audited() {
     assert_eq!(event_names(&db, &key_id).await, ["created", "revoked"]);
     let events = json_of(&db, &["keys", "events", &key_id, "--json"]).await;
     assert!(
-        events
+        events["events"]
             .as_array()
             .unwrap()
             .iter()
@@ -321,7 +321,8 @@ async fn rotating_a_secret_key_prints_the_new_key_once() {
     let created = json_of(&db, &create).await;
     let id = created["id"].as_str().unwrap();
     let rotated = json_of(&db, &["keys", "rotate", id, "--grace-secs", "60", "--json"]).await;
-    assert_eq!(rotated["replaces"], id);
+    assert_ne!(rotated["id"], id);
+    assert_eq!(rotated["scopes"], created["scopes"]);
     assert!(
         rotated["key"]
             .as_str()
@@ -339,9 +340,106 @@ async fn rotating_a_secret_key_prints_the_new_key_once() {
 /// The events of a key's audit trail, oldest first, via `sitekit keys events`.
 pub async fn event_names(db: &str, key_id: &str) -> Vec<String> {
     let events = json_of(db, &["keys", "events", key_id, "--json"]).await;
-    let events = events.as_array().expect("a JSON array of events");
+    let events = events["events"].as_array().expect("a JSON array of events");
     events
         .iter()
         .map(|e| e["event"].as_str().unwrap().to_owned())
         .collect()
+}
+
+#[tokio::test]
+async fn agents_and_widgets_are_listed_shown_updated_and_deleted_by_id() {
+    let dir = TempDir::new();
+    let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let agent = agent_in_new_tenant(&db).await;
+    let other = agent_in_new_tenant(&db).await;
+    let agent_id = agent["id"].as_str().unwrap();
+    let created = json_of(
+        &db,
+        &[
+            "widgets",
+            "create",
+            "--agent",
+            agent_id,
+            "--origin",
+            "https://a.example",
+            "--json",
+        ],
+    )
+    .await;
+    let widget_id = created["widget"]["id"].as_str().unwrap();
+
+    // The operator sees every tenant's objects, or one tenant's with --tenant.
+    let everything = json_of(&db, &["agents", "list", "--json"]).await;
+    let everything = everything["agents"].as_array().unwrap();
+    assert!(
+        everything.len() == 2 && everything.contains(&agent) && everything.contains(&other),
+        "{everything:?}"
+    );
+    let tenant = key_tenant(&db, widget_id).await;
+    let theirs = json_of(&db, &["widgets", "list", "--tenant", &tenant, "--json"]).await;
+    assert_eq!(theirs, json!({ "widgets": [created["widget"]] }));
+    let shown = json_of(&db, &["agents", "show", agent_id, "--json"]).await;
+    assert_eq!(shown, agent);
+
+    let (ok, _, stderr) = run(
+        &db,
+        &[
+            "widgets",
+            "update",
+            widget_id,
+            "--origin",
+            "http://localhost:*",
+        ],
+    )
+    .await;
+    assert!(!ok && stderr.contains("--test-mode"), "{stderr}");
+    let (ok, _, stderr) = run(&db, &["widgets", "update", widget_id]).await;
+    assert!(!ok && stderr.contains("nothing to change"), "{stderr}");
+    let updated = json_of(
+        &db,
+        &[
+            "widgets",
+            "update",
+            widget_id,
+            "--color",
+            "#112233",
+            "--position",
+            "left",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(updated["primaryColor"], "#112233");
+    assert_eq!(updated["position"], "left");
+    assert_eq!(
+        json_of(&db, &["widgets", "show", widget_id, "--json"]).await,
+        updated
+    );
+    let (ok, text, _) = run(&db, &["widgets", "show", widget_id]).await;
+    assert!(
+        ok && text.contains("#112233") && text.contains("left"),
+        "{text}"
+    );
+
+    let (ok, _, stderr) = run(&db, &["agents", "delete", agent_id]).await;
+    assert!(
+        !ok && stderr.contains("widgets still use agent"),
+        "{stderr}"
+    );
+    json_of(&db, &["widgets", "delete", widget_id, "--json"]).await;
+    let (ok, _, stderr) = run(&db, &["widgets", "show", widget_id]).await;
+    assert!(!ok && stderr.contains("no widget with id"), "{stderr}");
+    let keys = json_of(&db, &["keys", "list", "--widget", widget_id, "--json"]).await;
+    assert_eq!(keys["keys"][0]["revoked"], true, "{keys}");
+    json_of(&db, &["agents", "delete", agent_id, "--json"]).await;
+    let left = json_of(&db, &["agents", "list", "--json"]).await;
+    assert_eq!(left, json!({ "agents": [other] }));
+}
+
+/// The tenant a widget belongs to, read from the database.
+async fn key_tenant(db: &str, widget_id: &str) -> String {
+    let db = sitekit_embed_server::db::Db::open(db).await.unwrap();
+    let (widget, _) = db.widget_with_agent(widget_id).await.unwrap().unwrap();
+    widget.tenant_id
 }

@@ -13,6 +13,7 @@ mod config;
 mod embedded;
 mod limits;
 mod openapi;
+mod remote_cli;
 mod sessions;
 mod signing;
 mod snippet;

@@ -214,7 +214,7 @@ async fn a_widget_whose_publishable_key_was_revoked_has_no_snippet() {
         &["keys", "list", "--widget", &widget, "--json"],
     )
     .await;
-    let key_id = keys[0]["id"].as_str().unwrap();
+    let key_id = keys["keys"][0]["id"].as_str().unwrap();
     json_of(&server.db_url, &["keys", "revoke", key_id, "--json"]).await;
 
     let message = assert_api_error(

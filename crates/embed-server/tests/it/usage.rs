@@ -8,7 +8,7 @@ use sitekit_embed_server::keys::ParsedKey;
 use crate::admin::{key, other_tenant};
 use crate::support::{SITE, TestServer, assert_api_error};
 
-async fn widget_id(server: &TestServer, publishable_key: &str) -> String {
+pub async fn widget_id(server: &TestServer, publishable_key: &str) -> String {
     let db = Db::open(&server.db_url).await.unwrap();
     let key = ParsedKey::parse(publishable_key).unwrap();
     db.widget_by_publishable_key(&key)
@@ -21,7 +21,7 @@ async fn widget_id(server: &TestServer, publishable_key: &str) -> String {
 
 /// One message to the widget whose runtime is down: accepted, counted, answered
 /// with a RUN_ERROR at once.
-async fn send_message(server: &TestServer) {
+pub async fn send_message(server: &TestServer) {
     let token = server.sdk(&server.down_key).session().await.unwrap().token;
     let response = server
         .client()

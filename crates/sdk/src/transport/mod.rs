@@ -28,6 +28,8 @@ pub(crate) struct HttpRequest<'a> {
 pub(crate) enum Method {
     Get,
     Post,
+    Patch,
+    Delete,
 }
 
 /// A response whose body has not been read yet.
@@ -46,5 +48,16 @@ impl HttpResponse {
             bytes.extend_from_slice(&chunk?);
         }
         String::from_utf8(bytes).map_err(|_| Error::Protocol("the body is not UTF-8".into()))
+    }
+
+    /// Passes a success through and turns every other status into [`Error::Api`],
+    /// with the server's code and message when the body carries them.
+    pub async fn error_for_status(self) -> Result<Self, Error> {
+        if (200..300).contains(&self.status) {
+            return Ok(self);
+        }
+        let (status, retry_after) = (self.status, self.retry_after);
+        let body = self.text().await.unwrap_or_default();
+        Err(Error::from_response(status, &body, retry_after))
     }
 }

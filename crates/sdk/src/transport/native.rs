@@ -33,6 +33,8 @@ impl Transport {
         let method = match request.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
         };
         let mut builder = self.http.request(method, &request.url);
         if let Some(token) = request.bearer {
@@ -46,25 +48,33 @@ impl Transport {
                 .header("content-type", "application/json")
                 .body(body);
         }
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| Error::Network(e.to_string()))?;
+        let response = builder.send().await.map_err(network_error)?;
         let retry_after = response
             .headers()
             .get("retry-after")
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse().ok());
         let status = response.status().as_u16();
-        let body = response.bytes_stream().map(|chunk| {
-            chunk
-                .map(|bytes| bytes.to_vec())
-                .map_err(|e| Error::Network(e.to_string()))
-        });
+        let body = response
+            .bytes_stream()
+            .map(|chunk| chunk.map(|bytes| bytes.to_vec()).map_err(network_error));
         Ok(HttpResponse {
             status,
             retry_after,
             body: Box::pin(body),
         })
     }
+}
+
+/// reqwest's own message is only the outermost layer ("error sending request");
+/// the cause a person can act on (connection refused, DNS) is in its sources.
+fn network_error(error: reqwest::Error) -> Error {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    Error::Network(text)
 }

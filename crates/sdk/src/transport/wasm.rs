@@ -52,6 +52,8 @@ impl Transport {
         init.set_method(match method {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
         });
         init.set_signal(Some(&controller.signal()));
         if let Some(body) = &json_body {

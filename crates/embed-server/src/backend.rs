@@ -1,0 +1,173 @@
+//! Where the admin commands act: this machine's database ([`crate::local`]) or a
+//! server's admin API through the SDK's [`AdminClient`]. One trait with one
+//! method per operation, on the SDK's types, so both places offer the same
+//! operations and `admin.rs` prints their answers once.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use sitekit_sdk::AdminClient;
+use sitekit_sdk::admin::{
+    AgentSummary, AgentUpdate, CreatedKey, CreatedWidget, KeyEventList, KeySummary,
+    NewAgentRequest, NewKeyRequest, NewWidgetRequest, RotateKeyRequest, UsageQuery, UsageReport,
+    WidgetSnippet, WidgetSummary, WidgetUpdate,
+};
+
+/// The admin operations. `tenant` picks a tenant on the local database (required
+/// to create, a filter for lists); remotely the key's tenant is the only one.
+/// `public_url` and `assets_dir` tell the local database what the server it
+/// belongs to serves; a remote server knows that itself.
+pub trait AdminBackend {
+    async fn create_agent(
+        &self,
+        tenant: Option<&str>,
+        request: NewAgentRequest,
+    ) -> Result<AgentSummary>;
+    async fn agents(&self, tenant: Option<&str>) -> Result<Vec<AgentSummary>>;
+    async fn agent(&self, id: &str) -> Result<AgentSummary>;
+    async fn update_agent(&self, id: &str, update: AgentUpdate) -> Result<AgentSummary>;
+    async fn delete_agent(&self, id: &str) -> Result<()>;
+
+    async fn create_widget(
+        &self,
+        request: NewWidgetRequest,
+        public_url: &str,
+    ) -> Result<CreatedWidget>;
+    async fn widgets(&self, tenant: Option<&str>) -> Result<Vec<WidgetSummary>>;
+    async fn widget(&self, id: &str) -> Result<WidgetSummary>;
+    async fn update_widget(&self, id: &str, update: WidgetUpdate) -> Result<WidgetSummary>;
+    async fn delete_widget(&self, id: &str) -> Result<()>;
+    async fn widget_snippet(
+        &self,
+        id: &str,
+        public_url: &str,
+        assets_dir: Option<&Path>,
+    ) -> Result<WidgetSnippet>;
+
+    async fn create_key(&self, tenant: Option<&str>, request: NewKeyRequest) -> Result<CreatedKey>;
+    async fn keys(&self, tenant: Option<&str>, widget: Option<&str>) -> Result<Vec<KeySummary>>;
+    async fn rotate_key(&self, id: &str, request: RotateKeyRequest) -> Result<CreatedKey>;
+    async fn revoke_key(&self, id: &str) -> Result<()>;
+    async fn key_events(&self, id: &str) -> Result<KeyEventList>;
+
+    async fn usage(&self, tenant: Option<&str>, query: UsageQuery) -> Result<UsageReport>;
+}
+
+impl AdminBackend for AdminClient {
+    async fn create_agent(
+        &self,
+        tenant: Option<&str>,
+        request: NewAgentRequest,
+    ) -> Result<AgentSummary> {
+        no_tenant(tenant)?;
+        remote(self, AdminClient::create_agent(self, &request).await)
+    }
+
+    async fn agents(&self, tenant: Option<&str>) -> Result<Vec<AgentSummary>> {
+        no_tenant(tenant)?;
+        remote(self, AdminClient::agents(self).await).map(|list| list.agents)
+    }
+
+    async fn agent(&self, id: &str) -> Result<AgentSummary> {
+        remote(self, AdminClient::agent(self, id).await)
+    }
+
+    async fn update_agent(&self, id: &str, update: AgentUpdate) -> Result<AgentSummary> {
+        remote(self, AdminClient::update_agent(self, id, &update).await)
+    }
+
+    async fn delete_agent(&self, id: &str) -> Result<()> {
+        remote(self, AdminClient::delete_agent(self, id).await)
+    }
+
+    async fn create_widget(
+        &self,
+        request: NewWidgetRequest,
+        _public_url: &str,
+    ) -> Result<CreatedWidget> {
+        remote(self, AdminClient::create_widget(self, &request).await)
+    }
+
+    async fn widgets(&self, tenant: Option<&str>) -> Result<Vec<WidgetSummary>> {
+        no_tenant(tenant)?;
+        remote(self, AdminClient::widgets(self).await).map(|list| list.widgets)
+    }
+
+    async fn widget(&self, id: &str) -> Result<WidgetSummary> {
+        remote(self, AdminClient::widget(self, id).await)
+    }
+
+    async fn update_widget(&self, id: &str, update: WidgetUpdate) -> Result<WidgetSummary> {
+        remote(self, AdminClient::update_widget(self, id, &update).await)
+    }
+
+    async fn delete_widget(&self, id: &str) -> Result<()> {
+        remote(self, AdminClient::delete_widget(self, id).await)
+    }
+
+    async fn widget_snippet(
+        &self,
+        id: &str,
+        _public_url: &str,
+        _assets_dir: Option<&Path>,
+    ) -> Result<WidgetSnippet> {
+        remote(self, AdminClient::widget_snippet(self, id).await)
+    }
+
+    async fn create_key(&self, tenant: Option<&str>, request: NewKeyRequest) -> Result<CreatedKey> {
+        no_tenant(tenant)?;
+        remote(self, AdminClient::create_key(self, &request).await)
+    }
+
+    async fn keys(&self, tenant: Option<&str>, widget: Option<&str>) -> Result<Vec<KeySummary>> {
+        no_tenant(tenant)?;
+        let keys = remote(self, AdminClient::keys(self).await)?.keys;
+        // The route lists all of the tenant's keys; one widget's are few enough
+        // to pick out here.
+        Ok(keys
+            .into_iter()
+            .filter(|key| widget.is_none_or(|widget| key.widget_id.as_deref() == Some(widget)))
+            .collect())
+    }
+
+    async fn rotate_key(&self, id: &str, request: RotateKeyRequest) -> Result<CreatedKey> {
+        remote(self, AdminClient::rotate_key(self, id, &request).await)
+    }
+
+    async fn revoke_key(&self, id: &str) -> Result<()> {
+        remote(self, AdminClient::revoke_key(self, id).await)
+    }
+
+    async fn key_events(&self, id: &str) -> Result<KeyEventList> {
+        remote(self, AdminClient::key_events(self, id).await)
+    }
+
+    async fn usage(&self, tenant: Option<&str>, query: UsageQuery) -> Result<UsageReport> {
+        no_tenant(tenant)?;
+        remote(self, AdminClient::usage(self, &query).await)
+    }
+}
+
+/// A server acts for its key's tenant only; naming another would be ignored, so
+/// it is refused instead.
+fn no_tenant(tenant: Option<&str>) -> Result<()> {
+    if tenant.is_some() {
+        bail!("--tenant is for the local database; with --server the key's tenant is used");
+    }
+    Ok(())
+}
+
+/// One line a person can act on: the server's own message and code when it
+/// answered, which server could not be reached when it did not.
+fn remote<T>(client: &AdminClient, result: Result<T, sitekit_sdk::Error>) -> Result<T> {
+    result.map_err(|error| match error {
+        sitekit_sdk::Error::Network(detail) => {
+            anyhow::anyhow!("cannot reach {}: {detail}", client.server_url())
+        }
+        sitekit_sdk::Error::Protocol(detail) => anyhow::anyhow!(
+            "{} answered something other than the admin API: {detail}",
+            client.server_url()
+        ),
+        api @ sitekit_sdk::Error::Api { .. } => anyhow::anyhow!("{api}"),
+    })
+}

@@ -1,0 +1,267 @@
+//! The admin API's client: one typed method per admin route, for a secret
+//! (`skt_sec_…`) or restricted (`skt_rst_…`) key. The `sitekit` command line uses
+//! it for `--server`; any Rust program, native or Wasm, can do the same.
+
+use serde::de::DeserializeOwned;
+
+use crate::Error;
+use crate::admin::{
+    AgentList, AgentSummary, AgentUpdate, CreatedKey, CreatedWidget, KeyEventList, KeyList,
+    NewAgentRequest, NewKeyRequest, NewWidgetRequest, RotateKeyRequest, UsageQuery, UsageReport,
+    WidgetList, WidgetSnippet, WidgetSummary, WidgetUpdate,
+};
+use crate::client::{json_body, to_json};
+use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
+
+/// A client for the admin API of one embed server, acting for the tenant of its
+/// key. Every failure is an [`Error`]: the server's refusals keep its stable
+/// code and message (`missing_scope`, `not_found`, …) and, for `429`, the
+/// `Retry-After` seconds.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), sitekit_sdk::Error> {
+/// use sitekit_sdk::AdminClient;
+/// use sitekit_sdk::admin::WidgetUpdate;
+///
+/// let admin = AdminClient::new("https://embed.example.com", "skt_sec_live_…");
+/// for widget in admin.widgets().await?.widgets {
+///     println!("{} {}", widget.id, widget.title);
+/// }
+/// let update = WidgetUpdate { enabled: Some(false), ..WidgetUpdate::default() };
+/// admin.update_widget("wgt_…", &update).await?;
+/// # Ok(()) }
+/// ```
+pub struct AdminClient {
+    endpoint: String,
+    key: String,
+    transport: Transport,
+}
+
+impl std::fmt::Debug for AdminClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key opens the whole tenant: never print it.
+        f.debug_struct("AdminClient")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AdminClient {
+    /// `server_url` is the embed server's base URL, e.g. `https://embed.example.com`;
+    /// `key` a secret or restricted key of the tenant to act for.
+    pub fn new(server_url: impl Into<String>, key: impl Into<String>) -> Self {
+        AdminClient {
+            endpoint: server_url.into().trim_end_matches('/').to_owned(),
+            key: key.into(),
+            transport: Transport::new(),
+        }
+    }
+
+    /// The server's base URL, as given (without a trailing slash).
+    pub fn server_url(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// `GET /v1/agents` (`widgets:read`).
+    pub async fn agents(&self) -> Result<AgentList, Error> {
+        self.get("/v1/agents".into()).await
+    }
+
+    /// `GET /v1/agents/<id>` (`widgets:read`).
+    pub async fn agent(&self, id: &str) -> Result<AgentSummary, Error> {
+        self.get(format!("/v1/agents/{}", segment(id))).await
+    }
+
+    /// `POST /v1/agents` (`agents:write`).
+    pub async fn create_agent(&self, request: &NewAgentRequest) -> Result<AgentSummary, Error> {
+        self.send_json(Method::Post, "/v1/agents".into(), request)
+            .await
+    }
+
+    /// `PATCH /v1/agents/<id>` (`agents:write`).
+    pub async fn update_agent(
+        &self,
+        id: &str,
+        update: &AgentUpdate,
+    ) -> Result<AgentSummary, Error> {
+        let path = format!("/v1/agents/{}", segment(id));
+        self.send_json(Method::Patch, path, update).await
+    }
+
+    /// `DELETE /v1/agents/<id>` (`agents:write`); refused (`agent_in_use`) while
+    /// widgets use it.
+    pub async fn delete_agent(&self, id: &str) -> Result<(), Error> {
+        let path = format!("/v1/agents/{}", segment(id));
+        self.send(Method::Delete, path, None).await.map(drop)
+    }
+
+    /// `GET /v1/widgets` (`widgets:read`).
+    pub async fn widgets(&self) -> Result<WidgetList, Error> {
+        self.get("/v1/widgets".into()).await
+    }
+
+    /// `GET /v1/widgets/<id>` (`widgets:read`).
+    pub async fn widget(&self, id: &str) -> Result<WidgetSummary, Error> {
+        self.get(format!("/v1/widgets/{}", segment(id))).await
+    }
+
+    /// `POST /v1/widgets` (`widgets:write`): the widget, its publishable key and
+    /// snippet.
+    pub async fn create_widget(&self, request: &NewWidgetRequest) -> Result<CreatedWidget, Error> {
+        self.send_json(Method::Post, "/v1/widgets".into(), request)
+            .await
+    }
+
+    /// `PATCH /v1/widgets/<id>` (`widgets:write`).
+    pub async fn update_widget(
+        &self,
+        id: &str,
+        update: &WidgetUpdate,
+    ) -> Result<WidgetSummary, Error> {
+        let path = format!("/v1/widgets/{}", segment(id));
+        self.send_json(Method::Patch, path, update).await
+    }
+
+    /// `DELETE /v1/widgets/<id>` (`widgets:write`): its publishable keys are
+    /// revoked and their sessions end.
+    pub async fn delete_widget(&self, id: &str) -> Result<(), Error> {
+        let path = format!("/v1/widgets/{}", segment(id));
+        self.send(Method::Delete, path, None).await.map(drop)
+    }
+
+    /// `GET /v1/widgets/<id>/snippet` (`widgets:read`).
+    pub async fn widget_snippet(&self, id: &str) -> Result<WidgetSnippet, Error> {
+        self.get(format!("/v1/widgets/{}/snippet", segment(id)))
+            .await
+    }
+
+    /// `GET /v1/keys` (`keys:write`): display forms only, never the keys.
+    pub async fn keys(&self) -> Result<KeyList, Error> {
+        self.get("/v1/keys".into()).await
+    }
+
+    /// `POST /v1/keys` (`keys:write`): the only answer that holds the new key.
+    pub async fn create_key(&self, request: &NewKeyRequest) -> Result<CreatedKey, Error> {
+        self.send_json(Method::Post, "/v1/keys".into(), request)
+            .await
+    }
+
+    /// `POST /v1/keys/<id>/rotate` (`keys:write`): the replacement key, shown once.
+    pub async fn rotate_key(
+        &self,
+        id: &str,
+        request: &RotateKeyRequest,
+    ) -> Result<CreatedKey, Error> {
+        let path = format!("/v1/keys/{}/rotate", segment(id));
+        self.send_json(Method::Post, path, request).await
+    }
+
+    /// `POST /v1/keys/<id>/revoke` (`keys:write`).
+    pub async fn revoke_key(&self, id: &str) -> Result<(), Error> {
+        let path = format!("/v1/keys/{}/revoke", segment(id));
+        self.send(Method::Post, path, None).await.map(drop)
+    }
+
+    /// `GET /v1/keys/<id>/events` (`keys:write`): the key's audit trail.
+    pub async fn key_events(&self, id: &str) -> Result<KeyEventList, Error> {
+        self.get(format!("/v1/keys/{}/events", segment(id))).await
+    }
+
+    /// `GET /v1/usage` (`usage:read`): messages answered per widget and UTC day.
+    pub async fn usage(&self, query: &UsageQuery) -> Result<UsageReport, Error> {
+        self.get(format!("/v1/usage{}", usage_query(query))).await
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: String) -> Result<T, Error> {
+        json_body(self.send(Method::Get, path, None).await?).await
+    }
+
+    async fn send_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: String,
+        body: &impl serde::Serialize,
+    ) -> Result<T, Error> {
+        let body = to_json(body)?;
+        json_body(self.send(method, path, Some(body)).await?).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: String,
+        json_body: Option<String>,
+    ) -> Result<HttpResponse, Error> {
+        let request = HttpRequest {
+            method,
+            url: format!("{}{path}", self.endpoint),
+            bearer: Some(&self.key),
+            json_body,
+        };
+        self.transport.send(request).await?.error_for_status().await
+    }
+}
+
+/// `?from=…&to=…&widgetId=…` with the fields that are set, or nothing.
+fn usage_query(query: &UsageQuery) -> String {
+    let fields = [
+        ("from", &query.from),
+        ("to", &query.to),
+        ("widgetId", &query.widget_id),
+    ];
+    let pairs: Vec<String> = fields
+        .into_iter()
+        .filter_map(|(name, value)| Some(format!("{name}={}", segment(value.as_deref()?))))
+        .collect();
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", pairs.join("&"))
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters, so an id
+/// that is mistyped (or hostile) stays one path segment or one query value.
+fn segment(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_stay_one_path_segment() {
+        assert_eq!(segment("wgt_AbC123"), "wgt_AbC123");
+        assert_eq!(segment("../keys?x=1"), "..%2Fkeys%3Fx%3D1");
+        assert_eq!(segment("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn usage_queries_carry_only_what_is_set() {
+        assert_eq!(usage_query(&UsageQuery::default()), "");
+        let query = UsageQuery {
+            from: Some("2026-01-01".into()),
+            to: None,
+            widget_id: Some("wgt_1".into()),
+        };
+        assert_eq!(usage_query(&query), "?from=2026-01-01&widgetId=wgt_1");
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_key() {
+        let client = AdminClient::new("https://embed.example.com/", "skt_sec_live_secret");
+        let printed = format!("{client:?}");
+        assert!(printed.contains("https://embed.example.com"), "{printed}");
+        assert!(!printed.contains("skt_sec_live_secret"), "{printed}");
+        assert_eq!(client.server_url(), "https://embed.example.com");
+    }
+}
