@@ -34,7 +34,7 @@
   const CSS =
     ":host{all:initial}" +
     ".launcher{position:fixed;bottom:16px;right:16px;z-index:2147483000;display:grid;place-items:center;" +
-    "width:56px;height:56px;padding:0;border:0;border-radius:50%;cursor:pointer;color:#fff;" +
+    "width:56px;height:56px;padding:0;border:0;border-radius:50%;cursor:pointer;color:var(--sitekit-on-primary,#fff);" +
     "background:var(--sitekit-primary,#2563eb);box-shadow:0 4px 14px rgba(0,0,0,.25)}" +
     ".launcher.left{left:16px;right:auto}" +
     ".launcher:focus-visible{outline:3px solid var(--sitekit-primary,#2563eb);outline-offset:3px}" +
@@ -73,6 +73,7 @@
     root.adoptedStyleSheets = [sheet];
     // CSSOM, not a style attribute: allowed under CSP; an invalid colour is ignored.
     host.style.setProperty("--sitekit-primary", config.primaryColor);
+    host.style.setProperty("--sitekit-on-primary", config.primaryTextColor || "");
 
     const button = document.createElement("button");
     button.type = "button";

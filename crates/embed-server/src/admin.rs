@@ -123,6 +123,7 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
             greeting,
             locale,
             color,
+            text_color,
             position,
             daily_messages,
             starter_prompts,
@@ -139,6 +140,7 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
                 greeting: Some(greeting),
                 locale: Some(locale),
                 primary_color: Some(color),
+                primary_text_color: Some(text_color),
                 position: Some(position.into()),
                 daily_message_budget: daily_messages,
                 starter_prompts,
@@ -180,6 +182,7 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
             greeting,
             locale,
             color,
+            text_color,
             position,
             origins,
             enable,
@@ -196,6 +199,7 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
                 greeting,
                 locale,
                 primary_color: color,
+                primary_text_color: text_color,
                 position: position.map(Into::into),
                 allowed_origins: (!origins.is_empty()).then_some(origins),
                 enabled: (enable || disable).then_some(enable),
@@ -258,7 +262,10 @@ fn print_widget(widget: &WidgetSummary) {
     println!("  title:           {}", widget.title);
     println!("  greeting:        {}", widget.greeting);
     println!("  locale:          {}", widget.locale);
-    println!("  colour:          {}", widget.primary_color);
+    println!(
+        "  colours:         {} (text {})",
+        widget.primary_color, widget.primary_text_color
+    );
     println!("  position:        {}", position_text(widget.position));
     println!(
         "  starter prompts: {}",

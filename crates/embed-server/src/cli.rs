@@ -275,6 +275,9 @@ pub enum WidgetCommand {
         /// Primary colour as #rrggbb.
         #[arg(long, default_value = widget_settings::DEFAULT_COLOUR)]
         color: String,
+        /// Colour of text on the primary colour, as #rrggbb.
+        #[arg(long, default_value = widget_settings::DEFAULT_TEXT_COLOUR)]
+        text_color: String,
         #[arg(long, value_enum, default_value_t = PositionArg::Right)]
         position: PositionArg,
         /// Messages a day the widget answers over all its visitors (0: no budget).
@@ -331,6 +334,9 @@ pub enum WidgetCommand {
         /// Primary colour as #rrggbb.
         #[arg(long)]
         color: Option<String>,
+        /// Colour of text on the primary colour, as #rrggbb.
+        #[arg(long)]
+        text_color: Option<String>,
         #[arg(long, value_enum)]
         position: Option<PositionArg>,
         /// The allowed origins, replacing the current ones (repeat for more).

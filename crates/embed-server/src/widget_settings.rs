@@ -12,6 +12,7 @@ pub const DEFAULT_TITLE: &str = "Chat with us";
 pub const DEFAULT_GREETING: &str = "Hi! How can I help you today?";
 pub const DEFAULT_LOCALE: &str = "en";
 pub const DEFAULT_COLOUR: &str = "#2563eb";
+pub const DEFAULT_TEXT_COLOUR: &str = "#ffffff";
 
 /// More would crowd the empty panel on a phone.
 pub const MAX_STARTER_PROMPTS: usize = 4;
@@ -32,6 +33,7 @@ pub struct WidgetSettings {
     pub greeting: String,
     pub locale: String,
     pub primary_color: String,
+    pub primary_text_color: String,
     pub position: &'static str,
     pub allowed_origins: OriginAllowlist,
     pub daily_message_budget: i64,
@@ -51,15 +53,21 @@ impl WidgetSettings {
             .trim();
         let locale = request.locale.as_deref().unwrap_or(DEFAULT_LOCALE);
         let colour = request.primary_color.as_deref().unwrap_or(DEFAULT_COLOUR);
+        let text_colour = request
+            .primary_text_color
+            .as_deref()
+            .unwrap_or(DEFAULT_TEXT_COLOUR);
         check_title(title)?;
         check_greeting(greeting)?;
         check_locale(locale)?;
         check_colour(colour)?;
+        check_colour(text_colour)?;
         Ok(WidgetSettings {
             title: title.to_owned(),
             greeting: greeting.to_owned(),
             locale: locale.to_owned(),
             primary_color: colour.to_owned(),
+            primary_text_color: text_colour.to_owned(),
             position: position_text(request.position.unwrap_or(Position::Right)),
             allowed_origins: allowlist(&request.allowed_origins, request.test_mode)?,
             daily_message_budget: i64::from(request.daily_message_budget),
@@ -93,6 +101,10 @@ pub fn apply_update(
     if let Some(colour) = update.primary_color {
         check_colour(&colour)?;
         next.primary_color = colour;
+    }
+    if let Some(colour) = update.primary_text_color {
+        check_colour(&colour)?;
+        next.primary_text_color = colour;
     }
     if let Some(position) = update.position {
         next.position = position_text(position).to_owned();

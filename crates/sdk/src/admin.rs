@@ -16,6 +16,8 @@ pub struct WidgetSummary {
     pub greeting: String,
     pub locale: String,
     pub primary_color: String,
+    /// Text on the primary colour.
+    pub primary_text_color: String,
     pub position: Position,
     /// Exact origins and patterns, as written (`https://*.example.com`).
     pub allowed_origins: Vec<String>,
@@ -51,6 +53,9 @@ pub struct NewWidgetRequest {
     pub locale: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_color: Option<String>,
+    /// Text on the primary colour, `#ffffff` when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_text_color: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<Position>,
     #[serde(default)]
@@ -109,6 +114,9 @@ pub struct WidgetUpdate {
     pub locale: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_color: Option<String>,
+    /// Text on the primary colour, `#ffffff` when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_text_color: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<Position>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -32,6 +32,9 @@ pub struct WidgetConfig {
     pub greeting: String,
     pub locale: String,
     pub primary_color: String,
+    /// Text on the primary colour (empty from servers that predate it).
+    #[serde(default)]
+    pub primary_text_color: String,
     pub position: Position,
     /// Suggestions to offer before the first message.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

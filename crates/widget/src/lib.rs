@@ -79,8 +79,9 @@ pub fn mount(
     if let Ok(host) = shadow_root.host().dyn_into::<HtmlElement>() {
         // CSSOM, unlike a `style` attribute, is allowed under a strict CSP. A colour
         // the browser cannot parse is ignored and the stylesheet's default stays.
-        host.style()
-            .set_property("--sitekit-primary", &config.primary_color)?;
+        let style = host.style();
+        style.set_property("--sitekit-primary", &config.primary_color)?;
+        style.set_property("--sitekit-on-primary", &config.primary_text_color)?;
     }
     let root = shadow_root
         .owner_document()

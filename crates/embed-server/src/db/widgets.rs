@@ -21,6 +21,8 @@ pub struct Widget {
     pub greeting: String,
     pub locale: String,
     pub primary_color: String,
+    /// Text on the primary colour.
+    pub primary_text_color: String,
     pub position: String,
     pub allowed_origins: OriginAllowlist,
     pub enabled: bool,
@@ -45,7 +47,7 @@ pub struct PublishableKeyRecord {
 }
 
 const WIDGET_COLUMNS: &str = "widgets.id, widgets.tenant_id, widgets.agent_id, widgets.title, \
-     widgets.greeting, widgets.locale, widgets.primary_color, widgets.position, \
+     widgets.greeting, widgets.locale, widgets.primary_color, widgets.primary_text_color, widgets.position, \
      widgets.allowed_origins, widgets.enabled, widgets.daily_message_budget, \
      widgets.starter_prompts, widgets.avatar_url, widgets.messages_per_visitor_per_minute";
 
@@ -68,6 +70,7 @@ impl Widget {
             greeting: row.try_get("greeting")?,
             locale: row.try_get("locale")?,
             primary_color: row.try_get("primary_color")?,
+            primary_text_color: row.try_get("primary_text_color")?,
             position: row.try_get("position")?,
             allowed_origins: OriginAllowlist::from_stored(row.try_get("allowed_origins")?),
             enabled: row.try_get::<i64, _>("enabled")? != 0,
@@ -93,6 +96,7 @@ impl From<Widget> for WidgetSummary {
             greeting: widget.greeting,
             locale: widget.locale,
             primary_color: widget.primary_color,
+            primary_text_color: widget.primary_text_color,
             enabled: widget.enabled,
             daily_message_budget: widget.daily_message_budget,
             starter_prompts: widget.starter_prompts,
@@ -124,6 +128,7 @@ impl Db {
             greeting: settings.greeting,
             locale: settings.locale,
             primary_color: settings.primary_color,
+            primary_text_color: settings.primary_text_color,
             position: settings.position.to_owned(),
             allowed_origins: settings.allowed_origins,
             enabled: true,
@@ -137,8 +142,8 @@ impl Db {
         sqlx::query(
             "INSERT INTO widgets (id, tenant_id, agent_id, title, greeting, locale, primary_color, \
              position, allowed_origins, enabled, daily_message_budget, starter_prompts, avatar_url, \
-             messages_per_visitor_per_minute, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             messages_per_visitor_per_minute, created_at, primary_text_color) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(&widget.id)
         .bind(&widget.tenant_id)
@@ -155,6 +160,7 @@ impl Db {
         .bind(widget.avatar_url.as_deref())
         .bind(widget.messages_per_visitor_per_minute)
         .bind(now)
+        .bind(&widget.primary_text_color)
         .execute(&mut *tx)
         .await?;
         let (_, key) =
@@ -195,8 +201,8 @@ impl Db {
         let updated = sqlx::query(
             "UPDATE widgets SET title = $1, greeting = $2, locale = $3, primary_color = $4, \
              position = $5, allowed_origins = $6, enabled = $7, daily_message_budget = $8, \
-             starter_prompts = $9, avatar_url = $10, messages_per_visitor_per_minute = $11 \
-             WHERE id = $12 AND tenant_id = $13 AND deleted_at IS NULL",
+             starter_prompts = $9, avatar_url = $10, messages_per_visitor_per_minute = $11, \
+             primary_text_color = $12 WHERE id = $13 AND tenant_id = $14 AND deleted_at IS NULL",
         )
         .bind(&widget.title)
         .bind(&widget.greeting)
@@ -209,6 +215,7 @@ impl Db {
         .bind(prompts_json(&widget.starter_prompts))
         .bind(widget.avatar_url.as_deref())
         .bind(widget.messages_per_visitor_per_minute)
+        .bind(&widget.primary_text_color)
         .bind(&widget.id)
         .bind(&widget.tenant_id)
         .execute(&self.pool)

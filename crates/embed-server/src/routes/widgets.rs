@@ -43,6 +43,7 @@ pub async fn config(
         greeting: widget.greeting,
         locale: widget.locale,
         primary_color: widget.primary_color,
+        primary_text_color: widget.primary_text_color,
         starter_prompts: widget.starter_prompts,
         avatar_url: widget.avatar_url,
     };

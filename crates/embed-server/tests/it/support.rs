@@ -195,6 +195,7 @@ pub fn widget_request(agent_id: &str, origins: &[&str]) -> NewWidgetRequest {
         greeting: None,
         locale: None,
         primary_color: None,
+        primary_text_color: None,
         position: None,
         daily_message_budget: 0,
         starter_prompts: Vec::new(),

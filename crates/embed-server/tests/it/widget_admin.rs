@@ -60,6 +60,8 @@ async fn starter_prompts_and_avatar_reach_the_page_and_bad_ones_change_nothing()
             "starterPrompts": ["  What do you sell? ", "Opening hours"],
             "avatarUrl": "https://cdn.example.com/bot.png",
             "messagesPerVisitorPerMinute": 5,
+            "primaryColor": "#fde047",
+            "primaryTextColor": "#111827",
         }),
     )
     .await;
@@ -75,6 +77,10 @@ async fn starter_prompts_and_avatar_reach_the_page_and_bad_ones_change_nothing()
         json!(["What do you sell?", "Opening hours"])
     );
     assert_eq!(page["avatarUrl"], "https://cdn.example.com/bot.png");
+    assert_eq!(
+        (&page["primaryColor"], &page["primaryTextColor"]),
+        (&json!("#fde047"), &json!("#111827"))
+    );
     // The per-visitor rate is the owner's business, not the page's.
     assert!(page.get("messagesPerVisitorPerMinute").is_none(), "{page}");
 
@@ -84,6 +90,7 @@ async fn starter_prompts_and_avatar_reach_the_page_and_bad_ones_change_nothing()
         json!({ "title": "New", "avatarUrl": "javascript:alert(1)" }),
         json!({ "title": "New", "avatarUrl": "http://cdn.example.com/bot.png" }),
         json!({ "title": "New", "messagesPerVisitorPerMinute": 100000 }),
+        json!({ "title": "New", "primaryTextColor": "black" }),
     ] {
         let response = server
             .admin(Method::PATCH, &path, &secret, Some(bad.clone()))

@@ -9,7 +9,7 @@ use web_sys::{HtmlElement, Node, ShadowRoot, ShadowRootInit, ShadowRootMode};
 use crate::dom::{click, container, query, settle, type_into, wait_for};
 
 const CONFIG: &str = r##"{"title":"Acme support","greeting":"Hi there!","locale":"en",
-    "primaryColor":"#e11d48","position":"left"}"##;
+    "primaryColor":"#e11d48","primaryTextColor":"#111827","position":"left"}"##;
 
 /// Port 9 is one browsers refuse to connect to, so every request fails at once,
 /// the way it does for a visitor who is offline.
@@ -58,6 +58,12 @@ async fn mounting_styles_the_shadow_root_and_replays_queued_calls() {
             .get_property_value("--sitekit-primary")
             .unwrap(),
         "#e11d48"
+    );
+    assert_eq!(
+        host.style()
+            .get_property_value("--sitekit-on-primary")
+            .unwrap(),
+        "#111827"
     );
     let greeting = query(root, "[data-testid=sitekit-message-assistant]").unwrap();
     assert_eq!(greeting.text_content().unwrap(), "Hi there!");
