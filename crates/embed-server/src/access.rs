@@ -1,10 +1,13 @@
 //! Who may use a widget from a browser: the publishable key, the widget's state and
-//! the page's origin, checked in that order.
+//! the page's origin, checked in that order; then the session token it was given.
+
+use axum::http::{HeaderMap, header};
 
 use crate::db::{PublishableKeyRecord, Widget, now_unix};
 use crate::error::ApiError;
 use crate::keys::{KeyKind, KeyMode, ParsedKey};
 use crate::origin::Origin;
+use crate::session::{SessionClaims, SessionError};
 use crate::state::AppState;
 
 /// The widget behind `key_text`, if the page at `origin` may use it.
@@ -63,4 +66,45 @@ pub async fn widget_for_page(
         ));
     }
     Ok((widget, record))
+}
+
+/// The session a browser request carries, if it is valid, still live, has
+/// `scope`, and comes from the origin it was minted for. Touches no database.
+pub fn session_of(
+    state: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+    scope: &'static str,
+) -> Result<SessionClaims, ApiError> {
+    let claims = state
+        .signer
+        .get()
+        .verify(token, now_unix())
+        .map_err(|error| match error {
+            SessionError::Expired => ApiError::unauthorized(
+                "session_expired",
+                "the session has expired; start a new one",
+            ),
+            SessionError::Invalid => {
+                ApiError::unauthorized("invalid_session", "the session token is not valid")
+            }
+        })?;
+    state.keys.check(&claims.ky, claims.kg)?;
+    if !claims.has_scope(scope) {
+        return Err(ApiError::forbidden(
+            "missing_scope",
+            format!("this session lacks the `{scope}` scope"),
+        ));
+    }
+    // A browser always sends Origin on cross-site requests; a token lifted from
+    // one site must not work from another.
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
+        && origin != claims.or
+    {
+        return Err(ApiError::forbidden(
+            "origin_not_allowed",
+            "this session belongs to another origin",
+        ));
+    }
+    Ok(claims)
 }

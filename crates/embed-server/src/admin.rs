@@ -9,7 +9,7 @@ use serde_json::json;
 use sitekit_embed_server::db::Db;
 use sitekit_embed_server::widget_settings::position_text;
 use sitekit_sdk::admin::{
-    AgentList, AgentSummary, AgentUpdate, KeyList, NewAgentRequest, NewKeyRequest,
+    AgentList, AgentSummary, AgentTimeouts, AgentUpdate, KeyList, NewAgentRequest, NewKeyRequest,
     NewWidgetRequest, RotateKeyRequest, UsageQuery, WidgetList, WidgetSummary, WidgetUpdate,
 };
 
@@ -45,6 +45,9 @@ async fn agents(backend: &impl AdminBackend, command: AgentCommand) -> Result<()
             runtime,
             base_url,
             flow_id,
+            model,
+            system_prompt,
+            timeouts,
             runtime_key,
             json,
         } => {
@@ -53,6 +56,9 @@ async fn agents(backend: &impl AdminBackend, command: AgentCommand) -> Result<()
                 runtime: Some(runtime.as_str().to_owned()),
                 base_url,
                 flow_id,
+                model,
+                system_prompt,
+                timeouts: timeouts.over(AgentTimeouts::default()),
                 runtime_key,
             };
             let agent = backend.create_agent(tenant.as_deref(), request).await?;
@@ -82,13 +88,24 @@ async fn agents(backend: &impl AdminBackend, command: AgentCommand) -> Result<()
             name,
             base_url,
             flow_id,
+            model,
+            system_prompt,
+            timeouts,
             runtime_key,
             json,
         } => {
+            // Timeouts go as a whole set: the ones not given keep their values.
+            let timeouts = match timeouts.over(AgentTimeouts::default()) {
+                Some(_) => timeouts.over(backend.agent(&id).await?.timeouts),
+                None => None,
+            };
             let update = AgentUpdate {
                 name,
                 base_url,
                 flow_id,
+                model,
+                system_prompt,
+                timeouts,
                 runtime_key,
             };
             ensure!(
@@ -111,7 +128,14 @@ fn print_agent(agent: &AgentSummary) {
     println!("  name:     {}", agent.name);
     println!("  runtime:  {}", agent.runtime);
     println!("  base URL: {}", agent.base_url);
-    println!("  flow:     {}", agent.flow_id);
+    println!("  flow:     {}", or_none(agent.flow_id.clone()));
+    println!("  model:    {}", or_none(agent.model.clone()));
+    println!("  system prompt: {}", or_none(agent.system_prompt.clone()));
+    let limits = agent.timeouts;
+    println!(
+        "  timeouts: connect {} ms, first event {} ms, idle {} ms, total {} ms",
+        limits.connect_ms, limits.first_event_ms, limits.idle_ms, limits.total_ms
+    );
 }
 
 async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<()> {
@@ -129,6 +153,7 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
             starter_prompts,
             avatar_url,
             messages_per_visitor_per_minute,
+            show_tool_events,
             test_mode,
             public_url,
             json,
@@ -146,6 +171,7 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
                 starter_prompts,
                 avatar_url,
                 messages_per_visitor_per_minute,
+                show_tool_events,
                 test_mode,
             };
             let created = backend.create_widget(request, &public_url).await?;
@@ -192,6 +218,7 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
             no_starter_prompts,
             avatar_url,
             messages_per_visitor_per_minute,
+            show_tool_events,
             json,
         } => {
             let update = WidgetUpdate {
@@ -208,6 +235,7 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
                     .then_some(starter_prompts),
                 avatar_url,
                 messages_per_visitor_per_minute,
+                show_tool_events,
             };
             ensure!(
                 update != WidgetUpdate::default(),
@@ -254,8 +282,12 @@ fn enabled_text(enabled: bool) -> &'static str {
     if enabled { "enabled" } else { "disabled" }
 }
 
+/// A setting that may be empty, printed so the emptiness shows.
+fn or_none(text: String) -> String {
+    if text.is_empty() { "-".into() } else { text }
+}
+
 fn print_widget(widget: &WidgetSummary) {
-    let or_none = |text: String| if text.is_empty() { "-".into() } else { text };
     println!("widget {} ({})", widget.id, enabled_text(widget.enabled));
     println!("  agent:           {}", widget.agent_id);
     println!("  origins:         {}", widget.allowed_origins.join(", "));
@@ -282,6 +314,14 @@ fn print_widget(widget: &WidgetSummary) {
     println!(
         "  per visitor:     {} a minute (0: the server's default)",
         widget.messages_per_visitor_per_minute
+    );
+    println!(
+        "  tool calls:      {}",
+        if widget.show_tool_events {
+            "shown"
+        } else {
+            "hidden"
+        }
     );
 }
 

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sitekit_embed_server::{db, widget_settings};
 use sitekit_sdk::admin;
+use sitekit_sdk::admin::AgentTimeouts;
 use sitekit_sdk::wire::Position;
 
 #[derive(Debug, Parser)]
@@ -164,6 +165,12 @@ pub struct ServeArgs {
         default_value = "600"
     )]
     pub admin_requests_per_key_per_minute: NonZeroU32,
+    /// Days a thread's messages are kept (for history and returning visitors).
+    #[arg(long, env = "SITEKIT_THREAD_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub thread_retention_days: u64,
+    /// Seconds open chat streams may run on after SIGTERM or Ctrl-C.
+    #[arg(long, env = "SITEKIT_SHUTDOWN_GRACE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_grace_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,15 +196,30 @@ pub enum AgentCommand {
         name: String,
         #[arg(long, value_enum, default_value_t = RuntimeKind::Langflow)]
         runtime: RuntimeKind,
-        /// The runtime's base URL, e.g. http://127.0.0.1:7860
+        /// Langflow: the server, e.g. http://127.0.0.1:7860; openai: the API base,
+        /// e.g. https://api.openai.com/v1; agui: the agent's endpoint.
         #[arg(long)]
         base_url: String,
-        /// The Langflow flow id.
-        #[arg(long)]
+        /// The Langflow flow id (langflow only).
+        #[arg(long, default_value = "")]
         flow_id: String,
-        /// The runtime credential (Langflow API key). Prefer the environment
-        /// variable: arguments are visible to other users of the machine.
-        #[arg(long, env = "SITEKIT_RUNTIME_KEY", hide_env_values = true)]
+        /// The model (openai only), e.g. gpt-4o-mini.
+        #[arg(long)]
+        model: Option<String>,
+        /// Sent first in every conversation (openai only).
+        #[arg(long)]
+        system_prompt: Option<String>,
+        #[command(flatten)]
+        timeouts: TimeoutArgs,
+        /// The runtime credential (Langflow or OpenAI API key, AG-UI bearer token).
+        /// Prefer the environment variable: arguments are visible to other users
+        /// of the machine.
+        #[arg(
+            long,
+            env = "SITEKIT_RUNTIME_KEY",
+            hide_env_values = true,
+            default_value = ""
+        )]
         runtime_key: String,
         #[arg(long)]
         json: bool,
@@ -227,6 +249,12 @@ pub enum AgentCommand {
         base_url: Option<String>,
         #[arg(long)]
         flow_id: Option<String>,
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long)]
+        system_prompt: Option<String>,
+        #[command(flatten)]
+        timeouts: TimeoutArgs,
         /// A new runtime credential; when the environment variable is set, it is
         /// sent too.
         #[arg(long, env = "SITEKIT_RUNTIME_KEY", hide_env_values = true)]
@@ -245,14 +273,55 @@ pub enum AgentCommand {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum RuntimeKind {
+    /// Langflow's Workflows API.
     Langflow,
+    /// OpenAI-compatible chat completions (OpenAI, Ollama, vLLM, LiteLLM).
+    Openai,
+    /// Any AG-UI agent over HTTP.
+    Agui,
 }
 
 impl RuntimeKind {
     pub fn as_str(self) -> &'static str {
         match self {
             RuntimeKind::Langflow => "langflow",
+            RuntimeKind::Openai => "openai",
+            RuntimeKind::Agui => "agui",
         }
+    }
+}
+
+/// A run's time limits, in milliseconds; those left out keep their value (or
+/// the default, for a new agent).
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct TimeoutArgs {
+    /// Until the runtime answers.
+    #[arg(long)]
+    pub connect_timeout_ms: Option<u32>,
+    /// Until its first event.
+    #[arg(long)]
+    pub first_event_timeout_ms: Option<u32>,
+    /// Between two events.
+    #[arg(long)]
+    pub idle_timeout_ms: Option<u32>,
+    /// For the whole run.
+    #[arg(long)]
+    pub total_timeout_ms: Option<u32>,
+}
+
+impl TimeoutArgs {
+    /// `base` with the limits given here; None when none was given.
+    pub fn over(self, base: AgentTimeouts) -> Option<AgentTimeouts> {
+        let given = self.connect_timeout_ms.is_some()
+            || self.first_event_timeout_ms.is_some()
+            || self.idle_timeout_ms.is_some()
+            || self.total_timeout_ms.is_some();
+        given.then(|| AgentTimeouts {
+            connect_ms: self.connect_timeout_ms.unwrap_or(base.connect_ms),
+            first_event_ms: self.first_event_timeout_ms.unwrap_or(base.first_event_ms),
+            idle_ms: self.idle_timeout_ms.unwrap_or(base.idle_ms),
+            total_ms: self.total_timeout_ms.unwrap_or(base.total_ms),
+        })
     }
 }
 
@@ -292,6 +361,9 @@ pub enum WidgetCommand {
         /// Messages one visitor may send a minute (0: the server's default).
         #[arg(long, default_value_t = 0)]
         messages_per_visitor_per_minute: u32,
+        /// Show visitors the agent's tool calls.
+        #[arg(long)]
+        show_tool_events: bool,
         /// Issue a test-mode key (skt_pub_test_…) instead of a live one.
         #[arg(long)]
         test_mode: bool,
@@ -363,6 +435,9 @@ pub enum WidgetCommand {
         /// Messages one visitor may send a minute (0: the server's default).
         #[arg(long)]
         messages_per_visitor_per_minute: Option<u32>,
+        /// Show visitors the agent's tool calls (--show-tool-events true|false).
+        #[arg(long)]
+        show_tool_events: Option<bool>,
         #[arg(long)]
         json: bool,
     },

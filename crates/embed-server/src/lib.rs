@@ -14,6 +14,7 @@ mod extract;
 mod key_states;
 pub mod keys;
 pub mod limits;
+pub mod metering;
 mod openapi;
 pub mod origin;
 pub mod relay;
@@ -71,7 +72,7 @@ pub fn app(state: AppState) -> Router {
 fn documented_routes() -> OpenApiRouter<AppState> {
     use routes::{
         admin_agents, admin_keys, admin_snippet, admin_usage, admin_widgets, assets, chat, health,
-        sessions, widgets,
+        sessions, threads, widgets,
     };
     let admin_body = || DefaultBodyLimit::max(ADMIN_BODY_LIMIT);
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
@@ -81,6 +82,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(widgets::config))
         .routes(routes!(sessions::create).layer(DefaultBodyLimit::max(SESSION_BODY_LIMIT)))
         .routes(routes!(chat::chat).layer(DefaultBodyLimit::max(CHAT_BODY_LIMIT)))
+        .routes(routes!(threads::get))
         .routes(routes!(admin_agents::list, admin_agents::create).layer(admin_body()))
         .routes(
             routes!(
@@ -117,7 +119,11 @@ pub fn openapi_spec() -> utoipa::openapi::OpenApi {
 /// How often the rate limiters forget clients that have been quiet.
 const FORGET_IDLE_CLIENTS_EVERY: Duration = Duration::from_secs(60);
 
-/// Serves until `shutdown` completes, then lets open requests finish.
+/// How often threads' messages past their retention are forgotten.
+const FORGET_OLD_MESSAGES_EVERY: Duration = Duration::from_secs(3_600);
+
+/// Serves until `shutdown` completes, then lets open requests (chat streams
+/// among them) finish for up to `state.shutdown_grace`.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -145,12 +151,43 @@ pub async fn serve(
             }
         }
     });
+    let (db, retention) = (state.db.clone(), state.thread_retention);
+    let forget_old_messages = tokio::spawn(async move {
+        let mut every = tokio::time::interval(FORGET_OLD_MESSAGES_EVERY);
+        loop {
+            every.tick().await;
+            let before = db::now_unix_ms() - i64::try_from(retention.as_millis()).unwrap_or(0);
+            match db.forget_messages_before(before).await {
+                Ok(0) => {}
+                Ok(forgotten) => tracing::info!(forgotten, "forgot messages past retention"),
+                Err(error) => tracing::warn!(%error, "cannot forget old messages"),
+            }
+        }
+    });
+    let grace = state.shutdown_grace;
+    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = signalled.send(());
+    };
     // The peer address is what per-IP limits count.
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = axum::serve(listener, service).with_graceful_shutdown(shutdown);
+    let grace_over = async move {
+        match on_signal.await {
+            Ok(()) => tokio::time::sleep(grace).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let result = tokio::select! {
+        served = std::future::IntoFuture::into_future(served) => served,
+        () = grace_over => {
+            tracing::warn!(?grace, "requests still open after the shutdown grace period; stopping");
+            Ok(())
+        }
+    };
     forget_idle_clients.abort();
     reload_keys.abort();
-    served
+    forget_old_messages.abort();
+    result
 }

@@ -87,6 +87,11 @@ async fn run_server(db: Db, args: ServeArgs) -> Result<()> {
     )
     .await
     .context("cannot load the session signing keys and key states")?;
+    let state = AppState {
+        thread_retention: Duration::from_secs(args.thread_retention_days * 86_400),
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        ..state
+    };
     // Tests and scripts read this line to learn the port when binding port 0.
     println!("sitekit listening on http://{address}");
     serve(listener, state, shutdown_signal()).await?;

@@ -25,7 +25,15 @@ pub struct AppState {
     pub session_ttl: Duration,
     /// The server's base URL as pages reach it, for snippets.
     pub public_url: String,
+    /// How long threads' messages are kept.
+    pub thread_retention: Duration,
+    /// How long open requests may run on after a shutdown signal.
+    pub shutdown_grace: Duration,
 }
+
+/// Thirty days: long enough for a returning visitor, short enough to hold little.
+pub const DEFAULT_THREAD_RETENTION: Duration = Duration::from_secs(30 * 86_400);
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 impl AppState {
     /// State with the session signing keys from `configured`, else those stored
@@ -60,6 +68,8 @@ impl AppState {
             key_refresh,
             session_ttl,
             public_url,
+            thread_retention: DEFAULT_THREAD_RETENTION,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         })
     }
 }

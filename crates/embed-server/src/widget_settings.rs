@@ -40,6 +40,7 @@ pub struct WidgetSettings {
     pub starter_prompts: Vec<String>,
     pub avatar_url: Option<String>,
     pub messages_per_visitor_per_minute: i64,
+    pub show_tool_events: bool,
 }
 
 impl WidgetSettings {
@@ -74,6 +75,7 @@ impl WidgetSettings {
             starter_prompts: starter_prompts(&request.starter_prompts)?,
             avatar_url: avatar_url(request.avatar_url.as_deref())?,
             messages_per_visitor_per_minute: visitor_rate(request.messages_per_visitor_per_minute)?,
+            show_tool_events: request.show_tool_events,
         })
     }
 }
@@ -124,6 +126,9 @@ pub fn apply_update(
     if let Some(url) = update.avatar_url {
         // An empty string removes the avatar.
         next.avatar_url = avatar_url(Some(url.as_str()).filter(|url| !url.is_empty()))?;
+    }
+    if let Some(show) = update.show_tool_events {
+        next.show_tool_events = show;
     }
     if let Some(rate) = update.messages_per_visitor_per_minute {
         next.messages_per_visitor_per_minute = visitor_rate(rate)?;

@@ -28,6 +28,8 @@ pub struct WidgetSummary {
     pub avatar_url: Option<String>,
     /// Messages a minute from one visitor; 0 means the server's default.
     pub messages_per_visitor_per_minute: i64,
+    /// Visitors see the agent's tool calls.
+    pub show_tool_events: bool,
 }
 
 /// `GET /v1/widgets`.
@@ -69,6 +71,9 @@ pub struct NewWidgetRequest {
     /// 0 (the default) uses the server's limit.
     #[serde(default)]
     pub messages_per_visitor_per_minute: u32,
+    /// Show visitors the agent's tool calls (off by default).
+    #[serde(default)]
+    pub show_tool_events: bool,
     /// Issue a test-mode publishable key (`skt_pub_test_…`).
     #[serde(default)]
     pub test_mode: bool,
@@ -132,6 +137,8 @@ pub struct WidgetUpdate {
     pub avatar_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messages_per_visitor_per_minute: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_tool_events: Option<bool>,
 }
 
 /// An agent as its owner sees it: where it runs, never its runtime credential.
@@ -141,10 +148,60 @@ pub struct WidgetUpdate {
 pub struct AgentSummary {
     pub id: String,
     pub name: String,
-    /// The adapter, e.g. `langflow`.
+    /// The adapter: `langflow`, `openai` or `agui`.
     pub runtime: String,
     pub base_url: String,
+    /// The Langflow flow (empty for other runtimes).
     pub flow_id: String,
+    /// The model an OpenAI-compatible runtime runs (empty for other runtimes).
+    pub model: String,
+    /// Sent first in every conversation with an OpenAI-compatible runtime.
+    pub system_prompt: String,
+    pub timeouts: AgentTimeouts,
+}
+
+/// How long a run may take, in milliseconds. In a request, a field left out takes
+/// its default.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentTimeouts {
+    /// Until the runtime answers the request (default 10 s).
+    #[serde(default = "default_connect_ms")]
+    pub connect_ms: u32,
+    /// Until its first event (default 60 s).
+    #[serde(default = "default_first_event_ms")]
+    pub first_event_ms: u32,
+    /// Between two events (default 60 s).
+    #[serde(default = "default_idle_ms")]
+    pub idle_ms: u32,
+    /// For the whole run (default 5 min).
+    #[serde(default = "default_total_ms")]
+    pub total_ms: u32,
+}
+
+impl Default for AgentTimeouts {
+    fn default() -> Self {
+        AgentTimeouts {
+            connect_ms: default_connect_ms(),
+            first_event_ms: default_first_event_ms(),
+            idle_ms: default_idle_ms(),
+            total_ms: default_total_ms(),
+        }
+    }
+}
+
+fn default_connect_ms() -> u32 {
+    10_000
+}
+fn default_first_event_ms() -> u32 {
+    60_000
+}
+fn default_idle_ms() -> u32 {
+    60_000
+}
+fn default_total_ms() -> u32 {
+    300_000
 }
 
 /// `GET /v1/agents`.
@@ -160,12 +217,25 @@ pub struct AgentList {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewAgentRequest {
     pub name: String,
-    /// The adapter; `langflow` when left out.
+    /// The adapter: `langflow` (when left out), `openai` or `agui`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
+    /// Langflow: the server (`http://host:7860`); OpenAI-compatible: the API base
+    /// (`https://api.openai.com/v1`); AG-UI: the agent's endpoint itself.
     pub base_url: String,
+    /// The Langflow flow; required for `langflow`, unused otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub flow_id: String,
-    /// The runtime's credential (a Langflow API key); stored, never returned.
+    /// The model; required for `openai`, unused otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeouts: Option<AgentTimeouts>,
+    /// The runtime's credential (a Langflow or OpenAI API key, a bearer token for
+    /// an AG-UI agent; empty for none); stored, never returned.
+    #[serde(default)]
     pub runtime_key: String,
 }
 
@@ -180,6 +250,13 @@ pub struct AgentUpdate {
     pub base_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    /// The whole set; fields left out take their defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeouts: Option<AgentTimeouts>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime_key: Option<String>,
 }

@@ -38,7 +38,24 @@ pub enum Event {
     TextMessageContent { message_id: String, delta: String },
     #[serde(rename_all = "camelCase")]
     TextMessageEnd { message_id: String },
-    /// Any event type this SDK does not model (state, tool calls, raw, custom, …).
+    #[serde(rename_all = "camelCase")]
+    ToolCallStart {
+        tool_call_id: String,
+        tool_call_name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parent_message_id: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    ToolCallArgs { tool_call_id: String, delta: String },
+    #[serde(rename_all = "camelCase")]
+    ToolCallEnd { tool_call_id: String },
+    #[serde(rename_all = "camelCase")]
+    ToolCallResult {
+        message_id: String,
+        tool_call_id: String,
+        content: String,
+    },
+    /// Any event type this SDK does not model (state, steps' details, raw, custom, …).
     #[serde(other)]
     Other,
 }
@@ -59,6 +76,10 @@ impl Event {
             Event::TextMessageStart { .. } => "TEXT_MESSAGE_START",
             Event::TextMessageContent { .. } => "TEXT_MESSAGE_CONTENT",
             Event::TextMessageEnd { .. } => "TEXT_MESSAGE_END",
+            Event::ToolCallStart { .. } => "TOOL_CALL_START",
+            Event::ToolCallArgs { .. } => "TOOL_CALL_ARGS",
+            Event::ToolCallEnd { .. } => "TOOL_CALL_END",
+            Event::ToolCallResult { .. } => "TOOL_CALL_RESULT",
             Event::Other => "OTHER",
         }
     }

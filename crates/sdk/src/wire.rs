@@ -52,6 +52,16 @@ pub enum Position {
     Right,
 }
 
+/// `GET /v1/threads/<id>`: a visitor's own conversation, oldest first, as AG-UI
+/// messages (what the visitor wrote and what the agent answered).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadMessages {
+    pub thread_id: String,
+    pub messages: Vec<crate::agui::Message>,
+}
+
 /// Every API error: `{"error":{"code":"…","message":"…"}}`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,7 +1,9 @@
 //! Agents: a tenant's binding to an agent runtime (kind, URL, flow, credential).
 //! None of it ever reaches a browser.
 
-use sitekit_sdk::admin::AgentSummary;
+use std::time::Duration;
+
+use sitekit_sdk::admin::{AgentSummary, AgentTimeouts};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -25,7 +27,28 @@ pub struct Agent {
     pub runtime: String,
     pub base_url: String,
     pub flow_id: String,
+    pub model: String,
+    pub system_prompt: String,
+    pub timeouts: AgentTimeouts,
     pub runtime_key: String,
+}
+
+impl Agent {
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.timeouts.connect_ms.into())
+    }
+
+    pub fn first_event_timeout(&self) -> Duration {
+        Duration::from_millis(self.timeouts.first_event_ms.into())
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.timeouts.idle_ms.into())
+    }
+
+    pub fn total_timeout(&self) -> Duration {
+        Duration::from_millis(self.timeouts.total_ms.into())
+    }
 }
 
 impl std::fmt::Debug for Agent {
@@ -49,9 +72,22 @@ impl Agent {
             runtime: row.try_get("runtime")?,
             base_url: row.try_get("base_url")?,
             flow_id: row.try_get("flow_id")?,
+            model: row.try_get("model")?,
+            system_prompt: row.try_get("system_prompt")?,
+            timeouts: AgentTimeouts {
+                connect_ms: millis(row, "connect_timeout_ms")?,
+                first_event_ms: millis(row, "first_event_timeout_ms")?,
+                idle_ms: millis(row, "idle_timeout_ms")?,
+                total_ms: millis(row, "total_timeout_ms")?,
+            },
             runtime_key: row.try_get("runtime_key")?,
         })
     }
+}
+
+fn millis(row: &AnyRow, column: &str) -> Result<u32, sqlx::Error> {
+    let value: i64 = row.try_get(column)?;
+    u32::try_from(value).map_err(|error| sqlx::Error::Decode(Box::new(error)))
 }
 
 /// What the admin API and the CLI show of an agent: never its runtime credential.
@@ -63,13 +99,18 @@ impl From<Agent> for AgentSummary {
             runtime: agent.runtime,
             base_url: agent.base_url,
             flow_id: agent.flow_id,
+            model: agent.model,
+            system_prompt: agent.system_prompt,
+            timeouts: agent.timeouts,
         }
     }
 }
 
 /// The columns [`Agent::from_row`] reads, for queries that join agents.
 pub(super) const AGENT_COLUMNS: &str = "agents.id AS agent_id, agents.tenant_id AS agent_tenant_id, \
-     agents.name AS agent_name, agents.runtime, agents.base_url, agents.flow_id, agents.runtime_key";
+     agents.name AS agent_name, agents.runtime, agents.base_url, agents.flow_id, agents.runtime_key, \
+     agents.model, agents.system_prompt, agents.connect_timeout_ms, agents.first_event_timeout_ms, \
+     agents.idle_timeout_ms, agents.total_timeout_ms";
 
 impl Db {
     pub async fn create_agent(
@@ -84,11 +125,16 @@ impl Db {
             runtime: settings.runtime,
             base_url: settings.base_url,
             flow_id: settings.flow_id,
+            model: settings.model,
+            system_prompt: settings.system_prompt,
+            timeouts: settings.timeouts,
             runtime_key: settings.runtime_key,
         };
         sqlx::query(
-            "INSERT INTO agents (id, tenant_id, name, runtime, base_url, flow_id, runtime_key, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO agents (id, tenant_id, name, runtime, base_url, flow_id, runtime_key, created_at, \
+             model, system_prompt, connect_timeout_ms, first_event_timeout_ms, idle_timeout_ms, \
+             total_timeout_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(&agent.id)
         .bind(&agent.tenant_id)
@@ -98,6 +144,12 @@ impl Db {
         .bind(&agent.flow_id)
         .bind(&agent.runtime_key)
         .bind(now_unix())
+        .bind(&agent.model)
+        .bind(&agent.system_prompt)
+        .bind(i64::from(agent.timeouts.connect_ms))
+        .bind(i64::from(agent.timeouts.first_event_ms))
+        .bind(i64::from(agent.timeouts.idle_ms))
+        .bind(i64::from(agent.timeouts.total_ms))
         .execute(&self.pool)
         .await?;
         Ok(agent)
@@ -126,7 +178,9 @@ impl Db {
     /// belongs to its tenant and still exists.
     pub async fn update_agent(&self, agent: &Agent) -> Result<bool, sqlx::Error> {
         let updated = sqlx::query(
-            "UPDATE agents SET name = $1, base_url = $2, flow_id = $3, runtime_key = $4 \
+            "UPDATE agents SET name = $1, base_url = $2, flow_id = $3, runtime_key = $4, model = $7, \
+             system_prompt = $8, connect_timeout_ms = $9, first_event_timeout_ms = $10, \
+             idle_timeout_ms = $11, total_timeout_ms = $12 \
              WHERE id = $5 AND tenant_id = $6 AND deleted_at IS NULL",
         )
         .bind(&agent.name)
@@ -135,6 +189,12 @@ impl Db {
         .bind(&agent.runtime_key)
         .bind(&agent.id)
         .bind(&agent.tenant_id)
+        .bind(&agent.model)
+        .bind(&agent.system_prompt)
+        .bind(i64::from(agent.timeouts.connect_ms))
+        .bind(i64::from(agent.timeouts.first_event_ms))
+        .bind(i64::from(agent.timeouts.idle_ms))
+        .bind(i64::from(agent.timeouts.total_ms))
         .execute(&self.pool)
         .await?
         .rows_affected();

@@ -6,6 +6,8 @@ mod budgets;
 mod keys;
 mod secrets;
 mod tenants;
+mod threads;
+mod usage_runs;
 mod widgets;
 
 pub use agents::{Agent, AgentDeletion};
@@ -16,6 +18,8 @@ pub use keys::{
 };
 pub use secrets::SigningKeys;
 pub use tenants::Tenant;
+pub use threads::{ThreadKey, Turn};
+pub use usage_runs::UsageRun;
 pub use widgets::{PublishableKeyRecord, Widget};
 
 use std::path::Path;
@@ -119,6 +123,12 @@ fn sqlite_url(url: &str) -> Result<String, DbOpenError> {
 /// Now, in Unix seconds: the one clock the storage layer uses.
 pub fn now_unix() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Now, in Unix milliseconds, for what happens many times a second.
+pub fn now_unix_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    now.unix_timestamp() * 1_000 + i64::from(now.millisecond())
 }
 
 /// A new random id with a type prefix, e.g. `wgt_3ZrX…`.

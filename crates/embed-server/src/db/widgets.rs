@@ -33,6 +33,8 @@ pub struct Widget {
     pub avatar_url: Option<String>,
     /// Messages a minute from one visitor; 0 means the server's default.
     pub messages_per_visitor_per_minute: i64,
+    /// Visitors see the agent's tool calls (AG-UI TOOL_CALL_* events).
+    pub show_tool_events: bool,
 }
 
 /// A publishable key as stored: never the key itself, only what checks need.
@@ -49,7 +51,8 @@ pub struct PublishableKeyRecord {
 const WIDGET_COLUMNS: &str = "widgets.id, widgets.tenant_id, widgets.agent_id, widgets.title, \
      widgets.greeting, widgets.locale, widgets.primary_color, widgets.primary_text_color, widgets.position, \
      widgets.allowed_origins, widgets.enabled, widgets.daily_message_budget, \
-     widgets.starter_prompts, widgets.avatar_url, widgets.messages_per_visitor_per_minute";
+     widgets.starter_prompts, widgets.avatar_url, widgets.messages_per_visitor_per_minute, \
+     widgets.show_tool_events";
 
 impl Widget {
     /// Where the launcher sits; anything but `left` is the default, right.
@@ -80,6 +83,7 @@ impl Widget {
                 .map_err(|error| sqlx::Error::Decode(Box::new(error)))?,
             avatar_url: row.try_get("avatar_url")?,
             messages_per_visitor_per_minute: row.try_get("messages_per_visitor_per_minute")?,
+            show_tool_events: row.try_get::<i64, _>("show_tool_events")? != 0,
         })
     }
 }
@@ -102,6 +106,7 @@ impl From<Widget> for WidgetSummary {
             starter_prompts: widget.starter_prompts,
             avatar_url: widget.avatar_url,
             messages_per_visitor_per_minute: widget.messages_per_visitor_per_minute,
+            show_tool_events: widget.show_tool_events,
         }
     }
 }
@@ -136,14 +141,15 @@ impl Db {
             starter_prompts: settings.starter_prompts,
             avatar_url: settings.avatar_url,
             messages_per_visitor_per_minute: settings.messages_per_visitor_per_minute,
+            show_tool_events: settings.show_tool_events,
         };
         let now = now_unix();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO widgets (id, tenant_id, agent_id, title, greeting, locale, primary_color, \
              position, allowed_origins, enabled, daily_message_budget, starter_prompts, avatar_url, \
-             messages_per_visitor_per_minute, created_at, primary_text_color) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             messages_per_visitor_per_minute, created_at, primary_text_color, show_tool_events) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(&widget.id)
         .bind(&widget.tenant_id)
@@ -161,6 +167,7 @@ impl Db {
         .bind(widget.messages_per_visitor_per_minute)
         .bind(now)
         .bind(&widget.primary_text_color)
+        .bind(i64::from(widget.show_tool_events))
         .execute(&mut *tx)
         .await?;
         let (_, key) =
@@ -202,7 +209,8 @@ impl Db {
             "UPDATE widgets SET title = $1, greeting = $2, locale = $3, primary_color = $4, \
              position = $5, allowed_origins = $6, enabled = $7, daily_message_budget = $8, \
              starter_prompts = $9, avatar_url = $10, messages_per_visitor_per_minute = $11, \
-             primary_text_color = $12 WHERE id = $13 AND tenant_id = $14 AND deleted_at IS NULL",
+             primary_text_color = $12, show_tool_events = $15 \
+             WHERE id = $13 AND tenant_id = $14 AND deleted_at IS NULL",
         )
         .bind(&widget.title)
         .bind(&widget.greeting)
@@ -218,6 +226,7 @@ impl Db {
         .bind(&widget.primary_text_color)
         .bind(&widget.id)
         .bind(&widget.tenant_id)
+        .bind(i64::from(widget.show_tool_events))
         .execute(&self.pool)
         .await?
         .rows_affected();

@@ -1,12 +1,10 @@
 //! Langflow's Workflows API (`POST /api/v2/workflows`, `mode: stream`,
-//! `stream_protocol: agui`), as served by Langflow and by `lfx serve`.
+//! `stream_protocol: agui`), as served by Langflow and by `lfx serve`. Langflow
+//! keeps the conversation itself, keyed by `session_id`, so no history is sent.
 
-use futures_util::StreamExt;
 use serde::Serialize;
-use sitekit_sdk::agui::Event;
-use sitekit_sdk::sse::SseDecoder;
 
-use super::{RelayError, RunRequest, Runtime, StartRun, UpstreamEvents};
+use super::{RelayError, RunRequest, Runtime, StartRun, agui_sse};
 use crate::db::Agent;
 
 #[derive(Debug, Clone)]
@@ -57,28 +55,7 @@ impl Runtime for Langflow {
                     "{url} answered {status}: {detail}"
                 )));
             }
-            Ok(decode_events(response))
+            Ok(agui_sse::events(response))
         })
     }
-}
-
-/// The upstream SSE body as AG-UI events, in order, as they arrive.
-fn decode_events(response: reqwest::Response) -> UpstreamEvents {
-    let mut decoder = SseDecoder::new();
-    let events = response.bytes_stream().flat_map(move |chunk| {
-        let decoded: Vec<Result<Event, RelayError>> = match chunk {
-            Ok(bytes) => decoder
-                .push(&bytes)
-                .into_iter()
-                .map(|frame| {
-                    serde_json::from_str::<Event>(&frame.data).map_err(|e| {
-                        RelayError::Runtime(format!("malformed event `{}`: {e}", frame.data))
-                    })
-                })
-                .collect(),
-            Err(e) => vec![Err(RelayError::Unavailable(format!("stream broke: {e}")))],
-        };
-        futures_util::stream::iter(decoded)
-    });
-    Box::pin(events)
 }

@@ -2,7 +2,9 @@
 //! Each turns a run into a stream of AG-UI events; the chat route decides what a
 //! visitor may see of them.
 
+mod agui_sse;
 mod langflow;
+pub mod lifecycle;
 
 pub use langflow::Langflow;
 
@@ -10,15 +12,43 @@ use std::future::Future;
 use std::pin::Pin;
 
 use futures_util::Stream;
-use sitekit_sdk::agui::Event;
+use sitekit_sdk::agui::{Event, Role};
 
 use crate::db::Agent;
 
-/// What a runtime is asked to do: answer `text` on `thread_id`.
+/// What a runtime is asked to do: answer `text` on `thread_id`, after `history`.
 #[derive(Debug, Clone)]
 pub struct RunRequest {
+    /// The runtime's key for this conversation (per widget, visitor and thread,
+    /// so one visitor can never continue another's).
     pub thread_id: String,
+    /// The run's id as the visitor's browser chose it.
+    pub run_id: String,
     pub text: String,
+    /// The thread's earlier messages, oldest first, for runtimes that keep no
+    /// conversation of their own (OpenAI-compatible ones).
+    pub history: Vec<HistoryMessage>,
+}
+
+/// One earlier message of a thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+/// What a runtime's stream carries: AG-UI events, and token counts when the
+/// runtime reports them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Upstream {
+    Event(Event),
+    Usage(TokenUsage),
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenUsage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
 }
 
 /// Why a run could not start or went wrong, as a visitor-safe code. The detail is
@@ -29,6 +59,8 @@ pub enum RelayError {
     Unavailable(String),
     #[error("runtime error: {0}")]
     Runtime(String),
+    #[error("runtime timeout: {0}")]
+    Timeout(String),
 }
 
 impl RelayError {
@@ -36,6 +68,7 @@ impl RelayError {
         match self {
             RelayError::Unavailable(_) => "runtime_unavailable",
             RelayError::Runtime(_) => "runtime_error",
+            RelayError::Timeout(_) => "runtime_timeout",
         }
     }
 
@@ -45,15 +78,18 @@ impl RelayError {
                 "The assistant is unavailable right now. Please try again in a moment."
             }
             RelayError::Runtime(_) => "The assistant could not answer this time. Please try again.",
+            RelayError::Timeout(_) => "The assistant took too long to answer. Please try again.",
         }
     }
 }
 
-pub type UpstreamEvents = Pin<Box<dyn Stream<Item = Result<Event, RelayError>> + Send>>;
+pub type UpstreamEvents = Pin<Box<dyn Stream<Item = Result<Upstream, RelayError>> + Send>>;
 pub type StartRun = Pin<Box<dyn Future<Output = Result<UpstreamEvents, RelayError>> + Send>>;
 
-/// An agent runtime. Dropping the returned future or stream must cancel the
-/// upstream call, which is how a visitor who leaves stops the run.
+/// An agent runtime. The future resolves once the runtime has answered the
+/// request (its headers); dropping the future or the stream must cancel the
+/// upstream call, which is how a visitor who leaves stops the run. Timeouts are
+/// the caller's: adapters only report what happened.
 pub trait Runtime: Send + Sync {
     fn start(&self, agent: &Agent, run: RunRequest) -> StartRun;
 }

@@ -1,30 +1,34 @@
 //! `POST /v1/chat`: an AG-UI `RunAgentInput` in, a `text/event-stream` of AG-UI
 //! events out, relayed from the widget's agent runtime.
 //!
-//! What a visitor sees is filtered here: lifecycle and text events only, with our
-//! own ids, and every failure as a `RUN_ERROR` with a stable code and a safe message.
+//! This module checks who may run what; `relay::lifecycle` decides what the
+//! visitor sees of the run and `metering` records it.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::sse::{self, KeepAlive, Sse};
-use futures_util::{Stream, StreamExt, stream};
+use futures_util::{Stream, StreamExt};
 use sitekit_sdk::agui::{Event, RunAgentInput};
 
-use crate::db::{BudgetOutcome, now_unix};
+use crate::access::session_of;
+use crate::db::{BudgetOutcome, ThreadKey};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, BearerToken};
-use crate::relay::{RelayError, RunRequest, StartRun, UpstreamEvents};
-use crate::session::{SessionClaims, SessionError};
+use crate::metering::{RunIdentity, RunMeter};
+use crate::relay::lifecycle::{RunIds, RunLimits, Visibility, visitor_events};
+use crate::relay::{HistoryMessage, RelayError, RunRequest, StartRun};
 use crate::state::AppState;
 use sitekit_sdk::wire::ErrorBody;
 
 const MAX_MESSAGE_CHARS: usize = 4_000;
 const MAX_ID_LEN: usize = 128;
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How much of a thread a runtime that keeps no history is sent.
+const HISTORY_MESSAGES: i64 = 40;
 
 #[utoipa::path(
     post,
@@ -54,7 +58,7 @@ pub async fn chat(
     ApiJson(input): ApiJson<RunAgentInput>,
 ) -> Result<Sse<impl Stream<Item = Result<sse::Event, Infallible>>>, ApiError> {
     state.limits.request_from(peer.ip())?;
-    let claims = verify_session(&state, &token, &headers)?;
+    let claims = session_of(&state, &token, &headers, "chat")?;
     let text = validate(&input)?;
     let (widget, agent) = state
         .db
@@ -88,16 +92,42 @@ pub async fn chat(
             retry_after_secs: renews_in_secs,
         });
     }
-    let ids = RunIds {
+    let thread = ThreadKey {
+        widget_id: widget.id.clone(),
+        visitor_id: claims.vi.clone(),
         thread_id: input.thread_id.clone(),
-        run_id: input.run_id.clone(),
     };
+    let history = state
+        .db
+        .thread_messages(&thread, HISTORY_MESSAGES)
+        .await?
+        .into_iter()
+        .filter_map(|message| {
+            Some(HistoryMessage {
+                role: message.role,
+                content: message.content?,
+            })
+        })
+        .collect();
     // The runtime's conversation memory is keyed per widget and visitor, so one
     // visitor can never continue another's thread by guessing its id.
     let run = RunRequest {
         thread_id: format!("{}:{}:{}", claims.wg, claims.vi, input.thread_id),
+        run_id: input.run_id.clone(),
         text: text.to_owned(),
+        history,
     };
+    let meter = RunMeter::start(
+        state.db.clone(),
+        RunIdentity {
+            tenant_id: claims.tn.clone(),
+            agent_id: agent.id.clone(),
+            key_id: claims.ky.clone(),
+            thread,
+            run_id: input.run_id.clone(),
+            question: text.to_owned(),
+        },
+    );
     let start: StartRun = match state.runtimes.for_agent(&agent) {
         Some(runtime) => runtime.start(&agent, run),
         None => {
@@ -109,55 +139,20 @@ pub async fn chat(
             })
         }
     };
-    let events = stream::once(std::future::ready(Event::RunStarted {
-        thread_id: ids.thread_id.clone(),
-        run_id: ids.run_id.clone(),
-    }))
-    .chain(visitor_events(start, ids))
-    .enumerate()
-    .map(|(index, event)| {
-        let data = serde_json::to_string(&event).expect("events serialize");
-        Ok(sse::Event::default().id(index.to_string()).data(data))
-    });
+    let ids = RunIds {
+        thread_id: input.thread_id,
+        run_id: input.run_id,
+    };
+    let visibility = Visibility {
+        tool_calls: widget.show_tool_events,
+    };
+    let events = visitor_events(start, RunLimits::from(&agent), ids, visibility, meter)
+        .enumerate()
+        .map(|(index, event)| {
+            let data = serde_json::to_string(&event).expect("events serialize");
+            Ok(sse::Event::default().id(index.to_string()).data(data))
+        });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
-}
-
-fn verify_session(
-    state: &AppState,
-    token: &str,
-    headers: &HeaderMap,
-) -> Result<SessionClaims, ApiError> {
-    let claims = state
-        .signer
-        .get()
-        .verify(token, now_unix())
-        .map_err(|error| match error {
-            SessionError::Expired => ApiError::unauthorized(
-                "session_expired",
-                "the session has expired; start a new one",
-            ),
-            SessionError::Invalid => {
-                ApiError::unauthorized("invalid_session", "the session token is not valid")
-            }
-        })?;
-    state.keys.check(&claims.ky, claims.kg)?;
-    if !claims.has_scope("chat") {
-        return Err(ApiError::forbidden(
-            "missing_scope",
-            "this session lacks the `chat` scope",
-        ));
-    }
-    // A browser always sends Origin on this cross-site POST; a token lifted from
-    // one site must not work from another.
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
-        && origin != claims.or
-    {
-        return Err(ApiError::forbidden(
-            "origin_not_allowed",
-            "this session belongs to another origin",
-        ));
-    }
-    Ok(claims)
 }
 
 fn validate(input: &RunAgentInput) -> Result<&str, ApiError> {
@@ -185,81 +180,4 @@ fn validate(input: &RunAgentInput) -> Result<&str, ApiError> {
         ));
     }
     Ok(text)
-}
-
-#[derive(Debug, Clone)]
-struct RunIds {
-    thread_id: String,
-    run_id: String,
-}
-
-enum Phase {
-    Starting(StartRun),
-    Streaming(UpstreamEvents),
-    Done,
-}
-
-/// The runtime's events as a visitor may see them, ending with exactly one
-/// `RUN_FINISHED` or `RUN_ERROR`. Dropping it (the visitor left) drops the upstream
-/// call with it.
-fn visitor_events(start: StartRun, ids: RunIds) -> impl Stream<Item = Event> + Send {
-    stream::unfold(Phase::Starting(start), move |phase| {
-        let ids = ids.clone();
-        async move {
-            let mut upstream = match phase {
-                Phase::Done => return None,
-                Phase::Streaming(upstream) => upstream,
-                Phase::Starting(start) => match start.await {
-                    Ok(upstream) => upstream,
-                    Err(error) => return Some((run_error(&error), Phase::Done)),
-                },
-            };
-            loop {
-                let event = match upstream.next().await {
-                    Some(Ok(event)) => event,
-                    Some(Err(error)) => return Some((run_error(&error), Phase::Done)),
-                    None => {
-                        let error =
-                            RelayError::Runtime("the stream ended before the run finished".into());
-                        return Some((run_error(&error), Phase::Done));
-                    }
-                };
-                if let Some(visible) = for_visitor(event, &ids) {
-                    let next = if visible.is_terminal() {
-                        Phase::Done
-                    } else {
-                        Phase::Streaming(upstream)
-                    };
-                    return Some((visible, next));
-                }
-            }
-        }
-    })
-}
-
-/// Lifecycle and text pass (lifecycle with our ids); everything else — the
-/// runtime's own RUN_STARTED, steps, state, raw and custom events — stays inside.
-fn for_visitor(event: Event, ids: &RunIds) -> Option<Event> {
-    match event {
-        Event::TextMessageStart { .. }
-        | Event::TextMessageContent { .. }
-        | Event::TextMessageEnd { .. } => Some(event),
-        Event::RunFinished { .. } => Some(Event::RunFinished {
-            thread_id: ids.thread_id.clone(),
-            run_id: ids.run_id.clone(),
-        }),
-        Event::RunError { message, .. } => Some(run_error(&RelayError::Runtime(message))),
-        Event::RunStarted { .. }
-        | Event::StepStarted { .. }
-        | Event::StepFinished { .. }
-        | Event::Other => None,
-    }
-}
-
-fn run_error(error: &RelayError) -> Event {
-    tracing::warn!(%error, "agent run failed");
-    Event::RunError {
-        message: error.visitor_message().to_owned(),
-        code: Some(error.code().to_owned()),
-    }
 }

@@ -9,4 +9,5 @@ pub mod assets;
 pub mod chat;
 pub mod health;
 pub mod sessions;
+pub mod threads;
 pub mod widgets;

@@ -12,6 +12,7 @@ mod config;
 #[cfg(feature = "embed-assets")]
 mod embedded;
 mod limits;
+mod metering;
 mod openapi;
 mod remote_cli;
 mod sessions;

@@ -46,6 +46,7 @@ async fn the_spec_lists_the_whole_api() {
         ("GET", "/v1/widgets/{widget}/config"),
         ("POST", "/v1/sessions"),
         ("POST", "/v1/chat"),
+        ("GET", "/v1/threads/{thread}"),
         ("GET", "/v1/agents"),
         ("POST", "/v1/agents"),
         ("GET", "/v1/agents/{agent}"),
@@ -85,7 +86,8 @@ async fn every_listed_operation_is_served_and_fully_described() {
             .replace("{name}", "missing.js")
             .replace("{widget}", "wgt_missing")
             .replace("{agent}", "agt_missing")
-            .replace("{key}", "key_missing");
+            .replace("{key}", "key_missing")
+            .replace("{thread}", "thread-missing");
         let response = server
             .client()
             .request(
@@ -126,7 +128,7 @@ async fn every_listed_operation_is_served_and_fully_described() {
             admin,
             "{what}: security {security}"
         );
-        if path == "/v1/chat" {
+        if path == "/v1/chat" || path.starts_with("/v1/threads") {
             assert!(security.contains("session"), "{what}: {security}");
         }
     }

@@ -180,6 +180,9 @@ pub async fn create_agent(
         runtime: None,
         base_url: base_url.into(),
         flow_id: flow_id.into(),
+        model: None,
+        system_prompt: None,
+        timeouts: None,
         runtime_key: runtime_key.into(),
     };
     let settings = AgentSettings::from_request(&request).unwrap_or_else(|e| panic!("{e}"));
@@ -201,6 +204,7 @@ pub fn widget_request(agent_id: &str, origins: &[&str]) -> NewWidgetRequest {
         starter_prompts: Vec::new(),
         avatar_url: None,
         messages_per_visitor_per_minute: 0,
+        show_tool_events: false,
         test_mode: false,
     }
 }

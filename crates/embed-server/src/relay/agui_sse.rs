@@ -1,0 +1,32 @@
+//! An HTTP body of AG-UI events as SSE `data:` lines, decoded as it arrives:
+//! what Langflow's Workflows API and every AG-UI agent answer.
+
+use futures_util::StreamExt;
+use sitekit_sdk::agui::Event;
+use sitekit_sdk::sse::SseDecoder;
+
+use super::{RelayError, Upstream, UpstreamEvents};
+
+/// The response's events, in order. A frame that is not an AG-UI event is a
+/// runtime error; a body that breaks off is an unavailable runtime.
+pub fn events(response: reqwest::Response) -> UpstreamEvents {
+    let mut decoder = SseDecoder::new();
+    let events = response.bytes_stream().flat_map(move |chunk| {
+        let decoded: Vec<Result<Upstream, RelayError>> = match chunk {
+            Ok(bytes) => decoder
+                .push(&bytes)
+                .into_iter()
+                .map(|frame| {
+                    serde_json::from_str::<Event>(&frame.data)
+                        .map(Upstream::Event)
+                        .map_err(|e| {
+                            RelayError::Runtime(format!("malformed event `{}`: {e}", frame.data))
+                        })
+                })
+                .collect(),
+            Err(e) => vec![Err(RelayError::Unavailable(format!("stream broke: {e}")))],
+        };
+        futures_util::stream::iter(decoded)
+    });
+    Box::pin(events)
+}

@@ -1,0 +1,64 @@
+//! `GET /v1/threads/<id>`: a returning visitor's conversation, for the session of
+//! that same visitor and widget only.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::HeaderMap;
+use sitekit_sdk::wire::{ErrorBody, ThreadMessages};
+
+use crate::access::session_of;
+use crate::db::ThreadKey;
+use crate::error::ApiError;
+use crate::extract::BearerToken;
+use crate::state::AppState;
+
+/// The newest messages of a thread a visitor gets back.
+const MESSAGES_SHOWN: i64 = 200;
+const MAX_THREAD_ID_LEN: usize = 128;
+
+#[utoipa::path(
+    get,
+    path = "/v1/threads/{thread}",
+    tag = "browser",
+    summary = "The visitor's own conversation on this thread, oldest first",
+    description = "Kept for the server's retention period. Another visitor's thread \
+        (or one that does not exist) answers with no messages.",
+    params(("thread" = String, Path, description = "The threadId the visitor's runs used")),
+    security(("session" = [])),
+    responses(
+        (status = 200, body = ThreadMessages),
+        (status = 400, description = "A thread id that is empty or too long", body = ErrorBody),
+        (status = 401, description = "No session, or an invalid, expired or ended one", body = ErrorBody),
+        (status = 403, description = "A session of another origin or without the chat scope", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    BearerToken(token): BearerToken,
+    headers: HeaderMap,
+    Path(thread_id): Path<String>,
+) -> Result<Json<ThreadMessages>, ApiError> {
+    state.limits.request_from(peer.ip())?;
+    let claims = session_of(&state, &token, &headers, "chat")?;
+    if thread_id.is_empty() || thread_id.len() > MAX_THREAD_ID_LEN {
+        return Err(ApiError::bad_request(
+            "invalid_thread",
+            format!("a thread id has 1 to {MAX_THREAD_ID_LEN} characters"),
+        ));
+    }
+    // Keyed by the session's widget and visitor: a guessed id finds nothing.
+    let thread = ThreadKey {
+        widget_id: claims.wg,
+        visitor_id: claims.vi,
+        thread_id,
+    };
+    let messages = state.db.thread_messages(&thread, MESSAGES_SHOWN).await?;
+    Ok(Json(ThreadMessages {
+        thread_id: thread.thread_id,
+        messages,
+    }))
+}
