@@ -7,8 +7,8 @@ use sitekit_sdk::sse::SseDecoder;
 
 use super::{RelayError, Upstream, UpstreamEvents};
 
-/// The response's events, in order. A frame that is not an AG-UI event is a
-/// runtime error; a body that breaks off is an unavailable runtime.
+/// The response's events, in order. A frame that is not an AG-UI event, and a
+/// body that breaks off, are runtime errors: the runtime answered, then failed.
 pub fn events(response: reqwest::Response) -> UpstreamEvents {
     let mut decoder = SseDecoder::new();
     let events = response.bytes_stream().flat_map(move |chunk| {
@@ -24,7 +24,7 @@ pub fn events(response: reqwest::Response) -> UpstreamEvents {
                         })
                 })
                 .collect(),
-            Err(e) => vec![Err(RelayError::Unavailable(format!("stream broke: {e}")))],
+            Err(e) => vec![Err(RelayError::Runtime(format!("stream broke: {e}")))],
         };
         futures_util::stream::iter(decoded)
     });

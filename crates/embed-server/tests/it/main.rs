@@ -11,6 +11,7 @@ mod cli;
 mod config;
 #[cfg(feature = "embed-assets")]
 mod embedded;
+mod faults;
 mod limits;
 mod metering;
 mod openapi;

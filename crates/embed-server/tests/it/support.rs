@@ -262,7 +262,7 @@ pub struct TestServer {
     pub tenant_id: String,
     pub db_url: String,
     // Fields drop in order: the server stops before its database goes.
-    _child: Child,
+    child: Child,
     _database: TestDatabase,
     dir: TempDir,
 }
@@ -372,7 +372,7 @@ impl TestServer {
             budget_key,
             tenant_id: tenant.id.clone(),
             db_url,
-            _child: child,
+            child,
             _database: database,
             dir,
         }
@@ -380,6 +380,21 @@ impl TestServer {
 
     pub fn client(&self) -> reqwest::Client {
         reqwest::Client::new()
+    }
+
+    /// Sends SIGTERM, as a process manager stopping the server would.
+    pub fn terminate(&self) {
+        let pid = self.child.id().expect("the server is running");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -TERM {pid}");
+    }
+
+    /// Waits for the server process to exit (at most `limit`); true if it did.
+    pub async fn exited_within(&mut self, limit: std::time::Duration) -> bool {
+        tokio::time::timeout(limit, self.child.wait()).await.is_ok()
     }
 
     /// Another `sitekit serve` on the same database: a second node.
