@@ -210,3 +210,27 @@ async fn chat_refuses_missing_forged_and_foreign_sessions_and_bad_bodies() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn each_thread_of_each_visitor_is_its_own_runtime_session() {
+    use crate::fake_langflow::{Behaviour, fake_runtime, widget_on};
+    let server = TestServer::spawn().await;
+    let runtime = fake_runtime(Behaviour::Answer).await;
+    let key = widget_on(&server, &runtime.url).await;
+    let (first, second) = (server.sdk(&key), server.sdk(&key));
+    for (client, thread) in [(&first, "a"), (&first, "b"), (&second, "a"), (&first, "a")] {
+        let mut stream = client.chat_text(thread, "hello").await.unwrap();
+        while stream.next().await.is_some() {}
+    }
+    let sessions: Vec<String> = runtime
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|body| body["session_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sessions.len(), 4);
+    assert_ne!(sessions[0], sessions[1], "two threads of one visitor");
+    assert_ne!(sessions[0], sessions[2], "one thread id of two visitors");
+    assert_eq!(sessions[0], sessions[3], "the same thread again");
+}

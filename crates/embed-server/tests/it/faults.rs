@@ -2,194 +2,19 @@
 //! first event, stalling mid-answer, sending garbage, closing early, running past
 //! the time limit; and visitors who leave mid-answer. Each ends in the right
 //! `RUN_ERROR` with a usage record of the outcome, and the server keeps serving.
-//! The misbehaving runtime is a raw TCP server speaking (or failing to speak)
-//! Langflow's AG-UI stream.
+//! The misbehaving runtime is `fake_langflow`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sitekit_sdk::agui::Event;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
 
 use crate::admin::key;
+use crate::fake_langflow::{Behaviour, fake_runtime, widget_on};
 use crate::metering::usage_of_run;
 use crate::support::{SITE, TestServer};
-
-/// What the fake runtime does with each request.
-#[derive(Debug, Clone, Copy)]
-enum Behaviour {
-    /// Accepts the connection and never answers.
-    HangBeforeAnswering,
-    /// Answers 200 with an event-stream and then says nothing.
-    SilentAfterHeaders,
-    /// Starts an answer, then goes quiet.
-    StallMidAnswer,
-    /// Sends a frame that is not an AG-UI event.
-    Malformed,
-    /// Starts an answer, then closes the connection.
-    CloseEarly,
-    /// Answers 503.
-    Refuse,
-    /// Streams a chunk every 100 ms, forever.
-    Endless,
-    /// Streams a short answer slowly (10 chunks, 150 ms apart), then finishes.
-    Slow,
-}
-
-/// A fake runtime on loopback; `closed` fires when a client hangs up on it.
-struct FakeRuntime {
-    url: String,
-    closed: Arc<Notify>,
-}
-
-async fn fake_runtime(behaviour: Behaviour) -> FakeRuntime {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let closed = Arc::new(Notify::new());
-    let notify = closed.clone();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let notify = notify.clone();
-            tokio::spawn(async move {
-                if serve(socket, behaviour).await.is_err() {
-                    notify.notify_one();
-                }
-            });
-        }
-    });
-    FakeRuntime { url, closed }
-}
-
-fn frame(event: Value) -> String {
-    format!("data: {event}\n\n")
-}
-
-fn content(delta: &str) -> String {
-    frame(json!({ "type": "TEXT_MESSAGE_CONTENT", "messageId": "m", "delta": delta }))
-}
-
-/// Serves one request; an error means the client went away.
-async fn serve(mut socket: TcpStream, behaviour: Behaviour) -> std::io::Result<()> {
-    read_request(&mut socket).await?;
-    let ok = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
-    let start = frame(json!({ "type": "RUN_STARTED", "threadId": "x", "runId": "y" }))
-        + &frame(json!({ "type": "TEXT_MESSAGE_START", "messageId": "m", "role": "assistant" }));
-    let forever = Duration::from_secs(3_600);
-    match behaviour {
-        Behaviour::HangBeforeAnswering => tokio::time::sleep(forever).await,
-        Behaviour::SilentAfterHeaders => {
-            socket.write_all(ok.as_bytes()).await?;
-            tokio::time::sleep(forever).await;
-        }
-        Behaviour::StallMidAnswer => {
-            socket
-                .write_all(format!("{ok}{start}{}", content("Hel")).as_bytes())
-                .await?;
-            tokio::time::sleep(forever).await;
-        }
-        Behaviour::Malformed => {
-            socket
-                .write_all(format!("{ok}{start}data: {{not json\n\n").as_bytes())
-                .await?;
-            tokio::time::sleep(forever).await;
-        }
-        Behaviour::CloseEarly => {
-            socket
-                .write_all(format!("{ok}{start}{}", content("Hel")).as_bytes())
-                .await?;
-            socket.shutdown().await?;
-        }
-        Behaviour::Refuse => {
-            let body = "{\"detail\":\"overloaded\"}";
-            let answer = format!(
-                "HTTP/1.1 503 Service Unavailable\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            socket.write_all(answer.as_bytes()).await?;
-        }
-        Behaviour::Endless => {
-            socket.write_all(format!("{ok}{start}").as_bytes()).await?;
-            loop {
-                socket.write_all(content("tick ").as_bytes()).await?;
-                socket.flush().await?;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-        Behaviour::Slow => {
-            socket.write_all(format!("{ok}{start}").as_bytes()).await?;
-            for _ in 0..10 {
-                socket.write_all(content("slow ").as_bytes()).await?;
-                tokio::time::sleep(Duration::from_millis(150)).await;
-            }
-            let end = frame(json!({ "type": "TEXT_MESSAGE_END", "messageId": "m" }))
-                + &frame(json!({ "type": "RUN_FINISHED", "threadId": "x", "runId": "y" }));
-            socket.write_all(end.as_bytes()).await?;
-            socket.shutdown().await?;
-        }
-    }
-    Ok(())
-}
-
-/// Reads one HTTP request (headers and a Content-Length body).
-async fn read_request(socket: &mut TcpStream) -> std::io::Result<()> {
-    let mut request = Vec::new();
-    let mut buffer = [0u8; 4096];
-    loop {
-        let read = socket.read(&mut buffer).await?;
-        if read == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        request.extend_from_slice(&buffer[..read]);
-        let text = String::from_utf8_lossy(&request).to_lowercase();
-        if let Some(end) = text.find("\r\n\r\n") {
-            let length: usize = text[..end]
-                .lines()
-                .find_map(|line| line.strip_prefix("content-length:"))
-                .map(|value| value.trim().parse().unwrap())
-                .unwrap_or(0);
-            if request.len() >= end + 4 + length {
-                return Ok(());
-            }
-        }
-    }
-}
-
-/// A widget on an agent at `runtime_url` with short time limits; its
-/// publishable key.
-async fn widget_on(server: &TestServer, runtime_url: &str) -> String {
-    let (_, secret) = key(server, &server.tenant_id, &["--kind", "secret"]).await;
-    let agent = server
-        .admin(
-            Method::POST,
-            "/v1/agents",
-            &secret,
-            Some(json!({
-                "name": "Flaky", "baseUrl": runtime_url, "flowId": "f", "runtimeKey": "k",
-                "timeouts": { "connectMs": 500, "firstEventMs": 1000, "idleMs": 1000, "totalMs": 2500 },
-            })),
-        )
-        .await
-        .json::<Value>()
-        .await
-        .unwrap();
-    let widget = server
-        .admin(
-            Method::POST,
-            "/v1/widgets",
-            &secret,
-            Some(json!({ "agentId": agent["id"], "allowedOrigins": [SITE], "testMode": true })),
-        )
-        .await
-        .json::<Value>()
-        .await
-        .unwrap();
-    widget["publishableKey"].as_str().unwrap().to_owned()
-}
 
 /// Every event of one run on `thread`.
 async fn run(server: &TestServer, key: &str, thread: &str) -> Vec<Event> {

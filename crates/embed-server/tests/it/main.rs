@@ -11,6 +11,7 @@ mod cli;
 mod config;
 #[cfg(feature = "embed-assets")]
 mod embedded;
+mod fake_langflow;
 mod faults;
 mod limits;
 mod metering;
