@@ -51,9 +51,7 @@ impl Runtime for Langflow {
             let status = response.status();
             if !status.is_success() {
                 let detail = response.text().await.unwrap_or_default();
-                return Err(RelayError::Runtime(format!(
-                    "{url} answered {status}: {detail}"
-                )));
+                return Err(RelayError::from_status(&url, status, &detail));
             }
             Ok(agui_sse::events(response))
         })

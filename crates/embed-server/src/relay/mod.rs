@@ -61,6 +61,9 @@ pub enum RelayError {
     Runtime(String),
     #[error("runtime timeout: {0}")]
     Timeout(String),
+    /// The runtime itself refused for now (HTTP 429), e.g. a model's rate limit.
+    #[error("runtime rate limited: {0}")]
+    RateLimited(String),
 }
 
 impl RelayError {
@@ -69,6 +72,7 @@ impl RelayError {
             RelayError::Unavailable(_) => "runtime_unavailable",
             RelayError::Runtime(_) => "runtime_error",
             RelayError::Timeout(_) => "runtime_timeout",
+            RelayError::RateLimited(_) => "rate_limited",
         }
     }
 
@@ -79,6 +83,21 @@ impl RelayError {
             }
             RelayError::Runtime(_) => "The assistant could not answer this time. Please try again.",
             RelayError::Timeout(_) => "The assistant took too long to answer. Please try again.",
+            RelayError::RateLimited(_) => {
+                "The assistant is busy right now. Please try again in a minute."
+            }
+        }
+    }
+
+    /// A runtime's non-success HTTP answer. `detail` (a body excerpt) is for the
+    /// log only.
+    pub fn from_status(url: &str, status: reqwest::StatusCode, detail: &str) -> Self {
+        let excerpt: String = detail.chars().take(200).collect();
+        let what = format!("{url} answered {status}: {excerpt}");
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            RelayError::RateLimited(what)
+        } else {
+            RelayError::Runtime(what)
         }
     }
 }

@@ -29,6 +29,8 @@ pub enum Behaviour {
     CloseEarly,
     /// Answers 503.
     Refuse,
+    /// Answers 429, as a runtime over its own rate limit does.
+    TooManyRequests,
     /// Streams a chunk every 100 ms, forever.
     Endless,
     /// Streams a short answer slowly (10 chunks, 150 ms apart), then finishes.
@@ -120,6 +122,10 @@ async fn serve(
                 "HTTP/1.1 503 Service Unavailable\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()
             );
+            socket.write_all(answer.as_bytes()).await?;
+        }
+        Behaviour::TooManyRequests => {
+            let answer = "HTTP/1.1 429 Too Many Requests\r\nretry-after: 20\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
             socket.write_all(answer.as_bytes()).await?;
         }
         Behaviour::Endless => {

@@ -45,6 +45,7 @@ async fn each_misbehaving_runtime_ends_in_the_right_run_error() {
         (Behaviour::Malformed, "runtime_error"),
         (Behaviour::CloseEarly, "runtime_error"),
         (Behaviour::Refuse, "runtime_error"),
+        (Behaviour::TooManyRequests, "rate_limited"),
     ] {
         let runtime = fake_runtime(behaviour).await;
         let key = widget_on(&server, &runtime.url).await;
