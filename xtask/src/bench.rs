@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Result;
 
 use crate::dist::{AssetSizes, Manifest};
-use crate::{bench_config, bench_session, build, cmd, processes, say, setup, step};
+use crate::{bench_config, bench_relay, bench_session, build, cmd, processes, say, setup, step};
 
 /// Budgets count 1 KB as 1,000 bytes (the stricter reading).
 const KB: u64 = 1000;
@@ -56,6 +56,7 @@ fn sections(root: &Path, manifest: &Manifest) -> Result<Vec<Section>> {
         asset_sizes(manifest)?,
         bench_session::section(root)?,
         bench_config::section(root)?,
+        bench_relay::section(root)?,
     ])
 }
 

@@ -1,5 +1,6 @@
-//! A tiny blocking HTTP/1.1 GET client over `std::net`, enough to poll health
-//! endpoints and read small JSON answers from local services (no TLS, no tokio).
+//! A tiny blocking HTTP/1.1 client over `std::net`, enough to poll health
+//! endpoints and exchange small JSON messages with local services (no TLS, no
+//! tokio).
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -14,6 +15,20 @@ pub struct Response {
 
 /// `GET http://host:port/path` with extra request headers.
 pub fn get(url: &str, headers: &[(&str, &str)]) -> Result<Response> {
+    request("GET", url, headers, None)
+}
+
+/// `POST http://host:port/path` with a JSON body.
+pub fn post_json(url: &str, headers: &[(&str, &str)], body: &str) -> Result<Response> {
+    request("POST", url, headers, Some(body))
+}
+
+fn request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<Response> {
     let rest = url
         .strip_prefix("http://")
         .ok_or_else(|| anyhow!("only http:// URLs are supported: {url}"))?;
@@ -27,15 +42,23 @@ pub fn get(url: &str, headers: &[(&str, &str)]) -> Result<Response> {
         .ok_or_else(|| anyhow!("cannot resolve {authority}"))?;
     let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
-    request.push_str("\r\n");
+    if let Some(body) = body {
+        request.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ));
+    } else {
+        request.push_str("\r\n");
+    }
     stream.write_all(request.as_bytes())?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
-    parse(&raw).with_context(|| format!("reading the answer to GET {url}"))
+    parse(&raw).with_context(|| format!("reading the answer to {method} {url}"))
 }
 
 fn parse(raw: &[u8]) -> Result<Response> {

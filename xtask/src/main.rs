@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_config;
+mod bench_relay;
 mod bench_session;
 mod build;
 mod cmd;

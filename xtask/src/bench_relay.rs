@@ -1,0 +1,388 @@
+//! The chat relay's cost: the time to the first text of an answer through
+//! `POST /v1/chat` next to asking the same runtime directly, and the embed
+//! server's memory with 1,000 chat streams open at once.
+//!
+//! The runtime is a stand-in inside xtask that answers Langflow's
+//! `POST /api/v2/workflows` with an AG-UI stream at once, so what is measured is
+//! the relay, not an agent's thinking time.
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use crate::bench::{Section, budget_status};
+use crate::langflow::Langflow;
+use crate::processes::Services;
+use crate::sitekit_cli::SitekitCli;
+use crate::{build, embed_server, http, ports, stats, step};
+
+const ORIGIN: &str = "https://shop.example.com";
+const WARMUP_RUNS: usize = 50;
+const MEASURED_RUNS: usize = 500;
+const OPEN_STREAMS: usize = 1_000;
+/// The design's budgets.
+const ADDED_P50_BUDGET: Duration = Duration::from_millis(1);
+const RSS_GROWTH_BUDGET_MB: f64 = 50.0;
+/// Every request comes from 127.0.0.1 and one visitor: the default limits would
+/// answer most with 429.
+const UNLIMITED: &str = "4000000000";
+/// What marks the first text of an answer on the wire, both ways.
+const FIRST_TEXT: &[u8] = b"TEXT_MESSAGE_CONTENT";
+
+pub fn section(root: &Path) -> Result<Section> {
+    let quick = StandIn::start(Hold::No)?;
+    let holding = StandIn::start(Hold::Yes)?;
+    let work = build::target_dir(root).join("xtask");
+    let database = work.join("bench-relay.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+    }
+    let database_url = format!("sqlite://{}", database.display());
+    let bind = format!("127.0.0.1:{}", ports::free()?);
+    let mut services = Services::default();
+    let limits = [
+        "--requests-per-ip-per-minute",
+        UNLIMITED,
+        "--sessions-per-key-per-minute",
+        UNLIMITED,
+        "--messages-per-visitor-per-minute",
+        UNLIMITED,
+    ];
+    let url = embed_server::start_with(
+        &mut services,
+        root,
+        &bind,
+        &database_url,
+        &work.join("logs/sitekit-bench-relay.log"),
+        &limits,
+    )?;
+    let bin = build::sitekit_bin(root);
+    let cli = SitekitCli {
+        bin: &bin,
+        database_url: &database_url,
+        public_url: &url,
+    };
+    let quick_key = widget_on(&cli, &quick.url)?;
+    let holding_key = widget_on(&cli, &holding.url)?;
+    let server: SocketAddr = bind.parse()?;
+    let pid = services
+        .pid("sitekit")
+        .ok_or_else(|| anyhow!("the embed server has no process id"))?;
+
+    step(format!(
+        "time to first text: {MEASURED_RUNS} runs through the relay and {MEASURED_RUNS} direct, interleaved"
+    ));
+    let token = session_token(&url, &quick_key)?;
+    let mut direct = Vec::new();
+    let mut relayed = Vec::new();
+    for run in 0..WARMUP_RUNS + MEASURED_RUNS {
+        let direct_time = first_text(quick.address, &runtime_request(quick.address))?.0;
+        let relay_time = first_text(server, &chat_request(server, &token, run))?.0;
+        if run >= WARMUP_RUNS {
+            direct.push(direct_time);
+            relayed.push(relay_time);
+        }
+    }
+    services.check_running()?;
+
+    step(format!(
+        "memory: opening {OPEN_STREAMS} chat streams at once"
+    ));
+    let holding_token = session_token(&url, &holding_key)?;
+    let before_kb = rss_kb(pid)?;
+    let streams = open_streams(server, &holding_token)?;
+    let during_kb = rss_kb(pid)?;
+    drop(streams);
+    holding.release();
+    services.check_running()?;
+    services.stop_all();
+    quick.release();
+    report(&mut direct, &mut relayed, before_kb, during_kb)
+}
+
+/// Whether the stand-in finishes its answers or keeps streams open.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    No,
+    Yes,
+}
+
+/// A Langflow stand-in on loopback: every request gets an AG-UI stream with
+/// one text chunk at once, then the end of the run (or, holding, silence until
+/// released).
+struct StandIn {
+    address: SocketAddr,
+    url: String,
+    released: Arc<AtomicBool>,
+}
+
+impl StandIn {
+    fn start(hold: Hold) -> Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let address = listener.local_addr()?;
+        let released = Arc::new(AtomicBool::new(false));
+        let stop = released.clone();
+        thread::spawn(move || {
+            for socket in listener.incoming().flatten() {
+                let stop = stop.clone();
+                let _ = thread::Builder::new()
+                    .stack_size(64 * 1024)
+                    .spawn(move || answer(socket, hold, &stop));
+            }
+        });
+        Ok(StandIn {
+            address,
+            url: format!("http://{address}"),
+            released,
+        })
+    }
+
+    fn release(&self) {
+        self.released.store(true, Ordering::Relaxed);
+    }
+}
+
+fn answer(mut socket: TcpStream, hold: Hold, released: &AtomicBool) {
+    if read_request(&mut socket).is_err() {
+        return;
+    }
+    let frame = |json: &str| format!("data: {json}\n\n");
+    let mut body = String::from(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n",
+    );
+    body += &frame(r#"{"type":"RUN_STARTED","threadId":"t","runId":"r"}"#);
+    body += &frame(r#"{"type":"TEXT_MESSAGE_START","messageId":"m","role":"assistant"}"#);
+    body += &frame(r#"{"type":"TEXT_MESSAGE_CONTENT","messageId":"m","delta":"Hello"}"#);
+    if hold == Hold::No {
+        body += &frame(r#"{"type":"TEXT_MESSAGE_END","messageId":"m"}"#);
+        body += &frame(r#"{"type":"RUN_FINISHED","threadId":"t","runId":"r"}"#);
+    }
+    if socket.write_all(body.as_bytes()).is_err() || hold == Hold::No {
+        return;
+    }
+    while !released.load(Ordering::Relaxed) {
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Reads a request's headers and its Content-Length body.
+fn read_request(socket: &mut TcpStream) -> Result<()> {
+    let mut request = Vec::new();
+    let mut buffer = [0u8; 8192];
+    loop {
+        let read = socket.read(&mut buffer)?;
+        if read == 0 {
+            bail!("the client closed before its request was complete");
+        }
+        request.extend_from_slice(&buffer[..read]);
+        let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|line| line.strip_prefix("content-length:"))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or(0);
+        if request.len() >= end + 4 + length {
+            return Ok(());
+        }
+    }
+}
+
+/// A Langflow agent on the stand-in and a widget allowed on [`ORIGIN`]; returns
+/// the widget's publishable key.
+fn widget_on(cli: &SitekitCli, runtime_url: &str) -> Result<String> {
+    let runtime = Langflow {
+        url: runtime_url.to_owned(),
+        key: "bench".into(),
+    };
+    let tenant = cli.create_tenant("Bench")?;
+    let agent = cli.create_langflow_agent(&tenant, "Stand-in", &runtime, "bench-flow")?;
+    Ok(cli
+        .create_widget(&agent, ORIGIN, "Relay bench")?
+        .publishable_key)
+}
+
+fn session_token(url: &str, publishable_key: &str) -> Result<String> {
+    let body = format!(r#"{{"publishableKey":"{publishable_key}","visitorId":"bench"}}"#);
+    let answer = http::post_json(&format!("{url}/v1/sessions"), &[("Origin", ORIGIN)], &body)?;
+    if answer.status != 200 {
+        bail!(
+            "POST /v1/sessions answered {}: {}",
+            answer.status,
+            answer.body
+        );
+    }
+    let session: serde_json::Value = serde_json::from_str(&answer.body)?;
+    session["token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("no token in {}", answer.body))
+}
+
+/// The request a relay makes to Langflow, sent directly.
+fn runtime_request(to: SocketAddr) -> String {
+    let body = r#"{"flow_id":"bench-flow","input_value":"hello","session_id":"s","mode":"stream","stream_protocol":"agui"}"#;
+    post(to, "/api/v2/workflows", &[("x-api-key", "bench")], body)
+}
+
+fn chat_request(to: SocketAddr, token: &str, run: usize) -> String {
+    let body = format!(
+        r#"{{"threadId":"bench","runId":"run-{run}","messages":[{{"id":"m{run}","role":"user","content":"hello"}}]}}"#
+    );
+    let bearer = format!("Bearer {token}");
+    post(
+        to,
+        "/v1/chat",
+        &[("Authorization", &bearer), ("Origin", ORIGIN)],
+        &body,
+    )
+}
+
+fn post(to: SocketAddr, path: &str, headers: &[(&str, &str)], body: &str) -> String {
+    let mut request = format!("POST {path} HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        let _ = write!(request, "{name}: {value}\r\n");
+    }
+    let _ = write!(
+        request,
+        "Content-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    request
+}
+
+/// Sends `request` on a new connection and reads until the first text chunk;
+/// returns how long that took and the still open connection.
+fn first_text(to: SocketAddr, request: &str) -> Result<(Duration, TcpStream)> {
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(to)?;
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.write_all(request.as_bytes())?;
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let read = stream
+            .read(&mut buffer)
+            .with_context(|| format!("waiting for the first text from {to}"))?;
+        if read == 0 {
+            bail!(
+                "{to} closed the stream before any text: {}",
+                String::from_utf8_lossy(&seen)
+            );
+        }
+        seen.extend_from_slice(&buffer[..read]);
+        if seen.windows(FIRST_TEXT.len()).any(|w| w == FIRST_TEXT) {
+            return Ok((started.elapsed(), stream));
+        }
+    }
+}
+
+/// [`OPEN_STREAMS`] chat streams, each open and past its first text.
+fn open_streams(server: SocketAddr, token: &str) -> Result<Vec<TcpStream>> {
+    let opened: Vec<_> = (0..OPEN_STREAMS)
+        .map(|run| {
+            let request = chat_request(server, token, run);
+            thread::Builder::new()
+                .stack_size(64 * 1024)
+                .spawn(move || first_text(server, &request).map(|(_, stream)| stream))
+        })
+        .collect::<std::io::Result<_>>()?;
+    opened
+        .into_iter()
+        .map(|handle| {
+            handle
+                .join()
+                .map_err(|_| anyhow!("a stream-opening thread panicked"))?
+        })
+        .collect()
+}
+
+/// The resident memory of a process, from `/proc`.
+fn rss_kb(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| anyhow!("no VmRSS in /proc/{pid}/status"))
+}
+
+fn report(
+    direct: &mut [Duration],
+    relayed: &mut [Duration],
+    before_kb: u64,
+    during_kb: u64,
+) -> Result<Section> {
+    direct.sort();
+    relayed.sort();
+    let at = |samples: &[Duration], p| {
+        stats::percentile(samples, p).ok_or_else(|| anyhow!("no samples"))
+    };
+    let (direct_p50, direct_p99) = (at(direct, 50.0)?, at(direct, 99.0)?);
+    let (relay_p50, relay_p99) = (at(relayed, 50.0)?, at(relayed, 99.0)?);
+    let added_p50 = relay_p50.saturating_sub(direct_p50);
+    let growth_mb = during_kb.saturating_sub(before_kb) as f64 / 1024.0;
+    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
+    let mut table = String::from(
+        "| measured | direct to the runtime | through the relay | added | ratio | budget | status |\n\
+         |---|---:|---:|---:|---:|---:|---|\n",
+    );
+    let _ = writeln!(
+        table,
+        "| time to first text, p50 | {} | {} | {} | {:.2} | ≤ {} added | {} |",
+        ms(direct_p50),
+        ms(relay_p50),
+        ms(added_p50),
+        relay_p50.as_secs_f64() / direct_p50.as_secs_f64(),
+        ms(ADDED_P50_BUDGET),
+        budget_status(added_p50 <= ADDED_P50_BUDGET),
+    );
+    let _ = writeln!(
+        table,
+        "| time to first text, p99 | {} | {} | {} | {:.2} | — | |",
+        ms(direct_p99),
+        ms(relay_p99),
+        ms(relay_p99.saturating_sub(direct_p99)),
+        relay_p99.as_secs_f64() / direct_p99.as_secs_f64(),
+    );
+    let _ = writeln!(
+        table,
+        "\n| measured | server RSS before | with {OPEN_STREAMS} streams open | growth | per stream | budget | status |\n\
+         |---|---:|---:|---:|---:|---:|---|\n\
+         | {OPEN_STREAMS} concurrent open chat streams | {:.1} MB | {:.1} MB | {growth_mb:.1} MB | {:.1} KB | ≤ {RSS_GROWTH_BUDGET_MB:.0} MB | {} |",
+        before_kb as f64 / 1024.0,
+        during_kb as f64 / 1024.0,
+        (during_kb.saturating_sub(before_kb)) as f64 / OPEN_STREAMS as f64,
+        budget_status(growth_mb <= RSS_GROWTH_BUDGET_MB),
+    );
+    Ok(Section {
+        title: "Chat relay",
+        how: format!(
+            "The release `sitekit serve` on a fresh SQLite database, with one widget on a \
+             Langflow agent whose runtime is a stand-in inside xtask: it answers \
+             `POST /api/v2/workflows` at once with RUN_STARTED, TEXT_MESSAGE_START and one \
+             TEXT_MESSAGE_CONTENT (then the end of the run). Time to first text is from \
+             opening a new loopback connection to reading the first `TEXT_MESSAGE_CONTENT` \
+             bytes: directly from the stand-in with the request the relay sends it, and \
+             through `POST /v1/chat` with a session token (the relay checks the token, reads \
+             the widget and agent, counts the message, loads the thread's history, connects \
+             to the stand-in and forwards its events). {WARMUP_RUNS} warm-up runs each, then \
+             {MEASURED_RUNS} of each, interleaved; nearest-rank percentiles; the ratio is \
+             relay / direct. Memory: the server's VmRSS from `/proc` before, and with \
+             {OPEN_STREAMS} chat streams open at once, each past its first text, on a stand-in \
+             that then keeps them open. The run lifts the per-IP, per-key and per-visitor \
+             limits to {UNLIMITED} (every request comes from 127.0.0.1 and one visitor)."
+        ),
+        table,
+    })
+}
