@@ -144,3 +144,70 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
         assert_eq!(after.previous.as_ref(), Some(&before.current), "{name}");
     }
 }
+
+#[tokio::test]
+async fn threads_keep_turns_in_order_until_their_retention_ends() {
+    use sitekit_embed_server::db::{ThreadKey, Turn};
+    let dir = TempDir::new();
+    for (name, url) in database_urls(&dir) {
+        let db = Db::open(&url).await.unwrap();
+        let tenant = db.create_tenant("Threads test").await.unwrap();
+        let agent = create_agent(&db, &tenant.id, "http://127.0.0.1:1", "flow", "k").await;
+        let request = widget_request(&agent.id, &["https://shop.example.com"]);
+        let (widget, _) = create_widget(&db, &agent, &request).await;
+        let thread = ThreadKey {
+            widget_id: widget.id.clone(),
+            visitor_id: "visitor".into(),
+            thread_id: "t".into(),
+        };
+        let turn = |run: &str, question: &str, answer: &str, at_ms| Turn {
+            run_id: run.into(),
+            question: question.into(),
+            answer: answer.into(),
+            at_ms,
+        };
+        db.append_turn(&thread, &turn("r1", "first?", "one", 1_000))
+            .await
+            .unwrap();
+        // An answer that never came stores only the question.
+        db.append_turn(&thread, &turn("r2", "second?", "", 5_000))
+            .await
+            .unwrap();
+        db.append_turn(&thread, &turn("r3", "third?", "three", 9_000))
+            .await
+            .unwrap();
+        let texts = |messages: Vec<sitekit_sdk::agui::Message>| {
+            messages
+                .into_iter()
+                .map(|m| m.content.unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            texts(db.thread_messages(&thread, 10).await.unwrap()),
+            ["first?", "one", "second?", "third?", "three"],
+            "{name}"
+        );
+        assert_eq!(
+            texts(db.thread_messages(&thread, 2).await.unwrap()),
+            ["third?", "three"],
+            "{name}: the newest, oldest first"
+        );
+        let other_visitor = ThreadKey {
+            visitor_id: "someone else".into(),
+            ..thread.clone()
+        };
+        assert!(
+            db.thread_messages(&other_visitor, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        assert_eq!(db.forget_messages_before(5_000).await.unwrap(), 2, "{name}");
+        assert_eq!(
+            texts(db.thread_messages(&thread, 10).await.unwrap()),
+            ["second?", "third?", "three"],
+            "{name}"
+        );
+    }
+}
