@@ -64,8 +64,10 @@ async fn agents(backend: &impl AdminBackend, command: AgentCommand) -> Result<()
             let agent = backend.create_agent(tenant.as_deref(), request).await?;
             print(json, &agent, |agent| {
                 println!(
-                    "created agent {} ({}, {} flow {})",
-                    agent.id, agent.name, agent.runtime, agent.flow_id
+                    "created agent {} ({}, {})",
+                    agent.id,
+                    agent.name,
+                    what_runs(agent)
                 );
             })
         }
@@ -76,8 +78,11 @@ async fn agents(backend: &impl AdminBackend, command: AgentCommand) -> Result<()
             print(json, &agents, |list| {
                 for agent in &list.agents {
                     println!(
-                        "{}  {}  {} {}  flow {}",
-                        agent.id, agent.name, agent.runtime, agent.base_url, agent.flow_id
+                        "{}  {}  {}  {}",
+                        agent.id,
+                        agent.name,
+                        what_runs(agent),
+                        agent.base_url
                     );
                 }
             })
@@ -280,6 +285,15 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
 
 fn enabled_text(enabled: bool) -> &'static str {
     if enabled { "enabled" } else { "disabled" }
+}
+
+/// The runtime and what it runs there: `langflow flow <id>`, `openai model <m>`.
+fn what_runs(agent: &AgentSummary) -> String {
+    match agent.runtime.as_str() {
+        "langflow" => format!("langflow flow {}", agent.flow_id),
+        "openai" => format!("openai model {}", agent.model),
+        other => other.to_owned(),
+    }
 }
 
 /// A setting that may be empty, printed so the emptiness shows.
