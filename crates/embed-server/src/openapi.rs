@@ -7,8 +7,9 @@ use std::sync::OnceLock;
 
 use axum::http::header;
 use axum::response::IntoResponse;
+use sitekit_sdk::wire::ErrorBody;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::{IntoResponses, Modify, OpenApi};
 
 /// What the spec says before the routes add themselves.
 #[derive(OpenApi)]
@@ -31,6 +32,21 @@ use utoipa::{Modify, OpenApi};
     )
 )]
 pub struct ApiDoc;
+
+/// What every admin route may answer besides its own answers.
+#[derive(IntoResponses)]
+#[allow(dead_code)] // Only its OpenAPI description is used.
+pub enum AdminErrors {
+    /// No key, or a malformed, unknown, revoked or expired one
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// The key lacks the scope the route needs (the message names it)
+    #[response(status = 403)]
+    MissingScope(ErrorBody),
+    /// Too many admin requests with this key; see Retry-After
+    #[response(status = 429)]
+    TooManyRequests(ErrorBody),
+}
 
 /// The two kinds of bearer credential the API takes.
 struct SecuritySchemes;

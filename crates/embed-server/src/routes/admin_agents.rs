@@ -13,6 +13,7 @@ use crate::agent_settings::{self, AgentSettings};
 use crate::db::{Agent, AgentDeletion};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::openapi::AdminErrors;
 use crate::state::AppState;
 use crate::widget_settings::SettingsError;
 
@@ -25,9 +26,7 @@ use crate::widget_settings::SettingsError;
     security(("admin_key" = [])),
     responses(
         (status = 200, body = AgentList),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `widgets:read` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn list(
@@ -54,9 +53,7 @@ pub async fn list(
     responses(
         (status = 200, body = AgentSummary),
         (status = 404, description = "No such agent of the caller's tenant", body = ErrorBody),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `widgets:read` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn get(
@@ -81,9 +78,7 @@ pub async fn get(
         (status = 400, description = "Malformed JSON, unknown fields or a setting that breaks a rule", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `agents:write` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn create(
@@ -114,9 +109,7 @@ pub async fn create(
         (status = 404, description = "No such agent of the caller's tenant", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `agents:write` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn update(
@@ -148,9 +141,7 @@ pub async fn update(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such agent of the caller's tenant", body = ErrorBody),
         (status = 409, description = "Widgets still use the agent", body = ErrorBody),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `agents:write` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn delete(

@@ -13,6 +13,7 @@ use crate::db::{DEFAULT_ROTATION_GRACE_SECS, MAX_ROTATION_GRACE_SECS, NewAdminKe
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::keys::{KeyKind, KeyMode};
+use crate::openapi::AdminErrors;
 use crate::scopes;
 use crate::state::AppState;
 use sitekit_sdk::wire::ErrorBody;
@@ -26,9 +27,7 @@ use sitekit_sdk::wire::ErrorBody;
     security(("admin_key" = [])),
     responses(
         (status = 200, body = KeyList),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `keys:write` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn list(
@@ -55,9 +54,7 @@ pub async fn list(
         (status = 400, description = "Malformed JSON, unknown fields or a setting that breaks a rule", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `keys:write` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn create(
@@ -111,9 +108,7 @@ pub async fn create(
     responses(
         (status = 204, description = "Revoked"),
         (status = 404, description = "No such active key of the caller's tenant", body = ErrorBody),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `keys:write` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn revoke(
@@ -150,9 +145,7 @@ pub async fn revoke(
         (status = 404, description = "No such active key of the caller's tenant", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `keys:write` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn rotate(
@@ -195,9 +188,7 @@ pub async fn rotate(
     responses(
         (status = 200, body = KeyEventList),
         (status = 404, description = "No such key of the caller's tenant", body = ErrorBody),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `keys:write` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn events(

@@ -7,6 +7,7 @@ use sitekit_sdk::admin::WidgetSnippet;
 
 use crate::admin_auth::AdminCaller;
 use crate::error::ApiError;
+use crate::openapi::AdminErrors;
 use crate::snippet;
 use crate::state::AppState;
 use sitekit_sdk::wire::ErrorBody;
@@ -25,9 +26,7 @@ use sitekit_sdk::wire::ErrorBody;
         (status = 200, body = WidgetSnippet),
         (status = 404, description = "No such widget of the caller's tenant", body = ErrorBody),
         (status = 409, description = "The widget's publishable key was revoked", body = ErrorBody),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `widgets:read` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn get(

@@ -9,6 +9,7 @@ use sitekit_sdk::wire::ErrorBody;
 use crate::admin_auth::AdminCaller;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
+use crate::openapi::AdminErrors;
 use crate::state::AppState;
 use crate::usage_report::UsageRange;
 
@@ -24,9 +25,7 @@ use crate::usage_report::UsageRange;
         (status = 200, body = UsageReport),
         (status = 400, description = "A malformed date, a range over 366 days, or an unknown parameter", body = ErrorBody),
         (status = 404, description = "No such widget of the caller's tenant", body = ErrorBody),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `usage:read` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn summary(

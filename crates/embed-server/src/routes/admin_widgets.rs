@@ -13,6 +13,7 @@ use crate::db::Widget;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::keys::KeyMode;
+use crate::openapi::AdminErrors;
 use crate::snippet;
 use crate::state::AppState;
 use crate::widget_settings::{self as settings, SettingsError, WidgetSettings};
@@ -27,9 +28,7 @@ use sitekit_sdk::wire::ErrorBody;
     security(("admin_key" = [])),
     responses(
         (status = 200, body = WidgetList),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `widgets:read` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn list(
@@ -56,9 +55,7 @@ pub async fn list(
     responses(
         (status = 200, body = WidgetSummary),
         (status = 404, description = "No such widget of the caller's tenant", body = ErrorBody),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `widgets:read` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn get(
@@ -84,9 +81,7 @@ pub async fn get(
         (status = 404, description = "No such agent of the caller's tenant", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `widgets:write` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn create(
@@ -135,9 +130,7 @@ pub async fn create(
         (status = 404, description = "No such widget of the caller's tenant", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `widgets:write` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn update(
@@ -170,9 +163,7 @@ pub async fn update(
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such widget of the caller's tenant", body = ErrorBody),
-        (status = 401, description = "No key, or a malformed, unknown, revoked or expired one", body = ErrorBody),
-        (status = 403, description = "The key lacks the `widgets:write` scope", body = ErrorBody),
-        (status = 429, description = "Too many admin requests with this key; see Retry-After", body = ErrorBody),
+        AdminErrors,
     )
 )]
 pub async fn delete(
