@@ -5,8 +5,10 @@
 mod agui_sse;
 mod langflow;
 pub mod lifecycle;
+mod openai;
 
 pub use langflow::Langflow;
+pub use openai::OpenAi;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -98,6 +100,7 @@ pub trait Runtime: Send + Sync {
 #[derive(Clone)]
 pub struct Runtimes {
     langflow: std::sync::Arc<dyn Runtime>,
+    openai: std::sync::Arc<dyn Runtime>,
 }
 
 impl std::fmt::Debug for Runtimes {
@@ -109,6 +112,7 @@ impl std::fmt::Debug for Runtimes {
 impl Runtimes {
     pub fn new(http: reqwest::Client) -> Self {
         Runtimes {
+            openai: std::sync::Arc::new(OpenAi::new(http.clone())),
             langflow: std::sync::Arc::new(Langflow::new(http)),
         }
     }
@@ -116,6 +120,7 @@ impl Runtimes {
     pub fn for_agent(&self, agent: &Agent) -> Option<std::sync::Arc<dyn Runtime>> {
         match agent.runtime.as_str() {
             "langflow" => Some(self.langflow.clone()),
+            "openai" => Some(self.openai.clone()),
             _ => None,
         }
     }

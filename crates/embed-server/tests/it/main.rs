@@ -13,6 +13,7 @@ mod config;
 mod embedded;
 mod limits;
 mod metering;
+mod openai;
 mod openapi;
 mod remote_cli;
 mod sessions;
