@@ -43,15 +43,14 @@ impl Runtime for Langflow {
             .header("x-api-key", &agent.runtime_key)
             .header("content-type", "application/json")
             .body(serde_json::to_vec(&body).expect("request serializes"));
+        let credential = agent.runtime_key.clone();
         Box::pin(async move {
             let response = request
                 .send()
                 .await
                 .map_err(|e| RelayError::Unavailable(format!("{url}: {e}")))?;
-            let status = response.status();
-            if !status.is_success() {
-                let detail = response.text().await.unwrap_or_default();
-                return Err(RelayError::from_status(&url, status, &detail));
+            if !response.status().is_success() {
+                return Err(RelayError::refused(&url, response, &credential).await);
             }
             Ok(agui_sse::events(response))
         })

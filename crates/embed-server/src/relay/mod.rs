@@ -5,13 +5,15 @@
 mod agui_sse;
 mod langflow;
 pub mod lifecycle;
+mod openai;
 
 pub use langflow::Langflow;
+pub use openai::OpenAi;
 
 use std::future::Future;
 use std::pin::Pin;
 
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use sitekit_sdk::agui::{Event, Role};
 
 use crate::db::Agent;
@@ -89,17 +91,42 @@ impl RelayError {
         }
     }
 
-    /// A runtime's non-success HTTP answer. `detail` (a body excerpt) is for the
-    /// log only.
-    pub fn from_status(url: &str, status: reqwest::StatusCode, detail: &str) -> Self {
-        let excerpt: String = detail.chars().take(200).collect();
-        let what = format!("{url} answered {status}: {excerpt}");
+    /// A runtime's non-success HTTP answer, with the start of its body for the
+    /// log. Only that much is read, and `credential` is cut out: some servers
+    /// echo the key they refused.
+    pub async fn refused(url: &str, response: reqwest::Response, credential: &str) -> Self {
+        let status = response.status();
+        // Enough bytes that the credential is never cut in half before it is redacted.
+        let wanted = EXCERPT_CHARS * 4 + credential.len();
+        let mut body = Vec::new();
+        let mut chunks = response.bytes_stream();
+        while body.len() < wanted {
+            match chunks.next().await {
+                Some(Ok(bytes)) => body.extend_from_slice(&bytes),
+                _ => break,
+            }
+        }
+        let detail = excerpt(&String::from_utf8_lossy(&body), credential);
+        let what = format!("{url} answered {status}: {detail}");
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             RelayError::RateLimited(what)
         } else {
             RelayError::Runtime(what)
         }
     }
+}
+
+/// How much of an error body or a bad frame goes to the log.
+const EXCERPT_CHARS: usize = 300;
+
+/// The start of `text` for the log, without `credential`.
+fn excerpt(text: &str, credential: &str) -> String {
+    let text = if credential.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(credential, "[redacted]")
+    };
+    text.chars().take(EXCERPT_CHARS).collect()
 }
 
 pub type UpstreamEvents = Pin<Box<dyn Stream<Item = Result<Upstream, RelayError>> + Send>>;
@@ -117,6 +144,7 @@ pub trait Runtime: Send + Sync {
 #[derive(Clone)]
 pub struct Runtimes {
     langflow: std::sync::Arc<dyn Runtime>,
+    openai: std::sync::Arc<dyn Runtime>,
 }
 
 impl std::fmt::Debug for Runtimes {
@@ -128,6 +156,7 @@ impl std::fmt::Debug for Runtimes {
 impl Runtimes {
     pub fn new(http: reqwest::Client) -> Self {
         Runtimes {
+            openai: std::sync::Arc::new(OpenAi::new(http.clone())),
             langflow: std::sync::Arc::new(Langflow::new(http)),
         }
     }
@@ -135,7 +164,25 @@ impl Runtimes {
     pub fn for_agent(&self, agent: &Agent) -> Option<std::sync::Arc<dyn Runtime>> {
         match agent.runtime.as_str() {
             "langflow" => Some(self.langflow.clone()),
+            "openai" => Some(self.openai.clone()),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_excerpt_is_short_and_never_holds_the_credential() {
+        let body = format!(
+            "{{\"error\":{{\"message\":\"Incorrect API key provided: sk-secret\"}}}}{}",
+            "x".repeat(1_000)
+        );
+        let text = excerpt(&body, "sk-secret");
+        assert!(!text.contains("sk-secret"), "{text}");
+        assert!(text.contains("[redacted]"), "{text}");
+        assert_eq!(text.chars().count(), EXCERPT_CHARS);
     }
 }

@@ -15,6 +15,7 @@ mod fake_langflow;
 mod faults;
 mod limits;
 mod metering;
+mod openai;
 mod openapi;
 mod remote_cli;
 mod sessions;
