@@ -28,19 +28,13 @@ impl Db {
     ) -> Result<BudgetOutcome, sqlx::Error> {
         let now = now_unix();
         let day = now.div_euclid(DAY_SECS);
-        sqlx::query(
-            "INSERT INTO widget_daily_messages (widget_id, day, messages) VALUES ($1, $2, 0) \
-             ON CONFLICT (widget_id, day) DO NOTHING",
-        )
-        .bind(widget_id)
-        .bind(day)
-        .execute(&self.pool)
-        .await?;
-        // One conditional statement, so concurrent messages on any node never push
-        // the count past the budget.
+        // One statement, so concurrent messages on any node never push the count
+        // past the budget: the first message of the day inserts the row, later ones
+        // add to it only while under the budget.
         let counted = sqlx::query(
-            "UPDATE widget_daily_messages SET messages = messages + 1 \
-             WHERE widget_id = $1 AND day = $2 AND ($3 <= 0 OR messages < $3)",
+            "INSERT INTO widget_daily_messages (widget_id, day, messages) VALUES ($1, $2, 1) \
+             ON CONFLICT (widget_id, day) DO UPDATE SET messages = widget_daily_messages.messages + 1 \
+             WHERE $3 <= 0 OR widget_daily_messages.messages < $3",
         )
         .bind(widget_id)
         .bind(day)

@@ -71,6 +71,12 @@ impl Db {
                         sqlx::query("PRAGMA busy_timeout = 5000")
                             .execute(&mut *connection)
                             .await?;
+                        // With WAL, NORMAL never corrupts the database; a power cut
+                        // may lose the last commits. It spares every commit (one per
+                        // chat message) a wait for the disk.
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *connection)
+                            .await?;
                     }
                     Ok(())
                 })

@@ -81,26 +81,25 @@ pub async fn chat(
         &claims.vi,
         u32::try_from(widget.messages_per_visitor_per_minute).unwrap_or(0),
     )?;
-    // Counted last, once the message is known to be valid and allowed, so a
-    // refused request never uses up budget.
-    if let BudgetOutcome::Exhausted { renews_in_secs } = state
-        .db
-        .count_daily_message(&widget.id, widget.daily_message_budget)
-        .await?
-    {
-        return Err(ApiError::BudgetExhausted {
-            retry_after_secs: renews_in_secs,
-        });
-    }
     let thread = ThreadKey {
         widget_id: widget.id.clone(),
         visitor_id: claims.vi.clone(),
         thread_id: input.thread_id.clone(),
     };
-    let history = state
-        .db
-        .thread_messages(&thread, HISTORY_MESSAGES)
-        .await?
+    // Counted last, once the message is known to be valid and allowed, so a
+    // refused request never uses up budget; the history is read meanwhile.
+    let (budget, history) = tokio::try_join!(
+        state
+            .db
+            .count_daily_message(&widget.id, widget.daily_message_budget),
+        state.db.thread_messages(&thread, HISTORY_MESSAGES),
+    )?;
+    if let BudgetOutcome::Exhausted { renews_in_secs } = budget {
+        return Err(ApiError::BudgetExhausted {
+            retry_after_secs: renews_in_secs,
+        });
+    }
+    let history = history
         .into_iter()
         .filter_map(|message| {
             Some(HistoryMessage {
