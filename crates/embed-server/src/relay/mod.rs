@@ -2,10 +2,12 @@
 //! Each turns a run into a stream of AG-UI events; the chat route decides what a
 //! visitor may see of them.
 
+mod agui;
 mod agui_sse;
 mod langflow;
 pub mod lifecycle;
 
+pub use agui::Agui;
 pub use langflow::Langflow;
 
 use std::future::Future;
@@ -98,6 +100,7 @@ pub trait Runtime: Send + Sync {
 #[derive(Clone)]
 pub struct Runtimes {
     langflow: std::sync::Arc<dyn Runtime>,
+    agui: std::sync::Arc<dyn Runtime>,
 }
 
 impl std::fmt::Debug for Runtimes {
@@ -109,13 +112,15 @@ impl std::fmt::Debug for Runtimes {
 impl Runtimes {
     pub fn new(http: reqwest::Client) -> Self {
         Runtimes {
-            langflow: std::sync::Arc::new(Langflow::new(http)),
+            langflow: std::sync::Arc::new(Langflow::new(http.clone())),
+            agui: std::sync::Arc::new(Agui::new(http)),
         }
     }
 
     pub fn for_agent(&self, agent: &Agent) -> Option<std::sync::Arc<dyn Runtime>> {
         match agent.runtime.as_str() {
             "langflow" => Some(self.langflow.clone()),
+            "agui" => Some(self.agui.clone()),
             _ => None,
         }
     }
