@@ -36,7 +36,7 @@ export default async function globalSetup() {
   const reader = sitekitJson(bin, databaseUrl, [
     'keys', 'create', '--tenant', tenant.id, '--kind', 'restricted', '--scopes', 'widgets:read',
   ]);
-  const response = await fetch(`${server.url}/v1/widgets/${widget.id}/snippet`, {
+  const response = await fetch(`${server.url}/v1/widgets/${widget.widget.id}/snippet`, {
     headers: { authorization: `Bearer ${reader.key}` },
   });
   if (!response.ok) throw new Error(`GET snippet answered ${response.status}: ${await response.text()}`);
