@@ -453,3 +453,17 @@ async fn a_failing_agui_agent_ends_in_one_safe_run_error() {
         "each failing agent was asked once"
     );
 }
+
+#[tokio::test]
+async fn an_agui_agent_that_is_down_yields_runtime_unavailable() {
+    let server = TestServer::spawn().await;
+    // Port 9 (discard) on loopback: nothing listens there, connections are refused.
+    let (key, _) = agent_with_widgets(&server, "http://127.0.0.1:9/run", RUNTIME_KEY).await;
+    let (body, events) = visit(&server, &server.sdk(&key), "thread-d", "run-d", "hello").await;
+    assert_eq!(kinds(&events), ["RUN_STARTED", "RUN_ERROR"], "{body}");
+    let Event::RunError { code, .. } = &events[1] else {
+        unreachable!()
+    };
+    assert_eq!(code.as_deref(), Some("runtime_unavailable"));
+    assert!(!body.contains("127.0.0.1:9"), "{body}");
+}
