@@ -2,7 +2,9 @@
 // one host site only, then serves that snippet on an allowed and a foreign origin,
 // and the admin API's auto-updating and pinned snippets on the allowed one.
 import { createHash } from 'node:crypto';
-import { requireEnv, sitekitJson, startHostSite, startServer, tempDir } from './harness.js';
+import {
+  createLangflowWidget, langflowFlowId, requireEnv, sitekitJson, startHostSite, startServer, tempDir,
+} from './harness.js';
 
 const HINT = 'run the end-to-end tests through `cargo xtask test`';
 
@@ -12,9 +14,7 @@ export default async function globalSetup() {
   const langflowUrl = requireEnv('SITEKIT_TEST_LANGFLOW_URL', HINT);
   const langflowKey = requireEnv('SITEKIT_TEST_LANGFLOW_KEY', HINT);
 
-  const flows = await (await fetch(`${langflowUrl}/flows`, { headers: { 'x-api-key': langflowKey } })).json();
-  const faq = flows.find((flow) => flow.relative_path.endsWith('sitekit_faq.py'));
-  if (!faq) throw new Error(`Langflow does not serve sitekit_faq.py: ${JSON.stringify(flows)}`);
+  const faqFlowId = await langflowFlowId(langflowUrl, langflowKey, 'sitekit_faq.py');
 
   const dir = tempDir();
   const databaseUrl = `sqlite://${dir.path}/sitekit.db`;
@@ -23,15 +23,10 @@ export default async function globalSetup() {
   const server = await startServer(bin, databaseUrl, assetsDir);
 
   const tenant = sitekitJson(bin, databaseUrl, ['tenants', 'create', '--name', 'E2E Company']);
-  process.env.SITEKIT_RUNTIME_KEY = langflowKey;
-  const agent = sitekitJson(bin, databaseUrl, [
-    'agents', 'create', '--tenant', tenant.id, '--name', 'Site Kit FAQ',
-    '--base-url', langflowUrl, '--flow-id', faq.id,
-  ]);
-  const widget = sitekitJson(bin, databaseUrl, [
-    'widgets', 'create', '--agent', agent.id, '--origin', allowed.origin,
-    '--title', 'Site Kit help', '--public-url', server.url,
-  ]);
+  const widget = createLangflowWidget(bin, databaseUrl, {
+    tenantId: tenant.id, name: 'Site Kit FAQ', langflowUrl, langflowKey, flowId: faqFlowId,
+    origin: allowed.origin, title: 'Site Kit help', publicUrl: server.url,
+  });
   allowed.setSnippet(widget.snippet);
   foreign.setSnippet(widget.snippet);
 
@@ -41,7 +36,7 @@ export default async function globalSetup() {
   const reader = sitekitJson(bin, databaseUrl, [
     'keys', 'create', '--tenant', tenant.id, '--kind', 'restricted', '--scopes', 'widgets:read',
   ]);
-  const response = await fetch(`${server.url}/v1/widgets/${widget.id}/snippet`, {
+  const response = await fetch(`${server.url}/v1/widgets/${widget.widget.id}/snippet`, {
     headers: { authorization: `Bearer ${reader.key}` },
   });
   if (!response.ok) throw new Error(`GET snippet answered ${response.status}: ${await response.text()}`);

@@ -14,12 +14,38 @@ export function requireEnv(name, hint) {
 }
 
 /** Runs a `sitekit` admin command and returns its `--json` output. */
-export function sitekitJson(bin, databaseUrl, args) {
+export function sitekitJson(bin, databaseUrl, args, env = {}) {
   const out = execFileSync(bin, ['--database-url', databaseUrl, ...args, '--json'], {
     encoding: 'utf8',
-    env: { ...process.env, SITEKIT_LOG: 'warn' },
+    env: { ...process.env, SITEKIT_LOG: 'warn', ...env },
   });
   return JSON.parse(out);
+}
+
+/** The id of the flow in `file` (e.g. `sitekit_faq.py`) that the Langflow runtime serves. */
+export async function langflowFlowId(langflowUrl, langflowKey, file) {
+  const flows = await (await fetch(`${langflowUrl}/flows`, { headers: { 'x-api-key': langflowKey } })).json();
+  const flow = flows.find((candidate) => candidate.relative_path.endsWith(file));
+  if (!flow) throw new Error(`Langflow does not serve ${file}: ${JSON.stringify(flows)}`);
+  return flow.id;
+}
+
+/**
+ * An agent on a Langflow flow and a widget for it allowed on `origin`, made with
+ * the real CLI; returns the CLI's widget output (`publishableKey`, `snippet`, …).
+ * The runtime key goes in the environment, not the arguments.
+ */
+export function createLangflowWidget(bin, databaseUrl, { tenantId, name, langflowUrl, langflowKey, flowId, origin, title, publicUrl }) {
+  const agent = sitekitJson(
+    bin,
+    databaseUrl,
+    ['agents', 'create', '--tenant', tenantId, '--name', name, '--base-url', langflowUrl, '--flow-id', flowId],
+    { SITEKIT_RUNTIME_KEY: langflowKey },
+  );
+  return sitekitJson(bin, databaseUrl, [
+    'widgets', 'create', '--agent', agent.id, '--origin', origin,
+    '--title', title, '--public-url', publicUrl,
+  ]);
 }
 
 /** Starts `sitekit serve` on a free port; resolves with its base URL and process. */

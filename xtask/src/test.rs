@@ -1,7 +1,8 @@
 //! `cargo xtask test`: every check, in order, stopping at the first failure: fmt,
 //! clippy for both targets, native tests (the embed server's integration tests a
-//! second time on PostgreSQL when `DATABASE_URL_PG` is set), wasm tests in headless
-//! Chromium, and the Playwright end-to-end suite. One real Langflow runtime serves all of them; the
+//! second time on PostgreSQL when `DATABASE_URL_PG` is set), the official AG-UI
+//! client against the chat endpoint, wasm tests in headless Chromium, and the
+//! Playwright end-to-end suite. One real Langflow runtime serves all of them; the
 //! wasm tests also get a real embed server with widgets seeded for their page.
 
 use std::ffi::OsString;
@@ -134,6 +135,14 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
             .args(["--test", "it", "embedded"])
             .env("SITEKIT_DIST_DIR", root.join("dist")),
     )?;
+    env.push(("SITEKIT_BIN", build::sitekit_bin(root).into_os_string()));
+    steps.run(
+        "AG-UI client (@ag-ui/client's HttpAgent against /v1/chat)",
+        Command::new("node")
+            .args(["--test", "agui/"])
+            .current_dir(root.join("tests"))
+            .envs(env.iter().cloned()),
+    )?;
     if let Some(chromedriver) = chromedriver {
         steps.run(
             "wasm tests (headless Chromium)",
@@ -148,7 +157,6 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
         )?;
     }
     if !skip.e2e {
-        env.push(("SITEKIT_BIN", build::sitekit_bin(root).into_os_string()));
         steps.run(
             "end-to-end tests (Playwright)",
             Command::new("npx")

@@ -2,11 +2,13 @@
 //! Each turns a run into a stream of AG-UI events; the chat route decides what a
 //! visitor may see of them.
 
+mod agui;
 mod agui_sse;
 mod langflow;
 pub mod lifecycle;
 mod openai;
 
+pub use agui::Agui;
 pub use langflow::Langflow;
 pub use openai::OpenAi;
 
@@ -28,7 +30,7 @@ pub struct RunRequest {
     pub run_id: String,
     pub text: String,
     /// The thread's earlier messages, oldest first, for runtimes that keep no
-    /// conversation of their own (OpenAI-compatible ones).
+    /// conversation of their own (OpenAI-compatible and AG-UI ones).
     pub history: Vec<HistoryMessage>,
 }
 
@@ -145,6 +147,7 @@ pub trait Runtime: Send + Sync {
 pub struct Runtimes {
     langflow: std::sync::Arc<dyn Runtime>,
     openai: std::sync::Arc<dyn Runtime>,
+    agui: std::sync::Arc<dyn Runtime>,
 }
 
 impl std::fmt::Debug for Runtimes {
@@ -157,6 +160,7 @@ impl Runtimes {
     pub fn new(http: reqwest::Client) -> Self {
         Runtimes {
             openai: std::sync::Arc::new(OpenAi::new(http.clone())),
+            agui: std::sync::Arc::new(Agui::new(http.clone())),
             langflow: std::sync::Arc::new(Langflow::new(http)),
         }
     }
@@ -165,6 +169,7 @@ impl Runtimes {
         match agent.runtime.as_str() {
             "langflow" => Some(self.langflow.clone()),
             "openai" => Some(self.openai.clone()),
+            "agui" => Some(self.agui.clone()),
             _ => None,
         }
     }

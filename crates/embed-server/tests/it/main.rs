@@ -4,6 +4,7 @@
 
 mod admin;
 mod agents;
+mod agui;
 mod assets;
 mod at_rest;
 mod chat;
