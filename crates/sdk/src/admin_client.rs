@@ -10,7 +10,7 @@ use crate::admin::{
     NewAgentRequest, NewKeyRequest, NewWidgetRequest, RotateKeyRequest, UsageQuery, UsageReport,
     WidgetList, WidgetSnippet, WidgetSummary, WidgetUpdate,
 };
-use crate::client::{json_body, to_json};
+use crate::client::{json_body, segment, to_json};
 use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
 
 /// A client for the admin API of one embed server, acting for the tenant of its
@@ -218,20 +218,6 @@ fn usage_query(query: &UsageQuery) -> String {
     } else {
         format!("?{}", pairs.join("&"))
     }
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters, so an id
-/// that is mistyped (or hostile) stays one path segment or one query value.
-fn segment(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
 }
 
 #[cfg(test)]

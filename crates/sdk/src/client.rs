@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
@@ -12,12 +13,45 @@ use crate::Error;
 use crate::agui::{Event, RunAgentInput};
 use crate::sse::SseDecoder;
 use crate::time::{now_unix, parse_rfc3339_utc};
+use crate::transport;
 use crate::transport::{BoxStream, HttpRequest, HttpResponse, Method, Transport};
-use crate::wire::{SessionRequest, SessionResponse, WidgetConfig};
+use crate::wire::{SessionRequest, SessionResponse, ThreadMessages, WidgetConfig};
 
 /// The AG-UI events of one run, ending after `RUN_FINISHED` or `RUN_ERROR`.
 /// Dropping it cancels the run.
 pub type EventStream = BoxStream<Result<Event, Error>>;
+
+/// How often a request that may be repeated is tried in all.
+const MAX_ATTEMPTS: u32 = 4;
+/// The first back-off; each retry doubles it.
+const BASE_BACKOFF: Duration = Duration::from_millis(250);
+/// A server asking to wait longer than this gets its error back instead: the
+/// caller decides whether to wait that long.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// How long to wait before attempt `attempt + 1`, or None when the error is not
+/// worth another try. `random` in [0, 1) spreads clients apart ("jitter") so a
+/// crowd that failed together does not come back together.
+fn retry_delay(error: &Error, attempt: u32, random: f64) -> Option<Duration> {
+    let backoff = || (BASE_BACKOFF * 2u32.pow(attempt.min(8))).mul_f64(0.5 + random / 2.0);
+    match error {
+        Error::Network(_) => Some(backoff()),
+        Error::Api {
+            status: 429 | 503,
+            retry_after: Some(seconds),
+            ..
+        } => {
+            let wait = Duration::from_secs(*seconds);
+            // A little extra, so the retry lands after the server's window opens.
+            (wait <= MAX_RETRY_AFTER).then(|| wait + BASE_BACKOFF.mul_f64(random))
+        }
+        Error::Api {
+            status: 429 | 502 | 503 | 504,
+            ..
+        } => Some(backoff()),
+        _ => None,
+    }
+}
 
 /// A session is renewed this long before it expires, so a request never carries a
 /// token that dies in flight.
@@ -78,9 +112,21 @@ impl Client {
     pub async fn config(&self) -> Result<WidgetConfig, Error> {
         let url = format!(
             "{}/v1/widgets/{}/config",
-            self.endpoint, self.publishable_key
+            self.endpoint,
+            segment(&self.publishable_key)
         );
-        let response = self.send(Method::Get, url, None, None).await?;
+        let response = self.send_retrying(Method::Get, url, None, None).await?;
+        json_body(response).await
+    }
+
+    /// This visitor's messages on `thread_id`, oldest first, as the server kept
+    /// them (for a returning visitor, say).
+    pub async fn thread(&self, thread_id: &str) -> Result<ThreadMessages, Error> {
+        let session = self.session().await?;
+        let url = format!("{}/v1/threads/{}", self.endpoint, segment(thread_id));
+        let response = self
+            .send_retrying(Method::Get, url, Some(&session.token), None)
+            .await?;
         json_body(response).await
     }
 
@@ -97,7 +143,10 @@ impl Client {
         };
         let url = format!("{}/v1/sessions", self.endpoint);
         let body = to_json(&request)?;
-        let response = self.send(Method::Post, url, None, Some(body)).await?;
+        // A retried session request at worst mints a session nobody uses.
+        let response = self
+            .send_retrying(Method::Post, url, None, Some(body))
+            .await?;
         let session: SessionResponse = json_body(response).await?;
         let expires = parse_rfc3339_utc(&session.expires_at)
             .ok_or_else(|| Error::Protocol("expiresAt is not an RFC 3339 UTC time".into()))?;
@@ -125,6 +174,37 @@ impl Client {
             .await
     }
 
+    /// [`Client::send`] for requests that may safely be sent again: retried on
+    /// network errors and on 429/502/503/504, waiting as [`retry_delay`] says.
+    /// Never used for chat: a message must not be sent twice.
+    async fn send_retrying(
+        &self,
+        method: Method,
+        url: String,
+        bearer: Option<&str>,
+        json_body: Option<String>,
+    ) -> Result<HttpResponse, Error> {
+        let mut attempt = 0;
+        loop {
+            let sent = self
+                .send(method, url.clone(), bearer, json_body.clone())
+                .await;
+            let delay = match &sent {
+                Err(error) if attempt + 1 < MAX_ATTEMPTS => {
+                    retry_delay(error, attempt, transport::random_unit())
+                }
+                _ => None,
+            };
+            match delay {
+                Some(delay) => {
+                    transport::sleep(delay).await;
+                    attempt += 1;
+                }
+                None => return sent,
+            }
+        }
+    }
+
     /// Sends a request and turns every non-success status into [`Error::Api`].
     async fn send(
         &self,
@@ -141,6 +221,20 @@ impl Client {
         };
         self.transport.send(request).await?.error_for_status().await
     }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters, so an id
+/// that is mistyped (or hostile) stays one path segment or one query value.
+pub(crate) fn segment(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
@@ -204,4 +298,51 @@ fn event_stream(response: HttpResponse) -> EventStream {
             }
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, retry_after: Option<u64>) -> Error {
+        Error::Api {
+            status,
+            code: "x".into(),
+            message: "x".into(),
+            retry_after,
+        }
+    }
+
+    #[test]
+    fn retries_back_off_exponentially_with_jitter() {
+        let network = Error::Network("refused".into());
+        assert_eq!(
+            retry_delay(&network, 0, 0.0),
+            Some(Duration::from_millis(125))
+        );
+        assert_eq!(
+            retry_delay(&network, 2, 0.999_999).map(|d| d.as_millis()),
+            Some(999)
+        );
+        assert_eq!(
+            retry_delay(&api(503, None), 1, 0.0),
+            Some(Duration::from_millis(250))
+        );
+    }
+
+    #[test]
+    fn retries_honour_retry_after_and_never_retry_what_will_fail_again() {
+        assert_eq!(
+            retry_delay(&api(429, Some(2)), 0, 0.0),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(retry_delay(&api(429, Some(3_600)), 0, 0.0), None);
+        for status in [400, 401, 403, 404, 413] {
+            assert_eq!(retry_delay(&api(status, None), 0, 0.5), None, "{status}");
+        }
+        assert_eq!(
+            retry_delay(&Error::Protocol("bad json".into()), 0, 0.5),
+            None
+        );
+    }
 }

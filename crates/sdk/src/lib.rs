@@ -1,6 +1,11 @@
 //! The Site Kit client: wire types shared by the embed server and the widget,
-//! publishable-key sessions, and streaming AG-UI chat, on native Rust and Wasm;
-//! and [`AdminClient`], the admin API for secret and restricted keys.
+//! publishable-key sessions, streaming AG-UI chat and a visitor's thread history,
+//! on native Rust and Wasm; and [`AdminClient`], the admin API for secret and
+//! restricted keys.
+//!
+//! Requests that may safely be sent again (config, sessions, threads) are retried
+//! on network errors and 429/502/503/504, with jittered exponential back-off and
+//! honouring `Retry-After` up to 30 s; a chat message is never sent twice.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sitekit_sdk::Error> {

@@ -19,6 +19,7 @@ mod metering;
 mod openai;
 mod openapi;
 mod remote_cli;
+mod sdk;
 mod sessions;
 mod signing;
 mod snippet;

@@ -9,9 +9,9 @@ mod native;
 mod wasm;
 
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) use native::{BoxStream, Transport};
+pub(crate) use native::{BoxStream, Transport, random_unit, sleep};
 #[cfg(target_arch = "wasm32")]
-pub(crate) use wasm::{BoxStream, Transport};
+pub(crate) use wasm::{BoxStream, Transport, random_unit, sleep};
 
 use crate::Error;
 

@@ -66,6 +66,20 @@ impl Transport {
     }
 }
 
+/// Waits without blocking the runtime.
+pub async fn sleep(duration: std::time::Duration) {
+    tokio::time::sleep(duration).await;
+}
+
+/// A number in [0, 1) that differs between clients and calls, for retry jitter
+/// (not for anything secret).
+pub fn random_unit() -> f64 {
+    use std::hash::{BuildHasher, RandomState};
+    // `RandomState` is seeded per process and per instance.
+    let bits = RandomState::new().hash_one(std::time::SystemTime::now());
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// reqwest's own message is only the outermost layer ("error sending request");
 /// the cause a person can act on (connection refused, DNS) is in its sources.
 fn network_error(error: reqwest::Error) -> Error {

@@ -24,6 +24,22 @@ pub type BoxStream<T> = Pin<Box<dyn Stream<Item = T> + 'static>>;
 extern "C" {
     #[wasm_bindgen(js_name = fetch)]
     fn global_fetch(request: &Request) -> Promise;
+    // Global in windows, workers and Node alike.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &js_sys::Function, milliseconds: f64) -> JsValue;
+}
+
+/// Waits without blocking the page.
+pub async fn sleep(duration: std::time::Duration) {
+    let timer = Promise::new(&mut |resolve, _reject| {
+        set_timeout(&resolve, duration.as_secs_f64() * 1000.0);
+    });
+    let _ = JsFuture::from(timer).await;
+}
+
+/// A number in [0, 1) for retry jitter (not for anything secret).
+pub fn random_unit() -> f64 {
+    js_sys::Math::random()
 }
 
 #[derive(Debug, Clone)]
