@@ -64,16 +64,20 @@ async fn one_address_over_its_limit_gets_a_readable_429() {
 
 #[tokio::test]
 async fn a_widget_starts_only_so_many_sessions_a_minute() {
-    let server = TestServer::spawn_with(&["--sessions-per-key-per-minute", "2"]).await;
-    for _ in 0..2 {
-        server
-            .sdk(&server.faq_key)
-            .session()
-            .await
-            .expect("within the limit");
-    }
+    // One a minute: the next is a minute away, longer than the SDK waits by
+    // itself, so the limit reaches the caller.
+    let server = TestServer::spawn_with(&["--sessions-per-key-per-minute", "1"]).await;
+    server
+        .sdk(&server.faq_key)
+        .session()
+        .await
+        .expect("within the limit");
     let error = server.sdk(&server.faq_key).session().await.unwrap_err();
     assert_eq!(error.code(), "rate_limited");
+    assert!(
+        matches!(error, sitekit_sdk::Error::Api { retry_after: Some(wait), .. } if wait > 30),
+        "{error:?}"
+    );
     // Another widget has its own allowance.
     assert!(server.sdk(&server.failing_key).session().await.is_ok());
 }

@@ -22,15 +22,16 @@ pub async fn settle() {
     yew::platform::time::sleep(Duration::ZERO).await;
 }
 
-/// Polls until `check` holds, for what arrives over the network.
+/// Polls until `check` holds, for what arrives over the network (the SDK may
+/// retry a failed request a few times first, for up to about 2 s).
 pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..200 {
+    for _ in 0..500 {
         if check() {
             return;
         }
         yew::platform::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("{what} did not happen within 2 s");
+    panic!("{what} did not happen within 5 s");
 }
 
 /// The first element matching `selector`, once there is one.
