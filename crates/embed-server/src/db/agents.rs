@@ -1,8 +1,6 @@
 //! Agents: a tenant's binding to an agent runtime (kind, URL, flow, credential).
 //! None of it ever reaches a browser.
 
-use std::time::Duration;
-
 use sitekit_sdk::admin::{AgentSummary, AgentTimeouts};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -31,24 +29,6 @@ pub struct Agent {
     pub system_prompt: String,
     pub timeouts: AgentTimeouts,
     pub runtime_key: String,
-}
-
-impl Agent {
-    pub fn connect_timeout(&self) -> Duration {
-        Duration::from_millis(self.timeouts.connect_ms.into())
-    }
-
-    pub fn first_event_timeout(&self) -> Duration {
-        Duration::from_millis(self.timeouts.first_event_ms.into())
-    }
-
-    pub fn idle_timeout(&self) -> Duration {
-        Duration::from_millis(self.timeouts.idle_ms.into())
-    }
-
-    pub fn total_timeout(&self) -> Duration {
-        Duration::from_millis(self.timeouts.total_ms.into())
-    }
 }
 
 impl std::fmt::Debug for Agent {

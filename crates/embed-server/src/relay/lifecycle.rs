@@ -28,11 +28,13 @@ pub struct RunLimits {
 
 impl From<&Agent> for RunLimits {
     fn from(agent: &Agent) -> Self {
+        let millis = |ms: u32| Duration::from_millis(ms.into());
+        let limits = agent.timeouts;
         RunLimits {
-            connect: agent.connect_timeout(),
-            first_event: agent.first_event_timeout(),
-            idle: agent.idle_timeout(),
-            total: agent.total_timeout(),
+            connect: millis(limits.connect_ms),
+            first_event: millis(limits.first_event_ms),
+            idle: millis(limits.idle_ms),
+            total: millis(limits.total_ms),
         }
     }
 }

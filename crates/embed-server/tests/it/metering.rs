@@ -16,8 +16,8 @@ pub async fn usage_of_run(db_url: &str, thread_id: &str, run_id: &str) -> Value 
     let pool = sqlx::AnyPool::connect(db_url).await.unwrap();
     for _ in 0..100 {
         let row = sqlx::query(
-            "SELECT outcome, input_chars, output_chars, first_event_ms, duration_ms, \
-             thread_id, visitor_id, key_id FROM usage_runs WHERE thread_id = $1 AND run_id = $2",
+            "SELECT outcome, input_chars, output_chars, input_tokens, output_tokens, \
+             first_event_ms, duration_ms, thread_id, visitor_id, key_id FROM usage_runs WHERE thread_id = $1 AND run_id = $2",
         )
         .bind(thread_id)
         .bind(run_id)
@@ -29,7 +29,8 @@ pub async fn usage_of_run(db_url: &str, thread_id: &str, run_id: &str) -> Value 
             let number = |column: &str| Value::from(row.get::<Option<i64>, _>(column));
             return serde_json::json!({
                 "outcome": text("outcome"), "inputChars": number("input_chars"),
-                "outputChars": number("output_chars"), "firstEventMs": number("first_event_ms"),
+                "outputChars": number("output_chars"), "inputTokens": number("input_tokens"),
+                "outputTokens": number("output_tokens"), "firstEventMs": number("first_event_ms"),
                 "durationMs": number("duration_ms"), "threadId": text("thread_id"),
                 "visitorId": text("visitor_id"), "keyId": text("key_id"),
             });
