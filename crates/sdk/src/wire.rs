@@ -77,3 +77,75 @@ pub struct ErrorDetail {
     /// Safe to show to a person.
     pub message: String,
 }
+
+/// One client usage event (widget loaded, opened, message sent, feedback, a page's
+/// own `track`) as a CloudEvents 1.0 JSON event. `POST /v1/usage/events` takes a
+/// batch of them (a JSON array) and the server dedupes on (`source`, `id`) within
+/// the widget, so an event sent twice counts once.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsageEvent {
+    /// Always `"1.0"`.
+    pub specversion: String,
+    /// Derived from the event's content, so a retried event keeps its id.
+    pub id: String,
+    /// Who sent it, e.g. `/visitors/<visitor id>`; opaque to the server.
+    pub source: String,
+    /// One of [`usage_types::ALL`].
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// RFC 3339, UTC.
+    pub time: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datacontenttype: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub data: Option<serde_json::Value>,
+}
+
+/// The client event types the server accepts.
+pub mod usage_types {
+    /// The widget's launcher was shown on a page.
+    pub const WIDGET_LOADED: &str = "dev.sitekit.widget.loaded";
+    /// A visitor opened the chat panel.
+    pub const WIDGET_OPENED: &str = "dev.sitekit.widget.opened";
+    /// A visitor sent a message; data `{"threadId","runId"}`.
+    pub const MESSAGE_SENT: &str = "dev.sitekit.message.sent";
+    /// A visitor rated an answer; data `{"runId","rating":"up"|"down"}`.
+    pub const FEEDBACK: &str = "dev.sitekit.feedback";
+    /// A page's own event (`kit.track(name, properties)`); data `{"name","properties"?}`.
+    pub const TRACK: &str = "dev.sitekit.track";
+    pub const ALL: [&str; 5] = [WIDGET_LOADED, WIDGET_OPENED, MESSAGE_SENT, FEEDBACK, TRACK];
+}
+
+/// `POST /v1/usage/events` answer: one result per event, in the batch's order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageEventResults {
+    pub results: Vec<UsageEventResult>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageEventResult {
+    /// The event's `id` (empty when the event had none).
+    pub id: String,
+    pub status: UsageEventStatus,
+    /// Why a rejected event was refused, e.g. `time_out_of_range`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What became of one event. Whatever the status, the client can forget the
+/// event: only an event missing from the answer (or a failed request) is sent again.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UsageEventStatus {
+    /// Stored now.
+    Accepted,
+    /// Stored before (same source and id): not counted again.
+    Duplicate,
+    /// Not valid; `reason` says why. Sending it again will not help.
+    Rejected,
+}
