@@ -1,10 +1,11 @@
 // Starts what the end-to-end tests run against: a `sitekit serve` with a fresh
 // SQLite database seeded through the real CLI, and host pages on other origins.
+// (`startStaticDir` serves a folder as it is, for the npm package's example page.)
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join, normalize } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export function requireEnv(name, hint) {
@@ -97,4 +98,29 @@ export async function startHostSite() {
 export function tempDir() {
   const dir = mkdtempSync(join(tmpdir(), 'sitekit-e2e-'));
   return { path: dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const CONTENT_TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+};
+
+/** Serves the files under `root` on a free port (its own origin). */
+export async function startStaticDir(root) {
+  const server = createServer((request, response) => {
+    const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname));
+    const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
+    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+      response.writeHead(404).end();
+      return;
+    }
+    response
+      .writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' })
+      .end(readFileSync(file));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
 }

@@ -1,6 +1,6 @@
 //! `cargo xtask build`: the widget (Rust → Wasm → wasm-bindgen → wasm-opt, glue JS
-//! minified), the loader with the hashed widget names filled in, `dist/`, and the
-//! release `sitekit` binary.
+//! minified), the loader with the hashed widget names filled in, `dist/`, the npm
+//! package (`npm_package.rs`), and the release `sitekit` binary.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,15 +9,16 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::dist::{self, Asset, Manifest};
-use crate::{cmd, say, step};
+use crate::{cmd, npm_package, say, step};
 
 /// Where the loader source names the widget files it loads; replaced at build time.
 const JS_PLACEHOLDER: &str = "__SITEKIT_WIDGET_JS__";
 const WASM_PLACEHOLDER: &str = "__SITEKIT_WIDGET_WASM__";
 
-/// The widget and loader into `dist/`, then the server.
+/// The widget and loader into `dist/`, the npm package, then the server.
 pub fn all(root: &Path, embed: bool) -> Result<()> {
     widget(root)?;
+    npm_package::build(root)?;
     server(root, embed)
 }
 

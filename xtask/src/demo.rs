@@ -12,7 +12,7 @@ use anyhow::Result;
 use crate::processes::{self, Services};
 use crate::seed::{self, DemoState};
 use crate::sitekit_cli::SitekitCli;
-use crate::{build, embed_server, langflow, ports, say, setup, static_site, step};
+use crate::{build, embed_server, langflow, npm_package, ports, say, setup, static_site, step};
 
 const LANGFLOW_PORT: u16 = 8790;
 const EMBED_PORT: u16 = 8787;
@@ -22,6 +22,9 @@ const SITE_ADDR: &str = "127.0.0.1:8788";
 const EMBED_URL: &str = "http://127.0.0.1:8787";
 /// The demo site's origin: the one origin the demo widget allows.
 const SITE_URL: &str = "http://127.0.0.1:8788";
+/// Where the demo site serves `examples/npm-custom-ui`, and the npm package for it.
+const CUSTOM_UI: &str = "/custom-ui/";
+const CUSTOM_UI_SDK: &str = "/custom-ui/node_modules/@sitekit/sdk/";
 /// Relative to the repo root, which is every child's working directory.
 const DATABASE_FILE: &str = "data/sitekit.db";
 const DATABASE_URL: &str = "sqlite://data/sitekit.db";
@@ -82,8 +85,15 @@ pub fn run(root: &Path) -> Result<()> {
         }
     };
 
-    step(format!("starting demo site: www/demo on {SITE_URL}"));
-    static_site::spawn(&root.join("www/demo"), SITE_ADDR, &state.snippet)?;
+    step(format!(
+        "starting demo site: www/demo on {SITE_URL}, examples/npm-custom-ui at {SITE_URL}{CUSTOM_UI}"
+    ));
+    let mounts = [
+        (CUSTOM_UI, root.join("examples/npm-custom-ui")),
+        // What `npm install @sitekit/sdk` would put there: the package just built.
+        (CUSTOM_UI_SDK, npm_package::dir(root)),
+    ];
+    static_site::spawn(&root.join("www/demo"), SITE_ADDR, &state.snippet, &mounts)?;
     print_banner(&state, &logs);
 
     while !processes::interrupted() {
@@ -99,10 +109,13 @@ fn print_banner(state: &DemoState, logs: &Path) {
     let logs = logs.display();
     let widget = &state.widget_id;
     let snippet = &state.snippet;
+    let key = &state.publishable_key;
     say(format_args!(
         "
 Site Kit demo is running.
   demo site     {SITE_URL}/   (the customer's page, origin :{SITE_PORT})
+  custom UI     {SITE_URL}{CUSTOM_UI}?endpoint={EMBED_URL}&key={key}
+                (examples/npm-custom-ui: its own chat UI on @sitekit/sdk)
   embed server  {EMBED_URL}/   (serves the chat widget, origin :{EMBED_PORT})
   healthz       {EMBED_URL}/healthz
   Langflow      http://127.0.0.1:{LANGFLOW_PORT}/health

@@ -16,6 +16,7 @@ mod embed_server;
 mod http;
 mod langflow;
 mod load;
+mod npm_package;
 mod ports;
 mod processes;
 mod seed;

@@ -1,6 +1,6 @@
 //! Installs what the build and the runtime need, each only when it is missing or
-//! at the wrong version: the wasm32 target, the wasm-bindgen CLI, npm packages and
-//! a Python venv with `lfx`. Prerequisites we cannot install (rustup, Node, npm,
+//! at the wrong version: the wasm32 target, the wasm-bindgen CLI, wasm-pack, npm
+//! packages and a Python venv with `lfx`. Prerequisites we cannot install (rustup, Node, npm,
 //! Python) are checked with a one-line error naming them.
 
 use std::fs;
@@ -22,7 +22,31 @@ pub fn for_build(root: &Path) -> Result<()> {
     require_node()?;
     wasm_target()?;
     wasm_bindgen_cli(root)?;
+    wasm_pack()?;
     npm_packages(root)
+}
+
+/// The wasm-pack that builds the npm package; it finds the pinned wasm-bindgen
+/// on PATH and never downloads one (`--mode no-install`).
+const WASM_PACK_VERSION: &str = "0.15.1";
+
+fn wasm_pack() -> Result<()> {
+    let installed = cmd::probe("wasm-pack", &["--version"]);
+    if installed.as_deref() == Some(&format!("wasm-pack {WASM_PACK_VERSION}")) {
+        step(format!("wasm-pack {WASM_PACK_VERSION}: present"));
+        return Ok(());
+    }
+    let had = installed.unwrap_or_else(|| "not installed".into());
+    step(format!(
+        "installing wasm-pack {WASM_PACK_VERSION} ({had}; cargo install, about 2 minutes)"
+    ));
+    cmd::run(cmd::cargo().args([
+        "install",
+        "wasm-pack",
+        "--version",
+        WASM_PACK_VERSION,
+        "--locked",
+    ]))
 }
 
 /// The Python venv with the pinned `lfx` (`.venv` at the repo root).

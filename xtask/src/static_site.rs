@@ -17,15 +17,30 @@ pub const SNIPPET_MARKER: &str = "<!-- SITEKIT_SNIPPET -->";
 struct Site {
     root: PathBuf,
     snippet: String,
+    /// URL path prefixes (`/custom-ui/`) served from other folders.
+    mounts: Vec<(String, PathBuf)>,
 }
 
-/// Serves `root` on `addr` from a background thread; returns the bound address.
-pub fn spawn(root: &Path, addr: &str, snippet: &str) -> Result<SocketAddr> {
+/// Serves `root` on `addr` from a background thread, and each mount's folder
+/// under its path prefix; returns the bound address.
+pub fn spawn(
+    root: &Path,
+    addr: &str,
+    snippet: &str,
+    mounts: &[(&str, PathBuf)],
+) -> Result<SocketAddr> {
     let listener = TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
     let bound = listener.local_addr()?;
+    let mut mounts: Vec<(String, PathBuf)> = mounts
+        .iter()
+        .map(|(prefix, dir)| (prefix.to_string(), dir.clone()))
+        .collect();
+    // The longest prefix wins: `/custom-ui/node_modules/…` before `/custom-ui/`.
+    mounts.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
     let site = Arc::new(Site {
         root: root.to_owned(),
         snippet: snippet.to_owned(),
+        mounts,
     });
     thread::spawn(move || {
         for stream in listener.incoming().flatten() {
@@ -68,7 +83,15 @@ impl Site {
     }
 
     fn respond(&self, target: &str) -> (u16, &'static str, Vec<u8>) {
-        let file = resolve(&self.root, target).and_then(|path| {
+        let (root, target) = self
+            .mounts
+            .iter()
+            .find_map(|(prefix, dir)| {
+                let rest = target.strip_prefix(prefix.as_str())?;
+                Some((dir.as_path(), rest))
+            })
+            .unwrap_or((self.root.as_path(), target));
+        let file = resolve(root, target).and_then(|path| {
             let bytes = fs::read(&path).ok()?;
             Some((path, bytes))
         });
@@ -171,7 +194,7 @@ mod tests {
     #[test]
     fn serves_pages_with_the_snippet_and_files_as_they_are() {
         let dir = site_dir();
-        let addr = spawn(&dir, "127.0.0.1:0", "<script src=x></script>").unwrap();
+        let addr = spawn(&dir, "127.0.0.1:0", "<script src=x></script>", &[]).unwrap();
         let page = http::get(&format!("http://{addr}/"), &[]).unwrap();
         assert_eq!(page.status, 200);
         assert_eq!(page.body, "<body><script src=x></script></body>");
@@ -179,6 +202,28 @@ mod tests {
         assert_eq!((css.status, css.body.as_str()), (200, "body{}"));
         let missing = http::get(&format!("http://{addr}/nope.html"), &[]).unwrap();
         assert_eq!(missing.status, 404);
+    }
+
+    #[test]
+    fn serves_a_mounted_folder_under_its_prefix_the_longest_prefix_first() {
+        let dir = site_dir();
+        let example = dir.join("example");
+        fs::create_dir_all(example.join("pkg")).unwrap();
+        fs::write(example.join("app.js"), "app").unwrap();
+        let package = dir.join("package");
+        fs::create_dir_all(&package).unwrap();
+        fs::write(package.join("index.js"), "package").unwrap();
+        let mounts = [("/ui/", example), ("/ui/pkg/", package)];
+        let addr = spawn(&dir, "127.0.0.1:0", "", &mounts).unwrap();
+        let get = |path: &str| http::get(&format!("http://{addr}{path}"), &[]).unwrap();
+        assert_eq!(get("/ui/app.js").body, "app");
+        assert_eq!(get("/ui/pkg/index.js").body, "package");
+        assert_eq!(
+            get("/ui/../css/site.css").status,
+            404,
+            "no way out of a mount"
+        );
+        assert_eq!(get("/css/site.css").body, "body{}", "the root still serves");
     }
 
     #[test]

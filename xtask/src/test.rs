@@ -1,8 +1,8 @@
 //! `cargo xtask test`: every check, in order, stopping at the first failure: fmt,
 //! clippy for both targets, native tests (the embed server's integration tests a
 //! second time on PostgreSQL when `DATABASE_URL_PG` is set), the official AG-UI
-//! client against the chat endpoint, wasm tests in headless Chromium, and the
-//! Playwright end-to-end suite. One real Langflow runtime serves all of them; the
+//! client against the chat endpoint, the npm package from its tarball, wasm tests
+//! in headless Chromium, and the Playwright end-to-end suite. One real Langflow runtime serves all of them; the
 //! wasm tests also get a real embed server with widgets seeded for their page.
 
 use std::ffi::OsString;
@@ -15,7 +15,7 @@ use anyhow::{Result, bail};
 use crate::langflow::Langflow;
 use crate::processes::{self, Services};
 use crate::sitekit_cli::SitekitCli;
-use crate::{build, cmd, embed_server, langflow, ports, setup, step};
+use crate::{build, cmd, embed_server, langflow, npm_package, ports, setup, step};
 
 /// Steps the user asked to leave out.
 pub struct Skip {
@@ -102,6 +102,8 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
             cmd::cargo()
                 .args(["clippy", "-p", "sitekit-sdk", "-p", "sitekit-widget"])
                 .args(["--target", "wasm32-unknown-unknown", "--all-targets"])
+                // The npm package's bindings too.
+                .args(["--features", "sitekit-sdk/js"])
                 .args(["--", "-D", "warnings"])
                 .envs(env.iter().chain(&wasm_env).cloned()),
         )?;
@@ -110,7 +112,8 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
         "native tests",
         cmd::cargo()
             .args(["test", "--workspace"])
-            .envs(env.iter().cloned()),
+            // The fixture too: examples/rust-cli's test chats through it.
+            .envs(env.iter().chain(&wasm_env).cloned()),
     )?;
     if std::env::var_os("DATABASE_URL_PG").is_some() {
         steps.run(
@@ -136,10 +139,21 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
             .env("SITEKIT_DIST_DIR", root.join("dist")),
     )?;
     env.push(("SITEKIT_BIN", build::sitekit_bin(root).into_os_string()));
+    env.push((
+        "SITEKIT_NPM_PACKAGE_DIR",
+        npm_package::dir(root).into_os_string(),
+    ));
     steps.run(
         "AG-UI client (@ag-ui/client's HttpAgent against /v1/chat)",
         Command::new("node")
             .args(["--test", "agui/"])
+            .current_dir(root.join("tests"))
+            .envs(env.iter().cloned()),
+    )?;
+    steps.run(
+        "npm package (@sitekit/sdk from its tarball: tsc, chat in Node)",
+        Command::new("node")
+            .args(["--test", "npm/"])
             .current_dir(root.join("tests"))
             .envs(env.iter().cloned()),
     )?;
@@ -172,7 +186,8 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
 
 /// An embed server on a fresh SQLite database with two widgets (the FAQ flow and
 /// the always-failing flow) allowed on the origin the wasm test runner will serve
-/// its page from; returns the environment the wasm tests read.
+/// its page from; returns the environment the wasm tests (and the native example
+/// program's test) read.
 fn wasm_fixture(
     root: &Path,
     services: &mut Services,
@@ -220,6 +235,10 @@ fn wasm_fixture(
          WASM_BINDGEN_TEST_ADDRESS={runner_address}"
     ));
     Ok(vec![
+        // The same server for the native example program (examples/rust-cli).
+        ("SITEKIT_FIXTURE_ENDPOINT", url.clone().into()),
+        ("SITEKIT_FIXTURE_KEY", faq_key.clone().into()),
+        ("SITEKIT_FIXTURE_ORIGIN", origin.clone().into()),
         ("SITEKIT_WASM_TEST_ENDPOINT", url.into()),
         ("SITEKIT_WASM_TEST_KEY", faq_key.into()),
         ("SITEKIT_WASM_TEST_FAILING_KEY", failing_key.into()),

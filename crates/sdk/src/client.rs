@@ -2,8 +2,8 @@
 //! server with a publishable key: widget config, sessions and streaming chat.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -15,11 +15,32 @@ use crate::sse::SseDecoder;
 use crate::time::{now_unix, parse_rfc3339_utc};
 use crate::transport;
 use crate::transport::{BoxStream, HttpRequest, HttpResponse, Method, Transport};
-use crate::wire::{SessionRequest, SessionResponse, ThreadMessages, WidgetConfig};
+use crate::wire::{
+    SessionRequest, SessionResponse, ThreadMessages, UsageEventResults, WidgetConfig,
+};
 
 /// The AG-UI events of one run, ending after `RUN_FINISHED` or `RUN_ERROR`.
 /// Dropping it cancels the run.
 pub type EventStream = BoxStream<Result<Event, Error>>;
+
+/// [`EventStream`] with each event as the JSON it arrived as, for callers that
+/// hand events on rather than read them (the npm package passes them to JS).
+pub type RawEventStream = BoxStream<Result<RawEvent, Error>>;
+
+/// One AG-UI event as it came off the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawEvent {
+    /// The event's `type`, e.g. `TEXT_MESSAGE_CONTENT`.
+    pub kind: String,
+    pub json: String,
+}
+
+impl RawEvent {
+    /// True for the events that end a run.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.kind.as_str(), "RUN_FINISHED" | "RUN_ERROR")
+    }
+}
 
 /// How often a request that may be repeated is tried in all.
 const MAX_ATTEMPTS: u32 = 4;
@@ -57,13 +78,15 @@ fn retry_delay(error: &Error, attempt: u32, random: f64) -> Option<Duration> {
 /// token that dies in flight.
 const SESSION_RENEW_MARGIN_SECS: i64 = 60;
 
-/// A client for one widget, identified by its publishable key.
+/// A client for one widget, identified by its publishable key. Clones share the
+/// session and the visitor.
+#[derive(Clone)]
 pub struct Client {
     endpoint: String,
     publishable_key: String,
-    visitor_id: Mutex<Option<String>>,
-    session: Mutex<Option<(SessionResponse, i64)>>,
-    runs_started: AtomicU64,
+    visitor_id: Arc<Mutex<Option<String>>>,
+    session: Arc<Mutex<Option<(SessionResponse, i64)>>>,
+    runs_started: Arc<AtomicU64>,
     transport: Transport,
 }
 
@@ -82,16 +105,16 @@ impl Client {
         Client {
             endpoint: endpoint.into().trim_end_matches('/').to_owned(),
             publishable_key: publishable_key.into(),
-            visitor_id: Mutex::new(None),
-            session: Mutex::new(None),
-            runs_started: AtomicU64::new(0),
+            visitor_id: Arc::default(),
+            session: Arc::default(),
+            runs_started: Arc::default(),
             transport: Transport::new(),
         }
     }
 
     /// The site origin to present, which must be one of the widget's allowed
-    /// origins. Only native programs need this: browsers send `Origin` themselves.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// origins. Only programs outside a browser need this (native ones, Node):
+    /// browsers send `Origin` themselves and ignore this.
     pub fn with_origin(mut self, origin: impl Into<String>) -> Self {
         self.transport = Transport::with_origin(origin.into());
         self
@@ -101,6 +124,19 @@ impl Client {
     pub fn with_visitor_id(self, visitor_id: impl Into<String>) -> Self {
         *self.visitor_id.lock().unwrap() = Some(visitor_id.into());
         self
+    }
+
+    /// The same client on a connection of its own, for a request that must go
+    /// out while the program winds down (the usage reporter's last flush).
+    pub(crate) fn with_fresh_connection(&self) -> Self {
+        Client {
+            transport: self.transport.fresh(),
+            ..self.clone()
+        }
+    }
+
+    pub(crate) fn publishable_key(&self) -> &str {
+        &self.publishable_key
     }
 
     /// The visitor id the server assigned (known after the first session).
@@ -155,23 +191,78 @@ impl Client {
         Ok(session)
     }
 
-    /// Starts a run and streams its AG-UI events.
+    /// Posts a batch of usage events (a JSON array) with this visitor's session.
+    /// Retried like the other repeatable requests: the server counts an event
+    /// once however often it arrives.
+    pub(crate) async fn post_usage_events(
+        &self,
+        batch: String,
+    ) -> Result<UsageEventResults, Error> {
+        let session = self.session().await?;
+        let url = format!("{}/v1/usage/events", self.endpoint);
+        let response = self
+            .send_retrying(Method::Post, url, Some(&session.token), Some(batch))
+            .await?;
+        json_body(response).await
+    }
+
+    /// Where a page that is going away posts its last usage batch: the session
+    /// rides in the query, as `sendBeacon` cannot set headers. None without a
+    /// session that is still live.
+    pub(crate) fn usage_beacon_url(&self) -> Option<String> {
+        let session = self.session.lock().unwrap();
+        let (session, expires) = session.as_ref()?;
+        (now_unix() < *expires).then(|| {
+            format!(
+                "{}/v1/usage/events?access_token={}",
+                self.endpoint,
+                segment(&session.token)
+            )
+        })
+    }
+
+    /// Starts a run and streams its AG-UI events. Event types this SDK does not
+    /// model are left out.
     pub async fn chat(&self, input: &RunAgentInput) -> Result<EventStream, Error> {
+        let raw = self.chat_raw(input).await?;
+        Ok(Box::pin(raw.filter_map(|raw| {
+            let event = raw.and_then(|raw| {
+                serde_json::from_str::<Event>(&raw.json)
+                    .map_err(|error| Error::Protocol(error.to_string()))
+            });
+            std::future::ready((!matches!(event, Ok(Event::Other))).then_some(event))
+        })))
+    }
+
+    /// [`Client::chat`] with every event as its JSON.
+    pub async fn chat_raw(&self, input: &RunAgentInput) -> Result<RawEventStream, Error> {
         let session = self.session().await?;
         let url = format!("{}/v1/chat", self.endpoint);
         let body = to_json(input)?;
         let response = self
             .send(Method::Post, url, Some(&session.token), Some(body))
             .await?;
-        Ok(event_stream(response))
+        Ok(raw_event_stream(response))
     }
 
     /// Sends one user message on `thread_id` and streams the run's events.
     pub async fn chat_text(&self, thread_id: &str, text: &str) -> Result<EventStream, Error> {
+        self.chat(&self.user_text_run(thread_id, text)).await
+    }
+
+    /// [`Client::chat_text`] with every event as its JSON.
+    pub async fn chat_text_raw(
+        &self,
+        thread_id: &str,
+        text: &str,
+    ) -> Result<RawEventStream, Error> {
+        self.chat_raw(&self.user_text_run(thread_id, text)).await
+    }
+
+    fn user_text_run(&self, thread_id: &str, text: &str) -> RunAgentInput {
         let run = self.runs_started.fetch_add(1, Ordering::Relaxed);
         let run_id = format!("run-{}-{run}", now_unix());
-        self.chat(&RunAgentInput::user_text(thread_id, &run_id, text))
-            .await
+        RunAgentInput::user_text(thread_id, &run_id, text)
     }
 
     /// [`Client::send`] for requests that may safely be sent again: retried on
@@ -246,13 +337,19 @@ pub(crate) async fn json_body<T: DeserializeOwned>(response: HttpResponse) -> Re
     serde_json::from_str(&text).map_err(|e| Error::Protocol(e.to_string()))
 }
 
-/// Decodes an SSE body into AG-UI events; a body that ends before the run does is
-/// reported as an error rather than passing for a finished answer.
-fn event_stream(response: HttpResponse) -> EventStream {
+/// Splits an SSE body into AG-UI events, reading only each event's `type`; a body
+/// that ends before the run does is reported as an error rather than passing for
+/// a finished answer.
+fn raw_event_stream(response: HttpResponse) -> RawEventStream {
+    #[derive(serde::Deserialize)]
+    struct TypeOnly {
+        #[serde(rename = "type")]
+        kind: String,
+    }
     struct State {
         body: BoxStream<Result<Vec<u8>, Error>>,
         decoder: SseDecoder,
-        ready: VecDeque<Event>,
+        ready: VecDeque<RawEvent>,
         done: bool,
     }
     let state = State {
@@ -286,9 +383,11 @@ fn event_stream(response: HttpResponse) -> EventStream {
                     }
                 };
                 for frame in state.decoder.push(&chunk) {
-                    match serde_json::from_str::<Event>(&frame.data) {
-                        Ok(Event::Other) => {}
-                        Ok(event) => state.ready.push_back(event),
+                    match serde_json::from_str::<TypeOnly>(&frame.data) {
+                        Ok(TypeOnly { kind }) => state.ready.push_back(RawEvent {
+                            kind,
+                            json: frame.data,
+                        }),
                         Err(error) => {
                             state.done = true;
                             return Some((Err(Error::Protocol(error.to_string())), state));

@@ -20,6 +20,10 @@ pub enum Error {
     /// The server's answer did not follow the protocol.
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// The caller asked for something the SDK refuses before sending it (a usage
+    /// event over the size limit, say).
+    #[error("invalid argument: {0}")]
+    Invalid(String),
 }
 
 impl Error {
@@ -29,6 +33,7 @@ impl Error {
             Error::Network(_) => "network",
             Error::Api { code, .. } => code,
             Error::Protocol(_) => "protocol",
+            Error::Invalid(_) => "invalid_argument",
         }
     }
 

@@ -26,11 +26,15 @@ mod admin_client;
 pub mod agui;
 mod client;
 mod error;
+#[cfg(all(feature = "js", target_arch = "wasm32"))]
+mod js;
 pub mod sse;
 mod time;
 mod transport;
+pub mod usage;
 pub mod wire;
 
 pub use admin_client::AdminClient;
-pub use client::{Client, EventStream};
+pub use client::{Client, EventStream, RawEvent, RawEventStream};
 pub use error::Error;
+pub use usage::UsageReporter;

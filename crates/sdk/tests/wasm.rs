@@ -7,7 +7,9 @@
 
 use futures_util::StreamExt;
 use sitekit_sdk::agui::Event;
-use sitekit_sdk::{Client, Error};
+use sitekit_sdk::usage::FlushSummary;
+use sitekit_sdk::wire::usage_types::{TRACK, WIDGET_OPENED};
+use sitekit_sdk::{Client, Error, UsageReporter};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 /// Set by `cargo xtask test`, which starts the embed server these tests talk to
@@ -87,4 +89,49 @@ async fn refusals_become_typed_errors_with_the_servers_code() {
     }
     let offline = Client::new("http://127.0.0.1:9", "skt_pub_test_x");
     assert_eq!(offline.session().await.unwrap_err().code(), "network");
+}
+
+#[wasm_bindgen_test]
+async fn usage_events_wait_in_local_storage_across_a_reload_and_count_once() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let stored_key = format!("sitekit.usage.{FAQ_KEY}");
+    storage.remove_item(&stored_key).unwrap();
+    let client = faq_client();
+    client.session().await.unwrap();
+
+    // A page queues two events and goes away before its batch is sent.
+    let page = UsageReporter::new(&client);
+    let data = serde_json::json!({ "name": "reload test" });
+    page.track(TRACK, Some(data)).unwrap();
+    page.track(WIDGET_OPENED, None).unwrap();
+    let left_behind = storage
+        .get_item(&stored_key)
+        .unwrap()
+        .expect("kept in localStorage");
+    drop(page);
+
+    // The next page finds them and sends them; the server has them, storage is clear.
+    let next_page = UsageReporter::new(&client);
+    assert_eq!(next_page.pending(), 2);
+    let sent = next_page.flush().await.unwrap();
+    assert_eq!(
+        sent,
+        FlushSummary {
+            accepted: 2,
+            ..FlushSummary::default()
+        }
+    );
+    assert_eq!(storage.get_item(&stored_key).unwrap(), None);
+
+    // A page that sent them but died before the answer: the same events again,
+    // which the server already counted.
+    storage.set_item(&stored_key, &left_behind).unwrap();
+    let resent = UsageReporter::new(&client).flush().await.unwrap();
+    assert_eq!(
+        resent,
+        FlushSummary {
+            duplicate: 2,
+            ..FlushSummary::default()
+        }
+    );
 }

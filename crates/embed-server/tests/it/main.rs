@@ -20,6 +20,7 @@ mod openai;
 mod openapi;
 mod remote_cli;
 mod sdk;
+mod sdk_usage;
 mod sessions;
 mod signing;
 mod snippet;

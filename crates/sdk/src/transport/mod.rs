@@ -1,17 +1,25 @@
-//! HTTP for the SDK: one API, a native body (reqwest) and a Wasm body (`fetch`).
+//! HTTP for the SDK: one API, a native body (reqwest) and a Wasm body (`fetch`);
+//! and, in `page`, what the usage reporter needs of its surroundings (storage, a
+//! page going away).
 //!
 //! This is the only place that knows the target: everything above it is the same
 //! code in the browser and in a native program.
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "native_page.rs"]
+pub(crate) mod page;
+#[cfg(target_arch = "wasm32")]
+#[path = "wasm_page.rs"]
+pub(crate) mod page;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) use native::{BoxStream, Transport, random_unit, sleep};
+pub(crate) use native::{BoxStream, Transport, random_unit, sleep, spawn};
 #[cfg(target_arch = "wasm32")]
-pub(crate) use wasm::{BoxStream, Transport, random_unit, sleep};
+pub(crate) use wasm::{BoxStream, Transport, random_unit, sleep, spawn};
 
 use crate::Error;
 

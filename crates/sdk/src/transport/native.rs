@@ -29,6 +29,15 @@ impl Transport {
         }
     }
 
+    /// The same settings on a connection pool of its own, usable from another
+    /// runtime.
+    pub fn fresh(&self) -> Self {
+        Transport {
+            http: reqwest::Client::new(),
+            origin: self.origin.clone(),
+        }
+    }
+
     pub async fn send(&self, request: HttpRequest<'_>) -> Result<HttpResponse, Error> {
         let method = match request.method {
             Method::Get => reqwest::Method::GET,
@@ -63,6 +72,14 @@ impl Transport {
             retry_after,
             body: Box::pin(body),
         })
+    }
+}
+
+/// Runs `work` in the background on the current tokio runtime; without one (a
+/// program that is not async) there is no background, and callers flush.
+pub fn spawn(work: impl std::future::Future<Output = ()> + Send + 'static) {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(work);
     }
 }
 

@@ -37,17 +37,36 @@ pub async fn sleep(duration: std::time::Duration) {
     let _ = JsFuture::from(timer).await;
 }
 
+/// Runs `work` in the background of the page.
+pub fn spawn(work: impl Future<Output = ()> + 'static) {
+    wasm_bindgen_futures::spawn_local(work);
+}
+
 /// A number in [0, 1) for retry jitter (not for anything secret).
 pub fn random_unit() -> f64 {
     js_sys::Math::random()
 }
 
-#[derive(Debug, Clone)]
-pub(crate) struct Transport;
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Transport {
+    origin: Option<String>,
+}
 
 impl Transport {
     pub fn new() -> Self {
-        Transport
+        Self::default()
+    }
+
+    /// Sends `origin` as the `Origin` header. Node's `fetch` sends it; a browser
+    /// drops it and sends the page's own origin, as it should.
+    pub fn with_origin(origin: String) -> Self {
+        Transport {
+            origin: Some(origin),
+        }
+    }
+
+    pub fn fresh(&self) -> Self {
+        self.clone()
     }
 
     pub async fn send(&self, request: HttpRequest<'_>) -> Result<HttpResponse, Error> {
@@ -72,6 +91,9 @@ impl Transport {
             Method::Delete => "DELETE",
         });
         init.set_signal(Some(&controller.signal()));
+        if let Some(origin) = &self.origin {
+            headers.set("origin", origin).map_err(js_error)?;
+        }
         if let Some(body) = &json_body {
             headers
                 .set("content-type", "application/json")

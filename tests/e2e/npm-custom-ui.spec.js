@@ -1,0 +1,86 @@
+// The npm package in a browser page, as a web developer ships it: packed,
+// installed from its tarball into an empty project next to
+// examples/npm-custom-ui (no bundler, an import map), served from a site of its
+// own, chatting with a real `sitekit serve` and the real Langflow FAQ flow.
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import {
+  createLangflowWidget, langflowFlowId, requireEnv, sitekitJson, startServer, startStaticDir, tempDir,
+} from './harness.js';
+import { installPackedSdk } from '../npm/packed.js';
+import { CustomChatPage } from './custom-ui.page.js';
+
+const HINT = 'run the end-to-end tests through `cargo xtask test`';
+let installed;
+let site;
+let server;
+let dir;
+let pageUrl;
+
+test.beforeAll(async () => {
+  installed = installPackedSdk();
+  for (const file of ['index.html', 'app.js', 'style.css']) {
+    cpSync(new URL(`../../examples/npm-custom-ui/${file}`, import.meta.url), join(installed.project, file));
+  }
+  site = await startStaticDir(installed.project);
+
+  const bin = requireEnv('SITEKIT_BIN', HINT);
+  const langflowUrl = requireEnv('SITEKIT_TEST_LANGFLOW_URL', HINT);
+  const langflowKey = requireEnv('SITEKIT_TEST_LANGFLOW_KEY', HINT);
+  dir = tempDir();
+  const databaseUrl = `sqlite://${dir.path}/sitekit.db`;
+  server = await startServer(bin, databaseUrl, requireEnv('SITEKIT_ASSETS_DIR', HINT));
+  const tenant = sitekitJson(bin, databaseUrl, ['tenants', 'create', '--name', 'Custom UI']);
+  const widget = createLangflowWidget(bin, databaseUrl, {
+    tenantId: tenant.id, name: 'Site Kit FAQ', langflowUrl, langflowKey,
+    flowId: await langflowFlowId(langflowUrl, langflowKey, 'sitekit_faq.py'),
+    origin: site.origin, title: 'Custom help desk', publicUrl: server.url,
+  });
+  const query = new URLSearchParams({ endpoint: server.url, key: widget.publishableKey });
+  pageUrl = `${site.origin}/index.html?${query}`;
+});
+
+test.afterAll(() => {
+  server?.child.kill();
+  site?.server.close();
+  dir?.remove();
+  installed?.dir.remove();
+});
+
+test('a page of its own streams a chat through the installed package', async ({ page }) => {
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+  await page.goto(pageUrl);
+  const chat = new CustomChatPage(page);
+  await expect(page.locator('#title')).toHaveText('Custom help desk');
+  await expect(chat.input).toBeEnabled();
+
+  // Record every state the answer passes through, to see it stream.
+  await page.evaluate(() => {
+    window.answerStates = [];
+    new MutationObserver(() => {
+      const answers = document.querySelectorAll('[data-testid="message-assistant"]');
+      const last = answers[answers.length - 1];
+      if (last) window.answerStates.push(last.textContent);
+    }).observe(document.getElementById('messages'), { subtree: true, childList: true, characterData: true });
+  });
+  await chat.ask('How do I install the snippet?');
+  await expect(chat.userMessages.last()).toHaveText('How do I install the snippet?');
+  const answer = chat.assistantMessages.last();
+  await expect(answer).toContainText('To install Site Kit embed, copy the snippet');
+  await expect(answer).toContainText('allowed origins list.');
+  const helpful = answer.getByRole('button', { name: 'Helpful', exact: true });
+  await helpful.click();
+  await expect(helpful).toHaveCount(0);
+  const states = (await page.evaluate(() => window.answerStates)).filter((text) => text.startsWith('To install'));
+  expect(new Set(states).size).toBeGreaterThan(2);
+  expect(errors).toEqual([]);
+});
+
+test('a key the server does not know is explained on the page', async ({ page }) => {
+  const query = new URLSearchParams({ endpoint: server.url, key: 'skt_pub_test_not_a_real_key' });
+  await page.goto(`${site.origin}/index.html?${query}`);
+  await expect(new CustomChatPage(page).status).toContainText('invalid_key');
+});
