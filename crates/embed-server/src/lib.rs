@@ -23,6 +23,7 @@ pub mod scopes;
 pub mod session;
 pub mod snippet;
 pub mod state;
+pub mod usage_event_rules;
 pub mod usage_report;
 pub mod widget_settings;
 
