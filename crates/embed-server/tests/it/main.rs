@@ -27,4 +27,5 @@ mod storage;
 mod support;
 mod tenant_isolation;
 mod usage;
+mod usage_events;
 mod widget_admin;
