@@ -23,6 +23,7 @@ pub mod scopes;
 pub mod session;
 pub mod snippet;
 pub mod state;
+pub mod usage_event_rules;
 pub mod usage_report;
 pub mod widget_settings;
 
@@ -62,9 +63,24 @@ pub fn app(state: AppState) -> Router {
     router
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(cors)
         .with_state(state)
+}
+
+/// The span each request is traced in. The path, never the whole URI: a query
+/// may carry a session token (`POST /v1/usage/events?access_token=…`, for
+/// beacons), and logs are read by more people than tokens should be.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    // tower-http's own target, so `SITEKIT_LOG=tower_http=debug` shows requests
+    // as it did before.
+    tracing::debug_span!(
+        target: "tower_http::trace::make_span",
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        version = ?request.version(),
+    )
 }
 
 /// Every route, each registered through its OpenAPI annotation, so the spec
@@ -72,7 +88,7 @@ pub fn app(state: AppState) -> Router {
 fn documented_routes() -> OpenApiRouter<AppState> {
     use routes::{
         admin_agents, admin_keys, admin_snippet, admin_usage, admin_widgets, assets, chat, health,
-        sessions, threads, widgets,
+        sessions, threads, usage_events, widgets,
     };
     let admin_body = || DefaultBodyLimit::max(ADMIN_BODY_LIMIT);
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
@@ -83,6 +99,9 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::create).layer(DefaultBodyLimit::max(SESSION_BODY_LIMIT)))
         .routes(routes!(chat::chat).layer(DefaultBodyLimit::max(CHAT_BODY_LIMIT)))
         .routes(routes!(threads::get))
+        .routes(
+            routes!(usage_events::ingest).layer(DefaultBodyLimit::max(usage_events::BODY_LIMIT)),
+        )
         .routes(routes!(admin_agents::list, admin_agents::create).layer(admin_body()))
         .routes(
             routes!(

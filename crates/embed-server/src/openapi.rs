@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use axum::http::header;
 use axum::response::IntoResponse;
 use sitekit_sdk::wire::ErrorBody;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 /// What the spec says before the routes add themselves.
@@ -48,7 +48,7 @@ pub enum AdminErrors {
     TooManyRequests(ErrorBody),
 }
 
-/// The two kinds of bearer credential the API takes.
+/// The kinds of credential the API takes.
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
@@ -66,6 +66,15 @@ impl Modify for SecuritySchemes {
                 "session token",
                 "A token from POST /v1/sessions; short-lived, bound to one widget, visitor and origin.",
             ),
+        );
+        // For navigator.sendBeacon, which cannot set headers; only the usage
+        // events route takes it.
+        components.add_security_scheme(
+            "session_query",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "access_token",
+                "A session token as the `access_token` query parameter.",
+            ))),
         );
         components.add_security_scheme(
             "admin_key",

@@ -7,6 +7,7 @@ mod keys;
 mod secrets;
 mod tenants;
 mod threads;
+mod usage_events;
 mod usage_runs;
 mod widgets;
 
@@ -19,6 +20,7 @@ pub use keys::{
 pub use secrets::SigningKeys;
 pub use tenants::Tenant;
 pub use threads::{ThreadKey, Turn};
+pub use usage_events::{EventSender, NewUsageEvent};
 pub use usage_runs::UsageRun;
 pub use widgets::{PublishableKeyRecord, Widget};
 

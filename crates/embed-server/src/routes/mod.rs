@@ -10,4 +10,5 @@ pub mod chat;
 pub mod health;
 pub mod sessions;
 pub mod threads;
+pub mod usage_events;
 pub mod widgets;

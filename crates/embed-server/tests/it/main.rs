@@ -28,4 +28,5 @@ mod storage;
 mod support;
 mod tenant_isolation;
 mod usage;
+mod usage_events;
 mod widget_admin;

@@ -47,6 +47,7 @@ async fn the_spec_lists_the_whole_api() {
         ("POST", "/v1/sessions"),
         ("POST", "/v1/chat"),
         ("GET", "/v1/threads/{thread}"),
+        ("POST", "/v1/usage/events"),
         ("GET", "/v1/agents"),
         ("POST", "/v1/agents"),
         ("GET", "/v1/agents/{agent}"),
@@ -119,16 +120,18 @@ async fn every_listed_operation_is_served_and_fully_described() {
             }
         }
         let security = operation["security"].to_string();
+        let browser =
+            path == "/v1/chat" || path.starts_with("/v1/threads") || path == "/v1/usage/events";
         let admin = path.starts_with("/v1/agents")
             || path.starts_with("/v1/keys")
-            || path.starts_with("/v1/usage")
+            || (path.starts_with("/v1/usage") && !browser)
             || (path.starts_with("/v1/widgets") && !path.ends_with("/config"));
         assert_eq!(
             security.contains("admin_key"),
             admin,
             "{what}: security {security}"
         );
-        if path == "/v1/chat" || path.starts_with("/v1/threads") {
+        if browser {
             assert!(security.contains("session"), "{what}: {security}");
         }
     }

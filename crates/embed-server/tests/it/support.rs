@@ -12,7 +12,7 @@ use sitekit_embed_server::keys::{KeyMode, ParsedKey};
 use sitekit_embed_server::widget_settings::WidgetSettings;
 use sitekit_sdk::admin::{NewAgentRequest, NewWidgetRequest};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::{Child, ChildStderr, Command};
 
 pub const SITE: &str = "http://127.0.0.1:8788";
 pub const FOREIGN_SITE: &str = "http://evil.example";
@@ -399,7 +399,21 @@ impl TestServer {
 
     /// Another `sitekit serve` on the same database: a second node.
     pub async fn another_node(&self, serve_args: &[&str]) -> Node {
-        let mut child = sitekit()
+        self.node(sitekit(), serve_args).await
+    }
+
+    /// A second node logging what `filter` (a `SITEKIT_LOG` value) lets through,
+    /// and its log, which ends when the node is dropped (and stops).
+    pub async fn another_node_logging(&self, filter: &str) -> (Node, ChildStderr) {
+        let mut command = sitekit();
+        command.env("SITEKIT_LOG", filter).stderr(Stdio::piped());
+        let mut node = self.node(command, &[]).await;
+        let log = node.child.stderr.take().expect("stderr is piped");
+        (node, log)
+    }
+
+    async fn node(&self, mut command: Command, serve_args: &[&str]) -> Node {
+        let mut child = command
             .args([
                 "serve",
                 "--bind",
@@ -414,7 +428,7 @@ impl TestServer {
             .spawn()
             .expect("sitekit starts");
         let url = listening_url(&mut child).await;
-        Node { url, _child: child }
+        Node { url, child }
     }
 
     /// An admin request with `key`, and a JSON body when there is one.
@@ -445,7 +459,7 @@ impl TestServer {
 /// A second server process, stopped when dropped.
 pub struct Node {
     pub url: String,
-    _child: Child,
+    child: Child,
 }
 
 /// Whether `server_url` accepts a session token, without running the agent: a

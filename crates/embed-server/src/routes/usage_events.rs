@@ -1,0 +1,240 @@
+//! `POST /v1/usage/events`: a batch of a visitor's usage events (CloudEvents the
+//! SDK sends: widget loaded, opened, message sent, feedback, a page's own
+//! events), each stored once however often it is sent. Nothing here is billable:
+//! the server measures runs itself (`metering`).
+//!
+//! Pages send batches with `fetch(keepalive)` or, as they unload, with
+//! `navigator.sendBeacon`, which can set no headers: so the session token may
+//! come as `?access_token=`, and a `text/plain` body (what a beacon of a string
+//! is, and needs no CORS preflight) is read as JSON too.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::Deserialize;
+use serde_json::Value;
+use sitekit_sdk::wire::{
+    ErrorBody, UsageEvent, UsageEventResult, UsageEventResults, UsageEventStatus,
+};
+
+use crate::access::session_of;
+use crate::db::{EventSender, NewUsageEvent, now_unix_ms};
+use crate::error::ApiError;
+use crate::extract::{ApiQuery, bearer_token};
+use crate::state::AppState;
+use crate::usage_event_rules::{self, ValidEvent};
+
+/// Events in one batch; the SDK sends about 20.
+pub const MAX_BATCH_EVENTS: usize = 100;
+/// What one `fetch(keepalive)` may carry in all; the route's body limit.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+const MEDIA_TYPES: [&str; 3] = [
+    "application/cloudevents-batch+json",
+    "application/json",
+    "text/plain",
+];
+
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    /// The session token, for senders that cannot set `Authorization`.
+    access_token: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/usage/events",
+    tag = "browser",
+    summary = "Record a batch of the visitor's usage events, each once",
+    description = "A JSON array of at most 100 CloudEvents 1.0 (64 KB in all, 8 KB each) of the \
+        types `dev.sitekit.widget.loaded`, `dev.sitekit.widget.opened`, `dev.sitekit.message.sent`, \
+        `dev.sitekit.feedback` and `dev.sitekit.track`. The answer has one result per event, in \
+        the batch's order: `accepted` (stored now), `duplicate` (the widget has an event with \
+        this source and id already) or `rejected` with a `reason` (`unsupported_specversion`, \
+        `invalid_id`, `invalid_source`, `unknown_type`, `invalid_time`, `time_out_of_range` — \
+        more than 35 days old or 5 minutes ahead —, `event_too_large`, `invalid_data`, \
+        `invalid_event`). The batch is stored all or nothing before the answer, so a client \
+        may forget every event the answer names and send the batch again after any failure. \
+        For `navigator.sendBeacon`, which sets no headers, the session token may be the \
+        `access_token` query parameter and the body `text/plain`.",
+    request_body(
+        description = "A JSON array of CloudEvents",
+        content(
+            (Vec<UsageEvent> = "application/cloudevents-batch+json"),
+            (Vec<UsageEvent> = "application/json"),
+            (Vec<UsageEvent> = "text/plain"),
+        )
+    ),
+    security(("session" = []), ("session_query" = [])),
+    responses(
+        (status = 200, description = "One result per event, in the batch's order", body = UsageEventResults),
+        (status = 400, description = "Not JSON, not an array (`invalid_batch`), or more than 100 events (`batch_too_large`)", body = ErrorBody),
+        (status = 401, description = "No session, or an invalid, expired or ended one", body = ErrorBody),
+        (status = 403, description = "A session of another origin or without the usage:write scope, or a disabled widget", body = ErrorBody),
+        (status = 413, description = "The body is larger than 64 KB", body = ErrorBody),
+        (status = 415, description = "Not application/cloudevents-batch+json, application/json or text/plain", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn ingest(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiQuery(query): ApiQuery<TokenQuery>,
+    request: Request,
+) -> Result<Json<UsageEventResults>, ApiError> {
+    state.limits.request_from(peer.ip())?;
+    let headers = request.headers();
+    // The header when there is one; the query parameter is for beacons.
+    let token = bearer_token(headers)
+        .or(query.access_token)
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "missing_token",
+                "send Authorization: Bearer <session token>, or ?access_token=<session token>",
+            )
+        })?;
+    let claims = session_of(&state, &token, headers, "usage:write")?;
+    check_media_type(headers)?;
+    let (agent_id, enabled) = state.db.agent_of_widget(&claims.wg).await?.ok_or_else(|| {
+        ApiError::unauthorized(
+            "invalid_session",
+            "the widget of this session no longer exists",
+        )
+    })?;
+    if !enabled {
+        return Err(ApiError::forbidden(
+            "widget_disabled",
+            "this widget is disabled",
+        ));
+    }
+    let batch = read_batch(request, &state).await?;
+
+    let received_at_ms = now_unix_ms();
+    let checked: Vec<(String, Result<ValidEvent, usage_event_rules::Reason>)> = batch
+        .into_iter()
+        .map(|value| {
+            let id = usage_event_rules::id_of(&value).to_owned();
+            (id, usage_event_rules::check(value, received_at_ms))
+        })
+        .collect();
+    // The first of several events with one source and id in a batch is the one
+    // stored; the others are duplicates of it.
+    let mut first_of: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut to_store = Vec::new();
+    for (index, (_, outcome)) in checked.iter().enumerate() {
+        if let Ok(ValidEvent { event, time_ms }) = outcome {
+            let key = (event.source.as_str(), event.id.as_str());
+            if let Entry::Vacant(first) = first_of.entry(key) {
+                first.insert(index);
+                to_store.push(new_event(event, *time_ms));
+            }
+        }
+    }
+    let sender = EventSender {
+        tenant_id: claims.tn,
+        agent_id,
+        widget_id: claims.wg,
+        key_id: claims.ky,
+        visitor_id: claims.vi,
+        received_at_ms,
+    };
+    let stored = if to_store.is_empty() {
+        Default::default()
+    } else {
+        state.db.record_usage_events(&sender, &to_store).await?
+    };
+
+    let results = checked
+        .iter()
+        .enumerate()
+        .map(|(index, (id, outcome))| match outcome {
+            Ok(ValidEvent { event, .. }) => {
+                let key = (event.source.as_str(), event.id.as_str());
+                let new = first_of.get(&key) == Some(&index)
+                    && stored.contains(&(event.source.clone(), event.id.clone()));
+                UsageEventResult {
+                    id: id.clone(),
+                    status: if new {
+                        UsageEventStatus::Accepted
+                    } else {
+                        UsageEventStatus::Duplicate
+                    },
+                    reason: None,
+                }
+            }
+            Err(reason) => UsageEventResult {
+                id: id.clone(),
+                status: UsageEventStatus::Rejected,
+                reason: Some(reason.code().to_owned()),
+            },
+        })
+        .collect();
+    Ok(Json(UsageEventResults { results }))
+}
+
+fn new_event(event: &UsageEvent, time_ms: i64) -> NewUsageEvent<'_> {
+    NewUsageEvent {
+        source: &event.source,
+        id: &event.id,
+        kind: &event.kind,
+        time_ms,
+        data: event.data.as_ref().map(Value::to_string),
+    }
+}
+
+/// The batch's media type, parameters such as `charset` aside.
+fn check_media_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|essence| essence.trim().to_ascii_lowercase());
+    if essence.is_some_and(|essence| MEDIA_TYPES.contains(&essence.as_str())) {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(format!(
+            "send the batch as {}",
+            MEDIA_TYPES.join(", ")
+        )))
+    }
+}
+
+/// The body as a JSON array, each element still unchecked, so one broken event
+/// is refused alone.
+async fn read_batch(request: Request, state: &AppState) -> Result<Vec<Value>, ApiError> {
+    // Bytes honours the route's body limit.
+    let body = Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::bad_request("invalid_body", rejection.body_text())
+            }
+        })?;
+    let batch: Vec<Value> = serde_json::from_slice(&body).map_err(|error| {
+        if error.is_data() {
+            ApiError::bad_request(
+                "invalid_batch",
+                "the body must be a JSON array of CloudEvents",
+            )
+        } else {
+            ApiError::bad_request("invalid_json", "the body is not valid JSON")
+        }
+    })?;
+    if batch.len() > MAX_BATCH_EVENTS {
+        return Err(ApiError::bad_request(
+            "batch_too_large",
+            format!(
+                "a batch has at most {MAX_BATCH_EVENTS} events; this one has {}",
+                batch.len()
+            ),
+        ));
+    }
+    Ok(batch)
+}

@@ -1,0 +1,498 @@
+//! `POST /v1/usage/events`: a visitor's usage events (CloudEvents), each stored
+//! once however often and however concurrently it is sent, every refused one
+//! with its reason; beacons (token in the query, a text body) work too.
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+use sitekit_sdk::wire::usage_types;
+use sqlx::Row;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::io::AsyncReadExt;
+
+use crate::support::{FOREIGN_SITE, SITE, TestServer, assert_api_error};
+use crate::usage::widget_id;
+
+const BATCH_TYPE: &str = "application/cloudevents-batch+json";
+
+/// Now, to the millisecond, as RFC 3339 and as Unix milliseconds.
+fn now() -> (String, i64) {
+    let now = OffsetDateTime::now_utc();
+    let now = now.replace_millisecond(now.millisecond()).unwrap();
+    let ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap();
+    (now.format(&Rfc3339).unwrap(), ms)
+}
+
+fn event_at(id: &str, kind: &str, time: &str, data: Option<Value>) -> Value {
+    let mut event = json!({
+        "specversion": "1.0", "id": id, "source": "/visitors/v1", "type": kind, "time": time,
+    });
+    if let Some(data) = data {
+        event["data"] = data;
+    }
+    event
+}
+
+fn event(id: &str, kind: &str, data: Option<Value>) -> Value {
+    event_at(id, kind, &now().0, data)
+}
+
+fn opened(id: &str) -> Value {
+    event(id, usage_types::WIDGET_OPENED, None)
+}
+
+/// A session token (and its visitor id) for a page on [`SITE`].
+async fn session(server: &TestServer, key: &str) -> (String, String) {
+    let session = server.sdk(key).session().await.unwrap();
+    (session.token, session.visitor_id)
+}
+
+async fn post_to(url: &str, token: &str, batch: &Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{url}/v1/usage/events"))
+        .header("origin", SITE)
+        .header("content-type", BATCH_TYPE)
+        .bearer_auth(token)
+        .body(batch.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// (id, status, reason) of each event, in the answer's order.
+async fn results(response: reqwest::Response) -> Vec<(String, String, Option<String>)> {
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no results: {body}"))
+        .iter()
+        .map(|result| {
+            (
+                result["id"].as_str().unwrap().to_owned(),
+                result["status"].as_str().unwrap().to_owned(),
+                result["reason"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+async fn statuses(response: reqwest::Response) -> Vec<String> {
+    results(response)
+        .await
+        .into_iter()
+        .map(|(_, status, _)| status)
+        .collect()
+}
+
+/// Every stored event, as the database has it.
+async fn stored(db_url: &str) -> Vec<Value> {
+    let pool = sqlx::AnyPool::connect(db_url).await.unwrap();
+    let rows = sqlx::query(
+        "SELECT e.tenant_id, e.widget_id, e.key_id, e.visitor_id, e.source, e.event_id, \
+         e.event_type, e.occurred_at, e.received_at, e.data, \
+         CASE WHEN e.agent_id = w.agent_id THEN 1 ELSE 0 END AS agent_matches \
+         FROM usage_events e JOIN widgets w ON w.id = e.widget_id \
+         ORDER BY e.widget_id, e.source, e.event_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    rows.iter()
+        .map(|row| {
+            let text = |column: &str| Value::from(row.get::<String, _>(column));
+            json!({
+                "tenantId": text("tenant_id"), "widgetId": text("widget_id"),
+                "keyId": text("key_id"), "visitorId": text("visitor_id"),
+                "source": text("source"), "id": text("event_id"), "type": text("event_type"),
+                "time": row.get::<i64, _>("occurred_at"),
+                "receivedAt": row.get::<i64, _>("received_at"),
+                "data": row.get::<Option<String>, _>("data")
+                    .map(|data| serde_json::from_str::<Value>(&data).unwrap()),
+                "agentMatches": row.get::<i64, _>("agent_matches") == 1,
+            })
+        })
+        .collect()
+}
+
+fn ids(rows: &[Value]) -> Vec<&str> {
+    rows.iter().map(|row| row["id"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn a_batch_is_stored_once_and_sent_again_is_all_duplicate() {
+    let server = TestServer::spawn().await;
+    let (token, visitor) = session(&server, &server.faq_key).await;
+    let (time, time_ms) = now();
+    let batch = json!([
+        event_at("e1", usage_types::WIDGET_OPENED, &time, None),
+        event_at(
+            "e2",
+            usage_types::MESSAGE_SENT,
+            &time,
+            Some(json!({ "threadId": "t1", "runId": "r1" }))
+        ),
+        event_at(
+            "e3",
+            usage_types::FEEDBACK,
+            &time,
+            Some(json!({ "runId": "r1", "rating": "up" }))
+        ),
+    ]);
+    let first = results(post_to(&server.url, &token, &batch).await).await;
+    assert_eq!(
+        first,
+        ["e1", "e2", "e3"].map(|id| (id.to_owned(), "accepted".to_owned(), None))
+    );
+    // A retry (the answer was lost, say) counts nothing again.
+    let again = statuses(post_to(&server.url, &token, &batch).await).await;
+    assert_eq!(again, ["duplicate"; 3]);
+
+    let rows = stored(&server.db_url).await;
+    assert_eq!(ids(&rows), ["e1", "e2", "e3"], "{rows:?}");
+    let widget = widget_id(&server, &server.faq_key).await;
+    let sent = &rows[1];
+    assert_eq!(sent["type"], usage_types::MESSAGE_SENT);
+    assert_eq!(sent["data"], json!({ "threadId": "t1", "runId": "r1" }));
+    assert_eq!(sent["time"], time_ms);
+    assert_eq!(rows[0]["data"], Value::Null);
+    for row in &rows {
+        assert_eq!(row["tenantId"], server.tenant_id.as_str());
+        assert_eq!(row["widgetId"], widget.as_str());
+        assert_eq!(row["visitorId"], visitor.as_str());
+        assert_eq!(row["source"], "/visitors/v1");
+        assert!(row["keyId"].as_str().unwrap().starts_with("key_"), "{row}");
+        assert_eq!(row["agentMatches"], true, "{row}");
+        assert!(row["receivedAt"].as_i64().unwrap() >= time_ms, "{row}");
+    }
+}
+
+#[tokio::test]
+async fn identical_batches_sent_concurrently_store_each_event_once() {
+    let server = TestServer::spawn().await;
+    let (token, _) = session(&server, &server.faq_key).await;
+    let ids: Vec<String> = (0..20).map(|n| format!("c{n:02}")).collect();
+    let forward: Vec<Value> = ids.iter().map(|id| opened(id)).collect();
+    // Some in the opposite order: concurrent writers of the same events must
+    // not lock each other out.
+    let backward: Vec<Value> = forward.iter().rev().cloned().collect();
+    let (forward, backward) = (Value::from(forward), Value::from(backward));
+    let (url, token) = (server.url.as_str(), token.as_str());
+    let answers = join_all((0..6).map(|n| {
+        let batch = if n % 2 == 0 { &forward } else { &backward };
+        async move { results(post_to(url, token, batch).await).await }
+    }))
+    .await;
+    for id in &ids {
+        let statuses: Vec<&str> = answers
+            .iter()
+            .map(|answer| {
+                let (_, status, _) = answer.iter().find(|(of, _, _)| of == id).unwrap();
+                status.as_str()
+            })
+            .collect();
+        let accepted = statuses.iter().filter(|s| **s == "accepted").count();
+        let duplicate = statuses.iter().filter(|s| **s == "duplicate").count();
+        assert_eq!((accepted, duplicate), (1, 5), "{id}: {statuses:?}");
+    }
+    let rows = stored(&server.db_url).await;
+    assert_eq!(ids.len(), rows.len(), "{rows:?}");
+}
+
+#[tokio::test]
+async fn an_event_twice_in_a_batch_counts_once_per_widget_and_source() {
+    let server = TestServer::spawn().await;
+    let (token, _) = session(&server, &server.faq_key).await;
+    let mut elsewhere = opened("a");
+    elsewhere["source"] = json!("/visitors/v2");
+    let batch = json!([opened("a"), opened("b"), opened("a"), elsewhere]);
+    let answer = statuses(post_to(&server.url, &token, &batch).await).await;
+    assert_eq!(answer, ["accepted", "accepted", "duplicate", "accepted"]);
+    // The same events for another widget are that widget's own.
+    let (other_token, _) = session(&server, &server.failing_key).await;
+    let answer = statuses(post_to(&server.url, &other_token, &batch).await).await;
+    assert_eq!(answer, ["accepted", "accepted", "duplicate", "accepted"]);
+    assert_eq!(stored(&server.db_url).await.len(), 6);
+}
+
+#[tokio::test]
+async fn each_broken_event_is_rejected_with_its_reason_and_the_others_are_stored() {
+    let server = TestServer::spawn().await;
+    let (token, _) = session(&server, &server.faq_key).await;
+    let with = |id: &str, name: &str, value: Value| {
+        let mut event = opened(id);
+        event[name] = value;
+        event
+    };
+    let days_ago = |days: i64| {
+        (OffsetDateTime::now_utc() - time::Duration::days(days))
+            .format(&Rfc3339)
+            .unwrap()
+    };
+    let in_an_hour = (OffsetDateTime::now_utc() + time::Duration::hours(1))
+        .format(&Rfc3339)
+        .unwrap();
+    let cases = [
+        (opened("ok-1"), "ok-1", None),
+        (
+            with("v", "specversion", json!("0.3")),
+            "v",
+            Some("unsupported_specversion"),
+        ),
+        (with("", "id", json!("")), "", Some("invalid_id")),
+        (
+            with("long", "id", json!("x".repeat(129))),
+            "",
+            Some("invalid_id"),
+        ),
+        (with("s", "source", json!("")), "s", Some("invalid_source")),
+        (
+            with("t", "type", json!("dev.sitekit.other")),
+            "t",
+            Some("unknown_type"),
+        ),
+        (
+            with("bad-time", "time", json!("yesterday")),
+            "bad-time",
+            Some("invalid_time"),
+        ),
+        (
+            with("old", "time", json!(days_ago(36))),
+            "old",
+            Some("time_out_of_range"),
+        ),
+        (with("recent", "time", json!(days_ago(34))), "recent", None),
+        (
+            with("ahead", "time", json!(in_an_hour)),
+            "ahead",
+            Some("time_out_of_range"),
+        ),
+        (
+            event(
+                "big",
+                usage_types::TRACK,
+                Some(json!({ "name": "x", "properties": { "pad": "x".repeat(9_000) } })),
+            ),
+            "big",
+            Some("event_too_large"),
+        ),
+        (
+            event(
+                "meh",
+                usage_types::FEEDBACK,
+                Some(json!({ "runId": "r1", "rating": "meh" })),
+            ),
+            "meh",
+            Some("invalid_data"),
+        ),
+        (
+            event("nameless", usage_types::TRACK, Some(json!({ "name": "" }))),
+            "nameless",
+            Some("invalid_data"),
+        ),
+        (json!("not an event"), "", Some("invalid_event")),
+        (
+            event(
+                "ok-2",
+                usage_types::TRACK,
+                Some(json!({ "name": "pricing_viewed", "properties": { "plan": "pro" } })),
+            ),
+            "ok-2",
+            None,
+        ),
+    ];
+    let batch: Vec<Value> = cases.iter().map(|(event, _, _)| event.clone()).collect();
+    let answer = results(post_to(&server.url, &token, &Value::from(batch)).await).await;
+    let expected: Vec<(String, String, Option<String>)> = cases
+        .iter()
+        .map(|(event, id, reason)| {
+            // An id that is there but not valid is named as it was sent.
+            let id = event["id"].as_str().unwrap_or(id).to_owned();
+            match reason {
+                None => (id, "accepted".to_owned(), None),
+                Some(reason) => (id, "rejected".to_owned(), Some((*reason).to_owned())),
+            }
+        })
+        .collect();
+    assert_eq!(answer, expected);
+    let rows = stored(&server.db_url).await;
+    assert_eq!(ids(&rows), ["ok-1", "ok-2", "recent"]);
+    assert_eq!(
+        rows[1]["data"],
+        json!({ "name": "pricing_viewed", "properties": { "plan": "pro" } })
+    );
+}
+
+#[tokio::test]
+async fn a_beacon_with_the_token_in_the_query_and_a_text_body_is_stored() {
+    let server = TestServer::spawn().await;
+    let (token, _) = session(&server, &server.faq_key).await;
+    // What navigator.sendBeacon(url, string) sends: no Authorization, no preflight.
+    let response = server
+        .client()
+        .post(format!(
+            "{}/v1/usage/events?access_token={token}",
+            server.url
+        ))
+        .header("origin", SITE)
+        .header("content-type", "text/plain;charset=UTF-8")
+        .body(json!([opened("beacon")]).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["access-control-allow-origin"], SITE);
+    assert_eq!(statuses(response).await, ["accepted"]);
+    // fetch(keepalive) with plain JSON and the header works as well.
+    let response = server
+        .client()
+        .post(format!("{}/v1/usage/events", server.url))
+        .header("origin", SITE)
+        .bearer_auth(&token)
+        .json(&json!([opened("fetched")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(statuses(response).await, ["accepted"]);
+    assert_eq!(ids(&stored(&server.db_url).await), ["beacon", "fetched"]);
+}
+
+#[tokio::test]
+async fn a_page_on_another_site_may_ask_but_a_json_batch_needs_a_preflight_it_passes() {
+    let server = TestServer::spawn().await;
+    let preflight = server
+        .client()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/v1/usage/events", server.url),
+        )
+        .header("origin", SITE)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let header = |name: &str| {
+        preflight.headers()[name]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase()
+    };
+    assert_eq!(header("access-control-allow-origin"), SITE);
+    assert!(header("access-control-allow-methods").contains("post"));
+    let allowed = header("access-control-allow-headers");
+    assert!(
+        allowed.contains("authorization") && allowed.contains("content-type"),
+        "{allowed}"
+    );
+}
+
+#[tokio::test]
+async fn the_token_in_the_query_is_never_logged() {
+    let server = TestServer::spawn().await;
+    let (token, _) = session(&server, &server.faq_key).await;
+    let (node, mut log) = server.another_node_logging("debug").await;
+    let response = server
+        .client()
+        .post(format!("{}/v1/usage/events?access_token={token}", node.url))
+        .header("origin", SITE)
+        .header("content-type", "text/plain")
+        .body(json!([opened("quiet")]).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(statuses(response).await, ["accepted"]);
+    drop(node);
+    let mut text = String::new();
+    log.read_to_string(&mut text).await.unwrap();
+    assert!(
+        text.contains("/v1/usage/events"),
+        "the request is in the log: {text}"
+    );
+    assert!(!text.contains(&token), "the token is in the log: {text}");
+}
+
+#[tokio::test]
+async fn refusals_carry_stable_codes_and_store_nothing() {
+    let server = TestServer::spawn().await;
+    let (token, _) = session(&server, &server.faq_key).await;
+    let url = format!("{}/v1/usage/events", server.url);
+    let send = |origin: &str, token: Option<&str>, content_type: Option<&str>, body: String| {
+        let mut request = server
+            .client()
+            .post(&url)
+            .header("origin", origin)
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        request.send()
+    };
+    let batch = json!([opened("e1")]).to_string();
+    let ok = |body: String| send(SITE, Some(&token), Some(BATCH_TYPE), body);
+
+    let response = send(SITE, None, Some(BATCH_TYPE), batch.clone());
+    assert_api_error(response.await.unwrap(), 401, "missing_token").await;
+    let response = send(SITE, Some("not-a-session"), Some(BATCH_TYPE), batch.clone());
+    assert_api_error(response.await.unwrap(), 401, "invalid_session").await;
+    let forged = server
+        .client()
+        .post(format!("{url}?access_token=not-a-session"))
+        .header("origin", SITE)
+        .header("content-type", "text/plain")
+        .body(batch.clone())
+        .send();
+    assert_api_error(forged.await.unwrap(), 401, "invalid_session").await;
+    let response = send(FOREIGN_SITE, Some(&token), Some(BATCH_TYPE), batch.clone());
+    assert_api_error(response.await.unwrap(), 403, "origin_not_allowed").await;
+    for content_type in [Some("application/xml"), Some("multipart/form-data"), None] {
+        let response = send(SITE, Some(&token), content_type, batch.clone());
+        assert_api_error(response.await.unwrap(), 415, "unsupported_media_type").await;
+    }
+    let response = ok(format!("[{}]", " ".repeat(64 * 1024)));
+    assert_api_error(response.await.unwrap(), 413, "payload_too_large").await;
+    let many: Vec<Value> = (0..101).map(|n| opened(&format!("m{n}"))).collect();
+    let message = assert_api_error(
+        ok(Value::from(many).to_string()).await.unwrap(),
+        400,
+        "batch_too_large",
+    )
+    .await;
+    assert!(message.contains("100"), "{message}");
+    let response = ok(json!({ "events": [opened("e1")] }).to_string());
+    assert_api_error(response.await.unwrap(), 400, "invalid_batch").await;
+    let response = ok("[{\"specversion\":".to_owned());
+    assert_api_error(response.await.unwrap(), 400, "invalid_json").await;
+    assert_eq!(stored(&server.db_url).await, Vec::<Value>::new());
+    // A full batch of 100 is fine.
+    let full: Vec<Value> = (0..100).map(|n| opened(&format!("f{n}"))).collect();
+    let answer = statuses(ok(Value::from(full).to_string()).await.unwrap()).await;
+    assert_eq!(answer, ["accepted"; 100]);
+}
+
+#[tokio::test]
+async fn one_address_over_its_limit_is_told_to_wait() {
+    let server = TestServer::spawn_with(&["--requests-per-ip-per-minute", "2"]).await;
+    // The session is the first request, this batch the second.
+    let (token, _) = session(&server, &server.faq_key).await;
+    let batch = json!([opened("e1")]);
+    assert_eq!(
+        statuses(post_to(&server.url, &token, &batch).await).await,
+        ["accepted"]
+    );
+    let limited = post_to(&server.url, &token, &batch).await;
+    let wait: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait >= 1, "{wait}");
+    assert_api_error(limited, 429, "rate_limited").await;
+}
