@@ -146,24 +146,34 @@ impl Client {
 
     /// The widget's public configuration (title, greeting, theme).
     pub async fn config(&self) -> Result<WidgetConfig, Error> {
+        parse_json(&self.config_json().await?)
+    }
+
+    /// [`Client::config`] as the JSON the server sent.
+    pub async fn config_json(&self) -> Result<String, Error> {
         let url = format!(
             "{}/v1/widgets/{}/config",
             self.endpoint,
             segment(&self.publishable_key)
         );
         let response = self.send_retrying(Method::Get, url, None, None).await?;
-        json_body(response).await
+        response.text().await
     }
 
     /// This visitor's messages on `thread_id`, oldest first, as the server kept
     /// them (for a returning visitor, say).
     pub async fn thread(&self, thread_id: &str) -> Result<ThreadMessages, Error> {
+        parse_json(&self.thread_json(thread_id).await?)
+    }
+
+    /// [`Client::thread`] as the JSON the server sent.
+    pub async fn thread_json(&self, thread_id: &str) -> Result<String, Error> {
         let session = self.session().await?;
         let url = format!("{}/v1/threads/{}", self.endpoint, segment(thread_id));
         let response = self
             .send_retrying(Method::Get, url, Some(&session.token), None)
             .await?;
-        json_body(response).await
+        response.text().await
     }
 
     /// A valid session, reusing the current one until shortly before it expires.
@@ -183,7 +193,7 @@ impl Client {
         let response = self
             .send_retrying(Method::Post, url, None, Some(body))
             .await?;
-        let session: SessionResponse = json_body(response).await?;
+        let session = crate::decode::session(&response.text().await?)?;
         let expires = parse_rfc3339_utc(&session.expires_at)
             .ok_or_else(|| Error::Protocol("expiresAt is not an RFC 3339 UTC time".into()))?;
         *self.visitor_id.lock().unwrap() = Some(session.visitor_id.clone());
@@ -203,7 +213,8 @@ impl Client {
         let response = self
             .send_retrying(Method::Post, url, Some(&session.token), Some(batch))
             .await?;
-        json_body(response).await
+        let results = crate::decode::usage_results(&response.text().await?)?;
+        Ok(UsageEventResults { results })
     }
 
     /// Where a page that is going away posts its last usage batch: the session
@@ -333,19 +344,17 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
 }
 
 pub(crate) async fn json_body<T: DeserializeOwned>(response: HttpResponse) -> Result<T, Error> {
-    let text = response.text().await?;
-    serde_json::from_str(&text).map_err(|e| Error::Protocol(e.to_string()))
+    parse_json(&response.text().await?)
+}
+
+fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
+    serde_json::from_str(text).map_err(|e| Error::Protocol(e.to_string()))
 }
 
 /// Splits an SSE body into AG-UI events, reading only each event's `type`; a body
 /// that ends before the run does is reported as an error rather than passing for
 /// a finished answer.
 fn raw_event_stream(response: HttpResponse) -> RawEventStream {
-    #[derive(serde::Deserialize)]
-    struct TypeOnly {
-        #[serde(rename = "type")]
-        kind: String,
-    }
     struct State {
         body: BoxStream<Result<Vec<u8>, Error>>,
         decoder: SseDecoder,
@@ -383,14 +392,15 @@ fn raw_event_stream(response: HttpResponse) -> RawEventStream {
                     }
                 };
                 for frame in state.decoder.push(&chunk) {
-                    match serde_json::from_str::<TypeOnly>(&frame.data) {
-                        Ok(TypeOnly { kind }) => state.ready.push_back(RawEvent {
+                    match crate::decode::event_type(&frame.data) {
+                        Some(kind) => state.ready.push_back(RawEvent {
                             kind,
                             json: frame.data,
                         }),
-                        Err(error) => {
+                        None => {
                             state.done = true;
-                            return Some((Err(Error::Protocol(error.to_string())), state));
+                            let error = Error::Protocol("an event without a `type`".into());
+                            return Some((Err(error), state));
                         }
                     }
                 }

@@ -1,7 +1,5 @@
 //! The SDK's one error type: what went wrong, in terms a caller can act on.
 
-use crate::wire::ErrorBody;
-
 /// Every way a call to the embed server can fail.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
@@ -40,14 +38,14 @@ impl Error {
     /// Builds an [`Error::Api`] from a non-success response body; a body that is not
     /// our JSON error shape (a proxy's HTML page, say) still yields a useful error.
     pub(crate) fn from_response(status: u16, body: &str, retry_after: Option<u64>) -> Self {
-        match serde_json::from_str::<ErrorBody>(body) {
-            Ok(ErrorBody { error }) => Error::Api {
+        match crate::decode::error_detail(body) {
+            Some(error) => Error::Api {
                 status,
                 code: error.code,
                 message: error.message,
                 retry_after,
             },
-            Err(_) => Error::Api {
+            None => Error::Api {
                 status,
                 code: "http_error".into(),
                 message: format!("the server answered HTTP {status}"),

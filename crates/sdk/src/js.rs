@@ -54,13 +54,13 @@ impl Connection {
     /// Resolves with the widget's public config as JSON.
     pub fn config(&self) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { json_result(client.config().await) })
+        future_to_promise(async move { text_result(client.config_json().await) })
     }
 
     /// Resolves with this visitor's messages on `thread_id` as JSON.
     pub fn thread(&self, thread_id: String) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move { json_result(client.thread(&thread_id).await) })
+        future_to_promise(async move { text_result(client.thread_json(&thread_id).await) })
     }
 
     /// Sends `message` on `thread_id`; resolves with the [`Run`] to read.
@@ -153,6 +153,10 @@ impl Run {
         self.abort.abort();
         self.events.borrow_mut().take();
     }
+}
+
+fn text_result(result: Result<String, Error>) -> Result<JsValue, JsValue> {
+    result.map(JsValue::from).map_err(js_error)
 }
 
 fn json_result<T: Serialize>(result: Result<T, Error>) -> Result<JsValue, JsValue> {

@@ -25,6 +25,7 @@ pub mod admin;
 mod admin_client;
 pub mod agui;
 mod client;
+mod decode;
 mod error;
 #[cfg(all(feature = "js", target_arch = "wasm32"))]
 mod js;

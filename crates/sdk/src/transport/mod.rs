@@ -1,10 +1,16 @@
 //! HTTP for the SDK: one API, a native body (reqwest) and a Wasm body (`fetch`);
 //! and, in `page`, what the usage reporter needs of its surroundings (storage, a
-//! page going away).
+//! page going away); and, in `json`, reading JSON (the engine's `JSON.parse` in Wasm).
 //!
 //! This is the only place that knows the target: everything above it is the same
 //! code in the browser and in a native program.
 
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "json_native.rs"]
+pub(crate) mod json;
+#[cfg(target_arch = "wasm32")]
+#[path = "json_wasm.rs"]
+pub(crate) mod json;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 #[cfg(not(target_arch = "wasm32"))]

@@ -30,7 +30,10 @@ pub fn finish_before_exit(work: impl Future<Output = ()> + Send + 'static) {
         else {
             return;
         };
-        let _ = runtime.block_on(tokio::time::timeout(LAST_FLUSH_LIMIT, work));
+        // The timer is made inside the runtime, which it needs.
+        runtime.block_on(async move {
+            let _ = tokio::time::timeout(LAST_FLUSH_LIMIT, work).await;
+        });
     });
     let _ = thread.join();
 }

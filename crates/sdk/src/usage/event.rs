@@ -17,8 +17,8 @@ pub(crate) struct Built {
     pub json: String,
 }
 
-/// [`crate::wire::UsageEvent`]'s shape with `data` passed through as JSON text:
-/// no `serde_json::Value` (and its number handling) in the Wasm build.
+/// [`crate::wire::UsageEvent`]'s shape without `data`, which is added as the JSON
+/// text it came as: no `serde_json::Value` (and its number handling) in Wasm.
 #[derive(Serialize)]
 struct Outgoing<'a> {
     specversion: &'a str,
@@ -29,32 +29,33 @@ struct Outgoing<'a> {
     time: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     datacontenttype: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<&'a serde_json::value::RawValue>,
 }
 
-/// The event `kind` with `data` (JSON text, checked here), from `source`, at
-/// `millis` since the epoch.
-pub(crate) fn build(
-    source: &str,
-    kind: &str,
-    millis: i64,
-    data: Option<&str>,
-) -> Result<Built, serde_json::Error> {
+/// The event `kind` with `data` (JSON text), from `source`, at `millis` since
+/// the epoch; None when `data` is not JSON.
+pub(crate) fn build(source: &str, kind: &str, millis: i64, data: Option<&str>) -> Option<Built> {
+    let data = data.map(str::trim);
+    if data.is_some_and(|data| !crate::decode::is_json(data)) {
+        return None;
+    }
     let time = format_rfc3339_millis(millis);
-    let data: Option<&serde_json::value::RawValue> = data.map(serde_json::from_str).transpose()?;
-    let data_text = data.map(|raw| raw.get()).unwrap_or_default();
-    let id = content_id(&[source, kind, &time, data_text]);
-    let json = serde_json::to_string(&Outgoing {
+    let id = content_id(&[source, kind, &time, data.unwrap_or_default()]);
+    let mut json = serde_json::to_string(&Outgoing {
         specversion: "1.0",
         id: &id,
         source,
         kind,
         time: &time,
         datacontenttype: data.is_some().then_some("application/json"),
-        data,
-    })?;
-    Ok(Built { id, json })
+    })
+    .ok()?;
+    if let Some(data) = data {
+        json.pop(); // the object's closing brace
+        json.push_str(",\"data\":");
+        json.push_str(data);
+        json.push('}');
+    }
+    Some(Built { id, json })
 }
 
 /// 128 bits of two FNV-1a hashes over the parts (each followed by a separator so
@@ -91,7 +92,10 @@ mod tests {
         assert_eq!(event.time, "2026-11-27T10:08:00.250Z");
         assert_eq!(event.datacontenttype.as_deref(), Some("application/json"));
         assert_eq!(event.data.unwrap()["rating"], "up");
-        assert!(build("/v", FEEDBACK, 0, Some("{not json")).is_err());
+        assert!(build("/v", FEEDBACK, 0, Some("{not json")).is_none());
+        let bare = build("/v", FEEDBACK, 0, None).unwrap();
+        let bare: UsageEvent = serde_json::from_str(&bare.json).unwrap();
+        assert_eq!((bare.data, bare.datacontenttype), (None, None));
     }
 
     #[test]

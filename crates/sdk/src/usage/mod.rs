@@ -107,7 +107,7 @@ impl UsageReporter {
             None => format!("/pages/{}", self.shared.instance),
         };
         let event = event::build(&source, kind, now_millis(), data)
-            .map_err(|error| Error::Invalid(format!("the event data is not JSON: {error}")))?;
+            .ok_or_else(|| Error::Invalid("the event data is not JSON".into()))?;
         if event.json.len() > MAX_EVENT_BYTES {
             return Err(Error::Invalid(format!(
                 "a usage event is at most {MAX_EVENT_BYTES} bytes of JSON; this one is {}",
@@ -228,7 +228,7 @@ impl Shared {
                 let (Some(shared), Some(text)) = (weak.upgrade(), answer) else {
                     return;
                 };
-                if let Ok(UsageEventResults { results }) = serde_json::from_str(&text) {
+                if let Ok(results) = crate::decode::usage_results(&text) {
                     let mut queue = shared.queue.lock().unwrap();
                     queue.settle(&[], &results);
                     shared.save(&queue);

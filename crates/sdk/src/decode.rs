@@ -1,0 +1,142 @@
+//! The server's small answers read field by field instead of through serde's
+//! derived deserializers: in Wasm the parsing is then the engine's `JSON.parse`
+//! (`transport::json`), which keeps serde_json's parser, its error messages and
+//! their float formatting out of the npm package's Wasm (about a third of it).
+//! The typed admin and widget payloads still use serde; these are the ones every
+//! chat and usage batch needs.
+
+use crate::Error;
+use crate::transport::json::Json;
+use crate::wire::{ErrorDetail, SessionResponse, UsageEventResult, UsageEventStatus};
+
+fn string(object: &Json, key: &str) -> Option<String> {
+    object.get(key)?.string()
+}
+
+fn malformed(what: &str) -> Error {
+    Error::Protocol(format!("the server's {what} is not in the expected shape"))
+}
+
+/// `POST /v1/sessions` answer.
+pub(crate) fn session(text: &str) -> Result<SessionResponse, Error> {
+    let read = || {
+        let object = Json::parse(text)?;
+        Some(SessionResponse {
+            token: string(&object, "token")?,
+            expires_at: string(&object, "expiresAt")?,
+            visitor_id: string(&object, "visitorId")?,
+        })
+    };
+    read().ok_or_else(|| malformed("session"))
+}
+
+/// `{"error":{"code","message"}}`, if `text` is that.
+pub(crate) fn error_detail(text: &str) -> Option<ErrorDetail> {
+    let error = Json::parse(text)?.get("error")?;
+    Some(ErrorDetail {
+        code: string(&error, "code")?,
+        message: string(&error, "message")?,
+    })
+}
+
+/// `POST /v1/usage/events` answer: `{"results":[{"id","status","reason"?}]}`.
+pub(crate) fn usage_results(text: &str) -> Result<Vec<UsageEventResult>, Error> {
+    let read = || {
+        let results = Json::parse(text)?.get("results")?.elements()?;
+        results
+            .iter()
+            .map(|result| {
+                let status = match string(result, "status")?.as_str() {
+                    "accepted" => UsageEventStatus::Accepted,
+                    "duplicate" => UsageEventStatus::Duplicate,
+                    "rejected" => UsageEventStatus::Rejected,
+                    _ => return None,
+                };
+                Some(UsageEventResult {
+                    id: string(result, "id")?,
+                    status,
+                    reason: string(result, "reason"),
+                })
+            })
+            .collect::<Option<Vec<_>>>()
+    };
+    read().ok_or_else(|| malformed("usage answer"))
+}
+
+/// An AG-UI event's `type`.
+pub(crate) fn event_type(text: &str) -> Option<String> {
+    string(&Json::parse(text)?, "type")
+}
+
+/// Each event of a stored JSON array, as its id and its JSON; what cannot be
+/// read is left out.
+pub(crate) fn stored_events(text: &str) -> Vec<(String, String)> {
+    let events = Json::parse(text).and_then(|array| array.elements());
+    events
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|event| Some((string(event, "id")?, event.text())))
+        .collect()
+}
+
+/// Whether `text` is JSON.
+pub(crate) fn is_json(text: &str) -> bool {
+    Json::parse(text).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_session_and_refuses_a_partial_one() {
+        let session = session(
+            r#"{"token":"t","expiresAt":"2026-11-27T10:00:00Z","visitorId":"vis_1","extra":1}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (session.token.as_str(), session.visitor_id.as_str()),
+            ("t", "vis_1")
+        );
+        assert_eq!(session.expires_at, "2026-11-27T10:00:00Z");
+        assert!(matches!(
+            super::session(r#"{"token":"t"}"#),
+            Err(Error::Protocol(_))
+        ));
+        assert!(super::session("<html>").is_err());
+    }
+
+    #[test]
+    fn reads_usage_results_with_and_without_reasons() {
+        let results = usage_results(
+            r#"{"results":[{"id":"a","status":"accepted"},{"id":"b","status":"rejected","reason":"unknown_type"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[0].status, UsageEventStatus::Accepted);
+        assert_eq!(results[1].reason.as_deref(), Some("unknown_type"));
+        assert!(usage_results(r#"{"results":[{"id":"a","status":"lost"}]}"#).is_err());
+        assert!(usage_results(r#"{"results":{}}"#).is_err());
+    }
+
+    #[test]
+    fn reads_errors_event_types_and_stored_events() {
+        let detail = error_detail(r#"{"error":{"code":"rate_limited","message":"slow"}}"#).unwrap();
+        assert_eq!(detail.code, "rate_limited");
+        assert!(error_detail(r#"{"error":"flat"}"#).is_none());
+        assert_eq!(
+            event_type(r#"{"type":"RUN_STARTED","threadId":"t"}"#).as_deref(),
+            Some("RUN_STARTED")
+        );
+        assert_eq!(event_type("[1]"), None);
+        let stored = stored_events(r#"[{"id":"a","n":1},{"no_id":true},7,{"id":"b"}]"#);
+        let ids: Vec<&str> = stored.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(
+            Json::parse(&stored[0].1).unwrap().get("n").unwrap().text(),
+            "1"
+        );
+        assert!(stored_events("not json").is_empty());
+        assert!(is_json(r#"{"a":[1,2]}"#) && !is_json("{a"));
+    }
+}
