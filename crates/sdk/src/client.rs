@@ -74,9 +74,16 @@ fn retry_delay(error: &Error, attempt: u32, random: f64) -> Option<Duration> {
     }
 }
 
-/// A session is renewed this long before it expires, so a request never carries a
-/// token that dies in flight.
+/// A session is renewed this long before it expires (or a quarter of its life,
+/// if shorter), so a request never carries a token that dies in flight.
 const SESSION_RENEW_MARGIN_SECS: i64 = 60;
+
+/// The server refused the session itself (it expired by the server's clock, or
+/// its signing key was rotated out): a new session is worth one more try.
+fn session_refused(error: &Error) -> bool {
+    matches!(error, Error::Api { status: 401, code, .. }
+        if code == "session_expired" || code == "invalid_session")
+}
 
 /// A client for one widget, identified by its publishable key. Clones share the
 /// session and the visitor.
@@ -85,6 +92,7 @@ pub struct Client {
     endpoint: String,
     publishable_key: String,
     visitor_id: Arc<Mutex<Option<String>>>,
+    /// The current session and when to renew it (Unix seconds).
     session: Arc<Mutex<Option<(SessionResponse, i64)>>>,
     runs_started: Arc<AtomicU64>,
     transport: Transport,
@@ -168,18 +176,17 @@ impl Client {
 
     /// [`Client::thread`] as the JSON the server sent.
     pub async fn thread_json(&self, thread_id: &str) -> Result<String, Error> {
-        let session = self.session().await?;
         let url = format!("{}/v1/threads/{}", self.endpoint, segment(thread_id));
         let response = self
-            .send_retrying(Method::Get, url, Some(&session.token), None)
+            .send_with_session(Method::Get, &url, None, true)
             .await?;
         response.text().await
     }
 
     /// A valid session, reusing the current one until shortly before it expires.
     pub async fn session(&self) -> Result<SessionResponse, Error> {
-        if let Some((session, expires)) = self.session.lock().unwrap().as_ref()
-            && now_unix() + SESSION_RENEW_MARGIN_SECS < *expires
+        if let Some((session, renew_at)) = self.session.lock().unwrap().as_ref()
+            && now_unix() < *renew_at
         {
             return Ok(session.clone());
         }
@@ -196,9 +203,40 @@ impl Client {
         let session = crate::decode::session(&response.text().await?)?;
         let expires = parse_rfc3339_utc(&session.expires_at)
             .ok_or_else(|| Error::Protocol("expiresAt is not an RFC 3339 UTC time".into()))?;
+        let life = (expires - now_unix()).max(0);
+        let renew_at = expires - SESSION_RENEW_MARGIN_SECS.min(life / 4);
         *self.visitor_id.lock().unwrap() = Some(session.visitor_id.clone());
-        *self.session.lock().unwrap() = Some((session.clone(), expires));
+        *self.session.lock().unwrap() = Some((session.clone(), renew_at));
         Ok(session)
+    }
+
+    /// Sends a request that carries the session token; if the server refuses the
+    /// session itself, sends it once more with a new one. Safe for every route,
+    /// chat included: a refused session means the request did nothing.
+    async fn send_with_session(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&str>,
+        retrying: bool,
+    ) -> Result<HttpResponse, Error> {
+        let mut renewed = false;
+        loop {
+            let token = self.session().await?.token;
+            let (url, body) = (url.to_owned(), body.map(str::to_owned));
+            let sent = if retrying {
+                self.send_retrying(method, url, Some(&token), body).await
+            } else {
+                self.send(method, url, Some(&token), body).await
+            };
+            match sent {
+                Err(error) if !renewed && session_refused(&error) => {
+                    self.session.lock().unwrap().take();
+                    renewed = true;
+                }
+                sent => return sent,
+            }
+        }
     }
 
     /// Posts a batch of usage events (a JSON array) with this visitor's session.
@@ -208,10 +246,9 @@ impl Client {
         &self,
         batch: String,
     ) -> Result<UsageEventResults, Error> {
-        let session = self.session().await?;
         let url = format!("{}/v1/usage/events", self.endpoint);
         let response = self
-            .send_retrying(Method::Post, url, Some(&session.token), Some(batch))
+            .send_with_session(Method::Post, &url, Some(&batch), true)
             .await?;
         let results = crate::decode::usage_results(&response.text().await?)?;
         Ok(UsageEventResults { results })
@@ -222,8 +259,8 @@ impl Client {
     /// session that is still live.
     pub(crate) fn usage_beacon_url(&self) -> Option<String> {
         let session = self.session.lock().unwrap();
-        let (session, expires) = session.as_ref()?;
-        (now_unix() < *expires).then(|| {
+        let (session, renew_at) = session.as_ref()?;
+        (now_unix() < *renew_at).then(|| {
             format!(
                 "{}/v1/usage/events?access_token={}",
                 self.endpoint,
@@ -247,11 +284,12 @@ impl Client {
 
     /// [`Client::chat`] with every event as its JSON.
     pub async fn chat_raw(&self, input: &RunAgentInput) -> Result<RawEventStream, Error> {
-        let session = self.session().await?;
         let url = format!("{}/v1/chat", self.endpoint);
         let body = to_json(input)?;
+        // Not `retrying`: a chat message is sent once (but a refused session
+        // means the server did nothing with it).
         let response = self
-            .send(Method::Post, url, Some(&session.token), Some(body))
+            .send_with_session(Method::Post, &url, Some(&body), false)
             .await?;
         Ok(raw_event_stream(response))
     }

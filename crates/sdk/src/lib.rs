@@ -1,11 +1,15 @@
 //! The Site Kit client: wire types shared by the embed server and the widget,
-//! publishable-key sessions, streaming AG-UI chat and a visitor's thread history,
-//! on native Rust and Wasm; and [`AdminClient`], the admin API for secret and
-//! restricted keys.
+//! publishable-key sessions, streaming AG-UI chat, a visitor's thread history and
+//! usage reporting ([`UsageReporter`]), on native Rust and Wasm; and
+//! [`AdminClient`], the admin API for secret and restricted keys. Compiled to
+//! Wasm with the `js` feature it is the npm package `@sitekit/sdk`.
 //!
-//! Requests that may safely be sent again (config, sessions, threads) are retried
-//! on network errors and 429/502/503/504, with jittered exponential back-off and
-//! honouring `Retry-After` up to 30 s; a chat message is never sent twice.
+//! Sessions are renewed before they expire, and replaced once if the server
+//! stops accepting one. Requests that may safely be sent again (config,
+//! sessions, threads, usage batches) are retried on network errors and
+//! 429/502/503/504, with jittered exponential back-off and honouring
+//! `Retry-After` up to 30 s; a chat message is never sent twice. Dropping a
+//! chat's stream cancels the run.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sitekit_sdk::Error> {
@@ -18,6 +22,17 @@
 //!         print!("{delta}");
 //!     }
 //! }
+//! # Ok(()) }
+//! ```
+//!
+//! Usage events go in batches and count once however often they are sent:
+//!
+//! ```no_run
+//! # async fn demo(client: sitekit_sdk::Client) -> Result<(), sitekit_sdk::Error> {
+//! use sitekit_sdk::wire::usage_types::TRACK;
+//! let usage = sitekit_sdk::UsageReporter::new(&client);
+//! usage.track(TRACK, Some(serde_json::json!({ "name": "pricing_viewed" })))?;
+//! usage.close().await?; // or drop it: the waiting events are sent either way
 //! # Ok(()) }
 //! ```
 

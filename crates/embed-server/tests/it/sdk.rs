@@ -1,5 +1,6 @@
 //! The Rust SDK against the real server: it rides out rate limits by waiting as
-//! told, and reads a visitor's thread back.
+//! told, reads a visitor's thread back, renews its session before it expires,
+//! and replaces one the server stopped accepting.
 
 use futures_util::StreamExt;
 use sitekit_sdk::agui::Role;
@@ -72,5 +73,52 @@ async fn the_sdk_reads_a_visitors_thread_back() {
             .unwrap()
             .messages
             .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn the_sdk_keeps_its_session_and_renews_it_before_it_expires() {
+    // The shortest lifetime a server allows: the SDK renews in the last quarter.
+    let server = TestServer::spawn_with(&["--session-ttl-secs", "30"]).await;
+    let client = server.sdk(&server.faq_key);
+    let first = client.session().await.unwrap();
+    assert_eq!(client.session().await.unwrap().token, first.token, "reused");
+    tokio::time::sleep(std::time::Duration::from_secs(24)).await;
+    let renewed = client.session().await.unwrap();
+    assert_ne!(renewed.token, first.token, "renewed before it expired");
+    assert_eq!(renewed.visitor_id, first.visitor_id, "the same visitor");
+}
+
+#[tokio::test]
+async fn a_session_the_server_stopped_accepting_is_replaced_and_the_chat_goes_through() {
+    let server = TestServer::spawn_with(&["--key-refresh-secs", "1"]).await;
+    let client = server.sdk(&server.faq_key);
+    let old = client.session().await.unwrap();
+    // Two rotations of the signing key end every session signed before them.
+    crate::signing::rotate(&server.db_url).await;
+    crate::signing::rotate(&server.db_url).await;
+    let mut refused = false;
+    for _ in 0..40 {
+        if !crate::support::session_is_accepted(&server.url, &old.token).await {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(refused, "the old session still works after 10 s");
+
+    let mut events = client
+        .chat_text("after-rotation", "How do I install the snippet?")
+        .await
+        .expect("the SDK got a new session and sent the message");
+    let mut finished = false;
+    while let Some(event) = events.next().await {
+        finished |= matches!(event.unwrap(), sitekit_sdk::agui::Event::RunFinished { .. });
+    }
+    assert!(finished);
+    assert_eq!(
+        client.visitor_id(),
+        Some(old.visitor_id),
+        "the same visitor"
     );
 }

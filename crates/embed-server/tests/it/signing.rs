@@ -37,7 +37,8 @@ async fn a_stored_secret_rotation_keeps_the_previous_sessions_and_ends_older_one
     assert!(session_is_accepted(&server.url, &after).await);
 }
 
-async fn rotate(db_url: &str) {
+/// `sitekit secrets rotate-session-key` on the server's database.
+pub(crate) async fn rotate(db_url: &str) {
     let output = sitekit()
         .args(["--database-url", db_url, "secrets", "rotate-session-key"])
         .output()
