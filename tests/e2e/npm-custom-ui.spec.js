@@ -1,7 +1,8 @@
 // The npm package in a browser page, as a web developer ships it: packed,
 // installed from its tarball into an empty project next to
 // examples/npm-custom-ui (no bundler, an import map), served from a site of its
-// own, chatting with a real `sitekit serve` and the real Langflow FAQ flow.
+// own, chatting with a real `sitekit serve` and the real Langflow FAQ flow; and
+// its usage events leaving with the page and counted once.
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -17,12 +18,14 @@ let site;
 let server;
 let dir;
 let pageUrl;
+let usagePageUrl;
 
 test.beforeAll(async () => {
   installed = installPackedSdk();
   for (const file of ['index.html', 'app.js', 'style.css']) {
     cpSync(new URL(`../../examples/npm-custom-ui/${file}`, import.meta.url), join(installed.project, file));
   }
+  cpSync(new URL('./fixtures/sdk-usage.html', import.meta.url), join(installed.project, 'usage.html'));
   site = await startStaticDir(installed.project);
 
   const bin = requireEnv('SITEKIT_BIN', HINT);
@@ -39,6 +42,7 @@ test.beforeAll(async () => {
   });
   const query = new URLSearchParams({ endpoint: server.url, key: widget.publishableKey });
   pageUrl = `${site.origin}/index.html?${query}`;
+  usagePageUrl = `${site.origin}/usage.html?${query}`;
 });
 
 test.afterAll(() => {
@@ -83,4 +87,28 @@ test('a key the server does not know is explained on the page', async ({ page })
   const query = new URLSearchParams({ endpoint: server.url, key: 'skt_pub_test_not_a_real_key' });
   await page.goto(`${site.origin}/index.html?${query}`);
   await expect(new CustomChatPage(page).status).toContainText('invalid_key');
+});
+
+test('usage events leave with the page and the next page’s copy counts once', async ({ page }) => {
+  await page.goto(usagePageUrl);
+  await page.evaluate(() => window.kitReady);
+  const id = await page.evaluate(() => window.kit.track('checkout_started', { step: 1 }));
+  // Waiting in localStorage until the server answers for it.
+  expect(await page.evaluate(() => window.kit.pendingEvents)).toBe(1);
+  const stored = await page.evaluate(() => JSON.stringify(localStorage));
+  expect(stored).toContain(id);
+
+  // Leaving the page sends it at once, with fetch(keepalive) and the session in
+  // the query (Playwright does not report requests of a page being unloaded;
+  // the server's answer below is the witness).
+  await page.goto('about:blank');
+
+  // The page never read the answer, so the next page finds the event stored and
+  // sends it again: the server already had it from the leaving page.
+  await page.goto(usagePageUrl);
+  await page.evaluate(() => window.kitReady);
+  expect(await page.evaluate(() => window.kit.pendingEvents)).toBe(1);
+  expect(await page.evaluate(() => window.kit.flush())).toEqual({ accepted: 0, duplicate: 1, rejected: 0 });
+  expect(await page.evaluate(() => window.kit.pendingEvents)).toBe(0);
+  expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain(id);
 });

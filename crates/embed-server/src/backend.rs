@@ -168,8 +168,8 @@ fn remote<T>(client: &AdminClient, result: Result<T, sitekit_sdk::Error>) -> Res
             "{} answered something other than the admin API: {detail}",
             client.server_url()
         ),
-        other @ (sitekit_sdk::Error::Api { .. } | sitekit_sdk::Error::Invalid(_)) => {
-            anyhow::anyhow!("{other}")
-        }
+        other @ (sitekit_sdk::Error::Api { .. }
+        | sitekit_sdk::Error::Invalid(_)
+        | sitekit_sdk::Error::Run { .. }) => anyhow::anyhow!("{other}"),
     })
 }

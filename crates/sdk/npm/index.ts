@@ -87,7 +87,7 @@ export class InvalidArgumentError extends SiteKitError {}
 
 /** What the Wasm client throws: a plain object, turned into a class here. */
 interface WasmError {
-  kind: 'network' | 'api' | 'protocol' | 'invalid';
+  kind: 'network' | 'api' | 'protocol' | 'invalid' | 'run';
   code: string;
   message: string;
   status?: number;
@@ -101,6 +101,7 @@ function toError(thrown: unknown): Error {
     case 'network': return new NetworkError(error.message, error.code);
     case 'protocol': return new ProtocolError(error.message, error.code);
     case 'invalid': return new InvalidArgumentError(error.message, error.code);
+    case 'run': return new RunError(error.message, error.code);
     case 'api':
       return error.status === 429
         ? new RateLimitedError(error.message, error.code, error.status, error.retryAfter)

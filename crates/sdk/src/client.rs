@@ -27,6 +27,9 @@ pub type EventStream = BoxStream<Result<Event, Error>>;
 /// hand events on rather than read them (the npm package passes them to JS).
 pub type RawEventStream = BoxStream<Result<RawEvent, Error>>;
 
+/// The text of one answer as it streams in.
+pub type TextStream = BoxStream<Result<String, Error>>;
+
 /// One AG-UI event as it came off the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawEvent {
@@ -297,6 +300,23 @@ impl Client {
     /// Sends one user message on `thread_id` and streams the run's events.
     pub async fn chat_text(&self, thread_id: &str, text: &str) -> Result<EventStream, Error> {
         self.chat(&self.user_text_run(thread_id, text)).await
+    }
+
+    /// Sends one user message on `thread_id` and streams the answer's text; a run
+    /// that fails ends the stream with [`Error::Run`].
+    pub async fn answer(&self, thread_id: &str, text: &str) -> Result<TextStream, Error> {
+        let events = self.chat_text(thread_id, text).await?;
+        Ok(Box::pin(events.filter_map(|event| {
+            std::future::ready(match event {
+                Ok(Event::TextMessageContent { delta, .. }) => Some(Ok(delta)),
+                Ok(Event::RunError { message, code }) => Some(Err(Error::Run {
+                    code: code.unwrap_or_else(|| "run_error".into()),
+                    message,
+                })),
+                Ok(_) => None,
+                Err(error) => Some(Err(error)),
+            })
+        })))
     }
 
     /// [`Client::chat_text`] with every event as its JSON.

@@ -22,6 +22,10 @@ pub enum Error {
     /// event over the size limit, say).
     #[error("invalid argument: {0}")]
     Invalid(String),
+    /// The agent's run failed (a `RUN_ERROR` event), e.g. `runtime_error` or
+    /// `runtime_timeout`; only [`crate::Client::answer`] reports it as an error.
+    #[error("{message} ({code})")]
+    Run { code: String, message: String },
 }
 
 impl Error {
@@ -32,6 +36,7 @@ impl Error {
             Error::Api { code, .. } => code,
             Error::Protocol(_) => "protocol",
             Error::Invalid(_) => "invalid_argument",
+            Error::Run { code, .. } => code,
         }
     }
 

@@ -177,6 +177,7 @@ fn js_error(error: Error) -> JsValue {
         Error::Api { .. } => "api",
         Error::Protocol(_) => "protocol",
         Error::Invalid(_) => "invalid",
+        Error::Run { .. } => "run",
     };
     set("kind", kind.into());
     set("code", error.code().into());

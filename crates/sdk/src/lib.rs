@@ -15,15 +15,16 @@
 //! # async fn demo() -> Result<(), sitekit_sdk::Error> {
 //! use futures_util::StreamExt;
 //! let client = sitekit_sdk::Client::new("http://127.0.0.1:8787", "skt_pub_test_…")
-//!     .with_origin("https://shop.example.com");
-//! let mut events = client.chat_text("thread-1", "How do I install the widget?").await?;
-//! while let Some(event) = events.next().await {
-//!     if let sitekit_sdk::agui::Event::TextMessageContent { delta, .. } = event? {
-//!         print!("{delta}");
-//!     }
+//!     .with_origin("https://shop.example.com"); // native programs present an allowed origin
+//! let mut answer = client.answer("thread-1", "How do I install the widget?").await?;
+//! while let Some(delta) = answer.next().await {
+//!     print!("{}", delta?);
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! [`Client::chat_text`] streams the run's AG-UI events instead (lifecycle, text,
+//! tool calls where the widget shows them), for a UI of your own.
 //!
 //! Usage events go in batches and count once however often they are sent:
 //!
@@ -51,6 +52,6 @@ pub mod usage;
 pub mod wire;
 
 pub use admin_client::AdminClient;
-pub use client::{Client, EventStream, RawEvent, RawEventStream};
+pub use client::{Client, EventStream, RawEvent, RawEventStream, TextStream};
 pub use error::Error;
 pub use usage::UsageReporter;

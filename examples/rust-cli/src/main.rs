@@ -11,7 +11,6 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use futures_util::StreamExt;
-use sitekit_sdk::agui::Event;
 use sitekit_sdk::{Client, Error, UsageReporter};
 
 const USAGE: &str = "\
@@ -91,18 +90,18 @@ async fn chat(options: Options) -> Result<(), Error> {
         if message.is_empty() {
             continue;
         }
-        let mut events = client.chat_text(&thread, message).await?;
-        while let Some(event) = events.next().await {
-            match event? {
-                Event::TextMessageContent { delta, .. } => {
+        let mut answer = client.answer(&thread, message).await?;
+        while let Some(delta) = answer.next().await {
+            match delta {
+                Ok(delta) => {
                     print!("{delta}");
                     let _ = stdout.flush();
                 }
-                Event::RunError { message, code } => {
-                    let code = code.unwrap_or_else(|| "run_error".into());
-                    println!("[the agent could not answer: {message} ({code})]");
+                // The agent failed this time; the next question may go better.
+                Err(Error::Run { code, message }) => {
+                    print!("[the agent could not answer: {message} ({code})]");
                 }
-                _ => {}
+                Err(error) => return Err(error),
             }
         }
         println!();

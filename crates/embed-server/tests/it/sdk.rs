@@ -1,6 +1,7 @@
 //! The Rust SDK against the real server: it rides out rate limits by waiting as
 //! told, reads a visitor's thread back, renews its session before it expires,
-//! and replaces one the server stopped accepting.
+//! replaces one the server stopped accepting, streams an answer's text, and keeps
+//! the server's codes when something goes wrong.
 
 use futures_util::StreamExt;
 use sitekit_sdk::agui::Role;
@@ -121,4 +122,55 @@ async fn a_session_the_server_stopped_accepting_is_replaced_and_the_chat_goes_th
         Some(old.visitor_id),
         "the same visitor"
     );
+}
+
+#[tokio::test]
+async fn the_sdk_streams_an_answers_text_and_names_what_went_wrong() {
+    let server = TestServer::spawn().await;
+    let client = server.sdk(&server.faq_key);
+    let mut answer = client
+        .answer("text-only", "How do I install the snippet?")
+        .await
+        .unwrap();
+    let mut deltas = Vec::new();
+    while let Some(delta) = answer.next().await {
+        deltas.push(delta.unwrap());
+    }
+    assert!(deltas.len() > 1, "streamed in chunks: {deltas:?}");
+    assert!(
+        deltas
+            .concat()
+            .starts_with("To install Site Kit embed, copy the snippet")
+    );
+
+    // A run that fails ends the text with the run's code.
+    let mut failing = server
+        .sdk(&server.failing_key)
+        .answer("fails", "hello")
+        .await
+        .unwrap();
+    match failing.next().await {
+        Some(Err(sitekit_sdk::Error::Run { code, .. })) => assert_eq!(code, "runtime_error"),
+        other => panic!("expected the run's error, got {other:?}"),
+    }
+
+    // Refusals keep the server's status and code.
+    let refusal = |client: sitekit_sdk::Client| async move {
+        match client.session().await {
+            Err(sitekit_sdk::Error::Api { status, code, .. }) => (status, code),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    };
+    let unknown = sitekit_sdk::Client::new(&server.url, "skt_pub_test_not_a_real_key");
+    assert_eq!(
+        refusal(unknown.with_origin(SITE)).await,
+        (401, "invalid_key".into())
+    );
+    assert_eq!(
+        refusal(server.sdk(&server.disabled_key)).await,
+        (403, "widget_disabled".into())
+    );
+    let elsewhere = sitekit_sdk::Client::new(&server.url, &server.faq_key)
+        .with_origin("https://elsewhere.example.net");
+    assert_eq!(refusal(elsewhere).await, (403, "origin_not_allowed".into()));
 }
