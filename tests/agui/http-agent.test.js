@@ -8,9 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HttpAgent } from '@ag-ui/client';
-import {
-  createLangflowWidget, langflowFlowId, requireEnv, sitekitJson, startServer, tempDir,
-} from '../e2e/harness.js';
+import { startServerWithWidgets } from '../e2e/harness.js';
 
 const HINT = 'run it through `cargo xtask test`';
 // A page origin the widgets allow; Node's fetch sends it as a browser would.
@@ -20,32 +18,19 @@ const QUESTION = 'How do I install the snippet?';
 const FAQ_ANSWER_START = 'To install Site Kit embed, copy the snippet';
 
 let server;
-let dir;
 let faqKey;
 let failingKey;
 
 before(async () => {
-  const bin = requireEnv('SITEKIT_BIN', HINT);
-  const assetsDir = requireEnv('SITEKIT_ASSETS_DIR', HINT);
-  const langflowUrl = requireEnv('SITEKIT_TEST_LANGFLOW_URL', HINT);
-  const langflowKey = requireEnv('SITEKIT_TEST_LANGFLOW_KEY', HINT);
-  dir = tempDir();
-  const databaseUrl = `sqlite://${dir.path}/sitekit.db`;
-  server = await startServer(bin, databaseUrl, assetsDir);
-  const tenant = sitekitJson(bin, databaseUrl, ['tenants', 'create', '--name', 'AG-UI client']);
-  const widgetFor = async (file, name) => createLangflowWidget(bin, databaseUrl, {
-    tenantId: tenant.id, name, langflowUrl, langflowKey,
-    flowId: await langflowFlowId(langflowUrl, langflowKey, file),
-    origin: SITE, title: name, publicUrl: server.url,
-  }).publishableKey;
-  faqKey = await widgetFor('sitekit_faq.py', 'Site Kit FAQ');
-  failingKey = await widgetFor('failing.py', 'Always fails');
+  server = await startServerWithWidgets({
+    tenant: 'AG-UI client', origin: SITE, hint: HINT,
+    widgets: [{ file: 'sitekit_faq.py', title: 'Site Kit FAQ' }, { file: 'failing.py', title: 'Always fails' }],
+  });
+  faqKey = server.keys['sitekit_faq.py'];
+  failingKey = server.keys['failing.py'];
 });
 
-after(() => {
-  server?.child.kill();
-  dir?.remove();
-});
+after(() => server?.stop());
 
 /** The session step a browser's SDK takes: publishable key + Origin → token. */
 async function sessionToken(publishableKey) {

@@ -9,6 +9,8 @@ export class ChatWidget {
     this.assistantMessages = page.getByTestId('sitekit-message-assistant');
     this.userMessages = page.getByTestId('sitekit-message-user');
     this.error = page.getByTestId('sitekit-error');
+    this.retry = page.getByTestId('sitekit-retry');
+    this.stop = page.getByTestId('sitekit-stop');
   }
 
   async open() {

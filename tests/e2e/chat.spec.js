@@ -38,3 +38,39 @@ test('a site that is not allowed gets no chat and a console error naming the cau
   await expect(widget.launcher).toHaveCount(0);
   await expect(widget.input).toHaveCount(0);
 });
+
+test('the conversation goes on after a reload, and SiteKit("reset") starts a new one', async ({ page }) => {
+  await page.goto(process.env.E2E_ALLOWED_PAGE);
+  const widget = new ChatWidget(page);
+  await widget.open();
+  await widget.ask('What are keys?');
+  await expect(widget.assistantMessages.last()).toContainText('skt_pub_');
+  await expect(widget.send).toBeVisible();
+
+  await page.reload();
+  await widget.open();
+  await expect(widget.userMessages).toHaveText(['What are keys?']);
+  await expect(widget.assistantMessages.last()).toContainText('skt_pub_');
+
+  await page.evaluate(() => window.SiteKit('reset'));
+  await expect(widget.userMessages).toHaveCount(0);
+  await page.reload();
+  await widget.open();
+  await expect(widget.assistantMessages.first()).toBeVisible();
+  await expect(widget.userMessages).toHaveCount(0);
+});
+
+test('offline, the visitor is told so and tries the same message again once back', async ({ page, context }) => {
+  await page.goto(process.env.E2E_ALLOWED_PAGE);
+  const widget = new ChatWidget(page);
+  await widget.open();
+  await context.setOffline(true);
+  await widget.ask('How do I install the snippet?');
+  await expect(widget.error).toContainText('You seem to be offline');
+
+  await context.setOffline(false);
+  await widget.retry.click();
+  await expect(widget.assistantMessages.last()).toContainText('To install Site Kit embed');
+  await expect(widget.userMessages).toHaveCount(1);
+  await expect(widget.error).toHaveCount(0);
+});

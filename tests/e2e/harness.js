@@ -124,3 +124,35 @@ export async function startStaticDir(root) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, origin: `http://127.0.0.1:${server.address().port}` };
 }
+
+/**
+ * A `sitekit serve` on a fresh SQLite database (from the environment
+ * `cargo xtask test` sets) with one tenant and a widget per `{ file, title }`
+ * (a Langflow flow file, e.g. `sitekit_faq.py`), each allowed on `origin`.
+ * Resolves with the server, each widget's publishable key by file, and `stop()`.
+ */
+export async function startServerWithWidgets({ tenant, origin, widgets, hint }) {
+  const bin = requireEnv('SITEKIT_BIN', hint);
+  const langflowUrl = requireEnv('SITEKIT_TEST_LANGFLOW_URL', hint);
+  const langflowKey = requireEnv('SITEKIT_TEST_LANGFLOW_KEY', hint);
+  const dir = tempDir();
+  const databaseUrl = `sqlite://${dir.path}/sitekit.db`;
+  const server = await startServer(bin, databaseUrl, requireEnv('SITEKIT_ASSETS_DIR', hint));
+  const { id: tenantId } = sitekitJson(bin, databaseUrl, ['tenants', 'create', '--name', tenant]);
+  const keys = {};
+  for (const { file, title } of widgets) {
+    keys[file] = createLangflowWidget(bin, databaseUrl, {
+      tenantId, name: title, langflowUrl, langflowKey,
+      flowId: await langflowFlowId(langflowUrl, langflowKey, file),
+      origin, title, publicUrl: server.url,
+    }).publishableKey;
+  }
+  return {
+    url: server.url,
+    keys,
+    stop: () => {
+      server.child.kill();
+      dir.remove();
+    },
+  };
+}

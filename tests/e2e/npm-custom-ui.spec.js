@@ -6,9 +6,7 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import {
-  createLangflowWidget, langflowFlowId, requireEnv, sitekitJson, startServer, startStaticDir, tempDir,
-} from './harness.js';
+import { startServerWithWidgets, startStaticDir } from './harness.js';
 import { installPackedSdk } from '../npm/packed.js';
 import { CustomChatPage } from './custom-ui.page.js';
 
@@ -16,7 +14,6 @@ const HINT = 'run the end-to-end tests through `cargo xtask test`';
 let installed;
 let site;
 let server;
-let dir;
 let pageUrl;
 let usagePageUrl;
 
@@ -28,27 +25,18 @@ test.beforeAll(async () => {
   cpSync(new URL('./fixtures/sdk-usage.html', import.meta.url), join(installed.project, 'usage.html'));
   site = await startStaticDir(installed.project);
 
-  const bin = requireEnv('SITEKIT_BIN', HINT);
-  const langflowUrl = requireEnv('SITEKIT_TEST_LANGFLOW_URL', HINT);
-  const langflowKey = requireEnv('SITEKIT_TEST_LANGFLOW_KEY', HINT);
-  dir = tempDir();
-  const databaseUrl = `sqlite://${dir.path}/sitekit.db`;
-  server = await startServer(bin, databaseUrl, requireEnv('SITEKIT_ASSETS_DIR', HINT));
-  const tenant = sitekitJson(bin, databaseUrl, ['tenants', 'create', '--name', 'Custom UI']);
-  const widget = createLangflowWidget(bin, databaseUrl, {
-    tenantId: tenant.id, name: 'Site Kit FAQ', langflowUrl, langflowKey,
-    flowId: await langflowFlowId(langflowUrl, langflowKey, 'sitekit_faq.py'),
-    origin: site.origin, title: 'Custom help desk', publicUrl: server.url,
+  server = await startServerWithWidgets({
+    tenant: 'Custom UI', origin: site.origin, hint: HINT,
+    widgets: [{ file: 'sitekit_faq.py', title: 'Custom help desk' }],
   });
-  const query = new URLSearchParams({ endpoint: server.url, key: widget.publishableKey });
+  const query = new URLSearchParams({ endpoint: server.url, key: server.keys['sitekit_faq.py'] });
   pageUrl = `${site.origin}/index.html?${query}`;
   usagePageUrl = `${site.origin}/usage.html?${query}`;
 });
 
 test.afterAll(() => {
-  server?.child.kill();
+  server?.stop();
   site?.server.close();
-  dir?.remove();
   installed?.dir.remove();
 });
 

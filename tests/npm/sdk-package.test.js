@@ -12,9 +12,7 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  createLangflowWidget, langflowFlowId, requireEnv, sitekitJson, startServer, tempDir,
-} from '../e2e/harness.js';
+import { startServerWithWidgets } from '../e2e/harness.js';
 import { installPackedSdk } from './packed.js';
 
 const HINT = 'run it through `cargo xtask test`';
@@ -25,7 +23,6 @@ const FAQ_ANSWER_START = 'To install Site Kit embed, copy the snippet';
 let installed;
 let sdk;
 let server;
-let dir;
 let faqKey;
 let failingKey;
 
@@ -34,25 +31,16 @@ before(async () => {
   const entry = createRequire(join(installed.project, 'index.js')).resolve('@sitekit/sdk');
   sdk = await import(pathToFileURL(entry).href);
 
-  const bin = requireEnv('SITEKIT_BIN', HINT);
-  const langflowUrl = requireEnv('SITEKIT_TEST_LANGFLOW_URL', HINT);
-  const langflowKey = requireEnv('SITEKIT_TEST_LANGFLOW_KEY', HINT);
-  dir = tempDir();
-  const databaseUrl = `sqlite://${dir.path}/sitekit.db`;
-  server = await startServer(bin, databaseUrl, requireEnv('SITEKIT_ASSETS_DIR', HINT));
-  const tenant = sitekitJson(bin, databaseUrl, ['tenants', 'create', '--name', 'npm package']);
-  const widgetFor = async (file, name) => createLangflowWidget(bin, databaseUrl, {
-    tenantId: tenant.id, name, langflowUrl, langflowKey,
-    flowId: await langflowFlowId(langflowUrl, langflowKey, file),
-    origin: SITE, title: name, publicUrl: server.url,
-  }).publishableKey;
-  faqKey = await widgetFor('sitekit_faq.py', 'Site Kit FAQ');
-  failingKey = await widgetFor('failing.py', 'Always fails');
+  server = await startServerWithWidgets({
+    tenant: 'npm package', origin: SITE, hint: HINT,
+    widgets: [{ file: 'sitekit_faq.py', title: 'Site Kit FAQ' }, { file: 'failing.py', title: 'Always fails' }],
+  });
+  faqKey = server.keys['sitekit_faq.py'];
+  failingKey = server.keys['failing.py'];
 });
 
 after(() => {
-  server?.child.kill();
-  dir?.remove();
+  server?.stop();
   installed?.dir.remove();
 });
 

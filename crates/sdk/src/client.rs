@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use crate::Error;
-use crate::agui::{Event, RunAgentInput};
+use crate::agui::{Event, Message, Role, RunAgentInput};
 use crate::sse::SseDecoder;
 use crate::time::{now_unix, parse_rfc3339_utc};
 use crate::transport;
@@ -157,7 +157,7 @@ impl Client {
 
     /// The widget's public configuration (title, greeting, theme).
     pub async fn config(&self) -> Result<WidgetConfig, Error> {
-        parse_json(&self.config_json().await?)
+        WidgetConfig::from_json(&self.config_json().await?)
     }
 
     /// [`Client::config`] as the JSON the server sent.
@@ -174,7 +174,7 @@ impl Client {
     /// This visitor's messages on `thread_id`, oldest first, as the server kept
     /// them (for a returning visitor, say).
     pub async fn thread(&self, thread_id: &str) -> Result<ThreadMessages, Error> {
-        parse_json(&self.thread_json(thread_id).await?)
+        crate::decode::thread_messages(&self.thread_json(thread_id).await?)
     }
 
     /// [`Client::thread`] as the JSON the server sent.
@@ -275,20 +275,17 @@ impl Client {
     /// Starts a run and streams its AG-UI events. Event types this SDK does not
     /// model are left out.
     pub async fn chat(&self, input: &RunAgentInput) -> Result<EventStream, Error> {
-        let raw = self.chat_raw(input).await?;
-        Ok(Box::pin(raw.filter_map(|raw| {
-            let event = raw.and_then(|raw| {
-                serde_json::from_str::<Event>(&raw.json)
-                    .map_err(|error| Error::Protocol(error.to_string()))
-            });
-            std::future::ready((!matches!(event, Ok(Event::Other))).then_some(event))
-        })))
+        Ok(typed(self.chat_raw(input).await?))
     }
 
     /// [`Client::chat`] with every event as its JSON.
     pub async fn chat_raw(&self, input: &RunAgentInput) -> Result<RawEventStream, Error> {
+        self.post_chat(to_json(input)?).await
+    }
+
+    /// Posts a `RunAgentInput` (JSON) to the chat route.
+    async fn post_chat(&self, body: String) -> Result<RawEventStream, Error> {
         let url = format!("{}/v1/chat", self.endpoint);
-        let body = to_json(input)?;
         // Not `retrying`: a chat message is sent once (but a refused session
         // means the server did nothing with it).
         let response = self
@@ -299,21 +296,19 @@ impl Client {
 
     /// Sends one user message on `thread_id` and streams the run's events.
     pub async fn chat_text(&self, thread_id: &str, text: &str) -> Result<EventStream, Error> {
-        self.chat(&self.user_text_run(thread_id, text)).await
+        Ok(typed(self.chat_text_raw(thread_id, text).await?))
     }
 
     /// Sends one user message on `thread_id` and streams the answer's text; a run
-    /// that fails ends the stream with [`Error::Run`].
+    /// that fails ends the stream with [`Error::Run`] (code `runtime_error` when
+    /// the runtime gave none).
     pub async fn answer(&self, thread_id: &str, text: &str) -> Result<TextStream, Error> {
-        let events = self.chat_text(thread_id, text).await?;
+        // From the raw events: no AG-UI event decoder in a Wasm build that only
+        // wants the text (the widget).
+        let events = self.chat_text_raw(thread_id, text).await?;
         Ok(Box::pin(events.filter_map(|event| {
             std::future::ready(match event {
-                Ok(Event::TextMessageContent { delta, .. }) => Some(Ok(delta)),
-                Ok(Event::RunError { message, code }) => Some(Err(Error::Run {
-                    code: code.unwrap_or_else(|| "run_error".into()),
-                    message,
-                })),
-                Ok(_) => None,
+                Ok(event) => crate::decode::answer_part(&event),
                 Err(error) => Some(Err(error)),
             })
         })))
@@ -325,13 +320,10 @@ impl Client {
         thread_id: &str,
         text: &str,
     ) -> Result<RawEventStream, Error> {
-        self.chat_raw(&self.user_text_run(thread_id, text)).await
-    }
-
-    fn user_text_run(&self, thread_id: &str, text: &str) -> RunAgentInput {
         let run = self.runs_started.fetch_add(1, Ordering::Relaxed);
         let run_id = format!("run-{}-{run}", now_unix());
-        RunAgentInput::user_text(thread_id, &run_id, text)
+        self.post_chat(user_text_input(thread_id, &run_id, text)?)
+            .await
     }
 
     /// [`Client::send`] for requests that may safely be sent again: retried on
@@ -402,11 +394,52 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
 }
 
 pub(crate) async fn json_body<T: DeserializeOwned>(response: HttpResponse) -> Result<T, Error> {
-    parse_json(&response.text().await?)
+    let text = response.text().await?;
+    serde_json::from_str(&text).map_err(|e| Error::Protocol(e.to_string()))
 }
 
-fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
-    serde_json::from_str(text).map_err(|e| Error::Protocol(e.to_string()))
+/// The JSON of [`RunAgentInput::user_text`], written without `serde_json::Value`
+/// (its empty `state`, `tools`, `context` and `forwardedProps`), so that a Wasm
+/// build that only sends text carries no JSON value type.
+fn user_text_input(thread_id: &str, run_id: &str, text: &str) -> Result<String, Error> {
+    #[derive(serde::Serialize)]
+    struct Empty {}
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct UserTextInput<'a> {
+        thread_id: &'a str,
+        run_id: &'a str,
+        state: Empty,
+        messages: [Message; 1],
+        tools: [(); 0],
+        context: [(); 0],
+        forwarded_props: Empty,
+    }
+    to_json(&UserTextInput {
+        thread_id,
+        run_id,
+        state: Empty {},
+        messages: [Message {
+            id: format!("{run_id}-user"),
+            role: Role::User,
+            content: Some(text.into()),
+        }],
+        tools: [],
+        context: [],
+        forwarded_props: Empty {},
+    })
+}
+
+/// Typed AG-UI events from raw ones; event types this SDK does not model are
+/// left out.
+fn typed(raw: RawEventStream) -> EventStream {
+    Box::pin(raw.filter_map(|raw| {
+        let event = raw.and_then(|raw| {
+            serde_json::from_str::<Event>(&raw.json)
+                .map_err(|error| Error::Protocol(error.to_string()))
+        });
+        std::future::ready((!matches!(event, Ok(Event::Other))).then_some(event))
+    }))
 }
 
 /// Splits an SSE body into AG-UI events, reading only each event's `type`; a body
@@ -478,6 +511,16 @@ mod tests {
             message: "x".into(),
             retry_after,
         }
+    }
+
+    #[test]
+    fn a_text_message_is_the_same_run_input_as_the_typed_one() {
+        let written: serde_json::Value =
+            serde_json::from_str(&user_text_input("t-1", "run-1", "Hello \"you\"").unwrap())
+                .unwrap();
+        let typed = serde_json::to_value(RunAgentInput::user_text("t-1", "run-1", "Hello \"you\""))
+            .unwrap();
+        assert_eq!(written, typed);
     }
 
     #[test]

@@ -6,8 +6,13 @@
 //! chat and usage batch needs.
 
 use crate::Error;
+use crate::agui::{Message, Role};
+use crate::client::RawEvent;
 use crate::transport::json::Json;
-use crate::wire::{ErrorDetail, SessionResponse, UsageEventResult, UsageEventStatus};
+use crate::wire::{
+    ErrorDetail, Position, SessionResponse, ThreadMessages, UsageEventResult, UsageEventStatus,
+    WidgetConfig,
+};
 
 fn string(object: &Json, key: &str) -> Option<String> {
     object.get(key)?.string()
@@ -61,6 +66,90 @@ pub(crate) fn usage_results(text: &str) -> Result<Vec<UsageEventResult>, Error> 
             .collect::<Option<Vec<_>>>()
     };
     read().ok_or_else(|| malformed("usage answer"))
+}
+
+/// `GET /v1/widgets/<key>/config` answer.
+pub(crate) fn widget_config(text: &str) -> Result<WidgetConfig, Error> {
+    let read = || {
+        let object = Json::parse(text)?;
+        let position = match string(&object, "position")?.as_str() {
+            "left" => Position::Left,
+            "right" => Position::Right,
+            _ => return None,
+        };
+        let starter_prompts = match object.get("starterPrompts") {
+            Some(prompts) => prompts
+                .elements()?
+                .iter()
+                .map(Json::string)
+                .collect::<Option<Vec<_>>>()?,
+            None => Vec::new(),
+        };
+        Some(WidgetConfig {
+            title: string(&object, "title")?,
+            greeting: string(&object, "greeting")?,
+            locale: string(&object, "locale")?,
+            primary_color: string(&object, "primaryColor")?,
+            primary_text_color: string(&object, "primaryTextColor").unwrap_or_default(),
+            position,
+            starter_prompts,
+            avatar_url: string(&object, "avatarUrl"),
+        })
+    };
+    read().ok_or_else(|| malformed("widget config"))
+}
+
+/// `GET /v1/threads/<id>` answer.
+pub(crate) fn thread_messages(text: &str) -> Result<ThreadMessages, Error> {
+    let read = || {
+        let object = Json::parse(text)?;
+        let messages = object
+            .get("messages")?
+            .elements()?
+            .iter()
+            .map(|message| {
+                let role = match string(message, "role")?.as_str() {
+                    "developer" => Role::Developer,
+                    "system" => Role::System,
+                    "assistant" => Role::Assistant,
+                    "user" => Role::User,
+                    "tool" => Role::Tool,
+                    _ => return None,
+                };
+                Some(Message {
+                    id: string(message, "id")?,
+                    role,
+                    content: string(message, "content"),
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(ThreadMessages {
+            thread_id: string(&object, "threadId")?,
+            messages,
+        })
+    };
+    read().ok_or_else(|| malformed("thread"))
+}
+
+/// What an event adds to an answer's text: its delta, the run's failure, or
+/// nothing (lifecycle and tool events).
+pub(crate) fn answer_part(event: &RawEvent) -> Option<Result<String, Error>> {
+    match event.kind.as_str() {
+        "TEXT_MESSAGE_CONTENT" => {
+            let delta = Json::parse(&event.json).and_then(|event| string(&event, "delta"));
+            Some(delta.ok_or_else(|| malformed("text event")))
+        }
+        "RUN_ERROR" => {
+            let event = Json::parse(&event.json);
+            let field = |key| event.as_ref().and_then(|event| string(event, key));
+            // A failure without a code is still the runtime's.
+            Some(Err(Error::Run {
+                code: field("code").unwrap_or_else(|| "runtime_error".into()),
+                message: field("message").unwrap_or_default(),
+            }))
+        }
+        _ => None,
+    }
 }
 
 /// An AG-UI event's `type`.
@@ -117,6 +206,62 @@ mod tests {
         assert_eq!(results[1].reason.as_deref(), Some("unknown_type"));
         assert!(usage_results(r#"{"results":[{"id":"a","status":"lost"}]}"#).is_err());
         assert!(usage_results(r#"{"results":{}}"#).is_err());
+    }
+
+    #[test]
+    fn reads_a_widget_config_as_serde_would() {
+        let full = r##"{"title":"Help","greeting":"Hi","locale":"de","primaryColor":"#112233",
+            "primaryTextColor":"#ffffff","position":"left","starterPrompts":["a","b"],
+            "avatarUrl":"https://example.com/a.png"}"##;
+        let minimal = r##"{"title":"Help","greeting":"Hi","locale":"en","primaryColor":"#112233","position":"right"}"##;
+        for text in [full, minimal] {
+            let expected: WidgetConfig = serde_json::from_str(text).unwrap();
+            assert_eq!(widget_config(text).unwrap(), expected);
+        }
+        assert!(widget_config(&full.replace("left", "top")).is_err());
+        assert!(widget_config(r#"{"title":"Help"}"#).is_err());
+    }
+
+    #[test]
+    fn reads_a_thread_as_serde_would() {
+        let text = r#"{"threadId":"t","messages":[{"id":"1","role":"user","content":"Hi"},
+            {"id":"2","role":"assistant","content":"Hello"},{"id":"3","role":"tool"}]}"#;
+        let expected: ThreadMessages = serde_json::from_str(text).unwrap();
+        assert_eq!(thread_messages(text).unwrap(), expected);
+        assert!(
+            thread_messages(r#"{"threadId":"t","messages":[{"id":"1","role":"robot"}]}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn an_answer_is_its_deltas_and_a_failed_run_its_code() {
+        let raw = |kind: &str, json: &str| RawEvent {
+            kind: kind.into(),
+            json: json.into(),
+        };
+        let delta = raw(
+            "TEXT_MESSAGE_CONTENT",
+            r#"{"type":"TEXT_MESSAGE_CONTENT","messageId":"m","delta":"Hel"}"#,
+        );
+        assert_eq!(answer_part(&delta).unwrap().unwrap(), "Hel");
+        let failed = raw(
+            "RUN_ERROR",
+            r#"{"type":"RUN_ERROR","message":"down","code":"runtime_unavailable"}"#,
+        );
+        match answer_part(&failed) {
+            Some(Err(Error::Run { code, message })) => {
+                assert_eq!(
+                    (code.as_str(), message.as_str()),
+                    ("runtime_unavailable", "down")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let bare = raw("RUN_ERROR", r#"{"type":"RUN_ERROR","message":"crashed"}"#);
+        assert!(
+            matches!(answer_part(&bare), Some(Err(Error::Run { code, .. })) if code == "runtime_error")
+        );
+        assert!(answer_part(&raw("RUN_STARTED", r#"{"type":"RUN_STARTED"}"#)).is_none());
     }
 
     #[test]

@@ -45,6 +45,14 @@ pub struct WidgetConfig {
     pub avatar_url: Option<String>,
 }
 
+impl WidgetConfig {
+    /// Reads the config route's JSON (as the loader hands it to the widget),
+    /// field by field rather than through serde (see `decode.rs`).
+    pub fn from_json(text: &str) -> Result<WidgetConfig, crate::Error> {
+        crate::decode::widget_config(text)
+    }
+}
+
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

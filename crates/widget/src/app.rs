@@ -26,17 +26,24 @@ pub fn App(props: &AppProps) -> Html {
         session,
         commands,
     } = props;
-    let UseChat { state, send } = use_chat(session.clone(), config.greeting.clone().into());
+    let UseChat {
+        state,
+        send,
+        stop,
+        retry,
+        reset,
+    } = use_chat(session.clone(), config.greeting.clone().into());
     {
         // Everything the target captures is stable across renders (the dispatcher,
-        // the memoised `send`), so connecting once is enough.
-        let (dispatcher, send) = (state.dispatcher(), send.clone());
+        // the memoised `send` and `reset`), so connecting once is enough.
+        let (dispatcher, send, reset) = (state.dispatcher(), send.clone(), reset.clone());
         use_effect_with(commands.clone(), move |commands| {
             commands.connect(Callback::from(move |command| match command {
                 Command::Open => dispatcher.dispatch(Action::Open),
                 Command::Close => dispatcher.dispatch(Action::Close),
                 Command::Toggle => dispatcher.dispatch(Action::Toggle),
                 Command::Send(text) => send.emit(text),
+                Command::Reset => reset.emit(()),
             }));
         });
     }
@@ -50,6 +57,8 @@ pub fn App(props: &AppProps) -> Html {
             position={config.position}
             state={(*state).clone()}
             on_send={send}
+            on_stop={stop}
+            on_retry={retry}
             {on_close}
             starter_prompts={config.starter_prompts.iter().cloned().map(AttrValue::from).collect::<Vec<_>>()}
             avatar_url={config.avatar_url.clone().map(AttrValue::from)}

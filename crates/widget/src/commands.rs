@@ -12,6 +12,8 @@ pub enum Command {
     Close,
     Toggle,
     Send(String),
+    /// Forget the conversation and start a new one.
+    Reset,
 }
 
 impl Command {
@@ -22,6 +24,7 @@ impl Command {
             ("close", _) => Command::Close,
             ("toggle", _) => Command::Toggle,
             ("send", Some(text)) => Command::Send(text),
+            ("reset", _) => Command::Reset,
             _ => return None,
         })
     }

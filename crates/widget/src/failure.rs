@@ -3,7 +3,7 @@
 
 use sitekit_sdk::Error;
 
-/// A failed run, from an SDK error or an AG-UI `RUN_ERROR` event.
+/// A failed run, from an SDK error (the run's own `RUN_ERROR` included).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     /// Stable and machine-readable, e.g. `rate_limited` or `network`.
@@ -15,15 +15,6 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// A `RUN_ERROR` without a code is still the runtime's failure.
-    pub fn run_error(message: String, code: Option<String>) -> Self {
-        Failure {
-            code: code.unwrap_or_else(|| "runtime_error".into()),
-            message,
-            retry_after: None,
-        }
-    }
-
     /// What the visitor reads in the error banner.
     pub fn readable(&self) -> String {
         let text = match self.code.as_str() {
@@ -66,6 +57,11 @@ impl From<Error> for Failure {
                 code,
                 message,
                 retry_after,
+            },
+            Error::Run { message, .. } => Failure {
+                code,
+                message,
+                retry_after: None,
             },
             other => Failure {
                 code,

@@ -73,7 +73,7 @@ pub fn mount(
     config_json: String,
     queue: Option<js_sys::Array>,
 ) -> Result<Widget, JsValue> {
-    let config: WidgetConfig = serde_json::from_str(&config_json)
+    let config = WidgetConfig::from_json(&config_json)
         .map_err(|error| js_sys::Error::new(&format!("invalid widget config: {error}")))?;
     adopt_style(&shadow_root)?;
     if let Ok(host) = shadow_root.host().dyn_into::<HtmlElement>() {

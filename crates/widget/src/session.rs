@@ -1,5 +1,10 @@
 //! One conversation per mounted widget: the SDK client, the thread the messages go
-//! to, and the visitor id that makes a returning visitor the same visitor.
+//! to, and the visitor id that makes a returning visitor the same visitor. Both
+//! are kept in `localStorage`, so the conversation goes on across reloads and the
+//! site's pages until the page calls `SiteKit('reset')` (the server keeps the
+//! thread's messages for its retention period).
+
+use std::cell::RefCell;
 
 use sitekit_sdk::Client;
 
@@ -7,33 +12,61 @@ use sitekit_sdk::Client;
 #[derive(Debug)]
 pub struct ChatSession {
     pub client: Client,
-    pub thread_id: String,
-    /// The `localStorage` key of the visitor id.
+    thread_id: RefCell<String>,
+    /// The thread was stored by an earlier page: its messages can be read back.
+    continued: bool,
+    /// The `localStorage` keys of the visitor id and the thread id.
     visitor_key: String,
+    thread_key: String,
 }
 
 impl ChatSession {
-    /// A client for `endpoint` that continues as the stored visitor, if any, on a
-    /// new thread.
+    /// A client for `endpoint` that continues as the stored visitor on the stored
+    /// thread, if any.
     pub fn new(endpoint: &str, publishable_key: &str) -> Self {
         let visitor_key = format!("sitekit:{publishable_key}:visitor");
+        let thread_key = format!("sitekit:{publishable_key}:thread");
+        let stored = |key: &str| storage().and_then(|s| s.get_item(key).ok().flatten());
         let client = Client::new(endpoint, publishable_key);
-        let client = match storage().and_then(|s| s.get_item(&visitor_key).ok().flatten()) {
+        let client = match stored(&visitor_key) {
             Some(visitor_id) => client.with_visitor_id(visitor_id),
             None => client,
         };
+        let thread = stored(&thread_key);
         ChatSession {
             client,
-            thread_id: new_thread_id(),
+            continued: thread.is_some(),
+            thread_id: RefCell::new(thread.unwrap_or_else(new_thread_id)),
             visitor_key,
+            thread_key,
         }
     }
 
-    /// Stores the visitor id the server assigned, once a session exists. Storage
-    /// may be full or blocked; the visitor then just counts as new next time.
-    pub fn remember_visitor(&self) {
-        if let (Some(storage), Some(visitor_id)) = (storage(), self.client.visitor_id()) {
+    pub fn thread_id(&self) -> String {
+        self.thread_id.borrow().clone()
+    }
+
+    /// Whether an earlier page left this conversation (worth reading back).
+    pub fn continues_a_conversation(&self) -> bool {
+        self.continued
+    }
+
+    /// Stores the visitor id the server assigned and the thread, once a message
+    /// went out. Storage may be full or blocked; the visitor then just counts as
+    /// new next time.
+    pub fn remember(&self) {
+        let Some(storage) = storage() else { return };
+        if let Some(visitor_id) = self.client.visitor_id() {
             let _ = storage.set_item(&self.visitor_key, &visitor_id);
+        }
+        let _ = storage.set_item(&self.thread_key, &self.thread_id.borrow());
+    }
+
+    /// Starts a new conversation (`SiteKit('reset')`); the visitor stays.
+    pub fn start_new_thread(&self) {
+        *self.thread_id.borrow_mut() = new_thread_id();
+        if let Some(storage) = storage() {
+            let _ = storage.remove_item(&self.thread_key);
         }
     }
 }

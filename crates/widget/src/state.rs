@@ -22,6 +22,8 @@ pub struct ChatMessage {
 /// Everything the panel shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatState {
+    /// The widget's greeting, first in every conversation (empty for none).
+    pub greeting: String,
     pub open: bool,
     pub messages: Vec<ChatMessage>,
     /// A run is in flight: the answer may still grow and no new message is sent.
@@ -43,25 +45,56 @@ pub enum Action {
     RunFinished,
     /// The run failed; the text is already readable for a visitor.
     Failed(String),
+    /// The visitor stopped the answer; what arrived so far stays.
+    Stop,
+    /// The last message is sent again after a failure (no second bubble).
+    Retry,
+    /// An earlier page's conversation, read back from the server.
+    Restore(Vec<ChatMessage>),
+    /// A new conversation (`SiteKit('reset')`): only the greeting again.
+    Reset,
 }
 
 impl ChatState {
     /// A closed panel whose conversation starts with the widget's greeting.
     pub fn new(greeting: &str) -> Self {
-        let messages = (!greeting.is_empty())
-            .then(|| ChatMessage {
-                author: Author::Assistant,
-                text: greeting.to_owned(),
-            })
-            .into_iter()
-            .collect();
         ChatState {
+            greeting: greeting.to_owned(),
             open: false,
-            messages,
+            messages: greeting_only(greeting),
             streaming: false,
             error: None,
         }
     }
+
+    /// The text of the visitor's last message, which a retry sends again.
+    pub fn last_user_text(&self) -> Option<&str> {
+        self.messages
+            .iter()
+            .rev()
+            .find(|message| message.author == Author::User)
+            .map(|message| message.text.as_str())
+    }
+
+    /// A failed message can be sent again: it is the last thing said.
+    pub fn can_retry(&self) -> bool {
+        self.error.is_some()
+            && !self.streaming
+            && self
+                .messages
+                .last()
+                .is_some_and(|m| m.author == Author::User)
+    }
+}
+
+fn greeting_only(greeting: &str) -> Vec<ChatMessage> {
+    (!greeting.is_empty())
+        .then(|| ChatMessage {
+            author: Author::Assistant,
+            text: greeting.to_owned(),
+        })
+        .into_iter()
+        .collect()
 }
 
 impl Reducible for ChatState {
@@ -94,10 +127,26 @@ impl Reducible for ChatState {
                     text: delta,
                 }),
             },
-            Action::RunFinished => next.streaming = false,
+            Action::RunFinished | Action::Stop => next.streaming = false,
             Action::Failed(message) => {
                 next.streaming = false;
                 next.error = Some(message);
+            }
+            Action::Retry if !self.can_retry() => return self,
+            Action::Retry => {
+                next.streaming = true;
+                next.error = None;
+            }
+            // The visitor already started a conversation here: keep it.
+            Action::Restore(_) if self.last_user_text().is_some() => return self,
+            Action::Restore(earlier) => {
+                next.messages = greeting_only(&self.greeting);
+                next.messages.extend(earlier);
+            }
+            Action::Reset => {
+                next.messages = greeting_only(&self.greeting);
+                next.streaming = false;
+                next.error = None;
             }
         }
         Rc::new(next)

@@ -11,6 +11,8 @@ pub struct ComposerProps {
     /// An answer is still coming; the next message waits for it.
     pub streaming: bool,
     pub on_send: Callback<String>,
+    /// Stops the answer that is streaming.
+    pub on_stop: Callback<()>,
 }
 
 #[component]
@@ -19,6 +21,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
         open,
         streaming,
         on_send,
+        on_stop,
     } = props;
     let input = use_node_ref();
     {
@@ -57,9 +60,21 @@ pub fn Composer(props: &ComposerProps) -> Html {
                 aria-label="Message"
                 data-testid="sitekit-input"
             />
-            <button type="submit" class="send" data-testid="sitekit-send" disabled={*streaming}>
-                { "Send" }
-            </button>
+            if *streaming {
+                // Instead of Send while an answer streams, in the same place.
+                <button
+                    type="button"
+                    class="send stop"
+                    data-testid="sitekit-stop"
+                    onclick={on_stop.reform(|_: MouseEvent| ())}
+                >
+                    { "Stop" }
+                </button>
+            } else {
+                <button type="submit" class="send" data-testid="sitekit-send">
+                    { "Send" }
+                </button>
+            }
         </form>
     }
 }

@@ -14,6 +14,8 @@ pub struct PanelProps {
     pub position: Position,
     pub state: ChatState,
     pub on_send: Callback<String>,
+    pub on_stop: Callback<()>,
+    pub on_retry: Callback<()>,
     pub on_close: Callback<()>,
     /// Offered until the visitor has written something.
     #[prop_or_default]
@@ -30,6 +32,8 @@ pub fn Panel(props: &PanelProps) -> Html {
         position,
         state,
         on_send,
+        on_stop,
+        on_retry,
         on_close,
         starter_prompts,
         avatar_url,
@@ -79,8 +83,16 @@ pub fn Panel(props: &PanelProps) -> Html {
             if !visitor_has_written {
                 <StarterPrompts prompts={starter_prompts.clone()} on_send={on_send.clone()} />
             }
-            <ErrorBanner error={state.error.clone()} />
-            <Composer open={state.open} streaming={state.streaming} on_send={on_send} />
+            <ErrorBanner
+                error={state.error.clone()}
+                on_retry={state.can_retry().then(|| on_retry.clone())}
+            />
+            <Composer
+                open={state.open}
+                streaming={state.streaming}
+                on_send={on_send}
+                on_stop={on_stop}
+            />
         </section>
     }
 }

@@ -1,54 +1,166 @@
-//! The streaming effect: sending a message starts a run whose AG-UI events grow
-//! the assistant's answer chunk by chunk, or end in a readable error.
+//! The streaming effect: sending a message starts a run whose answer grows chunk
+//! by chunk, or ends in a readable error; the visitor can stop it, send a failed
+//! message again, and a returning visitor gets the earlier conversation back.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures_util::StreamExt;
-use sitekit_sdk::agui::Event;
+use futures_util::future::{AbortHandle, Abortable, Aborted};
+use sitekit_sdk::agui::Role;
 use yew::prelude::*;
 
 use crate::failure::Failure;
 use crate::session::ChatSession;
-use crate::state::{Action, ChatState};
+use crate::state::{Action, Author, ChatMessage, ChatState};
 
-/// The conversation and the way to add to it.
+/// The conversation and the ways to change it.
 pub struct UseChat {
     pub state: UseReducerHandle<ChatState>,
     /// Sends a message unless it is blank or a run is still streaming.
     pub send: Callback<String>,
+    /// Stops the answer that is streaming; what arrived stays.
+    pub stop: Callback<()>,
+    /// Sends the last message again after it failed.
+    pub retry: Callback<()>,
+    /// Starts a new conversation (`SiteKit('reset')`).
+    pub reset: Callback<()>,
 }
+
+/// The run in flight, shared by every callback: the reducer's `streaming` flag is
+/// only as fresh as the render a callback was made in, and two runs must never
+/// overlap.
+#[derive(Default)]
+struct InFlight {
+    abort: Option<AbortHandle>,
+}
+
+type Shared<T> = Rc<RefCell<T>>;
 
 #[hook]
 pub fn use_chat(session: Rc<ChatSession>, greeting: AttrValue) -> UseChat {
     let state = use_reducer(move || ChatState::new(&greeting));
-    // The reducer's `streaming` flag is only as fresh as the render a callback was
-    // made in; this one is shared by every callback, so two runs never overlap.
-    let busy = use_mut_ref(|| false);
+    let in_flight: Shared<InFlight> = use_mut_ref(InFlight::default);
+    {
+        // A returning visitor sees the conversation an earlier page left.
+        let (session, dispatcher) = (session.clone(), state.dispatcher());
+        use_effect_with((), move |()| restore(session, dispatcher));
+    }
     let dispatcher = state.dispatcher();
-    let send = use_callback(session, move |text: String, session| {
-        let text = text.trim();
-        if text.is_empty() || *busy.borrow() {
-            return;
+    let send = {
+        let (in_flight, dispatcher) = (in_flight.clone(), dispatcher.clone());
+        use_callback(session.clone(), move |text: String, session| {
+            let text = text.trim();
+            if text.is_empty() || in_flight.borrow().abort.is_some() {
+                return;
+            }
+            dispatcher.dispatch(Action::Send(text.to_owned()));
+            start_run(session, text, &in_flight, &dispatcher);
+        })
+    };
+    let retry = {
+        let (in_flight, dispatcher) = (in_flight.clone(), dispatcher.clone());
+        use_callback(
+            (session.clone(), state.clone()),
+            move |(), (session, state)| {
+                let Some(text) = state.last_user_text().filter(|_| state.can_retry()) else {
+                    return;
+                };
+                if in_flight.borrow().abort.is_some() {
+                    return;
+                }
+                dispatcher.dispatch(Action::Retry);
+                start_run(session, text, &in_flight, &dispatcher);
+            },
+        )
+    };
+    let stop = {
+        let (in_flight, dispatcher) = (in_flight.clone(), dispatcher.clone());
+        use_callback((), move |(), ()| {
+            if let Some(abort) = in_flight.borrow_mut().abort.take() {
+                abort.abort();
+                dispatcher.dispatch(Action::Stop);
+            }
+        })
+    };
+    let reset = use_callback(session, move |(), session| {
+        if let Some(abort) = in_flight.borrow_mut().abort.take() {
+            abort.abort();
         }
-        *busy.borrow_mut() = true;
-        dispatcher.dispatch(Action::Send(text.to_owned()));
-        let (session, busy, dispatcher) = (session.clone(), busy.clone(), dispatcher.clone());
-        let text = text.to_owned();
-        wasm_bindgen_futures::spawn_local(async move {
-            let outcome = stream_answer(&session, &text, &dispatcher).await;
-            // The session, and with it the visitor id, may exist even if the run failed.
-            session.remember_visitor();
-            *busy.borrow_mut() = false;
-            match outcome {
-                Ok(()) => dispatcher.dispatch(Action::RunFinished),
-                Err(failure) => {
-                    web_sys::console::error_1(&failure.console_line().into());
-                    dispatcher.dispatch(Action::Failed(failure.readable()));
+        session.start_new_thread();
+        dispatcher.dispatch(Action::Reset);
+    });
+    UseChat {
+        state,
+        send,
+        stop,
+        retry,
+        reset,
+    }
+}
+
+/// Streams the answer to `text` into the conversation; [`UseChat::stop`] can end it.
+fn start_run(
+    session: &Rc<ChatSession>,
+    text: &str,
+    in_flight: &Shared<InFlight>,
+    dispatcher: &UseReducerDispatcher<ChatState>,
+) {
+    let (abort, registration) = AbortHandle::new_pair();
+    in_flight.borrow_mut().abort = Some(abort);
+    let (session, in_flight, dispatcher) = (session.clone(), in_flight.clone(), dispatcher.clone());
+    let text = text.to_owned();
+    wasm_bindgen_futures::spawn_local(async move {
+        let outcome =
+            Abortable::new(stream_answer(&session, &text, &dispatcher), registration).await;
+        // The session, and with it the visitor id, may exist even if the run failed.
+        session.remember();
+        match outcome {
+            // Stopped (or reset): the callback that did it has updated the state.
+            Err(Aborted) => {}
+            Ok(result) => {
+                in_flight.borrow_mut().abort = None;
+                match result {
+                    Ok(()) => dispatcher.dispatch(Action::RunFinished),
+                    Err(failure) => {
+                        web_sys::console::error_1(&failure.console_line().into());
+                        dispatcher.dispatch(Action::Failed(failure.readable()));
+                    }
                 }
             }
-        });
+        }
     });
-    UseChat { state, send }
+}
+
+/// Reads back the thread an earlier page left, if any. A thread that cannot be
+/// read (expired, offline) just starts the conversation afresh.
+fn restore(session: Rc<ChatSession>, dispatcher: UseReducerDispatcher<ChatState>) {
+    if !session.continues_a_conversation() {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async move {
+        let Ok(thread) = session.client.thread(&session.thread_id()).await else {
+            return;
+        };
+        let earlier = thread
+            .messages
+            .into_iter()
+            .filter_map(|message| {
+                let author = match message.role {
+                    Role::User => Author::User,
+                    Role::Assistant => Author::Assistant,
+                    _ => return None,
+                };
+                Some(ChatMessage {
+                    author,
+                    text: message.content?,
+                })
+            })
+            .collect::<Vec<_>>();
+        if !earlier.is_empty() {
+            dispatcher.dispatch(Action::Restore(earlier));
+        }
+    });
 }
 
 /// Dispatches the answer's text as it arrives, until the run finishes or fails.
@@ -57,17 +169,11 @@ async fn stream_answer(
     text: &str,
     dispatcher: &UseReducerDispatcher<ChatState>,
 ) -> Result<(), Failure> {
-    let mut events = session.client.chat_text(&session.thread_id, text).await?;
-    while let Some(event) = events.next().await {
-        match event? {
-            Event::TextMessageContent { delta, .. } => {
-                dispatcher.dispatch(Action::AssistantDelta(delta));
-            }
-            Event::RunError { message, code } => return Err(Failure::run_error(message, code)),
-            // The SDK ends the stream after a terminal event and reports a stream that
-            // ends early as an error, so running out of events means finished.
-            _ => {}
-        }
+    let mut answer = session.client.answer(&session.thread_id(), text).await?;
+    // The SDK ends the stream after the run's last event and reports a stream
+    // that ends early as an error, so running out of text means finished.
+    while let Some(delta) = answer.next().await {
+        dispatcher.dispatch(Action::AssistantDelta(delta?));
     }
     Ok(())
 }

@@ -67,6 +67,16 @@ fn unknown_codes_fall_back_to_the_servers_message_and_the_console_gets_both() {
         failure.console_line(),
         "[SiteKit] budget_exceeded: The server's own words."
     );
-    let run_error = Failure::run_error("flow crashed".into(), None);
-    assert_eq!(run_error.code, "runtime_error");
+    let run_error = Failure::from(Error::Run {
+        code: "runtime_error".into(),
+        message: "flow crashed".into(),
+    });
+    assert_eq!(
+        run_error.message, "flow crashed",
+        "the runtime's words, as they are"
+    );
+    assert_eq!(
+        run_error.readable(),
+        "The assistant is unavailable right now. Please try again."
+    );
 }

@@ -26,6 +26,30 @@ async fn render_panel(state: ChatState, on_send: Callback<String>) -> Element {
     render_panel_with(state, on_send, Vec::new(), None).await
 }
 
+/// The panel with `on_stop` and `on_retry` recording their clicks in the list.
+async fn render_panel_recording(state: ChatState) -> (Element, Rc<RefCell<Vec<&'static str>>>) {
+    let clicks = Rc::new(RefCell::new(Vec::new()));
+    let record = |name: &'static str| {
+        let clicks = clicks.clone();
+        Callback::from(move |()| clicks.borrow_mut().push(name))
+    };
+    let root = container();
+    let props = PanelProps {
+        title: "Acme support".into(),
+        position: Position::Right,
+        state,
+        on_send: Callback::noop(),
+        on_stop: record("stop"),
+        on_retry: record("retry"),
+        on_close: Callback::noop(),
+        starter_prompts: Vec::new(),
+        avatar_url: None,
+    };
+    yew::Renderer::<Panel>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    (root, clicks)
+}
+
 async fn render_panel_with(
     state: ChatState,
     on_send: Callback<String>,
@@ -38,6 +62,8 @@ async fn render_panel_with(
         position: Position::Right,
         state,
         on_send,
+        on_stop: Callback::noop(),
+        on_retry: Callback::noop(),
         on_close: Callback::noop(),
         starter_prompts: starter_prompts.into_iter().map(Into::into).collect(),
         avatar_url: avatar_url.map(Into::into),
@@ -102,15 +128,12 @@ async fn the_conversation_shows_in_order_with_agent_markup_as_literal_text() {
 }
 
 #[wasm_bindgen_test]
-async fn a_failed_run_shows_an_alert_and_frees_the_send_button() {
-    let root = render_panel(
-        state([
-            Action::Open,
-            Action::Send("Hi".into()),
-            Action::Failed("You seem to be offline. Check your connection and try again.".into()),
-        ]),
-        Callback::noop(),
-    )
+async fn a_failed_run_shows_an_alert_frees_the_send_button_and_offers_to_try_again() {
+    let (root, clicks) = render_panel_recording(state([
+        Action::Open,
+        Action::Send("Hi".into()),
+        Action::Failed("You seem to be offline. Check your connection and try again.".into()),
+    ]))
     .await;
     let banner = root
         .query_selector("[data-testid=sitekit-error]")
@@ -119,27 +142,59 @@ async fn a_failed_run_shows_an_alert_and_frees_the_send_button() {
     assert_eq!(banner.get_attribute("role").as_deref(), Some("alert"));
     assert_eq!(
         banner.text_content().unwrap(),
-        "You seem to be offline. Check your connection and try again."
+        "You seem to be offline. Check your connection and try again.Try again"
     );
     let send = root
         .query_selector("[data-testid=sitekit-send]")
         .unwrap()
         .unwrap();
     assert!(!send.has_attribute("disabled"));
+    click(
+        &root
+            .query_selector("[data-testid=sitekit-retry]")
+            .unwrap()
+            .unwrap(),
+    );
+    assert_eq!(*clicks.borrow(), ["retry"]);
 }
 
 #[wasm_bindgen_test]
-async fn while_an_answer_streams_the_send_button_waits_and_a_typing_indicator_shows() {
-    let root = render_panel(
-        state([Action::Open, Action::Send("Hi".into())]),
-        Callback::noop(),
-    )
+async fn a_failure_after_part_of_the_answer_offers_no_retry() {
+    let (root, _) = render_panel_recording(state([
+        Action::Open,
+        Action::Send("Hi".into()),
+        Action::AssistantDelta("Half an".into()),
+        Action::Failed("The assistant is unavailable right now. Please try again.".into()),
+    ]))
     .await;
-    let send = root
-        .query_selector("[data-testid=sitekit-send]")
-        .unwrap()
-        .unwrap();
-    assert!(send.has_attribute("disabled"));
+    assert!(
+        root.query_selector("[data-testid=sitekit-error]")
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        root.query_selector("[data-testid=sitekit-retry]")
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn while_an_answer_streams_stop_replaces_send_and_a_typing_indicator_shows() {
+    let (root, clicks) =
+        render_panel_recording(state([Action::Open, Action::Send("Hi".into())])).await;
+    assert!(
+        root.query_selector("[data-testid=sitekit-send]")
+            .unwrap()
+            .is_none()
+    );
+    click(
+        &root
+            .query_selector("[data-testid=sitekit-stop]")
+            .unwrap()
+            .unwrap(),
+    );
+    assert_eq!(*clicks.borrow(), ["stop"]);
     assert!(
         root.query_selector("[data-testid=sitekit-typing]")
             .unwrap()

@@ -109,3 +109,76 @@ fn open_close_and_toggle_drive_the_panel() {
     assert!(run([Action::Toggle]).open);
     assert!(!run([Action::Toggle, Action::Toggle]).open);
 }
+
+#[wasm_bindgen_test]
+fn stopping_keeps_what_arrived_and_frees_the_composer() {
+    let stopped = run([
+        Action::Send("Tell me everything".into()),
+        Action::AssistantDelta("First, ".into()),
+        Action::Stop,
+    ]);
+    assert!(!stopped.streaming);
+    assert_eq!(stopped.messages.last().unwrap().text, "First, ");
+    assert_eq!(stopped.error, None);
+    // A chunk still on its way after the stop is dropped.
+    let late = stopped.reduce(Action::AssistantDelta("second".into()));
+    assert_eq!(late.messages.last().unwrap().text, "First, ");
+}
+
+#[wasm_bindgen_test]
+fn a_failed_message_is_sent_again_without_a_second_bubble() {
+    let failed = run([
+        Action::Send("Where is my order?".into()),
+        Action::Failed("You seem to be offline.".into()),
+    ]);
+    assert!(failed.can_retry());
+    assert_eq!(failed.last_user_text(), Some("Where is my order?"));
+    let retried = failed.reduce(Action::Retry);
+    assert!(retried.streaming);
+    assert_eq!(retried.error, None);
+    let users = retried
+        .messages
+        .iter()
+        .filter(|m| m.author == Author::User)
+        .count();
+    assert_eq!(users, 1);
+    // Nothing to retry while streaming, after success, or after part of an answer.
+    assert!(!retried.can_retry());
+    let partial = run([
+        Action::Send("Hi".into()),
+        Action::AssistantDelta("Hel".into()),
+        Action::Failed("broke off".into()),
+    ]);
+    assert!(!partial.can_retry());
+    assert!(!partial.clone().reduce(Action::Retry).streaming);
+}
+
+#[wasm_bindgen_test]
+fn an_earlier_conversation_comes_back_after_the_greeting_unless_a_new_one_began() {
+    let earlier = vec![
+        message(Author::User, "Shipping?"),
+        message(Author::Assistant, "Two days."),
+    ];
+    let restored = run([Action::Restore(earlier.clone())]);
+    assert_eq!(restored.messages[0].text, "Hi! Ask me anything.");
+    assert_eq!(&restored.messages[1..], &earlier[..]);
+    // The visitor already wrote on this page: what they see stays.
+    let busy = run([Action::Send("Returns?".into()), Action::Restore(earlier)]);
+    assert_eq!(busy.last_user_text(), Some("Returns?"));
+    assert_eq!(busy.messages.len(), 2);
+}
+
+#[wasm_bindgen_test]
+fn a_reset_leaves_only_the_greeting() {
+    let reset = run([
+        Action::Open,
+        Action::Send("Shipping?".into()),
+        Action::AssistantDelta("Two".into()),
+        Action::Reset,
+    ]);
+    assert_eq!(
+        reset.messages,
+        vec![message(Author::Assistant, "Hi! Ask me anything.")]
+    );
+    assert!(!reset.streaming && reset.open);
+}

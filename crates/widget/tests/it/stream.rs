@@ -1,11 +1,14 @@
 //! A whole run through the mounted widget against the real embed server and,
 //! behind it, the real Langflow FAQ flow: what a visitor sees while an answer
-//! streams in, when it ends, and when the agent fails.
+//! streams in, when it ends, when the agent fails (and they try again), when they
+//! stop it, and on the next page.
 //!
 //! `cargo xtask test` starts that server and passes its address and two widget
 //! keys (the FAQ flow and a flow that always fails) in at compile time.
 
-use sitekit_widget::mount;
+use std::time::Duration;
+
+use sitekit_widget::{Widget, mount};
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::{Element, Node, ShadowRootInit, ShadowRootMode};
 
@@ -26,18 +29,18 @@ const FAILING_KEY: &str = env!(
     "run the wasm tests through `cargo xtask test`"
 );
 
-/// Mounts an open widget for `key` and sends `text`.
-async fn send(key: &str, text: &str) -> Node {
+/// Mounts an open widget for `key` in a shadow root of its own, continuing the
+/// conversation an earlier mount stored, if any.
+async fn mount_open(key: &str) -> (Node, Widget) {
     let host = container();
     let shadow = host
         .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))
         .unwrap();
     let config =
         r#"{"title":"T","greeting":"","locale":"en","primaryColor":"red","position":"right"}"#;
-    let endpoint = ENDPOINT;
     let widget = mount(
         shadow.clone(),
-        endpoint.into(),
+        ENDPOINT.into(),
         key.into(),
         config.into(),
         None,
@@ -45,10 +48,26 @@ async fn send(key: &str, text: &str) -> Node {
     .unwrap();
     widget.open();
     settle().await;
-    let root: Node = shadow.into();
+    (shadow.into(), widget)
+}
+
+/// Mounts an open widget for `key` on a new conversation and sends `text`.
+async fn send(key: &str, text: &str) -> Node {
+    let thread = format!("sitekit:{key}:thread");
+    storage().remove_item(&thread).unwrap();
+    let (root, _widget) = mount_open(key).await;
     type_into(&query(&root, "[data-testid=sitekit-input]").unwrap(), text);
     click(&query(&root, "[data-testid=sitekit-send]").unwrap());
     root
+}
+
+fn storage() -> web_sys::Storage {
+    web_sys::window().unwrap().local_storage().unwrap().unwrap()
+}
+
+fn count(root: &Node, selector: &str) -> u32 {
+    let root: &web_sys::ShadowRoot = wasm_bindgen::JsCast::unchecked_ref(root);
+    root.query_selector_all(selector).unwrap().length()
 }
 
 fn text_of(element: &Element) -> String {
@@ -61,21 +80,21 @@ async fn an_answer_streams_in_as_text_and_the_visitor_is_remembered() {
     let root = send(key, "How do I install the snippet?").await;
     let answer = wait_for(&root, "[data-testid=sitekit-message-assistant]").await;
 
-    // Mid-stream: part of the answer is shown and sending is paused.
-    let send_button = query(&root, "[data-testid=sitekit-send]").unwrap();
+    // Mid-stream: part of the answer is shown and Stop stands where Send was.
     eventually("a partly streamed answer", || {
         let text = text_of(&answer);
         text.starts_with("To install") && !text.ends_with("list.")
     })
     .await;
-    assert!(send_button.has_attribute("disabled"));
+    assert!(query(&root, "[data-testid=sitekit-stop]").is_some());
+    assert!(query(&root, "[data-testid=sitekit-send]").is_none());
 
     eventually("the whole answer", || {
         text_of(&answer).ends_with("allowed origins list.")
     })
     .await;
     eventually("the run finishing", || {
-        !send_button.has_attribute("disabled")
+        query(&root, "[data-testid=sitekit-send]").is_some()
     })
     .await;
     // The answer mentions `</body>` and `<script>`: shown as text, never parsed.
@@ -87,8 +106,9 @@ async fn an_answer_streams_in_as_text_and_the_visitor_is_remembered() {
     assert!(query(&root, "script").is_none());
     assert!(query(&root, "[data-testid=sitekit-error]").is_none());
 
-    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
-    let visitor = storage.get_item(&format!("sitekit:{key}:visitor")).unwrap();
+    let visitor = storage()
+        .get_item(&format!("sitekit:{key}:visitor"))
+        .unwrap();
     assert!(visitor.is_some_and(|id| id.starts_with("vis_")));
 }
 
@@ -98,9 +118,67 @@ async fn a_failing_agent_ends_the_answer_with_a_readable_alert() {
     let root = send(key, "Hi").await;
     let banner = wait_for(&root, "[data-testid=sitekit-error]").await;
     assert_eq!(banner.get_attribute("role").as_deref(), Some("alert"));
-    assert_eq!(
-        text_of(&banner),
-        "The assistant is unavailable right now. Please try again."
+    assert!(
+        text_of(&banner).starts_with("The assistant is unavailable right now. Please try again."),
+        "{}",
+        text_of(&banner)
     );
     assert!(query(&root, "[data-testid=sitekit-typing]").is_none());
+
+    // Trying again sends the same message once more (one bubble), and fails again.
+    click(&query(&root, "[data-testid=sitekit-retry]").unwrap());
+    settle().await;
+    eventually("the second failure", || {
+        query(&root, "[data-testid=sitekit-retry]").is_some()
+    })
+    .await;
+    assert_eq!(count(&root, "[data-testid=sitekit-message-user]"), 1);
+}
+
+#[wasm_bindgen_test]
+async fn stop_ends_the_answer_where_it_is() {
+    let root = send(FAQ_KEY, "How do I install the snippet?").await;
+    let answer = wait_for(&root, "[data-testid=sitekit-message-assistant]").await;
+    eventually("a partly streamed answer", || {
+        text_of(&answer).starts_with("To install")
+    })
+    .await;
+    click(&query(&root, "[data-testid=sitekit-stop]").unwrap());
+    settle().await;
+    let stopped_at = text_of(&answer);
+    assert!(query(&root, "[data-testid=sitekit-send]").is_some());
+    // The rest of the answer would arrive within a second; it does not.
+    yew::platform::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(text_of(&answer), stopped_at);
+    assert!(
+        !stopped_at.ends_with("allowed origins list."),
+        "{stopped_at}"
+    );
+    assert!(query(&root, "[data-testid=sitekit-error]").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_next_page_shows_the_conversation_and_reset_starts_a_new_one() {
+    let first = send(FAQ_KEY, "What are keys?").await;
+    let answer = wait_for(&first, "[data-testid=sitekit-message-assistant]").await;
+    eventually("the run finishing", || {
+        query(&first, "[data-testid=sitekit-send]").is_some() && !text_of(&answer).is_empty()
+    })
+    .await;
+    let said = text_of(&answer);
+
+    // A new mount with the same key, as on the next page of the site.
+    let (next, widget) = mount_open(FAQ_KEY).await;
+    let restored = wait_for(&next, "[data-testid=sitekit-message-assistant]").await;
+    eventually("the earlier answer", || text_of(&restored) == said).await;
+    assert_eq!(
+        text_of(&query(&next, "[data-testid=sitekit-message-user]").unwrap()),
+        "What are keys?"
+    );
+
+    widget.command(&js_sys::Array::of1(&"reset".into()).into());
+    settle().await;
+    assert!(query(&next, "[data-testid=sitekit-message-user]").is_none());
+    let thread = format!("sitekit:{FAQ_KEY}:thread");
+    assert_eq!(storage().get_item(&thread).unwrap(), None);
 }
