@@ -74,3 +74,27 @@ test('offline, the visitor is told so and tries the same message again once back
   await expect(widget.userMessages).toHaveCount(1);
   await expect(widget.error).toHaveCount(0);
 });
+
+test('a visitor rates an answer and the rating reaches the server as usage', async ({ page }) => {
+  await page.goto(process.env.E2E_ALLOWED_PAGE);
+  const widget = new ChatWidget(page);
+  await widget.open();
+  await widget.ask('What are keys?');
+  await expect(widget.assistantMessages.last()).toContainText('skt_pub_');
+
+  const isFeedback = (request) => request.url().includes('/v1/usage/events')
+    && (request.postData() ?? '').includes('dev.sitekit.feedback');
+  const reported = page.waitForRequest(isFeedback);
+  const helpful = page.getByTestId('sitekit-rate-up').last();
+  await helpful.click();
+  await expect(helpful).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByTestId('sitekit-rate-down').last()).toBeDisabled();
+
+  // Sent with the next batch (within seconds), as a CloudEvent naming the run.
+  const request = await reported;
+  const feedback = JSON.parse(request.postData()).find((event) => event.type === 'dev.sitekit.feedback');
+  expect(feedback.specversion).toBe('1.0');
+  expect(feedback.data).toEqual({ runId: expect.stringMatching(/^run-\d+-\d+$/), rating: 'up' });
+  const answer = await (await request.response()).json();
+  expect(answer.results.find((result) => result.id === feedback.id).status).toBe('accepted');
+});

@@ -27,8 +27,29 @@ pub type EventStream = BoxStream<Result<Event, Error>>;
 /// hand events on rather than read them (the npm package passes them to JS).
 pub type RawEventStream = BoxStream<Result<RawEvent, Error>>;
 
-/// The text of one answer as it streams in.
-pub type TextStream = BoxStream<Result<String, Error>>;
+/// One answer's text as it streams in, and the run it belongs to (whose id a
+/// visitor's feedback names).
+pub struct Answer {
+    run_id: String,
+    text: BoxStream<Result<String, Error>>,
+}
+
+impl Answer {
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+}
+
+impl futures_util::Stream for Answer {
+    type Item = Result<String, Error>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.get_mut().text.as_mut().poll_next(cx)
+    }
+}
 
 /// One AG-UI event as it came off the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -302,16 +323,23 @@ impl Client {
     /// Sends one user message on `thread_id` and streams the answer's text; a run
     /// that fails ends the stream with [`Error::Run`] (code `runtime_error` when
     /// the runtime gave none).
-    pub async fn answer(&self, thread_id: &str, text: &str) -> Result<TextStream, Error> {
+    pub async fn answer(&self, thread_id: &str, text: &str) -> Result<Answer, Error> {
+        let run_id = self.next_run_id();
         // From the raw events: no AG-UI event decoder in a Wasm build that only
         // wants the text (the widget).
-        let events = self.chat_text_raw(thread_id, text).await?;
-        Ok(Box::pin(events.filter_map(|event| {
+        let events = self
+            .post_chat(user_text_input(thread_id, &run_id, text)?)
+            .await?;
+        let text = events.filter_map(|event| {
             std::future::ready(match event {
                 Ok(event) => crate::decode::answer_part(&event),
                 Err(error) => Some(Err(error)),
             })
-        })))
+        });
+        Ok(Answer {
+            run_id,
+            text: Box::pin(text),
+        })
     }
 
     /// [`Client::chat_text`] with every event as its JSON.
@@ -320,10 +348,15 @@ impl Client {
         thread_id: &str,
         text: &str,
     ) -> Result<RawEventStream, Error> {
-        let run = self.runs_started.fetch_add(1, Ordering::Relaxed);
-        let run_id = format!("run-{}-{run}", now_unix());
+        let run_id = self.next_run_id();
         self.post_chat(user_text_input(thread_id, &run_id, text)?)
             .await
+    }
+
+    /// A run id unique to this client: the time and a counter.
+    fn next_run_id(&self) -> String {
+        let run = self.runs_started.fetch_add(1, Ordering::Relaxed);
+        format!("run-{}-{run}", now_unix())
     }
 
     /// [`Client::send`] for requests that may safely be sent again: retried on

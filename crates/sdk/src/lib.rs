@@ -52,6 +52,6 @@ pub mod usage;
 pub mod wire;
 
 pub use admin_client::AdminClient;
-pub use client::{Client, EventStream, RawEvent, RawEventStream, TextStream};
+pub use client::{Answer, Client, EventStream, RawEvent, RawEventStream};
 pub use error::Error;
 pub use usage::UsageReporter;

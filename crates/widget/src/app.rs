@@ -32,7 +32,17 @@ pub fn App(props: &AppProps) -> Html {
         stop,
         retry,
         reset,
+        rate,
     } = use_chat(session.clone(), config.greeting.clone().into());
+    {
+        // Each opening of the panel counts for the site owner.
+        let session = session.clone();
+        use_effect_with(state.open, move |open| {
+            if *open {
+                session.report_opened();
+            }
+        });
+    }
     {
         // Everything the target captures is stable across renders (the dispatcher,
         // the memoised `send` and `reset`), so connecting once is enough.
@@ -59,6 +69,7 @@ pub fn App(props: &AppProps) -> Html {
             on_send={send}
             on_stop={stop}
             on_retry={retry}
+            on_rate={rate}
             {on_close}
             starter_prompts={config.starter_prompts.iter().cloned().map(AttrValue::from).collect::<Vec<_>>()}
             avatar_url={config.avatar_url.clone().map(AttrValue::from)}

@@ -6,12 +6,17 @@
 
 use std::cell::RefCell;
 
-use sitekit_sdk::Client;
+use sitekit_sdk::wire::usage_types;
+use sitekit_sdk::{Client, UsageReporter};
+
+use crate::state::Rating;
 
 /// Shared by the components of one mount through an `Rc`.
 #[derive(Debug)]
 pub struct ChatSession {
     pub client: Client,
+    /// The widget's usage events (loaded, opened, message sent, feedback).
+    usage: UsageReporter,
     thread_id: RefCell<String>,
     /// The thread was stored by an earlier page: its messages can be read back.
     continued: bool,
@@ -33,13 +38,40 @@ impl ChatSession {
             None => client,
         };
         let thread = stored(&thread_key);
-        ChatSession {
+        let usage = UsageReporter::new(&client);
+        let session = ChatSession {
+            usage,
             client,
             continued: thread.is_some(),
             thread_id: RefCell::new(thread.unwrap_or_else(new_thread_id)),
             visitor_key,
             thread_key,
-        }
+        };
+        session.report(usage_types::WIDGET_LOADED, None);
+        session
+    }
+
+    /// Counts an event for the site owner's usage; never gets in the visitor's way.
+    fn report(&self, kind: &str, data: Option<&str>) {
+        let _ = self.usage.track_json(kind, data);
+    }
+
+    pub fn report_opened(&self) {
+        self.report(usage_types::WIDGET_OPENED, None);
+    }
+
+    /// The ids are the widget's own (hex, `run-<digits>-<digits>`): no escaping.
+    pub fn report_message_sent(&self, run_id: &str) {
+        let data = format!(
+            r#"{{"threadId":"{}","runId":"{run_id}"}}"#,
+            self.thread_id()
+        );
+        self.report(usage_types::MESSAGE_SENT, Some(&data));
+    }
+
+    pub fn report_feedback(&self, run_id: &str, rating: Rating) {
+        let data = format!(r#"{{"runId":"{run_id}","rating":"{}"}}"#, rating.as_str());
+        self.report(usage_types::FEEDBACK, Some(&data));
     }
 
     pub fn thread_id(&self) -> String {

@@ -12,11 +12,42 @@ pub enum Author {
     Assistant,
 }
 
+/// A visitor's verdict on an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rating {
+    Up,
+    Down,
+}
+
+impl Rating {
+    /// As the usage event's `rating` says it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rating::Up => "up",
+            Rating::Down => "down",
+        }
+    }
+}
+
 /// One bubble of the conversation. The text is shown as text, never as markup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatMessage {
     pub author: Author,
     pub text: String,
+    /// The run an answer came from; answers of this page can be rated.
+    pub run_id: Option<String>,
+    pub rating: Option<Rating>,
+}
+
+impl ChatMessage {
+    pub fn new(author: Author, text: impl Into<String>) -> Self {
+        ChatMessage {
+            author,
+            text: text.into(),
+            run_id: None,
+            rating: None,
+        }
+    }
 }
 
 /// Everything the panel shows.
@@ -30,6 +61,8 @@ pub struct ChatState {
     pub streaming: bool,
     /// A readable explanation of the last failure, for the error banner.
     pub error: Option<String>,
+    /// The run the answer now streaming belongs to.
+    pub run_id: Option<String>,
 }
 
 /// What can happen to the conversation.
@@ -40,6 +73,8 @@ pub enum Action {
     Toggle,
     /// The visitor sent a message; a run starts.
     Send(String),
+    /// The run answering the last message has started (its id, for feedback).
+    RunStarted(String),
     /// The next chunk of the assistant's answer.
     AssistantDelta(String),
     RunFinished,
@@ -53,6 +88,8 @@ pub enum Action {
     Restore(Vec<ChatMessage>),
     /// A new conversation (`SiteKit('reset')`): only the greeting again.
     Reset,
+    /// The visitor rated the answer at this index.
+    Rate(usize, Rating),
 }
 
 impl ChatState {
@@ -64,6 +101,7 @@ impl ChatState {
             messages: greeting_only(greeting),
             streaming: false,
             error: None,
+            run_id: None,
         }
     }
 
@@ -89,10 +127,7 @@ impl ChatState {
 
 fn greeting_only(greeting: &str) -> Vec<ChatMessage> {
     (!greeting.is_empty())
-        .then(|| ChatMessage {
-            author: Author::Assistant,
-            text: greeting.to_owned(),
-        })
+        .then(|| ChatMessage::new(Author::Assistant, greeting))
         .into_iter()
         .collect()
 }
@@ -109,13 +144,13 @@ impl Reducible for ChatState {
             // One run at a time: the answer to the previous message is still coming.
             Action::Send(_) if self.streaming => return self,
             Action::Send(text) => {
-                next.messages.push(ChatMessage {
-                    author: Author::User,
-                    text,
-                });
+                next.messages.push(ChatMessage::new(Author::User, text));
                 next.streaming = true;
                 next.error = None;
+                next.run_id = None;
             }
+            Action::RunStarted(run_id) if self.streaming => next.run_id = Some(run_id),
+            Action::RunStarted(_) => return self,
             // A late chunk of a run that already ended must not reopen it.
             Action::AssistantDelta(_) if !self.streaming => return self,
             Action::AssistantDelta(delta) => match next.messages.last_mut() {
@@ -123,8 +158,8 @@ impl Reducible for ChatState {
                 // (the run started with the user's message).
                 Some(last) if last.author == Author::Assistant => last.text.push_str(&delta),
                 _ => next.messages.push(ChatMessage {
-                    author: Author::Assistant,
-                    text: delta,
+                    run_id: self.run_id.clone(),
+                    ..ChatMessage::new(Author::Assistant, delta)
                 }),
             },
             Action::RunFinished | Action::Stop => next.streaming = false,
@@ -136,6 +171,7 @@ impl Reducible for ChatState {
             Action::Retry => {
                 next.streaming = true;
                 next.error = None;
+                next.run_id = None;
             }
             // The visitor already started a conversation here: keep it.
             Action::Restore(_) if self.last_user_text().is_some() => return self,
@@ -148,6 +184,13 @@ impl Reducible for ChatState {
                 next.streaming = false;
                 next.error = None;
             }
+            Action::Rate(index, rating) => match next.messages.get_mut(index) {
+                // Once, and only an answer of a run (not the greeting, not a question).
+                Some(message) if message.run_id.is_some() && message.rating.is_none() => {
+                    message.rating = Some(rating);
+                }
+                _ => return self,
+            },
         }
         Rc::new(next)
     }

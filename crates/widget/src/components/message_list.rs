@@ -5,12 +5,15 @@
 use web_sys::Element;
 use yew::prelude::*;
 
-use crate::state::{Author, ChatMessage};
+use crate::state::{Author, ChatMessage, Rating};
 
 #[derive(Properties, PartialEq)]
 pub struct MessageListProps {
     pub messages: Vec<ChatMessage>,
     pub streaming: bool,
+    /// Rates the answer at an index.
+    #[prop_or_default]
+    pub on_rate: Callback<(usize, Rating)>,
 }
 
 #[component]
@@ -18,6 +21,7 @@ pub fn MessageList(props: &MessageListProps) -> Html {
     let MessageListProps {
         messages,
         streaming,
+        on_rate,
     } = props;
     let list = use_node_ref();
     {
@@ -45,7 +49,11 @@ pub fn MessageList(props: &MessageListProps) -> Html {
             aria-busy={if *streaming { "true" } else { "false" }}
             data-testid="sitekit-messages"
         >
-            { for messages.iter().enumerate().map(|(index, message)| message_view(index, message)) }
+            { for messages.iter().enumerate().map(|(index, message)| {
+                // The answer still streaming is not rated yet.
+                let finished = !*streaming || index + 1 < messages.len();
+                message_view(index, message, finished, on_rate)
+            }) }
             if waiting {
                 <p class="message assistant typing" data-testid="sitekit-typing" aria-hidden="true">
                     <span class="dot" /><span class="dot" /><span class="dot" />
@@ -55,16 +63,62 @@ pub fn MessageList(props: &MessageListProps) -> Html {
     }
 }
 
-/// Messages are only ever appended, so the index is a stable key.
-fn message_view(index: usize, message: &ChatMessage) -> Html {
+/// The index is the key: messages are appended, and a reset or a restored
+/// conversation replaces the list whole.
+fn message_view(
+    index: usize,
+    message: &ChatMessage,
+    finished: bool,
+    on_rate: &Callback<(usize, Rating)>,
+) -> Html {
     let (class, testid) = match message.author {
         Author::User => ("user", "sitekit-message-user"),
         Author::Assistant => ("assistant", "sitekit-message-assistant"),
     };
+    let rateable = finished && message.run_id.is_some();
     html! {
-        // A text child is a DOM text node: agent text can never become markup.
-        <p key={index} class={classes!("message", class)} data-testid={testid}>
-            { message.text.clone() }
-        </p>
+        <div key={index} class={classes!("turn", class)}>
+            // A text child is a DOM text node: agent text can never become markup.
+            <p class={classes!("message", class)} data-testid={testid}>
+                { message.text.clone() }
+            </p>
+            if rateable {
+                <div class="rating" role="group" aria-label="Rate this answer">
+                    { rating_button(index, Rating::Up, message.rating, on_rate) }
+                    { rating_button(index, Rating::Down, message.rating, on_rate) }
+                </div>
+            }
+        </div>
+    }
+}
+
+/// A thumb; pressed once rated, and then neither can be pressed again.
+fn rating_button(
+    index: usize,
+    rating: Rating,
+    rated: Option<Rating>,
+    on_rate: &Callback<(usize, Rating)>,
+) -> Html {
+    let (label, symbol, testid) = match rating {
+        Rating::Up => ("Helpful", "👍", "sitekit-rate-up"),
+        Rating::Down => ("Not helpful", "👎", "sitekit-rate-down"),
+    };
+    let pressed = if rated == Some(rating) {
+        "true"
+    } else {
+        "false"
+    };
+    html! {
+        <button
+            type="button"
+            class="rate"
+            aria-label={label}
+            aria-pressed={pressed}
+            disabled={rated.is_some()}
+            data-testid={testid}
+            onclick={on_rate.reform(move |_: MouseEvent| (index, rating))}
+        >
+            { symbol }
+        </button>
     }
 }

@@ -6,7 +6,7 @@ use sitekit_sdk::wire::Position;
 use yew::prelude::*;
 
 use super::{Composer, ErrorBanner, MessageList, StarterPrompts};
-use crate::state::{Author, ChatState};
+use crate::state::{Author, ChatState, Rating};
 
 #[derive(Properties, PartialEq)]
 pub struct PanelProps {
@@ -16,6 +16,9 @@ pub struct PanelProps {
     pub on_send: Callback<String>,
     pub on_stop: Callback<()>,
     pub on_retry: Callback<()>,
+    /// Rates the answer at an index.
+    #[prop_or_default]
+    pub on_rate: Callback<(usize, Rating)>,
     pub on_close: Callback<()>,
     /// Offered until the visitor has written something.
     #[prop_or_default]
@@ -34,6 +37,7 @@ pub fn Panel(props: &PanelProps) -> Html {
         on_send,
         on_stop,
         on_retry,
+        on_rate,
         on_close,
         starter_prompts,
         avatar_url,
@@ -79,7 +83,11 @@ pub fn Panel(props: &PanelProps) -> Html {
                     { "×" }
                 </button>
             </header>
-            <MessageList messages={state.messages.clone()} streaming={state.streaming} />
+            <MessageList
+                messages={state.messages.clone()}
+                streaming={state.streaming}
+                on_rate={on_rate.clone()}
+            />
             if !visitor_has_written {
                 <StarterPrompts prompts={starter_prompts.clone()} on_send={on_send.clone()} />
             }

@@ -12,7 +12,7 @@ use yew::prelude::*;
 
 use crate::failure::Failure;
 use crate::session::ChatSession;
-use crate::state::{Action, Author, ChatMessage, ChatState};
+use crate::state::{Action, Author, ChatMessage, ChatState, Rating};
 
 /// The conversation and the ways to change it.
 pub struct UseChat {
@@ -25,6 +25,8 @@ pub struct UseChat {
     pub retry: Callback<()>,
     /// Starts a new conversation (`SiteKit('reset')`).
     pub reset: Callback<()>,
+    /// Rates the answer at an index (reported as usage).
+    pub rate: Callback<(usize, Rating)>,
 }
 
 /// The run in flight, shared by every callback: the reducer's `streaming` flag is
@@ -83,19 +85,35 @@ pub fn use_chat(session: Rc<ChatSession>, greeting: AttrValue) -> UseChat {
             }
         })
     };
-    let reset = use_callback(session, move |(), session| {
-        if let Some(abort) = in_flight.borrow_mut().abort.take() {
-            abort.abort();
-        }
-        session.start_new_thread();
-        dispatcher.dispatch(Action::Reset);
-    });
+    let reset = {
+        let dispatcher = dispatcher.clone();
+        use_callback(session.clone(), move |(), session| {
+            if let Some(abort) = in_flight.borrow_mut().abort.take() {
+                abort.abort();
+            }
+            session.start_new_thread();
+            dispatcher.dispatch(Action::Reset);
+        })
+    };
+    let rate = use_callback(
+        (session, state.clone()),
+        move |(index, rating): (usize, Rating), (session, state)| {
+            let Some(message) = state.messages.get(index) else {
+                return;
+            };
+            if let (Some(run_id), None) = (&message.run_id, message.rating) {
+                session.report_feedback(run_id, rating);
+                dispatcher.dispatch(Action::Rate(index, rating));
+            }
+        },
+    );
     UseChat {
         state,
         send,
         stop,
         retry,
         reset,
+        rate,
     }
 }
 
@@ -151,10 +169,7 @@ fn restore(session: Rc<ChatSession>, dispatcher: UseReducerDispatcher<ChatState>
                     Role::Assistant => Author::Assistant,
                     _ => return None,
                 };
-                Some(ChatMessage {
-                    author,
-                    text: message.content?,
-                })
+                Some(ChatMessage::new(author, message.content?))
             })
             .collect::<Vec<_>>();
         if !earlier.is_empty() {
@@ -170,6 +185,8 @@ async fn stream_answer(
     dispatcher: &UseReducerDispatcher<ChatState>,
 ) -> Result<(), Failure> {
     let mut answer = session.client.answer(&session.thread_id(), text).await?;
+    dispatcher.dispatch(Action::RunStarted(answer.run_id().to_owned()));
+    session.report_message_sent(answer.run_id());
     // The SDK ends the stream after the run's last event and reports a stream
     // that ends early as an error, so running out of text means finished.
     while let Some(delta) = answer.next().await {

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use sitekit_sdk::wire::Position;
 use sitekit_widget::components::{Panel, PanelProps};
-use sitekit_widget::state::{Action, ChatState};
+use sitekit_widget::state::{Action, ChatState, Rating};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::{Element, HtmlInputElement};
@@ -41,6 +41,7 @@ async fn render_panel_recording(state: ChatState) -> (Element, Rc<RefCell<Vec<&'
         on_send: Callback::noop(),
         on_stop: record("stop"),
         on_retry: record("retry"),
+        on_rate: Callback::noop(),
         on_close: Callback::noop(),
         starter_prompts: Vec::new(),
         avatar_url: None,
@@ -64,6 +65,7 @@ async fn render_panel_with(
         on_send,
         on_stop: Callback::noop(),
         on_retry: Callback::noop(),
+        on_rate: Callback::noop(),
         on_close: Callback::noop(),
         starter_prompts: starter_prompts.into_iter().map(Into::into).collect(),
         avatar_url: avatar_url.map(Into::into),
@@ -156,6 +158,50 @@ async fn a_failed_run_shows_an_alert_frees_the_send_button_and_offers_to_try_aga
             .unwrap(),
     );
     assert_eq!(*clicks.borrow(), ["retry"]);
+}
+
+#[wasm_bindgen_test]
+async fn finished_answers_can_be_rated_once_and_the_streaming_one_not_yet() {
+    let answered = state([
+        Action::Open,
+        Action::Send("Hi".into()),
+        Action::RunStarted("run-1-0".into()),
+        Action::AssistantDelta("Hello!".into()),
+        Action::RunFinished,
+        Action::Send("More?".into()),
+        Action::RunStarted("run-1-1".into()),
+        Action::AssistantDelta("Yes".into()),
+    ]);
+    let rated = Rc::new(RefCell::new(Vec::new()));
+    let on_rate = {
+        let rated = rated.clone();
+        Callback::from(move |rating| rated.borrow_mut().push(rating))
+    };
+    let root = container();
+    let props = PanelProps {
+        title: "Acme support".into(),
+        position: Position::Right,
+        state: answered,
+        on_send: Callback::noop(),
+        on_stop: Callback::noop(),
+        on_retry: Callback::noop(),
+        on_rate,
+        on_close: Callback::noop(),
+        starter_prompts: Vec::new(),
+        avatar_url: None,
+    };
+    yew::Renderer::<Panel>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    // The greeting has no run; the streaming answer is not finished.
+    let ups = root
+        .query_selector_all("[data-testid=sitekit-rate-up]")
+        .unwrap();
+    assert_eq!(ups.length(), 1);
+    let up: Element = ups.get(0).unwrap().unchecked_into();
+    assert_eq!(up.get_attribute("aria-label").as_deref(), Some("Helpful"));
+    assert_eq!(up.get_attribute("aria-pressed").as_deref(), Some("false"));
+    click(&up);
+    assert_eq!(*rated.borrow(), [(2, Rating::Up)]);
 }
 
 #[wasm_bindgen_test]

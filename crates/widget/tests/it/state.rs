@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use sitekit_widget::state::{Action, Author, ChatMessage, ChatState};
+use sitekit_widget::state::{Action, Author, ChatMessage, ChatState, Rating};
 use wasm_bindgen_test::wasm_bindgen_test;
 use yew::Reducible;
 
@@ -14,10 +14,7 @@ fn run(actions: impl IntoIterator<Item = Action>) -> Rc<ChatState> {
 }
 
 fn message(author: Author, text: &str) -> ChatMessage {
-    ChatMessage {
-        author,
-        text: text.into(),
-    }
+    ChatMessage::new(author, text)
 }
 
 #[wasm_bindgen_test]
@@ -181,4 +178,25 @@ fn a_reset_leaves_only_the_greeting() {
         vec![message(Author::Assistant, "Hi! Ask me anything.")]
     );
     assert!(!reset.streaming && reset.open);
+}
+
+#[wasm_bindgen_test]
+fn an_answer_carries_its_run_and_is_rated_once() {
+    let answered = run([
+        Action::Send("Shipping?".into()),
+        Action::RunStarted("run-1-0".into()),
+        Action::AssistantDelta("Two days.".into()),
+        Action::RunFinished,
+    ]);
+    let answer = answered.messages.len() - 1;
+    assert_eq!(answered.messages[answer].run_id.as_deref(), Some("run-1-0"));
+    let rated = answered.clone().reduce(Action::Rate(answer, Rating::Down));
+    assert_eq!(rated.messages[answer].rating, Some(Rating::Down));
+    // A second verdict, the greeting and the question cannot be rated.
+    let again = rated.clone().reduce(Action::Rate(answer, Rating::Up));
+    assert_eq!(again.messages[answer].rating, Some(Rating::Down));
+    for index in [0, 1] {
+        let unchanged = answered.clone().reduce(Action::Rate(index, Rating::Up));
+        assert_eq!(unchanged.messages[index].rating, None);
+    }
 }
