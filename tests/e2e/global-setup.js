@@ -29,6 +29,13 @@ export default async function globalSetup() {
   });
   allowed.setSnippet(widget.snippet);
   foreign.setSnippet(widget.snippet);
+  // The same agent in a widget that speaks the visitor's browser language.
+  const autoLocale = createLangflowWidget(bin, databaseUrl, {
+    tenantId: tenant.id, name: 'Site Kit FAQ (any language)', langflowUrl, langflowKey,
+    flowId: faqFlowId, origin: allowed.origin, title: 'Site Kit help', publicUrl: server.url,
+    locale: 'auto',
+  });
+  allowed.setSnippet(autoLocale.snippet, '/auto-locale');
 
   // Both snippets as the admin API hands them out, pasted as they are; and the
   // pinned one with an integrity that names other bytes, which the browser
@@ -56,6 +63,7 @@ export default async function globalSetup() {
   process.env.E2E_PINNED_LOADER_URL = snippets.loaderUrl;
   process.env.E2E_AUTO_UPDATING_PAGE = `${allowed.origin}/auto-updating`;
   process.env.E2E_TAMPERED_PAGE = `${allowed.origin}/tampered`;
+  process.env.E2E_AUTO_LOCALE_PAGE = `${allowed.origin}/auto-locale`;
 
   return async () => {
     server.child.kill();

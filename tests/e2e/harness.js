@@ -36,7 +36,9 @@ export async function langflowFlowId(langflowUrl, langflowKey, file) {
  * the real CLI; returns the CLI's widget output (`publishableKey`, `snippet`, …).
  * The runtime key goes in the environment, not the arguments.
  */
-export function createLangflowWidget(bin, databaseUrl, { tenantId, name, langflowUrl, langflowKey, flowId, origin, title, publicUrl }) {
+export function createLangflowWidget(bin, databaseUrl, {
+  tenantId, name, langflowUrl, langflowKey, flowId, origin, title, publicUrl, locale = 'en',
+}) {
   const agent = sitekitJson(
     bin,
     databaseUrl,
@@ -45,7 +47,7 @@ export function createLangflowWidget(bin, databaseUrl, { tenantId, name, langflo
   );
   return sitekitJson(bin, databaseUrl, [
     'widgets', 'create', '--agent', agent.id, '--origin', origin,
-    '--title', title, '--public-url', publicUrl,
+    '--title', title, '--public-url', publicUrl, '--locale', locale,
   ]);
 }
 

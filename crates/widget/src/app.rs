@@ -9,12 +9,15 @@ use yew::prelude::*;
 use crate::commands::{Command, CommandPort};
 use crate::components::Panel;
 use crate::hooks::{UseChat, use_chat};
+use crate::i18n::Lang;
 use crate::session::ChatSession;
 use crate::state::Action;
 
 #[derive(Properties, PartialEq)]
 pub struct AppProps {
     pub config: WidgetConfig,
+    /// The language of the widget's own words.
+    pub lang: Lang,
     pub session: Rc<ChatSession>,
     pub commands: Rc<CommandPort>,
 }
@@ -23,6 +26,7 @@ pub struct AppProps {
 pub fn App(props: &AppProps) -> Html {
     let AppProps {
         config,
+        lang,
         session,
         commands,
     } = props;
@@ -33,7 +37,7 @@ pub fn App(props: &AppProps) -> Html {
         retry,
         reset,
         rate,
-    } = use_chat(session.clone(), config.greeting.clone().into());
+    } = use_chat(session.clone(), config.greeting.clone().into(), *lang);
     {
         // Each opening of the panel counts for the site owner.
         let session = session.clone();
@@ -64,6 +68,7 @@ pub fn App(props: &AppProps) -> Html {
     html! {
         <Panel
             title={config.title.clone()}
+            lang={*lang}
             position={config.position}
             state={(*state).clone()}
             on_send={send}

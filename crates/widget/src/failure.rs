@@ -3,6 +3,8 @@
 
 use sitekit_sdk::Error;
 
+use crate::i18n::Texts;
+
 /// A failed run, from an SDK error (the run's own `RUN_ERROR` included).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -15,25 +17,19 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// What the visitor reads in the error banner.
-    pub fn readable(&self) -> String {
+    /// What the visitor reads in the error banner, in the widget's language.
+    pub fn readable(&self, texts: &Texts) -> String {
         let text = match self.code.as_str() {
-            "origin_not_allowed" => "This website is not allowed to use this chat.",
-            "widget_disabled" => "This chat is turned off at the moment.",
-            "invalid_key" | "key_revoked" => {
-                "This chat is no longer set up on this website. Please tell the site owner."
-            }
-            "rate_limited" => return rate_limited(self.retry_after),
-            "budget_exhausted" => {
-                "This chat has answered all it can for today. Please come back tomorrow."
-            }
-            "runtime_unavailable" | "runtime_error" | "runtime_timeout" => {
-                "The assistant is unavailable right now. Please try again."
-            }
-            "network" => "You seem to be offline. Check your connection and try again.",
+            "origin_not_allowed" => texts.origin_not_allowed,
+            "widget_disabled" => texts.widget_disabled,
+            "invalid_key" | "key_revoked" | "key_expired" => texts.key_gone,
+            "rate_limited" => return texts.rate_limited(self.retry_after),
+            "budget_exhausted" => texts.budget_exhausted,
+            "runtime_unavailable" | "runtime_error" | "runtime_timeout" => texts.unavailable,
+            "network" => texts.offline,
             // Not the server's words: a garbled stream says nothing a visitor can use.
-            "protocol" => "Something went wrong with this answer. Please try again.",
-            _ if self.message.is_empty() => "Something went wrong. Please try again.",
+            "protocol" => texts.broken_answer,
+            _ if self.message.is_empty() => texts.something_wrong,
             _ => return self.message.clone(),
         };
         text.to_owned()
@@ -70,14 +66,4 @@ impl From<Error> for Failure {
             },
         }
     }
-}
-
-fn rate_limited(retry_after: Option<u64>) -> String {
-    let wait = match retry_after {
-        Some(0) | None => "a moment".to_owned(),
-        Some(1) => "1 second".to_owned(),
-        Some(seconds @ ..=90) => format!("{seconds} seconds"),
-        Some(seconds) => format!("{} minutes", seconds.div_ceil(60)),
-    };
-    format!("Too many messages right now. Please wait {wait} and try again.")
 }

@@ -9,12 +9,15 @@ pub mod commands;
 pub mod components;
 pub mod failure;
 pub mod hooks;
+pub mod i18n;
 pub mod session;
 pub mod state;
 
 use std::rc::Rc;
 
 use sitekit_sdk::wire::WidgetConfig;
+
+use crate::i18n::Lang;
 use wasm_bindgen::prelude::*;
 use web_sys::{CssStyleSheet, HtmlElement, ShadowRoot};
 
@@ -89,7 +92,9 @@ pub fn mount(
         .create_element("div")?;
     shadow_root.append_child(&root)?;
     let commands = Rc::new(CommandPort::default());
+    let browser_language = web_sys::window().and_then(|window| window.navigator().language());
     let props = AppProps {
+        lang: Lang::resolve(&config.locale, browser_language.as_deref()),
         config,
         session: Rc::new(ChatSession::new(&endpoint, &publishable_key)),
         commands: commands.clone(),

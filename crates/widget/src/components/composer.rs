@@ -4,6 +4,8 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::i18n::Lang;
+
 #[derive(Properties, PartialEq)]
 pub struct ComposerProps {
     /// The panel is visible: the input takes focus when it opens.
@@ -13,6 +15,8 @@ pub struct ComposerProps {
     pub on_send: Callback<String>,
     /// Stops the answer that is streaming.
     pub on_stop: Callback<()>,
+    #[prop_or(Lang::En)]
+    pub lang: Lang,
 }
 
 #[component]
@@ -22,7 +26,9 @@ pub fn Composer(props: &ComposerProps) -> Html {
         streaming,
         on_send,
         on_stop,
+        lang,
     } = props;
+    let texts = lang.text();
     let input = use_node_ref();
     {
         let input = input.clone();
@@ -56,8 +62,8 @@ pub fn Composer(props: &ComposerProps) -> Html {
                 type="text"
                 name="message"
                 autocomplete="off"
-                placeholder="Type your message…"
-                aria-label="Message"
+                placeholder={texts.placeholder}
+                aria-label={texts.message_label}
                 data-testid="sitekit-input"
             />
             if *streaming {
@@ -68,11 +74,11 @@ pub fn Composer(props: &ComposerProps) -> Html {
                     data-testid="sitekit-stop"
                     onclick={on_stop.reform(|_: MouseEvent| ())}
                 >
-                    { "Stop" }
+                    { texts.stop }
                 </button>
             } else {
                 <button type="submit" class="send" data-testid="sitekit-send">
-                    { "Send" }
+                    { texts.send }
                 </button>
             }
         </form>

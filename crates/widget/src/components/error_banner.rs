@@ -3,6 +3,8 @@
 
 use yew::prelude::*;
 
+use crate::i18n::Lang;
+
 #[derive(Properties, PartialEq)]
 pub struct ErrorBannerProps {
     /// Already readable for a visitor; `None` hides the banner.
@@ -10,6 +12,8 @@ pub struct ErrorBannerProps {
     /// Sends the failed message again; `None` when there is nothing to resend.
     #[prop_or_default]
     pub on_retry: Option<Callback<()>>,
+    #[prop_or(Lang::En)]
+    pub lang: Lang,
 }
 
 #[component]
@@ -27,7 +31,7 @@ pub fn ErrorBanner(props: &ErrorBannerProps) -> Html {
                     data-testid="sitekit-retry"
                     onclick={on_retry.reform(|_: MouseEvent| ())}
                 >
-                    { "Try again" }
+                    { props.lang.text().try_again }
                 </button>
             }
         </div>

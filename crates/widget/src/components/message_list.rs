@@ -5,6 +5,7 @@
 use web_sys::Element;
 use yew::prelude::*;
 
+use crate::i18n::Lang;
 use crate::state::{Author, ChatMessage, Rating};
 
 #[derive(Properties, PartialEq)]
@@ -14,6 +15,8 @@ pub struct MessageListProps {
     /// Rates the answer at an index.
     #[prop_or_default]
     pub on_rate: Callback<(usize, Rating)>,
+    #[prop_or(Lang::En)]
+    pub lang: Lang,
 }
 
 #[component]
@@ -22,6 +25,7 @@ pub fn MessageList(props: &MessageListProps) -> Html {
         messages,
         streaming,
         on_rate,
+        lang,
     } = props;
     let list = use_node_ref();
     {
@@ -52,7 +56,7 @@ pub fn MessageList(props: &MessageListProps) -> Html {
             { for messages.iter().enumerate().map(|(index, message)| {
                 // The answer still streaming is not rated yet.
                 let finished = !*streaming || index + 1 < messages.len();
-                message_view(index, message, finished, on_rate)
+                message_view(index, message, finished, on_rate, *lang)
             }) }
             if waiting {
                 <p class="message assistant typing" data-testid="sitekit-typing" aria-hidden="true">
@@ -70,6 +74,7 @@ fn message_view(
     message: &ChatMessage,
     finished: bool,
     on_rate: &Callback<(usize, Rating)>,
+    lang: Lang,
 ) -> Html {
     let (class, testid) = match message.author {
         Author::User => ("user", "sitekit-message-user"),
@@ -83,9 +88,9 @@ fn message_view(
                 { message.text.clone() }
             </p>
             if rateable {
-                <div class="rating" role="group" aria-label="Rate this answer">
-                    { rating_button(index, Rating::Up, message.rating, on_rate) }
-                    { rating_button(index, Rating::Down, message.rating, on_rate) }
+                <div class="rating" role="group" aria-label={lang.text().rate_answer}>
+                    { rating_button(index, Rating::Up, message.rating, on_rate, lang) }
+                    { rating_button(index, Rating::Down, message.rating, on_rate, lang) }
                 </div>
             }
         </div>
@@ -98,10 +103,11 @@ fn rating_button(
     rating: Rating,
     rated: Option<Rating>,
     on_rate: &Callback<(usize, Rating)>,
+    lang: Lang,
 ) -> Html {
     let (label, symbol, testid) = match rating {
-        Rating::Up => ("Helpful", "👍", "sitekit-rate-up"),
-        Rating::Down => ("Not helpful", "👎", "sitekit-rate-down"),
+        Rating::Up => (lang.text().helpful, "👍", "sitekit-rate-up"),
+        Rating::Down => (lang.text().not_helpful, "👎", "sitekit-rate-down"),
     };
     let pressed = if rated == Some(rating) {
         "true"

@@ -6,11 +6,15 @@ use sitekit_sdk::wire::Position;
 use yew::prelude::*;
 
 use super::{Composer, ErrorBanner, MessageList, StarterPrompts};
+use crate::i18n::Lang;
 use crate::state::{Author, ChatState, Rating};
 
 #[derive(Properties, PartialEq)]
 pub struct PanelProps {
     pub title: AttrValue,
+    /// The language of the widget's own words (and the panel's direction).
+    #[prop_or(Lang::En)]
+    pub lang: Lang,
     pub position: Position,
     pub state: ChatState,
     pub on_send: Callback<String>,
@@ -32,6 +36,7 @@ pub struct PanelProps {
 pub fn Panel(props: &PanelProps) -> Html {
     let PanelProps {
         title,
+        lang,
         position,
         state,
         on_send,
@@ -63,6 +68,8 @@ pub fn Panel(props: &PanelProps) -> Html {
             class={classes!("panel", side)}
             role="dialog"
             aria-label={title}
+            lang={lang.tag()}
+            dir={lang.dir()}
             data-testid="sitekit-panel"
             hidden={!state.open}
             {onkeydown}
@@ -76,7 +83,7 @@ pub fn Panel(props: &PanelProps) -> Html {
                 <button
                     type="button"
                     class="close"
-                    aria-label="Close chat"
+                    aria-label={lang.text().close_chat}
                     data-testid="sitekit-close"
                     onclick={on_close.reform(|_: MouseEvent| ())}
                 >
@@ -87,6 +94,7 @@ pub fn Panel(props: &PanelProps) -> Html {
                 messages={state.messages.clone()}
                 streaming={state.streaming}
                 on_rate={on_rate.clone()}
+                lang={*lang}
             />
             if !visitor_has_written {
                 <StarterPrompts prompts={starter_prompts.clone()} on_send={on_send.clone()} />
@@ -94,12 +102,14 @@ pub fn Panel(props: &PanelProps) -> Html {
             <ErrorBanner
                 error={state.error.clone()}
                 on_retry={state.can_retry().then(|| on_retry.clone())}
+                lang={*lang}
             />
             <Composer
                 open={state.open}
                 streaming={state.streaming}
                 on_send={on_send}
                 on_stop={on_stop}
+                lang={*lang}
             />
         </section>
     }

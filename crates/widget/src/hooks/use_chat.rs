@@ -11,6 +11,7 @@ use sitekit_sdk::agui::Role;
 use yew::prelude::*;
 
 use crate::failure::Failure;
+use crate::i18n::Lang;
 use crate::session::ChatSession;
 use crate::state::{Action, Author, ChatMessage, ChatState, Rating};
 
@@ -40,7 +41,7 @@ struct InFlight {
 type Shared<T> = Rc<RefCell<T>>;
 
 #[hook]
-pub fn use_chat(session: Rc<ChatSession>, greeting: AttrValue) -> UseChat {
+pub fn use_chat(session: Rc<ChatSession>, greeting: AttrValue, lang: Lang) -> UseChat {
     let state = use_reducer(move || ChatState::new(&greeting));
     let in_flight: Shared<InFlight> = use_mut_ref(InFlight::default);
     {
@@ -57,7 +58,7 @@ pub fn use_chat(session: Rc<ChatSession>, greeting: AttrValue) -> UseChat {
                 return;
             }
             dispatcher.dispatch(Action::Send(text.to_owned()));
-            start_run(session, text, &in_flight, &dispatcher);
+            start_run(session, text, lang, &in_flight, &dispatcher);
         })
     };
     let retry = {
@@ -72,7 +73,7 @@ pub fn use_chat(session: Rc<ChatSession>, greeting: AttrValue) -> UseChat {
                     return;
                 }
                 dispatcher.dispatch(Action::Retry);
-                start_run(session, text, &in_flight, &dispatcher);
+                start_run(session, text, lang, &in_flight, &dispatcher);
             },
         )
     };
@@ -121,6 +122,7 @@ pub fn use_chat(session: Rc<ChatSession>, greeting: AttrValue) -> UseChat {
 fn start_run(
     session: &Rc<ChatSession>,
     text: &str,
+    lang: Lang,
     in_flight: &Shared<InFlight>,
     dispatcher: &UseReducerDispatcher<ChatState>,
 ) {
@@ -142,7 +144,7 @@ fn start_run(
                     Ok(()) => dispatcher.dispatch(Action::RunFinished),
                     Err(failure) => {
                         web_sys::console::error_1(&failure.console_line().into());
-                        dispatcher.dispatch(Action::Failed(failure.readable()));
+                        dispatcher.dispatch(Action::Failed(failure.readable(lang.text())));
                     }
                 }
             }

@@ -2,7 +2,10 @@
 
 use sitekit_sdk::Error;
 use sitekit_widget::failure::Failure;
+use sitekit_widget::i18n::{Lang, Texts};
 use wasm_bindgen_test::wasm_bindgen_test;
+
+const EN: &Texts = Lang::En.text();
 
 fn api(code: &str, retry_after: Option<u64>) -> Failure {
     Failure::from(Error::Api {
@@ -16,45 +19,45 @@ fn api(code: &str, retry_after: Option<u64>) -> Failure {
 #[wasm_bindgen_test]
 fn stable_codes_read_as_plain_sentences() {
     assert_eq!(
-        api("origin_not_allowed", None).readable(),
+        api("origin_not_allowed", None).readable(EN),
         "This website is not allowed to use this chat."
     );
     for code in ["runtime_unavailable", "runtime_error", "runtime_timeout"] {
         assert_eq!(
-            api(code, None).readable(),
+            api(code, None).readable(EN),
             "The assistant is unavailable right now. Please try again."
         );
     }
-    assert!(api("key_revoked", None).readable().contains("site owner"));
+    assert!(api("key_revoked", None).readable(EN).contains("site owner"));
     assert!(
         api("widget_disabled", None)
-            .readable()
+            .readable(EN)
             .contains("turned off")
     );
     assert!(
         api("budget_exhausted", Some(3_600))
-            .readable()
+            .readable(EN)
             .contains("come back tomorrow")
     );
     let offline = Failure::from(Error::Network("Failed to fetch".into()));
-    assert!(offline.readable().starts_with("You seem to be offline"));
+    assert!(offline.readable(EN).starts_with("You seem to be offline"));
 }
 
 #[wasm_bindgen_test]
 fn rate_limits_say_how_long_to_wait() {
     assert!(
         api("rate_limited", Some(30))
-            .readable()
+            .readable(EN)
             .contains("wait 30 seconds")
     );
     assert!(
         api("rate_limited", Some(600))
-            .readable()
+            .readable(EN)
             .contains("wait 10 minutes")
     );
     assert!(
         api("rate_limited", None)
-            .readable()
+            .readable(EN)
             .contains("wait a moment")
     );
 }
@@ -62,7 +65,7 @@ fn rate_limits_say_how_long_to_wait() {
 #[wasm_bindgen_test]
 fn unknown_codes_fall_back_to_the_servers_message_and_the_console_gets_both() {
     let failure = api("budget_exceeded", None);
-    assert_eq!(failure.readable(), "The server's own words.");
+    assert_eq!(failure.readable(EN), "The server's own words.");
     assert_eq!(
         failure.console_line(),
         "[SiteKit] budget_exceeded: The server's own words."
@@ -76,7 +79,25 @@ fn unknown_codes_fall_back_to_the_servers_message_and_the_console_gets_both() {
         "the runtime's words, as they are"
     );
     assert_eq!(
-        run_error.readable(),
+        run_error.readable(EN),
         "The assistant is unavailable right now. Please try again."
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_visitor_reads_it_in_the_widgets_language() {
+    let limited = api("rate_limited", Some(120));
+    assert_eq!(
+        limited.readable(Lang::De.text()),
+        "Gerade sind es zu viele Nachrichten. Bitte warten Sie 2 Minuten und versuchen Sie es dann erneut."
+    );
+    assert_eq!(
+        api("network", None).readable(Lang::Ar.text()),
+        "يبدو أنك غير متصل بالإنترنت. تحقّق من اتصالك وحاول مرة أخرى."
+    );
+    // The server's own words for a code the widget does not know stay as they are.
+    assert_eq!(
+        api("budget_exceeded", None).readable(Lang::Fr.text()),
+        "The server's own words."
     );
 }

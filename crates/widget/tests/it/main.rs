@@ -4,6 +4,7 @@
 
 mod dom;
 mod failure;
+mod i18n;
 mod mount;
 mod render;
 mod state;

@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use sitekit_sdk::wire::Position;
 use sitekit_widget::components::{Panel, PanelProps};
+use sitekit_widget::i18n::Lang;
 use sitekit_widget::state::{Action, ChatState, Rating};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -36,6 +37,7 @@ async fn render_panel_recording(state: ChatState) -> (Element, Rc<RefCell<Vec<&'
     let root = container();
     let props = PanelProps {
         title: "Acme support".into(),
+        lang: Lang::En,
         position: Position::Right,
         state,
         on_send: Callback::noop(),
@@ -60,6 +62,7 @@ async fn render_panel_with(
     let root = container();
     let props = PanelProps {
         title: "Acme support".into(),
+        lang: Lang::En,
         position: Position::Right,
         state,
         on_send,
@@ -180,6 +183,7 @@ async fn finished_answers_can_be_rated_once_and_the_streaming_one_not_yet() {
     let root = container();
     let props = PanelProps {
         title: "Acme support".into(),
+        lang: Lang::En,
         position: Position::Right,
         state: answered,
         on_send: Callback::noop(),
@@ -202,6 +206,53 @@ async fn finished_answers_can_be_rated_once_and_the_streaming_one_not_yet() {
     assert_eq!(up.get_attribute("aria-pressed").as_deref(), Some("false"));
     click(&up);
     assert_eq!(*rated.borrow(), [(2, Rating::Up)]);
+}
+
+#[wasm_bindgen_test]
+async fn an_arabic_panel_reads_right_to_left_in_arabic() {
+    let root = container();
+    let props = PanelProps {
+        title: "الدعم".into(),
+        lang: Lang::Ar,
+        position: Position::Right,
+        state: state([Action::Open]),
+        on_send: Callback::noop(),
+        on_stop: Callback::noop(),
+        on_retry: Callback::noop(),
+        on_rate: Callback::noop(),
+        on_close: Callback::noop(),
+        starter_prompts: Vec::new(),
+        avatar_url: None,
+    };
+    yew::Renderer::<Panel>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let panel = root
+        .query_selector("[data-testid=sitekit-panel]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(panel.get_attribute("dir").as_deref(), Some("rtl"));
+    assert_eq!(panel.get_attribute("lang").as_deref(), Some("ar"));
+    let send = root
+        .query_selector("[data-testid=sitekit-send]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(send.text_content().as_deref(), Some("إرسال"));
+    let input = root
+        .query_selector("[data-testid=sitekit-input]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        input.get_attribute("placeholder").as_deref(),
+        Some("اكتب رسالتك…")
+    );
+    let close = root
+        .query_selector("[data-testid=sitekit-close]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        close.get_attribute("aria-label").as_deref(),
+        Some("إغلاق المحادثة")
+    );
 }
 
 #[wasm_bindgen_test]

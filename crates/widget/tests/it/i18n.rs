@@ -1,0 +1,88 @@
+//! The widget's own words: which language a locale picks, which way it is
+//! written, and that every language has every sentence.
+
+use sitekit_widget::i18n::{Lang, Texts};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const ALL: [Lang; 5] = [Lang::En, Lang::De, Lang::Fr, Lang::Es, Lang::Ar];
+
+#[wasm_bindgen_test]
+fn a_locale_picks_its_language_and_auto_follows_the_browser() {
+    assert_eq!(Lang::from_tag("de"), Lang::De);
+    assert_eq!(Lang::from_tag("fr-CA"), Lang::Fr);
+    assert_eq!(Lang::from_tag("ES_mx"), Lang::Es);
+    assert_eq!(Lang::from_tag("ar-EG"), Lang::Ar);
+    assert_eq!(
+        Lang::from_tag("pt-BR"),
+        Lang::En,
+        "one the widget does not speak"
+    );
+    assert_eq!(Lang::resolve("auto", Some("de-AT")), Lang::De);
+    assert_eq!(Lang::resolve("auto", None), Lang::En);
+    assert_eq!(
+        Lang::resolve("fr", Some("de-AT")),
+        Lang::Fr,
+        "the owner's choice wins"
+    );
+}
+
+#[wasm_bindgen_test]
+fn arabic_is_written_right_to_left_and_the_others_left_to_right() {
+    for lang in ALL {
+        let expected = if lang == Lang::Ar { "rtl" } else { "ltr" };
+        assert_eq!(lang.dir(), expected, "{lang:?}");
+        assert_eq!(Lang::from_tag(lang.tag()), lang);
+    }
+}
+
+fn sentences(texts: &Texts) -> [&'static str; 22] {
+    [
+        texts.placeholder,
+        texts.message_label,
+        texts.send,
+        texts.stop,
+        texts.close_chat,
+        texts.try_again,
+        texts.rate_answer,
+        texts.helpful,
+        texts.not_helpful,
+        texts.origin_not_allowed,
+        texts.widget_disabled,
+        texts.key_gone,
+        texts.budget_exhausted,
+        texts.unavailable,
+        texts.offline,
+        texts.broken_answer,
+        texts.something_wrong,
+        texts.rate_limited,
+        texts.a_moment,
+        texts.one_second,
+        texts.seconds,
+        texts.minutes,
+    ]
+}
+
+#[wasm_bindgen_test]
+fn every_language_has_every_sentence_with_its_placeholders() {
+    for lang in ALL {
+        let texts = lang.text();
+        for sentence in sentences(texts) {
+            assert!(!sentence.trim().is_empty(), "{lang:?}");
+        }
+        assert!(texts.rate_limited.contains("{wait}"), "{lang:?}");
+        assert!(
+            texts.seconds.contains("{n}") && texts.minutes.contains("{n}"),
+            "{lang:?}"
+        );
+        let wait = texts.rate_limited(Some(30));
+        assert!(
+            wait.contains("30") && !wait.contains('{'),
+            "{lang:?}: {wait}"
+        );
+    }
+    // Translated, not copied: each language's labels differ from English.
+    for lang in [Lang::De, Lang::Fr, Lang::Es, Lang::Ar] {
+        assert_ne!(lang.text().send, Lang::En.text().send, "{lang:?}");
+        assert_ne!(lang.text().offline, Lang::En.text().offline, "{lang:?}");
+    }
+}
