@@ -2,7 +2,7 @@
 //! flight, what the server's answer settles, and the bounded form kept in storage.
 //! No I/O here, so every rule is a unit test.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use super::event::Built;
 use crate::wire::UsageEventResult;
@@ -127,9 +127,10 @@ impl Queue {
     /// Applies the server's answer to `sent`: every event it answered for
     /// (accepted, duplicate or rejected) is done; the rest go back to waiting.
     pub fn settle(&mut self, sent: &[String], results: &[UsageEventResult]) {
-        let answered: HashSet<&str> = results.iter().map(|result| result.id.as_str()).collect();
+        // A linear search: a batch holds at most a hundred events, and a hash set
+        // would bring its hasher into the widget's Wasm.
         self.waiting.retain(|waiting| {
-            let done = answered.contains(waiting.id.as_str());
+            let done = results.iter().any(|result| result.id == waiting.id);
             if done {
                 self.bytes -= waiting.json.len();
             }
@@ -140,9 +141,8 @@ impl Queue {
 
     /// Puts `sent` back to waiting after a failed request.
     pub fn release(&mut self, sent: &[String]) {
-        let sent: HashSet<&str> = sent.iter().map(String::as_str).collect();
         for waiting in &mut self.waiting {
-            if sent.contains(waiting.id.as_str()) {
+            if sent.contains(&waiting.id) {
                 waiting.in_flight = false;
             }
         }

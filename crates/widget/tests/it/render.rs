@@ -27,6 +27,30 @@ async fn render_panel(state: ChatState, on_send: Callback<String>) -> Element {
     render_panel_with(state, on_send, Vec::new(), None).await
 }
 
+/// The panel's props for `state`, in English, with callbacks that do nothing.
+fn props(state: ChatState) -> PanelProps {
+    PanelProps {
+        title: "Acme support".into(),
+        lang: Lang::En,
+        position: Position::Right,
+        state,
+        on_send: Callback::noop(),
+        on_stop: Callback::noop(),
+        on_retry: Callback::noop(),
+        on_rate: Callback::noop(),
+        on_close: Callback::noop(),
+        starter_prompts: Vec::new(),
+        avatar_url: None,
+    }
+}
+
+async fn render(props: PanelProps) -> Element {
+    let root = container();
+    yew::Renderer::<Panel>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    root
+}
+
 /// The panel with `on_stop` and `on_retry` recording their clicks in the list.
 async fn render_panel_recording(state: ChatState) -> (Element, Rc<RefCell<Vec<&'static str>>>) {
     let clicks = Rc::new(RefCell::new(Vec::new()));
@@ -34,22 +58,12 @@ async fn render_panel_recording(state: ChatState) -> (Element, Rc<RefCell<Vec<&'
         let clicks = clicks.clone();
         Callback::from(move |()| clicks.borrow_mut().push(name))
     };
-    let root = container();
-    let props = PanelProps {
-        title: "Acme support".into(),
-        lang: Lang::En,
-        position: Position::Right,
-        state,
-        on_send: Callback::noop(),
+    let root = render(PanelProps {
         on_stop: record("stop"),
         on_retry: record("retry"),
-        on_rate: Callback::noop(),
-        on_close: Callback::noop(),
-        starter_prompts: Vec::new(),
-        avatar_url: None,
-    };
-    yew::Renderer::<Panel>::with_root_and_props(root.clone(), props).render();
-    settle().await;
+        ..props(state)
+    })
+    .await;
     (root, clicks)
 }
 
@@ -59,23 +73,13 @@ async fn render_panel_with(
     starter_prompts: Vec<&'static str>,
     avatar_url: Option<&'static str>,
 ) -> Element {
-    let root = container();
-    let props = PanelProps {
-        title: "Acme support".into(),
-        lang: Lang::En,
-        position: Position::Right,
-        state,
+    render(PanelProps {
         on_send,
-        on_stop: Callback::noop(),
-        on_retry: Callback::noop(),
-        on_rate: Callback::noop(),
-        on_close: Callback::noop(),
         starter_prompts: starter_prompts.into_iter().map(Into::into).collect(),
         avatar_url: avatar_url.map(Into::into),
-    };
-    yew::Renderer::<Panel>::with_root_and_props(root.clone(), props).render();
-    settle().await;
-    root
+        ..props(state)
+    })
+    .await
 }
 
 #[wasm_bindgen_test]
@@ -180,22 +184,11 @@ async fn finished_answers_can_be_rated_once_and_the_streaming_one_not_yet() {
         let rated = rated.clone();
         Callback::from(move |rating| rated.borrow_mut().push(rating))
     };
-    let root = container();
-    let props = PanelProps {
-        title: "Acme support".into(),
-        lang: Lang::En,
-        position: Position::Right,
-        state: answered,
-        on_send: Callback::noop(),
-        on_stop: Callback::noop(),
-        on_retry: Callback::noop(),
+    let root = render(PanelProps {
         on_rate,
-        on_close: Callback::noop(),
-        starter_prompts: Vec::new(),
-        avatar_url: None,
-    };
-    yew::Renderer::<Panel>::with_root_and_props(root.clone(), props).render();
-    settle().await;
+        ..props(answered)
+    })
+    .await;
     // The greeting has no run; the streaming answer is not finished.
     let ups = root
         .query_selector_all("[data-testid=sitekit-rate-up]")
@@ -210,22 +203,12 @@ async fn finished_answers_can_be_rated_once_and_the_streaming_one_not_yet() {
 
 #[wasm_bindgen_test]
 async fn an_arabic_panel_reads_right_to_left_in_arabic() {
-    let root = container();
-    let props = PanelProps {
+    let root = render(PanelProps {
         title: "الدعم".into(),
         lang: Lang::Ar,
-        position: Position::Right,
-        state: state([Action::Open]),
-        on_send: Callback::noop(),
-        on_stop: Callback::noop(),
-        on_retry: Callback::noop(),
-        on_rate: Callback::noop(),
-        on_close: Callback::noop(),
-        starter_prompts: Vec::new(),
-        avatar_url: None,
-    };
-    yew::Renderer::<Panel>::with_root_and_props(root.clone(), props).render();
-    settle().await;
+        ..props(state([Action::Open]))
+    })
+    .await;
     let panel = root
         .query_selector("[data-testid=sitekit-panel]")
         .unwrap()
