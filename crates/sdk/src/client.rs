@@ -78,7 +78,12 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 /// worth another try. `random` in [0, 1) spreads clients apart ("jitter") so a
 /// crowd that failed together does not come back together.
 fn retry_delay(error: &Error, attempt: u32, random: f64) -> Option<Duration> {
-    let backoff = || (BASE_BACKOFF * 2u32.pow(attempt.min(8))).mul_f64(0.5 + random / 2.0);
+    // Whole milliseconds, not `Duration::mul_f64`, whose panics for negative or
+    // huge factors (impossible here) would bring their messages into the Wasm.
+    let scaled = |base: Duration, factor: f64| {
+        Duration::from_millis((base.as_millis() as f64 * factor.clamp(0.0, 1.0)) as u64)
+    };
+    let backoff = || scaled(BASE_BACKOFF * 2u32.pow(attempt.min(8)), 0.5 + random / 2.0);
     match error {
         Error::Network(_) => Some(backoff()),
         Error::Api {
@@ -88,7 +93,7 @@ fn retry_delay(error: &Error, attempt: u32, random: f64) -> Option<Duration> {
         } => {
             let wait = Duration::from_secs(*seconds);
             // A little extra, so the retry lands after the server's window opens.
-            (wait <= MAX_RETRY_AFTER).then(|| wait + BASE_BACKOFF.mul_f64(random))
+            (wait <= MAX_RETRY_AFTER).then(|| wait + scaled(BASE_BACKOFF, random))
         }
         Error::Api {
             status: 429 | 502 | 503 | 504,
@@ -422,8 +427,11 @@ pub(crate) fn segment(text: &str) -> String {
     encoded
 }
 
+/// Our request types always serialize (no maps with non-string keys); the error
+/// is not formatted, which keeps serde_json's message table out of the Wasm.
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
-    serde_json::to_string(value).map_err(|e| Error::Protocol(e.to_string()))
+    serde_json::to_string(value)
+        .map_err(|_| Error::Protocol("the request could not be written as JSON".into()))
 }
 
 pub(crate) async fn json_body<T: DeserializeOwned>(response: HttpResponse) -> Result<T, Error> {

@@ -87,11 +87,12 @@ pub struct Texts {
     pub offline: &'static str,
     pub broken_answer: &'static str,
     pub something_wrong: &'static str,
-    /// "Too many messages… wait {wait}…", with `{wait}` from the fields below.
-    pub rate_limited: &'static str,
+    /// "Too many messages… wait", then the wait, then "and try again." (parts,
+    /// not a template: no string search in the Wasm).
+    pub rate_limited: (&'static str, &'static str),
     pub a_moment: &'static str,
     pub one_second: &'static str,
-    /// `{n}` is the number.
+    /// After the number: " seconds", " minutes".
     pub seconds: &'static str,
     pub minutes: &'static str,
 }
@@ -102,12 +103,11 @@ impl Texts {
         let wait = match retry_after {
             Some(0) | None => self.a_moment.to_owned(),
             Some(1) => self.one_second.to_owned(),
-            Some(seconds @ ..=90) => self.seconds.replace("{n}", &seconds.to_string()),
-            Some(seconds) => self
-                .minutes
-                .replace("{n}", &seconds.div_ceil(60).to_string()),
+            Some(seconds @ ..=90) => format!("{seconds}{}", self.seconds),
+            Some(seconds) => format!("{}{}", seconds.div_ceil(60), self.minutes),
         };
-        self.rate_limited.replace("{wait}", &wait)
+        let (before, after) = self.rate_limited;
+        format!("{before}{wait}{after}")
     }
 }
 
@@ -129,11 +129,14 @@ static EN: Texts = Texts {
     offline: "You seem to be offline. Check your connection and try again.",
     broken_answer: "Something went wrong with this answer. Please try again.",
     something_wrong: "Something went wrong. Please try again.",
-    rate_limited: "Too many messages right now. Please wait {wait} and try again.",
+    rate_limited: (
+        "Too many messages right now. Please wait ",
+        " and try again.",
+    ),
     a_moment: "a moment",
     one_second: "1 second",
-    seconds: "{n} seconds",
-    minutes: "{n} minutes",
+    seconds: " seconds",
+    minutes: " minutes",
 };
 
 static DE: Texts = Texts {
@@ -154,11 +157,14 @@ static DE: Texts = Texts {
     offline: "Sie scheinen offline zu sein. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.",
     broken_answer: "Bei dieser Antwort ist etwas schiefgegangen. Bitte versuchen Sie es erneut.",
     something_wrong: "Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.",
-    rate_limited: "Gerade sind es zu viele Nachrichten. Bitte warten Sie {wait} und versuchen Sie es dann erneut.",
+    rate_limited: (
+        "Gerade sind es zu viele Nachrichten. Bitte warten Sie ",
+        " und versuchen Sie es dann erneut.",
+    ),
     a_moment: "einen Moment",
     one_second: "1 Sekunde",
-    seconds: "{n} Sekunden",
-    minutes: "{n} Minuten",
+    seconds: " Sekunden",
+    minutes: " Minuten",
 };
 
 static FR: Texts = Texts {
@@ -179,11 +185,14 @@ static FR: Texts = Texts {
     offline: "Vous semblez hors ligne. Vérifiez votre connexion et réessayez.",
     broken_answer: "Un problème est survenu avec cette réponse. Veuillez réessayer.",
     something_wrong: "Un problème est survenu. Veuillez réessayer.",
-    rate_limited: "Trop de messages pour le moment. Veuillez patienter {wait}, puis réessayer.",
+    rate_limited: (
+        "Trop de messages pour le moment. Veuillez patienter ",
+        ", puis réessayer.",
+    ),
     a_moment: "un instant",
     one_second: "1 seconde",
-    seconds: "{n} secondes",
-    minutes: "{n} minutes",
+    seconds: " secondes",
+    minutes: " minutes",
 };
 
 static ES: Texts = Texts {
@@ -204,11 +213,14 @@ static ES: Texts = Texts {
     offline: "Parece que no tienes conexión. Compruébala e inténtalo de nuevo.",
     broken_answer: "Algo ha fallado con esta respuesta. Inténtalo de nuevo.",
     something_wrong: "Algo ha fallado. Inténtalo de nuevo.",
-    rate_limited: "Demasiados mensajes ahora mismo. Espera {wait} e inténtalo de nuevo.",
+    rate_limited: (
+        "Demasiados mensajes ahora mismo. Espera ",
+        " e inténtalo de nuevo.",
+    ),
     a_moment: "un momento",
     one_second: "1 segundo",
-    seconds: "{n} segundos",
-    minutes: "{n} minutos",
+    seconds: " segundos",
+    minutes: " minutos",
 };
 
 static AR: Texts = Texts {
@@ -229,9 +241,12 @@ static AR: Texts = Texts {
     offline: "يبدو أنك غير متصل بالإنترنت. تحقّق من اتصالك وحاول مرة أخرى.",
     broken_answer: "حدث خطأ في هذه الإجابة. يُرجى المحاولة مرة أخرى.",
     something_wrong: "حدث خطأ ما. يُرجى المحاولة مرة أخرى.",
-    rate_limited: "الرسائل كثيرة جدًا الآن. يُرجى الانتظار {wait} ثم المحاولة مرة أخرى.",
+    rate_limited: (
+        "الرسائل كثيرة جدًا الآن. يُرجى الانتظار ",
+        " ثم المحاولة مرة أخرى.",
+    ),
     a_moment: "لحظة",
     one_second: "ثانية واحدة",
-    seconds: "{n} ثانية",
-    minutes: "{n} دقيقة",
+    seconds: " ثانية",
+    minutes: " دقيقة",
 };

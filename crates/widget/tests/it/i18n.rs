@@ -35,7 +35,7 @@ fn arabic_is_written_right_to_left_and_the_others_left_to_right() {
     }
 }
 
-fn sentences(texts: &Texts) -> [&'static str; 22] {
+fn sentences(texts: &Texts) -> [&'static str; 23] {
     [
         texts.placeholder,
         texts.message_label,
@@ -54,7 +54,8 @@ fn sentences(texts: &Texts) -> [&'static str; 22] {
         texts.offline,
         texts.broken_answer,
         texts.something_wrong,
-        texts.rate_limited,
+        texts.rate_limited.0,
+        texts.rate_limited.1,
         texts.a_moment,
         texts.one_second,
         texts.seconds,
@@ -63,21 +64,21 @@ fn sentences(texts: &Texts) -> [&'static str; 22] {
 }
 
 #[wasm_bindgen_test]
-fn every_language_has_every_sentence_with_its_placeholders() {
+fn every_language_has_every_sentence_and_says_how_long_to_wait() {
     for lang in ALL {
         let texts = lang.text();
         for sentence in sentences(texts) {
             assert!(!sentence.trim().is_empty(), "{lang:?}");
         }
-        assert!(texts.rate_limited.contains("{wait}"), "{lang:?}");
-        assert!(
-            texts.seconds.contains("{n}") && texts.minutes.contains("{n}"),
-            "{lang:?}"
-        );
         let wait = texts.rate_limited(Some(30));
         assert!(
-            wait.contains("30") && !wait.contains('{'),
+            wait.contains(&format!("30{}", texts.seconds)),
             "{lang:?}: {wait}"
+        );
+        let long = texts.rate_limited(Some(150));
+        assert!(
+            long.contains(&format!("3{}", texts.minutes)),
+            "{lang:?}: {long}"
         );
     }
     // Translated, not copied: each language's labels differ from English.
