@@ -5,7 +5,7 @@
 use serde_json::Value;
 use sitekit_sdk::agui::{Message, Role, RunAgentInput};
 
-use super::{RelayError, RunRequest, Runtime, StartRun, agui_sse};
+use super::{RunRequest, Runtime, StartRun, agui_sse};
 use crate::db::Agent;
 
 #[derive(Debug, Clone)]
@@ -66,13 +66,7 @@ impl Runtime for Agui {
         }
         let credential = agent.runtime_key.clone();
         Box::pin(async move {
-            let response = request
-                .send()
-                .await
-                .map_err(|e| RelayError::Unavailable(format!("{url}: {e}")))?;
-            if !response.status().is_success() {
-                return Err(RelayError::refused(&url, response, &credential).await);
-            }
+            let response = super::send(request, &url, &credential).await?;
             Ok(agui_sse::events(response))
         })
     }

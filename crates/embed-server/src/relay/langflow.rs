@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{RelayError, RunRequest, Runtime, StartRun, agui_sse};
+use super::{RunRequest, Runtime, StartRun, agui_sse};
 use crate::db::Agent;
 
 #[derive(Debug, Clone)]
@@ -45,13 +45,7 @@ impl Runtime for Langflow {
             .body(serde_json::to_vec(&body).expect("request serializes"));
         let credential = agent.runtime_key.clone();
         Box::pin(async move {
-            let response = request
-                .send()
-                .await
-                .map_err(|e| RelayError::Unavailable(format!("{url}: {e}")))?;
-            if !response.status().is_success() {
-                return Err(RelayError::refused(&url, response, &credential).await);
-            }
+            let response = super::send(request, &url, &credential).await?;
             Ok(agui_sse::events(response))
         })
     }

@@ -118,6 +118,23 @@ impl RelayError {
     }
 }
 
+/// Sends a request to a runtime: no connection is [`RelayError::Unavailable`], a
+/// non-success answer [`RelayError::refused`]; a success is the body to stream.
+pub async fn send(
+    request: reqwest::RequestBuilder,
+    url: &str,
+    credential: &str,
+) -> Result<reqwest::Response, RelayError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| RelayError::Unavailable(format!("{url}: {e}")))?;
+    if !response.status().is_success() {
+        return Err(RelayError::refused(url, response, credential).await);
+    }
+    Ok(response)
+}
+
 /// How much of an error body or a bad frame goes to the log.
 const EXCERPT_CHARS: usize = 300;
 

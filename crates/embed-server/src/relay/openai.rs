@@ -90,13 +90,7 @@ impl Runtime for OpenAi {
         }
         let credential = agent.runtime_key.clone();
         Box::pin(async move {
-            let response = request
-                .send()
-                .await
-                .map_err(|e| RelayError::Unavailable(format!("{url}: {e}")))?;
-            if !response.status().is_success() {
-                return Err(RelayError::refused(&url, response, &credential).await);
-            }
+            let response = super::send(request, &url, &credential).await?;
             Ok(completion_events(response))
         })
     }

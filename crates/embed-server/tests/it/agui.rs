@@ -5,7 +5,6 @@
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -19,7 +18,7 @@ use sitekit_sdk::agui::{Event, RunAgentInput};
 use sitekit_sdk::sse::SseDecoder;
 
 use crate::admin::key;
-use crate::support::{SITE, TestServer};
+use crate::support::{SITE, TestServer, kept_messages};
 
 /// The agent's own run id, which a visitor must never see.
 const AGENT_RUN_ID: &str = "agent-internal-run-7";
@@ -236,35 +235,6 @@ fn text_of(events: &[Event]) -> String {
         .collect()
 }
 
-/// Waits until the server has kept `count` messages of the visitor's thread: a
-/// run is recorded just after its stream ends.
-async fn wait_for_thread(
-    server: &TestServer,
-    visitor: &sitekit_sdk::Client,
-    thread: &str,
-    count: usize,
-) {
-    let token = visitor.session().await.unwrap().token;
-    for _ in 0..100 {
-        let kept: Value = server
-            .client()
-            .get(format!("{}/v1/threads/{thread}", server.url))
-            .header("origin", SITE)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if kept["messages"].as_array().unwrap().len() >= count {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the thread {thread} did not reach {count} messages in 10 s");
-}
-
 #[tokio::test]
 async fn an_agui_agents_text_reaches_the_visitor_with_tool_calls_only_where_shown() {
     let server = TestServer::spawn().await;
@@ -395,7 +365,7 @@ async fn the_agent_is_sent_the_threads_history_with_the_next_message() {
 
     let (_, first) = visit(&server, &visitor, "thread-h", "run-1", "First question").await;
     assert_eq!(kinds(&first).last(), Some(&"RUN_FINISHED"));
-    wait_for_thread(&server, &visitor, "thread-h", 2).await;
+    kept_messages(&visitor, "thread-h", 2).await;
     let (_, second) = visit(&server, &visitor, "thread-h", "run-2", "And a second one").await;
     assert_eq!(text_of(&second), answer_to("And a second one"));
 

@@ -16,7 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::admin::key;
 use crate::metering::usage_of_run;
-use crate::support::{SITE, TestServer};
+use crate::support::{SITE, TestServer, kept_messages};
 
 const CREDENTIAL: &str = "sk-test-CREDENTIAL-4f9a2c";
 const MODEL: &str = "gpt-4o-mini";
@@ -350,38 +350,6 @@ async fn raw_run(
     (body, events)
 }
 
-/// The thread's messages as the visitor reads them back, once the server has
-/// stored `count` of them (it does so just after each run).
-async fn thread_messages(
-    server: &TestServer,
-    visitor: &sitekit_sdk::Client,
-    thread: &str,
-    count: usize,
-) -> Value {
-    let token = visitor.session().await.unwrap().token;
-    for _ in 0..100 {
-        let thread: Value = server
-            .client()
-            .get(format!("{}/v1/threads/{thread}", server.url))
-            .header("origin", SITE)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if thread["messages"]
-            .as_array()
-            .is_some_and(|m| m.len() >= count)
-        {
-            return thread["messages"].clone();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the thread {thread} never held {count} messages");
-}
-
 fn messages_sent(request: &Received) -> Vec<(String, String)> {
     request.body["messages"]
         .as_array()
@@ -464,7 +432,7 @@ async fn an_openai_compatible_answer_streams_to_the_visitor_and_the_thread_goes_
     );
 
     // The runtime keeps no conversation: the next message carries the first exchange.
-    thread_messages(&server, &visitor, "thread-o", 2).await;
+    kept_messages(&visitor, "thread-o", 2).await;
     let follow_up = "Und was kostet das?";
     let events = run(&visitor, "thread-o", follow_up).await;
     assert_eq!(events.last().map(Event::type_name), Some("RUN_FINISHED"));

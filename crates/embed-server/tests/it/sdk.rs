@@ -6,7 +6,7 @@
 use futures_util::StreamExt;
 use sitekit_sdk::agui::Role;
 
-use crate::support::{SITE, TestServer};
+use crate::support::{SITE, TestServer, kept_messages};
 
 #[tokio::test]
 async fn the_sdk_waits_out_a_rate_limit_and_then_succeeds() {
@@ -53,14 +53,7 @@ async fn the_sdk_reads_a_visitors_thread_back() {
         .unwrap();
     while events.next().await.is_some() {}
     // The server keeps the exchange once the run has ended, off the stream's path.
-    let mut messages = Vec::new();
-    for _ in 0..50 {
-        messages = client.thread("kept").await.unwrap().messages;
-        if messages.len() == 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let messages = kept_messages(&client, "kept", 2).await;
     let roles: Vec<Role> = messages.iter().map(|m| m.role).collect();
     assert_eq!(roles, [Role::User, Role::Assistant]);
     assert_eq!(

@@ -462,6 +462,23 @@ pub struct Node {
     child: Child,
 }
 
+/// The visitor's messages on `thread` once at least `count` are kept: the server
+/// writes a run's exchange just after its stream ends. Fails after 10 s.
+pub async fn kept_messages(
+    visitor: &sitekit_sdk::Client,
+    thread: &str,
+    count: usize,
+) -> Vec<sitekit_sdk::agui::Message> {
+    for _ in 0..100 {
+        let messages = visitor.thread(thread).await.unwrap().messages;
+        if messages.len() >= count {
+            return messages;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the thread {thread} did not reach {count} messages in 10 s");
+}
+
 /// Whether `server_url` accepts a session token, without running the agent: a
 /// chat with no messages is refused as a bad body (400) only after the token
 /// passed; a token that does not pass gets 401.

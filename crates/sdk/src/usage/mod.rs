@@ -1,7 +1,7 @@
 //! The usage reporter: client events (widget loaded, opened, message sent,
 //! feedback, a page's own events) sent to `POST /v1/usage/events` as CloudEvents.
 //!
-//! Events are batched: a batch goes when [`queue::FLUSH_AT_EVENTS`] wait or
+//! Events are batched: a batch goes when 20 events wait or
 //! [`FLUSH_AFTER`] after the first, at most 48 KB. An event stays queued (and, in a
 //! browser, in `localStorage`) until the server has answered for it, so a reload or
 //! a failed request loses nothing; the server dedupes on the event's id, which is
