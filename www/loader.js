@@ -1,35 +1,31 @@
 // The Site Kit loader: the one <script async data-key="skt_pub_…"> a site pastes.
 //
-// It keeps calls made before the widget exists (window.SiteKit queue), asks the
-// embed server whether this site may show the chat (the config answer is
-// Origin-checked), and only then shows the launcher. The Yew/Wasm widget itself is
-// downloaded on the first click, so a page that nobody chats on pays for ~2 KB.
+// It shows the launcher at once (themed from the config an earlier page view
+// kept), takes over the page's window.SiteKit queue, fetches the widget's config
+// when the page is idle (the answer is Origin-checked: a site that may not show
+// the chat loses the launcher again), downloads and compiles the Yew/Wasm widget
+// on idle time or the first interaction, whichever comes first, and starts it on
+// the visitor's first interaction with the launcher or a host-page call.
 //
 // Works under a strict host CSP: no inline <style>, no style="" attributes, no
 // innerHTML; styles are constructable stylesheets and CSSOM properties.
 //
-// The build minifies this file and replaces the two placeholders in loadWidget
-// (the widget's JS and Wasm asset names) with the hashed file names.
+// The build minifies this file and replaces the two placeholders in load (the
+// widget's JS and Wasm asset names) with the hashed file names.
 (() => {
   const fail = (message) => console.error("[SiteKit] " + message);
 
-  // Calls made before the widget loads are queued as argument arrays; a stub
-  // the page defined itself is kept, with its queue.
-  const SiteKit = (window.SiteKit =
-    window.SiteKit ||
-    function (...args) {
-      SiteKit.q.push(args);
-    });
-  SiteKit.q = SiteKit.q || [];
-
-  // Only valid during this script's first run, hence read before any await.
+  // Only valid during this script's first run, hence read before anything else.
   const script = document.currentScript;
   const key = script && script.dataset.key;
   if (!key) {
     fail("the loader needs a classic <script> tag with a data-key attribute");
     return;
   }
+  // The snippet pasted twice: the first copy already runs the chat.
+  if (window.SiteKit && window.SiteKit.loaded) return;
   const origin = new URL(script.src).origin;
+  const cacheKey = `sitekit:${key}:config`;
 
   const CSS =
     ":host{all:initial}" +
@@ -40,86 +36,168 @@
     ".launcher:focus-visible{outline:3px solid var(--sitekit-primary,#2563eb);outline-offset:3px}" +
     ".launcher svg{width:28px;height:28px;fill:currentColor}";
 
-  const bodyReady = document.body
-    ? Promise.resolve()
-    : new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
+  // The launcher's icons (24×24), chosen by the config's launcherIcon.
+  const ICONS = {
+    chat: "M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z",
+    help:
+      "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm1 16h-2v-2h2zm1.2-6.9c-.8.7-1.2 1.1-1.2 2.4h-2c0-2 .7-2.8 1.6-3.5.6-.5 1-.8 1-1.5a1.6 1.6 0 0 0-3.2 0H8.4a3.6 3.6 0 0 1 7.2 0c0 1.3-.7 2-1.4 2.6z",
+    sparkles: "M10 2l2.2 5.8L18 10l-5.8 2.2L10 18l-2.2-5.8L2 10l5.8-2.2zm9 11l1 2.6 2.6 1-2.6 1L19 22l-1-2.4-2.6-1 2.6-1z",
+    headset:
+      "M12 2a9 9 0 0 0-9 9v7a3 3 0 0 0 3 3h3v-8H5v-2a7 7 0 0 1 14 0v2h-4v8h3a3 3 0 0 0 3-3v-7a9 9 0 0 0-9-9z",
+  };
 
-  async function start() {
-    let response;
-    try {
-      response = await fetch(`${origin}/v1/widgets/${encodeURIComponent(key)}/config`);
-    } catch (error) {
-      fail(`could not reach ${origin} to load the chat (${error.message})`);
-      return;
+  // SiteKit('on', event, fn) listeners live here, so they hear the widget from
+  // its first event on however early they were added.
+  const listeners = {};
+  const emit = (name, detail) => {
+    for (const listener of listeners[name] || []) {
+      try {
+        listener(detail);
+      } catch (error) {
+        fail(`a SiteKit("on", "${name}") listener failed: ${error}`);
+      }
     }
-    const body = await response.json().catch(() => null);
-    if (!response.ok || !body) {
-      // A site that is not allowed gets no launcher; its developer gets the reason.
-      const error = body && body.error;
-      fail(error ? `${error.code}: ${error.message}` : `the chat config answered HTTP ${response.status}`);
-      return;
+  };
+
+  // Calls for the widget made before it is mounted, in order (the page's own
+  // queue first). A stub the page defined itself pushed argument lists to .q.
+  const pending = [];
+  let handle = null;
+  const call = (...args) => {
+    if (args[0] === "on") {
+      if (typeof args[2] === "function") (listeners[args[1]] ||= []).push(args[2]);
+    } else if (handle) {
+      handle.command(args);
+    } else {
+      pending.push(args);
+      load();
     }
-    await bodyReady;
-    showLauncher(body);
+  };
+  call.loaded = true;
+  const queued = (window.SiteKit && window.SiteKit.q) || [];
+  window.SiteKit = call;
+
+  let host = null;
+  let root = null;
+  let button = null;
+
+  // The config as an earlier page view kept it, so the launcher shows themed at once.
+  let config = null;
+  try {
+    config = JSON.parse(localStorage.getItem(cacheKey));
+  } catch {}
+
+  let fetching = null;
+  const fetchConfig = () =>
+    (fetching ||= fetch(`${origin}/v1/widgets/${encodeURIComponent(key)}/config`)
+      .catch((error) => {
+        fetching = null; // offline: the next interaction tries again
+        throw new Error(`could not reach ${origin} to load the chat (${error.message})`);
+      })
+      .then(async (response) => {
+        const body = await response.json().catch(() => null);
+        if (!response.ok || !body) {
+          // This site may not show the chat: no launcher; its developer gets the reason.
+          host.remove();
+          try {
+            localStorage.removeItem(cacheKey);
+          } catch {}
+          const error = body && body.error;
+          throw new Error(error ? `${error.code}: ${error.message}` : `the chat config answered HTTP ${response.status}`);
+        }
+        config = body;
+        theme();
+        try {
+          localStorage.setItem(cacheKey, JSON.stringify(body));
+        } catch {}
+        return body;
+      }));
+
+  // Idle time downloads and compiles the widget (off the main thread); starting
+  // it, which runs its code for the first time, waits for the visitor or the
+  // page to want the chat, so a page nobody chats on has no long task from us.
+  let fetchingWidget = null;
+  const prefetch = () =>
+    (fetchingWidget ||= whenShown
+      .then(fetchConfig)
+      .then(() =>
+        Promise.all([
+          import(`${origin}/v1/assets/__SITEKIT_WIDGET_JS__`),
+          WebAssembly.compileStreaming(fetch(`${origin}/v1/assets/__SITEKIT_WIDGET_WASM__`)),
+        ]),
+      )
+      .catch((error) => {
+        fetchingWidget = null; // the next interaction tries again
+        throw error;
+      }));
+
+  let loading = null;
+  const load = () =>
+    (loading ||= prefetch()
+      .then(async ([module, wasm]) => {
+        await module.default({ module_or_path: wasm });
+        handle = module.mount(root, button, origin, key, JSON.stringify(config), pending, emit);
+        return handle;
+      })
+      .catch((error) => {
+        loading = null;
+        fail(`could not load the chat: ${error.message}`);
+      }));
+
+  function theme() {
+    const { primaryColor, primaryTextColor, position, launcherIcon } = config || {};
+    // CSSOM, not a style attribute: allowed under CSP; an invalid colour is ignored.
+    host.style.setProperty("--sitekit-primary", primaryColor || "");
+    host.style.setProperty("--sitekit-on-primary", primaryTextColor || "");
+    button.classList.toggle("left", position === "left");
+    button.firstChild.firstChild.setAttribute("d", ICONS[launcherIcon] || ICONS.chat);
   }
 
-  function showLauncher(config) {
-    if (document.getElementById("sitekit-root")) return; // the snippet was pasted twice
-    const host = document.createElement("div");
+  function showLauncher() {
+    host = document.createElement("div");
     host.id = "sitekit-root";
-    const root = host.attachShadow({ mode: "open" });
+    root = host.attachShadow({ mode: "open" });
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(CSS);
     root.adoptedStyleSheets = [sheet];
-    // CSSOM, not a style attribute: allowed under CSP; an invalid colour is ignored.
-    host.style.setProperty("--sitekit-primary", config.primaryColor);
-    host.style.setProperty("--sitekit-on-primary", config.primaryTextColor || "");
 
-    const button = document.createElement("button");
+    button = document.createElement("button");
     button.type = "button";
-    button.className = config.position === "left" ? "launcher left" : "launcher";
+    button.className = "launcher";
     button.dataset.testid = "sitekit-launcher";
     button.setAttribute("aria-label", "Open chat");
-    button.append(chatIcon());
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.append(document.createElementNS(ns, "path"));
+    // Answers that arrive while the panel is closed; the widget fills it in.
+    const badge = document.createElement("span");
+    badge.className = "badge";
+    badge.hidden = true;
+    badge.setAttribute("aria-hidden", "true");
+    badge.dataset.testid = "sitekit-unread";
+    button.append(svg, badge);
+    theme();
 
-    // The first click loads and opens the widget; later clicks toggle its panel.
-    let widget = null;
-    button.addEventListener("click", async () => {
-      const first = !widget;
-      widget = widget || loadWidget(root, config);
-      try {
-        const handle = await widget;
-        if (first) handle.open();
-        else handle.toggle();
-      } catch (error) {
-        widget = null; // the next click tries again
-        fail(`could not load the chat widget (${error && error.message ? error.message : error})`);
-      }
-    });
+    // Clicks open and close the panel; hovering or focusing the launcher already
+    // starts loading the widget, so the click usually finds it ready.
+    button.addEventListener("click", () => load().then((widget) => widget && widget.toggle()));
+    button.addEventListener("pointerenter", load, { once: true });
+    button.addEventListener("focus", load, { once: true });
 
     root.append(button);
     document.body.append(host);
   }
 
-  async function loadWidget(root, config) {
-    const module = await import(`${origin}/v1/assets/__SITEKIT_WIDGET_JS__`);
-    await module.default({ module_or_path: `${origin}/v1/assets/__SITEKIT_WIDGET_WASM__` });
-    const handle = module.mount(root, origin, key, JSON.stringify(config), SiteKit.q);
-    // From now on, SiteKit(...) calls go straight to the widget.
-    window.SiteKit = (...args) => handle.command(args);
-    return handle;
-  }
+  const whenShown = new Promise((resolve) => {
+    if (document.body) resolve();
+    else document.addEventListener("DOMContentLoaded", resolve, { once: true });
+  }).then(showLauncher);
 
-  function chatIcon() {
-    const ns = "http://www.w3.org/2000/svg";
-    const svg = document.createElementNS(ns, "svg");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("aria-hidden", "true");
-    const path = document.createElementNS(ns, "path");
-    path.setAttribute("d", "M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z");
-    svg.append(path);
-    return svg;
-  }
-
-  start();
+  for (const args of queued) call(...args);
+  // Idle time: make sure the site may show the chat, then have the widget at hand.
+  const idle = (callback) =>
+    window.requestIdleCallback ? requestIdleCallback(callback, { timeout: 4000 }) : setTimeout(callback, 1500);
+  whenShown.then(() => idle(() => prefetch().catch((error) => fail(error.message))));
 })();

@@ -11,6 +11,17 @@ export class ChatWidget {
     this.error = page.getByTestId('sitekit-error');
     this.retry = page.getByTestId('sitekit-retry');
     this.stop = page.getByTestId('sitekit-stop');
+    this.panel = page.getByTestId('sitekit-panel');
+    this.close = page.getByTestId('sitekit-close');
+    this.unread = page.getByTestId('sitekit-unread');
+  }
+
+  /** The `data-testid` of the element focused inside the widget's shadow root. */
+  focused() {
+    return this.page.evaluate(() => {
+      const active = document.getElementById('sitekit-root').shadowRoot.activeElement;
+      return active && active.dataset.testid;
+    });
   }
 
   async open() {

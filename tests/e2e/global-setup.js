@@ -1,12 +1,32 @@
 // Seeds a tenant, an agent on the real Langflow FAQ flow and a widget allowed on
 // one host site only, then serves that snippet on an allowed and a foreign origin,
-// and the admin API's auto-updating and pinned snippets on the allowed one.
+// and the admin API's auto-updating and pinned snippets on the allowed one; and
+// a secret key for the site owner's dashboard.
 import { createHash } from 'node:crypto';
 import {
   createLangflowWidget, langflowFlowId, requireEnv, sitekitJson, startHostSite, startServer, tempDir,
 } from './harness.js';
 
 const HINT = 'run the end-to-end tests through `cargo xtask test`';
+
+// The page's own stub, as a site that calls the API before the loader has run
+// would write it, and the calls it makes right away.
+const QUEUED_CALLS = `<script>
+  window.SiteKit = window.SiteKit || function () { (window.SiteKit.q = window.SiteKit.q || []).push(arguments); };
+  window.heard = [];
+  for (const name of ['open', 'close', 'message', 'error']) {
+    SiteKit('on', name, (detail) => heard.push(detail ? [name, detail.role || detail.code, detail.text || detail.message] : [name]));
+  }
+  SiteKit('identify', { id: 'user-42', name: 'Ada Lovelace', email: 'ada@example.com' });
+  SiteKit('send', 'What are keys?');
+</script>`;
+
+// Global rules that would wreck any widget that is not isolated from the page.
+const HOSTILE_CSS = `<style>
+  * { all: unset !important; }
+  button { display: none !important; }
+  div, p, input, form, section { color: red !important; font-size: 40px !important; background: lime !important; }
+</style>`;
 
 export default async function globalSetup() {
   const bin = requireEnv('SITEKIT_BIN', HINT);
@@ -15,6 +35,7 @@ export default async function globalSetup() {
   const langflowKey = requireEnv('SITEKIT_TEST_LANGFLOW_KEY', HINT);
 
   const faqFlowId = await langflowFlowId(langflowUrl, langflowKey, 'sitekit_faq.py');
+  const echoFlowId = await langflowFlowId(langflowUrl, langflowKey, 'echo.py');
 
   const dir = tempDir();
   const databaseUrl = `sqlite://${dir.path}/sitekit.db`;
@@ -55,6 +76,38 @@ export default async function globalSetup() {
   allowed.setSnippet(snippets.autoUpdating, '/auto-updating');
   allowed.setSnippet(tampered, '/tampered');
 
+  // Host pages that test the widget's manners: calls queued before the loader
+  // ran, a hostile global stylesheet, a strict Content-Security-Policy, and a
+  // widget with its own launcher icon on the left.
+  allowed.setSnippet(widget.snippet, '/queued', { head: QUEUED_CALLS });
+  allowed.setSnippet(widget.snippet, '/hostile', { head: HOSTILE_CSS });
+  const embedOrigin = new URL(server.url).origin;
+  allowed.setSnippet(widget.snippet, '/csp', {
+    headers: {
+      'content-security-policy':
+        `default-src 'self'; script-src ${embedOrigin} 'wasm-unsafe-eval'; connect-src ${embedOrigin}`,
+    },
+  });
+  const themed = createLangflowWidget(bin, databaseUrl, {
+    tenantId: tenant.id, name: 'Site Kit FAQ (sparkles)', langflowUrl, langflowKey,
+    flowId: faqFlowId, origin: allowed.origin, title: 'Site Kit help', publicUrl: server.url,
+    extra: ['--launcher-icon', 'sparkles', '--position', 'left'],
+  });
+  allowed.setSnippet(themed.snippet, '/themed');
+  process.env.E2E_QUEUED_PAGE = `${allowed.origin}/queued`;
+  process.env.E2E_HOSTILE_PAGE = `${allowed.origin}/hostile`;
+  process.env.E2E_CSP_PAGE = `${allowed.origin}/csp`;
+  process.env.E2E_THEMED_PAGE = `${allowed.origin}/themed`;
+
+  // An agent that answers with the visitor's message (flows/echo.py), so a test
+  // decides exactly what the widget renders.
+  const echo = createLangflowWidget(bin, databaseUrl, {
+    tenantId: tenant.id, name: 'Echo', langflowUrl, langflowKey, flowId: echoFlowId,
+    origin: allowed.origin, title: 'Echo', publicUrl: server.url,
+  });
+  allowed.setSnippet(echo.snippet, '/echo');
+  process.env.E2E_ECHO_PAGE = `${allowed.origin}/echo`;
+
   // Workers inherit the runner's environment.
   process.env.E2E_ALLOWED_PAGE = `${allowed.origin}/`;
   process.env.E2E_FOREIGN_PAGE = `${foreign.origin}/`;
@@ -64,6 +117,11 @@ export default async function globalSetup() {
   process.env.E2E_AUTO_UPDATING_PAGE = `${allowed.origin}/auto-updating`;
   process.env.E2E_TAMPERED_PAGE = `${allowed.origin}/tampered`;
   process.env.E2E_AUTO_LOCALE_PAGE = `${allowed.origin}/auto-locale`;
+
+  // The site owner's dashboard, and a secret key of the tenant to sign in with.
+  const owner = sitekitJson(bin, databaseUrl, ['keys', 'create', '--tenant', tenant.id, '--kind', 'secret']);
+  process.env.E2E_DASHBOARD_URL = `${server.url}/dashboard`;
+  process.env.E2E_SECRET_KEY = owner.key;
 
   return async () => {
     server.child.kill();

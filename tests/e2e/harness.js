@@ -37,7 +37,7 @@ export async function langflowFlowId(langflowUrl, langflowKey, file) {
  * The runtime key goes in the environment, not the arguments.
  */
 export function createLangflowWidget(bin, databaseUrl, {
-  tenantId, name, langflowUrl, langflowKey, flowId, origin, title, publicUrl, locale = 'en',
+  tenantId, name, langflowUrl, langflowKey, flowId, origin, title, publicUrl, locale = 'en', extra = [],
 }) {
   const agent = sitekitJson(
     bin,
@@ -47,7 +47,7 @@ export function createLangflowWidget(bin, databaseUrl, {
   );
   return sitekitJson(bin, databaseUrl, [
     'widgets', 'create', '--agent', agent.id, '--origin', origin,
-    '--title', title, '--public-url', publicUrl, '--locale', locale,
+    '--title', title, '--public-url', publicUrl, '--locale', locale, ...extra,
   ]);
 }
 
@@ -72,27 +72,29 @@ export function startServer(bin, databaseUrl, assetsDir) {
 /**
  * A host site on a free port of its own (so its own origin), serving one page per
  * snippet, at `/` unless another path is given. The snippets are set once the
- * widget exists, which needs the origin first.
+ * widget exists, which needs the origin first. A page may add markup to its
+ * `<head>` (a hostile stylesheet, a stub that queues calls) and response headers
+ * (a Content-Security-Policy).
  */
 export async function startHostSite() {
-  const pages = new Map([['/', '']]);
+  const pages = new Map([['/', { snippet: '' }]]);
   const template = readFileSync(new URL('./fixtures/host.html', import.meta.url), 'utf8');
   const server = createServer((request, response) => {
-    const snippet = pages.get(request.url);
-    if (snippet === undefined) {
+    const page = pages.get(request.url);
+    if (page === undefined) {
       response.writeHead(404).end();
       return;
     }
     response
-      .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-      .end(template.replace('{{SNIPPET}}', snippet));
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...page.headers })
+      .end(template.replace('{{HEAD}}', page.head ?? '').replace('{{SNIPPET}}', page.snippet));
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     server,
     origin: `http://127.0.0.1:${server.address().port}`,
-    setSnippet: (value, path = '/') => {
-      pages.set(path, value);
+    setSnippet: (snippet, path = '/', { head, headers } = {}) => {
+      pages.set(path, { snippet, head, headers });
     },
   };
 }

@@ -12,7 +12,8 @@ use anyhow::Result;
 
 use crate::dist::{self, AssetSizes, Manifest};
 use crate::{
-    bench_config, bench_relay, bench_session, build, cmd, npm_package, processes, say, setup, step,
+    bench_config, bench_ingest, bench_page, bench_relay, bench_session, build, cmd, npm_package,
+    processes, say, setup, step,
 };
 
 /// Budgets count 1 KB as 1,000 bytes (the stricter reading).
@@ -59,7 +60,9 @@ fn sections(root: &Path, manifest: &Manifest) -> Result<Vec<Section>> {
         asset_sizes(root, manifest)?,
         bench_session::section(root)?,
         bench_config::section(root)?,
+        bench_ingest::section(root)?,
         bench_relay::section(root)?,
+        bench_page::section(root)?,
     ])
 }
 
@@ -103,12 +106,15 @@ fn asset_sizes(root: &Path, manifest: &Manifest) -> Result<Section> {
     Ok(Section {
         title: "Asset sizes",
         how: "The files in `dist/` as `cargo xtask build` writes them and the embed server \
-              sends them: the widget's Wasm after `wasm-opt -Oz --strip-debug --strip-producers`, \
-              its JS glue and the loader minified by esbuild. Compressed sizes are those of the \
+              sends them: the widget's Wasm (built with the pinned nightly toolchain, std \
+              rebuilt with `optimize_for_size`, `panic=immediate-abort`, no panic locations \
+              and no `Debug` output) after `wasm-opt --merge-similar-functions -Oz --converge --low-memory-unused \
+              --strip-debug --strip-producers`, its JS glue and the \
+              loader minified by esbuild. Compressed sizes are those of the \
               precompressed `.gz` (gzip level 9) and `.br` (brotli quality 11, 4 MiB window) \
               siblings, read from `dist/manifest.json`. The npm package's files are those \
-              `cargo xtask build` stages in `target/npm/sitekit-sdk/` (its Wasm after the same \
-              `wasm-opt`; the JS unminified, as published), compressed here the same way. \
+              `cargo xtask build` stages in `target/npm/sitekit-sdk/` (built on stable by \
+              wasm-pack, its Wasm after `wasm-opt -Oz`; the JS unminified, as published), compressed here the same way. \
               1 KB = 1,000 bytes."
             .into(),
         table,

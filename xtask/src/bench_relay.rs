@@ -386,3 +386,18 @@ fn report(
         table,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The section alone against `target/release/sitekit` (build it first):
+    /// `cargo test -p xtask bench_relay -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "starts the release server and a stand-in runtime for about a minute"]
+    fn section_alone() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let section = super::section(root).unwrap();
+        println!("{}", section.table);
+    }
+}

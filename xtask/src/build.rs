@@ -1,6 +1,7 @@
 //! `cargo xtask build`: the widget (Rust → Wasm → wasm-bindgen → wasm-opt, glue JS
-//! minified), the loader with the hashed widget names filled in, `dist/`, the npm
-//! package (`npm_package.rs`), and the release `sitekit` binary.
+//! minified), the loader with the hashed widget names filled in, the dashboard
+//! (`dashboard.rs`), `dist/`, the npm package (`npm_package.rs`), and the release
+//! `sitekit` binary.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::dist::{self, Asset, Manifest};
-use crate::{cmd, npm_package, say, step};
+use crate::{cmd, dashboard, npm_package, say, setup, step};
 
 /// Where the loader source names the widget files it loads; replaced at build time.
 const JS_PLACEHOLDER: &str = "__SITEKIT_WIDGET_JS__";
@@ -41,22 +42,37 @@ fn widget(root: &Path) -> Result<Manifest> {
     // Read first: a missing loader should fail before minutes of compiling.
     let loader_source = loader_source(root)?;
 
-    step("building widget (wasm32, wasm-release)");
-    cmd::run(cmd::cargo().args([
-        "build",
-        "-p",
-        "sitekit-widget",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--profile",
-        "wasm-release",
-    ]))?;
+    step(format!(
+        "building widget (wasm32, wasm-release, {}, std rebuilt for size)",
+        setup::WIDGET_TOOLCHAIN
+    ));
+    // A target directory of its own: std and every dependency are compiled by
+    // another toolchain with other flags than the stable builds in `target/`.
+    let widget_target = target.join("widget-wasm");
+    cmd::run(
+        Command::new("rustup")
+            .args(["run", setup::WIDGET_TOOLCHAIN, "cargo", "build"])
+            .args(["-p", "sitekit-widget", "--target", "wasm32-unknown-unknown"])
+            .args(["--profile", "wasm-release", "--target-dir"])
+            .arg(&widget_target)
+            .args([
+                "-Zbuild-std=std,panic_abort",
+                "-Zbuild-std-features=optimize_for_size",
+            ])
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            // A panic stops the Wasm without a message, location or `Debug`
+            // output: nothing a visitor could read, and about 14 KB of brotli.
+            .env(
+                "RUSTFLAGS",
+                "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
+            ),
+    )?;
 
     step("generating JS bindings (wasm-bindgen --target web)");
     if work.exists() {
         fs::remove_dir_all(&work)?;
     }
-    let wasm = target.join("wasm32-unknown-unknown/wasm-release/sitekit_widget.wasm");
+    let wasm = widget_target.join("wasm32-unknown-unknown/wasm-release/sitekit_widget.wasm");
     cmd::run(
         Command::new("wasm-bindgen")
             .args(["--target", "web", "--out-name", "widget", "--out-dir"])
@@ -64,11 +80,21 @@ fn widget(root: &Path) -> Result<Manifest> {
             .arg(&wasm),
     )?;
 
-    step("shrinking Wasm (wasm-opt -Oz --strip-debug --strip-producers)");
+    // `--low-memory-unused`: Rust puts the stack first, growing down from 1 MiB,
+    // so the lowest kilobyte is never addressed and wasm-opt may fold offsets.
+    step(
+        "shrinking Wasm (wasm-opt --merge-similar-functions -Oz --converge --low-memory-unused, stripped)",
+    );
     let optimized = work.join("widget_bg.opt.wasm");
     cmd::run(
         Command::new(bin.join("wasm-opt"))
-            .args(["-Oz", "--strip-debug", "--strip-producers"])
+            .args([
+                "--merge-similar-functions",
+                "-Oz",
+                "--converge",
+                "--low-memory-unused",
+            ])
+            .args(["--strip-debug", "--strip-producers"])
             .arg(work.join("widget_bg.wasm"))
             .arg("-o")
             .arg(&optimized),
@@ -95,8 +121,17 @@ fn widget(root: &Path) -> Result<Manifest> {
         &widget_wasm.name,
     )?;
 
+    step("building dashboard (www/dashboard → one script with uPlot, one stylesheet, esbuild)");
+    let dashboard = dashboard::build(root, &work, &widget_js.name, &widget_wasm.name)?;
+
     step("writing dist/ (hashed names, .br/.gz siblings, manifest.json)");
-    let manifest = dist::publish(&root.join("dist"), loader, widget_js, widget_wasm)?;
+    let manifest = dist::publish(
+        &root.join("dist"),
+        loader,
+        widget_js,
+        widget_wasm,
+        dashboard,
+    )?;
     for asset in &manifest.assets {
         say(format_args!(
             "    {:<28} {:>8} B   gzip {:>7} B   brotli {:>7} B",

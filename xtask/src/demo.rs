@@ -70,20 +70,22 @@ pub fn run(root: &Path) -> Result<()> {
         &logs.join("sitekit.log"),
     )?;
 
+    let cli = SitekitCli {
+        bin: &sitekit,
+        database_url: DATABASE_URL,
+        public_url: EMBED_URL,
+    };
     let state = match previous {
         Some(state) if state.flow_id == flow_id => {
             step("reusing the demo tenant, agent and widget from data/demo.json");
             state
         }
-        _ => {
-            let cli = SitekitCli {
-                bin: &sitekit,
-                database_url: DATABASE_URL,
-                public_url: EMBED_URL,
-            };
-            seed::create(&cli, &langflow, &flow_id, SITE_URL, &state_file)?
-        }
+        _ => seed::create(&cli, &langflow, &flow_id, SITE_URL, &state_file)?,
     };
+    // Secret keys are shown once and stored only as hashes: each demo makes a
+    // fresh one for signing in to the dashboard, and keeps it nowhere.
+    step("creating a secret key to sign in to the dashboard (sitekit CLI)");
+    let dashboard_key = cli.create_secret_key(&state.tenant_id)?;
 
     step(format!(
         "starting demo site: www/demo on {SITE_URL}, examples/npm-custom-ui at {SITE_URL}{CUSTOM_UI}"
@@ -94,7 +96,7 @@ pub fn run(root: &Path) -> Result<()> {
         (CUSTOM_UI_SDK, npm_package::dir(root)),
     ];
     static_site::spawn(&root.join("www/demo"), SITE_ADDR, &state.snippet, &mounts)?;
-    print_banner(&state, &logs);
+    print_banner(&state, &dashboard_key, &logs);
 
     while !processes::interrupted() {
         services.check_running()?;
@@ -105,7 +107,7 @@ pub fn run(root: &Path) -> Result<()> {
     Ok(())
 }
 
-fn print_banner(state: &DemoState, logs: &Path) {
+fn print_banner(state: &DemoState, dashboard_key: &str, logs: &Path) {
     let logs = logs.display();
     let widget = &state.widget_id;
     let snippet = &state.snippet;
@@ -117,6 +119,7 @@ Site Kit demo is running.
   custom UI     {SITE_URL}{CUSTOM_UI}?endpoint={EMBED_URL}&key={key}
                 (examples/npm-custom-ui: its own chat UI on @sitekit/sdk)
   embed server  {EMBED_URL}/   (serves the chat widget, origin :{EMBED_PORT})
+  dashboard     {EMBED_URL}/dashboard   (sign in with {dashboard_key})
   healthz       {EMBED_URL}/healthz
   Langflow      http://127.0.0.1:{LANGFLOW_PORT}/health
   logs          {logs}/langflow.log, {logs}/sitekit.log

@@ -23,6 +23,12 @@ pub struct Manifest {
     /// Subresource Integrity of `loader.js` (and so of the pinned loader), for
     /// snippets that pin it.
     pub loader_integrity: String,
+    /// The dashboard's page and its widget preview's page (served at fixed URLs),
+    /// and the script and stylesheet both load (hashed names).
+    pub dashboard: String,
+    pub dashboard_preview: String,
+    pub dashboard_js: String,
+    pub dashboard_css: String,
     pub assets: Vec<AssetSizes>,
 }
 
@@ -58,6 +64,14 @@ pub struct Asset {
     pub bytes: Vec<u8>,
 }
 
+/// The site owner's dashboard, as `dashboard.rs` builds it.
+pub struct DashboardAssets {
+    pub page: Asset,
+    pub preview: Asset,
+    pub js: Asset,
+    pub css: Asset,
+}
+
 /// `<stem>-<first 16 hex chars of SHA-256>.<ext>`: the name changes exactly when
 /// the content does, so browsers and CDNs may cache it forever.
 pub fn hashed_name(stem: &str, ext: &str, bytes: &[u8]) -> String {
@@ -77,6 +91,7 @@ pub fn publish(
     loader: Asset,
     widget_js: Asset,
     widget_wasm: Asset,
+    dashboard: DashboardAssets,
 ) -> Result<Manifest> {
     if dist.exists() {
         fs::remove_dir_all(dist).with_context(|| format!("removing {}", dist.display()))?;
@@ -91,7 +106,16 @@ pub fn publish(
         bytes: loader.bytes.clone(),
     };
     let mut assets = Vec::new();
-    for asset in [&loader, &pinned_loader, &widget_js, &widget_wasm] {
+    for asset in [
+        &loader,
+        &pinned_loader,
+        &widget_js,
+        &widget_wasm,
+        &dashboard.page,
+        &dashboard.preview,
+        &dashboard.js,
+        &dashboard.css,
+    ] {
         let gzipped = gzip(&asset.bytes)?;
         let brotlied = brotli(&asset.bytes)?;
         fs::write(dist.join(&asset.name), &asset.bytes)?;
@@ -110,6 +134,10 @@ pub fn publish(
         widget_wasm: widget_wasm.name,
         pinned_loader: pinned_loader.name,
         loader_integrity,
+        dashboard: dashboard.page.name,
+        dashboard_preview: dashboard.preview.name,
+        dashboard_js: dashboard.js.name,
+        dashboard_css: dashboard.css.name,
         assets,
     };
     let mut json = serde_json::to_string_pretty(&manifest)?;
@@ -163,6 +191,12 @@ mod tests {
             asset("loader.js", b"(()=>{})();"),
             asset("widget-0.js", b"export{}"),
             asset("widget-0.wasm", b"\0asm"),
+            DashboardAssets {
+                page: asset("dashboard.html", b"<!doctype html>"),
+                preview: asset("dashboard-preview.html", b"<!doctype html>"),
+                js: asset("dashboard-0.js", b"export{}"),
+                css: asset("dashboard-0.css", b"body{}"),
+            },
         )
         .unwrap();
         let pinned = fs::read(dist.join(&manifest.pinned_loader)).unwrap();

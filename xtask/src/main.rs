@@ -5,11 +5,14 @@
 
 mod bench;
 mod bench_config;
+mod bench_ingest;
+mod bench_page;
 mod bench_relay;
 mod bench_session;
 mod build;
 mod cmd;
 mod cpu;
+mod dashboard;
 mod demo;
 mod dist;
 mod embed_server;

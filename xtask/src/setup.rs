@@ -1,7 +1,8 @@
 //! Installs what the build and the runtime need, each only when it is missing or
 //! at the wrong version: the wasm32 target, the wasm-bindgen CLI, wasm-pack, npm
-//! packages and a Python venv with `lfx`. Prerequisites we cannot install (rustup, Node, npm,
-//! Python) are checked with a one-line error naming them.
+//! packages and a Python venv with `lfx` and `cloudevents`. Prerequisites we
+//! cannot install (rustup, Node, npm, Python) are checked with a one-line error
+//! naming them.
 
 use std::fs;
 use std::path::Path;
@@ -21,6 +22,7 @@ pub fn for_build(root: &Path) -> Result<()> {
     require_rustup()?;
     require_node()?;
     wasm_target()?;
+    widget_toolchain()?;
     wasm_bindgen_cli(root)?;
     wasm_pack()?;
     npm_packages(root)
@@ -49,16 +51,25 @@ fn wasm_pack() -> Result<()> {
     ]))
 }
 
-/// The Python venv with the pinned `lfx` (`.venv` at the repo root).
+/// The CloudEvents SDK (PyPI `cloudevents`): the integration tests read the
+/// server's usage export with it, as a buyer's pipeline would.
+pub const CLOUDEVENTS_VERSION: &str = "2.2.0";
+
+/// The Python venv (`.venv` at the repo root) with the pinned `lfx` and
+/// `cloudevents`.
 pub fn langflow(root: &Path) -> Result<()> {
     let venv = root.join(".venv");
-    let lfx = venv.join("bin/lfx");
-    if lfx.exists() {
-        let installed = installed_lfx_version(&venv);
-        if installed.as_deref() == Some(LFX_VERSION) {
-            step(format!("lfx {LFX_VERSION} in .venv: present"));
-            return Ok(());
-        }
+    let packages = [("lfx", LFX_VERSION), ("cloudevents", CLOUDEVENTS_VERSION)];
+    let missing: Vec<String> = packages
+        .iter()
+        .filter(|(name, version)| installed_version(&venv, name).as_deref() != Some(*version))
+        .map(|(name, version)| format!("{name}=={version}"))
+        .collect();
+    if missing.is_empty() {
+        step(format!(
+            "lfx {LFX_VERSION} and cloudevents {CLOUDEVENTS_VERSION} in .venv: present"
+        ));
+        return Ok(());
     }
     require_python()?;
     if !venv.join("bin/python").exists() {
@@ -71,21 +82,21 @@ pub fn langflow(root: &Path) -> Result<()> {
         }
     }
     step(format!(
-        "installing lfx=={LFX_VERSION} into .venv (about a minute)"
+        "installing {} into .venv (about a minute)",
+        missing.join(" ")
     ));
-    cmd::run(Command::new(venv.join("bin/pip")).args([
-        "install",
-        "--disable-pip-version-check",
-        "--quiet",
-        &format!("lfx=={LFX_VERSION}"),
-    ]))
+    cmd::run(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--disable-pip-version-check", "--quiet"])
+            .args(&missing),
+    )
 }
 
-fn installed_lfx_version(venv: &Path) -> Option<String> {
+fn installed_version(venv: &Path, package: &str) -> Option<String> {
     let pip = venv.join("bin/pip");
     let shown = cmd::probe(
         pip.to_str()?,
-        &["show", "--disable-pip-version-check", "lfx"],
+        &["show", "--disable-pip-version-check", package],
     )?;
     shown
         .lines()
@@ -101,6 +112,45 @@ fn wasm_target() -> Result<()> {
     }
     step(format!("installing rust target {WASM_TARGET} (rustup)"));
     cmd::run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+/// The toolchain the widget's release Wasm is built with: a pinned nightly, for
+/// `-Zbuild-std` with `panic=immediate-abort`, no panic locations, no `Debug`
+/// output and std's `optimize_for_size`, which leave out every panic message and
+/// the formatting behind them (about 14 KB of brotli on the widget's 100 KB
+/// budget). Everything else, the widget's tests included, builds on stable.
+pub const WIDGET_TOOLCHAIN: &str = "nightly-2026-05-20";
+
+fn widget_toolchain() -> Result<()> {
+    let has_std_source = cmd::probe(
+        "rustup",
+        &[
+            "component",
+            "list",
+            "--installed",
+            "--toolchain",
+            WIDGET_TOOLCHAIN,
+        ],
+    )
+    .is_some_and(|installed| installed.lines().any(|line| line.starts_with("rust-src")));
+    if has_std_source {
+        step(format!(
+            "rust toolchain {WIDGET_TOOLCHAIN} with rust-src: present"
+        ));
+        return Ok(());
+    }
+    step(format!(
+        "installing rust toolchain {WIDGET_TOOLCHAIN} with rust-src (rustup; for the widget's release Wasm)"
+    ));
+    cmd::run(Command::new("rustup").args([
+        "toolchain",
+        "install",
+        WIDGET_TOOLCHAIN,
+        "--profile",
+        "minimal",
+        "--component",
+        "rust-src",
+    ]))
 }
 
 /// Installs the wasm-bindgen CLI at exactly the version of the `wasm-bindgen` crate

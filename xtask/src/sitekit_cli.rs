@@ -56,6 +56,13 @@ impl SitekitCli<'_> {
         string(&agent, "id")
     }
 
+    /// `sitekit keys create --kind secret` → the key itself, shown this once.
+    pub fn create_secret_key(&self, tenant_id: &str) -> Result<String> {
+        let args = ["keys", "create", "--tenant", tenant_id, "--kind", "secret"];
+        let key = self.run(&args, None)?;
+        string(&key, "key")
+    }
+
     /// `sitekit widgets create` for one allowed origin.
     pub fn create_widget(&self, agent_id: &str, origin: &str, title: &str) -> Result<Widget> {
         let args = [

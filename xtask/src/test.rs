@@ -57,7 +57,7 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
     let langflow = langflow::start(
         &mut services,
         root,
-        &["flows/sitekit_faq.py", "flows/failing.py"],
+        &["flows/sitekit_faq.py", "flows/failing.py", "flows/echo.py"],
         ports::free()?,
         &langflow::random_key()?,
         &logs.join("langflow-test.log"),

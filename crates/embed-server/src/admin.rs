@@ -7,15 +7,18 @@ use anyhow::{Result, bail, ensure};
 use serde::Serialize;
 use serde_json::json;
 use sitekit_embed_server::db::Db;
+use sitekit_embed_server::usage_report::UsageRange;
 use sitekit_embed_server::widget_settings::position_text;
 use sitekit_sdk::admin::{
     AgentList, AgentSummary, AgentTimeouts, AgentUpdate, KeyList, NewAgentRequest, NewKeyRequest,
-    NewWidgetRequest, RotateKeyRequest, UsageQuery, WidgetList, WidgetSummary, WidgetUpdate,
+    NewWidgetRequest, RotateKeyRequest, UsageCounts, UsageQuery, WidgetList, WidgetSummary,
+    WidgetUpdate,
 };
 
 use crate::backend::AdminBackend;
 use crate::cli::{
-    AdminCommand, AgentCommand, KeyCommand, SecretCommand, TenantCommand, UsageArgs, WidgetCommand,
+    AdminCommand, AgentCommand, KeyCommand, SecretCommand, TenantCommand, UsageArgs,
+    UsageByAgentArgs, WidgetCommand,
 };
 
 pub async fn run(backend: &impl AdminBackend, command: AdminCommand) -> Result<()> {
@@ -159,6 +162,8 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
             avatar_url,
             messages_per_visitor_per_minute,
             show_tool_events,
+            launcher_icon,
+            conversation_days,
             test_mode,
             public_url,
             json,
@@ -177,6 +182,8 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
                 avatar_url,
                 messages_per_visitor_per_minute,
                 show_tool_events,
+                launcher_icon: Some(launcher_icon.into()),
+                conversation_days: Some(conversation_days),
                 test_mode,
             };
             let created = backend.create_widget(request, &public_url).await?;
@@ -224,6 +231,8 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
             avatar_url,
             messages_per_visitor_per_minute,
             show_tool_events,
+            launcher_icon,
+            conversation_days,
             json,
         } => {
             let update = WidgetUpdate {
@@ -241,6 +250,8 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
                 avatar_url,
                 messages_per_visitor_per_minute,
                 show_tool_events,
+                launcher_icon: launcher_icon.map(Into::into),
+                conversation_days,
             };
             ensure!(
                 update != WidgetUpdate::default(),
@@ -313,6 +324,7 @@ fn print_widget(widget: &WidgetSummary) {
         widget.primary_color, widget.primary_text_color
     );
     println!("  position:        {}", position_text(widget.position));
+    println!("  launcher icon:   {}", widget.launcher_icon.as_str());
     println!(
         "  starter prompts: {}",
         or_none(widget.starter_prompts.join(" | "))
@@ -328,6 +340,13 @@ fn print_widget(widget: &WidgetSummary) {
     println!(
         "  per visitor:     {} a minute (0: the server's default)",
         widget.messages_per_visitor_per_minute
+    );
+    println!(
+        "  conversations:   {}",
+        match widget.conversation_days {
+            0 => "a new one on every page load".to_owned(),
+            days => format!("kept {days} days without activity"),
+        }
     );
     println!(
         "  tool calls:      {}",
@@ -426,21 +445,188 @@ async fn keys(backend: &impl AdminBackend, command: KeyCommand) -> Result<()> {
 }
 
 async fn usage(backend: &impl AdminBackend, args: UsageArgs) -> Result<()> {
+    if args.view.is_some() {
+        // main.rs runs the views on the local database before getting here.
+        bail!("`sitekit usage by-agent` works only on the local database");
+    }
+    let args = args.report;
     let query = UsageQuery {
         from: args.from,
         to: args.to,
+        agent_id: args.agent,
         widget_id: args.widget,
+        key_id: args.key_id,
+        granularity: args.granularity.map(Into::into),
     };
     let report = backend.usage(args.tenant.as_deref(), query).await?;
     print(args.json, &report, |report| {
+        let totals = &report.totals;
         println!(
-            "{} messages from {} to {}",
-            report.total_messages, report.from, report.to
+            "{} messages from {} to {} ({} conversations, {} runs, {} errors, {} tokens)",
+            report.total_messages,
+            report.from,
+            report.to,
+            totals.conversations,
+            totals.runs,
+            totals.error_runs(),
+            totals.input_tokens + totals.output_tokens
         );
-        for day in &report.days {
-            println!("{}  {}  {}", day.date, day.widget_id, day.messages);
+        if report.days.is_empty() {
+            return;
         }
+        let rows = report
+            .days
+            .iter()
+            .map(|day| {
+                let mut row = vec![
+                    day.date.clone(),
+                    day.agent_id.clone(),
+                    day.widget_id.clone(),
+                    day.key_id.clone(),
+                ];
+                row.extend(counter_cells(&day.counts));
+                row
+            })
+            .collect();
+        let mut header = vec!["date", "agent", "widget", "key"];
+        header.extend(COUNTER_HEADER);
+        print_table(&header, rows);
     })
+}
+
+/// `sitekit usage by-agent`: every agent's usage across all tenants, on the
+/// local database (the operator's view; no admin key sees other tenants).
+pub async fn usage_by_agent(db: &Db, args: UsageByAgentArgs) -> Result<()> {
+    let range = UsageRange::parse(args.from.as_deref(), args.to.as_deref())?;
+    let report = range.by_agent(db.usage_by_agent(range.from, range.to).await?);
+    print(args.json, &report, |report| {
+        println!(
+            "{} agents from {} to {}",
+            report.agents.len(),
+            report.from,
+            report.to
+        );
+        if report.agents.is_empty() {
+            return;
+        }
+        let rows = report
+            .agents
+            .iter()
+            .map(|agent| {
+                let counts = &agent.counts;
+                let name = if agent.deleted {
+                    format!("{} (deleted)", agent.agent_name)
+                } else {
+                    agent.agent_name.clone()
+                };
+                vec![
+                    agent.agent_id.clone(),
+                    name,
+                    agent.tenant_id.clone(),
+                    agent.tenant_name.clone(),
+                    counts.runs.to_string(),
+                    counts.conversations.to_string(),
+                    counts.messages.to_string(),
+                    counts.input_tokens.to_string(),
+                    counts.output_tokens.to_string(),
+                    errors_text(counts),
+                ]
+            })
+            .collect();
+        print_table(
+            &[
+                "agent",
+                "name",
+                "tenant",
+                "tenant name",
+                "runs",
+                "conversations",
+                "messages",
+                "tokens in",
+                "tokens out",
+                "errors",
+            ],
+            rows,
+        );
+    })
+}
+
+const COUNTER_HEADER: [&str; 12] = [
+    "conversations",
+    "runs",
+    "messages",
+    "chars in",
+    "chars out",
+    "tokens in",
+    "tokens out",
+    "errors",
+    "feedback up",
+    "feedback down",
+    "loads",
+    "opens",
+];
+
+/// One report row's counters, in [`COUNTER_HEADER`]'s order.
+fn counter_cells(counts: &UsageCounts) -> Vec<String> {
+    let mut cells: Vec<String> = [
+        counts.conversations,
+        counts.runs,
+        counts.messages,
+        counts.input_chars,
+        counts.output_chars,
+        counts.input_tokens,
+        counts.output_tokens,
+    ]
+    .iter()
+    .map(i64::to_string)
+    .collect();
+    cells.push(errors_text(counts));
+    cells.extend(
+        [
+            counts.feedback_up,
+            counts.feedback_down,
+            counts.loads,
+            counts.opens,
+        ]
+        .iter()
+        .map(i64::to_string),
+    );
+    cells
+}
+
+/// Errors as `code:count;…`, or `0`.
+fn errors_text(counts: &UsageCounts) -> String {
+    if counts.errors.is_empty() {
+        return "0".into();
+    }
+    counts
+        .errors
+        .iter()
+        .map(|(code, count)| format!("{code}:{count}"))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Columns padded to their widest cell, two spaces apart.
+fn print_table(header: &[&str], rows: Vec<Vec<String>>) {
+    let mut widths: Vec<usize> = header.iter().map(|name| name.chars().count()).collect();
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.to_vec());
+    for row in &rows {
+        line(row.iter().map(String::as_str).collect());
+    }
 }
 
 pub async fn tenants(db: &Db, command: TenantCommand) -> Result<()> {

@@ -1,6 +1,6 @@
-//! The browser assets built by `cargo xtask build` (loader, widget JS and Wasm),
-//! loaded once into memory with their precompressed variants, from `dist/` or from
-//! the binary itself.
+//! The browser assets built by `cargo xtask build` (loader, widget JS and Wasm,
+//! the dashboard's pages, script and stylesheet), loaded once into memory with
+//! their precompressed variants, from `dist/` or from the binary itself.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -23,6 +23,12 @@ pub struct Manifest {
     pub pinned_loader: String,
     /// `sha384-…` of the pinned loader's bytes, for the `integrity` attribute.
     pub loader_integrity: String,
+    /// The dashboard's page and its widget preview's page, served at fixed URLs.
+    pub dashboard: String,
+    pub dashboard_preview: String,
+    /// The script and stylesheet both pages load, under hashed names.
+    pub dashboard_js: String,
+    pub dashboard_css: String,
 }
 
 /// One servable file: the identity bytes and whatever compressed siblings exist.
@@ -91,6 +97,10 @@ impl AssetStore {
             &manifest.pinned_loader,
             &manifest.widget_js,
             &manifest.widget_wasm,
+            &manifest.dashboard,
+            &manifest.dashboard_preview,
+            &manifest.dashboard_js,
+            &manifest.dashboard_css,
         ] {
             let identity = read(name).ok_or_else(|| AssetError::Missing(name.clone()))?;
             let asset = Asset {
@@ -127,10 +137,26 @@ impl AssetStore {
         &self.files[&self.manifest.loader]
     }
 
-    /// A hashed widget asset by file name; only names in the manifest exist, so no
-    /// path from a request ever reaches the file system.
+    /// The dashboard's page (`GET /dashboard`).
+    pub fn dashboard(&self) -> &Asset {
+        &self.files[&self.manifest.dashboard]
+    }
+
+    /// The page the dashboard's widget preview runs in (`GET /dashboard/preview`).
+    pub fn dashboard_preview(&self) -> &Asset {
+        &self.files[&self.manifest.dashboard_preview]
+    }
+
+    /// A hashed asset by file name; only names in the manifest exist, so no path
+    /// from a request ever reaches the file system. The files served at fixed URLs
+    /// are not among them: their names change nothing when their content does.
     pub fn hashed(&self, name: &str) -> Option<&Asset> {
-        if name == self.manifest.loader {
+        let fixed = [
+            &self.manifest.loader,
+            &self.manifest.dashboard,
+            &self.manifest.dashboard_preview,
+        ];
+        if fixed.iter().any(|fixed| *fixed == name) {
             return None;
         }
         self.files.get(name)
@@ -150,6 +176,7 @@ fn content_type(name: &str) -> &'static str {
         Some("js") => "text/javascript; charset=utf-8",
         Some("wasm") => "application/wasm",
         Some("css") => "text/css; charset=utf-8",
+        Some("html") => "text/html; charset=utf-8",
         _ => "application/octet-stream",
     }
 }

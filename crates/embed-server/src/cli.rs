@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sitekit_embed_server::{db, widget_settings};
 use sitekit_sdk::admin;
 use sitekit_sdk::admin::AgentTimeouts;
-use sitekit_sdk::wire::Position;
+use sitekit_sdk::wire::{LauncherIcon, Position};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -91,7 +91,9 @@ pub enum AdminCommand {
     /// Create, list, rotate and revoke keys, and read their audit trail.
     #[command(subcommand)]
     Keys(KeyCommand),
-    /// Messages the widgets answered, per widget and UTC day.
+    /// Usage per UTC day, agent, widget and key: conversations, runs, messages,
+    /// characters, tokens, errors, feedback, loads and opens. `usage by-agent`:
+    /// every agent across all tenants (local database only).
     Usage(UsageArgs),
 }
 
@@ -364,6 +366,13 @@ pub enum WidgetCommand {
         /// Show visitors the agent's tool calls.
         #[arg(long)]
         show_tool_events: bool,
+        /// The launcher bubble's icon.
+        #[arg(long, value_enum, default_value_t = LauncherIconArg::Chat)]
+        launcher_icon: LauncherIconArg,
+        /// Days a visitor's conversation is kept without activity, across reloads
+        /// and pages (0 to 365; 0: a new conversation on every page load).
+        #[arg(long, default_value_t = sitekit_sdk::wire::DEFAULT_CONVERSATION_DAYS)]
+        conversation_days: u32,
         /// Issue a test-mode key (skt_pub_test_…) instead of a live one.
         #[arg(long)]
         test_mode: bool,
@@ -438,6 +447,13 @@ pub enum WidgetCommand {
         /// Show visitors the agent's tool calls (--show-tool-events true|false).
         #[arg(long)]
         show_tool_events: Option<bool>,
+        /// The launcher bubble's icon.
+        #[arg(long, value_enum)]
+        launcher_icon: Option<LauncherIconArg>,
+        /// Days a visitor's conversation is kept without activity, across reloads
+        /// and pages (0 to 365; 0: a new conversation on every page load).
+        #[arg(long)]
+        conversation_days: Option<u32>,
         #[arg(long)]
         json: bool,
     },
@@ -482,6 +498,28 @@ impl From<PositionArg> for Position {
         match position {
             PositionArg::Left => Position::Left,
             PositionArg::Right => Position::Right,
+        }
+    }
+}
+
+/// [`LauncherIcon`] for clap, which lists the names in `--help` and refuses others.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LauncherIconArg {
+    /// A speech bubble.
+    Chat,
+    /// A question mark.
+    Help,
+    Sparkles,
+    Headset,
+}
+
+impl From<LauncherIconArg> for LauncherIcon {
+    fn from(icon: LauncherIconArg) -> Self {
+        match icon {
+            LauncherIconArg::Chat => LauncherIcon::Chat,
+            LauncherIconArg::Help => LauncherIcon::Help,
+            LauncherIconArg::Sparkles => LauncherIcon::Sparkles,
+            LauncherIconArg::Headset => LauncherIcon::Headset,
         }
     }
 }
@@ -564,20 +602,73 @@ impl From<AdminKeyKind> for admin::AdminKeyKind {
     }
 }
 
+/// `sitekit usage`: the report (filters as flags), or a view given as a subcommand.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct UsageArgs {
+    #[command(subcommand)]
+    pub view: Option<UsageView>,
+    #[command(flatten)]
+    pub report: UsageReportArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsageView {
+    /// Every agent's usage across all tenants, for whoever runs the server.
+    /// Local database only.
+    ByAgent(UsageByAgentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UsageReportArgs {
     /// First day, YYYY-MM-DD (default: 29 days before --to).
     #[arg(long)]
     pub from: Option<String>,
     /// Last day, YYYY-MM-DD, inclusive (default: today, UTC).
     #[arg(long)]
     pub to: Option<String>,
-    /// Only this widget's messages.
+    /// Only this agent's usage.
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Only this widget's usage.
     #[arg(long)]
     pub widget: Option<String>,
-    /// Only this tenant's widgets (local database only).
+    /// Only the usage of sessions from this publishable key (its id, key_…;
+    /// `--key` is the admin key for --server).
+    #[arg(long)]
+    pub key_id: Option<String>,
+    /// Rows per UTC day (the only granularity so far).
+    #[arg(long, value_enum)]
+    pub granularity: Option<GranularityArg>,
+    /// Only this tenant's usage (local database only).
     #[arg(long)]
     pub tenant: Option<String>,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UsageByAgentArgs {
+    /// First day, YYYY-MM-DD (default: 29 days before --to).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day, YYYY-MM-DD, inclusive (default: today, UTC).
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// [`admin::UsageGranularity`] for clap.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GranularityArg {
+    Day,
+}
+
+impl From<GranularityArg> for admin::UsageGranularity {
+    fn from(granularity: GranularityArg) -> Self {
+        match granularity {
+            GranularityArg::Day => admin::UsageGranularity::Day,
+        }
+    }
 }

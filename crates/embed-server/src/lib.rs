@@ -24,6 +24,7 @@ pub mod session;
 pub mod snippet;
 pub mod state;
 pub mod usage_event_rules;
+pub mod usage_export;
 pub mod usage_report;
 pub mod widget_settings;
 
@@ -87,8 +88,8 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// always lists exactly what the server serves.
 fn documented_routes() -> OpenApiRouter<AppState> {
     use routes::{
-        admin_agents, admin_keys, admin_snippet, admin_usage, admin_widgets, assets, chat, health,
-        sessions, threads, usage_events, widgets,
+        admin_agents, admin_keys, admin_snippet, admin_usage, admin_usage_export, admin_widgets,
+        assets, chat, dashboard, health, sessions, threads, usage_events, widgets,
     };
     let admin_body = || DefaultBodyLimit::max(ADMIN_BODY_LIMIT);
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
@@ -126,6 +127,9 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin_keys::rotate).layer(admin_body()))
         .routes(routes!(admin_keys::events))
         .routes(routes!(admin_usage::summary))
+        .routes(routes!(admin_usage_export::export))
+        .routes(routes!(dashboard::page))
+        .routes(routes!(dashboard::preview))
         .routes(routes!(health::healthz))
         .routes(routes!(openapi::spec))
 }

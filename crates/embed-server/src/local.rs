@@ -11,7 +11,7 @@ use sitekit_embed_server::db::{
     Agent, AgentDeletion, DEFAULT_ROTATION_GRACE_SECS, Db, NewAdminKey, Widget, now_unix,
 };
 use sitekit_embed_server::keys::{KeyKind, KeyMode};
-use sitekit_embed_server::usage_report::UsageRange;
+use sitekit_embed_server::usage_report::{UsageRange, named_subjects, subject_name};
 use sitekit_embed_server::{scopes, snippet, widget_settings};
 use sitekit_sdk::admin::{
     AdminKeyKind, AgentSummary, AgentUpdate, CreatedKey, CreatedWidget, KeyEventList, KeySummary,
@@ -249,18 +249,17 @@ impl AdminBackend for LocalAdmin {
 
     async fn usage(&self, tenant: Option<&str>, query: UsageQuery) -> Result<UsageReport> {
         let range = UsageRange::parse(query.from.as_deref(), query.to.as_deref())?;
-        if let Some(widget) = &query.widget_id {
-            let found = self.stored_widget(widget).await?;
+        for (subject, id) in named_subjects(&query) {
             ensure!(
-                tenant.is_none_or(|tenant| tenant == found.tenant_id),
-                "no widget with id {widget} in tenant {}",
-                tenant.unwrap_or_default()
+                self.db.usage_subject_exists(tenant, subject, id).await?,
+                "no {} with id {id}{}",
+                subject_name(subject),
+                tenant
+                    .map(|tenant| format!(" in tenant {tenant}"))
+                    .unwrap_or_default()
             );
         }
-        let counts = self
-            .db
-            .daily_messages(tenant, query.widget_id.as_deref(), range.from, range.to)
-            .await?;
-        Ok(range.report(counts))
+        let rows = self.db.daily_usage(&range.filter(tenant, &query)).await?;
+        Ok(range.report(rows))
     }
 }

@@ -18,7 +18,7 @@ use sitekit_sdk::AdminClient;
 use tokio::net::TcpListener;
 
 use crate::admin::local_only;
-use crate::cli::{Cli, Command, ServeArgs};
+use crate::cli::{AdminCommand, Cli, Command, ServeArgs, UsageArgs, UsageView};
 use crate::local::LocalAdmin;
 
 #[tokio::main]
@@ -44,6 +44,15 @@ async fn main() -> Result<()> {
         Command::Secrets(command) => {
             local_only(server, "secrets")?;
             admin::secrets(&Db::open(&cli.database_url).await?, command).await
+        }
+        // The operator's view across tenants: the local database only, never an
+        // admin key's.
+        Command::Admin(AdminCommand::Usage(UsageArgs {
+            view: Some(UsageView::ByAgent(args)),
+            ..
+        })) => {
+            local_only(server, "usage by-agent")?;
+            admin::usage_by_agent(&Db::open(&cli.database_url).await?, args).await
         }
         Command::Admin(command) => match (cli.remote.server, cli.remote.key) {
             (Some(server), Some(key)) => admin::run(&AdminClient::new(server, key), command).await,

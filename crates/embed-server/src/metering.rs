@@ -1,17 +1,27 @@
 //! Measuring a run as it streams, and recording it once it ends: the usage record
 //! and the thread's new messages. Recording happens on a spawned task, so the
 //! visitor's stream never waits for the database; a run whose visitor left is
-//! recorded when its stream is dropped.
+//! recorded when its stream is dropped. The record's id is chosen when the run
+//! starts, so a write that failed (perhaps after committing) is tried again
+//! without ever counting the run twice.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sitekit_sdk::agui::Event;
 
-use crate::db::{Db, ThreadKey, Turn, UsageRun, now_unix_ms};
+use crate::db::{Db, ThreadKey, Turn, UsageRun, new_id, now_unix_ms};
 use crate::relay::TokenUsage;
 
 /// An answer longer than this is kept in the thread only up to here.
 const MAX_STORED_ANSWER_CHARS: usize = 100_000;
+/// Waits before the second, third, … attempt to store a run's record: a
+/// database that fails over or is briefly locked gets about ten seconds.
+const RECORD_RETRY_DELAYS: [Duration; 4] = [
+    Duration::from_millis(100),
+    Duration::from_millis(500),
+    Duration::from_secs(2),
+    Duration::from_secs(8),
+];
 
 /// What a run is, before anything is measured.
 #[derive(Debug, Clone)]
@@ -29,6 +39,8 @@ pub struct RunIdentity {
 #[derive(Debug)]
 pub struct RunMeter {
     db: Db,
+    /// The usage record's id, fixed before any attempt to store it.
+    record_id: String,
     identity: RunIdentity,
     started: Instant,
     started_at_ms: i64,
@@ -43,6 +55,7 @@ impl RunMeter {
     pub fn start(db: Db, identity: RunIdentity) -> Self {
         RunMeter {
             db,
+            record_id: new_id("run"),
             identity,
             started: Instant::now(),
             started_at_ms: now_unix_ms(),
@@ -86,6 +99,7 @@ impl RunMeter {
         }
         let identity = &self.identity;
         let usage = UsageRun {
+            id: self.record_id.clone(),
             tenant_id: identity.tenant_id.clone(),
             agent_id: identity.agent_id.clone(),
             widget_id: identity.thread.widget_id.clone(),
@@ -116,13 +130,30 @@ impl RunMeter {
             return;
         };
         runtime.spawn(async move {
-            if let Err(error) = db.record_run(&usage).await {
-                tracing::error!(%error, run = %usage.run_id, "cannot record a run's usage");
-            }
+            record_usage(&db, &usage).await;
             if let Err(error) = db.append_turn(&thread, &turn).await {
                 tracing::warn!(%error, run = %usage.run_id, "cannot keep a run's messages");
             }
         });
+    }
+}
+
+/// Stores the run's record, trying again while the database fails: the record
+/// is what the run is billed by. Storing is idempotent (the same id), so an
+/// attempt that committed but whose answer was lost counts once.
+async fn record_usage(db: &Db, usage: &UsageRun) {
+    let mut delays = RECORD_RETRY_DELAYS.iter();
+    loop {
+        let error = match db.record_run(usage).await {
+            Ok(_) => return,
+            Err(error) => error,
+        };
+        let Some(delay) = delays.next() else {
+            tracing::error!(%error, run = %usage.run_id, record = %usage.id, "cannot record a run's usage");
+            return;
+        };
+        tracing::warn!(%error, run = %usage.run_id, "cannot record a run's usage yet; trying again");
+        tokio::time::sleep(*delay).await;
     }
 }
 

@@ -28,6 +28,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         (name = "widgets", description = "Widgets, their settings and snippets"),
         (name = "keys", description = "Secret, restricted and publishable keys"),
         (name = "usage", description = "What the widgets were used for"),
+        (name = "dashboard", description = "The site owner's dashboard page, on the admin API"),
         (name = "operators", description = "For whoever runs the server"),
     )
 )]

@@ -61,6 +61,10 @@ mod tests {
             widget_wasm: "widget-2.wasm".into(),
             pinned_loader: "loader-0123456789abcdef.js".into(),
             loader_integrity: "sha384-abc".into(),
+            dashboard: "dashboard.html".into(),
+            dashboard_preview: "dashboard-preview.html".into(),
+            dashboard_js: "dashboard-3.js".into(),
+            dashboard_css: "dashboard-4.css".into(),
         };
         let snippet = super::for_widget(
             "wid_1",

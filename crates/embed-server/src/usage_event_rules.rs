@@ -7,12 +7,17 @@ use sitekit_sdk::wire::{UsageEvent, usage_types};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::db::CountedEvent;
+
 /// An event's JSON may be this large (its compact form, so whitespace is free).
 pub const MAX_EVENT_BYTES: usize = 8 * 1024;
 pub const MAX_ID_CHARS: usize = 128;
 pub const MAX_SOURCE_CHARS: usize = 256;
 /// A `track` event's `name`.
 pub const MAX_TRACK_NAME_CHARS: usize = 100;
+/// An identified visitor's display name and e-mail address (RFC 5321's limit).
+pub const MAX_VISITOR_NAME_CHARS: usize = 200;
+pub const MAX_VISITOR_EMAIL_CHARS: usize = 254;
 /// Thread and run ids in event data, as long as the chat route allows them.
 const MAX_DATA_ID_CHARS: usize = 128;
 /// How old an event may be: a browser holds unsent events in `localStorage`
@@ -108,6 +113,25 @@ pub fn check(value: Value, now_ms: i64) -> Result<ValidEvent, Reason> {
     Ok(ValidEvent { event, time_ms })
 }
 
+/// What a valid event adds to the daily roll-ups: loads, opens and ratings;
+/// messages are counted from the server's run records, never from the page.
+pub fn counted(event: &UsageEvent) -> Option<CountedEvent> {
+    match event.kind.as_str() {
+        usage_types::WIDGET_LOADED => Some(CountedEvent::Load),
+        usage_types::WIDGET_OPENED => Some(CountedEvent::Open),
+        usage_types::FEEDBACK => {
+            // `check` made sure the rating is "up" or "down".
+            let rating = event.data.as_ref()?.get("rating")?.as_str()?;
+            Some(if rating == "up" {
+                CountedEvent::FeedbackUp
+            } else {
+                CountedEvent::FeedbackDown
+            })
+        }
+        _ => None,
+    }
+}
+
 /// The data each type documents (`sitekit_sdk::wire::usage_types`). Fields
 /// beyond those are allowed, so a newer SDK can send more.
 fn check_data(kind: &str, data: Option<&Value>) -> Result<(), Reason> {
@@ -133,6 +157,11 @@ fn check_data(kind: &str, data: Option<&Value>) -> Result<(), Reason> {
                     None | Some(Value::Null | Value::Object(_))
                 )
         }),
+        usage_types::VISITOR_IDENTIFIED => fields.is_some_and(|fields| {
+            required_text(fields, "id", 1..=MAX_DATA_ID_CHARS)
+                && optional_text(fields, "name", MAX_VISITOR_NAME_CHARS)
+                && optional_text(fields, "email", MAX_VISITOR_EMAIL_CHARS)
+        }),
         // Loaded and opened document no data; an object is allowed for more.
         _ => true,
     };
@@ -155,9 +184,13 @@ fn required_text(
 }
 
 fn optional_id(fields: &Map<String, Value>, name: &str) -> bool {
+    optional_text(fields, name, MAX_DATA_ID_CHARS)
+}
+
+fn optional_text(fields: &Map<String, Value>, name: &str, max_chars: usize) -> bool {
     match fields.get(name) {
         None | Some(Value::Null) => true,
-        Some(_) => required_text(fields, name, 1..=MAX_DATA_ID_CHARS),
+        Some(_) => required_text(fields, name, 1..=max_chars),
     }
 }
 
@@ -381,5 +414,34 @@ mod tests {
             data(usage_types::WIDGET_LOADED, Some(json!([1]))),
             Some(Reason::InvalidData)
         );
+    }
+
+    #[test]
+    fn loads_opens_and_ratings_are_counted_and_nothing_else() {
+        let counted_as = |kind: &str, data: Option<Value>| {
+            let valid = check(event(kind, NOW_MS, data), NOW_MS).unwrap();
+            counted(&valid.event)
+        };
+        assert_eq!(
+            counted_as(usage_types::WIDGET_LOADED, None),
+            Some(CountedEvent::Load)
+        );
+        assert_eq!(
+            counted_as(usage_types::WIDGET_OPENED, None),
+            Some(CountedEvent::Open)
+        );
+        for (rating, expected) in [
+            ("up", CountedEvent::FeedbackUp),
+            ("down", CountedEvent::FeedbackDown),
+        ] {
+            let data = json!({ "runId": "r1", "rating": rating, "extra": { "rating": "up" } });
+            assert_eq!(
+                counted_as(usage_types::FEEDBACK, Some(data)),
+                Some(expected)
+            );
+        }
+        assert_eq!(counted_as(usage_types::MESSAGE_SENT, None), None);
+        let track = json!({ "name": "pricing_viewed" });
+        assert_eq!(counted_as(usage_types::TRACK, Some(track)), None);
     }
 }

@@ -1,10 +1,13 @@
-//! The usage summary (messages answered per widget and UTC day), shared by
-//! `GET /v1/usage` and `sitekit usage` so both read dates and ranges alike.
+//! Usage reports from the daily roll-ups: the range and filters a request
+//! names and the report they make, shared by `GET /v1/usage`, its exports and
+//! `sitekit usage` so all of them read dates, ranges and filters alike; and the
+//! operator's usage per agent (`sitekit usage by-agent`).
 
-use sitekit_sdk::admin::{DailyUsage, UsageReport};
+use serde::Serialize;
+use sitekit_sdk::admin::{DailyUsage, UsageCounts, UsageQuery, UsageReport};
 use time::{Date, Month};
 
-use crate::db::{DAY_SECS, DailyMessages, now_unix};
+use crate::db::{AgentUsageRow, DAY_SECS, DailyRow, UsageFilter, UsageSubject, now_unix};
 use crate::widget_settings::SettingsError;
 
 /// Without `from`, a report covers this many days up to `to`.
@@ -41,22 +44,111 @@ impl UsageRange {
         Ok(UsageRange { from, to })
     }
 
-    /// The report of the counts found for this range.
-    pub fn report(self, counts: Vec<DailyMessages>) -> UsageReport {
+    /// The roll-up rows of this range that `query` selects, of `tenant_id`'s
+    /// usage or (`None`, the operator) everyone's.
+    pub fn filter(self, tenant_id: Option<&str>, query: &UsageQuery) -> UsageFilter {
+        UsageFilter {
+            tenant_id: tenant_id.map(str::to_owned),
+            agent_id: query.agent_id.clone(),
+            widget_id: query.widget_id.clone(),
+            key_id: query.key_id.clone(),
+            from_day: self.from,
+            to_day: self.to,
+        }
+    }
+
+    /// The report of the roll-up rows found for this range.
+    pub fn report(self, rows: Vec<DailyRow>) -> UsageReport {
+        let mut totals = UsageCounts::default();
+        for row in &rows {
+            totals.add(&row.counts);
+        }
         UsageReport {
             from: format_day(self.from),
             to: format_day(self.to),
-            total_messages: counts.iter().map(|count| count.messages).sum(),
-            days: counts
+            total_messages: totals.messages,
+            totals,
+            days: rows
                 .into_iter()
-                .map(|count| DailyUsage {
-                    date: format_day(count.day),
-                    widget_id: count.widget_id,
-                    messages: count.messages,
+                .map(|row| DailyUsage {
+                    date: format_day(row.day),
+                    agent_id: row.agent_id,
+                    widget_id: row.widget_id,
+                    key_id: row.key_id,
+                    counts: row.counts,
                 })
                 .collect(),
         }
     }
+
+    /// The operator's report of every agent's usage in this range.
+    pub fn by_agent(self, rows: Vec<AgentUsageRow>) -> AgentUsageReport {
+        AgentUsageReport {
+            from: format_day(self.from),
+            to: format_day(self.to),
+            agents: rows
+                .into_iter()
+                .map(|row| AgentUsage {
+                    agent_id: row.agent_id,
+                    agent_name: row.agent_name,
+                    tenant_id: row.tenant_id,
+                    tenant_name: row.tenant_name,
+                    deleted: row.deleted,
+                    counts: row.counts,
+                })
+                .collect(),
+        }
+    }
+
+    /// `from` and `to` as `YYYY-MM-DD`.
+    pub fn dates(self) -> (String, String) {
+        (format_day(self.from), format_day(self.to))
+    }
+}
+
+/// The agent, widget and key a query names, each of which must be the caller's.
+pub fn named_subjects(query: &UsageQuery) -> Vec<(UsageSubject, &str)> {
+    [
+        (UsageSubject::Agent, &query.agent_id),
+        (UsageSubject::Widget, &query.widget_id),
+        (UsageSubject::Key, &query.key_id),
+    ]
+    .into_iter()
+    .filter_map(|(subject, id)| Some((subject, id.as_deref()?)))
+    .collect()
+}
+
+/// How a person names a kind of subject: "no agent agt_…".
+pub fn subject_name(subject: UsageSubject) -> &'static str {
+    match subject {
+        UsageSubject::Agent => "agent",
+        UsageSubject::Widget => "widget",
+        UsageSubject::Key => "key",
+    }
+}
+
+/// `sitekit usage by-agent --json`: every agent's usage across all tenants, for
+/// whoever runs the server. Never served over the network: a tenant's key sees
+/// only its own tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentUsageReport {
+    pub from: String,
+    pub to: String,
+    pub agents: Vec<AgentUsage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentUsage {
+    pub agent_id: String,
+    pub agent_name: String,
+    pub tenant_id: String,
+    pub tenant_name: String,
+    /// Deleted since; listed because it was used in the range.
+    pub deleted: bool,
+    #[serde(flatten)]
+    pub counts: UsageCounts,
 }
 
 /// `YYYY-MM-DD` to days since the epoch.
@@ -80,7 +172,8 @@ fn parse_day(name: &str, text: &str) -> Result<i64, SettingsError> {
     Ok(i64::from(date.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY)
 }
 
-fn format_day(day: i64) -> String {
+/// Days since the epoch to `YYYY-MM-DD`.
+pub fn format_day(day: i64) -> String {
     let date = i32::try_from(day + UNIX_EPOCH_JULIAN_DAY)
         .ok()
         .and_then(|julian| Date::from_julian_day(julian).ok())

@@ -3,7 +3,7 @@
 //! checked [`WidgetSettings`], an update is checked in full before anything changes.
 
 use sitekit_sdk::admin::{NewWidgetRequest, WidgetUpdate};
-use sitekit_sdk::wire::Position;
+use sitekit_sdk::wire::{DEFAULT_CONVERSATION_DAYS, LauncherIcon, Position};
 
 use crate::db::Widget;
 use crate::origin::{OriginAllowlist, OriginPattern};
@@ -20,6 +20,8 @@ const MAX_STARTER_PROMPT_CHARS: usize = 120;
 const MAX_AVATAR_URL_LEN: usize = 500;
 /// A visitor typing by hand sends far fewer; more than this is a script.
 pub const MAX_MESSAGES_PER_VISITOR_PER_MINUTE: u32 = 600;
+/// A year: a conversation untouched for longer is not one a visitor comes back to.
+pub const MAX_CONVERSATION_DAYS: u32 = 365;
 
 /// A setting that breaks a rule, said so a person can fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +43,9 @@ pub struct WidgetSettings {
     pub avatar_url: Option<String>,
     pub messages_per_visitor_per_minute: i64,
     pub show_tool_events: bool,
+    pub launcher_icon: LauncherIcon,
+    /// Days the widget keeps a visitor's conversation without activity; 0: none.
+    pub conversation_days: u32,
 }
 
 impl WidgetSettings {
@@ -76,6 +81,12 @@ impl WidgetSettings {
             avatar_url: avatar_url(request.avatar_url.as_deref())?,
             messages_per_visitor_per_minute: visitor_rate(request.messages_per_visitor_per_minute)?,
             show_tool_events: request.show_tool_events,
+            launcher_icon: request.launcher_icon.unwrap_or_default(),
+            conversation_days: conversation_days(
+                request
+                    .conversation_days
+                    .unwrap_or(DEFAULT_CONVERSATION_DAYS),
+            )?,
         })
     }
 }
@@ -132,6 +143,12 @@ pub fn apply_update(
     }
     if let Some(rate) = update.messages_per_visitor_per_minute {
         next.messages_per_visitor_per_minute = visitor_rate(rate)?;
+    }
+    if let Some(icon) = update.launcher_icon {
+        next.launcher_icon = icon;
+    }
+    if let Some(days) = update.conversation_days {
+        next.conversation_days = conversation_days(days)?;
     }
     *widget = next;
     Ok(())
@@ -256,6 +273,16 @@ fn visitor_rate(rate: u32) -> Result<i64, SettingsError> {
     }
 }
 
+fn conversation_days(days: u32) -> Result<u32, SettingsError> {
+    if days <= MAX_CONVERSATION_DAYS {
+        Ok(days)
+    } else {
+        Err(SettingsError(format!(
+            "conversationDays may be at most {MAX_CONVERSATION_DAYS} (0 starts a new conversation on every page load)"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +301,14 @@ mod tests {
         ] {
             assert!(avatar_url(Some(bad)).is_err(), "{bad} was accepted");
         }
+    }
+
+    #[test]
+    fn conversations_are_kept_from_0_to_365_days() {
+        for days in [0, 1, 30, MAX_CONVERSATION_DAYS] {
+            assert_eq!(conversation_days(days), Ok(days));
+        }
+        assert!(conversation_days(MAX_CONVERSATION_DAYS + 1).is_err());
     }
 
     #[test]

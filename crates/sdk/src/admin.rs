@@ -1,9 +1,11 @@
 //! JSON payloads of the admin API (secret and restricted keys), camelCase like the
 //! rest of the public API.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use crate::wire::Position;
+use crate::wire::{DEFAULT_CONVERSATION_DAYS, LauncherIcon, Position};
 
 /// A widget as its owner sees it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -30,6 +32,17 @@ pub struct WidgetSummary {
     pub messages_per_visitor_per_minute: i64,
     /// Visitors see the agent's tool calls.
     pub show_tool_events: bool,
+    /// The launcher bubble's icon (`chat` from servers that predate it).
+    #[serde(default)]
+    pub launcher_icon: LauncherIcon,
+    /// Days a visitor's conversation is kept without activity; 0 starts a new one
+    /// on every page load (30 from servers that predate it).
+    #[serde(default = "default_conversation_days")]
+    pub conversation_days: u32,
+}
+
+fn default_conversation_days() -> u32 {
+    DEFAULT_CONVERSATION_DAYS
 }
 
 /// `GET /v1/widgets`.
@@ -74,6 +87,14 @@ pub struct NewWidgetRequest {
     /// Show visitors the agent's tool calls (off by default).
     #[serde(default)]
     pub show_tool_events: bool,
+    /// The launcher bubble's icon, `chat` when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launcher_icon: Option<LauncherIcon>,
+    /// Days (0 to 365) a visitor's conversation is kept without activity, 30 when
+    /// left out; 0 starts a new conversation on every page load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 365))]
+    pub conversation_days: Option<u32>,
     /// Issue a test-mode publishable key (`skt_pub_test_…`).
     #[serde(default)]
     pub test_mode: bool,
@@ -139,6 +160,13 @@ pub struct WidgetUpdate {
     pub messages_per_visitor_per_minute: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_tool_events: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launcher_icon: Option<LauncherIcon>,
+    /// Days (0 to 365) a visitor's conversation is kept without activity; 0
+    /// starts a new conversation on every page load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 365))]
+    pub conversation_days: Option<u32>,
 }
 
 /// An agent as its owner sees it: where it runs, never its runtime credential.
@@ -261,7 +289,8 @@ pub struct AgentUpdate {
     pub runtime_key: Option<String>,
 }
 
-/// `GET /v1/usage`: messages the tenant's widgets answered, per UTC day.
+/// `GET /v1/usage`: what the tenant's widgets were used for, per UTC day and
+/// agent, widget and key.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -269,19 +298,90 @@ pub struct UsageReport {
     /// First and last day of the report, `YYYY-MM-DD`, inclusive.
     pub from: String,
     pub to: String,
+    /// The visitor messages the server ran in the report (`totals.messages`).
     pub total_messages: i64,
-    /// Only days with messages, oldest first.
+    /// Every row of `days` added up.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub totals: UsageCounts,
+    /// One row per day, agent, widget and key with any activity, oldest first.
     pub days: Vec<DailyUsage>,
 }
 
+/// What one key of one widget (and so one agent) was used for on one UTC day.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DailyUsage {
     /// `YYYY-MM-DD`
     pub date: String,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub agent_id: String,
     pub widget_id: String,
+    /// The publishable key the visitor's session came from.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub key_id: String,
+    #[serde(flatten)]
+    pub counts: UsageCounts,
+}
+
+/// The usage counters, for one row of a report or all of them.
+///
+/// Runs, conversations, messages, characters, tokens and errors come from the
+/// server's own record of every run (billable); feedback, loads and opens from
+/// the usage events pages send (never billable), on the day the event happened.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UsageCounts {
+    /// Threads whose first run started that day.
+    pub conversations: i64,
+    /// Runs of the agent, whatever their outcome.
+    pub runs: i64,
+    /// Messages visitors sent that the server ran: one per run, so equal to
+    /// `runs` (a message refused before it ran, e.g. over a limit, is none).
     pub messages: i64,
+    pub input_chars: i64,
+    pub output_chars: i64,
+    /// Tokens as runtimes report them (0 for runs of runtimes that report none).
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    /// Runs whose outcome was not `ok`, by code (`runtime_timeout`,
+    /// `visitor_left`, …).
+    pub errors: BTreeMap<String, i64>,
+    pub feedback_up: i64,
+    pub feedback_down: i64,
+    /// `dev.sitekit.widget.loaded` events: pages that showed the launcher.
+    pub loads: i64,
+    /// `dev.sitekit.widget.opened` events: visitors who opened the chat.
+    pub opens: i64,
+}
+
+impl UsageCounts {
+    /// Adds `other`'s counters to these.
+    pub fn add(&mut self, other: &UsageCounts) {
+        self.conversations += other.conversations;
+        self.runs += other.runs;
+        self.messages += other.messages;
+        self.input_chars += other.input_chars;
+        self.output_chars += other.output_chars;
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        for (code, count) in &other.errors {
+            *self.errors.entry(code.clone()).or_default() += count;
+        }
+        self.feedback_up += other.feedback_up;
+        self.feedback_down += other.feedback_down;
+        self.loads += other.loads;
+        self.opens += other.opens;
+    }
+
+    /// Runs that did not end `ok`.
+    pub fn error_runs(&self) -> i64 {
+        self.errors.values().sum()
+    }
 }
 
 /// The kinds of key the admin API makes.
@@ -388,7 +488,160 @@ pub struct UsageQuery {
     /// Last day, `YYYY-MM-DD`, inclusive (default: today, UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
-    /// Only this widget's messages.
+    /// Only this agent's usage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    /// Only this widget's usage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub widget_id: Option<String>,
+    /// Only the usage of visitors whose session came from this publishable key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// How rows are grouped in time: `day`, the only one so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(inline))]
+    pub granularity: Option<UsageGranularity>,
+}
+
+/// How a usage report groups time.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UsageGranularity {
+    /// UTC days.
+    #[default]
+    Day,
+}
+
+/// The formats of `GET /v1/usage/export`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UsageExportFormat {
+    /// `text/csv`: the report's daily rows, errors as `code:count;…`.
+    Csv,
+    /// `application/x-ndjson`: every run record and stored usage event in range,
+    /// one CloudEvents 1.0 JSON event a line.
+    Cloudevents,
+    /// `application/x-ndjson`: Stripe meter events, one a line: `sitekit_messages`
+    /// for every run, `sitekit_tokens` for runs with token counts.
+    Stripe,
+}
+
+impl UsageExportFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UsageExportFormat::Csv => "csv",
+            UsageExportFormat::Cloudevents => "cloudevents",
+            UsageExportFormat::Stripe => "stripe",
+        }
+    }
+}
+
+/// The query of `GET /v1/usage/export`: a format and the filters of
+/// [`UsageQuery`].
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UsageExportQuery {
+    #[cfg_attr(feature = "openapi", param(inline))]
+    pub format: UsageExportFormat,
+    /// First day, `YYYY-MM-DD` (default: 29 days before `to`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Last day, `YYYY-MM-DD`, inclusive (default: today, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widget_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(inline))]
+    pub granularity: Option<UsageGranularity>,
+}
+
+impl UsageExportQuery {
+    /// The filters, without the format.
+    pub fn filters(&self) -> UsageQuery {
+        UsageQuery {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            agent_id: self.agent_id.clone(),
+            widget_id: self.widget_id.clone(),
+            key_id: self.key_id.clone(),
+            granularity: self.granularity,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn counts(runs: i64, errors: &[(&str, i64)]) -> UsageCounts {
+        UsageCounts {
+            conversations: 1,
+            runs,
+            messages: runs,
+            input_tokens: 10,
+            errors: errors
+                .iter()
+                .map(|(code, count)| (code.to_string(), *count))
+                .collect(),
+            opens: 2,
+            ..UsageCounts::default()
+        }
+    }
+
+    #[test]
+    fn a_daily_row_is_flat_camel_case_json() {
+        let row = DailyUsage {
+            date: "2026-01-02".into(),
+            agent_id: "agt_1".into(),
+            widget_id: "wgt_1".into(),
+            key_id: "key_1".into(),
+            counts: counts(3, &[("runtime_timeout", 1)]),
+        };
+        let value = serde_json::to_value(&row).unwrap();
+        assert_eq!(
+            value,
+            json!({
+                "date": "2026-01-02", "agentId": "agt_1", "widgetId": "wgt_1", "keyId": "key_1",
+                "conversations": 1, "runs": 3, "messages": 3, "inputChars": 0, "outputChars": 0,
+                "inputTokens": 10, "outputTokens": 0, "errors": { "runtime_timeout": 1 },
+                "feedbackUp": 0, "feedbackDown": 0, "loads": 0, "opens": 2,
+            })
+        );
+        assert_eq!(serde_json::from_value::<DailyUsage>(value).unwrap(), row);
+    }
+
+    #[test]
+    fn counts_add_up_errors_by_code() {
+        let mut total = counts(3, &[("runtime_timeout", 1)]);
+        total.add(&counts(2, &[("runtime_timeout", 1), ("visitor_left", 1)]));
+        assert_eq!((total.runs, total.messages, total.conversations), (5, 5, 2));
+        assert_eq!((total.input_tokens, total.opens), (20, 4));
+        assert_eq!(total.errors["runtime_timeout"], 2);
+        assert_eq!(total.error_runs(), 3);
+    }
+
+    #[test]
+    fn only_day_granularity_and_the_three_export_formats_are_read() {
+        let query: UsageQuery = serde_json::from_value(json!({ "granularity": "day" })).unwrap();
+        assert_eq!(query.granularity, Some(UsageGranularity::Day));
+        assert!(serde_json::from_value::<UsageQuery>(json!({ "granularity": "week" })).is_err());
+        for format in ["csv", "cloudevents", "stripe"] {
+            let query: UsageExportQuery =
+                serde_json::from_value(json!({ "format": format, "widgetId": "wgt_1" })).unwrap();
+            assert_eq!(query.format.as_str(), format);
+            assert_eq!(query.filters().widget_id.as_deref(), Some("wgt_1"));
+        }
+        assert!(serde_json::from_value::<UsageExportQuery>(json!({ "format": "xml" })).is_err());
+    }
 }

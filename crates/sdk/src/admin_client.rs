@@ -7,8 +7,9 @@ use serde::de::DeserializeOwned;
 use crate::Error;
 use crate::admin::{
     AgentList, AgentSummary, AgentUpdate, CreatedKey, CreatedWidget, KeyEventList, KeyList,
-    NewAgentRequest, NewKeyRequest, NewWidgetRequest, RotateKeyRequest, UsageQuery, UsageReport,
-    WidgetList, WidgetSnippet, WidgetSummary, WidgetUpdate,
+    NewAgentRequest, NewKeyRequest, NewWidgetRequest, RotateKeyRequest, UsageExportQuery,
+    UsageGranularity, UsageQuery, UsageReport, WidgetList, WidgetSnippet, WidgetSummary,
+    WidgetUpdate,
 };
 use crate::client::{json_body, segment, to_json};
 use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
@@ -167,9 +168,22 @@ impl AdminClient {
         self.get(format!("/v1/keys/{}/events", segment(id))).await
     }
 
-    /// `GET /v1/usage` (`usage:read`): messages answered per widget and UTC day.
+    /// `GET /v1/usage` (`usage:read`): runs, conversations, messages, tokens,
+    /// errors, feedback, loads and opens per UTC day, agent, widget and key.
     pub async fn usage(&self, query: &UsageQuery) -> Result<UsageReport, Error> {
         self.get(format!("/v1/usage{}", usage_query(query))).await
+    }
+
+    /// `GET /v1/usage/export` (`usage:read`): the export as the server sent it
+    /// (CSV or NDJSON text), read whole.
+    pub async fn usage_export(&self, query: &UsageExportQuery) -> Result<String, Error> {
+        let filters = usage_query(&query.filters());
+        let separator = if filters.is_empty() { '?' } else { '&' };
+        let path = format!(
+            "/v1/usage/export{filters}{separator}format={}",
+            query.format.as_str()
+        );
+        self.send(Method::Get, path, None).await?.text().await
     }
 
     async fn get<T: DeserializeOwned>(&self, path: String) -> Result<T, Error> {
@@ -204,14 +218,20 @@ impl AdminClient {
 
 /// `?from=…&to=…&widgetId=…` with the fields that are set, or nothing.
 fn usage_query(query: &UsageQuery) -> String {
+    let granularity = query.granularity.map(|granularity| match granularity {
+        UsageGranularity::Day => "day",
+    });
     let fields = [
-        ("from", &query.from),
-        ("to", &query.to),
-        ("widgetId", &query.widget_id),
+        ("from", query.from.as_deref()),
+        ("to", query.to.as_deref()),
+        ("agentId", query.agent_id.as_deref()),
+        ("widgetId", query.widget_id.as_deref()),
+        ("keyId", query.key_id.as_deref()),
+        ("granularity", granularity),
     ];
     let pairs: Vec<String> = fields
         .into_iter()
-        .filter_map(|(name, value)| Some(format!("{name}={}", segment(value.as_deref()?))))
+        .filter_map(|(name, value)| Some(format!("{name}={}", segment(value?))))
         .collect();
     if pairs.is_empty() {
         String::new()
@@ -236,10 +256,20 @@ mod tests {
         assert_eq!(usage_query(&UsageQuery::default()), "");
         let query = UsageQuery {
             from: Some("2026-01-01".into()),
-            to: None,
             widget_id: Some("wgt_1".into()),
+            ..UsageQuery::default()
         };
         assert_eq!(usage_query(&query), "?from=2026-01-01&widgetId=wgt_1");
+        let query = UsageQuery {
+            agent_id: Some("agt_1".into()),
+            key_id: Some("key_1".into()),
+            granularity: Some(UsageGranularity::Day),
+            ..UsageQuery::default()
+        };
+        assert_eq!(
+            usage_query(&query),
+            "?agentId=agt_1&keyId=key_1&granularity=day"
+        );
     }
 
     #[test]

@@ -10,12 +10,20 @@ use crate::agui::{Message, Role};
 use crate::client::RawEvent;
 use crate::transport::json::Json;
 use crate::wire::{
-    ErrorDetail, Position, SessionResponse, ThreadMessages, UsageEventResult, UsageEventStatus,
-    WidgetConfig,
+    DEFAULT_CONVERSATION_DAYS, ErrorDetail, LauncherIcon, Position, SessionResponse,
+    ThreadMessages, UsageEventResult, UsageEventStatus, WidgetConfig,
 };
 
 fn string(object: &Json, key: &str) -> Option<String> {
     object.get(key)?.string()
+}
+
+/// A whole number that fits a `u32`, as serde would take one.
+fn count(value: &Json) -> Option<u32> {
+    let number = value.number()?;
+    let whole = number.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&number);
+    // Exact: a whole number in u32's range.
+    whole.then_some(number as u32)
 }
 
 fn malformed(what: &str) -> Error {
@@ -94,6 +102,15 @@ pub(crate) fn widget_config(text: &str) -> Result<WidgetConfig, Error> {
             position,
             starter_prompts,
             avatar_url: string(&object, "avatarUrl"),
+            // Servers that predate these settings leave them out: the defaults.
+            launcher_icon: match object.get("launcherIcon") {
+                Some(icon) => icon.string()?,
+                None => LauncherIcon::default().as_str().to_owned(),
+            },
+            conversation_days: match object.get("conversationDays") {
+                Some(days) => count(&days)?,
+                None => DEFAULT_CONVERSATION_DAYS,
+            },
         })
     };
     read().ok_or_else(|| malformed("widget config"))
@@ -212,7 +229,7 @@ mod tests {
     fn reads_a_widget_config_as_serde_would() {
         let full = r##"{"title":"Help","greeting":"Hi","locale":"de","primaryColor":"#112233",
             "primaryTextColor":"#ffffff","position":"left","starterPrompts":["a","b"],
-            "avatarUrl":"https://example.com/a.png"}"##;
+            "avatarUrl":"https://example.com/a.png","launcherIcon":"headset","conversationDays":0}"##;
         let minimal = r##"{"title":"Help","greeting":"Hi","locale":"en","primaryColor":"#112233","position":"right"}"##;
         for text in [full, minimal] {
             let expected: WidgetConfig = serde_json::from_str(text).unwrap();
@@ -220,6 +237,38 @@ mod tests {
         }
         assert!(widget_config(&full.replace("left", "top")).is_err());
         assert!(widget_config(r#"{"title":"Help"}"#).is_err());
+        for days in ["-1", "1.5", "\"30\"", "null", "4294967296"] {
+            let text = full.replace(
+                r#""conversationDays":0"#,
+                &format!(r#""conversationDays":{days}"#),
+            );
+            assert!(
+                serde_json::from_str::<WidgetConfig>(&text).is_err(),
+                "{days}"
+            );
+            assert!(
+                widget_config(&text).is_err(),
+                "conversationDays {days} was read"
+            );
+        }
+    }
+
+    #[test]
+    fn a_config_from_an_older_server_gets_the_default_icon_and_retention() {
+        let older = r##"{"title":"Help","greeting":"Hi","locale":"en","primaryColor":"#112233",
+            "primaryTextColor":"#ffffff","position":"right"}"##;
+        let config = widget_config(older).unwrap();
+        assert_eq!(
+            (config.launcher_icon.as_str(), config.conversation_days),
+            ("chat", 30)
+        );
+        assert_eq!(
+            LauncherIcon::from_name(&config.launcher_icon),
+            Some(LauncherIcon::Chat)
+        );
+        // An icon newer than this SDK is passed on as its name, not refused.
+        let newer = older.replace(r#""position""#, r#""launcherIcon":"rocket","position""#);
+        assert_eq!(widget_config(&newer).unwrap().launcher_icon, "rocket");
     }
 
     #[test]

@@ -43,6 +43,28 @@ pub struct WidgetConfig {
     /// An `https://` image for the agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
+    /// The launcher bubble's icon: a `LauncherIcon` name. Text rather than the
+    /// enum, so a page whose widget predates an icon shows the default instead of
+    /// refusing the whole config; `chat` from servers that predate the setting.
+    #[serde(default = "default_launcher_icon")]
+    #[cfg_attr(feature = "openapi", schema(value_type = LauncherIcon))]
+    pub launcher_icon: String,
+    /// Days a visitor's conversation is kept across reloads and pages without
+    /// activity; 0 starts a new conversation on every page load. 30 from servers
+    /// that predate the setting.
+    #[serde(default = "default_conversation_days")]
+    pub conversation_days: u32,
+}
+
+/// How long a conversation is kept when the widget's owner has not said.
+pub const DEFAULT_CONVERSATION_DAYS: u32 = 30;
+
+fn default_launcher_icon() -> String {
+    LauncherIcon::default().as_str().to_owned()
+}
+
+fn default_conversation_days() -> u32 {
+    DEFAULT_CONVERSATION_DAYS
 }
 
 impl WidgetConfig {
@@ -60,6 +82,46 @@ impl WidgetConfig {
 pub enum Position {
     Left,
     Right,
+}
+
+/// The built-in icons the launcher bubble can show.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LauncherIcon {
+    /// A speech bubble.
+    #[default]
+    Chat,
+    /// A question mark.
+    Help,
+    Sparkles,
+    Headset,
+}
+
+impl LauncherIcon {
+    pub const ALL: [LauncherIcon; 4] = [
+        LauncherIcon::Chat,
+        LauncherIcon::Help,
+        LauncherIcon::Sparkles,
+        LauncherIcon::Headset,
+    ];
+
+    /// The name on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LauncherIcon::Chat => "chat",
+            LauncherIcon::Help => "help",
+            LauncherIcon::Sparkles => "sparkles",
+            LauncherIcon::Headset => "headset",
+        }
+    }
+
+    /// The icon called `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<LauncherIcon> {
+        LauncherIcon::ALL
+            .into_iter()
+            .find(|icon| icon.as_str() == name)
+    }
 }
 
 /// `GET /v1/threads/<id>`: a visitor's own conversation, oldest first, as AG-UI
@@ -116,7 +178,8 @@ pub struct UsageEvent {
 
 /// The client event types the server accepts.
 pub mod usage_types {
-    /// The widget's launcher was shown on a page.
+    /// The widget started on a page: the visitor turned to its launcher, or the
+    /// page called `SiteKit(…)`.
     pub const WIDGET_LOADED: &str = "dev.sitekit.widget.loaded";
     /// A visitor opened the chat panel.
     pub const WIDGET_OPENED: &str = "dev.sitekit.widget.opened";
@@ -126,7 +189,17 @@ pub mod usage_types {
     pub const FEEDBACK: &str = "dev.sitekit.feedback";
     /// A page's own event (`kit.track(name, properties)`); data `{"name","properties"?}`.
     pub const TRACK: &str = "dev.sitekit.track";
-    pub const ALL: [&str; 5] = [WIDGET_LOADED, WIDGET_OPENED, MESSAGE_SENT, FEEDBACK, TRACK];
+    /// The host site said who the visitor is (`SiteKit('identify', user)`); data
+    /// the site's `{"id","name"?,"email"?}`.
+    pub const VISITOR_IDENTIFIED: &str = "dev.sitekit.visitor.identified";
+    pub const ALL: [&str; 6] = [
+        WIDGET_LOADED,
+        WIDGET_OPENED,
+        MESSAGE_SENT,
+        FEEDBACK,
+        TRACK,
+        VISITOR_IDENTIFIED,
+    ];
 }
 
 /// `POST /v1/usage/events` answer: one result per event, in the batch's order.

@@ -9,6 +9,7 @@ use yew::prelude::*;
 use crate::commands::{Command, CommandPort};
 use crate::components::Panel;
 use crate::hooks::{UseChat, use_chat};
+use crate::host::{HostEvent, HostPage};
 use crate::i18n::Lang;
 use crate::session::ChatSession;
 use crate::state::Action;
@@ -20,6 +21,9 @@ pub struct AppProps {
     pub lang: Lang,
     pub session: Rc<ChatSession>,
     pub commands: Rc<CommandPort>,
+    /// The launcher and the host page's listeners.
+    #[prop_or_default]
+    pub host: Rc<HostPage>,
 }
 
 #[component]
@@ -29,6 +33,7 @@ pub fn App(props: &AppProps) -> Html {
         lang,
         session,
         commands,
+        host,
     } = props;
     let UseChat {
         state,
@@ -37,20 +42,39 @@ pub fn App(props: &AppProps) -> Html {
         retry,
         reset,
         rate,
-    } = use_chat(session.clone(), config.greeting.clone().into(), *lang);
+    } = use_chat(
+        session.clone(),
+        host.clone(),
+        config.greeting.clone().into(),
+        *lang,
+    );
     {
-        // Each opening of the panel counts for the site owner.
-        let session = session.clone();
+        // Each opening of the panel counts for the site owner and is told to the
+        // host page; the first render (closed) is no change.
+        let (session, host, shown) = (session.clone(), host.clone(), use_mut_ref(|| false));
         use_effect_with(state.open, move |open| {
-            if *open {
-                session.report_opened();
+            if *open != shown.replace(*open) {
+                if *open {
+                    session.report_opened();
+                    host.emit(HostEvent::Open);
+                } else {
+                    host.take_focus_back();
+                    host.emit(HostEvent::Close);
+                }
             }
+        });
+    }
+    {
+        let (host, texts) = (host.clone(), lang.text());
+        use_effect_with((state.open, state.unread), move |(open, unread)| {
+            host.show_on_launcher(*open, *unread, texts);
         });
     }
     {
         // Everything the target captures is stable across renders (the dispatcher,
         // the memoised `send` and `reset`), so connecting once is enough.
         let (dispatcher, send, reset) = (state.dispatcher(), send.clone(), reset.clone());
+        let session = session.clone();
         use_effect_with(commands.clone(), move |commands| {
             commands.connect(Callback::from(move |command| match command {
                 Command::Open => dispatcher.dispatch(Action::Open),
@@ -58,6 +82,7 @@ pub fn App(props: &AppProps) -> Html {
                 Command::Toggle => dispatcher.dispatch(Action::Toggle),
                 Command::Send(text) => send.emit(text),
                 Command::Reset => reset.emit(()),
+                Command::Identify(user) => session.report_identified(&user),
             }));
         });
     }

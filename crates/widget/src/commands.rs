@@ -14,6 +14,9 @@ pub enum Command {
     Send(String),
     /// Forget the conversation and start a new one.
     Reset,
+    /// The site's own user behind this visitor (`SiteKit('identify', {id, name,
+    /// email})`), as the JSON the site owner's usage stores.
+    Identify(String),
 }
 
 impl Command {

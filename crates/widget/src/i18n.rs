@@ -18,13 +18,10 @@ impl Lang {
     /// the widget does not speak.
     pub fn from_tag(tag: &str) -> Lang {
         let primary = tag.split(['-', '_']).next().unwrap_or_default();
-        match primary.to_ascii_lowercase().as_str() {
-            "de" => Lang::De,
-            "fr" => Lang::Fr,
-            "es" => Lang::Es,
-            "ar" => Lang::Ar,
-            _ => Lang::En,
-        }
+        [Lang::De, Lang::Fr, Lang::Es, Lang::Ar]
+            .into_iter()
+            .find(|lang| primary.eq_ignore_ascii_case(lang.tag()))
+            .unwrap_or(Lang::En)
     }
 
     /// The widget's configured locale, or for `auto` the browser's
@@ -75,6 +72,12 @@ pub struct Texts {
     pub send: &'static str,
     pub stop: &'static str,
     pub close_chat: &'static str,
+    /// The launcher's label while the panel is closed.
+    pub open_chat: &'static str,
+    /// Before the launcher's count of answers that came while it was closed.
+    pub unread: &'static str,
+    /// The starter prompts' group.
+    pub suggested_questions: &'static str,
     pub try_again: &'static str,
     pub rate_answer: &'static str,
     pub helpful: &'static str,
@@ -117,6 +120,9 @@ static EN: Texts = Texts {
     send: "Send",
     stop: "Stop",
     close_chat: "Close chat",
+    open_chat: "Open chat",
+    unread: " – unread: ",
+    suggested_questions: "Suggested questions",
     try_again: "Try again",
     rate_answer: "Rate this answer",
     helpful: "Helpful",
@@ -145,6 +151,9 @@ static DE: Texts = Texts {
     send: "Senden",
     stop: "Stopp",
     close_chat: "Chat schließen",
+    open_chat: "Chat öffnen",
+    unread: " – ungelesen: ",
+    suggested_questions: "Vorgeschlagene Fragen",
     try_again: "Erneut versuchen",
     rate_answer: "Diese Antwort bewerten",
     helpful: "Hilfreich",
@@ -173,6 +182,9 @@ static FR: Texts = Texts {
     send: "Envoyer",
     stop: "Arrêter",
     close_chat: "Fermer la discussion",
+    open_chat: "Ouvrir la discussion",
+    unread: " – non lus : ",
+    suggested_questions: "Questions suggérées",
     try_again: "Réessayer",
     rate_answer: "Évaluer cette réponse",
     helpful: "Utile",
@@ -201,6 +213,9 @@ static ES: Texts = Texts {
     send: "Enviar",
     stop: "Detener",
     close_chat: "Cerrar el chat",
+    open_chat: "Abrir el chat",
+    unread: " – sin leer: ",
+    suggested_questions: "Preguntas sugeridas",
     try_again: "Reintentar",
     rate_answer: "Valorar esta respuesta",
     helpful: "Útil",
@@ -229,6 +244,9 @@ static AR: Texts = Texts {
     send: "إرسال",
     stop: "إيقاف",
     close_chat: "إغلاق المحادثة",
+    open_chat: "فتح المحادثة",
+    unread: " – غير مقروءة: ",
+    suggested_questions: "أسئلة مقترحة",
     try_again: "إعادة المحاولة",
     rate_answer: "قيّم هذه الإجابة",
     helpful: "مفيدة",

@@ -9,7 +9,9 @@ pub mod commands;
 pub mod components;
 pub mod failure;
 pub mod hooks;
+pub mod host;
 pub mod i18n;
+pub mod markdown;
 pub mod session;
 pub mod state;
 
@@ -23,11 +25,12 @@ use web_sys::{CssStyleSheet, HtmlElement, ShadowRoot};
 
 use crate::app::{App, AppProps};
 use crate::commands::{Command, CommandPort};
+use crate::host::HostPage;
 use crate::session::ChatSession;
 
 /// The panel's styles; adopted, never inlined, so a strict host CSP (no
 /// `unsafe-inline`) cannot block them.
-const STYLE: &str = include_str!("style.css");
+const STYLE: &str = include_str!(concat!(env!("OUT_DIR"), "/style.min.css"));
 
 /// The mounted widget, as the loader holds it.
 #[wasm_bindgen]
@@ -54,7 +57,13 @@ impl Widget {
     pub fn command(&self, call: &JsValue) {
         let call = js_sys::Array::from(call);
         let name = call.get(0).as_string().unwrap_or_default();
-        match Command::parse(&name, call.get(1).as_string()) {
+        let arg = call.get(1);
+        let command = if name == "identify" {
+            site_user(&arg).map(Command::Identify)
+        } else {
+            Command::parse(&name, arg.as_string())
+        };
+        match command {
             Some(command) => self.commands.send(command),
             None => web_sys::console::warn_1(
                 &format!("[SiteKit] unsupported call SiteKit(\"{name}\", …)").into(),
@@ -63,18 +72,31 @@ impl Widget {
     }
 }
 
-/// Renders the widget into `shadow_root` and replays the calls the host page made
-/// before it loaded (`queue`, the loader's `SiteKit.q`, emptied here).
+/// The page's `{id, name, email}` as JSON, if its id is a non-empty string; the
+/// server checks the rest.
+fn site_user(arg: &JsValue) -> Option<String> {
+    js_sys::Reflect::get(arg, &"id".into())
+        .ok()?
+        .as_string()
+        .filter(|id| !id.is_empty())?;
+    js_sys::JSON::stringify(arg).ok()?.as_string()
+}
+
+/// Renders the widget into `shadow_root` (next to the loader's `launcher`) and
+/// replays the calls the host page made before it loaded (`queue`, emptied here).
 ///
 /// `config_json` is the body of `GET /v1/widgets/<key>/config`, which the loader
-/// already fetched; `endpoint` is the embed server's origin.
+/// already fetched; `endpoint` is the embed server's origin; `emit(name, detail)`
+/// reaches the host page's `SiteKit('on', …)` listeners.
 #[wasm_bindgen]
 pub fn mount(
     shadow_root: ShadowRoot,
+    launcher: HtmlElement,
     endpoint: String,
     publishable_key: String,
     config_json: String,
     queue: Option<js_sys::Array>,
+    emit: js_sys::Function,
 ) -> Result<Widget, JsValue> {
     let config = WidgetConfig::from_json(&config_json)
         .map_err(|error| js_sys::Error::new(&format!("invalid widget config: {error}")))?;
@@ -93,11 +115,13 @@ pub fn mount(
     shadow_root.append_child(&root)?;
     let commands = Rc::new(CommandPort::default());
     let browser_language = web_sys::window().and_then(|window| window.navigator().language());
+    let session = ChatSession::new(&endpoint, &publishable_key, config.conversation_days);
     let props = AppProps {
         lang: Lang::resolve(&config.locale, browser_language.as_deref()),
         config,
-        session: Rc::new(ChatSession::new(&endpoint, &publishable_key)),
+        session: Rc::new(session),
         commands: commands.clone(),
+        host: Rc::new(HostPage::new(launcher, emit)),
     };
     yew::Renderer::<App>::with_root_and_props(root, props).render();
     let widget = Widget { commands };

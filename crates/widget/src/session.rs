@@ -1,8 +1,9 @@
 //! One conversation per mounted widget: the SDK client, the thread the messages go
 //! to, and the visitor id that makes a returning visitor the same visitor. Both
 //! are kept in `localStorage`, so the conversation goes on across reloads and the
-//! site's pages until the page calls `SiteKit('reset')` (the server keeps the
-//! thread's messages for its retention period).
+//! site's pages until the page calls `SiteKit('reset')` or the widget's
+//! `conversationDays` pass without a message (0: every page load starts afresh;
+//! the server keeps the thread's messages for its own retention period).
 
 use std::cell::RefCell;
 
@@ -10,6 +11,8 @@ use sitekit_sdk::wire::usage_types;
 use sitekit_sdk::{Client, UsageReporter};
 
 use crate::state::Rating;
+
+const DAY_MS: u64 = 86_400_000;
 
 /// Shared by the components of one mount through an `Rc`.
 #[derive(Debug)]
@@ -23,12 +26,14 @@ pub struct ChatSession {
     /// The `localStorage` keys of the visitor id and the thread id.
     visitor_key: String,
     thread_key: String,
+    /// How long a stored conversation lasts without a message; 0 keeps none.
+    conversation_days: u32,
 }
 
 impl ChatSession {
     /// A client for `endpoint` that continues as the stored visitor on the stored
-    /// thread, if any.
-    pub fn new(endpoint: &str, publishable_key: &str) -> Self {
+    /// thread, if it is younger than `conversation_days`.
+    pub fn new(endpoint: &str, publishable_key: &str, conversation_days: u32) -> Self {
         let visitor_key = format!("sitekit:{publishable_key}:visitor");
         let thread_key = format!("sitekit:{publishable_key}:thread");
         let stored = |key: &str| storage().and_then(|s| s.get_item(key).ok().flatten());
@@ -37,7 +42,12 @@ impl ChatSession {
             Some(visitor_id) => client.with_visitor_id(visitor_id),
             None => client,
         };
-        let thread = stored(&thread_key);
+        let thread = stored(&thread_key).and_then(|stored| {
+            // `<thread id>@<last message, ms since the epoch>`
+            let (thread, at) = stored.rsplit_once('@')?;
+            let age_ms = now_ms().saturating_sub(at.parse().ok()?);
+            (age_ms < u64::from(conversation_days) * DAY_MS).then(|| thread.to_owned())
+        });
         let usage = UsageReporter::new(&client);
         let session = ChatSession {
             usage,
@@ -46,6 +56,7 @@ impl ChatSession {
             thread_id: RefCell::new(thread.unwrap_or_else(new_thread_id)),
             visitor_key,
             thread_key,
+            conversation_days,
         };
         session.report(usage_types::WIDGET_LOADED, None);
         session
@@ -74,6 +85,12 @@ impl ChatSession {
         self.report(usage_types::FEEDBACK, Some(&data));
     }
 
+    /// The host site's user behind this visitor (their `{id, name, email}` as
+    /// JSON), for the site owner's usage.
+    pub fn report_identified(&self, user_json: &str) {
+        self.report(usage_types::VISITOR_IDENTIFIED, Some(user_json));
+    }
+
     pub fn thread_id(&self) -> String {
         self.thread_id.borrow().clone()
     }
@@ -91,7 +108,10 @@ impl ChatSession {
         if let Some(visitor_id) = self.client.visitor_id() {
             let _ = storage.set_item(&self.visitor_key, &visitor_id);
         }
-        let _ = storage.set_item(&self.thread_key, &self.thread_id.borrow());
+        if self.conversation_days > 0 {
+            let stored = format!("{}@{}", self.thread_id.borrow(), now_ms());
+            let _ = storage.set_item(&self.thread_key, &stored);
+        }
     }
 
     /// Starts a new conversation (`SiteKit('reset')`); the visitor stays.
@@ -109,6 +129,11 @@ impl PartialEq for ChatSession {
     fn eq(&self, other: &Self) -> bool {
         std::ptr::eq(self, other)
     }
+}
+
+/// Whole milliseconds, so that no float formatting or parsing is compiled in.
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
 }
 
 /// `localStorage`, unless the browser denies it (privacy settings throw here).

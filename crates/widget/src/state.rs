@@ -63,6 +63,8 @@ pub struct ChatState {
     pub error: Option<String>,
     /// The run the answer now streaming belongs to.
     pub run_id: Option<String>,
+    /// Answers that finished while the panel was closed (the launcher's badge).
+    pub unread: u32,
 }
 
 /// What can happen to the conversation.
@@ -102,6 +104,7 @@ impl ChatState {
             streaming: false,
             error: None,
             run_id: None,
+            unread: 0,
         }
     }
 
@@ -138,9 +141,15 @@ impl Reducible for ChatState {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut next = (*self).clone();
         match action {
-            Action::Open => next.open = true,
+            Action::Open => {
+                next.open = true;
+                next.unread = 0;
+            }
             Action::Close => next.open = false,
-            Action::Toggle => next.open = !next.open,
+            Action::Toggle => {
+                next.open = !next.open;
+                next.unread = 0;
+            }
             // One run at a time: the answer to the previous message is still coming.
             Action::Send(_) if self.streaming => return self,
             Action::Send(text) => {
@@ -162,7 +171,14 @@ impl Reducible for ChatState {
                     ..ChatMessage::new(Author::Assistant, delta)
                 }),
             },
-            Action::RunFinished | Action::Stop => next.streaming = false,
+            Action::RunFinished => {
+                next.streaming = false;
+                let answered = self.messages.last().map(|m| m.author) == Some(Author::Assistant);
+                if self.streaming && answered && !self.open {
+                    next.unread += 1;
+                }
+            }
+            Action::Stop => next.streaming = false,
             Action::Failed(message) => {
                 next.streaming = false;
                 next.error = Some(message);

@@ -1,8 +1,6 @@
 //! Messages per widget and UTC day, counted in the database so every node of a
-//! deployment draws on the same daily budget; the counts are also the usage
-//! summary of `GET /v1/usage`.
-
-use sqlx::Row;
+//! deployment draws on the same daily budget. (Usage reports read the roll-ups
+//! of the run records instead: `usage_daily`.)
 
 use super::{Db, now_unix};
 
@@ -49,48 +47,5 @@ impl Db {
                 renews_in_secs: ((day + 1) * DAY_SECS - now) as u64,
             }
         })
-    }
-}
-
-/// Messages one widget answered on one UTC day.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DailyMessages {
-    /// Days since 1970-01-01 (UTC).
-    pub day: i64,
-    pub widget_id: String,
-    pub messages: i64,
-}
-
-impl Db {
-    /// Daily message counts for days `from..=to` (days since the epoch), of every
-    /// widget or only of one tenant's and/or one widget, oldest first.
-    pub async fn daily_messages(
-        &self,
-        tenant_id: Option<&str>,
-        widget_id: Option<&str>,
-        from: i64,
-        to: i64,
-    ) -> Result<Vec<DailyMessages>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT counts.day, counts.widget_id, counts.messages FROM widget_daily_messages counts \
-             JOIN widgets ON widgets.id = counts.widget_id \
-             WHERE ($1 = '' OR widgets.tenant_id = $1) AND ($2 = '' OR counts.widget_id = $2) \
-             AND counts.day >= $3 AND counts.day <= $4 ORDER BY counts.day, counts.widget_id",
-        )
-        .bind(tenant_id.unwrap_or_default())
-        .bind(widget_id.unwrap_or_default())
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(DailyMessages {
-                    day: row.try_get("day")?,
-                    widget_id: row.try_get("widget_id")?,
-                    messages: row.try_get("messages")?,
-                })
-            })
-            .collect()
     }
 }

@@ -4,23 +4,29 @@
 mod agents;
 mod budgets;
 mod keys;
+mod rollups;
 mod secrets;
 mod tenants;
 mod threads;
+mod usage_daily;
 mod usage_events;
+mod usage_export;
 mod usage_runs;
 mod widgets;
 
 pub use agents::{Agent, AgentDeletion};
-pub use budgets::{BudgetOutcome, DAY_SECS, DailyMessages};
+pub use budgets::{BudgetOutcome, DAY_SECS};
 pub use keys::{
     AdminKeyRecord, DEFAULT_ROTATION_GRACE_SECS, KeyEvent, KeyListing, KeyState,
     MAX_ROTATION_GRACE_SECS, NewAdminKey, RotatedKey,
 };
+pub use rollups::{DAY_MS, RollupCell};
 pub use secrets::SigningKeys;
 pub use tenants::Tenant;
 pub use threads::{ThreadKey, Turn};
-pub use usage_events::{EventSender, NewUsageEvent};
+pub use usage_daily::{AgentUsageRow, DailyRow, UsageFilter, UsageSubject};
+pub use usage_events::{CountedEvent, EventSender, NewUsageEvent};
+pub use usage_export::{EventCursor, StoredUsageEvent};
 pub use usage_runs::UsageRun;
 pub use widgets::{PublishableKeyRecord, Widget};
 

@@ -1,5 +1,6 @@
 //! Client usage events (the SDK's CloudEvents): each stored once per widget,
-//! source and id, however often, on however many nodes, it is sent.
+//! source and id, however often, on however many nodes, it is sent, and added
+//! to the daily roll-ups in the same transaction only if stored now.
 
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -7,6 +8,7 @@ use std::fmt::Write;
 use sqlx::Row;
 
 use super::Db;
+use super::rollups::{RollupCell, RollupDelta};
 
 /// Who sent a batch, from its session: the same for every event in it.
 #[derive(Debug, Clone)]
@@ -30,6 +32,17 @@ pub struct NewUsageEvent<'a> {
     pub time_ms: i64,
     /// JSON text.
     pub data: Option<String>,
+    /// What the event adds to the daily roll-ups, if anything.
+    pub counted: Option<CountedEvent>,
+}
+
+/// The client events the roll-ups count (the others are only stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountedEvent {
+    Load,
+    Open,
+    FeedbackUp,
+    FeedbackDown,
 }
 
 /// The sender's columns are bound once per statement and named by every row.
@@ -99,6 +112,30 @@ impl Db {
                 stored.insert((row.try_get("source")?, row.try_get("event_id")?));
             }
         }
+        // Only what this transaction stored; a duplicate was counted when it was.
+        let mut delta = RollupDelta::default();
+        for event in &events {
+            let Some(counted) = event.counted else {
+                continue;
+            };
+            if !stored.contains(&(event.source.to_owned(), event.id.to_owned())) {
+                continue;
+            }
+            let counts = delta.cell(RollupCell {
+                tenant_id: sender.tenant_id.clone(),
+                day: RollupCell::day_of(event.time_ms),
+                agent_id: sender.agent_id.clone(),
+                widget_id: sender.widget_id.clone(),
+                key_id: sender.key_id.clone(),
+            });
+            match counted {
+                CountedEvent::Load => counts.loads += 1,
+                CountedEvent::Open => counts.opens += 1,
+                CountedEvent::FeedbackUp => counts.feedback_up += 1,
+                CountedEvent::FeedbackDown => counts.feedback_down += 1,
+            }
+        }
+        delta.apply(&mut tx).await?;
         tx.commit().await?;
         Ok(stored)
     }

@@ -1,7 +1,7 @@
 //! Widgets (an agent on a set of websites, with its look) and their publishable keys.
 
 use sitekit_sdk::admin::WidgetSummary;
-use sitekit_sdk::wire::Position;
+use sitekit_sdk::wire::{LauncherIcon, Position};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -35,6 +35,9 @@ pub struct Widget {
     pub messages_per_visitor_per_minute: i64,
     /// Visitors see the agent's tool calls (AG-UI TOOL_CALL_* events).
     pub show_tool_events: bool,
+    pub launcher_icon: LauncherIcon,
+    /// Days the widget keeps a visitor's conversation without activity; 0: none.
+    pub conversation_days: u32,
 }
 
 /// A publishable key as stored: never the key itself, only what checks need.
@@ -52,7 +55,7 @@ const WIDGET_COLUMNS: &str = "widgets.id, widgets.tenant_id, widgets.agent_id, w
      widgets.greeting, widgets.locale, widgets.primary_color, widgets.primary_text_color, widgets.position, \
      widgets.allowed_origins, widgets.enabled, widgets.daily_message_budget, \
      widgets.starter_prompts, widgets.avatar_url, widgets.messages_per_visitor_per_minute, \
-     widgets.show_tool_events";
+     widgets.show_tool_events, widgets.launcher_icon, widgets.conversation_days";
 
 impl Widget {
     /// Where the launcher sits; anything but `left` is the default, right.
@@ -84,6 +87,12 @@ impl Widget {
             avatar_url: row.try_get("avatar_url")?,
             messages_per_visitor_per_minute: row.try_get("messages_per_visitor_per_minute")?,
             show_tool_events: row.try_get::<i64, _>("show_tool_events")? != 0,
+            // Written only from a checked setting; a name this build does not
+            // know (a newer node wrote it) shows the default.
+            launcher_icon: LauncherIcon::from_name(&row.try_get::<String, _>("launcher_icon")?)
+                .unwrap_or_default(),
+            conversation_days: u32::try_from(row.try_get::<i64, _>("conversation_days")?)
+                .map_err(|error| sqlx::Error::Decode(Box::new(error)))?,
         })
     }
 }
@@ -107,6 +116,8 @@ impl From<Widget> for WidgetSummary {
             avatar_url: widget.avatar_url,
             messages_per_visitor_per_minute: widget.messages_per_visitor_per_minute,
             show_tool_events: widget.show_tool_events,
+            launcher_icon: widget.launcher_icon,
+            conversation_days: widget.conversation_days,
         }
     }
 }
@@ -142,14 +153,18 @@ impl Db {
             avatar_url: settings.avatar_url,
             messages_per_visitor_per_minute: settings.messages_per_visitor_per_minute,
             show_tool_events: settings.show_tool_events,
+            launcher_icon: settings.launcher_icon,
+            conversation_days: settings.conversation_days,
         };
         let now = now_unix();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO widgets (id, tenant_id, agent_id, title, greeting, locale, primary_color, \
              position, allowed_origins, enabled, daily_message_budget, starter_prompts, avatar_url, \
-             messages_per_visitor_per_minute, created_at, primary_text_color, show_tool_events) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             messages_per_visitor_per_minute, created_at, primary_text_color, show_tool_events, \
+             launcher_icon, conversation_days) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, $19)",
         )
         .bind(&widget.id)
         .bind(&widget.tenant_id)
@@ -168,6 +183,8 @@ impl Db {
         .bind(now)
         .bind(&widget.primary_text_color)
         .bind(i64::from(widget.show_tool_events))
+        .bind(widget.launcher_icon.as_str())
+        .bind(i64::from(widget.conversation_days))
         .execute(&mut *tx)
         .await?;
         let (_, key) =
@@ -209,7 +226,8 @@ impl Db {
             "UPDATE widgets SET title = $1, greeting = $2, locale = $3, primary_color = $4, \
              position = $5, allowed_origins = $6, enabled = $7, daily_message_budget = $8, \
              starter_prompts = $9, avatar_url = $10, messages_per_visitor_per_minute = $11, \
-             primary_text_color = $12, show_tool_events = $15 \
+             primary_text_color = $12, show_tool_events = $15, launcher_icon = $16, \
+             conversation_days = $17 \
              WHERE id = $13 AND tenant_id = $14 AND deleted_at IS NULL",
         )
         .bind(&widget.title)
@@ -227,6 +245,8 @@ impl Db {
         .bind(&widget.id)
         .bind(&widget.tenant_id)
         .bind(i64::from(widget.show_tool_events))
+        .bind(widget.launcher_icon.as_str())
+        .bind(i64::from(widget.conversation_days))
         .execute(&self.pool)
         .await?
         .rows_affected();

@@ -1,5 +1,6 @@
-//! `GET /v1/usage` (`usage:read`): the messages the tenant's widgets answered per
-//! UTC day, over a range of days and optionally for one widget.
+//! `GET /v1/usage` (`usage:read`): what the tenant's widgets were used for, per
+//! UTC day and agent, widget and key, from the daily roll-ups; over a range of
+//! days and optionally for one agent, widget or key.
 
 use axum::Json;
 use axum::extract::State;
@@ -7,52 +8,65 @@ use sitekit_sdk::admin::{UsageQuery, UsageReport};
 use sitekit_sdk::wire::ErrorBody;
 
 use crate::admin_auth::AdminCaller;
+use crate::db::UsageFilter;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::openapi::AdminErrors;
 use crate::state::AppState;
-use crate::usage_report::UsageRange;
+use crate::usage_report::{UsageRange, named_subjects, subject_name};
 
 #[utoipa::path(
     get,
     path = "/v1/usage",
     tag = "usage",
-    summary = "Messages per widget and UTC day",
-    description = "Needs the `usage:read` scope.",
+    summary = "Usage per UTC day, agent, widget and key",
+    description = "Needs the `usage:read` scope. Each row of `days` is one day of one agent, \
+        widget and publishable key with any activity: conversations (threads whose first run \
+        started that day), runs, messages (one per run: what visitors sent and the server ran), \
+        characters and tokens in and out, runs that did not end `ok` by code (`errors`), from \
+        the server's own run records; and feedback, widget loads and opens from the pages' \
+        usage events. `totals` adds the rows up.",
     params(UsageQuery),
     security(("admin_key" = [])),
     responses(
         (status = 200, body = UsageReport),
-        (status = 400, description = "A malformed date, a range over 366 days, or an unknown parameter", body = ErrorBody),
-        (status = 404, description = "No such widget of the caller's tenant", body = ErrorBody),
+        (status = 400, description = "A malformed date, a range over 366 days, a granularity other than `day`, or an unknown parameter (`invalid_query`)", body = ErrorBody),
+        (status = 404, description = "No such agent, widget or key of the caller's tenant", body = ErrorBody),
         AdminErrors,
     )
 )]
 pub async fn summary(
     State(state): State<AppState>,
     caller: AdminCaller,
-    ApiQuery(params): ApiQuery<UsageQuery>,
+    ApiQuery(query): ApiQuery<UsageQuery>,
 ) -> Result<Json<UsageReport>, ApiError> {
     caller.require("usage:read")?;
-    let range = UsageRange::parse(params.from.as_deref(), params.to.as_deref())
+    let (range, filter) = checked_filter(&state, &caller, &query).await?;
+    let rows = state.db.daily_usage(&filter).await?;
+    Ok(Json(range.report(rows)))
+}
+
+/// The range and filter of a usage query, once its dates are valid and every
+/// agent, widget and key it names is the caller's tenant's (another tenant's
+/// answers exactly like one that does not exist).
+pub async fn checked_filter(
+    state: &AppState,
+    caller: &AdminCaller,
+    query: &UsageQuery,
+) -> Result<(UsageRange, UsageFilter), ApiError> {
+    let range = UsageRange::parse(query.from.as_deref(), query.to.as_deref())
         .map_err(|error| ApiError::bad_request("invalid_query", error.0))?;
-    if let Some(widget) = &params.widget_id
-        && state
+    for (subject, id) in named_subjects(query) {
+        if !state
             .db
-            .widget_of_tenant(&caller.tenant_id, widget)
+            .usage_subject_exists(Some(&caller.tenant_id), subject, id)
             .await?
-            .is_none()
-    {
-        return Err(ApiError::NotFound(format!("no widget {widget}")));
+        {
+            return Err(ApiError::NotFound(format!(
+                "no {} {id}",
+                subject_name(subject)
+            )));
+        }
     }
-    let counts = state
-        .db
-        .daily_messages(
-            Some(&caller.tenant_id),
-            params.widget_id.as_deref(),
-            range.from,
-            range.to,
-        )
-        .await?;
-    Ok(Json(range.report(counts)))
+    Ok((range, range.filter(Some(&caller.tenant_id), query)))
 }

@@ -56,7 +56,9 @@ pub async fn hashed(
     Ok(serve(asset, HASHED_CACHE, &headers))
 }
 
-fn serve(asset: &Asset, cache: &'static str, request: &HeaderMap) -> Response {
+/// `asset` with `cache` as its Cache-Control, as the request accepts it: brotli,
+/// gzip or as it is, or 304 when the browser's copy is current.
+pub(crate) fn serve(asset: &Asset, cache: &'static str, request: &HeaderMap) -> Response {
     let not_modified = request
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())

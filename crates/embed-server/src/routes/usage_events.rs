@@ -184,6 +184,7 @@ fn new_event(event: &UsageEvent, time_ms: i64) -> NewUsageEvent<'_> {
         kind: &event.kind,
         time_ms,
         data: event.data.as_ref().map(Value::to_string),
+        counted: usage_event_rules::counted(event),
     }
 }
 

@@ -46,6 +46,8 @@ pub async fn config(
         primary_text_color: widget.primary_text_color,
         starter_prompts: widget.starter_prompts,
         avatar_url: widget.avatar_url,
+        launcher_icon: widget.launcher_icon.as_str().to_owned(),
+        conversation_days: widget.conversation_days,
     };
     // Answers differ by origin (allowed or not), so caches must key on it.
     Ok((

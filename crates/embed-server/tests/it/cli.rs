@@ -291,7 +291,7 @@ async fn keys_are_listed_without_secrets_revoked_once_and_audited() {
 }
 
 /// A tenant with one agent (on a runtime that need not exist), via the CLI.
-async fn agent_in_new_tenant(db: &str) -> Value {
+pub async fn agent_in_new_tenant(db: &str) -> Value {
     let tenant = json_of(db, &["tenants", "create", "--name", "Acme", "--json"]).await;
     let tenant_id = tenant["id"].as_str().unwrap();
     let args = [

@@ -46,4 +46,19 @@ async fn the_self_contained_binary_serves_its_baked_in_assets() {
         wasm.bytes().await.unwrap().as_ref(),
         std::fs::read(dist.join(wasm_name)).unwrap()
     );
+
+    let dashboard = reqwest::get(format!("{url}/dashboard")).await.unwrap();
+    assert_eq!(dashboard.status(), 200);
+    assert_eq!(
+        dashboard.text().await.unwrap().as_bytes(),
+        std::fs::read(dist.join(manifest["dashboard"].as_str().unwrap())).unwrap()
+    );
+    let script_name = manifest["dashboardJs"].as_str().unwrap();
+    let script = reqwest::get(format!("{url}/v1/assets/{script_name}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        script.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
 }

@@ -65,6 +65,7 @@ async fn the_spec_lists_the_whole_api() {
         ("POST", "/v1/keys/{key}/rotate"),
         ("GET", "/v1/keys/{key}/events"),
         ("GET", "/v1/usage"),
+        ("GET", "/v1/usage/export"),
         ("GET", "/healthz"),
         ("GET", "/openapi.json"),
     ] {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::admin::{get, key, other_tenant};
 use crate::cli;
 use crate::support::{TempDir, TestServer, sitekit};
-use crate::usage::{send_message, widget_id};
+use crate::usage::{send_message, wait_for_runs, widget_id};
 
 /// What one `sitekit` run printed.
 struct Run {
@@ -47,7 +47,7 @@ async fn remote(server: &TestServer, key: &str, args: &[&str]) -> Run {
 }
 
 /// `remote(…)` with `--json`, which must succeed.
-async fn remote_json(server: &TestServer, key: &str, args: &[&str]) -> Value {
+pub async fn remote_json(server: &TestServer, key: &str, args: &[&str]) -> Value {
     let mut args = args.to_vec();
     args.push("--json");
     let run = remote(server, key, &args).await;
@@ -56,7 +56,7 @@ async fn remote_json(server: &TestServer, key: &str, args: &[&str]) -> Value {
 }
 
 /// `remote(…)` that must fail with one line on stderr containing `expected`.
-async fn remote_error(server: &TestServer, key: &str, args: &[&str], expected: &str) {
+pub async fn remote_error(server: &TestServer, key: &str, args: &[&str], expected: &str) {
     let run = remote(server, key, args).await;
     assert!(!run.ok, "sitekit {args:?} succeeded: {}", run.stdout);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
@@ -64,7 +64,7 @@ async fn remote_error(server: &TestServer, key: &str, args: &[&str], expected: &
     assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
 }
 
-async fn api(server: &TestServer, key: &str, path: &str) -> Value {
+pub async fn api(server: &TestServer, key: &str, path: &str) -> Value {
     let response = get(server, path, key).await;
     assert_eq!(response.status(), 200, "GET {path}");
     response.json().await.unwrap()
@@ -302,6 +302,7 @@ async fn usage_remotely_is_the_tenants_usage_as_locally() {
     let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
     let down = widget_id(&server, &server.down_key).await;
     send_message(&server).await;
+    wait_for_runs(&server.db_url, 1).await;
 
     let report = remote_json(&server, &secret, &["usage"]).await;
     assert_eq!(report, api(&server, &secret, "/v1/usage").await);
@@ -333,11 +334,39 @@ async fn usage_remotely_is_the_tenants_usage_as_locally() {
         "{}",
         text.stdout
     );
+    // A header and one row with the new columns.
+    let lines: Vec<&str> = text.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", text.stdout);
+    assert!(
+        lines[1].starts_with("date") && lines[1].contains("conversations"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        lines[2].contains(&down) && lines[2].contains("runtime_unavailable:1"),
+        "{}",
+        text.stdout
+    );
+    let down_ids = crate::usage::ids_of(&server, &server.down_key).await;
+    for args in [
+        ["usage", "--agent", down_ids.agent.as_str()],
+        ["usage", "--key-id", down_ids.key.as_str()],
+    ] {
+        let filtered = remote_json(&server, &secret, &args).await;
+        assert_eq!(filtered["totals"]["runs"], 1, "{args:?}: {filtered}");
+    }
     remote_error(
         &server,
         &secret,
         &["usage", "--from", "yesterday"],
         "YYYY-MM-DD",
+    )
+    .await;
+    remote_error(
+        &server,
+        &secret,
+        &["usage", "by-agent"],
+        "works only on the local database",
     )
     .await;
 }

@@ -291,6 +291,33 @@ async fn each_broken_event_is_rejected_with_its_reason_and_the_others_are_stored
             "nameless",
             Some("invalid_data"),
         ),
+        (
+            event(
+                "anonymous",
+                usage_types::VISITOR_IDENTIFIED,
+                Some(json!({ "name": "Ada" })),
+            ),
+            "anonymous",
+            Some("invalid_data"),
+        ),
+        (
+            event(
+                "long-email",
+                usage_types::VISITOR_IDENTIFIED,
+                Some(json!({ "id": "u-1", "email": "a".repeat(255) })),
+            ),
+            "long-email",
+            Some("invalid_data"),
+        ),
+        (
+            event(
+                "who",
+                usage_types::VISITOR_IDENTIFIED,
+                Some(json!({ "id": "u-1", "name": "Ada", "email": "ada@example.com" })),
+            ),
+            "who",
+            None,
+        ),
         (json!("not an event"), "", Some("invalid_event")),
         (
             event(
@@ -317,7 +344,7 @@ async fn each_broken_event_is_rejected_with_its_reason_and_the_others_are_stored
         .collect();
     assert_eq!(answer, expected);
     let rows = stored(&server.db_url).await;
-    assert_eq!(ids(&rows), ["ok-1", "ok-2", "recent"]);
+    assert_eq!(ids(&rows), ["ok-1", "ok-2", "recent", "who"]);
     assert_eq!(
         rows[1]["data"],
         json!({ "name": "pricing_viewed", "properties": { "plan": "pro" } })

@@ -9,7 +9,7 @@ use crate::cli::event_names;
 use crate::support::{SITE, TestServer, assert_api_error, session_is_accepted};
 
 /// A secret key and an agent of the test tenant on `base_url`.
-async fn secret_and_agent(server: &TestServer, base_url: &str) -> (String, String) {
+pub async fn secret_and_agent(server: &TestServer, base_url: &str) -> (String, String) {
     let (_, secret) = key(server, &server.tenant_id, &["--kind", "secret"]).await;
     let agent = server
         .admin(
@@ -25,7 +25,7 @@ async fn secret_and_agent(server: &TestServer, base_url: &str) -> (String, Strin
     (secret, agent["id"].as_str().unwrap().to_owned())
 }
 
-async fn create_widget(server: &TestServer, secret: &str, body: Value) -> Value {
+pub async fn create_widget(server: &TestServer, secret: &str, body: Value) -> Value {
     let response = server
         .admin(Method::POST, "/v1/widgets", secret, Some(body))
         .await;
@@ -33,7 +33,7 @@ async fn create_widget(server: &TestServer, secret: &str, body: Value) -> Value 
     response.json().await.unwrap()
 }
 
-async fn config(server: &TestServer, publishable_key: &str) -> reqwest::Response {
+pub async fn config(server: &TestServer, publishable_key: &str) -> reqwest::Response {
     server
         .client()
         .get(format!(

@@ -18,6 +18,10 @@ impl Json {
         self.0.as_str().map(str::to_owned)
     }
 
+    pub fn number(&self) -> Option<f64> {
+        self.0.as_f64()
+    }
+
     pub fn elements(&self) -> Option<Vec<Json>> {
         Some(self.0.as_array()?.iter().cloned().map(Json).collect())
     }

@@ -24,6 +24,10 @@ impl Json {
         self.0.as_string()
     }
 
+    pub fn number(&self) -> Option<f64> {
+        self.0.as_f64()
+    }
+
     pub fn elements(&self) -> Option<Vec<Json>> {
         Array::is_array(&self.0).then(|| Array::from(&self.0).iter().map(Json).collect())
     }

@@ -6,6 +6,7 @@ use web_sys::Element;
 use yew::prelude::*;
 
 use crate::i18n::Lang;
+use crate::markdown;
 use crate::state::{Author, ChatMessage, Rating};
 
 #[derive(Properties, PartialEq)]
@@ -49,6 +50,8 @@ pub fn MessageList(props: &MessageListProps) -> Html {
             ref={list}
             class="messages"
             role="log"
+            // Reachable by keyboard, so it can be scrolled without a mouse.
+            tabindex="0"
             aria-live="polite"
             aria-busy={if *streaming { "true" } else { "false" }}
             data-testid="sitekit-messages"
@@ -76,17 +79,24 @@ fn message_view(
     on_rate: &Callback<(usize, Rating)>,
     lang: Lang,
 ) -> Html {
-    let (class, testid) = match message.author {
-        Author::User => ("user", "sitekit-message-user"),
-        Author::Assistant => ("assistant", "sitekit-message-assistant"),
+    let (class, testid, text) = match message.author {
+        // What the visitor typed is shown as typed.
+        Author::User => (
+            "user",
+            "sitekit-message-user",
+            Html::from(message.text.clone()),
+        ),
+        // Markdown becomes elements and text nodes, never markup from the agent's text.
+        Author::Assistant => (
+            "assistant",
+            "sitekit-message-assistant",
+            markdown::render(&message.text),
+        ),
     };
     let rateable = finished && message.run_id.is_some();
     html! {
         <div key={index} class={classes!("turn", class)}>
-            // A text child is a DOM text node: agent text can never become markup.
-            <p class={classes!("message", class)} data-testid={testid}>
-                { message.text.clone() }
-            </p>
+            <div class={classes!("message", class)} data-testid={testid}>{ text }</div>
             if rateable {
                 <div class="rating" role="group" aria-label={lang.text().rate_answer}>
                     { rating_button(index, Rating::Up, message.rating, on_rate, lang) }

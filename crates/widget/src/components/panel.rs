@@ -97,7 +97,11 @@ pub fn Panel(props: &PanelProps) -> Html {
                 lang={*lang}
             />
             if !visitor_has_written {
-                <StarterPrompts prompts={starter_prompts.clone()} on_send={on_send.clone()} />
+                <StarterPrompts
+                    prompts={starter_prompts.clone()}
+                    on_send={on_send.clone()}
+                    lang={*lang}
+                />
             }
             <ErrorBanner
                 error={state.error.clone()}

@@ -3,20 +3,28 @@
 
 use yew::prelude::*;
 
+use crate::i18n::Lang;
+
 #[derive(Properties, PartialEq)]
 pub struct StarterPromptsProps {
     pub prompts: Vec<AttrValue>,
     pub on_send: Callback<String>,
+    #[prop_or(Lang::En)]
+    pub lang: Lang,
 }
 
 #[component]
 pub fn StarterPrompts(props: &StarterPromptsProps) -> Html {
-    let StarterPromptsProps { prompts, on_send } = props;
+    let StarterPromptsProps {
+        prompts,
+        on_send,
+        lang,
+    } = props;
     if prompts.is_empty() {
         return Html::default();
     }
     html! {
-        <div class="starters" role="group" aria-label="Suggested questions" data-testid="sitekit-starters">
+        <div class="starters" role="group" aria-label={lang.text().suggested_questions} data-testid="sitekit-starters">
             { for prompts.iter().map(|prompt| {
                 let onclick = {
                     let (prompt, on_send) = (prompt.clone(), on_send.clone());

@@ -10,7 +10,9 @@ use futures_util::future::{AbortHandle, Abortable, Aborted};
 use sitekit_sdk::agui::Role;
 use yew::prelude::*;
 
+use super::use_back_online;
 use crate::failure::Failure;
+use crate::host::{HostEvent, HostPage};
 use crate::i18n::Lang;
 use crate::session::ChatSession;
 use crate::state::{Action, Author, ChatMessage, ChatState, Rating};
@@ -36,12 +38,19 @@ pub struct UseChat {
 #[derive(Default)]
 struct InFlight {
     abort: Option<AbortHandle>,
+    /// The last run failed because the visitor was offline.
+    offline: bool,
 }
 
 type Shared<T> = Rc<RefCell<T>>;
 
 #[hook]
-pub fn use_chat(session: Rc<ChatSession>, greeting: AttrValue, lang: Lang) -> UseChat {
+pub fn use_chat(
+    session: Rc<ChatSession>,
+    host: Rc<HostPage>,
+    greeting: AttrValue,
+    lang: Lang,
+) -> UseChat {
     let state = use_reducer(move || ChatState::new(&greeting));
     let in_flight: Shared<InFlight> = use_mut_ref(InFlight::default);
     {
@@ -52,20 +61,27 @@ pub fn use_chat(session: Rc<ChatSession>, greeting: AttrValue, lang: Lang) -> Us
     let dispatcher = state.dispatcher();
     let send = {
         let (in_flight, dispatcher) = (in_flight.clone(), dispatcher.clone());
-        use_callback(session.clone(), move |text: String, session| {
-            let text = text.trim();
-            if text.is_empty() || in_flight.borrow().abort.is_some() {
-                return;
-            }
-            dispatcher.dispatch(Action::Send(text.to_owned()));
-            start_run(session, text, lang, &in_flight, &dispatcher);
-        })
+        use_callback(
+            (session.clone(), host.clone()),
+            move |text: String, (session, host)| {
+                let text = text.trim();
+                if text.is_empty() || in_flight.borrow().abort.is_some() {
+                    return;
+                }
+                dispatcher.dispatch(Action::Send(text.to_owned()));
+                host.emit(HostEvent::Message {
+                    role: "user",
+                    text: text.to_owned(),
+                });
+                start_run(session, host, text, lang, &in_flight, &dispatcher);
+            },
+        )
     };
     let retry = {
         let (in_flight, dispatcher) = (in_flight.clone(), dispatcher.clone());
         use_callback(
-            (session.clone(), state.clone()),
-            move |(), (session, state)| {
+            (session.clone(), host.clone(), state.clone()),
+            move |(), (session, host, state)| {
                 let Some(text) = state.last_user_text().filter(|_| state.can_retry()) else {
                     return;
                 };
@@ -73,10 +89,15 @@ pub fn use_chat(session: Rc<ChatSession>, greeting: AttrValue, lang: Lang) -> Us
                     return;
                 }
                 dispatcher.dispatch(Action::Retry);
-                start_run(session, text, lang, &in_flight, &dispatcher);
+                start_run(session, host, text, lang, &in_flight, &dispatcher);
             },
         )
     };
+    // Offline: the failed message goes out again once the browser is back online.
+    use_back_online(
+        state.can_retry() && in_flight.borrow().offline,
+        retry.clone(),
+    );
     let stop = {
         let (in_flight, dispatcher) = (in_flight.clone(), dispatcher.clone());
         use_callback((), move |(), ()| {
@@ -121,14 +142,19 @@ pub fn use_chat(session: Rc<ChatSession>, greeting: AttrValue, lang: Lang) -> Us
 /// Streams the answer to `text` into the conversation; [`UseChat::stop`] can end it.
 fn start_run(
     session: &Rc<ChatSession>,
+    host: &Rc<HostPage>,
     text: &str,
     lang: Lang,
     in_flight: &Shared<InFlight>,
     dispatcher: &UseReducerDispatcher<ChatState>,
 ) {
     let (abort, registration) = AbortHandle::new_pair();
-    in_flight.borrow_mut().abort = Some(abort);
-    let (session, in_flight, dispatcher) = (session.clone(), in_flight.clone(), dispatcher.clone());
+    *in_flight.borrow_mut() = InFlight {
+        abort: Some(abort),
+        offline: false,
+    };
+    let (session, host) = (session.clone(), host.clone());
+    let (in_flight, dispatcher) = (in_flight.clone(), dispatcher.clone());
     let text = text.to_owned();
     wasm_bindgen_futures::spawn_local(async move {
         let outcome =
@@ -141,10 +167,21 @@ fn start_run(
             Ok(result) => {
                 in_flight.borrow_mut().abort = None;
                 match result {
-                    Ok(()) => dispatcher.dispatch(Action::RunFinished),
+                    Ok(answer) => {
+                        dispatcher.dispatch(Action::RunFinished);
+                        host.emit(HostEvent::Message {
+                            role: "assistant",
+                            text: answer,
+                        });
+                    }
                     Err(failure) => {
+                        in_flight.borrow_mut().offline = failure.code == "network";
                         web_sys::console::error_1(&failure.console_line().into());
                         dispatcher.dispatch(Action::Failed(failure.readable(lang.text())));
+                        host.emit(HostEvent::Error {
+                            code: failure.code,
+                            message: failure.message,
+                        });
                     }
                 }
             }
@@ -180,19 +217,23 @@ fn restore(session: Rc<ChatSession>, dispatcher: UseReducerDispatcher<ChatState>
     });
 }
 
-/// Dispatches the answer's text as it arrives, until the run finishes or fails.
+/// Dispatches the answer's text as it arrives, until the run finishes or fails;
+/// returns the whole answer.
 async fn stream_answer(
     session: &ChatSession,
     text: &str,
     dispatcher: &UseReducerDispatcher<ChatState>,
-) -> Result<(), Failure> {
+) -> Result<String, Failure> {
     let mut answer = session.client.answer(&session.thread_id(), text).await?;
     dispatcher.dispatch(Action::RunStarted(answer.run_id().to_owned()));
     session.report_message_sent(answer.run_id());
     // The SDK ends the stream after the run's last event and reports a stream
     // that ends early as an error, so running out of text means finished.
+    let mut whole = String::new();
     while let Some(delta) = answer.next().await {
-        dispatcher.dispatch(Action::AssistantDelta(delta?));
+        let delta = delta?;
+        whole.push_str(&delta);
+        dispatcher.dispatch(Action::AssistantDelta(delta));
     }
-    Ok(())
+    Ok(whole)
 }

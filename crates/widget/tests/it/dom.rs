@@ -72,3 +72,54 @@ pub fn click(element: &Element) {
 pub fn type_into(input: &Element, text: &str) {
     input.unchecked_ref::<HtmlInputElement>().set_value(text);
 }
+
+/// What the loader gives `mount`: a shadow root on a fresh host element, its
+/// launcher button, and an `emit` that records each `(name, detail)` the widget
+/// tells the host page about in `events`.
+pub struct LoaderParts {
+    pub host: HtmlElement,
+    pub shadow: web_sys::ShadowRoot,
+    pub launcher: HtmlElement,
+    pub emit: js_sys::Function,
+    pub events: js_sys::Array,
+}
+
+impl LoaderParts {
+    pub fn new() -> Self {
+        let host: HtmlElement = container().unchecked_into();
+        let shadow = host
+            .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+            .unwrap();
+        let launcher: HtmlElement = document()
+            .create_element("button")
+            .unwrap()
+            .unchecked_into();
+        launcher
+            .set_attribute("data-testid", "sitekit-launcher")
+            .unwrap();
+        // As the loader makes it: hidden until an answer arrives unread.
+        let badge = document().create_element("span").unwrap();
+        badge.set_class_name("badge");
+        badge.set_attribute("hidden", "").unwrap();
+        launcher.append_child(&badge).unwrap();
+        shadow.append_child(&launcher).unwrap();
+        let events = js_sys::Array::new();
+        let emit = js_sys::Function::new_with_args("name, detail", "this.push([name, detail])")
+            .bind0(&events);
+        LoaderParts {
+            host,
+            shadow,
+            launcher,
+            emit,
+            events,
+        }
+    }
+
+    /// The names of the events emitted so far, in order.
+    pub fn event_names(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .map(|event| js_sys::Array::from(&event).get(0).as_string().unwrap())
+            .collect()
+    }
+}

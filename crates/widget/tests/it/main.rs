@@ -5,6 +5,7 @@
 mod dom;
 mod failure;
 mod i18n;
+mod markdown;
 mod mount;
 mod render;
 mod state;

@@ -4,9 +4,9 @@
 use sitekit_widget::{Widget, mount};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
-use web_sys::{HtmlElement, Node, ShadowRoot, ShadowRootInit, ShadowRootMode};
+use web_sys::{HtmlElement, KeyboardEvent, KeyboardEventInit, Node, ShadowRoot};
 
-use crate::dom::{click, container, query, settle, type_into, wait_for};
+use crate::dom::{LoaderParts, click, query, settle, type_into, wait_for};
 
 const CONFIG: &str = r##"{"title":"Acme support","greeting":"Hi there!","locale":"en",
     "primaryColor":"#e11d48","primaryTextColor":"#111827","position":"left"}"##;
@@ -16,22 +16,30 @@ const CONFIG: &str = r##"{"title":"Acme support","greeting":"Hi there!","locale"
 const UNREACHABLE: &str = "http://127.0.0.1:9";
 
 fn shadow_host() -> (HtmlElement, ShadowRoot) {
-    let host: HtmlElement = container().unchecked_into();
-    let shadow = host
-        .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))
-        .unwrap();
-    (host, shadow)
+    let parts = LoaderParts::new();
+    (parts.host, parts.shadow)
 }
 
-fn mount_with(shadow: &ShadowRoot, queue: Option<js_sys::Array>) -> Widget {
+fn mount_parts(parts: &LoaderParts, queue: Option<js_sys::Array>) -> Widget {
     mount(
-        shadow.clone(),
+        parts.shadow.clone(),
+        parts.launcher.clone(),
         UNREACHABLE.into(),
         "skt_pub_test_widget".into(),
         CONFIG.into(),
         queue,
+        parts.emit.clone(),
     )
     .unwrap()
+}
+
+fn mount_with(shadow: &ShadowRoot, queue: Option<js_sys::Array>) -> Widget {
+    let parts = LoaderParts::new();
+    let parts = LoaderParts {
+        shadow: shadow.clone(),
+        ..parts
+    };
+    mount_parts(&parts, queue)
 }
 
 fn panel_hidden(root: &Node) -> bool {
@@ -139,9 +147,22 @@ async fn an_unreachable_server_shows_the_message_and_an_offline_alert() {
 #[wasm_bindgen_test]
 fn a_config_that_is_not_widget_config_is_refused() {
     let (_host, shadow) = shadow_host();
-    let error = mount(shadow, UNREACHABLE.into(), "k".into(), "{}".into(), None)
-        .err()
-        .unwrap();
+    let launcher = crate::dom::document()
+        .create_element("button")
+        .unwrap()
+        .unchecked_into();
+    let emit = js_sys::Function::new_no_args("");
+    let error = mount(
+        shadow,
+        launcher,
+        UNREACHABLE.into(),
+        "k".into(),
+        "{}".into(),
+        None,
+        emit,
+    )
+    .err()
+    .unwrap();
     let message: JsValue = js_sys::Reflect::get(&error, &"message".into()).unwrap();
     assert!(
         message
@@ -149,4 +170,65 @@ fn a_config_that_is_not_widget_config_is_refused() {
             .unwrap()
             .starts_with("invalid widget config")
     );
+}
+
+#[wasm_bindgen_test]
+async fn escape_closes_the_panel_and_the_keyboard_goes_on_from_the_launcher() {
+    let parts = LoaderParts::new();
+    let widget = mount_parts(&parts, None);
+    let root: &Node = parts.shadow.as_ref();
+    widget.open();
+    settle().await;
+    assert_eq!(
+        parts.launcher.get_attribute("aria-expanded").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        parts.launcher.get_attribute("aria-label").as_deref(),
+        Some("Close chat")
+    );
+    let input = query(root, "[data-testid=sitekit-input]").unwrap();
+    let init = KeyboardEventInit::new();
+    init.set_key("Escape");
+    init.set_bubbles(true);
+    let escape = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    input.dispatch_event(&escape).unwrap();
+    settle().await;
+    assert!(panel_hidden(root));
+    assert!(
+        parts
+            .shadow
+            .active_element()
+            .is_some_and(|active| active.is_same_node(Some(&parts.launcher))),
+        "focus returned to the launcher"
+    );
+    assert_eq!(
+        parts.launcher.get_attribute("aria-expanded").as_deref(),
+        Some("false")
+    );
+    assert_eq!(
+        parts.launcher.get_attribute("aria-label").as_deref(),
+        Some("Open chat")
+    );
+    assert_eq!(parts.event_names(), ["open", "close"]);
+}
+
+#[wasm_bindgen_test]
+async fn the_host_page_hears_the_visitors_message_and_the_failure() {
+    let parts = LoaderParts::new();
+    let widget = mount_parts(&parts, None);
+    widget.command(&js_sys::Array::of2(&"send".into(), &"Anyone there?".into()).into());
+    let root: &Node = parts.shadow.as_ref();
+    wait_for(root, "[data-testid=sitekit-error]").await;
+    assert_eq!(parts.event_names(), ["message", "error"]);
+    let detail = |index: u32, field: &str| {
+        let event = js_sys::Array::from(&parts.events.get(index));
+        js_sys::Reflect::get(&event.get(1), &field.into())
+            .unwrap()
+            .as_string()
+            .unwrap()
+    };
+    assert_eq!(detail(0, "role"), "user");
+    assert_eq!(detail(0, "text"), "Anyone there?");
+    assert_eq!(detail(1, "code"), "network");
 }

@@ -200,3 +200,25 @@ fn an_answer_carries_its_run_and_is_rated_once() {
         assert_eq!(unchanged.messages[index].rating, None);
     }
 }
+
+#[wasm_bindgen_test]
+fn an_answer_that_finishes_while_the_panel_is_closed_is_unread_until_it_opens() {
+    let answered_closed = run([
+        Action::Send("Hi".into()),
+        Action::AssistantDelta("Hello".into()),
+        Action::RunFinished,
+    ]);
+    assert_eq!(answered_closed.unread, 1);
+    let opened = answered_closed.clone().reduce(Action::Open);
+    assert_eq!(opened.unread, 0);
+
+    let answered_open = run([
+        Action::Open,
+        Action::Send("Hi".into()),
+        Action::AssistantDelta("Hello".into()),
+        Action::RunFinished,
+    ]);
+    assert_eq!(answered_open.unread, 0);
+    let failed_closed = run([Action::Send("Hi".into()), Action::Failed("down".into())]);
+    assert_eq!(failed_closed.unread, 0, "a failure is not an answer");
+}

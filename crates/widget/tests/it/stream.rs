@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use sitekit_widget::{Widget, mount};
 use wasm_bindgen_test::wasm_bindgen_test;
-use web_sys::{Element, Node, ShadowRootInit, ShadowRootMode};
+use web_sys::{Element, Node};
 
-use crate::dom::{click, container, eventually, query, settle, type_into, wait_for};
+use crate::dom::{LoaderParts, click, eventually, query, settle, type_into, wait_for};
 
 /// Set by `cargo xtask test`, which starts the embed server these tests talk to
 /// and seeds widgets allowed on the test runner's origin.
@@ -32,23 +32,27 @@ const FAILING_KEY: &str = env!(
 /// Mounts an open widget for `key` in a shadow root of its own, continuing the
 /// conversation an earlier mount stored, if any.
 async fn mount_open(key: &str) -> (Node, Widget) {
-    let host = container();
-    let shadow = host
-        .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))
-        .unwrap();
-    let config =
-        r#"{"title":"T","greeting":"","locale":"en","primaryColor":"red","position":"right"}"#;
+    mount_open_with(key, CONFIG).await
+}
+
+const CONFIG: &str =
+    r#"{"title":"T","greeting":"","locale":"en","primaryColor":"red","position":"right"}"#;
+
+async fn mount_open_with(key: &str, config: &str) -> (Node, Widget) {
+    let parts = LoaderParts::new();
     let widget = mount(
-        shadow.clone(),
+        parts.shadow.clone(),
+        parts.launcher,
         ENDPOINT.into(),
         key.into(),
         config.into(),
         None,
+        parts.emit,
     )
     .unwrap();
     widget.open();
     settle().await;
-    (shadow.into(), widget)
+    (parts.shadow.into(), widget)
 }
 
 /// Mounts an open widget for `key` on a new conversation and sends `text`.
@@ -181,4 +185,48 @@ async fn the_next_page_shows_the_conversation_and_reset_starts_a_new_one() {
     assert!(query(&next, "[data-testid=sitekit-message-user]").is_none());
     let thread = format!("sitekit:{FAQ_KEY}:thread");
     assert_eq!(storage().get_item(&thread).unwrap(), None);
+}
+
+/// Sends `text` on a new conversation and waits for the whole answer.
+async fn answered(key: &str, config: &str, text: &str) {
+    let thread = format!("sitekit:{key}:thread");
+    storage().remove_item(&thread).unwrap();
+    let (root, _widget) = mount_open_with(key, config).await;
+    type_into(&query(&root, "[data-testid=sitekit-input]").unwrap(), text);
+    click(&query(&root, "[data-testid=sitekit-send]").unwrap());
+    let answer = wait_for(&root, "[data-testid=sitekit-message-assistant]").await;
+    eventually("the run finishing", || {
+        query(&root, "[data-testid=sitekit-send]").is_some() && !text_of(&answer).is_empty()
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_conversation_older_than_the_widgets_days_is_not_continued() {
+    answered(FAQ_KEY, CONFIG, "What are keys?").await;
+    let thread = format!("sitekit:{FAQ_KEY}:thread");
+    let stored = storage().get_item(&thread).unwrap().unwrap();
+    let (id, _) = stored.rsplit_once('@').unwrap();
+    // The last message 31 days ago, one more than the default 30.
+    let long_ago = js_sys::Date::now() as u64 - 31 * 86_400_000;
+    storage()
+        .set_item(&thread, &format!("{id}@{long_ago}"))
+        .unwrap();
+
+    let (next, _widget) = mount_open(FAQ_KEY).await;
+    yew::platform::time::sleep(Duration::from_millis(500)).await;
+    assert!(query(&next, "[data-testid=sitekit-message-user]").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn a_widget_that_keeps_no_conversations_starts_afresh_on_every_page() {
+    let keeps_none = r#"{"title":"T","greeting":"","locale":"en","primaryColor":"red",
+        "position":"right","conversationDays":0}"#;
+    answered(FAQ_KEY, keeps_none, "What are keys?").await;
+    let thread = format!("sitekit:{FAQ_KEY}:thread");
+    assert_eq!(storage().get_item(&thread).unwrap(), None);
+
+    let (next, _widget) = mount_open_with(FAQ_KEY, keeps_none).await;
+    yew::platform::time::sleep(Duration::from_millis(500)).await;
+    assert!(query(&next, "[data-testid=sitekit-message-user]").is_none());
 }

@@ -1,0 +1,146 @@
+//! The raw usage records an export streams, a page at a time: each page starts
+//! after the last row of the one before (keyset paging), so an export of any
+//! size holds one page in memory and no connection between pages.
+
+use sqlx::Row;
+
+use super::Db;
+use super::rollups::DAY_MS;
+use super::usage_daily::UsageFilter;
+use super::usage_runs::{RUN_COLUMNS, UsageRun};
+
+/// A client usage event as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredUsageEvent {
+    pub tenant_id: String,
+    pub agent_id: String,
+    pub widget_id: String,
+    pub key_id: String,
+    pub visitor_id: String,
+    pub source: String,
+    pub id: String,
+    pub kind: String,
+    /// Unix milliseconds: the event's own time, and when the server stored it.
+    pub time_ms: i64,
+    pub received_at_ms: i64,
+    /// JSON text.
+    pub data: Option<String>,
+}
+
+/// Where the next page of events starts: after this (time, widget, source, id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventCursor {
+    pub time_ms: i64,
+    pub widget_id: String,
+    pub source: String,
+    pub id: String,
+}
+
+impl StoredUsageEvent {
+    pub fn cursor(&self) -> EventCursor {
+        EventCursor {
+            time_ms: self.time_ms,
+            widget_id: self.widget_id.clone(),
+            source: self.source.clone(),
+            id: self.id.clone(),
+        }
+    }
+}
+
+/// The filter as bounds on raw rows: `$1`…`$4` the ids (empty: any), `$5` and
+/// `$6` the first and past-the-last millisecond.
+fn filter_sql(time_column: &str) -> String {
+    format!(
+        "($1 = '' OR tenant_id = $1) AND ($2 = '' OR agent_id = $2) \
+         AND ($3 = '' OR widget_id = $3) AND ($4 = '' OR key_id = $4) \
+         AND {time_column} >= $5 AND {time_column} < $6"
+    )
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+fn bind_filter<'q>(query: AnyQuery<'q>, filter: &'q UsageFilter) -> AnyQuery<'q> {
+    let text = |value: &'q Option<String>| value.as_deref().unwrap_or_default();
+    query
+        .bind(text(&filter.tenant_id))
+        .bind(text(&filter.agent_id))
+        .bind(text(&filter.widget_id))
+        .bind(text(&filter.key_id))
+        .bind(filter.from_day.saturating_mul(DAY_MS))
+        .bind(filter.to_day.saturating_add(1).saturating_mul(DAY_MS))
+}
+
+impl Db {
+    /// Up to `limit` run records the filter selects, by start time and id,
+    /// after `after` (the last one of the page before).
+    pub async fn runs_page(
+        &self,
+        filter: &UsageFilter,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<UsageRun>, sqlx::Error> {
+        let (after_ms, after_id) = after.unwrap_or((i64::MIN, String::new()));
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM usage_runs WHERE {} \
+             AND (started_at > $7 OR (started_at = $7 AND id > $8)) \
+             ORDER BY started_at, id LIMIT $9",
+            filter_sql("started_at")
+        );
+        let rows = bind_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), filter)
+            .bind(after_ms)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(UsageRun::from_row).collect()
+    }
+
+    /// Up to `limit` stored usage events the filter selects, by their time,
+    /// widget, source and id, after `after`.
+    pub async fn events_page(
+        &self,
+        filter: &UsageFilter,
+        after: Option<&EventCursor>,
+        limit: i64,
+    ) -> Result<Vec<StoredUsageEvent>, sqlx::Error> {
+        let start = EventCursor {
+            time_ms: i64::MIN,
+            widget_id: String::new(),
+            source: String::new(),
+            id: String::new(),
+        };
+        let after = after.unwrap_or(&start);
+        let sql = format!(
+            "SELECT tenant_id, agent_id, widget_id, key_id, visitor_id, source, event_id, \
+             event_type, occurred_at, received_at, data FROM usage_events WHERE {} \
+             AND (occurred_at, widget_id, source, event_id) > ($7, $8, $9, $10) \
+             ORDER BY occurred_at, widget_id, source, event_id LIMIT $11",
+            filter_sql("occurred_at")
+        );
+        let rows = bind_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), filter)
+            .bind(after.time_ms)
+            .bind(&after.widget_id)
+            .bind(&after.source)
+            .bind(&after.id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredUsageEvent {
+                    tenant_id: row.try_get("tenant_id")?,
+                    agent_id: row.try_get("agent_id")?,
+                    widget_id: row.try_get("widget_id")?,
+                    key_id: row.try_get("key_id")?,
+                    visitor_id: row.try_get("visitor_id")?,
+                    source: row.try_get("source")?,
+                    id: row.try_get("event_id")?,
+                    kind: row.try_get("event_type")?,
+                    time_ms: row.try_get("occurred_at")?,
+                    received_at_ms: row.try_get("received_at")?,
+                    data: row.try_get("data")?,
+                })
+            })
+            .collect()
+    }
+}

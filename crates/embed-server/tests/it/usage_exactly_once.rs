@@ -1,0 +1,252 @@
+//! Usage counts exactly once: a batch of usage events sent again, sent
+//! concurrently, sent to a restarted server, or sent again by a client that
+//! never got the answer; a chat run, and its record written again.
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+use sitekit_embed_server::db::{Db, UsageFilter};
+use sitekit_sdk::wire::usage_types;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::io::AsyncWriteExt;
+
+use crate::admin::key;
+use crate::support::{SITE, TestServer};
+use crate::usage::{ids_of, report, wait_for_runs};
+
+/// One event of each type, ids prefixed with `prefix`: a load, an open, a thumbs
+/// up and a thumbs down (counted), a sent message and a page's own event (stored
+/// only).
+pub fn one_of_each(prefix: &str) -> Value {
+    let time = OffsetDateTime::now_utc().format(&Rfc3339).unwrap();
+    let event = |id: &str, kind: &str, data: Option<Value>| {
+        let mut event = json!({ "specversion": "1.0", "id": format!("{prefix}-{id}"),
+            "source": "/visitors/v1", "type": kind, "time": time });
+        if let Some(data) = data {
+            event["data"] = data;
+        }
+        event
+    };
+    json!([
+        event("loaded", usage_types::WIDGET_LOADED, None),
+        event("opened", usage_types::WIDGET_OPENED, None),
+        event(
+            "up",
+            usage_types::FEEDBACK,
+            Some(json!({ "runId": "r1", "rating": "up" }))
+        ),
+        event(
+            "down",
+            usage_types::FEEDBACK,
+            Some(json!({ "runId": "r2", "rating": "down" }))
+        ),
+        event(
+            "sent",
+            usage_types::MESSAGE_SENT,
+            Some(json!({ "threadId": "t1", "runId": "r1" }))
+        ),
+        event(
+            "track",
+            usage_types::TRACK,
+            Some(json!({ "name": "pricing_viewed" }))
+        ),
+    ])
+}
+
+/// Posts a batch; returns each event's status.
+pub async fn post(url: &str, token: &str, batch: &Value) -> Vec<String> {
+    let response = reqwest::Client::new()
+        .post(format!("{url}/v1/usage/events"))
+        .header("origin", SITE)
+        .header("content-type", "application/cloudevents-batch+json")
+        .bearer_auth(token)
+        .body(batch.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| result["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The event counters of a report's totals: (loads, opens, up, down).
+fn event_totals(report: &Value) -> (i64, i64, i64, i64) {
+    let totals = &report["totals"];
+    let count = |name: &str| totals[name].as_i64().unwrap();
+    (
+        count("loads"),
+        count("opens"),
+        count("feedbackUp"),
+        count("feedbackDown"),
+    )
+}
+
+#[tokio::test]
+async fn a_batch_counts_once_sent_again_concurrently_or_to_a_restarted_server() {
+    let mut server = TestServer::spawn().await;
+    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let token = server.sdk(&server.faq_key).session().await.unwrap().token;
+
+    // Twice, one after the other: the second time every event is a duplicate.
+    let first = one_of_each("seq");
+    assert!(
+        post(&server.url, &token, &first)
+            .await
+            .iter()
+            .all(|s| s == "accepted")
+    );
+    assert!(
+        post(&server.url, &token, &first)
+            .await
+            .iter()
+            .all(|s| s == "duplicate")
+    );
+    assert_eq!(
+        event_totals(&report(&server.url, &secret, "").await),
+        (1, 1, 1, 1)
+    );
+
+    // Eight times at once: each event is accepted by exactly one of them.
+    let concurrent = one_of_each("conc");
+    let answers = join_all((0..8).map(|_| post(&server.url, &token, &concurrent))).await;
+    for event in 0..6 {
+        let accepted = answers.iter().filter(|a| a[event] == "accepted").count();
+        assert_eq!(accepted, 1, "event {event}: {answers:?}");
+    }
+    let before_restart = report(&server.url, &secret, "").await;
+    assert_eq!(event_totals(&before_restart), (2, 2, 2, 2));
+
+    // A new server process on the same database knows them all.
+    server.terminate();
+    assert!(server.exited_within(Duration::from_secs(10)).await);
+    let restarted = server.another_node(&[]).await;
+    for batch in [&first, &concurrent] {
+        let statuses = post(&restarted.url, &token, batch).await;
+        assert!(statuses.iter().all(|s| s == "duplicate"), "{statuses:?}");
+    }
+    let after = report(&restarted.url, &secret, "").await;
+    assert_eq!(after, before_restart);
+    let fresh = one_of_each("after");
+    assert!(
+        post(&restarted.url, &token, &fresh)
+            .await
+            .iter()
+            .all(|s| s == "accepted")
+    );
+    assert_eq!(
+        event_totals(&report(&restarted.url, &secret, "").await),
+        (3, 3, 3, 3)
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_never_got_the_answer_and_sends_again_counts_once() {
+    let server = TestServer::spawn().await;
+    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let token = server.sdk(&server.faq_key).session().await.unwrap().token;
+    let address = server.url.trim_start_matches("http://").to_owned();
+
+    // The connection goes away at a different moment each time: before the
+    // server reads the whole body, while it stores the batch, after it has
+    // committed. Whatever happened, sending the batch again settles it.
+    for (attempt, wait_ms) in [0, 1, 2, 5, 10, 20, 50].into_iter().enumerate() {
+        let batch = one_of_each(&format!("lost-{attempt}"));
+        let body = batch.to_string();
+        let request = format!(
+            "POST /v1/usage/events HTTP/1.1\r\nhost: {address}\r\norigin: {SITE}\r\n\
+             authorization: Bearer {token}\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+        drop(stream);
+
+        let statuses = post(&server.url, &token, &batch).await;
+        assert!(
+            statuses.iter().all(|s| s == "accepted" || s == "duplicate"),
+            "{statuses:?}"
+        );
+        // All or nothing: the lost answer's batch was stored whole or not at all.
+        assert!(
+            statuses.iter().all(|s| s == &statuses[0]),
+            "attempt {attempt}: {statuses:?}"
+        );
+        let expected = i64::try_from(attempt).unwrap() + 1;
+        let totals = event_totals(&report(&server.url, &secret, "").await);
+        assert_eq!(totals, (expected, expected, expected, expected));
+    }
+}
+
+#[tokio::test]
+async fn a_chat_run_counts_once_and_its_record_written_again_counts_nothing() {
+    let server = TestServer::spawn().await;
+    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let faq = ids_of(&server, &server.faq_key).await;
+    let visitor = server.sdk(&server.faq_key);
+    let question = "How do I install the snippet?";
+    let mut answer = String::new();
+    let mut stream = visitor.answer("thread-once", question).await.unwrap();
+    while let Some(delta) = futures_util::StreamExt::next(&mut stream).await {
+        answer.push_str(&delta.unwrap());
+    }
+    wait_for_runs(&server.db_url, 1).await;
+
+    let once = report(&server.url, &secret, "").await;
+    let totals = &once["totals"];
+    assert_eq!(
+        (
+            &totals["runs"],
+            &totals["messages"],
+            &totals["conversations"]
+        ),
+        (&json!(1), &json!(1), &json!(1)),
+        "{once}"
+    );
+    assert_eq!(totals["inputChars"], question.chars().count(), "{once}");
+    assert_eq!(totals["outputChars"], answer.chars().count(), "{once}");
+    assert_eq!(totals["errors"], json!({}), "{once}");
+    assert_eq!(once["days"][0]["keyId"], faq.key.as_str());
+
+    // The metering task writes a record again when an attempt failed, perhaps
+    // after it committed: the same record id is stored and counted once.
+    let db = Db::open(&server.db_url).await.unwrap();
+    let filter = UsageFilter {
+        tenant_id: Some(server.tenant_id.clone()),
+        from_day: 0,
+        to_day: 100_000,
+        ..UsageFilter::default()
+    };
+    let stored = db.runs_page(&filter, None, 10).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(!db.record_run(&stored[0]).await.unwrap());
+    // A new record written by eight tasks at once is counted by one.
+    let again = sitekit_embed_server::db::UsageRun {
+        id: "run_concurrent_once".into(),
+        run_id: "r-2".into(),
+        ..stored[0].clone()
+    };
+    let written = join_all((0..8).map(|_| db.record_run(&again))).await;
+    let inserted = written.into_iter().filter(|w| *w.as_ref().unwrap()).count();
+    assert_eq!(inserted, 1);
+
+    let twice = report(&server.url, &secret, "").await;
+    let totals = &twice["totals"];
+    assert_eq!(
+        (
+            &totals["runs"],
+            &totals["messages"],
+            &totals["conversations"]
+        ),
+        (&json!(2), &json!(2), &json!(1)),
+        "a second run of the same thread is no new conversation: {twice}"
+    );
+}

@@ -1,0 +1,148 @@
+// Page object for the site owner's dashboard (`/dashboard`): sign-in, the widget
+// editor with its live preview (a frame running the real widget), snippets,
+// keys and the usage tables beside the charts.
+export class Dashboard {
+  constructor(page) {
+    this.page = page;
+    this.keyInput = page.getByTestId('sign-in-key');
+    this.signInError = page.getByTestId('sign-in-error');
+    this.signOut = page.getByTestId('sign-out');
+    this.editorNotice = page.getByTestId('editor-notice');
+    this.widgetError = page.getByTestId('widget-error');
+    this.newKey = page.getByTestId('new-key');
+    this.newKeyValue = page.getByTestId('new-key-value');
+    this.keyRows = page.getByTestId('key-row');
+  }
+
+  async goto() {
+    await this.page.goto(process.env.E2E_DASHBOARD_URL);
+  }
+
+  async signIn(key) {
+    await this.keyInput.fill(key);
+    await this.page.getByTestId('sign-in-submit').click();
+  }
+
+  tab(name) {
+    return this.page.getByTestId(`tab-${name}`);
+  }
+
+  async openTab(name) {
+    await this.tab(name).click();
+  }
+
+  // Widgets
+
+  /** Opens the editor for a new widget and fills in what is given. */
+  async createWidget({ agent, origins, title, greeting, starterPrompts }) {
+    await this.page.getByTestId('new-widget').click();
+    await this.page.getByTestId('widget-agent').selectOption({ label: agent });
+    await this.page.getByTestId('widget-origins').fill(origins.join('\n'));
+    await this.page.getByTestId('widget-title').fill(title);
+    await this.page.getByTestId('widget-greeting').fill(greeting);
+    await this.page.getByTestId('widget-starter-prompts').fill(starterPrompts.join('\n'));
+  }
+
+  async saveWidget() {
+    await this.page.getByTestId('widget-save').click();
+  }
+
+  /** The widget id the editor shows once the widget exists. */
+  widgetId() {
+    return this.page.getByTestId('widget-id').textContent();
+  }
+
+  /** The real widget in the preview frame (its open Shadow DOM, which locators pierce). */
+  get preview() {
+    const frame = this.page.frameLocator('[data-testid="widget-preview"]');
+    return {
+      launcher: frame.getByTestId('sitekit-launcher'),
+      panel: frame.getByTestId('sitekit-panel'),
+      messages: frame.getByTestId('sitekit-message-assistant'),
+      starters: frame.getByTestId('sitekit-starter'),
+    };
+  }
+
+  /** `auto` (auto-updating) or `pinned`. */
+  snippet(variant) {
+    return this.page.getByTestId(`snippet-${variant}`);
+  }
+
+  /** Clicks the snippet's copy button; resolves with what the clipboard then holds. */
+  async copySnippet(variant) {
+    await this.page.getByTestId(`copy-snippet-${variant}`).click();
+    await this.page.getByTestId(`copy-snippet-${variant}`).filter({ hasText: 'Copied' }).waitFor();
+    return this.page.evaluate(() => navigator.clipboard.readText());
+  }
+
+  // Keys
+
+  async createSecretKey() {
+    await this.page.getByTestId('key-kind-secret').check();
+    await this.page.getByTestId('create-key').click();
+    await this.newKey.waitFor();
+    return this.newKeyValue.inputValue();
+  }
+
+  async copyNewKey() {
+    await this.page.getByTestId('copy-new-key').click();
+    return this.page.evaluate(() => navigator.clipboard.readText());
+  }
+
+  async dismissNewKey() {
+    await this.page.getByTestId('new-key-done').click();
+  }
+
+  /** The row of the key shown as `skt_sec_live_…abcd`. */
+  keyRow(key) {
+    const display = `${key.slice(0, key.lastIndexOf('_') + 1)}…${key.slice(-4)}`;
+    return this.page.locator(`[data-testid="key-row"][data-display="${display}"]`);
+  }
+
+  async revokeKey(key) {
+    await this.keyRow(key).getByTestId('revoke-key').click();
+    await this.page.getByTestId('revoke-dialog-confirm').click();
+  }
+
+  /** Rotates with the default grace period; resolves with the replacement key. */
+  async rotateKey(key) {
+    await this.keyRow(key).getByTestId('rotate-key').click();
+    await this.page.getByTestId('rotate-dialog-confirm').click();
+    await this.newKey.waitFor();
+    return this.newKeyValue.inputValue();
+  }
+
+  // Usage
+
+  /** Shows the usage of one widget (its id) over the default range. */
+  async showUsage(widgetId) {
+    await this.page.getByTestId('usage-widget').selectOption(widgetId);
+    await this.page.getByTestId('usage-show').click();
+  }
+
+  /** Clicks an export button (`csv`, `cloudevents`, `stripe`); resolves with the download. */
+  async exportUsage(format) {
+    const download = this.page.waitForEvent('download');
+    await this.page.getByTestId(`usage-export-${format}`).click();
+    return download;
+  }
+
+  /**
+   * The number in the `figure` table (`conversations`, `messages`, `tokens`) for
+   * `date` and `counter`, or null while that day has no row. Reloads first.
+   */
+  async usageCount(figure, date, counter) {
+    // The line under the filters says "Loading…" from the click until the tables are new.
+    await this.page.getByTestId('usage-show').click();
+    await this.page.waitForFunction(() =>
+      document.querySelector('[data-testid="usage-updated"]').textContent.startsWith('Updated')
+      || document.querySelector('[data-testid="usage-error"]').textContent !== '');
+    const error = await this.page.getByTestId('usage-error').textContent();
+    if (error) throw new Error(`the usage tab shows an error: ${error}`);
+    const cell = this.page
+      .getByTestId(`usage-table-${figure}`)
+      .locator(`tr[data-date="${date}"] td[data-counter="${counter}"]`);
+    if ((await cell.count()) === 0) return null;
+    return Number((await cell.textContent()).replace(/\D/g, ''));
+  }
+}

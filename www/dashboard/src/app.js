@@ -1,0 +1,59 @@
+// The dashboard's shell: sign-in, then the widgets, keys and usage views behind
+// a tab bar. A 401 from any call (the key was revoked or has expired) signs out
+// and says why, in the server's words.
+import { AdminApi } from './api.js';
+import { forgetKey, rememberKey, storedKey } from './auth.js';
+import { h, replace } from './dom.js';
+import { keysView } from './keys/view.js';
+import { signInView } from './signin.js';
+import { tabs } from './tabs.js';
+import { usageView } from './usage/view.js';
+import { widgetsView } from './widgets/view.js';
+
+export function startDashboard() {
+  const main = document.getElementById('main');
+  const signOutButton = document.getElementById('sign-out');
+  let current = null;
+
+  function showSignIn(reason) {
+    current = null;
+    signOutButton.hidden = true;
+    replace(main, signInView({ reason, onSignedIn: (key) => showDashboard(key, { fromSignIn: true }) }));
+    main.querySelector('input').focus();
+  }
+
+  function showDashboard(key, { fromSignIn = false } = {}) {
+    rememberKey(key);
+    const api = new AdminApi(key, {
+      onUnauthorized: (error) => {
+        // Several calls may fail at once; the first one signs out.
+        if (current !== api) return;
+        forgetKey();
+        showSignIn(error.message);
+      },
+    });
+    current = api;
+    signOutButton.hidden = false;
+    const context = { api, signedInKey: key };
+    replace(
+      main,
+      h('h1', { class: 'sr-only' }, 'Site Kit dashboard'),
+      tabs([
+        { id: 'widgets', label: 'Widgets', view: () => widgetsView(context) },
+        { id: 'keys', label: 'Keys', view: () => keysView(context) },
+        { id: 'usage', label: 'Usage', view: () => usageView(context) },
+      ]),
+    );
+    // The sign-in form that had the focus is gone: the keyboard goes on from the tabs.
+    if (fromSignIn) main.querySelector('[role="tab"][aria-selected="true"]').focus();
+  }
+
+  signOutButton.addEventListener('click', () => {
+    forgetKey();
+    showSignIn();
+  });
+
+  const key = storedKey();
+  if (key) showDashboard(key);
+  else showSignIn();
+}

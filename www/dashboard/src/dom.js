@@ -1,0 +1,63 @@
+// Builds DOM nodes from plain data. There is no innerHTML anywhere in the
+// dashboard, so nothing the API returns (a widget's title, an error message) is
+// ever parsed as markup.
+
+/**
+ * `h('button', { type: 'button', onclick, testid: 'save' }, 'Save')`: properties
+ * `on…` add listeners, `testid` sets `data-testid`, `value`/`checked` set the
+ * live property; `undefined`, `null` and `false` leave an attribute out.
+ */
+export function h(tag, props = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith('on')) element.addEventListener(name.slice(2), value);
+    else if (name === 'testid') element.dataset.testid = value;
+    else if (name === 'class') element.className = value;
+    else if (name === 'value' || name === 'checked') element[name] = value;
+    else element.setAttribute(name, value === true ? '' : String(value));
+  }
+  element.append(...children.flat(Infinity).filter((child) => child !== null && child !== undefined && child !== false));
+  return element;
+}
+
+/** Replaces everything in `element` with `children`. */
+export function replace(element, ...children) {
+  element.replaceChildren(...children.flat(Infinity).filter((child) => child !== null && child !== undefined && child !== false));
+}
+
+let ids = 0;
+/** A unique id for tying a label or description to its control. */
+export function uniqueId(prefix) {
+  ids += 1;
+  return `${prefix}-${ids}`;
+}
+
+/** Says `message` to screen readers through the page's polite live region. */
+export function announce(message) {
+  const region = document.getElementById('announcer');
+  if (!region) return;
+  // Cleared first, so the same words said twice are heard twice.
+  region.textContent = '';
+  requestAnimationFrame(() => {
+    region.textContent = message;
+  });
+}
+
+/**
+ * An alert for an error the user can act on. It stays in the page, empty (and
+ * so taking no room) until it has something to say: a live region that appears
+ * together with its text is not reliably read out.
+ */
+export function errorBox(testid) {
+  const box = h('p', { class: 'error', role: 'alert', testid });
+  return {
+    element: box,
+    show(message) {
+      box.textContent = message;
+    },
+    clear() {
+      box.textContent = '';
+    },
+  };
+}

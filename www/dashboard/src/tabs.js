@@ -1,0 +1,65 @@
+// A tab bar after the WAI-ARIA tabs pattern: arrow keys, Home and End move
+// between tabs; each panel is built the first time its tab is chosen and kept,
+// so a half-edited form survives a look at another tab. A view may have a
+// `shown()` that runs each time its panel comes back (to reload what changed).
+import { h } from './dom.js';
+
+export function tabs(items) {
+  const list = h('div', { role: 'tablist', class: 'tabs', 'aria-label': 'Dashboard sections' });
+  const panels = h('div', { class: 'panels' });
+  const entries = items.map((item) => {
+    const tab = h('button', {
+      type: 'button',
+      role: 'tab',
+      id: `tab-${item.id}`,
+      'aria-controls': `panel-${item.id}`,
+      'aria-selected': 'false',
+      tabindex: '-1',
+      testid: `tab-${item.id}`,
+    }, item.label);
+    const panel = h('section', {
+      role: 'tabpanel',
+      id: `panel-${item.id}`,
+      'aria-labelledby': `tab-${item.id}`,
+      tabindex: '0',
+      hidden: true,
+    });
+    list.append(tab);
+    panels.append(panel);
+    return { item, tab, panel, view: null };
+  });
+
+  function select(entry, { focus = false } = {}) {
+    for (const other of entries) {
+      const selected = other === entry;
+      other.tab.setAttribute('aria-selected', String(selected));
+      other.tab.tabIndex = selected ? 0 : -1;
+      other.panel.hidden = !selected;
+    }
+    if (focus) entry.tab.focus();
+    if (!entry.view) {
+      entry.view = entry.item.view();
+      entry.panel.append(entry.view.element);
+    } else if (entry.view.shown) {
+      entry.view.shown();
+    }
+  }
+
+  entries.forEach((entry, index) => {
+    entry.tab.addEventListener('click', () => select(entry));
+    entry.tab.addEventListener('keydown', (event) => {
+      const last = entries.length - 1;
+      const to = {
+        ArrowRight: index === last ? 0 : index + 1,
+        ArrowLeft: index === 0 ? last : index - 1,
+        Home: 0,
+        End: last,
+      }[event.key];
+      if (to === undefined) return;
+      event.preventDefault();
+      select(entries[to], { focus: true });
+    });
+  });
+  select(entries[0]);
+  return h('div', { class: 'tabbed' }, list, panels);
+}

@@ -1,0 +1,38 @@
+// The numbers of one chart as a table: a row per day that has usage, and the
+// range's total. What screen readers (and tests) read instead of the canvas.
+import { h } from '../dom.js';
+
+/**
+ * `columns`: `[{ counter, label }]`; `totals.byDate` from daily.js. Each row is
+ * `tr[data-date]`, each number cell `td[data-counter]`.
+ */
+export function usageTable({ caption, columns, totals, testid }) {
+  const days = totals.dates.map((date) => totals.byDate.get(date)).filter((day) => day.reported);
+  const sum = (counter) => days.reduce((total, day) => total + day[counter], 0);
+  const number = (value) => value.toLocaleString();
+  return h(
+    'table',
+    { class: 'numbers', testid },
+    h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Day (UTC)'), columns.map(({ label }) => h('th', { scope: 'col' }, label)))),
+    h(
+      'tbody',
+      {},
+      days.length === 0
+        ? h('tr', {}, h('td', { colspan: columns.length + 1 }, 'No usage in this range.'))
+        : days.map((day) =>
+            h(
+              'tr',
+              { 'data-date': day.date },
+              h('th', { scope: 'row' }, day.date),
+              columns.map(({ counter }) => h('td', { 'data-counter': counter }, number(day[counter]))),
+            ),
+          ),
+    ),
+    h(
+      'tfoot',
+      {},
+      h('tr', { 'data-total': '' }, h('th', { scope: 'row' }, 'Total'), columns.map(({ counter }) => h('td', { 'data-counter': counter }, number(sum(counter))))),
+    ),
+  );
+}

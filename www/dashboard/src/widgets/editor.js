@@ -1,0 +1,77 @@
+// Creating or editing one widget: the settings form beside the live preview,
+// and, once the widget exists, its snippet.
+import { announce, errorBox, h, replace } from '../dom.js';
+import { widgetForm } from './form.js';
+import { widgetPreview } from './preview.js';
+import { DEFAULTS, createRequest, fromWidget, previewConfig, updateRequest } from './settings.js';
+import { snippetView } from './snippet.js';
+
+/**
+ * `widget` is a WidgetSummary, or null for a new widget; `onClose(changed)`
+ * returns to the list.
+ */
+export function widgetEditor({ api, agents, widget, onClose }) {
+  const element = h('div', { class: 'editor' });
+  let preview = null;
+
+  const close = () => {
+    preview?.dispose();
+    onClose();
+  };
+
+  function render(current, notice) {
+    preview?.dispose();
+    preview = widgetPreview();
+    const isNew = current === null;
+    const settings = isNew ? { ...DEFAULTS, agentId: agents[0]?.id ?? '' } : fromWidget(current);
+    const error = errorBox('widget-error');
+    const form = widgetForm({
+      settings,
+      agents,
+      isNew,
+      submitLabel: isNew ? 'Create widget' : 'Save changes',
+      onChange: (next) => preview.show(previewConfig(next)),
+      onSubmit: async (next, button) => {
+        error.clear();
+        button.disabled = true;
+        try {
+          if (isNew) {
+            const created = await api.createWidget(createRequest(next));
+            render(created.widget, 'Widget created. Paste its snippet into your pages.');
+          } else {
+            const saved = await api.updateWidget(current.id, updateRequest(next));
+            render(saved, 'Changes saved.');
+          }
+        } catch (failure) {
+          error.show(failure.message);
+        } finally {
+          button.disabled = false;
+        }
+      },
+    });
+    const heading = h('h2', { tabindex: '-1', testid: 'editor-title' }, isNew ? 'New widget' : `Widget “${current.title}”`);
+    replace(
+      element,
+      h('button', { type: 'button', class: 'link', onclick: close, testid: 'editor-back' }, '← All widgets'),
+      heading,
+      isNew ? null : h('p', { class: 'hint' }, 'Widget id ', h('code', { testid: 'widget-id' }, current.id)),
+      notice ? h('p', { class: 'notice', testid: 'editor-notice' }, notice) : null,
+      h('div', { class: 'editor-grid' }, h('div', { class: 'card' }, error.element, form.element), preview.element),
+      isNew ? null : snippetView({ api, widgetId: current.id }),
+    );
+    preview.show(previewConfig(form.read()));
+    if (notice) announce(notice);
+    heading.focus();
+  }
+
+  if (agents.length === 0) {
+    replace(
+      element,
+      h('button', { type: 'button', class: 'link', onclick: close }, '← All widgets'),
+      h('p', { class: 'notice' }, 'A widget needs an agent first: bind one with ', h('code', {}, 'sitekit agents create'), ' or ', h('code', {}, 'POST /v1/agents'), '.'),
+    );
+  } else {
+    render(widget);
+  }
+  return { element };
+}

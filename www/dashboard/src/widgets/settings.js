@@ -1,0 +1,74 @@
+// A widget's settings as the form holds them, and what they become: the admin
+// API's create and update requests (crates/sdk/src/admin.rs: NewWidgetRequest,
+// WidgetUpdate) and the public config the widget mounts with (WidgetConfig).
+
+/** What a new widget starts with; the server's own defaults (widget_settings.rs). */
+export const DEFAULTS = {
+  agentId: '',
+  allowedOrigins: [],
+  testMode: false,
+  enabled: true,
+  title: 'Chat with us',
+  greeting: 'Hi! How can I help you today?',
+  starterPrompts: [],
+  locale: 'en',
+  primaryColor: '#2563eb',
+  primaryTextColor: '#ffffff',
+  position: 'right',
+  launcherIcon: 'chat',
+  avatarUrl: '',
+  conversationDays: 30,
+  messagesPerVisitorPerMinute: 0,
+  dailyMessageBudget: 0,
+  showToolEvents: false,
+};
+
+export const MAX_STARTER_PROMPTS = 4;
+export const MAX_CONVERSATION_DAYS = 365;
+export const MAX_MESSAGES_PER_VISITOR_PER_MINUTE = 600;
+
+/** The settings of an existing widget (a WidgetSummary), in the form's terms. */
+export function fromWidget(widget) {
+  const settings = { ...DEFAULTS };
+  for (const name of Object.keys(DEFAULTS)) {
+    if (widget[name] !== undefined && widget[name] !== null) settings[name] = widget[name];
+  }
+  return settings;
+}
+
+/** `POST /v1/widgets`. */
+export function createRequest(settings) {
+  const { enabled, avatarUrl, ...request } = settings;
+  return avatarUrl ? { ...request, avatarUrl } : request;
+}
+
+/** `PATCH /v1/widgets/<id>`: every setting, as the form shows them all; an empty avatar URL removes it. */
+export function updateRequest(settings) {
+  const { agentId, testMode, ...update } = settings;
+  return update;
+}
+
+/** The config the widget mounts with (`GET /v1/widgets/<key>/config`'s shape). */
+export function previewConfig(settings) {
+  const config = {
+    title: settings.title,
+    greeting: settings.greeting,
+    locale: settings.locale,
+    primaryColor: settings.primaryColor,
+    primaryTextColor: settings.primaryTextColor,
+    position: settings.position,
+    starterPrompts: settings.starterPrompts.slice(0, MAX_STARTER_PROMPTS),
+    launcherIcon: settings.launcherIcon,
+    conversationDays: settings.conversationDays,
+  };
+  if (settings.avatarUrl.startsWith('https://')) config.avatarUrl = settings.avatarUrl;
+  return config;
+}
+
+/** Non-empty trimmed lines of a textarea. */
+export function lines(text) {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+}
