@@ -12,7 +12,6 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::bench::{Section, grouped};
 use crate::cpu::{self, Usage};
-use crate::langflow::Langflow;
 use crate::load::{self, Outcome, Plan};
 use crate::processes::Services;
 use crate::sitekit_cli::SitekitCli;
@@ -94,24 +93,18 @@ pub fn section(root: &Path) -> Result<Section> {
     report(&outcome, &cpu)
 }
 
-/// A tenant, an agent and a widget allowed on [`ORIGIN`]; returns its publishable
-/// key. The config route never calls the agent's runtime, so the agent points at
-/// an address where nothing listens instead of a running Langflow.
+/// A widget allowed on [`ORIGIN`]; returns its publishable key.
 fn seed(root: &Path, database_url: &str, url: &str) -> Result<String> {
-    step(format!("seeding a bench widget allowed on {ORIGIN}"));
     let bin = build::sitekit_bin(root);
     let cli = SitekitCli {
         bin: &bin,
         database_url,
         public_url: url,
     };
-    let runtime = Langflow {
-        url: "http://127.0.0.1:9".into(),
-        key: "not-used-by-the-config-route".into(),
-    };
-    let tenant = cli.create_tenant("Bench")?;
-    let agent = cli.create_langflow_agent(&tenant, "Bench agent", &runtime, "bench-flow")?;
-    Ok(cli.create_widget(&agent, ORIGIN, TITLE)?.publishable_key)
+    Ok(cli
+        .create_widget_without_runtime(ORIGIN, TITLE)?
+        .1
+        .publishable_key)
 }
 
 /// SQLite keeps a database in up to three files.

@@ -7,8 +7,8 @@
 //! the rate reported is that of events really stored once.
 
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 use std::thread;
@@ -19,10 +19,9 @@ use serde::Deserialize;
 
 use crate::bench::{Section, budget_status, grouped};
 use crate::cpu::{self, Usage};
-use crate::langflow::Langflow;
 use crate::processes::{self, Services};
 use crate::sitekit_cli::SitekitCli;
-use crate::{build, cmd, embed_server, http, ports, stats, step};
+use crate::{build, cmd, embed_server, http, load, ports, stats, step};
 
 /// The design's budget: accepted (newly stored) events a second.
 const BUDGET_EVENTS_PER_SECOND: f64 = 50_000.0;
@@ -195,9 +194,7 @@ struct Seeded {
     secret_key: String,
 }
 
-/// A tenant, an agent, a widget allowed on [`ORIGIN`] and a secret key to read
-/// the usage back. Ingestion never calls the agent's runtime, so the agent
-/// points at an address where nothing listens.
+/// A widget allowed on [`ORIGIN`] and a secret key to read the usage back.
 fn seed(root: &Path, database_url: &str, url: &str) -> Result<Seeded> {
     let bin = build::sitekit_bin(root);
     let cli = SitekitCli {
@@ -205,29 +202,10 @@ fn seed(root: &Path, database_url: &str, url: &str) -> Result<Seeded> {
         database_url,
         public_url: url,
     };
-    let runtime = Langflow {
-        url: "http://127.0.0.1:9".into(),
-        key: "not-used-by-ingestion".into(),
-    };
-    let tenant = cli.create_tenant("Bench")?;
-    let agent = cli.create_langflow_agent(&tenant, "Bench agent", &runtime, "bench-flow")?;
-    let widget = cli.create_widget(&agent, ORIGIN, "Bench widget")?;
-    let key = cmd::stdout(
-        Command::new(&bin)
-            .args([
-                "keys", "create", "--tenant", &tenant, "--kind", "secret", "--json",
-            ])
-            .env("SITEKIT_DATABASE_URL", database_url),
-    )?;
-    let key: serde_json::Value =
-        serde_json::from_str(&key).with_context(|| format!("`sitekit keys create`: {key}"))?;
-    let secret_key = key["key"]
-        .as_str()
-        .ok_or_else(|| anyhow!("`sitekit keys create` printed no key: {key}"))?
-        .to_owned();
+    let (tenant, widget) = cli.create_widget_without_runtime(ORIGIN, "Bench widget")?;
     Ok(Seeded {
         publishable_key: widget.publishable_key,
-        secret_key,
+        secret_key: cli.create_secret_key(&tenant)?,
     })
 }
 
@@ -323,7 +301,7 @@ struct EventResult {
 impl Sender<'_> {
     fn run(&self, window: Window) -> Result<Tally> {
         let mut tally = Tally::default();
-        let mut stream = connect(self.address)?;
+        let mut stream = load::connect(self.address, ANSWER_TIMEOUT)?;
         let mut random = Xorshift(0x9e37_79b9_7f4a_7c15 ^ (self.connection as u64 + 1));
         // Events 0..sent are stored; each batch adds new ones after them.
         let mut sent = 0u64;
@@ -342,7 +320,7 @@ impl Sender<'_> {
                 .get_mut()
                 .write_all(request.as_bytes())
                 .with_context(|| format!("sending a batch to {}", self.address))?;
-            let (status, closes) = read_answer(&mut stream, &mut answer)
+            let load::Answer { status, closes } = load::read_answer(&mut stream, &mut answer)
                 .with_context(|| format!("reading an answer from {}", self.address))?;
             let latency = started.elapsed();
             if status != 200 {
@@ -362,7 +340,7 @@ impl Sender<'_> {
                 tally.latencies_ns.push(latency.as_nanos() as u64);
             }
             if closes {
-                stream = connect(self.address)?;
+                stream = load::connect(self.address, ANSWER_TIMEOUT)?;
             }
         }
     }
@@ -470,62 +448,6 @@ impl Xorshift {
         self.0 ^= self.0 << 17;
         self.0
     }
-}
-
-fn connect(address: SocketAddr) -> Result<BufReader<TcpStream>> {
-    let stream = TcpStream::connect_timeout(&address, ANSWER_TIMEOUT)
-        .with_context(|| format!("connecting to {address}"))?;
-    // Without it, Nagle's algorithm could hold the body's last segment back.
-    stream.set_nodelay(true)?;
-    stream.set_read_timeout(Some(ANSWER_TIMEOUT))?;
-    Ok(BufReader::new(stream))
-}
-
-/// Reads one response with a `Content-Length` body into `body`; returns its
-/// status and whether the server closes the connection after it.
-fn read_answer(reader: &mut impl BufRead, body: &mut Vec<u8>) -> Result<(u16, bool)> {
-    let mut line = String::new();
-    if reader.read_line(&mut line)? == 0 {
-        bail!("the server closed the connection");
-    }
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| anyhow!("malformed status line {:?}", line.trim_end()))?;
-    let mut length = None;
-    let mut closes = false;
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            bail!("the connection ended inside a response head");
-        }
-        let header = line.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        let Some((name, value)) = header.split_once(':') else {
-            bail!("malformed header line {header:?}");
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = Some(
-                value
-                    .parse::<u64>()
-                    .map_err(|_| anyhow!("bad Content-Length {value:?}"))?,
-            );
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            bail!("a Transfer-Encoding {value} answer; this route sends Content-Length");
-        } else if name.eq_ignore_ascii_case("connection") {
-            closes = value.eq_ignore_ascii_case("close");
-        }
-    }
-    let length = length.ok_or_else(|| anyhow!("an answer without Content-Length"))?;
-    body.clear();
-    if reader.by_ref().take(length).read_to_end(body)? as u64 != length {
-        bail!("the connection ended inside a response body");
-    }
-    Ok((status, closes))
 }
 
 /// A fresh PostgreSQL database for one run, created and dropped with `psql`

@@ -16,7 +16,6 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 
 use crate::bench::{Section, budget_status, grouped};
-use crate::langflow::Langflow;
 use crate::processes::Services;
 use crate::sitekit_cli::SitekitCli;
 use crate::{build, cmd, embed_server, ports, stats, step};
@@ -109,23 +108,16 @@ fn chromium() -> Result<PathBuf> {
 }
 
 /// A widget allowed on the host page's origin; returns its snippet as the CLI
-/// prints it. Opening the chat never calls the agent, so it points at an
-/// address where nothing listens.
+/// prints it.
 fn seed(root: &Path, database_url: &str, url: &str, origin: &str) -> Result<String> {
-    step(format!("seeding a bench widget allowed on {origin}"));
     let bin = build::sitekit_bin(root);
     let cli = SitekitCli {
         bin: &bin,
         database_url,
         public_url: url,
     };
-    let runtime = Langflow {
-        url: "http://127.0.0.1:9".into(),
-        key: "not-called-when-opening-the-chat".into(),
-    };
-    let tenant = cli.create_tenant("Bench")?;
-    let agent = cli.create_langflow_agent(&tenant, "Bench agent", &runtime, "bench-flow")?;
-    Ok(cli.create_widget(&agent, origin, "Bench widget")?.snippet)
+    let (_, widget) = cli.create_widget_without_runtime(origin, "Bench widget")?;
+    Ok(widget.snippet)
 }
 
 /// What `bench.mjs` prints.

@@ -116,7 +116,7 @@ struct Tally {
 /// per connection is noise.
 fn connection(address: SocketAddr, request: &[u8], window: Window) -> Result<Tally> {
     let mut tally = Tally::default();
-    let mut stream = connect(address)?;
+    let mut stream = connect(address, ANSWER_TIMEOUT)?;
     let mut body = Vec::new();
     loop {
         let sent = Instant::now();
@@ -138,31 +138,32 @@ fn connection(address: SocketAddr, request: &[u8], window: Window) -> Result<Tal
             *tally.statuses.entry(answer.status).or_default() += 1;
         }
         if answer.closes {
-            stream = connect(address)?;
+            stream = connect(address, ANSWER_TIMEOUT)?;
         }
     }
 }
 
-fn connect(address: SocketAddr) -> Result<BufReader<TcpStream>> {
-    let stream = TcpStream::connect_timeout(&address, ANSWER_TIMEOUT)
+/// A keep-alive connection whose reads give up after `timeout`.
+pub fn connect(address: SocketAddr, timeout: Duration) -> Result<BufReader<TcpStream>> {
+    let stream = TcpStream::connect_timeout(&address, timeout)
         .with_context(|| format!("connecting to {address}"))?;
     // Without it, Nagle's algorithm holds small requests back and we would measure
     // delayed ACKs rather than the server.
     stream.set_nodelay(true)?;
-    stream.set_read_timeout(Some(ANSWER_TIMEOUT))?;
+    stream.set_read_timeout(Some(timeout))?;
     Ok(BufReader::new(stream))
 }
 
 #[derive(Debug, PartialEq)]
-struct Answer {
-    status: u16,
+pub struct Answer {
+    pub status: u16,
     /// The server will close the connection after this answer.
-    closes: bool,
+    pub closes: bool,
 }
 
 /// Reads one response (head and a `Content-Length` body, into `body`), leaving the
 /// reader at the start of the next one.
-fn read_answer(reader: &mut impl BufRead, body: &mut Vec<u8>) -> Result<Answer> {
+pub fn read_answer(reader: &mut impl BufRead, body: &mut Vec<u8>) -> Result<Answer> {
     let mut line = String::new();
     if reader.read_line(&mut line)? == 0 {
         bail!("the server closed the connection");

@@ -6,8 +6,8 @@ use std::process::Command;
 
 use anyhow::{Context, Result, anyhow};
 
-use crate::cmd;
 use crate::langflow::Langflow;
+use crate::{cmd, step};
 
 /// The CLI, pointed at one database and one public server URL (for snippets).
 pub struct SitekitCli<'a> {
@@ -54,6 +54,25 @@ impl SitekitCli<'_> {
         ];
         let agent = self.run(&args, Some(&langflow.key))?;
         string(&agent, "id")
+    }
+
+    /// For benches that never reach an agent's runtime: a tenant, an agent whose
+    /// runtime address has nothing listening, and a widget titled `title` allowed
+    /// on `origin`. Returns the tenant id and the widget.
+    pub fn create_widget_without_runtime(
+        &self,
+        origin: &str,
+        title: &str,
+    ) -> Result<(String, Widget)> {
+        step(format!("seeding a bench widget allowed on {origin}"));
+        let runtime = Langflow {
+            url: "http://127.0.0.1:9".into(),
+            key: "never-called".into(),
+        };
+        let tenant = self.create_tenant("Bench")?;
+        let agent = self.create_langflow_agent(&tenant, "Bench agent", &runtime, "bench-flow")?;
+        let widget = self.create_widget(&agent, origin, title)?;
+        Ok((tenant, widget))
     }
 
     /// `sitekit keys create --kind secret` → the key itself, shown this once.
