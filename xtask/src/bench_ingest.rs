@@ -583,21 +583,32 @@ fn report(sqlite: &Run, postgres: Option<&Run>) -> Section {
         "\n| budget | database | accepted events/s | ratio to budget | status |\n\
          |---|---|---:|---:|---|\n",
     );
-    for run in std::iter::once(sqlite).chain(postgres) {
+    // The design sets the budget for SQLite only; PostgreSQL's rate is shown
+    // beside it for comparison.
+    const POSTGRES_ROW: &str = "none in the design (compared with SQLite's)";
+    let mut budget_row = |budget: &str, run: &Run, status: &str| {
         let rate = per_second(run);
         let _ = writeln!(
             table,
-            "| usage ingestion with dedupe ≥ 50,000 events/s | {} | {} | {:.0} % | {} |",
+            "| {budget} | {} | {} | {:.0} % | {status} |",
             run.database,
             grouped(rate.round() as u64),
             rate / BUDGET_EVENTS_PER_SECOND * 100.0,
-            budget_status(rate >= BUDGET_EVENTS_PER_SECOND),
         );
-    }
-    if postgres.is_none() {
-        table.push_str(
-            "| usage ingestion with dedupe ≥ 50,000 events/s | PostgreSQL | not measured: DATABASE_URL_PG not set | | |\n",
-        );
+    };
+    budget_row(
+        "usage ingestion, SQLite, with dedupe ≥ 50,000 events/s",
+        sqlite,
+        budget_status(per_second(sqlite) >= BUDGET_EVENTS_PER_SECOND),
+    );
+    match postgres {
+        Some(run) => budget_row(POSTGRES_ROW, run, "—"),
+        None => {
+            let _ = writeln!(
+                table,
+                "| {POSTGRES_ROW} | PostgreSQL | not measured: DATABASE_URL_PG not set | | |"
+            );
+        }
     }
     Section {
         title: "Usage ingestion with dedupe",
@@ -616,9 +627,11 @@ fn report(sqlite: &Run, postgres: Option<&Run>) -> Section {
              and the rest have new ids. Every answer must be 200 with one result per event, \
              `accepted` for each new one and `duplicate` for each repeat, or the bench fails; \
              afterwards `GET /v1/usage` must count exactly the loaded and opened events the \
-             answers accepted. The server stores a batch in one transaction (one multi-row \
-             `INSERT … ON CONFLICT DO NOTHING RETURNING` plus the daily roll-up upserts) before \
-             it answers. Accepted events/s counts only new events of batches sent in the \
+             answers accepted. The server stores a batch before it answers, with one multi-row \
+             `INSERT … ON CONFLICT DO NOTHING RETURNING` plus the daily roll-up upserts: on \
+             SQLite, the batches that arrive while others are written wait and are then \
+             written together in one transaction (group commit); on PostgreSQL, each batch in \
+             its own. Accepted events/s counts only new events of batches sent in the \
              counted window; requests/s is batches a second. Latency is from sending a batch to \
              reading its whole answer; percentiles are nearest-rank. The run raises the per-IP \
              rate limit with `--requests-per-ip-per-minute {REQUESTS_PER_IP_PER_MINUTE}` \

@@ -110,6 +110,7 @@ impl Db {
             timeouts: settings.timeouts,
             runtime_key: settings.runtime_key,
         };
+        let mut writer = self.writer.connection().await?;
         sqlx::query(
             "INSERT INTO agents (id, tenant_id, name, runtime, base_url, flow_id, runtime_key, created_at, \
              model, system_prompt, connect_timeout_ms, first_event_timeout_ms, idle_timeout_ms, \
@@ -130,7 +131,7 @@ impl Db {
         .bind(i64::from(agent.timeouts.first_event_ms))
         .bind(i64::from(agent.timeouts.idle_ms))
         .bind(i64::from(agent.timeouts.total_ms))
-        .execute(&self.pool)
+        .execute(&mut *writer)
         .await?;
         Ok(agent)
     }
@@ -157,6 +158,7 @@ impl Db {
     /// Writes an agent's settings back (the caller has checked them), only if it
     /// belongs to its tenant and still exists.
     pub async fn update_agent(&self, agent: &Agent) -> Result<bool, sqlx::Error> {
+        let mut writer = self.writer.connection().await?;
         let updated = sqlx::query(
             "UPDATE agents SET name = $1, base_url = $2, flow_id = $3, runtime_key = $4, model = $7, \
              system_prompt = $8, connect_timeout_ms = $9, first_event_timeout_ms = $10, \
@@ -175,7 +177,7 @@ impl Db {
         .bind(i64::from(agent.timeouts.first_event_ms))
         .bind(i64::from(agent.timeouts.idle_ms))
         .bind(i64::from(agent.timeouts.total_ms))
-        .execute(&self.pool)
+        .execute(&mut *writer)
         .await?
         .rows_affected();
         Ok(updated == 1)
@@ -189,6 +191,7 @@ impl Db {
     ) -> Result<AgentDeletion, sqlx::Error> {
         // One statement, so a widget created at the same moment cannot slip in
         // between a check and the delete.
+        let mut writer = self.writer.connection().await?;
         let deleted = sqlx::query(
             "UPDATE agents SET deleted_at = $1 WHERE id = $2 AND tenant_id = $3 \
              AND deleted_at IS NULL AND NOT EXISTS \
@@ -197,9 +200,10 @@ impl Db {
         .bind(now_unix())
         .bind(agent_id)
         .bind(tenant_id)
-        .execute(&self.pool)
+        .execute(&mut *writer)
         .await?
         .rows_affected();
+        drop(writer);
         if deleted == 1 {
             return Ok(AgentDeletion::Deleted);
         }

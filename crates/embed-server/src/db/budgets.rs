@@ -29,6 +29,7 @@ impl Db {
         // One statement, so concurrent messages on any node never push the count
         // past the budget: the first message of the day inserts the row, later ones
         // add to it only while under the budget.
+        let mut writer = self.writer.connection().await?;
         let counted = sqlx::query(
             "INSERT INTO widget_daily_messages (widget_id, day, messages) VALUES ($1, $2, 1) \
              ON CONFLICT (widget_id, day) DO UPDATE SET messages = widget_daily_messages.messages + 1 \
@@ -37,7 +38,7 @@ impl Db {
         .bind(widget_id)
         .bind(day)
         .bind(budget)
-        .execute(&self.pool)
+        .execute(&mut *writer)
         .await?
         .rows_affected();
         Ok(if counted == 1 {

@@ -223,7 +223,8 @@ impl Db {
         &self,
         new: NewAdminKey<'_>,
     ) -> Result<(String, ParsedKey), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut writer = self.writer.connection().await?;
+        let mut tx = writer.begin().await?;
         let created = insert_admin_key(&mut tx, &new, now_unix()).await?;
         tx.commit().await?;
         Ok(created)
@@ -241,7 +242,8 @@ impl Db {
         actor: &str,
     ) -> Result<Option<RotatedKey>, sqlx::Error> {
         let now = now_unix();
-        let mut tx = self.pool.begin().await?;
+        let mut writer = self.writer.connection().await?;
+        let mut tx = writer.begin().await?;
         let row = sqlx::query(
             "SELECT tenant_id, widget_id, kind, mode, scopes, expires_at FROM api_keys \
              WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) \
@@ -360,7 +362,8 @@ impl Db {
         actor: &str,
     ) -> Result<bool, sqlx::Error> {
         let now = now_unix();
-        let mut tx = self.pool.begin().await?;
+        let mut writer = self.writer.connection().await?;
+        let mut tx = writer.begin().await?;
         let owner: Option<String> = sqlx::query_scalar(
             "UPDATE api_keys SET revoked_at = $1, generation = generation + 1 \
              WHERE id = $2 AND revoked_at IS NULL AND ($3 = '' OR tenant_id = $3) RETURNING tenant_id",

@@ -3,6 +3,7 @@
 
 mod agents;
 mod budgets;
+mod event_queue;
 mod keys;
 mod rollups;
 mod secrets;
@@ -13,6 +14,7 @@ mod usage_events;
 mod usage_export;
 mod usage_runs;
 mod widgets;
+mod writer;
 
 pub use agents::{Agent, AgentDeletion};
 pub use budgets::{BudgetOutcome, DAY_SECS};
@@ -25,20 +27,33 @@ pub use secrets::SigningKeys;
 pub use tenants::Tenant;
 pub use threads::{ThreadKey, Turn};
 pub use usage_daily::{AgentUsageRow, DailyRow, UsageFilter, UsageSubject};
-pub use usage_events::{CountedEvent, EventSender, NewUsageEvent};
+pub use usage_events::{CountedEvent, EventBatch, EventSender, NewUsageEvent, StoredEvents};
 pub use usage_export::{EventCursor, StoredUsageEvent};
 pub use usage_runs::UsageRun;
 pub use widgets::{PublishableKeyRecord, Widget};
 
 use std::path::Path;
+use std::sync::Arc;
 
-use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyConnection, AnyPool, Connection};
+
+use event_queue::EventQueue;
+use writer::Writer;
 
 /// The database handle every part of the server shares.
 #[derive(Debug, Clone)]
 pub struct Db {
+    /// Reads; on PostgreSQL, writes too.
     pool: AnyPool,
+    /// Writes, in turn on SQLite (`writer.rs`). SQLite's readers are
+    /// `query_only`, so a write sent to them fails at once rather than
+    /// slipping past the writer's line.
+    writer: Writer,
+    /// SQLite rather than PostgreSQL: for the few statements written for each.
+    is_sqlite: bool,
+    /// Usage-event batches waiting for their group commit.
+    event_queue: Arc<EventQueue>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +68,13 @@ pub enum DbOpenError {
     Migrate(sqlx::migrate::MigrateError),
 }
 
+/// What a SQLite connection is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SqliteRole {
+    Reader,
+    Writer,
+}
+
 impl Db {
     /// Opens (creating a SQLite file if needed) and migrates the database.
     pub async fn open(url: &str) -> Result<Db, DbOpenError> {
@@ -61,56 +83,83 @@ impl Db {
         if !is_sqlite && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
             return Err(DbOpenError::UnsupportedUrl(url.to_owned()));
         }
-        let url = if is_sqlite {
-            sqlite_url(url)?
-        } else {
-            url.to_owned()
-        };
-        let pool = AnyPoolOptions::new()
-            .max_connections(if is_sqlite { 8 } else { 16 })
-            .after_connect(move |connection, _| {
-                Box::pin(async move {
-                    if is_sqlite {
-                        // Per-connection settings: enforce references, wait rather
-                        // than fail when another connection holds the write lock.
-                        sqlx::query("PRAGMA foreign_keys = ON")
-                            .execute(&mut *connection)
-                            .await?;
-                        sqlx::query("PRAGMA busy_timeout = 5000")
-                            .execute(&mut *connection)
-                            .await?;
-                        // With WAL, NORMAL never corrupts the database; a power cut
-                        // may lose the last commits. It spares every commit (one per
-                        // chat message) a wait for the disk.
-                        sqlx::query("PRAGMA synchronous = NORMAL")
-                            .execute(&mut *connection)
-                            .await?;
-                    }
-                    Ok(())
-                })
+        if !is_sqlite {
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .connect(url)
+                .await
+                .map_err(DbOpenError::Connect)?;
+            return Db::migrated(pool.clone(), Writer::Pool(pool), false).await;
+        }
+        let url = sqlite_url(url)?;
+        let mut writer = AnyConnection::connect(&url)
+            .await
+            .map_err(DbOpenError::Connect)?;
+        configure_sqlite(&mut writer, SqliteRole::Writer)
+            .await
+            .map_err(DbOpenError::Connect)?;
+        // WAL lets readers run beside the one writer; it is a property of the
+        // file, so it is set before any reader opens it.
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&mut writer)
+            .await
+            .map_err(DbOpenError::Connect)?;
+        let readers = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(|connection, _| {
+                Box::pin(configure_sqlite(connection, SqliteRole::Reader))
             })
             .connect(&url)
             .await
             .map_err(DbOpenError::Connect)?;
-        if is_sqlite {
-            // WAL lets readers run beside the one writer; it is a property of the file.
-            sqlx::query("PRAGMA journal_mode = WAL")
-                .execute(&pool)
-                .await
-                .map_err(DbOpenError::Connect)?;
-        }
+        Db::migrated(readers, Writer::single(writer), true).await
+    }
+
+    async fn migrated(pool: AnyPool, writer: Writer, is_sqlite: bool) -> Result<Db, DbOpenError> {
         // One set of migrations in SQL both databases accept.
         sqlx::migrate!("./migrations")
-            .run(&pool)
+            .run(&mut *writer.connection().await.map_err(DbOpenError::Connect)?)
             .await
             .map_err(DbOpenError::Migrate)?;
-        Ok(Db { pool })
+        Ok(Db {
+            pool,
+            writer,
+            is_sqlite,
+            event_queue: Arc::default(),
+        })
     }
 
     /// True when the database answers a trivial query.
     pub async fn is_reachable(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
+}
+
+/// The server's settings for a SQLite connection with `role`.
+async fn configure_sqlite(
+    connection: &mut AnyConnection,
+    role: SqliteRole,
+) -> Result<(), sqlx::Error> {
+    // Enforce references; wait rather than fail while a checkpoint or another
+    // process holds a lock.
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *connection)
+        .await?;
+    sqlx::query("PRAGMA busy_timeout = 5000")
+        .execute(&mut *connection)
+        .await?;
+    // With WAL, NORMAL never corrupts the database; a power cut may lose the
+    // last commits. It spares every commit (one per chat message) a wait for
+    // the disk.
+    sqlx::query("PRAGMA synchronous = NORMAL")
+        .execute(&mut *connection)
+        .await?;
+    if role == SqliteRole::Reader {
+        sqlx::query("PRAGMA query_only = ON")
+            .execute(&mut *connection)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Adds `mode=rwc` (create if missing) and creates the parent directory.

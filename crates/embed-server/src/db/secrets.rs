@@ -27,12 +27,14 @@ impl Db {
     /// first use. Concurrent first starts agree: the insert is a no-op when
     /// another node won the race.
     pub async fn session_signing_keys(&self) -> Result<SigningKeys, sqlx::Error> {
+        let mut writer = self.writer.connection().await?;
         sqlx::query("INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
             .bind(SESSION_SIGNING_KEY)
             .bind(random_base62(SIGNING_KEY_LEN))
             .bind(now_unix())
-            .execute(&self.pool)
+            .execute(&mut *writer)
             .await?;
+        drop(writer);
         let read = |name| {
             sqlx::query_scalar::<_, String>("SELECT value FROM server_secrets WHERE name = $1")
                 .bind(name)
@@ -51,7 +53,8 @@ impl Db {
     pub async fn rotate_session_signing_key(&self) -> Result<(), sqlx::Error> {
         let current = self.session_signing_keys().await?.current;
         let now = now_unix();
-        let mut tx = self.pool.begin().await?;
+        let mut writer = self.writer.connection().await?;
+        let mut tx = writer.begin().await?;
         sqlx::query(
             "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET value = $2, created_at = $3",

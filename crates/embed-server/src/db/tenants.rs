@@ -14,11 +14,12 @@ impl Db {
             id: new_id("ten"),
             name: name.to_owned(),
         };
+        let mut writer = self.writer.connection().await?;
         sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(&tenant.id)
             .bind(&tenant.name)
             .bind(now_unix())
-            .execute(&self.pool)
+            .execute(&mut *writer)
             .await?;
         Ok(tenant)
     }

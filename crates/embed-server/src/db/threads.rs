@@ -29,7 +29,8 @@ pub struct Turn {
 impl Db {
     /// Appends a turn to its thread, in order after the messages before it.
     pub async fn append_turn(&self, thread: &ThreadKey, turn: &Turn) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut writer = self.writer.connection().await?;
+        let mut tx = writer.begin().await?;
         let next: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM thread_messages \
              WHERE widget_id = $1 AND visitor_id = $2 AND thread_id = $3",
@@ -100,10 +101,11 @@ impl Db {
 
     /// Forgets every message older than `before_ms` (Unix milliseconds).
     pub async fn forget_messages_before(&self, before_ms: i64) -> Result<u64, sqlx::Error> {
+        let mut writer = self.writer.connection().await?;
         Ok(
             sqlx::query("DELETE FROM thread_messages WHERE created_at < $1")
                 .bind(before_ms)
-                .execute(&self.pool)
+                .execute(&mut *writer)
                 .await?
                 .rows_affected(),
         )

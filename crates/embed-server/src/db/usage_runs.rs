@@ -79,7 +79,8 @@ impl Db {
     /// Stores a run's record and counts it; false (and nothing counted) when a
     /// record with its id is stored already.
     pub async fn record_run(&self, run: &UsageRun) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut writer = self.writer.connection().await?;
+        let mut tx = writer.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO usage_runs (id, tenant_id, agent_id, widget_id, key_id, visitor_id, \
              thread_id, run_id, input_chars, output_chars, input_tokens, output_tokens, \

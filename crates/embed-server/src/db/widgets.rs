@@ -157,7 +157,8 @@ impl Db {
             conversation_days: settings.conversation_days,
         };
         let now = now_unix();
-        let mut tx = self.pool.begin().await?;
+        let mut writer = self.writer.connection().await?;
+        let mut tx = writer.begin().await?;
         sqlx::query(
             "INSERT INTO widgets (id, tenant_id, agent_id, title, greeting, locale, primary_color, \
              position, allowed_origins, enabled, daily_message_budget, starter_prompts, avatar_url, \
@@ -222,6 +223,7 @@ impl Db {
     /// Writes a widget's settings back (the caller has checked them). Matching on
     /// the tenant too means no caller can ever change another tenant's widget.
     pub async fn update_widget(&self, widget: &Widget) -> Result<bool, sqlx::Error> {
+        let mut writer = self.writer.connection().await?;
         let updated = sqlx::query(
             "UPDATE widgets SET title = $1, greeting = $2, locale = $3, primary_color = $4, \
              position = $5, allowed_origins = $6, enabled = $7, daily_message_budget = $8, \
@@ -247,7 +249,7 @@ impl Db {
         .bind(i64::from(widget.show_tool_events))
         .bind(widget.launcher_icon.as_str())
         .bind(i64::from(widget.conversation_days))
-        .execute(&self.pool)
+        .execute(&mut *writer)
         .await?
         .rows_affected();
         Ok(updated == 1)
@@ -301,7 +303,8 @@ impl Db {
         actor: &str,
     ) -> Result<bool, sqlx::Error> {
         let now = now_unix();
-        let mut tx = self.pool.begin().await?;
+        let mut writer = self.writer.connection().await?;
+        let mut tx = writer.begin().await?;
         let deleted = sqlx::query(
             "UPDATE widgets SET deleted_at = $1, enabled = 0 \
              WHERE id = $2 AND tenant_id = $3 AND deleted_at IS NULL",

@@ -23,7 +23,7 @@ use sitekit_sdk::wire::{
 };
 
 use crate::access::session_of;
-use crate::db::{EventSender, NewUsageEvent, now_unix_ms};
+use crate::db::{EventBatch, EventSender, NewUsageEvent, now_unix_ms};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, bearer_token};
 use crate::state::AppState;
@@ -146,7 +146,11 @@ pub async fn ingest(
     let stored = if to_store.is_empty() {
         Default::default()
     } else {
-        state.db.record_usage_events(&sender, &to_store).await?
+        let batch = EventBatch {
+            sender,
+            events: to_store,
+        };
+        state.db.record_usage_events(batch).await?
     };
 
     let results = checked
@@ -177,11 +181,11 @@ pub async fn ingest(
     Ok(Json(UsageEventResults { results }))
 }
 
-fn new_event(event: &UsageEvent, time_ms: i64) -> NewUsageEvent<'_> {
+fn new_event(event: &UsageEvent, time_ms: i64) -> NewUsageEvent {
     NewUsageEvent {
-        source: &event.source,
-        id: &event.id,
-        kind: &event.kind,
+        source: event.source.clone(),
+        id: event.id.clone(),
+        kind: event.kind.clone(),
         time_ms,
         data: event.data.as_ref().map(Value::to_string),
         counted: usage_event_rules::counted(event),

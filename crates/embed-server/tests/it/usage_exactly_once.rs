@@ -1,12 +1,15 @@
 //! Usage counts exactly once: a batch of usage events sent again, sent
 //! concurrently, sent to a restarted server, or sent again by a client that
-//! never got the answer; a chat run, and its record written again.
+//! never got the answer; a chat run, and its record written again. A batch
+//! that cannot be stored fails alone.
 
 use std::time::Duration;
 
 use futures_util::future::join_all;
 use serde_json::{Value, json};
-use sitekit_embed_server::db::{Db, UsageFilter};
+use sitekit_embed_server::db::{
+    CountedEvent, Db, EventBatch, EventSender, NewUsageEvent, UsageFilter, now_unix_ms,
+};
 use sitekit_sdk::wire::usage_types;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -249,4 +252,50 @@ async fn a_chat_run_counts_once_and_its_record_written_again_counts_nothing() {
         (&json!(2), &json!(2), &json!(1)),
         "a second run of the same thread is no new conversation: {twice}"
     );
+}
+
+#[tokio::test]
+async fn a_batch_that_cannot_be_stored_fails_alone_and_the_others_count() {
+    let server = TestServer::spawn().await;
+    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let faq = ids_of(&server, &server.faq_key).await;
+    let db = Db::open(&server.db_url).await.unwrap();
+    let now = now_unix_ms();
+    // A batch of loads; one naming a tenant that does not exist cannot be
+    // stored (a broken reference).
+    let batch = |tenant_id: &str, ids: &[&str]| EventBatch {
+        sender: EventSender {
+            tenant_id: tenant_id.to_owned(),
+            agent_id: faq.agent.clone(),
+            widget_id: faq.widget.clone(),
+            key_id: faq.key.clone(),
+            visitor_id: "v1".into(),
+            received_at_ms: now,
+        },
+        events: ids
+            .iter()
+            .map(|id| NewUsageEvent {
+                source: "/visitors/v1".into(),
+                id: (*id).to_owned(),
+                kind: usage_types::WIDGET_LOADED.into(),
+                time_ms: now,
+                data: None,
+                counted: Some(CountedEvent::Load),
+            })
+            .collect(),
+    };
+
+    // Sent at once on this single-threaded runtime: the first starts the
+    // writer and the others wait for it, so on SQLite the three are one group
+    // commit, which fails and is written again batch by batch.
+    let (first, broken, last) = tokio::join!(
+        db.record_usage_events(batch(&faq.tenant, &["a1", "a2"])),
+        db.record_usage_events(batch("ten_missing", &["b1"])),
+        db.record_usage_events(batch(&faq.tenant, &["c1", "c2", "c3"])),
+    );
+    assert_eq!(first.unwrap().len(), 2);
+    assert!(broken.is_err(), "{broken:?}");
+    assert_eq!(last.unwrap().len(), 3);
+    let counted = report(&server.url, &secret, "").await;
+    assert_eq!(counted["totals"]["loads"], 5, "{counted}");
 }
