@@ -12,13 +12,16 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::bench::{Section, budget_status, grouped};
 use crate::cpu::{self, Usage};
+use crate::load::Window;
 use crate::processes::{self, Services};
 use crate::sitekit_cli::SitekitCli;
 use crate::{build, cmd, embed_server, http, load, ports, stats, step};
@@ -106,7 +109,10 @@ fn measure(root: &Path, database: &'static str, database_url: &str, log: &Path) 
     )?;
     let seeded = seed(root, database_url, &url)?;
     let tokens = (0..CONNECTIONS)
-        .map(|connection| session(&url, &seeded.publishable_key, connection))
+        .map(|connection| {
+            let visitor = format!("bench-{connection}");
+            embed_server::session_token(&url, ORIGIN, &seeded.publishable_key, &visitor)
+        })
         .collect::<Result<Vec<_>>>()?;
     let address: SocketAddr = bind
         .parse()
@@ -123,12 +129,8 @@ fn measure(root: &Path, database: &'static str, database_url: &str, log: &Path) 
     ));
     // One timestamp for every event: the server accepts events up to 35 days old,
     // and a fixed one keeps the events' text (and so a repeat) identical.
-    let time = rfc3339(SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs());
-    let measure_from = Instant::now() + WARMUP;
-    let window = Window {
-        from: measure_from,
-        until: measure_from + DURATION,
-    };
+    let time = OffsetDateTime::now_utc().format(&Rfc3339)?;
+    let window = Window::after_warmup(WARMUP, DURATION);
     let before = cpu::snapshot(server_pid)?;
     let tallies = thread::scope(|scope| {
         let workers: Vec<_> = tokens
@@ -209,33 +211,6 @@ fn seed(root: &Path, database_url: &str, url: &str) -> Result<Seeded> {
     })
 }
 
-/// A session token for visitor `bench-<connection>`, as the widget gets one.
-fn session(url: &str, publishable_key: &str, connection: usize) -> Result<String> {
-    let body = serde_json::json!({
-        "publishableKey": publishable_key,
-        "visitorId": format!("bench-{connection}"),
-    });
-    let answer = http::post_json(
-        &format!("{url}/v1/sessions"),
-        &[("Origin", ORIGIN)],
-        &body.to_string(),
-    )?;
-    if answer.status != 200 {
-        bail!(
-            "POST /v1/sessions answered {}: {}",
-            answer.status,
-            answer.body
-        );
-    }
-    let session: serde_json::Value = serde_json::from_str(&answer.body)?;
-    session["token"].as_str().map(str::to_owned).ok_or_else(|| {
-        anyhow!(
-            "POST /v1/sessions answered without a token: {}",
-            answer.body
-        )
-    })
-}
-
 /// `GET /v1/usage` must count every loaded and opened event the answers called
 /// accepted, and nothing more: a duplicate counted, or a lost event, fails here.
 fn check_rollups(url: &str, secret_key: &str, accepted_by_kind: [u64; 3]) -> Result<()> {
@@ -259,12 +234,6 @@ fn check_rollups(url: &str, secret_key: &str, accepted_by_kind: [u64; 3]) -> Res
         );
     }
     Ok(())
-}
-
-#[derive(Clone, Copy)]
-struct Window {
-    from: Instant,
-    until: Instant,
 }
 
 /// One connection's counts: the measured window's, and what it had accepted of
@@ -519,32 +488,6 @@ fn with_database(url: &str, name: &str) -> Result<String> {
     Ok(out)
 }
 
-/// Unix seconds → `YYYY-MM-DDTHH:MM:SSZ`, by Howard Hinnant's `civil_from_days`.
-fn rfc3339(unix_seconds: u64) -> String {
-    let days = (unix_seconds / 86_400) as i64;
-    let seconds = unix_seconds % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60
-    )
-}
-
 fn report(sqlite: &Run, postgres: Option<&Run>) -> Section {
     let per_second = |run: &Run| run.accepted as f64 / DURATION.as_secs_f64();
     let mut table = String::from(
@@ -657,13 +600,6 @@ fn millis(nanoseconds: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formats_utc_times() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-    }
 
     #[test]
     fn batches_repeat_a_tenth_of_earlier_events() {

@@ -21,7 +21,7 @@ use crate::bench::{Section, budget_status};
 use crate::langflow::Langflow;
 use crate::processes::Services;
 use crate::sitekit_cli::SitekitCli;
-use crate::{build, embed_server, http, ports, stats, step};
+use crate::{build, embed_server, ports, stats, step};
 
 const ORIGIN: &str = "https://shop.example.com";
 const WARMUP_RUNS: usize = 50;
@@ -79,7 +79,7 @@ pub fn section(root: &Path) -> Result<Section> {
     step(format!(
         "time to first text: {MEASURED_RUNS} runs through the relay and {MEASURED_RUNS} direct, interleaved"
     ));
-    let token = session_token(&url, &quick_key)?;
+    let token = embed_server::session_token(&url, ORIGIN, &quick_key, "bench")?;
     let mut direct = Vec::new();
     let mut relayed = Vec::new();
     for run in 0..WARMUP_RUNS + MEASURED_RUNS {
@@ -95,7 +95,7 @@ pub fn section(root: &Path) -> Result<Section> {
     step(format!(
         "memory: opening {OPEN_STREAMS} chat streams at once"
     ));
-    let holding_token = session_token(&url, &holding_key)?;
+    let holding_token = embed_server::session_token(&url, ORIGIN, &holding_key, "bench")?;
     let before_kb = rss_kb(pid)?;
     let streams = open_streams(server, &holding_token)?;
     let during_kb = rss_kb(pid)?;
@@ -209,23 +209,6 @@ fn widget_on(cli: &SitekitCli, runtime_url: &str) -> Result<String> {
     Ok(cli
         .create_widget(&agent, ORIGIN, "Relay bench")?
         .publishable_key)
-}
-
-fn session_token(url: &str, publishable_key: &str) -> Result<String> {
-    let body = format!(r#"{{"publishableKey":"{publishable_key}","visitorId":"bench"}}"#);
-    let answer = http::post_json(&format!("{url}/v1/sessions"), &[("Origin", ORIGIN)], &body)?;
-    if answer.status != 200 {
-        bail!(
-            "POST /v1/sessions answered {}: {}",
-            answer.status,
-            answer.body
-        );
-    }
-    let session: serde_json::Value = serde_json::from_str(&answer.body)?;
-    session["token"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| anyhow!("no token in {}", answer.body))
 }
 
 /// The request a relay makes to Langflow, sent directly.

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Result, anyhow, bail};
 
 use crate::processes::Services;
 use crate::{build, http, step};
@@ -47,4 +47,34 @@ pub fn start_with(
         http::get(&format!("{url}/healthz"), &[]).is_ok_and(|response| response.status == 200)
     })?;
     Ok(url)
+}
+
+/// A visitor's session token, as the widget gets one: `POST /v1/sessions` on
+/// the server at `url` from a page on `origin`.
+pub fn session_token(
+    url: &str,
+    origin: &str,
+    publishable_key: &str,
+    visitor_id: &str,
+) -> Result<String> {
+    let body = serde_json::json!({ "publishableKey": publishable_key, "visitorId": visitor_id });
+    let answer = http::post_json(
+        &format!("{url}/v1/sessions"),
+        &[("Origin", origin)],
+        &body.to_string(),
+    )?;
+    if answer.status != 200 {
+        bail!(
+            "POST /v1/sessions answered {}: {}",
+            answer.status,
+            answer.body
+        );
+    }
+    let session: serde_json::Value = serde_json::from_str(&answer.body)?;
+    session["token"].as_str().map(str::to_owned).ok_or_else(|| {
+        anyhow!(
+            "POST /v1/sessions answered without a token: {}",
+            answer.body
+        )
+    })
 }

@@ -66,11 +66,7 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
-    let measure_from = Instant::now() + plan.warmup;
-    let window = Window {
-        from: measure_from,
-        until: measure_from + plan.duration,
-    };
+    let window = Window::after_warmup(plan.warmup, plan.duration);
     let tallies = thread::scope(|scope| {
         let workers: Vec<_> = (0..plan.connections)
             .map(|_| scope.spawn(|| connection(plan.address, request.as_bytes(), window)))
@@ -99,10 +95,22 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
     Ok(outcome)
 }
 
+/// When requests count: those sent from `from` (after a warm-up) until `until`.
 #[derive(Clone, Copy)]
-struct Window {
-    from: Instant,
-    until: Instant,
+pub struct Window {
+    pub from: Instant,
+    pub until: Instant,
+}
+
+impl Window {
+    /// `duration` counted, starting `warmup` from now.
+    pub fn after_warmup(warmup: Duration, duration: Duration) -> Window {
+        let from = Instant::now() + warmup;
+        Window {
+            from,
+            until: from + duration,
+        }
+    }
 }
 
 #[derive(Default)]

@@ -7,12 +7,12 @@ use anyhow::{Result, bail, ensure};
 use serde::Serialize;
 use serde_json::json;
 use sitekit_embed_server::db::Db;
+use sitekit_embed_server::usage_export::{counter_fields, errors_text};
 use sitekit_embed_server::usage_report::UsageRange;
 use sitekit_embed_server::widget_settings::position_text;
 use sitekit_sdk::admin::{
     AgentList, AgentSummary, AgentTimeouts, AgentUpdate, KeyList, NewAgentRequest, NewKeyRequest,
-    NewWidgetRequest, RotateKeyRequest, UsageCounts, UsageQuery, WidgetList, WidgetSummary,
-    WidgetUpdate,
+    NewWidgetRequest, RotateKeyRequest, UsageQuery, WidgetList, WidgetSummary, WidgetUpdate,
 };
 
 use crate::backend::AdminBackend;
@@ -484,7 +484,7 @@ async fn usage(backend: &impl AdminBackend, args: UsageArgs) -> Result<()> {
                     day.widget_id.clone(),
                     day.key_id.clone(),
                 ];
-                row.extend(counter_cells(&day.counts));
+                row.extend(counter_fields(&day.counts, "0"));
                 row
             })
             .collect();
@@ -529,7 +529,7 @@ pub async fn usage_by_agent(db: &Db, args: UsageByAgentArgs) -> Result<()> {
                     counts.messages.to_string(),
                     counts.input_tokens.to_string(),
                     counts.output_tokens.to_string(),
-                    errors_text(counts),
+                    errors_text(counts, "0"),
                 ]
             })
             .collect();
@@ -565,47 +565,6 @@ const COUNTER_HEADER: [&str; 12] = [
     "loads",
     "opens",
 ];
-
-/// One report row's counters, in [`COUNTER_HEADER`]'s order.
-fn counter_cells(counts: &UsageCounts) -> Vec<String> {
-    let mut cells: Vec<String> = [
-        counts.conversations,
-        counts.runs,
-        counts.messages,
-        counts.input_chars,
-        counts.output_chars,
-        counts.input_tokens,
-        counts.output_tokens,
-    ]
-    .iter()
-    .map(i64::to_string)
-    .collect();
-    cells.push(errors_text(counts));
-    cells.extend(
-        [
-            counts.feedback_up,
-            counts.feedback_down,
-            counts.loads,
-            counts.opens,
-        ]
-        .iter()
-        .map(i64::to_string),
-    );
-    cells
-}
-
-/// Errors as `code:count;…`, or `0`.
-fn errors_text(counts: &UsageCounts) -> String {
-    if counts.errors.is_empty() {
-        return "0".into();
-    }
-    counts
-        .errors
-        .iter()
-        .map(|(code, count)| format!("{code}:{count}"))
-        .collect::<Vec<_>>()
-        .join(";")
-}
 
 /// Columns padded to their widest cell, two spaces apart.
 fn print_table(header: &[&str], rows: Vec<Vec<String>>) {

@@ -41,41 +41,48 @@ pub fn csv(report: &UsageReport) -> String {
     let mut out = String::new();
     csv_line(&mut out, CSV_HEADER.iter().map(|name| (*name).to_owned()));
     for day in &report.days {
-        let counts = &day.counts;
         let mut fields = vec![
             day.date.clone(),
             day.agent_id.clone(),
             day.widget_id.clone(),
             day.key_id.clone(),
         ];
-        fields.extend(
-            [
-                counts.conversations,
-                counts.runs,
-                counts.messages,
-                counts.input_chars,
-                counts.output_chars,
-                counts.input_tokens,
-                counts.output_tokens,
-            ]
-            .map(|count| count.to_string()),
-        );
-        fields.push(errors_field(counts));
-        fields.extend(
-            [
-                counts.feedback_up,
-                counts.feedback_down,
-                counts.loads,
-                counts.opens,
-            ]
-            .map(|count| count.to_string()),
-        );
+        fields.extend(counter_fields(&day.counts, ""));
         csv_line(&mut out, fields.into_iter());
     }
     out
 }
 
-fn errors_field(counts: &UsageCounts) -> String {
+/// A report row's counters as text, in the order of the CSV's columns from
+/// `conversations` on (the CLI's table shows them in the same order); errors as
+/// `code:count;…`, or `no_errors` when there were none.
+pub fn counter_fields(counts: &UsageCounts, no_errors: &str) -> Vec<String> {
+    let before_errors = [
+        counts.conversations,
+        counts.runs,
+        counts.messages,
+        counts.input_chars,
+        counts.output_chars,
+        counts.input_tokens,
+        counts.output_tokens,
+    ];
+    let after_errors = [
+        counts.feedback_up,
+        counts.feedback_down,
+        counts.loads,
+        counts.opens,
+    ];
+    let mut fields: Vec<String> = before_errors.iter().map(i64::to_string).collect();
+    fields.push(errors_text(counts, no_errors));
+    fields.extend(after_errors.iter().map(i64::to_string));
+    fields
+}
+
+/// Errors by code as `code:count;…`, or `no_errors` when there were none.
+pub fn errors_text(counts: &UsageCounts, no_errors: &str) -> String {
+    if counts.errors.is_empty() {
+        return no_errors.to_owned();
+    }
     counts
         .errors
         .iter()

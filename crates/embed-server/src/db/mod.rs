@@ -41,6 +41,9 @@ use sqlx::{AnyConnection, AnyPool, Connection};
 use event_queue::EventQueue;
 use writer::Writer;
 
+/// A statement with its values bound, as the query helpers pass it along.
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
 /// The database handle every part of the server shares.
 #[derive(Debug, Clone)]
 pub struct Db {

@@ -8,7 +8,7 @@ use sitekit_sdk::admin::UsageCounts;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::Db;
+use super::{AnyQuery, Db};
 
 /// Which usage to read: days `from..=to` (days since the epoch), of one tenant
 /// or (`None`, the operator) all, optionally of one agent, widget or key.
@@ -22,22 +22,38 @@ pub struct UsageFilter {
     pub to_day: i64,
 }
 
-/// The filter's condition on a table with the roll-ups' columns; its
-/// parameters are bound by [`bind_filter`] in this order.
-const FILTER_SQL: &str = "($1 = '' OR tenant_id = $1) AND ($2 = '' OR agent_id = $2) \
-     AND ($3 = '' OR widget_id = $3) AND ($4 = '' OR key_id = $4) AND day >= $5 AND day <= $6";
+impl UsageFilter {
+    /// The days it selects, as the first and the one past the last.
+    fn day_bounds(&self) -> (i64, i64) {
+        (self.from_day, self.to_day.saturating_add(1))
+    }
+}
 
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+/// The filter's condition on a table with the roll-ups' id columns and a time
+/// column `column`: `$1`…`$4` the ids (empty: any), `$5` and `$6` the first
+/// value of `column` and the one past the last, bound by [`bind_filter`].
+pub(super) fn filter_sql(column: &str) -> String {
+    format!(
+        "($1 = '' OR tenant_id = $1) AND ($2 = '' OR agent_id = $2) \
+         AND ($3 = '' OR widget_id = $3) AND ($4 = '' OR key_id = $4) \
+         AND {column} >= $5 AND {column} < $6"
+    )
+}
 
-fn bind_filter<'q>(query: AnyQuery<'q>, filter: &'q UsageFilter) -> AnyQuery<'q> {
+/// Binds [`filter_sql`]'s parameters: the filter's ids and `(from, until)`.
+pub(super) fn bind_filter<'q>(
+    query: AnyQuery<'q>,
+    filter: &'q UsageFilter,
+    (from, until): (i64, i64),
+) -> AnyQuery<'q> {
     let text = |value: &'q Option<String>| value.as_deref().unwrap_or_default();
     query
         .bind(text(&filter.tenant_id))
         .bind(text(&filter.agent_id))
         .bind(text(&filter.widget_id))
         .bind(text(&filter.key_id))
-        .bind(filter.from_day)
-        .bind(filter.to_day)
+        .bind(from)
+        .bind(until)
 }
 
 /// One row of the roll-ups: a day of one key of one widget and agent.
@@ -131,12 +147,17 @@ impl Db {
         let sql = format!(
             "SELECT day, agent_id, widget_id, key_id, conversations, runs, messages, \
              input_chars, output_chars, input_tokens, output_tokens, feedback_up, \
-             feedback_down, loads, opens FROM usage_daily WHERE {FILTER_SQL} \
-             ORDER BY day, agent_id, widget_id, key_id"
+             feedback_down, loads, opens FROM usage_daily WHERE {} \
+             ORDER BY day, agent_id, widget_id, key_id",
+            filter_sql("day")
         );
-        let rows = bind_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), filter)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = bind_filter(
+            sqlx::query(sqlx::AssertSqlSafe(sql)),
+            filter,
+            filter.day_bounds(),
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let mut days = rows
             .iter()
             .map(|row| {
@@ -151,11 +172,16 @@ impl Db {
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
         let sql = format!(
             "SELECT day, agent_id, widget_id, key_id, code, runs FROM usage_daily_errors \
-             WHERE {FILTER_SQL} ORDER BY day, agent_id, widget_id, key_id, code"
+             WHERE {} ORDER BY day, agent_id, widget_id, key_id, code",
+            filter_sql("day")
         );
-        let errors = bind_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), filter)
-            .fetch_all(&self.pool)
-            .await?;
+        let errors = bind_filter(
+            sqlx::query(sqlx::AssertSqlSafe(sql)),
+            filter,
+            filter.day_bounds(),
+        )
+        .fetch_all(&self.pool)
+        .await?;
         // Sorted here, not only in SQL: PostgreSQL orders text by the database's
         // collation, and reports should list rows alike on either database.
         days.sort_by(|a, b| row_key(a).cmp(&row_key(b)));

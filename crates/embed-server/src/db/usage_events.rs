@@ -8,9 +8,9 @@ use std::fmt::Write;
 
 use sqlx::{AnyConnection, Row};
 
-use super::Db;
 use super::event_queue::Waiting;
 use super::rollups::{RollupCell, RollupDelta};
+use super::{AnyQuery, Db};
 
 /// Who sent a batch, from its session: the same for every event in it.
 #[derive(Debug, Clone)]
@@ -224,8 +224,6 @@ fn positions<'a>(rows: &[EventRow<'a>]) -> HashMap<(&'a str, &'a str, &'a str), 
         .map(|(index, row)| (row.key(), index))
         .collect()
 }
-
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 /// Binds a row's eleven values, in [`insert_sql`]'s column order.
 fn bind_row<'q>(query: AnyQuery<'q>, row: &EventRow<'q>) -> AnyQuery<'q> {

@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use super::Db;
 use super::rollups::DAY_MS;
-use super::usage_daily::UsageFilter;
+use super::usage_daily::{UsageFilter, bind_filter, filter_sql};
 use super::usage_runs::{RUN_COLUMNS, UsageRun};
 
 /// A client usage event as stored.
@@ -47,27 +47,12 @@ impl StoredUsageEvent {
     }
 }
 
-/// The filter as bounds on raw rows: `$1`…`$4` the ids (empty: any), `$5` and
-/// `$6` the first and past-the-last millisecond.
-fn filter_sql(time_column: &str) -> String {
-    format!(
-        "($1 = '' OR tenant_id = $1) AND ($2 = '' OR agent_id = $2) \
-         AND ($3 = '' OR widget_id = $3) AND ($4 = '' OR key_id = $4) \
-         AND {time_column} >= $5 AND {time_column} < $6"
+/// The filter's days as the first and the one past the last Unix millisecond.
+fn millisecond_bounds(filter: &UsageFilter) -> (i64, i64) {
+    (
+        filter.from_day.saturating_mul(DAY_MS),
+        filter.to_day.saturating_add(1).saturating_mul(DAY_MS),
     )
-}
-
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
-
-fn bind_filter<'q>(query: AnyQuery<'q>, filter: &'q UsageFilter) -> AnyQuery<'q> {
-    let text = |value: &'q Option<String>| value.as_deref().unwrap_or_default();
-    query
-        .bind(text(&filter.tenant_id))
-        .bind(text(&filter.agent_id))
-        .bind(text(&filter.widget_id))
-        .bind(text(&filter.key_id))
-        .bind(filter.from_day.saturating_mul(DAY_MS))
-        .bind(filter.to_day.saturating_add(1).saturating_mul(DAY_MS))
 }
 
 impl Db {
@@ -86,12 +71,16 @@ impl Db {
              ORDER BY started_at, id LIMIT $9",
             filter_sql("started_at")
         );
-        let rows = bind_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), filter)
-            .bind(after_ms)
-            .bind(after_id)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = bind_filter(
+            sqlx::query(sqlx::AssertSqlSafe(sql)),
+            filter,
+            millisecond_bounds(filter),
+        )
+        .bind(after_ms)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(UsageRun::from_row).collect()
     }
 
@@ -117,14 +106,18 @@ impl Db {
              ORDER BY occurred_at, widget_id, source, event_id LIMIT $11",
             filter_sql("occurred_at")
         );
-        let rows = bind_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), filter)
-            .bind(after.time_ms)
-            .bind(&after.widget_id)
-            .bind(&after.source)
-            .bind(&after.id)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = bind_filter(
+            sqlx::query(sqlx::AssertSqlSafe(sql)),
+            filter,
+            millisecond_bounds(filter),
+        )
+        .bind(after.time_ms)
+        .bind(&after.widget_id)
+        .bind(&after.source)
+        .bind(&after.id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|row| {
                 Ok(StoredUsageEvent {
