@@ -6,6 +6,7 @@ mod backend;
 mod cli;
 mod local;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
@@ -13,6 +14,7 @@ use clap::Parser;
 use sitekit_embed_server::assets::AssetStore;
 use sitekit_embed_server::db::{Db, SigningKeys};
 use sitekit_embed_server::limits::LimitsConfig;
+use sitekit_embed_server::state::ServerConfig;
 use sitekit_embed_server::{AppState, serve};
 use sitekit_sdk::AdminClient;
 use tokio::net::TcpListener;
@@ -71,40 +73,45 @@ async fn main() -> Result<()> {
 
 async fn run_server(db: Db, args: ServeArgs) -> Result<()> {
     let assets = AssetStore::locate(args.assets_dir.as_deref())?;
-    let limits = LimitsConfig {
-        requests_per_ip_per_minute: args.requests_per_ip_per_minute,
-        sessions_per_key_per_minute: args.sessions_per_key_per_minute,
-        messages_per_visitor_per_minute: args.messages_per_visitor_per_minute,
-        admin_requests_per_key_per_minute: args.admin_requests_per_key_per_minute,
-    };
-    let configured_keys = configured_signing_keys(&args)?;
+    let signing_keys = configured_signing_keys(&args)?;
     let listener = TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let address = listener.local_addr()?;
-    let public_url = args
-        .public_url
-        .unwrap_or_else(|| format!("http://{address}"));
-    let state = AppState::new(
-        db,
-        assets,
-        configured_keys,
-        Duration::from_secs(args.session_ttl_secs),
-        limits,
-        Duration::from_secs(args.key_refresh_secs),
-        public_url.trim_end_matches('/').to_owned(),
-    )
-    .await
-    .context("cannot load the session signing keys and key states")?;
-    let state = AppState {
-        thread_retention: Duration::from_secs(args.thread_retention_days * 86_400),
-        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
-        ..state
-    };
+    let config = server_config(&args, address, signing_keys);
+    let state = AppState::build(db, assets, config)
+        .await
+        .context("cannot load the session signing keys and key states")?;
     // Tests and scripts read this line to learn the port when binding port 0.
     println!("sitekit listening on http://{address}");
     serve(listener, state, shutdown_signal()).await?;
     Ok(())
+}
+
+/// The server's setup from its command line, once it listens on `address`.
+fn server_config(
+    args: &ServeArgs,
+    address: SocketAddr,
+    signing_keys: Option<SigningKeys>,
+) -> ServerConfig {
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    ServerConfig {
+        public_url: public_url.trim_end_matches('/').to_owned(),
+        session_ttl: Duration::from_secs(args.session_ttl_secs),
+        signing_keys,
+        limits: LimitsConfig {
+            requests_per_ip_per_minute: args.requests_per_ip_per_minute,
+            sessions_per_key_per_minute: args.sessions_per_key_per_minute,
+            messages_per_visitor_per_minute: args.messages_per_visitor_per_minute,
+            admin_requests_per_key_per_minute: args.admin_requests_per_key_per_minute,
+        },
+        key_refresh: Duration::from_secs(args.key_refresh_secs),
+        thread_retention: Duration::from_secs(args.thread_retention_days * 86_400),
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+    }
 }
 
 /// Anyone holding the signing secret can mint sessions: refuse guessable ones.

@@ -31,24 +31,32 @@ pub struct AppState {
     pub shutdown_grace: Duration,
 }
 
-/// Thirty days: long enough for a returning visitor, short enough to hold little.
-pub const DEFAULT_THREAD_RETENTION: Duration = Duration::from_secs(30 * 86_400);
-pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// How a server is set up, besides its database and assets: what `sitekit
+/// serve` reads from its command line.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The server's base URL as pages reach it, for snippets.
+    pub public_url: String,
+    pub session_ttl: Duration,
+    /// Session signing keys from the configuration; None: those stored in (or
+    /// first generated into) the database.
+    pub signing_keys: Option<SigningKeys>,
+    pub limits: LimitsConfig,
+    /// How often key states and stored signing keys are reloaded.
+    pub key_refresh: Duration,
+    pub thread_retention: Duration,
+    pub shutdown_grace: Duration,
+}
 
 impl AppState {
-    /// State with the session signing keys from `configured`, else those stored
-    /// in (or first generated into) the database.
-    pub async fn new(
+    /// The state every request shares, for a server set up as `config`.
+    pub async fn build(
         db: Db,
         assets: AssetStore,
-        configured: Option<SigningKeys>,
-        session_ttl: Duration,
-        limits: LimitsConfig,
-        key_refresh: Duration,
-        public_url: String,
+        config: ServerConfig,
     ) -> Result<Self, sqlx::Error> {
-        let configured_signing_keys = configured.is_some();
-        let signing_keys = match configured {
+        let configured_signing_keys = config.signing_keys.is_some();
+        let signing_keys = match config.signing_keys {
             Some(keys) => keys,
             None => db.session_signing_keys().await?,
         };
@@ -63,13 +71,13 @@ impl AppState {
             signer: Arc::new(SharedSigner::new(signer_for(&signing_keys))),
             configured_signing_keys,
             runtimes: Runtimes::new(http),
-            limits: Arc::new(Limits::new(limits)),
+            limits: Arc::new(Limits::new(config.limits)),
             keys: Arc::new(keys),
-            key_refresh,
-            session_ttl,
-            public_url,
-            thread_retention: DEFAULT_THREAD_RETENTION,
-            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            key_refresh: config.key_refresh,
+            session_ttl: config.session_ttl,
+            public_url: config.public_url,
+            thread_retention: config.thread_retention,
+            shutdown_grace: config.shutdown_grace,
         })
     }
 }
