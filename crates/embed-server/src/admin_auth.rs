@@ -4,7 +4,8 @@
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
-use crate::db::now_unix;
+use crate::client_ip::ClientIp;
+use crate::db::{TenantScope, now_unix};
 use crate::error::ApiError;
 use crate::extract::BearerToken;
 use crate::keys::{KeyKind, ParsedKey};
@@ -16,13 +17,32 @@ use crate::state::AppState;
 pub struct AdminCaller {
     pub key_id: String,
     pub tenant_id: String,
+    kind: KeyKind,
     scopes: String,
+    /// When the calling key stops working, if it does.
+    pub expires_at: Option<i64>,
 }
 
 impl AdminCaller {
+    /// What the caller's queries reach: its own tenant's rows, never another's.
+    pub fn scope(&self) -> TenantScope {
+        TenantScope::Tenant(self.tenant_id.clone())
+    }
+
     /// How the audit trail names this caller.
     pub fn actor(&self) -> String {
         format!("key:{}", self.key_id)
+    }
+
+    /// 403 `missing_scope` unless this key may create or rotate a key of
+    /// `target` kind with `target_scopes` (see [`scopes::may_grant`]).
+    pub fn may_grant(&self, target: KeyKind, target_scopes: &str) -> Result<(), ApiError> {
+        scopes::may_grant((self.kind, &self.scopes), target, target_scopes).map_err(refused)
+    }
+
+    /// 403 `missing_scope` unless this key may revoke a key of `target` kind.
+    pub fn may_revoke(&self, target: KeyKind) -> Result<(), ApiError> {
+        scopes::may_revoke(self.kind, target).map_err(refused)
     }
 
     /// 403 naming the scope when the key lacks it.
@@ -46,7 +66,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ClientIp(client) = ClientIp::from_request_parts(parts, state).await?;
         let state = AppState::from_ref(state);
+        state.limits.admin_request_from(client)?;
         let BearerToken(token) = BearerToken::from_request_parts(parts, &state).await?;
         let key = ParsedKey::parse(&token).map_err(|error| {
             ApiError::unauthorized("invalid_key", format!("the key is not valid: {error}"))
@@ -78,7 +100,13 @@ where
         Ok(AdminCaller {
             key_id: record.id,
             tenant_id: record.tenant_id,
+            kind: key.kind,
             scopes: record.scopes,
+            expires_at: record.expires_at,
         })
     }
+}
+
+fn refused(error: scopes::GrantError) -> ApiError {
+    ApiError::forbidden("missing_scope", error.to_string())
 }

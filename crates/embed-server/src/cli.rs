@@ -6,6 +6,7 @@ use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use sitekit_embed_server::client_ip::TrustedProxies;
 use sitekit_embed_server::{db, widget_settings};
 use sitekit_sdk::admin;
 use sitekit_sdk::admin::AgentTimeouts;
@@ -167,6 +168,25 @@ pub struct ServeArgs {
         default_value = "600"
     )]
     pub admin_requests_per_key_per_minute: NonZeroU32,
+    /// Admin API requests one IP address may make a minute, counted before the
+    /// key is looked up.
+    #[arg(
+        long,
+        env = "SITEKIT_ADMIN_REQUESTS_PER_IP_PER_MINUTE",
+        default_value = "600"
+    )]
+    pub admin_requests_per_ip_per_minute: NonZeroU32,
+    /// The load balancers and proxies in front of this server (addresses or
+    /// CIDR networks, comma separated). Only from these peers is
+    /// X-Forwarded-For read, for the right-most address that is not one of
+    /// them; from any other peer the connection's address is the client's.
+    #[arg(
+        long,
+        env = "SITEKIT_TRUSTED_PROXIES",
+        default_value = "",
+        value_parser = TrustedProxies::parse
+    )]
+    pub trusted_proxies: TrustedProxies,
     /// Days a thread's messages are kept (for history and returning visitors).
     #[arg(long, env = "SITEKIT_THREAD_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub thread_retention_days: u64,

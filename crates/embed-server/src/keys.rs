@@ -29,7 +29,8 @@ impl KeyKind {
         }
     }
 
-    fn parse(text: &str) -> Option<Self> {
+    /// The kind a stored or written code (`pub`, `sec`, `rst`) names.
+    pub fn parse(text: &str) -> Option<Self> {
         match text {
             "pub" => Some(KeyKind::Publishable),
             "sec" => Some(KeyKind::Secret),

@@ -8,6 +8,7 @@ mod access;
 mod admin_auth;
 pub mod agent_settings;
 pub mod assets;
+pub mod client_ip;
 pub mod db;
 mod error;
 mod extract;

@@ -2,6 +2,9 @@
 //! publishable key and per visitor. Each client has its own allowance, so one noisy
 //! visitor runs into their own limit and never into anybody else's.
 //!
+//! Addresses are what `client_ip` makes of a request: behind trusted proxies
+//! the forwarded client, IPv6 by its /64.
+//!
 //! The state is per process; with N nodes behind a load balancer each allows the
 //! configured rate, which bounds the total at N times it.
 
@@ -26,6 +29,9 @@ pub struct LimitsConfig {
     pub messages_per_visitor_per_minute: NonZeroU32,
     /// Admin API requests with one secret or restricted key.
     pub admin_requests_per_key_per_minute: NonZeroU32,
+    /// Admin API requests from one IP address, counted before its key is
+    /// looked up, so guessing keys costs the guesser, not the database.
+    pub admin_requests_per_ip_per_minute: NonZeroU32,
 }
 
 impl Default for LimitsConfig {
@@ -36,6 +42,7 @@ impl Default for LimitsConfig {
             sessions_per_key_per_minute: n(600),
             messages_per_visitor_per_minute: n(20),
             admin_requests_per_key_per_minute: n(600),
+            admin_requests_per_ip_per_minute: n(600),
         }
     }
 }
@@ -51,6 +58,7 @@ pub struct Limits {
     /// this map stays small.
     messages_per_visitor: RwLock<HashMap<NonZeroU32, Arc<VisitorLimiter>>>,
     admin_per_key: DefaultKeyedRateLimiter<String>,
+    admin_per_ip: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 impl std::fmt::Debug for Limits {
@@ -71,9 +79,13 @@ impl Limits {
             admin_per_key: RateLimiter::keyed(Quota::per_minute(
                 config.admin_requests_per_key_per_minute,
             )),
+            admin_per_ip: RateLimiter::keyed(Quota::per_minute(
+                config.admin_requests_per_ip_per_minute,
+            )),
         }
     }
 
+    /// `ip` as `client_ip::rate_key` gives it (IPv6 by its /64).
     pub fn request_from(&self, ip: IpAddr) -> Result<(), ApiError> {
         check(&self.per_ip, &ip, "requests from your network")
     }
@@ -124,6 +136,11 @@ impl Limits {
         )
     }
 
+    /// An admin request from `ip`, before its key is looked up.
+    pub fn admin_request_from(&self, ip: IpAddr) -> Result<(), ApiError> {
+        check(&self.admin_per_ip, &ip, "admin requests from your network")
+    }
+
     /// Drops the state of clients whose allowance is full again, so memory follows
     /// the number of recently active clients, not of all clients ever seen.
     pub fn forget_idle(&self) {
@@ -142,6 +159,8 @@ impl Limits {
         }
         self.admin_per_key.retain_recent();
         self.admin_per_key.shrink_to_fit();
+        self.admin_per_ip.retain_recent();
+        self.admin_per_ip.shrink_to_fit();
     }
 }
 

@@ -8,7 +8,8 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use sitekit_embed_server::agent_settings::{self, AgentSettings};
 use sitekit_embed_server::assets::AssetStore;
 use sitekit_embed_server::db::{
-    Agent, AgentDeletion, DEFAULT_ROTATION_GRACE_SECS, Db, NewAdminKey, Widget, now_unix,
+    Agent, AgentDeletion, DEFAULT_ROTATION_GRACE_SECS, Db, NewAdminKey, TenantScope, Widget,
+    now_unix,
 };
 use sitekit_embed_server::keys::{KeyKind, KeyMode};
 use sitekit_embed_server::usage_report::{UsageRange, named_subjects, subject_name};
@@ -86,7 +87,7 @@ impl AdminBackend for LocalAdmin {
     }
 
     async fn agents(&self, tenant: Option<&str>) -> Result<Vec<AgentSummary>> {
-        let agents = self.db.agents(tenant).await?;
+        let agents = self.db.agents(&TenantScope::operator_or(tenant)).await?;
         Ok(agents.into_iter().map(AgentSummary::from).collect())
     }
 
@@ -129,7 +130,7 @@ impl AdminBackend for LocalAdmin {
     }
 
     async fn widgets(&self, tenant: Option<&str>) -> Result<Vec<WidgetSummary>> {
-        let widgets = self.db.widgets(tenant).await?;
+        let widgets = self.db.widgets(&TenantScope::operator_or(tenant)).await?;
         Ok(widgets.into_iter().map(WidgetSummary::from).collect())
     }
 
@@ -209,7 +210,10 @@ impl AdminBackend for LocalAdmin {
     }
 
     async fn keys(&self, tenant: Option<&str>, widget: Option<&str>) -> Result<Vec<KeySummary>> {
-        let keys = self.db.list_keys(tenant, widget).await?;
+        let keys = self
+            .db
+            .list_keys(&TenantScope::operator_or(tenant), widget)
+            .await?;
         Ok(keys.into_iter().map(KeySummary::from).collect())
     }
 
@@ -217,7 +221,7 @@ impl AdminBackend for LocalAdmin {
         let grace = request.grace_seconds.unwrap_or(DEFAULT_ROTATION_GRACE_SECS);
         let rotated = self
             .db
-            .rotate_key(None, id, grace, CLI_ACTOR)
+            .rotate_key(&TenantScope::Operator, id, grace, None, CLI_ACTOR)
             .await?
             .ok_or_else(|| no_active_key(id))?;
         Ok(CreatedKey {
@@ -228,7 +232,11 @@ impl AdminBackend for LocalAdmin {
     }
 
     async fn revoke_key(&self, id: &str) -> Result<()> {
-        if self.db.revoke_key(None, id, CLI_ACTOR).await? {
+        if self
+            .db
+            .revoke_key(&TenantScope::Operator, id, CLI_ACTOR)
+            .await?
+        {
             Ok(())
         } else {
             Err(no_active_key(id))
@@ -237,7 +245,7 @@ impl AdminBackend for LocalAdmin {
 
     async fn key_events(&self, id: &str) -> Result<KeyEventList> {
         ensure!(
-            self.db.key_exists(None, id).await?,
+            self.db.key_exists(&TenantScope::Operator, id).await?,
             "no key with id {id} (list them with `sitekit keys list`)"
         );
         let events = self.db.key_events(id).await?;
@@ -251,7 +259,9 @@ impl AdminBackend for LocalAdmin {
         let range = UsageRange::parse(query.from.as_deref(), query.to.as_deref())?;
         for (subject, id) in named_subjects(&query) {
             ensure!(
-                self.db.usage_subject_exists(tenant, subject, id).await?,
+                self.db
+                    .usage_subject_exists(&TenantScope::operator_or(tenant), subject, id)
+                    .await?,
                 "no {} with id {id}{}",
                 subject_name(subject),
                 tenant
@@ -259,7 +269,10 @@ impl AdminBackend for LocalAdmin {
                     .unwrap_or_default()
             );
         }
-        let rows = self.db.daily_usage(&range.filter(tenant, &query)).await?;
+        let rows = self
+            .db
+            .daily_usage(&range.filter(TenantScope::operator_or(tenant), &query))
+            .await?;
         Ok(range.report(rows))
     }
 }

@@ -53,6 +53,56 @@ pub fn for_new_key(kind: KeyKind, listed: Option<&str>) -> Result<String, String
     }
 }
 
+/// Why a caller may not hand out a key: it would grant what the caller lacks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GrantError {
+    /// Secret keys hold every admin scope of their tenant, now and later: only
+    /// a secret key may make, rotate or revoke one.
+    #[error("only a secret key may create, rotate or revoke a secret key")]
+    SecretKeyOnly,
+    #[error("this key lacks the scopes it would grant: {}", .0.join(", "))]
+    Missing(Vec<String>),
+}
+
+/// Whether a caller holding `caller` (its kind and scopes) may create or rotate
+/// a key of `target` kind with `target_scopes`: only scopes it holds itself,
+/// and a secret key only if it is one. A widget's publishable key grants only
+/// what its widget offers every page (`chat`, `usage:write`), so managing the
+/// widget (`widgets:write`) is what it takes.
+pub fn may_grant(
+    (caller_kind, caller_scopes): (KeyKind, &str),
+    target: KeyKind,
+    target_scopes: &str,
+) -> Result<(), GrantError> {
+    let needed = match target {
+        KeyKind::Secret if caller_kind != KeyKind::Secret => {
+            return Err(GrantError::SecretKeyOnly);
+        }
+        KeyKind::Publishable => "widgets:write",
+        KeyKind::Secret | KeyKind::Restricted => target_scopes,
+    };
+    let missing: Vec<String> = needed
+        .split(' ')
+        .filter(|scope| !scope.is_empty() && !includes(caller_scopes, scope))
+        .map(str::to_owned)
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(GrantError::Missing(missing))
+    }
+}
+
+/// Whether a caller of `caller_kind` may revoke a key of `target` kind:
+/// anything but a secret key, which only a secret key may revoke.
+pub fn may_revoke(caller_kind: KeyKind, target: KeyKind) -> Result<(), GrantError> {
+    if target == KeyKind::Secret && caller_kind != KeyKind::Secret {
+        Err(GrantError::SecretKeyOnly)
+    } else {
+        Ok(())
+    }
+}
+
 /// Whether a space-separated scope list includes `scope`.
 pub fn includes(scopes: &str, scope: &str) -> bool {
     scopes.split(' ').any(|s| s == scope)
@@ -76,5 +126,53 @@ mod tests {
         assert!(normalise(" , ").is_err());
         assert!(includes(SECRET_KEY_SCOPES, "keys:write"));
         assert!(!includes(SECRET_KEY_SCOPES, "chat"));
+    }
+
+    #[test]
+    fn a_caller_grants_only_scopes_it_holds_and_secret_keys_only_if_it_is_one() {
+        let restricted = (KeyKind::Restricted, "keys:write widgets:read");
+        assert_eq!(
+            may_grant(restricted, KeyKind::Restricted, "keys:write widgets:read"),
+            Ok(())
+        );
+        assert_eq!(
+            may_grant(
+                restricted,
+                KeyKind::Restricted,
+                "widgets:read agents:write usage:read"
+            ),
+            Err(GrantError::Missing(vec![
+                "agents:write".into(),
+                "usage:read".into()
+            ]))
+        );
+        assert_eq!(
+            may_grant(restricted, KeyKind::Secret, SECRET_KEY_SCOPES),
+            Err(GrantError::SecretKeyOnly)
+        );
+        let everything = (KeyKind::Restricted, SECRET_KEY_SCOPES);
+        assert_eq!(
+            may_grant(everything, KeyKind::Secret, SECRET_KEY_SCOPES),
+            Err(GrantError::SecretKeyOnly)
+        );
+        let secret = (KeyKind::Secret, SECRET_KEY_SCOPES);
+        assert_eq!(
+            may_grant(secret, KeyKind::Secret, SECRET_KEY_SCOPES),
+            Ok(())
+        );
+        assert_eq!(
+            may_grant(secret, KeyKind::Publishable, "chat usage:write"),
+            Ok(())
+        );
+        assert_eq!(
+            may_grant(restricted, KeyKind::Publishable, "chat usage:write"),
+            Err(GrantError::Missing(vec!["widgets:write".into()]))
+        );
+        assert_eq!(
+            may_revoke(KeyKind::Restricted, KeyKind::Secret),
+            Err(GrantError::SecretKeyOnly)
+        );
+        assert_eq!(may_revoke(KeyKind::Restricted, KeyKind::Restricted), Ok(()));
+        assert_eq!(may_revoke(KeyKind::Secret, KeyKind::Secret), Ok(()));
     }
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::assets::AssetStore;
+use crate::client_ip::TrustedProxies;
 use crate::db::{Db, SigningKeys};
 use crate::key_states::KeyStates;
 use crate::limits::{Limits, LimitsConfig};
@@ -19,6 +20,8 @@ pub struct AppState {
     pub configured_signing_keys: bool,
     pub runtimes: Runtimes,
     pub limits: Arc<Limits>,
+    /// Whose `X-Forwarded-For` names the client (see `client_ip`).
+    pub trusted_proxies: Arc<TrustedProxies>,
     pub keys: Arc<KeyStates>,
     /// How often `keys` is reloaded from the database.
     pub key_refresh: Duration,
@@ -42,6 +45,7 @@ pub struct ServerConfig {
     /// first generated into) the database.
     pub signing_keys: Option<SigningKeys>,
     pub limits: LimitsConfig,
+    pub trusted_proxies: TrustedProxies,
     /// How often key states and stored signing keys are reloaded.
     pub key_refresh: Duration,
     pub thread_retention: Duration,
@@ -72,6 +76,7 @@ impl AppState {
             configured_signing_keys,
             runtimes: Runtimes::new(http),
             limits: Arc::new(Limits::new(config.limits)),
+            trusted_proxies: Arc::new(config.trusted_proxies),
             keys: Arc::new(keys),
             key_refresh: config.key_refresh,
             session_ttl: config.session_ttl,

@@ -7,7 +7,9 @@ use serde::Serialize;
 use sitekit_sdk::admin::{DailyUsage, UsageCounts, UsageQuery, UsageReport};
 use time::{Date, Month};
 
-use crate::db::{AgentUsageRow, DAY_SECS, DailyRow, UsageFilter, UsageSubject, now_unix};
+use crate::db::{
+    AgentUsageRow, DAY_SECS, DailyRow, TenantScope, UsageFilter, UsageSubject, now_unix,
+};
 use crate::widget_settings::SettingsError;
 
 /// Without `from`, a report covers this many days up to `to`.
@@ -44,11 +46,10 @@ impl UsageRange {
         Ok(UsageRange { from, to })
     }
 
-    /// The roll-up rows of this range that `query` selects, of `tenant_id`'s
-    /// usage or (`None`, the operator) everyone's.
-    pub fn filter(self, tenant_id: Option<&str>, query: &UsageQuery) -> UsageFilter {
+    /// The roll-up rows of this range that `query` selects, in `scope`.
+    pub fn filter(self, scope: TenantScope, query: &UsageQuery) -> UsageFilter {
         UsageFilter {
-            tenant_id: tenant_id.map(str::to_owned),
+            scope,
             agent_id: query.agent_id.clone(),
             widget_id: query.widget_id.clone(),
             key_id: query.key_id.clone(),

@@ -5,7 +5,7 @@ use sitekit_sdk::admin::{AgentSummary, AgentTimeouts};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Db, new_id, now_unix};
+use super::{Db, TenantScope, new_id, now_unix};
 use crate::agent_settings::AgentSettings;
 
 /// What deleting an agent found.
@@ -136,20 +136,14 @@ impl Db {
         Ok(agent)
     }
 
-    /// The agents of one tenant, oldest first.
-    pub async fn agents_of_tenant(&self, tenant_id: &str) -> Result<Vec<Agent>, sqlx::Error> {
-        self.agents(Some(tenant_id)).await
-    }
-
-    /// Every agent or, with `tenant_id`, those of one tenant, oldest first.
-    pub async fn agents(&self, tenant_id: Option<&str>) -> Result<Vec<Agent>, sqlx::Error> {
-        // '' stands for "any": a text parameter both databases type alike, unlike NULL.
+    /// The agents of `scope`, oldest first.
+    pub async fn agents(&self, scope: &TenantScope) -> Result<Vec<Agent>, sqlx::Error> {
         let sql = format!(
-            "SELECT {AGENT_COLUMNS} FROM agents WHERE ($1 = '' OR agents.tenant_id = $1) \
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE ($1 = 1 OR agents.tenant_id = $2) \
              AND agents.deleted_at IS NULL ORDER BY agents.created_at, agents.id"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(tenant_id.unwrap_or_default())
+        let rows = scope
+            .bind(sqlx::query(sqlx::AssertSqlSafe(sql)))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(Agent::from_row).collect()

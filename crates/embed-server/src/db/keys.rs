@@ -6,7 +6,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Db, new_id, now_unix};
+use super::{Db, TenantScope, new_id, now_unix};
 use crate::keys::{KeyKind, KeyMode, ParsedKey};
 
 /// The scopes every publishable key carries, and no more.
@@ -24,6 +24,38 @@ pub struct KeyListing {
     pub display: String,
     pub generation: i64,
     pub revoked: bool,
+    pub expires_at: Option<i64>,
+    /// Space separated (see `scopes`).
+    pub scopes: String,
+}
+
+const LISTING_COLUMNS: &str = "id, tenant_id, widget_id, kind, mode, display_prefix, last4, \
+     generation, revoked_at, expires_at, scopes";
+
+impl KeyListing {
+    fn from_row(row: &sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(KeyListing {
+            id: row.try_get("id")?,
+            tenant_id: row.try_get("tenant_id")?,
+            widget_id: row.try_get("widget_id")?,
+            kind: row.try_get("kind")?,
+            mode: row.try_get("mode")?,
+            display: format!(
+                "{}…{}",
+                row.try_get::<String, _>("display_prefix")?,
+                row.try_get::<String, _>("last4")?
+            ),
+            generation: row.try_get("generation")?,
+            revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+            expires_at: row.try_get("expires_at")?,
+            scopes: row.try_get("scopes")?,
+        })
+    }
+
+    /// Whether the key still works at `now` (Unix seconds).
+    pub fn is_active(&self, now: i64) -> bool {
+        !self.revoked && self.expires_at.is_none_or(|at| at > now)
+    }
 }
 
 /// What the admin API and the CLI show of a key.
@@ -44,6 +76,14 @@ impl From<KeyListing> for KeySummary {
 pub const DEFAULT_ROTATION_GRACE_SECS: u32 = 86_400;
 /// The longest grace period: a rotation is not a way to extend a key's life.
 pub const MAX_ROTATION_GRACE_SECS: u32 = 30 * 86_400;
+
+/// The earlier of two optional expiry times (None: never).
+pub fn earlier_expiry(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
 
 /// The replacement a rotation made; `key` is shown once.
 #[derive(Debug)]
@@ -230,15 +270,17 @@ impl Db {
         Ok(created)
     }
 
-    /// Replaces a key: a new key of the same kind, mode, scopes, expiry and (for
-    /// a publishable key) widget, while the old one keeps working for
-    /// `grace_secs` more (never longer than it would have anyway). With
-    /// `tenant_id`, only a key of that tenant. None when there is no such active key.
+    /// Replaces a key of `scope`: a new key of the same kind, mode, scopes, expiry
+    /// (no later than `expires_no_later_than`, the expiry of the key asking) and
+    /// (for a publishable key) widget, while the old one keeps working for
+    /// `grace_secs` more (never longer than it would have anyway). None when
+    /// there is no such active key.
     pub async fn rotate_key(
         &self,
-        tenant_id: Option<&str>,
+        scope: &TenantScope,
         key_id: &str,
         grace_secs: u32,
+        expires_no_later_than: Option<i64>,
         actor: &str,
     ) -> Result<Option<RotatedKey>, sqlx::Error> {
         let now = now_unix();
@@ -247,13 +289,11 @@ impl Db {
         let row = sqlx::query(
             "SELECT tenant_id, widget_id, kind, mode, scopes, expires_at FROM api_keys \
              WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) \
-             AND ($3 = '' OR tenant_id = $3)",
+             AND ($3 = 1 OR tenant_id = $4)",
         )
         .bind(key_id)
-        .bind(now)
-        .bind(tenant_id.unwrap_or_default())
-        .fetch_optional(&mut *tx)
-        .await?;
+        .bind(now);
+        let row = scope.bind(row).fetch_optional(&mut *tx).await?;
         let Some(row) = row else { return Ok(None) };
         let owner: String = row.try_get("tenant_id")?;
         let scopes: String = row.try_get("scopes")?;
@@ -278,7 +318,7 @@ impl Db {
                     },
                     mode,
                     scopes: &scopes,
-                    expires_at,
+                    expires_at: earlier_expiry(expires_at, expires_no_later_than),
                     actor,
                 };
                 insert_admin_key(&mut tx, &new, now).await?
@@ -316,40 +356,35 @@ impl Db {
         .transpose()
     }
 
-    /// Keys, optionally only those of one tenant and/or one widget.
+    /// Keys of `scope`, optionally only those of one widget.
     pub async fn list_keys(
         &self,
-        tenant_id: Option<&str>,
+        scope: &TenantScope,
         widget_id: Option<&str>,
     ) -> Result<Vec<KeyListing>, sqlx::Error> {
-        // '' stands for "any": a text parameter both databases type alike, unlike NULL.
-        let rows = sqlx::query(
-            "SELECT id, tenant_id, widget_id, kind, mode, display_prefix, last4, generation, revoked_at \
-             FROM api_keys WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR widget_id = $2) \
-             ORDER BY created_at, id",
-        )
-        .bind(tenant_id.unwrap_or_default())
-        .bind(widget_id.unwrap_or_default())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(KeyListing {
-                    id: row.try_get("id")?,
-                    tenant_id: row.try_get("tenant_id")?,
-                    widget_id: row.try_get("widget_id")?,
-                    kind: row.try_get("kind")?,
-                    mode: row.try_get("mode")?,
-                    display: format!(
-                        "{}…{}",
-                        row.try_get::<String, _>("display_prefix")?,
-                        row.try_get::<String, _>("last4")?
-                    ),
-                    generation: row.try_get("generation")?,
-                    revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
-                })
-            })
-            .collect()
+        // '' stands for "any widget": a text parameter both databases type alike,
+        // unlike NULL.
+        let sql = format!(
+            "SELECT {LISTING_COLUMNS} FROM api_keys WHERE ($1 = '' OR widget_id = $1) \
+             AND ($2 = 1 OR tenant_id = $3) ORDER BY created_at, id"
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(widget_id.unwrap_or_default());
+        let rows = scope.bind(query).fetch_all(&self.pool).await?;
+        rows.iter().map(KeyListing::from_row).collect()
+    }
+
+    /// One key of `scope` (revoked and expired ones included).
+    pub async fn key(
+        &self,
+        scope: &TenantScope,
+        key_id: &str,
+    ) -> Result<Option<KeyListing>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {LISTING_COLUMNS} FROM api_keys WHERE id = $1 AND ($2 = 1 OR tenant_id = $3)"
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key_id);
+        let row = scope.bind(query).fetch_optional(&self.pool).await?;
+        row.as_ref().map(KeyListing::from_row).transpose()
     }
 
     /// Revokes a key and bumps its generation, which ends its live sessions, and
@@ -357,22 +392,25 @@ impl Db {
     /// there is no such key or it was revoked already.
     pub async fn revoke_key(
         &self,
-        tenant_id: Option<&str>,
+        scope: &TenantScope,
         key_id: &str,
         actor: &str,
     ) -> Result<bool, sqlx::Error> {
         let now = now_unix();
         let mut writer = self.writer.connection().await?;
         let mut tx = writer.begin().await?;
-        let owner: Option<String> = sqlx::query_scalar(
+        let row = sqlx::query(
             "UPDATE api_keys SET revoked_at = $1, generation = generation + 1 \
-             WHERE id = $2 AND revoked_at IS NULL AND ($3 = '' OR tenant_id = $3) RETURNING tenant_id",
+             WHERE id = $2 AND revoked_at IS NULL AND ($3 = 1 OR tenant_id = $4) RETURNING tenant_id",
         )
         .bind(now)
-        .bind(key_id)
-        .bind(tenant_id.unwrap_or_default())
-        .fetch_optional(&mut *tx)
-        .await?;
+        .bind(key_id);
+        let owner: Option<String> = scope
+            .bind(row)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| row.try_get("tenant_id"))
+            .transpose()?;
         let revoked = owner.is_some();
         if let Some(owner) = owner {
             record_key_event(&mut tx, key_id, &owner, "revoked", actor, now).await?;
@@ -383,18 +421,15 @@ impl Db {
 
     /// Whether a key with this id exists (revoked and expired keys included);
     /// with `tenant_id`, only a key of that tenant.
-    pub async fn key_exists(
-        &self,
-        tenant_id: Option<&str>,
-        key_id: &str,
-    ) -> Result<bool, sqlx::Error> {
-        let row =
-            sqlx::query("SELECT 1 FROM api_keys WHERE id = $1 AND ($2 = '' OR tenant_id = $2)")
-                .bind(key_id)
-                .bind(tenant_id.unwrap_or_default())
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.is_some())
+    pub async fn key_exists(&self, scope: &TenantScope, key_id: &str) -> Result<bool, sqlx::Error> {
+        let query =
+            sqlx::query("SELECT 1 FROM api_keys WHERE id = $1 AND ($2 = 1 OR tenant_id = $3)")
+                .bind(key_id);
+        Ok(scope
+            .bind(query)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
     }
 
     /// The audit trail of one key, oldest first.

@@ -7,6 +7,7 @@ mod event_queue;
 mod keys;
 mod rollups;
 mod secrets;
+mod tenant_scope;
 mod tenants;
 mod threads;
 mod usage_daily;
@@ -20,10 +21,11 @@ pub use agents::{Agent, AgentDeletion};
 pub use budgets::{BudgetOutcome, DAY_SECS};
 pub use keys::{
     AdminKeyRecord, DEFAULT_ROTATION_GRACE_SECS, KeyEvent, KeyListing, KeyState,
-    MAX_ROTATION_GRACE_SECS, NewAdminKey, RotatedKey,
+    MAX_ROTATION_GRACE_SECS, NewAdminKey, RotatedKey, earlier_expiry,
 };
 pub use rollups::{DAY_MS, RollupCell};
 pub use secrets::SigningKeys;
+pub use tenant_scope::TenantScope;
 pub use tenants::Tenant;
 pub use threads::{ThreadKey, Turn};
 pub use usage_daily::{AgentUsageRow, DailyRow, UsageFilter, UsageSubject};

@@ -8,13 +8,13 @@ use sitekit_sdk::admin::UsageCounts;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{AnyQuery, Db};
+use super::{AnyQuery, Db, TenantScope};
 
 /// Which usage to read: days `from..=to` (days since the epoch), of one tenant
-/// or (`None`, the operator) all, optionally of one agent, widget or key.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// or (the operator) all, optionally of one agent, widget or key.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageFilter {
-    pub tenant_id: Option<String>,
+    pub scope: TenantScope,
     pub agent_id: Option<String>,
     pub widget_id: Option<String>,
     pub key_id: Option<String>,
@@ -30,13 +30,14 @@ impl UsageFilter {
 }
 
 /// The filter's condition on a table with the roll-ups' id columns and a time
-/// column `column`: `$1`…`$4` the ids (empty: any), `$5` and `$6` the first
-/// value of `column` and the one past the last, bound by [`bind_filter`].
+/// column `column`: `$1` and `$2` the tenant scope, `$3`…`$5` the agent, widget
+/// and key ids (empty: any), `$6` and `$7` the first value of `column` and the
+/// one past the last, bound by [`bind_filter`].
 pub(super) fn filter_sql(column: &str) -> String {
     format!(
-        "($1 = '' OR tenant_id = $1) AND ($2 = '' OR agent_id = $2) \
-         AND ($3 = '' OR widget_id = $3) AND ($4 = '' OR key_id = $4) \
-         AND {column} >= $5 AND {column} < $6"
+        "($1 = 1 OR tenant_id = $2) AND ($3 = '' OR agent_id = $3) \
+         AND ($4 = '' OR widget_id = $4) AND ($5 = '' OR key_id = $5) \
+         AND {column} >= $6 AND {column} < $7"
     )
 }
 
@@ -47,8 +48,9 @@ pub(super) fn bind_filter<'q>(
     (from, until): (i64, i64),
 ) -> AnyQuery<'q> {
     let text = |value: &'q Option<String>| value.as_deref().unwrap_or_default();
-    query
-        .bind(text(&filter.tenant_id))
+    filter
+        .scope
+        .bind(query)
         .bind(text(&filter.agent_id))
         .bind(text(&filter.widget_id))
         .bind(text(&filter.key_id))
@@ -115,30 +117,30 @@ fn counts_from_row(row: &AnyRow) -> Result<UsageCounts, sqlx::Error> {
 
 impl Db {
     /// Whether an agent, widget or key with this id exists, deleted ones
-    /// included (their usage stays); with `tenant_id`, only one of that tenant.
+    /// included (their usage stays), in `scope`.
     pub async fn usage_subject_exists(
         &self,
-        tenant_id: Option<&str>,
+        scope: &TenantScope,
         subject: UsageSubject,
         id: &str,
     ) -> Result<bool, sqlx::Error> {
         let sql = match subject {
             UsageSubject::Agent => {
-                "SELECT 1 FROM agents WHERE id = $1 AND ($2 = '' OR tenant_id = $2)"
+                "SELECT 1 FROM agents WHERE id = $1 AND ($2 = 1 OR tenant_id = $3)"
             }
             UsageSubject::Widget => {
-                "SELECT 1 FROM widgets WHERE id = $1 AND ($2 = '' OR tenant_id = $2)"
+                "SELECT 1 FROM widgets WHERE id = $1 AND ($2 = 1 OR tenant_id = $3)"
             }
             UsageSubject::Key => {
-                "SELECT 1 FROM api_keys WHERE id = $1 AND ($2 = '' OR tenant_id = $2)"
+                "SELECT 1 FROM api_keys WHERE id = $1 AND ($2 = 1 OR tenant_id = $3)"
             }
         };
-        let row = sqlx::query(sql)
-            .bind(id)
-            .bind(tenant_id.unwrap_or_default())
+        let query = sqlx::query(sql).bind(id);
+        Ok(scope
+            .bind(query)
             .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.is_some())
+            .await?
+            .is_some())
     }
 
     /// The roll-up rows the filter selects, oldest first, then by agent, widget

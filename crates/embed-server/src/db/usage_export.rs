@@ -67,8 +67,8 @@ impl Db {
         let (after_ms, after_id) = after.unwrap_or((i64::MIN, String::new()));
         let sql = format!(
             "SELECT {RUN_COLUMNS} FROM usage_runs WHERE {} \
-             AND (started_at > $7 OR (started_at = $7 AND id > $8)) \
-             ORDER BY started_at, id LIMIT $9",
+             AND (started_at > $8 OR (started_at = $8 AND id > $9)) \
+             ORDER BY started_at, id LIMIT $10",
             filter_sql("started_at")
         );
         let rows = bind_filter(
@@ -102,8 +102,8 @@ impl Db {
         let sql = format!(
             "SELECT tenant_id, agent_id, widget_id, key_id, visitor_id, source, event_id, \
              event_type, occurred_at, received_at, data FROM usage_events WHERE {} \
-             AND (occurred_at, widget_id, source, event_id) > ($7, $8, $9, $10) \
-             ORDER BY occurred_at, widget_id, source, event_id LIMIT $11",
+             AND (occurred_at, widget_id, source, event_id) > ($8, $9, $10, $11) \
+             ORDER BY occurred_at, widget_id, source, event_id LIMIT $12",
             filter_sql("occurred_at")
         );
         let rows = bind_filter(

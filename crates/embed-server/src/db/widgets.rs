@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use super::agents::AGENT_COLUMNS;
 use super::keys::{insert_publishable_key, record_key_event};
-use super::{Agent, Db, new_id, now_unix};
+use super::{Agent, Db, TenantScope, new_id, now_unix};
 use crate::keys::{KeyMode, ParsedKey};
 use crate::origin::OriginAllowlist;
 use crate::widget_settings::WidgetSettings;
@@ -255,20 +255,14 @@ impl Db {
         Ok(updated == 1)
     }
 
-    /// The widgets of one tenant, oldest first.
-    pub async fn widgets_of_tenant(&self, tenant_id: &str) -> Result<Vec<Widget>, sqlx::Error> {
-        self.widgets(Some(tenant_id)).await
-    }
-
-    /// Every widget or, with `tenant_id`, those of one tenant, oldest first.
-    pub async fn widgets(&self, tenant_id: Option<&str>) -> Result<Vec<Widget>, sqlx::Error> {
-        // '' stands for "any": a text parameter both databases type alike, unlike NULL.
+    /// The widgets of `scope`, oldest first.
+    pub async fn widgets(&self, scope: &TenantScope) -> Result<Vec<Widget>, sqlx::Error> {
         let sql = format!(
-            "SELECT {WIDGET_COLUMNS} FROM widgets WHERE ($1 = '' OR tenant_id = $1) \
+            "SELECT {WIDGET_COLUMNS} FROM widgets WHERE ($1 = 1 OR tenant_id = $2) \
              AND deleted_at IS NULL ORDER BY created_at, id"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(tenant_id.unwrap_or_default())
+        let rows = scope
+            .bind(sqlx::query(sqlx::AssertSqlSafe(sql)))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(Widget::from_row).collect()

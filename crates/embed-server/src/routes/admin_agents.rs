@@ -34,7 +34,7 @@ pub async fn list(
     caller: AdminCaller,
 ) -> Result<Json<AgentList>, ApiError> {
     caller.require("widgets:read")?;
-    let agents = state.db.agents_of_tenant(&caller.tenant_id).await?;
+    let agents = state.db.agents(&caller.scope()).await?;
     Ok(Json(AgentList {
         agents: agents.into_iter().map(AgentSummary::from).collect(),
     }))

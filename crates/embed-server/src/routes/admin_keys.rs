@@ -9,7 +9,10 @@ use sitekit_sdk::admin::{
 };
 
 use crate::admin_auth::AdminCaller;
-use crate::db::{DEFAULT_ROTATION_GRACE_SECS, MAX_ROTATION_GRACE_SECS, NewAdminKey, now_unix};
+use crate::db::{
+    DEFAULT_ROTATION_GRACE_SECS, KeyListing, MAX_ROTATION_GRACE_SECS, NewAdminKey, earlier_expiry,
+    now_unix,
+};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::keys::{KeyKind, KeyMode};
@@ -35,7 +38,7 @@ pub async fn list(
     caller: AdminCaller,
 ) -> Result<Json<KeyList>, ApiError> {
     caller.require("keys:write")?;
-    let keys = state.db.list_keys(Some(&caller.tenant_id), None).await?;
+    let keys = state.db.list_keys(&caller.scope(), None).await?;
     Ok(Json(KeyList {
         keys: keys.into_iter().map(KeySummary::from).collect(),
     }))
@@ -46,7 +49,9 @@ pub async fn list(
     path = "/v1/keys",
     tag = "keys",
     summary = "Create a secret or restricted key; the key is shown only in this answer",
-    description = "Needs the `keys:write` scope.",
+    description = "Needs the `keys:write` scope, and every scope the new key gets: a key \
+        grants only scopes it holds, only a secret key makes a secret key, and a key made by \
+        a key that expires expires no later than it.",
     request_body = NewKeyRequest,
     security(("admin_key" = [])),
     responses(
@@ -70,6 +75,10 @@ pub async fn create(
     let listed = request.scopes.map(|scopes| scopes.join(" "));
     let scopes = scopes::for_new_key(kind, listed.as_deref())
         .map_err(|why| ApiError::bad_request("invalid_scopes", why))?;
+    caller.may_grant(kind, &scopes)?;
+    let requested_expiry = request
+        .expires_in_days
+        .map(|days| now_unix() + i64::from(days) * 86_400);
     let (id, key) = state
         .db
         .create_admin_key(NewAdminKey {
@@ -81,9 +90,7 @@ pub async fn create(
                 KeyMode::Live
             },
             scopes: &scopes,
-            expires_at: request
-                .expires_in_days
-                .map(|days| now_unix() + i64::from(days) * 86_400),
+            expires_at: earlier_expiry(requested_expiry, caller.expires_at),
             actor: &caller.actor(),
         })
         .await?;
@@ -100,7 +107,7 @@ pub async fn create(
     path = "/v1/keys/{key}/revoke",
     tag = "keys",
     summary = "Revoke a key; its sessions end",
-    description = "Needs the `keys:write` scope.",
+    description = "Needs the `keys:write` scope; a secret key can be revoked only with a secret key.",
     params(
         ("key" = String, Path, description = "Key id (`key_…`)"),
     ),
@@ -117,14 +124,21 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("keys:write")?;
+    let target = state
+        .db
+        .key(&caller.scope(), &id)
+        .await?
+        .filter(|key| !key.revoked)
+        .ok_or_else(|| no_active_key(&id))?;
+    caller.may_revoke(kind_of(&target)?)?;
     if state
         .db
-        .revoke_key(Some(&caller.tenant_id), &id, &caller.actor())
+        .revoke_key(&caller.scope(), &id, &caller.actor())
         .await?
     {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::NotFound(format!("no active key {id}")))
+        Err(no_active_key(&id))
     }
 }
 
@@ -133,7 +147,9 @@ pub async fn revoke(
     path = "/v1/keys/{key}/rotate",
     tag = "keys",
     summary = "Replace a key; the old one works for the grace period. The new key is shown only in this answer",
-    description = "Needs the `keys:write` scope.",
+    description = "Needs the `keys:write` scope, and every scope of the key: a secret key is \
+        rotated only with a secret key, a widget's publishable key with `widgets:write`. The \
+        new key expires no later than the caller's own key.",
     params(
         ("key" = String, Path, description = "Key id (`key_…`)"),
     ),
@@ -162,11 +178,24 @@ pub async fn rotate(
             format!("graceSeconds may be at most {MAX_ROTATION_GRACE_SECS} (30 days)"),
         ));
     }
+    let target = state
+        .db
+        .key(&caller.scope(), &id)
+        .await?
+        .filter(|key| key.is_active(now_unix()))
+        .ok_or_else(|| no_active_key(&id))?;
+    caller.may_grant(kind_of(&target)?, &target.scopes)?;
     let rotated = state
         .db
-        .rotate_key(Some(&caller.tenant_id), &id, grace, &caller.actor())
+        .rotate_key(
+            &caller.scope(),
+            &id,
+            grace,
+            caller.expires_at,
+            &caller.actor(),
+        )
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no active key {id}")))?;
+        .ok_or_else(|| no_active_key(&id))?;
     let created = CreatedKey {
         id: rotated.id,
         key: rotated.key.expose().to_owned(),
@@ -197,7 +226,7 @@ pub async fn events(
     Path(id): Path<String>,
 ) -> Result<Json<KeyEventList>, ApiError> {
     caller.require("keys:write")?;
-    if !state.db.key_exists(Some(&caller.tenant_id), &id).await? {
+    if !state.db.key_exists(&caller.scope(), &id).await? {
         return Err(ApiError::NotFound(format!("no key {id}")));
     }
     let events = state.db.key_events(&id).await?;
@@ -205,4 +234,13 @@ pub async fn events(
         key_id: id,
         events: events.into_iter().map(Into::into).collect(),
     }))
+}
+
+fn no_active_key(id: &str) -> ApiError {
+    ApiError::NotFound(format!("no active key {id}"))
+}
+
+fn kind_of(key: &KeyListing) -> Result<KeyKind, ApiError> {
+    KeyKind::parse(&key.kind)
+        .ok_or_else(|| ApiError::Internal(format!("key {} has an unknown kind", key.id)))
 }

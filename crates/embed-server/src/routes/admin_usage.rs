@@ -59,7 +59,7 @@ pub async fn checked_filter(
     for (subject, id) in named_subjects(query) {
         if !state
             .db
-            .usage_subject_exists(Some(&caller.tenant_id), subject, id)
+            .usage_subject_exists(&caller.scope(), subject, id)
             .await?
         {
             return Err(ApiError::NotFound(format!(
@@ -68,5 +68,5 @@ pub async fn checked_filter(
             )));
         }
     }
-    Ok((range, range.filter(Some(&caller.tenant_id), query)))
+    Ok((range, range.filter(caller.scope(), query)))
 }

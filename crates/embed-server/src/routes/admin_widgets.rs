@@ -36,7 +36,7 @@ pub async fn list(
     caller: AdminCaller,
 ) -> Result<Json<WidgetList>, ApiError> {
     caller.require("widgets:read")?;
-    let widgets = state.db.widgets_of_tenant(&caller.tenant_id).await?;
+    let widgets = state.db.widgets(&caller.scope()).await?;
     Ok(Json(WidgetList {
         widgets: widgets.into_iter().map(WidgetSummary::from).collect(),
     }))

@@ -5,16 +5,16 @@
 //! visitor sees of the run and `metering` records it.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{self, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt};
 use sitekit_sdk::agui::{Event, RunAgentInput};
 
 use crate::access::session_of;
+use crate::client_ip::ClientIp;
 use crate::db::{BudgetOutcome, ThreadKey};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, BearerToken};
@@ -52,12 +52,12 @@ const HISTORY_MESSAGES: i64 = 40;
 )]
 pub async fn chat(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     BearerToken(token): BearerToken,
     headers: HeaderMap,
     ApiJson(input): ApiJson<RunAgentInput>,
 ) -> Result<Sse<impl Stream<Item = Result<sse::Event, Infallible>>>, ApiError> {
-    state.limits.request_from(peer.ip())?;
+    state.limits.request_from(client)?;
     let claims = session_of(&state, &token, &headers, "chat")?;
     let text = validate(&input)?;
     let (widget, agent) = state

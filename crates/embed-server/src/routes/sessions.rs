@@ -1,14 +1,13 @@
 //! `POST /v1/sessions`: a publishable key plus the page's origin buy a short-lived,
 //! signed session token for the chat routes.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use sitekit_sdk::wire::{SessionRequest, SessionResponse};
 use time::format_description::well_known::Rfc3339;
 
 use crate::access::widget_for_page;
+use crate::client_ip::ClientIp;
 use crate::db::now_unix;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, RequestOrigin};
@@ -37,11 +36,11 @@ const MAX_VISITOR_ID_LEN: usize = 64;
 )]
 pub async fn create(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     RequestOrigin(origin): RequestOrigin,
     ApiJson(request): ApiJson<SessionRequest>,
 ) -> Result<Json<SessionResponse>, ApiError> {
-    state.limits.request_from(peer.ip())?;
+    state.limits.request_from(client)?;
     let visitor_id = match request.visitor_id {
         Some(id) if is_valid_visitor_id(&id) => id,
         Some(_) => {

@@ -1,14 +1,13 @@
 //! `GET /v1/threads/<id>`: a returning visitor's conversation, for the session of
 //! that same visitor and widget only.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use sitekit_sdk::wire::{ErrorBody, ThreadMessages};
 
 use crate::access::session_of;
+use crate::client_ip::ClientIp;
 use crate::db::ThreadKey;
 use crate::error::ApiError;
 use crate::extract::BearerToken;
@@ -37,12 +36,12 @@ const MAX_THREAD_ID_LEN: usize = 128;
 )]
 pub async fn get(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     BearerToken(token): BearerToken,
     headers: HeaderMap,
     Path(thread_id): Path<String>,
 ) -> Result<Json<ThreadMessages>, ApiError> {
-    state.limits.request_from(peer.ip())?;
+    state.limits.request_from(client)?;
     let claims = session_of(&state, &token, &headers, "chat")?;
     if thread_id.is_empty() || thread_id.len() > MAX_THREAD_ID_LEN {
         return Err(ApiError::bad_request(

@@ -10,11 +10,10 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::net::SocketAddr;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use serde_json::Value;
@@ -23,6 +22,7 @@ use sitekit_sdk::wire::{
 };
 
 use crate::access::session_of;
+use crate::client_ip::ClientIp;
 use crate::db::{EventBatch, EventSender, NewUsageEvent, now_unix_ms};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, bearer_token};
@@ -83,11 +83,11 @@ pub struct TokenQuery {
 )]
 pub async fn ingest(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiQuery(query): ApiQuery<TokenQuery>,
     request: Request,
 ) -> Result<Json<UsageEventResults>, ApiError> {
-    state.limits.request_from(peer.ip())?;
+    state.limits.request_from(client)?;
     let headers = request.headers();
     // The header when there is one; the query parameter is for beacons.
     let token = bearer_token(headers)

@@ -2,14 +2,14 @@
 //! pages on one of its allowed origins only.
 
 use axum::Json;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use sitekit_sdk::wire::WidgetConfig;
 
 use crate::access::widget_for_page;
+use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::extract::RequestOrigin;
 use crate::state::AppState;
@@ -31,11 +31,11 @@ use sitekit_sdk::wire::ErrorBody;
 )]
 pub async fn config(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(key): Path<String>,
     RequestOrigin(origin): RequestOrigin,
 ) -> Result<impl IntoResponse, ApiError> {
-    state.limits.request_from(peer.ip())?;
+    state.limits.request_from(client)?;
     let (widget, _) = widget_for_page(&state, &key, &origin).await?;
     let config = WidgetConfig {
         position: widget.position(),

@@ -131,3 +131,75 @@ async fn a_widgets_daily_budget_is_shared_by_its_visitors_and_counts_only_valid_
             .is_ok()
     );
 }
+
+/// The status of `GET …/config` as if forwarded for `forwarded_for`.
+async fn config_status(server: &TestServer, forwarded_for: &str) -> u16 {
+    let url = format!("{}/v1/widgets/{}/config", server.url, server.faq_key);
+    server
+        .client()
+        .get(&url)
+        .header("origin", SITE)
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
+    let server = TestServer::spawn_with(&[
+        "--requests-per-ip-per-minute",
+        "2",
+        "--trusted-proxies",
+        "127.0.0.0/8",
+    ])
+    .await;
+    // Whatever a client writes left of what the proxy appended is ignored.
+    for spoofed in ["6.6.6.6, 203.0.113.1", "7.7.7.7, 203.0.113.1"] {
+        assert_eq!(config_status(&server, spoofed).await, 200);
+    }
+    assert_eq!(config_status(&server, "8.8.8.8, 203.0.113.1").await, 429);
+    // Another client behind the same proxy is not affected.
+    assert_eq!(config_status(&server, "203.0.113.2").await, 200);
+    // IPv6 clients are counted per /64: two addresses of one /64 share an
+    // allowance, the next /64 has its own.
+    assert_eq!(config_status(&server, "2001:db8:0:1::1").await, 200);
+    assert_eq!(config_status(&server, "2001:db8:0:1:ffff::2").await, 200);
+    assert_eq!(config_status(&server, "2001:db8:0:1::3").await, 429);
+    assert_eq!(config_status(&server, "2001:db8:0:2::1").await, 200);
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_forwarded_for_is_ignored() {
+    let server = TestServer::spawn_with(&["--requests-per-ip-per-minute", "2"]).await;
+    // Each request claims another client; all come from one peer.
+    assert_eq!(config_status(&server, "203.0.113.1").await, 200);
+    assert_eq!(config_status(&server, "203.0.113.2").await, 200);
+    assert_eq!(config_status(&server, "203.0.113.3").await, 429);
+}
+
+#[tokio::test]
+async fn guessing_admin_keys_runs_into_a_limit_per_address() {
+    let server = TestServer::spawn_with(&["--admin-requests-per-ip-per-minute", "3"]).await;
+    // Well-formed keys (their checksum holds) that no one was given.
+    let guesses: Vec<String> = (0..3)
+        .map(|_| {
+            sitekit_embed_server::keys::ParsedKey::generate(
+                sitekit_embed_server::keys::KeyKind::Secret,
+                sitekit_embed_server::keys::KeyMode::Live,
+            )
+            .expose()
+            .to_owned()
+        })
+        .collect();
+    for guess in &guesses {
+        let response = crate::admin::get(&server, "/v1/widgets", guess).await;
+        assert_api_error(response, 401, "invalid_key").await;
+    }
+    // The fourth is refused before any lookup, whatever key it carries.
+    let (_, real) = crate::admin::key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let response = crate::admin::get(&server, "/v1/widgets", &real).await;
+    assert_api_error(response, 429, "rate_limited").await;
+}

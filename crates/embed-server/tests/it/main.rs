@@ -15,6 +15,7 @@ mod dashboard;
 mod embedded;
 mod fake_langflow;
 mod faults;
+mod key_grants;
 mod launcher_and_retention;
 mod limits;
 mod metering;

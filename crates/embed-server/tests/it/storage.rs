@@ -1,7 +1,7 @@
 //! The storage layer on every database this run has: SQLite always, PostgreSQL
 //! when `DATABASE_URL_PG` names one (`.ci/run` starts one and sets it).
 
-use sitekit_embed_server::db::{BudgetOutcome, Db};
+use sitekit_embed_server::db::{BudgetOutcome, Db, TenantScope};
 use sitekit_embed_server::keys::{KeyKind, KeyMode, ParsedKey};
 use sitekit_embed_server::origin::Origin;
 use sitekit_sdk::admin::NewWidgetRequest;
@@ -98,11 +98,15 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
         // Revoking bumps the generation once, and the audit trail says who did what.
         let key_id = record.id.clone();
         assert!(
-            db.revoke_key(None, &key_id, "tester").await.unwrap(),
+            db.revoke_key(&TenantScope::Operator, &key_id, "tester")
+                .await
+                .unwrap(),
             "{name}"
         );
         assert!(
-            !db.revoke_key(None, &key_id, "tester").await.unwrap(),
+            !db.revoke_key(&TenantScope::Operator, &key_id, "tester")
+                .await
+                .unwrap(),
             "{name}: revoked once only"
         );
         let states: std::collections::HashMap<_, _> =
@@ -127,7 +131,10 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
             ],
             "{name}"
         );
-        let listed = db.list_keys(None, Some(&widget.id)).await.unwrap();
+        let listed = db
+            .list_keys(&TenantScope::Operator, Some(&widget.id))
+            .await
+            .unwrap();
         assert_eq!(listed.len(), 1, "{name}");
         assert!(
             listed[0].revoked && listed[0].display.starts_with("skt_pub_live_…"),

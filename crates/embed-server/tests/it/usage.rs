@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sitekit_embed_server::db::Db;
+use sitekit_embed_server::db::{Db, TenantScope};
 use sitekit_embed_server::keys::ParsedKey;
 
 use crate::admin::{key, other_tenant};
@@ -164,7 +164,12 @@ async fn usage_filters_by_agent_widget_and_key_of_the_callers_tenant_only() {
     let (their_tenant, their_widget) = other_tenant(&server).await;
     let (their_key, _) = key(&server, &their_tenant, &["--kind", "secret"]).await;
     let db = Db::open(&server.db_url).await.unwrap();
-    let their_agent = db.agents(Some(&their_tenant)).await.unwrap()[0].id.clone();
+    let their_agent = db
+        .agents(&TenantScope::Tenant(their_tenant.clone()))
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
     for query in [
         format!("?agentId={their_agent}"),
         format!("?widgetId={their_widget}"),

@@ -2,7 +2,7 @@
 //! tenants, on the local database only; tenants' keys still see only their own.
 
 use serde_json::{Value, json};
-use sitekit_embed_server::db::{DAY_MS, Db, UsageRun, now_unix_ms};
+use sitekit_embed_server::db::{DAY_MS, Db, TenantScope, UsageRun, now_unix_ms};
 use sitekit_embed_server::usage_report::format_day;
 
 use crate::admin::{key, other_tenant};
@@ -60,7 +60,12 @@ async fn the_operator_sees_every_agents_usage_and_tenants_only_their_own() {
         .await
         .unwrap();
     pool.close().await;
-    let their_agent = db.agents(Some(&their_tenant)).await.unwrap()[0].id.clone();
+    let their_agent = db
+        .agents(&TenantScope::Tenant(their_tenant.clone()))
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
     let theirs = KeyIds {
         tenant: their_tenant.clone(),
         agent: their_agent.clone(),
@@ -83,7 +88,7 @@ async fn the_operator_sees_every_agents_usage_and_tenants_only_their_own() {
     // Every agent of both tenants is listed, used or not.
     assert_eq!(
         all["agents"].as_array().unwrap().len(),
-        db.agents(None).await.unwrap().len(),
+        db.agents(&TenantScope::Operator).await.unwrap().len(),
         "{all}"
     );
     let mine = agent(&all, &ours.agent);

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 use sitekit_embed_server::db::{
-    CountedEvent, Db, EventBatch, EventSender, NewUsageEvent, UsageFilter, now_unix_ms,
+    CountedEvent, Db, EventBatch, EventSender, NewUsageEvent, TenantScope, UsageFilter, now_unix_ms,
 };
 use sitekit_sdk::wire::usage_types;
 use time::OffsetDateTime;
@@ -223,10 +223,12 @@ async fn a_chat_run_counts_once_and_its_record_written_again_counts_nothing() {
     // after it committed: the same record id is stored and counted once.
     let db = Db::open(&server.db_url).await.unwrap();
     let filter = UsageFilter {
-        tenant_id: Some(server.tenant_id.clone()),
+        scope: TenantScope::Tenant(server.tenant_id.clone()),
+        agent_id: None,
+        widget_id: None,
+        key_id: None,
         from_day: 0,
         to_day: 100_000,
-        ..UsageFilter::default()
     };
     let stored = db.runs_page(&filter, None, 10).await.unwrap();
     assert_eq!(stored.len(), 1);

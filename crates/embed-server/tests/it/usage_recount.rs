@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use futures_util::StreamExt;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
-use sitekit_embed_server::db::{DAY_MS, Db, UsageRun, new_id, now_unix_ms};
+use sitekit_embed_server::db::{DAY_MS, Db, TenantScope, UsageRun, new_id, now_unix_ms};
 use sitekit_embed_server::usage_report::format_day;
 use sitekit_sdk::admin::UsageCounts;
 use sitekit_sdk::wire::usage_types;
@@ -316,7 +316,7 @@ async fn rollups_equal_a_recount_of_the_raw_records_on_random_traffic() {
     for key in [&server.faq_key, &server.down_key] {
         let id = ids_of(&server, key).await.key;
         let rotated = db
-            .rotate_key(None, &id, 3_600, "test")
+            .rotate_key(&TenantScope::Operator, &id, 3_600, None, "test")
             .await
             .unwrap()
             .unwrap();
