@@ -218,3 +218,49 @@ async fn threads_keep_turns_in_order_until_their_retention_ends() {
         );
     }
 }
+
+#[tokio::test]
+async fn no_tenant_id_widens_a_query_to_every_tenant() {
+    use sitekit_embed_server::db::UsageSubject;
+    let dir = TempDir::new();
+    for (name, url) in database_urls(&dir) {
+        let db = Db::open(&url).await.unwrap();
+        let tenant = db.create_tenant("Scope test").await.unwrap();
+        let agent = create_agent(&db, &tenant.id, "http://127.0.0.1:1", "f", "k").await;
+        let (widget, _) = create_widget(
+            &db,
+            &agent,
+            &widget_request(&agent.id, &["https://scope.example"]),
+        )
+        .await;
+        // An empty id (what a missing tenant once turned into) is no tenant's.
+        for scope in [
+            TenantScope::Tenant(String::new()),
+            TenantScope::Tenant("ten_other".into()),
+        ] {
+            assert!(
+                db.agents(&scope).await.unwrap().is_empty(),
+                "{name} {scope:?}"
+            );
+            assert!(
+                db.widgets(&scope).await.unwrap().is_empty(),
+                "{name} {scope:?}"
+            );
+            assert!(
+                db.list_keys(&scope, None).await.unwrap().is_empty(),
+                "{name} {scope:?}"
+            );
+            assert!(
+                !db.usage_subject_exists(&scope, UsageSubject::Agent, &agent.id)
+                    .await
+                    .unwrap(),
+                "{name} {scope:?}"
+            );
+        }
+        let own = TenantScope::Tenant(tenant.id.clone());
+        assert_eq!(db.agents(&own).await.unwrap().len(), 1, "{name}");
+        assert_eq!(db.widgets(&own).await.unwrap()[0].id, widget.id, "{name}");
+        let everyone = db.agents(&TenantScope::Operator).await.unwrap();
+        assert!(everyone.iter().any(|a| a.id == agent.id), "{name}");
+    }
+}
