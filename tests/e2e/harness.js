@@ -14,9 +14,14 @@ export function requireEnv(name, hint) {
   return value;
 }
 
+// Langflow listens on loopback, which the server's egress policy refuses
+// unless allowed: the tests allow it, as an operator would a local runtime.
+const LOCAL_RUNTIMES = '127.0.0.1';
+
 /** Runs a `sitekit` admin command and returns its `--json` output. */
 export function sitekitJson(bin, databaseUrl, args, env = {}) {
-  const out = execFileSync(bin, ['--database-url', databaseUrl, ...args, '--json'], {
+  const global = ['--database-url', databaseUrl, '--runtime-allow', LOCAL_RUNTIMES];
+  const out = execFileSync(bin, [...global, ...args, '--json'], {
     encoding: 'utf8',
     env: { ...process.env, SITEKIT_LOG: 'warn', ...env },
   });
@@ -55,7 +60,10 @@ export function createLangflowWidget(bin, databaseUrl, {
 export function startServer(bin, databaseUrl, assetsDir) {
   const child = spawn(
     bin,
-    ['serve', '--bind', '127.0.0.1:0', '--database-url', databaseUrl, '--assets-dir', assetsDir],
+    [
+      'serve', '--bind', '127.0.0.1:0', '--database-url', databaseUrl, '--assets-dir', assetsDir,
+      '--runtime-allow', LOCAL_RUNTIMES,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SITEKIT_LOG: 'warn' } },
   );
   return new Promise((resolve, reject) => {

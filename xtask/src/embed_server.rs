@@ -10,6 +10,10 @@ use anyhow::{Result, anyhow, bail};
 use crate::processes::Services;
 use crate::{build, http, step};
 
+/// Where the runtimes the demo, tests and benchmarks start listen: loopback,
+/// which the server's egress policy refuses unless allowed (`--runtime-allow`).
+pub const LOCAL_RUNTIMES: &str = "127.0.0.1";
+
 /// Starts `sitekit serve` on `bind` (host:port) and waits for it; returns its URL.
 pub fn start(
     services: &mut Services,
@@ -32,13 +36,15 @@ pub fn start_with(
 ) -> Result<String> {
     let url = format!("http://{bind}");
     step(format!(
-        "starting embed server: sitekit serve on {url} (log: {})",
+        "starting embed server: sitekit serve on {url}, agent runtimes allowed on {LOCAL_RUNTIMES} \
+         (the local Langflow) besides the public internet (log: {})",
         log.display()
     ));
     let mut serve = Command::new(build::sitekit_bin(root));
     serve
         .current_dir(root)
         .args(["serve", "--bind", bind, "--database-url", database_url])
+        .args(["--runtime-allow", LOCAL_RUNTIMES])
         .arg("--assets-dir")
         .arg(root.join("dist"))
         .args(serve_flags);

@@ -6,6 +6,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, anyhow};
 
+use crate::embed_server::LOCAL_RUNTIMES;
 use crate::langflow::Langflow;
 use crate::{cmd, step};
 
@@ -102,6 +103,7 @@ impl SitekitCli<'_> {
         command
             .args(args)
             .arg("--json")
+            .args(["--runtime-allow", LOCAL_RUNTIMES])
             .env("SITEKIT_DATABASE_URL", self.database_url)
             .env("SITEKIT_PUBLIC_URL", self.public_url);
         if let Some(key) = runtime_key {

@@ -1,11 +1,34 @@
 //! The rules an agent binding follows, shared by the CLI and the admin API: a
 //! create request becomes a checked [`AgentSettings`], an update is checked in
 //! full before anything changes.
+//!
+//! A runtime URL is where the server sends the agent's credential, so it must
+//! pass the egress policy, carry no credential of its own, and never move to
+//! another server while keeping the credential meant for the old one.
 
 use sitekit_sdk::admin::{AgentTimeouts, AgentUpdate, NewAgentRequest};
 
 use crate::db::Agent;
+use crate::egress::EgressPolicy;
 use crate::widget_settings::SettingsError;
+
+/// A setting that breaks a rule: a stable code for the API and a sentence a
+/// person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct AgentSettingsError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl From<SettingsError> for AgentSettingsError {
+    fn from(error: SettingsError) -> Self {
+        AgentSettingsError {
+            code: "invalid_setting",
+            message: error.0,
+        }
+    }
+}
 
 /// The runtime adapters this server has (see `relay`).
 pub const RUNTIMES: &[&str] = &["langflow", "openai", "agui"];
@@ -27,18 +50,23 @@ pub struct AgentSettings {
 }
 
 impl AgentSettings {
-    pub fn from_request(request: &NewAgentRequest) -> Result<Self, SettingsError> {
+    /// `policy` is where runtimes may be: the server's `--runtime-allow`.
+    pub fn from_request(
+        request: &NewAgentRequest,
+        policy: &EgressPolicy,
+    ) -> Result<Self, AgentSettingsError> {
         let runtime = request.runtime.as_deref().unwrap_or(RUNTIMES[0]);
         if !RUNTIMES.contains(&runtime) {
             return Err(SettingsError(format!(
                 "the runtime `{runtime}` is not supported; use one of: {}",
                 RUNTIMES.join(", ")
-            )));
+            ))
+            .into());
         }
         let settings = AgentSettings {
             name: name(&request.name)?,
             runtime: runtime.to_owned(),
-            base_url: base_url(&request.base_url)?,
+            base_url: base_url(&request.base_url, policy)?,
             flow_id: short_text("flow id", &request.flow_id)?,
             model: short_text("model", request.model.as_deref().unwrap_or_default())?,
             system_prompt: system_prompt(request.system_prompt.as_deref().unwrap_or_default())?,
@@ -50,14 +78,15 @@ impl AgentSettings {
     }
 
     /// Each runtime needs its own piece: Langflow a flow, OpenAI a model.
-    fn check_runtime_needs(&self) -> Result<(), SettingsError> {
+    fn check_runtime_needs(&self) -> Result<(), AgentSettingsError> {
         match self.runtime.as_str() {
-            "langflow" if self.flow_id.is_empty() => Err(SettingsError(
-                "a langflow agent needs the flow id (flowId)".into(),
-            )),
+            "langflow" if self.flow_id.is_empty() => {
+                Err(SettingsError("a langflow agent needs the flow id (flowId)".into()).into())
+            }
             "openai" if self.model.is_empty() => Err(SettingsError(
                 "an openai agent needs the model (model), e.g. gpt-4o-mini".into(),
-            )),
+            )
+            .into()),
             _ => Ok(()),
         }
     }
@@ -78,14 +107,30 @@ impl From<&Agent> for AgentSettings {
     }
 }
 
-/// Applies an update to `agent` only if every field in it is valid.
-pub fn apply_update(agent: &mut Agent, update: AgentUpdate) -> Result<(), SettingsError> {
+/// Applies an update to `agent` only if every field in it is valid. A base URL
+/// on another server (scheme, host or port) needs the credential for that
+/// server in the same update: the stored one was given for the old server.
+pub fn apply_update(
+    agent: &mut Agent,
+    update: AgentUpdate,
+    policy: &EgressPolicy,
+) -> Result<(), AgentSettingsError> {
     let mut next = agent.clone();
     if let Some(text) = update.name {
         next.name = name(&text)?;
     }
     if let Some(url) = update.base_url {
-        next.base_url = base_url(&url)?;
+        next.base_url = base_url(&url, policy)?;
+        let moved = origin(&next.base_url) != origin(&agent.base_url);
+        if moved && update.runtime_key.is_none() && !agent.runtime_key.is_empty() {
+            return Err(AgentSettingsError {
+                code: "runtime_key_required",
+                message: "the base URL now names another server: send that server's credential \
+                          (runtimeKey) in the same update, as the stored one belongs to the old \
+                          server (send an empty runtimeKey for a runtime that needs none)"
+                    .into(),
+            });
+        }
     }
     if let Some(id) = update.flow_id {
         next.flow_id = short_text("flow id", &id)?;
@@ -118,18 +163,46 @@ fn name(text: &str) -> Result<String, SettingsError> {
 }
 
 /// The runtime's address, without a trailing slash so paths join cleanly.
-fn base_url(text: &str) -> Result<String, SettingsError> {
+fn base_url(text: &str, policy: &EgressPolicy) -> Result<String, AgentSettingsError> {
+    if text.len() > MAX_FIELD_LEN {
+        return Err(SettingsError("the base URL is too long".into()).into());
+    }
     let url = reqwest::Url::parse(text.trim())
         .map_err(|_| SettingsError(format!("the base URL `{text}` is not a URL")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(SettingsError(
             "the base URL must start with http:// or https:// and name a host".into(),
-        ));
+        )
+        .into());
     }
-    if text.len() > MAX_FIELD_LEN {
-        return Err(SettingsError("the base URL is too long".into()));
+    // Whatever is in the URL is shown in lists and logs: a credential belongs
+    // in runtimeKey, which is never shown.
+    if !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(AgentSettingsError {
+            code: "credentials_in_url",
+            message: "the base URL may not carry a user name, password, query or fragment \
+                      (user:pass@…, ?key=…): give the runtime's credential as runtimeKey"
+                .into(),
+        });
     }
+    policy
+        .check_url(&url)
+        .map_err(|refused| AgentSettingsError {
+            code: "runtime_not_allowed",
+            message: refused.to_string(),
+        })?;
     Ok(text.trim().trim_end_matches('/').to_owned())
+}
+
+/// Scheme, host and port: which server a URL reaches.
+fn origin(url: &str) -> Option<String> {
+    reqwest::Url::parse(url)
+        .ok()
+        .map(|url| url.origin().ascii_serialization())
 }
 
 fn short_text(what: &str, text: &str) -> Result<String, SettingsError> {
@@ -183,6 +256,11 @@ fn runtime_key(text: &str) -> Result<String, SettingsError> {
 mod tests {
     use super::*;
 
+    /// What the tests' local runtimes need: loopback allowed.
+    fn local() -> EgressPolicy {
+        EgressPolicy::parse("127.0.0.1").unwrap()
+    }
+
     fn request(base_url: &str) -> NewAgentRequest {
         NewAgentRequest {
             name: " Support ".into(),
@@ -198,7 +276,9 @@ mod tests {
 
     #[test]
     fn a_request_is_trimmed_and_defaults_to_langflow() {
-        let Ok(settings) = AgentSettings::from_request(&request("http://127.0.0.1:7860/")) else {
+        let Ok(settings) =
+            AgentSettings::from_request(&request("http://127.0.0.1:7860/"), &local())
+        else {
             panic!("a valid request was refused");
         };
         assert_eq!(settings.name, "Support");
@@ -209,16 +289,19 @@ mod tests {
     #[test]
     fn only_http_runtimes_and_known_adapters_are_accepted() {
         for bad in ["ftp://example.com", "not a url", "file:///etc/passwd"] {
-            assert!(AgentSettings::from_request(&request(bad)).is_err(), "{bad}");
+            assert!(
+                AgentSettings::from_request(&request(bad), &local()).is_err(),
+                "{bad}"
+            );
         }
         let unknown = NewAgentRequest {
             runtime: Some("mystery".into()),
             ..request("https://runtime.example.com")
         };
-        let Err(error) = AgentSettings::from_request(&unknown) else {
+        let Err(error) = AgentSettings::from_request(&unknown, &local()) else {
             panic!("an unknown runtime was accepted");
         };
-        assert!(error.0.contains("langflow"), "{error}");
+        assert!(error.message.contains("langflow"), "{error}");
     }
 
     #[test]
@@ -228,23 +311,29 @@ mod tests {
             flow_id: String::new(),
             ..request("https://api.openai.com/v1")
         };
-        assert!(AgentSettings::from_request(&openai).is_err(), "no model");
+        assert!(
+            AgentSettings::from_request(&openai, &local()).is_err(),
+            "no model"
+        );
         let openai = NewAgentRequest {
             model: Some("gpt-4o-mini".into()),
             ..openai
         };
-        assert!(AgentSettings::from_request(&openai).is_ok());
+        assert!(AgentSettings::from_request(&openai, &local()).is_ok());
         let langflow = NewAgentRequest {
             flow_id: " ".into(),
             ..request("http://127.0.0.1:7860")
         };
-        assert!(AgentSettings::from_request(&langflow).is_err(), "no flow");
+        assert!(
+            AgentSettings::from_request(&langflow, &local()).is_err(),
+            "no flow"
+        );
         let agui = NewAgentRequest {
             runtime: Some("agui".into()),
             flow_id: String::new(),
             ..request("https://agent.example.com/run")
         };
-        assert!(AgentSettings::from_request(&agui).is_ok());
+        assert!(AgentSettings::from_request(&agui, &local()).is_ok());
         for bad in [
             AgentTimeouts {
                 connect_ms: 0,
@@ -260,7 +349,84 @@ mod tests {
                 timeouts: Some(bad),
                 ..request("http://127.0.0.1:7860")
             };
-            assert!(AgentSettings::from_request(&request).is_err(), "{bad:?}");
+            assert!(
+                AgentSettings::from_request(&request, &local()).is_err(),
+                "{bad:?}"
+            );
         }
+    }
+
+    #[test]
+    fn a_base_url_carries_no_credential_and_passes_the_egress_policy() {
+        for bad in [
+            "https://user:pass@runtime.example.com",
+            "https://token@runtime.example.com",
+            "https://runtime.example.com/run?key=secret",
+            "https://runtime.example.com/run#key",
+        ] {
+            let Err(error) = AgentSettings::from_request(&request(bad), &local()) else {
+                panic!("{bad} was accepted");
+            };
+            assert_eq!(error.code, "credentials_in_url", "{bad}");
+        }
+        for bad in [
+            "http://10.0.0.5:7860",
+            "http://localhost:7860",
+            "http://[::1]:7860",
+        ] {
+            let Err(error) = AgentSettings::from_request(&request(bad), &local()) else {
+                panic!("{bad} was accepted");
+            };
+            assert_eq!(error.code, "runtime_not_allowed", "{bad}");
+            assert!(error.message.contains("--runtime-allow"), "{error}");
+        }
+    }
+
+    #[test]
+    fn moving_the_runtime_to_another_server_needs_a_new_credential() {
+        let settings =
+            AgentSettings::from_request(&request("https://runtime.example.com"), &local()).unwrap();
+        let agent = Agent {
+            id: "agt_1".into(),
+            tenant_id: "ten_1".into(),
+            name: settings.name,
+            runtime: settings.runtime,
+            base_url: settings.base_url,
+            flow_id: settings.flow_id,
+            model: settings.model,
+            system_prompt: settings.system_prompt,
+            timeouts: settings.timeouts,
+            runtime_key: settings.runtime_key,
+        };
+        let update = |url: &str, key: Option<&str>| AgentUpdate {
+            base_url: Some(url.into()),
+            runtime_key: key.map(str::to_owned),
+            ..AgentUpdate::default()
+        };
+        for moved in [
+            "https://other.example.com",
+            "http://runtime.example.com",
+            "https://runtime.example.com:8443",
+        ] {
+            let mut changed = agent.clone();
+            let error = apply_update(&mut changed, update(moved, None), &local()).unwrap_err();
+            assert_eq!(error.code, "runtime_key_required", "{moved}");
+            assert_eq!(changed.base_url, agent.base_url, "nothing changed");
+            let mut changed = agent.clone();
+            apply_update(&mut changed, update(moved, Some("new-key")), &local()).unwrap();
+            assert_eq!(
+                (changed.base_url.as_str(), changed.runtime_key.as_str()),
+                (moved, "new-key")
+            );
+        }
+        // Another path on the same server keeps its credential.
+        let mut changed = agent.clone();
+        apply_update(
+            &mut changed,
+            update("https://runtime.example.com/v2", None),
+            &local(),
+        )
+        .unwrap();
+        assert_eq!(changed.runtime_key, "k");
     }
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sitekit_embed_server::client_ip::TrustedProxies;
+use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_embed_server::{db, widget_settings};
 use sitekit_sdk::admin;
 use sitekit_sdk::admin::AgentTimeouts;
@@ -29,6 +30,19 @@ pub struct Cli {
         default_value = "sqlite://data/sitekit.db"
     )]
     pub database_url: String,
+    /// Where agent runtimes may be besides the public internet: host names, IP
+    /// addresses or CIDR networks, comma separated (e.g. 127.0.0.1 for a local
+    /// Langflow). Loopback, private, link-local and other non-public addresses
+    /// are refused unless listed here, both when an agent is saved and when
+    /// the server connects.
+    #[arg(
+        long,
+        global = true,
+        env = "SITEKIT_RUNTIME_ALLOW",
+        default_value = "",
+        value_parser = EgressPolicy::parse
+    )]
+    pub runtime_allow: EgressPolicy,
     #[command(flatten)]
     pub remote: RemoteArgs,
     #[command(subcommand)]

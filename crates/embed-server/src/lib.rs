@@ -10,6 +10,7 @@ pub mod agent_settings;
 pub mod assets;
 pub mod client_ip;
 pub mod db;
+pub mod egress;
 mod error;
 mod extract;
 mod key_states;

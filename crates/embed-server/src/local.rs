@@ -11,6 +11,7 @@ use sitekit_embed_server::db::{
     Agent, AgentDeletion, DEFAULT_ROTATION_GRACE_SECS, Db, NewAdminKey, TenantScope, Widget,
     now_unix,
 };
+use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_embed_server::keys::{KeyKind, KeyMode};
 use sitekit_embed_server::usage_report::{UsageRange, named_subjects, subject_name};
 use sitekit_embed_server::{scopes, snippet, widget_settings};
@@ -28,11 +29,14 @@ const CLI_ACTOR: &str = "cli";
 /// The local database, for the admin commands.
 pub struct LocalAdmin {
     db: Db,
+    /// Where agent runtimes may be: the same `--runtime-allow` as `serve`'s,
+    /// so an agent saved here is one the server will connect to.
+    runtime_allow: EgressPolicy,
 }
 
 impl LocalAdmin {
-    pub fn new(db: Db) -> Self {
-        LocalAdmin { db }
+    pub fn new(db: Db, runtime_allow: EgressPolicy) -> Self {
+        LocalAdmin { db, runtime_allow }
     }
 
     async fn existing_tenant<'a>(&self, tenant: Option<&'a str>) -> Result<&'a str> {
@@ -82,7 +86,7 @@ impl AdminBackend for LocalAdmin {
         request: NewAgentRequest,
     ) -> Result<AgentSummary> {
         let tenant = self.existing_tenant(tenant).await?;
-        let settings = AgentSettings::from_request(&request)?;
+        let settings = AgentSettings::from_request(&request, &self.runtime_allow)?;
         Ok(self.db.create_agent(tenant, settings).await?.into())
     }
 
@@ -97,7 +101,7 @@ impl AdminBackend for LocalAdmin {
 
     async fn update_agent(&self, id: &str, update: AgentUpdate) -> Result<AgentSummary> {
         let mut agent = self.stored_agent(id).await?;
-        agent_settings::apply_update(&mut agent, update)?;
+        agent_settings::apply_update(&mut agent, update, &self.runtime_allow)?;
         ensure!(self.db.update_agent(&agent).await?, "no agent with id {id}");
         Ok(agent.into())
     }

@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail, ensure};
 use clap::Parser;
 use sitekit_embed_server::assets::AssetStore;
 use sitekit_embed_server::db::{Db, SigningKeys};
+use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_embed_server::limits::LimitsConfig;
 use sitekit_embed_server::state::ServerConfig;
 use sitekit_embed_server::{AppState, serve};
@@ -37,7 +38,7 @@ async fn main() -> Result<()> {
     match cli.command {
         Command::Serve(args) => {
             local_only(server, "serve")?;
-            run_server(Db::open(&cli.database_url).await?, args).await
+            run_server(Db::open(&cli.database_url).await?, args, cli.runtime_allow).await
         }
         Command::Tenants(command) => {
             local_only(server, "tenants")?;
@@ -60,7 +61,7 @@ async fn main() -> Result<()> {
             (Some(server), Some(key)) => admin::run(&AdminClient::new(server, key), command).await,
             (None, None) => {
                 let db = Db::open(&cli.database_url).await?;
-                admin::run(&LocalAdmin::new(db), command).await
+                admin::run(&LocalAdmin::new(db, cli.runtime_allow), command).await
             }
             (Some(_), None) => bail!("--server needs --key (or SITEKIT_ADMIN_KEY)"),
             (None, Some(_)) => bail!(
@@ -71,14 +72,14 @@ async fn main() -> Result<()> {
     }
 }
 
-async fn run_server(db: Db, args: ServeArgs) -> Result<()> {
-    let assets = AssetStore::locate(args.assets_dir.as_deref())?;
+async fn run_server(db: Db, args: ServeArgs, runtime_allow: EgressPolicy) -> Result<()> {
     let signing_keys = configured_signing_keys(&args)?;
+    let assets = AssetStore::locate(args.assets_dir.as_deref())?;
     let listener = TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let address = listener.local_addr()?;
-    let config = server_config(&args, address, signing_keys);
+    let config = server_config(&args, address, signing_keys, runtime_allow);
     let state = AppState::build(db, assets, config)
         .await
         .context("cannot load the session signing keys and key states")?;
@@ -93,6 +94,7 @@ fn server_config(
     args: &ServeArgs,
     address: SocketAddr,
     signing_keys: Option<SigningKeys>,
+    runtime_allow: EgressPolicy,
 ) -> ServerConfig {
     let public_url = args
         .public_url
@@ -110,6 +112,7 @@ fn server_config(
             admin_requests_per_ip_per_minute: args.admin_requests_per_ip_per_minute,
         },
         trusted_proxies: args.trusted_proxies.clone(),
+        runtime_allow,
         key_refresh: Duration::from_secs(args.key_refresh_secs),
         thread_retention: Duration::from_secs(args.thread_retention_days * 86_400),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),

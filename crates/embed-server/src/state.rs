@@ -6,9 +6,10 @@ use std::time::Duration;
 use crate::assets::AssetStore;
 use crate::client_ip::TrustedProxies;
 use crate::db::{Db, SigningKeys};
+use crate::egress::EgressPolicy;
 use crate::key_states::KeyStates;
 use crate::limits::{Limits, LimitsConfig};
-use crate::relay::Runtimes;
+use crate::relay::{RuntimeHttp, Runtimes};
 use crate::session::{SessionSigner, SharedSigner};
 
 #[derive(Debug, Clone)]
@@ -46,6 +47,8 @@ pub struct ServerConfig {
     pub signing_keys: Option<SigningKeys>,
     pub limits: LimitsConfig,
     pub trusted_proxies: TrustedProxies,
+    /// What agent runtimes may reach besides the public internet.
+    pub runtime_allow: EgressPolicy,
     /// How often key states and stored signing keys are reloaded.
     pub key_refresh: Duration,
     pub thread_retention: Duration,
@@ -65,16 +68,12 @@ impl AppState {
             None => db.session_signing_keys().await?,
         };
         let keys = KeyStates::load(&db).await?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .expect("the HTTP client has a valid configuration");
         Ok(AppState {
             db,
             assets: Arc::new(assets),
             signer: Arc::new(SharedSigner::new(signer_for(&signing_keys))),
             configured_signing_keys,
-            runtimes: Runtimes::new(http),
+            runtimes: Runtimes::new(RuntimeHttp::new(config.runtime_allow)),
             limits: Arc::new(Limits::new(config.limits)),
             trusted_proxies: Arc::new(config.trusted_proxies),
             keys: Arc::new(keys),

@@ -5,16 +5,16 @@
 use serde_json::Value;
 use sitekit_sdk::agui::{Message, Role, RunAgentInput};
 
-use super::{RunRequest, Runtime, StartRun, agui_sse};
+use super::{RunRequest, Runtime, RuntimeHttp, StartRun, agui_sse};
 use crate::db::Agent;
 
 #[derive(Debug, Clone)]
 pub struct Agui {
-    http: reqwest::Client,
+    http: RuntimeHttp,
 }
 
 impl Agui {
-    pub fn new(http: reqwest::Client) -> Self {
+    pub fn new(http: RuntimeHttp) -> Self {
         Agui { http }
     }
 }
@@ -65,8 +65,9 @@ impl Runtime for Agui {
             request = request.bearer_auth(&agent.runtime_key);
         }
         let credential = agent.runtime_key.clone();
+        let http = self.http.clone();
         Box::pin(async move {
-            let response = super::send(request, &url, &credential).await?;
+            let response = http.send(request, &credential).await?;
             Ok(agui_sse::events(response))
         })
     }

@@ -4,16 +4,16 @@
 
 use serde::Serialize;
 
-use super::{RunRequest, Runtime, StartRun, agui_sse};
+use super::{RunRequest, Runtime, RuntimeHttp, StartRun, agui_sse};
 use crate::db::Agent;
 
 #[derive(Debug, Clone)]
 pub struct Langflow {
-    http: reqwest::Client,
+    http: RuntimeHttp,
 }
 
 impl Langflow {
-    pub fn new(http: reqwest::Client) -> Self {
+    pub fn new(http: RuntimeHttp) -> Self {
         Langflow { http }
     }
 }
@@ -44,8 +44,9 @@ impl Runtime for Langflow {
             .header("content-type", "application/json")
             .body(serde_json::to_vec(&body).expect("request serializes"));
         let credential = agent.runtime_key.clone();
+        let http = self.http.clone();
         Box::pin(async move {
-            let response = super::send(request, &url, &credential).await?;
+            let response = http.send(request, &credential).await?;
             Ok(agui_sse::events(response))
         })
     }

@@ -4,11 +4,13 @@
 
 mod agui;
 mod agui_sse;
+mod http;
 mod langflow;
 pub mod lifecycle;
 mod openai;
 
 pub use agui::Agui;
+pub use http::RuntimeHttp;
 pub use langflow::Langflow;
 pub use openai::OpenAi;
 
@@ -19,6 +21,7 @@ use futures_util::{Stream, StreamExt};
 use sitekit_sdk::agui::{Event, Role};
 
 use crate::db::Agent;
+use crate::egress::EgressPolicy;
 
 /// What a runtime is asked to do: answer `text` on `thread_id`, after `history`.
 #[derive(Debug, Clone)]
@@ -118,23 +121,6 @@ impl RelayError {
     }
 }
 
-/// Sends a request to a runtime: no connection is [`RelayError::Unavailable`], a
-/// non-success answer [`RelayError::refused`]; a success is the body to stream.
-pub async fn send(
-    request: reqwest::RequestBuilder,
-    url: &str,
-    credential: &str,
-) -> Result<reqwest::Response, RelayError> {
-    let response = request
-        .send()
-        .await
-        .map_err(|e| RelayError::Unavailable(format!("{url}: {e}")))?;
-    if !response.status().is_success() {
-        return Err(RelayError::refused(url, response, credential).await);
-    }
-    Ok(response)
-}
-
 /// How much of an error body or a bad frame goes to the log.
 const EXCERPT_CHARS: usize = 300;
 
@@ -162,6 +148,7 @@ pub trait Runtime: Send + Sync {
 /// Picks the runtime for an agent's `runtime` kind.
 #[derive(Clone)]
 pub struct Runtimes {
+    policy: std::sync::Arc<EgressPolicy>,
     langflow: std::sync::Arc<dyn Runtime>,
     openai: std::sync::Arc<dyn Runtime>,
     agui: std::sync::Arc<dyn Runtime>,
@@ -174,12 +161,18 @@ impl std::fmt::Debug for Runtimes {
 }
 
 impl Runtimes {
-    pub fn new(http: reqwest::Client) -> Self {
+    pub fn new(http: RuntimeHttp) -> Self {
         Runtimes {
+            policy: http.policy(),
             openai: std::sync::Arc::new(OpenAi::new(http.clone())),
             agui: std::sync::Arc::new(Agui::new(http.clone())),
             langflow: std::sync::Arc::new(Langflow::new(http)),
         }
+    }
+
+    /// Where runtimes may be (what agents' base URLs are checked against).
+    pub fn policy(&self) -> &EgressPolicy {
+        &self.policy
     }
 
     pub fn for_agent(&self, agent: &Agent) -> Option<std::sync::Arc<dyn Runtime>> {

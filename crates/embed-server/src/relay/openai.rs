@@ -10,17 +10,18 @@ use sitekit_sdk::agui::{Event, Role};
 use sitekit_sdk::sse::SseDecoder;
 
 use super::{
-    RelayError, RunRequest, Runtime, StartRun, TokenUsage, Upstream, UpstreamEvents, excerpt,
+    RelayError, RunRequest, Runtime, RuntimeHttp, StartRun, TokenUsage, Upstream, UpstreamEvents,
+    excerpt,
 };
 use crate::db::{Agent, new_id};
 
 #[derive(Debug, Clone)]
 pub struct OpenAi {
-    http: reqwest::Client,
+    http: RuntimeHttp,
 }
 
 impl OpenAi {
-    pub fn new(http: reqwest::Client) -> Self {
+    pub fn new(http: RuntimeHttp) -> Self {
         OpenAi { http }
     }
 }
@@ -89,8 +90,9 @@ impl Runtime for OpenAi {
             request = request.bearer_auth(&agent.runtime_key);
         }
         let credential = agent.runtime_key.clone();
+        let http = self.http.clone();
         Box::pin(async move {
-            let response = super::send(request, &url, &credential).await?;
+            let response = http.send(request, &credential).await?;
             Ok(completion_events(response))
         })
     }

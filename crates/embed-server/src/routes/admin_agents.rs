@@ -9,13 +9,12 @@ use sitekit_sdk::admin::{AgentList, AgentSummary, AgentUpdate, NewAgentRequest};
 use sitekit_sdk::wire::ErrorBody;
 
 use crate::admin_auth::AdminCaller;
-use crate::agent_settings::{self, AgentSettings};
+use crate::agent_settings::{self, AgentSettings, AgentSettingsError};
 use crate::db::{Agent, AgentDeletion};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::openapi::AdminErrors;
 use crate::state::AppState;
-use crate::widget_settings::SettingsError;
 
 #[utoipa::path(
     get,
@@ -87,7 +86,8 @@ pub async fn create(
     ApiJson(request): ApiJson<NewAgentRequest>,
 ) -> Result<(StatusCode, Json<AgentSummary>), ApiError> {
     caller.require("agents:write")?;
-    let settings = AgentSettings::from_request(&request).map_err(invalid)?;
+    let settings =
+        AgentSettings::from_request(&request, state.runtimes.policy()).map_err(invalid)?;
     let agent = state.db.create_agent(&caller.tenant_id, settings).await?;
     Ok((StatusCode::CREATED, Json(agent.into())))
 }
@@ -120,7 +120,7 @@ pub async fn update(
 ) -> Result<Json<AgentSummary>, ApiError> {
     caller.require("agents:write")?;
     let mut agent = owned_agent(&state, &caller, &id).await?;
-    agent_settings::apply_update(&mut agent, update).map_err(invalid)?;
+    agent_settings::apply_update(&mut agent, update, state.runtimes.policy()).map_err(invalid)?;
     if !state.db.update_agent(&agent).await? {
         return Err(ApiError::NotFound(format!("no agent {id}")));
     }
@@ -170,6 +170,6 @@ async fn owned_agent(state: &AppState, caller: &AdminCaller, id: &str) -> Result
         .ok_or_else(|| ApiError::NotFound(format!("no agent {id}")))
 }
 
-fn invalid(error: SettingsError) -> ApiError {
-    ApiError::bad_request("invalid_setting", error.0)
+fn invalid(error: AgentSettingsError) -> ApiError {
+    ApiError::bad_request(error.code, error.message)
 }

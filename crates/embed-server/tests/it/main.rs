@@ -11,6 +11,7 @@ mod chat;
 mod cli;
 mod config;
 mod dashboard;
+mod egress;
 #[cfg(feature = "embed-assets")]
 mod embedded;
 mod fake_langflow;

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use serde_json::Value;
 use sitekit_embed_server::agent_settings::AgentSettings;
 use sitekit_embed_server::db::{Agent, Db, Widget};
+use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_embed_server::keys::{KeyMode, ParsedKey};
 use sitekit_embed_server::widget_settings::WidgetSettings;
 use sitekit_sdk::admin::{NewAgentRequest, NewWidgetRequest};
@@ -185,7 +186,8 @@ pub async fn create_agent(
         timeouts: None,
         runtime_key: runtime_key.into(),
     };
-    let settings = AgentSettings::from_request(&request).unwrap_or_else(|e| panic!("{e}"));
+    let settings =
+        AgentSettings::from_request(&request, &local_runtimes()).unwrap_or_else(|e| panic!("{e}"));
     db.create_agent(tenant_id, settings).await.unwrap()
 }
 
@@ -238,10 +240,23 @@ async fn create_widget_with_mode(
         .unwrap()
 }
 
-/// The `sitekit` binary under test.
+/// Where the tests' runtimes listen (Langflow and the stand-ins): loopback,
+/// which the egress policy refuses unless the operator allows it, as every
+/// server and CLI command the tests start does.
+pub const LOCAL_RUNTIMES: &str = "127.0.0.1";
+
+/// The egress policy of the servers the tests start.
+pub fn local_runtimes() -> EgressPolicy {
+    EgressPolicy::parse(LOCAL_RUNTIMES).unwrap()
+}
+
+/// The `sitekit` binary under test, allowing the tests' local runtimes.
 pub fn sitekit() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sitekit"));
-    command.env("SITEKIT_LOG", "warn").kill_on_drop(true);
+    command
+        .env("SITEKIT_LOG", "warn")
+        .env("SITEKIT_RUNTIME_ALLOW", LOCAL_RUNTIMES)
+        .kill_on_drop(true);
     command
 }
 
@@ -404,12 +419,17 @@ impl TestServer {
         self.node(sitekit(), serve_args).await
     }
 
-    /// A second node logging what `filter` (a `SITEKIT_LOG` value) lets through,
-    /// and its log, which ends when the node is dropped (and stops).
-    pub async fn another_node_logging(&self, filter: &str) -> (Node, ChildStderr) {
+    /// A second node, started with extra `serve_args`, logging what `filter`
+    /// (a `SITEKIT_LOG` value) lets through, and its log, which ends when the
+    /// node is dropped (and stops).
+    pub async fn another_node_logging(
+        &self,
+        filter: &str,
+        serve_args: &[&str],
+    ) -> (Node, ChildStderr) {
         let mut command = sitekit();
         command.env("SITEKIT_LOG", filter).stderr(Stdio::piped());
-        let mut node = self.node(command, &[]).await;
+        let mut node = self.node(command, serve_args).await;
         let log = node.child.stderr.take().expect("stderr is piped");
         (node, log)
     }

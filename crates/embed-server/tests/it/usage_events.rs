@@ -422,7 +422,7 @@ async fn a_page_on_another_site_may_ask_but_a_json_batch_needs_a_preflight_it_pa
 async fn the_token_in_the_query_is_never_logged() {
     let server = TestServer::spawn().await;
     let (token, _) = session(&server, &server.faq_key).await;
-    let (node, mut log) = server.another_node_logging("debug").await;
+    let (node, mut log) = server.another_node_logging("debug", &[]).await;
     let response = server
         .client()
         .post(format!("{}/v1/usage/events?access_token={token}", node.url))
