@@ -2,10 +2,8 @@
 //! "program not found" into a one-line error that says so.
 
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
-use std::thread;
 
 use anyhow::{Context, Result, anyhow, bail};
 
@@ -56,28 +54,6 @@ pub fn probe<S: AsRef<OsStr>>(program: &str, args: &[S]) -> Option<String> {
         return None;
     }
     Some(String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
-
-/// Runs `cmd`, echoing its stderr as it comes and also returning it, so a caller
-/// can explain a failure without hiding the live output.
-pub fn status_keeping_stderr(cmd: &mut Command) -> Result<(ExitStatus, String)> {
-    let mut child = cmd
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|err| spawn_error(cmd, err))?;
-    let stderr = child.stderr.take().expect("stderr is piped");
-    let echo = thread::spawn(move || {
-        let mut kept = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = writeln!(std::io::stderr(), "{line}");
-            kept.push_str(&line);
-            kept.push('\n');
-        }
-        kept
-    });
-    let status = child.wait()?;
-    let kept = echo.join().unwrap_or_default();
-    Ok((status, kept))
 }
 
 /// `cmd` as a user would type it: the program's name (not its full path) and the

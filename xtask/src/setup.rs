@@ -42,13 +42,16 @@ fn wasm_pack() -> Result<()> {
     step(format!(
         "installing wasm-pack {WASM_PACK_VERSION} ({had}; cargo install, about 2 minutes)"
     ));
-    cmd::run(cmd::cargo().args([
-        "install",
-        "wasm-pack",
-        "--version",
-        WASM_PACK_VERSION,
-        "--locked",
-    ]))
+    cmd::run(&mut cargo_install("wasm-pack", WASM_PACK_VERSION))
+}
+
+/// `cargo install` of a pinned tool, always `--locked`: with the dependency
+/// versions the tool's release was tested with, never whatever a registry
+/// serves today.
+pub fn cargo_install(name: &str, version: &str) -> Command {
+    let mut install = cmd::cargo();
+    install.args(["install", name, "--version", version, "--locked"]);
+    install
 }
 
 /// The CloudEvents SDK (PyPI `cloudevents`): the integration tests read the
@@ -167,27 +170,9 @@ fn wasm_bindgen_cli(root: &Path) -> Result<()> {
     step(format!(
         "installing wasm-bindgen-cli {wanted} ({had}; cargo install, about 4 minutes)"
     ));
-    let install = |locked: bool| {
-        let mut install = cmd::cargo();
-        install.args(["install", "wasm-bindgen-cli", "--version", &wanted]);
-        if locked {
-            install.arg("--locked");
-        }
-        cmd::status_keeping_stderr(&mut install)
-    };
-    let (status, stderr) = install(true)?;
+    let status = cmd::status(&mut cargo_install("wasm-bindgen-cli", &wanted))?;
     if !status.success() {
-        let why = stderr
-            .lines()
-            .find(|line| line.starts_with("error"))
-            .unwrap_or("no error line printed");
-        step(format!(
-            "`cargo install --locked` failed ({why}); retrying without --locked"
-        ));
-        let (status, _) = install(false)?;
-        if !status.success() {
-            bail!("`cargo install wasm-bindgen-cli --version {wanted}` failed ({status})");
-        }
+        bail!("`cargo install wasm-bindgen-cli --version {wanted} --locked` failed ({status})");
     }
     match cmd::probe("wasm-bindgen", &["--version"]) {
         Some(now) if now == format!("wasm-bindgen {wanted}") => Ok(()),
@@ -312,5 +297,15 @@ mod tests {
     fn parses_tool_versions() {
         assert_eq!(leading_numbers("20.20.2"), [20, 20, 2]);
         assert_eq!(leading_numbers("3.11.7rc1"), [3, 11]);
+    }
+
+    #[test]
+    fn tools_are_installed_with_their_locked_dependencies() {
+        let install = cargo_install("wasm-pack", "0.15.1");
+        let args: Vec<_> = install.get_args().map(|a| a.to_string_lossy()).collect();
+        assert_eq!(
+            args,
+            ["install", "wasm-pack", "--version", "0.15.1", "--locked"]
+        );
     }
 }

@@ -23,10 +23,12 @@ use sitekit_sdk::wire::{LauncherIcon, Position};
 )]
 pub struct Cli {
     /// Database URL: sqlite://PATH (created if missing) or postgres://…
+    /// (its password never shows in --help).
     #[arg(
         long,
         global = true,
         env = "SITEKIT_DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://data/sitekit.db"
     )]
     pub database_url: String,

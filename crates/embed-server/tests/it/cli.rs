@@ -443,3 +443,38 @@ async fn key_tenant(db: &str, widget_id: &str) -> String {
     let (widget, _) = db.widget_with_agent(widget_id).await.unwrap().unwrap();
     widget.tenant_id
 }
+
+#[tokio::test]
+async fn help_never_shows_a_secret_from_the_environment() {
+    let secrets = [
+        (
+            "SITEKIT_DATABASE_URL",
+            "postgres://sitekit:db-password-1@db/sitekit",
+        ),
+        (
+            "SITEKIT_SESSION_SECRET",
+            "session-secret-0123456789abcdef0123",
+        ),
+        (
+            "SITEKIT_ADMIN_KEY",
+            "skt_sec_live_admin-key-in-the-environment",
+        ),
+        ("SITEKIT_RUNTIME_KEY", "runtime-key-in-the-environment"),
+    ];
+    for help in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["agents", "create", "--help"],
+    ] {
+        let output = sitekit().args(&help).envs(secrets).output().await.unwrap();
+        assert!(output.status.success(), "{help:?}");
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(
+            text.contains("SITEKIT_"),
+            "{help:?} names its variables: {text}"
+        );
+        for (name, value) in secrets {
+            assert!(!text.contains(value), "{help:?} shows {name}: {text}");
+        }
+    }
+}
