@@ -76,9 +76,13 @@ impl OriginPattern {
             let base = Origin::parse(&format!("{scheme}://{domain}"))?;
             let host_and_port = &base.as_str()[scheme.len() + 3..];
             let host = host_and_port.split(':').next().unwrap_or_default();
-            if !host.contains('.') || host.parse::<std::net::IpAddr>().is_ok() {
+            // Below a public suffix (`co.uk`, `github.io`) every subdomain is
+            // someone else's site: a wildcard there allows strangers.
+            let public_suffix = psl::domain_str(host).is_none();
+            if public_suffix || host.parse::<std::net::IpAddr>().is_ok() {
                 return Err(format!(
-                    "`{text}` is too broad: name a domain such as https://*.example.com"
+                    "`{text}` is too broad: `{host}` is a public suffix, under which anyone can \
+                     have a site; name your own domain, such as https://*.example.com"
                 ));
             }
             return Ok(OriginPattern::Subdomains {
@@ -268,6 +272,10 @@ mod tests {
     fn wildcards_anywhere_else_or_too_broad_are_refused() {
         for text in [
             "https://*.com",
+            "https://*.co.uk",
+            "https://*.github.io",
+            "https://*.GitHub.io",
+            "https://*.s3.amazonaws.com",
             "https://*.127.0.0.1",
             "https://shop.*.com",
             "*",
@@ -275,6 +283,14 @@ mod tests {
             "https://example.com:*",
         ] {
             assert!(OriginPattern::parse(text).is_err(), "{text}");
+        }
+        // One's own domain under a public suffix is fine.
+        for text in [
+            "https://*.shop.co.uk",
+            "https://*.me.github.io",
+            "https://*.corp.internal",
+        ] {
+            assert!(OriginPattern::parse(text).is_ok(), "{text}");
         }
     }
 }

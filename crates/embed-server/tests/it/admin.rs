@@ -300,6 +300,15 @@ async fn bad_widget_input_is_refused_whole_and_changes_nothing() {
             serde_json::json!({ "agentId": agent_id, "allowedOrigins": [] }),
             "invalid_setting",
         ),
+        // A wildcard under a public suffix would allow strangers' sites.
+        (
+            serde_json::json!({ "agentId": agent_id, "allowedOrigins": ["https://*.github.io"] }),
+            "invalid_setting",
+        ),
+        (
+            serde_json::json!({ "agentId": agent_id, "allowedOrigins": ["https://*.co.uk"] }),
+            "invalid_setting",
+        ),
         (
             serde_json::json!({ "agentId": agent_id, "allowedOrigins": ["https://a.example"], "flowId": "x" }),
             "invalid_body",
