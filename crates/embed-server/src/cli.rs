@@ -206,6 +206,22 @@ pub struct ServeArgs {
     /// Days a thread's messages are kept (for history and returning visitors).
     #[arg(long, env = "SITEKIT_THREAD_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub thread_retention_days: u64,
+    /// Days the visitors' usage events (loads, opens, feedback, a page's own
+    /// events) are kept; the daily usage roll-ups keep what they added.
+    #[arg(long, env = "SITEKIT_USAGE_EVENT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub usage_event_retention_days: u64,
+    /// Days the keys' audit trail (created, rotated, revoked, by whom) is kept.
+    #[arg(long, env = "SITEKIT_KEY_EVENT_RETENTION_DAYS", default_value_t = 400, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub key_event_retention_days: u64,
+    /// Usage events one widget may have accepted a UTC day; past it, the day's
+    /// further events are rejected (`daily_limit_reached`).
+    #[arg(
+        long,
+        env = "SITEKIT_USAGE_EVENTS_PER_WIDGET_PER_DAY",
+        default_value_t = 100_000,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub usage_events_per_widget_per_day: u32,
     /// Seconds open chat streams may run on after SIGTERM or Ctrl-C.
     #[arg(long, env = "SITEKIT_SHUTDOWN_GRACE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_grace_secs: u64,

@@ -20,6 +20,7 @@ pub mod metering;
 mod openapi;
 pub mod origin;
 pub mod relay;
+pub mod retention;
 mod routes;
 pub mod scopes;
 pub mod session;
@@ -144,9 +145,6 @@ pub fn openapi_spec() -> utoipa::openapi::OpenApi {
 /// How often the rate limiters forget clients that have been quiet.
 const FORGET_IDLE_CLIENTS_EVERY: Duration = Duration::from_secs(60);
 
-/// How often threads' messages past their retention are forgotten.
-const FORGET_OLD_MESSAGES_EVERY: Duration = Duration::from_secs(3_600);
-
 /// Serves until `shutdown` completes, then lets open requests (chat streams
 /// among them) finish for up to `state.shutdown_grace`.
 pub async fn serve(
@@ -176,17 +174,12 @@ pub async fn serve(
             }
         }
     });
-    let (db, retention) = (state.db.clone(), state.thread_retention);
-    let forget_old_messages = tokio::spawn(async move {
-        let mut every = tokio::time::interval(FORGET_OLD_MESSAGES_EVERY);
+    let (db, retention) = (state.db.clone(), state.retention);
+    let forget_past_retention = tokio::spawn(async move {
+        let mut every = tokio::time::interval(retention::FORGET_EVERY);
         loop {
             every.tick().await;
-            let before = db::now_unix_ms() - i64::try_from(retention.as_millis()).unwrap_or(0);
-            match db.forget_messages_before(before).await {
-                Ok(0) => {}
-                Ok(forgotten) => tracing::info!(forgotten, "forgot messages past retention"),
-                Err(error) => tracing::warn!(%error, "cannot forget old messages"),
-            }
+            retention.forget_past(&db).await;
         }
     });
     let grace = state.shutdown_grace;
@@ -213,6 +206,6 @@ pub async fn serve(
     };
     forget_idle_clients.abort();
     reload_keys.abort();
-    forget_old_messages.abort();
+    forget_past_retention.abort();
     result
 }

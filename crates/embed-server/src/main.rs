@@ -15,6 +15,7 @@ use sitekit_embed_server::assets::AssetStore;
 use sitekit_embed_server::db::{Db, SigningKeys};
 use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_embed_server::limits::LimitsConfig;
+use sitekit_embed_server::retention::Retention;
 use sitekit_embed_server::state::ServerConfig;
 use sitekit_embed_server::{AppState, serve};
 use sitekit_sdk::AdminClient;
@@ -114,9 +115,18 @@ fn server_config(
         trusted_proxies: args.trusted_proxies.clone(),
         runtime_allow,
         key_refresh: Duration::from_secs(args.key_refresh_secs),
-        thread_retention: Duration::from_secs(args.thread_retention_days * 86_400),
+        retention: Retention {
+            thread_messages: days(args.thread_retention_days),
+            usage_events: days(args.usage_event_retention_days),
+            key_events: days(args.key_event_retention_days),
+        },
+        usage_events_per_widget_per_day: args.usage_events_per_widget_per_day,
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
     }
+}
+
+fn days(count: u64) -> Duration {
+    Duration::from_secs(count * 86_400)
 }
 
 /// Anyone holding the signing secret can mint sessions: refuse guessable ones.

@@ -10,6 +10,7 @@ use crate::egress::EgressPolicy;
 use crate::key_states::KeyStates;
 use crate::limits::{Limits, LimitsConfig};
 use crate::relay::{RuntimeHttp, Runtimes};
+use crate::retention::Retention;
 use crate::session::{SessionSigner, SharedSigner};
 
 #[derive(Debug, Clone)]
@@ -29,8 +30,10 @@ pub struct AppState {
     pub session_ttl: Duration,
     /// The server's base URL as pages reach it, for snippets.
     pub public_url: String,
-    /// How long threads' messages are kept.
-    pub thread_retention: Duration,
+    /// How long threads' messages, usage events and key events are kept.
+    pub retention: Retention,
+    /// Usage events one widget may have accepted a day.
+    pub usage_events_per_widget_per_day: u32,
     /// How long open requests may run on after a shutdown signal.
     pub shutdown_grace: Duration,
 }
@@ -51,7 +54,8 @@ pub struct ServerConfig {
     pub runtime_allow: EgressPolicy,
     /// How often key states and stored signing keys are reloaded.
     pub key_refresh: Duration,
-    pub thread_retention: Duration,
+    pub retention: Retention,
+    pub usage_events_per_widget_per_day: u32,
     pub shutdown_grace: Duration,
 }
 
@@ -80,7 +84,8 @@ impl AppState {
             key_refresh: config.key_refresh,
             session_ttl: config.session_ttl,
             public_url: config.public_url,
-            thread_retention: config.thread_retention,
+            retention: config.retention,
+            usage_events_per_widget_per_day: config.usage_events_per_widget_per_day,
             shutdown_grace: config.shutdown_grace,
         })
     }

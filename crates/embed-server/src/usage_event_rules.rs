@@ -40,6 +40,8 @@ pub enum Reason {
     InvalidTime,
     TimeOutOfRange,
     InvalidData,
+    /// The widget has accepted as many events today as it may.
+    DailyLimitReached,
 }
 
 impl Reason {
@@ -54,6 +56,7 @@ impl Reason {
             Reason::InvalidTime => "invalid_time",
             Reason::TimeOutOfRange => "time_out_of_range",
             Reason::InvalidData => "invalid_data",
+            Reason::DailyLimitReached => "daily_limit_reached",
         }
     }
 }

@@ -5,6 +5,7 @@ mod agents;
 mod budgets;
 mod event_queue;
 mod keys;
+mod retention;
 mod rollups;
 mod secrets;
 mod tenant_scope;

@@ -3,7 +3,7 @@
 //! to the daily roll-ups in the same transaction only if stored now. Batches
 //! reach [`Db::write_group`] through the group commit of `event_queue`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 
 use sqlx::{AnyConnection, Row};
@@ -140,15 +140,45 @@ impl Db {
         // when it was stored.
         let mut stored = vec![StoredEvents::new(); batches.len()];
         let mut delta = RollupDelta::default();
+        let mut accepted: BTreeMap<(&str, i64), i64> = BTreeMap::new();
         for (row, _) in rows.iter().zip(&stored_now).filter(|(_, new)| **new) {
             if let Some(counted) = row.event.counted {
                 count(&mut delta, row.sender, row.event.time_ms, counted);
             }
+            let day = RollupCell::day_of(row.sender.received_at_ms);
+            *accepted.entry((&row.sender.widget_id, day)).or_default() += 1;
             stored[row.batch].insert((row.event.source.clone(), row.event.id.clone()));
         }
         delta.apply(&mut tx).await?;
+        // In key order, like every transaction here: no two wait on each other
+        // in opposite orders.
+        for ((widget_id, day), count) in accepted {
+            sqlx::query(
+                "INSERT INTO usage_event_days (widget_id, day, accepted) VALUES ($1, $2, $3) \
+                 ON CONFLICT (widget_id, day) DO UPDATE \
+                 SET accepted = usage_event_days.accepted + excluded.accepted",
+            )
+            .bind(widget_id)
+            .bind(day)
+            .bind(count)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(stored)
+    }
+
+    /// How many usage events of a widget were accepted on `day` (days since
+    /// the epoch, by their arrival), for its daily cap.
+    pub async fn accepted_events_on(&self, widget_id: &str, day: i64) -> Result<i64, sqlx::Error> {
+        let accepted: Option<i64> = sqlx::query_scalar(
+            "SELECT accepted FROM usage_event_days WHERE widget_id = $1 AND day = $2",
+        )
+        .bind(widget_id)
+        .bind(day)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(accepted.unwrap_or(0))
     }
 }
 

@@ -23,11 +23,11 @@ use sitekit_sdk::wire::{
 
 use crate::access::session_of;
 use crate::client_ip::ClientIp;
-use crate::db::{EventBatch, EventSender, NewUsageEvent, now_unix_ms};
+use crate::db::{DAY_MS, EventBatch, EventSender, NewUsageEvent, now_unix_ms};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, bearer_token};
 use crate::state::AppState;
-use crate::usage_event_rules::{self, ValidEvent};
+use crate::usage_event_rules::{self, Reason, ValidEvent};
 
 /// Events in one batch; the SDK sends about 20.
 pub const MAX_BATCH_EVENTS: usize = 100;
@@ -58,7 +58,8 @@ pub struct TokenQuery {
         this source and id already) or `rejected` with a `reason` (`unsupported_specversion`, \
         `invalid_id`, `invalid_source`, `unknown_type`, `invalid_time`, `time_out_of_range` — \
         more than 35 days old or 5 minutes ahead —, `event_too_large`, `invalid_data`, \
-        `invalid_event`). The batch is stored all or nothing before the answer, so a client \
+        `invalid_event`, or `daily_limit_reached` once the widget has accepted its events for the \
+        UTC day). The batch is stored all or nothing before the answer, so a client \
         may forget every event the answer names and send the batch again after any failure. \
         For `navigator.sendBeacon`, which sets no headers, the session token may be the \
         `access_token` query parameter and the body `text/plain`.",
@@ -115,11 +116,26 @@ pub async fn ingest(
     let batch = read_batch(request, &state).await?;
 
     let received_at_ms = now_unix_ms();
-    let checked: Vec<(String, Result<ValidEvent, usage_event_rules::Reason>)> = batch
+    // Anyone with the publishable key can send events: a widget's day has room
+    // for so many. Checked before the batch, so a day ends at most one batch
+    // per concurrent request past it.
+    let accepted_today = state
+        .db
+        .accepted_events_on(&claims.wg, received_at_ms.div_euclid(DAY_MS))
+        .await?;
+    let day_is_full = accepted_today >= i64::from(state.usage_events_per_widget_per_day);
+    let checked: Vec<(String, Result<ValidEvent, Reason>)> = batch
         .into_iter()
         .map(|value| {
             let id = usage_event_rules::id_of(&value).to_owned();
-            (id, usage_event_rules::check(value, received_at_ms))
+            let checked = usage_event_rules::check(value, received_at_ms).and_then(|valid| {
+                if day_is_full {
+                    Err(Reason::DailyLimitReached)
+                } else {
+                    Ok(valid)
+                }
+            });
+            (id, checked)
         })
         .collect();
     // The first of several events with one source and id in a batch is the one

@@ -37,17 +37,17 @@ fn event(id: &str, kind: &str, data: Option<Value>) -> Value {
     event_at(id, kind, &now().0, data)
 }
 
-fn opened(id: &str) -> Value {
+pub fn opened(id: &str) -> Value {
     event(id, usage_types::WIDGET_OPENED, None)
 }
 
 /// A session token (and its visitor id) for a page on [`SITE`].
-async fn session(server: &TestServer, key: &str) -> (String, String) {
+pub async fn session(server: &TestServer, key: &str) -> (String, String) {
     let session = server.sdk(key).session().await.unwrap();
     (session.token, session.visitor_id)
 }
 
-async fn post_to(url: &str, token: &str, batch: &Value) -> reqwest::Response {
+pub async fn post_to(url: &str, token: &str, batch: &Value) -> reqwest::Response {
     reqwest::Client::new()
         .post(format!("{url}/v1/usage/events"))
         .header("origin", SITE)
@@ -60,7 +60,7 @@ async fn post_to(url: &str, token: &str, batch: &Value) -> reqwest::Response {
 }
 
 /// (id, status, reason) of each event, in the answer's order.
-async fn results(response: reqwest::Response) -> Vec<(String, String, Option<String>)> {
+pub async fn results(response: reqwest::Response) -> Vec<(String, String, Option<String>)> {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     body["results"]
