@@ -352,7 +352,7 @@ pub enum WidgetCommand {
         #[arg(long, value_enum, default_value_t = PositionArg::Right)]
         position: PositionArg,
         /// Messages a day the widget answers over all its visitors (0: no budget).
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = admin::DEFAULT_DAILY_MESSAGE_BUDGET)]
         daily_messages: u32,
         /// A suggestion shown before the first message (repeat for up to four).
         #[arg(long = "starter-prompt")]
