@@ -167,6 +167,9 @@ pub struct ServeArgs {
         default_value = "600"
     )]
     pub admin_requests_per_key_per_minute: NonZeroU32,
+    /// New chat sessions one IP address may start a minute, over all widgets.
+    #[arg(long, env = "SITEKIT_SESSIONS_PER_IP_PER_MINUTE", default_value = "30")]
+    pub sessions_per_ip_per_minute: NonZeroU32,
     /// Days a thread's messages are kept (for history and returning visitors).
     #[arg(long, env = "SITEKIT_THREAD_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub thread_retention_days: u64,

@@ -1,5 +1,6 @@
-//! Rate limits on the public routes: GCRA (via `governor`) per client IP, per
-//! publishable key and per visitor. Each client has its own allowance, so one noisy
+//! Rate limits on the public routes: GCRA (via `governor`) per client IP (its
+//! requests, and apart from them the sessions it starts), per publishable key
+//! and per visitor. Each client has its own allowance, so one noisy
 //! visitor runs into their own limit and never into anybody else's.
 //!
 //! The state is per process; with N nodes behind a load balancer each allows the
@@ -26,6 +27,10 @@ pub struct LimitsConfig {
     pub messages_per_visitor_per_minute: NonZeroU32,
     /// Admin API requests with one secret or restricted key.
     pub admin_requests_per_key_per_minute: NonZeroU32,
+    /// New sessions started from one IP address, over all widgets: each new
+    /// session may be a new visitor with a fresh per-visitor allowance, so this
+    /// bounds how many allowances one address can collect.
+    pub sessions_per_ip_per_minute: NonZeroU32,
 }
 
 impl Default for LimitsConfig {
@@ -36,6 +41,7 @@ impl Default for LimitsConfig {
             sessions_per_key_per_minute: n(600),
             messages_per_visitor_per_minute: n(20),
             admin_requests_per_key_per_minute: n(600),
+            sessions_per_ip_per_minute: n(30),
         }
     }
 }
@@ -51,6 +57,7 @@ pub struct Limits {
     /// this map stays small.
     messages_per_visitor: RwLock<HashMap<NonZeroU32, Arc<VisitorLimiter>>>,
     admin_per_key: DefaultKeyedRateLimiter<String>,
+    sessions_per_ip: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 impl std::fmt::Debug for Limits {
@@ -71,11 +78,22 @@ impl Limits {
             admin_per_key: RateLimiter::keyed(Quota::per_minute(
                 config.admin_requests_per_key_per_minute,
             )),
+            sessions_per_ip: RateLimiter::keyed(Quota::per_minute(
+                config.sessions_per_ip_per_minute,
+            )),
         }
     }
 
     pub fn request_from(&self, ip: IpAddr) -> Result<(), ApiError> {
         check(&self.per_ip, &ip, "requests from your network")
+    }
+
+    pub fn session_from(&self, ip: IpAddr) -> Result<(), ApiError> {
+        check(
+            &self.sessions_per_ip,
+            &ip,
+            "new chat sessions from your network",
+        )
     }
 
     pub fn session_for_key(&self, key_id: &str) -> Result<(), ApiError> {
@@ -142,6 +160,8 @@ impl Limits {
         }
         self.admin_per_key.retain_recent();
         self.admin_per_key.shrink_to_fit();
+        self.sessions_per_ip.retain_recent();
+        self.sessions_per_ip.shrink_to_fit();
     }
 }
 

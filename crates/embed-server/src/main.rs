@@ -107,6 +107,7 @@ fn server_config(
             sessions_per_key_per_minute: args.sessions_per_key_per_minute,
             messages_per_visitor_per_minute: args.messages_per_visitor_per_minute,
             admin_requests_per_key_per_minute: args.admin_requests_per_key_per_minute,
+            sessions_per_ip_per_minute: args.sessions_per_ip_per_minute,
         },
         key_refresh: Duration::from_secs(args.key_refresh_secs),
         thread_retention: Duration::from_secs(args.thread_retention_days * 86_400),

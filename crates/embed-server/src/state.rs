@@ -9,6 +9,7 @@ use crate::key_states::KeyStates;
 use crate::limits::{Limits, LimitsConfig};
 use crate::relay::Runtimes;
 use crate::session::{SessionSigner, SharedSigner};
+use crate::visitors::VisitorIds;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -29,6 +30,8 @@ pub struct AppState {
     pub thread_retention: Duration,
     /// How long open requests may run on after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// Issues and recognises visitor ids, with the key every node shares.
+    pub visitors: Arc<VisitorIds>,
 }
 
 /// How a server is set up, besides its database and assets: what `sitekit
@@ -61,6 +64,7 @@ impl AppState {
             None => db.session_signing_keys().await?,
         };
         let keys = KeyStates::load(&db).await?;
+        let visitors = VisitorIds::new(db.visitor_id_key().await?.as_bytes());
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .build()
@@ -78,6 +82,7 @@ impl AppState {
             public_url: config.public_url,
             thread_retention: config.thread_retention,
             shutdown_grace: config.shutdown_grace,
+            visitors: Arc::new(visitors),
         })
     }
 }
