@@ -79,7 +79,7 @@ pub fn section(root: &Path) -> Result<Section> {
     step(format!(
         "time to first text: {MEASURED_RUNS} runs through the relay and {MEASURED_RUNS} direct, interleaved"
     ));
-    let token = embed_server::session_token(&url, ORIGIN, &quick_key, "bench")?;
+    let token = embed_server::session_token(&url, ORIGIN, &quick_key)?;
     let mut direct = Vec::new();
     let mut relayed = Vec::new();
     for run in 0..WARMUP_RUNS + MEASURED_RUNS {
@@ -95,7 +95,7 @@ pub fn section(root: &Path) -> Result<Section> {
     step(format!(
         "memory: opening {OPEN_STREAMS} chat streams at once"
     ));
-    let holding_token = embed_server::session_token(&url, ORIGIN, &holding_key, "bench")?;
+    let holding_token = embed_server::session_token(&url, ORIGIN, &holding_key)?;
     let before_kb = rss_kb(pid)?;
     let streams = open_streams(server, &holding_token)?;
     let during_kb = rss_kb(pid)?;

@@ -55,15 +55,10 @@ pub fn start_with(
     Ok(url)
 }
 
-/// A visitor's session token, as the widget gets one: `POST /v1/sessions` on
-/// the server at `url` from a page on `origin`.
-pub fn session_token(
-    url: &str,
-    origin: &str,
-    publishable_key: &str,
-    visitor_id: &str,
-) -> Result<String> {
-    let body = serde_json::json!({ "publishableKey": publishable_key, "visitorId": visitor_id });
+/// A new visitor's session token, as the widget gets one: `POST /v1/sessions`
+/// on the server at `url` from a page on `origin`.
+pub fn session_token(url: &str, origin: &str, publishable_key: &str) -> Result<String> {
+    let body = serde_json::json!({ "publishableKey": publishable_key });
     let answer = http::post_json(
         &format!("{url}/v1/sessions"),
         &[("Origin", origin)],

@@ -177,7 +177,7 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
                 primary_color: Some(color),
                 primary_text_color: Some(text_color),
                 position: Some(position.into()),
-                daily_message_budget: daily_messages,
+                daily_message_budget: Some(daily_messages),
                 starter_prompts,
                 avatar_url,
                 messages_per_visitor_per_minute,

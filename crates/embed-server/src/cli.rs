@@ -203,6 +203,9 @@ pub struct ServeArgs {
         value_parser = TrustedProxies::parse
     )]
     pub trusted_proxies: TrustedProxies,
+    /// New chat sessions one IP address may start a minute, over all widgets.
+    #[arg(long, env = "SITEKIT_SESSIONS_PER_IP_PER_MINUTE", default_value = "30")]
+    pub sessions_per_ip_per_minute: NonZeroU32,
     /// Days a thread's messages are kept (for history and returning visitors).
     #[arg(long, env = "SITEKIT_THREAD_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub thread_retention_days: u64,
@@ -404,7 +407,7 @@ pub enum WidgetCommand {
         #[arg(long, value_enum, default_value_t = PositionArg::Right)]
         position: PositionArg,
         /// Messages a day the widget answers over all its visitors (0: no budget).
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = admin::DEFAULT_DAILY_MESSAGE_BUDGET)]
         daily_messages: u32,
         /// A suggestion shown before the first message (repeat for up to four).
         #[arg(long = "starter-prompt")]

@@ -29,6 +29,7 @@ pub mod state;
 pub mod usage_event_rules;
 pub mod usage_export;
 pub mod usage_report;
+pub mod visitors;
 pub mod widget_settings;
 
 use std::future::Future;

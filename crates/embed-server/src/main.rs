@@ -111,6 +111,7 @@ fn server_config(
             messages_per_visitor_per_minute: args.messages_per_visitor_per_minute,
             admin_requests_per_key_per_minute: args.admin_requests_per_key_per_minute,
             admin_requests_per_ip_per_minute: args.admin_requests_per_ip_per_minute,
+            sessions_per_ip_per_minute: args.sessions_per_ip_per_minute,
         },
         trusted_proxies: args.trusted_proxies.clone(),
         runtime_allow,

@@ -14,6 +14,10 @@ pub const ALL: &[&str] = &[
     "agents:write",
 ];
 
+/// The one scope of a session's usage token: writing usage events and nothing
+/// else. No key carries it; it is the only token a URL may carry (a beacon's).
+pub const USAGE_BEACON: &str = "usage:beacon";
+
 /// The scopes of a secret (`sec`) key.
 pub const SECRET_KEY_SCOPES: &str =
     "usage:write usage:read widgets:read widgets:write keys:write agents:write";

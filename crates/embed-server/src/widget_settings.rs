@@ -2,7 +2,7 @@
 //! both refuse the same things with the same words: a create request becomes a
 //! checked [`WidgetSettings`], an update is checked in full before anything changes.
 
-use sitekit_sdk::admin::{NewWidgetRequest, WidgetUpdate};
+use sitekit_sdk::admin::{DEFAULT_DAILY_MESSAGE_BUDGET, NewWidgetRequest, WidgetUpdate};
 use sitekit_sdk::wire::{DEFAULT_CONVERSATION_DAYS, LauncherIcon, Position};
 
 use crate::db::Widget;
@@ -76,7 +76,11 @@ impl WidgetSettings {
             primary_text_color: text_colour.to_owned(),
             position: position_text(request.position.unwrap_or(Position::Right)),
             allowed_origins: allowlist(&request.allowed_origins, request.test_mode)?,
-            daily_message_budget: i64::from(request.daily_message_budget),
+            daily_message_budget: i64::from(
+                request
+                    .daily_message_budget
+                    .unwrap_or(DEFAULT_DAILY_MESSAGE_BUDGET),
+            ),
             starter_prompts: starter_prompts(&request.starter_prompts)?,
             avatar_url: avatar_url(request.avatar_url.as_deref())?,
             messages_per_visitor_per_minute: visitor_rate(request.messages_per_visitor_per_minute)?,

@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::wire::{DEFAULT_CONVERSATION_DAYS, LauncherIcon, Position};
 
+/// The daily message budget of a widget whose owner set none: a finite one, so
+/// that a script on somebody's page cannot run up an unbounded bill.
+pub const DEFAULT_DAILY_MESSAGE_BUDGET: u32 = 1_000;
+
 /// A widget as its owner sees it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,8 +77,10 @@ pub struct NewWidgetRequest {
     pub primary_text_color: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<Position>,
-    #[serde(default)]
-    pub daily_message_budget: u32,
+    /// Messages a day the widget answers over all its visitors, 1,000
+    /// ([`DEFAULT_DAILY_MESSAGE_BUDGET`]) when left out; 0 for no budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_message_budget: Option<u32>,
     /// Up to four suggestions shown before the first message.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub starter_prompts: Vec<String>,
@@ -149,6 +155,7 @@ pub struct WidgetUpdate {
     pub allowed_origins: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// Messages a day over all visitors; 0 for no budget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_message_budget: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -157,7 +157,9 @@ impl Client {
         self
     }
 
-    /// Continues as a returning visitor instead of getting a new visitor id.
+    /// Continues as a returning visitor: `visitor_id` is what
+    /// [`Client::visitor_id`] gave an earlier client of this widget. One the
+    /// server did not issue gets a new visitor id instead.
     pub fn with_visitor_id(self, visitor_id: impl Into<String>) -> Self {
         *self.visitor_id.lock().unwrap() = Some(visitor_id.into());
         self
@@ -176,7 +178,9 @@ impl Client {
         &self.publishable_key
     }
 
-    /// The visitor id the server assigned (known after the first session).
+    /// The visitor id the server assigned (known after the first session): a
+    /// credential that continues this visitor's conversations, to be kept like
+    /// a cookie, not shown or sent elsewhere.
     pub fn visitor_id(&self) -> Option<String> {
         self.visitor_id.lock().unwrap().clone()
     }
@@ -283,9 +287,11 @@ impl Client {
         Ok(UsageEventResults { results })
     }
 
-    /// Where a page that is going away posts its last usage batch: the session
-    /// rides in the query, as `sendBeacon` cannot set headers. None without a
-    /// session that is still live.
+    /// Where a page that is going away posts its last usage batch: the
+    /// session's usage token rides in the query, as `sendBeacon` cannot set
+    /// headers; it can write usage events and nothing else, so the session
+    /// token itself never appears in a URL. None without a session that is
+    /// still live.
     pub(crate) fn usage_beacon_url(&self) -> Option<String> {
         let session = self.session.lock().unwrap();
         let (session, renew_at) = session.as_ref()?;
@@ -293,7 +299,7 @@ impl Client {
             format!(
                 "{}/v1/usage/events?access_token={}",
                 self.endpoint,
-                segment(&session.token)
+                segment(&session.usage_token)
             )
         })
     }
@@ -552,6 +558,25 @@ mod tests {
             message: "x".into(),
             retry_after,
         }
+    }
+
+    #[test]
+    fn a_beacon_url_carries_the_usage_token_only_while_the_session_lives() {
+        let client = Client::new("https://embed.example.com/", "skt_pub_test_x");
+        assert_eq!(client.usage_beacon_url(), None);
+        let session = SessionResponse {
+            token: "session.token".into(),
+            expires_at: "2099-01-01T00:00:00Z".into(),
+            visitor_id: "vis_1.sig".into(),
+            usage_token: "usage.token".into(),
+        };
+        *client.session.lock().unwrap() = Some((session.clone(), now_unix() + 60));
+        assert_eq!(
+            client.usage_beacon_url().as_deref(),
+            Some("https://embed.example.com/v1/usage/events?access_token=usage.token")
+        );
+        *client.session.lock().unwrap() = Some((session, now_unix() - 1));
+        assert_eq!(client.usage_beacon_url(), None);
     }
 
     #[test]

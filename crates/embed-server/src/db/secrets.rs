@@ -1,5 +1,5 @@
-//! Server secrets kept in the database, such as the session signing key, so every
-//! node sharing the database signs and verifies alike.
+//! Server secrets kept in the database, such as the session signing key and the
+//! visitor id key, so every node sharing the database signs and verifies alike.
 
 use super::{Db, now_unix};
 use crate::keys::random_base62;
@@ -8,6 +8,9 @@ const SESSION_SIGNING_KEY: &str = "session_signing_key";
 /// The key before the last rotation: tokens it signed stay valid until they expire.
 const PREVIOUS_SESSION_SIGNING_KEY: &str = "session_signing_key_previous";
 const SIGNING_KEY_LEN: usize = 64;
+/// Signs the visitor ids the server issues (`visitors.rs`); never rotated, as
+/// that would turn every returning visitor into a new one.
+const VISITOR_ID_KEY: &str = "visitor_id_key";
 
 /// The session signing keys as stored.
 #[derive(Clone, PartialEq, Eq)]
@@ -24,28 +27,39 @@ impl std::fmt::Debug for SigningKeys {
 
 impl Db {
     /// The session signing keys; the current one is generated and stored on
-    /// first use. Concurrent first starts agree: the insert is a no-op when
-    /// another node won the race.
+    /// first use.
     pub async fn session_signing_keys(&self) -> Result<SigningKeys, sqlx::Error> {
+        Ok(SigningKeys {
+            current: self.generated_once(SESSION_SIGNING_KEY).await?,
+            previous: self.secret(PREVIOUS_SESSION_SIGNING_KEY).await?,
+        })
+    }
+
+    /// The key visitor ids are signed with, generated and stored on first use
+    /// like the session signing key.
+    pub async fn visitor_id_key(&self) -> Result<String, sqlx::Error> {
+        self.generated_once(VISITOR_ID_KEY).await
+    }
+
+    /// The secret `name`, generated and stored on first use. Concurrent first
+    /// starts agree: the insert is a no-op when another node won the race.
+    async fn generated_once(&self, name: &str) -> Result<String, sqlx::Error> {
         let mut writer = self.writer.connection().await?;
         sqlx::query("INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
-            .bind(SESSION_SIGNING_KEY)
+            .bind(name)
             .bind(random_base62(SIGNING_KEY_LEN))
             .bind(now_unix())
             .execute(&mut *writer)
             .await?;
         drop(writer);
-        let read = |name| {
-            sqlx::query_scalar::<_, String>("SELECT value FROM server_secrets WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&self.pool)
-        };
-        Ok(SigningKeys {
-            current: read(SESSION_SIGNING_KEY)
-                .await?
-                .ok_or(sqlx::Error::RowNotFound)?,
-            previous: read(PREVIOUS_SESSION_SIGNING_KEY).await?,
-        })
+        self.secret(name).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+
+    async fn secret(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar::<_, String>("SELECT value FROM server_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
     }
 
     /// Makes a new current signing key and keeps the old one as the previous;

@@ -38,4 +38,5 @@ mod usage_events;
 mod usage_exactly_once;
 mod usage_exports;
 mod usage_recount;
+mod visitors;
 mod widget_admin;

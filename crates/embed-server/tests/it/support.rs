@@ -202,7 +202,7 @@ pub fn widget_request(agent_id: &str, origins: &[&str]) -> NewWidgetRequest {
         primary_color: None,
         primary_text_color: None,
         position: None,
-        daily_message_budget: 0,
+        daily_message_budget: None,
         starter_prompts: Vec::new(),
         avatar_url: None,
         messages_per_visitor_per_minute: 0,
@@ -320,7 +320,7 @@ impl TestServer {
                 let request = NewWidgetRequest {
                     title: Some("Help".into()),
                     greeting: Some("Hi!".into()),
-                    daily_message_budget: budget,
+                    daily_message_budget: Some(budget),
                     test_mode: true,
                     ..widget_request(&agent.id, origins)
                 };
