@@ -11,6 +11,7 @@ pub mod assets;
 pub mod db;
 mod error;
 mod extract;
+pub mod kept_releases;
 mod key_states;
 pub mod keys;
 pub mod limits;

@@ -15,6 +15,7 @@ mod dashboard;
 mod embedded;
 mod fake_langflow;
 mod faults;
+mod kept_releases;
 mod launcher_and_retention;
 mod limits;
 mod metering;
