@@ -228,6 +228,11 @@ pub struct ServeArgs {
     /// Seconds open chat streams may run on after SIGTERM or Ctrl-C.
     #[arg(long, env = "SITEKIT_SHUTDOWN_GRACE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_grace_secs: u64,
+    /// Releases whose pinned loader and widget files stay servable, this one
+    /// included: each server keeps its release in the database (about 0.5 MB),
+    /// so pinned snippets survive upgrades; older ones are forgotten.
+    #[arg(long, env = "SITEKIT_KEPT_RELEASES", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub kept_releases: u32,
 }
 
 #[derive(Debug, Subcommand)]

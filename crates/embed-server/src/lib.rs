@@ -13,6 +13,7 @@ pub mod db;
 pub mod egress;
 mod error;
 mod extract;
+pub mod kept_releases;
 mod key_states;
 pub mod keys;
 pub mod limits;

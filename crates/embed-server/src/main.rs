@@ -14,6 +14,7 @@ use clap::Parser;
 use sitekit_embed_server::assets::AssetStore;
 use sitekit_embed_server::db::{Db, SigningKeys};
 use sitekit_embed_server::egress::EgressPolicy;
+use sitekit_embed_server::kept_releases;
 use sitekit_embed_server::limits::LimitsConfig;
 use sitekit_embed_server::retention::Retention;
 use sitekit_embed_server::state::ServerConfig;
@@ -76,6 +77,11 @@ async fn main() -> Result<()> {
 async fn run_server(db: Db, args: ServeArgs, runtime_allow: EgressPolicy) -> Result<()> {
     let signing_keys = configured_signing_keys(&args)?;
     let assets = AssetStore::locate(args.assets_dir.as_deref())?;
+    // Before listening: a page with this release's pinned snippet may reach
+    // any node, however old that node's own build.
+    kept_releases::keep_release(&db, &assets, args.kept_releases)
+        .await
+        .context("cannot keep this release's assets in the database")?;
     let listener = TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;

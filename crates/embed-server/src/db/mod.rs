@@ -4,6 +4,7 @@
 mod agents;
 mod budgets;
 mod event_queue;
+mod kept_assets;
 mod keys;
 mod retention;
 mod rollups;
@@ -20,6 +21,7 @@ mod writer;
 
 pub use agents::{Agent, AgentDeletion};
 pub use budgets::{BudgetOutcome, DAY_SECS};
+pub use kept_assets::{KeptBody, KeptFile};
 pub use keys::{
     AdminKeyRecord, DEFAULT_ROTATION_GRACE_SECS, KeyEvent, KeyListing, KeyState,
     MAX_ROTATION_GRACE_SECS, NewAdminKey, RotatedKey, earlier_expiry,

@@ -16,6 +16,7 @@ mod egress;
 mod embedded;
 mod fake_langflow;
 mod faults;
+mod kept_releases;
 mod key_grants;
 mod launcher_and_retention;
 mod limits;
