@@ -21,6 +21,7 @@ mod metering;
 mod openai;
 mod openapi;
 mod remote_cli;
+mod runtime_bounds;
 mod sdk;
 mod sdk_usage;
 mod sessions;
