@@ -173,6 +173,12 @@ pub struct ServeArgs {
     /// Seconds open chat streams may run on after SIGTERM or Ctrl-C.
     #[arg(long, env = "SITEKIT_SHUTDOWN_GRACE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_grace_secs: u64,
+    /// Chat streams this server keeps open at once; past it a new chat gets 429.
+    #[arg(long, env = "SITEKIT_MAX_STREAMS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams: u32,
+    /// Chat streams one widget may have open at once on this server.
+    #[arg(long, env = "SITEKIT_MAX_STREAMS_PER_WIDGET", default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams_per_widget: u32,
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,6 +15,7 @@ use sitekit_embed_server::assets::AssetStore;
 use sitekit_embed_server::db::{Db, SigningKeys};
 use sitekit_embed_server::limits::LimitsConfig;
 use sitekit_embed_server::state::ServerConfig;
+use sitekit_embed_server::stream_slots::StreamCaps;
 use sitekit_embed_server::{AppState, serve};
 use sitekit_sdk::AdminClient;
 use tokio::net::TcpListener;
@@ -111,6 +112,10 @@ fn server_config(
         key_refresh: Duration::from_secs(args.key_refresh_secs),
         thread_retention: Duration::from_secs(args.thread_retention_days * 86_400),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        stream_caps: StreamCaps {
+            per_server: args.max_streams,
+            per_widget: args.max_streams_per_widget,
+        },
     }
 }
 

@@ -9,6 +9,7 @@ use crate::key_states::KeyStates;
 use crate::limits::{Limits, LimitsConfig};
 use crate::relay::Runtimes;
 use crate::session::{SessionSigner, SharedSigner};
+use crate::stream_slots::{StreamCaps, StreamSlots};
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -29,6 +30,8 @@ pub struct AppState {
     pub thread_retention: Duration,
     /// How long open requests may run on after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// The chat streams open now, within their caps.
+    pub streams: Arc<StreamSlots>,
 }
 
 /// How a server is set up, besides its database and assets: what `sitekit
@@ -46,6 +49,7 @@ pub struct ServerConfig {
     pub key_refresh: Duration,
     pub thread_retention: Duration,
     pub shutdown_grace: Duration,
+    pub stream_caps: StreamCaps,
 }
 
 impl AppState {
@@ -78,6 +82,7 @@ impl AppState {
             public_url: config.public_url,
             thread_retention: config.thread_retention,
             shutdown_grace: config.shutdown_grace,
+            streams: Arc::new(StreamSlots::new(config.stream_caps)),
         })
     }
 }

@@ -28,6 +28,7 @@ mod sessions;
 mod signing;
 mod snippet;
 mod storage;
+mod stream_caps;
 mod support;
 mod tenant_isolation;
 mod usage;
