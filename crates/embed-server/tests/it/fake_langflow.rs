@@ -43,6 +43,8 @@ pub enum Behaviour {
     HugeLine,
     /// Sends a malformed frame of 100 KB, under the frame limit.
     LargeMalformed,
+    /// Ends the run with a `RUN_ERROR` whose message is 100 KB long.
+    LongRunError,
     /// Streams an answer longer than the relay's character limit, then finishes.
     LongAnswer,
     /// Streams more events than the relay's event limit, then finishes.
@@ -181,6 +183,14 @@ async fn serve(
                 .write_all(format!("{ok}{start}data: {garbage}\n\n").as_bytes())
                 .await?;
             tokio::time::sleep(forever).await;
+        }
+        Behaviour::LongRunError => {
+            let message = "e".repeat(100 * 1024);
+            let error = frame(json!({ "type": "RUN_ERROR", "message": message }));
+            socket
+                .write_all(format!("{ok}{start}{error}").as_bytes())
+                .await?;
+            socket.shutdown().await?;
         }
         Behaviour::LongAnswer => {
             socket.write_all(format!("{ok}{start}").as_bytes()).await?;

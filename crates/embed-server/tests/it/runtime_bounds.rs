@@ -1,8 +1,9 @@
 //! Runtimes that answer without bounds: a 50 MB line, an answer over the
-//! character limit, more events than the event limit. Each run ends in one
-//! `RUN_ERROR` with code `runtime_error`, the upstream call is dropped, the
-//! server's memory stays where it was and its log holds an excerpt, never the
-//! frame; other visitors chat on meanwhile. The runtimes are `fake_langflow`'s.
+//! character limit, more events than the event limit, frames and error messages
+//! too long to log. Each run ends in one `RUN_ERROR` with code `runtime_error`,
+//! the upstream call is dropped, the server's memory stays where it was and its
+//! log holds an excerpt, never the frame; other visitors chat on meanwhile. The
+//! runtimes are `fake_langflow`'s.
 
 use std::time::Duration;
 
@@ -138,7 +139,12 @@ async fn an_answer_over_the_character_limit_or_a_run_over_the_event_limit_ends_i
 async fn the_log_holds_an_excerpt_of_a_bad_frame_never_the_frame() {
     let server = TestServer::spawn().await;
     let mut widgets = Vec::new();
-    for behaviour in [Behaviour::LargeMalformed, Behaviour::HugeLine] {
+    let behaviours = [
+        Behaviour::LargeMalformed,
+        Behaviour::LongRunError,
+        Behaviour::HugeLine,
+    ];
+    for behaviour in behaviours {
         let runtime = fake_runtime(behaviour).await;
         let key = widget_with(&server, &runtime.url, generous_timeouts(), json!({})).await;
         widgets.push((behaviour, key, runtime));
@@ -158,7 +164,12 @@ async fn the_log_holds_an_excerpt_of_a_bad_frame_never_the_frame() {
         .lines()
         .filter(|line| line.contains("agent run failed"))
         .collect();
-    assert_eq!(failures.len(), 2, "{}", &text[..text.len().min(2_000)]);
+    assert_eq!(
+        failures.len(),
+        behaviours.len(),
+        "{}",
+        &text[..text.len().min(2_000)]
+    );
     for line in failures {
         assert!(line.len() < 1_000, "a log line of {} bytes", line.len());
     }
