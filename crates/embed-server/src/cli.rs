@@ -233,6 +233,12 @@ pub struct ServeArgs {
     /// so pinned snippets survive upgrades; older ones are forgotten.
     #[arg(long, env = "SITEKIT_KEPT_RELEASES", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub kept_releases: u32,
+    /// Chat streams this server keeps open at once; past it a new chat gets 429.
+    #[arg(long, env = "SITEKIT_MAX_STREAMS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams: u32,
+    /// Chat streams one widget may have open at once on this server.
+    #[arg(long, env = "SITEKIT_MAX_STREAMS_PER_WIDGET", default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams_per_widget: u32,
 }
 
 #[derive(Debug, Subcommand)]

@@ -27,6 +27,7 @@ pub mod scopes;
 pub mod session;
 pub mod snippet;
 pub mod state;
+pub mod stream_slots;
 pub mod usage_event_rules;
 pub mod usage_export;
 pub mod usage_report;

@@ -18,6 +18,7 @@ use sitekit_embed_server::kept_releases;
 use sitekit_embed_server::limits::LimitsConfig;
 use sitekit_embed_server::retention::Retention;
 use sitekit_embed_server::state::ServerConfig;
+use sitekit_embed_server::stream_slots::StreamCaps;
 use sitekit_embed_server::{AppState, serve};
 use sitekit_sdk::AdminClient;
 use tokio::net::TcpListener;
@@ -129,6 +130,10 @@ fn server_config(
         },
         usage_events_per_widget_per_day: args.usage_events_per_widget_per_day,
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        stream_caps: StreamCaps {
+            per_server: args.max_streams,
+            per_widget: args.max_streams_per_widget,
+        },
     }
 }
 

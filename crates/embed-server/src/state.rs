@@ -12,6 +12,7 @@ use crate::limits::{Limits, LimitsConfig};
 use crate::relay::{RuntimeHttp, Runtimes};
 use crate::retention::Retention;
 use crate::session::{SessionSigner, SharedSigner};
+use crate::stream_slots::{StreamCaps, StreamSlots};
 use crate::visitors::VisitorIds;
 
 #[derive(Debug, Clone)]
@@ -39,6 +40,8 @@ pub struct AppState {
     pub shutdown_grace: Duration,
     /// Issues and recognises visitor ids, with the key every node shares.
     pub visitors: Arc<VisitorIds>,
+    /// The chat streams open now, within their caps.
+    pub streams: Arc<StreamSlots>,
 }
 
 /// How a server is set up, besides its database and assets: what `sitekit
@@ -60,6 +63,7 @@ pub struct ServerConfig {
     pub retention: Retention,
     pub usage_events_per_widget_per_day: u32,
     pub shutdown_grace: Duration,
+    pub stream_caps: StreamCaps,
 }
 
 impl AppState {
@@ -92,6 +96,7 @@ impl AppState {
             usage_events_per_widget_per_day: config.usage_events_per_widget_per_day,
             shutdown_grace: config.shutdown_grace,
             visitors: Arc::new(visitors),
+            streams: Arc::new(StreamSlots::new(config.stream_caps)),
         })
     }
 }

@@ -22,6 +22,7 @@ use crate::metering::{RunIdentity, RunMeter};
 use crate::relay::lifecycle::{RunIds, RunLimits, Visibility, visitor_events};
 use crate::relay::{HistoryMessage, RelayError, RunRequest, StartRun};
 use crate::state::AppState;
+use crate::stream_slots;
 use sitekit_sdk::wire::ErrorBody;
 
 const MAX_MESSAGE_CHARS: usize = 4_000;
@@ -47,7 +48,7 @@ const HISTORY_MESSAGES: i64 = 40;
         (status = 403, description = "A session of another origin, without the chat scope, or a disabled widget", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
-        (status = 429, description = "Over the per-address or per-visitor rate, or the widget's daily budget is used up; see Retry-After", body = ErrorBody),
+        (status = 429, description = "Over the per-address or per-visitor rate (`rate_limited`), the widget's daily budget is used up (`budget_exhausted`), or this server or widget has as many answers streaming as it may (`too_many_streams`); see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn chat(
@@ -76,6 +77,10 @@ pub async fn chat(
             "this widget is disabled",
         ));
     }
+    // A place among the open streams first: a chat refused for want of one
+    // uses up none of the visitor's messages or the widget's budget, and never
+    // reaches the runtime.
+    let slot = state.streams.claim(&widget.id)?;
     state.limits.message_from(
         &claims.wg,
         &claims.vi,
@@ -145,7 +150,8 @@ pub async fn chat(
     let visibility = Visibility {
         tool_calls: widget.show_tool_events,
     };
-    let events = visitor_events(start, RunLimits::from(&agent), ids, visibility, meter)
+    let events = visitor_events(start, RunLimits::from(&agent), ids, visibility, meter);
+    let events = stream_slots::holding(events, slot)
         .enumerate()
         .map(|(index, event)| {
             let data = serde_json::to_string(&event).expect("events serialize");

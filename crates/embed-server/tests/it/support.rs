@@ -409,6 +409,17 @@ impl TestServer {
         assert!(status.success(), "kill -TERM {pid}");
     }
 
+    /// The server process's resident memory (`VmRSS` in `/proc`), in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let pid = self.child.id().expect("the server is running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no VmRSS in /proc/{pid}/status"))
+    }
+
     /// Waits for the server process to exit (at most `limit`); true if it did.
     pub async fn exited_within(&mut self, limit: std::time::Duration) -> bool {
         tokio::time::timeout(limit, self.child.wait()).await.is_ok()
