@@ -56,13 +56,16 @@ export function createLangflowWidget(bin, databaseUrl, {
   ]);
 }
 
-/** Starts `sitekit serve` on a free port; resolves with its base URL and process. */
-export function startServer(bin, databaseUrl, assetsDir) {
+/**
+ * Starts `sitekit serve` on a free port; resolves with its base URL and process.
+ * `args` are further `serve` flags (e.g. a raised rate limit).
+ */
+export function startServer(bin, databaseUrl, assetsDir, args = []) {
   const child = spawn(
     bin,
     [
       'serve', '--bind', '127.0.0.1:0', '--database-url', databaseUrl, '--assets-dir', assetsDir,
-      '--runtime-allow', LOCAL_RUNTIMES,
+      '--runtime-allow', LOCAL_RUNTIMES, ...args,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SITEKIT_LOG: 'warn' } },
   );

@@ -210,8 +210,12 @@ fn check_locale(locale: &str) -> Result<(), SettingsError> {
 }
 
 fn check_title(title: &str) -> Result<(), SettingsError> {
-    match title.trim().chars().count() {
+    let title = title.trim();
+    match title.chars().count() {
         0 => Err(SettingsError("the title must not be empty".into())),
+        1..=80 if has_control(title, &[]) => Err(SettingsError(
+            "the title may not contain control characters".into(),
+        )),
         1..=80 => Ok(()),
         _ => Err(SettingsError(
             "the title may have at most 80 characters".into(),
@@ -219,14 +223,30 @@ fn check_title(title: &str) -> Result<(), SettingsError> {
     }
 }
 
+/// Checked trimmed, as it is stored, whether it comes with a new widget or an update.
 fn check_greeting(greeting: &str) -> Result<(), SettingsError> {
-    if greeting.chars().count() <= 500 {
-        Ok(())
-    } else {
+    let greeting = greeting.trim();
+    if greeting.chars().count() > 500 {
         Err(SettingsError(
             "the greeting may have at most 500 characters".into(),
         ))
+    } else if has_control(greeting, &['\n', '\r', '\t']) {
+        // A greeting is Markdown, so it may have lines.
+        Err(SettingsError(
+            "the greeting may not contain control characters other than line breaks and tabs"
+                .into(),
+        ))
+    } else {
+        Ok(())
     }
+}
+
+/// Whether `text` has a control character other than those `allowed`. None is
+/// anything a visitor can read; PostgreSQL cannot store NUL, and an escape
+/// sequence would reach the terminal of whoever lists the widgets with the CLI.
+fn has_control(text: &str, allowed: &[char]) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !allowed.contains(&c))
 }
 
 fn starter_prompts(prompts: &[String]) -> Result<Vec<String>, SettingsError> {
@@ -237,9 +257,13 @@ fn starter_prompts(prompts: &[String]) -> Result<Vec<String>, SettingsError> {
     }
     prompts
         .iter()
-        .map(|prompt| match prompt.trim().chars().count() {
+        .map(|prompt| prompt.trim())
+        .map(|prompt| match prompt.chars().count() {
             0 => Err(SettingsError("a starter prompt must not be empty".into())),
-            1..=MAX_STARTER_PROMPT_CHARS => Ok(prompt.trim().to_owned()),
+            1..=MAX_STARTER_PROMPT_CHARS if has_control(prompt, &[]) => Err(SettingsError(
+                "a starter prompt may not contain control characters".into(),
+            )),
+            1..=MAX_STARTER_PROMPT_CHARS => Ok(prompt.to_owned()),
             _ => Err(SettingsError(format!(
                 "a starter prompt may have at most {MAX_STARTER_PROMPT_CHARS} characters"
             ))),
@@ -313,6 +337,27 @@ mod tests {
             assert_eq!(conversation_days(days), Ok(days));
         }
         assert!(conversation_days(MAX_CONVERSATION_DAYS + 1).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_greetings_keep_line_breaks_and_tabs() {
+        for bad in ["a\u{0}b", "\u{1b}[31mred", "a\nb", "a\u{7f}", "a\u{85}b"] {
+            assert!(check_title(bad).is_err(), "title {bad:?} was accepted");
+            assert!(
+                starter_prompts(&[bad.to_owned()]).is_err(),
+                "prompt {bad:?} was accepted"
+            );
+        }
+        for bad in ["a\u{0}b", "\u{1b}[31mred", "a\u{8}b", "a\u{85}b"] {
+            assert!(
+                check_greeting(bad).is_err(),
+                "greeting {bad:?} was accepted"
+            );
+        }
+        assert_eq!(check_greeting("Hi!\r\n\n- one\n- two\tthree"), Ok(()));
+        // White space around a text is trimmed before it is checked.
+        assert_eq!(check_title("\tHelp\r\n"), Ok(()));
+        assert_eq!(check_greeting(&format!("{}\n\n", "x".repeat(500))), Ok(()));
     }
 
     #[test]

@@ -168,6 +168,13 @@ fn validate(input: &RunAgentInput) -> Result<&str, ApiError> {
                 format!("{name} must be 1 to {MAX_ID_LEN} characters"),
             ));
         }
+        // No id the widget makes has one, and PostgreSQL cannot even compare a NUL.
+        if id.chars().any(char::is_control) {
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                format!("{name} may not contain control characters"),
+            ));
+        }
     }
     let text = input
         .last_user_text()

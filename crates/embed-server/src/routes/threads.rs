@@ -28,7 +28,7 @@ const MAX_THREAD_ID_LEN: usize = 128;
     security(("session" = [])),
     responses(
         (status = 200, body = ThreadMessages),
-        (status = 400, description = "A thread id that is empty or too long", body = ErrorBody),
+        (status = 400, description = "A thread id that is empty, too long or has control characters", body = ErrorBody),
         (status = 401, description = "No session, or an invalid, expired or ended one", body = ErrorBody),
         (status = 403, description = "A session of another origin or without the chat scope", body = ErrorBody),
         (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
@@ -47,6 +47,14 @@ pub async fn get(
         return Err(ApiError::bad_request(
             "invalid_thread",
             format!("a thread id has 1 to {MAX_THREAD_ID_LEN} characters"),
+        ));
+    }
+    // As the chat route refuses them: no thread has one, and PostgreSQL cannot
+    // even compare a NUL.
+    if thread_id.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "invalid_thread",
+            "a thread id has no control characters",
         ));
     }
     // Keyed by the session's widget and visitor: a guessed id finds nothing.

@@ -248,7 +248,14 @@ async fn each_broken_event_is_rejected_with_its_reason_and_the_others_are_stored
             "",
             Some("invalid_id"),
         ),
+        // PostgreSQL cannot store a NUL: it once failed the whole batch (a 500).
+        (with("nul", "id", json!("e\u{0}1")), "", Some("invalid_id")),
         (with("s", "source", json!("")), "s", Some("invalid_source")),
+        (
+            with("nul-source", "source", json!("page\u{0}")),
+            "nul-source",
+            Some("invalid_source"),
+        ),
         (
             with("t", "type", json!("dev.sitekit.other")),
             "t",

@@ -118,6 +118,86 @@ async fn starter_prompts_and_avatar_reach_the_page_and_bad_ones_change_nothing()
 }
 
 #[tokio::test]
+async fn texts_with_control_characters_are_refused_and_greetings_keep_their_lines() {
+    // A NUL once made PostgreSQL fail the insert (a 500), and an escape sequence
+    // would reach the terminal of whoever lists the widgets with the CLI.
+    let server = TestServer::spawn().await;
+    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
+    let widget = |field: &str, value: Value| {
+        let mut body = json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true });
+        body[field] = value;
+        body
+    };
+    for (body, refusal) in [
+        (
+            widget("title", json!("Help\u{0}desk")),
+            "the title may not contain control characters",
+        ),
+        (
+            widget("title", json!("\u{1b}[31mHelp")),
+            "the title may not contain control characters",
+        ),
+        (
+            widget("title", json!("Help\ndesk")),
+            "the title may not contain control characters",
+        ),
+        (
+            widget("starterPrompts", json!(["Opening\u{0}hours"])),
+            "a starter prompt may not contain control characters",
+        ),
+        (
+            widget("starterPrompts", json!(["Opening\u{85}hours"])),
+            "a starter prompt may not contain control characters",
+        ),
+        (
+            widget("greeting", json!("Hi\u{0}!")),
+            "the greeting may not contain control characters other than line breaks and tabs",
+        ),
+        (
+            widget("greeting", json!("Hi\u{7}!")),
+            "the greeting may not contain control characters other than line breaks and tabs",
+        ),
+    ] {
+        let response = server
+            .admin(Method::POST, "/v1/widgets", &secret, Some(body.clone()))
+            .await;
+        let message = assert_api_error(response, 400, "invalid_setting").await;
+        assert_eq!(message, refusal, "{body}");
+    }
+
+    // Around a text, control characters that are white space are trimmed away;
+    // inside a greeting, which is Markdown, line breaks and tabs stay.
+    let greeting = "Hi!\r\n\n- opening hours\n- prices\tand plans";
+    let mut body = widget("greeting", json!(format!("\n{greeting}\n\n")));
+    body["title"] = json!("\tHelp desk\r\n");
+    let created = create_widget(&server, &secret, body).await;
+    assert_eq!(created["widget"]["title"], "Help desk");
+    assert_eq!(created["widget"]["greeting"], greeting);
+
+    let path = format!("/v1/widgets/{}", created["widget"]["id"].as_str().unwrap());
+    for bad in [
+        json!({ "title": "Help\u{0}" }),
+        json!({ "greeting": "Hi\u{1b}[2J" }),
+        json!({ "starterPrompts": ["a\u{0}"] }),
+    ] {
+        let response = server
+            .admin(Method::PATCH, &path, &secret, Some(bad.clone()))
+            .await;
+        assert_api_error(response, 400, "invalid_setting").await;
+    }
+    let unchanged: Value = server
+        .admin(Method::GET, &path, &secret, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&unchanged["title"], &unchanged["greeting"]),
+        (&json!("Help desk"), &json!(greeting))
+    );
+}
+
+#[tokio::test]
 async fn a_widgets_own_visitor_rate_applies_to_each_of_its_visitors() {
     // The runtime is down, so every allowed message ends fast in a RUN_ERROR.
     let server = TestServer::spawn().await;
