@@ -592,6 +592,10 @@ pub async fn tenants(db: &Db, command: TenantCommand) -> Result<()> {
     match command {
         TenantCommand::Create { name, json } => {
             ensure!(!name.trim().is_empty(), "--name must not be empty");
+            ensure!(
+                !name.chars().any(char::is_control),
+                "--name may not contain control characters"
+            );
             let tenant = db.create_tenant(name.trim()).await?;
             if json {
                 println!("{}", json!({ "id": tenant.id, "name": tenant.name }));

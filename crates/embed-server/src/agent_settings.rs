@@ -10,7 +10,7 @@ use sitekit_sdk::admin::{AgentTimeouts, AgentUpdate, NewAgentRequest};
 
 use crate::db::Agent;
 use crate::egress::EgressPolicy;
-use crate::widget_settings::SettingsError;
+use crate::widget_settings::{SettingsError, has_control};
 
 /// A setting that breaks a rule: a stable code for the API and a sentence a
 /// person can act on.
@@ -155,6 +155,9 @@ pub fn apply_update(
 fn name(text: &str) -> Result<String, SettingsError> {
     match text.trim().chars().count() {
         0 => Err(SettingsError("the agent's name must not be empty".into())),
+        1..=MAX_NAME_CHARS if has_control(text, &[]) => Err(SettingsError(
+            "the agent's name may not contain control characters".into(),
+        )),
         1..=MAX_NAME_CHARS => Ok(text.trim().to_owned()),
         _ => Err(SettingsError(format!(
             "the agent's name may have at most {MAX_NAME_CHARS} characters"
@@ -210,6 +213,11 @@ fn short_text(what: &str, text: &str) -> Result<String, SettingsError> {
     if text.len() > MAX_FIELD_LEN {
         return Err(SettingsError(format!("the {what} is too long")));
     }
+    if has_control(text, &[]) {
+        return Err(SettingsError(format!(
+            "the {what} may not contain control characters"
+        )));
+    }
     Ok(text.to_owned())
 }
 
@@ -218,6 +226,12 @@ fn system_prompt(text: &str) -> Result<String, SettingsError> {
         return Err(SettingsError(format!(
             "the system prompt may have at most {MAX_SYSTEM_PROMPT_CHARS} characters"
         )));
+    }
+    if has_control(text, &['\n', '\r', '\t']) {
+        return Err(SettingsError(
+            "the system prompt may not contain control characters other than line breaks and tabs"
+                .into(),
+        ));
     }
     Ok(text.trim().to_owned())
 }
@@ -248,6 +262,12 @@ fn timeouts(limits: AgentTimeouts) -> Result<AgentTimeouts, SettingsError> {
 fn runtime_key(text: &str) -> Result<String, SettingsError> {
     if text.len() > MAX_FIELD_LEN {
         return Err(SettingsError("the runtime key is too long".into()));
+    }
+    // It travels as an HTTP header's value.
+    if has_control(text, &[]) {
+        return Err(SettingsError(
+            "the runtime key may not contain control characters".into(),
+        ));
     }
     Ok(text.to_owned())
 }
@@ -428,5 +448,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(changed.runtime_key, "k");
+    }
+
+    #[test]
+    fn texts_with_control_characters_are_refused() {
+        let with = |change: &dyn Fn(&mut NewAgentRequest)| {
+            let mut request = request("https://runtime.example.com");
+            change(&mut request);
+            AgentSettings::from_request(&request, &local())
+        };
+        assert!(with(&|r| r.name = "Sup\0port".into()).is_err());
+        assert!(with(&|r| r.flow_id = "faq\u{1b}[2J".into()).is_err());
+        assert!(with(&|r| r.runtime_key = "key\r\nX-Injected: 1".into()).is_err());
+        assert!(with(&|r| r.system_prompt = Some("a\0b".into())).is_err());
+        let kept = with(&|r| r.system_prompt = Some("Be brief.\n\tAlways.".into())).unwrap();
+        assert_eq!(kept.system_prompt, "Be brief.\n\tAlways.");
     }
 }

@@ -244,7 +244,7 @@ fn check_greeting(greeting: &str) -> Result<(), SettingsError> {
 /// Whether `text` has a control character other than those `allowed`. None is
 /// anything a visitor can read; PostgreSQL cannot store NUL, and an escape
 /// sequence would reach the terminal of whoever lists the widgets with the CLI.
-fn has_control(text: &str, allowed: &[char]) -> bool {
+pub(crate) fn has_control(text: &str, allowed: &[char]) -> bool {
     text.chars()
         .any(|c| c.is_control() && !allowed.contains(&c))
 }
