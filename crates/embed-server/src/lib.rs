@@ -14,6 +14,7 @@ mod extract;
 mod key_states;
 pub mod keys;
 pub mod limits;
+pub mod master_key;
 pub mod metering;
 mod openapi;
 pub mod origin;

@@ -17,6 +17,7 @@ mod fake_langflow;
 mod faults;
 mod launcher_and_retention;
 mod limits;
+mod master_key;
 mod metering;
 mod openai;
 mod openapi;
