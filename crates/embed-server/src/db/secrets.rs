@@ -48,6 +48,7 @@ impl Db {
     /// Makes a new current signing key and keeps the old one as the previous;
     /// the one before that stops verifying anything.
     pub async fn rotate_session_signing_key(&self) -> Result<(), sqlx::Error> {
+        // Makes the current key if no server has yet, so there is one to keep.
         self.session_signing_keys().await?;
         let current = self
             .server_secret(SESSION_SIGNING_KEY)
