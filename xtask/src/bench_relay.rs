@@ -21,7 +21,7 @@ use crate::bench::{Section, budget_status};
 use crate::langflow::Langflow;
 use crate::processes::Services;
 use crate::sitekit_cli::SitekitCli;
-use crate::{build, embed_server, ports, stats, step};
+use crate::{build, embed_server, master_key, ports, stats, step};
 
 const ORIGIN: &str = "https://shop.example.com";
 const WARMUP_RUNS: usize = 50;
@@ -46,6 +46,7 @@ pub fn section(root: &Path) -> Result<Section> {
     }
     let database_url = format!("sqlite://{}", database.display());
     let bind = format!("127.0.0.1:{}", ports::free()?);
+    let master_key = master_key::for_tests(root)?;
     let mut services = Services::default();
     let limits = [
         "--requests-per-ip-per-minute",
@@ -60,6 +61,7 @@ pub fn section(root: &Path) -> Result<Section> {
         root,
         &bind,
         &database_url,
+        &master_key,
         &work.join("logs/sitekit-bench-relay.log"),
         &limits,
     )?;
@@ -67,6 +69,7 @@ pub fn section(root: &Path) -> Result<Section> {
     let cli = SitekitCli {
         bin: &bin,
         database_url: &database_url,
+        master_key: &master_key,
         public_url: &url,
     };
     let quick_key = widget_on(&cli, &quick.url)?;

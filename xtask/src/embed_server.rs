@@ -8,21 +8,23 @@ use std::time::Duration;
 use anyhow::{Result, anyhow, bail};
 
 use crate::processes::Services;
-use crate::{build, http, step};
+use crate::{build, http, master_key, step};
 
 /// Where the runtimes the demo, tests and benchmarks start listen: loopback,
 /// which the server's egress policy refuses unless allowed (`--runtime-allow`).
 pub const LOCAL_RUNTIMES: &str = "127.0.0.1";
 
-/// Starts `sitekit serve` on `bind` (host:port) and waits for it; returns its URL.
+/// Starts `sitekit serve` on `bind` (host:port) with the master key in
+/// `master_key` and waits for it; returns its URL.
 pub fn start(
     services: &mut Services,
     root: &Path,
     bind: &str,
     database_url: &str,
+    master_key: &Path,
     log: &Path,
 ) -> Result<String> {
-    start_with(services, root, bind, database_url, log, &[])
+    start_with(services, root, bind, database_url, master_key, log, &[])
 }
 
 /// [`start`] with more `sitekit serve` flags (e.g. raised rate limits).
@@ -31,6 +33,7 @@ pub fn start_with(
     root: &Path,
     bind: &str,
     database_url: &str,
+    master_key: &Path,
     log: &Path,
     serve_flags: &[&str],
 ) -> Result<String> {
@@ -48,6 +51,7 @@ pub fn start_with(
         .arg("--assets-dir")
         .arg(root.join("dist"))
         .args(serve_flags);
+    master_key::apply(&mut serve, master_key);
     services.start("sitekit", serve, log)?;
     services.wait_until("embed server", Duration::from_secs(60), || {
         http::get(&format!("{url}/healthz"), &[]).is_ok_and(|response| response.status == 200)

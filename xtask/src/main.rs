@@ -19,6 +19,7 @@ mod embed_server;
 mod http;
 mod langflow;
 mod load;
+mod master_key;
 mod npm_package;
 mod ports;
 mod processes;

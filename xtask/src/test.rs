@@ -15,7 +15,7 @@ use anyhow::{Result, bail};
 use crate::langflow::Langflow;
 use crate::processes::{self, Services};
 use crate::sitekit_cli::SitekitCli;
-use crate::{build, cmd, embed_server, langflow, npm_package, ports, setup, step};
+use crate::{build, cmd, embed_server, langflow, master_key, npm_package, ports, setup, step};
 
 /// Steps the user asked to leave out.
 pub struct Skip {
@@ -203,11 +203,13 @@ fn wasm_fixture(
     }
     let database_url = format!("sqlite://{}", database.display());
     let bind = format!("127.0.0.1:{}", ports::free()?);
+    let master_key = master_key::for_tests(root)?;
     let url = embed_server::start(
         services,
         root,
         &bind,
         &database_url,
+        &master_key,
         &logs.join("sitekit-wasm-tests.log"),
     )?;
     let runner_address = format!("127.0.0.1:{}", ports::free()?);
@@ -219,6 +221,7 @@ fn wasm_fixture(
     let cli = SitekitCli {
         bin: &bin,
         database_url: &database_url,
+        master_key: &master_key,
         public_url: &url,
     };
     let tenant = cli.create_tenant("Wasm tests")?;

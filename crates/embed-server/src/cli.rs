@@ -47,6 +47,8 @@ pub struct Cli {
     pub runtime_allow: EgressPolicy,
     #[command(flatten)]
     pub remote: RemoteArgs,
+    #[command(flatten)]
+    pub master_key: MasterKeyArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -70,6 +72,37 @@ impl std::fmt::Debug for RemoteArgs {
         // The key opens the whole tenant: never print it.
         f.debug_struct("RemoteArgs")
             .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the master key comes from: it encrypts agents' runtime keys and the
+/// server's own secrets in the database, and is kept outside it.
+#[derive(Args)]
+pub struct MasterKeyArgs {
+    /// The master key that encrypts the secrets stored in the database: 64 hex
+    /// characters (e.g. `openssl rand -hex 32`). Prefer the environment variable
+    /// or a key file: arguments are visible to other users of the machine.
+    #[arg(
+        long,
+        global = true,
+        env = "SITEKIT_MASTER_KEY",
+        hide_env_values = true,
+        conflicts_with = "master_key_file"
+    )]
+    pub master_key: Option<String>,
+    /// A file holding the master key, readable by its owner only (chmod 600).
+    /// Default: data/master.key, which `serve` and the admin commands create
+    /// on a database that holds nothing encrypted yet.
+    #[arg(long, global = true, env = "SITEKIT_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for MasterKeyArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key opens every stored secret: never print it.
+        f.debug_struct("MasterKeyArgs")
+            .field("master_key_file", &self.master_key_file)
             .finish_non_exhaustive()
     }
 }
@@ -120,6 +153,15 @@ pub enum SecretCommand {
     /// stay valid until they expire; running servers switch within their key
     /// refresh interval. Rotate twice to end the old sessions at once.
     RotateSessionKey,
+    /// Re-encrypt every stored secret under a new master key, in one
+    /// transaction (safe to run again if cut short), then restart every node
+    /// with the new key. The current key comes from --master-key,
+    /// --master-key-file or data/master.key, as for `serve`.
+    RotateMasterKey {
+        /// The new key's file; made, with a new random key (mode 0600), if missing.
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

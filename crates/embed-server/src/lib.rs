@@ -17,6 +17,7 @@ pub mod kept_releases;
 mod key_states;
 pub mod keys;
 pub mod limits;
+pub mod master_key;
 pub mod metering;
 mod openapi;
 pub mod origin;

@@ -5,6 +5,7 @@ mod admin;
 mod backend;
 mod cli;
 mod local;
+mod master_key_source;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -41,7 +42,8 @@ async fn main() -> Result<()> {
     match cli.command {
         Command::Serve(args) => {
             local_only(server, "serve")?;
-            run_server(Db::open(&cli.database_url).await?, args, cli.runtime_allow).await
+            let db = master_key_source::unlocked(&cli.database_url, &cli.master_key).await?;
+            run_server(db, args, cli.runtime_allow).await
         }
         Command::Tenants(command) => {
             local_only(server, "tenants")?;
@@ -49,7 +51,7 @@ async fn main() -> Result<()> {
         }
         Command::Secrets(command) => {
             local_only(server, "secrets")?;
-            admin::secrets(&Db::open(&cli.database_url).await?, command).await
+            admin::secrets(&cli.database_url, &cli.master_key, command).await
         }
         // The operator's view across tenants: the local database only, never an
         // admin key's.
@@ -63,7 +65,7 @@ async fn main() -> Result<()> {
         Command::Admin(command) => match (cli.remote.server, cli.remote.key) {
             (Some(server), Some(key)) => admin::run(&AdminClient::new(server, key), command).await,
             (None, None) => {
-                let db = Db::open(&cli.database_url).await?;
+                let db = master_key_source::unlocked(&cli.database_url, &cli.master_key).await?;
                 admin::run(&LocalAdmin::new(db, cli.runtime_allow), command).await
             }
             (Some(_), None) => bail!("--server needs --key (or SITEKIT_ADMIN_KEY)"),

@@ -20,6 +20,7 @@ mod kept_releases;
 mod key_grants;
 mod launcher_and_retention;
 mod limits;
+mod master_key;
 mod metering;
 mod openai;
 mod openapi;

@@ -138,9 +138,7 @@ async fn revoking_a_key_ends_its_sessions_within_the_refresh_interval() {
     };
     assert_eq!(chat(session.token.clone()).await.unwrap().status(), 200);
 
-    let db = sitekit_embed_server::db::Db::open(&server.db_url)
-        .await
-        .unwrap();
+    let db = server.db().await;
     let key = sitekit_embed_server::keys::ParsedKey::parse(&server.down_key).unwrap();
     let (_, record) = db.widget_by_publishable_key(&key).await.unwrap().unwrap();
     let key_id = record.id;
