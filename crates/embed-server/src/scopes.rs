@@ -4,15 +4,7 @@
 use crate::keys::KeyKind;
 
 /// Every scope, as written in keys, tokens and errors.
-pub const ALL: &[&str] = &[
-    "chat",
-    "usage:write",
-    "usage:read",
-    "widgets:read",
-    "widgets:write",
-    "keys:write",
-    "agents:write",
-];
+pub const ALL: &[&str] = &sitekit_sdk::fields::Scope::NAMES;
 
 /// The scopes of a secret (`sec`) key.
 pub const SECRET_KEY_SCOPES: &str =

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 pub struct SessionRequest {
     pub publishable_key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::VisitorId>))]
     pub visitor_id: Option<String>,
 }
 

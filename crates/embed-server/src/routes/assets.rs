@@ -1,12 +1,13 @@
 //! `GET /v1/loader.js` (short cache, ETag) and `GET /v1/assets/<name>` (hashed
 //! names, cached forever), each served precompressed when the browser accepts it.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::assets::Asset;
 use crate::error::ApiError;
+use crate::extract::ApiPath;
 use crate::state::AppState;
 use sitekit_sdk::wire::ErrorBody;
 
@@ -19,6 +20,7 @@ const HASHED_CACHE: &str = "public, max-age=31536000, immutable";
 #[utoipa::path(
     get,
     path = "/v1/loader.js",
+    operation_id = "getLoader",
     tag = "browser",
     summary = "The loader the snippet loads",
     description = "Cached for five minutes with a weak ETag; brotli or gzip when accepted.",
@@ -34,6 +36,7 @@ pub async fn loader(State(state): State<AppState>, headers: HeaderMap) -> Respon
 #[utoipa::path(
     get,
     path = "/v1/assets/{name}",
+    operation_id = "getAsset",
     tag = "browser",
     summary = "A content-hashed widget asset (JS, Wasm, pinned loader)",
     description = "Immutable, cacheable forever; brotli or gzip when accepted.",
@@ -46,7 +49,7 @@ pub async fn loader(State(state): State<AppState>, headers: HeaderMap) -> Respon
 )]
 pub async fn hashed(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let asset = state

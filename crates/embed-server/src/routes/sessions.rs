@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use sitekit_sdk::fields::VisitorId;
 use sitekit_sdk::wire::{SessionRequest, SessionResponse};
 use time::format_description::well_known::Rfc3339;
 
@@ -16,11 +17,10 @@ use crate::session::SessionClaims;
 use crate::state::AppState;
 use sitekit_sdk::wire::ErrorBody;
 
-const MAX_VISITOR_ID_LEN: usize = 64;
-
 #[utoipa::path(
     post,
     path = "/v1/sessions",
+    operation_id = "createSession",
     tag = "browser",
     summary = "A short-lived session token for a page on an allowed origin",
     request_body = SessionRequest,
@@ -42,7 +42,7 @@ pub async fn create(
 ) -> Result<Json<SessionResponse>, ApiError> {
     state.limits.request_from(client)?;
     let visitor_id = match request.visitor_id {
-        Some(id) if is_valid_visitor_id(&id) => id,
+        Some(id) if VisitorId::is_valid(&id) => id,
         Some(_) => {
             return Err(ApiError::bad_request(
                 "invalid_visitor_id",
@@ -73,11 +73,4 @@ pub async fn create(
         expires_at,
         visitor_id,
     }))
-}
-
-fn is_valid_visitor_id(id: &str) -> bool {
-    (1..=MAX_VISITOR_ID_LEN).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

@@ -23,6 +23,7 @@ mod metering;
 mod openai;
 mod openapi;
 mod remote_cli;
+mod request_shapes;
 mod retention;
 mod sdk;
 mod sdk_usage;
