@@ -321,6 +321,9 @@ pub struct AgentUpdate {
     /// The whole set; fields left out take their defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeouts: Option<AgentTimeouts>,
+    /// Needed with a `baseUrl` on another server (scheme, host or port): the
+    /// stored credential was given for the old one (empty for a runtime that
+    /// needs none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::RuntimeKey>))]
     pub runtime_key: Option<String>,
@@ -438,7 +441,8 @@ pub enum AdminKeyKind {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewKeyRequest {
     pub kind: AdminKeyKind,
-    /// For restricted keys, e.g. `["widgets:read", "usage:read"]`.
+    /// For restricted keys, which need at least one, e.g. `["widgets:read",
+    /// "usage:read"]`. A secret key carries every admin scope and lists none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<crate::fields::Scope>>))]
     pub scopes: Option<Vec<String>>,
@@ -522,7 +526,8 @@ pub struct KeyEventList {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UsageQuery {
-    /// First day, `YYYY-MM-DD` (default: 29 days before `to`).
+    /// First day, `YYYY-MM-DD` (default: 29 days before `to`), not after
+    /// `to` and at most 365 days before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(value_type = Option<crate::fields::Day>, inline))]
     pub from: Option<String>,
@@ -589,7 +594,8 @@ impl UsageExportFormat {
 pub struct UsageExportQuery {
     #[cfg_attr(feature = "openapi", param(inline))]
     pub format: UsageExportFormat,
-    /// First day, `YYYY-MM-DD` (default: 29 days before `to`).
+    /// First day, `YYYY-MM-DD` (default: 29 days before `to`), not after
+    /// `to` and at most 365 days before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(value_type = Option<crate::fields::Day>, inline))]
     pub from: Option<String>,
