@@ -1,7 +1,8 @@
 //! The embed server (`target/release/sitekit serve`) as a child process, serving
 //! `dist/` from one database; ready when `GET /healthz` answers 200.
 
-use std::path::Path;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -13,6 +14,18 @@ use crate::{build, http, master_key, step};
 /// Where the runtimes the demo, tests and benchmarks start listen: loopback,
 /// which the server's egress policy refuses unless allowed (`--runtime-allow`).
 pub const LOCAL_RUNTIMES: &str = "127.0.0.1";
+
+/// The URL of a fresh SQLite database at `file`: an earlier run's is removed,
+/// its write-ahead log included.
+pub fn fresh_sqlite_database(file: &Path) -> Result<String> {
+    for suffix in ["", "-wal", "-shm"] {
+        let part = PathBuf::from(format!("{}{suffix}", file.display()));
+        if part.exists() {
+            fs::remove_file(part)?;
+        }
+    }
+    Ok(format!("sqlite://{}", file.display()))
+}
 
 /// Starts `sitekit serve` on `bind` (host:port) with the master key in
 /// `master_key` and waits for it; returns its URL.

@@ -3,6 +3,7 @@
 //! This file only parses the command line and dispatches; each subcommand lives in
 //! its own module. Every step prints one `==>` line so a user can follow along.
 
+mod api_fuzz;
 mod bench;
 mod bench_config;
 mod bench_ingest;
@@ -45,11 +46,12 @@ Commands:
   demo              set up, build, and run Langflow (:8790), the embed server (:8787)
                     and a demo host site (:8788); Ctrl-C stops everything
   test [--skip-lint] [--skip-wasm] [--skip-e2e]
-                    fmt check, clippy (native + wasm32), native tests, wasm tests in
-                    headless Chromium, Playwright end-to-end tests
+                    fmt check, clippy (native + wasm32), native tests, API fuzzing
+                    (Schemathesis), wasm tests in headless Chromium, Playwright
+                    end-to-end tests
   bench             build, measure, and write BENCHMARKS.md
   setup             install what is missing (wasm32 target, wasm-bindgen CLI,
-                    npm packages, .venv with lfx) and nothing else
+                    npm packages, .venv with lfx and schemathesis) and nothing else
   help              this text
 
 Prerequisites: rustup, Node >= 20 with npm, Python >= 3.10.

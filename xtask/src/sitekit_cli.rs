@@ -80,9 +80,14 @@ impl SitekitCli<'_> {
 
     /// `sitekit keys create --kind secret` → the key itself, shown this once.
     pub fn create_secret_key(&self, tenant_id: &str) -> Result<String> {
+        Ok(self.create_secret_key_with_id(tenant_id)?.1)
+    }
+
+    /// `sitekit keys create --kind secret` → its id and the key itself.
+    pub fn create_secret_key_with_id(&self, tenant_id: &str) -> Result<(String, String)> {
         let args = ["keys", "create", "--tenant", tenant_id, "--kind", "secret"];
         let key = self.run(&args, None)?;
-        string(&key, "key")
+        Ok((string(&key, "id")?, string(&key, "key")?))
     }
 
     /// `sitekit widgets create` for one allowed origin.

@@ -7,6 +7,10 @@
 //! another server while keeping the credential meant for the old one.
 
 use sitekit_sdk::admin::{AgentTimeouts, AgentUpdate, NewAgentRequest};
+use sitekit_sdk::fields::{
+    AgentName, ConnectTimeout, FirstEventTimeout, FlowId, IdleTimeout, ModelName, RuntimeKey,
+    RuntimeKind, RuntimeUrl, SystemPrompt, TotalTimeout,
+};
 
 use crate::db::Agent;
 use crate::egress::EgressPolicy;
@@ -31,10 +35,7 @@ impl From<SettingsError> for AgentSettingsError {
 }
 
 /// The runtime adapters this server has (see `relay`).
-pub const RUNTIMES: &[&str] = &["langflow", "openai", "agui"];
-const MAX_NAME_CHARS: usize = 80;
-const MAX_FIELD_LEN: usize = 2_000;
-const MAX_SYSTEM_PROMPT_CHARS: usize = 8_000;
+pub const RUNTIMES: &[&str] = &RuntimeKind::NAMES;
 
 /// Everything a new agent needs, checked. No `Debug`: it holds the credential.
 #[derive(Clone)]
@@ -67,8 +68,12 @@ impl AgentSettings {
             name: name(&request.name)?,
             runtime: runtime.to_owned(),
             base_url: base_url(&request.base_url, policy)?,
-            flow_id: short_text("flow id", &request.flow_id)?,
-            model: short_text("model", request.model.as_deref().unwrap_or_default())?,
+            flow_id: short_text("flow id", &request.flow_id, FlowId::MAX_CHARS)?,
+            model: short_text(
+                "model",
+                request.model.as_deref().unwrap_or_default(),
+                ModelName::MAX_CHARS,
+            )?,
             system_prompt: system_prompt(request.system_prompt.as_deref().unwrap_or_default())?,
             timeouts: timeouts(request.timeouts.unwrap_or_default())?,
             runtime_key: runtime_key(&request.runtime_key)?,
@@ -133,10 +138,10 @@ pub fn apply_update(
         }
     }
     if let Some(id) = update.flow_id {
-        next.flow_id = short_text("flow id", &id)?;
+        next.flow_id = short_text("flow id", &id, FlowId::MAX_CHARS)?;
     }
     if let Some(model) = update.model {
-        next.model = short_text("model", &model)?;
+        next.model = short_text("model", &model, ModelName::MAX_CHARS)?;
     }
     if let Some(prompt) = update.system_prompt {
         next.system_prompt = system_prompt(&prompt)?;
@@ -153,21 +158,25 @@ pub fn apply_update(
 }
 
 fn name(text: &str) -> Result<String, SettingsError> {
-    match text.trim().chars().count() {
-        0 => Err(SettingsError("the agent's name must not be empty".into())),
-        1..=MAX_NAME_CHARS if has_control(text, &[]) => Err(SettingsError(
+    if text.trim().is_empty() {
+        Err(SettingsError("the agent's name must not be empty".into()))
+    } else if text.chars().count() > AgentName::MAX_CHARS {
+        Err(SettingsError(format!(
+            "the agent's name may have at most {} characters",
+            AgentName::MAX_CHARS
+        )))
+    } else if has_control(text.trim(), &[]) {
+        Err(SettingsError(
             "the agent's name may not contain control characters".into(),
-        )),
-        1..=MAX_NAME_CHARS => Ok(text.trim().to_owned()),
-        _ => Err(SettingsError(format!(
-            "the agent's name may have at most {MAX_NAME_CHARS} characters"
-        ))),
+        ))
+    } else {
+        Ok(text.trim().to_owned())
     }
 }
 
 /// The runtime's address, without a trailing slash so paths join cleanly.
 fn base_url(text: &str, policy: &EgressPolicy) -> Result<String, AgentSettingsError> {
-    if text.len() > MAX_FIELD_LEN {
+    if text.chars().count() > RuntimeUrl::MAX_CHARS {
         return Err(SettingsError("the base URL is too long".into()).into());
     }
     let url = reqwest::Url::parse(text.trim())
@@ -208,11 +217,11 @@ fn origin(url: &str) -> Option<String> {
         .map(|url| url.origin().ascii_serialization())
 }
 
-fn short_text(what: &str, text: &str) -> Result<String, SettingsError> {
-    let text = text.trim();
-    if text.len() > MAX_FIELD_LEN {
+fn short_text(what: &str, text: &str, max_chars: usize) -> Result<String, SettingsError> {
+    if text.chars().count() > max_chars {
         return Err(SettingsError(format!("the {what} is too long")));
     }
+    let text = text.trim();
     if has_control(text, &[]) {
         return Err(SettingsError(format!(
             "the {what} may not contain control characters"
@@ -222,9 +231,10 @@ fn short_text(what: &str, text: &str) -> Result<String, SettingsError> {
 }
 
 fn system_prompt(text: &str) -> Result<String, SettingsError> {
-    if text.chars().count() > MAX_SYSTEM_PROMPT_CHARS {
+    if text.chars().count() > SystemPrompt::MAX_CHARS {
         return Err(SettingsError(format!(
-            "the system prompt may have at most {MAX_SYSTEM_PROMPT_CHARS} characters"
+            "the system prompt may have at most {} characters",
+            SystemPrompt::MAX_CHARS
         )));
     }
     if has_control(text, &['\n', '\r', '\t']) {
@@ -247,10 +257,30 @@ fn timeouts(limits: AgentTimeouts) -> Result<AgentTimeouts, SettingsError> {
             )))
         }
     };
-    within("connect", limits.connect_ms, 100, 60_000)?;
-    within("first event", limits.first_event_ms, 100, 600_000)?;
-    within("idle", limits.idle_ms, 100, 600_000)?;
-    within("total", limits.total_ms, 1_000, 3_600_000)?;
+    within(
+        "connect",
+        limits.connect_ms,
+        ConnectTimeout::MIN_MS,
+        ConnectTimeout::MAX_MS,
+    )?;
+    within(
+        "first event",
+        limits.first_event_ms,
+        FirstEventTimeout::MIN_MS,
+        FirstEventTimeout::MAX_MS,
+    )?;
+    within(
+        "idle",
+        limits.idle_ms,
+        IdleTimeout::MIN_MS,
+        IdleTimeout::MAX_MS,
+    )?;
+    within(
+        "total",
+        limits.total_ms,
+        TotalTimeout::MIN_MS,
+        TotalTimeout::MAX_MS,
+    )?;
     if limits.first_event_ms > limits.total_ms || limits.idle_ms > limits.total_ms {
         return Err(SettingsError(
             "the first event and idle timeouts must not be longer than the total".into(),
@@ -260,7 +290,7 @@ fn timeouts(limits: AgentTimeouts) -> Result<AgentTimeouts, SettingsError> {
 }
 
 fn runtime_key(text: &str) -> Result<String, SettingsError> {
-    if text.len() > MAX_FIELD_LEN {
+    if text.chars().count() > RuntimeKey::MAX_CHARS {
         return Err(SettingsError("the runtime key is too long".into()));
     }
     // It travels as an HTTP header's value.

@@ -143,7 +143,9 @@ fn documented_routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of every route (what `GET /openapi.json` serves).
 pub fn openapi_spec() -> utoipa::openapi::OpenApi {
-    documented_routes().into_openapi()
+    let mut spec = documented_routes().into_openapi();
+    openapi::spell_link_targets(&mut spec);
+    spec
 }
 
 /// How often the rate limiters forget clients that have been quiet.

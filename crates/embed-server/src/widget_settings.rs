@@ -3,6 +3,10 @@
 //! checked [`WidgetSettings`], an update is checked in full before anything changes.
 
 use sitekit_sdk::admin::{DEFAULT_DAILY_MESSAGE_BUDGET, NewWidgetRequest, WidgetUpdate};
+use sitekit_sdk::fields::{
+    AvatarUrl, Colour, ConversationDays, Greeting, Locale, StarterPrompt, StarterPrompts,
+    VisitorRate, WidgetTitle,
+};
 use sitekit_sdk::wire::{DEFAULT_CONVERSATION_DAYS, LauncherIcon, Position};
 
 use crate::db::Widget;
@@ -14,14 +18,13 @@ pub const DEFAULT_LOCALE: &str = "en";
 pub const DEFAULT_COLOUR: &str = "#2563eb";
 pub const DEFAULT_TEXT_COLOUR: &str = "#ffffff";
 
-/// More would crowd the empty panel on a phone.
-pub const MAX_STARTER_PROMPTS: usize = 4;
-const MAX_STARTER_PROMPT_CHARS: usize = 120;
-const MAX_AVATAR_URL_LEN: usize = 500;
-/// A visitor typing by hand sends far fewer; more than this is a script.
-pub const MAX_MESSAGES_PER_VISITOR_PER_MINUTE: u32 = 600;
-/// A year: a conversation untouched for longer is not one a visitor comes back to.
-pub const MAX_CONVERSATION_DAYS: u32 = 365;
+// The bounds are the SDK's (`sitekit_sdk::fields`), which the OpenAPI spec
+// states too: what is checked here is what the spec says.
+pub const MAX_STARTER_PROMPTS: usize = StarterPrompts::MAX_COUNT;
+const MAX_STARTER_PROMPT_CHARS: usize = StarterPrompt::MAX_CHARS;
+const MAX_AVATAR_URL_LEN: usize = AvatarUrl::MAX_LEN;
+pub const MAX_MESSAGES_PER_VISITOR_PER_MINUTE: u32 = VisitorRate::MAX;
+pub const MAX_CONVERSATION_DAYS: u32 = ConversationDays::MAX;
 
 /// A setting that breaks a rule, said so a person can fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,12 +54,8 @@ pub struct WidgetSettings {
 impl WidgetSettings {
     /// Checks a create request, filling in the defaults for what it leaves out.
     pub fn from_request(request: &NewWidgetRequest) -> Result<Self, SettingsError> {
-        let title = request.title.as_deref().unwrap_or(DEFAULT_TITLE).trim();
-        let greeting = request
-            .greeting
-            .as_deref()
-            .unwrap_or(DEFAULT_GREETING)
-            .trim();
+        let title = request.title.as_deref().unwrap_or(DEFAULT_TITLE);
+        let greeting = request.greeting.as_deref().unwrap_or(DEFAULT_GREETING);
         let locale = request.locale.as_deref().unwrap_or(DEFAULT_LOCALE);
         let colour = request.primary_color.as_deref().unwrap_or(DEFAULT_COLOUR);
         let text_colour = request
@@ -69,8 +68,8 @@ impl WidgetSettings {
         check_colour(colour)?;
         check_colour(text_colour)?;
         Ok(WidgetSettings {
-            title: title.to_owned(),
-            greeting: greeting.to_owned(),
+            title: title.trim().to_owned(),
+            greeting: greeting.trim().to_owned(),
             locale: locale.to_owned(),
             primary_color: colour.to_owned(),
             primary_text_color: text_colour.to_owned(),
@@ -185,10 +184,7 @@ pub fn allowlist(texts: &[String], test_mode: bool) -> Result<OriginAllowlist, S
 }
 
 fn check_colour(colour: &str) -> Result<(), SettingsError> {
-    let valid = colour.len() == 7
-        && colour.starts_with('#')
-        && colour[1..].bytes().all(|b| b.is_ascii_hexdigit());
-    if valid {
+    if Colour::is_valid(colour) {
         Ok(())
     } else {
         Err(SettingsError(format!(
@@ -198,9 +194,7 @@ fn check_colour(colour: &str) -> Result<(), SettingsError> {
 }
 
 fn check_locale(locale: &str) -> Result<(), SettingsError> {
-    let valid = (2..=10).contains(&locale.len())
-        && locale.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-');
-    if valid {
+    if Locale::is_valid(locale) {
         Ok(())
     } else {
         Err(SettingsError(format!(
@@ -210,27 +204,30 @@ fn check_locale(locale: &str) -> Result<(), SettingsError> {
 }
 
 fn check_title(title: &str) -> Result<(), SettingsError> {
-    let title = title.trim();
-    match title.chars().count() {
-        0 => Err(SettingsError("the title must not be empty".into())),
-        1..=80 if has_control(title, &[]) => Err(SettingsError(
+    if title.trim().is_empty() {
+        Err(SettingsError("the title must not be empty".into()))
+    } else if title.chars().count() > WidgetTitle::MAX_CHARS {
+        Err(SettingsError(format!(
+            "the title may have at most {} characters",
+            WidgetTitle::MAX_CHARS
+        )))
+    } else if has_control(title.trim(), &[]) {
+        Err(SettingsError(
             "the title may not contain control characters".into(),
-        )),
-        1..=80 => Ok(()),
-        _ => Err(SettingsError(
-            "the title may have at most 80 characters".into(),
-        )),
+        ))
+    } else {
+        Ok(())
     }
 }
 
 /// Checked trimmed, as it is stored, whether it comes with a new widget or an update.
 fn check_greeting(greeting: &str) -> Result<(), SettingsError> {
-    let greeting = greeting.trim();
-    if greeting.chars().count() > 500 {
-        Err(SettingsError(
-            "the greeting may have at most 500 characters".into(),
-        ))
-    } else if has_control(greeting, &['\n', '\r', '\t']) {
+    if greeting.chars().count() > Greeting::MAX_CHARS {
+        Err(SettingsError(format!(
+            "the greeting may have at most {} characters",
+            Greeting::MAX_CHARS
+        )))
+    } else if has_control(greeting.trim(), &['\n', '\r', '\t']) {
         // A greeting is Markdown, so it may have lines.
         Err(SettingsError(
             "the greeting may not contain control characters other than line breaks and tabs"
@@ -257,16 +254,20 @@ fn starter_prompts(prompts: &[String]) -> Result<Vec<String>, SettingsError> {
     }
     prompts
         .iter()
-        .map(|prompt| prompt.trim())
-        .map(|prompt| match prompt.chars().count() {
-            0 => Err(SettingsError("a starter prompt must not be empty".into())),
-            1..=MAX_STARTER_PROMPT_CHARS if has_control(prompt, &[]) => Err(SettingsError(
-                "a starter prompt may not contain control characters".into(),
-            )),
-            1..=MAX_STARTER_PROMPT_CHARS => Ok(prompt.to_owned()),
-            _ => Err(SettingsError(format!(
-                "a starter prompt may have at most {MAX_STARTER_PROMPT_CHARS} characters"
-            ))),
+        .map(|prompt| {
+            if prompt.trim().is_empty() {
+                Err(SettingsError("a starter prompt must not be empty".into()))
+            } else if prompt.chars().count() > MAX_STARTER_PROMPT_CHARS {
+                Err(SettingsError(format!(
+                    "a starter prompt may have at most {MAX_STARTER_PROMPT_CHARS} characters"
+                )))
+            } else if has_control(prompt.trim(), &[]) {
+                Err(SettingsError(
+                    "a starter prompt may not contain control characters".into(),
+                ))
+            } else {
+                Ok(prompt.trim().to_owned())
+            }
         })
         .collect()
 }
@@ -275,14 +276,7 @@ fn starter_prompts(prompts: &[String]) -> Result<Vec<String>, SettingsError> {
 /// mixed content, and no other scheme (`javascript:`, `data:`) belongs in an `<img>`.
 fn avatar_url(url: Option<&str>) -> Result<Option<String>, SettingsError> {
     let Some(url) = url else { return Ok(None) };
-    let has_host = url
-        .strip_prefix("https://")
-        .and_then(|rest| rest.split(['/', '?', '#']).next())
-        .is_some_and(|host| !host.is_empty());
-    let plain = url
-        .chars()
-        .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '<' | '>' | '\\'));
-    if has_host && plain && url.len() <= MAX_AVATAR_URL_LEN {
+    if AvatarUrl::is_valid(url) {
         Ok(Some(url.to_owned()))
     } else {
         Err(SettingsError(format!(

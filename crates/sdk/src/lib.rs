@@ -45,6 +45,7 @@ pub mod agui;
 mod client;
 mod decode;
 mod error;
+pub mod fields;
 #[cfg(all(feature = "js", target_arch = "wasm32"))]
 mod js;
 pub mod sse;

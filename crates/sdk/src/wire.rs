@@ -13,6 +13,7 @@ pub struct SessionRequest {
     /// (made up, damaged, or the public id from a usage export) is not an error:
     /// the answer names a new visitor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::VisitorId>))]
     pub visitor_id: Option<String>,
 }
 

@@ -2,7 +2,7 @@
 //! names, cached forever: the running build's, else an earlier release's the
 //! database keeps), each served precompressed when the browser accepts it.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -10,6 +10,7 @@ use axum::body::Bytes;
 
 use crate::assets::{Asset, content_type};
 use crate::error::ApiError;
+use crate::extract::ApiPath;
 use crate::kept_releases;
 use crate::state::AppState;
 use sitekit_sdk::wire::ErrorBody;
@@ -23,6 +24,7 @@ const HASHED_CACHE: &str = "public, max-age=31536000, immutable";
 #[utoipa::path(
     get,
     path = "/v1/loader.js",
+    operation_id = "getLoader",
     tag = "browser",
     summary = "The loader the snippet loads",
     description = "Cached for five minutes with a weak ETag; brotli or gzip when accepted.",
@@ -38,6 +40,7 @@ pub async fn loader(State(state): State<AppState>, headers: HeaderMap) -> Respon
 #[utoipa::path(
     get,
     path = "/v1/assets/{name}",
+    operation_id = "getAsset",
     tag = "browser",
     summary = "A content-hashed widget asset (JS, Wasm, pinned loader)",
     description = "Immutable, cacheable forever; brotli or gzip when accepted. The running \
@@ -52,7 +55,7 @@ pub async fn loader(State(state): State<AppState>, headers: HeaderMap) -> Respon
 )]
 pub async fn hashed(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Some(asset) = state.assets.hashed(&name) {

@@ -11,7 +11,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{self, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt};
-use sitekit_sdk::agui::{Event, RunAgentInput};
+use sitekit_sdk::agui::RunAgentInput;
+use sitekit_sdk::fields::{ChatId, ChatMessage};
 
 use crate::access::session_of;
 use crate::client_ip::ClientIp;
@@ -19,14 +20,15 @@ use crate::db::{BudgetOutcome, ThreadKey};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, BearerToken};
 use crate::metering::{RunIdentity, RunMeter};
+use crate::openapi::ChatSseEvent;
 use crate::relay::lifecycle::{RunIds, RunLimits, Visibility, visitor_events};
 use crate::relay::{HistoryMessage, RelayError, RunRequest, StartRun};
 use crate::state::AppState;
 use crate::stream_slots;
 use sitekit_sdk::wire::ErrorBody;
 
-const MAX_MESSAGE_CHARS: usize = 4_000;
-const MAX_ID_LEN: usize = 128;
+const MAX_MESSAGE_CHARS: usize = ChatMessage::MAX_CHARS;
+const MAX_ID_CHARS: usize = ChatId::MAX_CHARS;
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// How much of a thread a runtime that keeps no history is sent.
 const HISTORY_MESSAGES: i64 = 40;
@@ -34,6 +36,7 @@ const HISTORY_MESSAGES: i64 = 40;
 #[utoipa::path(
     post,
     path = "/v1/chat",
+    operation_id = "chat",
     tag = "browser",
     summary = "Run the widget's agent: AG-UI in, an AG-UI event stream out",
     description = "The answer is `text/event-stream`: one AG-UI event as JSON per `data:` line, \
@@ -42,7 +45,7 @@ const HISTORY_MESSAGES: i64 = 40;
     request_body = RunAgentInput,
     security(("session" = [])),
     responses(
-        (status = 200, description = "AG-UI events, one per SSE `data:` line", content_type = "text/event-stream", body = Event),
+        (status = 200, description = "AG-UI events, one per SSE `data:` line", content_type = "text/event-stream", body = ChatSseEvent),
         (status = 400, description = "Malformed input, or no user message", body = ErrorBody),
         (status = 401, description = "No session, or an invalid, expired or ended one", body = ErrorBody),
         (status = 403, description = "A session of another origin, without the chat scope, or a disabled widget", body = ErrorBody),
@@ -162,10 +165,10 @@ pub async fn chat(
 
 fn validate(input: &RunAgentInput) -> Result<&str, ApiError> {
     for (name, id) in [("threadId", &input.thread_id), ("runId", &input.run_id)] {
-        if id.is_empty() || id.len() > MAX_ID_LEN {
+        if id.is_empty() || id.chars().count() > MAX_ID_CHARS {
             return Err(ApiError::bad_request(
                 "invalid_body",
-                format!("{name} must be 1 to {MAX_ID_LEN} characters"),
+                format!("{name} must be 1 to {MAX_ID_CHARS} characters"),
             ));
         }
         // No id the widget makes has one, and PostgreSQL cannot even compare a NUL.

@@ -4,6 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use sitekit_sdk::fields::VisitorId;
 use sitekit_sdk::wire::{SessionRequest, SessionResponse};
 use time::format_description::well_known::Rfc3339;
 
@@ -20,6 +21,7 @@ use sitekit_sdk::wire::ErrorBody;
 #[utoipa::path(
     post,
     path = "/v1/sessions",
+    operation_id = "createSession",
     tag = "browser",
     summary = "A short-lived session token for a page on an allowed origin",
     description = "The answer's `visitorId` is a credential the page keeps and sends again \
@@ -48,6 +50,14 @@ pub async fn create(
     // Before any lookup: every new session may be a new visitor with a fresh
     // per-visitor allowance, so one address may start only so many.
     state.limits.session_from(client)?;
+    if let Some(id) = &request.visitor_id
+        && !VisitorId::is_valid(id)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_visitor_id",
+            "visitorId must be 1 to 128 letters, digits, '-', '_' or '.'",
+        ));
+    }
     let (widget, key) = widget_for_page(&state, &request.publishable_key, &origin).await?;
     state.limits.session_for_key(&key.id)?;
     let visitor = state

@@ -19,6 +19,7 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use serde_json::Value;
+use sitekit_sdk::fields::UsageEventBatch;
 use sitekit_sdk::wire::{
     ErrorBody, UsageEvent, UsageEventResult, UsageEventResults, UsageEventStatus,
 };
@@ -33,7 +34,7 @@ use crate::state::AppState;
 use crate::usage_event_rules::{self, Reason, ValidEvent};
 
 /// Events in one batch; the SDK sends about 20.
-pub const MAX_BATCH_EVENTS: usize = 100;
+pub const MAX_BATCH_EVENTS: usize = UsageEventBatch::MAX_EVENTS;
 /// What one `fetch(keepalive)` may carry in all; the route's body limit.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -52,6 +53,7 @@ pub struct TokenQuery {
 #[utoipa::path(
     post,
     path = "/v1/usage/events",
+    operation_id = "recordUsageEvents",
     tag = "browser",
     summary = "Record a batch of the visitor's usage events, each once",
     description = "A JSON array of at most 100 CloudEvents 1.0 (64 KB in all, 8 KB each) of the \
@@ -69,11 +71,12 @@ pub struct TokenQuery {
         token, refused there with `missing_scope`) may be the `access_token` query parameter \
         and the body `text/plain`.",
     request_body(
-        description = "A JSON array of CloudEvents",
+        description = "A JSON array of CloudEvents; each element is checked alone, and one \
+            that is not a valid event is answered `rejected` without failing the others",
         content(
-            (Vec<UsageEvent> = "application/cloudevents-batch+json"),
-            (Vec<UsageEvent> = "application/json"),
-            (Vec<UsageEvent> = "text/plain"),
+            (UsageEventBatch = "application/cloudevents-batch+json"),
+            (UsageEventBatch = "application/json"),
+            (UsageEventBatch = "text/plain"),
         )
     ),
     security(("session" = []), ("session_query" = [])),

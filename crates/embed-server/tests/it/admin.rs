@@ -480,7 +480,8 @@ async fn keys_made_through_the_api_are_shown_once_listed_without_secrets_and_rev
         "key_revoked",
     )
     .await;
-    assert_api_error(revoke(id).await, 404, "not_found").await;
+    // The key is still there (its audit trail is), but it cannot change.
+    assert_api_error(revoke(id).await, 409, "key_revoked").await;
 }
 
 #[tokio::test]

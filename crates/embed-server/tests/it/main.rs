@@ -25,6 +25,7 @@ mod metering;
 mod openai;
 mod openapi;
 mod remote_cli;
+mod request_shapes;
 mod retention;
 mod runtime_bounds;
 mod sdk;
