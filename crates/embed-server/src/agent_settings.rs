@@ -165,7 +165,7 @@ fn name(text: &str) -> Result<String, SettingsError> {
             "the agent's name may have at most {} characters",
             AgentName::MAX_CHARS
         )))
-    } else if has_control(text.trim(), &[]) {
+    } else if has_control(text, &[]) {
         Err(SettingsError(
             "the agent's name may not contain control characters".into(),
         ))
@@ -221,13 +221,12 @@ fn short_text(what: &str, text: &str, max_chars: usize) -> Result<String, Settin
     if text.chars().count() > max_chars {
         return Err(SettingsError(format!("the {what} is too long")));
     }
-    let text = text.trim();
     if has_control(text, &[]) {
         return Err(SettingsError(format!(
             "the {what} may not contain control characters"
         )));
     }
-    Ok(text.to_owned())
+    Ok(text.trim().to_owned())
 }
 
 fn system_prompt(text: &str) -> Result<String, SettingsError> {

@@ -211,7 +211,7 @@ fn check_title(title: &str) -> Result<(), SettingsError> {
             "the title may have at most {} characters",
             WidgetTitle::MAX_CHARS
         )))
-    } else if has_control(title.trim(), &[]) {
+    } else if has_control(title, &[]) {
         Err(SettingsError(
             "the title may not contain control characters".into(),
         ))
@@ -227,7 +227,7 @@ fn check_greeting(greeting: &str) -> Result<(), SettingsError> {
             "the greeting may have at most {} characters",
             Greeting::MAX_CHARS
         )))
-    } else if has_control(greeting.trim(), &['\n', '\r', '\t']) {
+    } else if has_control(greeting, &['\n', '\r', '\t']) {
         // A greeting is Markdown, so it may have lines.
         Err(SettingsError(
             "the greeting may not contain control characters other than line breaks and tabs"
@@ -261,7 +261,7 @@ fn starter_prompts(prompts: &[String]) -> Result<Vec<String>, SettingsError> {
                 Err(SettingsError(format!(
                     "a starter prompt may have at most {MAX_STARTER_PROMPT_CHARS} characters"
                 )))
-            } else if has_control(prompt.trim(), &[]) {
+            } else if has_control(prompt, &[]) {
                 Err(SettingsError(
                     "a starter prompt may not contain control characters".into(),
                 ))
@@ -349,8 +349,10 @@ mod tests {
             );
         }
         assert_eq!(check_greeting("Hi!\r\n\n- one\n- two\tthree"), Ok(()));
-        // White space around a text is trimmed before it is checked.
-        assert_eq!(check_title("\tHelp\r\n"), Ok(()));
+        // A one-line text has no line break or tab, even at its ends, as the
+        // spec's pattern says; spaces around it are trimmed.
+        assert!(check_title("\tHelp\r\n").is_err());
+        assert_eq!(check_title("  Help  "), Ok(()));
         // Characters are counted as sent, white space included (as the spec's
         // maxLength does).
         assert_eq!(check_greeting(&format!("{}\n\n", "x".repeat(498))), Ok(()));

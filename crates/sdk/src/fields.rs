@@ -9,11 +9,21 @@
 //! Rules between fields, such as a timeout no longer than the total, are stated
 //! in the operations' descriptions, which is all JSON Schema allows.
 
-/// Text with at least one character that is not white space: Unicode's
-/// White_Space, which is what Rust's `trim` removes, spelt out so that every
-/// regular-expression engine reads it alike. Texts held to it count their
-/// characters as they are sent, white space included, and are stored trimmed.
-pub const NOT_BLANK_PATTERN: &str = "[^\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+/// A text of one line: no control character (Unicode's Cc, U+0000 to U+001F
+/// and U+007F to U+009F: no line break, tab or NUL) and at least one character
+/// that is not white space (Unicode's White_Space, which Rust's `trim` removes,
+/// spelt out so that every regular-expression engine reads it alike). Texts held
+/// to it count their characters as they are sent, white space included, and
+/// are stored trimmed.
+pub const LINE_PATTERN: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+/// A text without control characters, which may be empty: ids, names and
+/// credentials that travel in headers or are compared in the database.
+pub const NO_CONTROL_PATTERN: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+/// A text of several lines: line breaks (`\n`, `\r`) and tabs, but no other
+/// control character.
+pub const LINES_PATTERN: &str = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$";
 
 /// A widget's title: 1 to 80 characters, not only white space.
 pub struct WidgetTitle;
@@ -353,11 +363,13 @@ mod schemas {
     }
 
     named! {
-        WidgetTitle => text("1 to 80 characters, not only white space")
+        WidgetTitle => text("1 to 80 characters on one line, not only white space")
             .min_length(Some(1))
             .max_length(Some(WidgetTitle::MAX_CHARS))
-            .pattern(Some(NOT_BLANK_PATTERN));
-        Greeting => text("At most 500 characters").max_length(Some(Greeting::MAX_CHARS));
+            .pattern(Some(LINE_PATTERN));
+        Greeting => text("At most 500 characters; line breaks and tabs, no other control character")
+            .max_length(Some(Greeting::MAX_CHARS))
+            .pattern(Some(LINES_PATTERN));
         Locale => text("A language tag such as `en` or `pt-BR`").pattern(Some(Locale::PATTERN));
         Colour => text("A colour as `#rrggbb`").pattern(Some(Colour::PATTERN));
         AllowedOrigin => text(
@@ -370,10 +382,10 @@ mod schemas {
             .items(reference::<AllowedOrigin>())
             .min_items(Some(1))
             .description(Some("At least one origin"));
-        StarterPrompt => text("1 to 120 characters, not only white space")
+        StarterPrompt => text("1 to 120 characters on one line, not only white space")
             .min_length(Some(1))
             .max_length(Some(StarterPrompt::MAX_CHARS))
-            .pattern(Some(NOT_BLANK_PATTERN));
+            .pattern(Some(LINE_PATTERN));
         StarterPrompts uses StarterPrompt => ArrayBuilder::new()
             .items(reference::<StarterPrompt>())
             .max_items(Some(StarterPrompts::MAX_COUNT))
@@ -398,10 +410,10 @@ mod schemas {
             0,
             ConversationDays::MAX,
         );
-        AgentName => text("1 to 80 characters, not only white space")
+        AgentName => text("1 to 80 characters on one line, not only white space")
             .min_length(Some(1))
             .max_length(Some(AgentName::MAX_CHARS))
-            .pattern(Some(NOT_BLANK_PATTERN));
+            .pattern(Some(LINE_PATTERN));
         RuntimeKind => text("The adapter").enum_values(Some(RuntimeKind::NAMES));
         RuntimeUrl => text(
             "An http:// or https:// URL naming a host, without user name, password, query or \
@@ -410,11 +422,18 @@ mod schemas {
         )
         .max_length(Some(RuntimeUrl::MAX_CHARS))
         .pattern(Some(RuntimeUrl::PATTERN));
-        FlowId => text("At most 2,000 characters").max_length(Some(FlowId::MAX_CHARS));
-        ModelName => text("At most 2,000 characters").max_length(Some(ModelName::MAX_CHARS));
-        SystemPrompt => text("At most 8,000 characters").max_length(Some(SystemPrompt::MAX_CHARS));
-        RuntimeKey => text("At most 2,000 characters; empty for none")
-            .max_length(Some(RuntimeKey::MAX_CHARS));
+        FlowId => text("At most 2,000 characters, no control character")
+            .max_length(Some(FlowId::MAX_CHARS))
+            .pattern(Some(NO_CONTROL_PATTERN));
+        ModelName => text("At most 2,000 characters, no control character")
+            .max_length(Some(ModelName::MAX_CHARS))
+            .pattern(Some(NO_CONTROL_PATTERN));
+        SystemPrompt => text("At most 8,000 characters; line breaks and tabs, no other control character")
+            .max_length(Some(SystemPrompt::MAX_CHARS))
+            .pattern(Some(LINES_PATTERN));
+        RuntimeKey => text("At most 2,000 characters, no control character; empty for none")
+            .max_length(Some(RuntimeKey::MAX_CHARS))
+            .pattern(Some(NO_CONTROL_PATTERN));
         ConnectTimeout => integer(
             "Milliseconds until the runtime answers the request",
             ConnectTimeout::MIN_MS,
@@ -443,9 +462,10 @@ mod schemas {
         );
         VisitorId => text("The `visitorId` an earlier session answered; any other names a new visitor")
             .max_length(Some(VisitorId::MAX_CHARS));
-        ChatId => text("1 to 128 characters")
+        ChatId => text("1 to 128 characters, no control character")
             .min_length(Some(1))
-            .max_length(Some(ChatId::MAX_CHARS));
+            .max_length(Some(ChatId::MAX_CHARS))
+            .pattern(Some(NO_CONTROL_PATTERN));
         Day => text("`YYYY-MM-DD`").format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)));
         UsageEventBatch uses UsageEvent => ArrayBuilder::new()
             .items(
