@@ -12,36 +12,34 @@ const CONTROL = /\p{Cc}/u;
 const CONTROL_BUT_LINE_BREAKS_AND_TABS = /[^\P{Cc}\t\n\r]/u;
 
 /**
- * Each setting's rules, checked on the trimmed value; `refusal` is the error
+ * Each setting's rules, as the spec states them: lengths and control characters
+ * on the value as sent, emptiness on the trimmed value; `refusal` is the error
  * message the server must answer with, or null when it accepts the value.
  */
 export const RULES = {
   title: {
     max: 80,
     refusal(text) {
-      const trimmed = serverTrim(text);
-      if (!trimmed) return /the title must not be empty/;
-      if (chars(trimmed) > 80) return /the title may have at most 80 characters/;
-      if (CONTROL.test(trimmed)) return /the title may not contain control characters/;
+      if (!serverTrim(text)) return /the title must not be empty/;
+      if (chars(text) > 80) return /the title may have at most 80 characters/;
+      if (CONTROL.test(text)) return /the title may not contain control characters/;
       return null;
     },
   },
   starterPrompt: {
     max: 120,
     refusal(text) {
-      const trimmed = serverTrim(text);
-      if (!trimmed) return /a starter prompt must not be empty/;
-      if (chars(trimmed) > 120) return /a starter prompt may have at most 120 characters/;
-      if (CONTROL.test(trimmed)) return /a starter prompt may not contain control characters/;
+      if (!serverTrim(text)) return /a starter prompt must not be empty/;
+      if (chars(text) > 120) return /a starter prompt may have at most 120 characters/;
+      if (CONTROL.test(text)) return /a starter prompt may not contain control characters/;
       return null;
     },
   },
   greeting: {
     max: 500,
     refusal(text) {
-      const trimmed = serverTrim(text);
-      if (chars(trimmed) > 500) return /the greeting may have at most 500 characters/;
-      if (CONTROL_BUT_LINE_BREAKS_AND_TABS.test(trimmed)) {
+      if (chars(text) > 500) return /the greeting may have at most 500 characters/;
+      if (CONTROL_BUT_LINE_BREAKS_AND_TABS.test(text)) {
         return /the greeting may not contain control characters other than line breaks and tabs/;
       }
       return null;
@@ -51,13 +49,13 @@ export const RULES = {
 
 /**
  * Takes from `queue` (in place) the entries whose texts, joined by `separator`,
- * fit in `max` characters once trimmed, in order, skipping those that do not fit.
+ * fit in `max` characters as sent, in order, skipping those that do not fit.
  */
 export function takeBatch(queue, { max, separator, count = Infinity, text = (entry) => entry.text }) {
   const batch = [];
   for (let at = 0; at < queue.length && batch.length < count;) {
     const joined = [...batch, queue[at]].map(text).join(separator);
-    if (chars(serverTrim(joined)) <= max) batch.push(...queue.splice(at, 1));
+    if (chars(joined) <= max) batch.push(...queue.splice(at, 1));
     else at += 1;
   }
   return batch;

@@ -165,11 +165,21 @@ async fn texts_with_control_characters_are_refused_and_greetings_keep_their_line
         assert_eq!(message, refusal, "{body}");
     }
 
-    // Around a text, control characters that are white space are trimmed away;
-    // inside a greeting, which is Markdown, line breaks and tabs stay.
+    // A one-line text has no line break or tab even at its ends, as the spec's
+    // pattern says; spaces around it are trimmed. A greeting, which is
+    // Markdown, keeps its line breaks and tabs, and loses those around it.
+    let tabbed = server
+        .admin(
+            Method::POST,
+            "/v1/widgets",
+            &secret,
+            Some(widget("title", json!("\tHelp desk\r\n"))),
+        )
+        .await;
+    assert_api_error(tabbed, 400, "invalid_setting").await;
     let greeting = "Hi!\r\n\n- opening hours\n- prices\tand plans";
     let mut body = widget("greeting", json!(format!("\n{greeting}\n\n")));
-    body["title"] = json!("\tHelp desk\r\n");
+    body["title"] = json!("  Help desk ");
     let created = create_widget(&server, &secret, body).await;
     assert_eq!(created["widget"]["title"], "Help desk");
     assert_eq!(created["widget"]["greeting"], greeting);
