@@ -51,6 +51,22 @@ pub struct AgentSettings {
 }
 
 impl AgentSettings {
+    /// The agent these settings make, under `id` in `tenant_id`.
+    pub fn into_agent(self, id: String, tenant_id: String) -> Agent {
+        Agent {
+            id,
+            tenant_id,
+            name: self.name,
+            runtime: self.runtime,
+            base_url: self.base_url,
+            flow_id: self.flow_id,
+            model: self.model,
+            system_prompt: self.system_prompt,
+            timeouts: self.timeouts,
+            runtime_key: self.runtime_key,
+        }
+    }
+
     /// `policy` is where runtimes may be: the server's `--runtime-allow`.
     pub fn from_request(
         request: &NewAgentRequest,
@@ -435,18 +451,7 @@ mod tests {
     fn moving_the_runtime_to_another_server_needs_a_new_credential() {
         let settings =
             AgentSettings::from_request(&request("https://runtime.example.com"), &local()).unwrap();
-        let agent = Agent {
-            id: "agt_1".into(),
-            tenant_id: "ten_1".into(),
-            name: settings.name,
-            runtime: settings.runtime,
-            base_url: settings.base_url,
-            flow_id: settings.flow_id,
-            model: settings.model,
-            system_prompt: settings.system_prompt,
-            timeouts: settings.timeouts,
-            runtime_key: settings.runtime_key,
-        };
+        let agent = settings.into_agent("agt_1".into(), "ten_1".into());
         let update = |url: &str, key: Option<&str>| AgentUpdate {
             base_url: Some(url.into()),
             runtime_key: key.map(str::to_owned),

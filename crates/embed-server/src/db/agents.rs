@@ -105,18 +105,7 @@ impl Db {
         tenant_id: &str,
         settings: AgentSettings,
     ) -> Result<Agent, sqlx::Error> {
-        let agent = Agent {
-            id: new_id("agt"),
-            tenant_id: tenant_id.to_owned(),
-            name: settings.name,
-            runtime: settings.runtime,
-            base_url: settings.base_url,
-            flow_id: settings.flow_id,
-            model: settings.model,
-            system_prompt: settings.system_prompt,
-            timeouts: settings.timeouts,
-            runtime_key: settings.runtime_key,
-        };
+        let agent = settings.into_agent(new_id("agt"), tenant_id.to_owned());
         let runtime_key = self.seal(
             &agent.runtime_key,
             &SecretPlace::RuntimeKey {

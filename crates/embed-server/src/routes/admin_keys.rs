@@ -132,14 +132,7 @@ pub async fn revoke(
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("keys:write")?;
-    let target = state
-        .db
-        .key(&caller.scope(), &id)
-        .await?
-        .ok_or_else(|| no_key(&id))?;
-    if target.revoked {
-        return Err(revoked(&id));
-    }
+    let target = unrevoked_key(&state, &caller, &id).await?;
     caller.may_revoke(kind_of(&target)?)?;
     if state
         .db
@@ -195,14 +188,7 @@ pub async fn rotate(
             format!("graceSeconds may be at most {MAX_ROTATION_GRACE_SECS} (30 days)"),
         ));
     }
-    let target = state
-        .db
-        .key(&caller.scope(), &id)
-        .await?
-        .ok_or_else(|| no_key(&id))?;
-    if target.revoked {
-        return Err(revoked(&id));
-    }
+    let target = unrevoked_key(&state, &caller, &id).await?;
     if !target.is_active(now_unix()) {
         return Err(ApiError::conflict(
             "key_expired",
@@ -261,6 +247,23 @@ pub async fn events(
         key_id: id,
         events: events.into_iter().map(Into::into).collect(),
     }))
+}
+
+/// The caller's key `id`, which must not be revoked.
+async fn unrevoked_key(
+    state: &AppState,
+    caller: &AdminCaller,
+    id: &str,
+) -> Result<KeyListing, ApiError> {
+    let target = state
+        .db
+        .key(&caller.scope(), id)
+        .await?
+        .ok_or_else(|| no_key(id))?;
+    if target.revoked {
+        return Err(revoked(id));
+    }
+    Ok(target)
 }
 
 fn no_key(id: &str) -> ApiError {

@@ -304,34 +304,15 @@ async fn a_runtime_that_redirects_is_not_followed() {
     );
     let redirecting = listener(redirect).await;
     let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
-    let agent: Value = server
-        .admin(
-            Method::POST,
-            "/v1/agents",
-            &secret,
-            Some(json!({
-                "name": "Redirecting",
-                "baseUrl": format!("http://127.0.0.1:{}", redirecting.port),
-                "flowId": "f",
-                "runtimeKey": "k",
-            })),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let widget: Value = server
-        .admin(
-            Method::POST,
-            "/v1/widgets",
-            &secret,
-            Some(json!({ "agentId": agent["id"], "allowedOrigins": [SITE], "testMode": true })),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let events = run(&server, widget["publishableKey"].as_str().unwrap()).await;
+    let (_, key) = agent_and_widget(
+        &server,
+        &secret,
+        "Redirecting",
+        &format!("http://127.0.0.1:{}", redirecting.port),
+        "k",
+    )
+    .await;
+    let events = run(&server, &key).await;
     let (code, _) = run_error(&events);
     assert_eq!(code, "runtime_error");
     assert_eq!(redirecting.connections.load(Ordering::SeqCst), 1);
@@ -342,29 +323,63 @@ async fn a_runtime_that_redirects_is_not_followed() {
     );
 }
 
-#[tokio::test]
-async fn a_runtime_credential_never_follows_its_agent_to_another_server() {
-    let server = TestServer::spawn().await;
-    let old = listener(agui_answer()).await;
-    let new = listener(agui_answer()).await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+/// An agent (the default runtime, Langflow) at `base_url` and a test-mode widget for it: the agent's id
+/// and the widget's publishable key.
+async fn agent_and_widget(
+    server: &TestServer,
+    secret: &str,
+    name: &str,
+    base_url: &str,
+    runtime_key: &str,
+) -> (String, String) {
     let agent: Value = server
         .admin(
             Method::POST,
             "/v1/agents",
-            &secret,
+            secret,
             Some(json!({
-                "name": "Moving",
-                "baseUrl": format!("http://127.0.0.1:{}", old.port),
+                "name": name,
+                "baseUrl": base_url,
                 "flowId": "f",
-                "runtimeKey": "old-server-key",
+                "runtimeKey": runtime_key,
             })),
         )
         .await
         .json()
         .await
         .unwrap();
-    let path = format!("/v1/agents/{}", agent["id"].as_str().unwrap());
+    let widget: Value = server
+        .admin(
+            Method::POST,
+            "/v1/widgets",
+            secret,
+            Some(json!({ "agentId": agent["id"], "allowedOrigins": [SITE], "testMode": true })),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    (
+        agent["id"].as_str().unwrap().to_owned(),
+        widget["publishableKey"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_runtime_credential_never_follows_its_agent_to_another_server() {
+    let server = TestServer::spawn().await;
+    let old = listener(agui_answer()).await;
+    let new = listener(agui_answer()).await;
+    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let (agent_id, key) = agent_and_widget(
+        &server,
+        &secret,
+        "Moving",
+        &format!("http://127.0.0.1:{}", old.port),
+        "old-server-key",
+    )
+    .await;
+    let path = format!("/v1/agents/{agent_id}");
     let moved_to = format!("http://127.0.0.1:{}", new.port);
     // Another server without its own credential: refused, nothing changes.
     let response = server
@@ -377,18 +392,6 @@ async fn a_runtime_credential_never_follows_its_agent_to_another_server() {
         .await;
     let message = assert_api_error(response, 400, "runtime_key_required").await;
     assert!(message.contains("runtimeKey"), "{message}");
-    let widget: Value = server
-        .admin(
-            Method::POST,
-            "/v1/widgets",
-            &secret,
-            Some(json!({ "agentId": agent["id"], "allowedOrigins": [SITE], "testMode": true })),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let key = widget["publishableKey"].as_str().unwrap().to_owned();
     run(&server, &key).await;
     assert_eq!(new.connections.load(Ordering::SeqCst), 0);
     assert!(old.heads.lock().unwrap()[0].contains("x-api-key: old-server-key"));

@@ -3,7 +3,7 @@
 //! build, and every other node on the same database, still serves an earlier
 //! release's files byte for byte, with the headers the running build's get.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -12,6 +12,7 @@ use reqwest::header::HeaderMap;
 use sha2::{Digest, Sha256, Sha384};
 use tokio::process::Child;
 
+use crate::snippet::decode;
 use crate::support::{SITE, TempDir, TestDatabase, assert_api_error, listening_url, sitekit};
 
 /// A stand-in build in `dist/` form: every file with its real `.br` and `.gz`,
@@ -310,19 +311,4 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(bytes).unwrap();
     encoder.finish().unwrap()
-}
-
-fn decode(encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    match encoding {
-        None => out.extend_from_slice(body),
-        Some("br") => brotli::BrotliDecompress(&mut &body[..], &mut out).unwrap(),
-        Some("gzip") => {
-            flate2::read::GzDecoder::new(body)
-                .read_to_end(&mut out)
-                .unwrap();
-        }
-        Some(other) => panic!("unexpected content encoding {other}"),
-    }
-    out
 }

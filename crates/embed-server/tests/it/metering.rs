@@ -120,7 +120,8 @@ async fn failed_runs_are_metered_with_their_outcome() {
     }
 }
 
-async fn read_thread(server: &TestServer, token: &str, thread: &str) -> Value {
+/// `GET /v1/threads/<thread>` with a session's token, which must succeed.
+pub async fn read_thread(server: &TestServer, token: &str, thread: &str) -> Value {
     let response = server
         .client()
         .get(format!("{}/v1/threads/{thread}", server.url))

@@ -52,7 +52,8 @@ fn sri(bytes: &[u8]) -> String {
     )
 }
 
-fn decode(encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
+/// `body` as sent with `Content-Encoding: encoding` (none, br or gzip), decoded.
+pub fn decode(encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     match encoding {
         None => out.extend_from_slice(body),

@@ -10,6 +10,7 @@ use sitekit_embed_server::usage_report::format_day;
 use sitekit_sdk::wire::public_visitor_id;
 
 use crate::admin::key;
+use crate::metering::read_thread;
 use crate::support::{SITE, TestServer, assert_api_error, kept_messages};
 use crate::usage::wait_for_runs;
 
@@ -37,17 +38,10 @@ async fn session_json(server: &TestServer, key: &str, visitor_id: Option<&str>) 
 
 /// The messages `GET /v1/threads/<thread>` gives a session's token.
 async fn thread_with(server: &TestServer, token: &str, thread: &str) -> Vec<Value> {
-    let response = server
-        .client()
-        .get(format!("{}/v1/threads/{thread}", server.url))
-        .header("origin", SITE)
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    body["messages"].as_array().unwrap().clone()
+    read_thread(server, token, thread).await["messages"]
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 /// The visitor ids today's CloudEvents export names, read as a tenant would.
