@@ -134,9 +134,11 @@ impl OriginPattern {
                 .strip_prefix(scheme.as_str())
                 .and_then(|rest| rest.strip_prefix("://"))
                 .and_then(|rest| rest.strip_suffix(suffix.as_str()))
-                // What the wildcard stands for: one or more labels, nothing else.
+                // What the wildcard stands for: one or more labels, none of them
+                // empty, nothing else.
                 .is_some_and(|sub| {
-                    !sub.is_empty() && !sub.contains([':', '/']) && !sub.starts_with('.')
+                    sub.split('.')
+                        .all(|label| !label.is_empty() && !label.contains([':', '/']))
                 }),
             OriginPattern::LocalhostAnyPort { scheme } => {
                 test_mode
@@ -264,6 +266,8 @@ mod tests {
         assert!(!allows(&list, "https://shop.example.com.evil.io", false));
         assert!(!allows(&list, "http://shop.example.com", false));
         assert!(!allows(&list, "https://shop.example.com:8443", false));
+        // An empty label is no label: no such host can serve a page.
+        assert!(!allows(&list, "https://eu..shop.example.com", false));
         let with_port = allowlist(&["https://*.example.com:8443"]);
         assert!(allows(&with_port, "https://shop.example.com:8443", false));
         assert!(!allows(&with_port, "https://shop.example.com", false));
