@@ -10,8 +10,13 @@
 // Works under a strict host CSP: no inline <style>, no style="" attributes, no
 // innerHTML; styles are constructable stylesheets and CSSOM properties.
 //
-// The build minifies this file and replaces the two placeholders in load (the
-// widget's JS and Wasm asset names) with the hashed file names.
+// Loads only the widget files this exact loader was built with: it carries their
+// Subresource Integrity hashes (SHA-256, the shortest SRI allows: the loader has
+// a byte budget), and the browser runs or compiles nothing that does not match
+// them, so a pinned snippet pins the widget too.
+//
+// The build minifies this file and replaces the placeholders in prefetch (the
+// widget's JS and Wasm asset names and their integrity) with the built values.
 (() => {
   const fail = (message) => console.error("[SiteKit] " + message);
 
@@ -117,14 +122,43 @@
   // it, which runs its code for the first time, waits for the visitor or the
   // page to want the chat, so a page nobody chats on has no long task from us.
   let fetchingWidget = null;
+  const widgetJs = `${origin}/v1/assets/__SITEKIT_WIDGET_JS__`;
   const prefetch = () =>
     (fetchingWidget ||= whenShown
       .then(fetchConfig)
       .then(() =>
         Promise.all([
-          import(`${origin}/v1/assets/__SITEKIT_WIDGET_JS__`),
-          WebAssembly.compileStreaming(fetch(`${origin}/v1/assets/__SITEKIT_WIDGET_WASM__`)),
-        ]),
+          // import() takes no integrity, a module <script> does; once that has
+          // run, import() of its URL is answered from the page's module map,
+          // without fetching (unchecked) bytes again.
+          new Promise((resolve, reject) => {
+            const module = document.createElement("script");
+            module.type = "module";
+            module.integrity = "__SITEKIT_WIDGET_JS_INTEGRITY__";
+            module.src = widgetJs;
+            module.onload = resolve;
+            module.onerror = reject;
+            // The page's, not the launcher's: a failure removes the launcher, and a
+            // script out of the document never loads (nor fails) when tried again.
+            document.body.append(module);
+          }).then(() => import(widgetJs)),
+          WebAssembly.compileStreaming(
+            fetch(`${origin}/v1/assets/__SITEKIT_WIDGET_WASM__`, { integrity: "__SITEKIT_WIDGET_WASM_INTEGRITY__" }),
+          ),
+        ]).catch(() =>
+          // A network error and bytes the browser refused look alike to a
+          // page. If the server answers, the bytes failed their integrity
+          // check (or the server no longer keeps this release): trying again
+          // cannot help, so the launcher goes.
+          fetch(widgetJs, { method: "HEAD" }).then((response) => {
+            host.remove();
+            throw Error(
+              response.ok
+                ? "the widget's files failed their integrity check"
+                : `${widgetJs} answered HTTP ${response.status}`,
+            );
+          }),
+        ),
       )
       .catch((error) => {
         fetchingWidget = null; // the next interaction tries again

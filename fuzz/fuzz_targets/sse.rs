@@ -1,27 +1,52 @@
 //! The SDK's SSE decoder on any body, however the network cuts it: it never
 //! panics, it decodes the same frames whether the body arrives at once, a byte
-//! at a time or in chunks the input chooses, and a frame holds only text that
-//! was in the body.
+//! at a time or in chunks the input chooses, a frame holds only text that was
+//! in the body, no frame's data is over the decoder's limit, and a body past
+//! the limit ends with one `FrameTooLarge` after which nothing is decoded.
 //!
-//! Input: one byte that seeds the chunk sizes, then the body.
+//! Input: one byte that seeds the chunk sizes, one that sets the limit (the
+//! default, or a small one so that bodies of a few bytes reach it), then the
+//! body.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sitekit_sdk::sse::{SseDecoder, SseFrame};
+use sitekit_sdk::sse::{DEFAULT_MAX_FRAME_BYTES, FrameTooLarge, SseDecoder, SseFrame};
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&seed, body)) = input.split_first() else {
+    let [seed, limit, body @ ..] = input else {
         return;
     };
-    let at_once = decode([body]);
-    assert_eq!(decode(body.chunks(1)), at_once, "byte by byte");
-    assert_eq!(decode(chunks(body, seed)), at_once, "in chunks");
+    let limit = match *limit {
+        0..128 => DEFAULT_MAX_FRAME_BYTES,
+        small => usize::from(small - 127) * 2,
+    };
+    let decoded = decode(limit, [body]);
+    assert_eq!(decode(limit, body.chunks(1)), decoded, "byte by byte");
+    assert_eq!(decode(limit, chunks(body, *seed)), decoded, "in chunks");
+
+    // The limit is reported once, last, and only a body that has a line of
+    // more than `limit` bytes can pass it.
+    let errors = decoded.iter().filter(|item| item.is_err()).count();
+    assert!(errors <= 1, "the limit reported {errors} times");
+    if errors == 1 {
+        assert_eq!(decoded.last(), Some(&Err(FrameTooLarge { limit })));
+    }
+    let at_once: Vec<&SseFrame> = decoded.iter().filter_map(|item| item.as_ref().ok()).collect();
+    let longest_line = body
+        .split(|&byte| matches!(byte, b'\n' | b'\r'))
+        .map(<[u8]>::len)
+        .max()
+        .unwrap_or(0);
+    if longest_line > limit {
+        assert_eq!(errors, 1, "a line of {longest_line} bytes passed a limit of {limit}");
+    }
 
     // Lines are decoded whole, so every line of a frame is a line of the body
     // (invalid UTF-8 shown as U+FFFD in both).
     let text = String::from_utf8_lossy(body);
     for frame in &at_once {
+        assert!(frame.data.len() <= limit, "data over the limit: {} bytes", frame.data.len());
         for line in frame.data.split('\n') {
             assert!(text.contains(line), "data not in the body: {line:?}");
         }
@@ -42,9 +67,12 @@ fuzz_target!(|input: &[u8]| {
     assert!(2 * at_once.len() <= line_end_bytes.count());
 });
 
-/// The one place that drives the decoder: the frames of `chunks`, pushed in turn.
-fn decode<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Vec<SseFrame> {
-    let mut decoder = SseDecoder::new();
+/// The one place that drives the decoder: what it decodes of `chunks`, pushed in turn.
+fn decode<'a>(
+    limit: usize,
+    chunks: impl IntoIterator<Item = &'a [u8]>,
+) -> Vec<Result<SseFrame, FrameTooLarge>> {
+    let mut decoder = SseDecoder::with_limit(limit);
     chunks
         .into_iter()
         .flat_map(|chunk| decoder.push(chunk))

@@ -43,6 +43,11 @@ export class Dashboard {
     await this.page.getByTestId('widget-starter-prompts').fill(starterPrompts.join('\n'));
   }
 
+  /** The widget form's daily message budget field. */
+  get dailyBudget() {
+    return this.page.getByTestId('widget-daily-budget');
+  }
+
   async saveWidget() {
     await this.page.getByTestId('widget-save').click();
   }

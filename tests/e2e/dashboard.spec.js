@@ -44,11 +44,16 @@ test('a site owner creates a widget, pastes its snippet, and sees the conversati
     await expect(preview.panel).toContainText('Help from the dashboard');
     await expect(preview.messages.first()).toHaveText('Hello! Ask me about Site Kit.');
     await expect(preview.starters).toHaveText(['How do I install the snippet?']);
+    // A new widget starts with a finite daily budget, and the form says so.
+    await expect(dashboard.dailyBudget).toHaveValue('1000');
+    await expect(page.getByText('a new widget starts with 1,000')).toBeVisible();
 
     await dashboard.saveWidget();
     await expect(dashboard.editorNotice).toContainText('Widget created');
     await expect(dashboard.widgetError).toHaveText('');
     const widgetId = (await dashboard.widgetId()).trim();
+    const saved = await (await adminGet(`v1/widgets/${widgetId}`, process.env.E2E_SECRET_KEY)).json();
+    expect(saved.dailyMessageBudget).toBe(1000);
     await expect(preview.panel).toContainText('Help from the dashboard');
 
     // Both snippets; the copied one is exactly the one shown, and gets pasted.

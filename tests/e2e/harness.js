@@ -2,10 +2,11 @@
 // SQLite database seeded through the real CLI, and host pages on other origins.
 // (`startStaticDir` serves a folder as it is, for the npm package's example page.)
 import { spawn, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { dirname, extname, join, normalize } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export function requireEnv(name, hint) {
@@ -18,12 +19,28 @@ export function requireEnv(name, hint) {
 // unless allowed: the tests allow it, as an operator would a local runtime.
 const LOCAL_RUNTIMES = '127.0.0.1';
 
+/**
+ * The environment of a `sitekit` on the SQLite database at `databaseUrl`: its
+ * master key (which encrypts runtime keys and the server's secrets) is a file
+ * beside the database, made on first use, so the server and every CLI run on
+ * that database share it.
+ */
+function sitekitEnv(databaseUrl, env = {}) {
+  const keyFile = join(dirname(databaseUrl.replace(/^sqlite:\/\//, '')), 'master.key');
+  if (!existsSync(keyFile)) {
+    writeFileSync(keyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  // A key of our own environment would conflict with the file.
+  const { SITEKIT_MASTER_KEY: _ignored, ...inherited } = process.env;
+  return { ...inherited, SITEKIT_LOG: 'warn', SITEKIT_MASTER_KEY_FILE: keyFile, ...env };
+}
+
 /** Runs a `sitekit` admin command and returns its `--json` output. */
 export function sitekitJson(bin, databaseUrl, args, env = {}) {
   const global = ['--database-url', databaseUrl, '--runtime-allow', LOCAL_RUNTIMES];
   const out = execFileSync(bin, [...global, ...args, '--json'], {
     encoding: 'utf8',
-    env: { ...process.env, SITEKIT_LOG: 'warn', ...env },
+    env: sitekitEnv(databaseUrl, env),
   });
   return JSON.parse(out);
 }
@@ -56,15 +73,18 @@ export function createLangflowWidget(bin, databaseUrl, {
   ]);
 }
 
-/** Starts `sitekit serve` on a free port; resolves with its base URL and process. */
-export function startServer(bin, databaseUrl, assetsDir) {
+/**
+ * Starts `sitekit serve` on a free port; resolves with its base URL and process.
+ * `args` are further `serve` flags (e.g. a raised rate limit).
+ */
+export function startServer(bin, databaseUrl, assetsDir, args = []) {
   const child = spawn(
     bin,
     [
       'serve', '--bind', '127.0.0.1:0', '--database-url', databaseUrl, '--assets-dir', assetsDir,
-      '--runtime-allow', LOCAL_RUNTIMES,
+      '--runtime-allow', LOCAL_RUNTIMES, ...args,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SITEKIT_LOG: 'warn' } },
+    { stdio: ['ignore', 'pipe', 'inherit'], env: sitekitEnv(databaseUrl) },
   );
   return new Promise((resolve, reject) => {
     child.once('error', reject);

@@ -2,7 +2,8 @@
 // installed from its tarball into an empty project next to
 // examples/npm-custom-ui (no bundler, an import map), served from a site of its
 // own, chatting with a real `sitekit serve` and the real Langflow FAQ flow; and
-// its usage events leaving with the page and counted once.
+// its usage events leaving with the page (only the usage token in the URL) and
+// counted once.
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -77,6 +78,49 @@ test('a key the server does not know is explained on the page', async ({ page })
   await expect(new CustomChatPage(page).status).toContainText('invalid_key');
 });
 
+/** The claims of a session token (base64url JSON, a dot, the signature). */
+function claimsOf(token) {
+  return JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'));
+}
+
+test('a leaving page’s URL carries only the usage token, whether fetch or the beacon sends it', async ({ page }) => {
+  await page.goto(usagePageUrl);
+  await page.evaluate(() => window.kitReady);
+  const leaving = () => page.waitForRequest((request) => request.url().includes('/v1/usage/events?'));
+  const hide = () => page.evaluate(() => window.dispatchEvent(new Event('pagehide')));
+  const tokenOf = (request) => new URL(request.url()).searchParams.get('access_token');
+
+  // fetch(keepalive) first: the page is only told it is going away, so the
+  // request can be watched, and it stays alive to read the answer.
+  await page.evaluate(() => window.kit.track('left_with_fetch'));
+  const [fetched] = await Promise.all([leaving(), hide()]);
+  const claims = claimsOf(tokenOf(fetched));
+  expect(claims.sc).toBe('usage:beacon');
+  expect(await fetched.headerValue('authorization')).toBeNull();
+  await expect.poll(() => page.evaluate(() => window.kit.pendingEvents)).toBe(0);
+
+  // Where the browser refuses keepalive (its 64 KB quota, say), sendBeacon
+  // carries the same token.
+  await page.evaluate(() => {
+    const fetchOf = window.fetch.bind(window);
+    window.fetch = (input, init) => (init?.keepalive ? Promise.reject(new TypeError('over quota')) : fetchOf(input, init));
+    return window.kit.track('left_with_beacon');
+  });
+  const [beaconed] = await Promise.all([leaving(), hide()]);
+  expect(claimsOf(tokenOf(beaconed))).toEqual(claims);
+  expect(await beaconed.headerValue('authorization')).toBeNull();
+  // A token that can only write usage: the chat refuses it.
+  const refused = await page.evaluate(async ({ endpoint, token }) => {
+    const response = await fetch(`${endpoint}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ threadId: 't', runId: 'r', messages: [{ id: '1', role: 'user', content: 'hi' }] }),
+    });
+    return { status: response.status, body: await response.json() };
+  }, { endpoint: server.url, token: tokenOf(beaconed) });
+  expect(refused).toEqual({ status: 403, body: { error: { code: 'missing_scope', message: expect.stringContaining('chat') } } });
+});
+
 test('usage events leave with the page and the next page’s copy counts once', async ({ page }) => {
   await page.goto(usagePageUrl);
   await page.evaluate(() => window.kitReady);
@@ -86,9 +130,10 @@ test('usage events leave with the page and the next page’s copy counts once', 
   const stored = await page.evaluate(() => JSON.stringify(localStorage));
   expect(stored).toContain(id);
 
-  // Leaving the page sends it at once, with fetch(keepalive) and the session in
-  // the query (Playwright does not report requests of a page being unloaded;
-  // the server's answer below is the witness).
+  // Leaving the page sends it at once, with fetch(keepalive) and the usage
+  // token in the query (Playwright does not report requests of a page being
+  // unloaded; the server's answer below is the witness, and the test above
+  // reads such a request's URL).
   await page.goto('about:blank');
 
   // The page never read the answer, so the next page finds the event stored and

@@ -15,7 +15,7 @@ use crate::cpu::{self, Usage};
 use crate::load::{self, Outcome, Plan};
 use crate::processes::Services;
 use crate::sitekit_cli::SitekitCli;
-use crate::{build, embed_server, http, ports, stats, step};
+use crate::{build, embed_server, http, master_key, ports, stats, step};
 
 const CONNECTIONS: usize = 32;
 const WARMUP: Duration = Duration::from_secs(2);
@@ -40,6 +40,7 @@ pub fn section(root: &Path) -> Result<Section> {
         root,
         &bind,
         &database_url,
+        &master_key::for_tests(root)?,
         &work.join("logs/sitekit-bench.log"),
         &["--requests-per-ip-per-minute", REQUESTS_PER_IP_PER_MINUTE],
     )?;
@@ -96,9 +97,11 @@ pub fn section(root: &Path) -> Result<Section> {
 /// A widget allowed on [`ORIGIN`]; returns its publishable key.
 fn seed(root: &Path, database_url: &str, url: &str) -> Result<String> {
     let bin = build::sitekit_bin(root);
+    let master_key = master_key::for_tests(root)?;
     let cli = SitekitCli {
         bin: &bin,
         database_url,
+        master_key: &master_key,
         public_url: url,
     };
     Ok(cli

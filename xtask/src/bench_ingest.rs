@@ -24,7 +24,7 @@ use crate::cpu::{self, Usage};
 use crate::load::Window;
 use crate::processes::{self, Services};
 use crate::sitekit_cli::SitekitCli;
-use crate::{build, cmd, embed_server, http, load, ports, stats, step};
+use crate::{build, cmd, embed_server, http, load, master_key, ports, stats, step};
 
 /// The design's budget: accepted (newly stored) events a second.
 const BUDGET_EVENTS_PER_SECOND: f64 = 50_000.0;
@@ -105,6 +105,7 @@ fn measure(root: &Path, database: &'static str, database_url: &str, log: &Path) 
         root,
         &bind,
         database_url,
+        &master_key::for_tests(root)?,
         log,
         &[
             "--requests-per-ip-per-minute",
@@ -116,10 +117,7 @@ fn measure(root: &Path, database: &'static str, database_url: &str, log: &Path) 
     )?;
     let seeded = seed(root, database_url, &url)?;
     let tokens = (0..CONNECTIONS)
-        .map(|connection| {
-            let visitor = format!("bench-{connection}");
-            embed_server::session_token(&url, ORIGIN, &seeded.publishable_key, &visitor)
-        })
+        .map(|_| embed_server::session_token(&url, ORIGIN, &seeded.publishable_key))
         .collect::<Result<Vec<_>>>()?;
     let address: SocketAddr = bind
         .parse()
@@ -206,9 +204,11 @@ struct Seeded {
 /// A widget allowed on [`ORIGIN`] and a secret key to read the usage back.
 fn seed(root: &Path, database_url: &str, url: &str) -> Result<Seeded> {
     let bin = build::sitekit_bin(root);
+    let master_key = master_key::for_tests(root)?;
     let cli = SitekitCli {
         bin: &bin,
         database_url,
+        master_key: &master_key,
         public_url: url,
     };
     let (tenant, widget) = cli.create_widget_without_runtime(ORIGIN, "Bench widget")?;

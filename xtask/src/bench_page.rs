@@ -18,7 +18,7 @@ use serde::Deserialize;
 use crate::bench::{Section, budget_status, grouped};
 use crate::processes::Services;
 use crate::sitekit_cli::SitekitCli;
-use crate::{build, cmd, embed_server, ports, stats, step};
+use crate::{build, cmd, embed_server, master_key, ports, stats, step};
 
 /// Page views per embed per measurement (after one warm-up round).
 const RUNS: usize = 7;
@@ -58,6 +58,7 @@ pub fn section(root: &Path) -> Result<Section> {
         root,
         &bind,
         &database_url,
+        &master_key::for_tests(root)?,
         &work.join("logs/sitekit-bench-page.log"),
         &["--requests-per-ip-per-minute", REQUESTS_PER_IP_PER_MINUTE],
     )?;
@@ -111,9 +112,11 @@ fn chromium() -> Result<PathBuf> {
 /// prints it.
 fn seed(root: &Path, database_url: &str, url: &str, origin: &str) -> Result<String> {
     let bin = build::sitekit_bin(root);
+    let master_key = master_key::for_tests(root)?;
     let cli = SitekitCli {
         bin: &bin,
         database_url,
+        master_key: &master_key,
         public_url: url,
     };
     let (_, widget) = cli.create_widget_without_runtime(origin, "Bench widget")?;

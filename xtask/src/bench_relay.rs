@@ -21,7 +21,7 @@ use crate::bench::{Section, budget_status};
 use crate::langflow::Langflow;
 use crate::processes::Services;
 use crate::sitekit_cli::SitekitCli;
-use crate::{build, embed_server, ports, stats, step};
+use crate::{build, embed_server, master_key, ports, stats, step};
 
 const ORIGIN: &str = "https://shop.example.com";
 const WARMUP_RUNS: usize = 50;
@@ -46,6 +46,7 @@ pub fn section(root: &Path) -> Result<Section> {
     }
     let database_url = format!("sqlite://{}", database.display());
     let bind = format!("127.0.0.1:{}", ports::free()?);
+    let master_key = master_key::for_tests(root)?;
     let mut services = Services::default();
     let limits = [
         "--requests-per-ip-per-minute",
@@ -60,6 +61,7 @@ pub fn section(root: &Path) -> Result<Section> {
         root,
         &bind,
         &database_url,
+        &master_key,
         &work.join("logs/sitekit-bench-relay.log"),
         &limits,
     )?;
@@ -67,6 +69,7 @@ pub fn section(root: &Path) -> Result<Section> {
     let cli = SitekitCli {
         bin: &bin,
         database_url: &database_url,
+        master_key: &master_key,
         public_url: &url,
     };
     let quick_key = widget_on(&cli, &quick.url)?;
@@ -79,7 +82,7 @@ pub fn section(root: &Path) -> Result<Section> {
     step(format!(
         "time to first text: {MEASURED_RUNS} runs through the relay and {MEASURED_RUNS} direct, interleaved"
     ));
-    let token = embed_server::session_token(&url, ORIGIN, &quick_key, "bench")?;
+    let token = embed_server::session_token(&url, ORIGIN, &quick_key)?;
     let mut direct = Vec::new();
     let mut relayed = Vec::new();
     for run in 0..WARMUP_RUNS + MEASURED_RUNS {
@@ -95,7 +98,7 @@ pub fn section(root: &Path) -> Result<Section> {
     step(format!(
         "memory: opening {OPEN_STREAMS} chat streams at once"
     ));
-    let holding_token = embed_server::session_token(&url, ORIGIN, &holding_key, "bench")?;
+    let holding_token = embed_server::session_token(&url, ORIGIN, &holding_key)?;
     let before_kb = rss_kb(pid)?;
     let streams = open_streams(server, &holding_token)?;
     let during_kb = rss_kb(pid)?;

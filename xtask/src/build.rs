@@ -12,9 +12,12 @@ use anyhow::{Context, Result, bail};
 use crate::dist::{self, Asset, Manifest};
 use crate::{cmd, dashboard, npm_package, say, setup, step};
 
-/// Where the loader source names the widget files it loads; replaced at build time.
+/// Where the loader source names the widget files it loads, and their
+/// integrity; replaced at build time.
 const JS_PLACEHOLDER: &str = "__SITEKIT_WIDGET_JS__";
 const WASM_PLACEHOLDER: &str = "__SITEKIT_WIDGET_WASM__";
+const JS_INTEGRITY_PLACEHOLDER: &str = "__SITEKIT_WIDGET_JS_INTEGRITY__";
+const WASM_INTEGRITY_PLACEHOLDER: &str = "__SITEKIT_WIDGET_WASM_INTEGRITY__";
 
 /// The widget and loader into `dist/`, the npm package, then the server.
 pub fn all(root: &Path, embed: bool) -> Result<()> {
@@ -113,13 +116,7 @@ fn widget(root: &Path) -> Result<Manifest> {
     let widget_wasm = named("widget", "wasm", fs::read(&optimized)?);
 
     step("building loader (www/loader.js → dist/loader.js, esbuild --minify)");
-    let loader = loader(
-        &bin,
-        &work,
-        &loader_source,
-        &widget_js.name,
-        &widget_wasm.name,
-    )?;
+    let loader = loader(&bin, &work, &loader_source, &widget_js, &widget_wasm)?;
 
     step("building dashboard (www/dashboard → one script with uPlot, one stylesheet, esbuild)");
     let dashboard = dashboard::build(root, &work, &widget_js.name, &widget_wasm.name)?;
@@ -153,7 +150,12 @@ fn loader_source(root: &Path) -> Result<String> {
     let path = root.join("www/loader.js");
     let source = fs::read_to_string(&path)
         .with_context(|| format!("reading the loader source {}", path.display()))?;
-    for placeholder in [JS_PLACEHOLDER, WASM_PLACEHOLDER] {
+    for placeholder in [
+        JS_PLACEHOLDER,
+        WASM_PLACEHOLDER,
+        JS_INTEGRITY_PLACEHOLDER,
+        WASM_INTEGRITY_PLACEHOLDER,
+    ] {
         if !source.contains(placeholder) {
             bail!("www/loader.js lacks the placeholder {placeholder}");
         }
@@ -161,18 +163,17 @@ fn loader_source(root: &Path) -> Result<String> {
     Ok(source)
 }
 
-/// The loader with the widget's hashed names filled in, minified as a classic
-/// script (no module wrapper: host pages load it with a plain `<script>`).
+/// The loader with the widget's hashed names and their integrity filled in,
+/// minified as a classic script (no module wrapper: host pages load it with a
+/// plain `<script>`).
 fn loader(
     bin: &Path,
     work: &Path,
     source: &str,
-    widget_js: &str,
-    widget_wasm: &str,
+    widget_js: &Asset,
+    widget_wasm: &Asset,
 ) -> Result<Asset> {
-    let filled = source
-        .replace(JS_PLACEHOLDER, widget_js)
-        .replace(WASM_PLACEHOLDER, widget_wasm);
+    let filled = fill_loader(source, widget_js, widget_wasm);
     let filled_path = work.join("loader.js");
     let minified_path = work.join("loader.min.js");
     fs::write(&filled_path, filled)?;
@@ -186,6 +187,23 @@ fn loader(
         name: "loader.js".into(),
         bytes: fs::read(&minified_path)?,
     })
+}
+
+/// `source` naming exactly these widget files: their names and the SHA-256
+/// integrity the browser checks them against.
+fn fill_loader(source: &str, widget_js: &Asset, widget_wasm: &Asset) -> String {
+    // The integrity placeholders first: each begins like a name placeholder.
+    source
+        .replace(
+            JS_INTEGRITY_PLACEHOLDER,
+            &dist::sha256_integrity(&widget_js.bytes),
+        )
+        .replace(
+            WASM_INTEGRITY_PLACEHOLDER,
+            &dist::sha256_integrity(&widget_wasm.bytes),
+        )
+        .replace(JS_PLACEHOLDER, &widget_js.name)
+        .replace(WASM_PLACEHOLDER, &widget_wasm.name)
 }
 
 fn server(root: &Path, embed: bool) -> Result<()> {
@@ -203,4 +221,28 @@ fn server(root: &Path, embed: bool) -> Result<()> {
         bail!("the build produced no {}", bin.display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loader_names_the_widget_files_and_their_integrity() {
+        let source =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../www/loader.js"))
+                .unwrap();
+        let js = named("widget", "js", b"export default 1".to_vec());
+        let wasm = named("widget", "wasm", b"\0asm\x01\0\0\0".to_vec());
+        let filled = fill_loader(&source, &js, &wasm);
+        assert!(!filled.contains("__SITEKIT_"), "a placeholder is left");
+        for needle in [
+            js.name.clone(),
+            wasm.name.clone(),
+            dist::sha256_integrity(&js.bytes),
+            dist::sha256_integrity(&wasm.bytes),
+        ] {
+            assert!(filled.contains(&needle), "{needle} is not in the loader");
+        }
+    }
 }

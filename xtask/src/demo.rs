@@ -12,7 +12,9 @@ use anyhow::Result;
 use crate::processes::{self, Services};
 use crate::seed::{self, DemoState};
 use crate::sitekit_cli::SitekitCli;
-use crate::{build, embed_server, langflow, npm_package, ports, say, setup, static_site, step};
+use crate::{
+    build, embed_server, langflow, master_key, npm_package, ports, say, setup, static_site, step,
+};
 
 const LANGFLOW_PORT: u16 = 8790;
 const EMBED_PORT: u16 = 8787;
@@ -62,17 +64,20 @@ pub fn run(root: &Path) -> Result<()> {
     let flow_id = langflow.flow_id(FLOW)?;
 
     let sitekit = build::sitekit_bin(root);
+    let master_key = master_key::for_demo(root)?;
     embed_server::start(
         &mut services,
         root,
         EMBED_ADDR,
         DATABASE_URL,
+        &master_key,
         &logs.join("sitekit.log"),
     )?;
 
     let cli = SitekitCli {
         bin: &sitekit,
         database_url: DATABASE_URL,
+        master_key: &master_key,
         public_url: EMBED_URL,
     };
     let state = match previous {

@@ -58,6 +58,15 @@ impl Manifest {
     }
 }
 
+/// `sha256-<base64>`: the Subresource Integrity the loader carries for each
+/// widget file, which the browser checks before it runs or compiles one.
+pub fn sha256_integrity(bytes: &[u8]) -> String {
+    format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+    )
+}
+
 /// A file to publish under its final name.
 pub struct Asset {
     pub name: String,
@@ -176,6 +185,15 @@ mod tests {
         assert_eq!(
             hashed_name("widget", "js", b""),
             "widget-e3b0c44298fc1c14.js"
+        );
+    }
+
+    #[test]
+    fn widget_integrity_is_sri_sha256() {
+        // SHA-256("") in base64, as `openssl dgst -sha256 -binary | base64` prints it.
+        assert_eq!(
+            sha256_integrity(b""),
+            "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
         );
     }
 

@@ -3,6 +3,7 @@
 //! This file only parses the command line and dispatches; each subcommand lives in
 //! its own module. Every step prints one `==>` line so a user can follow along.
 
+mod api_fuzz;
 mod bench;
 mod bench_config;
 mod bench_ingest;
@@ -20,6 +21,7 @@ mod fuzz;
 mod http;
 mod langflow;
 mod load;
+mod master_key;
 mod npm_package;
 mod ports;
 mod processes;
@@ -45,15 +47,16 @@ Commands:
   demo              set up, build, and run Langflow (:8790), the embed server (:8787)
                     and a demo host site (:8788); Ctrl-C stops everything
   test [--skip-lint] [--skip-wasm] [--skip-e2e]
-                    fmt check, clippy (native + wasm32), native tests, wasm tests in
-                    headless Chromium, Playwright end-to-end tests
+                    fmt check, clippy (native + wasm32), native tests, API fuzzing
+                    (Schemathesis), wasm tests in headless Chromium, Playwright
+                    end-to-end tests
   bench             build, measure, and write BENCHMARKS.md
   fuzz [--secs N] [--update-corpus] [target…]
                     run the parsers' fuzz targets (sse, keys, origin, markdown,
                     usage_event; default all) for N seconds each (default 600);
                     --update-corpus folds what they found into fuzz/corpus
   setup             install what is missing (wasm32 target, wasm-bindgen CLI,
-                    npm packages, .venv with lfx) and nothing else
+                    npm packages, .venv with lfx and schemathesis) and nothing else
   help              this text
 
 Prerequisites: rustup, Node >= 20 with npm, Python >= 3.10.

@@ -1,6 +1,6 @@
 //! Installs what the build and the runtime need, each only when it is missing or
 //! at the wrong version: the wasm32 target, the wasm-bindgen CLI, wasm-pack, npm
-//! packages and a Python venv with `lfx` and `cloudevents`. Prerequisites we
+//! packages and a Python venv with `lfx`, `cloudevents` and `schemathesis`. Prerequisites we
 //! cannot install (rustup, Node, npm, Python) are checked with a one-line error
 //! naming them.
 
@@ -75,11 +75,20 @@ pub fn cargo_install(name: &str, version: &str) -> Command {
 /// server's usage export with it, as a buyer's pipeline would.
 pub const CLOUDEVENTS_VERSION: &str = "2.2.0";
 
-/// The Python venv (`.venv` at the repo root) with the pinned `lfx` and
-/// `cloudevents`.
+/// Schemathesis (PyPI `schemathesis`): `cargo xtask test` fuzzes the API with it
+/// against the server's own OpenAPI spec. It only adds packages to the venv,
+/// none of `lfx`'s at another version (`pip check` agrees), so the venv is shared.
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+
+/// The Python venv (`.venv` at the repo root) with the pinned `lfx`,
+/// `cloudevents` and `schemathesis`.
 pub fn langflow(root: &Path) -> Result<()> {
     let venv = root.join(".venv");
-    let packages = [("lfx", LFX_VERSION), ("cloudevents", CLOUDEVENTS_VERSION)];
+    let packages = [
+        ("lfx", LFX_VERSION),
+        ("cloudevents", CLOUDEVENTS_VERSION),
+        ("schemathesis", SCHEMATHESIS_VERSION),
+    ];
     let missing: Vec<String> = packages
         .iter()
         .filter(|(name, version)| installed_version(&venv, name).as_deref() != Some(*version))
@@ -87,7 +96,8 @@ pub fn langflow(root: &Path) -> Result<()> {
         .collect();
     if missing.is_empty() {
         step(format!(
-            "lfx {LFX_VERSION} and cloudevents {CLOUDEVENTS_VERSION} in .venv: present"
+            "lfx {LFX_VERSION}, cloudevents {CLOUDEVENTS_VERSION} and schemathesis \
+             {SCHEMATHESIS_VERSION} in .venv: present"
         ));
         return Ok(());
     }

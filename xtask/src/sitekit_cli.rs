@@ -8,12 +8,14 @@ use anyhow::{Context, Result, anyhow};
 
 use crate::embed_server::LOCAL_RUNTIMES;
 use crate::langflow::Langflow;
-use crate::{cmd, step};
+use crate::{cmd, master_key, step};
 
-/// The CLI, pointed at one database and one public server URL (for snippets).
+/// The CLI, pointed at one database (and its master key file) and one public
+/// server URL (for snippets).
 pub struct SitekitCli<'a> {
     pub bin: &'a Path,
     pub database_url: &'a str,
+    pub master_key: &'a Path,
     pub public_url: &'a str,
 }
 
@@ -78,9 +80,14 @@ impl SitekitCli<'_> {
 
     /// `sitekit keys create --kind secret` → the key itself, shown this once.
     pub fn create_secret_key(&self, tenant_id: &str) -> Result<String> {
+        Ok(self.create_secret_key_with_id(tenant_id)?.1)
+    }
+
+    /// `sitekit keys create --kind secret` → its id and the key itself.
+    pub fn create_secret_key_with_id(&self, tenant_id: &str) -> Result<(String, String)> {
         let args = ["keys", "create", "--tenant", tenant_id, "--kind", "secret"];
         let key = self.run(&args, None)?;
-        string(&key, "key")
+        Ok((string(&key, "id")?, string(&key, "key")?))
     }
 
     /// `sitekit widgets create` for one allowed origin.
@@ -106,6 +113,7 @@ impl SitekitCli<'_> {
             .args(["--runtime-allow", LOCAL_RUNTIMES])
             .env("SITEKIT_DATABASE_URL", self.database_url)
             .env("SITEKIT_PUBLIC_URL", self.public_url);
+        master_key::apply(&mut command, self.master_key);
         if let Some(key) = runtime_key {
             command.env("SITEKIT_RUNTIME_KEY", key);
         }

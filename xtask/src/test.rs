@@ -1,13 +1,13 @@
 //! `cargo xtask test`: every check, in order, stopping at the first failure: fmt,
 //! clippy for both targets, native tests (the embed server's integration tests a
-//! second time on PostgreSQL when `DATABASE_URL_PG` is set), a short run of each
-//! fuzz target, the official AG-UI
+//! second time on PostgreSQL when `DATABASE_URL_PG` is set), Schemathesis against
+//! the server's OpenAPI spec (`api_fuzz.rs`), a short run of each fuzz target,
+//! the official AG-UI
 //! client against the chat endpoint, the npm package from its tarball, wasm tests
 //! in headless Chromium, and the Playwright end-to-end suite. One real Langflow runtime serves all of them; the
 //! wasm tests also get a real embed server with widgets seeded for their page.
 
 use std::ffi::OsString;
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -16,7 +16,9 @@ use anyhow::{Result, bail};
 use crate::langflow::Langflow;
 use crate::processes::{self, Services};
 use crate::sitekit_cli::SitekitCli;
-use crate::{build, cmd, embed_server, langflow, npm_package, ports, setup, step};
+use crate::{
+    api_fuzz, build, cmd, embed_server, langflow, master_key, npm_package, ports, setup, step,
+};
 
 /// Steps the user asked to leave out.
 pub struct Skip {
@@ -148,6 +150,10 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
         )?;
     }
     steps.run(
+        "API fuzzing (Schemathesis against /openapi.json of a throwaway server)",
+        &mut api_fuzz::command(root, &mut services, &langflow, &logs)?,
+    )?;
+    steps.run(
         "self-contained binary (embed-assets)",
         cmd::cargo()
             .args([
@@ -220,20 +226,16 @@ fn wasm_fixture(
     langflow: &Langflow,
     logs: &Path,
 ) -> Result<Env> {
-    let database = build::target_dir(root).join("xtask/wasm-tests.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let file = PathBuf::from(format!("{}{suffix}", database.display()));
-        if file.exists() {
-            fs::remove_file(file)?;
-        }
-    }
-    let database_url = format!("sqlite://{}", database.display());
+    let database_url =
+        embed_server::fresh_sqlite_database(&build::target_dir(root).join("xtask/wasm-tests.db"))?;
     let bind = format!("127.0.0.1:{}", ports::free()?);
+    let master_key = master_key::for_tests(root)?;
     let url = embed_server::start(
         services,
         root,
         &bind,
         &database_url,
+        &master_key,
         &logs.join("sitekit-wasm-tests.log"),
     )?;
     let runner_address = format!("127.0.0.1:{}", ports::free()?);
@@ -245,6 +247,7 @@ fn wasm_fixture(
     let cli = SitekitCli {
         bin: &bin,
         database_url: &database_url,
+        master_key: &master_key,
         public_url: &url,
     };
     let tenant = cli.create_tenant("Wasm tests")?;

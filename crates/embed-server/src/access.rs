@@ -76,6 +76,17 @@ pub fn session_of(
     headers: &HeaderMap,
     scope: &'static str,
 ) -> Result<SessionClaims, ApiError> {
+    session_with_any_of(state, token, headers, &[scope])
+}
+
+/// [`session_of`] for a route that several scopes open (the usage events take
+/// a session token or its usage token).
+pub fn session_with_any_of(
+    state: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+    scopes: &[&'static str],
+) -> Result<SessionClaims, ApiError> {
     let claims = state
         .signer
         .get()
@@ -90,10 +101,11 @@ pub fn session_of(
             }
         })?;
     state.keys.check(&claims.ky, claims.kg)?;
-    if !claims.has_scope(scope) {
+    if !scopes.iter().any(|scope| claims.has_scope(scope)) {
+        let named: Vec<String> = scopes.iter().map(|scope| format!("`{scope}`")).collect();
         return Err(ApiError::forbidden(
             "missing_scope",
-            format!("this session lacks the `{scope}` scope"),
+            format!("this session lacks the {} scope", named.join(" or ")),
         ));
     }
     // A browser always sends Origin on cross-site requests; a token lifted from

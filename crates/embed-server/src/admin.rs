@@ -7,6 +7,7 @@ use anyhow::{Result, bail, ensure};
 use serde::Serialize;
 use serde_json::json;
 use sitekit_embed_server::db::Db;
+use sitekit_embed_server::master_key::MasterKey;
 use sitekit_embed_server::usage_export::{counter_fields, errors_text};
 use sitekit_embed_server::usage_report::UsageRange;
 use sitekit_embed_server::widget_settings::position_text;
@@ -17,9 +18,10 @@ use sitekit_sdk::admin::{
 
 use crate::backend::AdminBackend;
 use crate::cli::{
-    AdminCommand, AgentCommand, KeyCommand, SecretCommand, TenantCommand, UsageArgs,
+    AdminCommand, AgentCommand, KeyCommand, MasterKeyArgs, SecretCommand, TenantCommand, UsageArgs,
     UsageByAgentArgs, WidgetCommand,
 };
+use crate::master_key_source;
 
 pub async fn run(backend: &impl AdminBackend, command: AdminCommand) -> Result<()> {
     match command {
@@ -177,7 +179,7 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
                 primary_color: Some(color),
                 primary_text_color: Some(text_color),
                 position: Some(position.into()),
-                daily_message_budget: daily_messages,
+                daily_message_budget: Some(daily_messages),
                 starter_prompts,
                 avatar_url,
                 messages_per_visitor_per_minute,
@@ -592,6 +594,10 @@ pub async fn tenants(db: &Db, command: TenantCommand) -> Result<()> {
     match command {
         TenantCommand::Create { name, json } => {
             ensure!(!name.trim().is_empty(), "--name must not be empty");
+            ensure!(
+                !name.chars().any(char::is_control),
+                "--name may not contain control characters"
+            );
             let tenant = db.create_tenant(name.trim()).await?;
             if json {
                 println!("{}", json!({ "id": tenant.id, "name": tenant.name }));
@@ -603,13 +609,51 @@ pub async fn tenants(db: &Db, command: TenantCommand) -> Result<()> {
     Ok(())
 }
 
-pub async fn secrets(db: &Db, command: SecretCommand) -> Result<()> {
+pub async fn secrets(
+    database_url: &str,
+    master_key: &MasterKeyArgs,
+    command: SecretCommand,
+) -> Result<()> {
     match command {
         SecretCommand::RotateSessionKey => {
+            let db = master_key_source::unlocked(database_url, master_key).await?;
             db.rotate_session_signing_key().await?;
             println!(
                 "rotated the session signing key; sessions signed with the old one stay valid \
                  until they expire, and running servers switch within their key refresh interval"
+            );
+        }
+        SecretCommand::RotateMasterKey { new_key_file } => {
+            // Not `unlocked`: after a run that was cut short, some secrets are
+            // sealed under the new key already, which that check refuses.
+            let db = Db::open(database_url).await?;
+            let current = master_key_source::given(master_key)?;
+            let new = if new_key_file.exists() {
+                MasterKey::read_file(&new_key_file)?
+            } else {
+                let key = MasterKey::create_file(&new_key_file)?;
+                println!(
+                    "created a new master key in {} (mode 0600)",
+                    new_key_file.display()
+                );
+                key
+            };
+            let path = new_key_file.display();
+            println!(
+                "re-encrypting every stored secret under the key in {path} (key {}), in one transaction",
+                new.id()
+            );
+            let done = db.rotate_master_key(current.as_ref(), &new).await?;
+            println!(
+                "re-encrypted {} secrets under key {} ({} already were)",
+                done.resealed,
+                new.id(),
+                done.already
+            );
+            println!(
+                "next: restart every node with --master-key-file {path} (SITEKIT_MASTER_KEY_FILE), \
+                 or its contents as SITEKIT_MASTER_KEY; until then they cannot open the runtime \
+                 keys. Then destroy the old key."
             );
         }
     }

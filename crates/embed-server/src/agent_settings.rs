@@ -7,10 +7,14 @@
 //! another server while keeping the credential meant for the old one.
 
 use sitekit_sdk::admin::{AgentTimeouts, AgentUpdate, NewAgentRequest};
+use sitekit_sdk::fields::{
+    AgentName, ConnectTimeout, FirstEventTimeout, FlowId, IdleTimeout, ModelName, RuntimeKey,
+    RuntimeKind, RuntimeUrl, SystemPrompt, TotalTimeout,
+};
 
 use crate::db::Agent;
 use crate::egress::EgressPolicy;
-use crate::widget_settings::SettingsError;
+use crate::widget_settings::{SettingsError, has_control};
 
 /// A setting that breaks a rule: a stable code for the API and a sentence a
 /// person can act on.
@@ -31,10 +35,7 @@ impl From<SettingsError> for AgentSettingsError {
 }
 
 /// The runtime adapters this server has (see `relay`).
-pub const RUNTIMES: &[&str] = &["langflow", "openai", "agui"];
-const MAX_NAME_CHARS: usize = 80;
-const MAX_FIELD_LEN: usize = 2_000;
-const MAX_SYSTEM_PROMPT_CHARS: usize = 8_000;
+pub const RUNTIMES: &[&str] = &RuntimeKind::NAMES;
 
 /// Everything a new agent needs, checked. No `Debug`: it holds the credential.
 #[derive(Clone)]
@@ -67,8 +68,12 @@ impl AgentSettings {
             name: name(&request.name)?,
             runtime: runtime.to_owned(),
             base_url: base_url(&request.base_url, policy)?,
-            flow_id: short_text("flow id", &request.flow_id)?,
-            model: short_text("model", request.model.as_deref().unwrap_or_default())?,
+            flow_id: short_text("flow id", &request.flow_id, FlowId::MAX_CHARS)?,
+            model: short_text(
+                "model",
+                request.model.as_deref().unwrap_or_default(),
+                ModelName::MAX_CHARS,
+            )?,
             system_prompt: system_prompt(request.system_prompt.as_deref().unwrap_or_default())?,
             timeouts: timeouts(request.timeouts.unwrap_or_default())?,
             runtime_key: runtime_key(&request.runtime_key)?,
@@ -133,10 +138,10 @@ pub fn apply_update(
         }
     }
     if let Some(id) = update.flow_id {
-        next.flow_id = short_text("flow id", &id)?;
+        next.flow_id = short_text("flow id", &id, FlowId::MAX_CHARS)?;
     }
     if let Some(model) = update.model {
-        next.model = short_text("model", &model)?;
+        next.model = short_text("model", &model, ModelName::MAX_CHARS)?;
     }
     if let Some(prompt) = update.system_prompt {
         next.system_prompt = system_prompt(&prompt)?;
@@ -153,18 +158,25 @@ pub fn apply_update(
 }
 
 fn name(text: &str) -> Result<String, SettingsError> {
-    match text.trim().chars().count() {
-        0 => Err(SettingsError("the agent's name must not be empty".into())),
-        1..=MAX_NAME_CHARS => Ok(text.trim().to_owned()),
-        _ => Err(SettingsError(format!(
-            "the agent's name may have at most {MAX_NAME_CHARS} characters"
-        ))),
+    if text.trim().is_empty() {
+        Err(SettingsError("the agent's name must not be empty".into()))
+    } else if text.chars().count() > AgentName::MAX_CHARS {
+        Err(SettingsError(format!(
+            "the agent's name may have at most {} characters",
+            AgentName::MAX_CHARS
+        )))
+    } else if has_control(text.trim(), &[]) {
+        Err(SettingsError(
+            "the agent's name may not contain control characters".into(),
+        ))
+    } else {
+        Ok(text.trim().to_owned())
     }
 }
 
 /// The runtime's address, without a trailing slash so paths join cleanly.
 fn base_url(text: &str, policy: &EgressPolicy) -> Result<String, AgentSettingsError> {
-    if text.len() > MAX_FIELD_LEN {
+    if text.chars().count() > RuntimeUrl::MAX_CHARS {
         return Err(SettingsError("the base URL is too long".into()).into());
     }
     let url = reqwest::Url::parse(text.trim())
@@ -205,19 +217,31 @@ fn origin(url: &str) -> Option<String> {
         .map(|url| url.origin().ascii_serialization())
 }
 
-fn short_text(what: &str, text: &str) -> Result<String, SettingsError> {
-    let text = text.trim();
-    if text.len() > MAX_FIELD_LEN {
+fn short_text(what: &str, text: &str, max_chars: usize) -> Result<String, SettingsError> {
+    if text.chars().count() > max_chars {
         return Err(SettingsError(format!("the {what} is too long")));
+    }
+    let text = text.trim();
+    if has_control(text, &[]) {
+        return Err(SettingsError(format!(
+            "the {what} may not contain control characters"
+        )));
     }
     Ok(text.to_owned())
 }
 
 fn system_prompt(text: &str) -> Result<String, SettingsError> {
-    if text.chars().count() > MAX_SYSTEM_PROMPT_CHARS {
+    if text.chars().count() > SystemPrompt::MAX_CHARS {
         return Err(SettingsError(format!(
-            "the system prompt may have at most {MAX_SYSTEM_PROMPT_CHARS} characters"
+            "the system prompt may have at most {} characters",
+            SystemPrompt::MAX_CHARS
         )));
+    }
+    if has_control(text, &['\n', '\r', '\t']) {
+        return Err(SettingsError(
+            "the system prompt may not contain control characters other than line breaks and tabs"
+                .into(),
+        ));
     }
     Ok(text.trim().to_owned())
 }
@@ -233,10 +257,30 @@ fn timeouts(limits: AgentTimeouts) -> Result<AgentTimeouts, SettingsError> {
             )))
         }
     };
-    within("connect", limits.connect_ms, 100, 60_000)?;
-    within("first event", limits.first_event_ms, 100, 600_000)?;
-    within("idle", limits.idle_ms, 100, 600_000)?;
-    within("total", limits.total_ms, 1_000, 3_600_000)?;
+    within(
+        "connect",
+        limits.connect_ms,
+        ConnectTimeout::MIN_MS,
+        ConnectTimeout::MAX_MS,
+    )?;
+    within(
+        "first event",
+        limits.first_event_ms,
+        FirstEventTimeout::MIN_MS,
+        FirstEventTimeout::MAX_MS,
+    )?;
+    within(
+        "idle",
+        limits.idle_ms,
+        IdleTimeout::MIN_MS,
+        IdleTimeout::MAX_MS,
+    )?;
+    within(
+        "total",
+        limits.total_ms,
+        TotalTimeout::MIN_MS,
+        TotalTimeout::MAX_MS,
+    )?;
     if limits.first_event_ms > limits.total_ms || limits.idle_ms > limits.total_ms {
         return Err(SettingsError(
             "the first event and idle timeouts must not be longer than the total".into(),
@@ -246,8 +290,14 @@ fn timeouts(limits: AgentTimeouts) -> Result<AgentTimeouts, SettingsError> {
 }
 
 fn runtime_key(text: &str) -> Result<String, SettingsError> {
-    if text.len() > MAX_FIELD_LEN {
+    if text.chars().count() > RuntimeKey::MAX_CHARS {
         return Err(SettingsError("the runtime key is too long".into()));
+    }
+    // It travels as an HTTP header's value.
+    if has_control(text, &[]) {
+        return Err(SettingsError(
+            "the runtime key may not contain control characters".into(),
+        ));
     }
     Ok(text.to_owned())
 }
@@ -428,5 +478,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(changed.runtime_key, "k");
+    }
+
+    #[test]
+    fn texts_with_control_characters_are_refused() {
+        let with = |change: &dyn Fn(&mut NewAgentRequest)| {
+            let mut request = request("https://runtime.example.com");
+            change(&mut request);
+            AgentSettings::from_request(&request, &local())
+        };
+        assert!(with(&|r| r.name = "Sup\0port".into()).is_err());
+        assert!(with(&|r| r.flow_id = "faq\u{1b}[2J".into()).is_err());
+        assert!(with(&|r| r.runtime_key = "key\r\nX-Injected: 1".into()).is_err());
+        assert!(with(&|r| r.system_prompt = Some("a\0b".into())).is_err());
+        let kept = with(&|r| r.system_prompt = Some("Be brief.\n\tAlways.".into())).unwrap();
+        assert_eq!(kept.system_prompt, "Be brief.\n\tAlways.");
     }
 }

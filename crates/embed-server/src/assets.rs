@@ -133,6 +133,17 @@ impl AssetStore {
         }
     }
 
+    /// The hashed files a pinned snippet loads (its loader, the widget's JS and
+    /// Wasm) by name: what earlier releases are kept of (`kept_releases.rs`).
+    pub fn release_files(&self) -> [(&str, &Asset); 3] {
+        [
+            &self.manifest.pinned_loader,
+            &self.manifest.widget_js,
+            &self.manifest.widget_wasm,
+        ]
+        .map(|name| (name.as_str(), &self.files[name]))
+    }
+
     pub fn loader(&self) -> &Asset {
         &self.files[&self.manifest.loader]
     }
@@ -171,7 +182,8 @@ pub fn subresource_integrity(bytes: &[u8]) -> String {
     )
 }
 
-fn content_type(name: &str) -> &'static str {
+/// The MIME type a file is served with, by its extension.
+pub(crate) fn content_type(name: &str) -> &'static str {
     match name.rsplit('.').next() {
         Some("js") => "text/javascript; charset=utf-8",
         Some("wasm") => "application/wasm",

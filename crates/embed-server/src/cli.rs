@@ -47,6 +47,8 @@ pub struct Cli {
     pub runtime_allow: EgressPolicy,
     #[command(flatten)]
     pub remote: RemoteArgs,
+    #[command(flatten)]
+    pub master_key: MasterKeyArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -70,6 +72,37 @@ impl std::fmt::Debug for RemoteArgs {
         // The key opens the whole tenant: never print it.
         f.debug_struct("RemoteArgs")
             .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the master key comes from: it encrypts agents' runtime keys and the
+/// server's own secrets in the database, and is kept outside it.
+#[derive(Args)]
+pub struct MasterKeyArgs {
+    /// The master key that encrypts the secrets stored in the database: 64 hex
+    /// characters (e.g. `openssl rand -hex 32`). Prefer the environment variable
+    /// or a key file: arguments are visible to other users of the machine.
+    #[arg(
+        long,
+        global = true,
+        env = "SITEKIT_MASTER_KEY",
+        hide_env_values = true,
+        conflicts_with = "master_key_file"
+    )]
+    pub master_key: Option<String>,
+    /// A file holding the master key, readable by its owner only (chmod 600).
+    /// Default: data/master.key, which `serve` and the admin commands create
+    /// on a database that holds nothing encrypted yet.
+    #[arg(long, global = true, env = "SITEKIT_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for MasterKeyArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key opens every stored secret: never print it.
+        f.debug_struct("MasterKeyArgs")
+            .field("master_key_file", &self.master_key_file)
             .finish_non_exhaustive()
     }
 }
@@ -120,6 +153,15 @@ pub enum SecretCommand {
     /// stay valid until they expire; running servers switch within their key
     /// refresh interval. Rotate twice to end the old sessions at once.
     RotateSessionKey,
+    /// Re-encrypt every stored secret under a new master key, in one
+    /// transaction (safe to run again if cut short), then restart every node
+    /// with the new key. The current key comes from --master-key,
+    /// --master-key-file or data/master.key, as for `serve`.
+    RotateMasterKey {
+        /// The new key's file; made, with a new random key (mode 0600), if missing.
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +245,9 @@ pub struct ServeArgs {
         value_parser = TrustedProxies::parse
     )]
     pub trusted_proxies: TrustedProxies,
+    /// New chat sessions one IP address may start a minute, over all widgets.
+    #[arg(long, env = "SITEKIT_SESSIONS_PER_IP_PER_MINUTE", default_value = "30")]
+    pub sessions_per_ip_per_minute: NonZeroU32,
     /// Days a thread's messages are kept (for history and returning visitors).
     #[arg(long, env = "SITEKIT_THREAD_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub thread_retention_days: u64,
@@ -225,6 +270,17 @@ pub struct ServeArgs {
     /// Seconds open chat streams may run on after SIGTERM or Ctrl-C.
     #[arg(long, env = "SITEKIT_SHUTDOWN_GRACE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_grace_secs: u64,
+    /// Releases whose pinned loader and widget files stay servable, this one
+    /// included: each server keeps its release in the database (about 0.5 MB),
+    /// so pinned snippets survive upgrades; older ones are forgotten.
+    #[arg(long, env = "SITEKIT_KEPT_RELEASES", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub kept_releases: u32,
+    /// Chat streams this server keeps open at once; past it a new chat gets 429.
+    #[arg(long, env = "SITEKIT_MAX_STREAMS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams: u32,
+    /// Chat streams one widget may have open at once on this server.
+    #[arg(long, env = "SITEKIT_MAX_STREAMS_PER_WIDGET", default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams_per_widget: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -404,7 +460,7 @@ pub enum WidgetCommand {
         #[arg(long, value_enum, default_value_t = PositionArg::Right)]
         position: PositionArg,
         /// Messages a day the widget answers over all its visitors (0: no budget).
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = admin::DEFAULT_DAILY_MESSAGE_BUDGET)]
         daily_messages: u32,
         /// A suggestion shown before the first message (repeat for up to four).
         #[arg(long = "starter-prompt")]

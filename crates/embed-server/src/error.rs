@@ -33,6 +33,9 @@ pub enum ApiError {
     },
     #[error("this chat has answered all the messages it may today; it opens again tomorrow")]
     BudgetExhausted { retry_after_secs: u64 },
+    /// The server, or the widget, has as many chat streams open as it may.
+    #[error("too many answers are streaming right now; try again in {retry_after_secs} s")]
+    TooManyStreams { retry_after_secs: u64 },
     #[error("{0}")]
     Unavailable(String),
     /// Something broke on our side; the detail is logged, the client learns only
@@ -84,6 +87,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::BudgetExhausted { .. } => (StatusCode::TOO_MANY_REQUESTS, "budget_exhausted"),
+            ApiError::TooManyStreams { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -118,7 +122,8 @@ impl IntoResponse for ApiError {
         if let ApiError::RateLimited {
             retry_after_secs, ..
         }
-        | ApiError::BudgetExhausted { retry_after_secs } = self
+        | ApiError::BudgetExhausted { retry_after_secs }
+        | ApiError::TooManyStreams { retry_after_secs } = self
         {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }

@@ -5,11 +5,13 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
+use serde_json::{Number, Value};
 
 use crate::error::ApiError;
 use crate::origin::Origin;
 
-/// A JSON body; malformed, oversized or mistyped bodies become clear API errors.
+/// A JSON object body, read as JSON means it: malformed, oversized or
+/// mistyped bodies, and bodies that are not an object, become clear API errors.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
@@ -17,10 +19,39 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let axum::Json(mut value) = axum::Json::<Value>::from_request(request, state)
+            .await
+            .map_err(json_rejection)?;
+        // serde's derived structs would read an array too, as their fields in
+        // order (`[null, null]`: an empty update), which no client means.
+        if !value.is_object() {
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                "the body must be a JSON object",
+            ));
         }
+        whole_numbers_as_integers(&mut value);
+        serde_path_to_error::deserialize(value)
+            .map(ApiJson)
+            .map_err(|error| ApiError::bad_request("invalid_body", error.to_string()))
+    }
+}
+
+/// `37.0` is the integer 37 in JSON (and in JSON Schema, which the spec is
+/// written in), and some encoders write whole numbers so; serde reads it as a
+/// float, which no integer field takes. So whole floats become integers.
+fn whole_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            let float = number.as_f64().unwrap_or(f64::NAN);
+            // Beyond 2^63 a float's integer is not exact enough to be a count.
+            if float.fract() == 0.0 && float.abs() < 9.2e18 {
+                *number = Number::from(float as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
     }
 }
 
@@ -39,6 +70,27 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             ApiError::PayloadTooLarge
         }
         other => ApiError::bad_request("invalid_body", other.body_text()),
+    }
+}
+
+/// A path's parameters. One that cannot be read (not UTF-8 once
+/// percent-decoded) names nothing this server has: 404, as for an unknown id,
+/// in our JSON rather than axum's plain text.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) if rejection.status() == StatusCode::BAD_REQUEST => Err(
+                ApiError::NotFound(format!("no such resource: {}", rejection.body_text())),
+            ),
+            // The route and its handler disagree: ours to fix, not the client's.
+            Err(rejection) => Err(ApiError::Internal(rejection.body_text())),
+        }
     }
 }
 

@@ -13,9 +13,11 @@ pub mod db;
 pub mod egress;
 mod error;
 mod extract;
+pub mod kept_releases;
 mod key_states;
 pub mod keys;
 pub mod limits;
+pub mod master_key;
 pub mod metering;
 mod openapi;
 pub mod origin;
@@ -26,9 +28,11 @@ pub mod scopes;
 pub mod session;
 pub mod snippet;
 pub mod state;
+pub mod stream_slots;
 pub mod usage_event_rules;
 pub mod usage_export;
 pub mod usage_report;
+pub mod visitors;
 pub mod widget_settings;
 
 use std::future::Future;
@@ -139,7 +143,9 @@ fn documented_routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of every route (what `GET /openapi.json` serves).
 pub fn openapi_spec() -> utoipa::openapi::OpenApi {
-    documented_routes().into_openapi()
+    let mut spec = documented_routes().into_openapi();
+    openapi::spell_link_targets(&mut spec);
+    spec
 }
 
 /// How often the rate limiters forget clients that have been quiet.

@@ -1,5 +1,6 @@
-//! Rate limits on the public routes: GCRA (via `governor`) per client IP, per
-//! publishable key and per visitor. Each client has its own allowance, so one noisy
+//! Rate limits on the public routes: GCRA (via `governor`) per client IP (its
+//! requests, and apart from them the sessions it starts), per publishable key
+//! and per visitor. Each client has its own allowance, so one noisy
 //! visitor runs into their own limit and never into anybody else's.
 //!
 //! Addresses are what `client_ip` makes of a request: behind trusted proxies
@@ -32,6 +33,10 @@ pub struct LimitsConfig {
     /// Admin API requests from one IP address, counted before its key is
     /// looked up, so guessing keys costs the guesser, not the database.
     pub admin_requests_per_ip_per_minute: NonZeroU32,
+    /// New sessions started from one IP address, over all widgets: each new
+    /// session may be a new visitor with a fresh per-visitor allowance, so this
+    /// bounds how many allowances one address can collect.
+    pub sessions_per_ip_per_minute: NonZeroU32,
 }
 
 impl Default for LimitsConfig {
@@ -43,6 +48,7 @@ impl Default for LimitsConfig {
             messages_per_visitor_per_minute: n(20),
             admin_requests_per_key_per_minute: n(600),
             admin_requests_per_ip_per_minute: n(600),
+            sessions_per_ip_per_minute: n(30),
         }
     }
 }
@@ -59,6 +65,7 @@ pub struct Limits {
     messages_per_visitor: RwLock<HashMap<NonZeroU32, Arc<VisitorLimiter>>>,
     admin_per_key: DefaultKeyedRateLimiter<String>,
     admin_per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    sessions_per_ip: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 impl std::fmt::Debug for Limits {
@@ -82,12 +89,23 @@ impl Limits {
             admin_per_ip: RateLimiter::keyed(Quota::per_minute(
                 config.admin_requests_per_ip_per_minute,
             )),
+            sessions_per_ip: RateLimiter::keyed(Quota::per_minute(
+                config.sessions_per_ip_per_minute,
+            )),
         }
     }
 
     /// `ip` as `client_ip::rate_key` gives it (IPv6 by its /64).
     pub fn request_from(&self, ip: IpAddr) -> Result<(), ApiError> {
         check(&self.per_ip, &ip, "requests from your network")
+    }
+
+    pub fn session_from(&self, ip: IpAddr) -> Result<(), ApiError> {
+        check(
+            &self.sessions_per_ip,
+            &ip,
+            "new chat sessions from your network",
+        )
     }
 
     pub fn session_for_key(&self, key_id: &str) -> Result<(), ApiError> {
@@ -161,6 +179,8 @@ impl Limits {
         self.admin_per_key.shrink_to_fit();
         self.admin_per_ip.retain_recent();
         self.admin_per_ip.shrink_to_fit();
+        self.sessions_per_ip.retain_recent();
+        self.sessions_per_ip.shrink_to_fit();
     }
 }
 

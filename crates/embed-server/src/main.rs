@@ -5,6 +5,7 @@ mod admin;
 mod backend;
 mod cli;
 mod local;
+mod master_key_source;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -14,9 +15,11 @@ use clap::Parser;
 use sitekit_embed_server::assets::AssetStore;
 use sitekit_embed_server::db::{Db, SigningKeys};
 use sitekit_embed_server::egress::EgressPolicy;
+use sitekit_embed_server::kept_releases;
 use sitekit_embed_server::limits::LimitsConfig;
 use sitekit_embed_server::retention::Retention;
 use sitekit_embed_server::state::ServerConfig;
+use sitekit_embed_server::stream_slots::StreamCaps;
 use sitekit_embed_server::{AppState, serve};
 use sitekit_sdk::AdminClient;
 use tokio::net::TcpListener;
@@ -39,7 +42,8 @@ async fn main() -> Result<()> {
     match cli.command {
         Command::Serve(args) => {
             local_only(server, "serve")?;
-            run_server(Db::open(&cli.database_url).await?, args, cli.runtime_allow).await
+            let db = master_key_source::unlocked(&cli.database_url, &cli.master_key).await?;
+            run_server(db, args, cli.runtime_allow).await
         }
         Command::Tenants(command) => {
             local_only(server, "tenants")?;
@@ -47,7 +51,7 @@ async fn main() -> Result<()> {
         }
         Command::Secrets(command) => {
             local_only(server, "secrets")?;
-            admin::secrets(&Db::open(&cli.database_url).await?, command).await
+            admin::secrets(&cli.database_url, &cli.master_key, command).await
         }
         // The operator's view across tenants: the local database only, never an
         // admin key's.
@@ -61,7 +65,7 @@ async fn main() -> Result<()> {
         Command::Admin(command) => match (cli.remote.server, cli.remote.key) {
             (Some(server), Some(key)) => admin::run(&AdminClient::new(server, key), command).await,
             (None, None) => {
-                let db = Db::open(&cli.database_url).await?;
+                let db = master_key_source::unlocked(&cli.database_url, &cli.master_key).await?;
                 admin::run(&LocalAdmin::new(db, cli.runtime_allow), command).await
             }
             (Some(_), None) => bail!("--server needs --key (or SITEKIT_ADMIN_KEY)"),
@@ -76,6 +80,11 @@ async fn main() -> Result<()> {
 async fn run_server(db: Db, args: ServeArgs, runtime_allow: EgressPolicy) -> Result<()> {
     let signing_keys = configured_signing_keys(&args)?;
     let assets = AssetStore::locate(args.assets_dir.as_deref())?;
+    // Before listening: a page with this release's pinned snippet may reach
+    // any node, however old that node's own build.
+    kept_releases::keep_release(&db, &assets, args.kept_releases)
+        .await
+        .context("cannot keep this release's assets in the database")?;
     let listener = TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
@@ -111,6 +120,7 @@ fn server_config(
             messages_per_visitor_per_minute: args.messages_per_visitor_per_minute,
             admin_requests_per_key_per_minute: args.admin_requests_per_key_per_minute,
             admin_requests_per_ip_per_minute: args.admin_requests_per_ip_per_minute,
+            sessions_per_ip_per_minute: args.sessions_per_ip_per_minute,
         },
         trusted_proxies: args.trusted_proxies.clone(),
         runtime_allow,
@@ -122,6 +132,10 @@ fn server_config(
         },
         usage_events_per_widget_per_day: args.usage_events_per_widget_per_day,
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        stream_caps: StreamCaps {
+            per_server: args.max_streams,
+            per_widget: args.max_streams_per_widget,
+        },
     }
 }
 

@@ -7,9 +7,13 @@ use std::sync::OnceLock;
 
 use axum::http::header;
 use axum::response::IntoResponse;
+use sitekit_sdk::agui::Event;
 use sitekit_sdk::wire::ErrorBody;
+use utoipa::openapi::extensions::Extensions;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{IntoResponses, Modify, OpenApi};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
 
 /// What the spec says before the routes add themselves.
 #[derive(OpenApi)]
@@ -44,9 +48,77 @@ pub enum AdminErrors {
     /// The key lacks the scope the route needs (the message names it)
     #[response(status = 403)]
     MissingScope(ErrorBody),
-    /// Too many admin requests with this key; see Retry-After
+    /// Too many admin requests from this address (counted before the key is
+    /// looked up) or with this key; see Retry-After
     #[response(status = 429)]
     TooManyRequests(ErrorBody),
+}
+
+/// One server-sent event of a chat's answer, described the way OpenAPI
+/// describes an event stream: its fields, `data` being one AG-UI event as JSON.
+pub struct ChatSseEvent;
+
+impl PartialSchema for ChatSseEvent {
+    fn schema() -> RefOr<Schema> {
+        let text = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+        };
+        // JSON Schema's `contentSchema`, which utoipa has no setter for.
+        let event = Ref::from_schema_name(Event::name());
+        let content_schema = Extensions::from_iter([(
+            "contentSchema",
+            serde_json::to_value(event).expect("a reference serializes"),
+        )]);
+        ObjectBuilder::new()
+            .property("id", text("The event's number in the run, from 0"))
+            .property("event", text("Always the default, `message`"))
+            .property(
+                "data",
+                text("One AG-UI event")
+                    .content_media_type("application/json")
+                    .extensions(Some(content_schema)),
+            )
+            .required("data")
+            .into()
+    }
+}
+
+impl ToSchema for ChatSseEvent {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((Event::name().into(), Event::schema()));
+        Event::schemas(schemas);
+    }
+}
+
+/// Spells each response link's target `operationId`, as OpenAPI names it:
+/// utoipa 5.5 writes the field as `operation_id`, which no tool reads, so the
+/// name moves to the link's extensions, which are written as they are keyed.
+pub fn spell_link_targets(spec: &mut utoipa::openapi::OpenApi) {
+    for item in spec.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for response in operation.responses.responses.values_mut() {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                for link in response.links.values_mut() {
+                    let RefOr::T(link) = link else { continue };
+                    let target = std::mem::take(&mut link.operation_id);
+                    link.extensions
+                        .get_or_insert_with(Default::default)
+                        .insert("operationId".to_owned(), target.into());
+                }
+            }
+        }
+    }
 }
 
 /// The kinds of credential the API takes.
@@ -90,6 +162,7 @@ impl Modify for SecuritySchemes {
 #[utoipa::path(
     get,
     path = "/openapi.json",
+    operation_id = "getOpenApi",
     tag = "operators",
     summary = "This spec",
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json"))

@@ -4,15 +4,11 @@
 use crate::keys::KeyKind;
 
 /// Every scope, as written in keys, tokens and errors.
-pub const ALL: &[&str] = &[
-    "chat",
-    "usage:write",
-    "usage:read",
-    "widgets:read",
-    "widgets:write",
-    "keys:write",
-    "agents:write",
-];
+pub const ALL: &[&str] = &sitekit_sdk::fields::Scope::NAMES;
+
+/// The one scope of a session's usage token: writing usage events and nothing
+/// else. No key carries it; it is the only token a URL may carry (a beacon's).
+pub const USAGE_BEACON: &str = "usage:beacon";
 
 /// The scopes of a secret (`sec`) key.
 pub const SECRET_KEY_SCOPES: &str =

@@ -1,6 +1,7 @@
 //! The `<script>` snippet a site owner pastes into their pages, in two variants:
 //! auto-updating (the loader URL that always serves the current release) and
-//! pinned (one exact loader, checked by the browser with Subresource Integrity).
+//! pinned (one exact loader, checked by the browser with Subresource Integrity,
+//! which checks the widget's files in turn).
 
 use sitekit_sdk::admin::WidgetSnippet;
 

@@ -12,6 +12,8 @@ use crate::limits::{Limits, LimitsConfig};
 use crate::relay::{RuntimeHttp, Runtimes};
 use crate::retention::Retention;
 use crate::session::{SessionSigner, SharedSigner};
+use crate::stream_slots::{StreamCaps, StreamSlots};
+use crate::visitors::VisitorIds;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -36,6 +38,10 @@ pub struct AppState {
     pub usage_events_per_widget_per_day: u32,
     /// How long open requests may run on after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// Issues and recognises visitor ids, with the key every node shares.
+    pub visitors: Arc<VisitorIds>,
+    /// The chat streams open now, within their caps.
+    pub streams: Arc<StreamSlots>,
 }
 
 /// How a server is set up, besides its database and assets: what `sitekit
@@ -57,6 +63,7 @@ pub struct ServerConfig {
     pub retention: Retention,
     pub usage_events_per_widget_per_day: u32,
     pub shutdown_grace: Duration,
+    pub stream_caps: StreamCaps,
 }
 
 impl AppState {
@@ -72,6 +79,7 @@ impl AppState {
             None => db.session_signing_keys().await?,
         };
         let keys = KeyStates::load(&db).await?;
+        let visitors = VisitorIds::new(db.visitor_id_key().await?.as_bytes());
         Ok(AppState {
             db,
             assets: Arc::new(assets),
@@ -87,6 +95,8 @@ impl AppState {
             retention: config.retention,
             usage_events_per_widget_per_day: config.usage_events_per_widget_per_day,
             shutdown_grace: config.shutdown_grace,
+            visitors: Arc::new(visitors),
+            streams: Arc::new(StreamSlots::new(config.stream_caps)),
         })
     }
 }

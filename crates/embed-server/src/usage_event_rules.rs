@@ -197,9 +197,12 @@ fn optional_text(fields: &Map<String, Value>, name: &str, max_chars: usize) -> b
     }
 }
 
+/// Whether `text` has a length in `allowed` and no control character: none
+/// belongs in an id, a source, a name or an address, and PostgreSQL cannot
+/// store NUL (the whole batch would fail).
 fn has_chars(text: &str, allowed: std::ops::RangeInclusive<usize>) -> bool {
     // Characters, not bytes: a limit must not depend on the visitor's language.
-    allowed.contains(&text.chars().count())
+    allowed.contains(&text.chars().count()) && !text.chars().any(char::is_control)
 }
 
 /// `application/json` or any `…+json` type, parameters aside: what CloudEvents
@@ -320,7 +323,12 @@ mod tests {
         assert_eq!(with("id", json!(7)), Some(Reason::InvalidId));
         assert_eq!(with("id", json!("é".repeat(128))), None);
         assert_eq!(with("id", json!("é".repeat(129))), Some(Reason::InvalidId));
+        assert_eq!(with("id", json!("e\u{0}1")), Some(Reason::InvalidId));
         assert_eq!(with("source", json!("")), Some(Reason::InvalidSource));
+        assert_eq!(
+            with("source", json!("s\u{1b}[2J")),
+            Some(Reason::InvalidSource)
+        );
         assert_eq!(
             with("source", json!("s".repeat(257))),
             Some(Reason::InvalidSource)
@@ -390,6 +398,7 @@ mod tests {
             None,
             Some(json!({"name": ""})),
             Some(json!({"name": "x".repeat(101)})),
+            Some(json!({"name": "cta\u{0}"})),
             Some(json!({"name": "cta", "properties": "plan=pro"})),
         ] {
             assert_eq!(

@@ -2,7 +2,11 @@
 //! both refuse the same things with the same words: a create request becomes a
 //! checked [`WidgetSettings`], an update is checked in full before anything changes.
 
-use sitekit_sdk::admin::{NewWidgetRequest, WidgetUpdate};
+use sitekit_sdk::admin::{DEFAULT_DAILY_MESSAGE_BUDGET, NewWidgetRequest, WidgetUpdate};
+use sitekit_sdk::fields::{
+    AvatarUrl, Colour, ConversationDays, Greeting, Locale, StarterPrompt, StarterPrompts,
+    VisitorRate, WidgetTitle,
+};
 use sitekit_sdk::wire::{DEFAULT_CONVERSATION_DAYS, LauncherIcon, Position};
 
 use crate::db::Widget;
@@ -14,14 +18,13 @@ pub const DEFAULT_LOCALE: &str = "en";
 pub const DEFAULT_COLOUR: &str = "#2563eb";
 pub const DEFAULT_TEXT_COLOUR: &str = "#ffffff";
 
-/// More would crowd the empty panel on a phone.
-pub const MAX_STARTER_PROMPTS: usize = 4;
-const MAX_STARTER_PROMPT_CHARS: usize = 120;
-const MAX_AVATAR_URL_LEN: usize = 500;
-/// A visitor typing by hand sends far fewer; more than this is a script.
-pub const MAX_MESSAGES_PER_VISITOR_PER_MINUTE: u32 = 600;
-/// A year: a conversation untouched for longer is not one a visitor comes back to.
-pub const MAX_CONVERSATION_DAYS: u32 = 365;
+// The bounds are the SDK's (`sitekit_sdk::fields`), which the OpenAPI spec
+// states too: what is checked here is what the spec says.
+pub const MAX_STARTER_PROMPTS: usize = StarterPrompts::MAX_COUNT;
+const MAX_STARTER_PROMPT_CHARS: usize = StarterPrompt::MAX_CHARS;
+const MAX_AVATAR_URL_LEN: usize = AvatarUrl::MAX_LEN;
+pub const MAX_MESSAGES_PER_VISITOR_PER_MINUTE: u32 = VisitorRate::MAX;
+pub const MAX_CONVERSATION_DAYS: u32 = ConversationDays::MAX;
 
 /// A setting that breaks a rule, said so a person can fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,12 +54,8 @@ pub struct WidgetSettings {
 impl WidgetSettings {
     /// Checks a create request, filling in the defaults for what it leaves out.
     pub fn from_request(request: &NewWidgetRequest) -> Result<Self, SettingsError> {
-        let title = request.title.as_deref().unwrap_or(DEFAULT_TITLE).trim();
-        let greeting = request
-            .greeting
-            .as_deref()
-            .unwrap_or(DEFAULT_GREETING)
-            .trim();
+        let title = request.title.as_deref().unwrap_or(DEFAULT_TITLE);
+        let greeting = request.greeting.as_deref().unwrap_or(DEFAULT_GREETING);
         let locale = request.locale.as_deref().unwrap_or(DEFAULT_LOCALE);
         let colour = request.primary_color.as_deref().unwrap_or(DEFAULT_COLOUR);
         let text_colour = request
@@ -69,14 +68,18 @@ impl WidgetSettings {
         check_colour(colour)?;
         check_colour(text_colour)?;
         Ok(WidgetSettings {
-            title: title.to_owned(),
-            greeting: greeting.to_owned(),
+            title: title.trim().to_owned(),
+            greeting: greeting.trim().to_owned(),
             locale: locale.to_owned(),
             primary_color: colour.to_owned(),
             primary_text_color: text_colour.to_owned(),
             position: position_text(request.position.unwrap_or(Position::Right)),
             allowed_origins: allowlist(&request.allowed_origins, request.test_mode)?,
-            daily_message_budget: i64::from(request.daily_message_budget),
+            daily_message_budget: i64::from(
+                request
+                    .daily_message_budget
+                    .unwrap_or(DEFAULT_DAILY_MESSAGE_BUDGET),
+            ),
             starter_prompts: starter_prompts(&request.starter_prompts)?,
             avatar_url: avatar_url(request.avatar_url.as_deref())?,
             messages_per_visitor_per_minute: visitor_rate(request.messages_per_visitor_per_minute)?,
@@ -181,10 +184,7 @@ pub fn allowlist(texts: &[String], test_mode: bool) -> Result<OriginAllowlist, S
 }
 
 fn check_colour(colour: &str) -> Result<(), SettingsError> {
-    let valid = colour.len() == 7
-        && colour.starts_with('#')
-        && colour[1..].bytes().all(|b| b.is_ascii_hexdigit());
-    if valid {
+    if Colour::is_valid(colour) {
         Ok(())
     } else {
         Err(SettingsError(format!(
@@ -194,9 +194,7 @@ fn check_colour(colour: &str) -> Result<(), SettingsError> {
 }
 
 fn check_locale(locale: &str) -> Result<(), SettingsError> {
-    let valid = (2..=10).contains(&locale.len())
-        && locale.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-');
-    if valid {
+    if Locale::is_valid(locale) {
         Ok(())
     } else {
         Err(SettingsError(format!(
@@ -206,23 +204,46 @@ fn check_locale(locale: &str) -> Result<(), SettingsError> {
 }
 
 fn check_title(title: &str) -> Result<(), SettingsError> {
-    match title.trim().chars().count() {
-        0 => Err(SettingsError("the title must not be empty".into())),
-        1..=80 => Ok(()),
-        _ => Err(SettingsError(
-            "the title may have at most 80 characters".into(),
-        )),
+    if title.trim().is_empty() {
+        Err(SettingsError("the title must not be empty".into()))
+    } else if title.chars().count() > WidgetTitle::MAX_CHARS {
+        Err(SettingsError(format!(
+            "the title may have at most {} characters",
+            WidgetTitle::MAX_CHARS
+        )))
+    } else if has_control(title.trim(), &[]) {
+        Err(SettingsError(
+            "the title may not contain control characters".into(),
+        ))
+    } else {
+        Ok(())
     }
 }
 
+/// Checked trimmed, as it is stored, whether it comes with a new widget or an update.
 fn check_greeting(greeting: &str) -> Result<(), SettingsError> {
-    if greeting.chars().count() <= 500 {
-        Ok(())
-    } else {
+    if greeting.chars().count() > Greeting::MAX_CHARS {
+        Err(SettingsError(format!(
+            "the greeting may have at most {} characters",
+            Greeting::MAX_CHARS
+        )))
+    } else if has_control(greeting.trim(), &['\n', '\r', '\t']) {
+        // A greeting is Markdown, so it may have lines.
         Err(SettingsError(
-            "the greeting may have at most 500 characters".into(),
+            "the greeting may not contain control characters other than line breaks and tabs"
+                .into(),
         ))
+    } else {
+        Ok(())
     }
+}
+
+/// Whether `text` has a control character other than those `allowed`. None is
+/// anything a visitor can read; PostgreSQL cannot store NUL, and an escape
+/// sequence would reach the terminal of whoever lists the widgets with the CLI.
+pub(crate) fn has_control(text: &str, allowed: &[char]) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !allowed.contains(&c))
 }
 
 fn starter_prompts(prompts: &[String]) -> Result<Vec<String>, SettingsError> {
@@ -233,12 +254,20 @@ fn starter_prompts(prompts: &[String]) -> Result<Vec<String>, SettingsError> {
     }
     prompts
         .iter()
-        .map(|prompt| match prompt.trim().chars().count() {
-            0 => Err(SettingsError("a starter prompt must not be empty".into())),
-            1..=MAX_STARTER_PROMPT_CHARS => Ok(prompt.trim().to_owned()),
-            _ => Err(SettingsError(format!(
-                "a starter prompt may have at most {MAX_STARTER_PROMPT_CHARS} characters"
-            ))),
+        .map(|prompt| {
+            if prompt.trim().is_empty() {
+                Err(SettingsError("a starter prompt must not be empty".into()))
+            } else if prompt.chars().count() > MAX_STARTER_PROMPT_CHARS {
+                Err(SettingsError(format!(
+                    "a starter prompt may have at most {MAX_STARTER_PROMPT_CHARS} characters"
+                )))
+            } else if has_control(prompt.trim(), &[]) {
+                Err(SettingsError(
+                    "a starter prompt may not contain control characters".into(),
+                ))
+            } else {
+                Ok(prompt.trim().to_owned())
+            }
         })
         .collect()
 }
@@ -247,14 +276,7 @@ fn starter_prompts(prompts: &[String]) -> Result<Vec<String>, SettingsError> {
 /// mixed content, and no other scheme (`javascript:`, `data:`) belongs in an `<img>`.
 fn avatar_url(url: Option<&str>) -> Result<Option<String>, SettingsError> {
     let Some(url) = url else { return Ok(None) };
-    let has_host = url
-        .strip_prefix("https://")
-        .and_then(|rest| rest.split(['/', '?', '#']).next())
-        .is_some_and(|host| !host.is_empty());
-    let plain = url
-        .chars()
-        .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '<' | '>' | '\\'));
-    if has_host && plain && url.len() <= MAX_AVATAR_URL_LEN {
+    if AvatarUrl::is_valid(url) {
         Ok(Some(url.to_owned()))
     } else {
         Err(SettingsError(format!(
@@ -309,6 +331,27 @@ mod tests {
             assert_eq!(conversation_days(days), Ok(days));
         }
         assert!(conversation_days(MAX_CONVERSATION_DAYS + 1).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_greetings_keep_line_breaks_and_tabs() {
+        for bad in ["a\u{0}b", "\u{1b}[31mred", "a\nb", "a\u{7f}", "a\u{85}b"] {
+            assert!(check_title(bad).is_err(), "title {bad:?} was accepted");
+            assert!(
+                starter_prompts(&[bad.to_owned()]).is_err(),
+                "prompt {bad:?} was accepted"
+            );
+        }
+        for bad in ["a\u{0}b", "\u{1b}[31mred", "a\u{8}b", "a\u{85}b"] {
+            assert!(
+                check_greeting(bad).is_err(),
+                "greeting {bad:?} was accepted"
+            );
+        }
+        assert_eq!(check_greeting("Hi!\r\n\n- one\n- two\tthree"), Ok(()));
+        // White space around a text is trimmed before it is checked.
+        assert_eq!(check_title("\tHelp\r\n"), Ok(()));
+        assert_eq!(check_greeting(&format!("{}\n\n", "x".repeat(500))), Ok(()));
     }
 
     #[test]

@@ -28,7 +28,10 @@ export interface ConnectOptions {
   endpoint: string;
   /** The widget's publishable key (`skt_pub_…`); the page's origin must be allowed for it. */
   publishableKey: string;
-  /** Continue as a returning visitor (see {@link SiteKit.visitorId}). */
+  /**
+   * Continue as a returning visitor: a {@link SiteKit.visitorId} this widget's
+   * server gave an earlier connection. One it did not issue gets a new visitor.
+   */
   visitorId?: string;
   /** Node only: the site origin to present. Browsers send the page's own. */
   origin?: string;
@@ -164,7 +167,12 @@ export class SiteKit {
     return new SiteKit(connection);
   }
 
-  /** The visitor id the server assigned; pass it to `connect` to continue as the same visitor. */
+  /**
+   * The visitor id the server assigned; pass it to `connect` to continue as the
+   * same visitor. It is a credential (it reads this visitor's threads): keep it
+   * as you would a session cookie, never in analytics or URLs. Usage exports
+   * name the visitor by the part before the `.` only.
+   */
   get visitorId(): string {
     return this.#connection.visitorId ?? '';
   }

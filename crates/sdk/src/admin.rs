@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::wire::{DEFAULT_CONVERSATION_DAYS, LauncherIcon, Position};
 
+/// The daily message budget of a widget whose owner set none: a finite one, so
+/// that a script on somebody's page cannot run up an unbounded bill.
+pub const DEFAULT_DAILY_MESSAGE_BUDGET: u32 = 1_000;
+
 /// A widget as its owner sees it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,30 +63,42 @@ pub struct WidgetList {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewWidgetRequest {
     pub agent_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::fields::AllowedOrigins))]
     pub allowed_origins: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::WidgetTitle>))]
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::Greeting>))]
     pub greeting: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::Locale>))]
     pub locale: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::Colour>))]
     pub primary_color: Option<String>,
     /// Text on the primary colour, `#ffffff` when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::Colour>))]
     pub primary_text_color: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<Position>,
-    #[serde(default)]
-    pub daily_message_budget: u32,
+    /// Messages a day the widget answers over all its visitors, 1,000
+    /// ([`DEFAULT_DAILY_MESSAGE_BUDGET`]) when left out; 0 for no budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::DailyMessageBudget>))]
+    pub daily_message_budget: Option<u32>,
     /// Up to four suggestions shown before the first message.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::fields::StarterPrompts))]
     pub starter_prompts: Vec<String>,
     /// An `https://` image shown beside the agent's answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::AvatarUrl>))]
     pub avatar_url: Option<String>,
     /// 0 (the default) uses the server's limit.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::fields::VisitorRate))]
     pub messages_per_visitor_per_minute: u32,
     /// Show visitors the agent's tool calls (off by default).
     #[serde(default)]
@@ -93,7 +109,7 @@ pub struct NewWidgetRequest {
     /// Days (0 to 365) a visitor's conversation is kept without activity, 30 when
     /// left out; 0 starts a new conversation on every page load.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(maximum = 365))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::ConversationDays>))]
     pub conversation_days: Option<u32>,
     /// Issue a test-mode publishable key (`skt_pub_test_…`).
     #[serde(default)]
@@ -133,30 +149,41 @@ pub struct WidgetSnippet {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WidgetUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::WidgetTitle>))]
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::Greeting>))]
     pub greeting: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::Locale>))]
     pub locale: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::Colour>))]
     pub primary_color: Option<String>,
     /// Text on the primary colour, `#ffffff` when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::Colour>))]
     pub primary_text_color: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<Position>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::AllowedOrigins>))]
     pub allowed_origins: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// Messages a day over all visitors; 0 for no budget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::DailyMessageBudget>))]
     pub daily_message_budget: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::StarterPrompts>))]
     pub starter_prompts: Option<Vec<String>>,
     /// An empty string removes the avatar.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::AvatarUrlChange>))]
     pub avatar_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::VisitorRate>))]
     pub messages_per_visitor_per_minute: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_tool_events: Option<bool>,
@@ -165,7 +192,7 @@ pub struct WidgetUpdate {
     /// Days (0 to 365) a visitor's conversation is kept without activity; 0
     /// starts a new conversation on every page load.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(maximum = 365))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::ConversationDays>))]
     pub conversation_days: Option<u32>,
 }
 
@@ -196,15 +223,19 @@ pub struct AgentSummary {
 pub struct AgentTimeouts {
     /// Until the runtime answers the request (default 10 s).
     #[serde(default = "default_connect_ms")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::fields::ConnectTimeout))]
     pub connect_ms: u32,
     /// Until its first event (default 60 s).
     #[serde(default = "default_first_event_ms")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::fields::FirstEventTimeout))]
     pub first_event_ms: u32,
     /// Between two events (default 60 s).
     #[serde(default = "default_idle_ms")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::fields::IdleTimeout))]
     pub idle_ms: u32,
     /// For the whole run (default 5 min).
     #[serde(default = "default_total_ms")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::fields::TotalTimeout))]
     pub total_ms: u32,
 }
 
@@ -244,26 +275,33 @@ pub struct AgentList {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewAgentRequest {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::fields::AgentName))]
     pub name: String,
     /// The adapter: `langflow` (when left out), `openai` or `agui`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::RuntimeKind>))]
     pub runtime: Option<String>,
     /// Langflow: the server (`http://host:7860`); OpenAI-compatible: the API base
     /// (`https://api.openai.com/v1`); AG-UI: the agent's endpoint itself.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::fields::RuntimeUrl))]
     pub base_url: String,
     /// The Langflow flow; required for `langflow`, unused otherwise.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::fields::FlowId))]
     pub flow_id: String,
     /// The model; required for `openai`, unused otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::ModelName>))]
     pub model: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::SystemPrompt>))]
     pub system_prompt: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeouts: Option<AgentTimeouts>,
     /// The runtime's credential (a Langflow or OpenAI API key, a bearer token for
     /// an AG-UI agent; empty for none); stored, never returned.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::fields::RuntimeKey))]
     pub runtime_key: String,
 }
 
@@ -273,19 +311,28 @@ pub struct NewAgentRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::AgentName>))]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::RuntimeUrl>))]
     pub base_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::FlowId>))]
     pub flow_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::ModelName>))]
     pub model: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::SystemPrompt>))]
     pub system_prompt: Option<String>,
     /// The whole set; fields left out take their defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeouts: Option<AgentTimeouts>,
+    /// Needed with a `baseUrl` on another server (scheme, host or port): the
+    /// stored credential was given for the old one (empty for a runtime that
+    /// needs none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::RuntimeKey>))]
     pub runtime_key: Option<String>,
 }
 
@@ -401,10 +448,13 @@ pub enum AdminKeyKind {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewKeyRequest {
     pub kind: AdminKeyKind,
-    /// For restricted keys, e.g. `["widgets:read", "usage:read"]`.
+    /// For restricted keys, which need at least one, e.g. `["widgets:read",
+    /// "usage:read"]`. A secret key carries every admin scope and lists none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<crate::fields::Scope>>))]
     pub scopes: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::KeyLifetimeDays>))]
     pub expires_in_days: Option<u32>,
     #[serde(default)]
     pub test_mode: bool,
@@ -450,6 +500,7 @@ pub struct KeyList {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RotateKeyRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::GraceSeconds>))]
     pub grace_seconds: Option<u32>,
 }
 
@@ -482,11 +533,14 @@ pub struct KeyEventList {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UsageQuery {
-    /// First day, `YYYY-MM-DD` (default: 29 days before `to`).
+    /// First day, `YYYY-MM-DD` (default: 29 days before `to`), not after
+    /// `to` and at most 365 days before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::fields::Day>, inline))]
     pub from: Option<String>,
     /// Last day, `YYYY-MM-DD`, inclusive (default: today, UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::fields::Day>, inline))]
     pub to: Option<String>,
     /// Only this agent's usage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -547,11 +601,14 @@ impl UsageExportFormat {
 pub struct UsageExportQuery {
     #[cfg_attr(feature = "openapi", param(inline))]
     pub format: UsageExportFormat,
-    /// First day, `YYYY-MM-DD` (default: 29 days before `to`).
+    /// First day, `YYYY-MM-DD` (default: 29 days before `to`), not after
+    /// `to` and at most 365 days before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::fields::Day>, inline))]
     pub from: Option<String>,
     /// Last day, `YYYY-MM-DD`, inclusive (default: today, UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::fields::Day>, inline))]
     pub to: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<String>,

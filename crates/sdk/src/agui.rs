@@ -96,20 +96,28 @@ impl Event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunAgentInput {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::fields::ChatId))]
     pub thread_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::fields::ChatId))]
     pub run_id: String,
+    /// Any JSON; the server passes none of it on.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Value))]
     pub state: Value,
+    /// The conversation so far; the run answers the last user message, which
+    /// must have 1 to 4,000 characters, not only white space.
     pub messages: Vec<Message>,
+    /// Any JSON values; the server passes none of them on.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Value>))]
     pub tools: Vec<Value>,
+    /// Any JSON values; the server passes none of them on.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Value>))]
     pub context: Vec<Value>,
+    /// Any JSON; the server passes none of it on.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Value))]
     pub forwarded_props: Value,
 }
 

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::Error;
 use crate::agui::{Event, Message, Role, RunAgentInput};
-use crate::sse::SseDecoder;
+use crate::sse::{FrameTooLarge, SseDecoder, SseFrame};
 use crate::time::{now_unix, parse_rfc3339_utc};
 use crate::transport;
 use crate::transport::{BoxStream, HttpRequest, HttpResponse, Method, Transport};
@@ -157,7 +157,9 @@ impl Client {
         self
     }
 
-    /// Continues as a returning visitor instead of getting a new visitor id.
+    /// Continues as a returning visitor: `visitor_id` is what
+    /// [`Client::visitor_id`] gave an earlier client of this widget. One the
+    /// server did not issue gets a new visitor id instead.
     pub fn with_visitor_id(self, visitor_id: impl Into<String>) -> Self {
         *self.visitor_id.lock().unwrap() = Some(visitor_id.into());
         self
@@ -176,7 +178,9 @@ impl Client {
         &self.publishable_key
     }
 
-    /// The visitor id the server assigned (known after the first session).
+    /// The visitor id the server assigned (known after the first session): a
+    /// credential that continues this visitor's conversations, to be kept like
+    /// a cookie, not shown or sent elsewhere.
     pub fn visitor_id(&self) -> Option<String> {
         self.visitor_id.lock().unwrap().clone()
     }
@@ -283,9 +287,11 @@ impl Client {
         Ok(UsageEventResults { results })
     }
 
-    /// Where a page that is going away posts its last usage batch: the session
-    /// rides in the query, as `sendBeacon` cannot set headers. None without a
-    /// session that is still live.
+    /// Where a page that is going away posts its last usage batch: the
+    /// session's usage token rides in the query, as `sendBeacon` cannot set
+    /// headers; it can write usage events and nothing else, so the session
+    /// token itself never appears in a URL. None without a session that is
+    /// still live.
     pub(crate) fn usage_beacon_url(&self) -> Option<String> {
         let session = self.session.lock().unwrap();
         let (session, renew_at) = session.as_ref()?;
@@ -293,7 +299,7 @@ impl Client {
             format!(
                 "{}/v1/usage/events?access_token={}",
                 self.endpoint,
-                segment(&session.token)
+                segment(&session.usage_token)
             )
         })
     }
@@ -485,12 +491,14 @@ fn typed(raw: RawEventStream) -> EventStream {
 
 /// Splits an SSE body into AG-UI events, reading only each event's `type`; a body
 /// that ends before the run does is reported as an error rather than passing for
-/// a finished answer.
+/// a finished answer, and so is an event over the decoder's limit (256 KiB),
+/// after which the body is read no further.
 fn raw_event_stream(response: HttpResponse) -> RawEventStream {
     struct State {
         body: BoxStream<Result<Vec<u8>, Error>>,
         decoder: SseDecoder,
-        ready: VecDeque<RawEvent>,
+        /// Decoded and not yet taken; an error is the stream's last item.
+        ready: VecDeque<Result<RawEvent, Error>>,
         done: bool,
     }
     let state = State {
@@ -507,8 +515,8 @@ fn raw_event_stream(response: HttpResponse) -> RawEventStream {
                     return None;
                 }
                 if let Some(event) = state.ready.pop_front() {
-                    state.done = event.is_terminal();
-                    return Some((Ok(event), state));
+                    state.done = event.as_ref().map_or(true, RawEvent::is_terminal);
+                    return Some((event, state));
                 }
                 let chunk = match state.body.next().await {
                     Some(Ok(chunk)) => chunk,
@@ -524,21 +532,25 @@ fn raw_event_stream(response: HttpResponse) -> RawEventStream {
                     }
                 };
                 for frame in state.decoder.push(&chunk) {
-                    match crate::decode::event_type(&frame.data) {
-                        Some(kind) => state.ready.push_back(RawEvent {
-                            kind,
-                            json: frame.data,
-                        }),
-                        None => {
-                            state.done = true;
-                            let error = Error::Protocol("an event without a `type`".into());
-                            return Some((Err(error), state));
-                        }
-                    }
+                    state.ready.push_back(raw_event(frame));
                 }
             }
         },
     ))
+}
+
+/// One decoded frame as an AG-UI event, reading only its `type`. Both ways a
+/// frame can fail share one error, which keeps a second message out of the Wasm.
+fn raw_event(frame: Result<SseFrame, FrameTooLarge>) -> Result<RawEvent, Error> {
+    frame
+        .ok()
+        .and_then(|frame| {
+            Some(RawEvent {
+                kind: crate::decode::event_type(&frame.data)?,
+                json: frame.data,
+            })
+        })
+        .ok_or_else(|| Error::Protocol("an event without a `type`, or over the size limit".into()))
 }
 
 #[cfg(test)]
@@ -552,6 +564,53 @@ mod tests {
             message: "x".into(),
             retry_after,
         }
+    }
+
+    #[test]
+    fn a_beacon_url_carries_the_usage_token_only_while_the_session_lives() {
+        let client = Client::new("https://embed.example.com/", "skt_pub_test_x");
+        assert_eq!(client.usage_beacon_url(), None);
+        let session = SessionResponse {
+            token: "session.token".into(),
+            expires_at: "2099-01-01T00:00:00Z".into(),
+            visitor_id: "vis_1.sig".into(),
+            usage_token: "usage.token".into(),
+        };
+        *client.session.lock().unwrap() = Some((session.clone(), now_unix() + 60));
+        assert_eq!(
+            client.usage_beacon_url().as_deref(),
+            Some("https://embed.example.com/v1/usage/events?access_token=usage.token")
+        );
+        *client.session.lock().unwrap() = Some((session, now_unix() - 1));
+        assert_eq!(client.usage_beacon_url(), None);
+    }
+
+    #[test]
+    fn an_event_over_the_size_limit_ends_the_stream_and_the_body_is_read_no_further() {
+        use futures_util::FutureExt;
+        use std::sync::atomic::AtomicUsize;
+
+        let started =
+            b"data: {\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"r\"}\n\ndata: ";
+        let mut chunks = vec![started.to_vec()];
+        chunks.extend(std::iter::repeat_n(vec![b'x'; 64 * 1024], 16));
+        let pulled = Arc::new(AtomicUsize::new(0));
+        let counter = pulled.clone();
+        let body = futures_util::stream::iter(chunks).map(move |chunk| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            Ok(chunk)
+        });
+        let mut events = raw_event_stream(HttpResponse {
+            status: 200,
+            retry_after: None,
+            body: Box::pin(body),
+        });
+        let mut next = || events.next().now_or_never().expect("the body is all there");
+        assert_eq!(next().unwrap().unwrap().kind, "RUN_STARTED");
+        assert_eq!(next().unwrap().unwrap_err().code(), "protocol");
+        assert!(next().is_none());
+        // The chunk that passed 256 KiB was the last one read, of 17.
+        assert_eq!(pulled.load(Ordering::Relaxed), 5);
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub(crate) fn session(text: &str) -> Result<SessionResponse, Error> {
             token: string(&object, "token")?,
             expires_at: string(&object, "expiresAt")?,
             visitor_id: string(&object, "visitorId")?,
+            usage_token: string(&object, "usageToken")?,
         })
     };
     read().ok_or_else(|| malformed("session"))
@@ -197,18 +198,29 @@ mod tests {
     #[test]
     fn reads_a_session_and_refuses_a_partial_one() {
         let session = session(
-            r#"{"token":"t","expiresAt":"2026-11-27T10:00:00Z","visitorId":"vis_1","extra":1}"#,
+            r#"{"token":"t","expiresAt":"2026-11-27T10:00:00Z","visitorId":"vis_1.s","usageToken":"u","extra":1}"#,
         )
         .unwrap();
         assert_eq!(
-            (session.token.as_str(), session.visitor_id.as_str()),
-            ("t", "vis_1")
+            (
+                session.token.as_str(),
+                session.visitor_id.as_str(),
+                session.usage_token.as_str()
+            ),
+            ("t", "vis_1.s", "u")
         );
         assert_eq!(session.expires_at, "2026-11-27T10:00:00Z");
         assert!(matches!(
             super::session(r#"{"token":"t"}"#),
             Err(Error::Protocol(_))
         ));
+        assert!(
+            super::session(
+                r#"{"token":"t","expiresAt":"2026-11-27T10:00:00Z","visitorId":"vis_1.s"}"#
+            )
+            .is_err(),
+            "a session without its usage token"
+        );
         assert!(super::session("<html>").is_err());
     }
 

@@ -9,7 +9,9 @@
 //! sessions, threads, usage batches) are retried on network errors and
 //! 429/502/503/504, with jittered exponential back-off and honouring
 //! `Retry-After` up to 30 s; a chat message is never sent twice. Dropping a
-//! chat's stream cancels the run.
+//! chat's stream cancels the run. The server names the visitor: keep
+//! [`Client::visitor_id`] (a credential, like a session cookie) and pass it to
+//! [`Client::with_visitor_id`] to continue as that visitor later.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sitekit_sdk::Error> {
@@ -43,6 +45,7 @@ pub mod agui;
 mod client;
 mod decode;
 mod error;
+pub mod fields;
 #[cfg(all(feature = "js", target_arch = "wasm32"))]
 mod js;
 pub mod sse;

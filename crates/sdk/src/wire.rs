@@ -8,7 +8,12 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 pub struct SessionRequest {
     pub publishable_key: String,
+    /// The `visitorId` an earlier session of this widget answered with, to
+    /// continue as that visitor. One the server did not issue for this widget
+    /// (made up, damaged, or the public id from a usage export) is not an error:
+    /// the answer names a new visitor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::VisitorId>))]
     pub visitor_id: Option<String>,
 }
 
@@ -17,10 +22,27 @@ pub struct SessionRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionResponse {
+    /// For `Authorization: Bearer` on the chat, thread and usage routes; never
+    /// in a URL.
     pub token: String,
-    /// RFC 3339, UTC.
+    /// RFC 3339, UTC; the usage token expires with the session.
     pub expires_at: String,
+    /// The visitor's credential, `<public id>.<signature>`: keep it (like a
+    /// cookie) and present it for the next session. Usage records and exports
+    /// name the visitor by the public id alone, which continues nobody.
     pub visitor_id: String,
+    /// A token that may only write usage events (scope `usage:beacon`), for
+    /// `POST /v1/usage/events?access_token=…` from `navigator.sendBeacon`, which
+    /// cannot set headers; the only token the server accepts in a URL.
+    pub usage_token: String,
+}
+
+/// The part of a `visitorId` that names the visitor in usage events and
+/// exports: the public id, without the signature that makes it a credential.
+pub fn public_visitor_id(visitor_id: &str) -> &str {
+    visitor_id
+        .split_once('.')
+        .map_or(visitor_id, |(public, _)| public)
 }
 
 /// `GET /v1/widgets/<pub key>/config`: what a visitor's browser may know of a widget.

@@ -23,7 +23,7 @@ impl Failure {
             "origin_not_allowed" => texts.origin_not_allowed,
             "widget_disabled" => texts.widget_disabled,
             "invalid_key" | "key_revoked" | "key_expired" => texts.key_gone,
-            "rate_limited" => return texts.rate_limited(self.retry_after),
+            "rate_limited" | "too_many_streams" => return texts.rate_limited(self.retry_after),
             "budget_exhausted" => texts.budget_exhausted,
             "runtime_unavailable" | "runtime_error" | "runtime_timeout" => texts.unavailable,
             "network" => texts.offline,

@@ -7,6 +7,8 @@
 
 use std::cell::RefCell;
 
+use wasm_bindgen::prelude::*;
+
 use sitekit_sdk::wire::usage_types;
 use sitekit_sdk::{Client, UsageReporter};
 
@@ -141,15 +143,26 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
-/// Random hex that keeps one mount's thread apart from every other. Not
-/// `crypto.randomUUID`: that needs a secure context, and host pages may be plain http.
-fn new_thread_id() -> String {
-    let word = || (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
-    format!(
-        "thread-{:08x}{:08x}{:08x}{:08x}",
-        word(),
-        word(),
-        word(),
-        word()
-    )
+#[wasm_bindgen]
+extern "C" {
+    /// Fills `buffer` from the browser's CSPRNG; unlike `crypto.randomUUID` it
+    /// needs no secure context, and host pages may be plain http.
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buffer: &mut [u8]);
+}
+
+/// A new thread id: `thread-` and 128 random bits as hex, from
+/// `crypto.getRandomValues`, so nobody can predict another visitor's (as
+/// `Math.random`'s could be).
+pub fn new_thread_id() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut random = [0u8; 16];
+    get_random_values(&mut random);
+    let mut id = String::with_capacity(7 + 2 * random.len());
+    id.push_str("thread-");
+    for byte in random {
+        id.push(char::from(HEX[usize::from(byte >> 4)]));
+        id.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    id
 }

@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 
 use super::{Db, TenantScope, new_id, now_unix};
 use crate::agent_settings::AgentSettings;
+use crate::master_key::SecretPlace;
 
 /// What deleting an agent found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,9 +45,15 @@ impl std::fmt::Debug for Agent {
 }
 
 impl Agent {
-    pub(super) fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+    /// The agent in `row`, its runtime key opened by `db`'s master key.
+    pub(super) fn from_row(row: &AnyRow, db: &Db) -> Result<Self, sqlx::Error> {
+        let id: String = row.try_get("agent_id")?;
+        let runtime_key = db.unseal(
+            &row.try_get::<String, _>("runtime_key")?,
+            &SecretPlace::RuntimeKey { agent_id: &id },
+        )?;
         Ok(Agent {
-            id: row.try_get("agent_id")?,
+            id,
             tenant_id: row.try_get("agent_tenant_id")?,
             name: row.try_get("agent_name")?,
             runtime: row.try_get("runtime")?,
@@ -60,7 +67,7 @@ impl Agent {
                 idle_ms: millis(row, "idle_timeout_ms")?,
                 total_ms: millis(row, "total_timeout_ms")?,
             },
-            runtime_key: row.try_get("runtime_key")?,
+            runtime_key,
         })
     }
 }
@@ -110,6 +117,12 @@ impl Db {
             timeouts: settings.timeouts,
             runtime_key: settings.runtime_key,
         };
+        let runtime_key = self.seal(
+            &agent.runtime_key,
+            &SecretPlace::RuntimeKey {
+                agent_id: &agent.id,
+            },
+        )?;
         let mut writer = self.writer.connection().await?;
         sqlx::query(
             "INSERT INTO agents (id, tenant_id, name, runtime, base_url, flow_id, runtime_key, created_at, \
@@ -123,7 +136,7 @@ impl Db {
         .bind(&agent.runtime)
         .bind(&agent.base_url)
         .bind(&agent.flow_id)
-        .bind(&agent.runtime_key)
+        .bind(&runtime_key)
         .bind(now_unix())
         .bind(&agent.model)
         .bind(&agent.system_prompt)
@@ -146,12 +159,18 @@ impl Db {
             .bind(sqlx::query(sqlx::AssertSqlSafe(sql)))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(Agent::from_row).collect()
+        rows.iter().map(|row| Agent::from_row(row, self)).collect()
     }
 
     /// Writes an agent's settings back (the caller has checked them), only if it
     /// belongs to its tenant and still exists.
     pub async fn update_agent(&self, agent: &Agent) -> Result<bool, sqlx::Error> {
+        let runtime_key = self.seal(
+            &agent.runtime_key,
+            &SecretPlace::RuntimeKey {
+                agent_id: &agent.id,
+            },
+        )?;
         let mut writer = self.writer.connection().await?;
         let updated = sqlx::query(
             "UPDATE agents SET name = $1, base_url = $2, flow_id = $3, runtime_key = $4, model = $7, \
@@ -162,7 +181,7 @@ impl Db {
         .bind(&agent.name)
         .bind(&agent.base_url)
         .bind(&agent.flow_id)
-        .bind(&agent.runtime_key)
+        .bind(&runtime_key)
         .bind(&agent.id)
         .bind(&agent.tenant_id)
         .bind(&agent.model)
@@ -227,6 +246,8 @@ impl Db {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(Agent::from_row).transpose()
+        row.as_ref()
+            .map(|row| Agent::from_row(row, self))
+            .transpose()
     }
 }

@@ -75,7 +75,7 @@ impl From<KeyListing> for KeySummary {
 /// How long a rotated key keeps working unless the caller says otherwise.
 pub const DEFAULT_ROTATION_GRACE_SECS: u32 = 86_400;
 /// The longest grace period: a rotation is not a way to extend a key's life.
-pub const MAX_ROTATION_GRACE_SECS: u32 = 30 * 86_400;
+pub const MAX_ROTATION_GRACE_SECS: u32 = sitekit_sdk::fields::GraceSeconds::MAX;
 
 /// The earlier of two optional expiry times (None: never).
 pub fn earlier_expiry(a: Option<i64>, b: Option<i64>) -> Option<i64> {

@@ -2,8 +2,10 @@
 //! with the same queries for both (`$n` placeholders work in each).
 
 mod agents;
+mod at_rest;
 mod budgets;
 mod event_queue;
+mod kept_assets;
 mod keys;
 mod retention;
 mod rollups;
@@ -19,7 +21,9 @@ mod widgets;
 mod writer;
 
 pub use agents::{Agent, AgentDeletion};
+pub use at_rest::{AtRestError, Resealed};
 pub use budgets::{BudgetOutcome, DAY_SECS};
+pub use kept_assets::{KeptBody, KeptFile};
 pub use keys::{
     AdminKeyRecord, DEFAULT_ROTATION_GRACE_SECS, KeyEvent, KeyListing, KeyState,
     MAX_ROTATION_GRACE_SECS, NewAdminKey, RotatedKey, earlier_expiry,
@@ -41,6 +45,8 @@ use std::sync::Arc;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AnyPool, Connection};
 
+use crate::master_key::MasterKey;
+
 use event_queue::EventQueue;
 use writer::Writer;
 
@@ -60,6 +66,9 @@ pub struct Db {
     is_sqlite: bool,
     /// Usage-event batches waiting for their group commit.
     event_queue: Arc<EventQueue>,
+    /// Seals and opens the secrets stored here (`at_rest.rs`); without it they
+    /// can be neither written nor read.
+    master_key: Option<Arc<MasterKey>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,7 +91,8 @@ enum SqliteRole {
 }
 
 impl Db {
-    /// Opens (creating a SQLite file if needed) and migrates the database.
+    /// Opens (creating a SQLite file if needed) and migrates the database. Its
+    /// secrets stay closed until [`Db::with_master_key`].
     pub async fn open(url: &str) -> Result<Db, DbOpenError> {
         sqlx::any::install_default_drivers();
         let is_sqlite = url.starts_with("sqlite:");
@@ -132,6 +142,7 @@ impl Db {
             writer,
             is_sqlite,
             event_queue: Arc::default(),
+            master_key: None,
         })
     }
 

@@ -26,6 +26,13 @@ pub struct Turn {
     pub at_ms: i64,
 }
 
+/// `text` as a thread keeps it. PostgreSQL's text cannot hold NUL, so a NUL
+/// (which a visitor may paste and a runtime may send) is kept as U+FFFD, as
+/// CommonMark reads it; on SQLite too, so both databases keep the same thread.
+fn storable(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
+}
+
 impl Db {
     /// Appends a turn to its thread, in order after the messages before it.
     pub async fn append_turn(&self, thread: &ThreadKey, turn: &Turn) -> Result<(), sqlx::Error> {
@@ -56,7 +63,7 @@ impl Db {
             .bind(&turn.run_id)
             .bind(next + offset)
             .bind(role)
-            .bind(content)
+            .bind(storable(content))
             .bind(turn.at_ms)
             .execute(&mut *tx)
             .await?;

@@ -367,7 +367,7 @@ impl Db {
             .bind(widget_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| Ok((Widget::from_row(&row)?, Agent::from_row(&row)?)))
+        row.map(|row| Ok((Widget::from_row(&row)?, Agent::from_row(&row, self)?)))
             .transpose()
     }
 }

@@ -3,12 +3,13 @@
 
 use futures_util::StreamExt;
 use sitekit_sdk::agui::Event;
-use sitekit_sdk::sse::SseDecoder;
+use sitekit_sdk::sse::{SseDecoder, SseFrame};
 
-use super::{RelayError, Upstream, UpstreamEvents};
+use super::{RelayError, Upstream, UpstreamEvents, excerpt};
 
-/// The response's events, in order. A frame that is not an AG-UI event, and a
-/// body that breaks off, are runtime errors: the runtime answered, then failed.
+/// The response's events, in order. A frame that is not an AG-UI event, one
+/// over the decoder's limit, and a body that breaks off are runtime errors:
+/// the runtime answered, then failed.
 pub fn events(response: reqwest::Response) -> UpstreamEvents {
     let mut decoder = SseDecoder::new();
     let events = response.bytes_stream().flat_map(move |chunk| {
@@ -16,17 +17,24 @@ pub fn events(response: reqwest::Response) -> UpstreamEvents {
             Ok(bytes) => decoder
                 .push(&bytes)
                 .into_iter()
-                .map(|frame| {
-                    serde_json::from_str::<Event>(&frame.data)
-                        .map(Upstream::Event)
-                        .map_err(|e| {
-                            RelayError::Runtime(format!("malformed event `{}`: {e}", frame.data))
-                        })
-                })
+                .map(|frame| event(frame?))
                 .collect(),
             Err(e) => vec![Err(RelayError::Runtime(format!("stream broke: {e}")))],
         };
         futures_util::stream::iter(decoded)
     });
     Box::pin(events)
+}
+
+fn event(frame: SseFrame) -> Result<Upstream, RelayError> {
+    serde_json::from_str::<Event>(&frame.data)
+        .map(Upstream::Event)
+        .map_err(|e| {
+            // serde's message may quote the frame too: both are cut short.
+            RelayError::Runtime(format!(
+                "malformed event ({}): `{}`",
+                excerpt(&e.to_string(), ""),
+                excerpt(&frame.data, "")
+            ))
+        })
 }

@@ -1,7 +1,7 @@
 //! A run as its visitor sees it: the runtime's events within the agent's time
-//! limits and through the visitor filter, ending with exactly one `RUN_FINISHED`
-//! or `RUN_ERROR`, and measured on the way. Dropping the stream (the visitor
-//! left) drops the upstream call with it.
+//! limits and the run's bounds, through the visitor filter, ending with exactly
+//! one `RUN_FINISHED` or `RUN_ERROR`, and measured on the way. Dropping the
+//! stream (the visitor left), or any error, drops the upstream call with it.
 
 use std::time::Duration;
 
@@ -9,7 +9,8 @@ use futures_util::{Stream, StreamExt, stream};
 use sitekit_sdk::agui::Event;
 use tokio::time::{Instant, timeout_at};
 
-use super::{RelayError, StartRun, Upstream, UpstreamEvents};
+use super::bounds::RunBounds;
+use super::{RelayError, StartRun, Upstream, UpstreamEvents, excerpt};
 use crate::db::Agent;
 use crate::metering::RunMeter;
 
@@ -63,6 +64,7 @@ struct Run {
     limits: RunLimits,
     started: Instant,
     seen_event: bool,
+    bounds: RunBounds,
     ids: RunIds,
     visibility: Visibility,
     meter: Option<RunMeter>,
@@ -85,6 +87,7 @@ pub fn visitor_events(
         limits,
         started: Instant::now(),
         seen_event: false,
+        bounds: RunBounds::default(),
         ids,
         visibility,
         meter: Some(meter),
@@ -149,6 +152,10 @@ impl Run {
                     return Some(self.fail(&error));
                 }
             };
+            // Returning drops `upstream`: a run over a bound stops being read at once.
+            if let Err(error) = self.bounds.count(&event) {
+                return Some(self.fail(&error));
+            }
             self.seen_event = true;
             if let Some(meter) = &mut self.meter {
                 meter.saw(&event);
@@ -185,7 +192,9 @@ impl Run {
                 thread_id: self.ids.thread_id.clone(),
                 run_id: self.ids.run_id.clone(),
             }),
-            Event::RunError { message, .. } => Some(run_error(&RelayError::Runtime(message))),
+            Event::RunError { message, .. } => {
+                Some(run_error(&RelayError::Runtime(excerpt(&message, ""))))
+            }
             Event::RunStarted { .. }
             | Event::StepStarted { .. }
             | Event::StepFinished { .. }

@@ -4,6 +4,7 @@
 
 mod agui;
 mod agui_sse;
+pub mod bounds;
 mod http;
 mod langflow;
 pub mod lifecycle;

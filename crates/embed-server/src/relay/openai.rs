@@ -174,7 +174,10 @@ impl Completion {
             if self.ended {
                 break;
             }
-            if let Err(error) = self.frame(&frame.data, &mut items) {
+            let mapped = frame
+                .map_err(RelayError::from)
+                .and_then(|frame| self.frame(&frame.data, &mut items));
+            if let Err(error) = mapped {
                 items.extend(self.fail(error));
             }
         }
@@ -191,7 +194,12 @@ impl Completion {
             return Ok(());
         }
         let chunk: Chunk = serde_json::from_str(data).map_err(|e| {
-            RelayError::Runtime(format!("malformed chunk `{}`: {e}", excerpt(data, "")))
+            // serde's message may quote the chunk too: both are cut short.
+            RelayError::Runtime(format!(
+                "malformed chunk ({}): `{}`",
+                excerpt(&e.to_string(), ""),
+                excerpt(data, "")
+            ))
         })?;
         if let Some(error) = chunk.error {
             return Err(RelayError::Runtime(format!(

@@ -3,7 +3,7 @@
 //! The runtime credential goes in and never comes out.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use sitekit_sdk::admin::{AgentList, AgentSummary, AgentUpdate, NewAgentRequest};
 use sitekit_sdk::wire::ErrorBody;
@@ -12,13 +12,14 @@ use crate::admin_auth::AdminCaller;
 use crate::agent_settings::{self, AgentSettings, AgentSettingsError};
 use crate::db::{Agent, AgentDeletion};
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::openapi::AdminErrors;
 use crate::state::AppState;
 
 #[utoipa::path(
     get,
     path = "/v1/agents",
+    operation_id = "listAgents",
     tag = "agents",
     summary = "The tenant's agents (never their runtime credentials)",
     description = "Needs the `widgets:read` scope.",
@@ -42,6 +43,7 @@ pub async fn list(
 #[utoipa::path(
     get,
     path = "/v1/agents/{agent}",
+    operation_id = "getAgent",
     tag = "agents",
     summary = "One agent",
     description = "Needs the `widgets:read` scope.",
@@ -58,7 +60,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<AgentSummary>, ApiError> {
     caller.require("widgets:read")?;
     Ok(Json(owned_agent(&state, &caller, &id).await?.into()))
@@ -67,13 +69,18 @@ pub async fn get(
 #[utoipa::path(
     post,
     path = "/v1/agents",
+    operation_id = "createAgent",
     tag = "agents",
     summary = "Bind an agent runtime to the tenant",
     description = "Needs the `agents:write` scope.",
     request_body = NewAgentRequest,
     security(("admin_key" = [])),
     responses(
-        (status = 201, body = AgentSummary),
+        (status = 201, body = AgentSummary, links(
+            ("getAgent" = (operation_id = "getAgent", parameters(("agent" = "$response.body#/id")))),
+            ("updateAgent" = (operation_id = "updateAgent", parameters(("agent" = "$response.body#/id")))),
+            ("deleteAgent" = (operation_id = "deleteAgent", parameters(("agent" = "$response.body#/id")))),
+        )),
         (status = 400, description = "Malformed JSON, unknown fields or a setting that breaks a rule", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
@@ -95,6 +102,7 @@ pub async fn create(
 #[utoipa::path(
     patch,
     path = "/v1/agents/{agent}",
+    operation_id = "updateAgent",
     tag = "agents",
     summary = "Change an agent; a bad field changes nothing",
     description = "Needs the `agents:write` scope.",
@@ -115,7 +123,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(update): ApiJson<AgentUpdate>,
 ) -> Result<Json<AgentSummary>, ApiError> {
     caller.require("agents:write")?;
@@ -130,6 +138,7 @@ pub async fn update(
 #[utoipa::path(
     delete,
     path = "/v1/agents/{agent}",
+    operation_id = "deleteAgent",
     tag = "agents",
     summary = "Delete an agent no widget uses",
     description = "Needs the `agents:write` scope.",
@@ -147,7 +156,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("agents:write")?;
     match state.db.delete_agent(&caller.tenant_id, &id).await? {

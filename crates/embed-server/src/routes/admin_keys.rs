@@ -2,7 +2,7 @@
 //! restricted keys (shown once), rotate, revoke, read a key's audit trail.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use sitekit_sdk::admin::{
     AdminKeyKind, CreatedKey, KeyEventList, KeyList, KeySummary, NewKeyRequest, RotateKeyRequest,
@@ -14,7 +14,7 @@ use crate::db::{
     now_unix,
 };
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::keys::{KeyKind, KeyMode};
 use crate::openapi::AdminErrors;
 use crate::scopes;
@@ -24,6 +24,7 @@ use sitekit_sdk::wire::ErrorBody;
 #[utoipa::path(
     get,
     path = "/v1/keys",
+    operation_id = "listKeys",
     tag = "keys",
     summary = "The tenant's keys, in display form only",
     description = "Needs the `keys:write` scope.",
@@ -47,6 +48,7 @@ pub async fn list(
 #[utoipa::path(
     post,
     path = "/v1/keys",
+    operation_id = "createKey",
     tag = "keys",
     summary = "Create a secret or restricted key; the key is shown only in this answer",
     description = "Needs the `keys:write` scope, and every scope the new key gets: a key \
@@ -55,7 +57,11 @@ pub async fn list(
     request_body = NewKeyRequest,
     security(("admin_key" = [])),
     responses(
-        (status = 201, body = CreatedKey),
+        (status = 201, body = CreatedKey, links(
+            ("listKeyEvents" = (operation_id = "listKeyEvents", parameters(("key" = "$response.body#/id")))),
+            ("rotateKey" = (operation_id = "rotateKey", parameters(("key" = "$response.body#/id")))),
+            ("revokeKey" = (operation_id = "revokeKey", parameters(("key" = "$response.body#/id")))),
+        )),
         (status = 400, description = "Malformed JSON, unknown fields or a setting that breaks a rule", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
@@ -105,6 +111,7 @@ pub async fn create(
 #[utoipa::path(
     post,
     path = "/v1/keys/{key}/revoke",
+    operation_id = "revokeKey",
     tag = "keys",
     summary = "Revoke a key; its sessions end",
     description = "Needs the `keys:write` scope; a secret key can be revoked only with a secret key.",
@@ -114,22 +121,25 @@ pub async fn create(
     security(("admin_key" = [])),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 404, description = "No such active key of the caller's tenant", body = ErrorBody),
+        (status = 404, description = "No such key of the caller's tenant", body = ErrorBody),
+        (status = 409, description = "The key was revoked already (`key_revoked`)", body = ErrorBody),
         AdminErrors,
     )
 )]
 pub async fn revoke(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("keys:write")?;
     let target = state
         .db
         .key(&caller.scope(), &id)
         .await?
-        .filter(|key| !key.revoked)
-        .ok_or_else(|| no_active_key(&id))?;
+        .ok_or_else(|| no_key(&id))?;
+    if target.revoked {
+        return Err(revoked(&id));
+    }
     caller.may_revoke(kind_of(&target)?)?;
     if state
         .db
@@ -138,13 +148,15 @@ pub async fn revoke(
     {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(no_active_key(&id))
+        // Revoked by another request meanwhile.
+        Err(revoked(&id))
     }
 }
 
 #[utoipa::path(
     post,
     path = "/v1/keys/{key}/rotate",
+    operation_id = "rotateKey",
     tag = "keys",
     summary = "Replace a key; the old one works for the grace period. The new key is shown only in this answer",
     description = "Needs the `keys:write` scope, and every scope of the key: a secret key is \
@@ -156,9 +168,14 @@ pub async fn revoke(
     request_body = RotateKeyRequest,
     security(("admin_key" = [])),
     responses(
-        (status = 201, body = CreatedKey),
+        (status = 201, body = CreatedKey, links(
+            ("listKeyEvents" = (operation_id = "listKeyEvents", parameters(("key" = "$response.body#/id")))),
+            ("rotateKey" = (operation_id = "rotateKey", parameters(("key" = "$response.body#/id")))),
+            ("revokeKey" = (operation_id = "revokeKey", parameters(("key" = "$response.body#/id")))),
+        )),
         (status = 400, description = "Malformed JSON, unknown fields or a setting that breaks a rule", body = ErrorBody),
-        (status = 404, description = "No such active key of the caller's tenant", body = ErrorBody),
+        (status = 404, description = "No such key of the caller's tenant", body = ErrorBody),
+        (status = 409, description = "The key was revoked (`key_revoked`) or has expired (`key_expired`)", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
         AdminErrors,
@@ -167,7 +184,7 @@ pub async fn revoke(
 pub async fn rotate(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(request): ApiJson<RotateKeyRequest>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
     caller.require("keys:write")?;
@@ -182,8 +199,16 @@ pub async fn rotate(
         .db
         .key(&caller.scope(), &id)
         .await?
-        .filter(|key| key.is_active(now_unix()))
-        .ok_or_else(|| no_active_key(&id))?;
+        .ok_or_else(|| no_key(&id))?;
+    if target.revoked {
+        return Err(revoked(&id));
+    }
+    if !target.is_active(now_unix()) {
+        return Err(ApiError::conflict(
+            "key_expired",
+            format!("key {id} has expired; a key that no longer works cannot be rotated"),
+        ));
+    }
     caller.may_grant(kind_of(&target)?, &target.scopes)?;
     let rotated = state
         .db
@@ -195,7 +220,8 @@ pub async fn rotate(
             &caller.actor(),
         )
         .await?
-        .ok_or_else(|| no_active_key(&id))?;
+        // Revoked or expired meanwhile.
+        .ok_or_else(|| revoked(&id))?;
     let created = CreatedKey {
         id: rotated.id,
         key: rotated.key.expose().to_owned(),
@@ -209,6 +235,7 @@ pub async fn rotate(
 #[utoipa::path(
     get,
     path = "/v1/keys/{key}/events",
+    operation_id = "listKeyEvents",
     tag = "keys",
     summary = "A key's audit trail: created, rotated, revoked, by whom, when",
     description = "Needs the `keys:write` scope.",
@@ -223,7 +250,7 @@ pub async fn rotate(
 pub async fn events(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<KeyEventList>, ApiError> {
     caller.require("keys:write")?;
     if !state.db.key_exists(&caller.scope(), &id).await? {
@@ -236,8 +263,13 @@ pub async fn events(
     }))
 }
 
-fn no_active_key(id: &str) -> ApiError {
-    ApiError::NotFound(format!("no active key {id}"))
+fn no_key(id: &str) -> ApiError {
+    ApiError::NotFound(format!("no key {id}"))
+}
+
+/// A revoked key exists (its audit trail can be read) but cannot change.
+fn revoked(id: &str) -> ApiError {
+    ApiError::conflict("key_revoked", format!("key {id} has been revoked"))
 }
 
 fn kind_of(key: &KeyListing) -> Result<KeyKind, ApiError> {

@@ -2,11 +2,12 @@
 //! `<script>` snippets, for the tenant of the calling key only (`widgets:read`).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use sitekit_sdk::admin::WidgetSnippet;
 
 use crate::admin_auth::AdminCaller;
 use crate::error::ApiError;
+use crate::extract::ApiPath;
 use crate::openapi::AdminErrors;
 use crate::snippet;
 use crate::state::AppState;
@@ -15,6 +16,7 @@ use sitekit_sdk::wire::ErrorBody;
 #[utoipa::path(
     get,
     path = "/v1/widgets/{widget}/snippet",
+    operation_id = "getWidgetSnippet",
     tag = "widgets",
     summary = "The widget's snippets: auto-updating, and pinned with Subresource Integrity",
     description = "Needs the `widgets:read` scope.",
@@ -32,7 +34,7 @@ use sitekit_sdk::wire::ErrorBody;
 pub async fn get(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<WidgetSnippet>, ApiError> {
     caller.require("widgets:read")?;
     // Another tenant's widget answers exactly like a missing one.

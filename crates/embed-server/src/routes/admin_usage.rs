@@ -18,6 +18,7 @@ use crate::usage_report::{UsageRange, named_subjects, subject_name};
 #[utoipa::path(
     get,
     path = "/v1/usage",
+    operation_id = "getUsage",
     tag = "usage",
     summary = "Usage per UTC day, agent, widget and key",
     description = "Needs the `usage:read` scope. Each row of `days` is one day of one agent, \

@@ -26,6 +26,7 @@ const PAGE_ROWS: i64 = 1_000;
 #[utoipa::path(
     get,
     path = "/v1/usage/export",
+    operation_id = "exportUsage",
     tag = "usage",
     summary = "Usage as CSV, CloudEvents NDJSON or Stripe meter events NDJSON",
     description = "Needs the `usage:read` scope; takes the filters of `GET /v1/usage`. \

@@ -2,7 +2,7 @@
 //! key only. `widgets:read` to look, `widgets:write` to change.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use sitekit_sdk::admin::{
     CreatedWidget, NewWidgetRequest, WidgetList, WidgetSummary, WidgetUpdate,
@@ -11,7 +11,7 @@ use sitekit_sdk::admin::{
 use crate::admin_auth::AdminCaller;
 use crate::db::Widget;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::keys::KeyMode;
 use crate::openapi::AdminErrors;
 use crate::snippet;
@@ -22,6 +22,7 @@ use sitekit_sdk::wire::ErrorBody;
 #[utoipa::path(
     get,
     path = "/v1/widgets",
+    operation_id = "listWidgets",
     tag = "widgets",
     summary = "The tenant's widgets",
     description = "Needs the `widgets:read` scope.",
@@ -45,6 +46,7 @@ pub async fn list(
 #[utoipa::path(
     get,
     path = "/v1/widgets/{widget}",
+    operation_id = "getWidget",
     tag = "widgets",
     summary = "One widget",
     description = "Needs the `widgets:read` scope.",
@@ -61,7 +63,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<WidgetSummary>, ApiError> {
     caller.require("widgets:read")?;
     Ok(Json(owned_widget(&state, &caller, &id).await?.into()))
@@ -70,13 +72,19 @@ pub async fn get(
 #[utoipa::path(
     post,
     path = "/v1/widgets",
+    operation_id = "createWidget",
     tag = "widgets",
     summary = "Create a widget and its publishable key",
     description = "Needs the `widgets:write` scope.",
     request_body = NewWidgetRequest,
     security(("admin_key" = [])),
     responses(
-        (status = 201, body = CreatedWidget),
+        (status = 201, body = CreatedWidget, links(
+            ("getWidget" = (operation_id = "getWidget", parameters(("widget" = "$response.body#/widget/id")))),
+            ("updateWidget" = (operation_id = "updateWidget", parameters(("widget" = "$response.body#/widget/id")))),
+            ("getWidgetSnippet" = (operation_id = "getWidgetSnippet", parameters(("widget" = "$response.body#/widget/id")))),
+            ("deleteWidget" = (operation_id = "deleteWidget", parameters(("widget" = "$response.body#/widget/id")))),
+        )),
         (status = 400, description = "Malformed JSON, unknown fields or a setting that breaks a rule", body = ErrorBody),
         (status = 404, description = "No such agent of the caller's tenant", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
@@ -116,6 +124,7 @@ pub async fn create(
 #[utoipa::path(
     patch,
     path = "/v1/widgets/{widget}",
+    operation_id = "updateWidget",
     tag = "widgets",
     summary = "Change a widget; a bad field changes nothing",
     description = "Needs the `widgets:write` scope.",
@@ -136,7 +145,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(update): ApiJson<WidgetUpdate>,
 ) -> Result<Json<WidgetSummary>, ApiError> {
     caller.require("widgets:write")?;
@@ -153,6 +162,7 @@ pub async fn update(
 #[utoipa::path(
     delete,
     path = "/v1/widgets/{widget}",
+    operation_id = "deleteWidget",
     tag = "widgets",
     summary = "Delete a widget; its publishable keys are revoked and its sessions end",
     description = "Needs the `widgets:write` scope.",
@@ -169,7 +179,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     caller: AdminCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("widgets:write")?;
     if !state

@@ -11,7 +11,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{self, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt};
-use sitekit_sdk::agui::{Event, RunAgentInput};
+use sitekit_sdk::agui::RunAgentInput;
+use sitekit_sdk::fields::{ChatId, ChatMessage};
 
 use crate::access::session_of;
 use crate::client_ip::ClientIp;
@@ -19,13 +20,15 @@ use crate::db::{BudgetOutcome, ThreadKey};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, BearerToken};
 use crate::metering::{RunIdentity, RunMeter};
+use crate::openapi::ChatSseEvent;
 use crate::relay::lifecycle::{RunIds, RunLimits, Visibility, visitor_events};
 use crate::relay::{HistoryMessage, RelayError, RunRequest, StartRun};
 use crate::state::AppState;
+use crate::stream_slots;
 use sitekit_sdk::wire::ErrorBody;
 
-const MAX_MESSAGE_CHARS: usize = 4_000;
-const MAX_ID_LEN: usize = 128;
+const MAX_MESSAGE_CHARS: usize = ChatMessage::MAX_CHARS;
+const MAX_ID_CHARS: usize = ChatId::MAX_CHARS;
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// How much of a thread a runtime that keeps no history is sent.
 const HISTORY_MESSAGES: i64 = 40;
@@ -33,6 +36,7 @@ const HISTORY_MESSAGES: i64 = 40;
 #[utoipa::path(
     post,
     path = "/v1/chat",
+    operation_id = "chat",
     tag = "browser",
     summary = "Run the widget's agent: AG-UI in, an AG-UI event stream out",
     description = "The answer is `text/event-stream`: one AG-UI event as JSON per `data:` line, \
@@ -41,13 +45,13 @@ const HISTORY_MESSAGES: i64 = 40;
     request_body = RunAgentInput,
     security(("session" = [])),
     responses(
-        (status = 200, description = "AG-UI events, one per SSE `data:` line", content_type = "text/event-stream", body = Event),
+        (status = 200, description = "AG-UI events, one per SSE `data:` line", content_type = "text/event-stream", body = ChatSseEvent),
         (status = 400, description = "Malformed input, or no user message", body = ErrorBody),
         (status = 401, description = "No session, or an invalid, expired or ended one", body = ErrorBody),
         (status = 403, description = "A session of another origin, without the chat scope, or a disabled widget", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
-        (status = 429, description = "Over the per-address or per-visitor rate, or the widget's daily budget is used up; see Retry-After", body = ErrorBody),
+        (status = 429, description = "Over the per-address or per-visitor rate (`rate_limited`), the widget's daily budget is used up (`budget_exhausted`), or this server or widget has as many answers streaming as it may (`too_many_streams`); see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn chat(
@@ -76,6 +80,10 @@ pub async fn chat(
             "this widget is disabled",
         ));
     }
+    // A place among the open streams first: a chat refused for want of one
+    // uses up none of the visitor's messages or the widget's budget, and never
+    // reaches the runtime.
+    let slot = state.streams.claim(&widget.id)?;
     state.limits.message_from(
         &claims.wg,
         &claims.vi,
@@ -145,7 +153,8 @@ pub async fn chat(
     let visibility = Visibility {
         tool_calls: widget.show_tool_events,
     };
-    let events = visitor_events(start, RunLimits::from(&agent), ids, visibility, meter)
+    let events = visitor_events(start, RunLimits::from(&agent), ids, visibility, meter);
+    let events = stream_slots::holding(events, slot)
         .enumerate()
         .map(|(index, event)| {
             let data = serde_json::to_string(&event).expect("events serialize");
@@ -156,10 +165,17 @@ pub async fn chat(
 
 fn validate(input: &RunAgentInput) -> Result<&str, ApiError> {
     for (name, id) in [("threadId", &input.thread_id), ("runId", &input.run_id)] {
-        if id.is_empty() || id.len() > MAX_ID_LEN {
+        if id.is_empty() || id.chars().count() > MAX_ID_CHARS {
             return Err(ApiError::bad_request(
                 "invalid_body",
-                format!("{name} must be 1 to {MAX_ID_LEN} characters"),
+                format!("{name} must be 1 to {MAX_ID_CHARS} characters"),
+            ));
+        }
+        // No id the widget makes has one, and PostgreSQL cannot even compare a NUL.
+        if id.chars().any(char::is_control) {
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                format!("{name} may not contain control characters"),
             ));
         }
     }

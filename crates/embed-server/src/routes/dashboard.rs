@@ -32,10 +32,14 @@ const NO_STORE: &str = "no-store";
 #[utoipa::path(
     get,
     path = "/dashboard",
+    operation_id = "getDashboard",
     tag = "dashboard",
     summary = "The site owner's dashboard: widgets, snippets, keys, usage",
     description = "Sign in with a secret key; the page calls the admin API with it.",
-    responses((status = 200, description = "The dashboard page", content_type = "text/html"))
+    responses(
+        (status = 200, description = "The dashboard page", content_type = "text/html"),
+        (status = 304, description = "Not modified (If-None-Match)"),
+    )
 )]
 pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     page_response(state.assets.dashboard(), DASHBOARD_POLICY, "DENY", &headers)
@@ -44,10 +48,14 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response
 #[utoipa::path(
     get,
     path = "/dashboard/preview",
+    operation_id = "getDashboardPreview",
     tag = "dashboard",
     summary = "The page the dashboard's widget preview runs in",
     description = "Only the dashboard may frame it; it receives the settings to show from there.",
-    responses((status = 200, description = "The preview page", content_type = "text/html"))
+    responses(
+        (status = 200, description = "The preview page", content_type = "text/html"),
+        (status = 304, description = "Not modified (If-None-Match)"),
+    )
 )]
 pub async fn preview(State(state): State<AppState>, headers: HeaderMap) -> Response {
     page_response(

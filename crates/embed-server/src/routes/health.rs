@@ -11,6 +11,7 @@ use sitekit_sdk::wire::ErrorBody;
 #[utoipa::path(
     get,
     path = "/healthz",
+    operation_id = "healthz",
     tag = "operators",
     summary = "Liveness: 200 when the database answers",
     responses(

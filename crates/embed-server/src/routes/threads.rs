@@ -2,35 +2,38 @@
 //! that same visitor and widget only.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
+use sitekit_sdk::fields::ChatId;
 use sitekit_sdk::wire::{ErrorBody, ThreadMessages};
 
 use crate::access::session_of;
 use crate::client_ip::ClientIp;
 use crate::db::ThreadKey;
 use crate::error::ApiError;
-use crate::extract::BearerToken;
+use crate::extract::{ApiPath, BearerToken};
 use crate::state::AppState;
 
 /// The newest messages of a thread a visitor gets back.
 const MESSAGES_SHOWN: i64 = 200;
-const MAX_THREAD_ID_LEN: usize = 128;
+const MAX_THREAD_ID_CHARS: usize = ChatId::MAX_CHARS;
 
 #[utoipa::path(
     get,
     path = "/v1/threads/{thread}",
+    operation_id = "getThread",
     tag = "browser",
     summary = "The visitor's own conversation on this thread, oldest first",
     description = "Kept for the server's retention period. Another visitor's thread \
         (or one that does not exist) answers with no messages.",
-    params(("thread" = String, Path, description = "The threadId the visitor's runs used")),
+    params(("thread" = ChatId, Path, description = "The threadId the visitor's runs used")),
     security(("session" = [])),
     responses(
         (status = 200, body = ThreadMessages),
-        (status = 400, description = "A thread id that is empty or too long", body = ErrorBody),
+        (status = 400, description = "A thread id that is empty, too long or has control characters", body = ErrorBody),
         (status = 401, description = "No session, or an invalid, expired or ended one", body = ErrorBody),
         (status = 403, description = "A session of another origin or without the chat scope", body = ErrorBody),
+        (status = 404, description = "A thread id that is not UTF-8 text once percent-decoded", body = ErrorBody),
         (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
     )
 )]
@@ -39,14 +42,22 @@ pub async fn get(
     ClientIp(client): ClientIp,
     BearerToken(token): BearerToken,
     headers: HeaderMap,
-    Path(thread_id): Path<String>,
+    ApiPath(thread_id): ApiPath<String>,
 ) -> Result<Json<ThreadMessages>, ApiError> {
     state.limits.request_from(client)?;
     let claims = session_of(&state, &token, &headers, "chat")?;
-    if thread_id.is_empty() || thread_id.len() > MAX_THREAD_ID_LEN {
+    if thread_id.is_empty() || thread_id.chars().count() > MAX_THREAD_ID_CHARS {
         return Err(ApiError::bad_request(
             "invalid_thread",
-            format!("a thread id has 1 to {MAX_THREAD_ID_LEN} characters"),
+            format!("a thread id has 1 to {MAX_THREAD_ID_CHARS} characters"),
+        ));
+    }
+    // As the chat route refuses them: no thread has one, and PostgreSQL cannot
+    // even compare a NUL.
+    if thread_id.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "invalid_thread",
+            "a thread id has no control characters",
         ));
     }
     // Keyed by the session's widget and visitor: a guessed id finds nothing.

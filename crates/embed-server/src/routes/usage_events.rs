@@ -4,9 +4,11 @@
 //! the server measures runs itself (`metering`).
 //!
 //! Pages send batches with `fetch(keepalive)` or, as they unload, with
-//! `navigator.sendBeacon`, which can set no headers: so the session token may
-//! come as `?access_token=`, and a `text/plain` body (what a beacon of a string
-//! is, and needs no CORS preflight) is read as JSON too.
+//! `navigator.sendBeacon`, which can set no headers: so a token may come as
+//! `?access_token=`, but only the session's usage token (scope `usage:beacon`),
+//! which can do nothing else, since URLs end up in logs and histories; and a
+//! `text/plain` body (what a beacon of a string is, and needs no CORS
+//! preflight) is read as JSON too.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -17,20 +19,22 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use serde_json::Value;
+use sitekit_sdk::fields::UsageEventBatch;
 use sitekit_sdk::wire::{
     ErrorBody, UsageEvent, UsageEventResult, UsageEventResults, UsageEventStatus,
 };
 
-use crate::access::session_of;
+use crate::access::session_with_any_of;
 use crate::client_ip::ClientIp;
 use crate::db::{DAY_MS, EventBatch, EventSender, NewUsageEvent, now_unix_ms};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, bearer_token};
+use crate::scopes::USAGE_BEACON;
 use crate::state::AppState;
 use crate::usage_event_rules::{self, Reason, ValidEvent};
 
 /// Events in one batch; the SDK sends about 20.
-pub const MAX_BATCH_EVENTS: usize = 100;
+pub const MAX_BATCH_EVENTS: usize = UsageEventBatch::MAX_EVENTS;
 /// What one `fetch(keepalive)` may carry in all; the route's body limit.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -42,13 +46,14 @@ const MEDIA_TYPES: [&str; 3] = [
 
 #[derive(Debug, Deserialize)]
 pub struct TokenQuery {
-    /// The session token, for senders that cannot set `Authorization`.
+    /// The session's usage token, for senders that cannot set `Authorization`.
     access_token: Option<String>,
 }
 
 #[utoipa::path(
     post,
     path = "/v1/usage/events",
+    operation_id = "recordUsageEvents",
     tag = "browser",
     summary = "Record a batch of the visitor's usage events, each once",
     description = "A JSON array of at most 100 CloudEvents 1.0 (64 KB in all, 8 KB each) of the \
@@ -61,14 +66,17 @@ pub struct TokenQuery {
         `invalid_event`, or `daily_limit_reached` once the widget has accepted its events for the \
         UTC day). The batch is stored all or nothing before the answer, so a client \
         may forget every event the answer names and send the batch again after any failure. \
-        For `navigator.sendBeacon`, which sets no headers, the session token may be the \
-        `access_token` query parameter and the body `text/plain`.",
+        Either the session token or its usage token goes in the `Authorization` header. For \
+        `navigator.sendBeacon`, which sets no headers, the usage token (never the session \
+        token, refused there with `missing_scope`) may be the `access_token` query parameter \
+        and the body `text/plain`.",
     request_body(
-        description = "A JSON array of CloudEvents",
+        description = "A JSON array of CloudEvents; each element is checked alone, and one \
+            that is not a valid event is answered `rejected` without failing the others",
         content(
-            (Vec<UsageEvent> = "application/cloudevents-batch+json"),
-            (Vec<UsageEvent> = "application/json"),
-            (Vec<UsageEvent> = "text/plain"),
+            (UsageEventBatch = "application/cloudevents-batch+json"),
+            (UsageEventBatch = "application/json"),
+            (UsageEventBatch = "text/plain"),
         )
     ),
     security(("session" = []), ("session_query" = [])),
@@ -76,7 +84,7 @@ pub struct TokenQuery {
         (status = 200, description = "One result per event, in the batch's order", body = UsageEventResults),
         (status = 400, description = "Not JSON, not an array (`invalid_batch`), or more than 100 events (`batch_too_large`)", body = ErrorBody),
         (status = 401, description = "No session, or an invalid, expired or ended one", body = ErrorBody),
-        (status = 403, description = "A session of another origin or without the usage:write scope, or a disabled widget", body = ErrorBody),
+        (status = 403, description = "A session of another origin, a token without the usage:write or usage:beacon scope (or, in the query, without usage:beacon), or a disabled widget", body = ErrorBody),
         (status = 413, description = "The body is larger than 64 KB", body = ErrorBody),
         (status = 415, description = "Not application/cloudevents-batch+json, application/json or text/plain", body = ErrorBody),
         (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
@@ -90,16 +98,31 @@ pub async fn ingest(
 ) -> Result<Json<UsageEventResults>, ApiError> {
     state.limits.request_from(client)?;
     let headers = request.headers();
-    // The header when there is one; the query parameter is for beacons.
-    let token = bearer_token(headers)
-        .or(query.access_token)
-        .ok_or_else(|| {
-            ApiError::unauthorized(
+    // The header when there is one; the query parameter is for beacons, and
+    // takes only the usage token.
+    let claims = match (bearer_token(headers), query.access_token) {
+        (Some(token), _) => {
+            session_with_any_of(&state, &token, headers, &["usage:write", USAGE_BEACON])?
+        }
+        (None, Some(token)) => session_with_any_of(&state, &token, headers, &[USAGE_BEACON])
+            .map_err(|error| match error {
+                ApiError::Forbidden {
+                    code: "missing_scope",
+                    ..
+                } => ApiError::forbidden(
+                    "missing_scope",
+                    "only the session's usageToken (scope `usage:beacon`) may be sent in the URL; \
+                     send the session token in the Authorization header",
+                ),
+                other => other,
+            })?,
+        (None, None) => {
+            return Err(ApiError::unauthorized(
                 "missing_token",
-                "send Authorization: Bearer <session token>, or ?access_token=<session token>",
-            )
-        })?;
-    let claims = session_of(&state, &token, headers, "usage:write")?;
+                "send Authorization: Bearer <session token>, or ?access_token=<usage token>",
+            ));
+        }
+    };
     check_media_type(headers)?;
     let (agent_id, enabled) = state.db.agent_of_widget(&claims.wg).await?.ok_or_else(|| {
         ApiError::unauthorized(

@@ -3,7 +3,7 @@
 
 use axum::Json;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use sitekit_sdk::wire::WidgetConfig;
@@ -11,13 +11,14 @@ use sitekit_sdk::wire::WidgetConfig;
 use crate::access::widget_for_page;
 use crate::client_ip::ClientIp;
 use crate::error::ApiError;
-use crate::extract::RequestOrigin;
+use crate::extract::{ApiPath, RequestOrigin};
 use crate::state::AppState;
 use sitekit_sdk::wire::ErrorBody;
 
 #[utoipa::path(
     get,
     path = "/v1/widgets/{widget}/config",
+    operation_id = "getWidgetConfig",
     tag = "browser",
     summary = "What a page may know of a widget",
     description = "Only for pages on one of the widget's allowed origins (the `Origin` header).",
@@ -26,13 +27,14 @@ use sitekit_sdk::wire::ErrorBody;
         (status = 200, body = WidgetConfig),
         (status = 401, description = "Malformed, unknown, revoked or expired publishable key", body = ErrorBody),
         (status = 403, description = "No Origin, an origin not allowed, or the widget is disabled", body = ErrorBody),
+        (status = 404, description = "A key that is not UTF-8 text once percent-decoded", body = ErrorBody),
         (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn config(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     RequestOrigin(origin): RequestOrigin,
 ) -> Result<impl IntoResponse, ApiError> {
     state.limits.request_from(client)?;

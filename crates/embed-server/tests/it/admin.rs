@@ -1,7 +1,6 @@
 //! The admin API: secret and restricted keys, scopes, and tenant isolation.
 
 use serde_json::Value;
-use sitekit_embed_server::db::Db;
 use sitekit_sdk::admin::NewWidgetRequest;
 
 use crate::cli::{event_names, json_of};
@@ -21,7 +20,7 @@ pub async fn key(server: &TestServer, tenant: &str, extra: &[&str]) -> (String, 
 
 /// A second tenant with one widget of its own; returns (tenant id, widget id).
 pub async fn other_tenant(server: &TestServer) -> (String, String) {
-    let db = Db::open(&server.db_url).await.unwrap();
+    let db = server.db().await;
     let tenant = db.create_tenant("Other Company").await.unwrap();
     let agent = create_agent(&db, &tenant.id, "http://127.0.0.1:9", "f", "k").await;
     let request = NewWidgetRequest {
@@ -212,7 +211,7 @@ async fn config_status(server: &TestServer, publishable_key: &str, origin: &str)
 }
 
 async fn agent_of(server: &TestServer) -> String {
-    let db = Db::open(&server.db_url).await.unwrap();
+    let db = server.db().await;
     let key = sitekit_embed_server::keys::ParsedKey::parse(&server.faq_key).unwrap();
     db.widget_by_publishable_key(&key)
         .await
@@ -359,7 +358,7 @@ async fn bad_widget_input_is_refused_whole_and_changes_nothing() {
 async fn disabling_and_re_enabling_a_widget_and_changing_its_origins_take_effect() {
     let server = TestServer::spawn().await;
     let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
-    let db = Db::open(&server.db_url).await.unwrap();
+    let db = server.db().await;
     let parsed = sitekit_embed_server::keys::ParsedKey::parse(&server.faq_key).unwrap();
     let widget_id = db
         .widget_by_publishable_key(&parsed)
@@ -481,7 +480,8 @@ async fn keys_made_through_the_api_are_shown_once_listed_without_secrets_and_rev
         "key_revoked",
     )
     .await;
-    assert_api_error(revoke(id).await, 404, "not_found").await;
+    // The key is still there (its audit trail is), but it cannot change.
+    assert_api_error(revoke(id).await, 409, "key_revoked").await;
 }
 
 #[tokio::test]

@@ -215,8 +215,8 @@ async fn visit(
     let body = response.text().await.unwrap();
     let events = SseDecoder::new()
         .push(body.as_bytes())
-        .iter()
-        .map(|frame| serde_json::from_str(&frame.data).unwrap())
+        .into_iter()
+        .map(|frame| serde_json::from_str(&frame.unwrap().data).unwrap())
         .collect();
     (body, events)
 }

@@ -212,6 +212,36 @@ async fn chat_refuses_missing_forged_and_foreign_sessions_and_bad_bodies() {
 }
 
 #[tokio::test]
+async fn ids_with_control_characters_are_refused_before_any_run() {
+    // PostgreSQL cannot compare a NUL: such a chat was once a 500.
+    let server = TestServer::spawn().await;
+    let token = server.sdk(&server.faq_key).session().await.unwrap().token;
+    let message = json!([{ "id": "1", "role": "user", "content": "hi" }]);
+    for (thread, run) in [("t\u{0}", "r"), ("t", "r\u{1b}[2J")] {
+        let response = server
+            .client()
+            .post(format!("{}/v1/chat", server.url))
+            .header("origin", SITE)
+            .bearer_auth(&token)
+            .json(&json!({ "threadId": thread, "runId": run, "messages": message }))
+            .send()
+            .await
+            .unwrap();
+        let reason = assert_api_error(response, 400, "invalid_body").await;
+        assert!(reason.contains("control characters"), "{reason}");
+    }
+    let thread = server
+        .client()
+        .get(format!("{}/v1/threads/t%00", server.url))
+        .header("origin", SITE)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(thread, 400, "invalid_thread").await;
+}
+
+#[tokio::test]
 async fn each_thread_of_each_visitor_is_its_own_runtime_session() {
     use crate::fake_langflow::{Behaviour, fake_runtime, widget_on};
     let server = TestServer::spawn().await;

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TempDir, sitekit};
+use crate::support::{TempDir, open_db, sitekit};
 
 pub async fn run(db_url: &str, args: &[&str]) -> (bool, String, String) {
     let output = sitekit()
@@ -439,7 +439,7 @@ async fn agents_and_widgets_are_listed_shown_updated_and_deleted_by_id() {
 
 /// The tenant a widget belongs to, read from the database.
 async fn key_tenant(db: &str, widget_id: &str) -> String {
-    let db = sitekit_embed_server::db::Db::open(db).await.unwrap();
+    let db = open_db(db).await;
     let (widget, _) = db.widget_with_agent(widget_id).await.unwrap().unwrap();
     widget.tenant_id
 }

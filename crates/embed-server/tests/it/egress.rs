@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
-use sitekit_embed_server::db::Db;
 use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_sdk::agui::Event;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -211,7 +210,7 @@ async fn each_class_of_non_public_address_is_refused_when_the_server_connects() 
     let inside = listener(agui_answer()).await;
     // Agents stored before the policy (or by someone who bypassed it): the
     // check at connect time is what holds then.
-    let db = Db::open(&server.db_url).await.unwrap();
+    let db = server.db().await;
     let permissive = EgressPolicy::parse("0.0.0.0/0,::/0,localhost").unwrap();
     let (node, mut log) = server
         .another_node_logging("warn", &["--runtime-allow", ""])
@@ -269,7 +268,7 @@ async fn each_class_of_non_public_address_is_refused_when_the_server_connects() 
 #[tokio::test]
 async fn refused_and_unreachable_runtimes_look_the_same_to_a_visitor() {
     let strict = strict_server().await;
-    let db = Db::open(&strict.db_url).await.unwrap();
+    let db = strict.db().await;
     let permissive = EgressPolicy::parse("0.0.0.0/0").unwrap();
     let request = sitekit_sdk::admin::NewAgentRequest {
         name: "Inside".into(),

@@ -11,6 +11,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
+use sitekit_embed_server::relay::bounds::{MAX_ANSWER_CHARS, MAX_RUN_EVENTS};
+
 use crate::admin::key;
 use crate::support::{SITE, TestServer};
 
@@ -37,7 +39,20 @@ pub enum Behaviour {
     Slow,
     /// Answers "ok" at once.
     Answer,
+    /// Starts an answer, then streams one 50 MB `data:` line in 64 KB writes.
+    HugeLine,
+    /// Sends a malformed frame of 100 KB, under the frame limit.
+    LargeMalformed,
+    /// Ends the run with a `RUN_ERROR` whose message is 100 KB long.
+    LongRunError,
+    /// Streams an answer longer than the relay's character limit, then finishes.
+    LongAnswer,
+    /// Streams more events than the relay's event limit, then finishes.
+    ManyEvents,
 }
+
+/// The size of [`Behaviour::HugeLine`]'s line.
+pub const HUGE_LINE_BYTES: usize = 50 * 1024 * 1024;
 
 /// A fake runtime on loopback. `closed` fires when a client hangs up on it;
 /// `requests` holds the JSON body of every request it got.
@@ -137,10 +152,8 @@ async fn serve(
             }
         }
         Behaviour::Answer => {
-            let end = frame(json!({ "type": "TEXT_MESSAGE_END", "messageId": "m" }))
-                + &frame(json!({ "type": "RUN_FINISHED", "threadId": "x", "runId": "y" }));
             socket
-                .write_all(format!("{ok}{start}{}{end}", content("ok")).as_bytes())
+                .write_all(format!("{ok}{start}{}{}", content("ok"), end()).as_bytes())
                 .await?;
             socket.shutdown().await?;
         }
@@ -150,13 +163,61 @@ async fn serve(
                 socket.write_all(content("slow ").as_bytes()).await?;
                 tokio::time::sleep(Duration::from_millis(150)).await;
             }
-            let end = frame(json!({ "type": "TEXT_MESSAGE_END", "messageId": "m" }))
-                + &frame(json!({ "type": "RUN_FINISHED", "threadId": "x", "runId": "y" }));
-            socket.write_all(end.as_bytes()).await?;
+            socket.write_all(end().as_bytes()).await?;
+            socket.shutdown().await?;
+        }
+        Behaviour::HugeLine => {
+            socket
+                .write_all(format!("{ok}{start}data: ").as_bytes())
+                .await?;
+            let piece = vec![b'x'; 64 * 1024];
+            for _ in 0..HUGE_LINE_BYTES / piece.len() {
+                socket.write_all(&piece).await?;
+            }
+            socket.write_all(b"\n\n").await?;
+            socket.shutdown().await?;
+        }
+        Behaviour::LargeMalformed => {
+            let garbage = "{".repeat(100 * 1024);
+            socket
+                .write_all(format!("{ok}{start}data: {garbage}\n\n").as_bytes())
+                .await?;
+            tokio::time::sleep(forever).await;
+        }
+        Behaviour::LongRunError => {
+            let message = "e".repeat(100 * 1024);
+            let error = frame(json!({ "type": "RUN_ERROR", "message": message }));
+            socket
+                .write_all(format!("{ok}{start}{error}").as_bytes())
+                .await?;
+            socket.shutdown().await?;
+        }
+        Behaviour::LongAnswer => {
+            socket.write_all(format!("{ok}{start}").as_bytes()).await?;
+            let delta = "a".repeat(50_000);
+            for _ in 0..=MAX_ANSWER_CHARS / delta.len() {
+                socket.write_all(content(&delta).as_bytes()).await?;
+            }
+            socket.write_all(end().as_bytes()).await?;
+            socket.shutdown().await?;
+        }
+        Behaviour::ManyEvents => {
+            socket.write_all(format!("{ok}{start}").as_bytes()).await?;
+            let step = frame(json!({ "type": "STEP_STARTED", "stepName": "think" }));
+            for _ in 0..MAX_RUN_EVENTS {
+                socket.write_all(step.as_bytes()).await?;
+            }
+            socket.write_all(end().as_bytes()).await?;
             socket.shutdown().await?;
         }
     }
     Ok(())
+}
+
+/// The frames that finish an answer and its run.
+fn end() -> String {
+    frame(json!({ "type": "TEXT_MESSAGE_END", "messageId": "m" }))
+        + &frame(json!({ "type": "RUN_FINISHED", "threadId": "x", "runId": "y" }))
 }
 
 /// Reads one HTTP request (headers and a Content-Length body); returns the body.
@@ -186,6 +247,20 @@ async fn read_request(socket: &mut TcpStream) -> std::io::Result<Vec<u8>> {
 /// A widget on an agent at `runtime_url` with short time limits; its
 /// publishable key.
 pub async fn widget_on(server: &TestServer, runtime_url: &str) -> String {
+    let timeouts =
+        json!({ "connectMs": 500, "firstEventMs": 1000, "idleMs": 1000, "totalMs": 2500 });
+    widget_with(server, runtime_url, timeouts, json!({})).await
+}
+
+/// A widget with `settings` (the API's, e.g. `dailyMessageBudget`) on an agent
+/// at `runtime_url` with these time limits (the API's `timeouts`); its
+/// publishable key.
+pub async fn widget_with(
+    server: &TestServer,
+    runtime_url: &str,
+    timeouts: Value,
+    mut settings: Value,
+) -> String {
     let (_, secret) = key(server, &server.tenant_id, &["--kind", "secret"]).await;
     let agent = server
         .admin(
@@ -194,20 +269,18 @@ pub async fn widget_on(server: &TestServer, runtime_url: &str) -> String {
             &secret,
             Some(json!({
                 "name": "Flaky", "baseUrl": runtime_url, "flowId": "f", "runtimeKey": "k",
-                "timeouts": { "connectMs": 500, "firstEventMs": 1000, "idleMs": 1000, "totalMs": 2500 },
+                "timeouts": timeouts,
             })),
         )
         .await
         .json::<Value>()
         .await
         .unwrap();
+    settings["agentId"] = agent["id"].clone();
+    settings["allowedOrigins"] = json!([SITE]);
+    settings["testMode"] = json!(true);
     let widget = server
-        .admin(
-            Method::POST,
-            "/v1/widgets",
-            &secret,
-            Some(json!({ "agentId": agent["id"], "allowedOrigins": [SITE], "testMode": true })),
-        )
+        .admin(Method::POST, "/v1/widgets", &secret, Some(settings))
         .await
         .json::<Value>()
         .await

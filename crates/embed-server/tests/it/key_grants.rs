@@ -4,7 +4,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sitekit_embed_server::db::{Db, TenantScope, now_unix};
+use sitekit_embed_server::db::{TenantScope, now_unix};
 
 use crate::admin::key;
 use crate::support::{TestServer, assert_api_error, create_agent, create_widget, widget_request};
@@ -67,7 +67,7 @@ async fn fresh(server: &TestServer, target: Target) -> String {
             "keys:write,agents:write",
         ],
         Target::Publishable => {
-            let db = Db::open(&server.db_url).await.unwrap();
+            let db = server.db().await;
             let agent = create_agent(&db, tenant, "http://127.0.0.1:9", "f", "k").await;
             let request = widget_request(&agent.id, &["https://shop.example"]);
             let (widget, _) = create_widget(&db, &agent, &request).await;
@@ -143,7 +143,7 @@ async fn keys_rotate_only_keys_whose_scopes_they_hold_and_secret_keys_only_if_se
             check(response, expected(caller, target, false), 201, &case).await;
             // A refused rotation changed nothing: the key is still active and
             // the only one of its kind the rotation would have made.
-            let db = Db::open(&server.db_url).await.unwrap();
+            let db = server.db().await;
             let stored = db.key(&TenantScope::Operator, &id).await.unwrap().unwrap();
             assert_eq!(stored.expires_at.is_none(), refused, "{case}");
         }
@@ -160,7 +160,7 @@ async fn only_a_secret_key_revokes_a_secret_key() {
             let response = server.admin(Method::POST, &path, &caller_key, None).await;
             let case = format!("{caller} revokes {target:?}");
             check(response, expected(caller, target, true), 204, &case).await;
-            let db = Db::open(&server.db_url).await.unwrap();
+            let db = server.db().await;
             let stored = db.key(&TenantScope::Operator, &id).await.unwrap().unwrap();
             assert_eq!(
                 stored.revoked,
@@ -187,7 +187,7 @@ async fn a_key_made_by_an_expiring_key_expires_no_later_than_it() {
         ],
     )
     .await;
-    let db = Db::open(&server.db_url).await.unwrap();
+    let db = server.db().await;
     let in_a_day = now_unix() + 86_400;
     for body in [
         json!({ "kind": "restricted", "scopes": ["keys:write"] }),

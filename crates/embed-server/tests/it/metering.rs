@@ -8,7 +8,7 @@ use serde_json::Value;
 use sitekit_sdk::agui::Event;
 use sqlx::Row;
 
-use crate::support::{SITE, TestServer};
+use crate::support::{SITE, TestServer, kept_messages};
 
 /// The usage record of a run, once the server has written it. Run ids are the
 /// browser's, unique per thread.
@@ -88,6 +88,21 @@ async fn a_run_is_metered_and_kept_in_the_visitors_thread_only() {
     let stranger_token = stranger.session().await.unwrap().token;
     let theirs = read_thread(&server, &stranger_token, "thread-m").await;
     assert_eq!(theirs["messages"], serde_json::json!([]), "{theirs}");
+}
+
+#[tokio::test]
+async fn a_nul_in_a_message_is_kept_in_the_thread_as_a_replacement_character() {
+    // PostgreSQL's text cannot hold NUL: such a run's messages were once lost.
+    let server = TestServer::spawn().await;
+    let visitor = server.sdk(&server.faq_key);
+    let (_, answer) = ask(&visitor, "thread-nul", "What are\0 keys?").await;
+    assert!(!answer.is_empty());
+    let messages = kept_messages(&visitor, "thread-nul", 2).await;
+    assert_eq!(
+        messages[0].content.as_deref(),
+        Some("What are\u{FFFD} keys?")
+    );
+    assert_eq!(messages[1].content.as_deref(), Some(answer.as_str()));
 }
 
 #[tokio::test]

@@ -344,8 +344,8 @@ async fn raw_run(
         .unwrap();
     let events = SseDecoder::new()
         .push(body.as_bytes())
-        .iter()
-        .map(|frame| serde_json::from_str(&frame.data).unwrap())
+        .into_iter()
+        .map(|frame| serde_json::from_str(&frame.unwrap().data).unwrap())
         .collect();
     (body, events)
 }

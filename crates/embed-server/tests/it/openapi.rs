@@ -1,10 +1,13 @@
 //! `GET /openapi.json`: the spec lists every route the server serves, each with
 //! its answers, error shape and credentials, and nothing it does not serve.
 
-use reqwest::Method;
-use serde_json::Value;
+use std::collections::HashSet;
 
-use crate::support::TestServer;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{SITE, TestServer};
+use crate::widget_admin::{create_widget, secret_and_agent};
 
 async fn spec(server: &TestServer) -> Value {
     let response = server
@@ -166,5 +169,182 @@ async fn every_listed_operation_is_served_and_fully_described() {
             spec["components"]["securitySchemes"][scheme]["scheme"], "bearer",
             "{scheme}"
         );
+    }
+}
+
+#[tokio::test]
+async fn operations_have_unique_ids_and_links_name_them() {
+    let server = TestServer::spawn().await;
+    let spec = spec(&server).await;
+    let mut ids = HashSet::new();
+    for (method, path, operation) in operations(&spec) {
+        let id = operation["operationId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            ids.insert(id.clone()),
+            "{method} {path}: operationId `{id}` is taken"
+        );
+    }
+    // What a created agent, widget or key can be used with next.
+    let mut linked = Vec::new();
+    for (method, path, operation) in operations(&spec) {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            for (name, link) in response["links"].as_object().into_iter().flatten() {
+                let target = link["operationId"].as_str().unwrap_or_default();
+                assert!(
+                    ids.contains(target),
+                    "{method} {path} {status}: link {name} names no operation: {link}"
+                );
+                linked.push(format!("{method} {path} -> {target}"));
+            }
+        }
+    }
+    for expected in [
+        "POST /v1/agents -> getAgent",
+        "POST /v1/widgets -> deleteWidget",
+        "POST /v1/keys -> revokeKey",
+        "POST /v1/keys/{key}/rotate -> rotateKey",
+    ] {
+        assert!(
+            linked.iter().any(|link| link == expected),
+            "{expected}: {linked:?}"
+        );
+    }
+}
+
+/// A bounded value of the spec: where its bound is and which side of it is
+/// refused.
+struct Bound {
+    schema: &'static str,
+    keyword: &'static str,
+    property: &'static str,
+    value: fn(usize) -> Value,
+}
+
+#[tokio::test]
+async fn the_bounds_the_spec_states_are_the_ones_the_server_holds() {
+    let server = TestServer::spawn().await;
+    let spec = spec(&server).await;
+    let schemas = &spec["components"]["schemas"];
+    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
+    let created = create_widget(
+        &server,
+        &secret,
+        json!({ "agentId": agent, "allowedOrigins": [SITE] }),
+    )
+    .await;
+    let widget = created["widget"]["id"].as_str().unwrap().to_owned();
+    let text = |n: usize| json!("x".repeat(n));
+    let widget_bounds = [
+        Bound {
+            schema: "WidgetTitle",
+            keyword: "maxLength",
+            property: "title",
+            value: text,
+        },
+        Bound {
+            schema: "Greeting",
+            keyword: "maxLength",
+            property: "greeting",
+            value: text,
+        },
+        Bound {
+            schema: "StarterPrompt",
+            keyword: "maxLength",
+            property: "starterPrompts",
+            value: |n| json!(["p".repeat(n)]),
+        },
+        Bound {
+            schema: "StarterPrompts",
+            keyword: "maxItems",
+            property: "starterPrompts",
+            value: |n| json!(vec!["p"; n]),
+        },
+        Bound {
+            schema: "AvatarUrl",
+            keyword: "maxLength",
+            property: "avatarUrl",
+            value: |n| json!(format!("https://a.example/{}", "x".repeat(n - 18))),
+        },
+        Bound {
+            schema: "VisitorRate",
+            keyword: "maximum",
+            property: "messagesPerVisitorPerMinute",
+            value: |n| json!(n),
+        },
+        Bound {
+            schema: "ConversationDays",
+            keyword: "maximum",
+            property: "conversationDays",
+            value: |n| json!(n),
+        },
+    ];
+    let agent_bounds = [
+        Bound {
+            schema: "AgentName",
+            keyword: "maxLength",
+            property: "name",
+            value: text,
+        },
+        Bound {
+            schema: "FlowId",
+            keyword: "maxLength",
+            property: "flowId",
+            value: text,
+        },
+        Bound {
+            schema: "SystemPrompt",
+            keyword: "maxLength",
+            property: "systemPrompt",
+            value: text,
+        },
+        Bound {
+            schema: "TotalTimeout",
+            keyword: "maximum",
+            property: "timeouts",
+            value: |n| json!({ "totalMs": n }),
+        },
+        Bound {
+            schema: "ConnectTimeout",
+            keyword: "minimum",
+            property: "timeouts",
+            value: |n| json!({ "connectMs": n }),
+        },
+    ];
+    for (update, path, bounds) in [
+        (
+            "WidgetUpdate",
+            format!("/v1/widgets/{widget}"),
+            &widget_bounds[..],
+        ),
+        (
+            "AgentUpdate",
+            format!("/v1/agents/{agent}"),
+            &agent_bounds[..],
+        ),
+    ] {
+        for bound in bounds {
+            let what = format!(
+                "{}.{} ({update}.{})",
+                bound.schema, bound.keyword, bound.property
+            );
+            let reference = format!("\"#/components/schemas/{}\"", bound.schema);
+            assert!(spec.to_string().contains(&reference), "{what} is not used");
+            let at = schemas[bound.schema][bound.keyword].as_u64().expect(&what) as usize;
+            let past = if bound.keyword == "minimum" {
+                at - 1
+            } else {
+                at + 1
+            };
+            for (n, status) in [(at, 200), (past, 400)] {
+                let body = json!({ bound.property: (bound.value)(n) });
+                let response = server
+                    .admin(Method::PATCH, &path, &secret, Some(body))
+                    .await;
+                assert_eq!(response.status(), status, "{what} = {n}");
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use sitekit_embed_server::db::{CountedEvent, DAY_MS};
-use sitekit_embed_server::db::{Db, EventBatch, EventSender, NewUsageEvent, now_unix, now_unix_ms};
+use sitekit_embed_server::db::{EventBatch, EventSender, NewUsageEvent, now_unix, now_unix_ms};
 use sitekit_embed_server::usage_report::format_day;
 use sitekit_sdk::wire::usage_types;
 
@@ -63,7 +63,7 @@ async fn until_counted(db_url: &str, sql: &str, expected: i64) {
 async fn usage_and_key_events_past_their_retention_are_forgotten_and_reports_keep_them() {
     let server = TestServer::spawn().await;
     let ids = ids_of(&server, &server.faq_key).await;
-    let db = Db::open(&server.db_url).await.unwrap();
+    let db = server.db().await;
     for (id, days_ago) in [("old", 40), ("recent", 2)] {
         db.record_usage_events(load(&ids, id, days_ago))
             .await

@@ -81,6 +81,8 @@ async fn the_sdk_keeps_its_session_and_renews_it_before_it_expires() {
     let renewed = client.session().await.unwrap();
     assert_ne!(renewed.token, first.token, "renewed before it expired");
     assert_eq!(renewed.visitor_id, first.visitor_id, "the same visitor");
+    // The usage token is renewed with the session: the beacon never carries a dead one.
+    assert_ne!(renewed.usage_token, first.usage_token, "renewed together");
 }
 
 #[tokio::test]

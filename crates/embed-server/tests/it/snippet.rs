@@ -6,7 +6,6 @@ use std::io::Read;
 use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha384};
-use sitekit_embed_server::db::Db;
 use sitekit_embed_server::keys::ParsedKey;
 
 use crate::admin::{key, other_tenant};
@@ -17,7 +16,7 @@ use crate::support::{
 
 /// The id of the widget a publishable key belongs to.
 async fn widget_id(server: &TestServer, publishable_key: &str) -> String {
-    let db = Db::open(&server.db_url).await.unwrap();
+    let db = server.db().await;
     let key = ParsedKey::parse(publishable_key).unwrap();
     let (widget, _) = db.widget_by_publishable_key(&key).await.unwrap().unwrap();
     widget.id

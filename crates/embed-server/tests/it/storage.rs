@@ -1,13 +1,13 @@
 //! The storage layer on every database this run has: SQLite always, PostgreSQL
 //! when `DATABASE_URL_PG` names one (`.ci/run` starts one and sets it).
 
-use sitekit_embed_server::db::{BudgetOutcome, Db, TenantScope};
+use sitekit_embed_server::db::{BudgetOutcome, TenantScope};
 use sitekit_embed_server::keys::{KeyKind, KeyMode, ParsedKey};
 use sitekit_embed_server::origin::Origin;
 use sitekit_sdk::admin::NewWidgetRequest;
 use sitekit_sdk::wire::Position;
 
-use crate::support::{TempDir, create_agent, create_widget, widget_request};
+use crate::support::{TempDir, create_agent, create_widget, open_db, widget_request};
 
 fn database_urls(dir: &TempDir) -> Vec<(&'static str, String)> {
     let sqlite = format!("sqlite://{}", dir.path().join("storage.db").display());
@@ -24,8 +24,8 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
     let dir = TempDir::new();
     for (name, url) in database_urls(&dir) {
         // Opening again (a restart, a second node) finds the migrations applied.
-        Db::open(&url).await.unwrap();
-        let db = Db::open(&url).await.unwrap();
+        open_db(&url).await;
+        let db = open_db(&url).await;
         assert!(db.is_reachable().await, "{name}");
         let tenant = db.create_tenant("Storage test").await.unwrap();
         let agent = create_agent(
@@ -142,7 +142,7 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
         );
         // Every node of one database agrees on the session signing key, and a
         // rotation keeps the old key as the previous one.
-        let other_node = Db::open(&url).await.unwrap();
+        let other_node = open_db(&url).await;
         let before = db.session_signing_keys().await.unwrap();
         assert_eq!(before, other_node.session_signing_keys().await.unwrap());
         other_node.rotate_session_signing_key().await.unwrap();
@@ -157,7 +157,7 @@ async fn threads_keep_turns_in_order_until_their_retention_ends() {
     use sitekit_embed_server::db::{ThreadKey, Turn};
     let dir = TempDir::new();
     for (name, url) in database_urls(&dir) {
-        let db = Db::open(&url).await.unwrap();
+        let db = open_db(&url).await;
         let tenant = db.create_tenant("Threads test").await.unwrap();
         let agent = create_agent(&db, &tenant.id, "http://127.0.0.1:1", "flow", "k").await;
         let request = widget_request(&agent.id, &["https://shop.example.com"]);
@@ -224,7 +224,7 @@ async fn no_tenant_id_widens_a_query_to_every_tenant() {
     use sitekit_embed_server::db::UsageSubject;
     let dir = TempDir::new();
     for (name, url) in database_urls(&dir) {
-        let db = Db::open(&url).await.unwrap();
+        let db = open_db(&url).await;
         let tenant = db.create_tenant("Scope test").await.unwrap();
         let agent = create_agent(&db, &tenant.id, "http://127.0.0.1:1", "f", "k").await;
         let (widget, _) = create_widget(

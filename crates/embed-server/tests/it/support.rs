@@ -10,6 +10,7 @@ use sitekit_embed_server::agent_settings::AgentSettings;
 use sitekit_embed_server::db::{Agent, Db, Widget};
 use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_embed_server::keys::{KeyMode, ParsedKey};
+use sitekit_embed_server::master_key::MasterKey;
 use sitekit_embed_server::widget_settings::WidgetSettings;
 use sitekit_sdk::admin::{NewAgentRequest, NewWidgetRequest};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -202,7 +203,7 @@ pub fn widget_request(agent_id: &str, origins: &[&str]) -> NewWidgetRequest {
         primary_color: None,
         primary_text_color: None,
         position: None,
-        daily_message_budget: 0,
+        daily_message_budget: None,
         starter_prompts: Vec::new(),
         avatar_url: None,
         messages_per_visitor_per_minute: 0,
@@ -250,12 +251,35 @@ pub fn local_runtimes() -> EgressPolicy {
     EgressPolicy::parse(LOCAL_RUNTIMES).unwrap()
 }
 
-/// The `sitekit` binary under test, allowing the tests' local runtimes.
+/// The master key every `sitekit` a test starts is given, and [`open_db`]
+/// opens the database's secrets with. One fixed key: the storage tests share
+/// the PostgreSQL database `DATABASE_URL_PG` names from run to run.
+pub const MASTER_KEY: &str = "5e7a1c0d9b3f4a6e8c2d1b0a9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c";
+
+pub fn master_key() -> MasterKey {
+    MasterKey::parse(MASTER_KEY, "the tests' master key").unwrap()
+}
+
+/// The database at `url` with its secrets opened by [`MASTER_KEY`], as a
+/// `sitekit` a test starts opens it.
+pub async fn open_db(url: &str) -> Db {
+    Db::open(url)
+        .await
+        .unwrap()
+        .with_master_key(master_key())
+        .await
+        .unwrap()
+}
+
+/// The `sitekit` binary under test, allowing the tests' local runtimes and
+/// given [`MASTER_KEY`] (and no key file the environment may name).
 pub fn sitekit() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sitekit"));
     command
         .env("SITEKIT_LOG", "warn")
         .env("SITEKIT_RUNTIME_ALLOW", LOCAL_RUNTIMES)
+        .env("SITEKIT_MASTER_KEY", MASTER_KEY)
+        .env_remove("SITEKIT_MASTER_KEY_FILE")
         .kill_on_drop(true);
     command
 }
@@ -309,7 +333,7 @@ impl TestServer {
         let dir = TempDir::new();
         let database = TestDatabase::create(&dir).await;
         let db_url = database.url.clone();
-        let db = Db::open(&db_url).await.unwrap();
+        let db = open_db(&db_url).await;
         let tenant = db.create_tenant("Test Company").await.unwrap();
         let widget_on =
             async |base_url: &str, flow_id: &str, origins: &[&str], mode: KeyMode, budget: u32| {
@@ -320,7 +344,7 @@ impl TestServer {
                 let request = NewWidgetRequest {
                     title: Some("Help".into()),
                     greeting: Some("Hi!".into()),
-                    daily_message_budget: budget,
+                    daily_message_budget: Some(budget),
                     test_mode: true,
                     ..widget_request(&agent.id, origins)
                 };
@@ -399,6 +423,11 @@ impl TestServer {
         reqwest::Client::new()
     }
 
+    /// The server's database, opened as the server opens it.
+    pub async fn db(&self) -> Db {
+        open_db(&self.db_url).await
+    }
+
     /// Sends SIGTERM, as a process manager stopping the server would.
     pub fn terminate(&self) {
         let pid = self.child.id().expect("the server is running");
@@ -407,6 +436,17 @@ impl TestServer {
             .status()
             .unwrap();
         assert!(status.success(), "kill -TERM {pid}");
+    }
+
+    /// The server process's resident memory (`VmRSS` in `/proc`), in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let pid = self.child.id().expect("the server is running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no VmRSS in /proc/{pid}/status"))
     }
 
     /// Waits for the server process to exit (at most `limit`); true if it did.

@@ -59,9 +59,7 @@ async fn no_admin_route_reaches_another_tenants_objects() {
     let server = TestServer::spawn().await;
     let ours = tenant(&server, &server.tenant_id).await;
     let other_tenant_id = {
-        let db = sitekit_embed_server::db::Db::open(&server.db_url)
-            .await
-            .unwrap();
+        let db = server.db().await;
         db.create_tenant("Other Company").await.unwrap().id
     };
     let theirs = tenant(&server, &other_tenant_id).await;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sitekit_embed_server::db::{Db, TenantScope};
+use sitekit_embed_server::db::TenantScope;
 use sitekit_embed_server::keys::ParsedKey;
 
 use crate::admin::{key, other_tenant};
@@ -25,7 +25,7 @@ pub struct KeyIds {
 }
 
 pub async fn ids_of(server: &TestServer, publishable_key: &str) -> KeyIds {
-    let db = Db::open(&server.db_url).await.unwrap();
+    let db = server.db().await;
     let key = ParsedKey::parse(publishable_key).unwrap();
     let (widget, record) = db.widget_by_publishable_key(&key).await.unwrap().unwrap();
     KeyIds {
@@ -163,7 +163,7 @@ async fn usage_filters_by_agent_widget_and_key_of_the_callers_tenant_only() {
     // Another tenant's agent, widget or key is not found, as a missing one.
     let (their_tenant, their_widget) = other_tenant(&server).await;
     let (their_key, _) = key(&server, &their_tenant, &["--kind", "secret"]).await;
-    let db = Db::open(&server.db_url).await.unwrap();
+    let db = server.db().await;
     let their_agent = db
         .agents(&TenantScope::Tenant(their_tenant.clone()))
         .await

@@ -2,7 +2,7 @@
 //! tenants, on the local database only; tenants' keys still see only their own.
 
 use serde_json::{Value, json};
-use sitekit_embed_server::db::{DAY_MS, Db, TenantScope, UsageRun, now_unix_ms};
+use sitekit_embed_server::db::{DAY_MS, TenantScope, UsageRun, now_unix_ms};
 use sitekit_embed_server::usage_report::format_day;
 
 use crate::admin::{key, other_tenant};
@@ -50,7 +50,7 @@ fn agent<'a>(report: &'a Value, id: &str) -> &'a Value {
 #[tokio::test]
 async fn the_operator_sees_every_agents_usage_and_tenants_only_their_own() {
     let server = TestServer::spawn().await;
-    let db = Db::open(&server.db_url).await.unwrap();
+    let db = server.db().await;
     let ours = ids_of(&server, &server.faq_key).await;
     let (their_tenant, their_widget) = other_tenant(&server).await;
     let pool = sqlx::AnyPool::connect(&server.db_url).await.unwrap();

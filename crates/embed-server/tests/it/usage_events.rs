@@ -4,7 +4,7 @@
 
 use futures_util::future::join_all;
 use serde_json::{Value, json};
-use sitekit_sdk::wire::usage_types;
+use sitekit_sdk::wire::{public_visitor_id, usage_types};
 use sqlx::Row;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -160,7 +160,9 @@ async fn a_batch_is_stored_once_and_sent_again_is_all_duplicate() {
     for row in &rows {
         assert_eq!(row["tenantId"], server.tenant_id.as_str());
         assert_eq!(row["widgetId"], widget.as_str());
-        assert_eq!(row["visitorId"], visitor.as_str());
+        // The visitor's public id, never the credential its browser keeps.
+        assert_eq!(row["visitorId"], public_visitor_id(&visitor));
+        assert_ne!(row["visitorId"], visitor.as_str());
         assert_eq!(row["source"], "/visitors/v1");
         assert!(row["keyId"].as_str().unwrap().starts_with("key_"), "{row}");
         assert_eq!(row["agentMatches"], true, "{row}");
@@ -246,7 +248,14 @@ async fn each_broken_event_is_rejected_with_its_reason_and_the_others_are_stored
             "",
             Some("invalid_id"),
         ),
+        // PostgreSQL cannot store a NUL: it once failed the whole batch (a 500).
+        (with("nul", "id", json!("e\u{0}1")), "", Some("invalid_id")),
         (with("s", "source", json!("")), "s", Some("invalid_source")),
+        (
+            with("nul-source", "source", json!("page\u{0}")),
+            "nul-source",
+            Some("invalid_source"),
+        ),
         (
             with("t", "type", json!("dev.sitekit.other")),
             "t",
@@ -351,12 +360,10 @@ async fn each_broken_event_is_rejected_with_its_reason_and_the_others_are_stored
     );
 }
 
-#[tokio::test]
-async fn a_beacon_with_the_token_in_the_query_and_a_text_body_is_stored() {
-    let server = TestServer::spawn().await;
-    let (token, _) = session(&server, &server.faq_key).await;
-    // What navigator.sendBeacon(url, string) sends: no Authorization, no preflight.
-    let response = server
+/// What navigator.sendBeacon(url, string) sends: no Authorization, no
+/// preflight, the token in the query.
+async fn beacon(server: &TestServer, token: &str, batch: &Value) -> reqwest::Response {
+    server
         .client()
         .post(format!(
             "{}/v1/usage/events?access_token={token}",
@@ -364,24 +371,84 @@ async fn a_beacon_with_the_token_in_the_query_and_a_text_body_is_stored() {
         ))
         .header("origin", SITE)
         .header("content-type", "text/plain;charset=UTF-8")
-        .body(json!([opened("beacon")]).to_string())
+        .body(batch.to_string())
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_beacon_with_the_usage_token_in_the_query_and_a_text_body_is_stored() {
+    let server = TestServer::spawn().await;
+    let session = server.sdk(&server.faq_key).session().await.unwrap();
+    let response = beacon(&server, &session.usage_token, &json!([opened("beacon")])).await;
     assert_eq!(response.headers()["access-control-allow-origin"], SITE);
     assert_eq!(statuses(response).await, ["accepted"]);
-    // fetch(keepalive) with plain JSON and the header works as well.
-    let response = server
+    // fetch(keepalive) with plain JSON and either token in the header works as well.
+    for (token, id) in [
+        (&session.token, "fetched"),
+        (&session.usage_token, "fetched-too"),
+    ] {
+        let response = server
+            .client()
+            .post(format!("{}/v1/usage/events", server.url))
+            .header("origin", SITE)
+            .bearer_auth(token)
+            .json(&json!([opened(id)]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(statuses(response).await, ["accepted"]);
+    }
+    assert_eq!(
+        ids(&stored(&server.db_url).await),
+        ["beacon", "fetched", "fetched-too"]
+    );
+}
+
+#[tokio::test]
+async fn the_session_token_is_refused_in_the_query_so_it_never_needs_a_url() {
+    let server = TestServer::spawn().await;
+    let session = server.sdk(&server.faq_key).session().await.unwrap();
+    let refused = beacon(&server, &session.token, &json!([opened("leaked")])).await;
+    let message = assert_api_error(refused, 403, "missing_scope").await;
+    assert!(message.contains("usageToken"), "{message}");
+    assert_eq!(stored(&server.db_url).await, Vec::<Value>::new());
+}
+
+#[tokio::test]
+async fn the_usage_token_writes_usage_events_and_nothing_else() {
+    let server = TestServer::spawn().await;
+    let usage_token = server
+        .sdk(&server.faq_key)
+        .session()
+        .await
+        .unwrap()
+        .usage_token;
+    let chat = server
         .client()
-        .post(format!("{}/v1/usage/events", server.url))
+        .post(format!("{}/v1/chat", server.url))
         .header("origin", SITE)
-        .bearer_auth(&token)
-        .json(&json!([opened("fetched")]))
+        .bearer_auth(&usage_token)
+        .json(&json!({ "threadId": "t1", "runId": "r2", "messages": [{ "id": "1", "role": "user", "content": "hi" }] }))
         .send()
         .await
         .unwrap();
-    assert_eq!(statuses(response).await, ["accepted"]);
-    assert_eq!(ids(&stored(&server.db_url).await), ["beacon", "fetched"]);
+    let message = assert_api_error(chat, 403, "missing_scope").await;
+    assert!(message.contains("`chat`"), "{message}");
+    let thread = server
+        .client()
+        .get(format!("{}/v1/threads/t1", server.url))
+        .header("origin", SITE)
+        .bearer_auth(&usage_token)
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(thread, 403, "missing_scope").await;
+    // The one thing it is for (in the query too: see the beacon test).
+    let batch = json!([opened("by-usage-token")]);
+    let answer = post_to(&server.url, &usage_token, &batch).await;
+    assert_eq!(statuses(answer).await, ["accepted"]);
 }
 
 #[tokio::test]
@@ -421,11 +488,15 @@ async fn a_page_on_another_site_may_ask_but_a_json_batch_needs_a_preflight_it_pa
 #[tokio::test]
 async fn the_token_in_the_query_is_never_logged() {
     let server = TestServer::spawn().await;
-    let (token, _) = session(&server, &server.faq_key).await;
+    let session = server.sdk(&server.faq_key).session().await.unwrap();
+    let (token, usage_token) = (session.token, session.usage_token);
     let (node, mut log) = server.another_node_logging("debug", &[]).await;
     let response = server
         .client()
-        .post(format!("{}/v1/usage/events?access_token={token}", node.url))
+        .post(format!(
+            "{}/v1/usage/events?access_token={usage_token}",
+            node.url
+        ))
         .header("origin", SITE)
         .header("content-type", "text/plain")
         .body(json!([opened("quiet")]).to_string())
@@ -440,7 +511,12 @@ async fn the_token_in_the_query_is_never_logged() {
         text.contains("/v1/usage/events"),
         "the request is in the log: {text}"
     );
-    assert!(!text.contains(&token), "the token is in the log: {text}");
+    for token in [&token, &usage_token] {
+        assert!(
+            !text.contains(token.as_str()),
+            "a token is in the log: {text}"
+        );
+    }
 }
 
 #[tokio::test]

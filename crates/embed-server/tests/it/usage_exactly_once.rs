@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 use sitekit_embed_server::db::{
-    CountedEvent, Db, EventBatch, EventSender, NewUsageEvent, TenantScope, UsageFilter, now_unix_ms,
+    CountedEvent, EventBatch, EventSender, NewUsageEvent, TenantScope, UsageFilter, now_unix_ms,
 };
 use sitekit_sdk::wire::usage_types;
 use time::OffsetDateTime;
@@ -221,7 +221,7 @@ async fn a_chat_run_counts_once_and_its_record_written_again_counts_nothing() {
 
     // The metering task writes a record again when an attempt failed, perhaps
     // after it committed: the same record id is stored and counted once.
-    let db = Db::open(&server.db_url).await.unwrap();
+    let db = server.db().await;
     let filter = UsageFilter {
         scope: TenantScope::Tenant(server.tenant_id.clone()),
         agent_id: None,
@@ -261,7 +261,7 @@ async fn a_batch_that_cannot_be_stored_fails_alone_and_the_others_count() {
     let server = TestServer::spawn().await;
     let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
     let faq = ids_of(&server, &server.faq_key).await;
-    let db = Db::open(&server.db_url).await.unwrap();
+    let db = server.db().await;
     let now = now_unix_ms();
     // A batch of loads; one naming a tenant that does not exist cannot be
     // stored (a broken reference).

@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
-use sitekit_embed_server::db::{DAY_MS, Db, UsageRun, now_unix_ms};
+use sitekit_embed_server::db::{DAY_MS, UsageRun, now_unix_ms};
 use sitekit_embed_server::usage_report::format_day;
 use sitekit_sdk::admin::{UsageExportFormat, UsageExportQuery};
 use sqlx::Row;
@@ -71,7 +71,7 @@ async fn exports_parse_with_real_tools_and_equal_the_report_and_the_records() {
     let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
     let faq = ids_of(&server, &server.faq_key).await;
     let down = ids_of(&server, &server.down_key).await;
-    let db = Db::open(&server.db_url).await.unwrap();
+    let db = server.db().await;
 
     // Real runs: an answer, and a flow that fails.
     for (key, thread) in [(&server.faq_key, "ok"), (&server.failing_key, "failed")] {

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use futures_util::StreamExt;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
-use sitekit_embed_server::db::{DAY_MS, Db, TenantScope, UsageRun, new_id, now_unix_ms};
+use sitekit_embed_server::db::{DAY_MS, TenantScope, UsageRun, new_id, now_unix_ms};
 use sitekit_embed_server::usage_report::format_day;
 use sitekit_sdk::admin::UsageCounts;
 use sitekit_sdk::wire::usage_types;
@@ -304,7 +304,7 @@ async fn rollups_equal_a_recount_of_the_raw_records_on_random_traffic() {
     let mut rng = Rng::seeded();
     let server = TestServer::spawn().await;
     let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
-    let db = Db::open(&server.db_url).await.unwrap();
+    let db = server.db().await;
 
     // Four widgets; two of them with a rotated key beside their first one.
     let mut publishable = vec![
@@ -503,7 +503,7 @@ async fn rollups_equal_a_recount_of_the_raw_records_on_random_traffic() {
         .execute(&pool)
         .await
         .unwrap();
-    Db::open(&server.db_url).await.unwrap();
+    server.db().await;
     assert_same("the backfill", &rollup_tables(&pool).await, &expected);
     pool.close().await;
 }

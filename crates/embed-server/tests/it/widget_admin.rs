@@ -1,11 +1,12 @@
-//! Widget settings beyond the basics (starter prompts, avatar, per-visitor rate),
-//! deleting a widget, and rotating its publishable key, through the admin API.
+//! Widget settings beyond the basics (starter prompts, avatar, per-visitor rate,
+//! the daily budget a new widget starts with), deleting a widget, and rotating
+//! its publishable key, through the admin API.
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::admin::{key, other_tenant};
-use crate::cli::event_names;
+use crate::cli::{event_names, json_of};
 use crate::support::{SITE, TestServer, assert_api_error, session_is_accepted};
 
 /// A secret key and an agent of the test tenant on `base_url`.
@@ -117,6 +118,86 @@ async fn starter_prompts_and_avatar_reach_the_page_and_bad_ones_change_nothing()
 }
 
 #[tokio::test]
+async fn texts_with_control_characters_are_refused_and_greetings_keep_their_lines() {
+    // A NUL once made PostgreSQL fail the insert (a 500), and an escape sequence
+    // would reach the terminal of whoever lists the widgets with the CLI.
+    let server = TestServer::spawn().await;
+    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
+    let widget = |field: &str, value: Value| {
+        let mut body = json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true });
+        body[field] = value;
+        body
+    };
+    for (body, refusal) in [
+        (
+            widget("title", json!("Help\u{0}desk")),
+            "the title may not contain control characters",
+        ),
+        (
+            widget("title", json!("\u{1b}[31mHelp")),
+            "the title may not contain control characters",
+        ),
+        (
+            widget("title", json!("Help\ndesk")),
+            "the title may not contain control characters",
+        ),
+        (
+            widget("starterPrompts", json!(["Opening\u{0}hours"])),
+            "a starter prompt may not contain control characters",
+        ),
+        (
+            widget("starterPrompts", json!(["Opening\u{85}hours"])),
+            "a starter prompt may not contain control characters",
+        ),
+        (
+            widget("greeting", json!("Hi\u{0}!")),
+            "the greeting may not contain control characters other than line breaks and tabs",
+        ),
+        (
+            widget("greeting", json!("Hi\u{7}!")),
+            "the greeting may not contain control characters other than line breaks and tabs",
+        ),
+    ] {
+        let response = server
+            .admin(Method::POST, "/v1/widgets", &secret, Some(body.clone()))
+            .await;
+        let message = assert_api_error(response, 400, "invalid_setting").await;
+        assert_eq!(message, refusal, "{body}");
+    }
+
+    // Around a text, control characters that are white space are trimmed away;
+    // inside a greeting, which is Markdown, line breaks and tabs stay.
+    let greeting = "Hi!\r\n\n- opening hours\n- prices\tand plans";
+    let mut body = widget("greeting", json!(format!("\n{greeting}\n\n")));
+    body["title"] = json!("\tHelp desk\r\n");
+    let created = create_widget(&server, &secret, body).await;
+    assert_eq!(created["widget"]["title"], "Help desk");
+    assert_eq!(created["widget"]["greeting"], greeting);
+
+    let path = format!("/v1/widgets/{}", created["widget"]["id"].as_str().unwrap());
+    for bad in [
+        json!({ "title": "Help\u{0}" }),
+        json!({ "greeting": "Hi\u{1b}[2J" }),
+        json!({ "starterPrompts": ["a\u{0}"] }),
+    ] {
+        let response = server
+            .admin(Method::PATCH, &path, &secret, Some(bad.clone()))
+            .await;
+        assert_api_error(response, 400, "invalid_setting").await;
+    }
+    let unchanged: Value = server
+        .admin(Method::GET, &path, &secret, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&unchanged["title"], &unchanged["greeting"]),
+        (&json!("Help desk"), &json!(greeting))
+    );
+}
+
+#[tokio::test]
 async fn a_widgets_own_visitor_rate_applies_to_each_of_its_visitors() {
     // The runtime is down, so every allowed message ends fast in a RUN_ERROR.
     let server = TestServer::spawn().await;
@@ -149,6 +230,75 @@ async fn a_widgets_own_visitor_rate_applies_to_each_of_its_visitors() {
     // The server default (20 a minute) would have allowed it: the widget's rate
     // applied. Another visitor has an allowance of their own.
     assert_eq!(chat(&server.sdk(publishable)).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_new_widget_has_a_finite_daily_budget_unless_its_owner_sets_one() {
+    let server = TestServer::spawn().await;
+    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
+    let widget = async |budget: Option<u32>| {
+        let mut body = json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true });
+        if let Some(budget) = budget {
+            body["dailyMessageBudget"] = budget.into();
+        }
+        create_widget(&server, &secret, body).await
+    };
+    let by_default = widget(None).await;
+    assert_eq!(by_default["widget"]["dailyMessageBudget"], 1_000);
+    // 0, said explicitly, is still "no budget"; any other number is the budget.
+    assert_eq!(widget(Some(0)).await["widget"]["dailyMessageBudget"], 0);
+    assert_eq!(widget(Some(7)).await["widget"]["dailyMessageBudget"], 7);
+    // The CLI (local, as the operator) gives the same default.
+    let created = json_of(
+        &server.db_url,
+        &[
+            "widgets", "create", "--agent", &agent, "--origin", SITE, "--json",
+        ],
+    )
+    .await;
+    assert_eq!(created["widget"]["dailyMessageBudget"], 1_000);
+    let unlimited = json_of(
+        &server.db_url,
+        &[
+            "widgets",
+            "create",
+            "--agent",
+            &agent,
+            "--origin",
+            SITE,
+            "--daily-messages",
+            "0",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(unlimited["widget"]["dailyMessageBudget"], 0);
+
+    // The default is enforced: with 999 of today's messages counted, the
+    // 1,000th goes through and the next is refused.
+    let widget_id = by_default["widget"]["id"].as_str().unwrap();
+    let pool = sqlx::AnyPool::connect(&server.db_url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO widget_daily_messages (widget_id, day, messages) VALUES ($1, $2, 999)",
+    )
+    .bind(widget_id)
+    .bind(sitekit_embed_server::db::now_unix().div_euclid(sitekit_embed_server::db::DAY_SECS))
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let visitor = server.sdk(by_default["publishableKey"].as_str().unwrap());
+    let _last = visitor
+        .chat_text("t", "the thousandth")
+        .await
+        .expect("within the budget");
+    match visitor.chat_text("t", "one more").await {
+        Err(sitekit_sdk::Error::Api { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (429, "budget_exhausted"));
+        }
+        Err(other) => panic!("expected 429, got {other:?}"),
+        Ok(_) => panic!("the widget answered past its default budget"),
+    }
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use crate::time::now_millis;
 use crate::transport::{self, page};
-use crate::wire::{UsageEventResults, UsageEventStatus};
+use crate::wire::{UsageEventResults, UsageEventStatus, public_visitor_id};
 use crate::{Client, Error};
 
 pub use event::MAX_EVENT_BYTES;
@@ -102,8 +102,10 @@ impl UsageReporter {
 
     /// [`UsageReporter::track`] with `data` as JSON text.
     pub fn track_json(&self, kind: &str, data: Option<&str>) -> Result<String, Error> {
+        // The public id only: an event's source is stored and exported, and the
+        // whole visitor id is a credential.
         let source = match self.shared.client.visitor_id() {
-            Some(visitor) => format!("/visitors/{visitor}"),
+            Some(visitor) => format!("/visitors/{}", public_visitor_id(&visitor)),
             None => format!("/pages/{}", self.shared.instance),
         };
         let event = event::build(&source, kind, now_millis(), data)

@@ -12,7 +12,7 @@ pub const FLUSH_AT_EVENTS: usize = 20;
 /// One batch's body at most; under `fetch(keepalive)`'s 64 KB for the page-exit flush.
 pub const MAX_BATCH_BYTES: usize = 48 * 1024;
 /// The server takes at most this many events a batch.
-pub const MAX_BATCH_EVENTS: usize = 100;
+pub const MAX_BATCH_EVENTS: usize = crate::fields::UsageEventBatch::MAX_EVENTS;
 /// What is kept while the server cannot be reached; the oldest go first.
 pub const MAX_KEPT_EVENTS: usize = 200;
 pub const MAX_KEPT_BYTES: usize = 256 * 1024;

@@ -79,7 +79,7 @@ pub fn Panel(props: &PanelProps) -> Html {
                     // Decorative: the title already names the chat.
                     <img class="avatar" src={src} alt="" referrerpolicy="no-referrer" data-testid="sitekit-avatar" />
                 }
-                <h2 class="title">{ title }</h2>
+                <h2 class="title" data-testid="sitekit-title">{ title }</h2>
                 <button
                     type="button"
                     class="close"

@@ -60,6 +60,11 @@ fn rate_limits_say_how_long_to_wait() {
             .readable(EN)
             .contains("wait a moment")
     );
+    // Too many answers streaming at once on the server or the widget.
+    assert_eq!(
+        api("too_many_streams", Some(5)).readable(EN),
+        "Too many messages right now. Please wait 5 seconds and try again."
+    );
 }
 
 #[wasm_bindgen_test]

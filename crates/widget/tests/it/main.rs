@@ -10,5 +10,6 @@ mod mount;
 mod render;
 mod state;
 mod stream;
+mod thread_ids;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -1,7 +1,7 @@
 // The widget settings form: every setting the admin API takes, labelled and
 // grouped, read back as settings (settings.js) on every change.
 import { h, uniqueId } from '../dom.js';
-import { MAX_CONVERSATION_DAYS, MAX_MESSAGES_PER_VISITOR_PER_MINUTE, MAX_STARTER_PROMPTS, lines } from './settings.js';
+import { DEFAULTS, MAX_CONVERSATION_DAYS, MAX_MESSAGES_PER_VISITOR_PER_MINUTE, MAX_STARTER_PROMPTS, lines } from './settings.js';
 
 const LOCALES = [
   ['auto', 'The visitor’s browser language'],
@@ -100,7 +100,8 @@ export function widgetForm({ settings, agents, isNew, onChange, onSubmit, submit
     avatarUrl: avatarUrl.value.trim(),
     conversationDays: count(conversationDays, 0),
     messagesPerVisitorPerMinute: count(visitorRate, 0),
-    dailyMessageBudget: count(dailyBudget, 0),
+    // An emptied field is no choice of "unlimited" (that is 0): the default.
+    dailyMessageBudget: count(dailyBudget, DEFAULTS.dailyMessageBudget),
     showToolEvents: toolEvents.input.checked,
   });
 
@@ -147,7 +148,7 @@ export function widgetForm({ settings, agents, isNew, onChange, onSubmit, submit
       h('legend', {}, 'Memory and limits'),
       field('Conversation days', conversationDays, `How long a visitor’s conversation is kept without activity (0 to ${MAX_CONVERSATION_DAYS}); 0 starts afresh on every page load.`),
       field('Messages per visitor per minute', visitorRate, `0 uses the server’s limit; at most ${MAX_MESSAGES_PER_VISITOR_PER_MINUTE}.`),
-      field('Daily message budget', dailyBudget, 'Messages a day over all visitors; 0 for no budget.'),
+      field('Daily message budget', dailyBudget, `Messages a day over all visitors (a new widget starts with ${DEFAULTS.dailyMessageBudget.toLocaleString('en')}); 0 for no budget.`),
       toolEvents.element,
     ),
     submit,

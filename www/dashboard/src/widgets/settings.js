@@ -19,7 +19,9 @@ export const DEFAULTS = {
   avatarUrl: '',
   conversationDays: 30,
   messagesPerVisitorPerMinute: 0,
-  dailyMessageBudget: 0,
+  // Finite unless the owner says otherwise (DEFAULT_DAILY_MESSAGE_BUDGET in
+  // crates/sdk/src/admin.rs), so a script cannot run up an unbounded bill.
+  dailyMessageBudget: 1000,
   showToolEvents: false,
 };
 

@@ -11,15 +11,19 @@ export function widgetsView({ api }) {
     const error = errorBox('widgets-error');
     const body = h('div', {}, h('p', { class: 'hint' }, 'Loading widgets…'));
     const heading = h('h2', { tabindex: '-1' }, 'Widgets');
+    const create = h('button', { type: 'button', onclick: () => showEditor(null), testid: 'new-widget' }, 'New widget');
+    // A new widget needs an agent to choose: wait for the list of them.
+    create.disabled = true;
     replace(
       element,
-      h('div', { class: 'section-head' }, heading, h('button', { type: 'button', onclick: () => showEditor(null), testid: 'new-widget' }, 'New widget')),
+      h('div', { class: 'section-head' }, heading, create),
       error.element,
       body,
     );
     try {
       const [agentList, widgets] = await Promise.all([api.agents(), api.widgets()]);
       agents = agentList;
+      create.disabled = false;
       replace(body, widgetTable(widgets, agents, showEditor));
     } catch (failure) {
       replace(body);

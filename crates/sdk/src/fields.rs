@@ -1,0 +1,466 @@
+//! The bounded values of the API's requests, each stated once: the embed server
+//! checks requests against these bounds, and (feature `openapi`) each value is a
+//! named schema of the server's OpenAPI spec, so the spec says exactly what the
+//! server enforces. Fields of the wire types name them with
+//! `#[schema(value_type = …)]`; the types themselves stay plain strings and
+//! numbers.
+//!
+//! Only what one value can say is here (lengths, ranges, patterns, names).
+//! Rules between fields, such as a timeout no longer than the total, are stated
+//! in the operations' descriptions, which is all JSON Schema allows.
+
+/// Text with at least one character that is not white space: Unicode's
+/// White_Space, which is what Rust's `trim` removes, spelt out so that every
+/// regular-expression engine reads it alike. Texts held to it count their
+/// characters as they are sent, white space included, and are stored trimmed.
+pub const NOT_BLANK_PATTERN: &str = "[^\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+
+/// A widget's title: 1 to 80 characters, not only white space.
+pub struct WidgetTitle;
+
+impl WidgetTitle {
+    pub const MAX_CHARS: usize = 80;
+}
+
+/// A widget's greeting: at most 500 characters.
+pub struct Greeting;
+
+impl Greeting {
+    pub const MAX_CHARS: usize = 500;
+}
+
+/// A language tag such as `en` or `pt-BR`: 2 to 10 ASCII letters and hyphens.
+pub struct Locale;
+
+impl Locale {
+    pub const PATTERN: &str = "^[A-Za-z-]{2,10}$";
+
+    /// Whether `text` matches [`Locale::PATTERN`].
+    pub fn is_valid(text: &str) -> bool {
+        (2..=10).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-')
+    }
+}
+
+/// A colour as `#rrggbb`.
+pub struct Colour;
+
+impl Colour {
+    pub const PATTERN: &str = "^#[0-9A-Fa-f]{6}$";
+
+    /// Whether `text` matches [`Colour::PATTERN`].
+    pub fn is_valid(text: &str) -> bool {
+        text.len() == 7 && text.starts_with('#') && text[1..].bytes().all(|b| b.is_ascii_hexdigit())
+    }
+}
+
+/// One entry of a widget's allowlist: an origin (`https://shop.example.com`,
+/// `http://127.0.0.1:8788`) or every subdomain of a domain of one's own
+/// (`https://*.example.com`, never below a public suffix such as `co.uk`).
+/// Test-mode widgets may also list `http://localhost:*`. The server reads more
+/// spellings (upper case, a trailing `/`, IPv6 addresses, international names)
+/// and stores them in the canonical form this pattern describes.
+pub struct AllowedOrigin;
+
+impl AllowedOrigin {
+    /// A host name ending in a label that starts with a letter (so no number
+    /// is taken for an IPv4 address), or an IPv4 address; a wildcard only
+    /// before a name of two or more labels whose last has three letters or
+    /// more (two-letter country domains may be public suffixes themselves).
+    pub const PATTERN: &str = concat!(
+        "^https?://(?:",
+        "(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\.)*[a-z](?:[a-z0-9-]*[a-z0-9])?",
+        "|(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])",
+        "|\\*\\.(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\.)+[a-z]{3,}",
+        ")(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",
+    );
+}
+
+/// A widget's allowed origins: at least one.
+pub struct AllowedOrigins;
+
+/// A suggestion shown before the first message: 1 to 120 characters, not only
+/// white space.
+pub struct StarterPrompt;
+
+impl StarterPrompt {
+    pub const MAX_CHARS: usize = 120;
+}
+
+/// A widget's starter prompts: at most four (more would crowd the empty panel
+/// on a phone).
+pub struct StarterPrompts;
+
+impl StarterPrompts {
+    pub const MAX_COUNT: usize = 4;
+}
+
+/// An `https://` image beside the agent's answers: at most 500 characters, no
+/// white space, quotes, `<`, `>` or backslashes (it goes into an `<img>`, and
+/// anything but HTTPS would be mixed content on the pages it is shown on).
+pub struct AvatarUrl;
+
+impl AvatarUrl {
+    pub const MAX_LEN: usize = 500;
+    /// `https://`, a host, then a path, query or fragment, in printable ASCII
+    /// without `"`, `'`, `<`, `>` or `\`.
+    pub const PATTERN: &str = "^https://[!$-&(-.0-;=@-\\[\\]-~][!#-&(-;=?-\\[\\]-~]*$";
+
+    /// Whether `text` matches [`AvatarUrl::PATTERN`] and is short enough.
+    pub fn is_valid(text: &str) -> bool {
+        let plain = |c: char| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '<' | '>' | '\\');
+        let has_host = text
+            .strip_prefix("https://")
+            .and_then(|rest| rest.split(['/', '?', '#']).next())
+            .is_some_and(|host| !host.is_empty());
+        has_host && text.chars().all(plain) && text.len() <= AvatarUrl::MAX_LEN
+    }
+}
+
+/// A new avatar for a widget: an [`AvatarUrl`], or `""` to remove it.
+pub struct AvatarUrlChange;
+
+/// Messages a widget answers a day over all its visitors: any `u32`.
+pub struct DailyMessageBudget;
+
+/// Messages one visitor may send a minute: at most 600 (a person typing sends
+/// far fewer); 0 uses the server's limit.
+pub struct VisitorRate;
+
+impl VisitorRate {
+    pub const MAX: u32 = 600;
+}
+
+/// Days a visitor's conversation is kept without activity: 0 to 365; 0 starts
+/// a new conversation on every page load.
+pub struct ConversationDays;
+
+impl ConversationDays {
+    pub const MAX: u32 = 365;
+}
+
+/// An agent's name: 1 to 80 characters, not only white space.
+pub struct AgentName;
+
+impl AgentName {
+    pub const MAX_CHARS: usize = 80;
+}
+
+/// The adapters the server has: `langflow`, `openai` or `agui`.
+pub struct RuntimeKind;
+
+impl RuntimeKind {
+    pub const NAMES: [&str; 3] = ["langflow", "openai", "agui"];
+}
+
+/// Where an agent's runtime is: an `http://` or `https://` URL naming a host,
+/// without user name, password, query or fragment (a credential goes in
+/// `runtimeKey`), at most 2,000 characters. The server's egress policy refuses
+/// loopback, private, link-local and other non-public addresses unless its
+/// operator allows them (`--runtime-allow`).
+pub struct RuntimeUrl;
+
+impl RuntimeUrl {
+    pub const MAX_CHARS: usize = 2_000;
+    /// A host name ending in a label that starts with a letter (a number would
+    /// be an IPv4 address, which the egress policy may refuse), a port, a path.
+    pub const PATTERN: &str = concat!(
+        "^https?://(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\.)*[a-z](?:[a-z0-9-]*[a-z0-9])?",
+        "(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?",
+        "(?:/[!$-.0-;=@-~]*)*$",
+    );
+}
+
+/// A Langflow flow id: at most 2,000 characters.
+pub struct FlowId;
+
+impl FlowId {
+    pub const MAX_CHARS: usize = 2_000;
+}
+
+/// The model an OpenAI-compatible runtime runs: at most 2,000 characters.
+pub struct ModelName;
+
+impl ModelName {
+    pub const MAX_CHARS: usize = 2_000;
+}
+
+/// Sent first in every conversation with an OpenAI-compatible runtime: at most
+/// 8,000 characters.
+pub struct SystemPrompt;
+
+impl SystemPrompt {
+    pub const MAX_CHARS: usize = 8_000;
+}
+
+/// A runtime's credential: at most 2,000 characters; empty for none.
+pub struct RuntimeKey;
+
+impl RuntimeKey {
+    pub const MAX_CHARS: usize = 2_000;
+}
+
+/// A run's time limits, in milliseconds: the least and most each may be.
+pub struct ConnectTimeout;
+
+impl ConnectTimeout {
+    pub const MIN_MS: u32 = 100;
+    pub const MAX_MS: u32 = 60_000;
+}
+
+pub struct FirstEventTimeout;
+
+impl FirstEventTimeout {
+    pub const MIN_MS: u32 = 100;
+    pub const MAX_MS: u32 = 600_000;
+}
+
+pub struct IdleTimeout;
+
+impl IdleTimeout {
+    pub const MIN_MS: u32 = 100;
+    pub const MAX_MS: u32 = 600_000;
+}
+
+pub struct TotalTimeout;
+
+impl TotalTimeout {
+    pub const MIN_MS: u32 = 1_000;
+    pub const MAX_MS: u32 = 3_600_000;
+}
+
+/// What a key may do.
+pub struct Scope;
+
+impl Scope {
+    /// Every scope, as written in keys, tokens and errors.
+    pub const NAMES: [&str; 7] = [
+        "chat",
+        "usage:write",
+        "usage:read",
+        "widgets:read",
+        "widgets:write",
+        "keys:write",
+        "agents:write",
+    ];
+}
+
+/// Days until a new key expires: any `u32`.
+pub struct KeyLifetimeDays;
+
+/// How long a rotated key keeps working, in seconds: at most 30 days.
+pub struct GraceSeconds;
+
+impl GraceSeconds {
+    pub const MAX: u32 = 30 * 86_400;
+}
+
+/// The visitor credential an earlier session answered (`<public id>.<signature>`),
+/// or any older visitor id: 1 to 128 letters, digits, `-`, `_` or `.`. One that
+/// is well formed but was not issued for the widget names a new visitor.
+pub struct VisitorId;
+
+impl VisitorId {
+    pub const PATTERN: &str = "^[A-Za-z0-9_.-]{1,128}$";
+    pub const MAX_LEN: usize = 128;
+
+    /// Whether `text` matches [`VisitorId::PATTERN`].
+    pub fn is_valid(text: &str) -> bool {
+        (1..=VisitorId::MAX_LEN).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    }
+}
+
+/// A chat's thread or run id: 1 to 128 characters.
+pub struct ChatId;
+
+impl ChatId {
+    pub const MAX_CHARS: usize = 128;
+}
+
+/// What a visitor asks in a chat: 1 to 4,000 characters, not only white space.
+pub struct ChatMessage;
+
+impl ChatMessage {
+    pub const MAX_CHARS: usize = 4_000;
+}
+
+/// A UTC day, `YYYY-MM-DD`.
+pub struct Day;
+
+/// A batch of usage events: at most 100 of them.
+pub struct UsageEventBatch;
+
+impl UsageEventBatch {
+    pub const MAX_EVENTS: usize = 100;
+}
+
+#[cfg(feature = "openapi")]
+mod schemas {
+    //! Each bounded value as a named OpenAPI schema.
+
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{
+        AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType,
+        Type,
+    };
+    use utoipa::{PartialSchema, ToSchema};
+
+    use super::*;
+    use crate::wire::UsageEvent;
+
+    fn text(description: &str) -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(description))
+    }
+
+    fn integer(description: &str, min: u32, max: u32) -> ObjectBuilder {
+        // `int32` is a bound too: a `u32` above it needs `int64`.
+        let format = if i32::try_from(max).is_ok() {
+            KnownFormat::Int32
+        } else {
+            KnownFormat::Int64
+        };
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(format)))
+            .minimum(Some(min))
+            .maximum(Some(max))
+            .description(Some(description))
+    }
+
+    fn reference<T: ToSchema>() -> RefOr<Schema> {
+        RefOr::Ref(utoipa::openapi::Ref::from_schema_name(T::name()))
+    }
+
+    /// `impl PartialSchema` and a named `ToSchema` for a value; after `uses`,
+    /// the named schemas it refers to, which the spec then defines too.
+    macro_rules! named {
+        ($($value:ident $(uses $($used:ident),+)? => $schema:expr;)*) => {$(
+            impl PartialSchema for $value {
+                fn schema() -> RefOr<Schema> {
+                    $schema.into()
+                }
+            }
+            impl ToSchema for $value {
+                $(fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+                    $(
+                        schemas.push((<$used>::name().into(), <$used>::schema()));
+                        <$used>::schemas(schemas);
+                    )+
+                })?
+            }
+        )*};
+    }
+
+    named! {
+        WidgetTitle => text("1 to 80 characters, not only white space")
+            .min_length(Some(1))
+            .max_length(Some(WidgetTitle::MAX_CHARS))
+            .pattern(Some(NOT_BLANK_PATTERN));
+        Greeting => text("At most 500 characters").max_length(Some(Greeting::MAX_CHARS));
+        Locale => text("A language tag such as `en` or `pt-BR`").pattern(Some(Locale::PATTERN));
+        Colour => text("A colour as `#rrggbb`").pattern(Some(Colour::PATTERN));
+        AllowedOrigin => text(
+            "An origin (`https://shop.example.com`, `http://127.0.0.1:8788`) or every subdomain \
+             of a domain of one's own (`https://*.example.com`; never below a public suffix such \
+             as `co.uk`). Test-mode widgets may also list `http://localhost:*`.",
+        )
+        .pattern(Some(AllowedOrigin::PATTERN));
+        AllowedOrigins uses AllowedOrigin => ArrayBuilder::new()
+            .items(reference::<AllowedOrigin>())
+            .min_items(Some(1))
+            .description(Some("At least one origin"));
+        StarterPrompt => text("1 to 120 characters, not only white space")
+            .min_length(Some(1))
+            .max_length(Some(StarterPrompt::MAX_CHARS))
+            .pattern(Some(NOT_BLANK_PATTERN));
+        StarterPrompts uses StarterPrompt => ArrayBuilder::new()
+            .items(reference::<StarterPrompt>())
+            .max_items(Some(StarterPrompts::MAX_COUNT))
+            .description(Some("At most four"));
+        AvatarUrl => text("An `https://` image: printable ASCII without quotes, `<`, `>` or `\\`")
+            .max_length(Some(AvatarUrl::MAX_LEN))
+            .pattern(Some(AvatarUrl::PATTERN));
+        AvatarUrlChange uses AvatarUrl => AnyOfBuilder::new()
+            .item(reference::<AvatarUrl>())
+            .item(text("Removes the avatar").enum_values(Some([""])))
+            .description(Some("A new avatar, or `\"\"` to remove it"));
+        DailyMessageBudget => integer("Messages a day over all visitors", 0, u32::MAX);
+        KeyLifetimeDays => integer("Days until the key expires", 0, u32::MAX);
+        VisitorRate => integer(
+            "Messages a minute from one visitor, at most 600; 0 uses the server's limit",
+            0,
+            VisitorRate::MAX,
+        );
+        ConversationDays => integer(
+            "Days (0 to 365) a visitor's conversation is kept without activity; 0 starts a new \
+             conversation on every page load",
+            0,
+            ConversationDays::MAX,
+        );
+        AgentName => text("1 to 80 characters, not only white space")
+            .min_length(Some(1))
+            .max_length(Some(AgentName::MAX_CHARS))
+            .pattern(Some(NOT_BLANK_PATTERN));
+        RuntimeKind => text("The adapter").enum_values(Some(RuntimeKind::NAMES));
+        RuntimeUrl => text(
+            "An http:// or https:// URL naming a host, without user name, password, query or \
+             fragment. Loopback, private, link-local and other non-public addresses are refused \
+             (`runtime_not_allowed`) unless the server's operator allows them.",
+        )
+        .max_length(Some(RuntimeUrl::MAX_CHARS))
+        .pattern(Some(RuntimeUrl::PATTERN));
+        FlowId => text("At most 2,000 characters").max_length(Some(FlowId::MAX_CHARS));
+        ModelName => text("At most 2,000 characters").max_length(Some(ModelName::MAX_CHARS));
+        SystemPrompt => text("At most 8,000 characters").max_length(Some(SystemPrompt::MAX_CHARS));
+        RuntimeKey => text("At most 2,000 characters; empty for none")
+            .max_length(Some(RuntimeKey::MAX_CHARS));
+        ConnectTimeout => integer(
+            "Milliseconds until the runtime answers the request",
+            ConnectTimeout::MIN_MS,
+            ConnectTimeout::MAX_MS,
+        );
+        FirstEventTimeout => integer(
+            "Milliseconds until the runtime's first event; no longer than the total",
+            FirstEventTimeout::MIN_MS,
+            FirstEventTimeout::MAX_MS,
+        );
+        IdleTimeout => integer(
+            "Milliseconds between two events; no longer than the total",
+            IdleTimeout::MIN_MS,
+            IdleTimeout::MAX_MS,
+        );
+        TotalTimeout => integer(
+            "Milliseconds for the whole run",
+            TotalTimeout::MIN_MS,
+            TotalTimeout::MAX_MS,
+        );
+        Scope => text("A scope").enum_values(Some(Scope::NAMES));
+        GraceSeconds => integer(
+            "Seconds the old key keeps working, at most 30 days",
+            0,
+            GraceSeconds::MAX,
+        );
+        VisitorId => text("1 to 128 letters, digits, `-`, `_` or `.`")
+            .max_length(Some(VisitorId::MAX_LEN))
+            .pattern(Some(VisitorId::PATTERN));
+        ChatId => text("1 to 128 characters")
+            .min_length(Some(1))
+            .max_length(Some(ChatId::MAX_CHARS));
+        Day => text("`YYYY-MM-DD`").format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)));
+        UsageEventBatch uses UsageEvent => ArrayBuilder::new()
+            .items(
+                AnyOfBuilder::new()
+                    .item(reference::<UsageEvent>())
+                    .item(ObjectBuilder::new().schema_type(SchemaType::AnyValue))
+                    .description(Some(
+                        "A CloudEvent; anything else is answered `rejected` with a reason, alone",
+                    )),
+            )
+            .max_items(Some(UsageEventBatch::MAX_EVENTS))
+            .description(Some("At most 100 events"));
+    }
+}
