@@ -351,7 +351,10 @@ mod tests {
         assert_eq!(check_greeting("Hi!\r\n\n- one\n- two\tthree"), Ok(()));
         // White space around a text is trimmed before it is checked.
         assert_eq!(check_title("\tHelp\r\n"), Ok(()));
-        assert_eq!(check_greeting(&format!("{}\n\n", "x".repeat(500))), Ok(()));
+        // Characters are counted as sent, white space included (as the spec's
+        // maxLength does).
+        assert_eq!(check_greeting(&format!("{}\n\n", "x".repeat(498))), Ok(()));
+        assert!(check_greeting(&format!("{}\n\n", "x".repeat(499))).is_err());
     }
 
     #[test]

@@ -254,21 +254,18 @@ impl GraceSeconds {
     pub const MAX: u32 = 30 * 86_400;
 }
 
-/// The visitor credential an earlier session answered (`<public id>.<signature>`),
-/// or any older visitor id: 1 to 128 letters, digits, `-`, `_` or `.`. One that
-/// is well formed but was not issued for the widget names a new visitor.
+/// The visitor credential an earlier session answered (`<public id>.<signature>`):
+/// at most 128 characters. Any other text of that length (made up, from an older
+/// version, damaged in storage) names a new visitor rather than an error, so a
+/// page never loses its chat over what it stored.
 pub struct VisitorId;
 
 impl VisitorId {
-    pub const PATTERN: &str = "^[A-Za-z0-9_.-]{1,128}$";
-    pub const MAX_LEN: usize = 128;
+    pub const MAX_CHARS: usize = 128;
 
-    /// Whether `text` matches [`VisitorId::PATTERN`].
+    /// Whether `text` is within [`VisitorId::MAX_CHARS`].
     pub fn is_valid(text: &str) -> bool {
-        (1..=VisitorId::MAX_LEN).contains(&text.len())
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        text.chars().count() <= VisitorId::MAX_CHARS
     }
 }
 
@@ -444,9 +441,8 @@ mod schemas {
             0,
             GraceSeconds::MAX,
         );
-        VisitorId => text("1 to 128 letters, digits, `-`, `_` or `.`")
-            .max_length(Some(VisitorId::MAX_LEN))
-            .pattern(Some(VisitorId::PATTERN));
+        VisitorId => text("The `visitorId` an earlier session answered; any other names a new visitor")
+            .max_length(Some(VisitorId::MAX_CHARS));
         ChatId => text("1 to 128 characters")
             .min_length(Some(1))
             .max_length(Some(ChatId::MAX_CHARS));

@@ -149,11 +149,13 @@ impl SseDecoder {
         let text = || String::from_utf8_lossy(value);
         match field {
             b"data" => {
-                // The data as dispatched: earlier lines with their `\n`, and this one.
-                if self.frame.data.len() + value.len() > self.limit {
+                // The data as dispatched: earlier lines with their `\n`, and this
+                // one as text (a byte that is not UTF-8 becomes three, U+FFFD).
+                let text = text();
+                if self.frame.data.len() + text.len() > self.limit {
                     return Err(());
                 }
-                self.frame.data.push_str(&text());
+                self.frame.data.push_str(&text);
                 self.frame.data.push('\n');
                 self.has_data = true;
             }
@@ -279,6 +281,22 @@ mod tests {
                 Err(FrameTooLarge { limit: 64 }),
             ]
         );
+    }
+
+    #[test]
+    fn data_is_held_to_the_limit_as_text_after_bytes_that_are_not_utf8_are_replaced() {
+        // 20 bytes of 0xFF are 60 bytes of U+FFFD: over a limit of 40 the
+        // line itself (26 bytes) is within.
+        let mut body = b"data: ".to_vec();
+        body.extend([0xFF; 20]);
+        body.extend(b"\n\n");
+        assert_eq!(
+            SseDecoder::with_limit(40).push(&body),
+            vec![Err(FrameTooLarge { limit: 40 })]
+        );
+        let within = SseDecoder::with_limit(60).push(&body);
+        assert_eq!(within.len(), 1);
+        assert_eq!(within[0].as_ref().map(|frame| frame.data.len()), Ok(60));
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub async fn create(
     {
         return Err(ApiError::bad_request(
             "invalid_visitor_id",
-            "visitorId must be 1 to 128 letters, digits, '-', '_' or '.'",
+            "visitorId may have at most 128 characters",
         ));
     }
     let (widget, key) = widget_for_page(&state, &request.publishable_key, &origin).await?;

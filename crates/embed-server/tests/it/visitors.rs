@@ -141,6 +141,9 @@ async fn made_up_exported_or_forged_visitor_ids_get_a_fresh_visitor_and_no_threa
         public_visitor_id(elsewhere["visitorId"].as_str().unwrap()),
         public_id
     );
+    // Only one too long to be anybody's is an error.
+    let too_long = session(&server, &server.faq_key, Some(&"v".repeat(129))).await;
+    assert_api_error(too_long, 400, "invalid_visitor_id").await;
     // The visitor with the credential still reads their own.
     let own = session_json(&server, &server.faq_key, Some(&credential)).await;
     assert_eq!(own["visitorId"], credential.as_str());
