@@ -103,13 +103,22 @@ impl OriginPattern {
                 suffix: format!(".{host_and_port}"),
             });
         }
-        if rest.contains('*') {
-            return Err(format!(
+        let wildcard_elsewhere = || {
+            format!(
                 "`{text}`: a wildcard may only be a leading subdomain (https://*.example.com) or \
                  the port of localhost (http://localhost:*)"
-            ));
+            )
+        };
+        if rest.contains('*') {
+            return Err(wildcard_elsewhere());
         }
-        Origin::parse(trimmed).map(OriginPattern::Exact)
+        // Checked again on what the URL parser read: `http:.a*b://x` has no `*`
+        // after its `://`, yet names the host `.a*b`.
+        let origin = Origin::parse(trimmed)?;
+        if origin.as_str().contains('*') {
+            return Err(wildcard_elsewhere());
+        }
+        Ok(OriginPattern::Exact(origin))
     }
 
     /// The pattern as the operator writes it.
@@ -324,6 +333,7 @@ mod tests {
             "*",
             "https://*",
             "https://example.com:*",
+            "http:.example*com://..",
         ] {
             assert!(OriginPattern::parse(text).is_err(), "{text}");
         }
