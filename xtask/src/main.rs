@@ -17,6 +17,7 @@ mod dashboard;
 mod demo;
 mod dist;
 mod embed_server;
+mod fuzz;
 mod http;
 mod langflow;
 mod load;
@@ -50,6 +51,10 @@ Commands:
                     (Schemathesis), wasm tests in headless Chromium, Playwright
                     end-to-end tests
   bench             build, measure, and write BENCHMARKS.md
+  fuzz [--secs N] [--update-corpus] [target…]
+                    run the parsers' fuzz targets (sse, keys, origin, markdown,
+                    usage_event; default all) for N seconds each (default 600);
+                    --update-corpus folds what they found into fuzz/corpus
   setup             install what is missing (wasm32 target, wasm-bindgen CLI,
                     npm packages, .venv with lfx and schemathesis) and nothing else
   help              this text
@@ -100,6 +105,7 @@ fn run() -> Result<()> {
             parse_flags(flags, &[])?;
             bench::run(&root)
         }
+        "fuzz" => fuzz::run(&root, &fuzz::Options::parse(flags)?),
         "setup" => {
             parse_flags(flags, &[])?;
             setup::for_build(&root)?;

@@ -45,6 +45,23 @@ fn wasm_pack() -> Result<()> {
     cmd::run(&mut cargo_install("wasm-pack", WASM_PACK_VERSION))
 }
 
+/// cargo-fuzz, which builds the fuzz targets (`cargo xtask fuzz`) with
+/// libFuzzer's coverage instrumentation.
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+pub fn cargo_fuzz() -> Result<()> {
+    let installed = cmd::probe("cargo-fuzz", &["--version"]);
+    if installed.as_deref() == Some(&format!("cargo-fuzz {CARGO_FUZZ_VERSION}")) {
+        step(format!("cargo-fuzz {CARGO_FUZZ_VERSION}: present"));
+        return Ok(());
+    }
+    let had = installed.unwrap_or_else(|| "not installed".into());
+    step(format!(
+        "installing cargo-fuzz {CARGO_FUZZ_VERSION} ({had}; cargo install, about 2 minutes)"
+    ));
+    cmd::run(&mut cargo_install("cargo-fuzz", CARGO_FUZZ_VERSION))
+}
+
 /// `cargo install` of a pinned tool, always `--locked`: with the dependency
 /// versions the tool's release was tested with, never whatever a registry
 /// serves today.
@@ -131,10 +148,11 @@ fn wasm_target() -> Result<()> {
 /// `-Zbuild-std` with `panic=immediate-abort`, no panic locations, no `Debug`
 /// output and std's `optimize_for_size`, which leave out every panic message and
 /// the formatting behind them (about 14 KB of brotli on the widget's 100 KB
-/// budget). Everything else, the widget's tests included, builds on stable.
+/// budget). Everything else, the widget's tests included, builds on stable; the
+/// fuzz targets (`cargo xtask fuzz`) build on this nightly too, as cargo-fuzz needs.
 pub const WIDGET_TOOLCHAIN: &str = "nightly-2026-05-20";
 
-fn widget_toolchain() -> Result<()> {
+pub fn widget_toolchain() -> Result<()> {
     let has_std_source = cmd::probe(
         "rustup",
         &[

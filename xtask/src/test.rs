@@ -1,7 +1,8 @@
 //! `cargo xtask test`: every check, in order, stopping at the first failure: fmt,
 //! clippy for both targets, native tests (the embed server's integration tests a
 //! second time on PostgreSQL when `DATABASE_URL_PG` is set), Schemathesis against
-//! the server's OpenAPI spec (`api_fuzz.rs`), the official AG-UI
+//! the server's OpenAPI spec (`api_fuzz.rs`), a short run of each fuzz target,
+//! the official AG-UI
 //! client against the chat endpoint, the npm package from its tarball, wasm tests
 //! in headless Chromium, and the Playwright end-to-end suite. One real Langflow runtime serves all of them; the
 //! wasm tests also get a real embed server with widgets seeded for their page.
@@ -31,6 +32,10 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 
 type Env = Vec<(&'static str, OsString)>;
 
+/// Each fuzz target's run in the test suite: long enough to replay the
+/// committed inputs and try a few million more, short enough for every change.
+const FUZZ_SECS: &str = "20";
+
 pub fn run(root: &Path, skip: Skip) -> Result<()> {
     processes::install_interrupt_handler()?;
     // Browser checks come first: failing after a ten-minute build helps nobody.
@@ -49,6 +54,10 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
     let mut steps = Steps::default();
     if !skip.lint {
         steps.run("fmt", cmd::cargo().args(["fmt", "--all", "--", "--check"]))?;
+        steps.run(
+            "fmt (fuzz targets, a workspace of their own)",
+            cmd::cargo().args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]),
+        )?;
     }
 
     // Started before clippy: the wasm test crates read their fixture at compile
@@ -109,6 +118,19 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
                 .args(["--", "-D", "warnings"])
                 .envs(env.iter().chain(&wasm_env).cloned()),
         )?;
+        steps.run(
+            "clippy (fuzz targets)",
+            // On stable: the targets' code is plain Rust; only building them
+            // with libFuzzer's instrumentation needs the nightly.
+            cmd::cargo()
+                .args([
+                    "clippy",
+                    "--manifest-path",
+                    "fuzz/Cargo.toml",
+                    "--all-targets",
+                ])
+                .args(["--", "-D", "warnings"]),
+        )?;
     }
     steps.run(
         "native tests",
@@ -143,6 +165,10 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
             ])
             .args(["--test", "it", "embedded"])
             .env("SITEKIT_DIST_DIR", root.join("dist")),
+    )?;
+    steps.run(
+        "fuzz targets, briefly (cargo xtask fuzz for the long runs)",
+        Command::new(std::env::current_exe()?).args(["fuzz", "--secs", FUZZ_SECS]),
     )?;
     env.push(("SITEKIT_BIN", build::sitekit_bin(root).into_os_string()));
     env.push((

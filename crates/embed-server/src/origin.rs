@@ -22,6 +22,7 @@ impl Origin {
             || url.query().is_some()
             || url.fragment().is_some()
             || !url.username().is_empty()
+            || url.password().is_some()
         {
             return Err(format!(
                 "`{text}` must be an origin only (scheme, host and port, no path)"
@@ -39,6 +40,13 @@ impl Origin {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The scheme and the `host[:port]`.
+    fn parts(&self) -> (&str, &str) {
+        self.0
+            .split_once("://")
+            .expect("an origin is scheme://host[:port]")
     }
 }
 
@@ -66,15 +74,20 @@ impl OriginPattern {
         let (scheme, rest) = trimmed
             .split_once("://")
             .ok_or_else(|| format!("`{text}` is not an origin such as https://shop.example.com"))?;
-        let scheme = scheme.to_ascii_lowercase();
         if rest.eq_ignore_ascii_case("localhost:*") {
-            Origin::parse(&format!("{scheme}://localhost"))?;
-            return Ok(OriginPattern::LocalhostAnyPort { scheme });
+            let localhost = Origin::parse(&format!("{scheme}://localhost"))?;
+            let (scheme, _) = localhost.parts();
+            return Ok(OriginPattern::LocalhostAnyPort {
+                scheme: scheme.to_owned(),
+            });
         }
         if let Some(domain) = rest.strip_prefix("*.") {
-            // Validate and canonicalise the part after the wildcard as an origin.
+            // Validate and canonicalise the part after the wildcard as an origin,
+            // and keep what the URL parser read, never the typed text: it drops
+            // control characters and tabs, so cutting the text at the typed
+            // scheme's length could name another domain.
             let base = Origin::parse(&format!("{scheme}://{domain}"))?;
-            let host_and_port = &base.as_str()[scheme.len() + 3..];
+            let (scheme, host_and_port) = base.parts();
             let host = host_and_port.split(':').next().unwrap_or_default();
             // Below a public suffix (`co.uk`, `github.io`) every subdomain is
             // someone else's site: a wildcard there allows strangers.
@@ -86,17 +99,26 @@ impl OriginPattern {
                 ));
             }
             return Ok(OriginPattern::Subdomains {
-                scheme,
+                scheme: scheme.to_owned(),
                 suffix: format!(".{host_and_port}"),
             });
         }
-        if rest.contains('*') {
-            return Err(format!(
+        let wildcard_elsewhere = || {
+            format!(
                 "`{text}`: a wildcard may only be a leading subdomain (https://*.example.com) or \
                  the port of localhost (http://localhost:*)"
-            ));
+            )
+        };
+        if rest.contains('*') {
+            return Err(wildcard_elsewhere());
         }
-        Origin::parse(trimmed).map(OriginPattern::Exact)
+        // Checked again on what the URL parser read: `http:.a*b://x` has no `*`
+        // after its `://`, yet names the host `.a*b`.
+        let origin = Origin::parse(trimmed)?;
+        if origin.as_str().contains('*') {
+            return Err(wildcard_elsewhere());
+        }
+        Ok(OriginPattern::Exact(origin))
     }
 
     /// The pattern as the operator writes it.
@@ -121,9 +143,11 @@ impl OriginPattern {
                 .strip_prefix(scheme.as_str())
                 .and_then(|rest| rest.strip_prefix("://"))
                 .and_then(|rest| rest.strip_suffix(suffix.as_str()))
-                // What the wildcard stands for: one or more labels, nothing else.
+                // What the wildcard stands for: one or more labels, none of them
+                // empty, nothing else.
                 .is_some_and(|sub| {
-                    !sub.is_empty() && !sub.contains([':', '/']) && !sub.starts_with('.')
+                    sub.split('.')
+                        .all(|label| !label.is_empty() && !label.contains([':', '/']))
                 }),
             OriginPattern::LocalhostAnyPort { scheme } => {
                 test_mode
@@ -208,6 +232,8 @@ mod tests {
             "https://a.com/path",
             "ftp://a.com",
             "https://u:p@a.com",
+            // A password without a user name is a credential too.
+            "https://:p@a.com",
             "null",
         ] {
             assert!(Origin::parse(text).is_err(), "{text}");
@@ -249,6 +275,8 @@ mod tests {
         assert!(!allows(&list, "https://shop.example.com.evil.io", false));
         assert!(!allows(&list, "http://shop.example.com", false));
         assert!(!allows(&list, "https://shop.example.com:8443", false));
+        // An empty label is no label: no such host can serve a page.
+        assert!(!allows(&list, "https://eu..shop.example.com", false));
         let with_port = allowlist(&["https://*.example.com:8443"]);
         assert!(allows(&with_port, "https://shop.example.com:8443", false));
         assert!(!allows(&with_port, "https://shop.example.com", false));
@@ -269,6 +297,30 @@ mod tests {
     }
 
     #[test]
+    fn patterns_are_read_as_the_url_parser_reads_them() {
+        // It drops control characters before the scheme and tabs or newlines
+        // anywhere: a pattern is what it read, never the typed text cut at the
+        // typed scheme's length, which named another domain.
+        for (typed, read) in [
+            (
+                "\0\0https://*.examplee.com:8443",
+                "https://*.examplee.com:8443",
+            ),
+            ("ht\ttps://*.example.com", "https://*.example.com"),
+            ("\u{1}http://localhost:*", "http://localhost:*"),
+        ] {
+            assert_eq!(
+                OriginPattern::parse(typed).unwrap().to_text(),
+                read,
+                "{typed:?}"
+            );
+        }
+        let list = allowlist(&["ht\ttps://*.example.com"]);
+        assert!(allows(&list, "https://shop.example.com", false));
+        assert!(!allows(&list, "https://shop.xample.com", false));
+    }
+
+    #[test]
     fn wildcards_anywhere_else_or_too_broad_are_refused() {
         for text in [
             "https://*.com",
@@ -281,6 +333,7 @@ mod tests {
             "*",
             "https://*",
             "https://example.com:*",
+            "http:.example*com://..",
         ] {
             assert!(OriginPattern::parse(text).is_err(), "{text}");
         }
