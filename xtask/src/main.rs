@@ -48,8 +48,8 @@ Commands:
                     and a demo host site (:8788); Ctrl-C stops everything
   test [--skip-lint] [--skip-wasm] [--skip-e2e]
                     fmt check, clippy (native + wasm32), native tests, API fuzzing
-                    (Schemathesis), wasm tests in headless Chromium, Playwright
-                    end-to-end tests
+                    (Schemathesis), the parsers' fuzz targets (20 s each), wasm
+                    tests in headless Chromium, Playwright end-to-end tests
   bench             build, measure, and write BENCHMARKS.md
   fuzz [--secs N] [--update-corpus] [target…]
                     run the parsers' fuzz targets (sse, keys, origin, markdown,
