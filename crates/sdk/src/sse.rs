@@ -150,12 +150,14 @@ impl SseDecoder {
         match field {
             b"data" => {
                 // The data as dispatched: earlier lines with their `\n`, and this
-                // one as text (a byte that is not UTF-8 becomes three, U+FFFD).
-                let text = text();
-                if self.frame.data.len() + text.len() > self.limit {
+                // one as text (a byte that is not UTF-8 becomes three, U+FFFD),
+                // so at most `limit` bytes are ever dispatched; a line is at most
+                // `limit` bytes, so this holds at most four times that until
+                // `fail` lets go of it.
+                self.frame.data.push_str(&text());
+                if self.frame.data.len() > self.limit {
                     return Err(());
                 }
-                self.frame.data.push_str(&text);
                 self.frame.data.push('\n');
                 self.has_data = true;
             }
