@@ -32,21 +32,31 @@ fuzz_target!(|input: &[u8]| {
     if errors == 1 {
         assert_eq!(decoded.last(), Some(&Err(FrameTooLarge { limit })));
     }
-    let at_once: Vec<&SseFrame> = decoded.iter().filter_map(|item| item.as_ref().ok()).collect();
+    let at_once: Vec<&SseFrame> = decoded
+        .iter()
+        .filter_map(|item| item.as_ref().ok())
+        .collect();
     let longest_line = body
         .split(|&byte| matches!(byte, b'\n' | b'\r'))
         .map(<[u8]>::len)
         .max()
         .unwrap_or(0);
     if longest_line > limit {
-        assert_eq!(errors, 1, "a line of {longest_line} bytes passed a limit of {limit}");
+        assert_eq!(
+            errors, 1,
+            "a line of {longest_line} bytes passed a limit of {limit}"
+        );
     }
 
     // Lines are decoded whole, so every line of a frame is a line of the body
     // (invalid UTF-8 shown as U+FFFD in both).
     let text = String::from_utf8_lossy(body);
     for frame in &at_once {
-        assert!(frame.data.len() <= limit, "data over the limit: {} bytes", frame.data.len());
+        assert!(
+            frame.data.len() <= limit,
+            "data over the limit: {} bytes",
+            frame.data.len()
+        );
         for line in frame.data.split('\n') {
             assert!(text.contains(line), "data not in the body: {line:?}");
         }
