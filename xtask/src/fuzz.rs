@@ -186,7 +186,7 @@ fn fuzz(bin: &Path, target: &str, dirs: &Dirs, secs: u32, max_len: usize) -> Res
         let crash = Crash::from_log(&log);
         let input = crash
             .input
-            .map_or_else(|| "(libFuzzer named none)".to_owned(), |input| input);
+            .unwrap_or_else(|| "(libFuzzer named none)".to_owned());
         bail!(
             "fuzz target `{target}` failed ({status}):\n{}\n  input: {input}\n  again: {} {input}\n  log: {}",
             crash.message,
