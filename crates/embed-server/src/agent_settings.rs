@@ -14,7 +14,7 @@ use sitekit_sdk::fields::{
 
 use crate::db::Agent;
 use crate::egress::EgressPolicy;
-use crate::widget_settings::{SettingsError, has_control};
+use crate::widget_settings::{SettingsError, has_control, one_line_text};
 
 /// A setting that breaks a rule: a stable code for the API and a sentence a
 /// person can act on.
@@ -174,20 +174,7 @@ pub fn apply_update(
 }
 
 fn name(text: &str) -> Result<String, SettingsError> {
-    if text.trim().is_empty() {
-        Err(SettingsError("the agent's name must not be empty".into()))
-    } else if text.chars().count() > AgentName::MAX_CHARS {
-        Err(SettingsError(format!(
-            "the agent's name may have at most {} characters",
-            AgentName::MAX_CHARS
-        )))
-    } else if has_control(text, &[]) {
-        Err(SettingsError(
-            "the agent's name may not contain control characters".into(),
-        ))
-    } else {
-        Ok(text.trim().to_owned())
-    }
+    one_line_text("the agent's name", text, AgentName::MAX_CHARS)
 }
 
 /// The runtime's address, without a trailing slash so paths join cleanly.

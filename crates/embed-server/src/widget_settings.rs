@@ -204,19 +204,28 @@ fn check_locale(locale: &str) -> Result<(), SettingsError> {
 }
 
 fn check_title(title: &str) -> Result<(), SettingsError> {
-    if title.trim().is_empty() {
-        Err(SettingsError("the title must not be empty".into()))
-    } else if title.chars().count() > WidgetTitle::MAX_CHARS {
+    one_line_text("the title", title, WidgetTitle::MAX_CHARS).map(drop)
+}
+
+/// A one-line text (`what` names it in errors, e.g. "the title"): not blank, at
+/// most `max_chars` as sent, no control character; returned trimmed, as stored.
+pub(crate) fn one_line_text(
+    what: &str,
+    text: &str,
+    max_chars: usize,
+) -> Result<String, SettingsError> {
+    if text.trim().is_empty() {
+        Err(SettingsError(format!("{what} must not be empty")))
+    } else if text.chars().count() > max_chars {
         Err(SettingsError(format!(
-            "the title may have at most {} characters",
-            WidgetTitle::MAX_CHARS
+            "{what} may have at most {max_chars} characters"
         )))
-    } else if has_control(title, &[]) {
-        Err(SettingsError(
-            "the title may not contain control characters".into(),
-        ))
+    } else if has_control(text, &[]) {
+        Err(SettingsError(format!(
+            "{what} may not contain control characters"
+        )))
     } else {
-        Ok(())
+        Ok(text.trim().to_owned())
     }
 }
 
@@ -254,21 +263,7 @@ fn starter_prompts(prompts: &[String]) -> Result<Vec<String>, SettingsError> {
     }
     prompts
         .iter()
-        .map(|prompt| {
-            if prompt.trim().is_empty() {
-                Err(SettingsError("a starter prompt must not be empty".into()))
-            } else if prompt.chars().count() > MAX_STARTER_PROMPT_CHARS {
-                Err(SettingsError(format!(
-                    "a starter prompt may have at most {MAX_STARTER_PROMPT_CHARS} characters"
-                )))
-            } else if has_control(prompt, &[]) {
-                Err(SettingsError(
-                    "a starter prompt may not contain control characters".into(),
-                ))
-            } else {
-                Ok(prompt.trim().to_owned())
-            }
-        })
+        .map(|prompt| one_line_text("a starter prompt", prompt, MAX_STARTER_PROMPT_CHARS))
         .collect()
 }
 
