@@ -315,6 +315,8 @@ mod tests {
             "https:///bot.png",
             "https://cdn.example.com/a b.png",
             "https://cdn.example.com/\"onerror=\"x",
+            "https://[x",
+            "https://cdn.example.com/a]",
         ] {
             assert!(avatar_url(Some(bad)).is_err(), "{bad} was accepted");
         }

@@ -105,19 +105,23 @@ impl StarterPrompts {
 }
 
 /// An `https://` image beside the agent's answers: at most 500 characters, no
-/// white space, quotes, `<`, `>` or backslashes (it goes into an `<img>`, and
-/// anything but HTTPS would be mixed content on the pages it is shown on).
+/// white space, quotes, `<`, `>`, backslashes or square brackets (it goes into
+/// an `<img>`; anything but HTTPS would be mixed content on the pages it is
+/// shown on; and a bracket makes `https://[x` look like an unfinished IPv6
+/// host to URL parsers that read it back).
 pub struct AvatarUrl;
 
 impl AvatarUrl {
     pub const MAX_LEN: usize = 500;
     /// `https://`, a host, then a path, query or fragment, in printable ASCII
-    /// without `"`, `'`, `<`, `>` or `\`.
-    pub const PATTERN: &str = "^https://[!$-&(-.0-;=@-\\[\\]-~][!#-&(-;=?-\\[\\]-~]*$";
+    /// without `"`, `'`, `<`, `>`, `\`, `[` or `]`.
+    pub const PATTERN: &str = "^https://[!$-&(-.0-;=@-Z^-~][!#-&(-;=?-Z^-~]*$";
 
     /// Whether `text` matches [`AvatarUrl::PATTERN`] and is short enough.
     pub fn is_valid(text: &str) -> bool {
-        let plain = |c: char| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '<' | '>' | '\\');
+        let plain = |c: char| {
+            c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '<' | '>' | '\\' | '[' | ']')
+        };
         let has_host = text
             .strip_prefix("https://")
             .and_then(|rest| rest.split(['/', '?', '#']).next())
