@@ -190,6 +190,19 @@ fn base_url(text: &str, policy: &EgressPolicy) -> Result<String, AgentSettingsEr
         )
         .into());
     }
+    // The URL standard lets `*`, `!` and more into a host name; no DNS name or
+    // address has them, so they are typos (or probes), refused as the spec's
+    // pattern says.
+    let host = url.host_str().unwrap_or_default();
+    if !host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'[' | b']' | b':'))
+    {
+        return Err(SettingsError(format!(
+            "the base URL's host `{host}` is not a host name or address"
+        ))
+        .into());
+    }
     // Whatever is in the URL is shown in lists and logs: a credential belongs
     // in runtimeKey, which is never shown.
     if !url.username().is_empty()
@@ -432,6 +445,17 @@ mod tests {
             assert_eq!(error.code, "runtime_not_allowed", "{bad}");
             assert!(error.message.contains("--runtime-allow"), "{error}");
         }
+        for bad in ["https://0.a*", "https://run!time.example.com"] {
+            let Err(error) = AgentSettings::from_request(&request(bad), &local()) else {
+                panic!("{bad} was accepted");
+            };
+            assert_eq!(error.code, "invalid_setting", "{bad}");
+            assert!(error.message.contains("not a host name"), "{error}");
+        }
+        assert!(
+            AgentSettings::from_request(&request("https://runtime.example.com:8443"), &local())
+                .is_ok()
+        );
     }
 
     #[test]
