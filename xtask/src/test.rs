@@ -10,6 +10,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
@@ -212,6 +213,7 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
         )?;
     }
     services.stop_all();
+    steps.print_times();
     step(format!("all {} test steps passed", steps.done));
     Ok(())
 }
@@ -290,10 +292,12 @@ fn chromedriver() -> Result<PathBuf> {
     )
 }
 
-/// Numbers the steps and names the one that fails.
+/// Numbers the steps, names the one that fails and times each, so a change
+/// that slows the suite shows where.
 #[derive(Default)]
 struct Steps {
     done: usize,
+    times: Vec<(String, Duration)>,
 }
 
 impl Steps {
@@ -303,7 +307,9 @@ impl Steps {
             self.done + 1,
             cmd::display(command)
         ));
+        let started = Instant::now();
         let status = cmd::status(command)?;
+        self.times.push((name.to_owned(), started.elapsed()));
         if processes::interrupted() {
             bail!("interrupted during step `{name}`");
         }
@@ -312,5 +318,17 @@ impl Steps {
         }
         self.done += 1;
         Ok(())
+    }
+
+    fn print_times(&self) {
+        let total: Duration = self.times.iter().map(|(_, took)| *took).sum();
+        for (number, (name, took)) in self.times.iter().enumerate() {
+            step(format!(
+                "[test {}] {:>6.1} s  {name}",
+                number + 1,
+                took.as_secs_f64()
+            ));
+        }
+        step(format!("{:>6.1} s in the steps above", total.as_secs_f64()));
     }
 }
