@@ -1,32 +1,17 @@
 //! `sitekit`: parses the command line and hands over to the library, or for the
 //! admin commands to the local database or a remote server.
 
-mod admin;
-mod backend;
 mod cli;
-mod local;
-mod master_key_source;
 
-use std::net::SocketAddr;
-use std::time::Duration;
-
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Result, bail};
 use clap::Parser;
-use sitekit_embed_server::assets::AssetStore;
-use sitekit_embed_server::db::{Db, SigningKeys};
-use sitekit_embed_server::egress::EgressPolicy;
-use sitekit_embed_server::kept_releases;
-use sitekit_embed_server::limits::LimitsConfig;
-use sitekit_embed_server::retention::Retention;
-use sitekit_embed_server::state::ServerConfig;
-use sitekit_embed_server::stream_slots::StreamCaps;
-use sitekit_embed_server::{AppState, serve};
+use sitekit_embed_server::db::Db;
 use sitekit_sdk::AdminClient;
-use tokio::net::TcpListener;
 
-use crate::admin::local_only;
-use crate::cli::{AdminCommand, Cli, Command, ServeArgs, UsageArgs, UsageView};
-use crate::local::LocalAdmin;
+use crate::cli::args::{AdminCommand, Cli, Command, UsageArgs, UsageView};
+use crate::cli::commands::{self, local_only};
+use crate::cli::local::LocalAdmin;
+use crate::cli::{master_key_source, serve};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -43,15 +28,15 @@ async fn main() -> Result<()> {
         Command::Serve(args) => {
             local_only(server, "serve")?;
             let db = master_key_source::unlocked(&cli.database_url, &cli.master_key).await?;
-            run_server(db, args, cli.runtime_allow).await
+            serve::run_server(db, args, cli.runtime_allow).await
         }
         Command::Tenants(command) => {
             local_only(server, "tenants")?;
-            admin::tenants(&Db::open(&cli.database_url).await?, command).await
+            commands::tenants(&Db::open(&cli.database_url).await?, command).await
         }
         Command::Secrets(command) => {
             local_only(server, "secrets")?;
-            admin::secrets(&cli.database_url, &cli.master_key, command).await
+            commands::secrets(&cli.database_url, &cli.master_key, command).await
         }
         // The operator's view across tenants: the local database only, never an
         // admin key's.
@@ -60,13 +45,15 @@ async fn main() -> Result<()> {
             ..
         })) => {
             local_only(server, "usage by-agent")?;
-            admin::usage_by_agent(&Db::open(&cli.database_url).await?, args).await
+            commands::usage_by_agent(&Db::open(&cli.database_url).await?, args).await
         }
         Command::Admin(command) => match (cli.remote.server, cli.remote.key) {
-            (Some(server), Some(key)) => admin::run(&AdminClient::new(server, key), command).await,
+            (Some(server), Some(key)) => {
+                commands::run(&AdminClient::new(server, key), command).await
+            }
             (None, None) => {
                 let db = master_key_source::unlocked(&cli.database_url, &cli.master_key).await?;
-                admin::run(&LocalAdmin::new(db, cli.runtime_allow), command).await
+                commands::run(&LocalAdmin::new(db, cli.runtime_allow), command).await
             }
             (Some(_), None) => bail!("--server needs --key (or SITEKIT_ADMIN_KEY)"),
             (None, Some(_)) => bail!(
@@ -75,117 +62,4 @@ async fn main() -> Result<()> {
             ),
         },
     }
-}
-
-async fn run_server(db: Db, args: ServeArgs, runtime_allow: EgressPolicy) -> Result<()> {
-    let signing_keys = configured_signing_keys(&args)?;
-    let assets = AssetStore::locate(args.assets_dir.as_deref())?;
-    // Before listening: a page with this release's pinned snippet may reach
-    // any node, however old that node's own build.
-    kept_releases::keep_release(&db, &assets, args.kept_releases)
-        .await
-        .context("cannot keep this release's assets in the database")?;
-    let listener = TcpListener::bind(&args.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.bind))?;
-    let address = listener.local_addr()?;
-    let config = server_config(&args, address, signing_keys, runtime_allow);
-    let state = AppState::build(db, assets, config)
-        .await
-        .context("cannot load the session signing keys and key states")?;
-    // Tests and scripts read this line to learn the port when binding port 0.
-    println!("sitekit listening on http://{address}");
-    serve(listener, state, shutdown_signal()).await?;
-    Ok(())
-}
-
-/// The server's setup from its command line, once it listens on `address`.
-fn server_config(
-    args: &ServeArgs,
-    address: SocketAddr,
-    signing_keys: Option<SigningKeys>,
-    runtime_allow: EgressPolicy,
-) -> ServerConfig {
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{address}"));
-    ServerConfig {
-        public_url: public_url.trim_end_matches('/').to_owned(),
-        session_ttl: Duration::from_secs(args.session_ttl_secs),
-        signing_keys,
-        limits: LimitsConfig {
-            requests_per_ip_per_minute: args.requests_per_ip_per_minute,
-            sessions_per_key_per_minute: args.sessions_per_key_per_minute,
-            messages_per_visitor_per_minute: args.messages_per_visitor_per_minute,
-            admin_requests_per_key_per_minute: args.admin_requests_per_key_per_minute,
-            admin_requests_per_ip_per_minute: args.admin_requests_per_ip_per_minute,
-            sessions_per_ip_per_minute: args.sessions_per_ip_per_minute,
-        },
-        trusted_proxies: args.trusted_proxies.clone(),
-        runtime_allow,
-        key_refresh: Duration::from_secs(args.key_refresh_secs),
-        retention: Retention {
-            thread_messages: days(args.thread_retention_days),
-            usage_events: days(args.usage_event_retention_days),
-            key_events: days(args.key_event_retention_days),
-        },
-        usage_events_per_widget_per_day: args.usage_events_per_widget_per_day,
-        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
-        stream_caps: StreamCaps {
-            per_server: args.max_streams,
-            per_widget: args.max_streams_per_widget,
-        },
-    }
-}
-
-fn days(count: u64) -> Duration {
-    Duration::from_secs(count * 86_400)
-}
-
-/// Anyone holding the signing secret can mint sessions: refuse guessable ones.
-const MIN_SESSION_SECRET_LEN: usize = 32;
-
-fn configured_signing_keys(args: &ServeArgs) -> Result<Option<SigningKeys>> {
-    let check = |flag: &str, secret: &str| {
-        ensure!(
-            secret.len() >= MIN_SESSION_SECRET_LEN,
-            "{flag} must have at least {MIN_SESSION_SECRET_LEN} characters"
-        );
-        Ok(secret.to_owned())
-    };
-    let Some(current) = &args.session_secret else {
-        return Ok(None);
-    };
-    Ok(Some(SigningKeys {
-        current: check("--session-secret", current)?,
-        previous: args
-            .previous_session_secret
-            .as_deref()
-            .map(|previous| check("--previous-session-secret", previous))
-            .transpose()?,
-    }))
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

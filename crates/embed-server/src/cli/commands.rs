@@ -16,12 +16,12 @@ use sitekit_sdk::admin::{
     NewWidgetRequest, RotateKeyRequest, UsageQuery, WidgetList, WidgetSummary, WidgetUpdate,
 };
 
-use crate::backend::AdminBackend;
-use crate::cli::{
+use crate::cli::args::{
     AdminCommand, AgentCommand, KeyCommand, MasterKeyArgs, SecretCommand, TenantCommand, UsageArgs,
     UsageByAgentArgs, WidgetCommand,
 };
-use crate::master_key_source;
+use crate::cli::backend::AdminBackend;
+use crate::cli::master_key_source;
 
 pub async fn run(backend: &impl AdminBackend, command: AdminCommand) -> Result<()> {
     match command {

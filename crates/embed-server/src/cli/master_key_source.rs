@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use sitekit_embed_server::db::Db;
 use sitekit_embed_server::master_key::{MasterKey, MasterKeyError};
 
-use crate::cli::MasterKeyArgs;
+use crate::cli::args::MasterKeyArgs;
 
 /// Where the key file is looked for, and made, when none is named.
 pub const DEFAULT_KEY_FILE: &str = "data/master.key";

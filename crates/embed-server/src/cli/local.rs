@@ -21,7 +21,7 @@ use sitekit_sdk::admin::{
     WidgetSnippet, WidgetSummary, WidgetUpdate,
 };
 
-use crate::backend::AdminBackend;
+use crate::cli::backend::AdminBackend;
 
 /// How the audit trail names changes made with this command line.
 const CLI_ACTOR: &str = "cli";

@@ -1,0 +1,11 @@
+//! The `sitekit` binary's own modules: the command line (`args`), what each
+//! admin command prints (`commands`), where it acts (`backend`: the local
+//! database in `local`, or a server's admin API), the master key's source, and
+//! `serve`'s setup. The library never imports these.
+
+pub mod args;
+pub mod backend;
+pub mod commands;
+pub mod local;
+pub mod master_key_source;
+pub mod serve;
