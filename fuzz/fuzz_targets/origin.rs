@@ -11,7 +11,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sitekit_embed_server::origin::{Origin, OriginAllowlist, OriginPattern};
+use sitekit_embed_server::widgets::origin::{Origin, OriginAllowlist, OriginPattern};
 use url::Url;
 
 fuzz_target!(|input: &[u8]| {

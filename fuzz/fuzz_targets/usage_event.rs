@@ -12,8 +12,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};
-use sitekit_embed_server::db::CountedEvent;
-use sitekit_embed_server::usage_event_rules::{self as rules, ValidEvent};
+use sitekit_embed_server::usage::CountedEvent;
+use sitekit_embed_server::usage::event_rules::{self as rules, ValidEvent};
 use sitekit_sdk::wire::usage_types;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;

@@ -5,12 +5,13 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
 use crate::client_ip::ClientIp;
-use crate::db::{TenantScope, now_unix};
+use crate::db::now_unix;
 use crate::error::ApiError;
 use crate::extract::BearerToken;
+use crate::keys::scopes;
 use crate::keys::{KeyKind, ParsedKey};
-use crate::scopes;
 use crate::state::AppState;
+use crate::tenants::TenantScope;
 
 /// An authenticated admin caller. Every query it makes is scoped to `tenant_id`.
 #[derive(Debug, Clone)]

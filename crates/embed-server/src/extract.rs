@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Number, Value};
 
 use crate::error::ApiError;
-use crate::origin::Origin;
+use crate::widgets::origin::Origin;
 
 /// A JSON object body, read as JSON means it: malformed, oversized or
 /// mistyped bodies, and bodies that are not an object, become clear API errors.

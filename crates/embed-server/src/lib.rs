@@ -4,36 +4,26 @@
 //! `main.rs` only parses the command line; tests call [`app`] and [`serve`] the
 //! same way on port 0.
 
-mod access;
 mod admin_auth;
-pub mod agent_settings;
+pub mod agents;
 pub mod assets;
+pub mod chat;
 pub mod client_ip;
 pub mod db;
 pub mod egress;
 mod error;
 mod extract;
 pub mod kept_releases;
-mod key_states;
 pub mod keys;
 pub mod limits;
 pub mod master_key;
-pub mod metering;
 mod openapi;
-pub mod origin;
-pub mod relay;
 pub mod retention;
 mod routes;
-pub mod scopes;
-pub mod session;
-pub mod snippet;
 pub mod state;
-pub mod stream_slots;
-pub mod usage_event_rules;
-pub mod usage_export;
-pub mod usage_report;
-pub mod visitors;
-pub mod widget_settings;
+pub mod tenants;
+pub mod usage;
+pub mod widgets;
 
 use std::future::Future;
 use std::net::SocketAddr;

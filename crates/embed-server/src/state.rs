@@ -4,16 +4,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::assets::AssetStore;
+use crate::chat::relay::{RuntimeHttp, Runtimes};
+use crate::chat::session::{SessionSigner, SharedSigner};
+use crate::chat::stream_slots::{StreamCaps, StreamSlots};
+use crate::chat::visitors::VisitorIds;
 use crate::client_ip::TrustedProxies;
 use crate::db::{Db, SigningKeys};
 use crate::egress::EgressPolicy;
-use crate::key_states::KeyStates;
+use crate::keys::states::KeyStates;
 use crate::limits::{Limits, LimitsConfig};
-use crate::relay::{RuntimeHttp, Runtimes};
 use crate::retention::Retention;
-use crate::session::{SessionSigner, SharedSigner};
-use crate::stream_slots::{StreamCaps, StreamSlots};
-use crate::visitors::VisitorIds;
 
 #[derive(Debug, Clone)]
 pub struct AppState {

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sitekit_embed_server::client_ip::TrustedProxies;
 use sitekit_embed_server::egress::EgressPolicy;
-use sitekit_embed_server::{db, widget_settings};
+use sitekit_embed_server::keys;
+use sitekit_embed_server::widgets::settings as widget_settings;
 use sitekit_sdk::admin;
 use sitekit_sdk::admin::AgentTimeouts;
 use sitekit_sdk::wire::{LauncherIcon, Position};
@@ -672,8 +673,8 @@ pub enum KeyCommand {
         /// Seconds the old key keeps working (at most 30 days).
         #[arg(
             long,
-            default_value_t = db::DEFAULT_ROTATION_GRACE_SECS,
-            value_parser = clap::value_parser!(u32).range(0..=i64::from(db::MAX_ROTATION_GRACE_SECS))
+            default_value_t = keys::DEFAULT_ROTATION_GRACE_SECS,
+            value_parser = clap::value_parser!(u32).range(0..=i64::from(keys::MAX_ROTATION_GRACE_SECS))
         )]
         grace_secs: u32,
         #[arg(long)]

@@ -8,9 +8,9 @@ use serde::Serialize;
 use serde_json::json;
 use sitekit_embed_server::db::Db;
 use sitekit_embed_server::master_key::MasterKey;
-use sitekit_embed_server::usage_export::{counter_fields, errors_text};
-use sitekit_embed_server::usage_report::UsageRange;
-use sitekit_embed_server::widget_settings::position_text;
+use sitekit_embed_server::usage::export::{counter_fields, errors_text};
+use sitekit_embed_server::usage::report::UsageRange;
+use sitekit_embed_server::widgets::settings::position_text;
 use sitekit_sdk::admin::{
     AgentList, AgentSummary, AgentTimeouts, AgentUpdate, KeyList, NewAgentRequest, NewKeyRequest,
     NewWidgetRequest, RotateKeyRequest, UsageQuery, WidgetList, WidgetSummary, WidgetUpdate,

@@ -5,16 +5,18 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
-use sitekit_embed_server::agent_settings::{self, AgentSettings};
+use sitekit_embed_server::agents::settings::{self as agent_settings, AgentSettings};
+use sitekit_embed_server::agents::{Agent, AgentDeletion};
 use sitekit_embed_server::assets::AssetStore;
-use sitekit_embed_server::db::{
-    Agent, AgentDeletion, DEFAULT_ROTATION_GRACE_SECS, Db, NewAdminKey, TenantScope, Widget,
-    now_unix,
-};
+use sitekit_embed_server::db::{Db, now_unix};
 use sitekit_embed_server::egress::EgressPolicy;
+use sitekit_embed_server::keys::scopes;
+use sitekit_embed_server::keys::{DEFAULT_ROTATION_GRACE_SECS, NewAdminKey};
 use sitekit_embed_server::keys::{KeyKind, KeyMode};
-use sitekit_embed_server::usage_report::{UsageRange, named_subjects, subject_name};
-use sitekit_embed_server::{scopes, snippet, widget_settings};
+use sitekit_embed_server::tenants::TenantScope;
+use sitekit_embed_server::usage::report::{UsageRange, named_subjects, subject_name};
+use sitekit_embed_server::widgets::Widget;
+use sitekit_embed_server::widgets::{settings as widget_settings, snippet};
 use sitekit_sdk::admin::{
     AdminKeyKind, AgentSummary, AgentUpdate, CreatedKey, CreatedWidget, KeyEventList, KeySummary,
     NewAgentRequest, NewKeyRequest, NewWidgetRequest, RotateKeyRequest, UsageQuery, UsageReport,

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use sitekit_embed_server::assets::AssetStore;
+use sitekit_embed_server::chat::stream_slots::StreamCaps;
 use sitekit_embed_server::db::{Db, SigningKeys};
 use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_embed_server::kept_releases;
 use sitekit_embed_server::limits::LimitsConfig;
 use sitekit_embed_server::retention::Retention;
 use sitekit_embed_server::state::ServerConfig;
-use sitekit_embed_server::stream_slots::StreamCaps;
 use sitekit_embed_server::{AppState, serve};
 use tokio::net::TcpListener;
 

@@ -127,7 +127,7 @@ impl Db {
     }
 
     /// `secret` in the form it is stored in at `place`.
-    pub(super) fn seal(
+    pub(crate) fn seal(
         &self,
         secret: &str,
         place: &SecretPlace<'_>,
@@ -143,7 +143,7 @@ impl Db {
     /// The secret a stored value at `place` holds. A plain value is one an
     /// earlier release wrote (a node not yet upgraded, sharing the database):
     /// it is used as it is until the next start with a key seals it.
-    pub(super) fn unseal(
+    pub(crate) fn unseal(
         &self,
         stored: &str,
         place: &SecretPlace<'_>,

@@ -1,43 +1,14 @@
 //! Storage: one sqlx pool over SQLite (default) or PostgreSQL, chosen by the URL,
 //! with the same queries for both (`$n` placeholders work in each).
 
-mod agents;
 mod at_rest;
-mod budgets;
-mod event_queue;
 mod kept_assets;
-mod keys;
-mod retention;
-mod rollups;
 mod secrets;
-mod tenant_scope;
-mod tenants;
-mod threads;
-mod usage_daily;
-mod usage_events;
-mod usage_export;
-mod usage_runs;
-mod widgets;
-mod writer;
+pub(crate) mod writer;
 
-pub use agents::{Agent, AgentDeletion};
 pub use at_rest::{AtRestError, Resealed};
-pub use budgets::{BudgetOutcome, DAY_SECS};
 pub use kept_assets::{KeptBody, KeptFile};
-pub use keys::{
-    AdminKeyRecord, DEFAULT_ROTATION_GRACE_SECS, KeyEvent, KeyListing, KeyState,
-    MAX_ROTATION_GRACE_SECS, NewAdminKey, RotatedKey, earlier_expiry,
-};
-pub use rollups::{DAY_MS, RollupCell};
 pub use secrets::SigningKeys;
-pub use tenant_scope::TenantScope;
-pub use tenants::Tenant;
-pub use threads::{ThreadKey, Turn};
-pub use usage_daily::{AgentUsageRow, DailyRow, UsageFilter, UsageSubject};
-pub use usage_events::{CountedEvent, EventBatch, EventSender, NewUsageEvent, StoredEvents};
-pub use usage_export::{EventCursor, StoredUsageEvent};
-pub use usage_runs::UsageRun;
-pub use widgets::{PublishableKeyRecord, Widget};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -47,28 +18,28 @@ use sqlx::{AnyConnection, AnyPool, Connection};
 
 use crate::master_key::MasterKey;
 
-use event_queue::EventQueue;
+use crate::usage::EventQueue;
 use writer::Writer;
 
 /// A statement with its values bound, as the query helpers pass it along.
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 /// The database handle every part of the server shares.
 #[derive(Debug, Clone)]
 pub struct Db {
     /// Reads; on PostgreSQL, writes too.
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     /// Writes, in turn on SQLite (`writer.rs`). SQLite's readers are
     /// `query_only`, so a write sent to them fails at once rather than
     /// slipping past the writer's line.
-    writer: Writer,
+    pub(crate) writer: Writer,
     /// SQLite rather than PostgreSQL: for the few statements written for each.
-    is_sqlite: bool,
+    pub(crate) is_sqlite: bool,
     /// Usage-event batches waiting for their group commit.
-    event_queue: Arc<EventQueue>,
+    pub(crate) event_queue: Arc<EventQueue>,
     /// Seals and opens the secrets stored here (`at_rest.rs`); without it they
     /// can be neither written nor read.
-    master_key: Option<Arc<MasterKey>>,
+    pub(crate) master_key: Option<Arc<MasterKey>>,
 }
 
 #[derive(Debug, thiserror::Error)]

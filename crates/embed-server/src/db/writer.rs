@@ -13,24 +13,24 @@ use sqlx::{AnyConnection, AnyPool, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 #[derive(Debug, Clone)]
-pub(super) enum Writer {
+pub(crate) enum Writer {
     Pool(AnyPool),
     Single(Arc<Mutex<AnyConnection>>),
 }
 
 /// A connection to write on, held until dropped.
-pub(super) enum WriteConnection<'a> {
+pub(crate) enum WriteConnection<'a> {
     Pooled(PoolConnection<Any>),
     Single(MutexGuard<'a, AnyConnection>),
 }
 
 impl Writer {
-    pub(super) fn single(connection: AnyConnection) -> Writer {
+    pub(crate) fn single(connection: AnyConnection) -> Writer {
         Writer::Single(Arc::new(Mutex::new(connection)))
     }
 
     /// The connection, once the writes queued before have been made.
-    pub(super) async fn connection(&self) -> Result<WriteConnection<'_>, sqlx::Error> {
+    pub(crate) async fn connection(&self) -> Result<WriteConnection<'_>, sqlx::Error> {
         Ok(match self {
             Writer::Pool(pool) => WriteConnection::Pooled(pool.acquire().await?),
             Writer::Single(connection) => WriteConnection::Single(connection.lock().await),
@@ -40,7 +40,7 @@ impl Writer {
 
 impl WriteConnection<'_> {
     /// A transaction on this connection.
-    pub(super) async fn begin(&mut self) -> Result<Transaction<'_, Any>, sqlx::Error> {
+    pub(crate) async fn begin(&mut self) -> Result<Transaction<'_, Any>, sqlx::Error> {
         sqlx::Connection::begin(&mut **self).await
     }
 }

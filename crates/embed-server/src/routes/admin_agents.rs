@@ -9,8 +9,8 @@ use sitekit_sdk::admin::{AgentList, AgentSummary, AgentUpdate, NewAgentRequest};
 use sitekit_sdk::wire::ErrorBody;
 
 use crate::admin_auth::AdminCaller;
-use crate::agent_settings::{self, AgentSettings, AgentSettingsError};
-use crate::db::{Agent, AgentDeletion};
+use crate::agents::settings::{self as agent_settings, AgentSettings, AgentSettingsError};
+use crate::agents::{Agent, AgentDeletion};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::openapi::AdminErrors;

@@ -9,15 +9,15 @@ use sitekit_sdk::admin::{
 };
 
 use crate::admin_auth::AdminCaller;
-use crate::db::{
-    DEFAULT_ROTATION_GRACE_SECS, KeyListing, MAX_ROTATION_GRACE_SECS, NewAdminKey, earlier_expiry,
-    now_unix,
-};
+use crate::db::now_unix;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
+use crate::keys::scopes;
+use crate::keys::{
+    DEFAULT_ROTATION_GRACE_SECS, KeyListing, MAX_ROTATION_GRACE_SECS, NewAdminKey, earlier_expiry,
+};
 use crate::keys::{KeyKind, KeyMode};
 use crate::openapi::AdminErrors;
-use crate::scopes;
 use crate::state::AppState;
 use sitekit_sdk::wire::ErrorBody;
 

@@ -9,8 +9,8 @@ use crate::admin_auth::AdminCaller;
 use crate::error::ApiError;
 use crate::extract::ApiPath;
 use crate::openapi::AdminErrors;
-use crate::snippet;
 use crate::state::AppState;
+use crate::widgets::snippet;
 use sitekit_sdk::wire::ErrorBody;
 
 #[utoipa::path(

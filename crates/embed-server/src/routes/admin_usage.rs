@@ -8,12 +8,12 @@ use sitekit_sdk::admin::{UsageQuery, UsageReport};
 use sitekit_sdk::wire::ErrorBody;
 
 use crate::admin_auth::AdminCaller;
-use crate::db::UsageFilter;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::openapi::AdminErrors;
 use crate::state::AppState;
-use crate::usage_report::{UsageRange, named_subjects, subject_name};
+use crate::usage::UsageFilter;
+use crate::usage::report::{UsageRange, named_subjects, subject_name};
 
 #[utoipa::path(
     get,

@@ -12,13 +12,14 @@ use sitekit_sdk::admin::{UsageExportFormat, UsageExportQuery};
 use sitekit_sdk::wire::ErrorBody;
 
 use crate::admin_auth::AdminCaller;
-use crate::db::{Db, EventCursor, UsageFilter};
+use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::openapi::AdminErrors;
 use crate::routes::admin_usage::checked_filter;
 use crate::state::AppState;
-use crate::usage_export;
+use crate::usage::export as usage_export;
+use crate::usage::{EventCursor, UsageFilter};
 
 /// Records read per database round trip.
 const PAGE_ROWS: i64 = 1_000;

@@ -9,14 +9,14 @@ use sitekit_sdk::admin::{
 };
 
 use crate::admin_auth::AdminCaller;
-use crate::db::Widget;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::keys::KeyMode;
 use crate::openapi::AdminErrors;
-use crate::snippet;
 use crate::state::AppState;
-use crate::widget_settings::{self as settings, SettingsError, WidgetSettings};
+use crate::widgets::Widget;
+use crate::widgets::settings::{self as settings, SettingsError, WidgetSettings};
+use crate::widgets::snippet;
 use sitekit_sdk::wire::ErrorBody;
 
 #[utoipa::path(

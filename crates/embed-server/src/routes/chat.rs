@@ -14,17 +14,17 @@ use futures_util::{Stream, StreamExt};
 use sitekit_sdk::agui::RunAgentInput;
 use sitekit_sdk::fields::{ChatId, ChatMessage};
 
-use crate::access::session_of;
+use crate::chat::access::session_of;
+use crate::chat::metering::{RunIdentity, RunMeter};
+use crate::chat::relay::lifecycle::{RunIds, RunLimits, Visibility, visitor_events};
+use crate::chat::relay::{HistoryMessage, RelayError, RunRequest, StartRun};
+use crate::chat::stream_slots;
+use crate::chat::{BudgetOutcome, ThreadKey};
 use crate::client_ip::ClientIp;
-use crate::db::{BudgetOutcome, ThreadKey};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, BearerToken};
-use crate::metering::{RunIdentity, RunMeter};
 use crate::openapi::ChatSseEvent;
-use crate::relay::lifecycle::{RunIds, RunLimits, Visibility, visitor_events};
-use crate::relay::{HistoryMessage, RelayError, RunRequest, StartRun};
 use crate::state::AppState;
-use crate::stream_slots;
 use sitekit_sdk::wire::ErrorBody;
 
 const MAX_MESSAGE_CHARS: usize = ChatMessage::MAX_CHARS;

@@ -7,9 +7,9 @@ use axum::http::HeaderMap;
 use sitekit_sdk::fields::ChatId;
 use sitekit_sdk::wire::{ErrorBody, ThreadMessages};
 
-use crate::access::session_of;
+use crate::chat::ThreadKey;
+use crate::chat::access::session_of;
 use crate::client_ip::ClientIp;
-use crate::db::ThreadKey;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, BearerToken};
 use crate::state::AppState;

@@ -24,14 +24,15 @@ use sitekit_sdk::wire::{
     ErrorBody, UsageEvent, UsageEventResult, UsageEventResults, UsageEventStatus,
 };
 
-use crate::access::session_with_any_of;
+use crate::chat::access::session_with_any_of;
 use crate::client_ip::ClientIp;
-use crate::db::{DAY_MS, EventBatch, EventSender, NewUsageEvent, now_unix_ms};
+use crate::db::now_unix_ms;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, bearer_token};
-use crate::scopes::USAGE_BEACON;
+use crate::keys::scopes::USAGE_BEACON;
 use crate::state::AppState;
-use crate::usage_event_rules::{self, Reason, ValidEvent};
+use crate::usage::event_rules::{self as usage_event_rules, Reason, ValidEvent};
+use crate::usage::{DAY_MS, EventBatch, EventSender, NewUsageEvent};
 
 /// Events in one batch; the SDK sends about 20.
 pub const MAX_BATCH_EVENTS: usize = UsageEventBatch::MAX_EVENTS;

@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use sitekit_sdk::wire::WidgetConfig;
 
-use crate::access::widget_for_page;
+use crate::chat::access::widget_for_page;
 use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, RequestOrigin};

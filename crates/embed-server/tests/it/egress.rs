@@ -230,7 +230,7 @@ async fn each_class_of_non_public_address_is_refused_when_the_server_connects() 
             timeouts: None,
             runtime_key: "inside-key".into(),
         };
-        let settings = sitekit_embed_server::agent_settings::AgentSettings::from_request(
+        let settings = sitekit_embed_server::agents::settings::AgentSettings::from_request(
             &request,
             &permissive,
         )
@@ -281,7 +281,7 @@ async fn refused_and_unreachable_runtimes_look_the_same_to_a_visitor() {
         runtime_key: String::new(),
     };
     let settings =
-        sitekit_embed_server::agent_settings::AgentSettings::from_request(&request, &permissive)
+        sitekit_embed_server::agents::settings::AgentSettings::from_request(&request, &permissive)
             .unwrap();
     let agent = db.create_agent(&strict.tenant_id, settings).await.unwrap();
     let (_, refused_key) = create_widget(&db, &agent, &widget_request(&agent.id, &[SITE])).await;

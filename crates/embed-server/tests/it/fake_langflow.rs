@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
-use sitekit_embed_server::relay::bounds::{MAX_ANSWER_CHARS, MAX_RUN_EVENTS};
+use sitekit_embed_server::chat::relay::bounds::{MAX_ANSWER_CHARS, MAX_RUN_EVENTS};
 
 use crate::admin::key;
 use crate::support::{SITE, TestServer};

@@ -4,7 +4,8 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sitekit_embed_server::db::{TenantScope, now_unix};
+use sitekit_embed_server::db::now_unix;
+use sitekit_embed_server::tenants::TenantScope;
 
 use crate::admin::key;
 use crate::support::{TestServer, assert_api_error, create_agent, create_widget, widget_request};

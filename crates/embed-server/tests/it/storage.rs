@@ -1,9 +1,10 @@
 //! The storage layer on every database this run has: SQLite always, PostgreSQL
 //! when `DATABASE_URL_PG` names one (`.ci/run` starts one and sets it).
 
-use sitekit_embed_server::db::{BudgetOutcome, TenantScope};
+use sitekit_embed_server::chat::BudgetOutcome;
 use sitekit_embed_server::keys::{KeyKind, KeyMode, ParsedKey};
-use sitekit_embed_server::origin::Origin;
+use sitekit_embed_server::tenants::TenantScope;
+use sitekit_embed_server::widgets::origin::Origin;
 use sitekit_sdk::admin::NewWidgetRequest;
 use sitekit_sdk::wire::Position;
 
@@ -154,7 +155,7 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
 
 #[tokio::test]
 async fn threads_keep_turns_in_order_until_their_retention_ends() {
-    use sitekit_embed_server::db::{ThreadKey, Turn};
+    use sitekit_embed_server::chat::{ThreadKey, Turn};
     let dir = TempDir::new();
     for (name, url) in database_urls(&dir) {
         let db = open_db(&url).await;
@@ -221,7 +222,7 @@ async fn threads_keep_turns_in_order_until_their_retention_ends() {
 
 #[tokio::test]
 async fn no_tenant_id_widens_a_query_to_every_tenant() {
-    use sitekit_embed_server::db::UsageSubject;
+    use sitekit_embed_server::usage::UsageSubject;
     let dir = TempDir::new();
     for (name, url) in database_urls(&dir) {
         let db = open_db(&url).await;

@@ -6,12 +6,14 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::Value;
-use sitekit_embed_server::agent_settings::AgentSettings;
-use sitekit_embed_server::db::{Agent, Db, Widget};
+use sitekit_embed_server::agents::Agent;
+use sitekit_embed_server::agents::settings::AgentSettings;
+use sitekit_embed_server::db::Db;
 use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_embed_server::keys::{KeyMode, ParsedKey};
 use sitekit_embed_server::master_key::MasterKey;
-use sitekit_embed_server::widget_settings::WidgetSettings;
+use sitekit_embed_server::widgets::Widget;
+use sitekit_embed_server::widgets::settings::WidgetSettings;
 use sitekit_sdk::admin::{NewAgentRequest, NewWidgetRequest};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStderr, Command};

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sitekit_embed_server::db::TenantScope;
 use sitekit_embed_server::keys::ParsedKey;
+use sitekit_embed_server::tenants::TenantScope;
 
 use crate::admin::{key, other_tenant};
 use crate::support::{SITE, TestServer, assert_api_error};

@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use serde_json::{Value, json};
-use sitekit_embed_server::db::{
-    CountedEvent, EventBatch, EventSender, NewUsageEvent, TenantScope, UsageFilter, now_unix_ms,
+use sitekit_embed_server::db::now_unix_ms;
+use sitekit_embed_server::tenants::TenantScope;
+use sitekit_embed_server::usage::{
+    CountedEvent, EventBatch, EventSender, NewUsageEvent, UsageFilter,
 };
 use sitekit_sdk::wire::usage_types;
 use time::OffsetDateTime;
@@ -234,7 +236,7 @@ async fn a_chat_run_counts_once_and_its_record_written_again_counts_nothing() {
     assert_eq!(stored.len(), 1);
     assert!(!db.record_run(&stored[0]).await.unwrap());
     // A new record written by eight tasks at once is counted by one.
-    let again = sitekit_embed_server::db::UsageRun {
+    let again = sitekit_embed_server::usage::UsageRun {
         id: "run_concurrent_once".into(),
         run_id: "r-2".into(),
         ..stored[0].clone()

@@ -10,8 +10,9 @@ use futures_util::StreamExt;
 use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
-use sitekit_embed_server::db::{DAY_MS, UsageRun, now_unix_ms};
-use sitekit_embed_server::usage_report::format_day;
+use sitekit_embed_server::db::now_unix_ms;
+use sitekit_embed_server::usage::report::format_day;
+use sitekit_embed_server::usage::{DAY_MS, UsageRun};
 use sitekit_sdk::admin::{UsageExportFormat, UsageExportQuery};
 use sqlx::Row;
 

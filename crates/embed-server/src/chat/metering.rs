@@ -1,0 +1,166 @@
+//! Measuring a run as it streams, and recording it once it ends: the usage record
+//! and the thread's new messages. Recording happens on a spawned task, so the
+//! visitor's stream never waits for the database; a run whose visitor left is
+//! recorded when its stream is dropped. The record's id is chosen when the run
+//! starts, so a write that failed (perhaps after committing) is tried again
+//! without ever counting the run twice.
+
+use std::time::{Duration, Instant};
+
+use sitekit_sdk::agui::Event;
+
+use crate::chat::relay::TokenUsage;
+use crate::chat::{ThreadKey, Turn};
+use crate::db::{Db, new_id, now_unix_ms};
+use crate::usage::UsageRun;
+
+/// An answer longer than this is kept in the thread only up to here.
+const MAX_STORED_ANSWER_CHARS: usize = 100_000;
+/// Waits before the second, third, … attempt to store a run's record: a
+/// database that fails over or is briefly locked gets about ten seconds.
+const RECORD_RETRY_DELAYS: [Duration; 4] = [
+    Duration::from_millis(100),
+    Duration::from_millis(500),
+    Duration::from_secs(2),
+    Duration::from_secs(8),
+];
+
+/// What a run is, before anything is measured.
+#[derive(Debug, Clone)]
+pub struct RunIdentity {
+    pub tenant_id: String,
+    pub agent_id: String,
+    pub key_id: String,
+    pub thread: ThreadKey,
+    pub run_id: String,
+    pub question: String,
+}
+
+/// The measurements of one run; recorded exactly once, by [`RunMeter::finish`]
+/// or, if the stream is dropped first, as `visitor_left`.
+#[derive(Debug)]
+pub struct RunMeter {
+    db: Db,
+    /// The usage record's id, fixed before any attempt to store it.
+    record_id: String,
+    identity: RunIdentity,
+    started: Instant,
+    started_at_ms: i64,
+    first_event_ms: Option<i64>,
+    answer: String,
+    output_chars: i64,
+    tokens: Option<TokenUsage>,
+    recorded: bool,
+}
+
+impl RunMeter {
+    pub fn start(db: Db, identity: RunIdentity) -> Self {
+        RunMeter {
+            db,
+            record_id: new_id("run"),
+            identity,
+            started: Instant::now(),
+            started_at_ms: now_unix_ms(),
+            first_event_ms: None,
+            answer: String::new(),
+            output_chars: 0,
+            tokens: None,
+            recorded: false,
+        }
+    }
+
+    /// An event arrived from the runtime.
+    pub fn saw(&mut self, event: &Event) {
+        if self.first_event_ms.is_none() {
+            self.first_event_ms = Some(self.elapsed_ms());
+        }
+        if let Event::TextMessageContent { delta, .. } = event {
+            self.output_chars += delta.chars().count() as i64;
+            if self.answer.len() < MAX_STORED_ANSWER_CHARS {
+                self.answer.push_str(delta);
+            }
+        }
+    }
+
+    pub fn tokens(&mut self, usage: TokenUsage) {
+        self.tokens = Some(usage);
+    }
+
+    /// Records the run with its outcome: `ok` or a RUN_ERROR code.
+    pub fn finish(mut self, outcome: &str) {
+        self.record(outcome);
+    }
+
+    fn elapsed_ms(&self) -> i64 {
+        i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX)
+    }
+
+    fn record(&mut self, outcome: &str) {
+        if std::mem::replace(&mut self.recorded, true) {
+            return;
+        }
+        let identity = &self.identity;
+        let usage = UsageRun {
+            id: self.record_id.clone(),
+            tenant_id: identity.tenant_id.clone(),
+            agent_id: identity.agent_id.clone(),
+            widget_id: identity.thread.widget_id.clone(),
+            key_id: identity.key_id.clone(),
+            visitor_id: identity.thread.visitor_id.clone(),
+            thread_id: identity.thread.thread_id.clone(),
+            run_id: identity.run_id.clone(),
+            input_chars: identity.question.chars().count() as i64,
+            output_chars: self.output_chars,
+            input_tokens: self.tokens.map(|t| t.input_tokens as i64),
+            output_tokens: self.tokens.map(|t| t.output_tokens as i64),
+            first_event_ms: self.first_event_ms,
+            duration_ms: self.elapsed_ms(),
+            outcome: outcome.to_owned(),
+            started_at_ms: self.started_at_ms,
+        };
+        let thread = identity.thread.clone();
+        let turn = Turn {
+            run_id: identity.run_id.clone(),
+            question: identity.question.clone(),
+            answer: std::mem::take(&mut self.answer),
+            at_ms: self.started_at_ms,
+        };
+        let db = self.db.clone();
+        // A stream dropped while the runtime shuts down has nowhere to record to.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(run = %usage.run_id, "run not recorded: the server is stopping");
+            return;
+        };
+        runtime.spawn(async move {
+            record_usage(&db, &usage).await;
+            if let Err(error) = db.append_turn(&thread, &turn).await {
+                tracing::warn!(%error, run = %usage.run_id, "cannot keep a run's messages");
+            }
+        });
+    }
+}
+
+/// Stores the run's record, trying again while the database fails: the record
+/// is what the run is billed by. Storing is idempotent (the same id), so an
+/// attempt that committed but whose answer was lost counts once.
+async fn record_usage(db: &Db, usage: &UsageRun) {
+    let mut delays = RECORD_RETRY_DELAYS.iter();
+    loop {
+        let error = match db.record_run(usage).await {
+            Ok(_) => return,
+            Err(error) => error,
+        };
+        let Some(delay) = delays.next() else {
+            tracing::error!(%error, run = %usage.run_id, record = %usage.id, "cannot record a run's usage");
+            return;
+        };
+        tracing::warn!(%error, run = %usage.run_id, "cannot record a run's usage yet; trying again");
+        tokio::time::sleep(*delay).await;
+    }
+}
+
+impl Drop for RunMeter {
+    fn drop(&mut self) {
+        self.record("visitor_left");
+    }
+}

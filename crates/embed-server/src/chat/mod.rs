@@ -1,0 +1,17 @@
+//! Chat: what a visitor's page does — a publishable key and origin let in
+//! (`access`), a signed session (`session`) for a visitor id (`visitors`), a run
+//! relayed to the agent's runtime (`relay`) within the stream caps
+//! (`stream_slots`) and the daily budget (`budgets`), metered (`metering`), its
+//! thread kept (`threads`).
+
+pub mod access;
+pub mod budgets;
+pub mod metering;
+pub mod relay;
+pub mod session;
+pub mod stream_slots;
+pub mod threads;
+pub mod visitors;
+
+pub use budgets::{BudgetOutcome, DAY_SECS};
+pub use threads::{ThreadKey, Turn};

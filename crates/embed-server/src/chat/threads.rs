@@ -1,0 +1,120 @@
+//! Each thread's messages (one visitor's conversation with one widget), kept for
+//! the retention period: history for runtimes that keep none, and a returning
+//! visitor's conversation.
+
+use sitekit_sdk::agui::{Message, Role};
+use sqlx::Row;
+
+use crate::db::{Db, new_id};
+
+/// Who a thread belongs to: the id a browser chose is unique only per widget and
+/// visitor, so all three always go together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadKey {
+    pub widget_id: String,
+    pub visitor_id: String,
+    pub thread_id: String,
+}
+
+/// One finished exchange: the visitor's message and what the agent answered
+/// (empty when it answered nothing).
+#[derive(Debug, Clone)]
+pub struct Turn {
+    pub run_id: String,
+    pub question: String,
+    pub answer: String,
+    pub at_ms: i64,
+}
+
+/// `text` as a thread keeps it. PostgreSQL's text cannot hold NUL, so a NUL
+/// (which a visitor may paste and a runtime may send) is kept as U+FFFD, as
+/// CommonMark reads it; on SQLite too, so both databases keep the same thread.
+fn storable(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
+}
+
+impl Db {
+    /// Appends a turn to its thread, in order after the messages before it.
+    pub async fn append_turn(&self, thread: &ThreadKey, turn: &Turn) -> Result<(), sqlx::Error> {
+        let mut writer = self.writer.connection().await?;
+        let mut tx = writer.begin().await?;
+        let next: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM thread_messages \
+             WHERE widget_id = $1 AND visitor_id = $2 AND thread_id = $3",
+        )
+        .bind(&thread.widget_id)
+        .bind(&thread.visitor_id)
+        .bind(&thread.thread_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let messages = [("user", &turn.question), ("assistant", &turn.answer)];
+        for (offset, (role, content)) in (0..).zip(messages) {
+            if content.is_empty() {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO thread_messages (id, widget_id, visitor_id, thread_id, run_id, seq, \
+                 role, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(new_id("msg"))
+            .bind(&thread.widget_id)
+            .bind(&thread.visitor_id)
+            .bind(&thread.thread_id)
+            .bind(&turn.run_id)
+            .bind(next + offset)
+            .bind(role)
+            .bind(storable(content))
+            .bind(turn.at_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// The newest `limit` messages of a thread, oldest first.
+    pub async fn thread_messages(
+        &self,
+        thread: &ThreadKey,
+        limit: i64,
+    ) -> Result<Vec<Message>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, role, content FROM thread_messages \
+             WHERE widget_id = $1 AND visitor_id = $2 AND thread_id = $3 \
+             ORDER BY seq DESC LIMIT $4",
+        )
+        .bind(&thread.widget_id)
+        .bind(&thread.visitor_id)
+        .bind(&thread.thread_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut messages = rows
+            .iter()
+            .map(|row| {
+                let role = match row.try_get::<String, _>("role")?.as_str() {
+                    "user" => Role::User,
+                    _ => Role::Assistant,
+                };
+                Ok(Message {
+                    id: row.try_get("id")?,
+                    role,
+                    content: Some(row.try_get("content")?),
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        messages.reverse();
+        Ok(messages)
+    }
+
+    /// Forgets every message older than `before_ms` (Unix milliseconds).
+    pub async fn forget_messages_before(&self, before_ms: i64) -> Result<u64, sqlx::Error> {
+        let mut writer = self.writer.connection().await?;
+        Ok(
+            sqlx::query("DELETE FROM thread_messages WHERE created_at < $1")
+                .bind(before_ms)
+                .execute(&mut *writer)
+                .await?
+                .rows_affected(),
+        )
+    }
+}

@@ -1,0 +1,8 @@
+//! Tenants: the organisations every widget, agent, key and usage record
+//! belongs to, and [`TenantScope`], whose rows a query may reach.
+
+mod scope;
+mod store;
+
+pub use scope::TenantScope;
+pub use store::Tenant;

@@ -1,0 +1,15 @@
+//! Usage: the rules a page's usage events follow (`event_rules`), reports over
+//! the daily roll-ups (`report`), the export formats (`export`), and their
+//! storage (`store`).
+
+pub mod event_rules;
+pub mod export;
+pub mod report;
+mod store;
+
+pub(crate) use store::EventQueue;
+
+pub use store::{
+    AgentUsageRow, CountedEvent, DAY_MS, DailyRow, EventBatch, EventCursor, EventSender,
+    NewUsageEvent, RollupCell, StoredEvents, StoredUsageEvent, UsageFilter, UsageRun, UsageSubject,
+};

@@ -1,0 +1,18 @@
+//! Usage storage: page events stored once each (`events`, batched on SQLite by
+//! `event_queue`), one record per run (`runs`), the daily roll-ups both add to
+//! (`rollups`), reading them (`daily`) and raw records a page at a time
+//! (`export`).
+
+mod daily;
+mod event_queue;
+mod events;
+mod export;
+mod rollups;
+mod runs;
+
+pub use daily::{AgentUsageRow, DailyRow, UsageFilter, UsageSubject};
+pub(crate) use event_queue::EventQueue;
+pub use events::{CountedEvent, EventBatch, EventSender, NewUsageEvent, StoredEvents};
+pub use export::{EventCursor, StoredUsageEvent};
+pub use rollups::{DAY_MS, RollupCell};
+pub use runs::UsageRun;
