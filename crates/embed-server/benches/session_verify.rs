@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use sitekit_embed_server::chat::session::{SessionClaims, SessionSigner};
 use sitekit_embed_server::db::{new_id, now_unix};
 use sitekit_embed_server::keys::random_base62;
+use sitekit_embed_server::keys::scopes::Scopes;
 
 const BATCHES: usize = 21;
 const ITERATIONS_PER_BATCH: u32 = 50_000;
@@ -43,14 +44,14 @@ struct JwtClaims {
 impl From<&SessionClaims> for JwtClaims {
     fn from(claims: &SessionClaims) -> Self {
         JwtClaims {
-            tn: claims.tn.clone(),
-            wg: claims.wg.clone(),
-            ky: claims.ky.clone(),
-            kg: claims.kg,
-            vi: claims.vi.clone(),
-            or: claims.or.clone(),
-            sc: claims.sc.clone(),
-            exp: claims.ex,
+            tn: claims.tenant_id.clone(),
+            wg: claims.widget_id.clone(),
+            ky: claims.key_id.clone(),
+            kg: claims.key_generation,
+            vi: claims.visitor_id.clone(),
+            or: claims.origin.clone(),
+            sc: claims.scopes.to_string(),
+            exp: claims.expires_at,
         }
     }
 }
@@ -58,14 +59,14 @@ impl From<&SessionClaims> for JwtClaims {
 /// Claims shaped like the ones `POST /v1/sessions` mints.
 fn realistic_claims() -> SessionClaims {
     SessionClaims {
-        tn: new_id("ten"),
-        wg: new_id("wgt"),
-        ky: new_id("key"),
-        kg: 1,
-        vi: random_base62(22),
-        or: "https://shop.example.com".into(),
-        sc: "chat usage:write".into(),
-        ex: now_unix() + 600,
+        tenant_id: new_id("ten"),
+        widget_id: new_id("wgt"),
+        key_id: new_id("key"),
+        key_generation: 1,
+        visitor_id: random_base62(22),
+        origin: "https://shop.example.com".into(),
+        scopes: Scopes::from_stored("chat usage:write"),
+        expires_at: now_unix() + 600,
     }
 }
 
@@ -99,11 +100,11 @@ fn main() {
     let verify_session = || {
         signer
             .verify(black_box(&session_token), now_unix())
-            .is_ok_and(|verified| verified.kg == claims.kg)
+            .is_ok_and(|verified| verified.key_generation == claims.key_generation)
     };
     let verify_jwt = || {
         jsonwebtoken::decode::<JwtClaims>(black_box(&jwt), &jwt_key, &validation)
-            .is_ok_and(|verified| verified.claims.kg == claims.kg)
+            .is_ok_and(|verified| verified.claims.kg == claims.key_generation)
     };
     // Warm caches and branch predictors, and fail before timing anything that fails.
     batch_ns_per_op("session token", iterations, verify_session);

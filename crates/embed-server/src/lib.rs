@@ -4,7 +4,6 @@
 //! `main.rs` only parses the command line; tests call [`app`] and [`serve`] the
 //! same way on port 0.
 
-mod admin_auth;
 pub mod agents;
 pub mod assets;
 pub mod chat;
@@ -85,46 +84,32 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// always lists exactly what the server serves.
 fn documented_routes() -> OpenApiRouter<AppState> {
     use routes::{
-        admin_agents, admin_keys, admin_snippet, admin_usage, admin_usage_export, admin_widgets,
-        assets, chat, dashboard, health, sessions, threads, usage_events, widgets,
+        agents, assets, chat, dashboard, health, keys, sessions, snippet, threads, usage,
+        usage_events, usage_export, widget_config, widgets,
     };
     let admin_body = || DefaultBodyLimit::max(ADMIN_BODY_LIMIT);
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(assets::loader))
         .routes(routes!(assets::hashed))
         // A publishable key here, a widget id below: one name for one path segment.
-        .routes(routes!(widgets::config))
+        .routes(routes!(widget_config::config))
         .routes(routes!(sessions::create).layer(DefaultBodyLimit::max(SESSION_BODY_LIMIT)))
         .routes(routes!(chat::chat).layer(DefaultBodyLimit::max(CHAT_BODY_LIMIT)))
         .routes(routes!(threads::get))
         .routes(
             routes!(usage_events::ingest).layer(DefaultBodyLimit::max(usage_events::BODY_LIMIT)),
         )
-        .routes(routes!(admin_agents::list, admin_agents::create).layer(admin_body()))
-        .routes(
-            routes!(
-                admin_agents::get,
-                admin_agents::update,
-                admin_agents::delete
-            )
-            .layer(admin_body()),
-        )
-        .routes(routes!(admin_widgets::list, admin_widgets::create).layer(admin_body()))
-        .routes(
-            routes!(
-                admin_widgets::get,
-                admin_widgets::update,
-                admin_widgets::delete
-            )
-            .layer(admin_body()),
-        )
-        .routes(routes!(admin_snippet::get))
-        .routes(routes!(admin_keys::list, admin_keys::create).layer(admin_body()))
-        .routes(routes!(admin_keys::revoke).layer(admin_body()))
-        .routes(routes!(admin_keys::rotate).layer(admin_body()))
-        .routes(routes!(admin_keys::events))
-        .routes(routes!(admin_usage::summary))
-        .routes(routes!(admin_usage_export::export))
+        .routes(routes!(agents::list, agents::create).layer(admin_body()))
+        .routes(routes!(agents::get, agents::update, agents::delete).layer(admin_body()))
+        .routes(routes!(widgets::list, widgets::create).layer(admin_body()))
+        .routes(routes!(widgets::get, widgets::update, widgets::delete).layer(admin_body()))
+        .routes(routes!(snippet::get))
+        .routes(routes!(keys::list, keys::create).layer(admin_body()))
+        .routes(routes!(keys::revoke).layer(admin_body()))
+        .routes(routes!(keys::rotate).layer(admin_body()))
+        .routes(routes!(keys::events))
+        .routes(routes!(usage::summary))
+        .routes(routes!(usage_export::export))
         .routes(routes!(dashboard::page))
         .routes(routes!(dashboard::preview))
         .routes(routes!(health::healthz))

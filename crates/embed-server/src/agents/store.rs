@@ -210,22 +210,28 @@ impl Db {
         if deleted == 1 {
             return Ok(AgentDeletion::Deleted);
         }
-        Ok(match self.agent_of_tenant(tenant_id, agent_id).await? {
-            Some(_) => AgentDeletion::InUse,
-            None => AgentDeletion::NotFound,
-        })
+        Ok(
+            match self
+                .agent_in(&TenantScope::one(tenant_id), agent_id)
+                .await?
+            {
+                Some(_) => AgentDeletion::InUse,
+                None => AgentDeletion::NotFound,
+            },
+        )
     }
 
-    /// One agent, only if it belongs to `tenant_id`.
-    pub async fn agent_of_tenant(
+    /// One agent, only if `scope` reaches it: another tenant's agent is
+    /// indistinguishable from one that does not exist.
+    pub async fn agent_in(
         &self,
-        tenant_id: &str,
+        scope: &TenantScope,
         id: &str,
     ) -> Result<Option<Agent>, sqlx::Error> {
         Ok(self
             .agent(id)
             .await?
-            .filter(|agent| agent.tenant_id == tenant_id))
+            .filter(|agent| scope.reaches(&agent.tenant_id)))
     }
 
     pub async fn agent(&self, id: &str) -> Result<Option<Agent>, sqlx::Error> {

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, header};
 use crate::chat::session::{SessionClaims, SessionError};
 use crate::db::now_unix;
 use crate::error::ApiError;
+use crate::keys::scopes::Scope;
 use crate::keys::{KeyKind, KeyMode, ParsedKey};
 use crate::state::AppState;
 use crate::widgets::origin::Origin;
@@ -75,7 +76,7 @@ pub fn session_of(
     state: &AppState,
     token: &str,
     headers: &HeaderMap,
-    scope: &'static str,
+    scope: Scope,
 ) -> Result<SessionClaims, ApiError> {
     session_with_any_of(state, token, headers, &[scope])
 }
@@ -86,7 +87,7 @@ pub fn session_with_any_of(
     state: &AppState,
     token: &str,
     headers: &HeaderMap,
-    scopes: &[&'static str],
+    scopes: &[Scope],
 ) -> Result<SessionClaims, ApiError> {
     let claims = state
         .signer
@@ -101,8 +102,8 @@ pub fn session_with_any_of(
                 ApiError::unauthorized("invalid_session", "the session token is not valid")
             }
         })?;
-    state.keys.check(&claims.ky, claims.kg)?;
-    if !scopes.iter().any(|scope| claims.has_scope(scope)) {
+    state.keys.check(&claims.key_id, claims.key_generation)?;
+    if !scopes.iter().any(|scope| claims.scopes.contains(*scope)) {
         let named: Vec<String> = scopes.iter().map(|scope| format!("`{scope}`")).collect();
         return Err(ApiError::forbidden(
             "missing_scope",
@@ -112,7 +113,7 @@ pub fn session_with_any_of(
     // A browser always sends Origin on cross-site requests; a token lifted from
     // one site must not work from another.
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
-        && origin != claims.or
+        && origin != claims.origin
     {
         return Err(ApiError::forbidden(
             "origin_not_allowed",

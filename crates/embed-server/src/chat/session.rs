@@ -15,32 +15,34 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use crate::keys::scopes::Scopes;
+
 type HmacSha256 = Hmac<Sha256>;
 
-/// What a session token vouches for.
+/// What a session token vouches for. Serialised with two-letter names: the
+/// token travels in every chat request's header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionClaims {
-    /// Tenant id.
-    pub tn: String,
-    /// Widget id.
-    pub wg: String,
-    /// Key id and the key's generation when the session was minted.
-    pub ky: String,
-    pub kg: i64,
-    /// Visitor id.
-    pub vi: String,
+    #[serde(rename = "tn")]
+    pub tenant_id: String,
+    #[serde(rename = "wg")]
+    pub widget_id: String,
+    /// The key the session was minted with, and its generation then.
+    #[serde(rename = "ky")]
+    pub key_id: String,
+    #[serde(rename = "kg")]
+    pub key_generation: i64,
+    #[serde(rename = "vi")]
+    pub visitor_id: String,
     /// The origin the session was minted for.
-    pub or: String,
-    /// Scopes, space separated.
-    pub sc: String,
-    /// Expiry, Unix seconds.
-    pub ex: i64,
-}
-
-impl SessionClaims {
-    pub fn has_scope(&self, scope: &str) -> bool {
-        crate::keys::scopes::includes(&self.sc, scope)
-    }
+    #[serde(rename = "or")]
+    pub origin: String,
+    /// Space separated in the token.
+    #[serde(rename = "sc")]
+    pub scopes: Scopes,
+    /// Unix seconds.
+    #[serde(rename = "ex")]
+    pub expires_at: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -108,7 +110,7 @@ impl SessionSigner {
             .map_err(|_| SessionError::Invalid)?;
         let claims: SessionClaims =
             serde_json::from_slice(&json).map_err(|_| SessionError::Invalid)?;
-        if claims.ex <= now_unix {
+        if claims.expires_at <= now_unix {
             return Err(SessionError::Expired);
         }
         Ok(claims)
@@ -143,14 +145,14 @@ mod tests {
 
     fn claims(ex: i64) -> SessionClaims {
         SessionClaims {
-            tn: "ten_1".into(),
-            wg: "wgt_1".into(),
-            ky: "key_1".into(),
-            kg: 1,
-            vi: "v1".into(),
-            or: "http://127.0.0.1:8788".into(),
-            sc: "chat usage:write".into(),
-            ex,
+            tenant_id: "ten_1".into(),
+            widget_id: "wgt_1".into(),
+            key_id: "key_1".into(),
+            key_generation: 1,
+            visitor_id: "v1".into(),
+            origin: "http://127.0.0.1:8788".into(),
+            scopes: Scopes::from_stored("chat usage:write"),
+            expires_at: ex,
         }
     }
 

@@ -47,6 +47,15 @@ pub enum KeyMode {
 }
 
 impl KeyMode {
+    /// Test mode when a request asks for it, live otherwise.
+    pub fn of_test_mode(test_mode: bool) -> Self {
+        if test_mode {
+            KeyMode::Test
+        } else {
+            KeyMode::Live
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             KeyMode::Live => "live",

@@ -2,11 +2,14 @@
 //! (`scopes`), their storage and audit trail (`store`), and the revocations
 //! and generations every node holds in memory for the chat route (`states`).
 
+pub mod caller;
 mod format;
+pub mod ops;
 pub mod scopes;
 pub mod states;
 mod store;
 
+pub use caller::Caller;
 pub use format::{KeyFormatError, KeyKind, KeyMode, ParsedKey, hex, random_base62};
 pub use store::{
     AdminKeyRecord, DEFAULT_ROTATION_GRACE_SECS, KeyEvent, KeyListing, KeyState,

@@ -1,49 +1,198 @@
 //! What a key may do. Publishable keys carry `chat` and `usage:write`; secret keys
 //! every admin scope of their tenant; restricted keys the scopes they list.
+//!
+//! A scope list is read into [`Scopes`] once, where it enters (a request, a
+//! stored key, a session token), and compared as a set from then on.
+
+use std::fmt;
 
 use crate::keys::KeyKind;
 
-/// Every scope, as written in keys, tokens and errors.
-pub const ALL: &[&str] = &sitekit_sdk::fields::Scope::NAMES;
+/// One thing a key or token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Chat,
+    UsageWrite,
+    UsageRead,
+    WidgetsRead,
+    WidgetsWrite,
+    KeysWrite,
+    AgentsWrite,
+    /// The one scope of a session's usage token: writing usage events and
+    /// nothing else. No key carries it; it is the only token a URL may carry
+    /// (a beacon's).
+    UsageBeacon,
+}
 
-/// The one scope of a session's usage token: writing usage events and nothing
-/// else. No key carries it; it is the only token a URL may carry (a beacon's).
-pub const USAGE_BEACON: &str = "usage:beacon";
+impl Scope {
+    /// The scopes a key may carry, in their canonical order (the spec's).
+    pub const OF_KEYS: [Scope; 7] = [
+        Scope::Chat,
+        Scope::UsageWrite,
+        Scope::UsageRead,
+        Scope::WidgetsRead,
+        Scope::WidgetsWrite,
+        Scope::KeysWrite,
+        Scope::AgentsWrite,
+    ];
 
-/// The scopes of a secret (`sec`) key.
-pub const SECRET_KEY_SCOPES: &str =
-    "usage:write usage:read widgets:read widgets:write keys:write agents:write";
-
-/// Checks a space- or comma-separated scope list and returns it normalised
-/// (space-separated, deduplicated, in the canonical order).
-pub fn normalise(list: &str) -> Result<String, String> {
-    let wanted: Vec<&str> = list
-        .split([' ', ','])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
-    if let Some(unknown) = wanted.iter().find(|s| !ALL.contains(s)) {
-        return Err(format!(
-            "unknown scope `{unknown}`; scopes are: {}",
-            ALL.join(", ")
-        ));
+    /// As written in keys, tokens and errors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Chat => "chat",
+            Scope::UsageWrite => "usage:write",
+            Scope::UsageRead => "usage:read",
+            Scope::WidgetsRead => "widgets:read",
+            Scope::WidgetsWrite => "widgets:write",
+            Scope::KeysWrite => "keys:write",
+            Scope::AgentsWrite => "agents:write",
+            Scope::UsageBeacon => "usage:beacon",
+        }
     }
-    if wanted.is_empty() {
-        return Err("name at least one scope".into());
+
+    fn parse(name: &str) -> Option<Scope> {
+        Scope::OF_KEYS
+            .into_iter()
+            .chain([Scope::UsageBeacon])
+            .find(|scope| scope.as_str() == name)
     }
-    let scopes: Vec<&str> = ALL.iter().copied().filter(|s| wanted.contains(s)).collect();
-    Ok(scopes.join(" "))
+
+    fn bit(self) -> u16 {
+        1 << self as u16
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A set of scopes, written space-separated in the canonical order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scopes(u16);
+
+impl Scopes {
+    /// The scopes of a secret (`sec`) key: every admin scope of its tenant.
+    pub const SECRET_KEY: Scopes = Scopes::of(&[
+        Scope::UsageWrite,
+        Scope::UsageRead,
+        Scope::WidgetsRead,
+        Scope::WidgetsWrite,
+        Scope::KeysWrite,
+        Scope::AgentsWrite,
+    ]);
+
+    /// The operator on the local database holds every scope of every tenant.
+    pub const EVERYTHING: Scopes = Scopes::of(&Scope::OF_KEYS);
+
+    pub const fn of(scopes: &[Scope]) -> Scopes {
+        let mut bits = 0;
+        let mut at = 0;
+        while at < scopes.len() {
+            bits |= 1 << scopes[at] as u16;
+            at += 1;
+        }
+        Scopes(bits)
+    }
+
+    /// Reads a space- or comma-separated list a person or program wrote: every
+    /// name must be a key's scope, and at least one must be named.
+    pub fn parse_list(list: &str) -> Result<Scopes, String> {
+        let mut scopes = Scopes::default();
+        for name in list
+            .split([' ', ','])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            match Scope::parse(name).filter(|scope| Scope::OF_KEYS.contains(scope)) {
+                Some(scope) => scopes.0 |= scope.bit(),
+                None => {
+                    let names: Vec<&str> = Scope::OF_KEYS.iter().map(|s| s.as_str()).collect();
+                    return Err(format!(
+                        "unknown scope `{name}`; scopes are: {}",
+                        names.join(", ")
+                    ));
+                }
+            }
+        }
+        if scopes.is_empty() {
+            return Err("name at least one scope".into());
+        }
+        Ok(scopes)
+    }
+
+    /// Reads a list this server wrote (a stored key, a session token); a name
+    /// it does not know grants nothing.
+    pub fn from_stored(list: &str) -> Scopes {
+        let named = list.split(' ').filter_map(Scope::parse);
+        Scopes(named.fold(0, |bits, scope| bits | scope.bit()))
+    }
+
+    pub fn contains(self, scope: Scope) -> bool {
+        self.0 & scope.bit() != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The scopes of `self` that `holder` lacks, in canonical order: empty when
+    /// `self` is a subset of `holder`.
+    pub fn missing_from(self, holder: Scopes) -> Vec<Scope> {
+        self.iter()
+            .filter(|scope| !holder.contains(*scope))
+            .collect()
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Scope> {
+        Scope::OF_KEYS
+            .into_iter()
+            .chain([Scope::UsageBeacon])
+            .filter(move |scope| self.contains(*scope))
+    }
+
+    /// Each scope's name, as the admin API lists them.
+    pub fn names(self) -> Vec<String> {
+        self.iter().map(|scope| scope.as_str().to_owned()).collect()
+    }
+}
+
+impl fmt::Display for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (at, scope) in self.iter().enumerate() {
+            if at > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(scope.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+/// As this server writes it: the space-separated text.
+impl serde::Serialize for Scopes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Scopes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(Scopes::from_stored(&text))
+    }
 }
 
 /// The scopes a new server-side key gets: all admin scopes for a secret key, the
 /// listed ones for a restricted key.
-pub fn for_new_key(kind: KeyKind, listed: Option<&str>) -> Result<String, String> {
+pub fn for_new_key(kind: KeyKind, listed: Option<&str>) -> Result<Scopes, String> {
     match (kind, listed) {
-        (KeyKind::Secret, None) => Ok(SECRET_KEY_SCOPES.to_owned()),
+        (KeyKind::Secret, None) => Ok(Scopes::SECRET_KEY),
         (KeyKind::Secret, Some(_)) => Err(
             "secret keys carry every admin scope; make a restricted key to choose scopes".into(),
         ),
-        (KeyKind::Restricted, Some(list)) => normalise(list),
+        (KeyKind::Restricted, Some(list)) => Scopes::parse_list(list),
         (KeyKind::Restricted, None) => Err("restricted keys need a list of scopes".into()),
         (KeyKind::Publishable, _) => Err("publishable keys are made with their widget".into()),
     }
@@ -56,8 +205,13 @@ pub enum GrantError {
     /// a secret key may make, rotate or revoke one.
     #[error("only a secret key may create, rotate or revoke a secret key")]
     SecretKeyOnly,
-    #[error("this key lacks the scopes it would grant: {}", .0.join(", "))]
-    Missing(Vec<String>),
+    #[error("this key lacks the scopes it would grant: {}", names(.0))]
+    Missing(Vec<Scope>),
+}
+
+fn names(scopes: &[Scope]) -> String {
+    let names: Vec<&str> = scopes.iter().map(|scope| scope.as_str()).collect();
+    names.join(", ")
 }
 
 /// Whether a caller holding `caller` (its kind and scopes) may create or rotate
@@ -66,22 +220,18 @@ pub enum GrantError {
 /// what its widget offers every page (`chat`, `usage:write`), so managing the
 /// widget (`widgets:write`) is what it takes.
 pub fn may_grant(
-    (caller_kind, caller_scopes): (KeyKind, &str),
+    (caller_kind, caller_scopes): (KeyKind, Scopes),
     target: KeyKind,
-    target_scopes: &str,
+    target_scopes: Scopes,
 ) -> Result<(), GrantError> {
     let needed = match target {
         KeyKind::Secret if caller_kind != KeyKind::Secret => {
             return Err(GrantError::SecretKeyOnly);
         }
-        KeyKind::Publishable => "widgets:write",
+        KeyKind::Publishable => Scopes::of(&[Scope::WidgetsWrite]),
         KeyKind::Secret | KeyKind::Restricted => target_scopes,
     };
-    let missing: Vec<String> = needed
-        .split(' ')
-        .filter(|scope| !scope.is_empty() && !includes(caller_scopes, scope))
-        .map(str::to_owned)
-        .collect();
+    let missing = needed.missing_from(caller_scopes);
     if missing.is_empty() {
         Ok(())
     } else {
@@ -99,70 +249,87 @@ pub fn may_revoke(caller_kind: KeyKind, target: KeyKind) -> Result<(), GrantErro
     }
 }
 
-/// Whether a space-separated scope list includes `scope`.
-pub fn includes(scopes: &str, scope: &str) -> bool {
-    scopes.split(' ').any(|s| s == scope)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn list(text: &str) -> Scopes {
+        Scopes::parse_list(text).unwrap()
+    }
+
     #[test]
     fn scope_lists_are_checked_and_normalised() {
         assert_eq!(
-            normalise("widgets:write, widgets:read widgets:read").unwrap(),
+            list("widgets:write, widgets:read widgets:read").to_string(),
             "widgets:read widgets:write"
         );
         assert!(
-            normalise("widgets:admin")
+            Scopes::parse_list("widgets:admin")
                 .unwrap_err()
                 .contains("widgets:admin")
         );
-        assert!(normalise(" , ").is_err());
-        assert!(includes(SECRET_KEY_SCOPES, "keys:write"));
-        assert!(!includes(SECRET_KEY_SCOPES, "chat"));
+        assert!(Scopes::parse_list(" , ").is_err());
+        // Only the server writes the beacon scope, into usage tokens.
+        assert!(Scopes::parse_list("usage:beacon").is_err());
+        assert_eq!(
+            Scopes::from_stored("usage:beacon")
+                .iter()
+                .collect::<Vec<_>>(),
+            [Scope::UsageBeacon]
+        );
+        assert!(Scopes::SECRET_KEY.contains(Scope::KeysWrite));
+        assert!(!Scopes::SECRET_KEY.contains(Scope::Chat));
+        assert_eq!(
+            Scopes::SECRET_KEY.to_string(),
+            "usage:write usage:read widgets:read widgets:write keys:write agents:write"
+        );
+        let names: Vec<&str> = Scope::OF_KEYS.iter().map(|scope| scope.as_str()).collect();
+        assert_eq!(names, sitekit_sdk::fields::Scope::NAMES);
     }
 
     #[test]
     fn a_caller_grants_only_scopes_it_holds_and_secret_keys_only_if_it_is_one() {
-        let restricted = (KeyKind::Restricted, "keys:write widgets:read");
+        let restricted = (KeyKind::Restricted, list("keys:write widgets:read"));
         assert_eq!(
-            may_grant(restricted, KeyKind::Restricted, "keys:write widgets:read"),
+            may_grant(
+                restricted,
+                KeyKind::Restricted,
+                list("keys:write widgets:read")
+            ),
             Ok(())
         );
         assert_eq!(
             may_grant(
                 restricted,
                 KeyKind::Restricted,
-                "widgets:read agents:write usage:read"
+                list("widgets:read agents:write usage:read")
             ),
             Err(GrantError::Missing(vec![
-                "agents:write".into(),
-                "usage:read".into()
+                Scope::UsageRead,
+                Scope::AgentsWrite
             ]))
         );
         assert_eq!(
-            may_grant(restricted, KeyKind::Secret, SECRET_KEY_SCOPES),
+            may_grant(restricted, KeyKind::Secret, Scopes::SECRET_KEY),
             Err(GrantError::SecretKeyOnly)
         );
-        let everything = (KeyKind::Restricted, SECRET_KEY_SCOPES);
+        let everything = (KeyKind::Restricted, Scopes::SECRET_KEY);
         assert_eq!(
-            may_grant(everything, KeyKind::Secret, SECRET_KEY_SCOPES),
+            may_grant(everything, KeyKind::Secret, Scopes::SECRET_KEY),
             Err(GrantError::SecretKeyOnly)
         );
-        let secret = (KeyKind::Secret, SECRET_KEY_SCOPES);
+        let secret = (KeyKind::Secret, Scopes::SECRET_KEY);
         assert_eq!(
-            may_grant(secret, KeyKind::Secret, SECRET_KEY_SCOPES),
+            may_grant(secret, KeyKind::Secret, Scopes::SECRET_KEY),
             Ok(())
         );
         assert_eq!(
-            may_grant(secret, KeyKind::Publishable, "chat usage:write"),
+            may_grant(secret, KeyKind::Publishable, list("chat usage:write")),
             Ok(())
         );
         assert_eq!(
-            may_grant(restricted, KeyKind::Publishable, "chat usage:write"),
-            Err(GrantError::Missing(vec!["widgets:write".into()]))
+            may_grant(restricted, KeyKind::Publishable, list("chat usage:write")),
+            Err(GrantError::Missing(vec![Scope::WidgetsWrite]))
         );
         assert_eq!(
             may_revoke(KeyKind::Restricted, KeyKind::Secret),

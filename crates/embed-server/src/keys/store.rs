@@ -7,11 +7,12 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::db::{Db, new_id, now_unix};
+use crate::keys::scopes::{Scope, Scopes};
 use crate::keys::{KeyKind, KeyMode, ParsedKey};
 use crate::tenants::TenantScope;
 
 /// The scopes every publishable key carries, and no more.
-pub const PUBLISHABLE_SCOPES: &str = "chat usage:write";
+pub const PUBLISHABLE_SCOPES: Scopes = Scopes::of(&[Scope::Chat, Scope::UsageWrite]);
 
 /// A key as an operator may see it: never the secret, only its display form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,15 +20,14 @@ pub struct KeyListing {
     pub id: String,
     pub tenant_id: String,
     pub widget_id: Option<String>,
-    pub kind: String,
+    pub kind: KeyKind,
     pub mode: String,
     /// `skt_pub_test_…abcd`
     pub display: String,
     pub generation: i64,
     pub revoked: bool,
     pub expires_at: Option<i64>,
-    /// Space separated (see `scopes`).
-    pub scopes: String,
+    pub scopes: Scopes,
 }
 
 const LISTING_COLUMNS: &str = "id, tenant_id, widget_id, kind, mode, display_prefix, last4, \
@@ -39,7 +39,7 @@ impl KeyListing {
             id: row.try_get("id")?,
             tenant_id: row.try_get("tenant_id")?,
             widget_id: row.try_get("widget_id")?,
-            kind: row.try_get("kind")?,
+            kind: stored_kind(&row.try_get::<String, _>("kind")?)?,
             mode: row.try_get("mode")?,
             display: format!(
                 "{}…{}",
@@ -49,7 +49,7 @@ impl KeyListing {
             generation: row.try_get("generation")?,
             revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
             expires_at: row.try_get("expires_at")?,
-            scopes: row.try_get("scopes")?,
+            scopes: Scopes::from_stored(&row.try_get::<String, _>("scopes")?),
         })
     }
 
@@ -65,7 +65,7 @@ impl From<KeyListing> for KeySummary {
         KeySummary {
             id: key.id,
             widget_id: key.widget_id,
-            kind: key.kind,
+            kind: key.kind.as_str().to_owned(),
             mode: key.mode,
             display: key.display,
             revoked: key.revoked,
@@ -91,7 +91,7 @@ pub fn earlier_expiry(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 pub struct RotatedKey {
     pub id: String,
     pub key: ParsedKey,
-    pub scopes: String,
+    pub scopes: Scopes,
 }
 
 /// A secret or restricted key as the admin API checks it.
@@ -99,7 +99,7 @@ pub struct RotatedKey {
 pub struct AdminKeyRecord {
     pub id: String,
     pub tenant_id: String,
-    pub scopes: String,
+    pub scopes: Scopes,
     pub revoked: bool,
     pub expires_at: Option<i64>,
 }
@@ -110,8 +110,7 @@ pub struct NewAdminKey<'a> {
     pub tenant_id: &'a str,
     pub kind: KeyKind,
     pub mode: KeyMode,
-    /// Normalised scope list (see `scopes::normalise`).
-    pub scopes: &'a str,
+    pub scopes: Scopes,
     pub expires_at: Option<i64>,
     pub actor: &'a str,
 }
@@ -167,7 +166,7 @@ async fn insert_admin_key(
     .bind(key.hash())
     .bind(key.display_prefix())
     .bind(key.last4())
-    .bind(new.scopes)
+    .bind(new.scopes.to_string())
     .bind(now)
     .bind(new.expires_at)
     .execute(&mut **tx)
@@ -202,7 +201,7 @@ pub(crate) async fn insert_publishable_key(
     .bind(key.display_prefix())
     .bind(key.last4())
     .bind(key.expose())
-    .bind(PUBLISHABLE_SCOPES)
+    .bind(PUBLISHABLE_SCOPES.to_string())
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -297,7 +296,7 @@ impl Db {
         let row = scope.bind(row).fetch_optional(&mut *tx).await?;
         let Some(row) = row else { return Ok(None) };
         let owner: String = row.try_get("tenant_id")?;
-        let scopes: String = row.try_get("scopes")?;
+        let scopes = Scopes::from_stored(&row.try_get::<String, _>("scopes")?);
         let expires_at: Option<i64> = row.try_get("expires_at")?;
         let widget_id: Option<String> = row.try_get("widget_id")?;
         let mode = if row.try_get::<String, _>("mode")? == "test" {
@@ -305,20 +304,16 @@ impl Db {
         } else {
             KeyMode::Live
         };
-        let (id, key) = match (row.try_get::<String, _>("kind")?.as_str(), widget_id) {
-            ("pub", Some(widget_id)) => {
+        let (id, key) = match (stored_kind(&row.try_get::<String, _>("kind")?)?, widget_id) {
+            (KeyKind::Publishable, Some(widget_id)) => {
                 insert_publishable_key(&mut tx, &owner, &widget_id, mode, actor, now).await?
             }
             (kind, _) => {
                 let new = NewAdminKey {
                     tenant_id: &owner,
-                    kind: if kind == "sec" {
-                        KeyKind::Secret
-                    } else {
-                        KeyKind::Restricted
-                    },
+                    kind,
                     mode,
-                    scopes: &scopes,
+                    scopes,
                     expires_at: earlier_expiry(expires_at, expires_no_later_than),
                     actor,
                 };
@@ -349,7 +344,7 @@ impl Db {
             Ok(AdminKeyRecord {
                 id: row.try_get("id")?,
                 tenant_id: row.try_get("tenant_id")?,
-                scopes: row.try_get("scopes")?,
+                scopes: Scopes::from_stored(&row.try_get::<String, _>("scopes")?),
                 revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
                 expires_at: row.try_get("expires_at")?,
             })
@@ -470,4 +465,10 @@ impl Db {
             })
             .collect()
     }
+}
+
+/// A stored key's kind; the column holds only what [`KeyKind::as_str`] wrote.
+fn stored_kind(text: &str) -> Result<KeyKind, sqlx::Error> {
+    KeyKind::parse(text)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown key kind `{text}`").into()))
 }

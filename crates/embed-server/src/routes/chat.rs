@@ -23,6 +23,7 @@ use crate::chat::{BudgetOutcome, ThreadKey};
 use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, BearerToken};
+use crate::keys::scopes::Scope;
 use crate::openapi::ChatSseEvent;
 use crate::state::AppState;
 use sitekit_sdk::wire::ErrorBody;
@@ -62,11 +63,11 @@ pub async fn chat(
     ApiJson(input): ApiJson<RunAgentInput>,
 ) -> Result<Sse<impl Stream<Item = Result<sse::Event, Infallible>>>, ApiError> {
     state.limits.request_from(client)?;
-    let claims = session_of(&state, &token, &headers, "chat")?;
+    let claims = session_of(&state, &token, &headers, Scope::Chat)?;
     let text = validate(&input)?;
     let (widget, agent) = state
         .db
-        .widget_with_agent(&claims.wg)
+        .widget_with_agent(&claims.widget_id)
         .await?
         .ok_or_else(|| {
             ApiError::unauthorized(
@@ -85,13 +86,13 @@ pub async fn chat(
     // reaches the runtime.
     let slot = state.streams.claim(&widget.id)?;
     state.limits.message_from(
-        &claims.wg,
-        &claims.vi,
+        &claims.widget_id,
+        &claims.visitor_id,
         u32::try_from(widget.messages_per_visitor_per_minute).unwrap_or(0),
     )?;
     let thread = ThreadKey {
         widget_id: widget.id.clone(),
-        visitor_id: claims.vi.clone(),
+        visitor_id: claims.visitor_id.clone(),
         thread_id: input.thread_id.clone(),
     };
     // Counted last, once the message is known to be valid and allowed, so a
@@ -119,7 +120,10 @@ pub async fn chat(
     // The runtime's conversation memory is keyed per widget and visitor, so one
     // visitor can never continue another's thread by guessing its id.
     let run = RunRequest {
-        thread_id: format!("{}:{}:{}", claims.wg, claims.vi, input.thread_id),
+        thread_id: format!(
+            "{}:{}:{}",
+            claims.widget_id, claims.visitor_id, input.thread_id
+        ),
         run_id: input.run_id.clone(),
         text: text.to_owned(),
         history,
@@ -127,9 +131,9 @@ pub async fn chat(
     let meter = RunMeter::start(
         state.db.clone(),
         RunIdentity {
-            tenant_id: claims.tn.clone(),
+            tenant_id: claims.tenant_id.clone(),
             agent_id: agent.id.clone(),
-            key_id: claims.ky.clone(),
+            key_id: claims.key_id.clone(),
             thread,
             run_id: input.run_id.clone(),
             question: text.to_owned(),

@@ -1,16 +1,20 @@
-//! The HTTP surface: one module per route group.
+//! The HTTP surface: one module per route group, each a thin adapter between
+//! HTTP (extractors, status codes, the OpenAPI annotation) and a domain's
+//! operations. `caller.rs` turns an admin key into the [`crate::keys::Caller`]
+//! every admin operation takes.
 
-pub mod admin_agents;
-pub mod admin_keys;
-pub mod admin_snippet;
-pub mod admin_usage;
-pub mod admin_usage_export;
-pub mod admin_widgets;
+pub mod agents;
 pub mod assets;
+pub mod caller;
 pub mod chat;
 pub mod dashboard;
 pub mod health;
+pub mod keys;
 pub mod sessions;
+pub mod snippet;
 pub mod threads;
+pub mod usage;
 pub mod usage_events;
+pub mod usage_export;
+pub mod widget_config;
 pub mod widgets;

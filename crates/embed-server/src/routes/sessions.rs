@@ -14,7 +14,7 @@ use crate::client_ip::ClientIp;
 use crate::db::now_unix;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, RequestOrigin};
-use crate::keys::scopes;
+use crate::keys::scopes::{Scope, Scopes};
 use crate::state::AppState;
 use sitekit_sdk::wire::ErrorBody;
 
@@ -65,18 +65,18 @@ pub async fn create(
         .recognise(&widget.id, request.visitor_id.as_deref());
     let expires = now_unix() + state.session_ttl.as_secs() as i64;
     let claims = SessionClaims {
-        tn: widget.tenant_id,
-        wg: widget.id,
-        ky: key.id,
-        kg: key.generation,
-        vi: visitor.public_id,
-        or: origin.to_string(),
-        sc: key.scopes,
-        ex: expires,
+        tenant_id: widget.tenant_id,
+        widget_id: widget.id,
+        key_id: key.id,
+        key_generation: key.generation,
+        visitor_id: visitor.public_id,
+        origin: origin.to_string(),
+        scopes: key.scopes,
+        expires_at: expires,
     };
     // The same session, able to do one thing: what a beacon's URL may carry.
     let usage_claims = SessionClaims {
-        sc: scopes::USAGE_BEACON.to_owned(),
+        scopes: Scopes::of(&[Scope::UsageBeacon]),
         ..claims.clone()
     };
     let expires_at = time::OffsetDateTime::from_unix_timestamp(expires)

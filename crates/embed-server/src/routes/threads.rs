@@ -12,6 +12,7 @@ use crate::chat::access::session_of;
 use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, BearerToken};
+use crate::keys::scopes::Scope;
 use crate::state::AppState;
 
 /// The newest messages of a thread a visitor gets back.
@@ -45,7 +46,7 @@ pub async fn get(
     ApiPath(thread_id): ApiPath<String>,
 ) -> Result<Json<ThreadMessages>, ApiError> {
     state.limits.request_from(client)?;
-    let claims = session_of(&state, &token, &headers, "chat")?;
+    let claims = session_of(&state, &token, &headers, Scope::Chat)?;
     if thread_id.is_empty() || thread_id.chars().count() > MAX_THREAD_ID_CHARS {
         return Err(ApiError::bad_request(
             "invalid_thread",
@@ -62,8 +63,8 @@ pub async fn get(
     }
     // Keyed by the session's widget and visitor: a guessed id finds nothing.
     let thread = ThreadKey {
-        widget_id: claims.wg,
-        visitor_id: claims.vi,
+        widget_id: claims.widget_id,
+        visitor_id: claims.visitor_id,
         thread_id,
     };
     let messages = state.db.thread_messages(&thread, MESSAGES_SHOWN).await?;

@@ -29,7 +29,7 @@ use crate::client_ip::ClientIp;
 use crate::db::now_unix_ms;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, bearer_token};
-use crate::keys::scopes::USAGE_BEACON;
+use crate::keys::scopes::Scope;
 use crate::state::AppState;
 use crate::usage::event_rules::{self as usage_event_rules, Reason, ValidEvent};
 use crate::usage::{DAY_MS, EventBatch, EventSender, NewUsageEvent};
@@ -102,10 +102,13 @@ pub async fn ingest(
     // The header when there is one; the query parameter is for beacons, and
     // takes only the usage token.
     let claims = match (bearer_token(headers), query.access_token) {
-        (Some(token), _) => {
-            session_with_any_of(&state, &token, headers, &["usage:write", USAGE_BEACON])?
-        }
-        (None, Some(token)) => session_with_any_of(&state, &token, headers, &[USAGE_BEACON])
+        (Some(token), _) => session_with_any_of(
+            &state,
+            &token,
+            headers,
+            &[Scope::UsageWrite, Scope::UsageBeacon],
+        )?,
+        (None, Some(token)) => session_with_any_of(&state, &token, headers, &[Scope::UsageBeacon])
             .map_err(|error| match error {
                 ApiError::Forbidden {
                     code: "missing_scope",
@@ -125,12 +128,16 @@ pub async fn ingest(
         }
     };
     check_media_type(headers)?;
-    let (agent_id, enabled) = state.db.agent_of_widget(&claims.wg).await?.ok_or_else(|| {
-        ApiError::unauthorized(
-            "invalid_session",
-            "the widget of this session no longer exists",
-        )
-    })?;
+    let (agent_id, enabled) = state
+        .db
+        .agent_of_widget(&claims.widget_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "invalid_session",
+                "the widget of this session no longer exists",
+            )
+        })?;
     if !enabled {
         return Err(ApiError::forbidden(
             "widget_disabled",
@@ -145,7 +152,7 @@ pub async fn ingest(
     // per concurrent request past it.
     let accepted_today = state
         .db
-        .accepted_events_on(&claims.wg, received_at_ms.div_euclid(DAY_MS))
+        .accepted_events_on(&claims.widget_id, received_at_ms.div_euclid(DAY_MS))
         .await?;
     let day_is_full = accepted_today >= i64::from(state.usage_events_per_widget_per_day);
     let checked: Vec<(String, Result<ValidEvent, Reason>)> = batch
@@ -176,11 +183,11 @@ pub async fn ingest(
         }
     }
     let sender = EventSender {
-        tenant_id: claims.tn,
+        tenant_id: claims.tenant_id,
         agent_id,
-        widget_id: claims.wg,
-        key_id: claims.ky,
-        visitor_id: claims.vi,
+        widget_id: claims.widget_id,
+        key_id: claims.key_id,
+        visitor_id: claims.visitor_id,
         received_at_ms,
     };
     let stored = if to_store.is_empty() {

@@ -4,5 +4,5 @@
 mod scope;
 mod store;
 
-pub use scope::TenantScope;
+pub use scope::{TenantId, TenantScope};
 pub use store::Tenant;

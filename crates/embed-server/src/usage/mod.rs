@@ -4,6 +4,7 @@
 
 pub mod event_rules;
 pub mod export;
+pub mod ops;
 pub mod report;
 mod store;
 

@@ -1,6 +1,7 @@
 //! Widgets: what a site embeds — its settings and their rules (`settings`), the
 //! origins it answers (`origin`), its snippets (`snippet`) and its storage.
 
+pub mod ops;
 pub mod origin;
 pub mod settings;
 pub mod snippet;

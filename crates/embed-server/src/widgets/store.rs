@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 
 use crate::agents::{AGENT_COLUMNS, Agent};
 use crate::db::{Db, new_id, now_unix};
+use crate::keys::scopes::Scopes;
 use crate::keys::{KeyMode, ParsedKey};
 use crate::keys::{insert_publishable_key, record_key_event};
 use crate::tenants::TenantScope;
@@ -46,7 +47,7 @@ pub struct Widget {
 pub struct PublishableKeyRecord {
     pub id: String,
     pub generation: i64,
-    pub scopes: String,
+    pub scopes: Scopes,
     pub revoked: bool,
     /// Set while a rotated key's grace period runs (Unix seconds).
     pub expires_at: Option<i64>,
@@ -214,7 +215,7 @@ impl Db {
         let record = PublishableKeyRecord {
             id: row.try_get("key_id")?,
             generation: row.try_get("generation")?,
-            scopes: row.try_get("scopes")?,
+            scopes: Scopes::from_stored(&row.try_get::<String, _>("scopes")?),
             revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
             expires_at: row.try_get("expires_at")?,
         };
@@ -269,22 +270,19 @@ impl Db {
         rows.iter().map(Widget::from_row).collect()
     }
 
-    /// One widget, only if it belongs to `tenant_id`: another tenant's widget is
+    /// One widget, only if `scope` reaches it: another tenant's widget is
     /// indistinguishable from one that does not exist.
-    pub async fn widget_of_tenant(
+    pub async fn widget_in(
         &self,
-        tenant_id: &str,
+        scope: &TenantScope,
         widget_id: &str,
     ) -> Result<Option<Widget>, sqlx::Error> {
         let sql = format!(
-            "SELECT {WIDGET_COLUMNS} FROM widgets WHERE tenant_id = $1 AND id = $2 \
+            "SELECT {WIDGET_COLUMNS} FROM widgets WHERE id = $1 AND ($2 = 1 OR tenant_id = $3) \
              AND deleted_at IS NULL"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(tenant_id)
-            .bind(widget_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(widget_id);
+        let row = scope.bind(query).fetch_optional(&self.pool).await?;
         row.as_ref().map(Widget::from_row).transpose()
     }
 

@@ -65,7 +65,7 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
                 .allows(&Origin::parse("https://shop.example.com").unwrap(), false)
         );
         assert_eq!((record.generation, record.revoked), (1, false), "{name}");
-        assert_eq!(record.scopes, "chat usage:write");
+        assert_eq!(record.scopes.to_string(), "chat usage:write");
 
         let (_, with_agent) = db.widget_with_agent(&widget.id).await.unwrap().expect(name);
         assert_eq!(with_agent.runtime_key, "secret-runtime-key", "{name}");
@@ -235,10 +235,7 @@ async fn no_tenant_id_widens_a_query_to_every_tenant() {
         )
         .await;
         // An empty id (what a missing tenant once turned into) is no tenant's.
-        for scope in [
-            TenantScope::Tenant(String::new()),
-            TenantScope::Tenant("ten_other".into()),
-        ] {
+        for scope in [TenantScope::one(""), TenantScope::one("ten_other")] {
             assert!(
                 db.agents(&scope).await.unwrap().is_empty(),
                 "{name} {scope:?}"
@@ -258,7 +255,7 @@ async fn no_tenant_id_widens_a_query_to_every_tenant() {
                 "{name} {scope:?}"
             );
         }
-        let own = TenantScope::Tenant(tenant.id.clone());
+        let own = TenantScope::one(tenant.id.clone());
         assert_eq!(db.agents(&own).await.unwrap().len(), 1, "{name}");
         assert_eq!(db.widgets(&own).await.unwrap()[0].id, widget.id, "{name}");
         let everyone = db.agents(&TenantScope::Operator).await.unwrap();

@@ -165,7 +165,7 @@ async fn usage_filters_by_agent_widget_and_key_of_the_callers_tenant_only() {
     let (their_key, _) = key(&server, &their_tenant, &["--kind", "secret"]).await;
     let db = server.db().await;
     let their_agent = db
-        .agents(&TenantScope::Tenant(their_tenant.clone()))
+        .agents(&TenantScope::one(their_tenant.clone()))
         .await
         .unwrap()[0]
         .id

@@ -63,7 +63,7 @@ async fn the_operator_sees_every_agents_usage_and_tenants_only_their_own() {
         .unwrap();
     pool.close().await;
     let their_agent = db
-        .agents(&TenantScope::Tenant(their_tenant.clone()))
+        .agents(&TenantScope::one(their_tenant.clone()))
         .await
         .unwrap()[0]
         .id

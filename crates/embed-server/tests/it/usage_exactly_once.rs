@@ -225,7 +225,7 @@ async fn a_chat_run_counts_once_and_its_record_written_again_counts_nothing() {
     // after it committed: the same record id is stored and counted once.
     let db = server.db().await;
     let filter = UsageFilter {
-        scope: TenantScope::Tenant(server.tenant_id.clone()),
+        scope: TenantScope::one(server.tenant_id.clone()),
         agent_id: None,
         widget_id: None,
         key_id: None,

@@ -11,14 +11,14 @@ use futures_util::Stream;
 use sitekit_sdk::admin::{UsageExportFormat, UsageExportQuery};
 use sitekit_sdk::wire::ErrorBody;
 
-use crate::admin_auth::AdminCaller;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
+use crate::keys::Caller;
 use crate::openapi::AdminErrors;
-use crate::routes::admin_usage::checked_filter;
 use crate::state::AppState;
 use crate::usage::export as usage_export;
+use crate::usage::ops::checked_filter;
 use crate::usage::{EventCursor, UsageFilter};
 
 /// Records read per database round trip.
@@ -52,11 +52,10 @@ const PAGE_ROWS: i64 = 1_000;
 )]
 pub async fn export(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Caller,
     ApiQuery(query): ApiQuery<UsageExportQuery>,
 ) -> Result<Response, ApiError> {
-    caller.require("usage:read")?;
-    let (range, filter) = checked_filter(&state, &caller, &query.filters()).await?;
+    let (range, filter) = checked_filter(&state.db, &caller, &query.filters()).await?;
     let (from, to) = range.dates();
     let (body, content_type, file_name) = match query.format {
         UsageExportFormat::Csv => {

@@ -8,11 +8,10 @@ use axum::http::StatusCode;
 use sitekit_sdk::admin::{AgentList, AgentSummary, AgentUpdate, NewAgentRequest};
 use sitekit_sdk::wire::ErrorBody;
 
-use crate::admin_auth::AdminCaller;
-use crate::agents::settings::{self as agent_settings, AgentSettings, AgentSettingsError};
-use crate::agents::{Agent, AgentDeletion};
+use crate::agents::ops;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
+use crate::keys::Caller;
 use crate::openapi::AdminErrors;
 use crate::state::AppState;
 
@@ -31,13 +30,10 @@ use crate::state::AppState;
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Caller,
 ) -> Result<Json<AgentList>, ApiError> {
-    caller.require("widgets:read")?;
-    let agents = state.db.agents(&caller.scope()).await?;
-    Ok(Json(AgentList {
-        agents: agents.into_iter().map(AgentSummary::from).collect(),
-    }))
+    let agents = ops::list(&state.db, &caller).await?;
+    Ok(Json(AgentList { agents }))
 }
 
 #[utoipa::path(
@@ -59,11 +55,10 @@ pub async fn list(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<AgentSummary>, ApiError> {
-    caller.require("widgets:read")?;
-    Ok(Json(owned_agent(&state, &caller, &id).await?.into()))
+    Ok(Json(ops::get(&state.db, &caller, &id).await?))
 }
 
 #[utoipa::path(
@@ -89,14 +84,11 @@ pub async fn get(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Caller,
     ApiJson(request): ApiJson<NewAgentRequest>,
 ) -> Result<(StatusCode, Json<AgentSummary>), ApiError> {
-    caller.require("agents:write")?;
-    let settings =
-        AgentSettings::from_request(&request, state.runtimes.policy()).map_err(invalid)?;
-    let agent = state.db.create_agent(&caller.tenant_id, settings).await?;
-    Ok((StatusCode::CREATED, Json(agent.into())))
+    let agent = ops::create(&state.db, &caller, request, state.runtimes.policy()).await?;
+    Ok((StatusCode::CREATED, Json(agent)))
 }
 
 #[utoipa::path(
@@ -122,17 +114,12 @@ pub async fn create(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(update): ApiJson<AgentUpdate>,
 ) -> Result<Json<AgentSummary>, ApiError> {
-    caller.require("agents:write")?;
-    let mut agent = owned_agent(&state, &caller, &id).await?;
-    agent_settings::apply_update(&mut agent, update, state.runtimes.policy()).map_err(invalid)?;
-    if !state.db.update_agent(&agent).await? {
-        return Err(ApiError::NotFound(format!("no agent {id}")));
-    }
-    Ok(Json(agent.into()))
+    let agent = ops::update(&state.db, &caller, &id, update, state.runtimes.policy()).await?;
+    Ok(Json(agent))
 }
 
 #[utoipa::path(
@@ -155,30 +142,9 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require("agents:write")?;
-    match state.db.delete_agent(&caller.tenant_id, &id).await? {
-        AgentDeletion::Deleted => Ok(StatusCode::NO_CONTENT),
-        AgentDeletion::InUse => Err(ApiError::conflict(
-            "agent_in_use",
-            format!("widgets still use agent {id}; delete them first"),
-        )),
-        AgentDeletion::NotFound => Err(ApiError::NotFound(format!("no agent {id}"))),
-    }
-}
-
-/// The caller's agent `id`; another tenant's agent is indistinguishable from one
-/// that does not exist.
-async fn owned_agent(state: &AppState, caller: &AdminCaller, id: &str) -> Result<Agent, ApiError> {
-    state
-        .db
-        .agent_of_tenant(&caller.tenant_id, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no agent {id}")))
-}
-
-fn invalid(error: AgentSettingsError) -> ApiError {
-    ApiError::bad_request(error.code, error.message)
+    ops::delete(&state.db, &caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -4,22 +4,14 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use sitekit_sdk::admin::{
-    AdminKeyKind, CreatedKey, KeyEventList, KeyList, KeySummary, NewKeyRequest, RotateKeyRequest,
-};
+use sitekit_sdk::admin::{CreatedKey, KeyEventList, KeyList, NewKeyRequest, RotateKeyRequest};
+use sitekit_sdk::wire::ErrorBody;
 
-use crate::admin_auth::AdminCaller;
-use crate::db::now_unix;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
-use crate::keys::scopes;
-use crate::keys::{
-    DEFAULT_ROTATION_GRACE_SECS, KeyListing, MAX_ROTATION_GRACE_SECS, NewAdminKey, earlier_expiry,
-};
-use crate::keys::{KeyKind, KeyMode};
+use crate::keys::{Caller, ops};
 use crate::openapi::AdminErrors;
 use crate::state::AppState;
-use sitekit_sdk::wire::ErrorBody;
 
 #[utoipa::path(
     get,
@@ -36,13 +28,10 @@ use sitekit_sdk::wire::ErrorBody;
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Caller,
 ) -> Result<Json<KeyList>, ApiError> {
-    caller.require("keys:write")?;
-    let keys = state.db.list_keys(&caller.scope(), None).await?;
-    Ok(Json(KeyList {
-        keys: keys.into_iter().map(KeySummary::from).collect(),
-    }))
+    let keys = ops::list(&state.db, &caller, None).await?;
+    Ok(Json(KeyList { keys }))
 }
 
 #[utoipa::path(
@@ -70,41 +59,10 @@ pub async fn list(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Caller,
     ApiJson(request): ApiJson<NewKeyRequest>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
-    caller.require("keys:write")?;
-    let kind = match request.kind {
-        AdminKeyKind::Secret => KeyKind::Secret,
-        AdminKeyKind::Restricted => KeyKind::Restricted,
-    };
-    let listed = request.scopes.map(|scopes| scopes.join(" "));
-    let scopes = scopes::for_new_key(kind, listed.as_deref())
-        .map_err(|why| ApiError::bad_request("invalid_scopes", why))?;
-    caller.may_grant(kind, &scopes)?;
-    let requested_expiry = request
-        .expires_in_days
-        .map(|days| now_unix() + i64::from(days) * 86_400);
-    let (id, key) = state
-        .db
-        .create_admin_key(NewAdminKey {
-            tenant_id: &caller.tenant_id,
-            kind,
-            mode: if request.test_mode {
-                KeyMode::Test
-            } else {
-                KeyMode::Live
-            },
-            scopes: &scopes,
-            expires_at: earlier_expiry(requested_expiry, caller.expires_at),
-            actor: &caller.actor(),
-        })
-        .await?;
-    let created = CreatedKey {
-        id,
-        key: key.expose().to_owned(),
-        scopes: scopes.split(' ').map(str::to_owned).collect(),
-    };
+    let created = ops::create(&state.db, &caller, request).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -128,22 +86,11 @@ pub async fn create(
 )]
 pub async fn revoke(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require("keys:write")?;
-    let target = unrevoked_key(&state, &caller, &id).await?;
-    caller.may_revoke(kind_of(&target)?)?;
-    if state
-        .db
-        .revoke_key(&caller.scope(), &id, &caller.actor())
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        // Revoked by another request meanwhile.
-        Err(revoked(&id))
-    }
+    ops::revoke(&state.db, &caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(
@@ -176,43 +123,11 @@ pub async fn revoke(
 )]
 pub async fn rotate(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(request): ApiJson<RotateKeyRequest>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
-    caller.require("keys:write")?;
-    let grace = request.grace_seconds.unwrap_or(DEFAULT_ROTATION_GRACE_SECS);
-    if grace > MAX_ROTATION_GRACE_SECS {
-        return Err(ApiError::bad_request(
-            "invalid_grace",
-            format!("graceSeconds may be at most {MAX_ROTATION_GRACE_SECS} (30 days)"),
-        ));
-    }
-    let target = unrevoked_key(&state, &caller, &id).await?;
-    if !target.is_active(now_unix()) {
-        return Err(ApiError::conflict(
-            "key_expired",
-            format!("key {id} has expired; a key that no longer works cannot be rotated"),
-        ));
-    }
-    caller.may_grant(kind_of(&target)?, &target.scopes)?;
-    let rotated = state
-        .db
-        .rotate_key(
-            &caller.scope(),
-            &id,
-            grace,
-            caller.expires_at,
-            &caller.actor(),
-        )
-        .await?
-        // Revoked or expired meanwhile.
-        .ok_or_else(|| revoked(&id))?;
-    let created = CreatedKey {
-        id: rotated.id,
-        key: rotated.key.expose().to_owned(),
-        scopes: rotated.scopes.split(' ').map(str::to_owned).collect(),
-    };
+    let created = ops::rotate(&state.db, &caller, &id, request).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -235,47 +150,8 @@ pub async fn rotate(
 )]
 pub async fn events(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<KeyEventList>, ApiError> {
-    caller.require("keys:write")?;
-    if !state.db.key_exists(&caller.scope(), &id).await? {
-        return Err(ApiError::NotFound(format!("no key {id}")));
-    }
-    let events = state.db.key_events(&id).await?;
-    Ok(Json(KeyEventList {
-        key_id: id,
-        events: events.into_iter().map(Into::into).collect(),
-    }))
-}
-
-/// The caller's key `id`, which must not be revoked.
-async fn unrevoked_key(
-    state: &AppState,
-    caller: &AdminCaller,
-    id: &str,
-) -> Result<KeyListing, ApiError> {
-    let target = state
-        .db
-        .key(&caller.scope(), id)
-        .await?
-        .ok_or_else(|| no_key(id))?;
-    if target.revoked {
-        return Err(revoked(id));
-    }
-    Ok(target)
-}
-
-fn no_key(id: &str) -> ApiError {
-    ApiError::NotFound(format!("no key {id}"))
-}
-
-/// A revoked key exists (its audit trail can be read) but cannot change.
-fn revoked(id: &str) -> ApiError {
-    ApiError::conflict("key_revoked", format!("key {id} has been revoked"))
-}
-
-fn kind_of(key: &KeyListing) -> Result<KeyKind, ApiError> {
-    KeyKind::parse(&key.kind)
-        .ok_or_else(|| ApiError::Internal(format!("key {} has an unknown kind", key.id)))
+    Ok(Json(ops::events(&state.db, &caller, &id).await?))
 }

@@ -7,13 +7,12 @@ use axum::extract::State;
 use sitekit_sdk::admin::{UsageQuery, UsageReport};
 use sitekit_sdk::wire::ErrorBody;
 
-use crate::admin_auth::AdminCaller;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
+use crate::keys::Caller;
 use crate::openapi::AdminErrors;
 use crate::state::AppState;
-use crate::usage::UsageFilter;
-use crate::usage::report::{UsageRange, named_subjects, subject_name};
+use crate::usage::ops;
 
 #[utoipa::path(
     get,
@@ -38,36 +37,8 @@ use crate::usage::report::{UsageRange, named_subjects, subject_name};
 )]
 pub async fn summary(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Caller,
     ApiQuery(query): ApiQuery<UsageQuery>,
 ) -> Result<Json<UsageReport>, ApiError> {
-    caller.require("usage:read")?;
-    let (range, filter) = checked_filter(&state, &caller, &query).await?;
-    let rows = state.db.daily_usage(&filter).await?;
-    Ok(Json(range.report(rows)))
-}
-
-/// The range and filter of a usage query, once its dates are valid and every
-/// agent, widget and key it names is the caller's tenant's (another tenant's
-/// answers exactly like one that does not exist).
-pub async fn checked_filter(
-    state: &AppState,
-    caller: &AdminCaller,
-    query: &UsageQuery,
-) -> Result<(UsageRange, UsageFilter), ApiError> {
-    let range = UsageRange::parse(query.from.as_deref(), query.to.as_deref())
-        .map_err(|error| ApiError::bad_request("invalid_query", error.0))?;
-    for (subject, id) in named_subjects(query) {
-        if !state
-            .db
-            .usage_subject_exists(&caller.scope(), subject, id)
-            .await?
-        {
-            return Err(ApiError::NotFound(format!(
-                "no {} {id}",
-                subject_name(subject)
-            )));
-        }
-    }
-    Ok((range, range.filter(caller.scope(), query)))
+    Ok(Json(ops::report(&state.db, &caller, &query).await?))
 }

@@ -4,14 +4,14 @@
 use axum::Json;
 use axum::extract::State;
 use sitekit_sdk::admin::WidgetSnippet;
+use sitekit_sdk::wire::ErrorBody;
 
-use crate::admin_auth::AdminCaller;
 use crate::error::ApiError;
 use crate::extract::ApiPath;
+use crate::keys::Caller;
 use crate::openapi::AdminErrors;
 use crate::state::AppState;
-use crate::widgets::snippet;
-use sitekit_sdk::wire::ErrorBody;
+use crate::widgets::ops;
 
 #[utoipa::path(
     get,
@@ -33,37 +33,16 @@ use sitekit_sdk::wire::ErrorBody;
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: AdminCaller,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<WidgetSnippet>, ApiError> {
-    caller.require("widgets:read")?;
-    // Another tenant's widget answers exactly like a missing one.
-    let widget = state
-        .db
-        .widget_of_tenant(&caller.tenant_id, &id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no widget {id}")))?;
-    let key = state
-        .db
-        .publishable_key_of(&widget.id)
-        .await?
-        .ok_or_else(|| revoked(&widget.id))?;
-    Ok(Json(snippet::for_widget(
-        &widget.id,
+    let snippet = ops::snippet(
+        &state.db,
+        &caller,
+        &id,
         &state.public_url,
-        &key,
         &state.assets.manifest,
-    )))
-}
-
-/// A widget whose publishable key was revoked exists but has nothing a page
-/// could load: a snippet with the dead key would only fail on the customer's site.
-fn revoked(widget_id: &str) -> ApiError {
-    ApiError::conflict(
-        "publishable_key_revoked",
-        format!(
-            "widget {widget_id} has no snippet: its publishable key was revoked; \
-             create a new widget for the site"
-        ),
     )
+    .await?;
+    Ok(Json(snippet))
 }

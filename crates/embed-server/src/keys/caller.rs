@@ -1,0 +1,120 @@
+//! Who asks for an operation: a secret or restricted key (through the admin
+//! API or `sitekit --server`), or the operator on the local database. Every
+//! operation checks the same scopes and reaches the same rows whoever calls it.
+
+use crate::error::ApiError;
+use crate::keys::scopes::{self, GrantError, Scope, Scopes};
+use crate::keys::{AdminKeyRecord, KeyKind};
+use crate::tenants::{TenantId, TenantScope};
+
+/// How the audit trail names changes made by the operator's command line.
+const OPERATOR_ACTOR: &str = "cli";
+
+/// A caller, with what it may reach and do.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    scope: TenantScope,
+    who: Who,
+}
+
+#[derive(Debug, Clone)]
+enum Who {
+    Key {
+        id: String,
+        kind: KeyKind,
+        scopes: Scopes,
+        /// When the calling key stops working, if it does.
+        expires_at: Option<i64>,
+    },
+    /// Holds every scope, like a secret key that never expires.
+    Operator,
+}
+
+impl Caller {
+    /// A key that was checked (not revoked, not expired): its own tenant only.
+    pub fn key(record: AdminKeyRecord, kind: KeyKind) -> Caller {
+        Caller {
+            scope: TenantScope::one(record.tenant_id),
+            who: Who::Key {
+                id: record.id,
+                kind,
+                scopes: record.scopes,
+                expires_at: record.expires_at,
+            },
+        }
+    }
+
+    /// The operator, on the tenant it named, or on every tenant.
+    pub fn operator(tenant: Option<TenantId>) -> Caller {
+        Caller {
+            scope: tenant.map_or(TenantScope::Operator, TenantScope::One),
+            who: Who::Operator,
+        }
+    }
+
+    /// The rows the caller's queries reach: a key's own tenant's, never another's.
+    pub fn scope(&self) -> &TenantScope {
+        &self.scope
+    }
+
+    /// The tenant what the caller creates belongs to; the operator must name one.
+    pub fn tenant(&self) -> Result<&TenantId, ApiError> {
+        self.scope.tenant().ok_or_else(|| {
+            ApiError::bad_request(
+                "tenant_required",
+                "--tenant is needed on the local database (with --server, the key's tenant is used)",
+            )
+        })
+    }
+
+    /// How the audit trail names this caller.
+    pub fn actor(&self) -> String {
+        match &self.who {
+            Who::Key { id, .. } => format!("key:{id}"),
+            Who::Operator => OPERATOR_ACTOR.to_owned(),
+        }
+    }
+
+    /// When what this caller makes must stop working at the latest: a key may
+    /// not outlive the key that made it.
+    pub fn expires_at(&self) -> Option<i64> {
+        match &self.who {
+            Who::Key { expires_at, .. } => *expires_at,
+            Who::Operator => None,
+        }
+    }
+
+    fn kind_and_scopes(&self) -> (KeyKind, Scopes) {
+        match &self.who {
+            Who::Key { kind, scopes, .. } => (*kind, *scopes),
+            Who::Operator => (KeyKind::Secret, Scopes::EVERYTHING),
+        }
+    }
+
+    /// 403 `missing_scope` naming the scope when the caller lacks it.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.kind_and_scopes().1.contains(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "missing_scope",
+                format!("this key lacks the `{scope}` scope"),
+            ))
+        }
+    }
+
+    /// 403 `missing_scope` unless the caller may create or rotate a key of
+    /// `target` kind with `target_scopes` (see [`scopes::may_grant`]).
+    pub fn may_grant(&self, target: KeyKind, target_scopes: Scopes) -> Result<(), ApiError> {
+        scopes::may_grant(self.kind_and_scopes(), target, target_scopes).map_err(refused)
+    }
+
+    /// 403 `missing_scope` unless the caller may revoke a key of `target` kind.
+    pub fn may_revoke(&self, target: KeyKind) -> Result<(), ApiError> {
+        scopes::may_revoke(self.kind_and_scopes().0, target).map_err(refused)
+    }
+}
+
+fn refused(error: GrantError) -> ApiError {
+    ApiError::forbidden("missing_scope", error.to_string())
+}

@@ -1,0 +1,122 @@
+//! The widget operations, once for every caller (`routes/widgets.rs`,
+//! `routes/snippet.rs` and the local command line): `widgets:read` to look,
+//! `widgets:write` to change. Creating a widget makes its publishable key.
+
+use sitekit_sdk::admin::{
+    CreatedWidget, NewWidgetRequest, WidgetSnippet, WidgetSummary, WidgetUpdate,
+};
+
+use crate::agents;
+use crate::assets::Manifest;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::keys::scopes::Scope;
+use crate::keys::{Caller, KeyMode};
+use crate::widgets::Widget;
+use crate::widgets::settings::{self, SettingsError, WidgetSettings};
+use crate::widgets::snippet;
+
+pub async fn list(db: &Db, caller: &Caller) -> Result<Vec<WidgetSummary>, ApiError> {
+    caller.require(Scope::WidgetsRead)?;
+    let widgets = db.widgets(caller.scope()).await?;
+    Ok(widgets.into_iter().map(WidgetSummary::from).collect())
+}
+
+pub async fn get(db: &Db, caller: &Caller, id: &str) -> Result<WidgetSummary, ApiError> {
+    caller.require(Scope::WidgetsRead)?;
+    Ok(owned(db, caller, id).await?.into())
+}
+
+/// A widget of one of the caller's agents, with its publishable key and the
+/// auto-updating snippet for a server at `public_url`.
+pub async fn create(
+    db: &Db,
+    caller: &Caller,
+    request: NewWidgetRequest,
+    public_url: &str,
+) -> Result<CreatedWidget, ApiError> {
+    caller.require(Scope::WidgetsWrite)?;
+    let agent = agents::ops::owned(db, caller, &request.agent_id).await?;
+    let settings = WidgetSettings::from_request(&request).map_err(invalid)?;
+    let mode = KeyMode::of_test_mode(request.test_mode);
+    let (widget, key) = db
+        .create_widget(&agent, settings, mode, &caller.actor())
+        .await?;
+    Ok(CreatedWidget {
+        snippet: snippet::auto_updating(public_url, key.expose()),
+        publishable_key: key.expose().to_owned(),
+        widget: widget.into(),
+    })
+}
+
+/// Changes a widget; a bad field changes nothing.
+pub async fn update(
+    db: &Db,
+    caller: &Caller,
+    id: &str,
+    update: WidgetUpdate,
+) -> Result<WidgetSummary, ApiError> {
+    caller.require(Scope::WidgetsWrite)?;
+    let mut widget = owned(db, caller, id).await?;
+    let test_mode = db.widget_is_test_mode(&widget.id).await?;
+    settings::apply_update(&mut widget, update, test_mode).map_err(invalid)?;
+    if !db.update_widget(&widget).await? {
+        return Err(not_found(id));
+    }
+    Ok(widget.into())
+}
+
+/// Deletes the widget and revokes its publishable keys, ending its sessions
+/// (on each node at its next reload of key states).
+pub async fn delete(db: &Db, caller: &Caller, id: &str) -> Result<(), ApiError> {
+    caller.require(Scope::WidgetsWrite)?;
+    let widget = owned(db, caller, id).await?;
+    if !db
+        .delete_widget(&widget.tenant_id, id, &caller.actor())
+        .await?
+    {
+        return Err(not_found(id));
+    }
+    Ok(())
+}
+
+/// The widget's auto-updating and pinned snippets, for a server at
+/// `public_url` serving the assets of `manifest`.
+pub async fn snippet(
+    db: &Db,
+    caller: &Caller,
+    id: &str,
+    public_url: &str,
+    manifest: &Manifest,
+) -> Result<WidgetSnippet, ApiError> {
+    caller.require(Scope::WidgetsRead)?;
+    let widget = owned(db, caller, id).await?;
+    let key = db.publishable_key_of(&widget.id).await?.ok_or_else(|| {
+        // The widget exists but has nothing a page could load: a snippet with
+        // the dead key would only fail on the customer's site.
+        ApiError::conflict(
+            "publishable_key_revoked",
+            format!(
+                "widget {id} has no snippet: its publishable key was revoked; \
+                 create a new widget for the site"
+            ),
+        )
+    })?;
+    Ok(snippet::for_widget(&widget.id, public_url, &key, manifest))
+}
+
+/// The caller's widget `id`; another tenant's is indistinguishable from one
+/// that does not exist.
+pub async fn owned(db: &Db, caller: &Caller, id: &str) -> Result<Widget, ApiError> {
+    db.widget_in(caller.scope(), id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("no widget with id {id}"))
+}
+
+fn invalid(error: SettingsError) -> ApiError {
+    ApiError::bad_request("invalid_setting", error.0)
+}
