@@ -7,7 +7,9 @@ use anyhow::{Result, bail, ensure};
 use serde::Serialize;
 use serde_json::json;
 use sitekit_embed_server::db::Db;
+use sitekit_embed_server::keys::Caller;
 use sitekit_embed_server::master_key::MasterKey;
+use sitekit_embed_server::tenants;
 use sitekit_embed_server::usage::export::{counter_fields, errors_text};
 use sitekit_embed_server::usage::report::UsageRange;
 use sitekit_embed_server::widgets::settings::position_text;
@@ -593,12 +595,7 @@ fn print_table(header: &[&str], rows: Vec<Vec<String>>) {
 pub async fn tenants(db: &Db, command: TenantCommand) -> Result<()> {
     match command {
         TenantCommand::Create { name, json } => {
-            ensure!(!name.trim().is_empty(), "--name must not be empty");
-            ensure!(
-                !name.chars().any(char::is_control),
-                "--name may not contain control characters"
-            );
-            let tenant = db.create_tenant(name.trim()).await?;
+            let tenant = tenants::ops::create(db, &Caller::operator(None), &name).await?;
             if json {
                 println!("{}", json!({ "id": tenant.id, "name": tenant.name }));
             } else {

@@ -1,6 +1,7 @@
 //! Tenants: the organisations every widget, agent, key and usage record
 //! belongs to, and [`TenantScope`], whose rows a query may reach.
 
+pub mod ops;
 mod scope;
 mod store;
 

@@ -478,3 +478,22 @@ async fn help_never_shows_a_secret_from_the_environment() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_tenant_needs_a_one_line_name() {
+    let dir = TempDir::new();
+    let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    for (name, why) in [
+        ("  ", "a tenant's name must not be empty"),
+        (
+            "Acme\nInc",
+            "a tenant's name may not contain control characters",
+        ),
+    ] {
+        let (ok, stdout, stderr) = run(&db, &["tenants", "create", "--name", name]).await;
+        assert!(!ok && stderr.contains(why), "{stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+    }
+    let tenant = json_of(&db, &["tenants", "create", "--name", "  Acme  ", "--json"]).await;
+    assert_eq!(tenant["name"], "Acme");
+}
