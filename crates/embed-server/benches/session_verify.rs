@@ -14,8 +14,8 @@ use std::time::Instant;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sitekit_embed_server::chat::session::{SessionClaims, SessionSigner};
+use sitekit_embed_server::codec::random_base62;
 use sitekit_embed_server::db::{new_id, now_unix};
-use sitekit_embed_server::keys::random_base62;
 use sitekit_embed_server::keys::scopes::Scopes;
 
 const BATCHES: usize = 21;

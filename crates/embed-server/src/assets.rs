@@ -10,7 +10,7 @@ use base64::Engine;
 use serde::Deserialize;
 use sha2::{Digest, Sha256, Sha384};
 
-use crate::keys::hex;
+use crate::codec::hex;
 
 /// `dist/manifest.json`, written by the build.
 #[derive(Debug, Clone, Deserialize)]

@@ -7,15 +7,10 @@
 //! IPv6 clients are counted per /64: one subscriber usually holds a whole /64
 //! and can use any address in it.
 
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr};
 
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::HeaderMap;
-use axum::http::request::Parts;
 use ipnet::IpNet;
-
-use crate::error::ApiError;
-use crate::state::AppState;
 
 /// The proxies whose `X-Forwarded-For` is believed: addresses and networks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -100,25 +95,6 @@ pub fn rate_key(address: IpAddr) -> IpAddr {
 /// [`rate_key`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
-
-impl<S> FromRequestParts<S> for ClientIp
-where
-    S: Send + Sync,
-    AppState: FromRef<S>,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let ConnectInfo(peer) = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .copied()
-            .ok_or_else(|| ApiError::Internal("the server runs without peer addresses".into()))?;
-        let state = AppState::from_ref(state);
-        let client = state.trusted_proxies.client(peer.ip(), &parts.headers);
-        Ok(ClientIp(rate_key(client)))
-    }
-}
 
 #[cfg(test)]
 mod tests {

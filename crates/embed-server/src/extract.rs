@@ -1,13 +1,17 @@
 //! Request extractors whose rejections are our JSON errors, not axum's plain text.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde_json::{Number, Value};
 
+use crate::client_ip::{ClientIp, rate_key};
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::widgets::origin::Origin;
 
 /// A JSON object body, read as JSON means it: malformed, oversized or
@@ -165,4 +169,25 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(|token| token.trim().to_owned())
+}
+
+/// The client a request comes from, as the per-address limits count it (see
+/// [`crate::client_ip`]).
+impl<S> FromRequestParts<S> for ClientIp
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ConnectInfo(peer) = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .copied()
+            .ok_or_else(|| ApiError::Internal("the server runs without peer addresses".into()))?;
+        let state = AppState::from_ref(state);
+        let client = state.trusted_proxies.client(peer.ip(), &parts.headers);
+        Ok(ClientIp(rate_key(client)))
+    }
 }

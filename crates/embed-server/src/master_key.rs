@@ -19,7 +19,7 @@ use chacha20poly1305::aead::Payload;
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
 use sha2::{Digest, Sha256};
 
-use crate::keys::hex;
+use crate::codec::hex;
 
 /// Bytes of a master key.
 pub const KEY_LEN: usize = 32;

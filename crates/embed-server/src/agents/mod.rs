@@ -2,8 +2,10 @@
 //! credential, time limits), the rules it follows (`settings`) and its storage.
 
 pub mod ops;
+mod runtime_kind;
 pub mod settings;
 mod store;
 
+pub use runtime_kind::RuntimeKind;
 pub(crate) use store::AGENT_COLUMNS;
 pub use store::{Agent, AgentDeletion};

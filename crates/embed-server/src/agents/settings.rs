@@ -9,12 +9,12 @@
 use sitekit_sdk::admin::{AgentTimeouts, AgentUpdate, NewAgentRequest};
 use sitekit_sdk::fields::{
     AgentName, ConnectTimeout, FirstEventTimeout, FlowId, IdleTimeout, ModelName, RuntimeKey,
-    RuntimeKind, RuntimeUrl, SystemPrompt, TotalTimeout,
+    RuntimeUrl, SystemPrompt, TotalTimeout,
 };
 
-use crate::agents::Agent;
+use crate::agents::{Agent, RuntimeKind};
 use crate::egress::EgressPolicy;
-use crate::widgets::settings::{SettingsError, has_control, one_line_text};
+use crate::setting_rules::{SettingsError, has_control, one_line_text};
 
 /// A setting that breaks a rule: a stable code for the API and a sentence a
 /// person can act on.
@@ -34,14 +34,25 @@ impl From<SettingsError> for AgentSettingsError {
     }
 }
 
-/// The runtime adapters this server has (see `relay`).
-pub const RUNTIMES: &[&str] = &RuntimeKind::NAMES;
+/// The kind a request names; Langflow when it names none.
+fn runtime_kind(named: Option<&str>) -> Result<RuntimeKind, SettingsError> {
+    let Some(named) = named else {
+        return Ok(RuntimeKind::Langflow);
+    };
+    RuntimeKind::parse(named).ok_or_else(|| {
+        let kinds: Vec<&str> = RuntimeKind::ALL.iter().map(|kind| kind.as_str()).collect();
+        SettingsError(format!(
+            "the runtime `{named}` is not supported; use one of: {}",
+            kinds.join(", ")
+        ))
+    })
+}
 
 /// Everything a new agent needs, checked. No `Debug`: it holds the credential.
 #[derive(Clone)]
 pub struct AgentSettings {
     pub name: String,
-    pub runtime: String,
+    pub runtime: RuntimeKind,
     pub base_url: String,
     pub flow_id: String,
     pub model: String,
@@ -72,17 +83,10 @@ impl AgentSettings {
         request: &NewAgentRequest,
         policy: &EgressPolicy,
     ) -> Result<Self, AgentSettingsError> {
-        let runtime = request.runtime.as_deref().unwrap_or(RUNTIMES[0]);
-        if !RUNTIMES.contains(&runtime) {
-            return Err(SettingsError(format!(
-                "the runtime `{runtime}` is not supported; use one of: {}",
-                RUNTIMES.join(", ")
-            ))
-            .into());
-        }
+        let runtime = runtime_kind(request.runtime.as_deref())?;
         let settings = AgentSettings {
             name: name(&request.name)?,
-            runtime: runtime.to_owned(),
+            runtime,
             base_url: base_url(&request.base_url, policy)?,
             flow_id: short_text("flow id", &request.flow_id, FlowId::MAX_CHARS)?,
             model: short_text(
@@ -100,11 +104,11 @@ impl AgentSettings {
 
     /// Each runtime needs its own piece: Langflow a flow, OpenAI a model.
     fn check_runtime_needs(&self) -> Result<(), AgentSettingsError> {
-        match self.runtime.as_str() {
-            "langflow" if self.flow_id.is_empty() => {
+        match self.runtime {
+            RuntimeKind::Langflow if self.flow_id.is_empty() => {
                 Err(SettingsError("a langflow agent needs the flow id (flowId)".into()).into())
             }
-            "openai" if self.model.is_empty() => Err(SettingsError(
+            RuntimeKind::Openai if self.model.is_empty() => Err(SettingsError(
                 "an openai agent needs the model (model), e.g. gpt-4o-mini".into(),
             )
             .into()),
@@ -117,7 +121,7 @@ impl From<&Agent> for AgentSettings {
     fn from(agent: &Agent) -> Self {
         AgentSettings {
             name: agent.name.clone(),
-            runtime: agent.runtime.clone(),
+            runtime: agent.runtime,
             base_url: agent.base_url.clone(),
             flow_id: agent.flow_id.clone(),
             model: agent.model.clone(),
@@ -347,7 +351,7 @@ mod tests {
             panic!("a valid request was refused");
         };
         assert_eq!(settings.name, "Support");
-        assert_eq!(settings.runtime, "langflow");
+        assert_eq!(settings.runtime, RuntimeKind::Langflow);
         assert_eq!(settings.base_url, "http://127.0.0.1:7860");
     }
 

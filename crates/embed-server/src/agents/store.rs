@@ -5,6 +5,7 @@ use sitekit_sdk::admin::{AgentSummary, AgentTimeouts};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::agents::RuntimeKind;
 use crate::agents::settings::AgentSettings;
 use crate::db::{Db, new_id, now_unix};
 use crate::master_key::SecretPlace;
@@ -24,7 +25,7 @@ pub struct Agent {
     pub id: String,
     pub tenant_id: String,
     pub name: String,
-    pub runtime: String,
+    pub runtime: RuntimeKind,
     pub base_url: String,
     pub flow_id: String,
     pub model: String,
@@ -57,7 +58,7 @@ impl Agent {
             id,
             tenant_id: row.try_get("agent_tenant_id")?,
             name: row.try_get("agent_name")?,
-            runtime: row.try_get("runtime")?,
+            runtime: stored_kind(&row.try_get::<String, _>("runtime")?)?,
             base_url: row.try_get("base_url")?,
             flow_id: row.try_get("flow_id")?,
             model: row.try_get("model")?,
@@ -84,7 +85,7 @@ impl From<Agent> for AgentSummary {
         AgentSummary {
             id: agent.id,
             name: agent.name,
-            runtime: agent.runtime,
+            runtime: agent.runtime.as_str().to_owned(),
             base_url: agent.base_url,
             flow_id: agent.flow_id,
             model: agent.model,
@@ -123,7 +124,7 @@ impl Db {
         .bind(&agent.id)
         .bind(&agent.tenant_id)
         .bind(&agent.name)
-        .bind(&agent.runtime)
+        .bind(agent.runtime.as_str())
         .bind(&agent.base_url)
         .bind(&agent.flow_id)
         .bind(&runtime_key)
@@ -246,4 +247,11 @@ impl Db {
             .map(|row| Agent::from_row(row, self))
             .transpose()
     }
+}
+
+/// A stored agent's runtime kind; the column holds only what
+/// [`RuntimeKind::as_str`] wrote.
+fn stored_kind(text: &str) -> Result<RuntimeKind, sqlx::Error> {
+    RuntimeKind::parse(text)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown runtime kind `{text}`").into()))
 }

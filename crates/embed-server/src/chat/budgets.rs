@@ -2,9 +2,7 @@
 //! deployment draws on the same daily budget. (Usage reports read the roll-ups
 //! of the run records instead: `usage_daily`.)
 
-use crate::db::{Db, now_unix};
-
-pub const DAY_SECS: i64 = 86_400;
+use crate::db::{DAY_SECS, Db, now_unix};
 
 /// What counting a message against a widget's budget found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

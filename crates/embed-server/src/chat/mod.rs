@@ -1,10 +1,9 @@
-//! Chat: what a visitor's page does — a publishable key and origin let in
-//! (`access`), a signed session (`session`) for a visitor id (`visitors`), a run
-//! relayed to the agent's runtime (`relay`) within the stream caps
-//! (`stream_slots`) and the daily budget (`budgets`), metered (`metering`), its
-//! thread kept (`threads`).
+//! Chat: what a visitor's page does once `routes/access.rs` let its key and
+//! origin in — a signed session (`session`) for a visitor id (`visitors`), a
+//! run relayed to the agent's runtime (`relay`) within the stream caps
+//! (`stream_slots`) and the daily budget (`budgets`), metered (`metering`),
+//! its thread kept (`threads`).
 
-pub mod access;
 pub mod budgets;
 pub mod metering;
 pub mod relay;
@@ -13,5 +12,5 @@ pub mod stream_slots;
 pub mod threads;
 pub mod visitors;
 
-pub use budgets::{BudgetOutcome, DAY_SECS};
+pub use budgets::BudgetOutcome;
 pub use threads::{ThreadKey, Turn};

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::keys::random_base62;
+use crate::codec::random_base62;
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -6,6 +6,7 @@ use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use sitekit_embed_server::agents::RuntimeKind;
 use sitekit_embed_server::client_ip::TrustedProxies;
 use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_embed_server::keys;
@@ -380,26 +381,6 @@ pub enum AgentCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum RuntimeKind {
-    /// Langflow's Workflows API.
-    Langflow,
-    /// OpenAI-compatible chat completions (OpenAI, Ollama, vLLM, LiteLLM).
-    Openai,
-    /// Any AG-UI agent over HTTP.
-    Agui,
-}
-
-impl RuntimeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RuntimeKind::Langflow => "langflow",
-            RuntimeKind::Openai => "openai",
-            RuntimeKind::Agui => "agui",
-        }
-    }
 }
 
 /// A run's time limits, in milliseconds; those left out keep their value (or

@@ -6,8 +6,8 @@
 use anyhow::{Result, bail, ensure};
 use serde::Serialize;
 use serde_json::json;
+use sitekit_embed_server::agents::RuntimeKind;
 use sitekit_embed_server::db::Db;
-use sitekit_embed_server::keys::Caller;
 use sitekit_embed_server::master_key::MasterKey;
 use sitekit_embed_server::tenants;
 use sitekit_embed_server::usage::export::{counter_fields, errors_text};
@@ -304,10 +304,10 @@ fn enabled_text(enabled: bool) -> &'static str {
 
 /// The runtime and what it runs there: `langflow flow <id>`, `openai model <m>`.
 fn what_runs(agent: &AgentSummary) -> String {
-    match agent.runtime.as_str() {
-        "langflow" => format!("langflow flow {}", agent.flow_id),
-        "openai" => format!("openai model {}", agent.model),
-        other => other.to_owned(),
+    match RuntimeKind::parse(&agent.runtime) {
+        Some(RuntimeKind::Langflow) => format!("langflow flow {}", agent.flow_id),
+        Some(RuntimeKind::Openai) => format!("openai model {}", agent.model),
+        Some(RuntimeKind::Agui) | None => agent.runtime.clone(),
     }
 }
 
@@ -595,7 +595,7 @@ fn print_table(header: &[&str], rows: Vec<Vec<String>>) {
 pub async fn tenants(db: &Db, command: TenantCommand) -> Result<()> {
     match command {
         TenantCommand::Create { name, json } => {
-            let tenant = tenants::ops::create(db, &Caller::operator(None), &name).await?;
+            let tenant = tenants::ops::create(db, &name).await?;
             if json {
                 println!("{}", json!({ "id": tenant.id, "name": tenant.name }));
             } else {

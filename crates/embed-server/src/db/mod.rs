@@ -10,18 +10,21 @@ pub use at_rest::{AtRestError, Resealed};
 pub use kept_assets::{KeptBody, KeptFile};
 pub use secrets::SigningKeys;
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AnyPool, Connection};
 
 use crate::master_key::MasterKey;
 
-use crate::usage::EventQueue;
 use writer::Writer;
 
 /// A statement with its values bound, as the query helpers pass it along.
+type Shared = Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>;
+
 pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 /// The database handle every part of the server shares.
@@ -36,7 +39,10 @@ pub struct Db {
     /// SQLite rather than PostgreSQL: for the few statements written for each.
     pub(crate) is_sqlite: bool,
     /// Usage-event batches waiting for their group commit.
-    pub(crate) event_queue: Arc<EventQueue>,
+    /// What the stores above keep per database and share between its clones
+    /// (e.g. the usage events' group commit), so this engine needs to know
+    /// none of them.
+    shared: Arc<Shared>,
     /// Seals and opens the secrets stored here (`at_rest.rs`); without it they
     /// can be neither written nor read.
     pub(crate) master_key: Option<Arc<MasterKey>>,
@@ -112,12 +118,23 @@ impl Db {
             pool,
             writer,
             is_sqlite,
-            event_queue: Arc::default(),
+            shared: Arc::default(),
             master_key: None,
         })
     }
 
     /// True when the database answers a trivial query.
+    /// The one `T` of this database, made on first use.
+    pub(crate) fn shared<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut slots = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = slots
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()));
+        Arc::clone(slot)
+            .downcast::<T>()
+            .expect("a slot holds the type it is keyed by")
+    }
+
     pub async fn is_reachable(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
@@ -182,7 +199,12 @@ pub fn now_unix_ms() -> i64 {
     now.unix_timestamp() * 1_000 + i64::from(now.millisecond())
 }
 
+/// A UTC day in seconds and in milliseconds: the unit of budgets, roll-ups
+/// and retention.
+pub const DAY_SECS: i64 = 86_400;
+pub const DAY_MS: i64 = DAY_SECS * 1_000;
+
 /// A new random id with a type prefix, e.g. `wgt_3ZrX…`.
 pub fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", crate::keys::random_base62(20))
+    format!("{prefix}_{}", crate::codec::random_base62(20))
 }

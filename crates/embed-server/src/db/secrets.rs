@@ -4,7 +4,7 @@
 //! them through `server_secret` and `insert_server_secret_if_absent`.
 
 use super::{Db, now_unix};
-use crate::keys::random_base62;
+use crate::codec::random_base62;
 use crate::master_key::SecretPlace;
 
 const SESSION_SIGNING_KEY: &str = "session_signing_key";

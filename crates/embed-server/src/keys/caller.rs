@@ -91,18 +91,6 @@ impl Caller {
         }
     }
 
-    /// 403 `operator_only` unless the caller is the operator (who alone makes
-    /// tenants).
-    pub fn require_operator(&self) -> Result<(), ApiError> {
-        match self.who {
-            Who::Operator => Ok(()),
-            Who::Key { .. } => Err(ApiError::forbidden(
-                "operator_only",
-                "only the server's operator may do this",
-            )),
-        }
-    }
-
     /// 403 `missing_scope` naming the scope when the caller lacks it.
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
         if self.kind_and_scopes().1.contains(scope) {

@@ -4,9 +4,9 @@
 //! The random part is 30 base62 characters (≈ 178 bits); the last 6 characters are
 //! the CRC32 of the random part in base62, so a typo is caught before any lookup.
 
+use crate::codec::{BASE62, hex, random_base62};
 use sha2::{Digest, Sha256};
 
-const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const RANDOM_LEN: usize = 30;
 const CHECKSUM_LEN: usize = 6;
 
@@ -154,13 +154,6 @@ impl ParsedKey {
     }
 }
 
-/// `len` characters from a cryptographically secure generator.
-pub fn random_base62(len: usize) -> String {
-    (0..len)
-        .map(|_| BASE62[rand::random_range(0..BASE62.len())] as char)
-        .collect()
-}
-
 fn checksum(random: &str) -> String {
     let mut value = crc32fast::hash(random.as_bytes()) as u64;
     let mut digits = [b'0'; CHECKSUM_LEN];
@@ -169,11 +162,6 @@ fn checksum(random: &str) -> String {
         value /= 62;
     }
     String::from_utf8(digits.to_vec()).expect("base62 is ASCII")
-}
-
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

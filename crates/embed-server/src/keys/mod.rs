@@ -10,7 +10,7 @@ pub mod states;
 mod store;
 
 pub use caller::Caller;
-pub use format::{KeyFormatError, KeyKind, KeyMode, ParsedKey, hex, random_base62};
+pub use format::{KeyFormatError, KeyKind, KeyMode, ParsedKey};
 pub use store::{
     AdminKeyRecord, DEFAULT_ROTATION_GRACE_SECS, KeyEvent, KeyListing, KeyState,
     MAX_ROTATION_GRACE_SECS, NewAdminKey, RotatedKey, earlier_expiry,

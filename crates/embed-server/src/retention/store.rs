@@ -3,8 +3,9 @@
 //! with a publishable key or an admin key, so neither may grow forever. The
 //! daily roll-ups keep what the events added to them.
 
+use crate::db::DAY_MS;
 use crate::db::Db;
-use crate::usage::{DAY_MS, RollupCell};
+use crate::usage::RollupCell;
 
 impl Db {
     /// Forgets client usage events that happened before `before_ms` (Unix

@@ -14,10 +14,9 @@ use futures_util::{Stream, StreamExt};
 use sitekit_sdk::agui::RunAgentInput;
 use sitekit_sdk::fields::{ChatId, ChatMessage};
 
-use crate::chat::access::session_of;
 use crate::chat::metering::{RunIdentity, RunMeter};
 use crate::chat::relay::lifecycle::{RunIds, RunLimits, Visibility, visitor_events};
-use crate::chat::relay::{HistoryMessage, RelayError, RunRequest, StartRun};
+use crate::chat::relay::{HistoryMessage, RunRequest, StartRun};
 use crate::chat::stream_slots;
 use crate::chat::{BudgetOutcome, ThreadKey};
 use crate::client_ip::ClientIp;
@@ -25,6 +24,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, BearerToken};
 use crate::keys::scopes::Scope;
 use crate::openapi::ChatSseEvent;
+use crate::routes::access::session_of;
 use crate::state::AppState;
 use sitekit_sdk::wire::ErrorBody;
 
@@ -139,17 +139,7 @@ pub async fn chat(
             question: text.to_owned(),
         },
     );
-    let start: StartRun = match state.runtimes.for_agent(&agent) {
-        Some(runtime) => runtime.start(&agent, run),
-        None => {
-            let kind = agent.runtime.clone();
-            Box::pin(async move {
-                Err(RelayError::Unavailable(format!(
-                    "no adapter for runtime `{kind}`"
-                )))
-            })
-        }
-    };
+    let start: StartRun = state.runtimes.for_agent(&agent).start(&agent, run);
     let ids = RunIds {
         thread_id: input.thread_id,
         run_id: input.run_id,

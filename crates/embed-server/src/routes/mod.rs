@@ -3,6 +3,7 @@
 //! operations. `caller.rs` turns an admin key into the [`crate::keys::Caller`]
 //! every admin operation takes.
 
+pub mod access;
 pub mod agents;
 pub mod assets;
 pub mod caller;

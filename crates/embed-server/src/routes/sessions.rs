@@ -8,13 +8,13 @@ use sitekit_sdk::fields::VisitorId;
 use sitekit_sdk::wire::{SessionRequest, SessionResponse};
 use time::format_description::well_known::Rfc3339;
 
-use crate::chat::access::widget_for_page;
 use crate::chat::session::SessionClaims;
 use crate::client_ip::ClientIp;
 use crate::db::now_unix;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, RequestOrigin};
 use crate::keys::scopes::{Scope, Scopes};
+use crate::routes::access::widget_for_page;
 use crate::state::AppState;
 use sitekit_sdk::wire::ErrorBody;
 

@@ -8,11 +8,11 @@ use sitekit_sdk::fields::ChatId;
 use sitekit_sdk::wire::{ErrorBody, ThreadMessages};
 
 use crate::chat::ThreadKey;
-use crate::chat::access::session_of;
 use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, BearerToken};
 use crate::keys::scopes::Scope;
+use crate::routes::access::session_of;
 use crate::state::AppState;
 
 /// The newest messages of a thread a visitor gets back.

@@ -24,15 +24,16 @@ use sitekit_sdk::wire::{
     ErrorBody, UsageEvent, UsageEventResult, UsageEventResults, UsageEventStatus,
 };
 
-use crate::chat::access::session_with_any_of;
 use crate::client_ip::ClientIp;
+use crate::db::DAY_MS;
 use crate::db::now_unix_ms;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, bearer_token};
 use crate::keys::scopes::Scope;
+use crate::routes::access::session_with_any_of;
 use crate::state::AppState;
 use crate::usage::event_rules::{self as usage_event_rules, Reason, ValidEvent};
-use crate::usage::{DAY_MS, EventBatch, EventSender, NewUsageEvent};
+use crate::usage::{EventBatch, EventSender, NewUsageEvent};
 
 /// Events in one batch; the SDK sends about 20.
 pub const MAX_BATCH_EVENTS: usize = UsageEventBatch::MAX_EVENTS;

@@ -8,10 +8,10 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use sitekit_sdk::wire::WidgetConfig;
 
-use crate::chat::access::widget_for_page;
 use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, RequestOrigin};
+use crate::routes::access::widget_for_page;
 use crate::state::AppState;
 use sitekit_sdk::wire::ErrorBody;
 

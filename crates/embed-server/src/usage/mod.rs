@@ -8,9 +8,7 @@ pub mod ops;
 pub mod report;
 mod store;
 
-pub(crate) use store::EventQueue;
-
 pub use store::{
-    AgentUsageRow, CountedEvent, DAY_MS, DailyRow, EventBatch, EventCursor, EventSender,
-    NewUsageEvent, RollupCell, StoredEvents, StoredUsageEvent, UsageFilter, UsageRun, UsageSubject,
+    AgentUsageRow, CountedEvent, DailyRow, EventBatch, EventCursor, EventSender, NewUsageEvent,
+    RollupCell, StoredEvents, StoredUsageEvent, UsageFilter, UsageRun, UsageSubject,
 };

@@ -7,11 +7,11 @@ use serde::Serialize;
 use sitekit_sdk::admin::{DailyUsage, UsageCounts, UsageQuery, UsageReport};
 use time::{Date, Month};
 
-use crate::chat::DAY_SECS;
+use crate::db::DAY_SECS;
 use crate::db::now_unix;
+use crate::setting_rules::SettingsError;
 use crate::tenants::TenantScope;
 use crate::usage::{AgentUsageRow, DailyRow, UsageFilter, UsageSubject};
-use crate::widgets::settings::SettingsError;
 
 /// Without `from`, a report covers this many days up to `to`.
 const DEFAULT_DAYS: i64 = 30;

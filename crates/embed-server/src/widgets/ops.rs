@@ -12,8 +12,9 @@ use crate::db::Db;
 use crate::error::ApiError;
 use crate::keys::scopes::Scope;
 use crate::keys::{Caller, KeyMode};
+use crate::setting_rules::SettingsError;
 use crate::widgets::Widget;
-use crate::widgets::settings::{self, SettingsError, WidgetSettings};
+use crate::widgets::settings::{self, WidgetSettings};
 use crate::widgets::snippet;
 
 pub async fn list(db: &Db, caller: &Caller) -> Result<Vec<WidgetSummary>, ApiError> {

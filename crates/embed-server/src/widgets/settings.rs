@@ -9,6 +9,7 @@ use sitekit_sdk::fields::{
 };
 use sitekit_sdk::wire::{DEFAULT_CONVERSATION_DAYS, LauncherIcon, Position};
 
+use crate::setting_rules::{SettingsError, has_control, one_line_text};
 use crate::widgets::Widget;
 use crate::widgets::origin::{OriginAllowlist, OriginPattern};
 
@@ -25,11 +26,6 @@ const MAX_STARTER_PROMPT_CHARS: usize = StarterPrompt::MAX_CHARS;
 const MAX_AVATAR_URL_LEN: usize = AvatarUrl::MAX_LEN;
 pub const MAX_MESSAGES_PER_VISITOR_PER_MINUTE: u32 = VisitorRate::MAX;
 pub const MAX_CONVERSATION_DAYS: u32 = ConversationDays::MAX;
-
-/// A setting that breaks a rule, said so a person can fix it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct SettingsError(pub String);
 
 /// Everything a new widget needs, checked.
 #[derive(Debug, Clone)]
@@ -207,28 +203,6 @@ fn check_title(title: &str) -> Result<(), SettingsError> {
     one_line_text("the title", title, WidgetTitle::MAX_CHARS).map(drop)
 }
 
-/// A one-line text (`what` names it in errors, e.g. "the title"): not blank, at
-/// most `max_chars` as sent, no control character; returned trimmed, as stored.
-pub(crate) fn one_line_text(
-    what: &str,
-    text: &str,
-    max_chars: usize,
-) -> Result<String, SettingsError> {
-    if text.trim().is_empty() {
-        Err(SettingsError(format!("{what} must not be empty")))
-    } else if text.chars().count() > max_chars {
-        Err(SettingsError(format!(
-            "{what} may have at most {max_chars} characters"
-        )))
-    } else if has_control(text, &[]) {
-        Err(SettingsError(format!(
-            "{what} may not contain control characters"
-        )))
-    } else {
-        Ok(text.trim().to_owned())
-    }
-}
-
 /// Checked trimmed, as it is stored, whether it comes with a new widget or an update.
 fn check_greeting(greeting: &str) -> Result<(), SettingsError> {
     if greeting.chars().count() > Greeting::MAX_CHARS {
@@ -245,14 +219,6 @@ fn check_greeting(greeting: &str) -> Result<(), SettingsError> {
     } else {
         Ok(())
     }
-}
-
-/// Whether `text` has a control character other than those `allowed`. None is
-/// anything a visitor can read; PostgreSQL cannot store NUL, and an escape
-/// sequence would reach the terminal of whoever lists the widgets with the CLI.
-pub(crate) fn has_control(text: &str, allowed: &[char]) -> bool {
-    text.chars()
-        .any(|c| c.is_control() && !allowed.contains(&c))
 }
 
 fn starter_prompts(prompts: &[String]) -> Result<Vec<String>, SettingsError> {

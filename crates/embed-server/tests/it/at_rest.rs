@@ -15,8 +15,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sitekit_embed_server::chat::session::{SessionClaims, SessionSigner};
+use sitekit_embed_server::codec::random_base62;
 use sitekit_embed_server::db::{Db, now_unix};
-use sitekit_embed_server::keys::random_base62;
 use sitekit_sdk::admin::AgentTimeouts;
 use tokio::process::{Child, Command};
 

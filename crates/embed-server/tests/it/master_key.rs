@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Stdio;
 
-use sitekit_embed_server::keys::hex;
+use sitekit_embed_server::codec::hex;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 

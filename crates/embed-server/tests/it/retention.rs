@@ -5,9 +5,10 @@
 use std::time::Duration;
 
 use serde_json::json;
+use sitekit_embed_server::db::DAY_MS;
 use sitekit_embed_server::db::{now_unix, now_unix_ms};
+use sitekit_embed_server::usage::CountedEvent;
 use sitekit_embed_server::usage::report::format_day;
-use sitekit_embed_server::usage::{CountedEvent, DAY_MS};
 use sitekit_embed_server::usage::{EventBatch, EventSender, NewUsageEvent};
 use sitekit_sdk::wire::usage_types;
 

@@ -2,10 +2,11 @@
 //! tenants, on the local database only; tenants' keys still see only their own.
 
 use serde_json::{Value, json};
+use sitekit_embed_server::db::DAY_MS;
 use sitekit_embed_server::db::now_unix_ms;
 use sitekit_embed_server::tenants::TenantScope;
+use sitekit_embed_server::usage::UsageRun;
 use sitekit_embed_server::usage::report::format_day;
-use sitekit_embed_server::usage::{DAY_MS, UsageRun};
 
 use crate::admin::{key, other_tenant};
 use crate::cli::{json_of, run};

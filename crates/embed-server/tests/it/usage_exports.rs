@@ -10,9 +10,10 @@ use futures_util::StreamExt;
 use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
+use sitekit_embed_server::db::DAY_MS;
 use sitekit_embed_server::db::now_unix_ms;
+use sitekit_embed_server::usage::UsageRun;
 use sitekit_embed_server::usage::report::format_day;
-use sitekit_embed_server::usage::{DAY_MS, UsageRun};
 use sitekit_sdk::admin::{UsageExportFormat, UsageExportQuery};
 use sqlx::Row;
 

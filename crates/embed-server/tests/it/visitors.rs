@@ -5,8 +5,8 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use sitekit_embed_server::db::DAY_MS;
 use sitekit_embed_server::db::now_unix_ms;
-use sitekit_embed_server::usage::DAY_MS;
 use sitekit_embed_server::usage::report::format_day;
 use sitekit_sdk::wire::public_visitor_id;
 

@@ -292,7 +292,7 @@ async fn a_new_widget_has_a_finite_daily_budget_unless_its_owner_sets_one() {
         "INSERT INTO widget_daily_messages (widget_id, day, messages) VALUES ($1, $2, 999)",
     )
     .bind(widget_id)
-    .bind(sitekit_embed_server::db::now_unix().div_euclid(sitekit_embed_server::chat::DAY_SECS))
+    .bind(sitekit_embed_server::db::now_unix().div_euclid(sitekit_embed_server::db::DAY_SECS))
     .execute(&pool)
     .await
     .unwrap();

@@ -21,7 +21,7 @@ use std::pin::Pin;
 use futures_util::{Stream, StreamExt};
 use sitekit_sdk::agui::{Event, Role};
 
-use crate::agents::Agent;
+use crate::agents::{Agent, RuntimeKind};
 use crate::egress::EgressPolicy;
 
 /// What a runtime is asked to do: answer `text` on `thread_id`, after `history`.
@@ -176,12 +176,11 @@ impl Runtimes {
         &self.policy
     }
 
-    pub fn for_agent(&self, agent: &Agent) -> Option<std::sync::Arc<dyn Runtime>> {
-        match agent.runtime.as_str() {
-            "langflow" => Some(self.langflow.clone()),
-            "openai" => Some(self.openai.clone()),
-            "agui" => Some(self.agui.clone()),
-            _ => None,
+    pub fn for_agent(&self, agent: &Agent) -> std::sync::Arc<dyn Runtime> {
+        match agent.runtime {
+            RuntimeKind::Langflow => self.langflow.clone(),
+            RuntimeKind::Openai => self.openai.clone(),
+            RuntimeKind::Agui => self.agui.clone(),
         }
     }
 }

@@ -448,7 +448,7 @@ mod tests {
             id: "agt_1".into(),
             tenant_id: "tnt_1".into(),
             name: "Support".into(),
-            runtime: "openai".into(),
+            runtime: crate::agents::RuntimeKind::Openai,
             base_url: "https://api.openai.com/v1".into(),
             flow_id: String::new(),
             model: "gpt-4o-mini".into(),

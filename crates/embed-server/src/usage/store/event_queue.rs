@@ -21,7 +21,7 @@ const MAX_GROUP_EVENTS: usize = 2_000;
 
 /// The batches waiting to be written, and whether a writer task is running.
 #[derive(Debug, Default)]
-pub(crate) struct EventQueue {
+pub(super) struct EventQueue {
     state: Mutex<QueueState>,
 }
 
@@ -80,7 +80,8 @@ impl Db {
         }
         let (reply, outcome) = oneshot::channel();
         let start_writer = {
-            let mut state = self.event_queue.state();
+            let queue = self.shared::<EventQueue>();
+            let mut state = queue.state();
             state.waiting.push(Waiting { batch, reply });
             !std::mem::replace(&mut state.writing, true)
         };
@@ -93,9 +94,10 @@ impl Db {
 
     /// The writer task: writes groups until no batch waits.
     async fn write_waiting(self) {
-        let _guard = EndTurnOnPanic(&self.event_queue);
+        let queue = self.shared::<EventQueue>();
+        let _guard = EndTurnOnPanic(&queue);
         loop {
-            let group = self.event_queue.next_group();
+            let group = queue.next_group();
             if group.is_empty() {
                 return;
             }

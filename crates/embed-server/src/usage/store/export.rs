@@ -5,8 +5,8 @@
 use sqlx::Row;
 
 use super::daily::{UsageFilter, bind_filter, filter_sql};
-use super::rollups::DAY_MS;
 use super::runs::{RUN_COLUMNS, UsageRun};
+use crate::db::DAY_MS;
 use crate::db::Db;
 
 /// A client usage event as stored.

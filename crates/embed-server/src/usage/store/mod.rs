@@ -11,8 +11,7 @@ mod rollups;
 mod runs;
 
 pub use daily::{AgentUsageRow, DailyRow, UsageFilter, UsageSubject};
-pub(crate) use event_queue::EventQueue;
 pub use events::{CountedEvent, EventBatch, EventSender, NewUsageEvent, StoredEvents};
 pub use export::{EventCursor, StoredUsageEvent};
-pub use rollups::{DAY_MS, RollupCell};
+pub use rollups::RollupCell;
 pub use runs::UsageRun;

@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use sitekit_sdk::admin::UsageCounts;
 use sqlx::AnyConnection;
 
-/// Unix milliseconds in a UTC day.
-pub const DAY_MS: i64 = 86_400_000;
+use crate::db::DAY_MS;
 
 /// Where a count lands: one UTC day of one key of a tenant's widget and agent.
 /// Ordered, so every transaction touches roll-up rows in the same order (two
