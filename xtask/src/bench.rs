@@ -35,7 +35,7 @@ pub fn run(root: &Path) -> Result<()> {
     setup::for_build(root)?;
     build::all(root, false)?;
     step("measuring");
-    let manifest = Manifest::read(&root.join("dist"))?;
+    let manifest = dist::read_manifest(&root.join("dist"))?;
     let mut out = String::from(
         "# Benchmarks\n\n\
          Written by `cargo xtask bench`; rerun it rather than editing this file. The budgets \
@@ -75,9 +75,9 @@ pub fn budget_status(within_budget: bool) -> &'static str {
 /// when the chat is first opened; and what a web developer's page downloads of
 /// the npm package.
 fn asset_sizes(root: &Path, manifest: &Manifest) -> Result<Section> {
-    let loader = manifest.asset(&manifest.loader)?;
-    let widget_js = manifest.asset(&manifest.widget_js)?;
-    let widget_wasm = manifest.asset(&manifest.widget_wasm)?;
+    let loader = dist::asset_sizes(manifest, &manifest.loader)?;
+    let widget_js = dist::asset_sizes(manifest, &manifest.widget_js)?;
+    let widget_wasm = dist::asset_sizes(manifest, &manifest.widget_wasm)?;
     let first_open = AssetSizes {
         name: "widget JS + Wasm on first open".into(),
         bytes: widget_js.bytes + widget_wasm.bytes,

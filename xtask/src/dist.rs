@@ -7,55 +7,23 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use base64::Engine;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256, Sha384};
 
-/// `dist/manifest.json`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Manifest {
-    pub loader: String,
-    pub widget_js: String,
-    pub widget_wasm: String,
-    /// `loader.js`'s bytes again under a content-hashed name: the URL a pinned
-    /// snippet names, which never serves anything else.
-    pub pinned_loader: String,
-    /// Subresource Integrity of `loader.js` (and so of the pinned loader), for
-    /// snippets that pin it.
-    pub loader_integrity: String,
-    /// The dashboard's page and its widget preview's page (served at fixed URLs),
-    /// and the script and stylesheet both load (hashed names).
-    pub dashboard: String,
-    pub dashboard_preview: String,
-    pub dashboard_js: String,
-    pub dashboard_css: String,
-    pub assets: Vec<AssetSizes>,
+pub use sitekit_manifest::{AssetSizes, Manifest};
+
+/// `dist/manifest.json`, as the last build wrote it.
+pub fn read_manifest(dist: &Path) -> Result<Manifest> {
+    let path = dist.join(sitekit_manifest::FILE_NAME);
+    let text = fs::read_to_string(&path)
+        .with_context(|| format!("reading {}: run `cargo xtask build`", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
-/// One served file and what it costs on the wire.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AssetSizes {
-    pub name: String,
-    pub bytes: u64,
-    pub gzip_bytes: u64,
-    pub brotli_bytes: u64,
-}
-
-impl Manifest {
-    pub fn read(dist: &Path) -> Result<Self> {
-        let path = dist.join("manifest.json");
-        let text = fs::read_to_string(&path)
-            .with_context(|| format!("reading {}: run `cargo xtask build`", path.display()))?;
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
-    }
-
-    pub fn asset(&self, name: &str) -> Result<&AssetSizes> {
-        self.assets
-            .iter()
-            .find(|asset| asset.name == name)
-            .with_context(|| format!("{name} is not listed in dist/manifest.json"))
-    }
+/// The sizes the manifest lists for `name`.
+pub fn asset_sizes<'a>(manifest: &'a Manifest, name: &str) -> Result<&'a AssetSizes> {
+    manifest
+        .asset(name)
+        .with_context(|| format!("{name} is not listed in dist/manifest.json"))
 }
 
 /// `sha256-<base64>`: the Subresource Integrity the loader carries for each
@@ -151,7 +119,7 @@ pub fn publish(
     };
     let mut json = serde_json::to_string_pretty(&manifest)?;
     json.push('\n');
-    fs::write(dist.join("manifest.json"), json)?;
+    fs::write(dist.join(sitekit_manifest::FILE_NAME), json)?;
     Ok(manifest)
 }
 

@@ -7,29 +7,11 @@ use std::path::Path;
 
 use axum::body::Bytes;
 use base64::Engine;
-use serde::Deserialize;
 use sha2::{Digest, Sha256, Sha384};
 
-use crate::codec::hex;
+pub use sitekit_manifest::Manifest;
 
-/// `dist/manifest.json`, written by the build.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Manifest {
-    pub loader: String,
-    pub widget_js: String,
-    pub widget_wasm: String,
-    /// The loader under a content-hashed name, served like the widget's files.
-    pub pinned_loader: String,
-    /// `sha384-…` of the pinned loader's bytes, for the `integrity` attribute.
-    pub loader_integrity: String,
-    /// The dashboard's page and its widget preview's page, served at fixed URLs.
-    pub dashboard: String,
-    pub dashboard_preview: String,
-    /// The script and stylesheet both pages load, under hashed names.
-    pub dashboard_js: String,
-    pub dashboard_css: String,
-}
+use crate::codec::hex;
 
 /// One servable file: the identity bytes and whatever compressed siblings exist.
 #[derive(Debug, Clone)]

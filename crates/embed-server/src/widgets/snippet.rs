@@ -66,6 +66,7 @@ mod tests {
             dashboard_preview: "dashboard-preview.html".into(),
             dashboard_js: "dashboard-3.js".into(),
             dashboard_css: "dashboard-4.css".into(),
+            assets: Vec::new(),
         };
         let snippet = super::for_widget(
             "wid_1",
