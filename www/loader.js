@@ -18,13 +18,13 @@
 // The build minifies this file and replaces the placeholders in prefetch (the
 // widget's JS and Wasm asset names and their integrity) with the built values.
 (() => {
-  const fail = (message) => console.error("[SiteKit] " + message);
+  const fail = (message) => console.error('[SiteKit] ' + message);
 
   // Only valid during this script's first run, hence read before anything else.
   const script = document.currentScript;
   const key = script && script.dataset.key;
   if (!key) {
-    fail("the loader needs a classic <script> tag with a data-key attribute");
+    fail('the loader needs a classic <script> tag with a data-key attribute');
     return;
   }
   // The snippet pasted twice: the first copy already runs the chat.
@@ -33,22 +33,21 @@
   const cacheKey = `sitekit:${key}:config`;
 
   const CSS =
-    ":host{all:initial}" +
-    ".launcher{position:fixed;bottom:16px;right:16px;z-index:2147483000;display:grid;place-items:center;" +
-    "width:56px;height:56px;padding:0;border:0;border-radius:50%;cursor:pointer;color:var(--sitekit-on-primary,#fff);" +
-    "background:var(--sitekit-primary,#2563eb);box-shadow:0 4px 14px rgba(0,0,0,.25)}" +
-    ".launcher.left{left:16px;right:auto}" +
-    ".launcher:focus-visible{outline:3px solid var(--sitekit-primary,#2563eb);outline-offset:3px}" +
-    ".launcher svg{width:28px;height:28px;fill:currentColor}";
+    ':host{all:initial}' +
+    '.launcher{position:fixed;bottom:16px;right:16px;z-index:2147483000;display:grid;place-items:center;' +
+    'width:56px;height:56px;padding:0;border:0;border-radius:50%;cursor:pointer;color:var(--sitekit-on-primary,#fff);' +
+    'background:var(--sitekit-primary,#2563eb);box-shadow:0 4px 14px rgba(0,0,0,.25)}' +
+    '.launcher.left{left:16px;right:auto}' +
+    '.launcher:focus-visible{outline:3px solid var(--sitekit-primary,#2563eb);outline-offset:3px}' +
+    '.launcher svg{width:28px;height:28px;fill:currentColor}';
 
   // The launcher's icons (24×24), chosen by the config's launcherIcon.
   const ICONS = {
-    chat: "M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z",
-    help:
-      "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm1 16h-2v-2h2zm1.2-6.9c-.8.7-1.2 1.1-1.2 2.4h-2c0-2 .7-2.8 1.6-3.5.6-.5 1-.8 1-1.5a1.6 1.6 0 0 0-3.2 0H8.4a3.6 3.6 0 0 1 7.2 0c0 1.3-.7 2-1.4 2.6z",
-    sparkles: "M10 2l2.2 5.8L18 10l-5.8 2.2L10 18l-2.2-5.8L2 10l5.8-2.2zm9 11l1 2.6 2.6 1-2.6 1L19 22l-1-2.4-2.6-1 2.6-1z",
-    headset:
-      "M12 2a9 9 0 0 0-9 9v7a3 3 0 0 0 3 3h3v-8H5v-2a7 7 0 0 1 14 0v2h-4v8h3a3 3 0 0 0 3-3v-7a9 9 0 0 0-9-9z",
+    chat: 'M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z',
+    help: 'M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm1 16h-2v-2h2zm1.2-6.9c-.8.7-1.2 1.1-1.2 2.4h-2c0-2 .7-2.8 1.6-3.5.6-.5 1-.8 1-1.5a1.6 1.6 0 0 0-3.2 0H8.4a3.6 3.6 0 0 1 7.2 0c0 1.3-.7 2-1.4 2.6z',
+    sparkles:
+      'M10 2l2.2 5.8L18 10l-5.8 2.2L10 18l-2.2-5.8L2 10l5.8-2.2zm9 11l1 2.6 2.6 1-2.6 1L19 22l-1-2.4-2.6-1 2.6-1z',
+    headset: 'M12 2a9 9 0 0 0-9 9v7a3 3 0 0 0 3 3h3v-8H5v-2a7 7 0 0 1 14 0v2h-4v8h3a3 3 0 0 0 3-3v-7a9 9 0 0 0-9-9z',
   };
 
   // SiteKit('on', event, fn) listeners live here, so they hear the widget from
@@ -69,8 +68,8 @@
   const pending = [];
   let handle = null;
   const call = (...args) => {
-    if (args[0] === "on") {
-      if (typeof args[2] === "function") (listeners[args[1]] ||= []).push(args[2]);
+    if (args[0] === 'on') {
+      if (typeof args[2] === 'function') (listeners[args[1]] ||= []).push(args[2]);
     } else if (handle) {
       handle.command(args);
     } else {
@@ -108,7 +107,9 @@
             localStorage.removeItem(cacheKey);
           } catch {}
           const error = body && body.error;
-          throw new Error(error ? `${error.code}: ${error.message}` : `the chat config answered HTTP ${response.status}`);
+          throw new Error(
+            error ? `${error.code}: ${error.message}` : `the chat config answered HTTP ${response.status}`,
+          );
         }
         config = body;
         theme();
@@ -132,9 +133,9 @@
           // run, import() of its URL is answered from the page's module map,
           // without fetching (unchecked) bytes again.
           new Promise((resolve, reject) => {
-            const module = document.createElement("script");
-            module.type = "module";
-            module.integrity = "__SITEKIT_WIDGET_JS_INTEGRITY__";
+            const module = document.createElement('script');
+            module.type = 'module';
+            module.integrity = '__SITEKIT_WIDGET_JS_INTEGRITY__';
             module.src = widgetJs;
             module.onload = resolve;
             module.onerror = reject;
@@ -143,14 +144,14 @@
             document.body.append(module);
           }).then(() => import(widgetJs)),
           WebAssembly.compileStreaming(
-            fetch(`${origin}/v1/assets/__SITEKIT_WIDGET_WASM__`, { integrity: "__SITEKIT_WIDGET_WASM_INTEGRITY__" }),
+            fetch(`${origin}/v1/assets/__SITEKIT_WIDGET_WASM__`, { integrity: '__SITEKIT_WIDGET_WASM_INTEGRITY__' }),
           ),
         ]).catch(() =>
           // A network error and bytes the browser refused look alike to a
           // page. If the server answers, the bytes failed their integrity
           // check (or the server no longer keeps this release): trying again
           // cannot help, so the launcher goes.
-          fetch(widgetJs, { method: "HEAD" }).then((response) => {
+          fetch(widgetJs, { method: 'HEAD' }).then((response) => {
             host.remove();
             throw Error(
               response.ok
@@ -181,44 +182,44 @@
   function theme() {
     const { primaryColor, primaryTextColor, position, launcherIcon } = config || {};
     // CSSOM, not a style attribute: allowed under CSP; an invalid colour is ignored.
-    host.style.setProperty("--sitekit-primary", primaryColor || "");
-    host.style.setProperty("--sitekit-on-primary", primaryTextColor || "");
-    button.classList.toggle("left", position === "left");
-    button.firstChild.firstChild.setAttribute("d", ICONS[launcherIcon] || ICONS.chat);
+    host.style.setProperty('--sitekit-primary', primaryColor || '');
+    host.style.setProperty('--sitekit-on-primary', primaryTextColor || '');
+    button.classList.toggle('left', position === 'left');
+    button.firstChild.firstChild.setAttribute('d', ICONS[launcherIcon] || ICONS.chat);
   }
 
   function showLauncher() {
-    host = document.createElement("div");
-    host.id = "sitekit-root";
-    root = host.attachShadow({ mode: "open" });
+    host = document.createElement('div');
+    host.id = 'sitekit-root';
+    root = host.attachShadow({ mode: 'open' });
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(CSS);
     root.adoptedStyleSheets = [sheet];
 
-    button = document.createElement("button");
-    button.type = "button";
-    button.className = "launcher";
-    button.dataset.testid = "sitekit-launcher";
-    button.setAttribute("aria-label", "Open chat");
-    const ns = "http://www.w3.org/2000/svg";
-    const svg = document.createElementNS(ns, "svg");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("aria-hidden", "true");
-    svg.append(document.createElementNS(ns, "path"));
+    button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'launcher';
+    button.dataset.testid = 'sitekit-launcher';
+    button.setAttribute('aria-label', 'Open chat');
+    const ns = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.append(document.createElementNS(ns, 'path'));
     // Answers that arrive while the panel is closed; the widget fills it in.
-    const badge = document.createElement("span");
-    badge.className = "badge";
+    const badge = document.createElement('span');
+    badge.className = 'badge';
     badge.hidden = true;
-    badge.setAttribute("aria-hidden", "true");
-    badge.dataset.testid = "sitekit-unread";
+    badge.setAttribute('aria-hidden', 'true');
+    badge.dataset.testid = 'sitekit-unread';
     button.append(svg, badge);
     theme();
 
     // Clicks open and close the panel; hovering or focusing the launcher already
     // starts loading the widget, so the click usually finds it ready.
-    button.addEventListener("click", () => load().then((widget) => widget && widget.toggle()));
-    button.addEventListener("pointerenter", load, { once: true });
-    button.addEventListener("focus", load, { once: true });
+    button.addEventListener('click', () => load().then((widget) => widget && widget.toggle()));
+    button.addEventListener('pointerenter', load, { once: true });
+    button.addEventListener('focus', load, { once: true });
 
     root.append(button);
     document.body.append(host);
@@ -226,7 +227,7 @@
 
   const whenShown = new Promise((resolve) => {
     if (document.body) resolve();
-    else document.addEventListener("DOMContentLoaded", resolve, { once: true });
+    else document.addEventListener('DOMContentLoaded', resolve, { once: true });
   }).then(showLauncher);
 
   for (const args of queued) call(...args);

@@ -63,9 +63,30 @@ export function markupProblems() {
   const problems = [];
   const describe = (element) => element.outerHTML.slice(0, 120);
   const ACTIVE = new Set([
-    'script', 'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'img', 'image', 'picture',
-    'video', 'audio', 'source', 'track', 'svg', 'math', 'style', 'link', 'meta', 'base',
-    'template', 'noscript', 'portal', 'foreignobject',
+    'script',
+    'iframe',
+    'frame',
+    'frameset',
+    'object',
+    'embed',
+    'applet',
+    'img',
+    'image',
+    'picture',
+    'video',
+    'audio',
+    'source',
+    'track',
+    'svg',
+    'math',
+    'style',
+    'link',
+    'meta',
+    'base',
+    'template',
+    'noscript',
+    'portal',
+    'foreignobject',
   ]);
   const URL_ATTRIBUTES = /^(src|srcset|srcdoc|action|formaction|data|xlink:href|background|poster|ping)$/i;
   const launcherIcon = (element) =>

@@ -9,7 +9,11 @@ import { h } from './dom.js';
 export function confirmDialog({ title, question, fields = [], confirmLabel, danger = false, testid }) {
   const opener = document.activeElement;
   return new Promise((resolve) => {
-    const confirm = h('button', { type: 'button', class: danger ? 'danger' : '', testid: `${testid}-confirm` }, confirmLabel);
+    const confirm = h(
+      'button',
+      { type: 'button', class: danger ? 'danger' : '', testid: `${testid}-confirm` },
+      confirmLabel,
+    );
     const cancel = h('button', { type: 'button', class: 'secondary', testid: `${testid}-cancel` }, 'Cancel');
     const titleId = `${testid}-title`;
     const dialog = h(

@@ -8,15 +8,19 @@ export function tabs(items) {
   const list = h('div', { role: 'tablist', class: 'tabs', 'aria-label': 'Dashboard sections' });
   const panels = h('div', { class: 'panels' });
   const entries = items.map((item) => {
-    const tab = h('button', {
-      type: 'button',
-      role: 'tab',
-      id: `tab-${item.id}`,
-      'aria-controls': `panel-${item.id}`,
-      'aria-selected': 'false',
-      tabindex: '-1',
-      testid: `tab-${item.id}`,
-    }, item.label);
+    const tab = h(
+      'button',
+      {
+        type: 'button',
+        role: 'tab',
+        id: `tab-${item.id}`,
+        'aria-controls': `panel-${item.id}`,
+        'aria-selected': 'false',
+        tabindex: '-1',
+        testid: `tab-${item.id}`,
+      },
+      item.label,
+    );
     const panel = h('section', {
       role: 'tabpanel',
       id: `panel-${item.id}`,

@@ -24,7 +24,11 @@ export function keysView({ api, signedInKey }) {
     'div',
     { class: 'keys-view' },
     h('h2', {}, 'Keys'),
-    h('p', { class: 'hint' }, 'Secret and restricted keys call the admin API from your servers. Publishable keys live in snippets and are managed with their widget.'),
+    h(
+      'p',
+      { class: 'hint' },
+      'Secret and restricted keys call the admin API from your servers. Publishable keys live in snippets and are managed with their widget.',
+    ),
     error.element,
     revealed,
     list,
@@ -51,7 +55,13 @@ export function keysView({ api, signedInKey }) {
   }
 
   async function rotate(key) {
-    const grace = h('select', { id: uniqueId('grace'), testid: 'rotate-grace' }, GRACE.map(([seconds, label]) => h('option', { value: String(seconds), selected: seconds === DEFAULT_GRACE }, label)));
+    const grace = h(
+      'select',
+      { id: uniqueId('grace'), testid: 'rotate-grace' },
+      GRACE.map(([seconds, label]) =>
+        h('option', { value: String(seconds), selected: seconds === DEFAULT_GRACE }, label),
+      ),
+    );
     const confirmed = await confirmDialog({
       title: 'Rotate key',
       question: `A new key replaces ${key.display}. The old one keeps working for the grace period, so your servers can switch over.`,
@@ -64,7 +74,11 @@ export function keysView({ api, signedInKey }) {
     try {
       const created = await api.rotateKey(key.id, seconds);
       const label = GRACE.find(([value]) => value === seconds)[1].toLowerCase();
-      reveal('Replacement key', created.key, seconds === 0 ? `${key.display} has stopped working.` : `${key.display} keeps working for ${label}.`);
+      reveal(
+        'Replacement key',
+        created.key,
+        seconds === 0 ? `${key.display} has stopped working.` : `${key.display} keeps working for ${label}.`,
+      );
     } catch (failure) {
       error.show(failure.message);
     }
@@ -108,7 +122,15 @@ function keyTable(keys, { signedInKey, onRotate, onRevoke }) {
       'table',
       { testid: 'keys-table' },
       h('caption', { class: 'sr-only' }, 'Your keys'),
-      h('thead', {}, h('tr', {}, ['Key', 'Kind', 'Mode', 'Widget', 'Status', 'Actions'].map((label) => h('th', { scope: 'col' }, label)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Key', 'Kind', 'Mode', 'Widget', 'Status', 'Actions'].map((label) => h('th', { scope: 'col' }, label)),
+        ),
+      ),
       h(
         'tbody',
         {},
@@ -118,7 +140,12 @@ function keyTable(keys, { signedInKey, onRotate, onRevoke }) {
           return h(
             'tr',
             { testid: 'key-row', 'data-key-id': key.id, 'data-display': key.display },
-            h('th', { scope: 'row' }, h('code', {}, key.display), own ? h('span', { class: 'tag' }, 'signed in') : null),
+            h(
+              'th',
+              { scope: 'row' },
+              h('code', {}, key.display),
+              own ? h('span', { class: 'tag' }, 'signed in') : null,
+            ),
             h('td', {}, KINDS[key.kind] ?? key.kind),
             h('td', {}, key.mode),
             h('td', {}, key.widgetId ?? '—'),
@@ -128,8 +155,28 @@ function keyTable(keys, { signedInKey, onRotate, onRevoke }) {
               { class: 'actions' },
               manageable
                 ? [
-                    h('button', { type: 'button', class: 'secondary', onclick: () => onRotate(key), 'aria-label': `Rotate ${key.display}`, testid: 'rotate-key' }, 'Rotate'),
-                    h('button', { type: 'button', class: 'danger', onclick: () => onRevoke(key), 'aria-label': `Revoke ${key.display}`, testid: 'revoke-key' }, 'Revoke'),
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'secondary',
+                        onclick: () => onRotate(key),
+                        'aria-label': `Rotate ${key.display}`,
+                        testid: 'rotate-key',
+                      },
+                      'Rotate',
+                    ),
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'danger',
+                        onclick: () => onRevoke(key),
+                        'aria-label': `Revoke ${key.display}`,
+                        testid: 'revoke-key',
+                      },
+                      'Revoke',
+                    ),
                   ]
                 : h('span', { class: 'hint' }, key.revoked ? '' : 'With its widget'),
             ),
@@ -147,15 +194,35 @@ function createKeyForm({ api, onCreated }) {
     ['secret', 'Secret', 'Every admin scope of your tenant.'],
     ['restricted', 'Restricted', 'Only the scopes chosen below.'],
   ].map(([value, label, about], index) => {
-    const input = h('input', { type: 'radio', name: kindName, value, checked: index === 0, id: uniqueId('kind'), testid: `key-kind-${value}` });
-    return h('div', { class: 'choice' }, input, h('label', { for: input.id }, label, h('span', { class: 'hint' }, ` — ${about}`)));
+    const input = h('input', {
+      type: 'radio',
+      name: kindName,
+      value,
+      checked: index === 0,
+      id: uniqueId('kind'),
+      testid: `key-kind-${value}`,
+    });
+    return h(
+      'div',
+      { class: 'choice' },
+      input,
+      h('label', { for: input.id }, label, h('span', { class: 'hint' }, ` — ${about}`)),
+    );
   });
   const scopes = SCOPES.map((scope) => {
     const input = h('input', { type: 'checkbox', value: scope, id: uniqueId('scope') });
     return h('span', { class: 'choice' }, input, h('label', { for: input.id }, h('code', {}, scope)));
   });
   const scopeSet = h('fieldset', { class: 'choices', disabled: true }, h('legend', {}, 'Scopes'), scopes);
-  const expires = h('input', { type: 'number', min: 1, max: 3650, step: 1, inputmode: 'numeric', id: uniqueId('expires'), testid: 'key-expires' });
+  const expires = h('input', {
+    type: 'number',
+    min: 1,
+    max: 3650,
+    step: 1,
+    inputmode: 'numeric',
+    id: uniqueId('expires'),
+    testid: 'key-expires',
+  });
   const testMode = h('input', { type: 'checkbox', id: uniqueId('test-mode'), testid: 'key-test-mode' });
   const submit = h('button', { type: 'submit', testid: 'create-key' }, 'Create key');
   const form = h(
@@ -173,7 +240,8 @@ function createKeyForm({ api, onCreated }) {
         error.clear();
         const kind = form.querySelector(`input[name="${kindName}"]:checked`).value;
         const request = { kind, testMode: testMode.checked };
-        if (kind === 'restricted') request.scopes = [...scopeSet.querySelectorAll('input:checked')].map((input) => input.value);
+        if (kind === 'restricted')
+          request.scopes = [...scopeSet.querySelectorAll('input:checked')].map((input) => input.value);
         if (expires.value !== '') request.expiresInDays = Number(expires.value);
         submit.disabled = true;
         try {
@@ -190,8 +258,16 @@ function createKeyForm({ api, onCreated }) {
     h('h3', {}, 'Create a key'),
     h('fieldset', { class: 'choices' }, h('legend', {}, 'Kind'), kinds),
     scopeSet,
-    h('div', { class: 'field-row' },
-      h('div', { class: 'field' }, h('label', { for: expires.id }, 'Expires after (days)'), expires, h('p', { class: 'hint' }, 'Empty: never.')),
+    h(
+      'div',
+      { class: 'field-row' },
+      h(
+        'div',
+        { class: 'field' },
+        h('label', { for: expires.id }, 'Expires after (days)'),
+        expires,
+        h('p', { class: 'hint' }, 'Empty: never.'),
+      ),
       h('div', { class: 'field check' }, testMode, h('label', { for: testMode.id }, 'Test mode (skt_…_test_…)')),
     ),
     error.element,

@@ -35,7 +35,13 @@ export function dailyChart(labels) {
       },
       axes: [
         { stroke: ink, grid, ticks: grid },
-        { stroke: ink, grid, ticks: grid, incrs: COUNT_STEPS, values: (_, ticks) => ticks.map((n) => n.toLocaleString()) },
+        {
+          stroke: ink,
+          grid,
+          ticks: grid,
+          incrs: COUNT_STEPS,
+          values: (_, ticks) => ticks.map((n) => n.toLocaleString()),
+        },
       ],
       series: [
         { label: 'Day' },

@@ -14,7 +14,16 @@ export function usageTable({ caption, columns, totals, testid }) {
     'table',
     { class: 'numbers', testid },
     h('caption', {}, caption),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Day (UTC)'), columns.map(({ label }) => h('th', { scope: 'col' }, label)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, 'Day (UTC)'),
+        columns.map(({ label }) => h('th', { scope: 'col' }, label)),
+      ),
+    ),
     h(
       'tbody',
       {},
@@ -32,7 +41,12 @@ export function usageTable({ caption, columns, totals, testid }) {
     h(
       'tfoot',
       {},
-      h('tr', { 'data-total': '' }, h('th', { scope: 'row' }, 'Total'), columns.map(({ counter }) => h('td', { 'data-counter': counter }, number(sum(counter))))),
+      h(
+        'tr',
+        { 'data-total': '' },
+        h('th', { scope: 'row' }, 'Total'),
+        columns.map(({ counter }) => h('td', { 'data-counter': counter }, number(sum(counter)))),
+      ),
     ),
   );
 }

@@ -34,7 +34,12 @@ export function usageView({ api }) {
   const today = new Date();
   const control = (tag, props) => h(tag, { id: uniqueId('usage'), ...props });
   const widget = control('select', { testid: 'usage-widget' });
-  const from = control('input', { type: 'date', required: true, testid: 'usage-from', value: isoDate(new Date(today.getTime() - (DEFAULT_DAYS - 1) * 86_400_000)) });
+  const from = control('input', {
+    type: 'date',
+    required: true,
+    testid: 'usage-from',
+    value: isoDate(new Date(today.getTime() - (DEFAULT_DAYS - 1) * 86_400_000)),
+  });
   const to = control('input', { type: 'date', required: true, testid: 'usage-to', value: isoDate(today) });
   widget.append(h('option', { value: '' }, 'All widgets'));
   const error = errorBox('usage-error');
@@ -46,7 +51,11 @@ export function usageView({ api }) {
     const table = h('div', { class: 'table-wrap' });
     const element = h(
       'figure',
-      { class: 'usage-figure card', 'aria-labelledby': `usage-${figure.id}-title`, testid: `usage-figure-${figure.id}` },
+      {
+        class: 'usage-figure card',
+        'aria-labelledby': `usage-${figure.id}-title`,
+        testid: `usage-figure-${figure.id}`,
+      },
       h('figcaption', { id: `usage-${figure.id}-title` }, `${figure.title} per day`),
       h('div', { class: 'figure-body' }, chart.element, table),
     );
@@ -70,7 +79,15 @@ export function usageView({ api }) {
           totals.dates,
           figure.columns.map(({ counter }) => totals.dates.map((date) => totals.byDate.get(date)[counter])),
         );
-        replace(figure.table, usageTable({ caption: `${figure.title} per day, as numbers`, columns: figure.columns, totals, testid: `usage-table-${figure.id}` }));
+        replace(
+          figure.table,
+          usageTable({
+            caption: `${figure.title} per day, as numbers`,
+            columns: figure.columns,
+            totals,
+            testid: `usage-table-${figure.id}`,
+          }),
+        );
       }
       updated.textContent = `Updated at ${new Date().toLocaleTimeString()}.`;
     } catch (failure) {
@@ -83,7 +100,11 @@ export function usageView({ api }) {
     try {
       const widgets = await api.widgets();
       const chosen = widget.value;
-      replace(widget, h('option', { value: '' }, 'All widgets'), widgets.map((w) => h('option', { value: w.id, selected: w.id === chosen }, `${w.title} (${w.id})`)));
+      replace(
+        widget,
+        h('option', { value: '' }, 'All widgets'),
+        widgets.map((w) => h('option', { value: w.id, selected: w.id === chosen }, `${w.title} (${w.id})`)),
+      );
     } catch {
       // A key without widgets:read still sees the usage of all widgets.
     }
@@ -130,7 +151,11 @@ export function usageView({ api }) {
     form,
     error.element,
     updated,
-    h('div', { class: 'figures' }, figures.map((figure) => figure.element)),
+    h(
+      'div',
+      { class: 'figures' },
+      figures.map((figure) => figure.element),
+    ),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'usage-export-title' },
@@ -140,7 +165,11 @@ export function usageView({ api }) {
         'div',
         { class: 'actions' },
         EXPORTS.map(({ format, label, extension }) => {
-          const button = h('button', { type: 'button', class: 'secondary', testid: `usage-export-${format}` }, `Download ${label}`);
+          const button = h(
+            'button',
+            { type: 'button', class: 'secondary', testid: `usage-export-${format}` },
+            `Download ${label}`,
+          );
           button.addEventListener('click', () => download(format, extension, button));
           return button;
         }),

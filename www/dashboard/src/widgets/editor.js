@@ -49,7 +49,11 @@ export function widgetEditor({ api, agents, widget, onClose }) {
         }
       },
     });
-    const heading = h('h2', { tabindex: '-1', testid: 'editor-title' }, isNew ? 'New widget' : `Widget “${current.title}”`);
+    const heading = h(
+      'h2',
+      { tabindex: '-1', testid: 'editor-title' },
+      isNew ? 'New widget' : `Widget “${current.title}”`,
+    );
     replace(
       element,
       h('button', { type: 'button', class: 'link', onclick: close, testid: 'editor-back' }, '← All widgets'),
@@ -68,7 +72,15 @@ export function widgetEditor({ api, agents, widget, onClose }) {
     replace(
       element,
       h('button', { type: 'button', class: 'link', onclick: close }, '← All widgets'),
-      h('p', { class: 'notice' }, 'A widget needs an agent first: bind one with ', h('code', {}, 'sitekit agents create'), ' or ', h('code', {}, 'POST /v1/agents'), '.'),
+      h(
+        'p',
+        { class: 'notice' },
+        'A widget needs an agent first: bind one with ',
+        h('code', {}, 'sitekit agents create'),
+        ' or ',
+        h('code', {}, 'POST /v1/agents'),
+        '.',
+      ),
     );
   } else {
     render(widget);

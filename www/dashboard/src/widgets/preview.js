@@ -31,7 +31,12 @@ export function widgetPreview() {
   const element = h(
     'figure',
     { class: 'preview' },
-    h('figcaption', {}, h('strong', {}, 'Preview'), ' — how visitors will see the widget, with your unsaved changes. Messages typed here go nowhere.'),
+    h(
+      'figcaption',
+      {},
+      h('strong', {}, 'Preview'),
+      ' — how visitors will see the widget, with your unsaved changes. Messages typed here go nowhere.',
+    ),
     stage,
     status,
   );
@@ -51,7 +56,11 @@ export function widgetPreview() {
           const bytes = await widgetWasm();
           // The frame has an opaque origin (its sandbox), hence '*': the settings
           // and the Wasm are no secret.
-          if (loading === target) target.frame.contentWindow.postMessage({ type: 'sitekit-preview-show', config: target.config, wasm: bytes }, '*');
+          if (loading === target)
+            target.frame.contentWindow.postMessage(
+              { type: 'sitekit-preview-show', config: target.config, wasm: bytes },
+              '*',
+            );
         } catch (error) {
           status.textContent = `The preview could not load the widget: ${error.message}`;
         }

@@ -14,7 +14,8 @@ const VARIANTS = [
     field: 'pinned',
     id: 'pinned',
     title: 'Pinned',
-    about: 'Loads one exact loader, which the browser checks against its integrity hash: nothing changes on your pages until you paste a new snippet.',
+    about:
+      'Loads one exact loader, which the browser checks against its integrity hash: nothing changes on your pages until you paste a new snippet.',
   },
 ];
 
@@ -34,11 +35,25 @@ export function snippetView({ api, widgetId }) {
       replace(
         body,
         VARIANTS.map(({ field, id, title, about }) => {
-          const code = h('pre', { class: 'code', tabindex: '0', 'aria-label': `${title} snippet` }, h('code', { testid: `snippet-${id}` }, snippets[field]));
+          const code = h(
+            'pre',
+            { class: 'code', tabindex: '0', 'aria-label': `${title} snippet` },
+            h('code', { testid: `snippet-${id}` }, snippets[field]),
+          );
           return h(
             'div',
             { class: 'snippet' },
-            h('div', { class: 'snippet-head' }, h('h3', {}, title), copyButton({ label: `Copy ${title.toLowerCase()} snippet`, text: () => snippets[field], source: code, testid: `copy-snippet-${id}` })),
+            h(
+              'div',
+              { class: 'snippet-head' },
+              h('h3', {}, title),
+              copyButton({
+                label: `Copy ${title.toLowerCase()} snippet`,
+                text: () => snippets[field],
+                source: code,
+                testid: `copy-snippet-${id}`,
+              }),
+            ),
             h('p', { class: 'hint' }, about),
             code,
           );
