@@ -18,17 +18,17 @@
 // The build minifies this file and replaces the placeholders in prefetch (the
 // widget's JS and Wasm asset names and their integrity) with the built values.
 (() => {
-  const fail = (message) => console.error('[SiteKit] ' + message);
+  const fail = (message) => console.error(`[SiteKit] ${message}`);
 
   // Only valid during this script's first run, hence read before anything else.
   const script = document.currentScript;
-  const key = script && script.dataset.key;
+  const key = script?.dataset.key;
   if (!key) {
     fail('the loader needs a classic <script> tag with a data-key attribute');
     return;
   }
   // The snippet pasted twice: the first copy already runs the chat.
-  if (window.SiteKit && window.SiteKit.loaded) return;
+  if (window.SiteKit?.loaded) return;
   const origin = new URL(script.src).origin;
   const cacheKey = `sitekit:${key}:config`;
 
@@ -69,6 +69,7 @@
   let handle = null;
   const call = (...args) => {
     if (args[0] === 'on') {
+      // biome-ignore lint/suspicious/noAssignInExpressions: the listener list, made on first use
       if (typeof args[2] === 'function') (listeners[args[1]] ||= []).push(args[2]);
     } else if (handle) {
       handle.command(args);
@@ -78,7 +79,7 @@
     }
   };
   call.loaded = true;
-  const queued = (window.SiteKit && window.SiteKit.q) || [];
+  const queued = window.SiteKit?.q || [];
   window.SiteKit = call;
 
   let host = null;
@@ -106,7 +107,7 @@
           try {
             localStorage.removeItem(cacheKey);
           } catch {}
-          const error = body && body.error;
+          const error = body?.error;
           throw new Error(
             error ? `${error.code}: ${error.message}` : `the chat config answered HTTP ${response.status}`,
           );
@@ -217,7 +218,7 @@
 
     // Clicks open and close the panel; hovering or focusing the launcher already
     // starts loading the widget, so the click usually finds it ready.
-    button.addEventListener('click', () => load().then((widget) => widget && widget.toggle()));
+    button.addEventListener('click', () => load().then((widget) => widget?.toggle()));
     button.addEventListener('pointerenter', load, { once: true });
     button.addEventListener('focus', load, { once: true });
 
