@@ -11,7 +11,7 @@ export class ApiError extends Error {
 
   static async from(response) {
     const body = await response.json().catch(() => null);
-    const error = body && body.error;
+    const error = body?.error;
     if (error && typeof error.message === 'string') return new ApiError(response.status, error.code, error.message);
     return new ApiError(response.status, 'http_error', `The server answered HTTP ${response.status}.`);
   }

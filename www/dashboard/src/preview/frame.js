@@ -40,7 +40,7 @@ export function startPreviewFrame() {
       }
       tell({ state: 'shown' });
     } catch (error) {
-      tell({ state: 'failed', message: String((error && error.message) || error) });
+      tell({ state: 'failed', message: String(error?.message || error) });
     }
   });
   tell({ state: 'ready' });

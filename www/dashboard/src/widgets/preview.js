@@ -48,7 +48,7 @@ export function widgetPreview() {
 
   const onMessage = async (event) => {
     const data = event.data;
-    if (!data || data.type !== 'sitekit-preview') return;
+    if (data?.type !== 'sitekit-preview') return;
     if (loading && event.source === loading.frame.contentWindow) {
       if (data.state === 'ready') {
         const target = loading;
