@@ -5,6 +5,14 @@ import { h } from './dom.js';
 /**
  * Asks `question`; `fields` (controls) may gather details. Resolves with true
  * when confirmed, false when cancelled.
+ * @param {object} options
+ * @param {string} options.title
+ * @param {string} options.question
+ * @param {import('./dom.js').Child} [options.fields]
+ * @param {string} options.confirmLabel
+ * @param {boolean} [options.danger]
+ * @param {string} options.testid
+ * @returns {Promise<boolean>}
  */
 export function confirmDialog({ title, question, fields = [], confirmLabel, danger = false, testid }) {
   const opener = document.activeElement;

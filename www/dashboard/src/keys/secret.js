@@ -4,6 +4,9 @@
 import { copyButton } from '../clipboard.js';
 import { h } from '../dom.js';
 
+/**
+ * @param {{ title: string, key: string, note: string | null, onDone: () => void }} options
+ */
 export function secretPanel({ title, key, note, onDone }) {
   const value = h('input', {
     type: 'text',

@@ -4,9 +4,13 @@ import { confirmDialog } from '../dialog.js';
 import { announce, errorBox, h, replace, uniqueId } from '../dom.js';
 import { secretPanel } from './secret.js';
 
+/** @import { AdminApi, CreatedKey, Key, KeyRequest } from '../api.js' */
+
+/** @type {Record<string, string>} */
 const KINDS = { sec: 'Secret', rst: 'Restricted', pub: 'Publishable' };
 /** The scopes a restricted key may carry (crates/embed-server/src/scopes.rs). */
 const SCOPES = ['usage:read', 'usage:write', 'widgets:read', 'widgets:write', 'keys:write', 'agents:write'];
+/** @type {[number, string][]} */
 const GRACE = [
   [0, 'No time: it stops now'],
   [3600, 'One hour'],
@@ -16,6 +20,7 @@ const GRACE = [
 ];
 const DEFAULT_GRACE = 86400;
 
+/** @param {import('../app.js').Context} context */
 export function keysView({ api, signedInKey }) {
   const error = errorBox('keys-error');
   const list = h('div', {}, h('p', { class: 'hint' }, 'Loading keys…'));
@@ -35,9 +40,19 @@ export function keysView({ api, signedInKey }) {
     createKeyForm({ api, onCreated: (created) => reveal('New key', created.key, null) }),
   );
 
-  /** Shows a key the API will never show again, then reloads the list. */
+  /**
+   * Shows a key the API will never show again, then reloads the list.
+   * @param {string} title
+   * @param {string} key
+   * @param {string | null} note
+   */
   function reveal(title, key, note) {
-    const panel = secretPanel({ title, key, note, onDone: () => list.querySelector('button, [tabindex]')?.focus() });
+    const panel = secretPanel({
+      title,
+      key,
+      note,
+      onDone: () => /** @type {HTMLElement | null} */ (list.querySelector('button, [tabindex]'))?.focus(),
+    });
     replace(revealed, panel.element);
     panel.focus();
     announce(`${title} created. Copy it now: it will not be shown again.`);
@@ -50,10 +65,11 @@ export function keysView({ api, signedInKey }) {
       error.clear();
       replace(list, keyTable(keys, { signedInKey, onRotate: rotate, onRevoke: revoke }));
     } catch (failure) {
-      error.show(failure.message);
+      error.show(/** @type {Error} */ (failure).message);
     }
   }
 
+  /** @param {Key} key */
   async function rotate(key) {
     const grace = h(
       'select',
@@ -73,17 +89,19 @@ export function keysView({ api, signedInKey }) {
     const seconds = Number(grace.value);
     try {
       const created = await api.rotateKey(key.id, seconds);
-      const label = GRACE.find(([value]) => value === seconds)[1].toLowerCase();
+      // The select offers only GRACE's values.
+      const label = /** @type {[number, string]} */ (GRACE.find(([value]) => value === seconds))[1].toLowerCase();
       reveal(
         'Replacement key',
         created.key,
         seconds === 0 ? `${key.display} has stopped working.` : `${key.display} keeps working for ${label}.`,
       );
     } catch (failure) {
-      error.show(failure.message);
+      error.show(/** @type {Error} */ (failure).message);
     }
   }
 
+  /** @param {Key} key */
   async function revoke(key) {
     const own = isSignedInKey(key, signedInKey);
     const confirmed = await confirmDialog({
@@ -99,7 +117,7 @@ export function keysView({ api, signedInKey }) {
       announce(`${key.display} revoked.`);
       await load();
     } catch (failure) {
-      error.show(failure.message);
+      error.show(/** @type {Error} */ (failure).message);
     }
   }
 
@@ -107,12 +125,20 @@ export function keysView({ api, signedInKey }) {
   return { element, shown: load };
 }
 
-/** `skt_sec_live_…abcd` names the key that starts and ends so. */
+/**
+ * `skt_sec_live_…abcd` names the key that starts and ends so.
+ * @param {Key} key
+ * @param {string} signedInKey
+ */
 function isSignedInKey(key, signedInKey) {
   const [prefix, last4] = key.display.split('…');
   return last4 !== undefined && signedInKey.startsWith(prefix) && signedInKey.endsWith(last4);
 }
 
+/**
+ * @param {Key[]} keys
+ * @param {{ signedInKey: string, onRotate: (key: Key) => void, onRevoke: (key: Key) => void }} options
+ */
 function keyTable(keys, { signedInKey, onRotate, onRevoke }) {
   if (keys.length === 0) return h('p', {}, 'No keys yet.');
   return h(
@@ -187,6 +213,9 @@ function keyTable(keys, { signedInKey, onRotate, onRevoke }) {
   );
 }
 
+/**
+ * @param {{ api: AdminApi, onCreated: (created: CreatedKey) => void }} options
+ */
 function createKeyForm({ api, onCreated }) {
   const error = errorBox('create-key-error');
   const kindName = uniqueId('kind');
@@ -233,15 +262,22 @@ function createKeyForm({ api, onCreated }) {
       action: '#',
       testid: 'create-key-form',
       onchange: () => {
-        scopeSet.disabled = form.querySelector(`input[name="${kindName}"]:checked`).value !== 'restricted';
+        // A kind is always checked: the first one at first, and again after a reset.
+        scopeSet.disabled =
+          /** @type {HTMLInputElement} */ (form.querySelector(`input[name="${kindName}"]:checked`)).value !==
+          'restricted';
       },
+      /** @param {SubmitEvent} event */
       onsubmit: async (event) => {
         event.preventDefault();
         error.clear();
-        const kind = form.querySelector(`input[name="${kindName}"]:checked`).value;
+        const kind = /** @type {HTMLInputElement} */ (form.querySelector(`input[name="${kindName}"]:checked`)).value;
+        /** @type {KeyRequest} */
         const request = { kind, testMode: testMode.checked };
         if (kind === 'restricted')
-          request.scopes = [...scopeSet.querySelectorAll('input:checked')].map((input) => input.value);
+          request.scopes = [
+            .../** @type {NodeListOf<HTMLInputElement>} */ (scopeSet.querySelectorAll('input:checked')),
+          ].map((input) => input.value);
         if (expires.value !== '') request.expiresInDays = Number(expires.value);
         submit.disabled = true;
         try {
@@ -249,7 +285,7 @@ function createKeyForm({ api, onCreated }) {
           form.reset();
           scopeSet.disabled = true;
         } catch (failure) {
-          error.show(failure.message);
+          error.show(/** @type {Error} */ (failure).message);
         } finally {
           submit.disabled = false;
         }

@@ -8,9 +8,12 @@ import { dailyChart } from './chart.js';
 import { dailyTotals, isoDate } from './daily.js';
 import { usageTable } from './table.js';
 
+/** @import { Counter, Day } from './daily.js' */
+
 /** The days shown at first: the last 30, today included. */
 const DEFAULT_DAYS = 30;
 
+/** @type {{ id: string, title: string, columns: { counter: Counter, label: string }[] }[]} */
 const FIGURES = [
   { id: 'conversations', title: 'Conversations', columns: [{ counter: 'conversations', label: 'Conversations' }] },
   { id: 'messages', title: 'Messages', columns: [{ counter: 'messages', label: 'Messages' }] },
@@ -30,8 +33,14 @@ const EXPORTS = [
   { format: 'stripe', label: 'Stripe meter events (NDJSON)', extension: 'stripe.ndjson' },
 ];
 
+/** @param {import('../app.js').Context} context */
 export function usageView({ api }) {
   const today = new Date();
+  /**
+   * @template {keyof HTMLElementTagNameMap} K
+   * @param {K} tag
+   * @param {Record<string, any>} props
+   */
   const control = (tag, props) => h(tag, { id: uniqueId('usage'), ...props });
   const widget = control('select', { testid: 'usage-widget' });
   const from = control('input', {
@@ -77,7 +86,9 @@ export function usageView({ api }) {
       for (const figure of figures) {
         figure.chart.update(
           totals.dates,
-          figure.columns.map(({ counter }) => totals.dates.map((date) => totals.byDate.get(date)[counter])),
+          figure.columns.map(({ counter }) =>
+            totals.dates.map((date) => /** @type {Day} */ (totals.byDate.get(date))[counter]),
+          ),
         );
         replace(
           figure.table,
@@ -92,7 +103,7 @@ export function usageView({ api }) {
       updated.textContent = `Updated at ${new Date().toLocaleTimeString()}.`;
     } catch (failure) {
       updated.textContent = '';
-      error.show(failure.message);
+      error.show(/** @type {Error} */ (failure).message);
     }
   }
 
@@ -110,6 +121,11 @@ export function usageView({ api }) {
     }
   }
 
+  /**
+   * @param {string} format
+   * @param {string} extension
+   * @param {HTMLButtonElement} button
+   */
   async function download(format, extension, button) {
     exportError.clear();
     button.disabled = true;
@@ -119,7 +135,7 @@ export function usageView({ api }) {
       saveBlob(blob, name);
       announce(`Downloading ${name}.`);
     } catch (failure) {
-      exportError.show(failure.message);
+      exportError.show(/** @type {Error} */ (failure).message);
     } finally {
       button.disabled = false;
     }
@@ -132,6 +148,7 @@ export function usageView({ api }) {
       method: 'post',
       action: '#',
       testid: 'usage-filters',
+      /** @param {SubmitEvent} event */
       onsubmit: (event) => {
         event.preventDefault();
         load();

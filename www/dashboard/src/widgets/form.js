@@ -9,6 +9,9 @@ import {
   lines,
 } from './settings.js';
 
+/** @import { Settings } from './settings.js' */
+
+/** @type {[string, string][]} */
 const LOCALES = [
   ['auto', 'The visitor’s browser language'],
   ['en', 'English'],
@@ -18,6 +21,7 @@ const LOCALES = [
   ['ar', 'العربية (right to left)'],
 ];
 
+/** @type {[string, string][]} */
 const LAUNCHER_ICONS = [
   ['chat', 'Speech bubble'],
   ['help', 'Question mark'],
@@ -25,7 +29,12 @@ const LAUNCHER_ICONS = [
   ['headset', 'Headset'],
 ];
 
-/** A label, its control and an optional hint tied to the control. */
+/**
+ * A label, its control and an optional hint tied to the control.
+ * @param {string} label
+ * @param {HTMLElement} control
+ * @param {string} [hint]
+ */
 function field(label, control, hint) {
   control.id ||= uniqueId('field');
   const parts = [h('label', { for: control.id }, label), control];
@@ -37,8 +46,15 @@ function field(label, control, hint) {
   return h('div', { class: 'field' }, parts);
 }
 
+/**
+ * @param {string} label
+ * @param {boolean} checked
+ * @param {string} testid
+ * @param {string} [hint]
+ */
 function checkbox(label, checked, testid, hint) {
   const input = h('input', { type: 'checkbox', checked, testid, id: uniqueId('check') });
+  /** @type {HTMLElement[]} */
   const parts = [input, h('label', { for: input.id }, label)];
   if (hint) {
     input.setAttribute('aria-describedby', `${input.id}-hint`);
@@ -47,6 +63,11 @@ function checkbox(label, checked, testid, hint) {
   return { input, element: h('div', { class: 'field check' }, parts) };
 }
 
+/**
+ * @param {[string, string][]} options values and their labels
+ * @param {string} value
+ * @param {string} testid
+ */
 function select(options, value, testid) {
   const known = options.some(([option]) => option === value);
   // A value set elsewhere (the CLI takes any locale) stays choosable.
@@ -58,6 +79,10 @@ function select(options, value, testid) {
   );
 }
 
+/**
+ * @param {number} value
+ * @param {{ min: number, max: number, testid: string }} options
+ */
 function number(value, { min, max, testid }) {
   return h('input', {
     type: 'number',
@@ -75,6 +100,13 @@ function number(value, { min, max, testid }) {
  * The form for `settings`; `agents` are the tenant's agents. A new widget chooses
  * its agent and mode; an existing one shows them (the API changes neither).
  * `onChange(settings)` hears every edit.
+ * @param {object} options
+ * @param {Settings} options.settings
+ * @param {import('../api.js').Agent[]} options.agents
+ * @param {boolean} options.isNew
+ * @param {(settings: Settings) => void} options.onChange
+ * @param {(settings: Settings, submit: HTMLButtonElement) => void} options.onSubmit
+ * @param {string} options.submitLabel
  */
 export function widgetForm({ settings, agents, isNew, onChange, onSubmit, submitLabel }) {
   const agent = select(
@@ -155,7 +187,12 @@ export function widgetForm({ settings, agents, isNew, onChange, onSubmit, submit
   const dailyBudget = number(settings.dailyMessageBudget, { min: 0, max: 4294967295, testid: 'widget-daily-budget' });
   const toolEvents = checkbox('Show the agent’s tool calls', settings.showToolEvents, 'widget-show-tool-events');
 
+  /**
+   * @param {HTMLInputElement} input
+   * @param {number} fallback
+   */
   const count = (input, fallback) => (input.value === '' ? fallback : Math.trunc(Number(input.value)));
+  /** @returns {Settings} */
   const read = () => ({
     agentId: agent.value,
     allowedOrigins: lines(origins.value),
@@ -187,6 +224,7 @@ export function widgetForm({ settings, agents, isNew, onChange, onSubmit, submit
       testid: 'widget-form',
       oninput: () => onChange(read()),
       onchange: () => onChange(read()),
+      /** @param {SubmitEvent} event */
       onsubmit: (event) => {
         event.preventDefault();
         onSubmit(read(), submit);

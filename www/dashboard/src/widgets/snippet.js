@@ -3,6 +3,7 @@
 import { copyButton } from '../clipboard.js';
 import { errorBox, h, replace } from '../dom.js';
 
+/** @type {{ field: keyof import('../api.js').Snippets, id: string, title: string, about: string }[]} */
 const VARIANTS = [
   {
     field: 'autoUpdating',
@@ -19,6 +20,9 @@ const VARIANTS = [
   },
 ];
 
+/**
+ * @param {{ api: import('../api.js').AdminApi, widgetId: string }} options
+ */
 export function snippetView({ api, widgetId }) {
   const body = h('div', { class: 'snippets' }, h('p', { class: 'hint' }, 'Loading the snippets…'));
   const error = errorBox('snippet-error');
@@ -62,7 +66,7 @@ export function snippetView({ api, widgetId }) {
     },
     (failure) => {
       replace(body);
-      error.show(failure.message);
+      error.show(/** @type {Error} */ (failure).message);
     },
   );
   return element;

@@ -3,8 +3,12 @@
 import { errorBox, h, replace } from '../dom.js';
 import { widgetEditor } from './editor.js';
 
+/** @import { Agent, Widget } from '../api.js' */
+
+/** @param {import('../app.js').Context} context */
 export function widgetsView({ api }) {
   const element = h('div', { class: 'widgets-view' });
+  /** @type {Agent[]} */
   let agents = [];
 
   async function showList() {
@@ -22,11 +26,12 @@ export function widgetsView({ api }) {
       replace(body, widgetTable(widgets, agents, showEditor));
     } catch (failure) {
       replace(body);
-      error.show(failure.message);
+      error.show(/** @type {Error} */ (failure).message);
     }
     return heading;
   }
 
+  /** @param {Widget | null} widget */
   function showEditor(widget) {
     const editor = widgetEditor({
       api,
@@ -41,9 +46,15 @@ export function widgetsView({ api }) {
   return { element };
 }
 
+/**
+ * @param {Widget[]} widgets
+ * @param {Agent[]} agents
+ * @param {(widget: Widget) => void} edit
+ */
 function widgetTable(widgets, agents, edit) {
   if (widgets.length === 0)
     return h('p', { testid: 'no-widgets' }, 'No widgets yet. Create one to put an agent on your site.');
+  /** @param {string} id */
   const agentName = (id) => agents.find((agent) => agent.id === id)?.name ?? id;
   return h(
     'div',
