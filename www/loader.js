@@ -17,11 +17,31 @@
 //
 // The build minifies this file and replaces the placeholders in prefetch (the
 // widget's JS and Wasm asset names and their integrity) with the built values.
+//
+// Its types (JSDoc, checked by tsc: www/tsconfig.check.json) cost no bytes: esbuild
+// drops comments. window.SiteKit's are in www/globals.d.ts.
+
+/**
+ * The parts of a widget's config that the launcher shows.
+ * @typedef {object} LauncherConfig
+ * @property {string} [primaryColor]
+ * @property {string} [primaryTextColor]
+ * @property {string} [position]
+ * @property {string} [launcherIcon]
+ */
+/**
+ * The mounted widget: the handle `mount` returns (crates/widget/src/lib.rs).
+ * @typedef {object} Handle
+ * @property {(args: unknown[]) => void} command runs a SiteKit(...) call
+ * @property {() => void} toggle opens or closes the panel
+ */
+
 (() => {
+  /** @param {string} message */
   const fail = (message) => console.error(`[SiteKit] ${message}`);
 
   // Only valid during this script's first run, hence read before anything else.
-  const script = document.currentScript;
+  const script = /** @type {HTMLScriptElement | null} */ (document.currentScript);
   const key = script?.dataset.key;
   if (!key) {
     fail('the loader needs a classic <script> tag with a data-key attribute');
@@ -42,6 +62,7 @@
     '.launcher svg{width:28px;height:28px;fill:currentColor}';
 
   // The launcher's icons (24×24), chosen by the config's launcherIcon.
+  /** @type {Record<string, string>} */
   const ICONS = {
     chat: 'M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z',
     help: 'M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm1 16h-2v-2h2zm1.2-6.9c-.8.7-1.2 1.1-1.2 2.4h-2c0-2 .7-2.8 1.6-3.5.6-.5 1-.8 1-1.5a1.6 1.6 0 0 0-3.2 0H8.4a3.6 3.6 0 0 1 7.2 0c0 1.3-.7 2-1.4 2.6z',
@@ -52,7 +73,12 @@
 
   // SiteKit('on', event, fn) listeners live here, so they hear the widget from
   // its first event on however early they were added.
+  /** @type {Record<string, ((detail: unknown) => void)[]>} */
   const listeners = {};
+  /**
+   * @param {string} name
+   * @param {unknown} detail
+   */
   const emit = (name, detail) => {
     for (const listener of listeners[name] || []) {
       try {
@@ -65,8 +91,11 @@
 
   // Calls for the widget made before it is mounted, in order (the page's own
   // queue first). A stub the page defined itself pushed argument lists to .q.
+  /** @type {unknown[][]} */
   const pending = [];
+  /** @type {Handle | null} */
   let handle = null;
+  /** @param {...any} args what the page passed to SiteKit(...) */
   const call = (...args) => {
     if (args[0] === 'on') {
       // biome-ignore lint/suspicious/noAssignInExpressions: the listener list, made on first use
@@ -82,16 +111,23 @@
   const queued = window.SiteKit?.q || [];
   window.SiteKit = call;
 
-  let host = null;
-  let root = null;
-  let button = null;
+  // Made by showLauncher, before anything that uses them runs.
+  /** @type {HTMLDivElement} */
+  let host;
+  /** @type {ShadowRoot} */
+  let root;
+  /** @type {HTMLButtonElement} */
+  let button;
 
   // The config as an earlier page view kept it, so the launcher shows themed at once.
+  /** @type {LauncherConfig | null} */
   let config = null;
   try {
-    config = JSON.parse(localStorage.getItem(cacheKey));
+    // Nothing kept: JSON.parse(null) is null.
+    config = JSON.parse(/** @type {string} */ (localStorage.getItem(cacheKey)));
   } catch {}
 
+  /** @type {Promise<LauncherConfig> | null} */
   let fetching = null;
   const fetchConfig = () =>
     (fetching ||= fetch(`${origin}/v1/widgets/${encodeURIComponent(key)}/config`)
@@ -123,6 +159,7 @@
   // Idle time downloads and compiles the widget (off the main thread); starting
   // it, which runs its code for the first time, waits for the visitor or the
   // page to want the chat, so a page nobody chats on has no long task from us.
+  /** @type {Promise<[any, WebAssembly.Module]> | null} */
   let fetchingWidget = null;
   const widgetJs = `${origin}/v1/assets/__SITEKIT_WIDGET_JS__`;
   const prefetch = () =>
@@ -167,6 +204,7 @@
         throw error;
       }));
 
+  /** @type {Promise<Handle | null | void> | null} */
   let loading = null;
   const load = () =>
     (loading ||= prefetch()
@@ -186,7 +224,11 @@
     host.style.setProperty('--sitekit-primary', primaryColor || '');
     host.style.setProperty('--sitekit-on-primary', primaryTextColor || '');
     button.classList.toggle('left', position === 'left');
-    button.firstChild.firstChild.setAttribute('d', ICONS[launcherIcon] || ICONS.chat);
+    // The button's first child is the icon's svg, the svg's its path; ICONS[undefined] is undefined too.
+    /** @type {SVGPathElement} */ (/** @type {SVGSVGElement} */ (button.firstChild).firstChild).setAttribute(
+      'd',
+      ICONS[/** @type {string} */ (launcherIcon)] || ICONS.chat,
+    );
   }
 
   function showLauncher() {
@@ -226,14 +268,20 @@
     document.body.append(host);
   }
 
-  const whenShown = new Promise((resolve) => {
-    if (document.body) resolve();
-    else document.addEventListener('DOMContentLoaded', resolve, { once: true });
-  }).then(showLauncher);
+  const whenShown = /** @type {Promise<Event | void>} */ (
+    new Promise((resolve) => {
+      if (document.body) resolve();
+      else document.addEventListener('DOMContentLoaded', resolve, { once: true });
+    })
+  ).then(showLauncher);
 
   for (const args of queued) call(...args);
   // Idle time: make sure the site may show the chat, then have the widget at hand.
+  // Not in every browser, whatever lib.dom.d.ts says.
+  /** @param {() => void} callback */
   const idle = (callback) =>
-    window.requestIdleCallback ? requestIdleCallback(callback, { timeout: 4000 }) : setTimeout(callback, 1500);
+    /** @type {Partial<Window>} */ (window).requestIdleCallback
+      ? requestIdleCallback(callback, { timeout: 4000 })
+      : setTimeout(callback, 1500);
   whenShown.then(() => idle(() => prefetch().catch((error) => fail(error.message))));
 })();
