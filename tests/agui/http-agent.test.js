@@ -23,8 +23,13 @@ let failingKey;
 
 before(async () => {
   server = await startServerWithWidgets({
-    tenant: 'AG-UI client', origin: SITE, hint: HINT,
-    widgets: [{ file: 'sitekit_faq.py', title: 'Site Kit FAQ' }, { file: 'failing.py', title: 'Always fails' }],
+    tenant: 'AG-UI client',
+    origin: SITE,
+    hint: HINT,
+    widgets: [
+      { file: 'sitekit_faq.py', title: 'Site Kit FAQ' },
+      { file: 'failing.py', title: 'Always fails' },
+    ],
   });
   faqKey = server.keys['sitekit_faq.py'];
   failingKey = server.keys['failing.py'];
@@ -59,7 +64,8 @@ async function answerByFetch(text) {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, origin: SITE },
     body: JSON.stringify({
-      threadId: 'fetch-thread', runId: 'fetch-run',
+      threadId: 'fetch-thread',
+      runId: 'fetch-run',
       messages: [{ id: 'm1', role: 'user', content: text }],
     }),
   });
@@ -86,7 +92,11 @@ test('HttpAgent runs the widget agent and gets the FAQ answer as an assistant me
   const seen = [];
   const { newMessages } = await agent.runAgent(
     { runId: 'agui-run-1' },
-    { onEvent: ({ event }) => { seen.push(event); } },
+    {
+      onEvent: ({ event }) => {
+        seen.push(event);
+      },
+    },
   );
 
   const types = seen.map((event) => event.type);
@@ -101,7 +111,10 @@ test('HttpAgent runs the widget agent and gets the FAQ answer as an assistant me
   assert.equal(newMessages.length, 1);
   assert.equal(newMessages[0].role, 'assistant');
   assert.equal(newMessages[0].content, expected);
-  assert.deepEqual(agent.messages.map((message) => message.role), ['user', 'assistant']);
+  assert.deepEqual(
+    agent.messages.map((message) => message.role),
+    ['user', 'assistant'],
+  );
 });
 
 test('HttpAgent continues a thread: its whole conversation is accepted and the newest question answered', async () => {
@@ -115,7 +128,10 @@ test('HttpAgent continues a thread: its whole conversation is accepted and the n
 
   assert.equal(newMessages.length, 1);
   assert.ok(newMessages[0].content.startsWith(FAQ_ANSWER_START), newMessages[0].content);
-  assert.deepEqual(agent.messages.map((message) => message.role), ['user', 'assistant', 'user', 'assistant']);
+  assert.deepEqual(
+    agent.messages.map((message) => message.role),
+    ['user', 'assistant', 'user', 'assistant'],
+  );
 });
 
 test('a failing flow reaches HttpAgent as one RUN_ERROR with a stable code', async () => {
@@ -123,8 +139,18 @@ test('a failing flow reaches HttpAgent as one RUN_ERROR with a stable code', asy
     initialMessages: [{ id: 'u1', role: 'user', content: 'hello' }],
   });
   const seen = [];
-  const { newMessages } = await agent.runAgent({}, { onEvent: ({ event }) => { seen.push(event); } });
-  assert.deepEqual(seen.map((event) => event.type), ['RUN_STARTED', 'RUN_ERROR']);
+  const { newMessages } = await agent.runAgent(
+    {},
+    {
+      onEvent: ({ event }) => {
+        seen.push(event);
+      },
+    },
+  );
+  assert.deepEqual(
+    seen.map((event) => event.type),
+    ['RUN_STARTED', 'RUN_ERROR'],
+  );
   assert.equal(seen[1].code, 'runtime_error');
   assert.doesNotMatch(seen[1].message, /Simulated failure|hello/);
   assert.deepEqual(newMessages, []);

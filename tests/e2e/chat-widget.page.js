@@ -20,7 +20,7 @@ export class ChatWidget {
   focused() {
     return this.page.evaluate(() => {
       const active = document.getElementById('sitekit-root').shadowRoot.activeElement;
-      return active && active.dataset.testid;
+      return active?.dataset.testid;
     });
   }
 

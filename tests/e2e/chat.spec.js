@@ -60,7 +60,10 @@ test('the conversation goes on after a reload, and SiteKit("reset") starts a new
   await expect(widget.userMessages).toHaveCount(0);
 });
 
-test('offline, the visitor is told so, and the message goes out by itself once back online', async ({ page, context }) => {
+test('offline, the visitor is told so, and the message goes out by itself once back online', async ({
+  page,
+  context,
+}) => {
   await page.goto(process.env.E2E_ALLOWED_PAGE);
   const widget = new ChatWidget(page);
   await widget.open();
@@ -82,8 +85,8 @@ test('a visitor rates an answer and the rating reaches the server as usage', asy
   await widget.ask('What are keys?');
   await expect(widget.assistantMessages.last()).toContainText('skt_pub_');
 
-  const isFeedback = (request) => request.url().includes('/v1/usage/events')
-    && (request.postData() ?? '').includes('dev.sitekit.feedback');
+  const isFeedback = (request) =>
+    request.url().includes('/v1/usage/events') && (request.postData() ?? '').includes('dev.sitekit.feedback');
   const reported = page.waitForRequest(isFeedback);
   const helpful = page.getByTestId('sitekit-rate-up').last();
   await helpful.click();

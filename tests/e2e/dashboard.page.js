@@ -139,9 +139,11 @@ export class Dashboard {
   async usageCount(figure, date, counter) {
     // The line under the filters says "Loading…" from the click until the tables are new.
     await this.page.getByTestId('usage-show').click();
-    await this.page.waitForFunction(() =>
-      document.querySelector('[data-testid="usage-updated"]').textContent.startsWith('Updated')
-      || document.querySelector('[data-testid="usage-error"]').textContent !== '');
+    await this.page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid="usage-updated"]').textContent.startsWith('Updated') ||
+        document.querySelector('[data-testid="usage-error"]').textContent !== '',
+    );
     const error = await this.page.getByTestId('usage-error').textContent();
     if (error) throw new Error(`the usage tab shows an error: ${error}`);
     const cell = this.page

@@ -75,7 +75,8 @@ test('a site owner creates a widget, pastes its snippet, and sees the conversati
     // The run is recorded as the stream ends, off the visitor's path: poll.
     await dashboard.openTab('usage');
     await dashboard.showUsage(widgetId);
-    await expect.poll(() => dashboard.usageCount('conversations', today(), 'conversations'), { timeout: 30_000 })
+    await expect
+      .poll(() => dashboard.usageCount('conversations', today(), 'conversations'), { timeout: 30_000 })
       .toBe(1);
     expect(await dashboard.usageCount('messages', today(), 'messages')).toBe(1);
 
@@ -90,7 +91,7 @@ test('a site owner creates a widget, pastes its snippet, and sees the conversati
   }
 });
 
-test('a wrong key is refused with the server\'s reason and kept nowhere', async ({ page }) => {
+test("a wrong key is refused with the server's reason and kept nowhere", async ({ page }) => {
   const dashboard = new Dashboard(page);
   await dashboard.goto();
   const key = process.env.E2E_SECRET_KEY;
@@ -161,14 +162,15 @@ for (const colorScheme of ['light', 'dark']) {
     const dashboard = new Dashboard(page);
     await dashboard.goto();
     await page.evaluate(AXE);
-    const audit = () => page.evaluate(async () => {
-      const result = await window.axe.run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
-        // The preview frame is the widget's, which its own specs audit.
-        exclude: [['iframe']],
+    const audit = () =>
+      page.evaluate(async () => {
+        const result = await window.axe.run(document, {
+          runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+          // The preview frame is the widget's, which its own specs audit.
+          exclude: [['iframe']],
+        });
+        return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
       });
-      return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    });
 
     expect(await audit()).toEqual([]);
     await dashboard.signIn(process.env.E2E_SECRET_KEY);

@@ -4,7 +4,13 @@
 // a secret key for the site owner's dashboard.
 import { createHash } from 'node:crypto';
 import {
-  createLangflowWidget, langflowFlowId, requireEnv, sitekitJson, startHostSite, startServer, tempDir,
+  createLangflowWidget,
+  langflowFlowId,
+  requireEnv,
+  sitekitJson,
+  startHostSite,
+  startServer,
+  tempDir,
 } from './harness.js';
 
 const HINT = 'run the end-to-end tests through `cargo xtask test`';
@@ -45,15 +51,27 @@ export default async function globalSetup() {
 
   const tenant = sitekitJson(bin, databaseUrl, ['tenants', 'create', '--name', 'E2E Company']);
   const widget = createLangflowWidget(bin, databaseUrl, {
-    tenantId: tenant.id, name: 'Site Kit FAQ', langflowUrl, langflowKey, flowId: faqFlowId,
-    origin: allowed.origin, title: 'Site Kit help', publicUrl: server.url,
+    tenantId: tenant.id,
+    name: 'Site Kit FAQ',
+    langflowUrl,
+    langflowKey,
+    flowId: faqFlowId,
+    origin: allowed.origin,
+    title: 'Site Kit help',
+    publicUrl: server.url,
   });
   allowed.setSnippet(widget.snippet);
   foreign.setSnippet(widget.snippet);
   // The same agent in a widget that speaks the visitor's browser language.
   const autoLocale = createLangflowWidget(bin, databaseUrl, {
-    tenantId: tenant.id, name: 'Site Kit FAQ (any language)', langflowUrl, langflowKey,
-    flowId: faqFlowId, origin: allowed.origin, title: 'Site Kit help', publicUrl: server.url,
+    tenantId: tenant.id,
+    name: 'Site Kit FAQ (any language)',
+    langflowUrl,
+    langflowKey,
+    flowId: faqFlowId,
+    origin: allowed.origin,
+    title: 'Site Kit help',
+    publicUrl: server.url,
     locale: 'auto',
   });
   allowed.setSnippet(autoLocale.snippet, '/auto-locale');
@@ -62,7 +80,14 @@ export default async function globalSetup() {
   // pinned one with an integrity that names other bytes, which the browser
   // must refuse to run.
   const reader = sitekitJson(bin, databaseUrl, [
-    'keys', 'create', '--tenant', tenant.id, '--kind', 'restricted', '--scopes', 'widgets:read',
+    'keys',
+    'create',
+    '--tenant',
+    tenant.id,
+    '--kind',
+    'restricted',
+    '--scopes',
+    'widgets:read',
   ]);
   const response = await fetch(`${server.url}/v1/widgets/${widget.widget.id}/snippet`, {
     headers: { authorization: `Bearer ${reader.key}` },
@@ -84,13 +109,18 @@ export default async function globalSetup() {
   const embedOrigin = new URL(server.url).origin;
   allowed.setSnippet(widget.snippet, '/csp', {
     headers: {
-      'content-security-policy':
-        `default-src 'self'; script-src ${embedOrigin} 'wasm-unsafe-eval'; connect-src ${embedOrigin}`,
+      'content-security-policy': `default-src 'self'; script-src ${embedOrigin} 'wasm-unsafe-eval'; connect-src ${embedOrigin}`,
     },
   });
   const themed = createLangflowWidget(bin, databaseUrl, {
-    tenantId: tenant.id, name: 'Site Kit FAQ (sparkles)', langflowUrl, langflowKey,
-    flowId: faqFlowId, origin: allowed.origin, title: 'Site Kit help', publicUrl: server.url,
+    tenantId: tenant.id,
+    name: 'Site Kit FAQ (sparkles)',
+    langflowUrl,
+    langflowKey,
+    flowId: faqFlowId,
+    origin: allowed.origin,
+    title: 'Site Kit help',
+    publicUrl: server.url,
     extra: ['--launcher-icon', 'sparkles', '--position', 'left'],
   });
   allowed.setSnippet(themed.snippet, '/themed');
@@ -102,8 +132,14 @@ export default async function globalSetup() {
   // An agent that answers with the visitor's message (flows/echo.py), so a test
   // decides exactly what the widget renders.
   const echo = createLangflowWidget(bin, databaseUrl, {
-    tenantId: tenant.id, name: 'Echo', langflowUrl, langflowKey, flowId: echoFlowId,
-    origin: allowed.origin, title: 'Echo', publicUrl: server.url,
+    tenantId: tenant.id,
+    name: 'Echo',
+    langflowUrl,
+    langflowKey,
+    flowId: echoFlowId,
+    origin: allowed.origin,
+    title: 'Echo',
+    publicUrl: server.url,
   });
   allowed.setSnippet(echo.snippet, '/echo');
   process.env.E2E_ECHO_PAGE = `${allowed.origin}/echo`;

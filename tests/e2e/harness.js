@@ -58,9 +58,11 @@ export async function langflowFlowId(langflowUrl, langflowKey, file) {
  * the real CLI; returns the CLI's widget output (`publishableKey`, `snippet`, …).
  * The runtime key goes in the environment, not the arguments.
  */
-export function createLangflowWidget(bin, databaseUrl, {
-  tenantId, name, langflowUrl, langflowKey, flowId, origin, title, publicUrl, locale = 'en', extra = [],
-}) {
+export function createLangflowWidget(
+  bin,
+  databaseUrl,
+  { tenantId, name, langflowUrl, langflowKey, flowId, origin, title, publicUrl, locale = 'en', extra = [] },
+) {
   const agent = sitekitJson(
     bin,
     databaseUrl,
@@ -68,8 +70,19 @@ export function createLangflowWidget(bin, databaseUrl, {
     { SITEKIT_RUNTIME_KEY: langflowKey },
   );
   return sitekitJson(bin, databaseUrl, [
-    'widgets', 'create', '--agent', agent.id, '--origin', origin,
-    '--title', title, '--public-url', publicUrl, '--locale', locale, ...extra,
+    'widgets',
+    'create',
+    '--agent',
+    agent.id,
+    '--origin',
+    origin,
+    '--title',
+    title,
+    '--public-url',
+    publicUrl,
+    '--locale',
+    locale,
+    ...extra,
   ]);
 }
 
@@ -81,8 +94,16 @@ export function startServer(bin, databaseUrl, assetsDir, args = []) {
   const child = spawn(
     bin,
     [
-      'serve', '--bind', '127.0.0.1:0', '--database-url', databaseUrl, '--assets-dir', assetsDir,
-      '--runtime-allow', LOCAL_RUNTIMES, ...args,
+      'serve',
+      '--bind',
+      '127.0.0.1:0',
+      '--database-url',
+      databaseUrl,
+      '--assets-dir',
+      assetsDir,
+      '--runtime-allow',
+      LOCAL_RUNTIMES,
+      ...args,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: sitekitEnv(databaseUrl) },
   );
@@ -174,9 +195,14 @@ export async function startServerWithWidgets({ tenant, origin, widgets, hint }) 
   const keys = {};
   for (const { file, title } of widgets) {
     keys[file] = createLangflowWidget(bin, databaseUrl, {
-      tenantId, name: title, langflowUrl, langflowKey,
+      tenantId,
+      name: title,
+      langflowUrl,
+      langflowKey,
       flowId: await langflowFlowId(langflowUrl, langflowKey, file),
-      origin, title, publicUrl: server.url,
+      origin,
+      title,
+      publicUrl: server.url,
     }).publishableKey;
   }
   return {

@@ -5,8 +5,11 @@ import { expect, test } from '@playwright/test';
 import { ChatWidget } from './chat-widget.page.js';
 
 test('calls queued before the loader ran are replayed, and listeners hear the conversation', async ({ page }) => {
-  const identified = page.waitForRequest((request) => request.url().includes('/v1/usage/events')
-    && (request.postData() ?? '').includes('dev.sitekit.visitor.identified'));
+  const identified = page.waitForRequest(
+    (request) =>
+      request.url().includes('/v1/usage/events') &&
+      (request.postData() ?? '').includes('dev.sitekit.visitor.identified'),
+  );
   await page.goto(process.env.E2E_QUEUED_PAGE);
   const widget = new ChatWidget(page);
 
@@ -26,12 +29,14 @@ test('calls queued before the loader ran are replayed, and listeners hear the co
   await expect(widget.unread).toBeHidden();
   await expect(widget.userMessages).toHaveText(['What are keys?']);
   await widget.close.click();
-  await expect.poll(heard).toEqual([
-    ['message', 'user', 'What are keys?'],
-    ['message', 'assistant', expect.stringContaining('skt_pub_')],
-    ['open'],
-    ['close'],
-  ]);
+  await expect
+    .poll(heard)
+    .toEqual([
+      ['message', 'user', 'What are keys?'],
+      ['message', 'assistant', expect.stringContaining('skt_pub_')],
+      ['open'],
+      ['close'],
+    ]);
 
   // SiteKit('identify') reached the site owner's usage as its own event.
   const request = await identified;
@@ -55,7 +60,7 @@ test('a failed run reaches the page as an error event', async ({ page, context }
   expect(await page.evaluate(() => window.heard)).toEqual(['network']);
 });
 
-test('the launcher shows the widget\'s icon and side, at once on the next page', async ({ page }) => {
+test("the launcher shows the widget's icon and side, at once on the next page", async ({ page }) => {
   const widget = new ChatWidget(page);
   const icon = widget.launcher.locator('path');
   await page.goto(process.env.E2E_ALLOWED_PAGE);

@@ -111,6 +111,7 @@ const POLYGLOTS = [
   { text: `\${${PWN}}` },
   { text: `\`\${${PWN}}\`` },
   { text: `{{constructor.constructor('${PWN}')()}}` },
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal ${7*7} is the hostile string
   { text: '{{7*7}} ${7*7} #{7*7} <%= 7*7 %> {% raw %}' },
   { text: `[[${PWN}]] @{${PWN}}` },
   // A polyglot for many contexts at once.

@@ -38,7 +38,7 @@ export function widgetTexts() {
     const copy = element.cloneNode(true);
     for (const list of copy.querySelectorAll('ol')) {
       const start = Number(list.getAttribute('start') ?? 1);
-      [...list.children].forEach((item, index) => item.prepend(`${start + index}. `));
+      for (const [index, item] of [...list.children].entries()) item.prepend(`${start + index}. `);
     }
     return copy.textContent;
   };
@@ -61,37 +61,58 @@ export function widgetTexts() {
 export function markupProblems() {
   const root = document.getElementById('sitekit-root').shadowRoot;
   const problems = [];
-  const describe = (element) => element.outerHTML.slice(0, 120);
+  const excerpt = (element) => element.outerHTML.slice(0, 120);
   const ACTIVE = new Set([
-    'script', 'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'img', 'image', 'picture',
-    'video', 'audio', 'source', 'track', 'svg', 'math', 'style', 'link', 'meta', 'base',
-    'template', 'noscript', 'portal', 'foreignobject',
+    'script',
+    'iframe',
+    'frame',
+    'frameset',
+    'object',
+    'embed',
+    'applet',
+    'img',
+    'image',
+    'picture',
+    'video',
+    'audio',
+    'source',
+    'track',
+    'svg',
+    'math',
+    'style',
+    'link',
+    'meta',
+    'base',
+    'template',
+    'noscript',
+    'portal',
+    'foreignobject',
   ]);
   const URL_ATTRIBUTES = /^(src|srcset|srcdoc|action|formaction|data|xlink:href|background|poster|ping)$/i;
   const launcherIcon = (element) =>
     element.localName === 'svg' && element.parentElement?.dataset.testid === 'sitekit-launcher';
   for (const element of root.querySelectorAll('*')) {
-    if (ACTIVE.has(element.localName) && !launcherIcon(element)) problems.push(`element ${describe(element)}`);
+    if (ACTIVE.has(element.localName) && !launcherIcon(element)) problems.push(`element ${excerpt(element)}`);
     for (const { name } of element.attributes) {
       if (/^on/i.test(name) || URL_ATTRIBUTES.test(name) || (name === 'href' && element.localName !== 'a')) {
-        problems.push(`attribute ${name} in ${describe(element)}`);
+        problems.push(`attribute ${name} in ${excerpt(element)}`);
       }
     }
     if (element.localName === 'a' && !/^(https?|mailto):/i.test(element.getAttribute('href') ?? '')) {
-      problems.push(`link ${describe(element)}`);
+      problems.push(`link ${excerpt(element)}`);
     }
   }
   const MARKDOWN = new Set(['p', 'h3', 'ul', 'ol', 'li', 'pre', 'code', 'em', 'strong', 'a']);
   for (const message of root.querySelectorAll('[data-testid^="sitekit-message-"]')) {
     for (const element of message.querySelectorAll('*')) {
-      if (!MARKDOWN.has(element.localName)) problems.push(`in a message: ${describe(element)}`);
+      if (!MARKDOWN.has(element.localName)) problems.push(`in a message: ${excerpt(element)}`);
     }
   }
   for (const text of root.querySelectorAll('[data-testid="sitekit-title"], [data-testid="sitekit-starter"]')) {
-    if (text.children.length) problems.push(`markup in ${describe(text)}`);
+    if (text.children.length) problems.push(`markup in ${excerpt(text)}`);
   }
   for (const element of document.querySelectorAll('iframe, frame, object, embed, img, svg, form, base')) {
-    problems.push(`on the host page: ${describe(element)}`);
+    problems.push(`on the host page: ${excerpt(element)}`);
   }
   return problems;
 }

@@ -11,9 +11,7 @@ import { ChatWidget } from './chat-widget.page.js';
 import { CORPUS } from './hostile-corpus.js';
 import { installTrap, markupProblems, widgetTexts } from './hostile-page.js';
 import { RULES, chars, notShownAsMarkdown, serverTrim, takeBatch } from './hostile-text.js';
-import {
-  langflowFlowId, requireEnv, sitekitJson, startHostSite, startServer, tempDir,
-} from './harness.js';
+import { langflowFlowId, requireEnv, sitekitJson, startHostSite, startServer, tempDir } from './harness.js';
 
 const HINT = 'run the end-to-end tests through `cargo xtask test`';
 
@@ -43,7 +41,10 @@ test.beforeAll(async () => {
   const databaseUrl = `sqlite://${dir.path}/sitekit.db`;
   // Dozens of page loads from one address in a minute: more than a visitor makes.
   server = await startServer(bin, databaseUrl, requireEnv('SITEKIT_ASSETS_DIR', HINT), [
-    '--requests-per-ip-per-minute', '100000', '--sessions-per-ip-per-minute', '100000',
+    '--requests-per-ip-per-minute',
+    '100000',
+    '--sessions-per-ip-per-minute',
+    '100000',
   ]);
   host = await startHostSite();
   const tenant = sitekitJson(bin, databaseUrl, ['tenants', 'create', '--name', 'Hostile strings']);
@@ -51,8 +52,18 @@ test.beforeAll(async () => {
   const agent = sitekitJson(
     bin,
     databaseUrl,
-    ['agents', 'create', '--tenant', tenant.id, '--name', 'Echo', '--base-url', langflowUrl,
-      '--flow-id', await langflowFlowId(langflowUrl, langflowKey, 'echo.py')],
+    [
+      'agents',
+      'create',
+      '--tenant',
+      tenant.id,
+      '--name',
+      'Echo',
+      '--base-url',
+      langflowUrl,
+      '--flow-id',
+      await langflowFlowId(langflowUrl, langflowKey, 'echo.py'),
+    ],
     { SITEKIT_RUNTIME_KEY: langflowKey },
   );
   admin = { key, agentId: agent.id };
@@ -83,8 +94,7 @@ async function openWidget(page, path, snippet) {
   const embed = new URL(server.url).origin;
   host.setSnippet(snippet, path, {
     headers: {
-      'content-security-policy':
-        `default-src 'self'; script-src ${embed} 'wasm-unsafe-eval'; connect-src ${embed}`,
+      'content-security-policy': `default-src 'self'; script-src ${embed} 'wasm-unsafe-eval'; connect-src ${embed}`,
     },
   });
   await page.goto(`${host.origin}${path}`);
@@ -170,9 +180,14 @@ test('titles, greetings and starter prompts of hostile strings show as text and 
   const greeted = CORPUS.filter((entry) => !RULES.greeting.refusal(entry.text));
   let shown = { plain: 0, greeting: 0, widgets: 0 };
   while (plain.length || greeted.length) {
-    const titled = takeBatch(plain.filter((entry) => !RULES.title.refusal(entry.text)), {
-      max: RULES.title.max, separator: PLAIN_SEPARATOR, text: trimmed,
-    });
+    const titled = takeBatch(
+      plain.filter((entry) => !RULES.title.refusal(entry.text)),
+      {
+        max: RULES.title.max,
+        separator: PLAIN_SEPARATOR,
+        text: trimmed,
+      },
+    );
     for (const entry of titled) plain.splice(plain.indexOf(entry), 1);
     const prompts = [1, 2, 3, 4]
       .map(() => takeBatch(plain, { max: RULES.starterPrompt.max, separator: PLAIN_SEPARATOR, text: trimmed }))
@@ -233,7 +248,11 @@ test('agent answers of hostile strings show as text and run nothing', async ({ p
   const queue = [...CORPUS];
   const sent = [];
   for (let message = 0; queue.length; message += 1) {
-    const batch = takeBatch(queue, { max: MAX_MESSAGE_CHARS, separator: MARKDOWN_SEPARATOR, count: STRINGS_PER_MESSAGE });
+    const batch = takeBatch(queue, {
+      max: MAX_MESSAGE_CHARS,
+      separator: MARKDOWN_SEPARATOR,
+      count: STRINGS_PER_MESSAGE,
+    });
     // The widget trims what it sends, as the server trims settings.
     const text = serverTrim(batch.map((entry) => entry.text).join(MARKDOWN_SEPARATOR));
     expect(chars(text)).toBeLessThanOrEqual(MAX_MESSAGE_CHARS);

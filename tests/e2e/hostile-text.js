@@ -53,7 +53,7 @@ export const RULES = {
  */
 export function takeBatch(queue, { max, separator, count = Infinity, text = (entry) => entry.text }) {
   const batch = [];
-  for (let at = 0; at < queue.length && batch.length < count;) {
+  for (let at = 0; at < queue.length && batch.length < count; ) {
     const joined = [...batch, queue[at]].map(text).join(separator);
     if (chars(joined) <= max) batch.push(...queue.splice(at, 1));
     else at += 1;

@@ -28,7 +28,10 @@ test('hostile global CSS neither hides nor restyles the widget', async ({ page }
   });
   expect(looks).toEqual({ font: '15px', color: 'rgb(17, 24, 39)', background: 'rgb(255, 255, 255)' });
   // Nor does the widget's CSS reach the page: its paragraph keeps the page's rules.
-  const paragraph = await page.locator('p').first().evaluate((p) => getComputedStyle(p).fontSize);
+  const paragraph = await page
+    .locator('p')
+    .first()
+    .evaluate((p) => getComputedStyle(p).fontSize);
   expect(paragraph).toBe('40px');
 });
 
@@ -42,7 +45,7 @@ test('under a strict CSP (no unsafe-inline) the widget loads and chats without a
   const errors = [];
   page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
   const response = await page.goto(process.env.E2E_CSP_PAGE);
-  expect(response.headers()['content-security-policy']).toContain("script-src");
+  expect(response.headers()['content-security-policy']).toContain('script-src');
   const widget = new ChatWidget(page);
   await chatWorks(widget);
   // The host page's own favicon (a data: URL) is the one thing the policy blocks.
@@ -61,7 +64,7 @@ test('on a phone the open panel fills the screen', async ({ page }) => {
   await expect(widget.launcher).toBeVisible();
 });
 
-test('dark mode follows the visitor\'s system setting', async ({ page }) => {
+test("dark mode follows the visitor's system setting", async ({ page }) => {
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.goto(process.env.E2E_ALLOWED_PAGE);
   const widget = new ChatWidget(page);
@@ -70,7 +73,7 @@ test('dark mode follows the visitor\'s system setting', async ({ page }) => {
   expect(background).toBe('rgb(17, 24, 39)');
 });
 
-test('reduced motion stops the typing indicator\'s animation', async ({ page }) => {
+test("reduced motion stops the typing indicator's animation", async ({ page }) => {
   await page.emulateMedia({ reducedMotion: 'reduce' });
   await page.goto(process.env.E2E_ALLOWED_PAGE);
   const widget = new ChatWidget(page);
@@ -92,13 +95,17 @@ for (const colorScheme of ['light', 'dark']) {
     await page.goto(process.env.E2E_ALLOWED_PAGE);
     await page.addScriptTag({ content: AXE });
     const widget = new ChatWidget(page);
-    const audit = () => page.evaluate(async () => {
-      const result = await window.axe.run({ include: [['#sitekit-root']] }, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
-        rules: { region: { enabled: false } }, // the host page's landmarks are the host's business
+    const audit = () =>
+      page.evaluate(async () => {
+        const result = await window.axe.run(
+          { include: [['#sitekit-root']] },
+          {
+            runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+            rules: { region: { enabled: false } }, // the host page's landmarks are the host's business
+          },
+        );
+        return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
       });
-      return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    });
 
     await expect(widget.launcher).toBeVisible();
     expect(await audit()).toEqual([]);

@@ -15,7 +15,8 @@ const PAYLOADS = [
 ];
 
 // Longer than the panel is wide: code keeps its lines and scrolls.
-const CODE_LINE = 'npx sitekit serve --bind 127.0.0.1:8080 --database-url sqlite://sitekit.db --public-url https://chat.example.com';
+const CODE_LINE =
+  'npx sitekit serve --bind 127.0.0.1:8080 --database-url sqlite://sitekit.db --public-url https://chat.example.com';
 
 const MESSAGE = [
   '## Release notes',
@@ -83,10 +84,13 @@ test('an answer in Markdown renders as elements, and its markup and script as te
   // Headings, lists, code and links stay accessible, the scrolling code included.
   await page.addScriptTag({ content: AXE });
   const violations = await page.evaluate(async () => {
-    const result = await window.axe.run({ include: [['#sitekit-root']] }, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
-      rules: { region: { enabled: false } }, // the host page's landmarks are the host's business
-    });
+    const result = await window.axe.run(
+      { include: [['#sitekit-root']] },
+      {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+        rules: { region: { enabled: false } }, // the host page's landmarks are the host's business
+      },
+    );
     return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   });
   expect(violations).toEqual([]);

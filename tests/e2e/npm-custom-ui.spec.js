@@ -27,7 +27,9 @@ test.beforeAll(async () => {
   site = await startStaticDir(installed.project);
 
   server = await startServerWithWidgets({
-    tenant: 'Custom UI', origin: site.origin, hint: HINT,
+    tenant: 'Custom UI',
+    origin: site.origin,
+    hint: HINT,
     widgets: [{ file: 'sitekit_faq.py', title: 'Custom help desk' }],
   });
   const query = new URLSearchParams({ endpoint: server.url, key: server.keys['sitekit_faq.py'] });
@@ -103,22 +105,29 @@ test('a leaving page’s URL carries only the usage token, whether fetch or the 
   // carries the same token.
   await page.evaluate(() => {
     const fetchOf = window.fetch.bind(window);
-    window.fetch = (input, init) => (init?.keepalive ? Promise.reject(new TypeError('over quota')) : fetchOf(input, init));
+    window.fetch = (input, init) =>
+      init?.keepalive ? Promise.reject(new TypeError('over quota')) : fetchOf(input, init);
     return window.kit.track('left_with_beacon');
   });
   const [beaconed] = await Promise.all([leaving(), hide()]);
   expect(claimsOf(tokenOf(beaconed))).toEqual(claims);
   expect(await beaconed.headerValue('authorization')).toBeNull();
   // A token that can only write usage: the chat refuses it.
-  const refused = await page.evaluate(async ({ endpoint, token }) => {
-    const response = await fetch(`${endpoint}/v1/chat`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ threadId: 't', runId: 'r', messages: [{ id: '1', role: 'user', content: 'hi' }] }),
-    });
-    return { status: response.status, body: await response.json() };
-  }, { endpoint: server.url, token: tokenOf(beaconed) });
-  expect(refused).toEqual({ status: 403, body: { error: { code: 'missing_scope', message: expect.stringContaining('chat') } } });
+  const refused = await page.evaluate(
+    async ({ endpoint, token }) => {
+      const response = await fetch(`${endpoint}/v1/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ threadId: 't', runId: 'r', messages: [{ id: '1', role: 'user', content: 'hi' }] }),
+      });
+      return { status: response.status, body: await response.json() };
+    },
+    { endpoint: server.url, token: tokenOf(beaconed) },
+  );
+  expect(refused).toEqual({
+    status: 403,
+    body: { error: { code: 'missing_scope', message: expect.stringContaining('chat') } },
+  });
 });
 
 test('usage events leave with the page and the next page’s copy counts once', async ({ page }) => {

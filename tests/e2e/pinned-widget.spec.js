@@ -47,7 +47,9 @@ const extendedWasm = (body) => Buffer.concat([body, Buffer.from([0, 9, 8, ...Buf
 async function watch(page) {
   const seen = { errors: [], sessions: 0 };
   page.on('console', (message) => message.type() === 'error' && seen.errors.push(message.text()));
-  page.on('request', (request) => request.url().endsWith('/v1/sessions') && (seen.sessions += 1));
+  page.on('request', (request) => {
+    if (request.url().endsWith('/v1/sessions')) seen.sessions += 1;
+  });
   await page.addInitScript(() => {
     window.__instances = 0;
     for (const name of ['instantiate', 'instantiateStreaming']) {

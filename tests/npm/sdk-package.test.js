@@ -32,8 +32,13 @@ before(async () => {
   sdk = await import(pathToFileURL(entry).href);
 
   server = await startServerWithWidgets({
-    tenant: 'npm package', origin: SITE, hint: HINT,
-    widgets: [{ file: 'sitekit_faq.py', title: 'Site Kit FAQ' }, { file: 'failing.py', title: 'Always fails' }],
+    tenant: 'npm package',
+    origin: SITE,
+    hint: HINT,
+    widgets: [
+      { file: 'sitekit_faq.py', title: 'Site Kit FAQ' },
+      { file: 'failing.py', title: 'Always fails' },
+    ],
   });
   faqKey = server.keys['sitekit_faq.py'];
   failingKey = server.keys['failing.py'];
@@ -44,12 +49,24 @@ after(() => {
   installed?.dir.remove();
 });
 
-const connect = (publishableKey = faqKey, extra = {}) => sdk.SiteKit.connect({
-  endpoint: server.url, publishableKey, origin: SITE, ...extra,
-});
+const connect = (publishableKey = faqKey, extra = {}) =>
+  sdk.SiteKit.connect({
+    endpoint: server.url,
+    publishableKey,
+    origin: SITE,
+    ...extra,
+  });
 
 test('the tarball holds the built package and none of its sources', () => {
-  for (const file of ['package.json', 'README.md', 'index.js', 'index.d.ts', 'wasm/sitekit_sdk.js', 'wasm/sitekit_sdk_bg.wasm', 'wasm/sitekit_sdk.d.ts']) {
+  for (const file of [
+    'package.json',
+    'README.md',
+    'index.js',
+    'index.d.ts',
+    'wasm/sitekit_sdk.js',
+    'wasm/sitekit_sdk_bg.wasm',
+    'wasm/sitekit_sdk.d.ts',
+  ]) {
     assert.ok(installed.files.includes(file), `${file} in ${installed.files}`);
   }
   assert.ok(!installed.files.some((file) => file.endsWith('.ts') && !file.endsWith('.d.ts')), `${installed.files}`);
@@ -57,13 +74,21 @@ test('the tarball holds the built package and none of its sources', () => {
 
 test('tsc accepts a TypeScript program using the published types and rejects misuse', () => {
   copyFileSync(new URL('./typed-example.ts', import.meta.url), join(installed.project, 'example.ts'));
-  writeFileSync(join(installed.project, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: {
-      target: 'ES2022', module: 'ESNext', moduleResolution: 'bundler', strict: true,
-      lib: ['ES2022', 'DOM'], noEmit: true, skipLibCheck: false,
-    },
-    files: ['example.ts'],
-  }));
+  writeFileSync(
+    join(installed.project, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'ESNext',
+        moduleResolution: 'bundler',
+        strict: true,
+        lib: ['ES2022', 'DOM'],
+        noEmit: true,
+        skipLibCheck: false,
+      },
+      files: ['example.ts'],
+    }),
+  );
   const tsc = new URL('../../node_modules/.bin/tsc', import.meta.url).pathname;
   // Throws, printing tsc's diagnostics, if the types do not resolve through the
   // package's `exports` or an `@ts-expect-error` line stops being an error.
@@ -97,7 +122,10 @@ test('the text iterator yields the answer and the thread keeps the exchange', as
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   assert.equal(thread.threadId, kit.threadId);
-  assert.deepEqual(thread.messages.map((message) => message.role), ['user', 'assistant']);
+  assert.deepEqual(
+    thread.messages.map((message) => message.role),
+    ['user', 'assistant'],
+  );
   assert.equal(thread.messages[1].content, answer);
   await kit.close();
 });
@@ -108,9 +136,12 @@ test('a failed run is a RUN_ERROR event, and a RunError from the text iterator',
   for await (const event of kit.chat({ message: 'hello' })) events.push(event);
   assert.equal(events.at(-1).type, 'RUN_ERROR');
   assert.equal(events.at(-1).code, 'runtime_error');
-  await assert.rejects(async () => {
-    for await (const delta of kit.text({ message: 'hello' })) assert.fail(`no text expected, got ${delta}`);
-  }, (error) => error instanceof sdk.RunError && error instanceof sdk.SiteKitError && error.code === 'runtime_error');
+  await assert.rejects(
+    async () => {
+      for await (const delta of kit.text({ message: 'hello' })) assert.fail(`no text expected, got ${delta}`);
+    },
+    (error) => error instanceof sdk.RunError && error instanceof sdk.SiteKitError && error.code === 'runtime_error',
+  );
   await kit.close();
 });
 
@@ -122,9 +153,10 @@ test('refusals are Error subclasses with the server code', async () => {
     assert.equal(error.code, 'invalid_key');
     return true;
   });
-  await assert.rejects(connect(faqKey, { origin: 'https://elsewhere.example.net' }), (error) => (
-    error instanceof sdk.ApiError && error.status === 403 && error.code === 'origin_not_allowed'
-  ));
+  await assert.rejects(
+    connect(faqKey, { origin: 'https://elsewhere.example.net' }),
+    (error) => error instanceof sdk.ApiError && error.status === 403 && error.code === 'origin_not_allowed',
+  );
   await assert.rejects(
     sdk.SiteKit.connect({ endpoint: 'http://127.0.0.1:9', publishableKey: faqKey, origin: SITE }),
     (error) => error instanceof sdk.NetworkError && error.code === 'network',
@@ -135,12 +167,15 @@ test('aborting the signal stops the answer with the signal’s reason', async ()
   const kit = await connect();
   const controller = new AbortController();
   const seen = [];
-  await assert.rejects(async () => {
-    for await (const event of kit.chat({ message: 'How do I install the snippet?', signal: controller.signal })) {
-      seen.push(event.type);
-      if (event.type === 'TEXT_MESSAGE_CONTENT') controller.abort();
-    }
-  }, (error) => error.name === 'AbortError');
+  await assert.rejects(
+    async () => {
+      for await (const event of kit.chat({ message: 'How do I install the snippet?', signal: controller.signal })) {
+        seen.push(event.type);
+        if (event.type === 'TEXT_MESSAGE_CONTENT') controller.abort();
+      }
+    },
+    (error) => error.name === 'AbortError',
+  );
   assert.ok(!seen.includes('RUN_FINISHED'), `stopped before the end: ${seen}`);
   assert.equal(seen.filter((type) => type === 'TEXT_MESSAGE_CONTENT').length, 1, `${seen}`);
   await kit.close();
@@ -154,8 +189,9 @@ test('tracked events reach the server once', async () => {
   assert.equal(kit.pendingEvents, 2);
   assert.deepEqual(await kit.flush(), { accepted: 2, duplicate: 0, rejected: 0 });
   assert.equal(kit.pendingEvents, 0);
-  assert.throws(() => kit.track('big', { text: 'x'.repeat(10_000) }), (error) => (
-    error instanceof sdk.InvalidArgumentError && error.code === 'invalid_argument'
-  ));
+  assert.throws(
+    () => kit.track('big', { text: 'x'.repeat(10_000) }),
+    (error) => error instanceof sdk.InvalidArgumentError && error.code === 'invalid_argument',
+  );
   await kit.close();
 });

@@ -1,8 +1,14 @@
 // A TypeScript program against the package's published types; `tsc --noEmit`
 // must accept it (and reject misuse, checked by the `@ts-expect-error` lines).
 import {
-  ApiError, RateLimitedError, SiteKit, SiteKitError,
-  type AgUiEvent, type FlushSummary, type ThreadMessages, type WidgetConfig,
+  ApiError,
+  RateLimitedError,
+  SiteKit,
+  SiteKitError,
+  type AgUiEvent,
+  type FlushSummary,
+  type ThreadMessages,
+  type WidgetConfig,
 } from '@sitekit/sdk';
 
 export async function example(endpoint: string, publishableKey: string): Promise<string> {

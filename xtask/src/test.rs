@@ -1,6 +1,8 @@
 //! `cargo xtask test`: every check, in order, stopping at the first failure: fmt,
-//! clippy for both targets, native tests (the embed server's integration tests a
-//! second time on PostgreSQL when `DATABASE_URL_PG` is set), Schemathesis against
+//! Biome (format and lint of the JavaScript in `www/` and `tests/`), tsc
+//! `--checkJs` on the loader and the dashboard, clippy for both targets, native
+//! tests (the embed server's integration tests a second time on PostgreSQL when
+//! `DATABASE_URL_PG` is set), Schemathesis against
 //! the server's OpenAPI spec (`api_fuzz.rs`), a short run of each fuzz target,
 //! the official AG-UI
 //! client against the chat endpoint, the npm package from its tarball, wasm tests
@@ -58,6 +60,19 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
         steps.run(
             "fmt (fuzz targets, a workspace of their own)",
             cmd::cargo().args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]),
+        )?;
+        // Both from the root's node_modules (`npm ci` above), pinned in package.json.
+        steps.run(
+            "JS format and lint (Biome: www/, tests/)",
+            Command::new("npx")
+                .args(["--no", "--", "biome", "ci", "--error-on-warnings", "."])
+                .current_dir(root),
+        )?;
+        steps.run(
+            "JS types (tsc --checkJs: loader, dashboard)",
+            Command::new("npx")
+                .args(["--no", "--", "tsc", "-p", "www/tsconfig.check.json"])
+                .current_dir(root),
         )?;
     }
 

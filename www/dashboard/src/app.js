@@ -10,18 +10,32 @@ import { tabs } from './tabs.js';
 import { usageView } from './usage/view.js';
 import { widgetsView } from './widgets/view.js';
 
+/**
+ * What every tab's view is given.
+ * @typedef {object} Context
+ * @property {AdminApi} api
+ * @property {string} signedInKey
+ */
+
 export function startDashboard() {
-  const main = document.getElementById('main');
-  const signOutButton = document.getElementById('sign-out');
+  // Both are in the dashboard's page (index.html).
+  const main = /** @type {HTMLElement} */ (document.getElementById('main'));
+  const signOutButton = /** @type {HTMLButtonElement} */ (document.getElementById('sign-out'));
+  /** @type {AdminApi | null} */
   let current = null;
 
+  /** @param {string} [reason] */
   function showSignIn(reason) {
     current = null;
     signOutButton.hidden = true;
     replace(main, signInView({ reason, onSignedIn: (key) => showDashboard(key, { fromSignIn: true }) }));
-    main.querySelector('input').focus();
+    /** @type {HTMLInputElement} */ (main.querySelector('input')).focus();
   }
 
+  /**
+   * @param {string} key
+   * @param {{ fromSignIn?: boolean }} [options]
+   */
   function showDashboard(key, { fromSignIn = false } = {}) {
     rememberKey(key);
     const api = new AdminApi(key, {
@@ -34,6 +48,7 @@ export function startDashboard() {
     });
     current = api;
     signOutButton.hidden = false;
+    /** @type {Context} */
     const context = { api, signedInKey: key };
     replace(
       main,
@@ -45,7 +60,7 @@ export function startDashboard() {
       ]),
     );
     // The sign-in form that had the focus is gone: the keyboard goes on from the tabs.
-    if (fromSignIn) main.querySelector('[role="tab"][aria-selected="true"]').focus();
+    if (fromSignIn) /** @type {HTMLElement} */ (main.querySelector('[role="tab"][aria-selected="true"]')).focus();
   }
 
   signOutButton.addEventListener('click', () => {

@@ -10,6 +10,7 @@ export function storedKey() {
   }
 }
 
+/** @param {string} key */
 export function rememberKey(key) {
   try {
     sessionStorage.setItem(STORAGE_KEY, key);

@@ -2,10 +2,14 @@
 // say so; where the clipboard is refused, the text is selected for Ctrl+C.
 import { announce, h } from './dom.js';
 
-/** A button that copies `text()`; `source` is the element showing that text. */
+/**
+ * A button that copies `text()`; `source` is the element showing that text.
+ * @param {{ label: string, text: () => string, source: HTMLElement, testid: string }} options
+ */
 export function copyButton({ label, text, source, testid }) {
   const button = h('button', { type: 'button', class: 'secondary copy', testid }, label);
-  let reset = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let reset;
   button.addEventListener('click', async () => {
     try {
       await navigator.clipboard.writeText(text());
@@ -24,6 +28,7 @@ export function copyButton({ label, text, source, testid }) {
   return button;
 }
 
+/** @param {HTMLElement} element */
 function selectContents(element) {
   if (element instanceof HTMLInputElement || element instanceof HTMLTextAreaElement) {
     element.focus();
@@ -32,7 +37,8 @@ function selectContents(element) {
   }
   const range = document.createRange();
   range.selectNodeContents(element);
-  const selection = getSelection();
+  // Null only in a frame without a browsing context; this page is not one.
+  const selection = /** @type {Selection} */ (getSelection());
   selection.removeAllRanges();
   selection.addRange(range);
 }

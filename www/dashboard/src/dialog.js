@@ -5,11 +5,23 @@ import { h } from './dom.js';
 /**
  * Asks `question`; `fields` (controls) may gather details. Resolves with true
  * when confirmed, false when cancelled.
+ * @param {object} options
+ * @param {string} options.title
+ * @param {string} options.question
+ * @param {import('./dom.js').Child} [options.fields]
+ * @param {string} options.confirmLabel
+ * @param {boolean} [options.danger]
+ * @param {string} options.testid
+ * @returns {Promise<boolean>}
  */
 export function confirmDialog({ title, question, fields = [], confirmLabel, danger = false, testid }) {
   const opener = document.activeElement;
   return new Promise((resolve) => {
-    const confirm = h('button', { type: 'button', class: danger ? 'danger' : '', testid: `${testid}-confirm` }, confirmLabel);
+    const confirm = h(
+      'button',
+      { type: 'button', class: danger ? 'danger' : '', testid: `${testid}-confirm` },
+      confirmLabel,
+    );
     const cancel = h('button', { type: 'button', class: 'secondary', testid: `${testid}-cancel` }, 'Cancel');
     const titleId = `${testid}-title`;
     const dialog = h(

@@ -3,6 +3,9 @@
 import { AdminApi } from './api.js';
 import { errorBox, h } from './dom.js';
 
+/**
+ * @param {{ reason?: string, onSignedIn: (key: string) => void }} options
+ */
 export function signInView({ reason, onSignedIn }) {
   const input = h('input', {
     id: 'sign-in-key',
@@ -19,6 +22,7 @@ export function signInView({ reason, onSignedIn }) {
   const submit = h('button', { type: 'submit', testid: 'sign-in-submit' }, 'Sign in');
   if (reason) error.show(`You were signed out: ${reason}`);
 
+  /** @param {SubmitEvent} event */
   const onsubmit = async (event) => {
     event.preventDefault();
     const key = input.value.trim();
@@ -33,7 +37,7 @@ export function signInView({ reason, onSignedIn }) {
       input.value = '';
       onSignedIn(key);
     } catch (failure) {
-      error.show(failure.message);
+      error.show(/** @type {Error} */ (failure).message);
       input.focus();
     } finally {
       submit.disabled = false;

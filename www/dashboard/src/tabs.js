@@ -4,19 +4,43 @@
 // `shown()` that runs each time its panel comes back (to reload what changed).
 import { h } from './dom.js';
 
+/**
+ * @typedef {object} View
+ * @property {HTMLElement} element
+ * @property {() => void} [shown]
+ */
+/**
+ * @typedef {object} Tab
+ * @property {string} id
+ * @property {string} label
+ * @property {() => View} view builds the panel's view, once
+ */
+/**
+ * @typedef {object} Entry
+ * @property {Tab} item
+ * @property {HTMLButtonElement} tab
+ * @property {HTMLElement} panel
+ * @property {View | null} view
+ */
+
+/** @param {Tab[]} items */
 export function tabs(items) {
   const list = h('div', { role: 'tablist', class: 'tabs', 'aria-label': 'Dashboard sections' });
   const panels = h('div', { class: 'panels' });
   const entries = items.map((item) => {
-    const tab = h('button', {
-      type: 'button',
-      role: 'tab',
-      id: `tab-${item.id}`,
-      'aria-controls': `panel-${item.id}`,
-      'aria-selected': 'false',
-      tabindex: '-1',
-      testid: `tab-${item.id}`,
-    }, item.label);
+    const tab = h(
+      'button',
+      {
+        type: 'button',
+        role: 'tab',
+        id: `tab-${item.id}`,
+        'aria-controls': `panel-${item.id}`,
+        'aria-selected': 'false',
+        tabindex: '-1',
+        testid: `tab-${item.id}`,
+      },
+      item.label,
+    );
     const panel = h('section', {
       role: 'tabpanel',
       id: `panel-${item.id}`,
@@ -26,9 +50,13 @@ export function tabs(items) {
     });
     list.append(tab);
     panels.append(panel);
-    return { item, tab, panel, view: null };
+    return /** @type {Entry} */ ({ item, tab, panel, view: null });
   });
 
+  /**
+   * @param {Entry} entry
+   * @param {{ focus?: boolean }} [options]
+   */
   function select(entry, { focus = false } = {}) {
     for (const other of entries) {
       const selected = other === entry;
@@ -49,12 +77,12 @@ export function tabs(items) {
     entry.tab.addEventListener('click', () => select(entry));
     entry.tab.addEventListener('keydown', (event) => {
       const last = entries.length - 1;
-      const to = {
+      const to = /** @type {Record<string, number | undefined>} */ ({
         ArrowRight: index === last ? 0 : index + 1,
         ArrowLeft: index === 0 ? last : index - 1,
         Home: 0,
         End: last,
-      }[event.key];
+      })[event.key];
       if (to === undefined) return;
       event.preventDefault();
       select(entries[to], { focus: true });

@@ -4,6 +4,9 @@
 import { copyButton } from '../clipboard.js';
 import { h } from '../dom.js';
 
+/**
+ * @param {{ title: string, key: string, note: string | null, onDone: () => void }} options
+ */
 export function secretPanel({ title, key, note, onDone }) {
   const value = h('input', {
     type: 'text',
@@ -19,8 +22,18 @@ export function secretPanel({ title, key, note, onDone }) {
     'section',
     { class: 'card secret', 'aria-label': title, testid: 'new-key' },
     heading,
-    h('p', { class: 'warning', testid: 'new-key-warning' }, h('strong', {}, 'Copy this key now: it will not be shown again.'), ' Only its first and last characters are kept for display.'),
-    h('div', { class: 'secret-row' }, value, copyButton({ label: 'Copy key', text: () => key, source: value, testid: 'copy-new-key' })),
+    h(
+      'p',
+      { class: 'warning', testid: 'new-key-warning' },
+      h('strong', {}, 'Copy this key now: it will not be shown again.'),
+      ' Only its first and last characters are kept for display.',
+    ),
+    h(
+      'div',
+      { class: 'secret-row' },
+      value,
+      copyButton({ label: 'Copy key', text: () => key, source: value, testid: 'copy-new-key' }),
+    ),
     note ? h('p', { class: 'hint' }, note) : null,
     h(
       'button',

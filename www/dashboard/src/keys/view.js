@@ -4,9 +4,13 @@ import { confirmDialog } from '../dialog.js';
 import { announce, errorBox, h, replace, uniqueId } from '../dom.js';
 import { secretPanel } from './secret.js';
 
+/** @import { AdminApi, CreatedKey, Key, KeyRequest } from '../api.js' */
+
+/** @type {Record<string, string>} */
 const KINDS = { sec: 'Secret', rst: 'Restricted', pub: 'Publishable' };
 /** The scopes a restricted key may carry (crates/embed-server/src/scopes.rs). */
 const SCOPES = ['usage:read', 'usage:write', 'widgets:read', 'widgets:write', 'keys:write', 'agents:write'];
+/** @type {[number, string][]} */
 const GRACE = [
   [0, 'No time: it stops now'],
   [3600, 'One hour'],
@@ -16,6 +20,7 @@ const GRACE = [
 ];
 const DEFAULT_GRACE = 86400;
 
+/** @param {import('../app.js').Context} context */
 export function keysView({ api, signedInKey }) {
   const error = errorBox('keys-error');
   const list = h('div', {}, h('p', { class: 'hint' }, 'Loading keys…'));
@@ -24,16 +29,30 @@ export function keysView({ api, signedInKey }) {
     'div',
     { class: 'keys-view' },
     h('h2', {}, 'Keys'),
-    h('p', { class: 'hint' }, 'Secret and restricted keys call the admin API from your servers. Publishable keys live in snippets and are managed with their widget.'),
+    h(
+      'p',
+      { class: 'hint' },
+      'Secret and restricted keys call the admin API from your servers. Publishable keys live in snippets and are managed with their widget.',
+    ),
     error.element,
     revealed,
     list,
     createKeyForm({ api, onCreated: (created) => reveal('New key', created.key, null) }),
   );
 
-  /** Shows a key the API will never show again, then reloads the list. */
+  /**
+   * Shows a key the API will never show again, then reloads the list.
+   * @param {string} title
+   * @param {string} key
+   * @param {string | null} note
+   */
   function reveal(title, key, note) {
-    const panel = secretPanel({ title, key, note, onDone: () => list.querySelector('button, [tabindex]')?.focus() });
+    const panel = secretPanel({
+      title,
+      key,
+      note,
+      onDone: () => /** @type {HTMLElement | null} */ (list.querySelector('button, [tabindex]'))?.focus(),
+    });
     replace(revealed, panel.element);
     panel.focus();
     announce(`${title} created. Copy it now: it will not be shown again.`);
@@ -46,12 +65,19 @@ export function keysView({ api, signedInKey }) {
       error.clear();
       replace(list, keyTable(keys, { signedInKey, onRotate: rotate, onRevoke: revoke }));
     } catch (failure) {
-      error.show(failure.message);
+      error.show(/** @type {Error} */ (failure).message);
     }
   }
 
+  /** @param {Key} key */
   async function rotate(key) {
-    const grace = h('select', { id: uniqueId('grace'), testid: 'rotate-grace' }, GRACE.map(([seconds, label]) => h('option', { value: String(seconds), selected: seconds === DEFAULT_GRACE }, label)));
+    const grace = h(
+      'select',
+      { id: uniqueId('grace'), testid: 'rotate-grace' },
+      GRACE.map(([seconds, label]) =>
+        h('option', { value: String(seconds), selected: seconds === DEFAULT_GRACE }, label),
+      ),
+    );
     const confirmed = await confirmDialog({
       title: 'Rotate key',
       question: `A new key replaces ${key.display}. The old one keeps working for the grace period, so your servers can switch over.`,
@@ -63,13 +89,19 @@ export function keysView({ api, signedInKey }) {
     const seconds = Number(grace.value);
     try {
       const created = await api.rotateKey(key.id, seconds);
-      const label = GRACE.find(([value]) => value === seconds)[1].toLowerCase();
-      reveal('Replacement key', created.key, seconds === 0 ? `${key.display} has stopped working.` : `${key.display} keeps working for ${label}.`);
+      // The select offers only GRACE's values.
+      const label = /** @type {[number, string]} */ (GRACE.find(([value]) => value === seconds))[1].toLowerCase();
+      reveal(
+        'Replacement key',
+        created.key,
+        seconds === 0 ? `${key.display} has stopped working.` : `${key.display} keeps working for ${label}.`,
+      );
     } catch (failure) {
-      error.show(failure.message);
+      error.show(/** @type {Error} */ (failure).message);
     }
   }
 
+  /** @param {Key} key */
   async function revoke(key) {
     const own = isSignedInKey(key, signedInKey);
     const confirmed = await confirmDialog({
@@ -85,7 +117,7 @@ export function keysView({ api, signedInKey }) {
       announce(`${key.display} revoked.`);
       await load();
     } catch (failure) {
-      error.show(failure.message);
+      error.show(/** @type {Error} */ (failure).message);
     }
   }
 
@@ -93,12 +125,20 @@ export function keysView({ api, signedInKey }) {
   return { element, shown: load };
 }
 
-/** `skt_sec_live_…abcd` names the key that starts and ends so. */
+/**
+ * `skt_sec_live_…abcd` names the key that starts and ends so.
+ * @param {Key} key
+ * @param {string} signedInKey
+ */
 function isSignedInKey(key, signedInKey) {
   const [prefix, last4] = key.display.split('…');
   return last4 !== undefined && signedInKey.startsWith(prefix) && signedInKey.endsWith(last4);
 }
 
+/**
+ * @param {Key[]} keys
+ * @param {{ signedInKey: string, onRotate: (key: Key) => void, onRevoke: (key: Key) => void }} options
+ */
 function keyTable(keys, { signedInKey, onRotate, onRevoke }) {
   if (keys.length === 0) return h('p', {}, 'No keys yet.');
   return h(
@@ -108,7 +148,15 @@ function keyTable(keys, { signedInKey, onRotate, onRevoke }) {
       'table',
       { testid: 'keys-table' },
       h('caption', { class: 'sr-only' }, 'Your keys'),
-      h('thead', {}, h('tr', {}, ['Key', 'Kind', 'Mode', 'Widget', 'Status', 'Actions'].map((label) => h('th', { scope: 'col' }, label)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Key', 'Kind', 'Mode', 'Widget', 'Status', 'Actions'].map((label) => h('th', { scope: 'col' }, label)),
+        ),
+      ),
       h(
         'tbody',
         {},
@@ -118,7 +166,12 @@ function keyTable(keys, { signedInKey, onRotate, onRevoke }) {
           return h(
             'tr',
             { testid: 'key-row', 'data-key-id': key.id, 'data-display': key.display },
-            h('th', { scope: 'row' }, h('code', {}, key.display), own ? h('span', { class: 'tag' }, 'signed in') : null),
+            h(
+              'th',
+              { scope: 'row' },
+              h('code', {}, key.display),
+              own ? h('span', { class: 'tag' }, 'signed in') : null,
+            ),
             h('td', {}, KINDS[key.kind] ?? key.kind),
             h('td', {}, key.mode),
             h('td', {}, key.widgetId ?? '—'),
@@ -128,8 +181,28 @@ function keyTable(keys, { signedInKey, onRotate, onRevoke }) {
               { class: 'actions' },
               manageable
                 ? [
-                    h('button', { type: 'button', class: 'secondary', onclick: () => onRotate(key), 'aria-label': `Rotate ${key.display}`, testid: 'rotate-key' }, 'Rotate'),
-                    h('button', { type: 'button', class: 'danger', onclick: () => onRevoke(key), 'aria-label': `Revoke ${key.display}`, testid: 'revoke-key' }, 'Revoke'),
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'secondary',
+                        onclick: () => onRotate(key),
+                        'aria-label': `Rotate ${key.display}`,
+                        testid: 'rotate-key',
+                      },
+                      'Rotate',
+                    ),
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'danger',
+                        onclick: () => onRevoke(key),
+                        'aria-label': `Revoke ${key.display}`,
+                        testid: 'revoke-key',
+                      },
+                      'Revoke',
+                    ),
                   ]
                 : h('span', { class: 'hint' }, key.revoked ? '' : 'With its widget'),
             ),
@@ -140,6 +213,9 @@ function keyTable(keys, { signedInKey, onRotate, onRevoke }) {
   );
 }
 
+/**
+ * @param {{ api: AdminApi, onCreated: (created: CreatedKey) => void }} options
+ */
 function createKeyForm({ api, onCreated }) {
   const error = errorBox('create-key-error');
   const kindName = uniqueId('kind');
@@ -147,15 +223,35 @@ function createKeyForm({ api, onCreated }) {
     ['secret', 'Secret', 'Every admin scope of your tenant.'],
     ['restricted', 'Restricted', 'Only the scopes chosen below.'],
   ].map(([value, label, about], index) => {
-    const input = h('input', { type: 'radio', name: kindName, value, checked: index === 0, id: uniqueId('kind'), testid: `key-kind-${value}` });
-    return h('div', { class: 'choice' }, input, h('label', { for: input.id }, label, h('span', { class: 'hint' }, ` — ${about}`)));
+    const input = h('input', {
+      type: 'radio',
+      name: kindName,
+      value,
+      checked: index === 0,
+      id: uniqueId('kind'),
+      testid: `key-kind-${value}`,
+    });
+    return h(
+      'div',
+      { class: 'choice' },
+      input,
+      h('label', { for: input.id }, label, h('span', { class: 'hint' }, ` — ${about}`)),
+    );
   });
   const scopes = SCOPES.map((scope) => {
     const input = h('input', { type: 'checkbox', value: scope, id: uniqueId('scope') });
     return h('span', { class: 'choice' }, input, h('label', { for: input.id }, h('code', {}, scope)));
   });
   const scopeSet = h('fieldset', { class: 'choices', disabled: true }, h('legend', {}, 'Scopes'), scopes);
-  const expires = h('input', { type: 'number', min: 1, max: 3650, step: 1, inputmode: 'numeric', id: uniqueId('expires'), testid: 'key-expires' });
+  const expires = h('input', {
+    type: 'number',
+    min: 1,
+    max: 3650,
+    step: 1,
+    inputmode: 'numeric',
+    id: uniqueId('expires'),
+    testid: 'key-expires',
+  });
   const testMode = h('input', { type: 'checkbox', id: uniqueId('test-mode'), testid: 'key-test-mode' });
   const submit = h('button', { type: 'submit', testid: 'create-key' }, 'Create key');
   const form = h(
@@ -166,14 +262,22 @@ function createKeyForm({ api, onCreated }) {
       action: '#',
       testid: 'create-key-form',
       onchange: () => {
-        scopeSet.disabled = form.querySelector(`input[name="${kindName}"]:checked`).value !== 'restricted';
+        // A kind is always checked: the first one at first, and again after a reset.
+        scopeSet.disabled =
+          /** @type {HTMLInputElement} */ (form.querySelector(`input[name="${kindName}"]:checked`)).value !==
+          'restricted';
       },
+      /** @param {SubmitEvent} event */
       onsubmit: async (event) => {
         event.preventDefault();
         error.clear();
-        const kind = form.querySelector(`input[name="${kindName}"]:checked`).value;
+        const kind = /** @type {HTMLInputElement} */ (form.querySelector(`input[name="${kindName}"]:checked`)).value;
+        /** @type {KeyRequest} */
         const request = { kind, testMode: testMode.checked };
-        if (kind === 'restricted') request.scopes = [...scopeSet.querySelectorAll('input:checked')].map((input) => input.value);
+        if (kind === 'restricted')
+          request.scopes = [
+            .../** @type {NodeListOf<HTMLInputElement>} */ (scopeSet.querySelectorAll('input:checked')),
+          ].map((input) => input.value);
         if (expires.value !== '') request.expiresInDays = Number(expires.value);
         submit.disabled = true;
         try {
@@ -181,7 +285,7 @@ function createKeyForm({ api, onCreated }) {
           form.reset();
           scopeSet.disabled = true;
         } catch (failure) {
-          error.show(failure.message);
+          error.show(/** @type {Error} */ (failure).message);
         } finally {
           submit.disabled = false;
         }
@@ -190,8 +294,16 @@ function createKeyForm({ api, onCreated }) {
     h('h3', {}, 'Create a key'),
     h('fieldset', { class: 'choices' }, h('legend', {}, 'Kind'), kinds),
     scopeSet,
-    h('div', { class: 'field-row' },
-      h('div', { class: 'field' }, h('label', { for: expires.id }, 'Expires after (days)'), expires, h('p', { class: 'hint' }, 'Empty: never.')),
+    h(
+      'div',
+      { class: 'field-row' },
+      h(
+        'div',
+        { class: 'field' },
+        h('label', { for: expires.id }, 'Expires after (days)'),
+        expires,
+        h('p', { class: 'hint' }, 'Empty: never.'),
+      ),
       h('div', { class: 'field check' }, testMode, h('label', { for: testMode.id }, 'Test mode (skt_…_test_…)')),
     ),
     error.element,

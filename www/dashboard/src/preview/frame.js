@@ -13,6 +13,7 @@ export function startPreviewFrame() {
     document.body.append(document.createTextNode('This page shows the widget preview inside the dashboard.'));
     return;
   }
+  /** @param {{ state: string, message?: string }} message */
   const tell = (message) => window.parent.postMessage({ type: 'sitekit-preview', ...message }, server.origin);
   let mounted = false;
 
@@ -21,7 +22,8 @@ export function startPreviewFrame() {
     if (event.source !== window.parent || !data || data.type !== 'sitekit-preview-show' || mounted) return;
     mounted = true;
     try {
-      const widget = await import(new URL(document.body.dataset.widgetJs, location.href).href);
+      // preview.html names the widget's JS.
+      const widget = await import(new URL(/** @type {string} */ (document.body.dataset.widgetJs), location.href).href);
       await widget.default({ module_or_path: data.wasm });
       const { root, button } = showLauncher(JSON.parse(data.config));
       const endpoint = server.href.replace(/\/$/, '');
@@ -40,7 +42,7 @@ export function startPreviewFrame() {
       }
       tell({ state: 'shown' });
     } catch (error) {
-      tell({ state: 'failed', message: String((error && error.message) || error) });
+      tell({ state: 'failed', message: String(/** @type {Error | undefined} */ (error)?.message || error) });
     }
   });
   tell({ state: 'ready' });
@@ -52,6 +54,10 @@ const PANEL_WAIT_MS = 2000;
 /**
  * Resolves once the widget shows its panel (it renders on its own schedule)
  * and has run the effects of that render, its try at the focus among them.
+ */
+/**
+ * @param {ShadowRoot} root
+ * @returns {Promise<void>}
  */
 function panelShown(root) {
   const open = () => root.querySelector('[role="dialog"]:not([hidden])');

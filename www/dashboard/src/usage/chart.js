@@ -10,14 +10,17 @@ const HEIGHT = 220;
 const COUNT_STEPS = Array.from({ length: 30 }, (_, i) => [1, 2, 5][i % 3] * 10 ** Math.floor(i / 3));
 const HALF_DAY_S = 43_200;
 
+/** @param {string[]} labels the series' names */
 export function dailyChart(labels) {
   const element = h('div', { class: 'chart', 'aria-hidden': 'true' });
+  /** @type {uPlot | null} */
   let plot = null;
   const size = () => ({ width: Math.max(element.clientWidth, 240), height: HEIGHT });
   const resized = new ResizeObserver(() => {
     if (plot && element.clientWidth > 0) plot.setSize(size());
   });
 
+  /** @returns {uPlot.Options} */
   function options() {
     const ink = getComputedStyle(element).color;
     const grid = { stroke: 'rgba(128,128,128,.25)', width: 1 };
@@ -35,7 +38,13 @@ export function dailyChart(labels) {
       },
       axes: [
         { stroke: ink, grid, ticks: grid },
-        { stroke: ink, grid, ticks: grid, incrs: COUNT_STEPS, values: (_, ticks) => ticks.map((n) => n.toLocaleString()) },
+        {
+          stroke: ink,
+          grid,
+          ticks: grid,
+          incrs: COUNT_STEPS,
+          values: (_, ticks) => ticks.map((n) => n.toLocaleString()),
+        },
       ],
       series: [
         { label: 'Day' },
@@ -46,7 +55,11 @@ export function dailyChart(labels) {
           width: 0,
           points: { show: false },
           // Side by side when there are two series, centred when one.
-          paths: uPlot.paths.bars({ size: [grouped ? 0.4 : 0.7, 48], align: grouped ? (index === 0 ? -1 : 1) : 0 }),
+          // Always there in uPlot's own build; its types allow a build without.
+          paths: /** @type {NonNullable<typeof uPlot.paths.bars>} */ (uPlot.paths.bars)({
+            size: [grouped ? 0.4 : 0.7, 48],
+            align: grouped ? (index === 0 ? -1 : 1) : 0,
+          }),
         })),
       ],
     };
@@ -54,8 +67,13 @@ export function dailyChart(labels) {
 
   return {
     element,
-    /** `dates` (`YYYY-MM-DD`) and one array of numbers per series. */
+    /**
+     * `dates` (`YYYY-MM-DD`) and one array of numbers per series.
+     * @param {string[]} dates
+     * @param {number[][]} columns
+     */
     update(dates, columns) {
+      /** @type {uPlot.AlignedData} */
       const data = [dates.map((date) => Date.parse(`${date}T00:00:00Z`) / 1000), ...columns];
       if (plot) {
         plot.setData(data);

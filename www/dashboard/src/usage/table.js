@@ -5,16 +5,35 @@ import { h } from '../dom.js';
 /**
  * `columns`: `[{ counter, label }]`; `totals.byDate` from daily.js. Each row is
  * `tr[data-date]`, each number cell `td[data-counter]`.
+ * @param {object} options
+ * @param {string} options.caption
+ * @param {{ counter: import('./daily.js').Counter, label: string }[]} options.columns
+ * @param {import('./daily.js').Totals} options.totals
+ * @param {string} options.testid
  */
 export function usageTable({ caption, columns, totals, testid }) {
-  const days = totals.dates.map((date) => totals.byDate.get(date)).filter((day) => day.reported);
+  // byDate has every one of `dates`.
+  const days = totals.dates
+    .map((date) => /** @type {import('./daily.js').Day} */ (totals.byDate.get(date)))
+    .filter((day) => day.reported);
+  /** @param {import('./daily.js').Counter} counter */
   const sum = (counter) => days.reduce((total, day) => total + day[counter], 0);
+  /** @param {number} value */
   const number = (value) => value.toLocaleString();
   return h(
     'table',
     { class: 'numbers', testid },
     h('caption', {}, caption),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Day (UTC)'), columns.map(({ label }) => h('th', { scope: 'col' }, label)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, 'Day (UTC)'),
+        columns.map(({ label }) => h('th', { scope: 'col' }, label)),
+      ),
+    ),
     h(
       'tbody',
       {},
@@ -32,7 +51,12 @@ export function usageTable({ caption, columns, totals, testid }) {
     h(
       'tfoot',
       {},
-      h('tr', { 'data-total': '' }, h('th', { scope: 'row' }, 'Total'), columns.map(({ counter }) => h('td', { 'data-counter': counter }, number(sum(counter))))),
+      h(
+        'tr',
+        { 'data-total': '' },
+        h('th', { scope: 'row' }, 'Total'),
+        columns.map(({ counter }) => h('td', { 'data-counter': counter }, number(sum(counter)))),
+      ),
     ),
   );
 }

@@ -8,9 +8,12 @@ import { dailyChart } from './chart.js';
 import { dailyTotals, isoDate } from './daily.js';
 import { usageTable } from './table.js';
 
+/** @import { Counter, Day } from './daily.js' */
+
 /** The days shown at first: the last 30, today included. */
 const DEFAULT_DAYS = 30;
 
+/** @type {{ id: string, title: string, columns: { counter: Counter, label: string }[] }[]} */
 const FIGURES = [
   { id: 'conversations', title: 'Conversations', columns: [{ counter: 'conversations', label: 'Conversations' }] },
   { id: 'messages', title: 'Messages', columns: [{ counter: 'messages', label: 'Messages' }] },
@@ -30,11 +33,22 @@ const EXPORTS = [
   { format: 'stripe', label: 'Stripe meter events (NDJSON)', extension: 'stripe.ndjson' },
 ];
 
+/** @param {import('../app.js').Context} context */
 export function usageView({ api }) {
   const today = new Date();
+  /**
+   * @template {keyof HTMLElementTagNameMap} K
+   * @param {K} tag
+   * @param {Record<string, any>} props
+   */
   const control = (tag, props) => h(tag, { id: uniqueId('usage'), ...props });
   const widget = control('select', { testid: 'usage-widget' });
-  const from = control('input', { type: 'date', required: true, testid: 'usage-from', value: isoDate(new Date(today.getTime() - (DEFAULT_DAYS - 1) * 86_400_000)) });
+  const from = control('input', {
+    type: 'date',
+    required: true,
+    testid: 'usage-from',
+    value: isoDate(new Date(today.getTime() - (DEFAULT_DAYS - 1) * 86_400_000)),
+  });
   const to = control('input', { type: 'date', required: true, testid: 'usage-to', value: isoDate(today) });
   widget.append(h('option', { value: '' }, 'All widgets'));
   const error = errorBox('usage-error');
@@ -46,7 +60,11 @@ export function usageView({ api }) {
     const table = h('div', { class: 'table-wrap' });
     const element = h(
       'figure',
-      { class: 'usage-figure card', 'aria-labelledby': `usage-${figure.id}-title`, testid: `usage-figure-${figure.id}` },
+      {
+        class: 'usage-figure card',
+        'aria-labelledby': `usage-${figure.id}-title`,
+        testid: `usage-figure-${figure.id}`,
+      },
       h('figcaption', { id: `usage-${figure.id}-title` }, `${figure.title} per day`),
       h('div', { class: 'figure-body' }, chart.element, table),
     );
@@ -68,14 +86,24 @@ export function usageView({ api }) {
       for (const figure of figures) {
         figure.chart.update(
           totals.dates,
-          figure.columns.map(({ counter }) => totals.dates.map((date) => totals.byDate.get(date)[counter])),
+          figure.columns.map(({ counter }) =>
+            totals.dates.map((date) => /** @type {Day} */ (totals.byDate.get(date))[counter]),
+          ),
         );
-        replace(figure.table, usageTable({ caption: `${figure.title} per day, as numbers`, columns: figure.columns, totals, testid: `usage-table-${figure.id}` }));
+        replace(
+          figure.table,
+          usageTable({
+            caption: `${figure.title} per day, as numbers`,
+            columns: figure.columns,
+            totals,
+            testid: `usage-table-${figure.id}`,
+          }),
+        );
       }
       updated.textContent = `Updated at ${new Date().toLocaleTimeString()}.`;
     } catch (failure) {
       updated.textContent = '';
-      error.show(failure.message);
+      error.show(/** @type {Error} */ (failure).message);
     }
   }
 
@@ -83,12 +111,21 @@ export function usageView({ api }) {
     try {
       const widgets = await api.widgets();
       const chosen = widget.value;
-      replace(widget, h('option', { value: '' }, 'All widgets'), widgets.map((w) => h('option', { value: w.id, selected: w.id === chosen }, `${w.title} (${w.id})`)));
+      replace(
+        widget,
+        h('option', { value: '' }, 'All widgets'),
+        widgets.map((w) => h('option', { value: w.id, selected: w.id === chosen }, `${w.title} (${w.id})`)),
+      );
     } catch {
       // A key without widgets:read still sees the usage of all widgets.
     }
   }
 
+  /**
+   * @param {string} format
+   * @param {string} extension
+   * @param {HTMLButtonElement} button
+   */
   async function download(format, extension, button) {
     exportError.clear();
     button.disabled = true;
@@ -98,7 +135,7 @@ export function usageView({ api }) {
       saveBlob(blob, name);
       announce(`Downloading ${name}.`);
     } catch (failure) {
-      exportError.show(failure.message);
+      exportError.show(/** @type {Error} */ (failure).message);
     } finally {
       button.disabled = false;
     }
@@ -111,6 +148,7 @@ export function usageView({ api }) {
       method: 'post',
       action: '#',
       testid: 'usage-filters',
+      /** @param {SubmitEvent} event */
       onsubmit: (event) => {
         event.preventDefault();
         load();
@@ -130,7 +168,11 @@ export function usageView({ api }) {
     form,
     error.element,
     updated,
-    h('div', { class: 'figures' }, figures.map((figure) => figure.element)),
+    h(
+      'div',
+      { class: 'figures' },
+      figures.map((figure) => figure.element),
+    ),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'usage-export-title' },
@@ -140,7 +182,11 @@ export function usageView({ api }) {
         'div',
         { class: 'actions' },
         EXPORTS.map(({ format, label, extension }) => {
-          const button = h('button', { type: 'button', class: 'secondary', testid: `usage-export-${format}` }, `Download ${label}`);
+          const button = h(
+            'button',
+            { type: 'button', class: 'secondary', testid: `usage-export-${format}` },
+            `Download ${label}`,
+          );
           button.addEventListener('click', () => download(format, extension, button));
           return button;
         }),

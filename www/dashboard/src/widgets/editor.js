@@ -9,9 +9,15 @@ import { snippetView } from './snippet.js';
 /**
  * `widget` is a WidgetSummary, or null for a new widget; `onClose(changed)`
  * returns to the list.
+ * @param {object} options
+ * @param {import('../api.js').AdminApi} options.api
+ * @param {import('../api.js').Agent[]} options.agents
+ * @param {import('../api.js').Widget | null} options.widget
+ * @param {() => void} options.onClose
  */
 export function widgetEditor({ api, agents, widget, onClose }) {
   const element = h('div', { class: 'editor' });
+  /** @type {ReturnType<typeof widgetPreview> | null} */
   let preview = null;
 
   const close = () => {
@@ -19,6 +25,10 @@ export function widgetEditor({ api, agents, widget, onClose }) {
     onClose();
   };
 
+  /**
+   * @param {import('../api.js').Widget | null} current
+   * @param {string} [notice]
+   */
   function render(current, notice) {
     preview?.dispose();
     preview = widgetPreview();
@@ -30,7 +40,8 @@ export function widgetEditor({ api, agents, widget, onClose }) {
       agents,
       isNew,
       submitLabel: isNew ? 'Create widget' : 'Save changes',
-      onChange: (next) => preview.show(previewConfig(next)),
+      // This render's preview, made above.
+      onChange: (next) => /** @type {NonNullable<typeof preview>} */ (preview).show(previewConfig(next)),
       onSubmit: async (next, button) => {
         error.clear();
         button.disabled = true;
@@ -43,13 +54,17 @@ export function widgetEditor({ api, agents, widget, onClose }) {
             render(saved, 'Changes saved.');
           }
         } catch (failure) {
-          error.show(failure.message);
+          error.show(/** @type {Error} */ (failure).message);
         } finally {
           button.disabled = false;
         }
       },
     });
-    const heading = h('h2', { tabindex: '-1', testid: 'editor-title' }, isNew ? 'New widget' : `Widget “${current.title}”`);
+    const heading = h(
+      'h2',
+      { tabindex: '-1', testid: 'editor-title' },
+      isNew ? 'New widget' : `Widget “${current.title}”`,
+    );
     replace(
       element,
       h('button', { type: 'button', class: 'link', onclick: close, testid: 'editor-back' }, '← All widgets'),
@@ -68,7 +83,15 @@ export function widgetEditor({ api, agents, widget, onClose }) {
     replace(
       element,
       h('button', { type: 'button', class: 'link', onclick: close }, '← All widgets'),
-      h('p', { class: 'notice' }, 'A widget needs an agent first: bind one with ', h('code', {}, 'sitekit agents create'), ' or ', h('code', {}, 'POST /v1/agents'), '.'),
+      h(
+        'p',
+        { class: 'notice' },
+        'A widget needs an agent first: bind one with ',
+        h('code', {}, 'sitekit agents create'),
+        ' or ',
+        h('code', {}, 'POST /v1/agents'),
+        '.',
+      ),
     );
   } else {
     render(widget);

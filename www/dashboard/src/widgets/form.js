@@ -1,8 +1,17 @@
 // The widget settings form: every setting the admin API takes, labelled and
 // grouped, read back as settings (settings.js) on every change.
 import { h, uniqueId } from '../dom.js';
-import { DEFAULTS, MAX_CONVERSATION_DAYS, MAX_MESSAGES_PER_VISITOR_PER_MINUTE, MAX_STARTER_PROMPTS, lines } from './settings.js';
+import {
+  DEFAULTS,
+  MAX_CONVERSATION_DAYS,
+  MAX_MESSAGES_PER_VISITOR_PER_MINUTE,
+  MAX_STARTER_PROMPTS,
+  lines,
+} from './settings.js';
 
+/** @import { Settings } from './settings.js' */
+
+/** @type {[string, string][]} */
 const LOCALES = [
   ['auto', 'The visitor’s browser language'],
   ['en', 'English'],
@@ -12,6 +21,7 @@ const LOCALES = [
   ['ar', 'العربية (right to left)'],
 ];
 
+/** @type {[string, string][]} */
 const LAUNCHER_ICONS = [
   ['chat', 'Speech bubble'],
   ['help', 'Question mark'],
@@ -19,7 +29,12 @@ const LAUNCHER_ICONS = [
   ['headset', 'Headset'],
 ];
 
-/** A label, its control and an optional hint tied to the control. */
+/**
+ * A label, its control and an optional hint tied to the control.
+ * @param {string} label
+ * @param {HTMLElement} control
+ * @param {string} [hint]
+ */
 function field(label, control, hint) {
   control.id ||= uniqueId('field');
   const parts = [h('label', { for: control.id }, label), control];
@@ -31,8 +46,15 @@ function field(label, control, hint) {
   return h('div', { class: 'field' }, parts);
 }
 
+/**
+ * @param {string} label
+ * @param {boolean} checked
+ * @param {string} testid
+ * @param {string} [hint]
+ */
 function checkbox(label, checked, testid, hint) {
   const input = h('input', { type: 'checkbox', checked, testid, id: uniqueId('check') });
+  /** @type {HTMLElement[]} */
   const parts = [input, h('label', { for: input.id }, label)];
   if (hint) {
     input.setAttribute('aria-describedby', `${input.id}-hint`);
@@ -41,49 +63,136 @@ function checkbox(label, checked, testid, hint) {
   return { input, element: h('div', { class: 'field check' }, parts) };
 }
 
+/**
+ * @param {[string, string][]} options values and their labels
+ * @param {string} value
+ * @param {string} testid
+ */
 function select(options, value, testid) {
   const known = options.some(([option]) => option === value);
   // A value set elsewhere (the CLI takes any locale) stays choosable.
   const all = known ? options : [...options, [value, value]];
-  return h('select', { testid }, all.map(([option, label]) => h('option', { value: option, selected: option === value }, label)));
+  return h(
+    'select',
+    { testid },
+    all.map(([option, label]) => h('option', { value: option, selected: option === value }, label)),
+  );
 }
 
+/**
+ * @param {number} value
+ * @param {{ min: number, max: number, testid: string }} options
+ */
 function number(value, { min, max, testid }) {
-  return h('input', { type: 'number', inputmode: 'numeric', min, max, step: 1, required: true, value: String(value), testid });
+  return h('input', {
+    type: 'number',
+    inputmode: 'numeric',
+    min,
+    max,
+    step: 1,
+    required: true,
+    value: String(value),
+    testid,
+  });
 }
 
 /**
  * The form for `settings`; `agents` are the tenant's agents. A new widget chooses
  * its agent and mode; an existing one shows them (the API changes neither).
  * `onChange(settings)` hears every edit.
+ * @param {object} options
+ * @param {Settings} options.settings
+ * @param {import('../api.js').Agent[]} options.agents
+ * @param {boolean} options.isNew
+ * @param {(settings: Settings) => void} options.onChange
+ * @param {(settings: Settings, submit: HTMLButtonElement) => void} options.onSubmit
+ * @param {string} options.submitLabel
  */
 export function widgetForm({ settings, agents, isNew, onChange, onSubmit, submitLabel }) {
-  const agent = select(agents.map((a) => [a.id, a.name]), settings.agentId || agents[0]?.id || '', 'widget-agent');
+  const agent = select(
+    agents.map((a) => [a.id, a.name]),
+    settings.agentId || agents[0]?.id || '',
+    'widget-agent',
+  );
   agent.disabled = !isNew;
   agent.required = true;
-  const origins = h('textarea', { rows: 3, required: true, spellcheck: 'false', testid: 'widget-origins', value: settings.allowedOrigins.join('\n') });
-  const testMode = checkbox('Test mode', settings.testMode, 'widget-test-mode', 'A test publishable key (skt_pub_test_…), which may also allow http://localhost:* origins. Chosen once, at creation.');
+  const origins = h('textarea', {
+    rows: 3,
+    required: true,
+    spellcheck: 'false',
+    testid: 'widget-origins',
+    value: settings.allowedOrigins.join('\n'),
+  });
+  const testMode = checkbox(
+    'Test mode',
+    settings.testMode,
+    'widget-test-mode',
+    'A test publishable key (skt_pub_test_…), which may also allow http://localhost:* origins. Chosen once, at creation.',
+  );
   testMode.input.disabled = !isNew;
   const enabled = checkbox('Enabled', settings.enabled, 'widget-enabled', 'A disabled widget answers no visitor.');
-  const title = h('input', { type: 'text', required: true, maxlength: 80, testid: 'widget-title', value: settings.title });
+  const title = h('input', {
+    type: 'text',
+    required: true,
+    maxlength: 80,
+    testid: 'widget-title',
+    value: settings.title,
+  });
   const greeting = h('textarea', { rows: 2, maxlength: 500, testid: 'widget-greeting', value: settings.greeting });
-  const prompts = h('textarea', { rows: 3, testid: 'widget-starter-prompts', value: settings.starterPrompts.join('\n') });
+  const prompts = h('textarea', {
+    rows: 3,
+    testid: 'widget-starter-prompts',
+    value: settings.starterPrompts.join('\n'),
+  });
   const locale = select(LOCALES, settings.locale, 'widget-locale');
   const primaryColor = h('input', { type: 'color', testid: 'widget-primary-color', value: settings.primaryColor });
-  const primaryTextColor = h('input', { type: 'color', testid: 'widget-primary-text-color', value: settings.primaryTextColor });
+  const primaryTextColor = h('input', {
+    type: 'color',
+    testid: 'widget-primary-text-color',
+    value: settings.primaryTextColor,
+  });
   const positionName = uniqueId('position');
-  const positions = [['right', 'Bottom right'], ['left', 'Bottom left']].map(([value, label]) => {
-    const input = h('input', { type: 'radio', name: positionName, value, checked: settings.position === value, id: uniqueId('position'), testid: `widget-position-${value}` });
+  const positions = [
+    ['right', 'Bottom right'],
+    ['left', 'Bottom left'],
+  ].map(([value, label]) => {
+    const input = h('input', {
+      type: 'radio',
+      name: positionName,
+      value,
+      checked: settings.position === value,
+      id: uniqueId('position'),
+      testid: `widget-position-${value}`,
+    });
     return { input, element: h('span', { class: 'choice' }, input, h('label', { for: input.id }, label)) };
   });
   const launcherIcon = select(LAUNCHER_ICONS, settings.launcherIcon, 'widget-launcher-icon');
-  const avatarUrl = h('input', { type: 'url', pattern: 'https://.*', placeholder: 'https://…', testid: 'widget-avatar-url', value: settings.avatarUrl });
-  const conversationDays = number(settings.conversationDays, { min: 0, max: MAX_CONVERSATION_DAYS, testid: 'widget-conversation-days' });
-  const visitorRate = number(settings.messagesPerVisitorPerMinute, { min: 0, max: MAX_MESSAGES_PER_VISITOR_PER_MINUTE, testid: 'widget-visitor-rate' });
+  const avatarUrl = h('input', {
+    type: 'url',
+    pattern: 'https://.*',
+    placeholder: 'https://…',
+    testid: 'widget-avatar-url',
+    value: settings.avatarUrl,
+  });
+  const conversationDays = number(settings.conversationDays, {
+    min: 0,
+    max: MAX_CONVERSATION_DAYS,
+    testid: 'widget-conversation-days',
+  });
+  const visitorRate = number(settings.messagesPerVisitorPerMinute, {
+    min: 0,
+    max: MAX_MESSAGES_PER_VISITOR_PER_MINUTE,
+    testid: 'widget-visitor-rate',
+  });
   const dailyBudget = number(settings.dailyMessageBudget, { min: 0, max: 4294967295, testid: 'widget-daily-budget' });
   const toolEvents = checkbox('Show the agent’s tool calls', settings.showToolEvents, 'widget-show-tool-events');
 
+  /**
+   * @param {HTMLInputElement} input
+   * @param {number} fallback
+   */
   const count = (input, fallback) => (input.value === '' ? fallback : Math.trunc(Number(input.value)));
+  /** @returns {Settings} */
   const read = () => ({
     agentId: agent.value,
     allowedOrigins: lines(origins.value),
@@ -115,6 +224,7 @@ export function widgetForm({ settings, agents, isNew, onChange, onSubmit, submit
       testid: 'widget-form',
       oninput: () => onChange(read()),
       onchange: () => onChange(read()),
+      /** @param {SubmitEvent} event */
       onsubmit: (event) => {
         event.preventDefault();
         onSubmit(read(), submit);
@@ -125,7 +235,11 @@ export function widgetForm({ settings, agents, isNew, onChange, onSubmit, submit
       {},
       h('legend', {}, 'Where it runs'),
       field('Agent', agent, isNew ? 'The agent that answers; it cannot be changed later.' : 'The agent that answers.'),
-      field('Allowed origins', origins, 'One per line, e.g. https://www.example.com or https://*.example.com. Only pages on these origins may show the chat.'),
+      field(
+        'Allowed origins',
+        origins,
+        'One per line, e.g. https://www.example.com or https://*.example.com. Only pages on these origins may show the chat.',
+      ),
       testMode.element,
       isNew ? null : enabled.element,
     ),
@@ -135,10 +249,24 @@ export function widgetForm({ settings, agents, isNew, onChange, onSubmit, submit
       h('legend', {}, 'Look and words'),
       field('Title', title),
       field('Greeting', greeting, 'The first message visitors see.'),
-      field('Starter prompts', prompts, `One per line, up to ${MAX_STARTER_PROMPTS}: suggestions shown before the first message.`),
+      field(
+        'Starter prompts',
+        prompts,
+        `One per line, up to ${MAX_STARTER_PROMPTS}: suggestions shown before the first message.`,
+      ),
       field('Language', locale),
-      h('div', { class: 'field-row' }, field('Primary colour', primaryColor), field('Text on the primary colour', primaryTextColor)),
-      h('fieldset', { class: 'choices' }, h('legend', {}, 'Position'), positions.map((p) => p.element)),
+      h(
+        'div',
+        { class: 'field-row' },
+        field('Primary colour', primaryColor),
+        field('Text on the primary colour', primaryTextColor),
+      ),
+      h(
+        'fieldset',
+        { class: 'choices' },
+        h('legend', {}, 'Position'),
+        positions.map((p) => p.element),
+      ),
       field('Launcher icon', launcherIcon),
       field('Avatar URL', avatarUrl, 'An https:// image shown beside the agent’s answers; empty for none.'),
     ),
@@ -146,9 +274,21 @@ export function widgetForm({ settings, agents, isNew, onChange, onSubmit, submit
       'fieldset',
       {},
       h('legend', {}, 'Memory and limits'),
-      field('Conversation days', conversationDays, `How long a visitor’s conversation is kept without activity (0 to ${MAX_CONVERSATION_DAYS}); 0 starts afresh on every page load.`),
-      field('Messages per visitor per minute', visitorRate, `0 uses the server’s limit; at most ${MAX_MESSAGES_PER_VISITOR_PER_MINUTE}.`),
-      field('Daily message budget', dailyBudget, `Messages a day over all visitors (a new widget starts with ${DEFAULTS.dailyMessageBudget.toLocaleString('en')}); 0 for no budget.`),
+      field(
+        'Conversation days',
+        conversationDays,
+        `How long a visitor’s conversation is kept without activity (0 to ${MAX_CONVERSATION_DAYS}); 0 starts afresh on every page load.`,
+      ),
+      field(
+        'Messages per visitor per minute',
+        visitorRate,
+        `0 uses the server’s limit; at most ${MAX_MESSAGES_PER_VISITOR_PER_MINUTE}.`,
+      ),
+      field(
+        'Daily message budget',
+        dailyBudget,
+        `Messages a day over all visitors (a new widget starts with ${DEFAULTS.dailyMessageBudget.toLocaleString('en')}); 0 for no budget.`,
+      ),
       toolEvents.element,
     ),
     submit,

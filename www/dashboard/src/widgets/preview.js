@@ -12,10 +12,12 @@ import { h } from '../dom.js';
 /** How long the form must rest before the preview follows it. */
 const SETTLE_MS = 250;
 
+/** @type {Promise<ArrayBuffer> | null} */
 let wasm = null;
 /** The widget's Wasm, fetched once per page (it is immutable). */
 function widgetWasm() {
-  wasm ||= fetch(new URL(document.body.dataset.widgetWasm, location.href)).then((response) => {
+  // The dashboard's page (index.html) names the widget's Wasm.
+  wasm ||= fetch(new URL(/** @type {string} */ (document.body.dataset.widgetWasm), location.href)).then((response) => {
     if (!response.ok) throw new Error(`the widget's Wasm answered HTTP ${response.status}`);
     return response.arrayBuffer();
   });
@@ -31,19 +33,29 @@ export function widgetPreview() {
   const element = h(
     'figure',
     { class: 'preview' },
-    h('figcaption', {}, h('strong', {}, 'Preview'), ' — how visitors will see the widget, with your unsaved changes. Messages typed here go nowhere.'),
+    h(
+      'figcaption',
+      {},
+      h('strong', {}, 'Preview'),
+      ' — how visitors will see the widget, with your unsaved changes. Messages typed here go nowhere.',
+    ),
     stage,
     status,
   );
 
+  /** @type {HTMLIFrameElement | null} */
   let shown = null; // the frame on screen
+  /** @type {{ frame: HTMLIFrameElement, config: string } | null} */
   let loading = null; // the frame being prepared, with the config it will show
+  /** @type {import('./settings.js').PreviewConfig | null} */
   let config = null;
-  let timer = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
 
+  /** @param {MessageEvent} event */
   const onMessage = async (event) => {
     const data = event.data;
-    if (!data || data.type !== 'sitekit-preview') return;
+    if (data?.type !== 'sitekit-preview') return;
     if (loading && event.source === loading.frame.contentWindow) {
       if (data.state === 'ready') {
         const target = loading;
@@ -51,9 +63,13 @@ export function widgetPreview() {
           const bytes = await widgetWasm();
           // The frame has an opaque origin (its sandbox), hence '*': the settings
           // and the Wasm are no secret.
-          if (loading === target) target.frame.contentWindow.postMessage({ type: 'sitekit-preview-show', config: target.config, wasm: bytes }, '*');
+          if (loading === target)
+            /** @type {Window} */ (target.frame.contentWindow).postMessage(
+              { type: 'sitekit-preview-show', config: target.config, wasm: bytes },
+              '*',
+            );
         } catch (error) {
-          status.textContent = `The preview could not load the widget: ${error.message}`;
+          status.textContent = `The preview could not load the widget: ${/** @type {Error} */ (error).message}`;
         }
       } else if (data.state === 'shown') {
         // Swapped only now, so the preview never blinks empty while it updates.
@@ -87,7 +103,10 @@ export function widgetPreview() {
 
   return {
     element,
-    /** Shows `next` (a widget config object) once the form rests. */
+    /**
+     * Shows `next` (a widget config object) once the form rests.
+     * @param {import('./settings.js').PreviewConfig} next
+     */
     show(next) {
       config = next;
       clearTimeout(timer);

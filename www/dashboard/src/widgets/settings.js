@@ -2,7 +2,46 @@
 // API's create and update requests (crates/sdk/src/admin.rs: NewWidgetRequest,
 // WidgetUpdate) and the public config the widget mounts with (WidgetConfig).
 
-/** What a new widget starts with; the server's own defaults (widget_settings.rs). */
+/**
+ * A widget's settings as the form holds them.
+ * @typedef {object} Settings
+ * @property {string} agentId
+ * @property {string[]} allowedOrigins
+ * @property {boolean} testMode
+ * @property {boolean} enabled
+ * @property {string} title
+ * @property {string} greeting
+ * @property {string[]} starterPrompts
+ * @property {string} locale
+ * @property {string} primaryColor
+ * @property {string} primaryTextColor
+ * @property {string} position
+ * @property {string} launcherIcon
+ * @property {string} avatarUrl empty for none
+ * @property {number} conversationDays
+ * @property {number} messagesPerVisitorPerMinute
+ * @property {number} dailyMessageBudget
+ * @property {boolean} showToolEvents
+ */
+/**
+ * The public config a widget mounts with (WidgetConfig).
+ * @typedef {object} PreviewConfig
+ * @property {string} title
+ * @property {string} greeting
+ * @property {string} locale
+ * @property {string} primaryColor
+ * @property {string} primaryTextColor
+ * @property {string} position
+ * @property {string[]} starterPrompts
+ * @property {string} launcherIcon
+ * @property {number} conversationDays
+ * @property {string} [avatarUrl]
+ */
+
+/**
+ * What a new widget starts with; the server's own defaults (widget_settings.rs).
+ * @type {Settings}
+ */
 export const DEFAULTS = {
   agentId: '',
   allowedOrigins: [],
@@ -29,29 +68,44 @@ export const MAX_STARTER_PROMPTS = 4;
 export const MAX_CONVERSATION_DAYS = 365;
 export const MAX_MESSAGES_PER_VISITOR_PER_MINUTE = 600;
 
-/** The settings of an existing widget (a WidgetSummary), in the form's terms. */
+/**
+ * The settings of an existing widget (a WidgetSummary), in the form's terms.
+ * @param {import('../api.js').Widget & Record<string, unknown>} widget
+ * @returns {Settings}
+ */
 export function fromWidget(widget) {
+  /** @type {Record<string, unknown>} */
   const settings = { ...DEFAULTS };
   for (const name of Object.keys(DEFAULTS)) {
     if (widget[name] !== undefined && widget[name] !== null) settings[name] = widget[name];
   }
-  return settings;
+  return /** @type {Settings} */ (settings);
 }
 
-/** `POST /v1/widgets`. */
+/**
+ * `POST /v1/widgets`.
+ * @param {Settings} settings
+ */
 export function createRequest(settings) {
   const { enabled, avatarUrl, ...request } = settings;
   return avatarUrl ? { ...request, avatarUrl } : request;
 }
 
-/** `PATCH /v1/widgets/<id>`: every setting, as the form shows them all; an empty avatar URL removes it. */
+/**
+ * `PATCH /v1/widgets/<id>`: every setting, as the form shows them all; an empty avatar URL removes it.
+ * @param {Settings} settings
+ */
 export function updateRequest(settings) {
   const { agentId, testMode, ...update } = settings;
   return update;
 }
 
-/** The config the widget mounts with (`GET /v1/widgets/<key>/config`'s shape). */
+/**
+ * The config the widget mounts with (`GET /v1/widgets/<key>/config`'s shape).
+ * @param {Settings} settings
+ */
 export function previewConfig(settings) {
+  /** @type {PreviewConfig} */
   const config = {
     title: settings.title,
     greeting: settings.greeting,
@@ -67,7 +121,10 @@ export function previewConfig(settings) {
   return config;
 }
 
-/** Non-empty trimmed lines of a textarea. */
+/**
+ * Non-empty trimmed lines of a textarea.
+ * @param {string} text
+ */
 export function lines(text) {
   return text
     .split('\n')

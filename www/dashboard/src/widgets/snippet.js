@@ -3,6 +3,7 @@
 import { copyButton } from '../clipboard.js';
 import { errorBox, h, replace } from '../dom.js';
 
+/** @type {{ field: keyof import('../api.js').Snippets, id: string, title: string, about: string }[]} */
 const VARIANTS = [
   {
     field: 'autoUpdating',
@@ -14,10 +15,14 @@ const VARIANTS = [
     field: 'pinned',
     id: 'pinned',
     title: 'Pinned',
-    about: 'Loads one exact loader, which the browser checks against its integrity hash: nothing changes on your pages until you paste a new snippet.',
+    about:
+      'Loads one exact loader, which the browser checks against its integrity hash: nothing changes on your pages until you paste a new snippet.',
   },
 ];
 
+/**
+ * @param {{ api: import('../api.js').AdminApi, widgetId: string }} options
+ */
 export function snippetView({ api, widgetId }) {
   const body = h('div', { class: 'snippets' }, h('p', { class: 'hint' }, 'Loading the snippets…'));
   const error = errorBox('snippet-error');
@@ -34,11 +39,25 @@ export function snippetView({ api, widgetId }) {
       replace(
         body,
         VARIANTS.map(({ field, id, title, about }) => {
-          const code = h('pre', { class: 'code', tabindex: '0', 'aria-label': `${title} snippet` }, h('code', { testid: `snippet-${id}` }, snippets[field]));
+          const code = h(
+            'pre',
+            { class: 'code', tabindex: '0', 'aria-label': `${title} snippet` },
+            h('code', { testid: `snippet-${id}` }, snippets[field]),
+          );
           return h(
             'div',
             { class: 'snippet' },
-            h('div', { class: 'snippet-head' }, h('h3', {}, title), copyButton({ label: `Copy ${title.toLowerCase()} snippet`, text: () => snippets[field], source: code, testid: `copy-snippet-${id}` })),
+            h(
+              'div',
+              { class: 'snippet-head' },
+              h('h3', {}, title),
+              copyButton({
+                label: `Copy ${title.toLowerCase()} snippet`,
+                text: () => snippets[field],
+                source: code,
+                testid: `copy-snippet-${id}`,
+              }),
+            ),
             h('p', { class: 'hint' }, about),
             code,
           );
@@ -47,7 +66,7 @@ export function snippetView({ api, widgetId }) {
     },
     (failure) => {
       replace(body);
-      error.show(failure.message);
+      error.show(/** @type {Error} */ (failure).message);
     },
   );
   return element;

@@ -3,8 +3,12 @@
 import { errorBox, h, replace } from '../dom.js';
 import { widgetEditor } from './editor.js';
 
+/** @import { Agent, Widget } from '../api.js' */
+
+/** @param {import('../app.js').Context} context */
 export function widgetsView({ api }) {
   const element = h('div', { class: 'widgets-view' });
+  /** @type {Agent[]} */
   let agents = [];
 
   async function showList() {
@@ -14,12 +18,7 @@ export function widgetsView({ api }) {
     const create = h('button', { type: 'button', onclick: () => showEditor(null), testid: 'new-widget' }, 'New widget');
     // A new widget needs an agent to choose: wait for the list of them.
     create.disabled = true;
-    replace(
-      element,
-      h('div', { class: 'section-head' }, heading, create),
-      error.element,
-      body,
-    );
+    replace(element, h('div', { class: 'section-head' }, heading, create), error.element, body);
     try {
       const [agentList, widgets] = await Promise.all([api.agents(), api.widgets()]);
       agents = agentList;
@@ -27,11 +26,12 @@ export function widgetsView({ api }) {
       replace(body, widgetTable(widgets, agents, showEditor));
     } catch (failure) {
       replace(body);
-      error.show(failure.message);
+      error.show(/** @type {Error} */ (failure).message);
     }
     return heading;
   }
 
+  /** @param {Widget | null} widget */
   function showEditor(widget) {
     const editor = widgetEditor({
       api,
@@ -46,8 +46,15 @@ export function widgetsView({ api }) {
   return { element };
 }
 
+/**
+ * @param {Widget[]} widgets
+ * @param {Agent[]} agents
+ * @param {(widget: Widget) => void} edit
+ */
 function widgetTable(widgets, agents, edit) {
-  if (widgets.length === 0) return h('p', { testid: 'no-widgets' }, 'No widgets yet. Create one to put an agent on your site.');
+  if (widgets.length === 0)
+    return h('p', { testid: 'no-widgets' }, 'No widgets yet. Create one to put an agent on your site.');
+  /** @param {string} id */
   const agentName = (id) => agents.find((agent) => agent.id === id)?.name ?? id;
   return h(
     'div',
@@ -56,7 +63,15 @@ function widgetTable(widgets, agents, edit) {
       'table',
       { testid: 'widgets-table' },
       h('caption', { class: 'sr-only' }, 'Your widgets'),
-      h('thead', {}, h('tr', {}, ['Title', 'Agent', 'Allowed origins', 'Status', 'Actions'].map((label) => h('th', { scope: 'col' }, label)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Title', 'Agent', 'Allowed origins', 'Status', 'Actions'].map((label) => h('th', { scope: 'col' }, label)),
+        ),
+      ),
       h(
         'tbody',
         {},
@@ -68,7 +83,20 @@ function widgetTable(widgets, agents, edit) {
             h('td', {}, agentName(widget.agentId)),
             h('td', { class: 'origins' }, widget.allowedOrigins.join(', ')),
             h('td', {}, widget.enabled ? 'Enabled' : 'Disabled'),
-            h('td', {}, h('button', { type: 'button', class: 'secondary', onclick: () => edit(widget), 'aria-label': `Edit ${widget.title}` }, 'Edit')),
+            h(
+              'td',
+              {},
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'secondary',
+                  onclick: () => edit(widget),
+                  'aria-label': `Edit ${widget.title}`,
+                },
+                'Edit',
+              ),
+            ),
           ),
         ),
       ),
