@@ -73,18 +73,12 @@ impl fmt::Display for Scope {
 pub struct Scopes(u16);
 
 impl Scopes {
-    /// The scopes of a secret (`sec`) key: every admin scope of its tenant.
-    pub const SECRET_KEY: Scopes = Scopes::of(&[
-        Scope::UsageWrite,
-        Scope::UsageRead,
-        Scope::WidgetsRead,
-        Scope::WidgetsWrite,
-        Scope::KeysWrite,
-        Scope::AgentsWrite,
-    ]);
-
     /// The operator on the local database holds every scope of every tenant.
     pub const EVERYTHING: Scopes = Scopes::of(&Scope::OF_KEYS);
+
+    /// The scopes of a secret (`sec`) key: every admin scope of its tenant,
+    /// which is all but the pages' `chat`.
+    pub const SECRET_KEY: Scopes = Scopes(Scopes::EVERYTHING.0 & !(1 << Scope::Chat as u16));
 
     pub const fn of(scopes: &[Scope]) -> Scopes {
         let mut bits = 0;
