@@ -1,8 +1,8 @@
 //! The Site Kit embed server: serves the loader and widget, checks keys and
 //! origins, mints session tokens and relays chat to agent runtimes over AG-UI.
 //!
-//! `main.rs` only parses the command line; tests call [`app`] and [`serve`] the
-//! same way on port 0.
+//! The binary (`main.rs`, `cli/serve.rs`) builds an [`AppState`] from its
+//! command line and calls [`serve`]; [`app`] is every route on that state.
 
 pub mod agents;
 pub mod assets;
@@ -70,7 +70,7 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The span each request is traced in. The path, never the whole URI: a query
-/// may carry a session token (`POST /v1/usage/events?access_token=…`, for
+/// may carry a usage token (`POST /v1/usage/events?access_token=…`, for
 /// beacons), and logs are read by more people than tokens should be.
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     // tower-http's own target, so `SITEKIT_LOG=tower_http=debug` shows requests

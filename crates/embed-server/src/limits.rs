@@ -60,7 +60,7 @@ pub struct Limits {
     sessions_per_key: DefaultKeyedRateLimiter<String>,
     default_messages_per_visitor: NonZeroU32,
     /// One limiter per rate in use: a widget's own rate applies to its visitors
-    /// from the next message on. Rates are bounded (see `widget_settings`), so
+    /// from the next message on. Rates are bounded (see `widgets::settings`), so
     /// this map stays small.
     messages_per_visitor: RwLock<HashMap<NonZeroU32, Arc<VisitorLimiter>>>,
     admin_per_key: DefaultKeyedRateLimiter<String>,

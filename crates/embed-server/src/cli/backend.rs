@@ -1,7 +1,7 @@
 //! Where the admin commands act: this machine's database ([`crate::cli::local`]) or a
 //! server's admin API through the SDK's [`AdminClient`]. One trait with one
 //! method per operation, on the SDK's types, so both places offer the same
-//! operations and `admin.rs` prints their answers once.
+//! operations and `commands.rs` prints their answers once.
 
 use std::path::Path;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use sitekit_embed_server::assets::AssetStore;
 use sitekit_embed_server::chat::stream_slots::StreamCaps;
-use sitekit_embed_server::db::{Db, SigningKeys};
+use sitekit_embed_server::db::{DAY_SECS, Db, SigningKeys};
 use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_embed_server::kept_releases;
 use sitekit_embed_server::limits::LimitsConfig;
@@ -81,7 +81,7 @@ fn server_config(
 }
 
 fn days(count: u64) -> Duration {
-    Duration::from_secs(count * 86_400)
+    Duration::from_secs(count * DAY_SECS.unsigned_abs())
 }
 
 /// Anyone holding the signing secret can mint sessions: refuse guessable ones.

@@ -38,7 +38,6 @@ pub struct Db {
     pub(crate) writer: Writer,
     /// SQLite rather than PostgreSQL: for the few statements written for each.
     pub(crate) is_sqlite: bool,
-    /// Usage-event batches waiting for their group commit.
     /// What the stores above keep per database and share between its clones
     /// (e.g. the usage events' group commit), so this engine needs to know
     /// none of them.

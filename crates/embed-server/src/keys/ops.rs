@@ -7,7 +7,7 @@ use sitekit_sdk::admin::{
     AdminKeyKind, CreatedKey, KeyEventList, KeySummary, NewKeyRequest, RotateKeyRequest,
 };
 
-use crate::db::{Db, now_unix};
+use crate::db::{DAY_SECS, Db, now_unix};
 use crate::error::ApiError;
 use crate::keys::caller::Caller;
 use crate::keys::scopes::{self, Scope};
@@ -46,7 +46,7 @@ pub async fn create(
     caller.may_grant(kind, scopes)?;
     let requested_expiry = request
         .expires_in_days
-        .map(|days| now_unix() + i64::from(days) * 86_400);
+        .map(|days| now_unix() + i64::from(days) * DAY_SECS);
     let (id, key) = db
         .create_admin_key(NewAdminKey {
             tenant_id: caller.tenant()?.as_str(),

@@ -7,6 +7,7 @@ use sitekit_sdk::wire::{UsageEvent, usage_types};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::db::DAY_MS;
 use crate::usage::CountedEvent;
 
 /// An event's JSON may be this large (its compact form, so whitespace is free).
@@ -23,7 +24,7 @@ const MAX_DATA_ID_CHARS: usize = 128;
 /// How old an event may be: a browser holds unsent events in `localStorage`
 /// until they are acknowledged, maybe for weeks; older ones would rewrite
 /// closed months.
-pub const MAX_AGE_MS: i64 = 35 * 86_400_000;
+pub const MAX_AGE_MS: i64 = 35 * DAY_MS;
 /// How far ahead of the server's clock an event may be: some clock skew.
 pub const MAX_AHEAD_MS: i64 = 5 * 60_000;
 

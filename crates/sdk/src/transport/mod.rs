@@ -2,8 +2,9 @@
 //! and, in `page`, what the usage reporter needs of its surroundings (storage, a
 //! page going away); and, in `json`, reading JSON (the engine's `JSON.parse` in Wasm).
 //!
-//! This is the only place that knows the target: everything above it is the same
-//! code in the browser and in a native program.
+//! This and `time.rs` are the only places that know the target (and `js.rs`,
+//! the npm package's bindings, which exist only in Wasm): everything else is
+//! the same code in the browser and in a native program.
 
 #[cfg(not(target_arch = "wasm32"))]
 #[path = "json_native.rs"]
