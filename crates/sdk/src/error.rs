@@ -1,5 +1,7 @@
 //! The SDK's one error type: what went wrong, in terms a caller can act on.
 
+use crate::ErrorCode;
+
 /// Every way a call to the embed server can fail.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
@@ -10,7 +12,7 @@ pub enum Error {
     #[error("{message} ({code}, HTTP {status})")]
     Api {
         status: u16,
-        code: String,
+        code: ErrorCode,
         message: String,
         /// Seconds to wait before trying again, from `Retry-After`.
         retry_after: Option<u64>,
@@ -25,17 +27,18 @@ pub enum Error {
     /// The agent's run failed (a `RUN_ERROR` event), e.g. `runtime_error` or
     /// `runtime_timeout`; only [`crate::Client::answer`] reports it as an error.
     #[error("{message} ({code})")]
-    Run { code: String, message: String },
+    Run { code: ErrorCode, message: String },
 }
 
 impl Error {
-    /// The stable machine-readable code, e.g. `origin_not_allowed` or `network`.
-    pub fn code(&self) -> &str {
+    /// The stable machine-readable code, e.g. [`ErrorCode::OriginNotAllowed`]
+    /// or [`ErrorCode::Network`]; [`ErrorCode::as_str`] is its name on the wire.
+    pub fn code(&self) -> &ErrorCode {
         match self {
-            Error::Network(_) => "network",
+            Error::Network(_) => &ErrorCode::Network,
             Error::Api { code, .. } => code,
-            Error::Protocol(_) => "protocol",
-            Error::Invalid(_) => "invalid_argument",
+            Error::Protocol(_) => &ErrorCode::Protocol,
+            Error::Invalid(_) => &ErrorCode::InvalidArgument,
             Error::Run { code, .. } => code,
         }
     }
@@ -46,13 +49,13 @@ impl Error {
         match crate::decode::error_detail(body) {
             Some(error) => Error::Api {
                 status,
-                code: error.code,
+                code: ErrorCode::from(error.code),
                 message: error.message,
                 retry_after,
             },
             None => Error::Api {
                 status,
-                code: "http_error".into(),
+                code: ErrorCode::HttpError,
                 message: format!("the server answered HTTP {status}"),
                 retry_after,
             },
@@ -69,6 +72,7 @@ mod tests {
         let body = r#"{"error":{"code":"missing_scope","message":"this key lacks the `widgets:write` scope"}}"#;
         let error = Error::from_response(403, body, None);
         assert_eq!(error.code(), "missing_scope");
+        assert_eq!(error.code(), &ErrorCode::MissingScope);
         assert_eq!(
             error.to_string(),
             "this key lacks the `widgets:write` scope (missing_scope, HTTP 403)"
@@ -92,6 +96,7 @@ mod tests {
     fn a_body_that_is_not_ours_still_names_the_status() {
         let error = Error::from_response(502, "<html>Bad Gateway</html>", None);
         assert_eq!(error.code(), "http_error");
+        assert_eq!(error.code(), &ErrorCode::HttpError);
         assert!(error.to_string().contains("HTTP 502"), "{error}");
     }
 }

@@ -1,7 +1,7 @@
 //! Why a run failed, told twice: a readable sentence for the visitor and the stable
 //! code plus the server's message in the console for the site's developer.
 
-use sitekit_sdk::Error;
+use sitekit_sdk::{Error, ErrorCode};
 
 use crate::i18n::Texts;
 
@@ -9,7 +9,7 @@ use crate::i18n::Texts;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     /// Stable and machine-readable, e.g. `rate_limited` or `network`.
-    pub code: String,
+    pub code: ErrorCode,
     /// The server's (or the browser's) own words.
     pub message: String,
     /// Seconds to wait before trying again, when the server said so.
@@ -19,16 +19,20 @@ pub struct Failure {
 impl Failure {
     /// What the visitor reads in the error banner, in the widget's language.
     pub fn readable(&self, texts: &Texts) -> String {
-        let text = match self.code.as_str() {
-            "origin_not_allowed" => texts.origin_not_allowed,
-            "widget_disabled" => texts.widget_disabled,
-            "invalid_key" | "key_revoked" | "key_expired" => texts.key_gone,
-            "rate_limited" | "too_many_streams" => return texts.rate_limited(self.retry_after),
-            "budget_exhausted" => texts.budget_exhausted,
-            "runtime_unavailable" | "runtime_error" | "runtime_timeout" => texts.unavailable,
-            "network" => texts.offline,
+        let text = match self.code {
+            ErrorCode::OriginNotAllowed => texts.origin_not_allowed,
+            ErrorCode::WidgetDisabled => texts.widget_disabled,
+            ErrorCode::InvalidKey | ErrorCode::KeyRevoked | ErrorCode::KeyExpired => texts.key_gone,
+            ErrorCode::RateLimited | ErrorCode::TooManyStreams => {
+                return texts.rate_limited(self.retry_after);
+            }
+            ErrorCode::BudgetExhausted => texts.budget_exhausted,
+            ErrorCode::RuntimeUnavailable | ErrorCode::RuntimeError | ErrorCode::RuntimeTimeout => {
+                texts.unavailable
+            }
+            ErrorCode::Network => texts.offline,
             // Not the server's words: a garbled stream says nothing a visitor can use.
-            "protocol" => texts.broken_answer,
+            ErrorCode::Protocol => texts.broken_answer,
             _ if self.message.is_empty() => texts.something_wrong,
             _ => return self.message.clone(),
         };
@@ -43,9 +47,9 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        let code = error.code().to_owned();
         match error {
             Error::Api {
+                code,
                 message,
                 retry_after,
                 ..
@@ -54,14 +58,21 @@ impl From<Error> for Failure {
                 message,
                 retry_after,
             },
-            Error::Run { message, .. } => Failure {
+            Error::Run { code, message } => Failure {
                 code,
                 message,
                 retry_after: None,
             },
-            other => Failure {
-                code,
-                message: other.to_string(),
+            // The SDK's own failures, told in its words (`network error: …`). Their
+            // codes are written out rather than cloned from `error.code()`: a derived
+            // clone of ErrorCode is a branch per variant in the Wasm.
+            Error::Network(_) | Error::Protocol(_) | Error::Invalid(_) => Failure {
+                code: match error {
+                    Error::Network(_) => ErrorCode::Network,
+                    Error::Protocol(_) => ErrorCode::Protocol,
+                    _ => ErrorCode::InvalidArgument,
+                },
+                message: error.to_string(),
                 retry_after: None,
             },
         }
