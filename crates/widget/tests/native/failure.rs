@@ -3,7 +3,6 @@
 use sitekit_sdk::Error;
 use sitekit_widget::failure::Failure;
 use sitekit_widget::i18n::{Lang, Texts};
-use wasm_bindgen_test::wasm_bindgen_test;
 
 const EN: &Texts = Lang::En.text();
 
@@ -16,7 +15,7 @@ fn api(code: &str, retry_after: Option<u64>) -> Failure {
     })
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn stable_codes_read_as_plain_sentences() {
     assert_eq!(
         api("origin_not_allowed", None).readable(EN),
@@ -43,7 +42,7 @@ fn stable_codes_read_as_plain_sentences() {
     assert!(offline.readable(EN).starts_with("You seem to be offline"));
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn rate_limits_say_how_long_to_wait() {
     assert!(
         api("rate_limited", Some(30))
@@ -67,7 +66,7 @@ fn rate_limits_say_how_long_to_wait() {
     );
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn unknown_codes_fall_back_to_the_servers_message_and_the_console_gets_both() {
     let failure = api("budget_exceeded", None);
     assert_eq!(failure.readable(EN), "The server's own words.");
@@ -89,7 +88,7 @@ fn unknown_codes_fall_back_to_the_servers_message_and_the_console_gets_both() {
     );
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn the_visitor_reads_it_in_the_widgets_language() {
     let limited = api("rate_limited", Some(120));
     assert_eq!(
