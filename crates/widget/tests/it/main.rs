@@ -1,7 +1,7 @@
 //! The widget in headless Chromium: its components and Markdown rendered into a
 //! real DOM, thread ids, and a mounted widget as a visitor meets it. The pure
-//! logic (the reducer, failure texts, languages) is tested on the host instead,
-//! in `tests/native`.
+//! logic (the reducer, failure texts, languages, Markdown's tree) is tested on
+//! the host, in `tests/native`.
 #![cfg(target_arch = "wasm32")]
 
 mod dom;
