@@ -1,6 +1,6 @@
 //! What a visitor reads for each stable error code.
 
-use sitekit_sdk::Error;
+use sitekit_sdk::{Error, ErrorCode};
 use sitekit_widget::failure::Failure;
 use sitekit_widget::i18n::{Lang, Texts};
 
@@ -104,4 +104,27 @@ fn the_visitor_reads_it_in_the_widgets_language() {
         api("budget_exceeded", None).readable(Lang::Fr.text()),
         "The server's own words."
     );
+}
+
+#[test]
+fn a_failure_keeps_the_code_as_an_error_code_and_the_sdks_own_words() {
+    assert_eq!(
+        api("origin_not_allowed", None).code,
+        ErrorCode::OriginNotAllowed
+    );
+    assert_eq!(
+        api("budget_exceeded", None).code,
+        ErrorCode::Other("budget_exceeded".into())
+    );
+    let offline = Failure::from(Error::Network("Failed to fetch".into()));
+    assert_eq!(offline.code, ErrorCode::Network);
+    assert_eq!(
+        offline.console_line(),
+        "[SiteKit] network: network error: Failed to fetch"
+    );
+    let garbled = Failure::from(Error::Protocol("no RUN_FINISHED".into()));
+    assert_eq!(garbled.code, ErrorCode::Protocol);
+    assert_eq!(garbled.message, "protocol error: no RUN_FINISHED");
+    let refused = Failure::from(Error::Invalid("too large".into()));
+    assert_eq!(refused.code, ErrorCode::InvalidArgument);
 }
