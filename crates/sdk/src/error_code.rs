@@ -131,172 +131,114 @@ pub enum ErrorCode {
     Other(String),
 }
 
-/// The known codes' names on the wire, in the order of the variants
-/// ([`ErrorCode::index`]). A table and two `match`es of numbers rather than
-/// `match`es of string literals: the widget's Wasm carries every name, and this
-/// is their smallest form there (a `match` on strings compiles to one
-/// comparison per name, and the `match`es here to arithmetic).
-const NAMES: [&str; 43] = [
-    "network",
-    "protocol",
-    "invalid_argument",
-    "http_error",
-    "invalid_json",
-    "invalid_body",
-    "invalid_query",
-    "invalid_setting",
-    "runtime_key_required",
-    "credentials_in_url",
-    "runtime_not_allowed",
-    "invalid_scopes",
-    "invalid_grace",
-    "invalid_batch",
-    "batch_too_large",
-    "invalid_thread",
-    "invalid_visitor_id",
-    "message_too_long",
-    "missing_token",
-    "invalid_key",
-    "key_revoked",
-    "key_expired",
-    "invalid_session",
-    "session_expired",
-    "session_revoked",
-    "missing_scope",
-    "origin_required",
-    "origin_not_allowed",
-    "widget_disabled",
-    "not_found",
-    "method_not_allowed",
-    "agent_in_use",
-    "publishable_key_revoked",
-    "payload_too_large",
-    "unsupported_media_type",
-    "rate_limited",
-    "budget_exhausted",
-    "too_many_streams",
-    "internal",
-    "unavailable",
-    "runtime_unavailable",
-    "runtime_error",
-    "runtime_timeout",
+/// Every known code, in the order of the variants: what [`ErrorCode::from`]
+/// looks a name up in.
+const KNOWN: [ErrorCode; 43] = [
+    ErrorCode::Network,
+    ErrorCode::Protocol,
+    ErrorCode::InvalidArgument,
+    ErrorCode::HttpError,
+    ErrorCode::InvalidJson,
+    ErrorCode::InvalidBody,
+    ErrorCode::InvalidQuery,
+    ErrorCode::InvalidSetting,
+    ErrorCode::RuntimeKeyRequired,
+    ErrorCode::CredentialsInUrl,
+    ErrorCode::RuntimeNotAllowed,
+    ErrorCode::InvalidScopes,
+    ErrorCode::InvalidGrace,
+    ErrorCode::InvalidBatch,
+    ErrorCode::BatchTooLarge,
+    ErrorCode::InvalidThread,
+    ErrorCode::InvalidVisitorId,
+    ErrorCode::MessageTooLong,
+    ErrorCode::MissingToken,
+    ErrorCode::InvalidKey,
+    ErrorCode::KeyRevoked,
+    ErrorCode::KeyExpired,
+    ErrorCode::InvalidSession,
+    ErrorCode::SessionExpired,
+    ErrorCode::SessionRevoked,
+    ErrorCode::MissingScope,
+    ErrorCode::OriginRequired,
+    ErrorCode::OriginNotAllowed,
+    ErrorCode::WidgetDisabled,
+    ErrorCode::NotFound,
+    ErrorCode::MethodNotAllowed,
+    ErrorCode::AgentInUse,
+    ErrorCode::PublishableKeyRevoked,
+    ErrorCode::PayloadTooLarge,
+    ErrorCode::UnsupportedMediaType,
+    ErrorCode::RateLimited,
+    ErrorCode::BudgetExhausted,
+    ErrorCode::TooManyStreams,
+    ErrorCode::Internal,
+    ErrorCode::Unavailable,
+    ErrorCode::RuntimeUnavailable,
+    ErrorCode::RuntimeError,
+    ErrorCode::RuntimeTimeout,
 ];
 
 impl ErrorCode {
     /// The code as it is on the wire, e.g. `origin_not_allowed`.
-    pub fn as_str(&self) -> &str {
-        match (self, self.index()) {
-            (ErrorCode::Other(code), _) => code,
-            (_, index) => NAMES.get(index).copied().unwrap_or_default(),
+    ///
+    /// Always inlined (and a `const fn`), so that for a constant variant it
+    /// folds to that one name: a comparison with `ErrorCode::RateLimited`'s
+    /// name compiles to one with `"rate_limited"`, and a Wasm build that only
+    /// compares codes carries only the names it compares with, not all of them.
+    #[inline(always)]
+    pub const fn as_str(&self) -> &str {
+        match self {
+            ErrorCode::Network => "network",
+            ErrorCode::Protocol => "protocol",
+            ErrorCode::InvalidArgument => "invalid_argument",
+            ErrorCode::HttpError => "http_error",
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::InvalidBody => "invalid_body",
+            ErrorCode::InvalidQuery => "invalid_query",
+            ErrorCode::InvalidSetting => "invalid_setting",
+            ErrorCode::RuntimeKeyRequired => "runtime_key_required",
+            ErrorCode::CredentialsInUrl => "credentials_in_url",
+            ErrorCode::RuntimeNotAllowed => "runtime_not_allowed",
+            ErrorCode::InvalidScopes => "invalid_scopes",
+            ErrorCode::InvalidGrace => "invalid_grace",
+            ErrorCode::InvalidBatch => "invalid_batch",
+            ErrorCode::BatchTooLarge => "batch_too_large",
+            ErrorCode::InvalidThread => "invalid_thread",
+            ErrorCode::InvalidVisitorId => "invalid_visitor_id",
+            ErrorCode::MessageTooLong => "message_too_long",
+            ErrorCode::MissingToken => "missing_token",
+            ErrorCode::InvalidKey => "invalid_key",
+            ErrorCode::KeyRevoked => "key_revoked",
+            ErrorCode::KeyExpired => "key_expired",
+            ErrorCode::InvalidSession => "invalid_session",
+            ErrorCode::SessionExpired => "session_expired",
+            ErrorCode::SessionRevoked => "session_revoked",
+            ErrorCode::MissingScope => "missing_scope",
+            ErrorCode::OriginRequired => "origin_required",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::WidgetDisabled => "widget_disabled",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::AgentInUse => "agent_in_use",
+            ErrorCode::PublishableKeyRevoked => "publishable_key_revoked",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::BudgetExhausted => "budget_exhausted",
+            ErrorCode::TooManyStreams => "too_many_streams",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::RuntimeUnavailable => "runtime_unavailable",
+            ErrorCode::RuntimeError => "runtime_error",
+            ErrorCode::RuntimeTimeout => "runtime_timeout",
+            ErrorCode::Other(code) => code.as_str(),
         }
     }
 
     /// The known code named `name`, if there is one.
     fn known(name: &str) -> Option<ErrorCode> {
-        NAMES
-            .iter()
-            .position(|known| *known == name)
-            .and_then(ErrorCode::at)
-    }
-
-    /// A known code's place in [`NAMES`] (past its end for `Other`).
-    fn index(&self) -> usize {
-        match self {
-            ErrorCode::Network => 0,
-            ErrorCode::Protocol => 1,
-            ErrorCode::InvalidArgument => 2,
-            ErrorCode::HttpError => 3,
-            ErrorCode::InvalidJson => 4,
-            ErrorCode::InvalidBody => 5,
-            ErrorCode::InvalidQuery => 6,
-            ErrorCode::InvalidSetting => 7,
-            ErrorCode::RuntimeKeyRequired => 8,
-            ErrorCode::CredentialsInUrl => 9,
-            ErrorCode::RuntimeNotAllowed => 10,
-            ErrorCode::InvalidScopes => 11,
-            ErrorCode::InvalidGrace => 12,
-            ErrorCode::InvalidBatch => 13,
-            ErrorCode::BatchTooLarge => 14,
-            ErrorCode::InvalidThread => 15,
-            ErrorCode::InvalidVisitorId => 16,
-            ErrorCode::MessageTooLong => 17,
-            ErrorCode::MissingToken => 18,
-            ErrorCode::InvalidKey => 19,
-            ErrorCode::KeyRevoked => 20,
-            ErrorCode::KeyExpired => 21,
-            ErrorCode::InvalidSession => 22,
-            ErrorCode::SessionExpired => 23,
-            ErrorCode::SessionRevoked => 24,
-            ErrorCode::MissingScope => 25,
-            ErrorCode::OriginRequired => 26,
-            ErrorCode::OriginNotAllowed => 27,
-            ErrorCode::WidgetDisabled => 28,
-            ErrorCode::NotFound => 29,
-            ErrorCode::MethodNotAllowed => 30,
-            ErrorCode::AgentInUse => 31,
-            ErrorCode::PublishableKeyRevoked => 32,
-            ErrorCode::PayloadTooLarge => 33,
-            ErrorCode::UnsupportedMediaType => 34,
-            ErrorCode::RateLimited => 35,
-            ErrorCode::BudgetExhausted => 36,
-            ErrorCode::TooManyStreams => 37,
-            ErrorCode::Internal => 38,
-            ErrorCode::Unavailable => 39,
-            ErrorCode::RuntimeUnavailable => 40,
-            ErrorCode::RuntimeError => 41,
-            ErrorCode::RuntimeTimeout => 42,
-            ErrorCode::Other(_) => usize::MAX,
-        }
-    }
-
-    /// The known code at `index` in [`NAMES`].
-    fn at(index: usize) -> Option<ErrorCode> {
-        Some(match index {
-            0 => ErrorCode::Network,
-            1 => ErrorCode::Protocol,
-            2 => ErrorCode::InvalidArgument,
-            3 => ErrorCode::HttpError,
-            4 => ErrorCode::InvalidJson,
-            5 => ErrorCode::InvalidBody,
-            6 => ErrorCode::InvalidQuery,
-            7 => ErrorCode::InvalidSetting,
-            8 => ErrorCode::RuntimeKeyRequired,
-            9 => ErrorCode::CredentialsInUrl,
-            10 => ErrorCode::RuntimeNotAllowed,
-            11 => ErrorCode::InvalidScopes,
-            12 => ErrorCode::InvalidGrace,
-            13 => ErrorCode::InvalidBatch,
-            14 => ErrorCode::BatchTooLarge,
-            15 => ErrorCode::InvalidThread,
-            16 => ErrorCode::InvalidVisitorId,
-            17 => ErrorCode::MessageTooLong,
-            18 => ErrorCode::MissingToken,
-            19 => ErrorCode::InvalidKey,
-            20 => ErrorCode::KeyRevoked,
-            21 => ErrorCode::KeyExpired,
-            22 => ErrorCode::InvalidSession,
-            23 => ErrorCode::SessionExpired,
-            24 => ErrorCode::SessionRevoked,
-            25 => ErrorCode::MissingScope,
-            26 => ErrorCode::OriginRequired,
-            27 => ErrorCode::OriginNotAllowed,
-            28 => ErrorCode::WidgetDisabled,
-            29 => ErrorCode::NotFound,
-            30 => ErrorCode::MethodNotAllowed,
-            31 => ErrorCode::AgentInUse,
-            32 => ErrorCode::PublishableKeyRevoked,
-            33 => ErrorCode::PayloadTooLarge,
-            34 => ErrorCode::UnsupportedMediaType,
-            35 => ErrorCode::RateLimited,
-            36 => ErrorCode::BudgetExhausted,
-            37 => ErrorCode::TooManyStreams,
-            38 => ErrorCode::Internal,
-            39 => ErrorCode::Unavailable,
-            40 => ErrorCode::RuntimeUnavailable,
-            41 => ErrorCode::RuntimeError,
-            42 => ErrorCode::RuntimeTimeout,
-            _ => return None,
-        })
+        KNOWN.iter().find(|code| code.as_str() == name).cloned()
     }
 }
 
@@ -432,14 +374,11 @@ mod tests {
         wires.sort_unstable();
         wires.dedup();
         assert_eq!(wires.len(), WIRE.len(), "a string is listed twice");
-        // Every place in `NAMES` is a known code, each with its own place.
-        assert_eq!(NAMES.len(), WIRE.len());
-        for (index, name) in NAMES.iter().enumerate() {
-            let code = ErrorCode::at(index).unwrap();
-            assert_eq!(code.index(), index, "{code:?}");
-            assert!(WIRE.contains(&(code, *name)), "{name}");
+        // `KNOWN`, which names are looked up in, is every known code once.
+        assert_eq!(KNOWN.len(), WIRE.len());
+        for (known, (code, _)) in KNOWN.iter().zip(&WIRE) {
+            assert_eq!(known, code);
         }
-        assert_eq!(ErrorCode::at(NAMES.len()), None);
     }
 
     #[test]
