@@ -110,14 +110,8 @@ const SESSION_RENEW_MARGIN_SECS: i64 = 60;
 /// The server refused the session itself (it expired by the server's clock, or
 /// its signing key was rotated out): a new session is worth one more try.
 fn session_refused(error: &Error) -> bool {
-    matches!(
-        error,
-        Error::Api {
-            status: 401,
-            code: ErrorCode::SessionExpired | ErrorCode::InvalidSession,
-            ..
-        }
-    )
+    matches!(error, Error::Api { status: 401, code, .. }
+        if code == ErrorCode::SessionExpired.as_str() || code == ErrorCode::InvalidSession.as_str())
 }
 
 /// A client for one widget, identified by its publishable key. Clones share the

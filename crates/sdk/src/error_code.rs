@@ -12,7 +12,9 @@ use std::fmt;
 /// New codes become new variants, so a `match` needs a `_` arm (the enum is
 /// `#[non_exhaustive]`); until then a newer server's code arrives as
 /// [`ErrorCode::Other`]. Compare with a variant, or with the wire string
-/// (`code == "rate_limited"`).
+/// (`code == "rate_limited"`). An [`Error`](crate::Error) keeps its code as
+/// the text that came: [`Error::code`](crate::Error::code) reads it into an
+/// `ErrorCode`, [`Error::is`](crate::Error::is) compares it with one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -182,10 +184,11 @@ const KNOWN: [ErrorCode; 43] = [
 impl ErrorCode {
     /// The code as it is on the wire, e.g. `origin_not_allowed`.
     ///
-    /// Always inlined (and a `const fn`), so that for a constant variant it
-    /// folds to that one name: a comparison with `ErrorCode::RateLimited`'s
-    /// name compiles to one with `"rate_limited"`, and a Wasm build that only
-    /// compares codes carries only the names it compares with, not all of them.
+    /// Always inlined, so that for a constant variant it folds to that one
+    /// name: `error.is(ErrorCode::RateLimited)` compiles to a comparison with
+    /// `"rate_limited"`, and a Wasm build that only compares codes carries only
+    /// the names it compares with (the widget's does), not all of them. A
+    /// `const fn`, so a name can also be a `const` (and so a `match` pattern).
     #[inline(always)]
     pub const fn as_str(&self) -> &str {
         match self {

@@ -180,7 +180,7 @@ fn js_error(error: Error) -> JsValue {
         Error::Run { .. } => "run",
     };
     set("kind", kind.into());
-    set("code", error.code().as_str().into());
+    set("code", error.code_str().into());
     if let Error::Api {
         status,
         message,

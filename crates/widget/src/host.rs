@@ -2,7 +2,6 @@
 //! whose label, expanded state and unread badge follow the panel, and the host
 //! page's `SiteKit('on', …)` listeners, which the loader's `emit` function calls.
 
-use sitekit_sdk::ErrorCode;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlElement, ShadowRoot};
 
@@ -20,7 +19,7 @@ pub enum HostEvent {
     },
     /// A failed run, with the stable code the console line also shows.
     Error {
-        code: ErrorCode,
+        code: String,
         message: String,
     },
 }
@@ -50,10 +49,9 @@ impl HostPage {
             HostEvent::Message { role, text } => {
                 ("message", object(&[("role", role), ("text", &text)]))
             }
-            HostEvent::Error { code, message } => (
-                "error",
-                object(&[("code", code.as_str()), ("message", &message)]),
-            ),
+            HostEvent::Error { code, message } => {
+                ("error", object(&[("code", &code), ("message", &message)]))
+            }
         };
         let _ = emit.call2(&JsValue::NULL, &name.into(), &detail);
     }

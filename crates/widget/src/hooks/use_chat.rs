@@ -176,7 +176,7 @@ fn start_run(
                         });
                     }
                     Err(failure) => {
-                        in_flight.borrow_mut().offline = matches!(failure.code, ErrorCode::Network);
+                        in_flight.borrow_mut().offline = failure.is(ErrorCode::Network);
                         web_sys::console::error_1(&failure.console_line().into());
                         dispatcher.dispatch(Action::Failed(failure.readable(lang.text())));
                         host.emit(HostEvent::Error {

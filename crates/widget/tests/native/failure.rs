@@ -108,23 +108,26 @@ fn the_visitor_reads_it_in_the_widgets_language() {
 
 #[test]
 fn a_failure_keeps_the_code_as_an_error_code_and_the_sdks_own_words() {
-    assert_eq!(
-        api("origin_not_allowed", None).code,
-        ErrorCode::OriginNotAllowed
-    );
-    assert_eq!(
-        api("budget_exceeded", None).code,
-        ErrorCode::Other("budget_exceeded".into())
-    );
+    let refused = api("origin_not_allowed", None);
+    assert_eq!(refused.code(), ErrorCode::OriginNotAllowed);
+    assert_eq!(refused.code_str(), "origin_not_allowed");
+    assert!(refused.is(ErrorCode::OriginNotAllowed));
+    assert!(!refused.is(ErrorCode::OriginRequired));
+    let unknown = api("budget_exceeded", None);
+    assert_eq!(unknown.code(), ErrorCode::Other("budget_exceeded".into()));
+    assert_eq!(unknown.code_str(), "budget_exceeded");
+    assert!(!unknown.is(ErrorCode::BudgetExhausted));
     let offline = Failure::from(Error::Network("Failed to fetch".into()));
-    assert_eq!(offline.code, ErrorCode::Network);
+    assert_eq!(offline.code(), ErrorCode::Network);
+    assert!(offline.is(ErrorCode::Network));
     assert_eq!(
         offline.console_line(),
         "[SiteKit] network: network error: Failed to fetch"
     );
     let garbled = Failure::from(Error::Protocol("no RUN_FINISHED".into()));
-    assert_eq!(garbled.code, ErrorCode::Protocol);
+    assert_eq!(garbled.code(), ErrorCode::Protocol);
     assert_eq!(garbled.message, "protocol error: no RUN_FINISHED");
     let refused = Failure::from(Error::Invalid("too large".into()));
-    assert_eq!(refused.code, ErrorCode::InvalidArgument);
+    assert_eq!(refused.code(), ErrorCode::InvalidArgument);
+    assert_eq!(refused.code_str(), "invalid_argument");
 }
