@@ -9,7 +9,6 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::Error;
 use crate::agui::{Event, Message, Role, RunAgentInput};
 use crate::sse::{FrameTooLarge, SseDecoder, SseFrame};
 use crate::time::{now_unix, parse_rfc3339_utc};
@@ -18,6 +17,7 @@ use crate::transport::{BoxStream, HttpRequest, HttpResponse, Method, Transport};
 use crate::wire::{
     SessionRequest, SessionResponse, ThreadMessages, UsageEventResults, WidgetConfig,
 };
+use crate::{Error, ErrorCode};
 
 /// The AG-UI events of one run, ending after `RUN_FINISHED` or `RUN_ERROR`.
 /// Dropping it cancels the run.
@@ -111,7 +111,7 @@ const SESSION_RENEW_MARGIN_SECS: i64 = 60;
 /// its signing key was rotated out): a new session is worth one more try.
 fn session_refused(error: &Error) -> bool {
     matches!(error, Error::Api { status: 401, code, .. }
-        if code == "session_expired" || code == "invalid_session")
+        if code == ErrorCode::SessionExpired.as_str() || code == ErrorCode::InvalidSession.as_str())
 }
 
 /// A client for one widget, identified by its publishable key. Clones share the

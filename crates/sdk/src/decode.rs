@@ -5,7 +5,6 @@
 //! The typed admin and widget payloads still use serde; these are the ones every
 //! chat and usage batch needs.
 
-use crate::Error;
 use crate::agui::{Message, Role};
 use crate::client::RawEvent;
 use crate::transport::json::Json;
@@ -13,6 +12,7 @@ use crate::wire::{
     DEFAULT_CONVERSATION_DAYS, ErrorDetail, LauncherIcon, Position, SessionResponse,
     ThreadMessages, UsageEventResult, UsageEventStatus, WidgetConfig,
 };
+use crate::{Error, ErrorCode};
 
 fn string(object: &Json, key: &str) -> Option<String> {
     object.get(key)?.string()
@@ -162,7 +162,7 @@ pub(crate) fn answer_part(event: &RawEvent) -> Option<Result<String, Error>> {
             let field = |key| event.as_ref().and_then(|event| string(event, key));
             // A failure without a code is still the runtime's.
             Some(Err(Error::Run {
-                code: field("code").unwrap_or_else(|| "runtime_error".into()),
+                code: field("code").unwrap_or_else(|| ErrorCode::RuntimeError.as_str().to_owned()),
                 message: field("message").unwrap_or_default(),
             }))
         }
@@ -322,6 +322,10 @@ mod tests {
         assert!(
             matches!(answer_part(&bare), Some(Err(Error::Run { code, .. })) if code == "runtime_error")
         );
+        assert!(matches!(
+            answer_part(&bare),
+            Some(Err(error)) if error.code() == ErrorCode::RuntimeError && error.is(ErrorCode::RuntimeError)
+        ));
         assert!(answer_part(&raw("RUN_STARTED", r#"{"type":"RUN_STARTED"}"#)).is_none());
     }
 

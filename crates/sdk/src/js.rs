@@ -180,7 +180,7 @@ fn js_error(error: Error) -> JsValue {
         Error::Run { .. } => "run",
     };
     set("kind", kind.into());
-    set("code", error.code().into());
+    set("code", error.code_str().into());
     if let Error::Api {
         status,
         message,

@@ -45,6 +45,7 @@ pub mod agui;
 mod client;
 mod decode;
 mod error;
+mod error_code;
 pub mod fields;
 #[cfg(all(feature = "js", target_arch = "wasm32"))]
 mod js;
@@ -57,4 +58,5 @@ pub mod wire;
 pub use admin_client::AdminClient;
 pub use client::{Answer, Client, EventStream, RawEvent, RawEventStream};
 pub use error::Error;
+pub use error_code::ErrorCode;
 pub use usage::UsageReporter;

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use futures_util::StreamExt;
 use futures_util::future::{AbortHandle, Abortable, Aborted};
+use sitekit_sdk::ErrorCode;
 use sitekit_sdk::agui::Role;
 use yew::prelude::*;
 
@@ -175,7 +176,7 @@ fn start_run(
                         });
                     }
                     Err(failure) => {
-                        in_flight.borrow_mut().offline = failure.code == "network";
+                        in_flight.borrow_mut().offline = failure.is(ErrorCode::Network);
                         web_sys::console::error_1(&failure.console_line().into());
                         dispatcher.dispatch(Action::Failed(failure.readable(lang.text())));
                         host.emit(HostEvent::Error {

@@ -1,14 +1,13 @@
-//! The widget in headless Chromium: its state machine, its components rendered
-//! into a real DOM, and a mounted widget as a visitor meets it.
+//! The widget in headless Chromium: its components and Markdown rendered into a
+//! real DOM, thread ids, and a mounted widget as a visitor meets it. The pure
+//! logic (the reducer, failure texts, languages, Markdown's tree) is tested on
+//! the host, in `tests/native`.
 #![cfg(target_arch = "wasm32")]
 
 mod dom;
-mod failure;
-mod i18n;
 mod markdown;
 mod mount;
 mod render;
-mod state;
 mod stream;
 mod thread_ids;
 

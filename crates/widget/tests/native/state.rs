@@ -3,7 +3,6 @@
 use std::rc::Rc;
 
 use sitekit_widget::state::{Action, Author, ChatMessage, ChatState, Rating};
-use wasm_bindgen_test::wasm_bindgen_test;
 use yew::Reducible;
 
 fn run(actions: impl IntoIterator<Item = Action>) -> Rc<ChatState> {
@@ -17,7 +16,7 @@ fn message(author: Author, text: &str) -> ChatMessage {
     ChatMessage::new(author, text)
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn the_greeting_is_the_first_assistant_message_and_an_empty_one_is_left_out() {
     assert_eq!(
         ChatState::new("Hi! Ask me anything.").messages,
@@ -26,7 +25,7 @@ fn the_greeting_is_the_first_assistant_message_and_an_empty_one_is_left_out() {
     assert!(ChatState::new("").messages.is_empty());
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn streamed_deltas_grow_one_assistant_message_in_order_until_the_run_finishes() {
     let sent = run([Action::Send("Shipping?".into())]);
     assert!(sent.streaming);
@@ -53,7 +52,7 @@ fn streamed_deltas_grow_one_assistant_message_in_order_until_the_run_finishes() 
     assert_eq!(done.error, None);
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn the_next_answer_is_a_new_message() {
     let state = run([
         Action::Send("One?".into()),
@@ -67,7 +66,7 @@ fn the_next_answer_is_a_new_message() {
     assert_eq!(texts, ["Hi! Ask me anything.", "One?", "1", "Two?", "2"]);
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn a_failure_shows_a_readable_error_stops_streaming_and_keeps_the_partial_answer() {
     let state = run([
         Action::Send("Hello".into()),
@@ -86,7 +85,7 @@ fn a_failure_shows_a_readable_error_stops_streaming_and_keeps_the_partial_answer
     assert!(retried.streaming);
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn nothing_is_sent_while_streaming_and_late_deltas_are_ignored() {
     let state = run([
         Action::Send("First".into()),
@@ -98,7 +97,7 @@ fn nothing_is_sent_while_streaming_and_late_deltas_are_ignored() {
     assert_eq!(texts, ["Hi! Ask me anything.", "First"]);
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn open_close_and_toggle_drive_the_panel() {
     assert!(!ChatState::new("").open);
     assert!(run([Action::Open]).open);
@@ -107,7 +106,7 @@ fn open_close_and_toggle_drive_the_panel() {
     assert!(!run([Action::Toggle, Action::Toggle]).open);
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn stopping_keeps_what_arrived_and_frees_the_composer() {
     let stopped = run([
         Action::Send("Tell me everything".into()),
@@ -122,7 +121,7 @@ fn stopping_keeps_what_arrived_and_frees_the_composer() {
     assert_eq!(late.messages.last().unwrap().text, "First, ");
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn a_failed_message_is_sent_again_without_a_second_bubble() {
     let failed = run([
         Action::Send("Where is my order?".into()),
@@ -150,7 +149,7 @@ fn a_failed_message_is_sent_again_without_a_second_bubble() {
     assert!(!partial.clone().reduce(Action::Retry).streaming);
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn an_earlier_conversation_comes_back_after_the_greeting_unless_a_new_one_began() {
     let earlier = vec![
         message(Author::User, "Shipping?"),
@@ -165,7 +164,7 @@ fn an_earlier_conversation_comes_back_after_the_greeting_unless_a_new_one_began(
     assert_eq!(busy.messages.len(), 2);
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn a_reset_leaves_only_the_greeting() {
     let reset = run([
         Action::Open,
@@ -180,7 +179,7 @@ fn a_reset_leaves_only_the_greeting() {
     assert!(!reset.streaming && reset.open);
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn an_answer_carries_its_run_and_is_rated_once() {
     let answered = run([
         Action::Send("Shipping?".into()),
@@ -201,7 +200,7 @@ fn an_answer_carries_its_run_and_is_rated_once() {
     }
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn an_answer_that_finishes_while_the_panel_is_closed_is_unread_until_it_opens() {
     let answered_closed = run([
         Action::Send("Hi".into()),

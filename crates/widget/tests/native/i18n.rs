@@ -2,11 +2,10 @@
 //! written, and that every language has every sentence.
 
 use sitekit_widget::i18n::{Lang, Texts};
-use wasm_bindgen_test::wasm_bindgen_test;
 
 const ALL: [Lang; 5] = [Lang::En, Lang::De, Lang::Fr, Lang::Es, Lang::Ar];
 
-#[wasm_bindgen_test]
+#[test]
 fn a_locale_picks_its_language_and_auto_follows_the_browser() {
     assert_eq!(Lang::from_tag("de"), Lang::De);
     assert_eq!(Lang::from_tag("fr-CA"), Lang::Fr);
@@ -26,7 +25,7 @@ fn a_locale_picks_its_language_and_auto_follows_the_browser() {
     );
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn arabic_is_written_right_to_left_and_the_others_left_to_right() {
     for lang in ALL {
         let expected = if lang == Lang::Ar { "rtl" } else { "ltr" };
@@ -63,7 +62,7 @@ fn sentences(texts: &Texts) -> [&'static str; 23] {
     ]
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn every_language_has_every_sentence_and_says_how_long_to_wait() {
     for lang in ALL {
         let texts = lang.text();

@@ -1,9 +1,8 @@
 //! What a visitor reads for each stable error code.
 
-use sitekit_sdk::Error;
+use sitekit_sdk::{Error, ErrorCode};
 use sitekit_widget::failure::Failure;
 use sitekit_widget::i18n::{Lang, Texts};
-use wasm_bindgen_test::wasm_bindgen_test;
 
 const EN: &Texts = Lang::En.text();
 
@@ -16,7 +15,7 @@ fn api(code: &str, retry_after: Option<u64>) -> Failure {
     })
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn stable_codes_read_as_plain_sentences() {
     assert_eq!(
         api("origin_not_allowed", None).readable(EN),
@@ -43,7 +42,7 @@ fn stable_codes_read_as_plain_sentences() {
     assert!(offline.readable(EN).starts_with("You seem to be offline"));
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn rate_limits_say_how_long_to_wait() {
     assert!(
         api("rate_limited", Some(30))
@@ -67,7 +66,7 @@ fn rate_limits_say_how_long_to_wait() {
     );
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn unknown_codes_fall_back_to_the_servers_message_and_the_console_gets_both() {
     let failure = api("budget_exceeded", None);
     assert_eq!(failure.readable(EN), "The server's own words.");
@@ -89,7 +88,7 @@ fn unknown_codes_fall_back_to_the_servers_message_and_the_console_gets_both() {
     );
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn the_visitor_reads_it_in_the_widgets_language() {
     let limited = api("rate_limited", Some(120));
     assert_eq!(
@@ -105,4 +104,30 @@ fn the_visitor_reads_it_in_the_widgets_language() {
         api("budget_exceeded", None).readable(Lang::Fr.text()),
         "The server's own words."
     );
+}
+
+#[test]
+fn a_failure_keeps_the_code_as_an_error_code_and_the_sdks_own_words() {
+    let refused = api("origin_not_allowed", None);
+    assert_eq!(refused.code(), ErrorCode::OriginNotAllowed);
+    assert_eq!(refused.code_str(), "origin_not_allowed");
+    assert!(refused.is(ErrorCode::OriginNotAllowed));
+    assert!(!refused.is(ErrorCode::OriginRequired));
+    let unknown = api("budget_exceeded", None);
+    assert_eq!(unknown.code(), ErrorCode::Other("budget_exceeded".into()));
+    assert_eq!(unknown.code_str(), "budget_exceeded");
+    assert!(!unknown.is(ErrorCode::BudgetExhausted));
+    let offline = Failure::from(Error::Network("Failed to fetch".into()));
+    assert_eq!(offline.code(), ErrorCode::Network);
+    assert!(offline.is(ErrorCode::Network));
+    assert_eq!(
+        offline.console_line(),
+        "[SiteKit] network: network error: Failed to fetch"
+    );
+    let garbled = Failure::from(Error::Protocol("no RUN_FINISHED".into()));
+    assert_eq!(garbled.code(), ErrorCode::Protocol);
+    assert_eq!(garbled.message, "protocol error: no RUN_FINISHED");
+    let refused = Failure::from(Error::Invalid("too large".into()));
+    assert_eq!(refused.code(), ErrorCode::InvalidArgument);
+    assert_eq!(refused.code_str(), "invalid_argument");
 }
