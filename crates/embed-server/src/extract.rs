@@ -1,6 +1,7 @@
 //! Request extractors whose rejections are our JSON errors, not axum's plain text.
 
 use axum::extract::rejection::JsonRejection;
+use sitekit_sdk::ErrorCode;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
@@ -30,14 +31,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         // order (`[null, null]`: an empty update), which no client means.
         if !value.is_object() {
             return Err(ApiError::bad_request(
-                "invalid_body",
+                ErrorCode::InvalidBody,
                 "the body must be a JSON object",
             ));
         }
         whole_numbers_as_integers(&mut value);
         serde_path_to_error::deserialize(value)
             .map(ApiJson)
-            .map_err(|error| ApiError::bad_request("invalid_body", error.to_string()))
+            .map_err(|error| ApiError::bad_request(ErrorCode::InvalidBody, error.to_string()))
     }
 }
 
@@ -65,15 +66,15 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             "send the body as JSON with Content-Type: application/json".into(),
         ),
         JsonRejection::JsonSyntaxError(_) => {
-            ApiError::bad_request("invalid_json", "the body is not valid JSON")
+            ApiError::bad_request(ErrorCode::InvalidJson, "the body is not valid JSON")
         }
         JsonRejection::JsonDataError(error) => {
-            ApiError::bad_request("invalid_body", error.body_text())
+            ApiError::bad_request(ErrorCode::InvalidBody, error.body_text())
         }
         JsonRejection::BytesRejection(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::PayloadTooLarge
         }
-        other => ApiError::bad_request("invalid_body", other.body_text()),
+        other => ApiError::bad_request(ErrorCode::InvalidBody, other.body_text()),
     }
 }
 
@@ -109,7 +110,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
             Err(rejection) => Err(ApiError::bad_request(
-                "invalid_query",
+                ErrorCode::InvalidQuery,
                 rejection.body_text(),
             )),
         }
@@ -130,13 +131,13 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestOrigin {
             .and_then(|value| value.to_str().ok())
             .ok_or_else(|| {
                 ApiError::forbidden(
-                    "origin_required",
+                    ErrorCode::OriginRequired,
                     "this route needs the Origin header a browser sends",
                 )
             })?;
         Origin::parse(value).map(RequestOrigin).map_err(|_| {
             ApiError::forbidden(
-                "origin_not_allowed",
+                ErrorCode::OriginNotAllowed,
                 format!("the origin {value} is not allowed for this widget"),
             )
         })
@@ -155,7 +156,7 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
             .map(BearerToken)
             .ok_or_else(|| {
                 ApiError::unauthorized(
-                    "missing_token",
+                    ErrorCode::MissingToken,
                     "send Authorization: Bearer <session token or API key>",
                 )
             })

@@ -51,6 +51,9 @@ pub enum ErrorCode {
     InvalidScopes,
     /// A key rotation's grace period is longer than the server allows.
     InvalidGrace,
+    /// The operator's command creates something on the local database and
+    /// names no tenant to create it in.
+    TenantRequired,
     /// A usage batch is not a JSON array of CloudEvents.
     InvalidBatch,
     /// A usage batch has more events than the server takes at once.
@@ -135,7 +138,7 @@ pub enum ErrorCode {
 
 /// Every known code, in the order of the variants: what [`ErrorCode::from`]
 /// looks a name up in.
-const KNOWN: [ErrorCode; 43] = [
+const KNOWN: [ErrorCode; 44] = [
     ErrorCode::Network,
     ErrorCode::Protocol,
     ErrorCode::InvalidArgument,
@@ -149,6 +152,7 @@ const KNOWN: [ErrorCode; 43] = [
     ErrorCode::RuntimeNotAllowed,
     ErrorCode::InvalidScopes,
     ErrorCode::InvalidGrace,
+    ErrorCode::TenantRequired,
     ErrorCode::InvalidBatch,
     ErrorCode::BatchTooLarge,
     ErrorCode::InvalidThread,
@@ -205,6 +209,7 @@ impl ErrorCode {
             ErrorCode::RuntimeNotAllowed => "runtime_not_allowed",
             ErrorCode::InvalidScopes => "invalid_scopes",
             ErrorCode::InvalidGrace => "invalid_grace",
+            ErrorCode::TenantRequired => "tenant_required",
             ErrorCode::InvalidBatch => "invalid_batch",
             ErrorCode::BatchTooLarge => "batch_too_large",
             ErrorCode::InvalidThread => "invalid_thread",
@@ -306,7 +311,7 @@ mod tests {
 
     /// Every known code and its string on the wire, written out: a renamed
     /// string fails here before it reaches a client.
-    const WIRE: [(ErrorCode, &str); 43] = [
+    const WIRE: [(ErrorCode, &str); 44] = [
         (ErrorCode::Network, "network"),
         (ErrorCode::Protocol, "protocol"),
         (ErrorCode::InvalidArgument, "invalid_argument"),
@@ -320,6 +325,7 @@ mod tests {
         (ErrorCode::RuntimeNotAllowed, "runtime_not_allowed"),
         (ErrorCode::InvalidScopes, "invalid_scopes"),
         (ErrorCode::InvalidGrace, "invalid_grace"),
+        (ErrorCode::TenantRequired, "tenant_required"),
         (ErrorCode::InvalidBatch, "invalid_batch"),
         (ErrorCode::BatchTooLarge, "batch_too_large"),
         (ErrorCode::InvalidThread, "invalid_thread"),

@@ -3,6 +3,7 @@
 //! from agents); changing them `agents:write`. The runtime credential goes in
 //! and never comes out; every runtime address passes the egress policy.
 
+use sitekit_sdk::ErrorCode;
 use sitekit_sdk::admin::{AgentSummary, AgentUpdate, NewAgentRequest};
 
 use crate::agents::settings::{self, AgentSettings, AgentSettingsError};
@@ -60,7 +61,7 @@ pub async fn delete(db: &Db, caller: &Caller, id: &str) -> Result<(), ApiError> 
     match db.delete_agent(&agent.tenant_id, id).await? {
         AgentDeletion::Deleted => Ok(()),
         AgentDeletion::InUse => Err(ApiError::conflict(
-            "agent_in_use",
+            ErrorCode::AgentInUse,
             format!("widgets still use agent {id}; delete them first"),
         )),
         AgentDeletion::NotFound => Err(not_found(id)),

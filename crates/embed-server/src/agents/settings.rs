@@ -6,6 +6,7 @@
 //! pass the egress policy, carry no credential of its own, and never move to
 //! another server while keeping the credential meant for the old one.
 
+use sitekit_sdk::ErrorCode;
 use sitekit_sdk::admin::{AgentTimeouts, AgentUpdate, NewAgentRequest};
 use sitekit_sdk::fields::{
     AgentName, ConnectTimeout, FirstEventTimeout, FlowId, IdleTimeout, ModelName, RuntimeKey,
@@ -21,14 +22,14 @@ use crate::setting_rules::{SettingsError, has_control, one_line_text};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct AgentSettingsError {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl From<SettingsError> for AgentSettingsError {
     fn from(error: SettingsError) -> Self {
         AgentSettingsError {
-            code: "invalid_setting",
+            code: ErrorCode::InvalidSetting,
             message: error.0,
         }
     }
@@ -149,7 +150,7 @@ pub fn apply_update(
         let moved = origin(&next.base_url) != origin(&agent.base_url);
         if moved && update.runtime_key.is_none() && !agent.runtime_key.is_empty() {
             return Err(AgentSettingsError {
-                code: "runtime_key_required",
+                code: ErrorCode::RuntimeKeyRequired,
                 message: "the base URL now names another server: send that server's credential \
                           (runtimeKey) in the same update, as the stored one belongs to the old \
                           server (send an empty runtimeKey for a runtime that needs none)"
@@ -215,7 +216,7 @@ fn base_url(text: &str, policy: &EgressPolicy) -> Result<String, AgentSettingsEr
         || url.fragment().is_some()
     {
         return Err(AgentSettingsError {
-            code: "credentials_in_url",
+            code: ErrorCode::CredentialsInUrl,
             message: "the base URL may not carry a user name, password, query or fragment \
                       (user:pass@…, ?key=…): give the runtime's credential as runtimeKey"
                 .into(),
@@ -224,7 +225,7 @@ fn base_url(text: &str, policy: &EgressPolicy) -> Result<String, AgentSettingsEr
     policy
         .check_url(&url)
         .map_err(|refused| AgentSettingsError {
-            code: "runtime_not_allowed",
+            code: ErrorCode::RuntimeNotAllowed,
             message: refused.to_string(),
         })?;
     Ok(text.trim().trim_end_matches('/').to_owned())

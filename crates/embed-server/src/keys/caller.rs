@@ -6,6 +6,7 @@ use crate::error::ApiError;
 use crate::keys::scopes::{self, GrantError, Scope, Scopes};
 use crate::keys::{AdminKeyRecord, KeyKind};
 use crate::tenants::{TenantId, TenantScope};
+use sitekit_sdk::ErrorCode;
 
 /// How the audit trail names changes made by the operator's command line.
 const OPERATOR_ACTOR: &str = "cli";
@@ -60,8 +61,7 @@ impl Caller {
     /// The tenant what the caller creates belongs to; the operator must name one.
     pub fn tenant(&self) -> Result<&TenantId, ApiError> {
         self.scope.tenant().ok_or_else(|| {
-            ApiError::bad_request(
-                "tenant_required",
+            ApiError::bad_request(ErrorCode::TenantRequired,
                 "--tenant is needed on the local database (with --server, the key's tenant is used)",
             )
         })
@@ -97,7 +97,7 @@ impl Caller {
             Ok(())
         } else {
             Err(ApiError::forbidden(
-                "missing_scope",
+                ErrorCode::MissingScope,
                 format!("this key lacks the `{scope}` scope"),
             ))
         }
@@ -116,5 +116,5 @@ impl Caller {
 }
 
 fn refused(error: GrantError) -> ApiError {
-    ApiError::forbidden("missing_scope", error.to_string())
+    ApiError::forbidden(ErrorCode::MissingScope, error.to_string())
 }

@@ -3,6 +3,7 @@
 //! takes the caller's scope and grants; a key of another tenant answers
 //! exactly like one that does not exist.
 
+use sitekit_sdk::ErrorCode;
 use sitekit_sdk::admin::{
     AdminKeyKind, CreatedKey, KeyEventList, KeySummary, NewKeyRequest, RotateKeyRequest,
 };
@@ -42,7 +43,7 @@ pub async fn create(
     };
     let listed = request.scopes.map(|scopes| scopes.join(" "));
     let scopes = scopes::for_new_key(kind, listed.as_deref())
-        .map_err(|why| ApiError::bad_request("invalid_scopes", why))?;
+        .map_err(|why| ApiError::bad_request(ErrorCode::InvalidScopes, why))?;
     caller.may_grant(kind, scopes)?;
     let requested_expiry = request
         .expires_in_days
@@ -76,14 +77,14 @@ pub async fn rotate(
     let grace = request.grace_seconds.unwrap_or(DEFAULT_ROTATION_GRACE_SECS);
     if grace > MAX_ROTATION_GRACE_SECS {
         return Err(ApiError::bad_request(
-            "invalid_grace",
+            ErrorCode::InvalidGrace,
             format!("graceSeconds may be at most {MAX_ROTATION_GRACE_SECS} (30 days)"),
         ));
     }
     let target = unrevoked(db, caller, id).await?;
     if !target.is_active(now_unix()) {
         return Err(ApiError::conflict(
-            "key_expired",
+            ErrorCode::KeyExpired,
             format!("key {id} has expired; a key that no longer works cannot be rotated"),
         ));
     }
@@ -147,7 +148,7 @@ async fn unrevoked(db: &Db, caller: &Caller, id: &str) -> Result<KeyListing, Api
 /// A revoked key exists (its audit trail can be read) but cannot change.
 fn revoked(id: &str) -> ApiError {
     ApiError::conflict(
-        "key_revoked",
+        ErrorCode::KeyRevoked,
         format!("no active key with id {id}: it has been revoked"),
     )
 }

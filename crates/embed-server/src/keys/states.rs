@@ -2,6 +2,7 @@
 //! every few seconds, so checking a session on the chat route costs no database
 //! round trip while a revocation still reaches every node within seconds.
 
+use sitekit_sdk::ErrorCode;
 use std::collections::HashMap;
 use std::sync::RwLock;
 
@@ -40,11 +41,11 @@ impl KeyStates {
             .expect("no panics while holding the lock");
         match states.get(key_id) {
             Some(state) if state.revoked => Err(ApiError::unauthorized(
-                "key_revoked",
+                ErrorCode::KeyRevoked,
                 "this widget's key has been revoked",
             )),
             Some(state) if state.generation != generation => Err(ApiError::unauthorized(
-                "session_revoked",
+                ErrorCode::SessionRevoked,
                 "this session has been ended; start a new one",
             )),
             _ => Ok(()),

@@ -2,6 +2,7 @@
 //! the page's origin, checked in that order; then the session token it was given.
 
 use axum::http::{HeaderMap, header};
+use sitekit_sdk::ErrorCode;
 
 use crate::chat::session::{SessionClaims, SessionError};
 use crate::db::now_unix;
@@ -20,14 +21,14 @@ pub async fn widget_for_page(
 ) -> Result<(Widget, PublishableKeyRecord), ApiError> {
     let key = ParsedKey::parse(key_text).map_err(|error| {
         ApiError::unauthorized(
-            "invalid_key",
+            ErrorCode::InvalidKey,
             format!("the publishable key is not valid: {error}"),
         )
     })?;
     if key.kind != KeyKind::Publishable {
         // A secret key in a web page is a leak waiting to happen; refuse loudly.
         return Err(ApiError::unauthorized(
-            "invalid_key",
+            ErrorCode::InvalidKey,
             "only publishable keys (skt_pub_…) may be used in web pages",
         ));
     }
@@ -36,23 +37,23 @@ pub async fn widget_for_page(
         .widget_by_publishable_key(&key)
         .await?
         .ok_or_else(|| {
-            ApiError::unauthorized("invalid_key", "no widget has this publishable key")
+            ApiError::unauthorized(ErrorCode::InvalidKey, "no widget has this publishable key")
         })?;
     if record.revoked {
         return Err(ApiError::unauthorized(
-            "key_revoked",
+            ErrorCode::KeyRevoked,
             "this publishable key has been revoked",
         ));
     }
     if record.expires_at.is_some_and(|at| at <= now_unix()) {
         return Err(ApiError::unauthorized(
-            "key_expired",
+            ErrorCode::KeyExpired,
             "this publishable key was replaced and its grace period is over; paste the widget's new snippet",
         ));
     }
     if !widget.enabled {
         return Err(ApiError::forbidden(
-            "widget_disabled",
+            ErrorCode::WidgetDisabled,
             "this widget is disabled",
         ));
     }
@@ -61,7 +62,7 @@ pub async fn widget_for_page(
         .allows(origin, key.mode == KeyMode::Test)
     {
         return Err(ApiError::forbidden(
-            "origin_not_allowed",
+            ErrorCode::OriginNotAllowed,
             format!(
                 "the origin {origin} is not allowed for this widget; add it to the widget's allowed origins"
             ),
@@ -95,18 +96,18 @@ pub fn session_with_any_of(
         .verify(token, now_unix())
         .map_err(|error| match error {
             SessionError::Expired => ApiError::unauthorized(
-                "session_expired",
+                ErrorCode::SessionExpired,
                 "the session has expired; start a new one",
             ),
             SessionError::Invalid => {
-                ApiError::unauthorized("invalid_session", "the session token is not valid")
+                ApiError::unauthorized(ErrorCode::InvalidSession, "the session token is not valid")
             }
         })?;
     state.keys.check(&claims.key_id, claims.key_generation)?;
     if !scopes.iter().any(|scope| claims.scopes.contains(*scope)) {
         let named: Vec<String> = scopes.iter().map(|scope| format!("`{scope}`")).collect();
         return Err(ApiError::forbidden(
-            "missing_scope",
+            ErrorCode::MissingScope,
             format!("this session lacks the {} scope", named.join(" or ")),
         ));
     }
@@ -116,7 +117,7 @@ pub fn session_with_any_of(
         && origin != claims.origin
     {
         return Err(ApiError::forbidden(
-            "origin_not_allowed",
+            ErrorCode::OriginNotAllowed,
             "this session belongs to another origin",
         ));
     }

@@ -4,6 +4,7 @@
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
+use sitekit_sdk::ErrorCode;
 
 use crate::client_ip::ClientIp;
 use crate::db::now_unix;
@@ -25,11 +26,14 @@ where
         state.limits.admin_request_from(client)?;
         let BearerToken(token) = BearerToken::from_request_parts(parts, &state).await?;
         let key = ParsedKey::parse(&token).map_err(|error| {
-            ApiError::unauthorized("invalid_key", format!("the key is not valid: {error}"))
+            ApiError::unauthorized(
+                ErrorCode::InvalidKey,
+                format!("the key is not valid: {error}"),
+            )
         })?;
         if key.kind == KeyKind::Publishable {
             return Err(ApiError::unauthorized(
-                "invalid_key",
+                ErrorCode::InvalidKey,
                 "the admin API takes secret (skt_sec_…) or restricted (skt_rst_…) keys",
             ));
         }
@@ -37,16 +41,16 @@ where
             .db
             .admin_key(&key)
             .await?
-            .ok_or_else(|| ApiError::unauthorized("invalid_key", "no such key"))?;
+            .ok_or_else(|| ApiError::unauthorized(ErrorCode::InvalidKey, "no such key"))?;
         if record.revoked {
             return Err(ApiError::unauthorized(
-                "key_revoked",
+                ErrorCode::KeyRevoked,
                 "this key has been revoked",
             ));
         }
         if record.expires_at.is_some_and(|at| at <= now_unix()) {
             return Err(ApiError::unauthorized(
-                "key_expired",
+                ErrorCode::KeyExpired,
                 "this key has expired",
             ));
         }

@@ -4,6 +4,7 @@
 //! This module checks who may run what; `relay::lifecycle` decides what the
 //! visitor sees of the run and `metering` records it.
 
+use sitekit_sdk::ErrorCode;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -71,13 +72,13 @@ pub async fn chat(
         .await?
         .ok_or_else(|| {
             ApiError::unauthorized(
-                "invalid_session",
+                ErrorCode::InvalidSession,
                 "the widget of this session no longer exists",
             )
         })?;
     if !widget.enabled {
         return Err(ApiError::forbidden(
-            "widget_disabled",
+            ErrorCode::WidgetDisabled,
             "this widget is disabled",
         ));
     }
@@ -161,14 +162,14 @@ fn validate(input: &RunAgentInput) -> Result<&str, ApiError> {
     for (name, id) in [("threadId", &input.thread_id), ("runId", &input.run_id)] {
         if id.is_empty() || id.chars().count() > MAX_ID_CHARS {
             return Err(ApiError::bad_request(
-                "invalid_body",
+                ErrorCode::InvalidBody,
                 format!("{name} must be 1 to {MAX_ID_CHARS} characters"),
             ));
         }
         // No id the widget makes has one, and PostgreSQL cannot even compare a NUL.
         if id.chars().any(char::is_control) {
             return Err(ApiError::bad_request(
-                "invalid_body",
+                ErrorCode::InvalidBody,
                 format!("{name} may not contain control characters"),
             ));
         }
@@ -178,13 +179,13 @@ fn validate(input: &RunAgentInput) -> Result<&str, ApiError> {
         .filter(|text| !text.trim().is_empty())
         .ok_or_else(|| {
             ApiError::bad_request(
-                "invalid_body",
+                ErrorCode::InvalidBody,
                 "messages must end with a non-empty user message",
             )
         })?;
     if text.chars().count() > MAX_MESSAGE_CHARS {
         return Err(ApiError::bad_request(
-            "message_too_long",
+            ErrorCode::MessageTooLong,
             format!("a message may have at most {MAX_MESSAGE_CHARS} characters"),
         ));
     }

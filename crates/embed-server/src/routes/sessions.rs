@@ -4,6 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use sitekit_sdk::ErrorCode;
 use sitekit_sdk::fields::VisitorId;
 use sitekit_sdk::wire::{SessionRequest, SessionResponse};
 use time::format_description::well_known::Rfc3339;
@@ -54,7 +55,7 @@ pub async fn create(
         && !VisitorId::is_valid(id)
     {
         return Err(ApiError::bad_request(
-            "invalid_visitor_id",
+            ErrorCode::InvalidVisitorId,
             "visitorId may have at most 128 characters",
         ));
     }

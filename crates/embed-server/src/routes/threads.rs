@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use sitekit_sdk::ErrorCode;
 use sitekit_sdk::fields::ChatId;
 use sitekit_sdk::wire::{ErrorBody, ThreadMessages};
 
@@ -49,7 +50,7 @@ pub async fn get(
     let claims = session_of(&state, &token, &headers, Scope::Chat)?;
     if thread_id.is_empty() || thread_id.chars().count() > MAX_THREAD_ID_CHARS {
         return Err(ApiError::bad_request(
-            "invalid_thread",
+            ErrorCode::InvalidThread,
             format!("a thread id has 1 to {MAX_THREAD_ID_CHARS} characters"),
         ));
     }
@@ -57,7 +58,7 @@ pub async fn get(
     // even compare a NUL.
     if thread_id.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
-            "invalid_thread",
+            ErrorCode::InvalidThread,
             "a thread id has no control characters",
         ));
     }

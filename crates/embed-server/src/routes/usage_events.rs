@@ -10,6 +10,7 @@
 //! `text/plain` body (what a beacon of a string is, and needs no CORS
 //! preflight) is read as JSON too.
 
+use sitekit_sdk::ErrorCode;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
@@ -112,10 +113,10 @@ pub async fn ingest(
         (None, Some(token)) => session_with_any_of(&state, &token, headers, &[Scope::UsageBeacon])
             .map_err(|error| match error {
                 ApiError::Forbidden {
-                    code: "missing_scope",
+                    code: ErrorCode::MissingScope,
                     ..
                 } => ApiError::forbidden(
-                    "missing_scope",
+                    ErrorCode::MissingScope,
                     "only the session's usageToken (scope `usage:beacon`) may be sent in the URL; \
                      send the session token in the Authorization header",
                 ),
@@ -123,7 +124,7 @@ pub async fn ingest(
             })?,
         (None, None) => {
             return Err(ApiError::unauthorized(
-                "missing_token",
+                ErrorCode::MissingToken,
                 "send Authorization: Bearer <session token>, or ?access_token=<usage token>",
             ));
         }
@@ -135,13 +136,13 @@ pub async fn ingest(
         .await?
         .ok_or_else(|| {
             ApiError::unauthorized(
-                "invalid_session",
+                ErrorCode::InvalidSession,
                 "the widget of this session no longer exists",
             )
         })?;
     if !enabled {
         return Err(ApiError::forbidden(
-            "widget_disabled",
+            ErrorCode::WidgetDisabled,
             "this widget is disabled",
         ));
     }
@@ -267,22 +268,22 @@ async fn read_batch(request: Request, state: &AppState) -> Result<Vec<Value>, Ap
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge
             } else {
-                ApiError::bad_request("invalid_body", rejection.body_text())
+                ApiError::bad_request(ErrorCode::InvalidBody, rejection.body_text())
             }
         })?;
     let batch: Vec<Value> = serde_json::from_slice(&body).map_err(|error| {
         if error.is_data() {
             ApiError::bad_request(
-                "invalid_batch",
+                ErrorCode::InvalidBatch,
                 "the body must be a JSON array of CloudEvents",
             )
         } else {
-            ApiError::bad_request("invalid_json", "the body is not valid JSON")
+            ApiError::bad_request(ErrorCode::InvalidJson, "the body is not valid JSON")
         }
     })?;
     if batch.len() > MAX_BATCH_EVENTS {
         return Err(ApiError::bad_request(
-            "batch_too_large",
+            ErrorCode::BatchTooLarge,
             format!(
                 "a batch has at most {MAX_BATCH_EVENTS} events; this one has {}",
                 batch.len()

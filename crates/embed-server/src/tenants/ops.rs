@@ -4,6 +4,7 @@
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::tenants::Tenant;
+use sitekit_sdk::ErrorCode;
 
 /// A new tenant named `name` (trimmed; not empty, no control characters).
 pub async fn create(db: &Db, name: &str) -> Result<Tenant, ApiError> {
@@ -18,5 +19,5 @@ pub async fn create(db: &Db, name: &str) -> Result<Tenant, ApiError> {
 }
 
 fn invalid_name(why: &str) -> ApiError {
-    ApiError::bad_request("invalid_setting", format!("a tenant's name {why}"))
+    ApiError::bad_request(ErrorCode::InvalidSetting, format!("a tenant's name {why}"))
 }

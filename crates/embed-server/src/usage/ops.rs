@@ -3,6 +3,7 @@
 //! every agent, widget and key a query names must be the caller's (another
 //! tenant's answers exactly like one that does not exist).
 
+use sitekit_sdk::ErrorCode;
 use sitekit_sdk::admin::{UsageQuery, UsageReport};
 
 use crate::db::Db;
@@ -28,7 +29,7 @@ pub async fn checked_filter(
 ) -> Result<(UsageRange, UsageFilter), ApiError> {
     caller.require(Scope::UsageRead)?;
     let range = UsageRange::parse(query.from.as_deref(), query.to.as_deref())
-        .map_err(|error| ApiError::bad_request("invalid_query", error.0))?;
+        .map_err(|error| ApiError::bad_request(ErrorCode::InvalidQuery, error.0))?;
     for (subject, id) in named_subjects(query) {
         if !db.usage_subject_exists(caller.scope(), subject, id).await? {
             return Err(ApiError::NotFound(format!(

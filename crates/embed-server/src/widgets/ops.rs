@@ -2,6 +2,7 @@
 //! `routes/snippet.rs` and the local command line): `widgets:read` to look,
 //! `widgets:write` to change. Creating a widget makes its publishable key.
 
+use sitekit_sdk::ErrorCode;
 use sitekit_sdk::admin::{
     CreatedWidget, NewWidgetRequest, WidgetSnippet, WidgetSummary, WidgetUpdate,
 };
@@ -96,7 +97,7 @@ pub async fn snippet(
         // The widget exists but has nothing a page could load: a snippet with
         // the dead key would only fail on the customer's site.
         ApiError::conflict(
-            "publishable_key_revoked",
+            ErrorCode::PublishableKeyRevoked,
             format!(
                 "widget {id} has no snippet: its publishable key was revoked; \
                  create a new widget for the site"
@@ -119,5 +120,5 @@ fn not_found(id: &str) -> ApiError {
 }
 
 fn invalid(error: SettingsError) -> ApiError {
-    ApiError::bad_request("invalid_setting", error.0)
+    ApiError::bad_request(ErrorCode::InvalidSetting, error.0)
 }

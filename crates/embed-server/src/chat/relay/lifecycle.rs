@@ -203,7 +203,7 @@ impl Run {
     }
 
     fn fail(&mut self, error: &RelayError) -> Event {
-        self.finish(error.code());
+        self.finish(error.code().as_str());
         run_error(error)
     }
 
@@ -221,6 +221,6 @@ pub fn run_error(error: &RelayError) -> Event {
     tracing::warn!(%error, "agent run failed");
     Event::RunError {
         message: error.visitor_message().to_owned(),
-        code: Some(error.code().to_owned()),
+        code: Some(error.code().as_str().to_owned()),
     }
 }

@@ -15,6 +15,7 @@ pub use http::RuntimeHttp;
 pub use langflow::Langflow;
 pub use openai::OpenAi;
 
+use sitekit_sdk::ErrorCode;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -75,12 +76,13 @@ pub enum RelayError {
 }
 
 impl RelayError {
-    pub fn code(&self) -> &'static str {
+    /// The `RUN_ERROR`'s code, which is also the run's recorded outcome.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            RelayError::Unavailable(_) => "runtime_unavailable",
-            RelayError::Runtime(_) => "runtime_error",
-            RelayError::Timeout(_) => "runtime_timeout",
-            RelayError::RateLimited(_) => "rate_limited",
+            RelayError::Unavailable(_) => ErrorCode::RuntimeUnavailable,
+            RelayError::Runtime(_) => ErrorCode::RuntimeError,
+            RelayError::Timeout(_) => ErrorCode::RuntimeTimeout,
+            RelayError::RateLimited(_) => ErrorCode::RateLimited,
         }
     }
 
