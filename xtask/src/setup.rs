@@ -42,7 +42,7 @@ fn wasm_pack() -> Result<()> {
     step(format!(
         "installing wasm-pack {WASM_PACK_VERSION} ({had}; cargo install, about 2 minutes)"
     ));
-    cmd::run(&mut cargo_install("wasm-pack", WASM_PACK_VERSION))
+    cargo_install("wasm-pack", WASM_PACK_VERSION)
 }
 
 /// cargo-fuzz, which builds the fuzz targets (`cargo xtask fuzz`) with
@@ -59,15 +59,31 @@ pub fn cargo_fuzz() -> Result<()> {
     step(format!(
         "installing cargo-fuzz {CARGO_FUZZ_VERSION} ({had}; cargo install, about 2 minutes)"
     ));
-    cmd::run(&mut cargo_install("cargo-fuzz", CARGO_FUZZ_VERSION))
+    cargo_install("cargo-fuzz", CARGO_FUZZ_VERSION)
 }
 
-/// `cargo install` of a pinned tool, always `--locked`: with the dependency
-/// versions the tool's release was tested with, never whatever a registry
-/// serves today.
-pub fn cargo_install(name: &str, version: &str) -> Command {
+/// `cargo install` of a pinned tool, `--locked` first: with the dependency
+/// versions the tool's release was tested with, not whatever a registry serves
+/// today. A registry may no longer have one of those versions (yanked, or a
+/// mirror without it), which fails before anything builds; then once more
+/// without `--locked`, saying so.
+pub fn cargo_install(name: &str, version: &str) -> Result<()> {
+    if cmd::status(&mut cargo_install_command(name, version, true))?.success() {
+        return Ok(());
+    }
+    step(format!(
+        "`cargo install {name} --version {version} --locked` failed; once more without \
+         --locked, with the newest dependency versions its manifest allows"
+    ));
+    cmd::run(&mut cargo_install_command(name, version, false))
+}
+
+fn cargo_install_command(name: &str, version: &str, locked: bool) -> Command {
     let mut install = cmd::cargo();
-    install.args(["install", name, "--version", version, "--locked"]);
+    install.args(["install", name, "--version", version]);
+    if locked {
+        install.arg("--locked");
+    }
     install
 }
 
@@ -198,10 +214,7 @@ fn wasm_bindgen_cli(root: &Path) -> Result<()> {
     step(format!(
         "installing wasm-bindgen-cli {wanted} ({had}; cargo install, about 4 minutes)"
     ));
-    let status = cmd::status(&mut cargo_install("wasm-bindgen-cli", &wanted))?;
-    if !status.success() {
-        bail!("`cargo install wasm-bindgen-cli --version {wanted} --locked` failed ({status})");
-    }
+    cargo_install("wasm-bindgen-cli", &wanted)?;
     match cmd::probe("wasm-bindgen", &["--version"]) {
         Some(now) if now == format!("wasm-bindgen {wanted}") => Ok(()),
         now => bail!(
@@ -328,12 +341,19 @@ mod tests {
     }
 
     #[test]
-    fn tools_are_installed_with_their_locked_dependencies() {
-        let install = cargo_install("wasm-pack", "0.15.1");
-        let args: Vec<_> = install.get_args().map(|a| a.to_string_lossy()).collect();
+    fn tools_are_installed_with_their_locked_dependencies_first() {
+        let args = |locked| {
+            let install = cargo_install_command("wasm-pack", "0.15.1", locked);
+            let args: Vec<String> = install
+                .get_args()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            args
+        };
         assert_eq!(
-            args,
+            args(true),
             ["install", "wasm-pack", "--version", "0.15.1", "--locked"]
         );
+        assert_eq!(args(false), ["install", "wasm-pack", "--version", "0.15.1"]);
     }
 }
