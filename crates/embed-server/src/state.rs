@@ -9,7 +9,7 @@ use crate::chat::session::{SessionSigner, SharedSigner};
 use crate::chat::stream_slots::{StreamCaps, StreamSlots};
 use crate::chat::visitors::VisitorIds;
 use crate::client_ip::TrustedProxies;
-use crate::db::{Db, SigningKeys};
+use crate::db::{DAY_SECS, Db, SigningKeys};
 use crate::egress::EgressPolicy;
 use crate::keys::states::KeyStates;
 use crate::limits::{Limits, LimitsConfig};
@@ -64,6 +64,35 @@ pub struct ServerConfig {
     pub usage_events_per_widget_per_day: u32,
     pub shutdown_grace: Duration,
     pub stream_caps: StreamCaps,
+}
+
+impl ServerConfig {
+    /// The defaults `sitekit serve` starts with when no flag or variable says
+    /// otherwise (a test in `cli/serve.rs` keeps the two the same), for a
+    /// server reached at `public_url` whose runtimes may reach `runtime_allow`.
+    pub fn new(public_url: String, runtime_allow: EgressPolicy) -> Self {
+        let days = |count: u64| Duration::from_secs(count * DAY_SECS.unsigned_abs());
+        ServerConfig {
+            public_url,
+            session_ttl: Duration::from_secs(600),
+            signing_keys: None,
+            limits: LimitsConfig::default(),
+            trusted_proxies: TrustedProxies::default(),
+            runtime_allow,
+            key_refresh: Duration::from_secs(5),
+            retention: Retention {
+                thread_messages: days(30),
+                usage_events: days(90),
+                key_events: days(400),
+            },
+            usage_events_per_widget_per_day: 100_000,
+            shutdown_grace: Duration::from_secs(30),
+            stream_caps: StreamCaps {
+                per_server: 10_000,
+                per_widget: 2_000,
+            },
+        }
+    }
 }
 
 impl AppState {

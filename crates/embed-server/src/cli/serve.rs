@@ -52,7 +52,6 @@ fn server_config(
         .clone()
         .unwrap_or_else(|| format!("http://{address}"));
     ServerConfig {
-        public_url: public_url.trim_end_matches('/').to_owned(),
         session_ttl: Duration::from_secs(args.session_ttl_secs),
         signing_keys,
         limits: LimitsConfig {
@@ -64,7 +63,6 @@ fn server_config(
             sessions_per_ip_per_minute: args.sessions_per_ip_per_minute,
         },
         trusted_proxies: args.trusted_proxies.clone(),
-        runtime_allow,
         key_refresh: Duration::from_secs(args.key_refresh_secs),
         retention: Retention {
             thread_messages: days(args.thread_retention_days),
@@ -77,6 +75,7 @@ fn server_config(
             per_server: args.max_streams,
             per_widget: args.max_streams_per_widget,
         },
+        ..ServerConfig::new(public_url.trim_end_matches('/').to_owned(), runtime_allow)
     }
 }
 
@@ -129,4 +128,26 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::args::{Cli, Command};
+
+    /// In-process servers (the integration tests') start from
+    /// `ServerConfig::new`: it must be what a bare `sitekit serve` runs with.
+    #[test]
+    fn a_bare_serve_runs_with_the_library_defaults() {
+        let cli = Cli::try_parse_from(["sitekit", "serve"]).unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve");
+        };
+        let address: SocketAddr = "127.0.0.1:8787".parse().unwrap();
+        let from_flags = server_config(&args, address, None, EgressPolicy::default());
+        let defaults = ServerConfig::new("http://127.0.0.1:8787".into(), EgressPolicy::default());
+        assert_eq!(format!("{from_flags:?}"), format!("{defaults:?}"));
+    }
 }
