@@ -1,49 +1,20 @@
 //! The admin API: secret and restricted keys, scopes, and tenant isolation.
 
 use serde_json::Value;
-use sitekit_sdk::admin::NewWidgetRequest;
 
-use crate::cli::{event_names, json_of};
-use crate::support::{TestServer, assert_api_error, create_agent, create_widget, widget_request};
-
-/// A key made with `sitekit keys create … --json`: (id, key).
-pub async fn key(server: &TestServer, tenant: &str, extra: &[&str]) -> (String, String) {
-    let mut args = vec!["keys", "create", "--tenant", tenant];
-    args.extend(extra);
-    args.push("--json");
-    let created = json_of(&server.db_url, &args).await;
-    (
-        created["id"].as_str().unwrap().to_owned(),
-        created["key"].as_str().unwrap().to_owned(),
-    )
-}
-
-/// A second tenant with one widget of its own; returns (tenant id, widget id).
-pub async fn other_tenant(server: &TestServer) -> (String, String) {
-    let db = server.db().await;
-    let tenant = db.create_tenant("Other Company").await.unwrap();
-    let agent = create_agent(&db, &tenant.id, "http://127.0.0.1:9", "f", "k").await;
-    let request = NewWidgetRequest {
-        title: Some("Their widget".into()),
-        ..widget_request(&agent.id, &["https://them.example"])
-    };
-    let (widget, _) = create_widget(&db, &agent, &request).await;
-    (tenant.id, widget.id)
-}
-
-pub async fn get(server: &TestServer, path: &str, key: &str) -> reqwest::Response {
-    server.admin(reqwest::Method::GET, path, key, None).await
-}
+use crate::cli::event_names;
+use crate::support::local_cli::json_of;
+use crate::support::{TestServer, assert_api_error};
 
 #[tokio::test]
 async fn a_secret_key_sees_its_own_tenants_widgets_and_nothing_of_another() {
-    let server = TestServer::spawn().await;
-    let (their_tenant, their_widget) = other_tenant(&server).await;
-    let (_, ours) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
-    let (_, theirs) = key(&server, &their_tenant, &["--kind", "secret"]).await;
+    let server = TestServer::in_process().await;
+    let (their_tenant, their_widget) = server.other_tenant().await;
+    let ours = server.secret_key().await;
+    let (_, theirs) = server.key(&their_tenant, &["--kind", "secret"]).await;
     assert!(ours.starts_with("skt_sec_live_"));
 
-    let response = get(&server, "/v1/widgets", &ours).await;
+    let response = server.get("/v1/widgets", &ours).await;
     assert_eq!(response.status(), 200);
     let list: Value = response.json().await.unwrap();
     let widgets = list["widgets"].as_array().unwrap();
@@ -65,18 +36,23 @@ async fn a_secret_key_sees_its_own_tenants_widgets_and_nothing_of_another() {
 
     // Another tenant's widget is indistinguishable from a missing one.
     assert_api_error(
-        get(&server, &format!("/v1/widgets/{their_widget}"), &ours).await,
+        server
+            .get(&format!("/v1/widgets/{their_widget}"), &ours)
+            .await,
         404,
         "not_found",
     )
     .await;
-    let response = get(&server, &format!("/v1/widgets/{their_widget}"), &theirs).await;
+    let response = server
+        .get(&format!("/v1/widgets/{their_widget}"), &theirs)
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.json::<Value>().await.unwrap()["title"],
         "Their widget"
     );
-    let their_list: Value = get(&server, "/v1/widgets", &theirs)
+    let their_list: Value = server
+        .get("/v1/widgets", &theirs)
         .await
         .json()
         .await
@@ -86,27 +62,27 @@ async fn a_secret_key_sees_its_own_tenants_widgets_and_nothing_of_another() {
 
 #[tokio::test]
 async fn restricted_keys_get_only_their_scopes_and_bad_keys_are_refused() {
-    let server = TestServer::spawn().await;
-    let (_, usage_only) = key(
-        &server,
-        &server.tenant_id,
-        &["--kind", "restricted", "--scopes", "usage:read"],
-    )
-    .await;
+    let server = TestServer::in_process().await;
+    let (_, usage_only) = server
+        .key(
+            &server.tenant_id,
+            &["--kind", "restricted", "--scopes", "usage:read"],
+        )
+        .await;
     let message = assert_api_error(
-        get(&server, "/v1/widgets", &usage_only).await,
+        server.get("/v1/widgets", &usage_only).await,
         403,
         "missing_scope",
     )
     .await;
     assert!(message.contains("widgets:read"), "{message}");
-    let (_, reader) = key(
-        &server,
-        &server.tenant_id,
-        &["--kind", "restricted", "--scopes", "widgets:read"],
-    )
-    .await;
-    assert_eq!(get(&server, "/v1/widgets", &reader).await.status(), 200);
+    let (_, reader) = server
+        .key(
+            &server.tenant_id,
+            &["--kind", "restricted", "--scopes", "widgets:read"],
+        )
+        .await;
+    assert_eq!(server.get("/v1/widgets", &reader).await.status(), 200);
 
     let missing = server
         .client()
@@ -116,40 +92,40 @@ async fn restricted_keys_get_only_their_scopes_and_bad_keys_are_refused() {
         .unwrap();
     assert_api_error(missing, 401, "missing_token").await;
     assert_api_error(
-        get(&server, "/v1/widgets", "skt_sec_live_garbage").await,
+        server.get("/v1/widgets", "skt_sec_live_garbage").await,
         401,
         "invalid_key",
     )
     .await;
     let mut typo = reader.clone();
     typo.replace_range(20..21, if &reader[20..21] == "a" { "b" } else { "a" });
-    assert_api_error(get(&server, "/v1/widgets", &typo).await, 401, "invalid_key").await;
+    assert_api_error(server.get("/v1/widgets", &typo).await, 401, "invalid_key").await;
     let message = assert_api_error(
-        get(&server, "/v1/widgets", &server.faq_key).await,
+        server.get("/v1/widgets", &server.faq_key).await,
         401,
         "invalid_key",
     )
     .await;
     assert!(message.contains("secret"), "{message}");
 
-    let (revoked_id, revoked) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let (revoked_id, revoked) = server.key(&server.tenant_id, &["--kind", "secret"]).await;
     json_of(&server.db_url, &["keys", "revoke", &revoked_id, "--json"]).await;
     assert_api_error(
-        get(&server, "/v1/widgets", &revoked).await,
+        server.get("/v1/widgets", &revoked).await,
         401,
         "key_revoked",
     )
     .await;
 
-    let (expired_id, expired) = key(
-        &server,
-        &server.tenant_id,
-        &["--kind", "secret", "--expires-in-days", "1"],
-    )
-    .await;
+    let (expired_id, expired) = server
+        .key(
+            &server.tenant_id,
+            &["--kind", "secret", "--expires-in-days", "1"],
+        )
+        .await;
     expire_now(&server.db_url, &expired_id).await;
     assert_api_error(
-        get(&server, "/v1/widgets", &expired).await,
+        server.get("/v1/widgets", &expired).await,
         401,
         "key_expired",
     )
@@ -168,7 +144,7 @@ async fn expire_now(db_url: &str, key_id: &str) {
 
 #[tokio::test]
 async fn creating_keys_checks_kind_and_scopes() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     for (args, expected) in [
         (vec!["--kind", "restricted"], "need a list of scopes"),
         (
@@ -223,8 +199,8 @@ async fn agent_of(server: &TestServer) -> String {
 
 #[tokio::test]
 async fn a_widget_created_through_the_api_works_on_its_site_at_once() {
-    let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let server = TestServer::in_process().await;
+    let secret = server.secret_key().await;
     let agent_id = agent_of(&server).await;
     let body = serde_json::json!({ "agentId": agent_id, "allowedOrigins": ["https://*.shop.example"], "title": "Ask us" });
     let response = server
@@ -258,18 +234,19 @@ async fn a_widget_created_through_the_api_works_on_its_site_at_once() {
 
 #[tokio::test]
 async fn bad_widget_input_is_refused_whole_and_changes_nothing() {
-    let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
-    let (_, reader) = key(
-        &server,
-        &server.tenant_id,
-        &["--kind", "restricted", "--scopes", "widgets:read"],
-    )
-    .await;
-    let (their_tenant, their_widget) = other_tenant(&server).await;
+    let server = TestServer::in_process().await;
+    let secret = server.secret_key().await;
+    let (_, reader) = server
+        .key(
+            &server.tenant_id,
+            &["--kind", "restricted", "--scopes", "widgets:read"],
+        )
+        .await;
+    let (their_tenant, their_widget) = server.other_tenant().await;
     let agent_id = agent_of(&server).await;
     let count = async || {
-        let list: Value = get(&server, "/v1/widgets", &secret)
+        let list: Value = server
+            .get("/v1/widgets", &secret)
             .await
             .json()
             .await
@@ -316,7 +293,7 @@ async fn bad_widget_input_is_refused_whole_and_changes_nothing() {
         assert_api_error(post(body, &secret).await, 400, code).await;
     }
     // Another tenant's agent is not there for this key.
-    let (_, their_key) = key(&server, &their_tenant, &["--kind", "secret"]).await;
+    let (_, their_key) = server.key(&their_tenant, &["--kind", "secret"]).await;
     assert_api_error(post(good, &their_key).await, 404, "not_found").await;
     assert_eq!(count().await, before, "no refused request created a widget");
 
@@ -331,7 +308,8 @@ async fn bad_widget_input_is_refused_whole_and_changes_nothing() {
             )
             .await
     };
-    let list: Value = get(&server, "/v1/widgets", &secret)
+    let list: Value = server
+        .get("/v1/widgets", &secret)
         .await
         .json()
         .await
@@ -339,7 +317,8 @@ async fn bad_widget_input_is_refused_whole_and_changes_nothing() {
     let ours = list["widgets"][0]["id"].as_str().unwrap().to_owned();
     let mixed = serde_json::json!({ "title": "New title", "locale": "not a locale!" });
     assert_api_error(patch(&ours, mixed, &secret).await, 400, "invalid_setting").await;
-    let unchanged: Value = get(&server, &format!("/v1/widgets/{ours}"), &secret)
+    let unchanged: Value = server
+        .get(&format!("/v1/widgets/{ours}"), &secret)
         .await
         .json()
         .await
@@ -356,8 +335,8 @@ async fn bad_widget_input_is_refused_whole_and_changes_nothing() {
 
 #[tokio::test]
 async fn disabling_and_re_enabling_a_widget_and_changing_its_origins_take_effect() {
-    let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let server = TestServer::in_process().await;
+    let secret = server.secret_key().await;
     let db = server.db().await;
     let parsed = sitekit_embed_server::keys::ParsedKey::parse(&server.faq_key).unwrap();
     let widget_id = db
@@ -416,10 +395,10 @@ async fn disabling_and_re_enabling_a_widget_and_changing_its_origins_take_effect
 
 #[tokio::test]
 async fn keys_made_through_the_api_are_shown_once_listed_without_secrets_and_revocable() {
-    let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
-    let (their_tenant, _) = other_tenant(&server).await;
-    let (their_key_id, _) = key(&server, &their_tenant, &["--kind", "secret"]).await;
+    let server = TestServer::in_process().await;
+    let secret = server.secret_key().await;
+    let (their_tenant, _) = server.other_tenant().await;
+    let (their_key_id, _) = server.key(&their_tenant, &["--kind", "secret"]).await;
 
     let body = serde_json::json!({ "kind": "restricted", "scopes": ["widgets:read"] });
     let response = server
@@ -433,16 +412,12 @@ async fn keys_made_through_the_api_are_shown_once_listed_without_secrets_and_rev
     );
     assert!(reader.starts_with("skt_rst_live_"));
     assert_eq!(created["scopes"], serde_json::json!(["widgets:read"]));
-    assert_eq!(get(&server, "/v1/widgets", reader).await.status(), 200);
+    assert_eq!(server.get("/v1/widgets", reader).await.status(), 200);
     let message =
-        assert_api_error(get(&server, "/v1/keys", reader).await, 403, "missing_scope").await;
+        assert_api_error(server.get("/v1/keys", reader).await, 403, "missing_scope").await;
     assert!(message.contains("keys:write"));
 
-    let listed = get(&server, "/v1/keys", &secret)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let listed = server.get("/v1/keys", &secret).await.text().await.unwrap();
     assert!(
         listed.contains(id) && !listed.contains(reader),
         "listed without the secret: {listed}"
@@ -474,32 +449,27 @@ async fn keys_made_through_the_api_are_shown_once_listed_without_secrets_and_rev
     };
     assert_api_error(revoke(&their_key_id).await, 404, "not_found").await;
     assert_eq!(revoke(id).await.status(), 204);
-    assert_api_error(
-        get(&server, "/v1/widgets", reader).await,
-        401,
-        "key_revoked",
-    )
-    .await;
+    assert_api_error(server.get("/v1/widgets", reader).await, 401, "key_revoked").await;
     // The key is still there (its audit trail is), but it cannot change.
     assert_api_error(revoke(id).await, 409, "key_revoked").await;
 }
 
 #[tokio::test]
 async fn a_rotated_key_keeps_working_for_its_grace_period_only() {
-    let server = TestServer::spawn().await;
-    let (old_id, old) = key(
-        &server,
-        &server.tenant_id,
-        &[
-            "--kind",
-            "restricted",
-            "--scopes",
-            "widgets:read keys:write",
-        ],
-    )
-    .await;
-    let (their_tenant, _) = other_tenant(&server).await;
-    let (their_id, _) = key(&server, &their_tenant, &["--kind", "secret"]).await;
+    let server = TestServer::in_process().await;
+    let (old_id, old) = server
+        .key(
+            &server.tenant_id,
+            &[
+                "--kind",
+                "restricted",
+                "--scopes",
+                "widgets:read keys:write",
+            ],
+        )
+        .await;
+    let (their_tenant, _) = server.other_tenant().await;
+    let (their_id, _) = server.key(&their_tenant, &["--kind", "secret"]).await;
     let rotate = async |id: &str, body: Value| {
         server
             .admin(
@@ -520,8 +490,8 @@ async fn a_rotated_key_keeps_working_for_its_grace_period_only() {
         created["scopes"],
         serde_json::json!(["widgets:read", "keys:write"])
     );
-    assert_eq!(get(&server, "/v1/widgets", &new).await.status(), 200);
-    assert_eq!(get(&server, "/v1/widgets", &old).await.status(), 200);
+    assert_eq!(server.get("/v1/widgets", &new).await.status(), 200);
+    assert_eq!(server.get("/v1/widgets", &old).await.status(), 200);
 
     // Rotating again with no grace ends the previous key at once.
     let new_id = created["id"].as_str().unwrap().to_owned();
@@ -534,9 +504,10 @@ async fn a_rotated_key_keeps_working_for_its_grace_period_only() {
         )
         .await;
     let newest: Value = response.json().await.unwrap();
-    assert_api_error(get(&server, "/v1/widgets", &new).await, 401, "key_expired").await;
+    assert_api_error(server.get("/v1/widgets", &new).await, 401, "key_expired").await;
     assert_eq!(
-        get(&server, "/v1/widgets", newest["key"].as_str().unwrap())
+        server
+            .get("/v1/widgets", newest["key"].as_str().unwrap())
             .await
             .status(),
         200

@@ -4,7 +4,6 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::admin::{key, other_tenant};
 use crate::support::{TestServer, assert_api_error};
 
 fn new_agent() -> Value {
@@ -18,8 +17,8 @@ fn new_agent() -> Value {
 
 #[tokio::test]
 async fn agents_are_created_listed_changed_and_deleted_without_showing_credentials() {
-    let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let server = TestServer::in_process().await;
+    let secret = server.secret_key().await;
 
     let response = server
         .admin(Method::POST, "/v1/agents", &secret, Some(new_agent()))
@@ -102,9 +101,9 @@ async fn agents_are_created_listed_changed_and_deleted_without_showing_credentia
 
 #[tokio::test]
 async fn agent_routes_need_their_scopes_and_never_reach_another_tenant() {
-    let server = TestServer::spawn().await;
-    let (their_tenant, _) = other_tenant(&server).await;
-    let (_, theirs) = key(&server, &their_tenant, &["--kind", "secret"]).await;
+    let server = TestServer::in_process().await;
+    let (their_tenant, _) = server.other_tenant().await;
+    let (_, theirs) = server.key(&their_tenant, &["--kind", "secret"]).await;
     let their_agent = server
         .admin(Method::POST, "/v1/agents", &theirs, Some(new_agent()))
         .await
@@ -113,7 +112,7 @@ async fn agent_routes_need_their_scopes_and_never_reach_another_tenant() {
         .unwrap();
     let their_path = format!("/v1/agents/{}", their_agent["id"].as_str().unwrap());
 
-    let (_, ours) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let ours = server.secret_key().await;
     for method in [Method::GET, Method::PATCH, Method::DELETE] {
         let body = (method == Method::PATCH).then(|| json!({ "name": "Mine now" }));
         let response = server.admin(method.clone(), &their_path, &ours, body).await;
@@ -135,12 +134,12 @@ async fn agent_routes_need_their_scopes_and_never_reach_another_tenant() {
         .unwrap();
     assert_eq!(still["name"], "Support bot");
 
-    let (_, reader) = key(
-        &server,
-        &server.tenant_id,
-        &["--kind", "restricted", "--scopes", "widgets:read"],
-    )
-    .await;
+    let (_, reader) = server
+        .key(
+            &server.tenant_id,
+            &["--kind", "restricted", "--scopes", "widgets:read"],
+        )
+        .await;
     assert_eq!(
         server
             .admin(Method::GET, "/v1/agents", &reader, None)
@@ -153,12 +152,12 @@ async fn agent_routes_need_their_scopes_and_never_reach_another_tenant() {
         .await;
     let message = assert_api_error(refused, 403, "missing_scope").await;
     assert!(message.contains("agents:write"), "{message}");
-    let (_, writer) = key(
-        &server,
-        &server.tenant_id,
-        &["--kind", "restricted", "--scopes", "agents:write"],
-    )
-    .await;
+    let (_, writer) = server
+        .key(
+            &server.tenant_id,
+            &["--kind", "restricted", "--scopes", "agents:write"],
+        )
+        .await;
     let refused = server.admin(Method::GET, "/v1/agents", &writer, None).await;
     let message = assert_api_error(refused, 403, "missing_scope").await;
     assert!(message.contains("widgets:read"), "{message}");
@@ -166,8 +165,8 @@ async fn agent_routes_need_their_scopes_and_never_reach_another_tenant() {
 
 #[tokio::test]
 async fn bad_agent_input_is_refused_and_changes_nothing() {
-    let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let server = TestServer::in_process().await;
+    let secret = server.secret_key().await;
     let post = |body: Value| server.admin(Method::POST, "/v1/agents", &secret, Some(body));
     let mut bad_url = new_agent();
     bad_url["baseUrl"] = json!("ftp://runtime.example.com");

@@ -17,7 +17,6 @@ use serde_json::{Value, json};
 use sitekit_sdk::agui::{Event, RunAgentInput};
 use sitekit_sdk::sse::SseDecoder;
 
-use crate::admin::key;
 use crate::support::{SITE, TestServer, kept_messages};
 
 /// The agent's own run id, which a visitor must never see.
@@ -159,7 +158,7 @@ async fn agent_with_widgets(
     endpoint: &str,
     runtime_key: &str,
 ) -> (String, String) {
-    let (_, secret) = key(server, &server.tenant_id, &["--kind", "secret"]).await;
+    let secret = server.secret_key().await;
     let created = server
         .admin(
             Method::POST,

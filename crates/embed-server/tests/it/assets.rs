@@ -4,7 +4,7 @@ use crate::support::{TestServer, assert_api_error};
 
 #[tokio::test]
 async fn the_loader_has_a_short_cache_an_etag_and_revalidates() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let url = format!("{}/v1/loader.js", server.url);
     let response = server.client().get(&url).send().await.unwrap();
     assert_eq!(response.status(), 200);
@@ -34,7 +34,7 @@ async fn the_loader_has_a_short_cache_an_etag_and_revalidates() {
 
 #[tokio::test]
 async fn hashed_assets_are_immutable_typed_and_precompressed() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let wasm = format!("{}/v1/assets/widget-fedcba9876543210.wasm", server.url);
 
     let brotli = server
@@ -92,7 +92,7 @@ async fn hashed_assets_are_immutable_typed_and_precompressed() {
 
 #[tokio::test]
 async fn only_built_assets_are_served() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     for name in [
         "manifest.json",
         "loader.js",

@@ -20,7 +20,6 @@ use sitekit_embed_server::db::{Db, now_unix};
 use sitekit_sdk::admin::AgentTimeouts;
 use tokio::process::{Child, Command};
 
-use crate::admin::key;
 use crate::support::{
     Langflow, SITE, TempDir, TestDatabase, TestServer, create_widget, listening_url,
     session_is_accepted, sitekit, widget_request, write_fake_dist,
@@ -32,8 +31,8 @@ const FAQ_ANSWER: &str = "To install Site Kit embed, copy the snippet";
 
 #[tokio::test]
 async fn the_database_holds_hashes_of_keys_never_the_keys() {
-    let server = TestServer::spawn().await;
-    let (_, from_cli) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let server = TestServer::in_process().await;
+    let from_cli = server.secret_key().await;
     let created = server
         .admin(
             Method::POST,
@@ -111,7 +110,7 @@ pub async fn stored_text(db_url: &str) -> String {
 async fn the_database_holds_no_runtime_key_and_no_session_signing_secret() {
     let server = TestServer::spawn().await;
     let langflow = Langflow::from_env().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let secret = server.secret_key().await;
     // Each agent starts on a key of its own, then is changed to Langflow's.
     let first_keys = [unique("cli-runtime-key"), unique("api-runtime-key")];
 

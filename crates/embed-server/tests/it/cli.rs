@@ -2,28 +2,8 @@
 
 use serde_json::{Value, json};
 
+use crate::support::local_cli::{json_of, run};
 use crate::support::{TempDir, open_db, sitekit};
-
-pub async fn run(db_url: &str, args: &[&str]) -> (bool, String, String) {
-    let output = sitekit()
-        .arg("--database-url")
-        .arg(db_url)
-        .args(args)
-        .output()
-        .await
-        .unwrap();
-    (
-        output.status.success(),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
-}
-
-pub async fn json_of(db_url: &str, args: &[&str]) -> Value {
-    let (ok, stdout, stderr) = run(db_url, args).await;
-    assert!(ok, "sitekit {args:?} failed: {stderr}");
-    serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("not JSON: {stdout}"))
-}
 
 #[tokio::test]
 async fn creating_tenant_agent_and_widget_prints_a_working_snippet() {

@@ -6,7 +6,7 @@ use crate::support::{FOREIGN_SITE, SITE, TestServer, assert_api_error};
 
 #[tokio::test]
 async fn config_is_served_to_an_allowed_origin_only() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let url = format!("{}/v1/widgets/{}/config", server.url, server.faq_key);
 
     let allowed = server
@@ -59,7 +59,7 @@ async fn config_is_served_to_an_allowed_origin_only() {
 
 #[tokio::test]
 async fn malformed_unknown_and_disabled_keys_are_refused_with_codes() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let get = |key: String| {
         let request = server
             .client()
@@ -98,7 +98,7 @@ async fn malformed_unknown_and_disabled_keys_are_refused_with_codes() {
 
 #[tokio::test]
 async fn health_and_unknown_routes_answer_json() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let health = server
         .client()
         .get(format!("{}/healthz", server.url))
@@ -127,7 +127,7 @@ async fn health_and_unknown_routes_answer_json() {
 
 #[tokio::test]
 async fn browsers_may_preflight_the_json_routes_from_any_site() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     for route in ["/v1/sessions", "/v1/chat"] {
         let response = server
             .client()
@@ -158,7 +158,7 @@ async fn browsers_may_preflight_the_json_routes_from_any_site() {
 
 #[tokio::test]
 async fn wildcard_subdomains_match_and_localhost_on_any_port_needs_a_test_key() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let status = |key: &str, origin: &str| {
         let request = server
             .client()

@@ -14,7 +14,7 @@ fn asset_urls(page: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn the_dashboard_is_html_under_a_strict_policy_and_its_assets_are_typed() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let response = server
         .client()
         .get(format!("{}/dashboard", server.url))
@@ -64,7 +64,7 @@ async fn the_dashboard_is_html_under_a_strict_policy_and_its_assets_are_typed() 
 
 #[tokio::test]
 async fn the_preview_page_may_only_be_framed_by_the_dashboard_and_reaches_nothing() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let response = server
         .client()
         .get(format!("{}/dashboard/preview", server.url))
@@ -89,7 +89,7 @@ async fn the_preview_page_may_only_be_framed_by_the_dashboard_and_reaches_nothin
 
 #[tokio::test]
 async fn the_pages_are_not_served_as_hashed_assets() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     for name in ["dashboard.html", "dashboard-preview.html"] {
         let response = server
             .client()

@@ -14,7 +14,6 @@ use sitekit_sdk::agui::Event;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-use crate::admin::key;
 use crate::support::{SITE, TestServer, assert_api_error, create_widget, widget_request};
 
 /// Non-public addresses of each class, as base URLs; `{port}` is a live
@@ -56,9 +55,9 @@ async fn inside_name() -> String {
 }
 
 /// A server that allows no runtime but the public internet (the tests' own
-/// `--runtime-allow` taken away).
+/// allowance of loopback taken away).
 async fn strict_server() -> TestServer {
-    TestServer::spawn_with(&["--runtime-allow", ""]).await
+    TestServer::in_process_with(|config| config.runtime_allow = EgressPolicy::default()).await
 }
 
 /// A listener on loopback that counts the connections it accepts and answers
@@ -155,7 +154,7 @@ fn run_error(events: &[Event]) -> (String, String) {
 #[tokio::test]
 async fn each_class_of_non_public_address_is_refused_when_an_agent_is_saved() {
     let server = strict_server().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let secret = server.secret_key().await;
     let public = server
         .admin(
             Method::POST,
@@ -288,7 +287,7 @@ async fn refused_and_unreachable_runtimes_look_the_same_to_a_visitor() {
     let refused = run_error(&run(&strict, refused_key.expose()).await);
     // The test server's `down` widget: a runtime the policy allows where
     // nothing listens.
-    let allowed = TestServer::spawn().await;
+    let allowed = TestServer::in_process().await;
     let unreachable = run_error(&run(&allowed, &allowed.down_key).await);
     assert_eq!(refused, unreachable);
 }
@@ -303,7 +302,7 @@ async fn a_runtime_that_redirects_is_not_followed() {
         target.port
     );
     let redirecting = listener(redirect).await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let secret = server.secret_key().await;
     let (_, key) = agent_and_widget(
         &server,
         &secret,
@@ -367,10 +366,10 @@ async fn agent_and_widget(
 
 #[tokio::test]
 async fn a_runtime_credential_never_follows_its_agent_to_another_server() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let old = listener(agui_answer()).await;
     let new = listener(agui_answer()).await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let secret = server.secret_key().await;
     let (agent_id, key) = agent_and_widget(
         &server,
         &secret,

@@ -13,7 +13,6 @@ use tokio::sync::Notify;
 
 use sitekit_embed_server::chat::relay::bounds::{MAX_ANSWER_CHARS, MAX_RUN_EVENTS};
 
-use crate::admin::key;
 use crate::support::{SITE, TestServer};
 
 /// What the fake runtime does with each request.
@@ -261,7 +260,7 @@ pub async fn widget_with(
     timeouts: Value,
     mut settings: Value,
 ) -> String {
-    let (_, secret) = key(server, &server.tenant_id, &["--kind", "secret"]).await;
+    let secret = server.secret_key().await;
     let agent = server
         .admin(
             Method::POST,

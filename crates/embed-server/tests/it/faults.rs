@@ -11,7 +11,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sitekit_sdk::agui::Event;
 
-use crate::admin::key;
 use crate::fake_langflow::{Behaviour, fake_runtime, widget_on};
 use crate::metering::usage_of_run;
 use crate::support::{SITE, TestServer};
@@ -137,7 +136,7 @@ async fn shutting_down_stops_answers_still_running_after_the_grace_period() {
     let mut server = TestServer::spawn_with(&["--shutdown-grace-secs", "1"]).await;
     let runtime = fake_runtime(Behaviour::Endless).await;
     // An agent whose runs may take a long time, so only the grace period ends it.
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let secret = server.secret_key().await;
     let agent = server
         .admin(
             Method::POST,

@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 use sitekit_embed_server::db::now_unix;
 use sitekit_embed_server::tenants::TenantScope;
 
-use crate::admin::key;
 use crate::support::{TestServer, assert_api_error, create_agent, create_widget, widget_request};
 
 const ALL_ADMIN: &str = "usage:write,usage:read,widgets:read,widgets:write,keys:write,agents:write";
@@ -15,21 +14,15 @@ const ALL_ADMIN: &str = "usage:write,usage:read,widgets:read,widgets:write,keys:
 /// The callers: (name, key).
 async fn callers(server: &TestServer) -> Vec<(&'static str, String)> {
     let tenant = &server.tenant_id;
-    let secret = key(server, tenant, &["--kind", "secret"]).await.1;
-    let keys_only = key(
-        server,
-        tenant,
-        &["--kind", "restricted", "--scopes", "keys:write"],
-    )
-    .await
-    .1;
-    let all_admin = key(
-        server,
-        tenant,
-        &["--kind", "restricted", "--scopes", ALL_ADMIN],
-    )
-    .await
-    .1;
+    let secret = server.key(tenant, &["--kind", "secret"]).await.1;
+    let keys_only = server
+        .key(tenant, &["--kind", "restricted", "--scopes", "keys:write"])
+        .await
+        .1;
+    let all_admin = server
+        .key(tenant, &["--kind", "restricted", "--scopes", ALL_ADMIN])
+        .await
+        .1;
     vec![
         ("secret", secret),
         ("restricted keys:write", keys_only),
@@ -79,7 +72,7 @@ async fn fresh(server: &TestServer, target: Target) -> String {
             return keys[0].id.clone();
         }
     };
-    key(server, tenant, args).await.0
+    server.key(tenant, args).await.0
 }
 
 /// What a caller may do to a target, or the words its refusal must contain.
@@ -106,7 +99,7 @@ async fn check(response: reqwest::Response, expected: Result<(), &str>, status: 
 
 #[tokio::test]
 async fn keys_create_only_keys_whose_scopes_they_hold_and_secret_keys_only_if_secret() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let requests = [
         (Target::Secret, json!({ "kind": "secret" })),
         (
@@ -131,7 +124,7 @@ async fn keys_create_only_keys_whose_scopes_they_hold_and_secret_keys_only_if_se
 
 #[tokio::test]
 async fn keys_rotate_only_keys_whose_scopes_they_hold_and_secret_keys_only_if_secret() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     for (caller, caller_key) in callers(&server).await {
         for target in TARGETS {
             let id = fresh(&server, target).await;
@@ -153,7 +146,7 @@ async fn keys_rotate_only_keys_whose_scopes_they_hold_and_secret_keys_only_if_se
 
 #[tokio::test]
 async fn only_a_secret_key_revokes_a_secret_key() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     for (caller, caller_key) in callers(&server).await {
         for target in TARGETS {
             let id = fresh(&server, target).await;
@@ -174,20 +167,20 @@ async fn only_a_secret_key_revokes_a_secret_key() {
 
 #[tokio::test]
 async fn a_key_made_by_an_expiring_key_expires_no_later_than_it() {
-    let server = TestServer::spawn().await;
-    let (_, expiring) = key(
-        &server,
-        &server.tenant_id,
-        &[
-            "--kind",
-            "restricted",
-            "--scopes",
-            "keys:write",
-            "--expires-in-days",
-            "1",
-        ],
-    )
-    .await;
+    let server = TestServer::in_process().await;
+    let (_, expiring) = server
+        .key(
+            &server.tenant_id,
+            &[
+                "--kind",
+                "restricted",
+                "--scopes",
+                "keys:write",
+                "--expires-in-days",
+                "1",
+            ],
+        )
+        .await;
     let db = server.db().await;
     let in_a_day = now_unix() + 86_400;
     for body in [

@@ -6,10 +6,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::cli::{agent_in_new_tenant, json_of, run};
-use crate::remote_cli::{api, remote_error, remote_json};
+use crate::cli::agent_in_new_tenant;
+use crate::support::local_cli::{json_of, run};
 use crate::support::{SITE, TempDir, TestServer, assert_api_error};
-use crate::widget_admin::{config, create_widget, secret_and_agent};
 
 /// The two settings as a JSON object shows them.
 fn settings(object: &Value) -> (Value, Value) {
@@ -25,7 +24,12 @@ fn expected(icon: &str, days: u32) -> (Value, Value) {
 
 /// What a page on [`SITE`] is told of the widget, as JSON and as the SDK reads it.
 async fn page_settings(server: &TestServer, publishable: &str) -> (Value, Value) {
-    let page: Value = config(server, publishable).await.json().await.unwrap();
+    let page: Value = server
+        .widget_config(publishable)
+        .await
+        .json()
+        .await
+        .unwrap();
     let read = server.sdk(publishable).config().await.unwrap();
     assert_eq!(
         settings(&page),
@@ -37,14 +41,14 @@ async fn page_settings(server: &TestServer, publishable: &str) -> (Value, Value)
 
 #[tokio::test]
 async fn the_settings_are_stored_shown_and_given_to_pages() {
-    let server = TestServer::spawn().await;
-    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
-    let plain = create_widget(
-        &server,
-        &secret,
-        json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true }),
-    )
-    .await;
+    let server = TestServer::in_process().await;
+    let (secret, agent) = server.secret_and_agent().await;
+    let plain = server
+        .post_widget(
+            &secret,
+            json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true }),
+        )
+        .await;
     assert_eq!(settings(&plain["widget"]), expected("chat", 30));
     let publishable = plain["publishableKey"].as_str().unwrap();
     assert_eq!(
@@ -52,17 +56,17 @@ async fn the_settings_are_stored_shown_and_given_to_pages() {
         expected("chat", 30)
     );
 
-    let created = create_widget(
-        &server,
-        &secret,
-        json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true,
+    let created = server
+        .post_widget(
+            &secret,
+            json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true,
                 "launcherIcon": "sparkles", "conversationDays": 7 }),
-    )
-    .await;
+        )
+        .await;
     let path = format!("/v1/widgets/{}", created["widget"]["id"].as_str().unwrap());
     let publishable = created["publishableKey"].as_str().unwrap();
     assert_eq!(settings(&created["widget"]), expected("sparkles", 7));
-    assert_eq!(api(&server, &secret, &path).await, created["widget"]);
+    assert_eq!(server.get_json(&path, &secret).await, created["widget"]);
     assert_eq!(
         page_settings(&server, publishable).await,
         expected("sparkles", 7)
@@ -76,7 +80,7 @@ async fn the_settings_are_stored_shown_and_given_to_pages() {
         assert_eq!(updated.status(), 200);
         let updated: Value = updated.json().await.unwrap();
         assert_eq!(settings(&updated), expected(icon, days));
-        assert_eq!(api(&server, &secret, &path).await, updated);
+        assert_eq!(server.get_json(&path, &secret).await, updated);
         assert_eq!(
             page_settings(&server, publishable).await,
             expected(icon, days)
@@ -95,19 +99,24 @@ async fn the_settings_are_stored_shown_and_given_to_pages() {
 
 #[tokio::test]
 async fn an_unknown_icon_or_retention_out_of_range_is_refused_and_changes_nothing() {
-    let server = TestServer::spawn().await;
-    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
-    let created = create_widget(
-        &server,
-        &secret,
-        json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true,
+    let server = TestServer::in_process().await;
+    let (secret, agent) = server.secret_and_agent().await;
+    let created = server
+        .post_widget(
+            &secret,
+            json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true,
                 "launcherIcon": "help", "conversationDays": 14 }),
-    )
-    .await;
+        )
+        .await;
     let path = format!("/v1/widgets/{}", created["widget"]["id"].as_str().unwrap());
     let publishable = created["publishableKey"].as_str().unwrap();
-    let page_before: Value = config(&server, publishable).await.json().await.unwrap();
-    let widgets_before = api(&server, &secret, "/v1/widgets").await;
+    let page_before: Value = server
+        .widget_config(publishable)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let widgets_before = server.get_json("/v1/widgets", &secret).await;
 
     // Each with a valid title beside it: a bad field must stop the good ones too.
     for (bad, code, words) in [
@@ -156,13 +165,18 @@ async fn an_unknown_icon_or_retention_out_of_range_is_refused_and_changes_nothin
         let message = assert_api_error(response, 400, code).await;
         assert!(message.contains(words), "{bad}: {message}");
     }
-    let page_after: Value = config(&server, publishable).await.json().await.unwrap();
+    let page_after: Value = server
+        .widget_config(publishable)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
         page_after, page_before,
         "a refused change altered the widget"
     );
     assert_eq!(
-        api(&server, &secret, "/v1/widgets").await,
+        server.get_json("/v1/widgets", &secret).await,
         widgets_before,
         "a refused request created or changed a widget"
     );
@@ -255,45 +269,45 @@ async fn the_cli_sets_shows_and_checks_them_on_the_local_database() {
 
 #[tokio::test]
 async fn the_cli_sets_them_on_a_server_through_the_admin_client() {
-    let server = TestServer::spawn().await;
-    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
-    let created = remote_json(
-        &server,
-        &secret,
-        &[
-            "widgets",
-            "create",
-            "--agent",
-            &agent,
-            "--origin",
-            "https://shop.example.com",
-            "--launcher-icon",
-            "sparkles",
-            "--conversation-days",
-            "14",
-        ],
-    )
-    .await;
+    let server = TestServer::in_process().await;
+    let (secret, agent) = server.secret_and_agent().await;
+    let created = server
+        .remote_json(
+            &secret,
+            &[
+                "widgets",
+                "create",
+                "--agent",
+                &agent,
+                "--origin",
+                "https://shop.example.com",
+                "--launcher-icon",
+                "sparkles",
+                "--conversation-days",
+                "14",
+            ],
+        )
+        .await;
     let id = created["widget"]["id"].as_str().unwrap();
     let path = format!("/v1/widgets/{id}");
     assert_eq!(settings(&created["widget"]), expected("sparkles", 14));
-    assert_eq!(api(&server, &secret, &path).await, created["widget"]);
+    assert_eq!(server.get_json(&path, &secret).await, created["widget"]);
 
-    let updated = remote_json(
-        &server,
-        &secret,
-        &["widgets", "update", id, "--conversation-days", "0"],
-    )
-    .await;
+    let updated = server
+        .remote_json(
+            &secret,
+            &["widgets", "update", id, "--conversation-days", "0"],
+        )
+        .await;
     assert_eq!(settings(&updated), expected("sparkles", 0));
-    assert_eq!(api(&server, &secret, &path).await, updated);
+    assert_eq!(server.get_json(&path, &secret).await, updated);
     // The server's own rule, in its own words, as one line.
-    remote_error(
-        &server,
-        &secret,
-        &["widgets", "update", id, "--conversation-days", "400"],
-        "at most 365",
-    )
-    .await;
-    assert_eq!(api(&server, &secret, &path).await, updated);
+    server
+        .remote_error(
+            &secret,
+            &["widgets", "update", id, "--conversation-days", "400"],
+            "at most 365",
+        )
+        .await;
+    assert_eq!(server.get_json(&path, &secret).await, updated);
 }

@@ -1,13 +1,17 @@
 //! Rate limits: over a limit a client gets 429 with `Retry-After` and a JSON error
 //! its page can read; other clients carry on.
 
+use sitekit_embed_server::client_ip::TrustedProxies;
 use sitekit_sdk::Error;
 
-use crate::support::{SITE, TestServer, assert_api_error};
+use crate::support::{SITE, TestServer, assert_api_error, per_minute};
 
 #[tokio::test]
 async fn a_noisy_visitor_is_limited_without_starving_other_visitors() {
-    let server = TestServer::spawn_with(&["--messages-per-visitor-per-minute", "2"]).await;
+    let server = TestServer::in_process_with(|config| {
+        config.limits.messages_per_visitor_per_minute = per_minute(2)
+    })
+    .await;
     let noisy = server.sdk(&server.down_key);
     for _ in 0..2 {
         let _run = noisy
@@ -38,7 +42,10 @@ async fn a_noisy_visitor_is_limited_without_starving_other_visitors() {
 
 #[tokio::test]
 async fn one_address_over_its_limit_gets_a_readable_429() {
-    let server = TestServer::spawn_with(&["--requests-per-ip-per-minute", "3"]).await;
+    let server = TestServer::in_process_with(|config| {
+        config.limits.requests_per_ip_per_minute = per_minute(3)
+    })
+    .await;
     let url = format!("{}/v1/widgets/{}/config", server.url, server.faq_key);
     let get = || server.client().get(&url).header("origin", SITE).send();
     for _ in 0..3 {
@@ -66,7 +73,10 @@ async fn one_address_over_its_limit_gets_a_readable_429() {
 async fn a_widget_starts_only_so_many_sessions_a_minute() {
     // One a minute: the next is a minute away, longer than the SDK waits by
     // itself, so the limit reaches the caller.
-    let server = TestServer::spawn_with(&["--sessions-per-key-per-minute", "1"]).await;
+    let server = TestServer::in_process_with(|config| {
+        config.limits.sessions_per_key_per_minute = per_minute(1)
+    })
+    .await;
     server
         .sdk(&server.faq_key)
         .session()
@@ -84,7 +94,7 @@ async fn a_widget_starts_only_so_many_sessions_a_minute() {
 
 #[tokio::test]
 async fn a_widgets_daily_budget_is_shared_by_its_visitors_and_counts_only_valid_messages() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let first = server.sdk(&server.budget_key);
     let token = first.session().await.unwrap().token;
     // A refused request uses no budget.
@@ -149,12 +159,10 @@ async fn config_status(server: &TestServer, forwarded_for: &str) -> u16 {
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
-    let server = TestServer::spawn_with(&[
-        "--requests-per-ip-per-minute",
-        "2",
-        "--trusted-proxies",
-        "127.0.0.0/8",
-    ])
+    let server = TestServer::in_process_with(|config| {
+        config.limits.requests_per_ip_per_minute = per_minute(2);
+        config.trusted_proxies = TrustedProxies::parse("127.0.0.0/8").unwrap();
+    })
     .await;
     // Whatever a client writes left of what the proxy appended is ignored.
     for spoofed in ["6.6.6.6, 203.0.113.1", "7.7.7.7, 203.0.113.1"] {
@@ -173,7 +181,10 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
 
 #[tokio::test]
 async fn without_trusted_proxies_forwarded_for_is_ignored() {
-    let server = TestServer::spawn_with(&["--requests-per-ip-per-minute", "2"]).await;
+    let server = TestServer::in_process_with(|config| {
+        config.limits.requests_per_ip_per_minute = per_minute(2)
+    })
+    .await;
     // Each request claims another client; all come from one peer.
     assert_eq!(config_status(&server, "203.0.113.1").await, 200);
     assert_eq!(config_status(&server, "203.0.113.2").await, 200);
@@ -182,7 +193,10 @@ async fn without_trusted_proxies_forwarded_for_is_ignored() {
 
 #[tokio::test]
 async fn guessing_admin_keys_runs_into_a_limit_per_address() {
-    let server = TestServer::spawn_with(&["--admin-requests-per-ip-per-minute", "3"]).await;
+    let server = TestServer::in_process_with(|config| {
+        config.limits.admin_requests_per_ip_per_minute = per_minute(3)
+    })
+    .await;
     // Well-formed keys (their checksum holds) that no one was given.
     let guesses: Vec<String> = (0..3)
         .map(|_| {
@@ -195,11 +209,11 @@ async fn guessing_admin_keys_runs_into_a_limit_per_address() {
         })
         .collect();
     for guess in &guesses {
-        let response = crate::admin::get(&server, "/v1/widgets", guess).await;
+        let response = server.get("/v1/widgets", guess).await;
         assert_api_error(response, 401, "invalid_key").await;
     }
     // The fourth is refused before any lookup, whatever key it carries.
-    let (_, real) = crate::admin::key(&server, &server.tenant_id, &["--kind", "secret"]).await;
-    let response = crate::admin::get(&server, "/v1/widgets", &real).await;
+    let real = server.secret_key().await;
+    let response = server.get("/v1/widgets", &real).await;
     assert_api_error(response, 429, "rate_limited").await;
 }

@@ -1,6 +1,7 @@
-//! Integration tests: the real `sitekit` binary on port 0 with a fresh database
-//! (SQLite, or PostgreSQL with `SITEKIT_TEST_DATABASE=postgres`), and a real
-//! Langflow runtime (`lfx serve`) behind it.
+//! Integration tests, each on a fresh database (SQLite, or PostgreSQL with
+//! `SITEKIT_TEST_DATABASE=postgres`): the server in the test's own process
+//! where no agent needs to answer, and the real `sitekit` binary with a real
+//! Langflow runtime (`lfx serve`) behind it where one does (see `support/`).
 
 mod admin;
 mod agents;

@@ -11,7 +11,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 use crate::at_rest::{answer, insert_plain_agent, serve, stored_secrets};
-use crate::cli::run;
+use crate::support::local_cli::run;
 use crate::support::{Langflow, TempDir, TestServer, session_is_accepted, sitekit};
 
 const WRONG_KEY: &str = "the master key does not match the one this database was encrypted with";

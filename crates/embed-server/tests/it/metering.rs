@@ -8,7 +8,7 @@ use serde_json::Value;
 use sitekit_sdk::agui::Event;
 use sqlx::Row;
 
-use crate::support::{SITE, TestServer, kept_messages};
+use crate::support::{TestServer, kept_messages};
 
 /// The usage record of a run, once the server has written it. Run ids are the
 /// browser's, unique per thread.
@@ -71,7 +71,7 @@ async fn a_run_is_metered_and_kept_in_the_visitors_thread_only() {
     assert!(first <= usage["durationMs"].as_i64().unwrap(), "{usage}");
 
     let token = visitor.session().await.unwrap().token;
-    let thread = read_thread(&server, &token, "thread-m").await;
+    let thread = server.read_thread(&token, "thread-m").await;
     let messages = thread["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 2, "{thread}");
     assert_eq!(
@@ -86,7 +86,7 @@ async fn a_run_is_metered_and_kept_in_the_visitors_thread_only() {
     // Another visitor of the same widget asking for the same thread id sees nothing.
     let stranger = server.sdk(&server.faq_key);
     let stranger_token = stranger.session().await.unwrap().token;
-    let theirs = read_thread(&server, &stranger_token, "thread-m").await;
+    let theirs = server.read_thread(&stranger_token, "thread-m").await;
     assert_eq!(theirs["messages"], serde_json::json!([]), "{theirs}");
 }
 
@@ -118,18 +118,4 @@ async fn failed_runs_are_metered_with_their_outcome() {
         assert_eq!(usage["outcome"], outcome, "{usage}");
         assert_eq!(usage["outputChars"], 0);
     }
-}
-
-/// `GET /v1/threads/<thread>` with a session's token, which must succeed.
-pub async fn read_thread(server: &TestServer, token: &str, thread: &str) -> Value {
-    let response = server
-        .client()
-        .get(format!("{}/v1/threads/{thread}", server.url))
-        .header("origin", SITE)
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
 }

@@ -14,7 +14,6 @@ use sitekit_sdk::sse::SseDecoder;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::admin::key;
 use crate::metering::usage_of_run;
 use crate::support::{SITE, TestServer, kept_messages};
 
@@ -303,12 +302,6 @@ async fn openai_widget(
     widget["publishableKey"].as_str().unwrap().to_owned()
 }
 
-async fn secret_key(server: &TestServer) -> String {
-    key(server, &server.tenant_id, &["--kind", "secret"])
-        .await
-        .1
-}
-
 /// Every event of one run through the SDK, in order.
 async fn run(visitor: &sitekit_sdk::Client, thread: &str, text: &str) -> Vec<Event> {
     let mut stream = visitor.chat_text(thread, text).await.unwrap();
@@ -372,7 +365,7 @@ fn said(role: &str, content: &str) -> (String, String) {
 async fn an_openai_compatible_answer_streams_to_the_visitor_and_the_thread_goes_back_as_history() {
     let server = TestServer::spawn().await;
     let fake = FakeOpenAi::start().await;
-    let secret = secret_key(&server).await;
+    let secret = server.secret_key().await;
     let publishable = openai_widget(&server, &secret, &fake.base_url("answer"), CREDENTIAL).await;
     let visitor = server.sdk(&publishable);
     let question = "Wo kommt das Snippet hin?";
@@ -460,7 +453,7 @@ async fn an_openai_compatible_answer_streams_to_the_visitor_and_the_thread_goes_
 async fn an_agent_without_a_runtime_key_sends_no_authorization_header() {
     let server = TestServer::spawn().await;
     let fake = FakeOpenAi::start().await;
-    let secret = secret_key(&server).await;
+    let secret = server.secret_key().await;
     let publishable = openai_widget(&server, &secret, &fake.base_url("keyless"), "").await;
     let events = run(&server.sdk(&publishable), "thread-k", "Hallo").await;
     assert_eq!(events.last().map(Event::type_name), Some("RUN_FINISHED"));
@@ -473,7 +466,7 @@ async fn an_agent_without_a_runtime_key_sends_no_authorization_header() {
 async fn every_failure_of_an_openai_compatible_runtime_is_one_run_error_and_metered() {
     let server = TestServer::spawn().await;
     let fake = FakeOpenAi::start().await;
-    let secret = secret_key(&server).await;
+    let secret = server.secret_key().await;
     let cases = [
         ("unauthorized", "runtime_error", 0),
         ("overloaded", "runtime_error", 0),

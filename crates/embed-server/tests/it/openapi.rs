@@ -7,7 +7,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::{SITE, TestServer};
-use crate::widget_admin::{create_widget, secret_and_agent};
 
 async fn spec(server: &TestServer) -> Value {
     let response = server
@@ -34,7 +33,7 @@ fn operations(spec: &Value) -> Vec<(String, String, Value)> {
 
 #[tokio::test]
 async fn the_spec_lists_the_whole_api() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let spec = spec(&server).await;
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
     assert_eq!(spec["info"]["title"], "Site Kit embed API");
@@ -81,7 +80,7 @@ async fn the_spec_lists_the_whole_api() {
 
 #[tokio::test]
 async fn every_listed_operation_is_served_and_fully_described() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let spec = spec(&server).await;
     let schemas = spec["components"]["schemas"].as_object().expect("schemas");
     for (method, path, operation) in operations(&spec) {
@@ -174,7 +173,7 @@ async fn every_listed_operation_is_served_and_fully_described() {
 
 #[tokio::test]
 async fn operations_have_unique_ids_and_links_name_them() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let spec = spec(&server).await;
     let mut ids = HashSet::new();
     for (method, path, operation) in operations(&spec) {
@@ -225,16 +224,16 @@ struct Bound {
 
 #[tokio::test]
 async fn the_bounds_the_spec_states_are_the_ones_the_server_holds() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let spec = spec(&server).await;
     let schemas = &spec["components"]["schemas"];
-    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
-    let created = create_widget(
-        &server,
-        &secret,
-        json!({ "agentId": agent, "allowedOrigins": [SITE] }),
-    )
-    .await;
+    let (secret, agent) = server.secret_and_agent().await;
+    let created = server
+        .post_widget(
+            &secret,
+            json!({ "agentId": agent, "allowedOrigins": [SITE] }),
+        )
+        .await;
     let widget = created["widget"]["id"].as_str().unwrap().to_owned();
     let text = |n: usize| json!("x".repeat(n));
     let widget_bounds = [

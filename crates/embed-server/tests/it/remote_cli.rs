@@ -5,128 +5,69 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::admin::{get, key, other_tenant};
-use crate::cli;
-use crate::support::{TempDir, TestServer, sitekit};
-use crate::usage::{send_message, wait_for_runs, widget_id};
-
-/// What one `sitekit` run printed.
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `sitekit --server <server> <args>` with `key` in `SITEKIT_ADMIN_KEY` (as
-/// a careful user passes it) and a local database that must never be created.
-async fn remote(server: &TestServer, key: &str, args: &[&str]) -> Run {
-    let untouched = TempDir::new();
-    let local = untouched.path().join("never.db");
-    let output = sitekit()
-        .arg("--database-url")
-        .arg(format!("sqlite://{}", local.display()))
-        .args(["--server", &server.url])
-        .args(args)
-        .env("SITEKIT_ADMIN_KEY", key)
-        .env("SITEKIT_RUNTIME_KEY", "runtime-secret")
-        // Errors must read as one line whatever the caller's environment says.
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        !local.exists(),
-        "sitekit {args:?} opened the local database"
-    );
-    Run {
-        ok: output.status.success(),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
-
-/// `remote(…)` with `--json`, which must succeed.
-pub async fn remote_json(server: &TestServer, key: &str, args: &[&str]) -> Value {
-    let mut args = args.to_vec();
-    args.push("--json");
-    let run = remote(server, key, &args).await;
-    assert!(run.ok, "sitekit {args:?} failed: {}", run.stderr);
-    serde_json::from_str(&run.stdout).unwrap_or_else(|_| panic!("not JSON: {}", run.stdout))
-}
-
-/// `remote(…)` that must fail with one line on stderr containing `expected`.
-pub async fn remote_error(server: &TestServer, key: &str, args: &[&str], expected: &str) {
-    let run = remote(server, key, args).await;
-    assert!(!run.ok, "sitekit {args:?} succeeded: {}", run.stdout);
-    assert!(run.stdout.is_empty(), "{}", run.stdout);
-    assert!(run.stderr.contains(expected), "{}", run.stderr);
-    assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
-}
-
-pub async fn api(server: &TestServer, key: &str, path: &str) -> Value {
-    let response = get(server, path, key).await;
-    assert_eq!(response.status(), 200, "GET {path}");
-    response.json().await.unwrap()
-}
+use crate::support::local_cli;
+use crate::support::{TestServer, sitekit};
+use crate::usage::{send_message, wait_for_runs};
 
 #[tokio::test]
 async fn agents_and_widgets_are_managed_remotely_as_the_api_sees_them() {
-    let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let server = TestServer::in_process().await;
+    let secret = server.secret_key().await;
 
-    let agent = remote_json(
-        &server,
-        &secret,
-        &[
-            "agents",
-            "create",
-            "--name",
-            "Remote FAQ",
-            "--base-url",
-            "http://127.0.0.1:9",
-            "--flow-id",
-            "faq",
-        ],
-    )
-    .await;
+    let agent = server
+        .remote_json(
+            &secret,
+            &[
+                "agents",
+                "create",
+                "--name",
+                "Remote FAQ",
+                "--base-url",
+                "http://127.0.0.1:9",
+                "--flow-id",
+                "faq",
+            ],
+        )
+        .await;
     let agent_id = agent["id"].as_str().unwrap();
     assert_eq!(
         agent,
-        api(&server, &secret, &format!("/v1/agents/{agent_id}")).await
+        server
+            .get_json(&format!("/v1/agents/{agent_id}"), &secret)
+            .await
     );
     assert!(!agent.to_string().contains("runtime-secret"));
-    let agents = remote_json(&server, &secret, &["agents", "list"]).await;
-    assert_eq!(agents, api(&server, &secret, "/v1/agents").await);
-    let renamed = remote_json(
-        &server,
-        &secret,
-        &["agents", "update", agent_id, "--name", "Renamed"],
-    )
-    .await;
+    let agents = server.remote_json(&secret, &["agents", "list"]).await;
+    assert_eq!(agents, server.get_json("/v1/agents", &secret).await);
+    let renamed = server
+        .remote_json(
+            &secret,
+            &["agents", "update", agent_id, "--name", "Renamed"],
+        )
+        .await;
     assert_eq!(renamed["name"], "Renamed");
-    let shown = remote(&server, &secret, &["agents", "show", agent_id]).await;
+    let shown = server.remote(&secret, &["agents", "show", agent_id]).await;
     assert!(
         shown.ok && shown.stdout.contains("Renamed"),
         "{}",
         shown.stdout
     );
 
-    let created = remote_json(
-        &server,
-        &secret,
-        &[
-            "widgets",
-            "create",
-            "--agent",
-            agent_id,
-            "--origin",
-            "https://shop.example.com",
-            "--title",
-            "Remote help",
-        ],
-    )
-    .await;
+    let created = server
+        .remote_json(
+            &secret,
+            &[
+                "widgets",
+                "create",
+                "--agent",
+                agent_id,
+                "--origin",
+                "https://shop.example.com",
+                "--title",
+                "Remote help",
+            ],
+        )
+        .await;
     let widget_id = created["widget"]["id"].as_str().unwrap();
     let publishable = created["publishableKey"].as_str().unwrap();
     assert!(publishable.starts_with("skt_pub_live_"));
@@ -139,122 +80,131 @@ async fn agents_and_widgets_are_managed_remotely_as_the_api_sees_them() {
         "{created}"
     );
     let path = format!("/v1/widgets/{widget_id}");
-    assert_eq!(created["widget"], api(&server, &secret, &path).await);
-    let widgets = remote_json(&server, &secret, &["widgets", "list"]).await;
-    assert_eq!(widgets, api(&server, &secret, "/v1/widgets").await);
+    assert_eq!(created["widget"], server.get_json(&path, &secret).await);
+    let widgets = server.remote_json(&secret, &["widgets", "list"]).await;
+    assert_eq!(widgets, server.get_json("/v1/widgets", &secret).await);
     assert_eq!(widgets["widgets"].as_array().unwrap().len(), 8);
     // The local database, filtered to the tenant, prints the very same JSON.
     for list in ["agents", "widgets", "keys"] {
-        let local = cli::json_of(
+        let local = local_cli::json_of(
             &server.db_url,
             &[list, "list", "--tenant", &server.tenant_id, "--json"],
         )
         .await;
-        assert_eq!(local, remote_json(&server, &secret, &[list, "list"]).await);
+        assert_eq!(local, server.remote_json(&secret, &[list, "list"]).await);
     }
 
-    let updated = remote_json(
-        &server,
-        &secret,
-        &[
-            "widgets",
-            "update",
-            widget_id,
-            "--title",
-            "New title",
-            "--disable",
-            "--starter-prompt",
-            "Opening hours?",
-        ],
-    )
-    .await;
-    let stored = api(&server, &secret, &path).await;
+    let updated = server
+        .remote_json(
+            &secret,
+            &[
+                "widgets",
+                "update",
+                widget_id,
+                "--title",
+                "New title",
+                "--disable",
+                "--starter-prompt",
+                "Opening hours?",
+            ],
+        )
+        .await;
+    let stored = server.get_json(&path, &secret).await;
     assert_eq!(updated, stored);
     assert_eq!(stored["title"], "New title");
     assert_eq!(stored["enabled"], false);
     assert_eq!(stored["starterPrompts"], json!(["Opening hours?"]));
-    let shown = remote(&server, &secret, &["widgets", "show", widget_id]).await;
+    let shown = server
+        .remote(&secret, &["widgets", "show", widget_id])
+        .await;
     assert!(
         shown.ok && shown.stdout.contains("New title") && shown.stdout.contains("disabled"),
         "{}",
         shown.stdout
     );
 
-    let snippet = remote_json(&server, &secret, &["widgets", "snippet", widget_id]).await;
+    let snippet = server
+        .remote_json(&secret, &["widgets", "snippet", widget_id])
+        .await;
     assert_eq!(
         snippet,
-        api(&server, &secret, &format!("{path}/snippet")).await
+        server.get_json(&format!("{path}/snippet"), &secret).await
     );
     assert!(snippet["pinned"].as_str().unwrap().contains(publishable));
 
-    remote_error(
-        &server,
-        &secret,
-        &["agents", "delete", agent_id],
-        "widgets still use agent",
-    )
-    .await;
-    let deleted = remote_json(&server, &secret, &["widgets", "delete", widget_id]).await;
+    server
+        .remote_error(
+            &secret,
+            &["agents", "delete", agent_id],
+            "widgets still use agent",
+        )
+        .await;
+    let deleted = server
+        .remote_json(&secret, &["widgets", "delete", widget_id])
+        .await;
     assert_eq!(deleted, json!({ "id": widget_id, "deleted": true }));
-    assert_eq!(get(&server, &path, &secret).await.status(), 404);
-    remote_json(&server, &secret, &["agents", "delete", agent_id]).await;
+    assert_eq!(server.get(&path, &secret).await.status(), 404);
+    server
+        .remote_json(&secret, &["agents", "delete", agent_id])
+        .await;
     let agent_path = format!("/v1/agents/{agent_id}");
-    assert_eq!(get(&server, &agent_path, &secret).await.status(), 404);
+    assert_eq!(server.get(&agent_path, &secret).await.status(), 404);
 }
 
 #[tokio::test]
 async fn keys_are_created_rotated_revoked_and_audited_remotely() {
-    let server = TestServer::spawn().await;
-    let (secret_id, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let server = TestServer::in_process().await;
+    let (secret_id, secret) = server.key(&server.tenant_id, &["--kind", "secret"]).await;
 
-    let created = remote_json(
-        &server,
-        &secret,
-        &[
-            "keys",
-            "create",
-            "--kind",
-            "restricted",
-            "--scopes",
-            "widgets:read",
-        ],
-    )
-    .await;
+    let created = server
+        .remote_json(
+            &secret,
+            &[
+                "keys",
+                "create",
+                "--kind",
+                "restricted",
+                "--scopes",
+                "widgets:read",
+            ],
+        )
+        .await;
     let reader_id = created["id"].as_str().unwrap();
     let reader = created["key"].as_str().unwrap();
     assert_eq!(created["scopes"], json!(["widgets:read"]));
-    assert_eq!(get(&server, "/v1/widgets", reader).await.status(), 200);
+    assert_eq!(server.get("/v1/widgets", reader).await.status(), 200);
 
-    let listed = remote_json(&server, &secret, &["keys", "list"]).await;
-    assert_eq!(listed, api(&server, &secret, "/v1/keys").await);
+    let listed = server.remote_json(&secret, &["keys", "list"]).await;
+    assert_eq!(listed, server.get_json("/v1/keys", &secret).await);
     assert!(!listed.to_string().contains(reader), "keys are shown once");
-    let text = remote(&server, &secret, &["keys", "list"]).await;
+    let text = server.remote(&secret, &["keys", "list"]).await;
     assert!(
         text.ok && text.stdout.contains(reader_id),
         "{}",
         text.stdout
     );
 
-    let rotated = remote_json(
-        &server,
-        &secret,
-        &["keys", "rotate", reader_id, "--grace-secs", "0"],
-    )
-    .await;
+    let rotated = server
+        .remote_json(&secret, &["keys", "rotate", reader_id, "--grace-secs", "0"])
+        .await;
     let replacement = rotated["key"].as_str().unwrap();
     assert_ne!(rotated["id"], reader_id);
     assert_eq!(rotated["scopes"], json!(["widgets:read"]));
-    assert_eq!(get(&server, "/v1/widgets", reader).await.status(), 401);
-    assert_eq!(get(&server, "/v1/widgets", replacement).await.status(), 200);
+    assert_eq!(server.get("/v1/widgets", reader).await.status(), 401);
+    assert_eq!(server.get("/v1/widgets", replacement).await.status(), 200);
 
     let replacement_id = rotated["id"].as_str().unwrap();
-    let revoked = remote_json(&server, &secret, &["keys", "revoke", replacement_id]).await;
+    let revoked = server
+        .remote_json(&secret, &["keys", "revoke", replacement_id])
+        .await;
     assert_eq!(revoked, json!({ "id": replacement_id, "revoked": true }));
-    assert_eq!(get(&server, "/v1/widgets", replacement).await.status(), 401);
+    assert_eq!(server.get("/v1/widgets", replacement).await.status(), 401);
 
     // The route and the local command read the same audit trail.
-    let events = remote_json(&server, &secret, &["keys", "events", reader_id]).await;
-    let local = cli::json_of(&server.db_url, &["keys", "events", reader_id, "--json"]).await;
+    let events = server
+        .remote_json(&secret, &["keys", "events", reader_id])
+        .await;
+    let local = local_cli::json_of(&server.db_url, &["keys", "events", reader_id, "--json"]).await;
     assert_eq!(events, local);
     let names: Vec<&str> = events["events"]
         .as_array()
@@ -273,62 +223,62 @@ async fn keys_are_created_rotated_revoked_and_audited_remotely() {
         "{events}"
     );
     assert!(!events.to_string().contains(reader));
-    let text = remote(&server, &secret, &["keys", "events", reader_id]).await;
+    let text = server.remote(&secret, &["keys", "events", reader_id]).await;
     assert!(
         text.ok && text.stdout.contains("rotated  by key:"),
         "{}",
         text.stdout
     );
 
-    remote_error(
-        &server,
-        &secret,
-        &[
-            "keys",
-            "create",
-            "--tenant",
-            &server.tenant_id,
-            "--kind",
-            "secret",
-        ],
-        "--tenant is for the local database",
-    )
-    .await;
+    server
+        .remote_error(
+            &secret,
+            &[
+                "keys",
+                "create",
+                "--tenant",
+                &server.tenant_id,
+                "--kind",
+                "secret",
+            ],
+            "--tenant is for the local database",
+        )
+        .await;
 }
 
 #[tokio::test]
 async fn usage_remotely_is_the_tenants_usage_as_locally() {
     let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
-    let down = widget_id(&server, &server.down_key).await;
+    let secret = server.secret_key().await;
+    let down = server.widget_id(&server.down_key).await;
     send_message(&server).await;
     wait_for_runs(&server.db_url, 1).await;
 
-    let report = remote_json(&server, &secret, &["usage"]).await;
-    assert_eq!(report, api(&server, &secret, "/v1/usage").await);
+    let report = server.remote_json(&secret, &["usage"]).await;
+    assert_eq!(report, server.get_json("/v1/usage", &secret).await);
     assert_eq!(report["totalMessages"], 1, "{report}");
     assert_eq!(report["days"][0]["widgetId"], down.as_str());
-    let local = cli::json_of(
+    let local = local_cli::json_of(
         &server.db_url,
         &["usage", "--tenant", &server.tenant_id, "--json"],
     )
     .await;
     assert_eq!(report, local);
 
-    let faq = widget_id(&server, &server.faq_key).await;
+    let faq = server.widget_id(&server.faq_key).await;
     let (from, to) = (
         report["from"].as_str().unwrap(),
         report["to"].as_str().unwrap(),
     );
-    let filtered = remote_json(
-        &server,
-        &secret,
-        &["usage", "--widget", &faq, "--from", from, "--to", to],
-    )
-    .await;
+    let filtered = server
+        .remote_json(
+            &secret,
+            &["usage", "--widget", &faq, "--from", from, "--to", to],
+        )
+        .await;
     assert_eq!(filtered["from"], from);
     assert_eq!(filtered["totalMessages"], 0, "{filtered}");
-    let text = remote(&server, &secret, &["usage"]).await;
+    let text = server.remote(&secret, &["usage"]).await;
     assert!(
         text.ok && text.stdout.starts_with("1 messages from "),
         "{}",
@@ -347,36 +297,25 @@ async fn usage_remotely_is_the_tenants_usage_as_locally() {
         "{}",
         text.stdout
     );
-    let down_ids = crate::usage::ids_of(&server, &server.down_key).await;
+    let down_ids = server.key_ids(&server.down_key).await;
     for args in [
         ["usage", "--agent", down_ids.agent.as_str()],
         ["usage", "--key-id", down_ids.key.as_str()],
     ] {
-        let filtered = remote_json(&server, &secret, &args).await;
+        let filtered = server.remote_json(&secret, &args).await;
         assert_eq!(filtered["totals"]["runs"], 1, "{args:?}: {filtered}");
     }
-    remote_error(
-        &server,
-        &secret,
-        &["usage", "--from", "yesterday"],
-        "YYYY-MM-DD",
-    )
-    .await;
-    remote_error(
-        &server,
-        &secret,
-        &["usage", "by-agent"],
-        "works only on the local database",
-    )
-    .await;
+    server
+        .remote_error(&secret, &["usage", "--from", "yesterday"], "YYYY-MM-DD")
+        .await;
 }
 
 #[tokio::test]
 async fn another_tenants_objects_are_not_found_remotely() {
-    let server = TestServer::spawn().await;
-    let (their_tenant, their_widget) = other_tenant(&server).await;
-    let (their_key_id, _) = key(&server, &their_tenant, &["--kind", "secret"]).await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let server = TestServer::in_process().await;
+    let (their_tenant, their_widget) = server.other_tenant().await;
+    let (their_key_id, _) = server.key(&their_tenant, &["--kind", "secret"]).await;
+    let secret = server.secret_key().await;
 
     for args in [
         vec!["widgets", "show", their_widget.as_str()],
@@ -391,18 +330,23 @@ async fn another_tenants_objects_are_not_found_remotely() {
         vec!["widgets", "snippet", their_widget.as_str()],
         vec!["usage", "--widget", their_widget.as_str()],
     ] {
-        remote_error(&server, &secret, &args, "(not_found, HTTP 404)").await;
+        server
+            .remote_error(&secret, &args, "(not_found, HTTP 404)")
+            .await;
     }
     for args in [
         vec!["keys", "events", their_key_id.as_str()],
         vec!["keys", "rotate", their_key_id.as_str()],
         vec!["keys", "revoke", their_key_id.as_str()],
     ] {
-        remote_error(&server, &secret, &args, "(not_found, HTTP 404)").await;
+        server
+            .remote_error(&secret, &args, "(not_found, HTTP 404)")
+            .await;
     }
-    let theirs = api(&server, &secret, "/v1/keys").await;
+    let theirs = server.get_json("/v1/keys", &secret).await;
     assert!(!theirs.to_string().contains(&their_key_id));
-    let local = cli::json_of(&server.db_url, &["keys", "events", &their_key_id, "--json"]).await;
+    let local =
+        local_cli::json_of(&server.db_url, &["keys", "events", &their_key_id, "--json"]).await;
     assert_eq!(
         local["events"].as_array().unwrap().len(),
         1,
@@ -412,59 +356,53 @@ async fn another_tenants_objects_are_not_found_remotely() {
 
 #[tokio::test]
 async fn remote_failures_are_one_readable_line() {
-    let server = TestServer::spawn().await;
-    let (_, reader) = key(
-        &server,
-        &server.tenant_id,
-        &["--kind", "restricted", "--scopes", "widgets:read"],
-    )
-    .await;
-    let agents = api(&server, &reader, "/v1/agents").await;
+    let server = TestServer::in_process().await;
+    let (_, reader) = server
+        .key(
+            &server.tenant_id,
+            &["--kind", "restricted", "--scopes", "widgets:read"],
+        )
+        .await;
+    let agents = server.get_json("/v1/agents", &reader).await;
     let agent_id = agents["agents"][0]["id"].as_str().unwrap();
-    remote_error(
-        &server,
-        &reader,
-        &[
-            "widgets",
-            "create",
-            "--agent",
-            agent_id,
-            "--origin",
-            "https://a.example",
-        ],
-        "this key lacks the `widgets:write` scope (missing_scope, HTTP 403)",
-    )
-    .await;
-    remote_error(&server, &reader, &["keys", "list"], "`keys:write`").await;
-    let (reader_id, _) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
-    remote_error(
-        &server,
-        &reader,
-        &["keys", "events", &reader_id],
-        "`keys:write`",
-    )
-    .await;
-    remote_error(
-        &server,
-        "nonsense",
-        &["widgets", "list"],
-        "the key is not valid",
-    )
-    .await;
-    remote_error(
-        &server,
-        &server.faq_key,
-        &["widgets", "list"],
-        "secret (skt_sec_…) or restricted (skt_rst_…) keys",
-    )
-    .await;
-    remote_error(
-        &server,
-        &reader,
-        &["tenants", "create", "--name", "Nope"],
-        "works only on the local database",
-    )
-    .await;
+    server
+        .remote_error(
+            &reader,
+            &[
+                "widgets",
+                "create",
+                "--agent",
+                agent_id,
+                "--origin",
+                "https://a.example",
+            ],
+            "this key lacks the `widgets:write` scope (missing_scope, HTTP 403)",
+        )
+        .await;
+    server
+        .remote_error(&reader, &["keys", "list"], "`keys:write`")
+        .await;
+    let (reader_id, _) = server.key(&server.tenant_id, &["--kind", "secret"]).await;
+    server
+        .remote_error(&reader, &["keys", "events", &reader_id], "`keys:write`")
+        .await;
+    server
+        .remote_error("nonsense", &["widgets", "list"], "the key is not valid")
+        .await;
+    server
+        .remote_error(
+            &server.faq_key,
+            &["widgets", "list"],
+            "secret (skt_sec_…) or restricted (skt_rst_…) keys",
+        )
+        .await;
+    server
+        .remote_error(
+            &reader,
+            &["tenants", "create", "--name", "Nope"],
+            "works only on the local database",
+        )
+        .await;
 
     // Nothing listens on the discard port.
     let output = sitekit()
@@ -498,7 +436,7 @@ async fn remote_failures_are_one_readable_line() {
     assert!(stderr.contains("--server needs --key"), "{stderr}");
 
     let agent_count = agents["agents"].as_array().unwrap().len();
-    let unchanged = api(&server, &reader, "/v1/agents").await;
+    let unchanged = server.get_json("/v1/agents", &reader).await;
     assert_eq!(unchanged["agents"].as_array().unwrap().len(), agent_count);
     let widgets = server
         .admin(Method::GET, "/v1/widgets", &reader, None)

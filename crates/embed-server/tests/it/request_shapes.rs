@@ -6,12 +6,11 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::{SITE, TestServer, assert_api_error};
-use crate::widget_admin::{create_widget, secret_and_agent};
 
 #[tokio::test]
 async fn a_body_that_is_not_a_json_object_is_refused_and_changes_nothing() {
-    let server = TestServer::spawn().await;
-    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
+    let server = TestServer::in_process().await;
+    let (secret, agent) = server.secret_and_agent().await;
     // serde would read an array as the fields in order: `[null, null]` was an
     // empty update, answered 200.
     for body in [
@@ -52,15 +51,15 @@ async fn a_body_that_is_not_a_json_object_is_refused_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_whole_number_is_an_integer_however_it_is_written() {
-    let server = TestServer::spawn().await;
-    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
+    let server = TestServer::in_process().await;
+    let (secret, agent) = server.secret_and_agent().await;
     // `37.0` is how some JSON encoders write 37; it was refused as a float.
-    let created = create_widget(
-        &server,
-        &secret,
-        json!({ "agentId": agent, "allowedOrigins": [SITE], "conversationDays": 37.0 }),
-    )
-    .await;
+    let created = server
+        .post_widget(
+            &secret,
+            json!({ "agentId": agent, "allowedOrigins": [SITE], "conversationDays": 37.0 }),
+        )
+        .await;
     assert_eq!(created["widget"]["conversationDays"], 37);
     let widget = created["widget"]["id"].as_str().unwrap();
     let path = format!("/v1/widgets/{widget}");
@@ -82,8 +81,8 @@ async fn a_whole_number_is_an_integer_however_it_is_written() {
 
 #[tokio::test]
 async fn a_path_the_server_cannot_read_is_a_json_404() {
-    let server = TestServer::spawn().await;
-    let (secret, _) = secret_and_agent(&server, "http://127.0.0.1:9").await;
+    let server = TestServer::in_process().await;
+    let (secret, _) = server.secret_and_agent().await;
     // `%FF` is no UTF-8: axum answered 400 in plain text, which no route
     // documents.
     for path in [

@@ -12,13 +12,11 @@ use sitekit_embed_server::usage::report::format_day;
 use sitekit_embed_server::usage::{EventBatch, EventSender, NewUsageEvent};
 use sitekit_sdk::wire::usage_types;
 
-use crate::admin::key;
 use crate::support::TestServer;
-use crate::usage::ids_of;
-use crate::usage_events::{opened, post_to, results, session};
+use crate::usage_events::{opened, post_to, results};
 
 /// A widget load `days_ago` days ago, stored the way the route stores one.
-fn load(ids: &crate::usage::KeyIds, id: &str, days_ago: i64) -> EventBatch {
+fn load(ids: &crate::support::KeyIds, id: &str, days_ago: i64) -> EventBatch {
     let time_ms = now_unix_ms() - days_ago * DAY_MS;
     EventBatch {
         sender: EventSender {
@@ -64,7 +62,7 @@ async fn until_counted(db_url: &str, sql: &str, expected: i64) {
 #[tokio::test]
 async fn usage_and_key_events_past_their_retention_are_forgotten_and_reports_keep_them() {
     let server = TestServer::spawn().await;
-    let ids = ids_of(&server, &server.faq_key).await;
+    let ids = server.key_ids(&server.faq_key).await;
     let db = server.db().await;
     for (id, days_ago) in [("old", 40), ("recent", 2)] {
         db.record_usage_events(load(&ids, id, days_ago))
@@ -72,7 +70,7 @@ async fn usage_and_key_events_past_their_retention_are_forgotten_and_reports_kee
             .unwrap();
     }
     // A key made long ago, and one made now.
-    let (old_key, _) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let (old_key, _) = server.key(&server.tenant_id, &["--kind", "secret"]).await;
     let pool = sqlx::AnyPool::connect(&server.db_url).await.unwrap();
     sqlx::query("UPDATE key_events SET at = $1 WHERE key_id = $2")
         .bind(now_unix() - 500 * 86_400)
@@ -81,7 +79,7 @@ async fn usage_and_key_events_past_their_retention_are_forgotten_and_reports_kee
         .await
         .unwrap();
     pool.close().await;
-    let (new_key, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let (new_key, secret) = server.key(&server.tenant_id, &["--kind", "secret"]).await;
 
     // A node with a month's retention for usage events and the default for
     // key events forgets at its start, then every hour.
@@ -117,8 +115,9 @@ async fn usage_and_key_events_past_their_retention_are_forgotten_and_reports_kee
 
 #[tokio::test]
 async fn a_widget_accepts_so_many_usage_events_a_day() {
-    let server = TestServer::spawn_with(&["--usage-events-per-widget-per-day", "3"]).await;
-    let (token, _) = session(&server, &server.faq_key).await;
+    let server =
+        TestServer::in_process_with(|config| config.usage_events_per_widget_per_day = 3).await;
+    let (token, _) = server.session(&server.faq_key).await;
     let first = json!([opened("a"), opened("b")]);
     let answered = results(post_to(&server.url, &token, &first).await).await;
     assert!(answered.iter().all(|(_, status, _)| status == "accepted"));
@@ -141,11 +140,11 @@ async fn a_widget_accepts_so_many_usage_events_a_day() {
     );
     let stored = format!(
         "SELECT COUNT(*) FROM usage_events WHERE widget_id = '{}'",
-        ids_of(&server, &server.faq_key).await.widget
+        server.key_ids(&server.faq_key).await.widget
     );
     assert_eq!(count(&server.db_url, &stored).await, 4);
     // Another widget's day is its own.
-    let (other, _) = session(&server, &server.failing_key).await;
+    let (other, _) = server.session(&server.failing_key).await;
     let answered = results(post_to(&server.url, &other, &json!([opened("a")])).await).await;
     assert_eq!(answered[0].1, "accepted");
 }

@@ -1,12 +1,14 @@
 //! `POST /v1/sessions`: the publishable key and the page's origin buy a token.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use crate::support::{FOREIGN_SITE, SITE, TestServer, assert_api_error};
 
 #[tokio::test]
 async fn an_allowed_page_gets_a_ten_minute_session_for_its_visitor() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let response = server
         .client()
         .post(format!("{}/v1/sessions", server.url))
@@ -42,7 +44,7 @@ async fn an_allowed_page_gets_a_ten_minute_session_for_its_visitor() {
 
 #[tokio::test]
 async fn a_new_visitor_gets_an_id_and_the_sdk_reuses_it() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let sdk = server.sdk(&server.faq_key);
     let session = sdk.session().await.unwrap();
     assert!(session.visitor_id.starts_with("vis_"));
@@ -56,7 +58,7 @@ async fn a_new_visitor_gets_an_id_and_the_sdk_reuses_it() {
 
 #[tokio::test]
 async fn refusals_carry_stable_codes() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let url = format!("{}/v1/sessions", server.url);
     let post = |origin: &str, body: String, content_type: &str| {
         server
@@ -125,7 +127,8 @@ async fn refusals_carry_stable_codes() {
 
 #[tokio::test]
 async fn revoking_a_key_ends_its_sessions_within_the_refresh_interval() {
-    let server = TestServer::spawn_with(&["--key-refresh-secs", "1"]).await;
+    let server =
+        TestServer::in_process_with(|config| config.key_refresh = Duration::from_secs(1)).await;
     let sdk = server.sdk(&server.down_key);
     let session = sdk.session().await.unwrap();
     let chat = |token: String| {
@@ -142,7 +145,8 @@ async fn revoking_a_key_ends_its_sessions_within_the_refresh_interval() {
     let key = sitekit_embed_server::keys::ParsedKey::parse(&server.down_key).unwrap();
     let (_, record) = db.widget_by_publishable_key(&key).await.unwrap().unwrap();
     let key_id = record.id;
-    crate::cli::json_of(&server.db_url, &["keys", "revoke", &key_id, "--json"]).await;
+    crate::support::local_cli::json_of(&server.db_url, &["keys", "revoke", &key_id, "--json"])
+        .await;
 
     // New sessions and the widget config are refused at once (they read the database)…
     let refused = server

@@ -89,7 +89,7 @@ async fn configured_secrets_are_shared_by_nodes_and_rotate_through_previous() {
 
 #[tokio::test]
 async fn a_short_configured_secret_is_refused_before_serving() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let output = sitekit()
         .args([
             "--database-url",

@@ -6,21 +6,11 @@ use std::io::Read;
 use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha384};
-use sitekit_embed_server::keys::ParsedKey;
 
-use crate::admin::{key, other_tenant};
-use crate::cli::{json_of, run};
+use crate::support::local_cli::{json_of, run};
 use crate::support::{
     FAKE_PINNED_LOADER, SITE, TempDir, TestServer, assert_api_error, sitekit, write_fake_dist,
 };
-
-/// The id of the widget a publishable key belongs to.
-async fn widget_id(server: &TestServer, publishable_key: &str) -> String {
-    let db = server.db().await;
-    let key = ParsedKey::parse(publishable_key).unwrap();
-    let (widget, _) = db.widget_by_publishable_key(&key).await.unwrap().unwrap();
-    widget.id
-}
 
 async fn get_snippet(server: &TestServer, widget: &str, key: &str) -> reqwest::Response {
     server
@@ -71,8 +61,8 @@ pub fn decode(encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
 #[tokio::test]
 async fn both_snippets_load_the_loader_and_the_pinned_one_matches_its_integrity() {
     let server = TestServer::spawn_with_built_assets().await;
-    let widget = widget_id(&server, &server.faq_key).await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let widget = server.widget_id(&server.faq_key).await;
+    let secret = server.secret_key().await;
 
     let response = get_snippet(&server, &widget, &secret).await;
     assert_eq!(response.status(), 200);
@@ -144,17 +134,17 @@ async fn both_snippets_load_the_loader_and_the_pinned_one_matches_its_integrity(
 
 #[tokio::test]
 async fn the_snippet_route_checks_the_key_its_scope_and_the_tenant() {
-    let server = TestServer::spawn().await;
-    let widget = widget_id(&server, &server.faq_key).await;
-    let (_, their_widget) = other_tenant(&server).await;
+    let server = TestServer::in_process().await;
+    let widget = server.widget_id(&server.faq_key).await;
+    let (_, their_widget) = server.other_tenant().await;
     let path = format!("{}/v1/widgets/{widget}/snippet", server.url);
 
-    let (_, reader) = key(
-        &server,
-        &server.tenant_id,
-        &["--kind", "restricted", "--scopes", "widgets:read"],
-    )
-    .await;
+    let (_, reader) = server
+        .key(
+            &server.tenant_id,
+            &["--kind", "restricted", "--scopes", "widgets:read"],
+        )
+        .await;
     let response = get_snippet(&server, &widget, &reader).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
@@ -171,12 +161,12 @@ async fn the_snippet_route_checks_the_key_its_scope_and_the_tenant() {
         "invalid_key",
     )
     .await;
-    let (_, usage_only) = key(
-        &server,
-        &server.tenant_id,
-        &["--kind", "restricted", "--scopes", "usage:read"],
-    )
-    .await;
+    let (_, usage_only) = server
+        .key(
+            &server.tenant_id,
+            &["--kind", "restricted", "--scopes", "usage:read"],
+        )
+        .await;
     let message = assert_api_error(
         get_snippet(&server, &widget, &usage_only).await,
         403,
@@ -206,9 +196,9 @@ async fn the_snippet_route_checks_the_key_its_scope_and_the_tenant() {
 
 #[tokio::test]
 async fn a_widget_whose_publishable_key_was_revoked_has_no_snippet() {
-    let server = TestServer::spawn().await;
-    let widget = widget_id(&server, &server.faq_key).await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let server = TestServer::in_process().await;
+    let widget = server.widget_id(&server.faq_key).await;
+    let secret = server.secret_key().await;
     let keys = json_of(
         &server.db_url,
         &["keys", "list", "--widget", &widget, "--json"],
@@ -239,8 +229,8 @@ async fn a_widget_whose_publishable_key_was_revoked_has_no_snippet() {
 async fn the_snippet_command_prints_what_the_api_answers() {
     let server = TestServer::spawn_with_built_assets().await;
     let assets = std::env::var("SITEKIT_ASSETS_DIR").unwrap();
-    let widget = widget_id(&server, &server.faq_key).await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let widget = server.widget_id(&server.faq_key).await;
+    let secret = server.secret_key().await;
     let api: Value = get_snippet(&server, &widget, &secret)
         .await
         .json()
@@ -272,12 +262,12 @@ async fn the_snippet_command_prints_what_the_api_answers() {
 
 #[tokio::test]
 async fn the_snippet_command_explains_an_unknown_widget_and_missing_assets() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let (ok, stdout, stderr) = run(&server.db_url, &["widgets", "snippet", "wid_missing"]).await;
     assert!(!ok && stdout.is_empty());
     assert!(stderr.contains("no widget with id wid_missing"), "{stderr}");
 
-    let widget = widget_id(&server, &server.faq_key).await;
+    let widget = server.widget_id(&server.faq_key).await;
     let empty = TempDir::new();
     let (ok, _, stderr) = run(
         &server.db_url,

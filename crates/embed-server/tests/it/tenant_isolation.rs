@@ -4,7 +4,6 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::admin::key;
 use crate::support::{TestServer, assert_api_error};
 
 /// One tenant's objects, made through the API with its own secret key.
@@ -16,7 +15,7 @@ struct Tenant {
 }
 
 async fn tenant(server: &TestServer, tenant_id: &str) -> Tenant {
-    let (_, secret) = key(server, tenant_id, &["--kind", "secret"]).await;
+    let (_, secret) = server.key(tenant_id, &["--kind", "secret"]).await;
     let post = async |path: &str, body: Value| -> Value {
         let response = server.admin(Method::POST, path, &secret, Some(body)).await;
         assert_eq!(response.status(), 201, "POST {path}");
@@ -56,7 +55,7 @@ async fn tenant(server: &TestServer, tenant_id: &str) -> Tenant {
 
 #[tokio::test]
 async fn no_admin_route_reaches_another_tenants_objects() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let ours = tenant(&server, &server.tenant_id).await;
     let other_tenant_id = {
         let db = server.db().await;
@@ -150,8 +149,8 @@ async fn no_admin_route_reaches_another_tenants_objects() {
 
 #[tokio::test]
 async fn admin_bodies_have_a_size_limit() {
-    let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let server = TestServer::in_process().await;
+    let secret = server.secret_key().await;
     let huge = json!({ "name": "x".repeat(100 * 1024), "baseUrl": "http://a", "flowId": "f", "runtimeKey": "k" });
     for (method, path) in [
         (Method::POST, "/v1/agents".to_owned()),

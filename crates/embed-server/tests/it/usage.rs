@@ -5,36 +5,9 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sitekit_embed_server::keys::ParsedKey;
 use sitekit_embed_server::tenants::TenantScope;
 
-use crate::admin::{key, other_tenant};
 use crate::support::{SITE, TestServer, assert_api_error};
-
-pub async fn widget_id(server: &TestServer, publishable_key: &str) -> String {
-    ids_of(server, publishable_key).await.widget
-}
-
-/// What a publishable key's usage is counted under.
-#[derive(Debug, Clone)]
-pub struct KeyIds {
-    pub tenant: String,
-    pub agent: String,
-    pub widget: String,
-    pub key: String,
-}
-
-pub async fn ids_of(server: &TestServer, publishable_key: &str) -> KeyIds {
-    let db = server.db().await;
-    let key = ParsedKey::parse(publishable_key).unwrap();
-    let (widget, record) = db.widget_by_publishable_key(&key).await.unwrap().unwrap();
-    KeyIds {
-        tenant: widget.tenant_id,
-        agent: widget.agent_id,
-        widget: widget.id,
-        key: record.id,
-    }
-}
 
 /// Waits until `count` runs are recorded in all: the server records a run just
 /// after its stream ends. Fails after 10 s.
@@ -76,8 +49,8 @@ pub async fn send_message(server: &TestServer) {
 #[tokio::test]
 async fn usage_counts_each_run_per_day_agent_widget_and_key() {
     let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
-    let down = ids_of(&server, &server.down_key).await;
+    let secret = server.secret_key().await;
+    let down = server.key_ids(&server.down_key).await;
     send_message(&server).await;
     send_message(&server).await;
     wait_for_runs(&server.db_url, 2).await;
@@ -99,7 +72,7 @@ async fn usage_counts_each_run_per_day_agent_widget_and_key() {
     assert_eq!(report["days"], json!([day]), "{report}");
     assert_eq!(report["totals"], counts, "{report}");
 
-    let other_widget = widget_id(&server, &server.faq_key).await;
+    let other_widget = server.widget_id(&server.faq_key).await;
     let filtered = crate::usage::report(
         &server.url,
         &secret,
@@ -119,9 +92,9 @@ async fn usage_counts_each_run_per_day_agent_widget_and_key() {
 #[tokio::test]
 async fn usage_filters_by_agent_widget_and_key_of_the_callers_tenant_only() {
     let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
-    let down = ids_of(&server, &server.down_key).await;
-    let budget = ids_of(&server, &server.budget_key).await;
+    let secret = server.secret_key().await;
+    let down = server.key_ids(&server.down_key).await;
+    let budget = server.key_ids(&server.budget_key).await;
     send_message(&server).await;
     let token = server
         .sdk(&server.budget_key)
@@ -161,8 +134,8 @@ async fn usage_filters_by_agent_widget_and_key_of_the_callers_tenant_only() {
     assert_eq!(none["days"], json!([]), "{none}");
 
     // Another tenant's agent, widget or key is not found, as a missing one.
-    let (their_tenant, their_widget) = other_tenant(&server).await;
-    let (their_key, _) = key(&server, &their_tenant, &["--kind", "secret"]).await;
+    let (their_tenant, their_widget) = server.other_tenant().await;
+    let (their_key, _) = server.key(&their_tenant, &["--kind", "secret"]).await;
     let db = server.db().await;
     let their_agent = db
         .agents(&TenantScope::one(their_tenant.clone()))
@@ -212,12 +185,12 @@ async fn chat_once(server: &TestServer, token: &str) {
 
 #[tokio::test]
 async fn usage_needs_its_scope_stays_in_the_tenant_and_checks_its_query() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     send_message(&server).await;
-    let widget = widget_id(&server, &server.down_key).await;
+    let widget = server.widget_id(&server.down_key).await;
 
-    let (their_tenant, _) = other_tenant(&server).await;
-    let (_, theirs) = key(&server, &their_tenant, &["--kind", "secret"]).await;
+    let (their_tenant, _) = server.other_tenant().await;
+    let (_, theirs) = server.key(&their_tenant, &["--kind", "secret"]).await;
     let their_report: Value = server
         .admin(Method::GET, "/v1/usage", &theirs, None)
         .await
@@ -233,12 +206,12 @@ async fn usage_needs_its_scope_stays_in_the_tenant_and_checks_its_query() {
     )
     .await;
 
-    let (_, widgets_only) = key(
-        &server,
-        &server.tenant_id,
-        &["--kind", "restricted", "--scopes", "widgets:read"],
-    )
-    .await;
+    let (_, widgets_only) = server
+        .key(
+            &server.tenant_id,
+            &["--kind", "restricted", "--scopes", "widgets:read"],
+        )
+        .await;
     let message = assert_api_error(
         server
             .admin(Method::GET, "/v1/usage", &widgets_only, None)
@@ -248,12 +221,12 @@ async fn usage_needs_its_scope_stays_in_the_tenant_and_checks_its_query() {
     )
     .await;
     assert!(message.contains("usage:read"), "{message}");
-    let (_, reader) = key(
-        &server,
-        &server.tenant_id,
-        &["--kind", "restricted", "--scopes", "usage:read"],
-    )
-    .await;
+    let (_, reader) = server
+        .key(
+            &server.tenant_id,
+            &["--kind", "restricted", "--scopes", "usage:read"],
+        )
+        .await;
     for bad in [
         "/v1/usage?from=yesterday",
         "/v1/usage?from=2026-02-30",

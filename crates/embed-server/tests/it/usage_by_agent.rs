@@ -8,11 +8,10 @@ use sitekit_embed_server::tenants::TenantScope;
 use sitekit_embed_server::usage::UsageRun;
 use sitekit_embed_server::usage::report::format_day;
 
-use crate::admin::{key, other_tenant};
-use crate::cli::{json_of, run};
-use crate::remote_cli::remote_error;
+use crate::support::KeyIds;
 use crate::support::TestServer;
-use crate::usage::{KeyIds, ids_of, report, wait_for_runs};
+use crate::support::local_cli::{json_of, run};
+use crate::usage::{report, wait_for_runs};
 
 fn record(
     ids: &KeyIds,
@@ -54,8 +53,8 @@ fn agent<'a>(report: &'a Value, id: &str) -> &'a Value {
 async fn the_operator_sees_every_agents_usage_and_tenants_only_their_own() {
     let server = TestServer::spawn().await;
     let db = server.db().await;
-    let ours = ids_of(&server, &server.faq_key).await;
-    let (their_tenant, their_widget) = other_tenant(&server).await;
+    let ours = server.key_ids(&server.faq_key).await;
+    let (their_tenant, their_widget) = server.other_tenant().await;
     let pool = sqlx::AnyPool::connect(&server.db_url).await.unwrap();
     let their_key: String = sqlx::query_scalar("SELECT id FROM api_keys WHERE widget_id = $1")
         .bind(&their_widget)
@@ -123,7 +122,7 @@ async fn the_operator_sees_every_agents_usage_and_tenants_only_their_own() {
         (&other["runs"], &other["errors"]),
         (&json!(1), &json!({ "visitor_left": 1 }))
     );
-    let unused = agent(&all, &ids_of(&server, &server.down_key).await.agent);
+    let unused = agent(&all, &server.key_ids(&server.down_key).await.agent);
     assert_eq!(
         (&unused["runs"], &unused["errors"]),
         (&json!(0), &json!({}))
@@ -164,15 +163,15 @@ async fn the_operator_sees_every_agents_usage_and_tenants_only_their_own() {
     );
 
     // No key reaches it: the network has no such view, the CLI refuses --server.
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
-    remote_error(
-        &server,
-        &secret,
-        &["usage", "by-agent"],
-        "works only on the local database",
-    )
-    .await;
-    let (_, their_secret) = key(&server, &their_tenant, &["--kind", "secret"]).await;
+    let secret = server.secret_key().await;
+    server
+        .remote_error(
+            &secret,
+            &["usage", "by-agent"],
+            "works only on the local database",
+        )
+        .await;
+    let (_, their_secret) = server.key(&their_tenant, &["--kind", "secret"]).await;
     let their_report = report(&server.url, &their_secret, "").await;
     assert_eq!(their_report["totals"]["runs"], 1, "{their_report}");
     assert!(!their_report.to_string().contains(&ours.widget));

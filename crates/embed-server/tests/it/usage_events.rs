@@ -10,8 +10,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::io::AsyncReadExt;
 
-use crate::support::{FOREIGN_SITE, SITE, TestServer, assert_api_error};
-use crate::usage::widget_id;
+use crate::support::{FOREIGN_SITE, SITE, TestServer, assert_api_error, per_minute};
 
 const BATCH_TYPE: &str = "application/cloudevents-batch+json";
 
@@ -39,12 +38,6 @@ fn event(id: &str, kind: &str, data: Option<Value>) -> Value {
 
 pub fn opened(id: &str) -> Value {
     event(id, usage_types::WIDGET_OPENED, None)
-}
-
-/// A session token (and its visitor id) for a page on [`SITE`].
-pub async fn session(server: &TestServer, key: &str) -> (String, String) {
-    let session = server.sdk(key).session().await.unwrap();
-    (session.token, session.visitor_id)
 }
 
 pub async fn post_to(url: &str, token: &str, batch: &Value) -> reqwest::Response {
@@ -122,8 +115,8 @@ fn ids(rows: &[Value]) -> Vec<&str> {
 
 #[tokio::test]
 async fn a_batch_is_stored_once_and_sent_again_is_all_duplicate() {
-    let server = TestServer::spawn().await;
-    let (token, visitor) = session(&server, &server.faq_key).await;
+    let server = TestServer::in_process().await;
+    let (token, visitor) = server.session(&server.faq_key).await;
     let (time, time_ms) = now();
     let batch = json!([
         event_at("e1", usage_types::WIDGET_OPENED, &time, None),
@@ -151,7 +144,7 @@ async fn a_batch_is_stored_once_and_sent_again_is_all_duplicate() {
 
     let rows = stored(&server.db_url).await;
     assert_eq!(ids(&rows), ["e1", "e2", "e3"], "{rows:?}");
-    let widget = widget_id(&server, &server.faq_key).await;
+    let widget = server.widget_id(&server.faq_key).await;
     let sent = &rows[1];
     assert_eq!(sent["type"], usage_types::MESSAGE_SENT);
     assert_eq!(sent["data"], json!({ "threadId": "t1", "runId": "r1" }));
@@ -172,8 +165,8 @@ async fn a_batch_is_stored_once_and_sent_again_is_all_duplicate() {
 
 #[tokio::test]
 async fn identical_batches_sent_concurrently_store_each_event_once() {
-    let server = TestServer::spawn().await;
-    let (token, _) = session(&server, &server.faq_key).await;
+    let server = TestServer::in_process().await;
+    let (token, _) = server.session(&server.faq_key).await;
     let ids: Vec<String> = (0..20).map(|n| format!("c{n:02}")).collect();
     let forward: Vec<Value> = ids.iter().map(|id| opened(id)).collect();
     // Some in the opposite order: concurrent writers of the same events must
@@ -204,15 +197,15 @@ async fn identical_batches_sent_concurrently_store_each_event_once() {
 
 #[tokio::test]
 async fn an_event_twice_in_a_batch_counts_once_per_widget_and_source() {
-    let server = TestServer::spawn().await;
-    let (token, _) = session(&server, &server.faq_key).await;
+    let server = TestServer::in_process().await;
+    let (token, _) = server.session(&server.faq_key).await;
     let mut elsewhere = opened("a");
     elsewhere["source"] = json!("/visitors/v2");
     let batch = json!([opened("a"), opened("b"), opened("a"), elsewhere]);
     let answer = statuses(post_to(&server.url, &token, &batch).await).await;
     assert_eq!(answer, ["accepted", "accepted", "duplicate", "accepted"]);
     // The same events for another widget are that widget's own.
-    let (other_token, _) = session(&server, &server.failing_key).await;
+    let (other_token, _) = server.session(&server.failing_key).await;
     let answer = statuses(post_to(&server.url, &other_token, &batch).await).await;
     assert_eq!(answer, ["accepted", "accepted", "duplicate", "accepted"]);
     assert_eq!(stored(&server.db_url).await.len(), 6);
@@ -220,8 +213,8 @@ async fn an_event_twice_in_a_batch_counts_once_per_widget_and_source() {
 
 #[tokio::test]
 async fn each_broken_event_is_rejected_with_its_reason_and_the_others_are_stored() {
-    let server = TestServer::spawn().await;
-    let (token, _) = session(&server, &server.faq_key).await;
+    let server = TestServer::in_process().await;
+    let (token, _) = server.session(&server.faq_key).await;
     let with = |id: &str, name: &str, value: Value| {
         let mut event = opened(id);
         event[name] = value;
@@ -379,7 +372,7 @@ async fn beacon(server: &TestServer, token: &str, batch: &Value) -> reqwest::Res
 
 #[tokio::test]
 async fn a_beacon_with_the_usage_token_in_the_query_and_a_text_body_is_stored() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let session = server.sdk(&server.faq_key).session().await.unwrap();
     let response = beacon(&server, &session.usage_token, &json!([opened("beacon")])).await;
     assert_eq!(response.headers()["access-control-allow-origin"], SITE);
@@ -408,7 +401,7 @@ async fn a_beacon_with_the_usage_token_in_the_query_and_a_text_body_is_stored() 
 
 #[tokio::test]
 async fn the_session_token_is_refused_in_the_query_so_it_never_needs_a_url() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let session = server.sdk(&server.faq_key).session().await.unwrap();
     let refused = beacon(&server, &session.token, &json!([opened("leaked")])).await;
     let message = assert_api_error(refused, 403, "missing_scope").await;
@@ -418,7 +411,7 @@ async fn the_session_token_is_refused_in_the_query_so_it_never_needs_a_url() {
 
 #[tokio::test]
 async fn the_usage_token_writes_usage_events_and_nothing_else() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let usage_token = server
         .sdk(&server.faq_key)
         .session()
@@ -453,7 +446,7 @@ async fn the_usage_token_writes_usage_events_and_nothing_else() {
 
 #[tokio::test]
 async fn a_page_on_another_site_may_ask_but_a_json_batch_needs_a_preflight_it_passes() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let preflight = server
         .client()
         .request(
@@ -487,7 +480,7 @@ async fn a_page_on_another_site_may_ask_but_a_json_batch_needs_a_preflight_it_pa
 
 #[tokio::test]
 async fn the_token_in_the_query_is_never_logged() {
-    let server = TestServer::spawn().await;
+    let server = TestServer::in_process().await;
     let session = server.sdk(&server.faq_key).session().await.unwrap();
     let (token, usage_token) = (session.token, session.usage_token);
     let (node, mut log) = server.another_node_logging("debug", &[]).await;
@@ -521,8 +514,8 @@ async fn the_token_in_the_query_is_never_logged() {
 
 #[tokio::test]
 async fn refusals_carry_stable_codes_and_store_nothing() {
-    let server = TestServer::spawn().await;
-    let (token, _) = session(&server, &server.faq_key).await;
+    let server = TestServer::in_process().await;
+    let (token, _) = server.session(&server.faq_key).await;
     let url = format!("{}/v1/usage/events", server.url);
     let send = |origin: &str, token: Option<&str>, content_type: Option<&str>, body: String| {
         let mut request = server
@@ -582,9 +575,12 @@ async fn refusals_carry_stable_codes_and_store_nothing() {
 
 #[tokio::test]
 async fn one_address_over_its_limit_is_told_to_wait() {
-    let server = TestServer::spawn_with(&["--requests-per-ip-per-minute", "2"]).await;
+    let server = TestServer::in_process_with(|config| {
+        config.limits.requests_per_ip_per_minute = per_minute(2)
+    })
+    .await;
     // The session is the first request, this batch the second.
-    let (token, _) = session(&server, &server.faq_key).await;
+    let (token, _) = server.session(&server.faq_key).await;
     let batch = json!([opened("e1")]);
     assert_eq!(
         statuses(post_to(&server.url, &token, &batch).await).await,

@@ -17,9 +17,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::io::AsyncWriteExt;
 
-use crate::admin::key;
 use crate::support::{SITE, TestServer};
-use crate::usage::{ids_of, report, wait_for_runs};
+use crate::usage::{report, wait_for_runs};
 
 /// One event of each type, ids prefixed with `prefix`: a load, an open, a thumbs
 /// up and a thumbs down (counted), a sent message and a page's own event (stored
@@ -96,7 +95,7 @@ fn event_totals(report: &Value) -> (i64, i64, i64, i64) {
 #[tokio::test]
 async fn a_batch_counts_once_sent_again_concurrently_or_to_a_restarted_server() {
     let mut server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let secret = server.secret_key().await;
     let token = server.sdk(&server.faq_key).session().await.unwrap().token;
 
     // Twice, one after the other: the second time every event is a duplicate.
@@ -154,7 +153,7 @@ async fn a_batch_counts_once_sent_again_concurrently_or_to_a_restarted_server() 
 #[tokio::test]
 async fn a_client_that_never_got_the_answer_and_sends_again_counts_once() {
     let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let secret = server.secret_key().await;
     let token = server.sdk(&server.faq_key).session().await.unwrap().token;
     let address = server.url.trim_start_matches("http://").to_owned();
 
@@ -194,8 +193,8 @@ async fn a_client_that_never_got_the_answer_and_sends_again_counts_once() {
 #[tokio::test]
 async fn a_chat_run_counts_once_and_its_record_written_again_counts_nothing() {
     let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
-    let faq = ids_of(&server, &server.faq_key).await;
+    let secret = server.secret_key().await;
+    let faq = server.key_ids(&server.faq_key).await;
     let visitor = server.sdk(&server.faq_key);
     let question = "How do I install the snippet?";
     let mut answer = String::new();
@@ -261,8 +260,8 @@ async fn a_chat_run_counts_once_and_its_record_written_again_counts_nothing() {
 #[tokio::test]
 async fn a_batch_that_cannot_be_stored_fails_alone_and_the_others_count() {
     let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
-    let faq = ids_of(&server, &server.faq_key).await;
+    let secret = server.secret_key().await;
+    let faq = server.key_ids(&server.faq_key).await;
     let db = server.db().await;
     let now = now_unix_ms();
     // A batch of loads; one naming a tenant that does not exist cannot be

@@ -17,9 +17,8 @@ use sitekit_embed_server::usage::report::format_day;
 use sitekit_sdk::admin::{UsageExportFormat, UsageExportQuery};
 use sqlx::Row;
 
-use crate::admin::{key, other_tenant};
 use crate::support::{TempDir, TestServer, assert_api_error};
-use crate::usage::{ids_of, report, wait_for_runs};
+use crate::usage::{report, wait_for_runs};
 use crate::usage_exactly_once::{one_of_each, post};
 
 /// More than the export's page of 1,000 records, all at one instant, so pages
@@ -46,7 +45,7 @@ fn python() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python")
 }
 
-fn record(ids: &crate::usage::KeyIds, id: String, started_at_ms: i64) -> UsageRun {
+fn record(ids: &crate::support::KeyIds, id: String, started_at_ms: i64) -> UsageRun {
     UsageRun {
         id,
         tenant_id: ids.tenant.clone(),
@@ -70,9 +69,9 @@ fn record(ids: &crate::usage::KeyIds, id: String, started_at_ms: i64) -> UsageRu
 #[tokio::test]
 async fn exports_parse_with_real_tools_and_equal_the_report_and_the_records() {
     let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
-    let faq = ids_of(&server, &server.faq_key).await;
-    let down = ids_of(&server, &server.down_key).await;
+    let secret = server.secret_key().await;
+    let faq = server.key_ids(&server.faq_key).await;
+    let down = server.key_ids(&server.down_key).await;
     let db = server.db().await;
 
     // Real runs: an answer, and a flow that fails.
@@ -349,8 +348,8 @@ async fn exports_parse_with_real_tools_and_equal_the_report_and_the_records() {
 
 #[tokio::test]
 async fn exports_check_their_query_scope_and_tenant() {
-    let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let server = TestServer::in_process().await;
+    let secret = server.secret_key().await;
     for query in [
         "",
         "?format=xml",
@@ -368,7 +367,7 @@ async fn exports_check_their_query_scope_and_tenant() {
             .await;
         assert_api_error(response, 400, "invalid_query").await;
     }
-    let (_, their_widget) = other_tenant(&server).await;
+    let (_, their_widget) = server.other_tenant().await;
     let response = server
         .admin(
             Method::GET,
@@ -378,12 +377,12 @@ async fn exports_check_their_query_scope_and_tenant() {
         )
         .await;
     assert_api_error(response, 404, "not_found").await;
-    let (_, widgets_only) = key(
-        &server,
-        &server.tenant_id,
-        &["--kind", "restricted", "--scopes", "widgets:read"],
-    )
-    .await;
+    let (_, widgets_only) = server
+        .key(
+            &server.tenant_id,
+            &["--kind", "restricted", "--scopes", "widgets:read"],
+        )
+        .await;
     let response = server
         .admin(
             Method::GET,

@@ -23,9 +23,9 @@ use sqlx::Row;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::admin::key;
+use crate::support::KeyIds;
 use crate::support::TestServer;
-use crate::usage::{KeyIds, ids_of, report, wait_for_runs};
+use crate::usage::{report, wait_for_runs};
 use crate::usage_exactly_once::post;
 
 const EVENTS: usize = 400;
@@ -306,7 +306,7 @@ fn assert_same(
 async fn rollups_equal_a_recount_of_the_raw_records_on_random_traffic() {
     let mut rng = Rng::seeded();
     let server = TestServer::spawn().await;
-    let (_, secret) = key(&server, &server.tenant_id, &["--kind", "secret"]).await;
+    let secret = server.secret_key().await;
     let db = server.db().await;
 
     // Four widgets; two of them with a rotated key beside their first one.
@@ -317,7 +317,7 @@ async fn rollups_equal_a_recount_of_the_raw_records_on_random_traffic() {
         server.budget_key.clone(),
     ];
     for key in [&server.faq_key, &server.down_key] {
-        let id = ids_of(&server, key).await.key;
+        let id = server.key_ids(key).await.key;
         let rotated = db
             .rotate_key(&TenantScope::Operator, &id, 3_600, None, "test")
             .await
@@ -332,7 +332,7 @@ async fn rollups_equal_a_recount_of_the_raw_records_on_random_traffic() {
             senders.push(Sender {
                 token: session.token,
                 visitor: session.visitor_id,
-                ids: ids_of(&server, key).await,
+                ids: server.key_ids(key).await,
             });
         }
     }

@@ -10,9 +10,7 @@ use sitekit_embed_server::db::now_unix_ms;
 use sitekit_embed_server::usage::report::format_day;
 use sitekit_sdk::wire::public_visitor_id;
 
-use crate::admin::key;
-use crate::metering::read_thread;
-use crate::support::{SITE, TestServer, assert_api_error, kept_messages};
+use crate::support::{SITE, TestServer, assert_api_error, kept_messages, per_minute};
 use crate::usage::wait_for_runs;
 
 /// `POST /v1/sessions` for `key`, presenting `visitor_id` if any.
@@ -39,7 +37,7 @@ async fn session_json(server: &TestServer, key: &str, visitor_id: Option<&str>) 
 
 /// The messages `GET /v1/threads/<thread>` gives a session's token.
 async fn thread_with(server: &TestServer, token: &str, thread: &str) -> Vec<Value> {
-    read_thread(server, token, thread).await["messages"]
+    server.read_thread(token, thread).await["messages"]
         .as_array()
         .unwrap()
         .clone()
@@ -47,7 +45,7 @@ async fn thread_with(server: &TestServer, token: &str, thread: &str) -> Vec<Valu
 
 /// The visitor ids today's CloudEvents export names, read as a tenant would.
 async fn exported_visitor_ids(server: &TestServer) -> Vec<String> {
-    let (_, secret) = key(server, &server.tenant_id, &["--kind", "secret"]).await;
+    let secret = server.secret_key().await;
     let today = now_unix_ms().div_euclid(DAY_MS);
     let query = format!(
         "/v1/usage/export?format=cloudevents&from={}&to={}",
@@ -170,12 +168,10 @@ async fn chat_until_refused(server: &TestServer, token: &str) -> (usize, reqwest
 #[tokio::test]
 async fn new_sessions_with_made_up_ids_do_not_reset_the_per_visitor_limit_past_the_per_address_one()
 {
-    let server = TestServer::spawn_with(&[
-        "--messages-per-visitor-per-minute",
-        "2",
-        "--sessions-per-ip-per-minute",
-        "3",
-    ])
+    let server = TestServer::in_process_with(|config| {
+        config.limits.messages_per_visitor_per_minute = per_minute(2);
+        config.limits.sessions_per_ip_per_minute = per_minute(3);
+    })
     .await;
     // The runtime of this widget is down: runs end at once.
     let key = &server.down_key;

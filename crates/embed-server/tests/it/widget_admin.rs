@@ -5,74 +5,41 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::admin::{key, other_tenant};
-use crate::cli::{event_names, json_of};
+use crate::cli::event_names;
+use crate::support::local_cli::json_of;
 use crate::support::{SITE, TestServer, assert_api_error, session_is_accepted};
-
-/// A secret key and an agent of the test tenant on `base_url`.
-pub async fn secret_and_agent(server: &TestServer, base_url: &str) -> (String, String) {
-    let (_, secret) = key(server, &server.tenant_id, &["--kind", "secret"]).await;
-    let agent = server
-        .admin(
-            Method::POST,
-            "/v1/agents",
-            &secret,
-            Some(json!({ "name": "A", "baseUrl": base_url, "flowId": "f", "runtimeKey": "k" })),
-        )
-        .await
-        .json::<Value>()
-        .await
-        .unwrap();
-    (secret, agent["id"].as_str().unwrap().to_owned())
-}
-
-pub async fn create_widget(server: &TestServer, secret: &str, body: Value) -> Value {
-    let response = server
-        .admin(Method::POST, "/v1/widgets", secret, Some(body))
-        .await;
-    assert_eq!(response.status(), 201);
-    response.json().await.unwrap()
-}
-
-pub async fn config(server: &TestServer, publishable_key: &str) -> reqwest::Response {
-    server
-        .client()
-        .get(format!(
-            "{}/v1/widgets/{publishable_key}/config",
-            server.url
-        ))
-        .header("origin", SITE)
-        .send()
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn starter_prompts_and_avatar_reach_the_page_and_bad_ones_change_nothing() {
-    let server = TestServer::spawn().await;
-    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
-    let created = create_widget(
-        &server,
-        &secret,
-        json!({
-            "agentId": agent,
-            "allowedOrigins": [SITE],
-            "testMode": true,
-            "starterPrompts": ["  What do you sell? ", "Opening hours"],
-            "avatarUrl": "https://cdn.example.com/bot.png",
-            "messagesPerVisitorPerMinute": 5,
-            "primaryColor": "#fde047",
-            "primaryTextColor": "#111827",
-        }),
-    )
-    .await;
+    let server = TestServer::in_process().await;
+    let (secret, agent) = server.secret_and_agent().await;
+    let created = server
+        .post_widget(
+            &secret,
+            json!({
+                "agentId": agent,
+                "allowedOrigins": [SITE],
+                "testMode": true,
+                "starterPrompts": ["  What do you sell? ", "Opening hours"],
+                "avatarUrl": "https://cdn.example.com/bot.png",
+                "messagesPerVisitorPerMinute": 5,
+                "primaryColor": "#fde047",
+                "primaryTextColor": "#111827",
+            }),
+        )
+        .await;
     assert_eq!(
         created["widget"]["starterPrompts"],
         json!(["What do you sell?", "Opening hours"])
     );
     assert_eq!(created["widget"]["messagesPerVisitorPerMinute"], 5);
     let publishable = created["publishableKey"].as_str().unwrap();
-    let page: Value = config(&server, publishable).await.json().await.unwrap();
+    let page: Value = server
+        .widget_config(publishable)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
         page["starterPrompts"],
         json!(["What do you sell?", "Opening hours"])
@@ -98,7 +65,12 @@ async fn starter_prompts_and_avatar_reach_the_page_and_bad_ones_change_nothing()
             .await;
         assert_api_error(response, 400, "invalid_setting").await;
     }
-    let unchanged: Value = config(&server, publishable).await.json().await.unwrap();
+    let unchanged: Value = server
+        .widget_config(publishable)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(unchanged, page, "a refused change altered the widget");
 
     let cleared = server
@@ -110,7 +82,12 @@ async fn starter_prompts_and_avatar_reach_the_page_and_bad_ones_change_nothing()
         )
         .await;
     assert_eq!(cleared.status(), 200);
-    let page: Value = config(&server, publishable).await.json().await.unwrap();
+    let page: Value = server
+        .widget_config(publishable)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(
         page.get("avatarUrl").is_none() && page.get("starterPrompts").is_none(),
         "{page}"
@@ -121,8 +98,8 @@ async fn starter_prompts_and_avatar_reach_the_page_and_bad_ones_change_nothing()
 async fn texts_with_control_characters_are_refused_and_greetings_keep_their_lines() {
     // A NUL once made PostgreSQL fail the insert (a 500), and an escape sequence
     // would reach the terminal of whoever lists the widgets with the CLI.
-    let server = TestServer::spawn().await;
-    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
+    let server = TestServer::in_process().await;
+    let (secret, agent) = server.secret_and_agent().await;
     let widget = |field: &str, value: Value| {
         let mut body = json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true });
         body[field] = value;
@@ -180,7 +157,7 @@ async fn texts_with_control_characters_are_refused_and_greetings_keep_their_line
     let greeting = "Hi!\r\n\n- opening hours\n- prices\tand plans";
     let mut body = widget("greeting", json!(format!("\n{greeting}\n\n")));
     body["title"] = json!("  Help desk ");
-    let created = create_widget(&server, &secret, body).await;
+    let created = server.post_widget(&secret, body).await;
     assert_eq!(created["widget"]["title"], "Help desk");
     assert_eq!(created["widget"]["greeting"], greeting);
 
@@ -210,15 +187,15 @@ async fn texts_with_control_characters_are_refused_and_greetings_keep_their_line
 #[tokio::test]
 async fn a_widgets_own_visitor_rate_applies_to_each_of_its_visitors() {
     // The runtime is down, so every allowed message ends fast in a RUN_ERROR.
-    let server = TestServer::spawn().await;
-    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
-    let created = create_widget(
-        &server,
-        &secret,
-        json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true,
+    let server = TestServer::in_process().await;
+    let (secret, agent) = server.secret_and_agent().await;
+    let created = server
+        .post_widget(
+            &secret,
+            json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true,
                 "messagesPerVisitorPerMinute": 1 }),
-    )
-    .await;
+        )
+        .await;
     let publishable = created["publishableKey"].as_str().unwrap();
     let chat = async |client: &sitekit_sdk::Client| {
         let token = client.session().await.unwrap().token;
@@ -244,14 +221,14 @@ async fn a_widgets_own_visitor_rate_applies_to_each_of_its_visitors() {
 
 #[tokio::test]
 async fn a_new_widget_has_a_finite_daily_budget_unless_its_owner_sets_one() {
-    let server = TestServer::spawn().await;
-    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
+    let server = TestServer::in_process().await;
+    let (secret, agent) = server.secret_and_agent().await;
     let widget = async |budget: Option<u32>| {
         let mut body = json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true });
         if let Some(budget) = budget {
             body["dailyMessageBudget"] = budget.into();
         }
-        create_widget(&server, &secret, body).await
+        server.post_widget(&secret, body).await
     };
     let by_default = widget(None).await;
     assert_eq!(by_default["widget"]["dailyMessageBudget"], 1_000);
@@ -313,21 +290,15 @@ async fn a_new_widget_has_a_finite_daily_budget_unless_its_owner_sets_one() {
 
 #[tokio::test]
 async fn deleting_a_widget_ends_its_sessions_and_keeps_its_key_history() {
-    let server = TestServer::spawn().await;
-    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
-    let created = create_widget(
-        &server,
-        &secret,
-        json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true }),
-    )
-    .await;
+    let server = TestServer::in_process().await;
+    let (secret, created) = server.secret_and_widget().await;
     let publishable = created["publishableKey"].as_str().unwrap();
     let path = format!("/v1/widgets/{}", created["widget"]["id"].as_str().unwrap());
     let session = server.sdk(publishable).session().await.unwrap().token;
 
     // Another tenant cannot delete it.
-    let (their_tenant, _) = other_tenant(&server).await;
-    let (_, theirs) = key(&server, &their_tenant, &["--kind", "secret"]).await;
+    let (their_tenant, _) = server.other_tenant().await;
+    let (_, theirs) = server.key(&their_tenant, &["--kind", "secret"]).await;
     let refused = server.admin(Method::DELETE, &path, &theirs, None).await;
     assert_api_error(refused, 404, "not_found").await;
     assert!(session_is_accepted(&server.url, &session).await);
@@ -335,7 +306,7 @@ async fn deleting_a_widget_ends_its_sessions_and_keeps_its_key_history() {
     let deleted = server.admin(Method::DELETE, &path, &secret, None).await;
     assert_eq!(deleted.status(), 204);
     assert!(!session_is_accepted(&server.url, &session).await);
-    assert_api_error(config(&server, publishable).await, 401, "invalid_key").await;
+    assert_api_error(server.widget_config(publishable).await, 401, "invalid_key").await;
     assert_api_error(
         server.admin(Method::GET, &path, &secret, None).await,
         404,
@@ -376,14 +347,8 @@ async fn deleting_a_widget_ends_its_sessions_and_keeps_its_key_history() {
 
 #[tokio::test]
 async fn a_publishable_key_rotates_with_a_grace_period() {
-    let server = TestServer::spawn().await;
-    let (secret, agent) = secret_and_agent(&server, "http://127.0.0.1:9").await;
-    let created = create_widget(
-        &server,
-        &secret,
-        json!({ "agentId": agent, "allowedOrigins": [SITE], "testMode": true }),
-    )
-    .await;
+    let server = TestServer::in_process().await;
+    let (secret, created) = server.secret_and_widget().await;
     let old = created["publishableKey"].as_str().unwrap();
     let key_id = |listing: &Value, widget: &Value| {
         listing["keys"]
@@ -415,8 +380,8 @@ async fn a_publishable_key_rotates_with_a_grace_period() {
     assert!(new.starts_with("skt_pub_test_") && new != old, "{rotated}");
     assert_eq!(rotated["scopes"], json!(["chat", "usage:write"]));
     // Both work during the grace period, so pages can switch over.
-    assert_eq!(config(&server, old).await.status(), 200);
-    assert_eq!(config(&server, new).await.status(), 200);
+    assert_eq!(server.widget_config(old).await.status(), 200);
+    assert_eq!(server.widget_config(new).await.status(), 200);
 
     // With no grace, the replaced key stops at once.
     let newest = rotate(rotated["id"].as_str().unwrap().to_owned(), 0)
@@ -424,9 +389,10 @@ async fn a_publishable_key_rotates_with_a_grace_period() {
         .json::<Value>()
         .await
         .unwrap();
-    assert_api_error(config(&server, new).await, 401, "key_expired").await;
+    assert_api_error(server.widget_config(new).await, 401, "key_expired").await;
     assert_eq!(
-        config(&server, newest["key"].as_str().unwrap())
+        server
+            .widget_config(newest["key"].as_str().unwrap())
             .await
             .status(),
         200
