@@ -14,7 +14,7 @@ use sitekit_embed_server::{AppState, kept_releases, serve};
 use sitekit_sdk::admin::NewWidgetRequest;
 use tokio::net::TcpListener;
 use tokio::process::{Child, ChildStderr, Command};
-use tokio::task::JoinHandle;
+use tokio::sync::oneshot;
 
 use super::database::{TestDatabase, open_db};
 use super::dist::write_fake_dist;
@@ -55,15 +55,69 @@ pub struct TestServer {
 enum Running {
     /// `sitekit serve`, killed when dropped.
     Process(Child),
-    /// The library's `serve` on a task of the test's runtime, stopped when dropped.
-    InProcess { _serving: ServeTask },
+    /// The library's `serve` in this process, stopped when dropped.
+    InProcess { _serving: ServeThread },
 }
 
-struct ServeTask(JoinHandle<std::io::Result<()>>);
+/// `serve` on a thread and runtime of its own, as a process runs it: dropping
+/// it stops the server and, with its runtime, every task the server started
+/// and every connection it holds, before the test's database is dropped.
+/// (On the test's own runtime, the server's database connections would stay
+/// open while the test's end drops the database, which PostgreSQL waits on.)
+struct ServeThread {
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
 
-impl Drop for ServeTask {
+impl ServeThread {
+    /// Serves on `listener` the database at `db_url`, the assets in `dist`,
+    /// set up as `config`, once the server's state is built.
+    async fn start(
+        listener: std::net::TcpListener,
+        db_url: String,
+        dist: PathBuf,
+        config: ServerConfig,
+    ) -> ServeThread {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let (ready, started) = oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let db = open_db(&db_url).await;
+                let assets = AssetStore::locate(Some(&dist)).unwrap();
+                kept_releases::keep_release(&db, &assets, KEPT_RELEASES)
+                    .await
+                    .unwrap();
+                let state = AppState::build(db, assets, config).await.unwrap();
+                listener.set_nonblocking(true).unwrap();
+                let listener = TcpListener::from_std(listener).unwrap();
+                let _ = ready.send(());
+                tokio::select! {
+                    served = serve(listener, state, std::future::pending()) => served.unwrap(),
+                    _ = stopped => {}
+                }
+            });
+        });
+        started.await.expect("the in-process server starts");
+        ServeThread {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for ServeThread {
     fn drop(&mut self) {
-        self.0.abort();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -178,24 +232,17 @@ impl TestServer {
         let dir = TempDir::new();
         let database = TestDatabase::create(&dir).await;
         let db_url = database.url.clone();
-        let db = open_db(&db_url).await;
-        let seeded = Seeded::new(&db, &db_url, &Langflow::absent()).await;
-        let assets = AssetStore::locate(Some(&write_fake_dist(dir.path()))).unwrap();
-        kept_releases::keep_release(&db, &assets, KEPT_RELEASES)
-            .await
-            .unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let seeded = Seeded::new(&open_db(&db_url).await, &db_url, &Langflow::absent()).await;
+        let dist = write_fake_dist(dir.path());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let mut config = ServerConfig::new(url.clone(), local_runtimes());
         configure(&mut config);
-        let state = AppState::build(db, assets, config).await.unwrap();
-        let task = tokio::spawn(serve(listener, state, std::future::pending()));
+        let serving = ServeThread::start(listener, db_url, dist, config).await;
         Self::new(
             url,
             seeded,
-            Running::InProcess {
-                _serving: ServeTask(task),
-            },
+            Running::InProcess { _serving: serving },
             database,
             dir,
         )
