@@ -67,6 +67,17 @@ def agent_update(body):
     timeouts_within_total(body.get("timeouts"))
 
 
+def new_version(body):
+    """`catalog::ops::binding`: a version names where it runs unless the latest
+    one does, a base URL on another server comes with that server's credential
+    (empty for none), and the runtime has what it needs."""
+    if is_blank(body.get("baseUrl")):
+        body["baseUrl"] = "https://runtime.example.com"
+    if body.get("runtimeKey") is None:
+        body["runtimeKey"] = ""
+    new_agent(body)
+
+
 def new_key(body):
     """`scopes::for_new_key`: a secret key carries every scope and lists none; a
     restricted key lists its scopes."""
@@ -113,6 +124,7 @@ def session(body):
 BODY_RULES = {
     ("POST", "/v1/agents"): new_agent,
     ("PATCH", "/v1/agents/{agent}"): agent_update,
+    ("POST", "/v1/catalog/agents/{publishedAgent}/versions"): new_version,
     ("POST", "/v1/keys"): new_key,
     ("POST", "/v1/chat"): chat,
     ("POST", "/v1/sessions"): session,

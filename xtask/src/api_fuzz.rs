@@ -84,7 +84,8 @@ pub fn command(
     step("seeding the API fuzzing server: a tenant for the admin routes, another for the pages");
     // The fuzzer changes and deletes whatever its key reaches. The widget its
     // sessions come from belongs to another tenant, out of that key's reach.
-    let admin_tenant = cli.create_tenant("API fuzzing: admin")?;
+    // A seller too, so that the catalog's routes answer it as well as refuse it.
+    let admin_tenant = cli.create_organisation("API fuzzing: admin", &["buyer", "seller"])?;
     let agent = cli.create_langflow_agent(&admin_tenant, "Echo", langflow, &flow_id)?;
     cli.create_widget(&agent, ORIGIN, "Fuzzed widget")?;
     let (key_id, secret_key) = cli.create_secret_key_with_id(&admin_tenant)?;

@@ -27,9 +27,18 @@ pub struct Widget {
 }
 
 impl SitekitCli<'_> {
-    /// `sitekit tenants create` → the tenant id.
+    /// `sitekit tenants create` (a buyer) → the tenant id.
     pub fn create_tenant(&self, name: &str) -> Result<String> {
-        let tenant = self.run(&["tenants", "create", "--name", name], None)?;
+        self.create_organisation(name, &["buyer"])
+    }
+
+    /// `sitekit tenants create --role …` → the tenant id.
+    pub fn create_organisation(&self, name: &str, roles: &[&str]) -> Result<String> {
+        let mut args = vec!["tenants", "create", "--name", name];
+        for role in roles {
+            args.extend(["--role", role]);
+        }
+        let tenant = self.run(&args, None)?;
         string(&tenant, "id")
     }
 

@@ -6,6 +6,7 @@
 
 pub mod agents;
 pub mod assets;
+pub mod catalog;
 pub mod chat;
 pub mod client_ip;
 pub mod codec;
@@ -88,7 +89,7 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// always lists exactly what the server serves.
 fn documented_routes() -> OpenApiRouter<AppState> {
     use routes::{
-        agents, assets, chat, dashboard, health, keys, sessions, snippet, threads, usage,
+        agents, assets, catalog, chat, dashboard, health, keys, sessions, snippet, threads, usage,
         usage_events, usage_export, widget_config, widgets,
     };
     let admin_body = || DefaultBodyLimit::max(ADMIN_BODY_LIMIT);
@@ -105,6 +106,9 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         )
         .routes(routes!(agents::list, agents::create).layer(admin_body()))
         .routes(routes!(agents::get, agents::update, agents::delete).layer(admin_body()))
+        .routes(routes!(catalog::list, catalog::create).layer(admin_body()))
+        .routes(routes!(catalog::get, catalog::update).layer(admin_body()))
+        .routes(routes!(catalog::publish_version).layer(admin_body()))
         .routes(routes!(widgets::list, widgets::create).layer(admin_body()))
         .routes(routes!(widgets::get, widgets::update, widgets::delete).layer(admin_body()))
         .routes(routes!(snippet::get))

@@ -11,6 +11,10 @@ use crate::admin::{
     UsageGranularity, UsageQuery, UsageReport, WidgetList, WidgetSnippet, WidgetSummary,
     WidgetUpdate,
 };
+use crate::catalog::{
+    AgentVersion, NewAgentVersion, NewPublishedAgent, PublishedAgent, PublishedAgentList,
+    PublishedAgentUpdate,
+};
 use crate::client::{json_body, segment, to_json};
 use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
 
@@ -184,6 +188,48 @@ impl AdminClient {
             query.format.as_str()
         );
         self.send(Method::Get, path, None).await?.text().await
+    }
+
+    /// `GET /v1/catalog/agents` (`widgets:read`): every seller's published
+    /// agents that are not withdrawn, and the caller's own.
+    pub async fn catalog(&self) -> Result<PublishedAgentList, Error> {
+        self.get("/v1/catalog/agents".into()).await
+    }
+
+    /// `GET /v1/catalog/agents/<id>` (`widgets:read`).
+    pub async fn published_agent(&self, id: &str) -> Result<PublishedAgent, Error> {
+        self.get(format!("/v1/catalog/agents/{}", segment(id)))
+            .await
+    }
+
+    /// `POST /v1/catalog/agents` (`catalog:write`, a seller's key).
+    pub async fn create_published_agent(
+        &self,
+        request: &NewPublishedAgent,
+    ) -> Result<PublishedAgent, Error> {
+        self.send_json(Method::Post, "/v1/catalog/agents".into(), request)
+            .await
+    }
+
+    /// `PATCH /v1/catalog/agents/<id>` (`catalog:write`).
+    pub async fn update_published_agent(
+        &self,
+        id: &str,
+        update: &PublishedAgentUpdate,
+    ) -> Result<PublishedAgent, Error> {
+        let path = format!("/v1/catalog/agents/{}", segment(id));
+        self.send_json(Method::Patch, path, update).await
+    }
+
+    /// `POST /v1/catalog/agents/<id>/versions` (`catalog:write`): the next
+    /// version, which never changes.
+    pub async fn publish_version(
+        &self,
+        id: &str,
+        request: &NewAgentVersion,
+    ) -> Result<AgentVersion, Error> {
+        let path = format!("/v1/catalog/agents/{}/versions", segment(id));
+        self.send_json(Method::Post, path, request).await
     }
 
     async fn get<T: DeserializeOwned>(&self, path: String) -> Result<T, Error> {

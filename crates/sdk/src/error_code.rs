@@ -93,6 +93,8 @@ pub enum ErrorCode {
     OriginNotAllowed,
     /// The widget is disabled by its owner.
     WidgetDisabled,
+    /// Only an organisation that sells agents may publish them.
+    NotASeller,
 
     // 404, 405, 409, 413, 415.
     /// No such route or resource (or one of another tenant).
@@ -138,7 +140,7 @@ pub enum ErrorCode {
 
 /// Every known code, in the order of the variants: what [`ErrorCode::from`]
 /// looks a name up in.
-const KNOWN: [ErrorCode; 44] = [
+const KNOWN: [ErrorCode; 45] = [
     ErrorCode::Network,
     ErrorCode::Protocol,
     ErrorCode::InvalidArgument,
@@ -169,6 +171,7 @@ const KNOWN: [ErrorCode; 44] = [
     ErrorCode::OriginRequired,
     ErrorCode::OriginNotAllowed,
     ErrorCode::WidgetDisabled,
+    ErrorCode::NotASeller,
     ErrorCode::NotFound,
     ErrorCode::MethodNotAllowed,
     ErrorCode::AgentInUse,
@@ -226,6 +229,7 @@ impl ErrorCode {
             ErrorCode::OriginRequired => "origin_required",
             ErrorCode::OriginNotAllowed => "origin_not_allowed",
             ErrorCode::WidgetDisabled => "widget_disabled",
+            ErrorCode::NotASeller => "not_a_seller",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::AgentInUse => "agent_in_use",
@@ -311,7 +315,7 @@ mod tests {
 
     /// Every known code and its string on the wire, written out: a renamed
     /// string fails here before it reaches a client.
-    const WIRE: [(ErrorCode, &str); 44] = [
+    const WIRE: [(ErrorCode, &str); 45] = [
         (ErrorCode::Network, "network"),
         (ErrorCode::Protocol, "protocol"),
         (ErrorCode::InvalidArgument, "invalid_argument"),
@@ -342,6 +346,7 @@ mod tests {
         (ErrorCode::OriginRequired, "origin_required"),
         (ErrorCode::OriginNotAllowed, "origin_not_allowed"),
         (ErrorCode::WidgetDisabled, "widget_disabled"),
+        (ErrorCode::NotASeller, "not_a_seller"),
         (ErrorCode::NotFound, "not_found"),
         (ErrorCode::MethodNotAllowed, "method_not_allowed"),
         (ErrorCode::AgentInUse, "agent_in_use"),

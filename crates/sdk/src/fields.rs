@@ -159,6 +159,22 @@ impl AgentName {
     pub const MAX_CHARS: usize = 80;
 }
 
+/// What a published agent does, for buyers choosing one: at most 1,000
+/// characters; line breaks and tabs, no other control character.
+pub struct AgentDescription;
+
+impl AgentDescription {
+    pub const MAX_CHARS: usize = 1_000;
+}
+
+/// What changed in a version, for its buyers: at most 4,000 characters; line
+/// breaks and tabs, no other control character.
+pub struct ReleaseNotes;
+
+impl ReleaseNotes {
+    pub const MAX_CHARS: usize = 4_000;
+}
+
 /// The adapters the server has: `langflow`, `openai` or `agui`.
 pub struct RuntimeKind;
 
@@ -247,7 +263,7 @@ pub struct Scope;
 
 impl Scope {
     /// Every scope, as written in keys, tokens and errors.
-    pub const NAMES: [&str; 7] = [
+    pub const NAMES: [&str; 8] = [
         "chat",
         "usage:write",
         "usage:read",
@@ -255,6 +271,7 @@ impl Scope {
         "widgets:write",
         "keys:write",
         "agents:write",
+        "catalog:write",
     ];
 }
 
@@ -418,6 +435,12 @@ mod schemas {
             .min_length(Some(1))
             .max_length(Some(AgentName::MAX_CHARS))
             .pattern(Some(LINE_PATTERN));
+        AgentDescription => text("At most 1,000 characters; line breaks and tabs, no other control character")
+            .max_length(Some(AgentDescription::MAX_CHARS))
+            .pattern(Some(LINES_PATTERN));
+        ReleaseNotes => text("At most 4,000 characters; line breaks and tabs, no other control character")
+            .max_length(Some(ReleaseNotes::MAX_CHARS))
+            .pattern(Some(LINES_PATTERN));
         RuntimeKind => text("The adapter").enum_values(Some(RuntimeKind::NAMES));
         RuntimeUrl => text(
             "An http:// or https:// URL naming a host, without user name, password, query or \

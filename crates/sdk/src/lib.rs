@@ -42,6 +42,7 @@
 pub mod admin;
 mod admin_client;
 pub mod agui;
+pub mod catalog;
 mod client;
 mod decode;
 mod error;

@@ -140,11 +140,13 @@ impl Db {
         Ok(agent)
     }
 
-    /// The agents of `scope`, oldest first.
+    /// The agents of `scope`, oldest first: the tenants' own, not the
+    /// bindings of the versions they publish (see `catalog`).
     pub async fn agents(&self, scope: &TenantScope) -> Result<Vec<Agent>, sqlx::Error> {
         let sql = format!(
             "SELECT {AGENT_COLUMNS} FROM agents WHERE ($1 = 1 OR agents.tenant_id = $2) \
-             AND agents.deleted_at IS NULL ORDER BY agents.created_at, agents.id"
+             AND agents.deleted_at IS NULL AND agents.published_agent_id IS NULL \
+             ORDER BY agents.created_at, agents.id"
         );
         let rows = scope
             .bind(sqlx::query(sqlx::AssertSqlSafe(sql)))
@@ -167,7 +169,8 @@ impl Db {
             "UPDATE agents SET name = $1, base_url = $2, flow_id = $3, runtime_key = $4, model = $7, \
              system_prompt = $8, connect_timeout_ms = $9, first_event_timeout_ms = $10, \
              idle_timeout_ms = $11, total_timeout_ms = $12 \
-             WHERE id = $5 AND tenant_id = $6 AND deleted_at IS NULL",
+             WHERE id = $5 AND tenant_id = $6 AND deleted_at IS NULL \
+             AND published_agent_id IS NULL",
         )
         .bind(&agent.name)
         .bind(&agent.base_url)
@@ -198,7 +201,7 @@ impl Db {
         let mut writer = self.writer.connection().await?;
         let deleted = sqlx::query(
             "UPDATE agents SET deleted_at = $1 WHERE id = $2 AND tenant_id = $3 \
-             AND deleted_at IS NULL AND NOT EXISTS \
+             AND deleted_at IS NULL AND published_agent_id IS NULL AND NOT EXISTS \
              (SELECT 1 FROM widgets WHERE widgets.agent_id = $2 AND widgets.deleted_at IS NULL)",
         )
         .bind(now_unix())
@@ -235,9 +238,11 @@ impl Db {
             .filter(|agent| scope.reaches(&agent.tenant_id)))
     }
 
+    /// One of the tenants' own agents (never a published version's binding).
     pub async fn agent(&self, id: &str) -> Result<Option<Agent>, sqlx::Error> {
         let sql = format!(
-            "SELECT {AGENT_COLUMNS} FROM agents WHERE agents.id = $1 AND agents.deleted_at IS NULL"
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE agents.id = $1 AND agents.deleted_at IS NULL \
+             AND agents.published_agent_id IS NULL"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)

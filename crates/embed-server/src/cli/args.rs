@@ -137,6 +137,9 @@ pub enum AdminCommand {
     /// Manage agents (runtime bindings).
     #[command(subcommand)]
     Agents(AgentCommand),
+    /// Browse the catalog; as a seller, publish agents and their versions.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Manage widgets and print their snippets.
     #[command(subcommand)]
     Widgets(WidgetCommand),
@@ -285,12 +288,24 @@ pub struct ServeArgs {
     pub max_streams_per_widget: u32,
 }
 
+/// A role of an organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OrgRole {
+    /// Puts agents on its sites.
+    Buyer,
+    /// Publishes agents to the catalog.
+    Seller,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
-    /// Create a tenant.
+    /// Create a tenant: an organisation that buys agents, sells them, or both.
     Create {
         #[arg(long)]
         name: String,
+        /// What it does on the marketplace; repeat for both.
+        #[arg(long = "role", value_enum, default_value = "buyer")]
+        roles: Vec<OrgRole>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -378,6 +393,105 @@ pub enum AgentCommand {
     Delete {
         /// The agent id (`agt_…`).
         id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// List the published agents: every seller's not withdrawn, and your own.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one published agent and its versions.
+    Show {
+        /// The published agent id (`pag_…`).
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add an agent to the catalog (a seller's); buyers see it once a version
+    /// is published.
+    Create {
+        /// The selling tenant (local database only; with --server, the key's).
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// An https:// image.
+        #[arg(long)]
+        icon_url: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a published agent's name, description or icon.
+    Update {
+        /// The published agent id (`pag_…`).
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// A new https:// image, or "" to remove it.
+        #[arg(long)]
+        icon_url: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Tell buyers to move on; nothing stops working.
+    Deprecate {
+        /// The published agent id (`pag_…`).
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take no new subscriptions; buyers who have one keep it.
+    Withdraw {
+        /// The published agent id (`pag_…`).
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a deprecated or withdrawn agent active again.
+    Restore {
+        /// The published agent id (`pag_…`).
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish the next version. The first names its runtime as `agents
+    /// create` does; a later one keeps what it does not name from the latest.
+    Publish {
+        /// The published agent id (`pag_…`).
+        id: String,
+        /// A new kind of runtime (then name its address and credential too).
+        #[arg(long, value_enum)]
+        runtime: Option<RuntimeKind>,
+        #[arg(long)]
+        base_url: Option<String>,
+        #[arg(long)]
+        flow_id: Option<String>,
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long)]
+        system_prompt: Option<String>,
+        #[command(flatten)]
+        timeouts: TimeoutArgs,
+        /// The runtime credential; the latest version's when left out. Prefer
+        /// the environment variable: arguments are visible to other users of
+        /// the machine.
+        #[arg(long, env = "SITEKIT_RUNTIME_KEY", hide_env_values = true)]
+        runtime_key: Option<String>,
+        /// What changed, for buyers.
+        #[arg(long, default_value = "")]
+        release_notes: String,
+        /// Let buyers add to the system prompt.
+        #[arg(long)]
+        buyer_prompt_addendum: bool,
         #[arg(long)]
         json: bool,
     },

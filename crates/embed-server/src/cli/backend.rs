@@ -12,6 +12,9 @@ use sitekit_sdk::admin::{
     NewAgentRequest, NewKeyRequest, NewWidgetRequest, RotateKeyRequest, UsageQuery, UsageReport,
     WidgetSnippet, WidgetSummary, WidgetUpdate,
 };
+use sitekit_sdk::catalog::{
+    AgentVersion, NewAgentVersion, NewPublishedAgent, PublishedAgent, PublishedAgentUpdate,
+};
 
 /// The admin operations. `tenant` picks a tenant on the local database (required
 /// to create, a filter for lists); remotely the key's tenant is the only one.
@@ -27,6 +30,20 @@ pub trait AdminBackend {
     async fn agent(&self, id: &str) -> Result<AgentSummary>;
     async fn update_agent(&self, id: &str, update: AgentUpdate) -> Result<AgentSummary>;
     async fn delete_agent(&self, id: &str) -> Result<()>;
+
+    async fn catalog(&self) -> Result<Vec<PublishedAgent>>;
+    async fn published_agent(&self, id: &str) -> Result<PublishedAgent>;
+    async fn create_published_agent(
+        &self,
+        tenant: Option<&str>,
+        request: NewPublishedAgent,
+    ) -> Result<PublishedAgent>;
+    async fn update_published_agent(
+        &self,
+        id: &str,
+        update: PublishedAgentUpdate,
+    ) -> Result<PublishedAgent>;
+    async fn publish_version(&self, id: &str, request: NewAgentVersion) -> Result<AgentVersion>;
 
     async fn create_widget(
         &self,
@@ -78,6 +95,41 @@ impl AdminBackend for AdminClient {
 
     async fn delete_agent(&self, id: &str) -> Result<()> {
         remote(self, AdminClient::delete_agent(self, id).await)
+    }
+
+    async fn catalog(&self) -> Result<Vec<PublishedAgent>> {
+        remote(self, AdminClient::catalog(self).await).map(|list| list.agents)
+    }
+
+    async fn published_agent(&self, id: &str) -> Result<PublishedAgent> {
+        remote(self, AdminClient::published_agent(self, id).await)
+    }
+
+    async fn create_published_agent(
+        &self,
+        tenant: Option<&str>,
+        request: NewPublishedAgent,
+    ) -> Result<PublishedAgent> {
+        no_tenant(tenant)?;
+        remote(
+            self,
+            AdminClient::create_published_agent(self, &request).await,
+        )
+    }
+
+    async fn update_published_agent(
+        &self,
+        id: &str,
+        update: PublishedAgentUpdate,
+    ) -> Result<PublishedAgent> {
+        remote(
+            self,
+            AdminClient::update_published_agent(self, id, &update).await,
+        )
+    }
+
+    async fn publish_version(&self, id: &str, request: NewAgentVersion) -> Result<AgentVersion> {
+        remote(self, AdminClient::publish_version(self, id, &request).await)
     }
 
     async fn create_widget(

@@ -9,7 +9,7 @@ use serde_json::json;
 use sitekit_embed_server::agents::RuntimeKind;
 use sitekit_embed_server::db::Db;
 use sitekit_embed_server::master_key::MasterKey;
-use sitekit_embed_server::tenants;
+use sitekit_embed_server::tenants::{self, OrgRoles};
 use sitekit_embed_server::usage::export::{counter_fields, errors_text};
 use sitekit_embed_server::usage::report::UsageRange;
 use sitekit_embed_server::widgets::settings::position_text;
@@ -19,15 +19,17 @@ use sitekit_sdk::admin::{
 };
 
 use crate::cli::args::{
-    AdminCommand, AgentCommand, KeyCommand, MasterKeyArgs, SecretCommand, TenantCommand, UsageArgs,
-    UsageByAgentArgs, WidgetCommand,
+    AdminCommand, AgentCommand, KeyCommand, MasterKeyArgs, OrgRole, SecretCommand, TenantCommand,
+    UsageArgs, UsageByAgentArgs, WidgetCommand,
 };
 use crate::cli::backend::AdminBackend;
+use crate::cli::catalog;
 use crate::cli::master_key_source;
 
 pub async fn run(backend: &impl AdminBackend, command: AdminCommand) -> Result<()> {
     match command {
         AdminCommand::Agents(command) => agents(backend, command).await,
+        AdminCommand::Catalog(command) => catalog::run(backend, command).await,
         AdminCommand::Widgets(command) => widgets(backend, command).await,
         AdminCommand::Keys(command) => keys(backend, command).await,
         AdminCommand::Usage(args) => usage(backend, args).await,
@@ -35,7 +37,7 @@ pub async fn run(backend: &impl AdminBackend, command: AdminCommand) -> Result<(
 }
 
 /// Prints `value` as JSON, or as text a person reads.
-fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T)) -> Result<()> {
+pub(super) fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T)) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string(value)?);
     } else {
@@ -303,7 +305,7 @@ fn enabled_text(enabled: bool) -> &'static str {
 }
 
 /// The runtime and what it runs there: `langflow flow <id>`, `openai model <m>`.
-fn what_runs(agent: &AgentSummary) -> String {
+pub(super) fn what_runs(agent: &AgentSummary) -> String {
     match RuntimeKind::parse(&agent.runtime) {
         Some(RuntimeKind::Langflow) => format!("langflow flow {}", agent.flow_id),
         Some(RuntimeKind::Openai) => format!("openai model {}", agent.model),
@@ -312,7 +314,7 @@ fn what_runs(agent: &AgentSummary) -> String {
 }
 
 /// A setting that may be empty, printed so the emptiness shows.
-fn or_none(text: String) -> String {
+pub(super) fn or_none(text: String) -> String {
     if text.is_empty() { "-".into() } else { text }
 }
 
@@ -594,12 +596,25 @@ fn print_table(header: &[&str], rows: Vec<Vec<String>>) {
 
 pub async fn tenants(db: &Db, command: TenantCommand) -> Result<()> {
     match command {
-        TenantCommand::Create { name, json } => {
-            let tenant = tenants::ops::create(db, &name).await?;
+        TenantCommand::Create { name, roles, json } => {
+            let roles = OrgRoles {
+                buyer: roles.contains(&OrgRole::Buyer),
+                seller: roles.contains(&OrgRole::Seller),
+            };
+            let tenant = tenants::ops::create(db, &name, roles).await?;
+            let roles = tenant.roles.names();
             if json {
-                println!("{}", json!({ "id": tenant.id, "name": tenant.name }));
+                println!(
+                    "{}",
+                    json!({ "id": tenant.id, "name": tenant.name, "roles": roles })
+                );
             } else {
-                println!("created tenant {} ({})", tenant.id, tenant.name);
+                println!(
+                    "created tenant {} ({}), {}",
+                    tenant.id,
+                    tenant.name,
+                    roles.join(" and ")
+                );
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The admin operations on this machine's database, as its operator: every
 //! tenant's objects, or one tenant's with `--tenant`. Each command calls the
-//! same operation the admin API calls (`agents::ops`, `widgets::ops`,
-//! `keys::ops`, `usage::ops`), as a caller holding every scope.
+//! same operation the admin API calls (`agents::ops`, `catalog::ops`,
+//! `widgets::ops`, `keys::ops`, `usage::ops`), as a caller holding every scope.
 
 use std::path::Path;
 
@@ -11,11 +11,14 @@ use sitekit_embed_server::db::Db;
 use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_embed_server::keys::Caller;
 use sitekit_embed_server::tenants::TenantId;
-use sitekit_embed_server::{agents, keys, usage, widgets};
+use sitekit_embed_server::{agents, catalog, keys, usage, widgets};
 use sitekit_sdk::admin::{
     AgentSummary, AgentUpdate, CreatedKey, CreatedWidget, KeyEventList, KeySummary,
     NewAgentRequest, NewKeyRequest, NewWidgetRequest, RotateKeyRequest, UsageQuery, UsageReport,
     WidgetSnippet, WidgetSummary, WidgetUpdate,
+};
+use sitekit_sdk::catalog::{
+    AgentVersion, NewAgentVersion, NewPublishedAgent, PublishedAgent, PublishedAgentUpdate,
 };
 
 use crate::cli::backend::AdminBackend;
@@ -71,6 +74,39 @@ impl AdminBackend for LocalAdmin {
 
     async fn delete_agent(&self, id: &str) -> Result<()> {
         Ok(agents::ops::delete(&self.db, &Caller::operator(None), id).await?)
+    }
+
+    async fn catalog(&self) -> Result<Vec<PublishedAgent>> {
+        Ok(catalog::ops::list(&self.db, &Caller::operator(None)).await?)
+    }
+
+    async fn published_agent(&self, id: &str) -> Result<PublishedAgent> {
+        Ok(catalog::ops::get(&self.db, &Caller::operator(None), id).await?)
+    }
+
+    async fn create_published_agent(
+        &self,
+        tenant: Option<&str>,
+        request: NewPublishedAgent,
+    ) -> Result<PublishedAgent> {
+        let caller = self.operator(tenant).await?;
+        Ok(catalog::ops::create(&self.db, &caller, request).await?)
+    }
+
+    async fn update_published_agent(
+        &self,
+        id: &str,
+        update: PublishedAgentUpdate,
+    ) -> Result<PublishedAgent> {
+        Ok(catalog::ops::update(&self.db, &Caller::operator(None), id, update).await?)
+    }
+
+    async fn publish_version(&self, id: &str, request: NewAgentVersion) -> Result<AgentVersion> {
+        let caller = Caller::operator(None);
+        Ok(
+            catalog::ops::publish_version(&self.db, &caller, id, request, &self.runtime_allow)
+                .await?,
+        )
     }
 
     async fn create_widget(

@@ -1,10 +1,11 @@
 //! The `sitekit` binary's own modules: the command line (`args`), what each
-//! admin command prints (`commands`), where it acts (`backend`: the local
+//! admin command prints (`commands`, and `catalog` for the catalog's), where it acts (`backend`: the local
 //! database in `local`, or a server's admin API), the master key's source, and
 //! `serve`'s setup. The library never imports these.
 
 pub mod args;
 pub mod backend;
+pub mod catalog;
 pub mod commands;
 pub mod local;
 pub mod master_key_source;

@@ -18,6 +18,8 @@ pub enum Scope {
     WidgetsWrite,
     KeysWrite,
     AgentsWrite,
+    /// Publishing agents and their versions, for an organisation that sells.
+    CatalogWrite,
     /// The one scope of a session's usage token: writing usage events and
     /// nothing else. No key carries it; it is the only token a URL may carry
     /// (a beacon's).
@@ -26,7 +28,7 @@ pub enum Scope {
 
 impl Scope {
     /// The scopes a key may carry, in their canonical order (the spec's).
-    pub const OF_KEYS: [Scope; 7] = [
+    pub const OF_KEYS: [Scope; 8] = [
         Scope::Chat,
         Scope::UsageWrite,
         Scope::UsageRead,
@@ -34,6 +36,7 @@ impl Scope {
         Scope::WidgetsWrite,
         Scope::KeysWrite,
         Scope::AgentsWrite,
+        Scope::CatalogWrite,
     ];
 
     /// As written in keys, tokens and errors.
@@ -46,6 +49,7 @@ impl Scope {
             Scope::WidgetsWrite => "widgets:write",
             Scope::KeysWrite => "keys:write",
             Scope::AgentsWrite => "agents:write",
+            Scope::CatalogWrite => "catalog:write",
             Scope::UsageBeacon => "usage:beacon",
         }
     }
@@ -275,7 +279,7 @@ mod tests {
         assert!(!Scopes::SECRET_KEY.contains(Scope::Chat));
         assert_eq!(
             Scopes::SECRET_KEY.to_string(),
-            "usage:write usage:read widgets:read widgets:write keys:write agents:write"
+            "usage:write usage:read widgets:read widgets:write keys:write agents:write catalog:write"
         );
         let names: Vec<&str> = Scope::OF_KEYS.iter().map(|scope| scope.as_str()).collect();
         assert_eq!(names, sitekit_sdk::fields::Scope::NAMES);

@@ -3,11 +3,12 @@
 
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::tenants::Tenant;
+use crate::tenants::{OrgRoles, Tenant};
 use sitekit_sdk::ErrorCode;
 
-/// A new tenant named `name` (trimmed; not empty, no control characters).
-pub async fn create(db: &Db, name: &str) -> Result<Tenant, ApiError> {
+/// A new organisation named `name` (trimmed; not empty, no control
+/// characters), with at least one of the roles.
+pub async fn create(db: &Db, name: &str, roles: OrgRoles) -> Result<Tenant, ApiError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(invalid_name("must not be empty"));
@@ -15,7 +16,13 @@ pub async fn create(db: &Db, name: &str) -> Result<Tenant, ApiError> {
     if name.chars().any(char::is_control) {
         return Err(invalid_name("may not contain control characters"));
     }
-    Ok(db.create_tenant(name).await?)
+    if !roles.buyer && !roles.seller {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidSetting,
+            "an organisation is a buyer, a seller or both",
+        ));
+    }
+    Ok(db.create_organisation(name, roles).await?)
 }
 
 fn invalid_name(why: &str) -> ApiError {

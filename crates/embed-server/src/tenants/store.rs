@@ -1,4 +1,7 @@
-//! Tenants: the buyer organisations everything else belongs to.
+//! Tenants: the organisations everything else belongs to, each a buyer, a
+//! seller or both.
+
+use sqlx::Row;
 
 use crate::db::{Db, new_id, now_unix};
 
@@ -6,29 +9,84 @@ use crate::db::{Db, new_id, now_unix};
 pub struct Tenant {
     pub id: String,
     pub name: String,
+    pub roles: OrgRoles,
+}
+
+/// What an organisation does on the marketplace: a buyer puts agents on its
+/// sites (its own, or subscribed ones); a seller publishes agents to the
+/// catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrgRoles {
+    pub buyer: bool,
+    pub seller: bool,
+}
+
+impl OrgRoles {
+    /// Every organisation made before sellers existed, and the default.
+    pub const BUYER: OrgRoles = OrgRoles {
+        buyer: true,
+        seller: false,
+    };
+
+    /// The roles' names, as the command line and JSON write them.
+    pub fn names(self) -> Vec<&'static str> {
+        [(self.buyer, "buyer"), (self.seller, "seller")]
+            .into_iter()
+            .filter_map(|(held, name)| held.then_some(name))
+            .collect()
+    }
 }
 
 impl Db {
+    /// A buyer organisation named `name`.
     pub async fn create_tenant(&self, name: &str) -> Result<Tenant, sqlx::Error> {
+        self.create_organisation(name, OrgRoles::BUYER).await
+    }
+
+    pub async fn create_organisation(
+        &self,
+        name: &str,
+        roles: OrgRoles,
+    ) -> Result<Tenant, sqlx::Error> {
         let tenant = Tenant {
             id: new_id("ten"),
             name: name.to_owned(),
+            roles,
         };
         let mut writer = self.writer.connection().await?;
-        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(&tenant.id)
-            .bind(&tenant.name)
-            .bind(now_unix())
-            .execute(&mut *writer)
-            .await?;
+        sqlx::query(
+            "INSERT INTO tenants (id, name, created_at, is_buyer, is_seller) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&tenant.id)
+        .bind(&tenant.name)
+        .bind(now_unix())
+        .bind(i64::from(roles.buyer))
+        .bind(i64::from(roles.seller))
+        .execute(&mut *writer)
+        .await?;
         Ok(tenant)
     }
 
     pub async fn tenant_exists(&self, id: &str) -> Result<bool, sqlx::Error> {
-        let row = sqlx::query("SELECT 1 FROM tenants WHERE id = $1")
+        Ok(self.tenant(id).await?.is_some())
+    }
+
+    pub async fn tenant(&self, id: &str) -> Result<Option<Tenant>, sqlx::Error> {
+        let row = sqlx::query("SELECT id, name, is_buyer, is_seller FROM tenants WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.is_some())
+        row.map(|row| {
+            Ok(Tenant {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                roles: OrgRoles {
+                    buyer: row.try_get::<i64, _>("is_buyer")? == 1,
+                    seller: row.try_get::<i64, _>("is_seller")? == 1,
+                },
+            })
+        })
+        .transpose()
     }
 }

@@ -55,6 +55,11 @@ async fn the_spec_lists_the_whole_api() {
         ("GET", "/v1/agents/{agent}"),
         ("PATCH", "/v1/agents/{agent}"),
         ("DELETE", "/v1/agents/{agent}"),
+        ("GET", "/v1/catalog/agents"),
+        ("POST", "/v1/catalog/agents"),
+        ("GET", "/v1/catalog/agents/{publishedAgent}"),
+        ("PATCH", "/v1/catalog/agents/{publishedAgent}"),
+        ("POST", "/v1/catalog/agents/{publishedAgent}/versions"),
         ("GET", "/v1/widgets"),
         ("POST", "/v1/widgets"),
         ("GET", "/v1/widgets/{widget}"),
@@ -90,6 +95,7 @@ async fn every_listed_operation_is_served_and_fully_described() {
             .replace("{name}", "missing.js")
             .replace("{widget}", "wgt_missing")
             .replace("{agent}", "agt_missing")
+            .replace("{publishedAgent}", "pag_missing")
             .replace("{key}", "key_missing")
             .replace("{thread}", "thread-missing");
         let response = server
@@ -126,6 +132,7 @@ async fn every_listed_operation_is_served_and_fully_described() {
         let browser =
             path == "/v1/chat" || path.starts_with("/v1/threads") || path == "/v1/usage/events";
         let admin = path.starts_with("/v1/agents")
+            || path.starts_with("/v1/catalog")
             || path.starts_with("/v1/keys")
             || (path.starts_with("/v1/usage") && !browser)
             || (path.starts_with("/v1/widgets") && !path.ends_with("/config"));

@@ -5,6 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use sitekit_embed_server::keys::ParsedKey;
+use sitekit_embed_server::tenants::OrgRoles;
 use sitekit_sdk::admin::NewWidgetRequest;
 
 use super::local_cli::json_of;
@@ -45,6 +46,23 @@ impl TestServer {
     /// A secret key of the server's tenant.
     pub async fn secret_key(&self) -> String {
         self.key(&self.tenant_id, &["--kind", "secret"]).await.1
+    }
+
+    /// A new organisation that sells agents, and a secret key of its own:
+    /// (tenant id, key).
+    pub async fn seller(&self, name: &str) -> (String, String) {
+        let roles = OrgRoles {
+            buyer: false,
+            seller: true,
+        };
+        let seller = self
+            .db()
+            .await
+            .create_organisation(name, roles)
+            .await
+            .unwrap();
+        let (_, secret) = self.key(&seller.id, &["--kind", "secret"]).await;
+        (seller.id, secret)
     }
 
     /// A second tenant with one widget of its own; returns (tenant id, widget id).
