@@ -11,6 +11,7 @@ use sitekit_sdk::catalog::{
 };
 use sitekit_sdk::fields::{AgentDescription, AgentName, AvatarUrl, ReleaseNotes};
 
+use crate::agents::Agent;
 use crate::agents::settings::{self, AgentSettings, AgentSettingsError};
 use crate::catalog::store::{CatalogEntry, VersionNotes, VersionRecord};
 use crate::db::Db;
@@ -115,11 +116,11 @@ pub async fn publish_version(
 /// server's credential, as an agent's update does.
 fn binding(
     entry: &CatalogEntry,
-    latest: Option<crate::agents::Agent>,
+    latest: Option<Agent>,
     request: NewAgentVersion,
     runtimes: &EgressPolicy,
 ) -> Result<AgentSettings, AgentSettingsError> {
-    let same_kind = |latest: &crate::agents::Agent| {
+    let same_kind = |latest: &Agent| {
         request
             .runtime
             .as_deref()
