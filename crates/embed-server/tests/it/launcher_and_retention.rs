@@ -24,12 +24,7 @@ fn expected(icon: &str, days: u32) -> (Value, Value) {
 
 /// What a page on [`SITE`] is told of the widget, as JSON and as the SDK reads it.
 async fn page_settings(server: &TestServer, publishable: &str) -> (Value, Value) {
-    let page: Value = server
-        .widget_config(publishable)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = server.page_config(publishable).await;
     let read = server.sdk(publishable).config().await.unwrap();
     assert_eq!(
         settings(&page),
@@ -110,12 +105,7 @@ async fn an_unknown_icon_or_retention_out_of_range_is_refused_and_changes_nothin
         .await;
     let path = format!("/v1/widgets/{}", created["widget"]["id"].as_str().unwrap());
     let publishable = created["publishableKey"].as_str().unwrap();
-    let page_before: Value = server
-        .widget_config(publishable)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page_before = server.page_config(publishable).await;
     let widgets_before = server.get_json("/v1/widgets", &secret).await;
 
     // Each with a valid title beside it: a bad field must stop the good ones too.
@@ -165,12 +155,7 @@ async fn an_unknown_icon_or_retention_out_of_range_is_refused_and_changes_nothin
         let message = assert_api_error(response, 400, code).await;
         assert!(message.contains(words), "{bad}: {message}");
     }
-    let page_after: Value = server
-        .widget_config(publishable)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page_after = server.page_config(publishable).await;
     assert_eq!(
         page_after, page_before,
         "a refused change altered the widget"

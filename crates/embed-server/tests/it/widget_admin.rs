@@ -34,12 +34,7 @@ async fn starter_prompts_and_avatar_reach_the_page_and_bad_ones_change_nothing()
     );
     assert_eq!(created["widget"]["messagesPerVisitorPerMinute"], 5);
     let publishable = created["publishableKey"].as_str().unwrap();
-    let page: Value = server
-        .widget_config(publishable)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = server.page_config(publishable).await;
     assert_eq!(
         page["starterPrompts"],
         json!(["What do you sell?", "Opening hours"])
@@ -65,12 +60,7 @@ async fn starter_prompts_and_avatar_reach_the_page_and_bad_ones_change_nothing()
             .await;
         assert_api_error(response, 400, "invalid_setting").await;
     }
-    let unchanged: Value = server
-        .widget_config(publishable)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let unchanged = server.page_config(publishable).await;
     assert_eq!(unchanged, page, "a refused change altered the widget");
 
     let cleared = server
@@ -82,12 +72,7 @@ async fn starter_prompts_and_avatar_reach_the_page_and_bad_ones_change_nothing()
         )
         .await;
     assert_eq!(cleared.status(), 200);
-    let page: Value = server
-        .widget_config(publishable)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = server.page_config(publishable).await;
     assert!(
         page.get("avatarUrl").is_none() && page.get("starterPrompts").is_none(),
         "{page}"

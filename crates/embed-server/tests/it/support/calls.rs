@@ -152,6 +152,14 @@ impl TestServer {
             .unwrap()
     }
 
+    /// The JSON a page on [`SITE`] gets from `GET /v1/widgets/<key>/config`,
+    /// which must answer 200.
+    pub async fn page_config(&self, publishable_key: &str) -> Value {
+        let response = self.widget_config(publishable_key).await;
+        assert_eq!(response.status(), 200, "the widget's config");
+        response.json().await.unwrap()
+    }
+
     /// The ids a publishable key's usage is counted under.
     pub async fn key_ids(&self, publishable_key: &str) -> KeyIds {
         let db = self.db().await;
