@@ -56,7 +56,8 @@ pub async fn create(
     let id = db
         .create_published_agent(seller.as_str(), &name, &description, icon_url.as_deref())
         .await?;
-    get_own(db, caller, &id).await
+    // Read back, for the seller's name; a new entry has no version yet.
+    Ok(shown(caller, owned(db, caller, &id).await?, &[]))
 }
 
 /// Renames, re-describes, deprecates, withdraws or restores an entry; a bad
@@ -83,7 +84,8 @@ pub async fn update(
         entry.status = status;
     }
     db.update_published_agent(&entry).await?;
-    get_own(db, caller, id).await
+    let versions = db.catalog_versions(caller.scope(), Some(id)).await?;
+    Ok(shown(caller, entry, &versions))
 }
 
 /// Publishes the next version of the caller's entry `id`.
@@ -191,12 +193,6 @@ async fn owned(db: &Db, caller: &Caller, id: &str) -> Result<CatalogEntry, ApiEr
         .await?
         .into_owned_by(caller)
         .ok_or_else(|| not_found(id))
-}
-
-async fn get_own(db: &Db, caller: &Caller, id: &str) -> Result<PublishedAgent, ApiError> {
-    let entry = owned(db, caller, id).await?;
-    let versions = db.catalog_versions(caller.scope(), Some(id)).await?;
-    Ok(shown(caller, entry, &versions))
 }
 
 impl CatalogEntry {
