@@ -78,6 +78,15 @@ def new_version(body):
     new_agent(body)
 
 
+def new_widget(body):
+    """`widgets::ops::what_runs`: a widget runs an agent or a subscription, one
+    of the two."""
+    if body.get("agentId") is None and body.get("subscriptionId") is None:
+        body["agentId"] = "agt_fuzz"
+    elif body.get("agentId") is not None and body.get("subscriptionId") is not None:
+        del body["subscriptionId"]
+
+
 def new_key(body):
     """`scopes::for_new_key`: a secret key carries every scope and lists none; a
     restricted key lists its scopes."""
@@ -125,6 +134,7 @@ BODY_RULES = {
     ("POST", "/v1/agents"): new_agent,
     ("PATCH", "/v1/agents/{agent}"): agent_update,
     ("POST", "/v1/catalog/agents/{publishedAgent}/versions"): new_version,
+    ("POST", "/v1/widgets"): new_widget,
     ("POST", "/v1/keys"): new_key,
     ("POST", "/v1/chat"): chat,
     ("POST", "/v1/sessions"): session,

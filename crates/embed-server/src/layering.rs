@@ -15,6 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["chat"],
     &["usage"],
     &["widgets"],
+    &["subscriptions"],
     &["catalog"],
     &["agents"],
     &["keys"],

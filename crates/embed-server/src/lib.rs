@@ -25,6 +25,7 @@ pub mod retention;
 mod routes;
 pub mod setting_rules;
 pub mod state;
+pub mod subscriptions;
 pub mod tenants;
 pub mod usage;
 pub mod widgets;
@@ -89,8 +90,8 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// always lists exactly what the server serves.
 fn documented_routes() -> OpenApiRouter<AppState> {
     use routes::{
-        agents, assets, catalog, chat, dashboard, health, keys, sessions, snippet, threads, usage,
-        usage_events, usage_export, widget_config, widgets,
+        agents, assets, catalog, chat, dashboard, health, keys, sessions, snippet, subscriptions,
+        threads, usage, usage_events, usage_export, widget_config, widgets,
     };
     let admin_body = || DefaultBodyLimit::max(ADMIN_BODY_LIMIT);
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
@@ -109,6 +110,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(catalog::list, catalog::create).layer(admin_body()))
         .routes(routes!(catalog::get, catalog::update).layer(admin_body()))
         .routes(routes!(catalog::publish_version).layer(admin_body()))
+        .routes(routes!(subscriptions::list, subscriptions::create).layer(admin_body()))
+        .routes(routes!(subscriptions::get, subscriptions::update).layer(admin_body()))
         .routes(routes!(widgets::list, widgets::create).layer(admin_body()))
         .routes(routes!(widgets::get, widgets::update, widgets::delete).layer(admin_body()))
         .routes(routes!(snippet::get))

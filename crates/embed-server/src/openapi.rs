@@ -30,6 +30,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
         (name = "browser", description = "Used by the loader and widget on customers' pages"),
         (name = "agents", description = "Agent runtime bindings"),
         (name = "catalog", description = "Agents sellers publish, and their versions"),
+        (name = "subscriptions", description = "A buyer's published agents and the version each runs"),
         (name = "widgets", description = "Widgets, their settings and snippets"),
         (name = "keys", description = "Secret, restricted and publishable keys"),
         (name = "usage", description = "What the widgets were used for"),

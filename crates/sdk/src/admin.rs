@@ -17,7 +17,14 @@ pub const DEFAULT_DAILY_MESSAGE_BUDGET: u32 = 1_000;
 #[serde(rename_all = "camelCase")]
 pub struct WidgetSummary {
     pub id: String,
-    pub agent_id: String,
+    /// The organisation's own agent it runs; absent for a widget on a
+    /// subscription.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    /// The subscription it runs (`sub_…`), whose version policy picks the
+    /// version each chat runs; absent for a widget of an agent of one's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
     pub title: String,
     pub greeting: String,
     pub locale: String,
@@ -45,6 +52,10 @@ pub struct WidgetSummary {
     pub conversation_days: u32,
 }
 
+fn first_version() -> u32 {
+    1
+}
+
 fn default_conversation_days() -> u32 {
     DEFAULT_CONVERSATION_DAYS
 }
@@ -56,13 +67,19 @@ pub struct WidgetList {
     pub widgets: Vec<WidgetSummary>,
 }
 
-/// `POST /v1/widgets`: a widget for one of the tenant's agents. Unset texts and
-/// colours take the same defaults as `sitekit widgets create`.
+/// `POST /v1/widgets`: a widget for one of the tenant's agents or one of its
+/// subscriptions (exactly one of the two). Unset texts and colours take the
+/// same defaults as `sitekit widgets create`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewWidgetRequest {
-    pub agent_id: String,
+    /// An agent of the organisation's own (`agt_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    /// A subscription of the organisation's (`sub_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::fields::AllowedOrigins))]
     pub allowed_origins: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -362,9 +379,16 @@ pub struct UsageReport {
 pub struct DailyUsage {
     /// `YYYY-MM-DD`
     pub date: String,
+    /// The agent that ran: the organisation's own, or the version of a
+    /// subscription's published agent that ran.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub agent_id: String,
+    /// That agent's version: 1 for an agent of one's own, which has one
+    /// implicit version (and from servers that predate versions).
+    #[serde(default = "first_version")]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub agent_version: u32,
     pub widget_id: String,
     /// The publishable key the visitor's session came from.
     #[serde(default)]
@@ -661,6 +685,7 @@ mod tests {
         let row = DailyUsage {
             date: "2026-01-02".into(),
             agent_id: "agt_1".into(),
+            agent_version: 2,
             widget_id: "wgt_1".into(),
             key_id: "key_1".into(),
             counts: counts(3, &[("runtime_timeout", 1)]),
@@ -669,7 +694,7 @@ mod tests {
         assert_eq!(
             value,
             json!({
-                "date": "2026-01-02", "agentId": "agt_1", "widgetId": "wgt_1", "keyId": "key_1",
+                "date": "2026-01-02", "agentId": "agt_1", "agentVersion": 2, "widgetId": "wgt_1", "keyId": "key_1",
                 "conversations": 1, "runs": 3, "messages": 3, "inputChars": 0, "outputChars": 0,
                 "inputTokens": 10, "outputTokens": 0, "errors": { "runtime_timeout": 1 },
                 "feedbackUp": 0, "feedbackDown": 0, "loads": 0, "opens": 2,

@@ -16,6 +16,7 @@ use crate::catalog::{
     PublishedAgentUpdate,
 };
 use crate::client::{json_body, segment, to_json};
+use crate::subscriptions::{NewSubscription, Subscription, SubscriptionList, SubscriptionUpdate};
 use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
 
 /// A client for the admin API of one embed server, acting for the tenant of its
@@ -230,6 +231,34 @@ impl AdminClient {
     ) -> Result<AgentVersion, Error> {
         let path = format!("/v1/catalog/agents/{}/versions", segment(id));
         self.send_json(Method::Post, path, request).await
+    }
+
+    /// `GET /v1/subscriptions` (`widgets:read`): the organisation's
+    /// subscriptions and the version each runs now.
+    pub async fn subscriptions(&self) -> Result<SubscriptionList, Error> {
+        self.get("/v1/subscriptions".into()).await
+    }
+
+    /// `GET /v1/subscriptions/<id>` (`widgets:read`).
+    pub async fn subscription(&self, id: &str) -> Result<Subscription, Error> {
+        self.get(format!("/v1/subscriptions/{}", segment(id))).await
+    }
+
+    /// `POST /v1/subscriptions` (`agents:write`, a buyer's key).
+    pub async fn subscribe(&self, request: &NewSubscription) -> Result<Subscription, Error> {
+        self.send_json(Method::Post, "/v1/subscriptions".into(), request)
+            .await
+    }
+
+    /// `PATCH /v1/subscriptions/<id>` (`agents:write`): pin a version (to
+    /// upgrade or roll back) or follow the latest, in one call.
+    pub async fn update_subscription(
+        &self,
+        id: &str,
+        update: &SubscriptionUpdate,
+    ) -> Result<Subscription, Error> {
+        let path = format!("/v1/subscriptions/{}", segment(id));
+        self.send_json(Method::Patch, path, update).await
     }
 
     async fn get<T: DeserializeOwned>(&self, path: String) -> Result<T, Error> {

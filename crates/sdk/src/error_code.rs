@@ -95,6 +95,8 @@ pub enum ErrorCode {
     WidgetDisabled,
     /// Only an organisation that sells agents may publish them.
     NotASeller,
+    /// Only an organisation that buys agents may subscribe to them.
+    NotABuyer,
 
     // 404, 405, 409, 413, 415.
     /// No such route or resource (or one of another tenant).
@@ -103,6 +105,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// An agent that widgets still use cannot be deleted.
     AgentInUse,
+    /// A withdrawn published agent takes no new subscriptions.
+    AgentWithdrawn,
     /// A widget whose publishable key was revoked has no snippet.
     PublishableKeyRevoked,
     /// The body is larger than the route accepts.
@@ -140,7 +144,7 @@ pub enum ErrorCode {
 
 /// Every known code, in the order of the variants: what [`ErrorCode::from`]
 /// looks a name up in.
-const KNOWN: [ErrorCode; 45] = [
+const KNOWN: [ErrorCode; 47] = [
     ErrorCode::Network,
     ErrorCode::Protocol,
     ErrorCode::InvalidArgument,
@@ -172,9 +176,11 @@ const KNOWN: [ErrorCode; 45] = [
     ErrorCode::OriginNotAllowed,
     ErrorCode::WidgetDisabled,
     ErrorCode::NotASeller,
+    ErrorCode::NotABuyer,
     ErrorCode::NotFound,
     ErrorCode::MethodNotAllowed,
     ErrorCode::AgentInUse,
+    ErrorCode::AgentWithdrawn,
     ErrorCode::PublishableKeyRevoked,
     ErrorCode::PayloadTooLarge,
     ErrorCode::UnsupportedMediaType,
@@ -230,9 +236,11 @@ impl ErrorCode {
             ErrorCode::OriginNotAllowed => "origin_not_allowed",
             ErrorCode::WidgetDisabled => "widget_disabled",
             ErrorCode::NotASeller => "not_a_seller",
+            ErrorCode::NotABuyer => "not_a_buyer",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::AgentInUse => "agent_in_use",
+            ErrorCode::AgentWithdrawn => "agent_withdrawn",
             ErrorCode::PublishableKeyRevoked => "publishable_key_revoked",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
@@ -315,7 +323,7 @@ mod tests {
 
     /// Every known code and its string on the wire, written out: a renamed
     /// string fails here before it reaches a client.
-    const WIRE: [(ErrorCode, &str); 45] = [
+    const WIRE: [(ErrorCode, &str); 47] = [
         (ErrorCode::Network, "network"),
         (ErrorCode::Protocol, "protocol"),
         (ErrorCode::InvalidArgument, "invalid_argument"),
@@ -347,9 +355,11 @@ mod tests {
         (ErrorCode::OriginNotAllowed, "origin_not_allowed"),
         (ErrorCode::WidgetDisabled, "widget_disabled"),
         (ErrorCode::NotASeller, "not_a_seller"),
+        (ErrorCode::NotABuyer, "not_a_buyer"),
         (ErrorCode::NotFound, "not_found"),
         (ErrorCode::MethodNotAllowed, "method_not_allowed"),
         (ErrorCode::AgentInUse, "agent_in_use"),
+        (ErrorCode::AgentWithdrawn, "agent_withdrawn"),
         (ErrorCode::PublishableKeyRevoked, "publishable_key_revoked"),
         (ErrorCode::PayloadTooLarge, "payload_too_large"),
         (ErrorCode::UnsupportedMediaType, "unsupported_media_type"),

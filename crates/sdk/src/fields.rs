@@ -336,6 +336,7 @@ mod schemas {
     use utoipa::{PartialSchema, ToSchema};
 
     use super::*;
+    use crate::subscriptions::VersionPolicy;
     use crate::wire::UsageEvent;
 
     fn text(description: &str) -> ObjectBuilder {
@@ -420,6 +421,13 @@ mod schemas {
             .description(Some("A new avatar, or `\"\"` to remove it"));
         DailyMessageBudget => integer("Messages a day over all visitors", 0, u32::MAX);
         KeyLifetimeDays => integer("Days until the key expires", 0, u32::MAX);
+        VersionPolicy => AnyOfBuilder::new()
+            .item(integer("Pinned to this version", 1, u32::MAX))
+            .item(
+                text("Follows the newest version")
+                    .enum_values(Some([crate::subscriptions::VersionPolicy::LATEST])),
+            )
+            .description(Some("A version number, or `\"latest\"`"));
         VisitorRate => integer(
             "Messages a minute from one visitor, at most 600; 0 uses the server's limit",
             0,

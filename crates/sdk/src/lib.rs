@@ -51,6 +51,7 @@ pub mod fields;
 #[cfg(all(feature = "js", target_arch = "wasm32"))]
 mod js;
 pub mod sse;
+pub mod subscriptions;
 mod time;
 mod transport;
 pub mod usage;

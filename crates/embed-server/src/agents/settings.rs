@@ -63,7 +63,8 @@ pub struct AgentSettings {
 }
 
 impl AgentSettings {
-    /// The agent these settings make, under `id` in `tenant_id`.
+    /// The agent these settings make, under `id` in `tenant_id`, as version 1
+    /// (a published agent's later versions are numbered as they are stored).
     pub fn into_agent(self, id: String, tenant_id: String) -> Agent {
         Agent {
             id,
@@ -76,6 +77,7 @@ impl AgentSettings {
             system_prompt: self.system_prompt,
             timeouts: self.timeouts,
             runtime_key: self.runtime_key,
+            version: 1,
         }
     }
 

@@ -32,6 +32,9 @@ pub struct Agent {
     pub system_prompt: String,
     pub timeouts: AgentTimeouts,
     pub runtime_key: String,
+    /// Its number among a published agent's versions; 1 for an agent of an
+    /// organisation's own, which has a single implicit version.
+    pub version: u32,
 }
 
 impl std::fmt::Debug for Agent {
@@ -42,6 +45,7 @@ impl std::fmt::Debug for Agent {
             .field("runtime", &self.runtime)
             .field("base_url", &self.base_url)
             .field("flow_id", &self.flow_id)
+            .field("version", &self.version)
             .finish_non_exhaustive()
     }
 }
@@ -70,6 +74,8 @@ impl Agent {
                 total_ms: millis(row, "total_timeout_ms")?,
             },
             runtime_key,
+            version: u32::try_from(row.try_get::<i64, _>("agent_version")?)
+                .map_err(|error| sqlx::Error::Decode(Box::new(error)))?,
         })
     }
 }
@@ -99,7 +105,7 @@ impl From<Agent> for AgentSummary {
 pub(crate) const AGENT_COLUMNS: &str = "agents.id AS agent_id, agents.tenant_id AS agent_tenant_id, \
      agents.name AS agent_name, agents.runtime, agents.base_url, agents.flow_id, agents.runtime_key, \
      agents.model, agents.system_prompt, agents.connect_timeout_ms, agents.first_event_timeout_ms, \
-     agents.idle_timeout_ms, agents.total_timeout_ms";
+     agents.idle_timeout_ms, agents.total_timeout_ms, COALESCE(agents.version, 1) AS agent_version";
 
 impl Db {
     pub async fn create_agent(

@@ -235,14 +235,15 @@ impl Db {
             .bind(&binding.id)
             .fetch_one(&mut *writer)
             .await?;
+        let version =
+            u32::try_from(version).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
         Ok(VersionRecord {
             published_agent_id: entry.id.clone(),
-            version: u32::try_from(version)
-                .map_err(|error| sqlx::Error::Decode(Box::new(error)))?,
+            version,
             release_notes: notes.release_notes,
             buyer_settings: notes.buyer_settings,
             published_at,
-            binding,
+            binding: Agent { version, ..binding },
         })
     }
 }

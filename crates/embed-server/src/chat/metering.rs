@@ -30,6 +30,8 @@ const RECORD_RETRY_DELAYS: [Duration; 4] = [
 pub struct RunIdentity {
     pub tenant_id: String,
     pub agent_id: String,
+    /// The version of the agent the run resolved to at its start.
+    pub agent_version: u32,
     pub key_id: String,
     pub thread: ThreadKey,
     pub run_id: String,
@@ -104,6 +106,7 @@ impl RunMeter {
             id: self.record_id.clone(),
             tenant_id: identity.tenant_id.clone(),
             agent_id: identity.agent_id.clone(),
+            agent_version: identity.agent_version,
             widget_id: identity.thread.widget_id.clone(),
             key_id: identity.key_id.clone(),
             visitor_id: identity.thread.visitor_id.clone(),

@@ -13,6 +13,7 @@ use sitekit_embed_server::keys;
 use sitekit_embed_server::widgets::settings as widget_settings;
 use sitekit_sdk::admin;
 use sitekit_sdk::admin::AgentTimeouts;
+use sitekit_sdk::subscriptions::VersionPolicy;
 use sitekit_sdk::wire::{LauncherIcon, Position};
 
 #[derive(Debug, Parser)]
@@ -140,6 +141,10 @@ pub enum AdminCommand {
     /// Browse the catalog; as a seller, publish agents and their versions.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// As a buyer, subscribe to published agents and choose the version each
+    /// runs.
+    #[command(subcommand)]
+    Subscriptions(SubscriptionCommand),
     /// Manage widgets and print their snippets.
     #[command(subcommand)]
     Widgets(WidgetCommand),
@@ -532,11 +537,69 @@ impl TimeoutArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum WidgetCommand {
-    /// Create a widget for an agent and print its snippet.
-    Create {
+pub enum SubscriptionCommand {
+    /// List the subscriptions and the version each runs now.
+    List {
+        /// One tenant's (local database only).
         #[arg(long)]
-        agent: String,
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one subscription.
+    Show {
+        /// The subscription id (`sub_…`).
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Subscribe to a published agent (see `catalog list`).
+    Create {
+        /// The buying tenant (local database only; with --server, the key's).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The published agent id (`pag_…`).
+        #[arg(long)]
+        published_agent: String,
+        /// A version number to pin, or `latest` to follow each new version.
+        #[arg(long, default_value = "latest", value_parser = parse_version_policy)]
+        version: VersionPolicy,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pin a version (to upgrade or roll back) or follow the latest; the next
+    /// chat runs it.
+    SetVersion {
+        /// The subscription id (`sub_…`).
+        id: String,
+        /// A version number, or `latest`.
+        #[arg(value_parser = parse_version_policy)]
+        version: VersionPolicy,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_version_policy(text: &str) -> Result<VersionPolicy, String> {
+    VersionPolicy::parse(text)
+        .ok_or_else(|| format!("`{text}` is neither a version number from 1 nor `latest`"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WidgetCommand {
+    /// Create a widget for an agent or a subscription and print its snippet.
+    Create {
+        /// An agent of your own (`agt_…`).
+        #[arg(
+            long,
+            required_unless_present = "subscription",
+            conflicts_with = "subscription"
+        )]
+        agent: Option<String>,
+        /// A subscription to a published agent (`sub_…`); each chat runs the
+        /// version it resolves to.
+        #[arg(long)]
+        subscription: Option<String>,
         /// A website allowed to embed the widget, e.g. https://shop.example.com
         /// (repeat for more).
         #[arg(long = "origin", required = true)]

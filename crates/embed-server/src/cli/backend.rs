@@ -15,6 +15,7 @@ use sitekit_sdk::admin::{
 use sitekit_sdk::catalog::{
     AgentVersion, NewAgentVersion, NewPublishedAgent, PublishedAgent, PublishedAgentUpdate,
 };
+use sitekit_sdk::subscriptions::{NewSubscription, Subscription, SubscriptionUpdate};
 
 /// The admin operations. `tenant` picks a tenant on the local database (required
 /// to create, a filter for lists); remotely the key's tenant is the only one.
@@ -44,6 +45,19 @@ pub trait AdminBackend {
         update: PublishedAgentUpdate,
     ) -> Result<PublishedAgent>;
     async fn publish_version(&self, id: &str, request: NewAgentVersion) -> Result<AgentVersion>;
+
+    async fn subscriptions(&self, tenant: Option<&str>) -> Result<Vec<Subscription>>;
+    async fn subscription(&self, id: &str) -> Result<Subscription>;
+    async fn subscribe(
+        &self,
+        tenant: Option<&str>,
+        request: NewSubscription,
+    ) -> Result<Subscription>;
+    async fn update_subscription(
+        &self,
+        id: &str,
+        update: SubscriptionUpdate,
+    ) -> Result<Subscription>;
 
     async fn create_widget(
         &self,
@@ -130,6 +144,35 @@ impl AdminBackend for AdminClient {
 
     async fn publish_version(&self, id: &str, request: NewAgentVersion) -> Result<AgentVersion> {
         remote(self, AdminClient::publish_version(self, id, &request).await)
+    }
+
+    async fn subscriptions(&self, tenant: Option<&str>) -> Result<Vec<Subscription>> {
+        no_tenant(tenant)?;
+        remote(self, AdminClient::subscriptions(self).await).map(|list| list.subscriptions)
+    }
+
+    async fn subscription(&self, id: &str) -> Result<Subscription> {
+        remote(self, AdminClient::subscription(self, id).await)
+    }
+
+    async fn subscribe(
+        &self,
+        tenant: Option<&str>,
+        request: NewSubscription,
+    ) -> Result<Subscription> {
+        no_tenant(tenant)?;
+        remote(self, AdminClient::subscribe(self, &request).await)
+    }
+
+    async fn update_subscription(
+        &self,
+        id: &str,
+        update: SubscriptionUpdate,
+    ) -> Result<Subscription> {
+        remote(
+            self,
+            AdminClient::update_subscription(self, id, &update).await,
+        )
     }
 
     async fn create_widget(

@@ -23,13 +23,14 @@ use crate::cli::args::{
     UsageArgs, UsageByAgentArgs, WidgetCommand,
 };
 use crate::cli::backend::AdminBackend;
-use crate::cli::catalog;
 use crate::cli::master_key_source;
+use crate::cli::{catalog, subscriptions};
 
 pub async fn run(backend: &impl AdminBackend, command: AdminCommand) -> Result<()> {
     match command {
         AdminCommand::Agents(command) => agents(backend, command).await,
         AdminCommand::Catalog(command) => catalog::run(backend, command).await,
+        AdminCommand::Subscriptions(command) => subscriptions::run(backend, command).await,
         AdminCommand::Widgets(command) => widgets(backend, command).await,
         AdminCommand::Keys(command) => keys(backend, command).await,
         AdminCommand::Usage(args) => usage(backend, args).await,
@@ -156,6 +157,7 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
     match command {
         WidgetCommand::Create {
             agent,
+            subscription,
             origins,
             title,
             greeting,
@@ -176,6 +178,7 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
         } => {
             let request = NewWidgetRequest {
                 agent_id: agent,
+                subscription_id: subscription,
                 allowed_origins: origins,
                 title: Some(title),
                 greeting: Some(greeting),
@@ -195,8 +198,9 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
             let created = backend.create_widget(request, &public_url).await?;
             print(json, &created, |created| {
                 println!(
-                    "created widget {} for agent {}",
-                    created.widget.id, created.widget.agent_id
+                    "created widget {} for {}",
+                    created.widget.id,
+                    what_widget_runs(&created.widget)
                 );
                 println!("publishable key: {}", created.publishable_key);
                 println!("paste this into your pages:\n\n{}\n", created.snippet);
@@ -209,10 +213,10 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
             print(json, &widgets, |list| {
                 for widget in &list.widgets {
                     println!(
-                        "{}  {}  agent {}  {}  {}",
+                        "{}  {}  {}  {}  {}",
                         widget.id,
                         widget.title,
-                        widget.agent_id,
+                        what_widget_runs(widget),
                         enabled_text(widget.enabled),
                         widget.allowed_origins.join(", ")
                     );
@@ -318,9 +322,18 @@ pub(super) fn or_none(text: String) -> String {
     if text.is_empty() { "-".into() } else { text }
 }
 
+/// `agent agt_…` or `subscription sub_…`.
+fn what_widget_runs(widget: &WidgetSummary) -> String {
+    match (&widget.agent_id, &widget.subscription_id) {
+        (_, Some(subscription)) => format!("subscription {subscription}"),
+        (Some(agent), None) => format!("agent {agent}"),
+        (None, None) => "nothing".into(),
+    }
+}
+
 fn print_widget(widget: &WidgetSummary) {
     println!("widget {} ({})", widget.id, enabled_text(widget.enabled));
-    println!("  agent:           {}", widget.agent_id);
+    println!("  runs:            {}", what_widget_runs(widget));
     println!("  origins:         {}", widget.allowed_origins.join(", "));
     println!("  title:           {}", widget.title);
     println!("  greeting:        {}", widget.greeting);

@@ -1,7 +1,8 @@
 //! The admin operations on this machine's database, as its operator: every
 //! tenant's objects, or one tenant's with `--tenant`. Each command calls the
 //! same operation the admin API calls (`agents::ops`, `catalog::ops`,
-//! `widgets::ops`, `keys::ops`, `usage::ops`), as a caller holding every scope.
+//! `subscriptions::ops`, `widgets::ops`, `keys::ops`, `usage::ops`), as a caller
+//! holding every scope.
 
 use std::path::Path;
 
@@ -11,7 +12,7 @@ use sitekit_embed_server::db::Db;
 use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_embed_server::keys::Caller;
 use sitekit_embed_server::tenants::TenantId;
-use sitekit_embed_server::{agents, catalog, keys, usage, widgets};
+use sitekit_embed_server::{agents, catalog, keys, subscriptions, usage, widgets};
 use sitekit_sdk::admin::{
     AgentSummary, AgentUpdate, CreatedKey, CreatedWidget, KeyEventList, KeySummary,
     NewAgentRequest, NewKeyRequest, NewWidgetRequest, RotateKeyRequest, UsageQuery, UsageReport,
@@ -20,6 +21,7 @@ use sitekit_sdk::admin::{
 use sitekit_sdk::catalog::{
     AgentVersion, NewAgentVersion, NewPublishedAgent, PublishedAgent, PublishedAgentUpdate,
 };
+use sitekit_sdk::subscriptions::{NewSubscription, Subscription, SubscriptionUpdate};
 
 use crate::cli::backend::AdminBackend;
 
@@ -107,6 +109,32 @@ impl AdminBackend for LocalAdmin {
             catalog::ops::publish_version(&self.db, &caller, id, request, &self.runtime_allow)
                 .await?,
         )
+    }
+
+    async fn subscriptions(&self, tenant: Option<&str>) -> Result<Vec<Subscription>> {
+        Ok(subscriptions::ops::list(&self.db, &self.operator(tenant).await?).await?)
+    }
+
+    async fn subscription(&self, id: &str) -> Result<Subscription> {
+        Ok(subscriptions::ops::get(&self.db, &Caller::operator(None), id).await?)
+    }
+
+    async fn subscribe(
+        &self,
+        tenant: Option<&str>,
+        request: NewSubscription,
+    ) -> Result<Subscription> {
+        let caller = self.operator(tenant).await?;
+        Ok(subscriptions::ops::create(&self.db, &caller, request).await?)
+    }
+
+    async fn update_subscription(
+        &self,
+        id: &str,
+        update: SubscriptionUpdate,
+    ) -> Result<Subscription> {
+        let caller = Caller::operator(None);
+        Ok(subscriptions::ops::update(&self.db, &caller, id, update).await?)
     }
 
     async fn create_widget(

@@ -1,5 +1,6 @@
 //! The `sitekit` binary's own modules: the command line (`args`), what each
-//! admin command prints (`commands`, and `catalog` for the catalog's), where it acts (`backend`: the local
+//! admin command prints (`commands`, and `catalog` and `subscriptions` for
+//! theirs), where it acts (`backend`: the local
 //! database in `local`, or a server's admin API), the master key's source, and
 //! `serve`'s setup. The library never imports these.
 
@@ -10,3 +11,4 @@ pub mod commands;
 pub mod local;
 pub mod master_key_source;
 pub mod serve;
+pub mod subscriptions;

@@ -134,6 +134,7 @@ pub async fn chat(
         RunIdentity {
             tenant_id: claims.tenant_id.clone(),
             agent_id: agent.id.clone(),
+            agent_version: agent.version,
             key_id: claims.key_id.clone(),
             thread,
             run_id: input.run_id.clone(),

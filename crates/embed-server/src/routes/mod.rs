@@ -14,6 +14,7 @@ pub mod health;
 pub mod keys;
 pub mod sessions;
 pub mod snippet;
+pub mod subscriptions;
 pub mod threads;
 pub mod usage;
 pub mod usage_events;

@@ -16,9 +16,10 @@ pub const RUN_COMPLETED: &str = "dev.sitekit.run.completed";
 pub const STRIPE_MESSAGES: &str = "sitekit_messages";
 pub const STRIPE_TOKENS: &str = "sitekit_tokens";
 
-const CSV_HEADER: [&str; 16] = [
+const CSV_HEADER: [&str; 17] = [
     "date",
     "agentId",
+    "agentVersion",
     "widgetId",
     "keyId",
     "conversations",
@@ -44,6 +45,7 @@ pub fn csv(report: &UsageReport) -> String {
         let mut fields = vec![
             day.date.clone(),
             day.agent_id.clone(),
+            day.agent_version.to_string(),
             day.widget_id.clone(),
             day.key_id.clone(),
         ];
@@ -139,6 +141,7 @@ pub fn run_cloudevent(run: &UsageRun) -> String {
         "visitorId": run.visitor_id,
         "threadId": run.thread_id,
         "runId": run.run_id,
+        "agentVersion": run.agent_version,
         "outcome": run.outcome,
         "inputChars": run.input_chars,
         "outputChars": run.output_chars,
@@ -259,6 +262,7 @@ mod tests {
             id: "run_abc".into(),
             tenant_id: "ten_1".into(),
             agent_id: "agt_1".into(),
+            agent_version: 3,
             widget_id: "wgt_1".into(),
             key_id: "key_1".into(),
             visitor_id: "vis_1".into(),
@@ -293,6 +297,7 @@ mod tests {
             days: vec![DailyUsage {
                 date: "2026-01-01".into(),
                 agent_id: "agt_1".into(),
+                agent_version: 2,
                 widget_id: "wgt,\"odd\"".into(),
                 key_id: "key_1".into(),
                 counts,
@@ -303,7 +308,7 @@ mod tests {
         assert_eq!(lines[0], CSV_HEADER.join(","));
         assert_eq!(
             lines[1],
-            "2026-01-01,agt_1,\"wgt,\"\"odd\"\"\",key_1,0,3,3,0,0,0,0,\
+            "2026-01-01,agt_1,2,\"wgt,\"\"odd\"\"\",key_1,0,3,3,0,0,0,0,\
              runtime_error:1;visitor_left:2,0,0,0,0"
         );
         assert_eq!(lines[2], "");
@@ -321,6 +326,7 @@ mod tests {
         assert_eq!(event["time"], "2026-01-01T00:00:01.5Z");
         assert_eq!(event["data"]["inputTokens"], 3);
         assert_eq!(event["data"]["outcome"], "ok");
+        assert_eq!(event["data"]["agentVersion"], 3);
         assert_eq!(event["agentid"], "agt_1");
     }
 

@@ -75,6 +75,7 @@ impl UsageRange {
                 .map(|row| DailyUsage {
                     date: format_day(row.day),
                     agent_id: row.agent_id,
+                    agent_version: row.agent_version,
                     widget_id: row.widget_id,
                     key_id: row.key_id,
                     counts: row.counts,

@@ -14,9 +14,10 @@ use crate::error::ApiError;
 use crate::keys::scopes::Scope;
 use crate::keys::{Caller, KeyMode};
 use crate::setting_rules::SettingsError;
-use crate::widgets::Widget;
+use crate::subscriptions;
 use crate::widgets::settings::{self, WidgetSettings};
 use crate::widgets::snippet;
+use crate::widgets::{Widget, WidgetRuns};
 
 pub async fn list(db: &Db, caller: &Caller) -> Result<Vec<WidgetSummary>, ApiError> {
     caller.require(Scope::WidgetsRead)?;
@@ -29,8 +30,8 @@ pub async fn get(db: &Db, caller: &Caller, id: &str) -> Result<WidgetSummary, Ap
     Ok(owned(db, caller, id).await?.into())
 }
 
-/// A widget of one of the caller's agents, with its publishable key and the
-/// auto-updating snippet for a server at `public_url`.
+/// A widget of one of the caller's agents or subscriptions, with its
+/// publishable key and the auto-updating snippet for a server at `public_url`.
 pub async fn create(
     db: &Db,
     caller: &Caller,
@@ -38,17 +39,49 @@ pub async fn create(
     public_url: &str,
 ) -> Result<CreatedWidget, ApiError> {
     caller.require(Scope::WidgetsWrite)?;
-    let agent = agents::ops::owned(db, caller, &request.agent_id).await?;
+    let runs = what_runs(db, caller, &request).await?;
     let settings = WidgetSettings::from_request(&request).map_err(invalid)?;
     let mode = KeyMode::of_test_mode(request.test_mode);
     let (widget, key) = db
-        .create_widget(&agent, settings, mode, &caller.actor())
+        .create_widget(runs, settings, mode, &caller.actor())
         .await?;
     Ok(CreatedWidget {
         snippet: snippet::auto_updating(public_url, key.expose()),
         publishable_key: key.expose().to_owned(),
         widget: widget.into(),
     })
+}
+
+/// What a new widget runs: an agent of the caller's own, or a subscription
+/// of its organisation (then the widget is the buyer's, whoever sells it).
+async fn what_runs(
+    db: &Db,
+    caller: &Caller,
+    request: &NewWidgetRequest,
+) -> Result<WidgetRuns, ApiError> {
+    match (&request.agent_id, &request.subscription_id) {
+        (Some(agent), None) => {
+            let agent = agents::ops::owned(db, caller, agent).await?;
+            Ok(WidgetRuns {
+                tenant_id: agent.tenant_id,
+                agent_id: agent.id,
+                subscription_id: None,
+            })
+        }
+        (None, Some(subscription)) => {
+            let subscription = subscriptions::ops::owned(db, caller, subscription).await?;
+            Ok(WidgetRuns {
+                tenant_id: subscription.buyer_id,
+                agent_id: subscription.version_agent_id,
+                subscription_id: Some(subscription.id),
+            })
+        }
+        _ => Err(ApiError::bad_request(
+            ErrorCode::InvalidBody,
+            "name what the widget runs: agentId (an agent of your own) or subscriptionId (a \
+             subscription to a published agent), one of the two",
+        )),
+    }
 }
 
 /// Changes a widget; a bad field changes nothing.

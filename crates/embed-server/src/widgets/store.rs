@@ -10,6 +10,7 @@ use crate::db::{Db, new_id, now_unix};
 use crate::keys::scopes::Scopes;
 use crate::keys::{KeyMode, ParsedKey};
 use crate::keys::{insert_publishable_key, record_key_event};
+use crate::subscriptions::RESOLVED_AGENT_ID;
 use crate::tenants::TenantScope;
 use crate::widgets::origin::OriginAllowlist;
 use crate::widgets::settings::WidgetSettings;
@@ -18,7 +19,11 @@ use crate::widgets::settings::WidgetSettings;
 pub struct Widget {
     pub id: String,
     pub tenant_id: String,
+    /// Its own agent; for a widget on a subscription, the version it was made
+    /// with, which no run reads.
     pub agent_id: String,
+    /// The subscription it runs, which picks the version each run runs.
+    pub subscription_id: Option<String>,
     pub title: String,
     pub greeting: String,
     pub locale: String,
@@ -42,6 +47,16 @@ pub struct Widget {
     pub conversation_days: u32,
 }
 
+/// What a new widget runs, and so whose it is.
+#[derive(Debug, Clone)]
+pub struct WidgetRuns {
+    /// The organisation the agent or subscription belongs to.
+    pub tenant_id: String,
+    /// The agent; for a subscription, the version it resolves to now.
+    pub agent_id: String,
+    pub subscription_id: Option<String>,
+}
+
 /// A publishable key as stored: never the key itself, only what checks need.
 #[derive(Debug, Clone)]
 pub struct PublishableKeyRecord {
@@ -53,7 +68,8 @@ pub struct PublishableKeyRecord {
     pub expires_at: Option<i64>,
 }
 
-const WIDGET_COLUMNS: &str = "widgets.id, widgets.tenant_id, widgets.agent_id, widgets.title, \
+const WIDGET_COLUMNS: &str = "widgets.id, widgets.tenant_id, widgets.agent_id, \
+     widgets.subscription_id, widgets.title, \
      widgets.greeting, widgets.locale, widgets.primary_color, widgets.primary_text_color, widgets.position, \
      widgets.allowed_origins, widgets.enabled, widgets.daily_message_budget, \
      widgets.starter_prompts, widgets.avatar_url, widgets.messages_per_visitor_per_minute, \
@@ -74,6 +90,7 @@ impl Widget {
             id: row.try_get("id")?,
             tenant_id: row.try_get("tenant_id")?,
             agent_id: row.try_get("agent_id")?,
+            subscription_id: row.try_get("subscription_id")?,
             title: row.try_get("title")?,
             greeting: row.try_get("greeting")?,
             locale: row.try_get("locale")?,
@@ -106,7 +123,9 @@ impl From<Widget> for WidgetSummary {
             allowed_origins: widget.allowed_origins.to_texts(),
             position: widget.position(),
             id: widget.id,
-            agent_id: widget.agent_id,
+            // A widget runs one or the other, never both.
+            agent_id: widget.subscription_id.is_none().then_some(widget.agent_id),
+            subscription_id: widget.subscription_id,
             title: widget.title,
             greeting: widget.greeting,
             locale: widget.locale,
@@ -133,15 +152,16 @@ impl Db {
     /// `actor` is who creates it, for the key audit trail (e.g. `cli`).
     pub async fn create_widget(
         &self,
-        agent: &Agent,
+        runs: WidgetRuns,
         settings: WidgetSettings,
         mode: KeyMode,
         actor: &str,
     ) -> Result<(Widget, ParsedKey), sqlx::Error> {
         let widget = Widget {
             id: new_id("wgt"),
-            tenant_id: agent.tenant_id.clone(),
-            agent_id: agent.id.clone(),
+            tenant_id: runs.tenant_id,
+            agent_id: runs.agent_id,
+            subscription_id: runs.subscription_id,
             title: settings.title,
             greeting: settings.greeting,
             locale: settings.locale,
@@ -165,9 +185,9 @@ impl Db {
             "INSERT INTO widgets (id, tenant_id, agent_id, title, greeting, locale, primary_color, \
              position, allowed_origins, enabled, daily_message_budget, starter_prompts, avatar_url, \
              messages_per_visitor_per_minute, created_at, primary_text_color, show_tool_events, \
-             launcher_icon, conversation_days) \
+             launcher_icon, conversation_days, subscription_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19)",
+             $18, $19, $20)",
         )
         .bind(&widget.id)
         .bind(&widget.tenant_id)
@@ -188,6 +208,7 @@ impl Db {
         .bind(i64::from(widget.show_tool_events))
         .bind(widget.launcher_icon.as_str())
         .bind(i64::from(widget.conversation_days))
+        .bind(widget.subscription_id.as_deref())
         .execute(&mut *tx)
         .await?;
         let (_, key) =
@@ -352,14 +373,16 @@ impl Db {
             .is_some_and(|key| key.mode == KeyMode::Test))
     }
 
-    /// A widget and the agent behind it, for a chat run.
+    /// A widget and the agent it runs now, for a chat run: its own agent, or
+    /// the version its subscription resolves to at this moment, in the same
+    /// query.
     pub async fn widget_with_agent(
         &self,
         widget_id: &str,
     ) -> Result<Option<(Widget, Agent)>, sqlx::Error> {
         let sql = format!(
             "SELECT {WIDGET_COLUMNS}, {AGENT_COLUMNS} FROM widgets \
-             JOIN agents ON agents.id = widgets.agent_id \
+             JOIN agents ON agents.id = {RESOLVED_AGENT_ID} \
              WHERE widgets.id = $1 AND widgets.deleted_at IS NULL"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))

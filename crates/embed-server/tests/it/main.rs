@@ -37,6 +37,7 @@ mod signing;
 mod snippet;
 mod storage;
 mod stream_caps;
+mod subscriptions;
 mod support;
 mod tenant_isolation;
 mod usage;

@@ -60,6 +60,10 @@ async fn the_spec_lists_the_whole_api() {
         ("GET", "/v1/catalog/agents/{publishedAgent}"),
         ("PATCH", "/v1/catalog/agents/{publishedAgent}"),
         ("POST", "/v1/catalog/agents/{publishedAgent}/versions"),
+        ("GET", "/v1/subscriptions"),
+        ("POST", "/v1/subscriptions"),
+        ("GET", "/v1/subscriptions/{subscription}"),
+        ("PATCH", "/v1/subscriptions/{subscription}"),
         ("GET", "/v1/widgets"),
         ("POST", "/v1/widgets"),
         ("GET", "/v1/widgets/{widget}"),
@@ -96,6 +100,7 @@ async fn every_listed_operation_is_served_and_fully_described() {
             .replace("{widget}", "wgt_missing")
             .replace("{agent}", "agt_missing")
             .replace("{publishedAgent}", "pag_missing")
+            .replace("{subscription}", "sub_missing")
             .replace("{key}", "key_missing")
             .replace("{thread}", "thread-missing");
         let response = server
@@ -133,6 +138,7 @@ async fn every_listed_operation_is_served_and_fully_described() {
             path == "/v1/chat" || path.starts_with("/v1/threads") || path == "/v1/usage/events";
         let admin = path.starts_with("/v1/agents")
             || path.starts_with("/v1/catalog")
+            || path.starts_with("/v1/subscriptions")
             || path.starts_with("/v1/keys")
             || (path.starts_with("/v1/usage") && !browser)
             || (path.starts_with("/v1/widgets") && !path.ends_with("/config"));

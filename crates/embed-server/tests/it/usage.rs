@@ -64,7 +64,8 @@ async fn usage_counts_each_run_per_day_agent_widget_and_key() {
         "feedbackUp": 0, "feedbackDown": 0, "loads": 0, "opens": 0,
     });
     let mut day = json!({
-        "date": today, "agentId": down.agent, "widgetId": down.widget, "keyId": down.key,
+        "date": today, "agentId": down.agent, "agentVersion": 1, "widgetId": down.widget,
+        "keyId": down.key,
     });
     day.as_object_mut()
         .unwrap()

@@ -24,6 +24,7 @@ fn record(
         id: id.into(),
         tenant_id: ids.tenant.clone(),
         agent_id: ids.agent.clone(),
+        agent_version: 1,
         widget_id: ids.widget.clone(),
         key_id: ids.key.clone(),
         visitor_id: "vis_seller".into(),

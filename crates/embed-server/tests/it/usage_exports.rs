@@ -50,6 +50,7 @@ fn record(ids: &crate::support::KeyIds, id: String, started_at_ms: i64) -> Usage
         id,
         tenant_id: ids.tenant.clone(),
         agent_id: ids.agent.clone(),
+        agent_version: 1,
         widget_id: ids.widget.clone(),
         key_id: ids.key.clone(),
         visitor_id: "vis_export".into(),
@@ -181,6 +182,7 @@ async fn exports_parse_with_real_tools_and_equal_the_report_and_the_records() {
         json!([
             "date",
             "agentId",
+            "agentVersion",
             "widgetId",
             "keyId",
             "conversations",

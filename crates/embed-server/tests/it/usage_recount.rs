@@ -431,6 +431,7 @@ async fn rollups_equal_a_recount_of_the_raw_records_on_random_traffic() {
             id: new_id("run"),
             tenant_id: sender.ids.tenant.clone(),
             agent_id: sender.ids.agent.clone(),
+            agent_version: 1,
             widget_id: sender.ids.widget.clone(),
             key_id: sender.ids.key.clone(),
             visitor_id: sender.visitor.clone(),

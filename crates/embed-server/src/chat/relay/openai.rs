@@ -455,6 +455,7 @@ mod tests {
             system_prompt: system_prompt.into(),
             timeouts: AgentTimeouts::default(),
             runtime_key: "sk-secret".into(),
+            version: 1,
         }
     }
 

@@ -65,6 +65,8 @@ pub struct DailyRow {
     /// Days since 1970-01-01 (UTC).
     pub day: i64,
     pub agent_id: String,
+    /// The agent's version (1 for an organisation's own agent).
+    pub agent_version: u32,
     pub widget_id: String,
     pub key_id: String,
     pub counts: UsageCounts,
@@ -150,7 +152,8 @@ impl Db {
         let sql = format!(
             "SELECT day, agent_id, widget_id, key_id, conversations, runs, messages, \
              input_chars, output_chars, input_tokens, output_tokens, feedback_up, \
-             feedback_down, loads, opens FROM usage_daily WHERE {} \
+             feedback_down, loads, opens, (SELECT COALESCE(agents.version, 1) FROM agents \
+             WHERE agents.id = usage_daily.agent_id) AS agent_version FROM usage_daily WHERE {} \
              ORDER BY day, agent_id, widget_id, key_id",
             filter_sql("day")
         );
@@ -167,6 +170,8 @@ impl Db {
                 Ok(DailyRow {
                     day: row.try_get("day")?,
                     agent_id: row.try_get("agent_id")?,
+                    agent_version: u32::try_from(row.try_get::<i64, _>("agent_version")?)
+                        .map_err(|error| sqlx::Error::Decode(Box::new(error)))?,
                     widget_id: row.try_get("widget_id")?,
                     key_id: row.try_get("key_id")?,
                     counts: counts_from_row(row)?,

@@ -11,6 +11,7 @@ use sqlx::{AnyConnection, Row};
 use super::event_queue::Waiting;
 use super::rollups::{RollupCell, RollupDelta};
 use crate::db::{AnyQuery, Db};
+use crate::subscriptions::RESOLVED_AGENT_ID;
 
 /// Who sent a batch, from its session: the same for every event in it.
 #[derive(Debug, Clone)]
@@ -65,17 +66,20 @@ const ROWS_PER_STATEMENT: usize = 500;
 const _: () = assert!(ROWS_PER_STATEMENT * ROW_PARAMS <= 32_766);
 
 impl Db {
-    /// The agent of a widget that still exists, and whether the widget is enabled.
+    /// The agent a widget that still exists runs now (for a subscription, the
+    /// version it resolves to), and whether the widget is enabled.
     pub async fn agent_of_widget(
         &self,
         widget_id: &str,
     ) -> Result<Option<(String, bool)>, sqlx::Error> {
-        let row = sqlx::query(
-            "SELECT agent_id, enabled FROM widgets WHERE id = $1 AND deleted_at IS NULL",
-        )
-        .bind(widget_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql = format!(
+            "SELECT {RESOLVED_AGENT_ID} AS agent_id, enabled FROM widgets \
+             WHERE id = $1 AND deleted_at IS NULL"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(widget_id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|row| {
             Ok((
                 row.try_get("agent_id")?,

@@ -17,6 +17,8 @@ pub struct UsageRun {
     pub id: String,
     pub tenant_id: String,
     pub agent_id: String,
+    /// The version of the agent that ran (1 for an organisation's own agent).
+    pub agent_version: u32,
     pub widget_id: String,
     pub key_id: String,
     pub visitor_id: String,
@@ -48,9 +50,9 @@ impl UsageRun {
 }
 
 /// The columns of `usage_runs`, in [`UsageRun::from_row`]'s names.
-pub(super) const RUN_COLUMNS: &str = "id, tenant_id, agent_id, widget_id, key_id, visitor_id, \
-     thread_id, run_id, input_chars, output_chars, input_tokens, output_tokens, first_event_ms, \
-     duration_ms, outcome, started_at";
+pub(super) const RUN_COLUMNS: &str = "id, tenant_id, agent_id, agent_version, widget_id, \
+     key_id, visitor_id, thread_id, run_id, input_chars, output_chars, input_tokens, \
+     output_tokens, first_event_ms, duration_ms, outcome, started_at";
 
 impl UsageRun {
     pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<UsageRun, sqlx::Error> {
@@ -58,6 +60,8 @@ impl UsageRun {
             id: row.try_get("id")?,
             tenant_id: row.try_get("tenant_id")?,
             agent_id: row.try_get("agent_id")?,
+            agent_version: u32::try_from(row.try_get::<i64, _>("agent_version")?)
+                .map_err(|error| sqlx::Error::Decode(Box::new(error)))?,
             widget_id: row.try_get("widget_id")?,
             key_id: row.try_get("key_id")?,
             visitor_id: row.try_get("visitor_id")?,
@@ -84,8 +88,8 @@ impl Db {
         let inserted = sqlx::query(
             "INSERT INTO usage_runs (id, tenant_id, agent_id, widget_id, key_id, visitor_id, \
              thread_id, run_id, input_chars, output_chars, input_tokens, output_tokens, \
-             first_event_ms, duration_ms, outcome, started_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+             first_event_ms, duration_ms, outcome, started_at, agent_version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
              ON CONFLICT (id) DO NOTHING RETURNING id",
         )
         .bind(&run.id)
@@ -104,6 +108,7 @@ impl Db {
         .bind(run.duration_ms)
         .bind(&run.outcome)
         .bind(run.started_at_ms)
+        .bind(i64::from(run.agent_version))
         .fetch_optional(&mut *tx)
         .await?
         .is_some();
@@ -197,6 +202,7 @@ mod tests {
             id: "run_1".into(),
             tenant_id: "ten".into(),
             agent_id: "agt".into(),
+            agent_version: 1,
             widget_id: "wgt".into(),
             key_id: "key".into(),
             visitor_id: "vis".into(),

@@ -15,6 +15,8 @@ pub struct Langflow {
     pub key: String,
     pub faq_flow: String,
     pub failing_flow: String,
+    /// Answers with the visitor's message, word for word.
+    pub echo_flow: String,
 }
 
 /// Where nothing listens: port 9 (discard) on loopback refuses connections.
@@ -29,6 +31,7 @@ impl Langflow {
             key: "no-runtime-key".into(),
             faq_flow: "faq-flow".into(),
             failing_flow: "failing-flow".into(),
+            echo_flow: "echo-flow".into(),
         }
     }
 
@@ -39,7 +42,7 @@ impl Langflow {
         ) else {
             panic!(
                 "these tests need a Langflow runtime: run them with `cargo xtask test`, or start \
-                 `lfx serve flows/sitekit_faq.py flows/failing.py` and set SITEKIT_TEST_LANGFLOW_URL \
+                 `lfx serve flows/sitekit_faq.py flows/failing.py flows/echo.py` and set SITEKIT_TEST_LANGFLOW_URL \
                  and SITEKIT_TEST_LANGFLOW_KEY"
             )
         };
@@ -67,6 +70,7 @@ impl Langflow {
         Langflow {
             faq_flow: flow_id("sitekit_faq.py"),
             failing_flow: flow_id("failing.py"),
+            echo_flow: flow_id("echo.py"),
             url,
             key,
         }

@@ -4,8 +4,8 @@ use sitekit_embed_server::agents::Agent;
 use sitekit_embed_server::agents::settings::AgentSettings;
 use sitekit_embed_server::db::Db;
 use sitekit_embed_server::keys::{KeyMode, ParsedKey};
-use sitekit_embed_server::widgets::Widget;
 use sitekit_embed_server::widgets::settings::WidgetSettings;
+use sitekit_embed_server::widgets::{Widget, WidgetRuns};
 use sitekit_sdk::admin::{NewAgentRequest, NewWidgetRequest};
 
 use super::runtime::local_runtimes;
@@ -36,7 +36,8 @@ pub async fn create_agent(
 /// A widget request with the defaults for everything but agent and origins.
 pub fn widget_request(agent_id: &str, origins: &[&str]) -> NewWidgetRequest {
     NewWidgetRequest {
-        agent_id: agent_id.into(),
+        agent_id: Some(agent_id.into()),
+        subscription_id: None,
         allowed_origins: origins.iter().map(|o| o.to_string()).collect(),
         title: None,
         greeting: None,
@@ -77,7 +78,12 @@ pub(super) async fn create_widget_with_mode(
     mode: KeyMode,
 ) -> (Widget, ParsedKey) {
     let settings = WidgetSettings::from_request(request).unwrap_or_else(|e| panic!("{e}"));
-    db.create_widget(agent, settings, mode, "test")
+    let runs = WidgetRuns {
+        tenant_id: agent.tenant_id.clone(),
+        agent_id: agent.id.clone(),
+        subscription_id: None,
+    };
+    db.create_widget(runs, settings, mode, "test")
         .await
         .unwrap()
 }

@@ -1,0 +1,194 @@
+//! The subscriptions' rows, and the SQL that resolves a subscription to the
+//! version it runs now: its pinned version, or the newest one.
+
+use sitekit_sdk::catalog::PublishedAgentStatus;
+use sitekit_sdk::subscriptions::VersionPolicy;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::db::{Db, new_id, now_unix};
+use crate::tenants::TenantScope;
+
+/// A subscription with what its buyer sees of the published agent, and the
+/// version it resolves to now.
+#[derive(Debug, Clone)]
+pub struct SubscriptionRecord {
+    pub id: String,
+    pub buyer_id: String,
+    pub published_agent_id: String,
+    pub agent_name: String,
+    pub seller_name: String,
+    pub status: PublishedAgentStatus,
+    pub policy: VersionPolicy,
+    pub policy_changed_at: i64,
+    pub created_at: i64,
+    /// The version a run starting now runs, and the agent row that binds it.
+    pub version: u32,
+    pub version_agent_id: String,
+    pub version_published_at: i64,
+}
+
+/// The version a row of `subscriptions` runs now, as SQL (a macro, so that
+/// [`RESOLVED_AGENT_ID`] can hold it too).
+macro_rules! resolved_version {
+    () => {
+        "COALESCE(subscriptions.pinned_version, (SELECT MAX(newest.version) FROM agents newest \
+         WHERE newest.published_agent_id = subscriptions.published_agent_id))"
+    };
+}
+
+const RESOLVED_VERSION: &str = resolved_version!();
+
+/// The agent row a row of `widgets` runs now: its own agent, or the version
+/// its subscription resolves to. Every run and usage event resolves through
+/// this one expression.
+pub(crate) const RESOLVED_AGENT_ID: &str = concat!(
+    "CASE WHEN widgets.subscription_id IS NULL THEN widgets.agent_id ELSE \
+     (SELECT resolved.id FROM subscriptions JOIN agents resolved \
+     ON resolved.published_agent_id = subscriptions.published_agent_id \
+     WHERE subscriptions.id = widgets.subscription_id AND resolved.version = ",
+    resolved_version!(),
+    ") END"
+);
+
+const SELECT_SUBSCRIPTIONS: &str = "SELECT subscriptions.id, subscriptions.buyer_id, \
+     subscriptions.published_agent_id, subscriptions.pinned_version, \
+     subscriptions.policy_changed_at, subscriptions.created_at, \
+     published_agents.name AS agent_name, published_agents.status, tenants.name AS seller_name, \
+     resolved.id AS version_agent_id, resolved.version, resolved.created_at AS version_published_at \
+     FROM subscriptions \
+     JOIN published_agents ON published_agents.id = subscriptions.published_agent_id \
+     JOIN tenants ON tenants.id = published_agents.seller_id \
+     JOIN agents resolved ON resolved.published_agent_id = subscriptions.published_agent_id";
+
+impl SubscriptionRecord {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        let status: String = row.try_get("status")?;
+        let pinned: Option<i64> = row.try_get("pinned_version")?;
+        Ok(SubscriptionRecord {
+            id: row.try_get("id")?,
+            buyer_id: row.try_get("buyer_id")?,
+            published_agent_id: row.try_get("published_agent_id")?,
+            agent_name: row.try_get("agent_name")?,
+            seller_name: row.try_get("seller_name")?,
+            status: PublishedAgentStatus::parse(&status).ok_or_else(|| {
+                sqlx::Error::Decode(format!("unknown catalog status `{status}`").into())
+            })?,
+            policy: match pinned {
+                Some(version) => VersionPolicy::Pinned(number(version)?),
+                None => VersionPolicy::Latest,
+            },
+            policy_changed_at: row.try_get("policy_changed_at")?,
+            created_at: row.try_get("created_at")?,
+            version: number(row.try_get("version")?)?,
+            version_agent_id: row.try_get("version_agent_id")?,
+            version_published_at: row.try_get("version_published_at")?,
+        })
+    }
+
+    /// Since when it has run its version: since its policy was set, or since
+    /// the version it follows came out, whichever was later.
+    pub fn version_since(&self) -> i64 {
+        match self.policy {
+            VersionPolicy::Pinned(_) => self.policy_changed_at,
+            VersionPolicy::Latest => self.policy_changed_at.max(self.version_published_at),
+        }
+    }
+}
+
+fn number(value: i64) -> Result<u32, sqlx::Error> {
+    u32::try_from(value).map_err(|error| sqlx::Error::Decode(Box::new(error)))
+}
+
+impl Db {
+    pub async fn create_subscription(
+        &self,
+        buyer_id: &str,
+        published_agent_id: &str,
+        policy: VersionPolicy,
+    ) -> Result<String, sqlx::Error> {
+        let id = new_id("sub");
+        let now = now_unix();
+        let mut writer = self.writer.connection().await?;
+        sqlx::query(
+            "INSERT INTO subscriptions (id, buyer_id, published_agent_id, pinned_version, \
+             policy_changed_at, created_at) VALUES ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(&id)
+        .bind(buyer_id)
+        .bind(published_agent_id)
+        .bind(policy.pinned().map(i64::from))
+        .bind(now)
+        .execute(&mut *writer)
+        .await?;
+        Ok(id)
+    }
+
+    /// The subscriptions of `scope`, oldest first.
+    pub async fn subscriptions(
+        &self,
+        scope: &TenantScope,
+    ) -> Result<Vec<SubscriptionRecord>, sqlx::Error> {
+        let sql = format!(
+            "{SELECT_SUBSCRIPTIONS} WHERE resolved.version = {RESOLVED_VERSION} \
+             AND ($1 = 1 OR subscriptions.buyer_id = $2) \
+             ORDER BY subscriptions.created_at, subscriptions.id"
+        );
+        let rows = scope
+            .bind(sqlx::query(sqlx::AssertSqlSafe(sql)))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(SubscriptionRecord::from_row).collect()
+    }
+
+    /// One subscription, only if `scope` reaches it: another organisation's
+    /// is indistinguishable from one that does not exist.
+    pub async fn subscription_in(
+        &self,
+        scope: &TenantScope,
+        id: &str,
+    ) -> Result<Option<SubscriptionRecord>, sqlx::Error> {
+        let sql = format!(
+            "{SELECT_SUBSCRIPTIONS} WHERE resolved.version = {RESOLVED_VERSION} \
+             AND ($1 = 1 OR subscriptions.buyer_id = $2) AND subscriptions.id = $3"
+        );
+        let row = scope
+            .bind(sqlx::query(sqlx::AssertSqlSafe(sql)))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(SubscriptionRecord::from_row).transpose()
+    }
+
+    /// Sets a subscription's version policy, now.
+    pub async fn set_version_policy(
+        &self,
+        subscription: &SubscriptionRecord,
+        policy: VersionPolicy,
+    ) -> Result<(), sqlx::Error> {
+        let mut writer = self.writer.connection().await?;
+        sqlx::query(
+            "UPDATE subscriptions SET pinned_version = $1, policy_changed_at = $2 \
+             WHERE id = $3 AND buyer_id = $4",
+        )
+        .bind(policy.pinned().map(i64::from))
+        .bind(now_unix())
+        .bind(&subscription.id)
+        .bind(&subscription.buyer_id)
+        .execute(&mut *writer)
+        .await?;
+        Ok(())
+    }
+
+    /// The version numbers of a published agent, oldest first, whoever may
+    /// see it: a withdrawn agent's subscribers still move between them.
+    pub async fn version_numbers(&self, published_agent_id: &str) -> Result<Vec<u32>, sqlx::Error> {
+        let versions: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM agents WHERE published_agent_id = $1 ORDER BY version",
+        )
+        .bind(published_agent_id)
+        .fetch_all(&self.pool)
+        .await?;
+        versions.into_iter().map(number).collect()
+    }
+}
