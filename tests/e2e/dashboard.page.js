@@ -1,6 +1,6 @@
 // Page object for the site owner's dashboard (`/dashboard`): sign-in, the widget
 // editor with its live preview (a frame running the real widget), snippets,
-// keys and the usage tables beside the charts.
+// subscriptions to published agents, keys and the usage tables beside the charts.
 export class Dashboard {
   constructor(page) {
     this.page = page;
@@ -78,6 +78,65 @@ export class Dashboard {
     await this.page.getByTestId(`copy-snippet-${variant}`).click();
     await this.page.getByTestId(`copy-snippet-${variant}`).filter({ hasText: 'Copied' }).waitFor();
     return this.page.evaluate(() => navigator.clipboard.readText());
+  }
+
+  /** The row of the widget titled `title` in the widgets list. */
+  widgetRow(title) {
+    return this.page.getByTestId('widget-row').filter({ has: this.page.getByRole('rowheader', { name: title }) });
+  }
+
+  /** Leaves the editor for the widgets list. */
+  async backToWidgets() {
+    await this.page.getByTestId('editor-back').click();
+  }
+
+  // Subscriptions
+
+  get subscriptionRows() {
+    return this.page.getByTestId('subscription-row');
+  }
+
+  get subscriptionsNotice() {
+    return this.page.getByTestId('subscriptions-notice');
+  }
+
+  get subscriptionsError() {
+    return this.page.getByTestId('subscriptions-error');
+  }
+
+  get subscribeError() {
+    return this.page.getByTestId('subscribe-error');
+  }
+
+  /** The subscribe form's choice of catalog agents. */
+  get catalogChoice() {
+    return this.page.getByTestId('subscribe-agent');
+  }
+
+  /**
+   * Subscribes to the catalog agent labelled `agent` (`FAQ agent by Agent Makers`),
+   * following the latest (`latest`) or pinned to a version number.
+   */
+  async subscribe(agent, version) {
+    await this.catalogChoice.selectOption({ label: agent });
+    await this.page.getByTestId('subscribe-version').selectOption(String(version));
+    await this.page.getByTestId('subscribe-submit').click();
+  }
+
+  /** The row of the subscription `id` (`sub_…`). */
+  subscriptionRow(id) {
+    return this.page.locator(`[data-testid="subscription-row"][data-subscription-id="${id}"]`);
+  }
+
+  /** The row of the (only) subscription to the published agent `id` (`pag_…`). */
+  subscriptionRowOf(publishedAgentId) {
+    return this.page.locator(`[data-testid="subscription-row"][data-published-agent-id="${publishedAgentId}"]`);
+  }
+
+  /** Moves the subscription in `row` to a version number or `latest`, in one action. */
+  async changeVersion(row, version) {
+    await row.getByTestId('subscription-version-choice').selectOption(String(version));
+    await row.getByTestId('subscription-change-version').click();
   }
 
   // Keys

@@ -1,8 +1,10 @@
 // The site owner's dashboard against the real server: a widget made there, its
 // snippet pasted into a host page on another origin, a visitor chatting with the
 // real Langflow FAQ flow, and that conversation counted in the usage tables;
-// sign-in with a wrong key; keys shown once, rotated and revoked; every view
-// accessible and within the page's Content-Security-Policy.
+// subscribing to an agent another organisation publishes, moving between its
+// versions and running it in a widget; sign-in with a wrong key; keys shown
+// once, rotated and revoked; every view accessible and within the page's
+// Content-Security-Policy.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -18,6 +20,17 @@ const today = () => new Date().toISOString().slice(0, 10);
 /** `GET path` on the admin API with `key`. */
 function adminGet(path, key) {
   return fetch(new URL(path, process.env.E2E_DASHBOARD_URL), { headers: { authorization: `Bearer ${key}` } });
+}
+
+/** `PATCH path` on the admin API with `key` and a JSON `body`; throws unless it succeeds. */
+async function adminPatch(path, key, body) {
+  const response = await fetch(new URL(path, process.env.E2E_DASHBOARD_URL), {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`PATCH ${path} answered ${response.status}: ${await response.text()}`);
+  return response.json();
 }
 
 test('a site owner creates a widget, pastes its snippet, and sees the conversation counted', async ({ browser }) => {
@@ -89,6 +102,153 @@ test('a site owner creates a widget, pastes its snippet, and sees the conversati
     await context.close();
     host.server.close();
   }
+});
+
+test('a site owner subscribes to a published agent, pins a version and runs it in a widget', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const key = process.env.E2E_SECRET_KEY;
+  const seller = process.env.E2E_SELLER_NAME;
+  const published = process.env.E2E_CATALOG_FAQ_ID;
+  const host = await startHostSite();
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const dashboard = new Dashboard(page);
+    await dashboard.goto();
+    await dashboard.signIn(key);
+    await dashboard.openTab('subscriptions');
+
+    // Following the latest: version 2 (the echo flow).
+    await dashboard.subscribe(`FAQ agent by ${seller}`, 'latest');
+    await expect(dashboard.subscriptionsNotice).toHaveText(`Subscribed to FAQ agent by ${seller}: it runs version 2.`);
+    await expect(dashboard.subscribeError).toHaveText('');
+    const row = dashboard.subscriptionRowOf(published);
+    await expect(row.getByTestId('subscription-agent')).toHaveText('FAQ agent');
+    await expect(row).toContainText(seller);
+    await expect(row.getByTestId('subscription-version')).toHaveText('Version 2');
+    await expect(row.getByTestId('subscription-policy')).toHaveText('Follows the latest version');
+    await expect(row.getByTestId('subscription-status')).toHaveText('Active');
+    const subscriptionId = await row.getAttribute('data-subscription-id');
+    expect(subscriptionId).toMatch(/^sub_/);
+
+    // Pinned to version 1 (the FAQ flow) in one action, as the server now has it.
+    await dashboard.changeVersion(row, 1);
+    await expect(dashboard.subscriptionsNotice).toContainText('FAQ agent runs version 1 from its next chat');
+    await expect(row.getByTestId('subscription-version')).toHaveText('Version 1');
+    await expect(row.getByTestId('subscription-policy')).toHaveText('Pinned to version 1');
+    await expect(dashboard.subscriptionsError).toHaveText('');
+    const pinned = await (await adminGet(`v1/subscriptions/${subscriptionId}`, key)).json();
+    expect(pinned).toMatchObject({ versionPolicy: 1, version: 1 });
+
+    // A widget on the subscription: the agent choice offers it beside the tenant's own agents.
+    await dashboard.openTab('widgets');
+    await dashboard.createWidget({
+      agent: `FAQ agent by ${seller} (subscription)`,
+      origins: [host.origin],
+      title: 'Help from a subscription',
+      greeting: 'Hello from the FAQ agent.',
+      starterPrompts: [],
+    });
+    await dashboard.saveWidget();
+    await expect(dashboard.editorNotice).toContainText('Widget created');
+    await expect(dashboard.widgetError).toHaveText('');
+    const widgetId = (await dashboard.widgetId()).trim();
+    const saved = await (await adminGet(`v1/widgets/${widgetId}`, key)).json();
+    expect(saved.subscriptionId).toBe(subscriptionId);
+    expect(saved.agentId).toBeUndefined();
+    host.setSnippet(await dashboard.snippet('auto').textContent(), '/subscription');
+    await dashboard.backToWidgets();
+    await expect(dashboard.widgetRow('Help from a subscription').getByTestId('widget-runs')).toHaveText(
+      `FAQ agent by ${seller} (subscription)`,
+    );
+    // The tenant's own agents' widgets still name their agent.
+    await expect(dashboard.widgetRow('Site Kit help').first().getByTestId('widget-runs')).toHaveText(/^Site Kit FAQ/);
+
+    // A visitor's chat runs the pinned version: the FAQ flow answers.
+    const visitor = await context.newPage();
+    await visitor.goto(`${host.origin}/subscription`);
+    const chat = new ChatWidget(visitor);
+    await chat.open();
+    await chat.ask('How do I install the snippet?');
+    await expect(chat.assistantMessages.last()).toContainText('To install Site Kit embed');
+    await visitor.close();
+
+    // Back to the latest in one action: the next visitor's chat runs version 2, the echo flow.
+    await dashboard.openTab('subscriptions');
+    await dashboard.changeVersion(row, 'latest');
+    await expect(row.getByTestId('subscription-version')).toHaveText('Version 2');
+    await expect(row.getByTestId('subscription-policy')).toHaveText('Follows the latest version');
+    const nextContext = await browser.newContext();
+    try {
+      const next = await nextContext.newPage();
+      await next.goto(`${host.origin}/subscription`);
+      const nextChat = new ChatWidget(next);
+      await nextChat.open();
+      await nextChat.ask('Please say this back.');
+      await expect(nextChat.assistantMessages.last()).toHaveText('Please say this back.');
+    } finally {
+      await nextContext.close();
+    }
+  } finally {
+    await context.close();
+    host.server.close();
+  }
+});
+
+test("the subscriptions tab notes a deprecated or withdrawn agent and shows the server's refusals", async ({
+  page,
+}) => {
+  const seller = process.env.E2E_SELLER_NAME;
+  const legacy = process.env.E2E_CATALOG_LEGACY_ID;
+  const dashboard = new Dashboard(page);
+  await dashboard.goto();
+  await dashboard.signIn(process.env.E2E_SECRET_KEY);
+  await dashboard.openTab('subscriptions');
+
+  const label = `Legacy agent by ${seller} (deprecated)`;
+  await dashboard.subscribe(label, 1);
+  const row = dashboard.subscriptionRowOf(legacy);
+  await expect(row.getByTestId('subscription-policy')).toHaveText('Pinned to version 1');
+  await expect(row.getByTestId('subscription-status')).toContainText('Deprecated');
+
+  // The seller withdraws it while the form still offers it: the server's refusal, in its words.
+  await adminPatch(`v1/catalog/agents/${legacy}`, process.env.E2E_SELLER_KEY, { status: 'withdrawn' });
+  await dashboard.subscribe(label, 'latest');
+  await expect(dashboard.subscribeError).toHaveText(
+    `Legacy agent (${legacy}) was withdrawn and takes no new subscriptions`,
+  );
+
+  // Back on the tab: the subscription is still there and says why; the catalog no longer offers the agent.
+  await dashboard.openTab('widgets');
+  await dashboard.openTab('subscriptions');
+  await expect(row.getByTestId('subscription-status')).toContainText('Withdrawn');
+  await expect(row.getByTestId('subscription-status')).toContainText('Yours keeps working');
+  await expect(dashboard.catalogChoice.getByRole('option', { name: /^Legacy agent/ })).toHaveCount(0);
+  await expect(dashboard.subscribeError).toHaveText('');
+  // Its widgets may still run it.
+  await dashboard.openTab('widgets');
+  await page.getByTestId('new-widget').click();
+  await expect(page.getByTestId('widget-agent').getByRole('option', { name: /^Legacy agent/ })).toHaveText(
+    `Legacy agent by ${seller} (subscription, withdrawn)`,
+  );
+});
+
+test('an organisation with no agents, subscriptions or widgets is told what to do, and a seller may not subscribe', async ({
+  page,
+}) => {
+  // The seller's organisation has published agents but none of its own, and sells without buying.
+  const dashboard = new Dashboard(page);
+  await dashboard.goto();
+  await dashboard.signIn(process.env.E2E_SELLER_KEY);
+  await expect(page.getByTestId('no-widgets')).toBeVisible();
+  await page.getByTestId('new-widget').click();
+  await expect(page.getByTestId('no-agents')).toContainText('A widget needs an agent first');
+
+  await dashboard.openTab('subscriptions');
+  await expect(page.getByTestId('no-subscriptions')).toBeVisible();
+  await dashboard.subscribe(`FAQ agent by ${process.env.E2E_SELLER_NAME}`, 'latest');
+  await expect(dashboard.subscribeError).toContainText('only an organisation that buys agents subscribes to them');
+  await expect(page.getByTestId('no-subscriptions')).toBeVisible();
 });
 
 test("a wrong key is refused with the server's reason and kept nowhere", async ({ page }) => {
@@ -179,6 +339,11 @@ for (const colorScheme of ['light', 'dark']) {
     await page.getByTestId('widget-row').first().getByRole('button', { name: /^Edit/ }).click();
     await expect(dashboard.preview.panel).toBeVisible();
     await expect(dashboard.snippet('auto')).toBeVisible();
+    expect(await audit()).toEqual([]);
+    await dashboard.openTab('subscriptions');
+    // Rows if another test subscribed before, else the empty list's words; the catalog either way.
+    await expect(page.getByTestId('subscriptions-table').or(page.getByTestId('no-subscriptions'))).toBeVisible();
+    await expect(dashboard.catalogChoice.getByRole('option').first()).toBeAttached();
     expect(await audit()).toEqual([]);
     await dashboard.openTab('keys');
     await expect(dashboard.keyRows.first()).toBeVisible();

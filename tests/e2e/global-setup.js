@@ -159,6 +159,59 @@ export default async function globalSetup() {
   process.env.E2E_DASHBOARD_URL = `${server.url}/dashboard`;
   process.env.E2E_SECRET_KEY = owner.key;
 
+  // A seller on the marketplace and the catalog the dashboard's tenant (a buyer,
+  // as tenants are by default) subscribes from: "FAQ agent", version 1 on the
+  // FAQ flow and version 2 on the echo flow (which keeps the first's runtime and
+  // credential); and "Legacy agent", one version, deprecated. The seller's
+  // secret key lets a test withdraw an agent while the dashboard shows it.
+  const seller = sitekitJson(bin, databaseUrl, ['tenants', 'create', '--name', 'Agent Makers', '--role', 'seller']);
+  const catalogFaq = sitekitJson(bin, databaseUrl, ['catalog', 'create', '--tenant', seller.id, '--name', 'FAQ agent']);
+  sitekitJson(
+    bin,
+    databaseUrl,
+    [
+      'catalog',
+      'publish',
+      catalogFaq.id,
+      '--base-url',
+      langflowUrl,
+      '--flow-id',
+      faqFlowId,
+      '--release-notes',
+      'Answers questions about Site Kit.',
+    ],
+    { SITEKIT_RUNTIME_KEY: langflowKey },
+  );
+  sitekitJson(bin, databaseUrl, [
+    'catalog',
+    'publish',
+    catalogFaq.id,
+    '--flow-id',
+    echoFlowId,
+    '--release-notes',
+    'Says back what it is told.',
+  ]);
+  const catalogLegacy = sitekitJson(bin, databaseUrl, [
+    'catalog',
+    'create',
+    '--tenant',
+    seller.id,
+    '--name',
+    'Legacy agent',
+  ]);
+  sitekitJson(
+    bin,
+    databaseUrl,
+    ['catalog', 'publish', catalogLegacy.id, '--base-url', langflowUrl, '--flow-id', echoFlowId],
+    { SITEKIT_RUNTIME_KEY: langflowKey },
+  );
+  sitekitJson(bin, databaseUrl, ['catalog', 'deprecate', catalogLegacy.id]);
+  const sellerKey = sitekitJson(bin, databaseUrl, ['keys', 'create', '--tenant', seller.id, '--kind', 'secret']);
+  process.env.E2E_SELLER_NAME = 'Agent Makers';
+  process.env.E2E_SELLER_KEY = sellerKey.key;
+  process.env.E2E_CATALOG_FAQ_ID = catalogFaq.id;
+  process.env.E2E_CATALOG_LEGACY_ID = catalogLegacy.id;
+
   return async () => {
     server.child.kill();
     allowed.server.close();

@@ -214,3 +214,21 @@ export async function startServerWithWidgets({ tenant, origin, widgets, hint }) 
     },
   };
 }
+
+/**
+ * A tenant's usage as `GET /v1/usage/export?format=cloudevents` gives it to the
+ * holder of `secretKey`: one CloudEvent a line, parsed. `filters` are further
+ * query parameters of the export (e.g. `{ widgetId }`).
+ */
+export async function usageCloudEvents(serverUrl, secretKey, filters = {}) {
+  const query = new URLSearchParams({ format: 'cloudevents', ...filters });
+  const response = await fetch(`${serverUrl}/v1/usage/export?${query}`, {
+    headers: { authorization: `Bearer ${secretKey}` },
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`GET /v1/usage/export answered ${response.status}: ${text}`);
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line));
+}

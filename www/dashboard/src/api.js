@@ -10,13 +10,55 @@
  * @property {string} name
  */
 /**
- * A widget as the API lists it (WidgetSummary).
+ * A widget as the API lists it (WidgetSummary): it runs an agent of the
+ * organisation's own (`agentId`) or a subscription (`subscriptionId`).
  * @typedef {object} Widget
  * @property {string} id
- * @property {string} agentId
+ * @property {string} [agentId]
+ * @property {string} [subscriptionId]
  * @property {string} title
  * @property {string[]} allowedOrigins
  * @property {boolean} enabled
+ */
+/**
+ * `active`, `deprecated` (look for a successor) or `withdrawn` (no new subscriptions).
+ * @typedef {'active' | 'deprecated' | 'withdrawn'} PublishedAgentStatus
+ */
+/**
+ * A subscription's version policy: a pinned version, or `latest`.
+ * @typedef {number | 'latest'} VersionPolicy
+ */
+/**
+ * A subscription to a published agent, as its buyer sees it (crates/sdk/src/subscriptions.rs).
+ * @typedef {object} Subscription
+ * @property {string} id
+ * @property {string} publishedAgentId
+ * @property {string} agentName
+ * @property {string} sellerName
+ * @property {PublishedAgentStatus} status
+ * @property {VersionPolicy} versionPolicy
+ * @property {number} version the version a chat starting now runs
+ * @property {number} versionSince Unix seconds
+ * @property {number} policyChangedAt Unix seconds
+ * @property {number} createdAt Unix seconds
+ */
+/**
+ * One version of a published agent (crates/sdk/src/catalog.rs: AgentVersion).
+ * @typedef {object} AgentVersion
+ * @property {number} version
+ * @property {string} releaseNotes
+ * @property {number} publishedAt Unix seconds
+ */
+/**
+ * An agent of the catalog (PublishedAgent); versions oldest first.
+ * @typedef {object} PublishedAgent
+ * @property {string} id
+ * @property {string} sellerId
+ * @property {string} sellerName
+ * @property {string} name
+ * @property {string} description
+ * @property {PublishedAgentStatus} status
+ * @property {AgentVersion[]} versions
  */
 /**
  * @typedef {object} Key
@@ -180,6 +222,36 @@ export class AdminApi {
    */
   snippet(id) {
     return this.json('GET', `v1/widgets/${encodeURIComponent(id)}/snippet`);
+  }
+
+  /** @returns {Promise<Subscription[]>} */
+  subscriptions() {
+    return this.json('GET', 'v1/subscriptions').then((body) => body.subscriptions);
+  }
+
+  /**
+   * Subscribes to a published agent, following its latest version or pinned to one.
+   * @param {string} publishedAgentId
+   * @param {VersionPolicy} version
+   * @returns {Promise<Subscription>}
+   */
+  subscribe(publishedAgentId, version) {
+    return this.json('POST', 'v1/subscriptions', { body: { publishedAgentId, version } });
+  }
+
+  /**
+   * Pins a version (an upgrade or a rollback) or follows the latest, in one call.
+   * @param {string} id
+   * @param {VersionPolicy} version
+   * @returns {Promise<Subscription>}
+   */
+  updateSubscription(id, version) {
+    return this.json('PATCH', `v1/subscriptions/${encodeURIComponent(id)}`, { body: { version } });
+  }
+
+  /** @returns {Promise<PublishedAgent[]>} */
+  catalog() {
+    return this.json('GET', 'v1/catalog/agents').then((body) => body.agents);
   }
 
   /** @returns {Promise<Key[]>} */

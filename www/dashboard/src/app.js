@@ -1,4 +1,4 @@
-// The dashboard's shell: sign-in, then the widgets, keys and usage views behind
+// The dashboard's shell: sign-in, then the widgets, subscriptions, keys and usage views behind
 // a tab bar. A 401 from any call (the key was revoked or has expired) signs out
 // and says why, in the server's words.
 import { AdminApi } from './api.js';
@@ -6,6 +6,7 @@ import { forgetKey, rememberKey, storedKey } from './auth.js';
 import { h, replace } from './dom.js';
 import { keysView } from './keys/view.js';
 import { signInView } from './signin.js';
+import { subscriptionsView } from './subscriptions/view.js';
 import { tabs } from './tabs.js';
 import { usageView } from './usage/view.js';
 import { widgetsView } from './widgets/view.js';
@@ -55,6 +56,7 @@ export function startDashboard() {
       h('h1', { class: 'sr-only' }, 'Site Kit dashboard'),
       tabs([
         { id: 'widgets', label: 'Widgets', view: () => widgetsView(context) },
+        { id: 'subscriptions', label: 'Subscriptions', view: () => subscriptionsView(context) },
         { id: 'keys', label: 'Keys', view: () => keysView(context) },
         { id: 'usage', label: 'Usage', view: () => usageView(context) },
       ]),

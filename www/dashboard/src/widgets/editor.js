@@ -7,15 +7,17 @@ import { DEFAULTS, createRequest, fromWidget, previewConfig, updateRequest } fro
 import { snippetView } from './snippet.js';
 
 /**
- * `widget` is a WidgetSummary, or null for a new widget; `onClose(changed)`
+ * `widget` is a WidgetSummary, or null for a new widget, which runs one of
+ * `agents` (the tenant's own) or of `subscriptions`; `onClose(changed)`
  * returns to the list.
  * @param {object} options
  * @param {import('../api.js').AdminApi} options.api
  * @param {import('../api.js').Agent[]} options.agents
+ * @param {import('../api.js').Subscription[]} options.subscriptions
  * @param {import('../api.js').Widget | null} options.widget
  * @param {() => void} options.onClose
  */
-export function widgetEditor({ api, agents, widget, onClose }) {
+export function widgetEditor({ api, agents, subscriptions, widget, onClose }) {
   const element = h('div', { class: 'editor' });
   /** @type {ReturnType<typeof widgetPreview> | null} */
   let preview = null;
@@ -33,11 +35,12 @@ export function widgetEditor({ api, agents, widget, onClose }) {
     preview?.dispose();
     preview = widgetPreview();
     const isNew = current === null;
-    const settings = isNew ? { ...DEFAULTS, agentId: agents[0]?.id ?? '' } : fromWidget(current);
+    const settings = isNew ? { ...DEFAULTS, ...firstChoice(agents, subscriptions) } : fromWidget(current);
     const error = errorBox('widget-error');
     const form = widgetForm({
       settings,
       agents,
+      subscriptions,
       isNew,
       submitLabel: isNew ? 'Create widget' : 'Save changes',
       // This render's preview, made above.
@@ -79,22 +82,33 @@ export function widgetEditor({ api, agents, widget, onClose }) {
     heading.focus();
   }
 
-  if (agents.length === 0) {
+  if (widget === null && agents.length === 0 && subscriptions.length === 0) {
     replace(
       element,
       h('button', { type: 'button', class: 'link', onclick: close }, '← All widgets'),
       h(
         'p',
-        { class: 'notice' },
-        'A widget needs an agent first: bind one with ',
+        { class: 'notice', testid: 'no-agents' },
+        'A widget needs an agent first: bind one of your own with ',
         h('code', {}, 'sitekit agents create'),
         ' or ',
         h('code', {}, 'POST /v1/agents'),
-        '.',
+        ', or subscribe to a published agent under Subscriptions.',
       ),
     );
   } else {
     render(widget);
   }
   return { element };
+}
+
+/**
+ * What a new widget runs unless the owner chooses otherwise: the first agent of
+ * the tenant's own, else its first subscription.
+ * @param {import('../api.js').Agent[]} agents
+ * @param {import('../api.js').Subscription[]} subscriptions
+ */
+function firstChoice(agents, subscriptions) {
+  if (agents.length > 0) return { agentId: agents[0].id, subscriptionId: '' };
+  return { agentId: '', subscriptionId: subscriptions[0]?.id ?? '' };
 }

@@ -1,6 +1,7 @@
 // The widget settings form: every setting the admin API takes, labelled and
 // grouped, read back as settings (settings.js) on every change.
 import { h, uniqueId } from '../dom.js';
+import { subscriptionLabel } from '../subscriptions/describe.js';
 import {
   DEFAULTS,
   MAX_CONVERSATION_DAYS,
@@ -9,6 +10,7 @@ import {
   lines,
 } from './settings.js';
 
+/** @import { Agent, Subscription } from '../api.js' */
 /** @import { Settings } from './settings.js' */
 
 /** @type {[string, string][]} */
@@ -80,6 +82,56 @@ function select(options, value, testid) {
 }
 
 /**
+ * What a widget runs, as the agent choice's option values say it: `agent:<id>`
+ * or `subscription:<id>` (ids are the API's, so the kind is said, not guessed
+ * from a prefix).
+ * @param {Settings} settings
+ */
+function runsValue(settings) {
+  return settings.subscriptionId ? `subscription:${settings.subscriptionId}` : `agent:${settings.agentId}`;
+}
+
+/**
+ * `agentId` and `subscriptionId` of an option value of `agentChoice`.
+ * @param {string} value
+ */
+function fromRunsValue(value) {
+  const colon = value.indexOf(':');
+  const kind = value.slice(0, colon);
+  const id = value.slice(colon + 1);
+  return kind === 'subscription' ? { agentId: '', subscriptionId: id } : { agentId: id, subscriptionId: '' };
+}
+
+/**
+ * The agent choice: the organisation's own agents and its subscriptions, each
+ * group only when it has any. What an existing widget runs stays shown even
+ * when neither list has it.
+ * @param {Agent[]} agents
+ * @param {Subscription[]} subscriptions
+ * @param {Settings} settings
+ */
+function agentChoice(agents, subscriptions, settings) {
+  const value = runsValue(settings);
+  /**
+   * @param {string} choice
+   * @param {string} label
+   */
+  const option = (choice, label) => h('option', { value: choice, selected: choice === value }, label);
+  const own = agents.map((agent) => option(`agent:${agent.id}`, agent.name));
+  const subscribed = subscriptions.map((subscription) =>
+    option(`subscription:${subscription.id}`, subscriptionLabel(subscription)),
+  );
+  const known = [...own, ...subscribed].some((element) => element.value === value);
+  return h(
+    'select',
+    { testid: 'widget-agent' },
+    own.length > 0 ? h('optgroup', { label: 'Your agents' }, own) : null,
+    subscribed.length > 0 ? h('optgroup', { label: 'Subscriptions' }, subscribed) : null,
+    known ? null : option(value, settings.subscriptionId || settings.agentId),
+  );
+}
+
+/**
  * @param {number} value
  * @param {{ min: number, max: number, testid: string }} options
  */
@@ -97,23 +149,21 @@ function number(value, { min, max, testid }) {
 }
 
 /**
- * The form for `settings`; `agents` are the tenant's agents. A new widget chooses
- * its agent and mode; an existing one shows them (the API changes neither).
+ * The form for `settings`; `agents` are the tenant's own agents, `subscriptions`
+ * its subscriptions to published agents. A new widget chooses one of either and
+ * its mode; an existing one shows them (the API changes neither).
  * `onChange(settings)` hears every edit.
  * @param {object} options
  * @param {Settings} options.settings
- * @param {import('../api.js').Agent[]} options.agents
+ * @param {Agent[]} options.agents
+ * @param {Subscription[]} options.subscriptions
  * @param {boolean} options.isNew
  * @param {(settings: Settings) => void} options.onChange
  * @param {(settings: Settings, submit: HTMLButtonElement) => void} options.onSubmit
  * @param {string} options.submitLabel
  */
-export function widgetForm({ settings, agents, isNew, onChange, onSubmit, submitLabel }) {
-  const agent = select(
-    agents.map((a) => [a.id, a.name]),
-    settings.agentId || agents[0]?.id || '',
-    'widget-agent',
-  );
+export function widgetForm({ settings, agents, subscriptions, isNew, onChange, onSubmit, submitLabel }) {
+  const agent = agentChoice(agents, subscriptions, settings);
   agent.disabled = !isNew;
   agent.required = true;
   const origins = h('textarea', {
@@ -194,7 +244,7 @@ export function widgetForm({ settings, agents, isNew, onChange, onSubmit, submit
   const count = (input, fallback) => (input.value === '' ? fallback : Math.trunc(Number(input.value)));
   /** @returns {Settings} */
   const read = () => ({
-    agentId: agent.value,
+    ...fromRunsValue(agent.value),
     allowedOrigins: lines(origins.value),
     testMode: testMode.input.checked,
     enabled: enabled.input.checked,
@@ -234,7 +284,13 @@ export function widgetForm({ settings, agents, isNew, onChange, onSubmit, submit
       'fieldset',
       {},
       h('legend', {}, 'Where it runs'),
-      field('Agent', agent, isNew ? 'The agent that answers; it cannot be changed later.' : 'The agent that answers.'),
+      field(
+        'Agent',
+        agent,
+        isNew
+          ? 'The agent that answers: one of your own, or a subscription (its version is chosen under Subscriptions). It cannot be changed later.'
+          : 'The agent that answers.',
+      ),
       field(
         'Allowed origins',
         origins,

@@ -3,9 +3,12 @@
 // WidgetUpdate) and the public config the widget mounts with (WidgetConfig).
 
 /**
- * A widget's settings as the form holds them.
+ * A widget's settings as the form holds them. A widget runs an agent of the
+ * organisation's own or one of its subscriptions: exactly one of `agentId` and
+ * `subscriptionId` is set, the other is empty.
  * @typedef {object} Settings
  * @property {string} agentId
+ * @property {string} subscriptionId
  * @property {string[]} allowedOrigins
  * @property {boolean} testMode
  * @property {boolean} enabled
@@ -44,6 +47,7 @@
  */
 export const DEFAULTS = {
   agentId: '',
+  subscriptionId: '',
   allowedOrigins: [],
   testMode: false,
   enabled: true,
@@ -83,20 +87,22 @@ export function fromWidget(widget) {
 }
 
 /**
- * `POST /v1/widgets`.
+ * `POST /v1/widgets`: with `agentId` or `subscriptionId`, whichever the widget runs (the API takes exactly one).
  * @param {Settings} settings
  */
 export function createRequest(settings) {
-  const { enabled, avatarUrl, ...request } = settings;
-  return avatarUrl ? { ...request, avatarUrl } : request;
+  const { enabled, avatarUrl, agentId, subscriptionId, ...request } = settings;
+  const runs = subscriptionId ? { subscriptionId } : { agentId };
+  return avatarUrl ? { ...runs, ...request, avatarUrl } : { ...runs, ...request };
 }
 
 /**
  * `PATCH /v1/widgets/<id>`: every setting, as the form shows them all; an empty avatar URL removes it.
+ * What the widget runs is not among them: it never changes.
  * @param {Settings} settings
  */
 export function updateRequest(settings) {
-  const { agentId, testMode, ...update } = settings;
+  const { agentId, subscriptionId, testMode, ...update } = settings;
   return update;
 }
 

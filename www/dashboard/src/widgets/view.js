@@ -1,29 +1,43 @@
 // The widgets tab: the tenant's widgets in a table, and the editor for a new or
-// an existing one in its place.
+// an existing one in its place. A widget runs an agent of the tenant's own or
+// one of its subscriptions; the list names either.
 import { errorBox, h, replace } from '../dom.js';
+import { subscriptionLabel } from '../subscriptions/describe.js';
 import { widgetEditor } from './editor.js';
 
-/** @import { Agent, Widget } from '../api.js' */
+/** @import { Agent, Subscription, Widget } from '../api.js' */
 
 /** @param {import('../app.js').Context} context */
 export function widgetsView({ api }) {
   const element = h('div', { class: 'widgets-view' });
   /** @type {Agent[]} */
   let agents = [];
+  /** @type {Subscription[]} */
+  let subscriptions = [];
+  // Whether the list is shown (not the editor), so that coming back to the tab
+  // reloads it (a subscription made meanwhile is then a choice) but never
+  // throws away a half-edited widget.
+  let listing = false;
 
   async function showList() {
+    listing = true;
     const error = errorBox('widgets-error');
     const body = h('div', {}, h('p', { class: 'hint' }, 'Loading widgets…'));
     const heading = h('h2', { tabindex: '-1' }, 'Widgets');
     const create = h('button', { type: 'button', onclick: () => showEditor(null), testid: 'new-widget' }, 'New widget');
-    // A new widget needs an agent to choose: wait for the list of them.
+    // A new widget needs an agent or a subscription to choose: wait for the lists of them.
     create.disabled = true;
     replace(element, h('div', { class: 'section-head' }, heading, create), error.element, body);
     try {
-      const [agentList, widgets] = await Promise.all([api.agents(), api.widgets()]);
+      const [agentList, subscriptionList, widgets] = await Promise.all([
+        api.agents(),
+        api.subscriptions(),
+        api.widgets(),
+      ]);
       agents = agentList;
+      subscriptions = subscriptionList;
       create.disabled = false;
-      replace(body, widgetTable(widgets, agents, showEditor));
+      replace(body, widgetTable(widgets, { agents, subscriptions, edit: showEditor }));
     } catch (failure) {
       replace(body);
       error.show(/** @type {Error} */ (failure).message);
@@ -33,9 +47,11 @@ export function widgetsView({ api }) {
 
   /** @param {Widget | null} widget */
   function showEditor(widget) {
+    listing = false;
     const editor = widgetEditor({
       api,
       agents,
+      subscriptions,
       widget,
       onClose: async () => (await showList()).focus(),
     });
@@ -43,19 +59,35 @@ export function widgetsView({ api }) {
   }
 
   showList();
-  return { element };
+  return {
+    element,
+    shown: () => {
+      if (listing) showList();
+    },
+  };
+}
+
+/**
+ * What the list says a widget runs: its agent's name, or its subscription's
+ * (`FAQ agent by Agent Makers (subscription)`); the bare id of one neither list has.
+ * @param {Widget} widget
+ * @param {{ agents: Agent[], subscriptions: Subscription[] }} lists
+ */
+function runsLabel(widget, { agents, subscriptions }) {
+  if (widget.subscriptionId) {
+    const subscription = subscriptions.find((candidate) => candidate.id === widget.subscriptionId);
+    return subscription ? subscriptionLabel(subscription) : widget.subscriptionId;
+  }
+  return agents.find((agent) => agent.id === widget.agentId)?.name ?? widget.agentId ?? '';
 }
 
 /**
  * @param {Widget[]} widgets
- * @param {Agent[]} agents
- * @param {(widget: Widget) => void} edit
+ * @param {{ agents: Agent[], subscriptions: Subscription[], edit: (widget: Widget) => void }} options
  */
-function widgetTable(widgets, agents, edit) {
+function widgetTable(widgets, { agents, subscriptions, edit }) {
   if (widgets.length === 0)
     return h('p', { testid: 'no-widgets' }, 'No widgets yet. Create one to put an agent on your site.');
-  /** @param {string} id */
-  const agentName = (id) => agents.find((agent) => agent.id === id)?.name ?? id;
   return h(
     'div',
     { class: 'table-wrap' },
@@ -80,7 +112,7 @@ function widgetTable(widgets, agents, edit) {
             'tr',
             { testid: 'widget-row', 'data-widget-id': widget.id },
             h('th', { scope: 'row' }, widget.title),
-            h('td', {}, agentName(widget.agentId)),
+            h('td', { testid: 'widget-runs' }, runsLabel(widget, { agents, subscriptions })),
             h('td', { class: 'origins' }, widget.allowedOrigins.join(', ')),
             h('td', {}, widget.enabled ? 'Enabled' : 'Disabled'),
             h(
