@@ -90,8 +90,8 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// always lists exactly what the server serves.
 fn documented_routes() -> OpenApiRouter<AppState> {
     use routes::{
-        agents, assets, catalog, chat, dashboard, health, keys, sessions, snippet, subscriptions,
-        threads, usage, usage_events, usage_export, widget_config, widgets,
+        agents, assets, catalog, chat, dashboard, health, keys, seller, sessions, snippet,
+        subscriptions, threads, usage, usage_events, usage_export, widget_config, widgets,
     };
     let admin_body = || DefaultBodyLimit::max(ADMIN_BODY_LIMIT);
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
@@ -121,6 +121,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::events))
         .routes(routes!(usage::summary))
         .routes(routes!(usage_export::export))
+        .routes(routes!(seller::usage))
         .routes(routes!(dashboard::page))
         .routes(routes!(dashboard::preview))
         .routes(routes!(health::healthz))

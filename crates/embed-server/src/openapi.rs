@@ -34,6 +34,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
         (name = "widgets", description = "Widgets, their settings and snippets"),
         (name = "keys", description = "Secret, restricted and publishable keys"),
         (name = "usage", description = "What the widgets were used for"),
+        (name = "seller", description = "How buyers use a seller's published agents"),
         (name = "dashboard", description = "The site owner's dashboard page, on the admin API"),
         (name = "operators", description = "For whoever runs the server"),
     )

@@ -16,6 +16,7 @@ use crate::catalog::{
     PublishedAgentUpdate,
 };
 use crate::client::{json_body, segment, to_json};
+use crate::seller::{SellerUsageQuery, SellerUsageReport};
 use crate::subscriptions::{NewSubscription, Subscription, SubscriptionList, SubscriptionUpdate};
 use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
 
@@ -191,6 +192,18 @@ impl AdminClient {
         self.send(Method::Get, path, None).await?.text().await
     }
 
+    /// `GET /v1/seller/usage` (`seller:read`, a seller's key): how buyers use
+    /// the organisation's published agents, per version, buyer and day.
+    pub async fn seller_usage(&self, query: &SellerUsageQuery) -> Result<SellerUsageReport, Error> {
+        let fields = [
+            ("from", query.from.as_deref()),
+            ("to", query.to.as_deref()),
+            ("publishedAgentId", query.published_agent_id.as_deref()),
+        ];
+        self.get(format!("/v1/seller/usage{}", query_string(&fields)))
+            .await
+    }
+
     /// `GET /v1/catalog/agents` (`widgets:read`): every seller's published
     /// agents that are not withdrawn, and the caller's own.
     pub async fn catalog(&self) -> Result<PublishedAgentList, Error> {
@@ -304,9 +317,14 @@ fn usage_query(query: &UsageQuery) -> String {
         ("keyId", query.key_id.as_deref()),
         ("granularity", granularity),
     ];
+    query_string(&fields)
+}
+
+/// `?name=value&…` of the fields that are set, or nothing.
+fn query_string(fields: &[(&str, Option<&str>)]) -> String {
     let pairs: Vec<String> = fields
-        .into_iter()
-        .filter_map(|(name, value)| Some(format!("{name}={}", segment(value?))))
+        .iter()
+        .filter_map(|(name, value)| Some(format!("{name}={}", segment((*value)?))))
         .collect();
     if pairs.is_empty() {
         String::new()

@@ -263,7 +263,7 @@ pub struct Scope;
 
 impl Scope {
     /// Every scope, as written in keys, tokens and errors.
-    pub const NAMES: [&str; 8] = [
+    pub const NAMES: [&str; 9] = [
         "chat",
         "usage:write",
         "usage:read",
@@ -272,6 +272,7 @@ impl Scope {
         "keys:write",
         "agents:write",
         "catalog:write",
+        "seller:read",
     ];
 }
 

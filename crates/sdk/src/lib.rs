@@ -50,6 +50,7 @@ mod error_code;
 pub mod fields;
 #[cfg(all(feature = "js", target_arch = "wasm32"))]
 mod js;
+pub mod seller;
 pub mod sse;
 pub mod subscriptions;
 mod time;

@@ -167,7 +167,7 @@ fn binding(
 }
 
 /// The caller's organisation, if it sells agents.
-async fn seller(db: &Db, caller: &Caller) -> Result<TenantId, ApiError> {
+pub async fn seller(db: &Db, caller: &Caller) -> Result<TenantId, ApiError> {
     let tenant = caller.tenant()?;
     match db.tenant(tenant.as_str()).await? {
         Some(org) if org.roles.seller => Ok(tenant.clone()),

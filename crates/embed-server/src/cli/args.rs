@@ -141,6 +141,9 @@ pub enum AdminCommand {
     /// Browse the catalog; as a seller, publish agents and their versions.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// As a seller, see how buyers use your published agents.
+    #[command(subcommand)]
+    Seller(SellerCommand),
     /// As a buyer, subscribe to published agents and choose the version each
     /// runs.
     #[command(subcommand)]
@@ -534,6 +537,29 @@ impl TimeoutArgs {
             total_ms: self.total_timeout_ms.unwrap_or(base.total_ms),
         })
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SellerCommand {
+    /// Per version, buyer and UTC day: runs, conversations, tokens, errors,
+    /// ratings, time to the first event and duration (p50/p95), and who
+    /// subscribes. No visitor, thread or text.
+    Usage {
+        /// The selling tenant (local database only; with --server, the key's).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// First day, YYYY-MM-DD (default: 29 days before --to).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD, inclusive (default: today, UTC).
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this published agent (`pag_…`).
+        #[arg(long)]
+        published_agent: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

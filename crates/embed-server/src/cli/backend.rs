@@ -15,6 +15,7 @@ use sitekit_sdk::admin::{
 use sitekit_sdk::catalog::{
     AgentVersion, NewAgentVersion, NewPublishedAgent, PublishedAgent, PublishedAgentUpdate,
 };
+use sitekit_sdk::seller::{SellerUsageQuery, SellerUsageReport};
 use sitekit_sdk::subscriptions::{NewSubscription, Subscription, SubscriptionUpdate};
 
 /// The admin operations. `tenant` picks a tenant on the local database (required
@@ -82,6 +83,11 @@ pub trait AdminBackend {
     async fn key_events(&self, id: &str) -> Result<KeyEventList>;
 
     async fn usage(&self, tenant: Option<&str>, query: UsageQuery) -> Result<UsageReport>;
+    async fn seller_usage(
+        &self,
+        tenant: Option<&str>,
+        query: SellerUsageQuery,
+    ) -> Result<SellerUsageReport>;
 }
 
 impl AdminBackend for AdminClient {
@@ -240,6 +246,15 @@ impl AdminBackend for AdminClient {
     async fn usage(&self, tenant: Option<&str>, query: UsageQuery) -> Result<UsageReport> {
         no_tenant(tenant)?;
         remote(self, AdminClient::usage(self, &query).await)
+    }
+
+    async fn seller_usage(
+        &self,
+        tenant: Option<&str>,
+        query: SellerUsageQuery,
+    ) -> Result<SellerUsageReport> {
+        no_tenant(tenant)?;
+        remote(self, AdminClient::seller_usage(self, &query).await)
     }
 }
 

@@ -24,13 +24,14 @@ use crate::cli::args::{
 };
 use crate::cli::backend::AdminBackend;
 use crate::cli::master_key_source;
-use crate::cli::{catalog, subscriptions};
+use crate::cli::{catalog, seller, subscriptions};
 
 pub async fn run(backend: &impl AdminBackend, command: AdminCommand) -> Result<()> {
     match command {
         AdminCommand::Agents(command) => agents(backend, command).await,
         AdminCommand::Catalog(command) => catalog::run(backend, command).await,
         AdminCommand::Subscriptions(command) => subscriptions::run(backend, command).await,
+        AdminCommand::Seller(command) => seller::run(backend, command).await,
         AdminCommand::Widgets(command) => widgets(backend, command).await,
         AdminCommand::Keys(command) => keys(backend, command).await,
         AdminCommand::Usage(args) => usage(backend, args).await,

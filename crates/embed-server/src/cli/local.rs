@@ -21,6 +21,7 @@ use sitekit_sdk::admin::{
 use sitekit_sdk::catalog::{
     AgentVersion, NewAgentVersion, NewPublishedAgent, PublishedAgent, PublishedAgentUpdate,
 };
+use sitekit_sdk::seller::{SellerUsageQuery, SellerUsageReport};
 use sitekit_sdk::subscriptions::{NewSubscription, Subscription, SubscriptionUpdate};
 
 use crate::cli::backend::AdminBackend;
@@ -203,5 +204,14 @@ impl AdminBackend for LocalAdmin {
 
     async fn usage(&self, tenant: Option<&str>, query: UsageQuery) -> Result<UsageReport> {
         Ok(usage::ops::report(&self.db, &self.operator(tenant).await?, &query).await?)
+    }
+
+    async fn seller_usage(
+        &self,
+        tenant: Option<&str>,
+        query: SellerUsageQuery,
+    ) -> Result<SellerUsageReport> {
+        let caller = self.operator(tenant).await?;
+        Ok(usage::ops::seller_report(&self.db, &caller, &query).await?)
     }
 }

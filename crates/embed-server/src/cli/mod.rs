@@ -1,6 +1,6 @@
 //! The `sitekit` binary's own modules: the command line (`args`), what each
-//! admin command prints (`commands`, and `catalog` and `subscriptions` for
-//! theirs), where it acts (`backend`: the local
+//! admin command prints (`commands`, and `catalog`, `subscriptions` and
+//! `seller` for theirs), where it acts (`backend`: the local
 //! database in `local`, or a server's admin API), the master key's source, and
 //! `serve`'s setup. The library never imports these.
 
@@ -10,5 +10,6 @@ pub mod catalog;
 pub mod commands;
 pub mod local;
 pub mod master_key_source;
+pub mod seller;
 pub mod serve;
 pub mod subscriptions;

@@ -20,6 +20,8 @@ pub enum Scope {
     AgentsWrite,
     /// Publishing agents and their versions, for an organisation that sells.
     CatalogWrite,
+    /// How buyers use the organisation's published agents, for a seller.
+    SellerRead,
     /// The one scope of a session's usage token: writing usage events and
     /// nothing else. No key carries it; it is the only token a URL may carry
     /// (a beacon's).
@@ -28,7 +30,7 @@ pub enum Scope {
 
 impl Scope {
     /// The scopes a key may carry, in their canonical order (the spec's).
-    pub const OF_KEYS: [Scope; 8] = [
+    pub const OF_KEYS: [Scope; 9] = [
         Scope::Chat,
         Scope::UsageWrite,
         Scope::UsageRead,
@@ -37,6 +39,7 @@ impl Scope {
         Scope::KeysWrite,
         Scope::AgentsWrite,
         Scope::CatalogWrite,
+        Scope::SellerRead,
     ];
 
     /// As written in keys, tokens and errors.
@@ -50,6 +53,7 @@ impl Scope {
             Scope::KeysWrite => "keys:write",
             Scope::AgentsWrite => "agents:write",
             Scope::CatalogWrite => "catalog:write",
+            Scope::SellerRead => "seller:read",
             Scope::UsageBeacon => "usage:beacon",
         }
     }
@@ -279,7 +283,8 @@ mod tests {
         assert!(!Scopes::SECRET_KEY.contains(Scope::Chat));
         assert_eq!(
             Scopes::SECRET_KEY.to_string(),
-            "usage:write usage:read widgets:read widgets:write keys:write agents:write catalog:write"
+            "usage:write usage:read widgets:read widgets:write keys:write agents:write \
+             catalog:write seller:read"
         );
         let names: Vec<&str> = Scope::OF_KEYS.iter().map(|scope| scope.as_str()).collect();
         assert_eq!(names, sitekit_sdk::fields::Scope::NAMES);

@@ -12,6 +12,7 @@ pub mod chat;
 pub mod dashboard;
 pub mod health;
 pub mod keys;
+pub mod seller;
 pub mod sessions;
 pub mod snippet;
 pub mod subscriptions;

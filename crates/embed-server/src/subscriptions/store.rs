@@ -15,6 +15,7 @@ use crate::tenants::TenantScope;
 pub struct SubscriptionRecord {
     pub id: String,
     pub buyer_id: String,
+    pub buyer_name: String,
     pub published_agent_id: String,
     pub agent_name: String,
     pub seller_name: String,
@@ -54,11 +55,13 @@ pub(crate) const RESOLVED_AGENT_ID: &str = concat!(
 const SELECT_SUBSCRIPTIONS: &str = "SELECT subscriptions.id, subscriptions.buyer_id, \
      subscriptions.published_agent_id, subscriptions.pinned_version, \
      subscriptions.policy_changed_at, subscriptions.created_at, \
-     published_agents.name AS agent_name, published_agents.status, tenants.name AS seller_name, \
+     published_agents.name AS agent_name, published_agents.status, sellers.name AS seller_name, \
+     buyers.name AS buyer_name, \
      resolved.id AS version_agent_id, resolved.version, resolved.created_at AS version_published_at \
      FROM subscriptions \
      JOIN published_agents ON published_agents.id = subscriptions.published_agent_id \
-     JOIN tenants ON tenants.id = published_agents.seller_id \
+     JOIN tenants sellers ON sellers.id = published_agents.seller_id \
+     JOIN tenants buyers ON buyers.id = subscriptions.buyer_id \
      JOIN agents resolved ON resolved.published_agent_id = subscriptions.published_agent_id";
 
 impl SubscriptionRecord {
@@ -68,6 +71,7 @@ impl SubscriptionRecord {
         Ok(SubscriptionRecord {
             id: row.try_get("id")?,
             buyer_id: row.try_get("buyer_id")?,
+            buyer_name: row.try_get("buyer_name")?,
             published_agent_id: row.try_get("published_agent_id")?,
             agent_name: row.try_get("agent_name")?,
             seller_name: row.try_get("seller_name")?,
@@ -158,6 +162,25 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(SubscriptionRecord::from_row).transpose()
+    }
+
+    /// Every subscription to the published agents of `seller_id` (or to one
+    /// of them), for the seller's analytics.
+    pub async fn subscriptions_to_seller(
+        &self,
+        seller_id: &str,
+        published_agent_id: Option<&str>,
+    ) -> Result<Vec<SubscriptionRecord>, sqlx::Error> {
+        let sql = format!(
+            "{SELECT_SUBSCRIPTIONS} WHERE resolved.version = {RESOLVED_VERSION} \
+             AND published_agents.seller_id = $1 AND ($2 = '' OR published_agents.id = $2)"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(seller_id)
+            .bind(published_agent_id.unwrap_or_default())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(SubscriptionRecord::from_row).collect()
     }
 
     /// Sets a subscription's version policy, now.

@@ -1,14 +1,16 @@
 //! Usage: the rules a page's usage events follow (`event_rules`), reports over
-//! the daily roll-ups (`report`), the export formats (`export`), and their
-//! storage (`store`).
+//! the daily roll-ups (`report`; a seller's analytics, `seller`), the export
+//! formats (`export`), and their storage (`store`).
 
 pub mod event_rules;
 pub mod export;
 pub mod ops;
 pub mod report;
+pub mod seller;
 mod store;
 
 pub use store::{
     AgentUsageRow, CountedEvent, DailyRow, EventBatch, EventCursor, EventSender, NewUsageEvent,
-    RollupCell, StoredEvents, StoredUsageEvent, UsageFilter, UsageRun, UsageSubject,
+    RollupCell, RunTimes, SellerCell, SellerDayRow, SellerErrorRow, SellerFilter, StoredEvents,
+    StoredUsageEvent, UsageFilter, UsageRun, UsageSubject,
 };

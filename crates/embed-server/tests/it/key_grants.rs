@@ -9,8 +9,7 @@ use sitekit_embed_server::tenants::TenantScope;
 
 use crate::support::{TestServer, assert_api_error, create_agent, create_widget, widget_request};
 
-const ALL_ADMIN: &str =
-    "usage:write,usage:read,widgets:read,widgets:write,keys:write,agents:write,catalog:write";
+const ALL_ADMIN: &str = "usage:write,usage:read,widgets:read,widgets:write,keys:write,agents:write,catalog:write,seller:read";
 
 /// The callers: (name, key).
 async fn callers(server: &TestServer) -> Vec<(&'static str, String)> {

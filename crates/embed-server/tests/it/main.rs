@@ -32,6 +32,7 @@ mod retention;
 mod runtime_bounds;
 mod sdk;
 mod sdk_usage;
+mod seller_usage;
 mod sessions;
 mod signing;
 mod snippet;

@@ -77,6 +77,7 @@ async fn the_spec_lists_the_whole_api() {
         ("GET", "/v1/keys/{key}/events"),
         ("GET", "/v1/usage"),
         ("GET", "/v1/usage/export"),
+        ("GET", "/v1/seller/usage"),
         ("GET", "/healthz"),
         ("GET", "/openapi.json"),
     ] {
@@ -139,6 +140,7 @@ async fn every_listed_operation_is_served_and_fully_described() {
         let admin = path.starts_with("/v1/agents")
             || path.starts_with("/v1/catalog")
             || path.starts_with("/v1/subscriptions")
+            || path.starts_with("/v1/seller")
             || path.starts_with("/v1/keys")
             || (path.starts_with("/v1/usage") && !browser)
             || (path.starts_with("/v1/widgets") && !path.ends_with("/config"));

@@ -670,6 +670,10 @@ async fn each_buyer_chats_with_the_version_its_subscription_resolves_to() {
         [(following_widget.clone(), 2)]
     );
 
+    // Visitors rate the answers they got, the follower's before it moves.
+    rate(&server, &pinned_key, &pinning, "up").await;
+    rate(&server, &following_key, &following, "down").await;
+
     // One call rolls the follower back; its next chat runs version 1.
     let response = set_version(&server, &following, &following_id, json!(1)).await;
     assert_eq!(response.status(), 200);
@@ -700,11 +704,88 @@ async fn each_buyer_chats_with_the_version_its_subscription_resolves_to() {
     versions.sort_unstable();
     assert_eq!(versions, ["1", "2"]);
 
-    // The seller reads none of it: no run of theirs, and no session for a
+    // The seller counts each buyer and version exactly, and reads no text.
+    let response = server.get("/v1/seller/usage", &seller).await;
+    let text = response.text().await.unwrap();
+    assert!(
+        !text.contains(QUESTION) && !text.contains(FAQ_ANSWER),
+        "{text}"
+    );
+    let report: Value = serde_json::from_str(&text).unwrap();
+    let versions: Vec<(&Value, &Value, &Value, &Value)> = report["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                &row["version"],
+                &row["runs"],
+                &row["feedbackUpRatio"],
+                &row["subscriptions"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            (&json!(1), &json!(2), &json!(1.0), &json!(2)),
+            (&json!(2), &json!(1), &json!(0.0), &json!(0)),
+        ]
+    );
+    let mut days: Vec<(String, u64, u64)> = report["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["buyerName"].as_str().unwrap().to_owned(),
+                row["version"].as_u64().unwrap(),
+                row["runs"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    days.sort_unstable();
+    assert_eq!(
+        days,
+        [
+            ("Second Shop".to_owned(), 1, 1),
+            ("Second Shop".to_owned(), 2, 1),
+            ("Test Company".to_owned(), 1, 1),
+        ]
+    );
+
+    // The seller reads none of the runs themselves, and has no session for a
     // buyer's threads.
     assert_eq!(exported_runs_now(&server, &seller).await, 0);
     let thread = server.get("/v1/threads/b", &seller).await;
     assert_eq!(thread.status(), 401);
+}
+
+/// A visitor of the widget of `publishable_key` rates the latest answer of
+/// its buyer (who holds `buyer_key`): `up` or `down`.
+async fn rate(server: &TestServer, publishable_key: &str, buyer_key: &str, rating: &str) {
+    let text = server
+        .get("/v1/usage/export?format=cloudevents", buyer_key)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let run_id = text
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .rfind(|event| event["type"] == "dev.sitekit.run.completed")
+        .map(|event| event["data"]["runId"].as_str().unwrap().to_owned())
+        .expect("a run to rate");
+    let client = server.sdk(publishable_key);
+    let usage = sitekit_sdk::UsageReporter::new(&client);
+    usage
+        .track(
+            sitekit_sdk::wire::usage_types::FEEDBACK,
+            Some(json!({ "runId": run_id, "rating": rating })),
+        )
+        .unwrap();
+    let sent = usage.close().await.unwrap();
+    assert_eq!(sent.accepted, 1, "{sent:?}");
 }
 
 /// How many run records `key`'s export holds now.
