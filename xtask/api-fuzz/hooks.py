@@ -76,6 +76,17 @@ def new_version(body):
     if body.get("runtimeKey") is None:
         body["runtimeKey"] = ""
     new_agent(body)
+    # A canary needs a released version before it, which the fuzzer's
+    # entries may not have.
+    body.pop("canaryPercent", None)
+
+
+def catalog_update(body):
+    """`catalog::ops::update`: a released version must exist, and a canary's
+    share can change only while there is one (0, ending it, always can)."""
+    body.pop("releasedVersion", None)
+    if body.get("canaryPercent"):
+        del body["canaryPercent"]
 
 
 def new_widget(body):
@@ -134,6 +145,7 @@ BODY_RULES = {
     ("POST", "/v1/agents"): new_agent,
     ("PATCH", "/v1/agents/{agent}"): agent_update,
     ("POST", "/v1/catalog/agents/{publishedAgent}/versions"): new_version,
+    ("PATCH", "/v1/catalog/agents/{publishedAgent}"): catalog_update,
     ("POST", "/v1/widgets"): new_widget,
     ("POST", "/v1/keys"): new_key,
     ("POST", "/v1/chat"): chat,

@@ -77,6 +77,15 @@ pub struct PublishedAgentUpdate {
     /// `active` undoes either.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<PublishedAgentStatus>,
+    /// The version subscriptions that follow the latest run: the canary's
+    /// to promote it (which ends the canary), an earlier one to roll back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_version: Option<u32>,
+    /// The canary's share of the subscriptions that follow the latest, 1 to
+    /// 99; 0 ends the canary (they all run the released version again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::CanaryPercent>))]
+    pub canary_percent: Option<u8>,
 }
 
 /// What a version lets its buyers set for themselves.
@@ -123,6 +132,12 @@ pub struct NewAgentVersion {
     pub release_notes: String,
     #[serde(default)]
     pub buyer_settings: BuyerSettings,
+    /// Release it as a canary to this share (1 to 99) of the subscriptions
+    /// that follow the latest, the same ones each time; the rest keep the
+    /// released version. Left out, the new version is released to all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::CanaryPercent>))]
+    pub canary_percent: Option<u8>,
 }
 
 /// One version of a published agent.
@@ -155,8 +170,27 @@ pub struct PublishedAgent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon_url: Option<String>,
     pub status: PublishedAgentStatus,
+    /// The version subscriptions that follow the latest run (but the canary's
+    /// share); absent until the first is published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_version: Option<u32>,
+    /// A version rolled out to a share of them, if one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<Canary>,
     /// Oldest first; empty until the first is published.
     pub versions: Vec<AgentVersion>,
+}
+
+/// A version rolled out to a share of the subscriptions that follow the
+/// latest: those whose place among the agent's subscriptions falls within
+/// `percent`, the same ones for as long as it runs.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Canary {
+    pub version: u32,
+    /// 1 to 99.
+    pub percent: u8,
 }
 
 impl PublishedAgent {

@@ -276,6 +276,14 @@ impl Scope {
     ];
 }
 
+/// A canary's share of the subscriptions that follow the latest version, in
+/// percent: 1 to 99 (0 ends a canary).
+pub struct CanaryPercent;
+
+impl CanaryPercent {
+    pub const MAX: u8 = 99;
+}
+
 /// Days until a new key expires: any `u32`.
 pub struct KeyLifetimeDays;
 
@@ -422,6 +430,12 @@ mod schemas {
             .description(Some("A new avatar, or `\"\"` to remove it"));
         DailyMessageBudget => integer("Messages a day over all visitors", 0, u32::MAX);
         KeyLifetimeDays => integer("Days until the key expires", 0, u32::MAX);
+        CanaryPercent => integer(
+            "A canary's share of the subscriptions that follow the latest version, in percent \
+             (0 ends a canary)",
+            0,
+            u32::from(CanaryPercent::MAX),
+        );
         VersionPolicy => AnyOfBuilder::new()
             .item(integer("Pinned to this version", 1, u32::MAX))
             .item(

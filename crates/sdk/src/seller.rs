@@ -66,10 +66,25 @@ pub struct SellerVersionUsage {
     pub published_agent_id: String,
     pub agent_name: String,
     pub version: u32,
+    /// Whether subscriptions that follow the latest run it now: `released`
+    /// (all but the canary's share) or `canary`; absent for neither.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<VersionRollout>,
     /// Subscriptions that run this version now.
     pub subscriptions: i64,
     #[serde(flatten)]
     pub counts: SellerCounts,
+}
+
+/// A version's place in its agent's rollout.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VersionRollout {
+    /// What subscriptions that follow the latest run.
+    Released,
+    /// Tried on a share of them.
+    Canary,
 }
 
 /// One day of one version at one buying organisation.

@@ -7,9 +7,9 @@
 use sitekit_sdk::ErrorCode;
 use sitekit_sdk::admin::{AgentUpdate, NewAgentRequest};
 use sitekit_sdk::catalog::{
-    AgentVersion, NewAgentVersion, NewPublishedAgent, PublishedAgent, PublishedAgentUpdate,
+    AgentVersion, Canary, NewAgentVersion, NewPublishedAgent, PublishedAgent, PublishedAgentUpdate,
 };
-use sitekit_sdk::fields::{AgentDescription, AgentName, AvatarUrl, ReleaseNotes};
+use sitekit_sdk::fields::{AgentDescription, AgentName, AvatarUrl, CanaryPercent, ReleaseNotes};
 
 use crate::agents::Agent;
 use crate::agents::settings::{self, AgentSettings, AgentSettingsError};
@@ -60,8 +60,10 @@ pub async fn create(
     Ok(shown(caller, owned(db, caller, &id).await?, &[]))
 }
 
-/// Renames, re-describes, deprecates, withdraws or restores an entry; a bad
-/// field changes nothing.
+/// Renames, re-describes, deprecates, withdraws or restores an entry, or
+/// changes its rollout: the released version (promoting a canary, or rolling
+/// back) and the canary's share (0 rolls the canary back). A bad field changes
+/// nothing.
 pub async fn update(
     db: &Db,
     caller: &Caller,
@@ -83,8 +85,36 @@ pub async fn update(
     if let Some(status) = update.status {
         entry.status = status;
     }
-    db.update_published_agent(&entry).await?;
     let versions = db.catalog_versions(caller.scope(), Some(id)).await?;
+    if let Some(version) = update.released_version {
+        if !versions
+            .iter()
+            .any(|published| published.version == version)
+        {
+            return Err(invalid(SettingsError(format!(
+                "{id} has no version {version} to release"
+            ))));
+        }
+        entry.released_version = Some(version);
+        // Released to all, the canary has nothing left to try.
+        entry.canary = entry.canary.filter(|canary| canary.version != version);
+    }
+    if let Some(percent) = update.canary_percent {
+        entry.canary = match (entry.canary, percent) {
+            (_, 0) => None,
+            (_, percent) if percent > CanaryPercent::MAX => {
+                return Err(invalid(canary_share_error()));
+            }
+            (Some(canary), percent) => Some(Canary { percent, ..canary }),
+            (None, _) => {
+                return Err(invalid(SettingsError(format!(
+                    "{id} has no canary to change; publish a version with canaryPercent to \
+                     start one"
+                ))));
+            }
+        };
+    }
+    db.update_published_agent(&entry).await?;
     Ok(shown(caller, entry, &versions))
 }
 
@@ -98,9 +128,23 @@ pub async fn publish_version(
 ) -> Result<AgentVersion, ApiError> {
     caller.require(Scope::CatalogWrite)?;
     let entry = owned(db, caller, id).await?;
+    let canary_percent = match request.canary_percent {
+        Some(percent) if !(1..=CanaryPercent::MAX).contains(&percent) => {
+            return Err(invalid(canary_share_error()));
+        }
+        Some(_) if entry.released_version.is_none() => {
+            return Err(invalid(SettingsError(
+                "the first version is released to every subscription; a canary tries a later \
+                 one on a share of them"
+                    .into(),
+            )));
+        }
+        percent => percent,
+    };
     let notes = VersionNotes {
         release_notes: release_notes(&request.release_notes).map_err(invalid)?,
         buyer_settings: request.buyer_settings,
+        canary_percent,
     };
     let latest = db
         .catalog_versions(caller.scope(), Some(id))
@@ -217,7 +261,17 @@ fn shown(caller: &Caller, entry: CatalogEntry, versions: &[VersionRecord]) -> Pu
         description: entry.description,
         icon_url: entry.icon_url,
         status: entry.status,
+        released_version: entry.released_version,
+        canary: entry.canary,
     }
+}
+
+fn canary_share_error() -> SettingsError {
+    SettingsError(format!(
+        "a canary's share is 1 to {} percent of the subscriptions that follow the latest \
+         version (0 ends it)",
+        CanaryPercent::MAX
+    ))
 }
 
 fn version_shown(version: VersionRecord, with_binding: bool) -> AgentVersion {

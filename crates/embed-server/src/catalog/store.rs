@@ -1,7 +1,7 @@
 //! The catalog's rows: published agents, and their versions, each an agent row
 //! of the seller's (its runtime binding) that nothing changes once written.
 
-use sitekit_sdk::catalog::{BuyerSettings, PublishedAgentStatus};
+use sitekit_sdk::catalog::{BuyerSettings, Canary, PublishedAgentStatus};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -21,6 +21,10 @@ pub struct CatalogEntry {
     pub description: String,
     pub icon_url: Option<String>,
     pub status: PublishedAgentStatus,
+    /// What subscriptions that follow the latest run; None before the first
+    /// version.
+    pub released_version: Option<u32>,
+    pub canary: Option<Canary>,
 }
 
 /// One version of a published agent.
@@ -40,11 +44,15 @@ pub struct VersionRecord {
 pub struct VersionNotes {
     pub release_notes: String,
     pub buyer_settings: BuyerSettings,
+    /// Released as a canary to this share of the subscriptions that follow
+    /// the latest; None releases it to all of them.
+    pub canary_percent: Option<u8>,
 }
 
 const ENTRY_COLUMNS: &str = "published_agents.id, published_agents.seller_id, \
      tenants.name AS seller_name, published_agents.name, published_agents.description, \
-     published_agents.icon_url, published_agents.status";
+     published_agents.icon_url, published_agents.status, published_agents.released_version, \
+     published_agents.canary_version, published_agents.canary_percent";
 
 /// Which entries an organisation may see: all but the ones withdrawn or not
 /// published yet, and every one of its own. `$1`, `$2` as [`TenantScope::bind`].
@@ -55,7 +63,23 @@ const VISIBLE: &str = "($1 = 1 OR published_agents.seller_id = $2 OR \
 impl CatalogEntry {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
         let status: String = row.try_get("status")?;
+        let number =
+            |value: i64| u32::try_from(value).map_err(|error| sqlx::Error::Decode(Box::new(error)));
+        let canary_version: Option<i64> = row.try_get("canary_version")?;
+        let canary_percent: i64 = row.try_get("canary_percent")?;
         Ok(CatalogEntry {
+            released_version: row
+                .try_get::<Option<i64>, _>("released_version")?
+                .map(number)
+                .transpose()?,
+            canary: match canary_version {
+                Some(version) => Some(Canary {
+                    version: number(version)?,
+                    percent: u8::try_from(canary_percent)
+                        .map_err(|error| sqlx::Error::Decode(Box::new(error)))?,
+                }),
+                None => None,
+            },
             id: row.try_get("id")?,
             seller_id: row.try_get("seller_id")?,
             seller_name: row.try_get("seller_name")?,
@@ -144,11 +168,12 @@ impl Db {
         row.as_ref().map(CatalogEntry::from_row).transpose()
     }
 
-    /// Writes an entry's name, description, icon and status back.
+    /// Writes an entry's name, description, icon, status and rollout back.
     pub async fn update_published_agent(&self, entry: &CatalogEntry) -> Result<(), sqlx::Error> {
         let mut writer = self.writer.connection().await?;
         sqlx::query(
-            "UPDATE published_agents SET name = $1, description = $2, icon_url = $3, status = $4 \
+            "UPDATE published_agents SET name = $1, description = $2, icon_url = $3, status = $4, \
+             released_version = $7, canary_version = $8, canary_percent = $9 \
              WHERE id = $5 AND seller_id = $6",
         )
         .bind(&entry.name)
@@ -157,6 +182,9 @@ impl Db {
         .bind(entry.status.as_str())
         .bind(&entry.id)
         .bind(&entry.seller_id)
+        .bind(entry.released_version.map(i64::from))
+        .bind(entry.canary.map(|canary| i64::from(canary.version)))
+        .bind(entry.canary.map_or(0, |canary| i64::from(canary.percent)))
         .execute(&mut *writer)
         .await?;
         Ok(())
@@ -201,6 +229,7 @@ impl Db {
         )?;
         let published_at = now_unix();
         let mut writer = self.writer.connection().await?;
+        let mut tx = writer.begin().await?;
         // The next number and the row in one statement; two nodes publishing
         // at the same moment meet at the unique index, and the one that
         // loses fails rather than sharing a number.
@@ -229,12 +258,33 @@ impl Db {
         .bind(&entry.id)
         .bind(&notes.release_notes)
         .bind(i64::from(notes.buyer_settings.prompt_addendum))
-        .execute(&mut *writer)
+        .execute(&mut *tx)
         .await?;
         let version: i64 = sqlx::query_scalar("SELECT version FROM agents WHERE id = $1")
             .bind(&binding.id)
-            .fetch_one(&mut *writer)
+            .fetch_one(&mut *tx)
             .await?;
+        // Released to every subscription that follows the latest (ending any
+        // canary), or a canary to a share of them, in the same transaction.
+        let (rollout, percent) = match notes.canary_percent {
+            None => (
+                "UPDATE published_agents SET released_version = $1, canary_version = NULL, \
+                 canary_percent = $3 WHERE id = $2",
+                0,
+            ),
+            Some(percent) => (
+                "UPDATE published_agents SET canary_version = $1, canary_percent = $3 \
+                 WHERE id = $2",
+                percent,
+            ),
+        };
+        sqlx::query(rollout)
+            .bind(version)
+            .bind(&entry.id)
+            .bind(i64::from(percent))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         let version =
             u32::try_from(version).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
         Ok(VersionRecord {

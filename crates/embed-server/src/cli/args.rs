@@ -500,6 +500,29 @@ pub enum CatalogCommand {
         /// Let buyers add to the system prompt.
         #[arg(long)]
         buyer_prompt_addendum: bool,
+        /// Release it as a canary to this share (1 to 99 percent) of the
+        /// subscriptions that follow the latest; the rest keep the released
+        /// version until `catalog release` or `catalog canary … 0`.
+        #[arg(long)]
+        canary_percent: Option<u8>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Release a version to every subscription that follows the latest: the
+    /// canary's promotes it, an earlier one rolls back.
+    Release {
+        /// The published agent id (`pag_…`).
+        id: String,
+        version: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change the canary's share of the subscriptions that follow the latest;
+    /// 0 rolls it back (they all run the released version again).
+    Canary {
+        /// The published agent id (`pag_…`).
+        id: String,
+        percent: u8,
         #[arg(long)]
         json: bool,
     },

@@ -68,7 +68,7 @@ pub async fn run(backend: &impl AdminBackend, command: CatalogCommand) -> Result
                 name,
                 description,
                 icon_url,
-                status: None,
+                ..PublishedAgentUpdate::default()
             };
             let agent = backend.update_published_agent(&id, update).await?;
             print(json, &agent, print_entry)
@@ -93,6 +93,7 @@ pub async fn run(backend: &impl AdminBackend, command: CatalogCommand) -> Result
             runtime_key,
             release_notes,
             buyer_prompt_addendum,
+            canary_percent,
             json,
         } => {
             // Timeouts go as a whole set: the ones not given keep the latest
@@ -122,13 +123,53 @@ pub async fn run(backend: &impl AdminBackend, command: CatalogCommand) -> Result
                 buyer_settings: BuyerSettings {
                     prompt_addendum: buyer_prompt_addendum,
                 },
+                canary_percent,
             };
             let version = backend.publish_version(&id, request).await?;
             print(json, &version, |version| {
-                println!("published version {} of {id}", version.version);
+                match canary_percent {
+                    Some(percent) => println!(
+                        "published version {} of {id} as a canary to {percent} % of the \
+                         subscriptions that follow the latest",
+                        version.version
+                    ),
+                    None => println!("published and released version {} of {id}", version.version),
+                }
                 print_version(version);
             })
         }
+        CatalogCommand::Release { id, version, json } => {
+            let update = PublishedAgentUpdate {
+                released_version: Some(version),
+                ..PublishedAgentUpdate::default()
+            };
+            let agent = backend.update_published_agent(&id, update).await?;
+            print(json, &agent, |agent| println!("{}", rollout_text(agent)))
+        }
+        CatalogCommand::Canary { id, percent, json } => {
+            let update = PublishedAgentUpdate {
+                canary_percent: Some(percent),
+                ..PublishedAgentUpdate::default()
+            };
+            let agent = backend.update_published_agent(&id, update).await?;
+            print(json, &agent, |agent| println!("{}", rollout_text(agent)))
+        }
+    }
+}
+
+/// Which version the subscriptions that follow the latest run.
+fn rollout_text(agent: &PublishedAgent) -> String {
+    let released = match agent.released_version {
+        Some(version) => format!("{} releases version {version}", agent.id),
+        None => format!("{} has no version yet", agent.id),
+    };
+    match agent.canary {
+        Some(canary) => format!(
+            "{released}; version {} is a canary to {} % of the subscriptions that follow the \
+             latest",
+            canary.version, canary.percent
+        ),
+        None => format!("{released} to every subscription that follows the latest"),
     }
 }
 
@@ -165,6 +206,7 @@ fn print_entry(agent: &PublishedAgent) {
         or_none(agent.icon_url.clone().unwrap_or_default())
     );
     println!("  {}", latest_text(agent));
+    println!("  {}", rollout_text(agent));
     for version in &agent.versions {
         print_version(version);
     }

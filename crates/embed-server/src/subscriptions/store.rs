@@ -30,11 +30,15 @@ pub struct SubscriptionRecord {
 }
 
 /// The version a row of `subscriptions` runs now, as SQL (a macro, so that
-/// [`RESOLVED_AGENT_ID`] can hold it too).
+/// [`RESOLVED_AGENT_ID`] can hold it too): its pinned version; else its
+/// agent's canary if its bucket is within the canary's share; else the
+/// released version.
 macro_rules! resolved_version {
     () => {
-        "COALESCE(subscriptions.pinned_version, (SELECT MAX(newest.version) FROM agents newest \
-         WHERE newest.published_agent_id = subscriptions.published_agent_id))"
+        "COALESCE(subscriptions.pinned_version, (SELECT CASE WHEN rollout.canary_version IS NOT \
+         NULL AND subscriptions.canary_bucket < rollout.canary_percent \
+         THEN rollout.canary_version ELSE rollout.released_version END \
+         FROM published_agents rollout WHERE rollout.id = subscriptions.published_agent_id))"
     };
 }
 
@@ -100,6 +104,17 @@ impl SubscriptionRecord {
     }
 }
 
+/// The canary bucket (0 to 99) of an agent's subscription with `earlier`
+/// subscriptions before it: the fractional parts of multiples of the golden
+/// ratio spread any number of them evenly, so a canary of p % reaches p % of
+/// an agent's subscriptions within three (the test checks up to a thousand),
+/// and half of twenty exactly. (Two nodes subscribing at once may give two the
+/// same bucket; the spread barely moves.)
+fn canary_bucket(earlier: i64) -> i64 {
+    const GOLDEN_FRACTION: f64 = 0.618_033_988_749_894_9;
+    ((earlier as f64 * GOLDEN_FRACTION).fract() * 100.0) as i64
+}
+
 fn number(value: i64) -> Result<u32, sqlx::Error> {
     u32::try_from(value).map_err(|error| sqlx::Error::Decode(Box::new(error)))
 }
@@ -114,15 +129,21 @@ impl Db {
         let id = new_id("sub");
         let now = now_unix();
         let mut writer = self.writer.connection().await?;
+        let earlier: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE published_agent_id = $1")
+                .bind(published_agent_id)
+                .fetch_one(&mut *writer)
+                .await?;
         sqlx::query(
             "INSERT INTO subscriptions (id, buyer_id, published_agent_id, pinned_version, \
-             policy_changed_at, created_at) VALUES ($1, $2, $3, $4, $5, $5)",
+             policy_changed_at, created_at, canary_bucket) VALUES ($1, $2, $3, $4, $5, $5, $6)",
         )
         .bind(&id)
         .bind(buyer_id)
         .bind(published_agent_id)
         .bind(policy.pinned().map(i64::from))
         .bind(now)
+        .bind(canary_bucket(earlier))
         .execute(&mut *writer)
         .await?;
         Ok(id)
@@ -213,5 +234,31 @@ impl Db {
         .fetch_all(&self.pool)
         .await?;
         versions.into_iter().map(number).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canary_bucket;
+
+    #[test]
+    fn buckets_spread_any_number_of_subscriptions_evenly() {
+        let buckets: Vec<i64> = (0..1_000).map(canary_bucket).collect();
+        assert!(buckets.iter().all(|bucket| (0..100).contains(bucket)));
+        for count in 1..=buckets.len() {
+            for percent in 1..100 {
+                let reached = buckets[..count]
+                    .iter()
+                    .filter(|bucket| **bucket < percent)
+                    .count() as f64;
+                let exact = count as f64 * percent as f64 / 100.0;
+                assert!(
+                    (reached - exact).abs() <= 3.0,
+                    "{percent} % of {count}: {reached}"
+                );
+            }
+        }
+        let half_of_twenty = buckets[..20].iter().filter(|bucket| **bucket < 50).count();
+        assert_eq!(half_of_twenty, 10);
     }
 }

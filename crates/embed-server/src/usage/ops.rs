@@ -7,7 +7,7 @@
 
 use sitekit_sdk::ErrorCode;
 use sitekit_sdk::admin::{UsageQuery, UsageReport};
-use sitekit_sdk::seller::{SellerUsageQuery, SellerUsageReport};
+use sitekit_sdk::seller::{SellerUsageQuery, SellerUsageReport, VersionRollout};
 
 use crate::catalog;
 use crate::db::Db;
@@ -90,10 +90,21 @@ pub async fn seller_report(
             let entry = own
                 .iter()
                 .find(|entry| entry.id == version.published_agent_id)?;
+            let rollout = if entry
+                .canary
+                .is_some_and(|canary| canary.version == version.version)
+            {
+                Some(VersionRollout::Canary)
+            } else if entry.released_version == Some(version.version) {
+                Some(VersionRollout::Released)
+            } else {
+                None
+            };
             Some(PublishedVersion {
                 published_agent_id: version.published_agent_id,
                 agent_name: entry.name.clone(),
                 version: version.version,
+                rollout,
             })
         })
         .collect();

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use sitekit_sdk::seller::{
     SellerCounts, SellerDailyUsage, SellerSubscriptions, SellerUsageReport, SellerVersionUsage,
+    VersionRollout,
 };
 use sitekit_sdk::subscriptions::VersionPolicy;
 
@@ -19,6 +20,7 @@ pub struct PublishedVersion {
     pub published_agent_id: String,
     pub agent_name: String,
     pub version: u32,
+    pub rollout: Option<VersionRollout>,
 }
 
 /// What the report is made of.
@@ -154,6 +156,7 @@ pub fn report(range: UsageRange, data: SellerData) -> SellerUsageReport {
                     published_agent_id: version.published_agent_id,
                     agent_name: version.agent_name,
                     version: version.version,
+                    rollout: version.rollout,
                 }
             })
             .collect(),
@@ -218,6 +221,7 @@ mod tests {
                     published_agent_id: "pag_1".into(),
                     agent_name: "Helper".into(),
                     version,
+                    rollout: None,
                 })
                 .into(),
             days: vec![
