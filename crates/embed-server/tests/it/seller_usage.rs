@@ -128,15 +128,7 @@ async fn a_seller_counts_each_version_and_buyer_exactly_and_sees_no_visitor() {
     let (seller_id, seller) = server.seller("Agent Makers").await;
     let (agent, bindings) = two_versions(&server, &seller, "Support agent").await;
     let pinning = server.secret_key().await;
-    let following_tenant = server
-        .db()
-        .await
-        .create_tenant("Second Shop")
-        .await
-        .unwrap();
-    let (_, following) = server
-        .key(&following_tenant.id, &["--kind", "secret"])
-        .await;
+    let (_, following) = server.buyer("Second Shop").await;
     let on_v1 = subscribed_widget(&server, &pinning, &agent, json!(1)).await;
     let on_latest = subscribed_widget(&server, &following, &agent, json!("latest")).await;
 

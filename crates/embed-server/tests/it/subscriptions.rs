@@ -88,13 +88,6 @@ async fn set_version(
         .await
 }
 
-/// A new buyer organisation and a secret key of its own: (tenant id, key).
-async fn another_buyer(server: &TestServer, name: &str) -> (String, String) {
-    let tenant = server.db().await.create_tenant(name).await.unwrap();
-    let (_, secret) = server.key(&tenant.id, &["--kind", "secret"]).await;
-    (tenant.id, secret)
-}
-
 /// The version of its agent a chat of `widget` would run now.
 async fn version_run_by(server: &TestServer, widget: &str) -> u32 {
     let (_, agent) = server
@@ -234,7 +227,7 @@ async fn only_the_buyer_reaches_its_subscriptions_and_their_widgets() {
         .await;
     let widget_path = format!("/v1/widgets/{}", widget["widget"]["id"].as_str().unwrap());
 
-    let (_, rival) = another_buyer(&server, "Rival Shop").await;
+    let (_, rival) = server.buyer("Rival Shop").await;
     for key in [&rival, &seller] {
         assert_api_error(server.get(&path, key).await, 404, "not_found").await;
         assert_api_error(
@@ -634,7 +627,7 @@ async fn each_buyer_chats_with_the_version_its_subscription_resolves_to() {
     )
     .await;
     let pinning = server.secret_key().await;
-    let (_, following) = another_buyer(&server, "Second Shop").await;
+    let (_, following) = server.buyer("Second Shop").await;
     let widget_of = async |buyer: &str, version: Value| {
         let subscription = subscribed(&server, buyer, &agent, version).await;
         let id = subscription["id"].as_str().unwrap().to_owned();

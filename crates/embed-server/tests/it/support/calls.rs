@@ -65,6 +65,14 @@ impl TestServer {
         (seller.id, secret)
     }
 
+    /// A new organisation that buys agents (as every tenant made before
+    /// sellers existed), and a secret key of its own: (tenant id, key).
+    pub async fn buyer(&self, name: &str) -> (String, String) {
+        let buyer = self.db().await.create_tenant(name).await.unwrap();
+        let (_, secret) = self.key(&buyer.id, &["--kind", "secret"]).await;
+        (buyer.id, secret)
+    }
+
     /// A second tenant with one widget of its own; returns (tenant id, widget id).
     pub async fn other_tenant(&self) -> (String, String) {
         let db = self.db().await;
