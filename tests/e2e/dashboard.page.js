@@ -1,6 +1,7 @@
 // Page object for the site owner's dashboard (`/dashboard`): sign-in, the widget
 // editor with its live preview (a frame running the real widget), snippets,
-// subscriptions to published agents, keys and the usage tables beside the charts.
+// subscriptions to published agents, keys, the usage tables beside the charts,
+// and the seller's tables (its versions side by side, runs per day, buyers).
 export class Dashboard {
   constructor(page) {
     this.page = page;
@@ -148,6 +149,15 @@ export class Dashboard {
     return this.newKeyValue.inputValue();
   }
 
+  /** A restricted key with `scopes` (their checkboxes' names); resolves with the key, shown once. */
+  async createRestrictedKey(scopes) {
+    await this.page.getByTestId('key-kind-restricted').check();
+    for (const scope of scopes) await this.page.getByRole('checkbox', { name: scope, exact: true }).check();
+    await this.page.getByTestId('create-key').click();
+    await this.newKey.waitFor();
+    return this.newKeyValue.inputValue();
+  }
+
   async copyNewKey() {
     await this.page.getByTestId('copy-new-key').click();
     return this.page.evaluate(() => navigator.clipboard.readText());
@@ -210,5 +220,51 @@ export class Dashboard {
       .locator(`tr[data-date="${date}"] td[data-counter="${counter}"]`);
     if ((await cell.count()) === 0) return null;
     return Number((await cell.textContent()).replace(/\D/g, ''));
+  }
+
+  // Seller
+
+  /** The seller tab's range as its inputs hold it: `{ from, to }`. */
+  async sellerRange() {
+    return {
+      from: await this.page.getByTestId('seller-from').inputValue(),
+      to: await this.page.getByTestId('seller-to').inputValue(),
+    };
+  }
+
+  /**
+   * Shows the seller's usage over `range` (`{ from, to }`, as it is when left
+   * out) and waits for the server's answer; throws if the tab shows an error.
+   */
+  async showSellerUsage({ from, to } = {}) {
+    if (from) await this.page.getByTestId('seller-from').fill(from);
+    if (to) await this.page.getByTestId('seller-to').fill(to);
+    // The line under the range says "Loading…" from the click until the tables are new.
+    await this.page.getByTestId('seller-show').click();
+    await this.page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid="seller-updated"]').textContent.startsWith('Updated') ||
+        document.querySelector('[data-testid="seller-error"]').textContent !== '',
+    );
+    const error = await this.page.getByTestId('seller-error').textContent();
+    if (error) throw new Error(`the seller tab shows an error: ${error}`);
+  }
+
+  /** The seller tab's card of the published agent `id` (`pag_…`). */
+  sellerAgent(publishedAgentId) {
+    return this.page.locator(`[data-testid="seller-agent"][data-published-agent-id="${publishedAgentId}"]`);
+  }
+
+  /** The text of `metric` (`runs`, `upRatio`, …) for `version` in the agent's versions side by side. */
+  sellerVersionCell(publishedAgentId, version, metric) {
+    return this.sellerAgent(publishedAgentId)
+      .getByTestId('seller-versions')
+      .locator(`td[data-version="${version}"][data-metric="${metric}"]`)
+      .textContent();
+  }
+
+  /** The agent's row of the buyer `buyerId` in its buyers table. */
+  sellerBuyerRow(publishedAgentId, buyerId) {
+    return this.sellerAgent(publishedAgentId).locator(`[data-testid="seller-buyer-row"][data-buyer-id="${buyerId}"]`);
   }
 }

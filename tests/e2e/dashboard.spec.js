@@ -2,9 +2,10 @@
 // snippet pasted into a host page on another origin, a visitor chatting with the
 // real Langflow FAQ flow, and that conversation counted in the usage tables;
 // subscribing to an agent another organisation publishes, moving between its
-// versions and running it in a widget; sign-in with a wrong key; keys shown
-// once, rotated and revoked; every view accessible and within the page's
-// Content-Security-Policy.
+// versions and running it in a widget; the seller's view of how buyers use its
+// versions (counts only, none of the visitors' words); sign-in with a wrong
+// key; keys shown once, rotated and revoked; every view accessible and within
+// the page's Content-Security-Policy.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -31,6 +32,25 @@ async function adminPatch(path, key, body) {
   });
   if (!response.ok) throw new Error(`PATCH ${path} answered ${response.status}: ${await response.text()}`);
   return response.json();
+}
+
+/** `POST path` on the admin API with `key` and a JSON `body`; throws unless it succeeds. */
+async function adminPost(path, key, body) {
+  const response = await fetch(new URL(path, process.env.E2E_DASHBOARD_URL), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
+  return response.json();
+}
+
+/** `GET /v1/seller/usage` for `range` (`{ from, to }`) with `key`, as text and parsed. */
+async function sellerUsage(key, range = {}) {
+  const response = await adminGet(`v1/seller/usage?${new URLSearchParams(range)}`, key);
+  const text = await response.text();
+  if (!response.ok) throw new Error(`GET /v1/seller/usage answered ${response.status}: ${text}`);
+  return { text, report: JSON.parse(text) };
 }
 
 test('a site owner creates a widget, pastes its snippet, and sees the conversation counted', async ({ browser }) => {
@@ -309,6 +329,288 @@ test('a new key is shown once; rotating and revoking keys works', async ({ brows
   }
 });
 
+// Version 1 of the seller's FAQ agent runs the FAQ flow, which answers this
+// with its install entry; version 2 the echo flow, which says back what it is told.
+const FAQ_QUESTION = 'How do I install the snippet?';
+const FAQ_ANSWER = 'To install Site Kit embed';
+const ECHO_QUESTIONS = ['Repeat after me: the heron flies at noon.', 'And again: the heron lands at dusk.'];
+
+/** A visitor rates the last answer (`up` or `down`), and the server accepts the rating. */
+async function rateLastAnswer(page, rating) {
+  const sent = page.waitForResponse(
+    (response) =>
+      response.url().includes('/v1/usage/events') &&
+      (response.request().postData() ?? '').includes('dev.sitekit.feedback'),
+  );
+  const thumb = page.getByTestId(`sitekit-rate-${rating}`).last();
+  await thumb.click();
+  await expect(thumb).toHaveAttribute('aria-pressed', 'true');
+  expect((await sent).ok()).toBe(true);
+}
+
+/** The number a cell starts with (`1,234 ms` → 1234, `75%` → 75), or null for `—`. */
+function leadingNumber(text) {
+  const digits = /^[\d,.\s\u00a0\u202f]*\d/.exec(text.trim());
+  return digits ? Number(digits[0].replace(/[^\d.]/g, '')) : null;
+}
+
+test('a seller compares its versions side by side, with the runs its buyers made and none of their words', async ({
+  browser,
+}) => {
+  test.setTimeout(150_000);
+  const sellerKey = process.env.E2E_SELLER_KEY;
+  const shop = { id: process.env.E2E_SHOP_ID, name: process.env.E2E_SHOP_NAME, key: process.env.E2E_SHOP_KEY };
+  const faq = process.env.E2E_CATALOG_FAQ_ID;
+  const host = await startHostSite();
+  const visitors = await browser.newContext();
+  const context = await browser.newContext({ locale: 'en-US' });
+  try {
+    // The buyer, through the admin API: one subscription pinned to version 1 and
+    // one following the latest (version 2), and a test-mode widget on each.
+    const pinned = await adminPost('v1/subscriptions', shop.key, { publishedAgentId: faq, version: 1 });
+    const latest = await adminPost('v1/subscriptions', shop.key, { publishedAgentId: faq, version: 'latest' });
+    expect([pinned.version, latest.version]).toEqual([1, 2]);
+    for (const [subscription, path] of [
+      [pinned, '/version-1'],
+      [latest, '/latest'],
+    ]) {
+      const created = await adminPost('v1/widgets', shop.key, {
+        subscriptionId: subscription.id,
+        allowedOrigins: [host.origin],
+        testMode: true,
+      });
+      host.setSnippet(created.snippet, path);
+    }
+
+    // One visitor asks version 1 once and finds the answer helpful; another has
+    // a conversation of two questions with version 2 and finds the last answer unhelpful.
+    const first = await visitors.newPage();
+    await first.goto(`${host.origin}/version-1`);
+    const faqChat = new ChatWidget(first);
+    await faqChat.open();
+    await faqChat.ask(FAQ_QUESTION);
+    await expect(faqChat.assistantMessages.last()).toContainText(FAQ_ANSWER);
+    await rateLastAnswer(first, 'up');
+    const second = await visitors.newPage();
+    await second.goto(`${host.origin}/latest`);
+    const echoChat = new ChatWidget(second);
+    await echoChat.open();
+    for (const question of ECHO_QUESTIONS) {
+      await echoChat.ask(question);
+      await expect(echoChat.assistantMessages.last()).toHaveText(question);
+    }
+    await rateLastAnswer(second, 'down');
+    const answers = [await faqChat.assistantMessages.last().textContent(), ...ECHO_QUESTIONS];
+    await visitors.close();
+
+    // The API counts this buyer's runs on the version each ran (runs are recorded
+    // as their stream ends, off the visitor's path: poll), and says nothing of what was said.
+    const shopCounts = (report) =>
+      [1, 2].map((version) => {
+        const rows = report.days.filter(
+          (row) => row.buyerId === shop.id && row.publishedAgentId === faq && row.version === version,
+        );
+        const sum = (counter) => rows.reduce((total, row) => total + row[counter], 0);
+        return [sum('runs'), sum('conversations'), sum('feedbackUp'), sum('feedbackDown')];
+      });
+    await expect
+      .poll(async () => shopCounts((await sellerUsage(sellerKey)).report), { timeout: 30_000 })
+      .toEqual([
+        [1, 1, 1, 0],
+        [2, 1, 0, 1],
+      ]);
+    const { text } = await sellerUsage(sellerKey);
+    for (const words of [FAQ_QUESTION, ...answers]) expect(text).not.toContain(words);
+    // Counts, times, names of agents and buyers, error codes (`visitor_left` is one): no field of a visitor or thread.
+    const fields = new Set();
+    const walk = (value) => {
+      if (Array.isArray(value)) value.forEach(walk);
+      else if (value && typeof value === 'object')
+        for (const [name, inner] of Object.entries(value)) {
+          fields.add(name);
+          // An `errors` object's keys are error codes.
+          if (name !== 'errors') walk(inner);
+        }
+    };
+    walk(JSON.parse(text));
+    expect([...fields].filter((name) => /visitor|thread|message|text|question|answer/i.test(name))).toEqual([]);
+    expect(fields).toContain('buyerName');
+
+    // The seller's dashboard.
+    const page = await context.newPage();
+    const dashboard = new Dashboard(page);
+    await dashboard.goto();
+    await dashboard.signIn(sellerKey);
+    await dashboard.openTab('seller');
+    await dashboard.showSellerUsage();
+    const range = await dashboard.sellerRange();
+    const card = dashboard.sellerAgent(faq);
+    await expect(card.getByRole('heading', { name: 'FAQ agent' })).toBeVisible();
+    await expect(card.getByTestId('seller-versions').locator('thead th[data-version]')).toHaveText([
+      'Version 1',
+      'Version 2 (latest)',
+    ]);
+    await expect(
+      dashboard
+        .sellerAgent(process.env.E2E_CATALOG_LEGACY_ID)
+        .getByTestId('seller-versions')
+        .locator('thead th[data-version]'),
+    ).toHaveText(['Version 1 (latest)']);
+    await expect(page.getByTestId('seller-empty')).toHaveCount(0);
+
+    // This buyer, by name, with its two subscriptions (one following the latest)
+    // and its runs on the version each ran.
+    const row = dashboard.sellerBuyerRow(faq, shop.id);
+    await expect(row.getByTestId('seller-buyer-name')).toHaveText(shop.name);
+    for (const [counter, value] of [
+      ['subscriptions', '2'],
+      ['followingLatest', '1'],
+      ['runs', '3'],
+      ['v1', '1'],
+      ['v2', '2'],
+    ]) {
+      await expect(row.locator(`td[data-counter="${counter}"]`)).toHaveText(value);
+    }
+
+    // Every number the page shows for the agent is the server's, for the same range
+    // (other tests run these versions too; the page is read again until it has them all).
+    await expect(async () => {
+      await dashboard.showSellerUsage();
+      const { report } = await sellerUsage(sellerKey, range);
+      const versions = report.versions.filter((v) => v.publishedAgentId === faq);
+      expect(versions.map((v) => v.version)).toEqual([1, 2]);
+      for (const v of versions) {
+        const cell = (metric) => dashboard.sellerVersionCell(faq, v.version, metric);
+        for (const metric of ['subscriptions', 'runs', 'conversations', 'inputTokens', 'outputTokens']) {
+          expect(leadingNumber(await cell(metric)), `${metric} of version ${v.version}`).toBe(v[metric]);
+        }
+        const errors = Object.values(v.errors).reduce((total, n) => total + n, 0);
+        expect(leadingNumber(await cell('errors'))).toBe(errors);
+        for (const code of Object.keys(v.errors)) expect(await cell('errors')).toContain(code);
+        expect(await cell('ratings')).toBe(`${v.feedbackUp} / ${v.feedbackDown}`);
+        expect(leadingNumber(await cell('upRatio'))).toBe(
+          v.feedbackUpRatio === undefined ? null : Math.round(v.feedbackUpRatio * 100),
+        );
+        for (const metric of ['firstEventMsP50', 'firstEventMsP95', 'durationMsP50', 'durationMsP95']) {
+          expect(leadingNumber(await cell(metric)), `${metric} of version ${v.version}`).toBe(v[metric] ?? null);
+        }
+        expect(await cell('tokensPerRun')).toBe(
+          v.runs === 0
+            ? '—'
+            : ((v.inputTokens + v.outputTokens) / v.runs).toLocaleString('en-US', { maximumFractionDigits: 1 }),
+        );
+      }
+      // Runs per day by version: today's row of the chart's table.
+      const todays = card.getByTestId('seller-runs-table').locator(`tr[data-date="${today()}"]`);
+      for (const version of [1, 2]) {
+        const runs = report.days
+          .filter((d) => d.date === today() && d.publishedAgentId === faq && d.version === version)
+          .reduce((total, d) => total + d.runs, 0);
+        expect(leadingNumber(await todays.locator(`td[data-counter="v${version}"]`).textContent())).toBe(runs);
+      }
+      // Every buyer of the agent, with its subscriptions now.
+      const buyers = report.subscriptions.filter((s) => s.publishedAgentId === faq);
+      for (const buyer of buyers) {
+        const buyerRow = dashboard.sellerBuyerRow(faq, buyer.buyerId);
+        expect(await buyerRow.getByTestId('seller-buyer-name').textContent()).toBe(buyer.buyerName);
+        expect(leadingNumber(await buyerRow.locator('td[data-counter="subscriptions"]').textContent())).toBe(
+          buyer.subscriptions,
+        );
+        expect(leadingNumber(await buyerRow.locator('td[data-counter="followingLatest"]').textContent())).toBe(
+          buyer.followingLatest,
+        );
+      }
+    }).toPass({ timeout: 30_000 });
+
+    // The chart of runs per day, its legend naming the versions.
+    await expect(card.locator('.chart canvas')).toBeVisible();
+    await expect(card.locator('.chart .u-legend .u-series .u-label')).toHaveText(['Version 1', 'Version 2 (latest)']);
+
+    // Nothing the visitors asked or were answered reaches the seller's page.
+    const html = await page.content();
+    for (const words of [FAQ_QUESTION, ...answers]) expect(html).not.toContain(words);
+  } finally {
+    await visitors.close();
+    await context.close();
+    host.server.close();
+  }
+});
+
+test('the seller tab says when there is no usage yet', async ({ page }) => {
+  const dashboard = new Dashboard(page);
+  await dashboard.goto();
+  await dashboard.signIn(process.env.E2E_SELLER_KEY);
+  await dashboard.openTab('seller');
+  // Days long before any of these tests: the versions are listed, with nothing counted.
+  await dashboard.showSellerUsage({ from: '2020-01-01', to: '2020-01-31' });
+  await expect(page.getByTestId('seller-empty')).toHaveText(
+    "No usage yet between 2020-01-01 and 2020-01-31: no buyer's visitor ran or rated your agents on those days.",
+  );
+  const faq = process.env.E2E_CATALOG_FAQ_ID;
+  await expect(dashboard.sellerAgent(faq).getByTestId('seller-no-runs')).toHaveText(
+    'No runs of FAQ agent in this range.',
+  );
+  expect(await dashboard.sellerVersionCell(faq, 2, 'runs')).toBe('0');
+  expect(await dashboard.sellerVersionCell(faq, 2, 'upRatio')).toBe('—');
+  expect(await dashboard.sellerVersionCell(faq, 2, 'durationMsP95')).toBe('—');
+
+  // A seller that has published nothing yet.
+  await dashboard.signOut.click();
+  await dashboard.signIn(process.env.E2E_NEW_SELLER_KEY);
+  await dashboard.openTab('seller');
+  await expect(page.getByTestId('seller-empty')).toContainText('you have not published a version of any agent');
+  await expect(page.getByTestId('seller-agent')).toHaveCount(0);
+  await expect(page.getByTestId('seller-error')).toHaveText('');
+});
+
+test('an organisation that does not sell is told so on the seller tab, and a key without seller:read is told what it lacks', async ({
+  page,
+}) => {
+  const dashboard = new Dashboard(page);
+  await dashboard.goto();
+  // The dashboard's organisation buys and does not sell.
+  await dashboard.signIn(process.env.E2E_SECRET_KEY);
+  await dashboard.openTab('seller');
+  const notASeller = page.getByTestId('seller-not-a-seller');
+  await expect(notASeller).toContainText('Your organisation does not sell agents, so there is nothing to show here.');
+  await expect(notASeller).not.toContainText('not_a_seller');
+  await expect(page.getByTestId('seller-filters')).toBeHidden();
+  await expect(page.getByTestId('seller-error')).toHaveText('');
+
+  // The seller makes restricted keys with the new scopes under Keys.
+  await dashboard.signOut.click();
+  await dashboard.signIn(process.env.E2E_SELLER_KEY);
+  await dashboard.openTab('keys');
+  const created = [];
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && request.url().endsWith('/v1/keys')) created.push(request.postDataJSON());
+  });
+  const reader = await dashboard.createRestrictedKey(['seller:read']);
+  await dashboard.dismissNewKey();
+  const publisher = await dashboard.createRestrictedKey(['catalog:write']);
+  await dashboard.dismissNewKey();
+  expect(created.map((request) => request.scopes)).toEqual([['seller:read'], ['catalog:write']]);
+  expect((await adminGet('v1/seller/usage', reader)).status).toBe(200);
+  const refused = await adminGet('v1/seller/usage', publisher);
+  expect(refused.status).toBe(403);
+  expect((await refused.json()).error.code).toBe('missing_scope');
+
+  // Signed in with the key that lacks seller:read, the tab names the scope.
+  await dashboard.signOut.click();
+  await dashboard.signIn(publisher);
+  await dashboard.openTab('seller');
+  await expect(page.getByTestId('seller-missing-scope')).toContainText(
+    'The key you signed in with lacks the seller:read scope, which this tab needs.',
+  );
+  await expect(page.getByTestId('seller-filters')).toBeHidden();
+  // With the one that has it, the seller's agents.
+  await dashboard.signOut.click();
+  await dashboard.signIn(reader);
+  await dashboard.openTab('seller');
+  await expect(dashboard.sellerAgent(process.env.E2E_CATALOG_FAQ_ID)).toBeVisible();
+  await expect(page.getByTestId('seller-missing-scope')).toHaveCount(0);
+});
+
 for (const colorScheme of ['light', 'dark']) {
   test(`every view passes axe-core and keeps to the page's CSP, ${colorScheme}`, async ({ page }) => {
     await page.emulateMedia({ colorScheme });
@@ -350,6 +652,15 @@ for (const colorScheme of ['light', 'dark']) {
     expect(await audit()).toEqual([]);
     await dashboard.openTab('usage');
     await expect(page.getByTestId('usage-table-messages')).toBeVisible();
+    expect(await audit()).toEqual([]);
+    // The buyer's seller tab says it does not sell; the seller's shows its agents.
+    await dashboard.openTab('seller');
+    await expect(page.getByTestId('seller-not-a-seller')).toBeVisible();
+    expect(await audit()).toEqual([]);
+    await dashboard.signOut.click();
+    await dashboard.signIn(process.env.E2E_SELLER_KEY);
+    await dashboard.openTab('seller');
+    await expect(page.getByTestId('seller-agent').first().getByTestId('seller-versions')).toBeVisible();
     expect(await audit()).toEqual([]);
 
     expect(await page.evaluate(() => window.violations)).toEqual([]);

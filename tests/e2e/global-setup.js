@@ -212,6 +212,24 @@ export default async function globalSetup() {
   process.env.E2E_CATALOG_FAQ_ID = catalogFaq.id;
   process.env.E2E_CATALOG_LEGACY_ID = catalogLegacy.id;
 
+  // For the seller tab: a buyer of its own, whose usage of the seller's agents
+  // no other test makes (so its counts are exact whatever ran before), and a
+  // seller that has published nothing yet.
+  const shop = sitekitJson(bin, databaseUrl, ['tenants', 'create', '--name', 'Corner Bookshop']);
+  const shopKey = sitekitJson(bin, databaseUrl, ['keys', 'create', '--tenant', shop.id, '--kind', 'secret']);
+  process.env.E2E_SHOP_NAME = 'Corner Bookshop';
+  process.env.E2E_SHOP_ID = shop.id;
+  process.env.E2E_SHOP_KEY = shopKey.key;
+  const newSeller = sitekitJson(bin, databaseUrl, ['tenants', 'create', '--name', 'New Sellers', '--role', 'seller']);
+  process.env.E2E_NEW_SELLER_KEY = sitekitJson(bin, databaseUrl, [
+    'keys',
+    'create',
+    '--tenant',
+    newSeller.id,
+    '--kind',
+    'secret',
+  ]).key;
+
   return async () => {
     server.child.kill();
     allowed.server.close();

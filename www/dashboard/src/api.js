@@ -2,7 +2,8 @@
 // in a URL). Every failure becomes an ApiError with the server's own message
 // (`{"error":{"code","message"}}`), which the views show as it is.
 //
-// The shapes below are those of crates/sdk/src/admin.rs, as far as the views read them.
+// The shapes below are those of crates/sdk/src/admin.rs (and seller.rs,
+// subscriptions.rs, catalog.rs), as far as the views read them.
 
 /**
  * @typedef {object} Agent
@@ -102,6 +103,57 @@
  */
 /**
  * @typedef {{ date: string, errors?: Record<string, number> } & Record<string, unknown>} UsageRow
+ */
+/**
+ * What buyers' visitors did with some runs of a seller's agent, and how fast it
+ * answered them (crates/sdk/src/seller.rs: SellerCounts). The ratio and the
+ * times are absent without ratings or runs.
+ * @typedef {object} SellerCounts
+ * @property {number} conversations threads whose first run it was
+ * @property {number} runs
+ * @property {number} inputTokens
+ * @property {number} outputTokens
+ * @property {Record<string, number>} errors runs that did not end `ok`, by code
+ * @property {number} feedbackUp
+ * @property {number} feedbackDown
+ * @property {number} [feedbackUpRatio] from 0 to 1
+ * @property {number} [firstEventMsP50]
+ * @property {number} [firstEventMsP95]
+ * @property {number} [durationMsP50]
+ * @property {number} [durationMsP95]
+ */
+/**
+ * One version of a published agent over the whole range, and the subscriptions
+ * that run it now.
+ * @typedef {SellerCounts & { publishedAgentId: string, agentName: string, version: number, subscriptions: number }} SellerVersionUsage
+ */
+/**
+ * One day of one version at one buying organisation.
+ * @typedef {SellerCounts & { date: string, publishedAgentId: string, version: number, buyerId: string, buyerName: string }} SellerDailyUsage
+ */
+/**
+ * One buying organisation's subscriptions to one published agent, now.
+ * @typedef {object} SellerSubscriptions
+ * @property {string} publishedAgentId
+ * @property {string} buyerId
+ * @property {string} buyerName
+ * @property {number} subscriptions
+ * @property {number} followingLatest
+ */
+/**
+ * `GET /v1/seller/usage`: counts and times only, never a visitor, a thread or a text.
+ * @typedef {object} SellerUsageReport
+ * @property {string} from
+ * @property {string} to
+ * @property {SellerVersionUsage[]} versions every version of the seller's published agents
+ * @property {SellerSubscriptions[]} subscriptions
+ * @property {SellerDailyUsage[]} days one row per day, version and buyer with any run or rating
+ */
+/**
+ * @typedef {object} SellerUsageFilters
+ * @property {string} from
+ * @property {string} to
+ * @property {string} [publishedAgentId]
  */
 /**
  * @typedef {object} RequestOptions
@@ -288,6 +340,16 @@ export class AdminApi {
    */
   usage(filters) {
     return this.json('GET', 'v1/usage', { query: filters });
+  }
+
+  /**
+   * `GET /v1/seller/usage`: how buyers use the agents the organisation publishes.
+   * A 403 `not_a_seller` for an organisation that does not sell.
+   * @param {SellerUsageFilters} filters
+   * @returns {Promise<SellerUsageReport>}
+   */
+  sellerUsage(filters) {
+    return this.json('GET', 'v1/seller/usage', { query: { ...filters } });
   }
 
   /**

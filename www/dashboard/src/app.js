@@ -1,10 +1,12 @@
-// The dashboard's shell: sign-in, then the widgets, subscriptions, keys and usage views behind
-// a tab bar. A 401 from any call (the key was revoked or has expired) signs out
+// The dashboard's shell: sign-in, then the widgets, subscriptions, keys, usage and seller
+// views behind a tab bar (every organisation has the seller tab; one that does not sell is
+// told so there). A 401 from any call (the key was revoked or has expired) signs out
 // and says why, in the server's words.
 import { AdminApi } from './api.js';
 import { forgetKey, rememberKey, storedKey } from './auth.js';
 import { h, replace } from './dom.js';
 import { keysView } from './keys/view.js';
+import { sellerView } from './seller/view.js';
 import { signInView } from './signin.js';
 import { subscriptionsView } from './subscriptions/view.js';
 import { tabs } from './tabs.js';
@@ -59,6 +61,7 @@ export function startDashboard() {
         { id: 'subscriptions', label: 'Subscriptions', view: () => subscriptionsView(context) },
         { id: 'keys', label: 'Keys', view: () => keysView(context) },
         { id: 'usage', label: 'Usage', view: () => usageView(context) },
+        { id: 'seller', label: 'Seller', view: () => sellerView(context) },
       ]),
     );
     // The sign-in form that had the focus is gone: the keyboard goes on from the tabs.

@@ -8,8 +8,21 @@ import { secretPanel } from './secret.js';
 
 /** @type {Record<string, string>} */
 const KINDS = { sec: 'Secret', rst: 'Restricted', pub: 'Publishable' };
-/** The scopes a restricted key may carry (crates/embed-server/src/scopes.rs). */
-const SCOPES = ['usage:read', 'usage:write', 'widgets:read', 'widgets:write', 'keys:write', 'agents:write'];
+/**
+ * The scopes a restricted key made here may carry: every key's scope
+ * (crates/sdk/src/fields.rs, `Scope::NAMES`) but `chat`, which only publishable
+ * keys hold (no secret key has it to grant).
+ */
+const SCOPES = [
+  'usage:read',
+  'usage:write',
+  'widgets:read',
+  'widgets:write',
+  'keys:write',
+  'agents:write',
+  'catalog:write',
+  'seller:read',
+];
 /** @type {[number, string][]} */
 const GRACE = [
   [0, 'No time: it stops now'],

@@ -1,22 +1,31 @@
 // The numbers of one chart as a table: a row per day that has usage, and the
 // range's total. What screen readers (and tests) read instead of the canvas.
+// The usage tab's columns are counters of the usage report; the seller tab's
+// are versions (`v1`, `v2`, …): any key of the days' numbers.
 import { h } from '../dom.js';
 
 /**
- * `columns`: `[{ counter, label }]`; `totals.byDate` from daily.js. Each row is
+ * Per date, the numbers of the columns named `C`, and whether any row named it.
+ * @template {string} C
+ * @typedef {{ dates: string[], byDate: Map<string, { date: string, reported: boolean } & Record<C, number>> }} DailyNumbers
+ */
+
+/**
+ * `columns`: `[{ counter, label }]`; `totals.byDate` as daily.js's. Each row is
  * `tr[data-date]`, each number cell `td[data-counter]`.
+ * @template {string} C
  * @param {object} options
  * @param {string} options.caption
- * @param {{ counter: import('./daily.js').Counter, label: string }[]} options.columns
- * @param {import('./daily.js').Totals} options.totals
+ * @param {{ counter: C, label: string }[]} options.columns
+ * @param {DailyNumbers<C>} options.totals
  * @param {string} options.testid
  */
 export function usageTable({ caption, columns, totals, testid }) {
   // byDate has every one of `dates`.
   const days = totals.dates
-    .map((date) => /** @type {import('./daily.js').Day} */ (totals.byDate.get(date)))
+    .map((date) => /** @type {{ date: string, reported: boolean } & Record<C, number>} */ (totals.byDate.get(date)))
     .filter((day) => day.reported);
-  /** @param {import('./daily.js').Counter} counter */
+  /** @param {C} counter */
   const sum = (counter) => days.reduce((total, day) => total + day[counter], 0);
   /** @param {number} value */
   const number = (value) => value.toLocaleString();
