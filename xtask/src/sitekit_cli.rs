@@ -87,6 +87,48 @@ impl SitekitCli<'_> {
         Ok((tenant, widget))
     }
 
+    /// A seller's published agent with `versions` versions on one Langflow
+    /// flow (`sitekit catalog create`, then `catalog publish` for each) → its
+    /// id.
+    pub fn publish_langflow_agent(
+        &self,
+        seller_id: &str,
+        name: &str,
+        langflow: &Langflow,
+        flow_id: &str,
+        versions: usize,
+    ) -> Result<String> {
+        let args = ["catalog", "create", "--tenant", seller_id, "--name", name];
+        let agent = string(&self.run(&args, None)?, "id")?;
+        let first = [
+            "catalog",
+            "publish",
+            &agent,
+            "--base-url",
+            &langflow.url,
+            "--flow-id",
+            flow_id,
+        ];
+        self.run(&first, Some(&langflow.key))?;
+        for _ in 1..versions {
+            self.run(&["catalog", "publish", &agent, "--flow-id", flow_id], None)?;
+        }
+        Ok(agent)
+    }
+
+    /// `sitekit subscriptions create` following the latest version → its id.
+    pub fn subscribe(&self, buyer_id: &str, published_agent_id: &str) -> Result<String> {
+        let args = [
+            "subscriptions",
+            "create",
+            "--tenant",
+            buyer_id,
+            "--published-agent",
+            published_agent_id,
+        ];
+        string(&self.run(&args, None)?, "id")
+    }
+
     /// `sitekit keys create --kind secret` → the key itself, shown this once.
     pub fn create_secret_key(&self, tenant_id: &str) -> Result<String> {
         Ok(self.create_secret_key_with_id(tenant_id)?.1)
@@ -101,8 +143,22 @@ impl SitekitCli<'_> {
 
     /// `sitekit widgets create` for one allowed origin.
     pub fn create_widget(&self, agent_id: &str, origin: &str, title: &str) -> Result<Widget> {
+        self.widget_running("--agent", agent_id, origin, title)
+    }
+
+    /// `sitekit widgets create --subscription` for one allowed origin.
+    pub fn create_subscription_widget(
+        &self,
+        subscription_id: &str,
+        origin: &str,
+        title: &str,
+    ) -> Result<Widget> {
+        self.widget_running("--subscription", subscription_id, origin, title)
+    }
+
+    fn widget_running(&self, what: &str, id: &str, origin: &str, title: &str) -> Result<Widget> {
         let args = [
-            "widgets", "create", "--agent", agent_id, "--origin", origin, "--title", title,
+            "widgets", "create", what, id, "--origin", origin, "--title", title,
         ];
         let widget = self.run(&args, None)?;
         Ok(Widget {
