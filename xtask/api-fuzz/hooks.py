@@ -154,6 +154,7 @@ BODY_RULES = {
 QUERY_RULES = {
     ("GET", "/v1/usage"): usage_range,
     ("GET", "/v1/usage/export"): usage_range,
+    ("GET", "/v1/seller/usage"): usage_range,
 }
 
 
