@@ -82,9 +82,8 @@ def new_version(body):
 
 
 def catalog_update(body):
-    """`catalog::ops::update`: a released version must exist, and a canary's
-    share can change only while there is one (0, ending it, always can)."""
-    body.pop("releasedVersion", None)
+    """`catalog::ops::update`: a canary's share can change only while there is
+    one (0, ending it, always can)."""
     if body.get("canaryPercent"):
         del body["canaryPercent"]
 

@@ -91,9 +91,9 @@ pub async fn update(
             .iter()
             .any(|published| published.version == version)
         {
-            return Err(invalid(SettingsError(format!(
+            return Err(ApiError::NotFound(format!(
                 "{id} has no version {version} to release"
-            ))));
+            )));
         }
         entry.released_version = Some(version);
         // Released to all, the canary has nothing left to try.

@@ -108,18 +108,16 @@ fn check_version(
     published_agent_id: &str,
 ) -> Result<(), ApiError> {
     match policy {
+        // A version that was never published is a thing that is not there.
         VersionPolicy::Pinned(version) if !versions.contains(&version) => {
-            Err(ApiError::bad_request(
-                ErrorCode::InvalidSetting,
-                format!(
-                    "{published_agent_id} has no version {version}; its versions are {}",
-                    versions
-                        .iter()
-                        .map(u32::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ))
+            Err(ApiError::NotFound(format!(
+                "{published_agent_id} has no version {version}; its versions are {}",
+                versions
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
         }
         _ => Ok(()),
     }

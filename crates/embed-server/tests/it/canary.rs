@@ -237,16 +237,16 @@ async fn only_the_seller_changes_a_rollout_and_only_to_what_exists() {
     let response = rollout.update(&rival, json!({ "canaryPercent": 0 })).await;
     assert_api_error(response, 404, "not_found").await;
 
-    for (body, code) in [
-        (json!({ "releasedVersion": 9 }), "invalid_setting"),
-        (json!({ "releasedVersion": 0 }), "invalid_setting"),
-        (json!({ "canaryPercent": 20 }), "invalid_setting"),
-        (json!({ "canaryPercent": 100 }), "invalid_setting"),
-        (json!({ "canaryPercent": -1 }), "invalid_body"),
-        (json!({ "canaryPercent": "half" }), "invalid_body"),
+    for (body, status, code) in [
+        (json!({ "releasedVersion": 9 }), 404, "not_found"),
+        (json!({ "releasedVersion": 0 }), 404, "not_found"),
+        (json!({ "canaryPercent": 20 }), 400, "invalid_setting"),
+        (json!({ "canaryPercent": 100 }), 400, "invalid_setting"),
+        (json!({ "canaryPercent": -1 }), 400, "invalid_body"),
+        (json!({ "canaryPercent": "half" }), 400, "invalid_body"),
     ] {
         let response = rollout.update(&rollout.seller, body.clone()).await;
-        assert_api_error(response, 400, code).await;
+        assert_api_error(response, status, code).await;
     }
     for (body, code) in [
         (

@@ -418,8 +418,8 @@ async fn hostile_subscription_requests_change_nothing() {
         ),
         (
             json!({ "publishedAgentId": agent, "version": 7 }),
-            400,
-            "invalid_setting",
+            404,
+            "not_found",
         ),
         (
             json!({ "publishedAgentId": agent, "runtimeKey": "x" }),
@@ -440,14 +440,14 @@ async fn hostile_subscription_requests_change_nothing() {
         let response = subscribe(&server, &buyer, body.clone()).await;
         assert_api_error(response, status, code).await;
     }
-    for (version, code) in [
-        (json!(null), "invalid_body"),
-        (json!(4_294_967_296_u64), "invalid_body"),
-        (json!([1]), "invalid_body"),
-        (json!(9), "invalid_setting"),
+    for (version, status, code) in [
+        (json!(null), 400, "invalid_body"),
+        (json!(4_294_967_296_u64), 400, "invalid_body"),
+        (json!([1]), 400, "invalid_body"),
+        (json!(9), 404, "not_found"),
     ] {
         let response = set_version(&server, &buyer, id, version).await;
-        assert_api_error(response, 400, code).await;
+        assert_api_error(response, status, code).await;
     }
     let response = server
         .admin(
