@@ -147,6 +147,7 @@ BODY_RULES = {
     ("PATCH", "/v1/catalog/agents/{publishedAgent}"): catalog_update,
     ("POST", "/v1/widgets"): new_widget,
     ("POST", "/v1/keys"): new_key,
+    ("POST", "/v1/operator/organisations/{organisation}/keys"): new_key,
     ("POST", "/v1/chat"): chat,
     ("POST", "/v1/sessions"): session,
 }

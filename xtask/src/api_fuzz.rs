@@ -6,7 +6,8 @@
 //!
 //! It calls every route, destructive ones included, with real ids, so the
 //! server is its own. `api-fuzz/schemathesis.toml` hands it what a real caller
-//! has (a secret key, a session, a publishable key, the page's `Origin`), and
+//! has (a secret key, an operator key, a session, a publishable key, the page's
+//! `Origin`), and
 //! `api-fuzz/hooks.py` the rules between fields that JSON Schema cannot state.
 
 use std::fs;
@@ -89,6 +90,9 @@ pub fn command(
     let agent = cli.create_langflow_agent(&admin_tenant, "Echo", langflow, &flow_id)?;
     cli.create_widget(&agent, ORIGIN, "Fuzzed widget")?;
     let (key_id, secret_key) = cli.create_secret_key_with_id(&admin_tenant)?;
+    // The operator's API makes organisations and keys at will; the hook keeps
+    // it from revoking the admin key above.
+    let operator_key = cli.create_operator_key("API fuzzing")?;
     let page_tenant = cli.create_tenant("API fuzzing: pages")?;
     let agent = cli.create_langflow_agent(&page_tenant, "Echo", langflow, &flow_id)?;
     let widget = cli.create_widget(&agent, ORIGIN, "Visited widget")?;
@@ -105,6 +109,7 @@ pub fn command(
         // In the environment, not the arguments, which every user can read.
         .env("SITEKIT_FUZZ_ADMIN_KEY", secret_key)
         .env("SITEKIT_FUZZ_ADMIN_KEY_ID", key_id)
+        .env("SITEKIT_FUZZ_OPERATOR_KEY", operator_key)
         .env("SITEKIT_FUZZ_SESSION", session)
         .env("SITEKIT_FUZZ_PUBLISHABLE_KEY", widget.publishable_key)
         .env("SITEKIT_FUZZ_ORIGIN", ORIGIN)

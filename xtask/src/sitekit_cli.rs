@@ -141,6 +141,12 @@ impl SitekitCli<'_> {
         Ok((string(&key, "id")?, string(&key, "key")?))
     }
 
+    /// `sitekit operator-keys create`: an operator key with every operator scope.
+    pub fn create_operator_key(&self, note: &str) -> Result<String> {
+        let key = self.run(&["operator-keys", "create", "--note", note], None)?;
+        string(&key, "key")
+    }
+
     /// `sitekit widgets create` for one allowed origin.
     pub fn create_widget(&self, agent_id: &str, origin: &str, title: &str) -> Result<Widget> {
         self.widget_running("--agent", agent_id, origin, title)

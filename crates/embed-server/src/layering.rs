@@ -13,6 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["retention", "kept_releases"],
     // The domains, each using only those below it.
     &["chat"],
+    &["operator"],
     &["usage"],
     &["widgets"],
     &["subscriptions"],

@@ -21,6 +21,7 @@ mod layering;
 pub mod limits;
 pub mod master_key;
 mod openapi;
+pub mod operator;
 pub mod retention;
 mod routes;
 pub mod setting_rules;
@@ -90,8 +91,8 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// always lists exactly what the server serves.
 fn documented_routes() -> OpenApiRouter<AppState> {
     use routes::{
-        agents, assets, catalog, chat, dashboard, health, keys, seller, sessions, snippet,
-        subscriptions, threads, usage, usage_events, usage_export, widget_config, widgets,
+        agents, assets, catalog, chat, dashboard, health, keys, operator, seller, sessions,
+        snippet, subscriptions, threads, usage, usage_events, usage_export, widget_config, widgets,
     };
     let admin_body = || DefaultBodyLimit::max(ADMIN_BODY_LIMIT);
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
@@ -122,6 +123,10 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(usage::summary))
         .routes(routes!(usage_export::export))
         .routes(routes!(seller::usage))
+        .routes(routes!(operator::list, operator::create).layer(admin_body()))
+        .routes(routes!(operator::get))
+        .routes(routes!(operator::keys, operator::create_key).layer(admin_body()))
+        .routes(routes!(operator::revoke_key).layer(admin_body()))
         .routes(routes!(dashboard::page))
         .routes(routes!(dashboard::preview))
         .routes(routes!(health::healthz))

@@ -6,12 +6,13 @@ mod cli;
 use anyhow::{Result, bail};
 use clap::Parser;
 use sitekit_embed_server::db::Db;
-use sitekit_sdk::AdminClient;
+use sitekit_sdk::{AdminClient, OperatorClient};
 
 use crate::cli::args::{AdminCommand, Cli, Command, UsageArgs, UsageView};
 use crate::cli::commands::{self, local_only};
 use crate::cli::local::LocalAdmin;
-use crate::cli::{master_key_source, serve};
+use crate::cli::tenants::{self, LocalOperator};
+use crate::cli::{master_key_source, operator_keys, serve};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -30,9 +31,16 @@ async fn main() -> Result<()> {
             let db = master_key_source::unlocked(&cli.database_url, &cli.master_key).await?;
             serve::run_server(db, args, cli.runtime_allow).await
         }
-        Command::Tenants(command) => {
-            local_only(server, "tenants")?;
-            commands::tenants(&Db::open(&cli.database_url).await?, command).await
+        Command::Tenants(command) => match remote(cli.remote.server, cli.remote.key)? {
+            Some((server, key)) => tenants::run(&OperatorClient::new(server, key), command).await,
+            None => {
+                let db = Db::open(&cli.database_url).await?;
+                tenants::run(&LocalOperator(db), command).await
+            }
+        },
+        Command::OperatorKeys(command) => {
+            local_only(server, "operator-keys")?;
+            operator_keys::run(&Db::open(&cli.database_url).await?, command).await
         }
         Command::Secrets(command) => {
             local_only(server, "secrets")?;
@@ -47,19 +55,25 @@ async fn main() -> Result<()> {
             local_only(server, "usage by-agent")?;
             commands::usage_by_agent(&Db::open(&cli.database_url).await?, args).await
         }
-        Command::Admin(command) => match (cli.remote.server, cli.remote.key) {
-            (Some(server), Some(key)) => {
-                commands::run(&AdminClient::new(server, key), command).await
-            }
-            (None, None) => {
+        Command::Admin(command) => match remote(cli.remote.server, cli.remote.key)? {
+            Some((server, key)) => commands::run(&AdminClient::new(server, key), command).await,
+            None => {
                 let db = master_key_source::unlocked(&cli.database_url, &cli.master_key).await?;
                 commands::run(&LocalAdmin::new(db, cli.runtime_allow), command).await
             }
-            (Some(_), None) => bail!("--server needs --key (or SITEKIT_ADMIN_KEY)"),
-            (None, Some(_)) => bail!(
-                "--key (or SITEKIT_ADMIN_KEY) is for --server; without --server the admin \
-                 commands work on the local database"
-            ),
         },
+    }
+}
+
+/// The server and key to act through, or none for the local database.
+fn remote(server: Option<String>, key: Option<String>) -> Result<Option<(String, String)>> {
+    match (server, key) {
+        (Some(server), Some(key)) => Ok(Some((server, key))),
+        (None, None) => Ok(None),
+        (Some(_), None) => bail!("--server needs --key (or SITEKIT_ADMIN_KEY)"),
+        (None, Some(_)) => bail!(
+            "--key (or SITEKIT_ADMIN_KEY) is for --server; without --server the admin \
+             commands work on the local database"
+        ),
     }
 }

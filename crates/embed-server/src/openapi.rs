@@ -21,8 +21,9 @@ use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
     info(
         title = "Site Kit embed API",
         description = "Embeddable AI-agent chat: the browser routes a widget uses \
-            (publishable key and Origin, then a session token) and the admin API \
-            (secret or restricted keys, scoped to one tenant). Every error is \
+            (publishable key and Origin, then a session token), the admin API \
+            (secret or restricted keys, scoped to one tenant) and the operator's API \
+            (operator keys: organisations and their keys). Every error is \
             `{\"error\":{\"code\",\"message\"}}` with a stable code."
     ),
     modifiers(&SecuritySchemes),
@@ -157,6 +158,15 @@ impl Modify for SecuritySchemes {
             bearer(
                 "skt_sec_… or skt_rst_…",
                 "A secret key (every admin scope of a tenant) or a restricted key (its listed scopes).",
+            ),
+        );
+        components.add_security_scheme(
+            "operator_key",
+            bearer(
+                "skt_op_…",
+                "An operator key, made only on the server's machine (`sitekit operator-keys \
+                 create`); it opens the operator's API alone, with its operator scopes: \
+                 `organisations:read`, `organisations:write`, `organisation-keys:write`.",
             ),
         );
     }

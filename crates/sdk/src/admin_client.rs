@@ -2,8 +2,6 @@
 //! (`skt_sec_…`) or restricted (`skt_rst_…`) key. The `sitekit` command line uses
 //! it for `--server`; any Rust program, native or Wasm, can do the same.
 
-use serde::de::DeserializeOwned;
-
 use crate::Error;
 use crate::admin::{
     AgentList, AgentSummary, AgentUpdate, CreatedKey, CreatedWidget, KeyEventList, KeyList,
@@ -15,10 +13,11 @@ use crate::catalog::{
     AgentVersion, NewAgentVersion, NewPublishedAgent, PublishedAgent, PublishedAgentList,
     PublishedAgentUpdate,
 };
-use crate::client::{json_body, segment, to_json};
+use crate::client::segment;
+use crate::keyed_client::KeyedClient;
 use crate::seller::{SellerUsageQuery, SellerUsageReport};
 use crate::subscriptions::{NewSubscription, Subscription, SubscriptionList, SubscriptionUpdate};
-use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
+use crate::transport::Method;
 
 /// A client for the admin API of one embed server, acting for the tenant of its
 /// key. Every failure is an [`Error`]: the server's refusals keep its stable
@@ -38,19 +37,9 @@ use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
 /// admin.update_widget("wgt_…", &update).await?;
 /// # Ok(()) }
 /// ```
+#[derive(Debug)]
 pub struct AdminClient {
-    endpoint: String,
-    key: String,
-    transport: Transport,
-}
-
-impl std::fmt::Debug for AdminClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The key opens the whole tenant: never print it.
-        f.debug_struct("AdminClient")
-            .field("endpoint", &self.endpoint)
-            .finish_non_exhaustive()
-    }
+    http: KeyedClient,
 }
 
 impl AdminClient {
@@ -58,30 +47,29 @@ impl AdminClient {
     /// `key` a secret or restricted key of the tenant to act for.
     pub fn new(server_url: impl Into<String>, key: impl Into<String>) -> Self {
         AdminClient {
-            endpoint: server_url.into().trim_end_matches('/').to_owned(),
-            key: key.into(),
-            transport: Transport::new(),
+            http: KeyedClient::new(server_url.into(), key.into()),
         }
     }
 
     /// The server's base URL, as given (without a trailing slash).
     pub fn server_url(&self) -> &str {
-        &self.endpoint
+        self.http.endpoint()
     }
 
     /// `GET /v1/agents` (`widgets:read`).
     pub async fn agents(&self) -> Result<AgentList, Error> {
-        self.get("/v1/agents".into()).await
+        self.http.get("/v1/agents".into()).await
     }
 
     /// `GET /v1/agents/<id>` (`widgets:read`).
     pub async fn agent(&self, id: &str) -> Result<AgentSummary, Error> {
-        self.get(format!("/v1/agents/{}", segment(id))).await
+        self.http.get(format!("/v1/agents/{}", segment(id))).await
     }
 
     /// `POST /v1/agents` (`agents:write`).
     pub async fn create_agent(&self, request: &NewAgentRequest) -> Result<AgentSummary, Error> {
-        self.send_json(Method::Post, "/v1/agents".into(), request)
+        self.http
+            .send_json(Method::Post, "/v1/agents".into(), request)
             .await
     }
 
@@ -92,30 +80,31 @@ impl AdminClient {
         update: &AgentUpdate,
     ) -> Result<AgentSummary, Error> {
         let path = format!("/v1/agents/{}", segment(id));
-        self.send_json(Method::Patch, path, update).await
+        self.http.send_json(Method::Patch, path, update).await
     }
 
     /// `DELETE /v1/agents/<id>` (`agents:write`); refused (`agent_in_use`) while
     /// widgets use it.
     pub async fn delete_agent(&self, id: &str) -> Result<(), Error> {
         let path = format!("/v1/agents/{}", segment(id));
-        self.send(Method::Delete, path, None).await.map(drop)
+        self.http.send(Method::Delete, path, None).await.map(drop)
     }
 
     /// `GET /v1/widgets` (`widgets:read`).
     pub async fn widgets(&self) -> Result<WidgetList, Error> {
-        self.get("/v1/widgets".into()).await
+        self.http.get("/v1/widgets".into()).await
     }
 
     /// `GET /v1/widgets/<id>` (`widgets:read`).
     pub async fn widget(&self, id: &str) -> Result<WidgetSummary, Error> {
-        self.get(format!("/v1/widgets/{}", segment(id))).await
+        self.http.get(format!("/v1/widgets/{}", segment(id))).await
     }
 
     /// `POST /v1/widgets` (`widgets:write`): the widget, its publishable key and
     /// snippet.
     pub async fn create_widget(&self, request: &NewWidgetRequest) -> Result<CreatedWidget, Error> {
-        self.send_json(Method::Post, "/v1/widgets".into(), request)
+        self.http
+            .send_json(Method::Post, "/v1/widgets".into(), request)
             .await
     }
 
@@ -126,30 +115,32 @@ impl AdminClient {
         update: &WidgetUpdate,
     ) -> Result<WidgetSummary, Error> {
         let path = format!("/v1/widgets/{}", segment(id));
-        self.send_json(Method::Patch, path, update).await
+        self.http.send_json(Method::Patch, path, update).await
     }
 
     /// `DELETE /v1/widgets/<id>` (`widgets:write`): its publishable keys are
     /// revoked and their sessions end.
     pub async fn delete_widget(&self, id: &str) -> Result<(), Error> {
         let path = format!("/v1/widgets/{}", segment(id));
-        self.send(Method::Delete, path, None).await.map(drop)
+        self.http.send(Method::Delete, path, None).await.map(drop)
     }
 
     /// `GET /v1/widgets/<id>/snippet` (`widgets:read`).
     pub async fn widget_snippet(&self, id: &str) -> Result<WidgetSnippet, Error> {
-        self.get(format!("/v1/widgets/{}/snippet", segment(id)))
+        self.http
+            .get(format!("/v1/widgets/{}/snippet", segment(id)))
             .await
     }
 
     /// `GET /v1/keys` (`keys:write`): display forms only, never the keys.
     pub async fn keys(&self) -> Result<KeyList, Error> {
-        self.get("/v1/keys".into()).await
+        self.http.get("/v1/keys".into()).await
     }
 
     /// `POST /v1/keys` (`keys:write`): the only answer that holds the new key.
     pub async fn create_key(&self, request: &NewKeyRequest) -> Result<CreatedKey, Error> {
-        self.send_json(Method::Post, "/v1/keys".into(), request)
+        self.http
+            .send_json(Method::Post, "/v1/keys".into(), request)
             .await
     }
 
@@ -160,24 +151,28 @@ impl AdminClient {
         request: &RotateKeyRequest,
     ) -> Result<CreatedKey, Error> {
         let path = format!("/v1/keys/{}/rotate", segment(id));
-        self.send_json(Method::Post, path, request).await
+        self.http.send_json(Method::Post, path, request).await
     }
 
     /// `POST /v1/keys/<id>/revoke` (`keys:write`).
     pub async fn revoke_key(&self, id: &str) -> Result<(), Error> {
         let path = format!("/v1/keys/{}/revoke", segment(id));
-        self.send(Method::Post, path, None).await.map(drop)
+        self.http.send(Method::Post, path, None).await.map(drop)
     }
 
     /// `GET /v1/keys/<id>/events` (`keys:write`): the key's audit trail.
     pub async fn key_events(&self, id: &str) -> Result<KeyEventList, Error> {
-        self.get(format!("/v1/keys/{}/events", segment(id))).await
+        self.http
+            .get(format!("/v1/keys/{}/events", segment(id)))
+            .await
     }
 
     /// `GET /v1/usage` (`usage:read`): runs, conversations, messages, tokens,
     /// errors, feedback, loads and opens per UTC day, agent, widget and key.
     pub async fn usage(&self, query: &UsageQuery) -> Result<UsageReport, Error> {
-        self.get(format!("/v1/usage{}", usage_query(query))).await
+        self.http
+            .get(format!("/v1/usage{}", usage_query(query)))
+            .await
     }
 
     /// `GET /v1/usage/export` (`usage:read`): the export as the server sent it
@@ -189,7 +184,7 @@ impl AdminClient {
             "/v1/usage/export{filters}{separator}format={}",
             query.format.as_str()
         );
-        self.send(Method::Get, path, None).await?.text().await
+        self.http.send(Method::Get, path, None).await?.text().await
     }
 
     /// `GET /v1/seller/usage` (`seller:read`, a seller's key): how buyers use
@@ -200,19 +195,21 @@ impl AdminClient {
             ("to", query.to.as_deref()),
             ("publishedAgentId", query.published_agent_id.as_deref()),
         ];
-        self.get(format!("/v1/seller/usage{}", query_string(&fields)))
+        self.http
+            .get(format!("/v1/seller/usage{}", query_string(&fields)))
             .await
     }
 
     /// `GET /v1/catalog/agents` (`widgets:read`): every seller's published
     /// agents that are not withdrawn, and the caller's own.
     pub async fn catalog(&self) -> Result<PublishedAgentList, Error> {
-        self.get("/v1/catalog/agents".into()).await
+        self.http.get("/v1/catalog/agents".into()).await
     }
 
     /// `GET /v1/catalog/agents/<id>` (`widgets:read`).
     pub async fn published_agent(&self, id: &str) -> Result<PublishedAgent, Error> {
-        self.get(format!("/v1/catalog/agents/{}", segment(id)))
+        self.http
+            .get(format!("/v1/catalog/agents/{}", segment(id)))
             .await
     }
 
@@ -221,7 +218,8 @@ impl AdminClient {
         &self,
         request: &NewPublishedAgent,
     ) -> Result<PublishedAgent, Error> {
-        self.send_json(Method::Post, "/v1/catalog/agents".into(), request)
+        self.http
+            .send_json(Method::Post, "/v1/catalog/agents".into(), request)
             .await
     }
 
@@ -232,7 +230,7 @@ impl AdminClient {
         update: &PublishedAgentUpdate,
     ) -> Result<PublishedAgent, Error> {
         let path = format!("/v1/catalog/agents/{}", segment(id));
-        self.send_json(Method::Patch, path, update).await
+        self.http.send_json(Method::Patch, path, update).await
     }
 
     /// `POST /v1/catalog/agents/<id>/versions` (`catalog:write`): the next
@@ -243,23 +241,26 @@ impl AdminClient {
         request: &NewAgentVersion,
     ) -> Result<AgentVersion, Error> {
         let path = format!("/v1/catalog/agents/{}/versions", segment(id));
-        self.send_json(Method::Post, path, request).await
+        self.http.send_json(Method::Post, path, request).await
     }
 
     /// `GET /v1/subscriptions` (`widgets:read`): the organisation's
     /// subscriptions and the version each runs now.
     pub async fn subscriptions(&self) -> Result<SubscriptionList, Error> {
-        self.get("/v1/subscriptions".into()).await
+        self.http.get("/v1/subscriptions".into()).await
     }
 
     /// `GET /v1/subscriptions/<id>` (`widgets:read`).
     pub async fn subscription(&self, id: &str) -> Result<Subscription, Error> {
-        self.get(format!("/v1/subscriptions/{}", segment(id))).await
+        self.http
+            .get(format!("/v1/subscriptions/{}", segment(id)))
+            .await
     }
 
     /// `POST /v1/subscriptions` (`agents:write`, a buyer's key).
     pub async fn subscribe(&self, request: &NewSubscription) -> Result<Subscription, Error> {
-        self.send_json(Method::Post, "/v1/subscriptions".into(), request)
+        self.http
+            .send_json(Method::Post, "/v1/subscriptions".into(), request)
             .await
     }
 
@@ -271,36 +272,7 @@ impl AdminClient {
         update: &SubscriptionUpdate,
     ) -> Result<Subscription, Error> {
         let path = format!("/v1/subscriptions/{}", segment(id));
-        self.send_json(Method::Patch, path, update).await
-    }
-
-    async fn get<T: DeserializeOwned>(&self, path: String) -> Result<T, Error> {
-        json_body(self.send(Method::Get, path, None).await?).await
-    }
-
-    async fn send_json<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: String,
-        body: &impl serde::Serialize,
-    ) -> Result<T, Error> {
-        let body = to_json(body)?;
-        json_body(self.send(method, path, Some(body)).await?).await
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: String,
-        json_body: Option<String>,
-    ) -> Result<HttpResponse, Error> {
-        let request = HttpRequest {
-            method,
-            url: format!("{}{path}", self.endpoint),
-            bearer: Some(&self.key),
-            json_body,
-        };
-        self.transport.send(request).await?.error_for_status().await
+        self.http.send_json(Method::Patch, path, update).await
     }
 }
 

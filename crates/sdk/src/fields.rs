@@ -258,6 +258,26 @@ impl TotalTimeout {
     pub const MAX_MS: u32 = 3_600_000;
 }
 
+/// An organisation's name: 1 to 200 characters on one line, not only white
+/// space.
+pub struct OrganisationName;
+
+impl OrganisationName {
+    pub const MAX_CHARS: usize = 200;
+}
+
+/// What an operator key (`skt_op_…`) may do, on the operator's API only.
+pub struct OperatorScope;
+
+impl OperatorScope {
+    /// Every operator scope, as written in keys and errors.
+    pub const NAMES: [&str; 3] = [
+        "organisations:read",
+        "organisations:write",
+        "organisation-keys:write",
+    ];
+}
+
 /// What a key may do.
 pub struct Scope;
 
@@ -505,6 +525,10 @@ mod schemas {
             TotalTimeout::MAX_MS,
         );
         Scope => text("A scope").enum_values(Some(Scope::NAMES));
+        OrganisationName => text("1 to 200 characters on one line, not only white space")
+            .min_length(Some(1))
+            .max_length(Some(OrganisationName::MAX_CHARS))
+            .pattern(Some(LINE_PATTERN));
         GraceSeconds => integer(
             "Seconds the old key keeps working, at most 30 days",
             0,

@@ -1,7 +1,8 @@
 //! The Site Kit client: wire types shared by the embed server and the widget,
 //! publishable-key sessions, streaming AG-UI chat, a visitor's thread history and
 //! usage reporting ([`UsageReporter`]), on native Rust and Wasm; and
-//! [`AdminClient`], the admin API for secret and restricted keys. Compiled to
+//! [`AdminClient`], the admin API for secret and restricted keys, and
+//! [`OperatorClient`], the operator's API for operator keys. Compiled to
 //! Wasm with the `js` feature it is the npm package `@sitekit/sdk`.
 //!
 //! Sessions are renewed before they expire, and replaced once if the server
@@ -50,6 +51,9 @@ mod error_code;
 pub mod fields;
 #[cfg(all(feature = "js", target_arch = "wasm32"))]
 mod js;
+mod keyed_client;
+pub mod operator;
+mod operator_client;
 pub mod seller;
 pub mod sse;
 pub mod subscriptions;
@@ -62,4 +66,5 @@ pub use admin_client::AdminClient;
 pub use client::{Answer, Client, EventStream, RawEvent, RawEventStream};
 pub use error::Error;
 pub use error_code::ErrorCode;
+pub use operator_client::OperatorClient;
 pub use usage::UsageReporter;

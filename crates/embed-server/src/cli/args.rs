@@ -1,6 +1,8 @@
-//! The `sitekit` command line: `serve`, the local-only `tenants` and `secrets`,
-//! and the admin commands (`agents`, `widgets`, `keys`, `usage`) that work on the
-//! local database or, with `--server` and `--key`, on a server's admin API.
+//! The `sitekit` command line: `serve`, the local-only `operator-keys` and
+//! `secrets`, the operator's `tenants` (on the local database or, with an
+//! operator key, a server's operator API), and the admin commands (`agents`,
+//! `widgets`, `keys`, `usage`, …) that work on the local database or, with
+//! `--server` and `--key`, on a server's admin API.
 
 use std::num::NonZeroU32;
 use std::path::PathBuf;
@@ -64,8 +66,9 @@ pub struct RemoteArgs {
     /// database, e.g. https://embed.example.com
     #[arg(long, global = true, env = "SITEKIT_SERVER", value_parser = server_url)]
     pub server: Option<String>,
-    /// The secret (skt_sec_…) or restricted (skt_rst_…) key for --server. Prefer
-    /// the environment variable: arguments are visible to other users of the machine.
+    /// The secret (skt_sec_…) or restricted (skt_rst_…) key for --server; for
+    /// `tenants`, an operator key (skt_op_…). Prefer the environment variable:
+    /// arguments are visible to other users of the machine.
     #[arg(long, global = true, env = "SITEKIT_ADMIN_KEY", hide_env_values = true)]
     pub key: Option<String>,
 }
@@ -122,9 +125,15 @@ fn server_url(text: &str) -> Result<String, String> {
 pub enum Command {
     /// Run the embed server.
     Serve(ServeArgs),
-    /// Manage tenants (buyer organisations). Local database only.
+    /// Manage tenants (organisations that buy or sell agents) and their keys,
+    /// as the operator: on the local database, or with --server and an
+    /// operator key (skt_op_…) through the operator's API.
     #[command(subcommand)]
     Tenants(TenantCommand),
+    /// The operator's keys (skt_op_…), which open the operator's API
+    /// (/v1/operator/…) to a control plane. Local database only.
+    #[command(subcommand)]
+    OperatorKeys(OperatorKeyCommand),
     #[command(flatten)]
     Admin(AdminCommand),
     /// The server's own secrets. Local database only.
@@ -315,6 +324,77 @@ pub enum TenantCommand {
         #[arg(long = "role", value_enum, default_value = "buyer")]
         roles: Vec<OrgRole>,
         /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every tenant, oldest first.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one tenant.
+    Show {
+        /// The tenant id (`ten_…`).
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a secret or restricted key of a tenant. The key is printed once
+    /// and never again.
+    CreateKey {
+        /// The tenant id (`ten_…`).
+        id: String,
+        #[command(flatten)]
+        key: NewKeyArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a tenant's keys (display form only).
+    Keys {
+        /// The tenant id (`ten_…`).
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key of a tenant: it stops working and its live sessions end.
+    RevokeKey {
+        /// The tenant id (`ten_…`).
+        id: String,
+        /// The key id (`key_…`).
+        #[arg(value_name = "KEY_ID")]
+        key_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorKeyCommand {
+    /// Create an operator key: every operator scope (organisations:read,
+    /// organisations:write, organisation-keys:write) unless --scopes lists
+    /// fewer. The key is printed once and never again.
+    Create {
+        /// What the key is for, e.g. "Waldur site agent".
+        #[arg(long, default_value = "")]
+        note: String,
+        /// E.g. "organisations:read".
+        #[arg(long)]
+        scopes: Option<String>,
+        /// Days until the key stops working (default: never).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the operator keys (display form only).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an operator key: it stops working at once.
+    Revoke {
+        /// The key id (`opk_…`).
+        id: String,
         #[arg(long)]
         json: bool,
     },
@@ -848,17 +928,8 @@ pub enum KeyCommand {
         /// The tenant (local database only; with --server, the key's tenant).
         #[arg(long)]
         tenant: Option<String>,
-        #[arg(long, value_enum)]
-        kind: AdminKeyKind,
-        /// For restricted keys: e.g. "widgets:read usage:read".
-        #[arg(long)]
-        scopes: Option<String>,
-        /// Days until the key stops working (default: never).
-        #[arg(long)]
-        expires_in_days: Option<u32>,
-        /// Issue a test-mode key (skt_…_test_…).
-        #[arg(long)]
-        test_mode: bool,
+        #[command(flatten)]
+        key: NewKeyArgs,
         #[arg(long)]
         json: bool,
     },
@@ -901,6 +972,38 @@ pub enum KeyCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A new secret or restricted key.
+#[derive(Debug, Args)]
+pub struct NewKeyArgs {
+    #[arg(long, value_enum)]
+    pub kind: AdminKeyKind,
+    /// For restricted keys: e.g. "widgets:read usage:read".
+    #[arg(long)]
+    pub scopes: Option<String>,
+    /// Days until the key stops working (default: never).
+    #[arg(long)]
+    pub expires_in_days: Option<u32>,
+    /// Issue a test-mode key (skt_…_test_…).
+    #[arg(long)]
+    pub test_mode: bool,
+}
+
+impl From<NewKeyArgs> for admin::NewKeyRequest {
+    fn from(args: NewKeyArgs) -> Self {
+        admin::NewKeyRequest {
+            kind: args.kind.into(),
+            scopes: args.scopes.map(|list| {
+                list.split([' ', ','])
+                    .filter(|scope| !scope.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }),
+            expires_in_days: args.expires_in_days,
+            test_mode: args.test_mode,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -267,17 +267,20 @@ fn no_tenant(tenant: Option<&str>) -> Result<()> {
     Ok(())
 }
 
+fn remote<T>(client: &AdminClient, result: Result<T, sitekit_sdk::Error>) -> Result<T> {
+    remote_at(client.server_url(), result)
+}
+
 /// One line a person can act on: the server's own message and code when it
 /// answered, which server could not be reached when it did not.
-fn remote<T>(client: &AdminClient, result: Result<T, sitekit_sdk::Error>) -> Result<T> {
+pub fn remote_at<T>(server_url: &str, result: Result<T, sitekit_sdk::Error>) -> Result<T> {
     result.map_err(|error| match error {
         sitekit_sdk::Error::Network(detail) => {
-            anyhow::anyhow!("cannot reach {}: {detail}", client.server_url())
+            anyhow::anyhow!("cannot reach {server_url}: {detail}")
         }
-        sitekit_sdk::Error::Protocol(detail) => anyhow::anyhow!(
-            "{} answered something other than the admin API: {detail}",
-            client.server_url()
-        ),
+        sitekit_sdk::Error::Protocol(detail) => {
+            anyhow::anyhow!("{server_url} answered something other than the admin API: {detail}")
+        }
         other @ (sitekit_sdk::Error::Api { .. }
         | sitekit_sdk::Error::Invalid(_)
         | sitekit_sdk::Error::Run { .. }) => anyhow::anyhow!("{other}"),

@@ -1,7 +1,7 @@
 //! The admin subcommands: each turns its arguments into an SDK request, runs it
 //! on an [`AdminBackend`] (local database or remote server) and prints the
 //! answer, as text or with `--json` as the admin API's JSON. Also the commands
-//! that exist only on the local database (`tenants`, `secrets`).
+//! that exist only on the local database (`secrets`, `usage by-agent`).
 
 use anyhow::{Result, bail, ensure};
 use serde::Serialize;
@@ -9,18 +9,17 @@ use serde_json::json;
 use sitekit_embed_server::agents::RuntimeKind;
 use sitekit_embed_server::db::Db;
 use sitekit_embed_server::master_key::MasterKey;
-use sitekit_embed_server::tenants::{self, OrgRoles};
 use sitekit_embed_server::usage::export::{counter_fields, errors_text};
 use sitekit_embed_server::usage::report::UsageRange;
 use sitekit_embed_server::widgets::settings::position_text;
 use sitekit_sdk::admin::{
-    AgentList, AgentSummary, AgentTimeouts, AgentUpdate, KeyList, NewAgentRequest, NewKeyRequest,
+    AgentList, AgentSummary, AgentTimeouts, AgentUpdate, CreatedKey, KeyList, NewAgentRequest,
     NewWidgetRequest, RotateKeyRequest, UsageQuery, WidgetList, WidgetSummary, WidgetUpdate,
 };
 
 use crate::cli::args::{
-    AdminCommand, AgentCommand, KeyCommand, MasterKeyArgs, OrgRole, SecretCommand, TenantCommand,
-    UsageArgs, UsageByAgentArgs, WidgetCommand,
+    AdminCommand, AgentCommand, KeyCommand, MasterKeyArgs, SecretCommand, UsageArgs,
+    UsageByAgentArgs, WidgetCommand,
 };
 use crate::cli::backend::AdminBackend;
 use crate::cli::master_key_source;
@@ -380,35 +379,9 @@ fn print_widget(widget: &WidgetSummary) {
 
 async fn keys(backend: &impl AdminBackend, command: KeyCommand) -> Result<()> {
     match command {
-        KeyCommand::Create {
-            tenant,
-            kind,
-            scopes,
-            expires_in_days,
-            test_mode,
-            json,
-        } => {
-            let request = NewKeyRequest {
-                kind: kind.into(),
-                scopes: scopes.map(|list| {
-                    list.split([' ', ','])
-                        .filter(|scope| !scope.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                }),
-                expires_in_days,
-                test_mode,
-            };
-            let created = backend.create_key(tenant.as_deref(), request).await?;
-            print(json, &created, |created| {
-                println!(
-                    "created key {} with scopes: {}",
-                    created.id,
-                    created.scopes.join(" ")
-                );
-                println!("{}", created.key);
-                println!("store it now: it is shown only this once");
-            })
+        KeyCommand::Create { tenant, key, json } => {
+            let created = backend.create_key(tenant.as_deref(), key.into()).await?;
+            print(json, &created, print_created_key)
         }
         KeyCommand::List {
             tenant,
@@ -418,16 +391,7 @@ async fn keys(backend: &impl AdminBackend, command: KeyCommand) -> Result<()> {
             let keys = KeyList {
                 keys: backend.keys(tenant.as_deref(), widget.as_deref()).await?,
             };
-            print(json, &keys, |list| {
-                for key in &list.keys {
-                    let state = if key.revoked { "revoked" } else { "active" };
-                    let widget = key.widget_id.as_deref().unwrap_or("-");
-                    println!(
-                        "{}  {}  {}  widget {widget}  {state}",
-                        key.id, key.display, key.kind
-                    );
-                }
-            })
+            print(json, &keys, print_keys)
         }
         KeyCommand::Rotate {
             id,
@@ -461,6 +425,28 @@ async fn keys(backend: &impl AdminBackend, command: KeyCommand) -> Result<()> {
                 }
             })
         }
+    }
+}
+
+/// A new key, the only time it is shown.
+pub(super) fn print_created_key(created: &CreatedKey) {
+    println!(
+        "created key {} with scopes: {}",
+        created.id,
+        created.scopes.join(" ")
+    );
+    println!("{}", created.key);
+    println!("store it now: it is shown only this once");
+}
+
+pub(super) fn print_keys(list: &KeyList) {
+    for key in &list.keys {
+        let state = if key.revoked { "revoked" } else { "active" };
+        let widget = key.widget_id.as_deref().unwrap_or("-");
+        println!(
+            "{}  {}  {}  widget {widget}  {state}",
+            key.id, key.display, key.kind
+        );
     }
 }
 
@@ -606,33 +592,6 @@ fn print_table(header: &[&str], rows: Vec<Vec<String>>) {
     for row in &rows {
         line(row.iter().map(String::as_str).collect());
     }
-}
-
-pub async fn tenants(db: &Db, command: TenantCommand) -> Result<()> {
-    match command {
-        TenantCommand::Create { name, roles, json } => {
-            let roles = OrgRoles {
-                buyer: roles.contains(&OrgRole::Buyer),
-                seller: roles.contains(&OrgRole::Seller),
-            };
-            let tenant = tenants::ops::create(db, &name, roles).await?;
-            let roles = tenant.roles.names();
-            if json {
-                println!(
-                    "{}",
-                    json!({ "id": tenant.id, "name": tenant.name, "roles": roles })
-                );
-            } else {
-                println!(
-                    "created tenant {} ({}), {}",
-                    tenant.id,
-                    tenant.name,
-                    roles.join(" and ")
-                );
-            }
-        }
-    }
-    Ok(())
 }
 
 pub async fn secrets(

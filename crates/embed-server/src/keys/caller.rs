@@ -1,6 +1,7 @@
 //! Who asks for an operation: a secret or restricted key (through the admin
-//! API or `sitekit --server`), or the operator on the local database. Every
-//! operation checks the same scopes and reaches the same rows whoever calls it.
+//! API or `sitekit --server`), or the operator (on the local database, or
+//! with an operator key through the operator's API). Every operation checks
+//! the same scopes and reaches the same rows whoever calls it.
 
 use crate::error::ApiError;
 use crate::keys::scopes::{self, GrantError, Scope, Scopes};
@@ -27,8 +28,9 @@ enum Who {
         /// When the calling key stops working, if it does.
         expires_at: Option<i64>,
     },
-    /// Holds every scope, like a secret key that never expires.
-    Operator,
+    /// Holds every scope, like a secret key that never expires; `key` is the
+    /// operator key it came with, none on the local database.
+    Operator { key: Option<String> },
 }
 
 impl Caller {
@@ -49,7 +51,18 @@ impl Caller {
     pub fn operator(tenant: Option<TenantId>) -> Caller {
         Caller {
             scope: tenant.map_or(TenantScope::Operator, TenantScope::One),
-            who: Who::Operator,
+            who: Who::Operator { key: None },
+        }
+    }
+
+    /// The operator with its key `key_id`, on one tenant: what it makes or
+    /// changes there is recorded as that key's doing.
+    pub fn operator_key(key_id: &str, tenant: TenantId) -> Caller {
+        Caller {
+            scope: TenantScope::One(tenant),
+            who: Who::Operator {
+                key: Some(key_id.to_owned()),
+            },
         }
     }
 
@@ -71,23 +84,25 @@ impl Caller {
     pub fn actor(&self) -> String {
         match &self.who {
             Who::Key { id, .. } => format!("key:{id}"),
-            Who::Operator => OPERATOR_ACTOR.to_owned(),
+            Who::Operator { key: Some(id) } => format!("operator-key:{id}"),
+            Who::Operator { key: None } => OPERATOR_ACTOR.to_owned(),
         }
     }
 
     /// When what this caller makes must stop working at the latest: a key may
-    /// not outlive the key that made it.
+    /// not outlive the key that made it. The operator's keys act for the
+    /// operator, whose organisations' keys outlive any one operator key.
     pub fn expires_at(&self) -> Option<i64> {
         match &self.who {
             Who::Key { expires_at, .. } => *expires_at,
-            Who::Operator => None,
+            Who::Operator { .. } => None,
         }
     }
 
     fn kind_and_scopes(&self) -> (KeyKind, Scopes) {
         match &self.who {
             Who::Key { kind, scopes, .. } => (*kind, *scopes),
-            Who::Operator => (KeyKind::Secret, Scopes::EVERYTHING),
+            Who::Operator { .. } => (KeyKind::Secret, Scopes::EVERYTHING),
         }
     }
 

@@ -18,6 +18,9 @@ pub enum KeyKind {
     Secret,
     /// Restricted: server-side, only the scopes it lists.
     Restricted,
+    /// Operator: the server's operator's, on the operator's API only; made
+    /// only by the command line on the server's machine.
+    Operator,
 }
 
 impl KeyKind {
@@ -26,15 +29,17 @@ impl KeyKind {
             KeyKind::Publishable => "pub",
             KeyKind::Secret => "sec",
             KeyKind::Restricted => "rst",
+            KeyKind::Operator => "op",
         }
     }
 
-    /// The kind a stored or written code (`pub`, `sec`, `rst`) names.
+    /// The kind a stored or written code (`pub`, `sec`, `rst`, `op`) names.
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "pub" => Some(KeyKind::Publishable),
             "sec" => Some(KeyKind::Secret),
             "rst" => Some(KeyKind::Restricted),
+            "op" => Some(KeyKind::Operator),
             _ => None,
         }
     }
@@ -176,6 +181,17 @@ mod tests {
         let parsed = ParsedKey::parse(key.expose()).unwrap();
         assert_eq!(parsed.kind, KeyKind::Publishable);
         assert_eq!(parsed.hash(), key.hash());
+    }
+
+    #[test]
+    fn operator_keys_have_a_kind_of_their_own() {
+        let key = ParsedKey::generate(KeyKind::Operator, KeyMode::Live);
+        assert!(key.expose().starts_with("skt_op_live_"));
+        assert_eq!(
+            ParsedKey::parse(key.expose()).unwrap().kind,
+            KeyKind::Operator
+        );
+        assert_eq!(key.display_prefix(), "skt_op_live_");
     }
 
     #[test]

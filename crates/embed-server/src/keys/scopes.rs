@@ -22,6 +22,12 @@ pub enum Scope {
     CatalogWrite,
     /// How buyers use the organisation's published agents, for a seller.
     SellerRead,
+    /// Reading the organisations on the server (operator keys only).
+    OrganisationsRead,
+    /// Creating organisations (operator keys only).
+    OrganisationsWrite,
+    /// Creating, listing and revoking organisations' keys (operator keys only).
+    OrganisationKeysWrite,
     /// The one scope of a session's usage token: writing usage events and
     /// nothing else. No key carries it; it is the only token a URL may carry
     /// (a beacon's).
@@ -42,6 +48,14 @@ impl Scope {
         Scope::SellerRead,
     ];
 
+    /// The scopes an operator key may carry: no organisation's, and no key of
+    /// an organisation may carry these.
+    pub const OF_OPERATOR_KEYS: [Scope; 3] = [
+        Scope::OrganisationsRead,
+        Scope::OrganisationsWrite,
+        Scope::OrganisationKeysWrite,
+    ];
+
     /// As written in keys, tokens and errors.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -54,16 +68,33 @@ impl Scope {
             Scope::AgentsWrite => "agents:write",
             Scope::CatalogWrite => "catalog:write",
             Scope::SellerRead => "seller:read",
+            Scope::OrganisationsRead => "organisations:read",
+            Scope::OrganisationsWrite => "organisations:write",
+            Scope::OrganisationKeysWrite => "organisation-keys:write",
             Scope::UsageBeacon => "usage:beacon",
         }
     }
 
     fn parse(name: &str) -> Option<Scope> {
-        Scope::OF_KEYS
-            .into_iter()
-            .chain([Scope::UsageBeacon])
-            .find(|scope| scope.as_str() == name)
+        Scope::ALL.into_iter().find(|scope| scope.as_str() == name)
     }
+
+    /// Every scope, in canonical order.
+    const ALL: [Scope; 13] = [
+        Scope::Chat,
+        Scope::UsageWrite,
+        Scope::UsageRead,
+        Scope::WidgetsRead,
+        Scope::WidgetsWrite,
+        Scope::KeysWrite,
+        Scope::AgentsWrite,
+        Scope::CatalogWrite,
+        Scope::SellerRead,
+        Scope::OrganisationsRead,
+        Scope::OrganisationsWrite,
+        Scope::OrganisationKeysWrite,
+        Scope::UsageBeacon,
+    ];
 
     fn bit(self) -> u16 {
         1 << self as u16
@@ -84,6 +115,10 @@ impl Scopes {
     /// The operator on the local database holds every scope of every tenant.
     pub const EVERYTHING: Scopes = Scopes::of(&Scope::OF_KEYS);
 
+    /// Every scope an operator key may carry, which one does unless the
+    /// operator lists fewer.
+    pub const OPERATOR: Scopes = Scopes::of(&Scope::OF_OPERATOR_KEYS);
+
     /// The scopes of a secret (`sec`) key: every admin scope of its tenant,
     /// which is all but the pages' `chat`.
     pub const SECRET_KEY: Scopes = Scopes(Scopes::EVERYTHING.0 & !(1 << Scope::Chat as u16));
@@ -99,18 +134,28 @@ impl Scopes {
     }
 
     /// Reads a space- or comma-separated list a person or program wrote: every
-    /// name must be a key's scope, and at least one must be named.
+    /// name must be a scope an organisation's key may carry, and at least one
+    /// must be named.
     pub fn parse_list(list: &str) -> Result<Scopes, String> {
+        Scopes::parse_list_of(list, &Scope::OF_KEYS)
+    }
+
+    /// [`Scopes::parse_list`] for an operator key's scopes.
+    pub fn parse_operator_list(list: &str) -> Result<Scopes, String> {
+        Scopes::parse_list_of(list, &Scope::OF_OPERATOR_KEYS)
+    }
+
+    fn parse_list_of(list: &str, allowed: &[Scope]) -> Result<Scopes, String> {
         let mut scopes = Scopes::default();
         for name in list
             .split([' ', ','])
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            match Scope::parse(name).filter(|scope| Scope::OF_KEYS.contains(scope)) {
+            match Scope::parse(name).filter(|scope| allowed.contains(scope)) {
                 Some(scope) => scopes.0 |= scope.bit(),
                 None => {
-                    let names: Vec<&str> = Scope::OF_KEYS.iter().map(|s| s.as_str()).collect();
+                    let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
                     return Err(format!(
                         "unknown scope `{name}`; scopes are: {}",
                         names.join(", ")
@@ -148,9 +193,8 @@ impl Scopes {
     }
 
     pub fn iter(self) -> impl Iterator<Item = Scope> {
-        Scope::OF_KEYS
+        Scope::ALL
             .into_iter()
-            .chain([Scope::UsageBeacon])
             .filter(move |scope| self.contains(*scope))
     }
 
@@ -197,6 +241,10 @@ pub fn for_new_key(kind: KeyKind, listed: Option<&str>) -> Result<Scopes, String
         (KeyKind::Restricted, Some(list)) => Scopes::parse_list(list),
         (KeyKind::Restricted, None) => Err("restricted keys need a list of scopes".into()),
         (KeyKind::Publishable, _) => Err("publishable keys are made with their widget".into()),
+        (KeyKind::Operator, _) => Err(
+            "operator keys are made only on the server's machine (`sitekit operator-keys create`)"
+                .into(),
+        ),
     }
 }
 
@@ -231,6 +279,8 @@ pub fn may_grant(
             return Err(GrantError::SecretKeyOnly);
         }
         KeyKind::Publishable => Scopes::of(&[Scope::WidgetsWrite]),
+        // No caller of the API makes an operator key; `for_new_key` says so.
+        KeyKind::Operator => return Err(GrantError::Missing(Scope::OF_OPERATOR_KEYS.to_vec())),
         KeyKind::Secret | KeyKind::Restricted => target_scopes,
     };
     let missing = needed.missing_from(caller_scopes);
@@ -288,6 +338,32 @@ mod tests {
         );
         let names: Vec<&str> = Scope::OF_KEYS.iter().map(|scope| scope.as_str()).collect();
         assert_eq!(names, sitekit_sdk::fields::Scope::NAMES);
+        let names: Vec<&str> = Scope::OF_OPERATOR_KEYS
+            .iter()
+            .map(|scope| scope.as_str())
+            .collect();
+        assert_eq!(names, sitekit_sdk::fields::OperatorScope::NAMES);
+    }
+
+    #[test]
+    fn organisations_and_the_operator_list_only_their_own_scopes() {
+        assert!(
+            Scopes::parse_list("organisations:write")
+                .unwrap_err()
+                .contains("unknown scope")
+        );
+        assert!(Scopes::parse_operator_list("keys:write").is_err());
+        let operator = Scopes::parse_operator_list("organisations:read").unwrap();
+        assert_eq!(operator.to_string(), "organisations:read");
+        assert_eq!(
+            Scopes::OPERATOR.to_string(),
+            "organisations:read organisations:write organisation-keys:write"
+        );
+        assert!(Scopes::OPERATOR.missing_from(Scopes::SECRET_KEY).len() == 3);
+        assert_eq!(
+            Scopes::from_stored(&Scopes::OPERATOR.to_string()),
+            Scopes::OPERATOR
+        );
     }
 
     #[test]

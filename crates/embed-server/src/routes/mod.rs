@@ -1,7 +1,8 @@
 //! The HTTP surface: one module per route group, each a thin adapter between
 //! HTTP (extractors, status codes, the OpenAPI annotation) and a domain's
 //! operations. `caller.rs` turns an admin key into the [`crate::keys::Caller`]
-//! every admin operation takes.
+//! every admin operation takes, and an operator key into the
+//! [`crate::operator::OperatorCaller`] the operator's operations take.
 
 pub mod access;
 pub mod agents;
@@ -12,6 +13,7 @@ pub mod chat;
 pub mod dashboard;
 pub mod health;
 pub mod keys;
+pub mod operator;
 pub mod seller;
 pub mod sessions;
 pub mod snippet;

@@ -1,30 +1,24 @@
-//! The tenant operations. Only the server's operator makes tenants, on its
-//! local database (`sitekit tenants create`); no key can.
+//! The tenant operations. Only the server's operator makes tenants: on its
+//! local database (`sitekit tenants create`) or with an operator key
+//! (`crate::operator`); no organisation's key can.
 
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::setting_rules::one_line_text;
 use crate::tenants::{OrgRoles, Tenant};
 use sitekit_sdk::ErrorCode;
+use sitekit_sdk::fields::OrganisationName;
 
-/// A new organisation named `name` (trimmed; not empty, no control
+/// A new organisation named `name` (one line, trimmed, not empty, at most 200
 /// characters), with at least one of the roles.
 pub async fn create(db: &Db, name: &str, roles: OrgRoles) -> Result<Tenant, ApiError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(invalid_name("must not be empty"));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(invalid_name("may not contain control characters"));
-    }
+    let name = one_line_text("an organisation's name", name, OrganisationName::MAX_CHARS)
+        .map_err(|error| ApiError::bad_request(ErrorCode::InvalidSetting, error.0))?;
     if !roles.buyer && !roles.seller {
         return Err(ApiError::bad_request(
             ErrorCode::InvalidSetting,
             "an organisation is a buyer, a seller or both",
         ));
     }
-    Ok(db.create_organisation(name, roles).await?)
-}
-
-fn invalid_name(why: &str) -> ApiError {
-    ApiError::bad_request(ErrorCode::InvalidSetting, format!("a tenant's name {why}"))
+    Ok(db.create_organisation(&name, roles).await?)
 }

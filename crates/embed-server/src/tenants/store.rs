@@ -10,6 +10,8 @@ pub struct Tenant {
     pub id: String,
     pub name: String,
     pub roles: OrgRoles,
+    /// In Unix seconds.
+    pub created_at: i64,
 }
 
 /// What an organisation does on the marketplace: a buyer puts agents on its
@@ -52,6 +54,7 @@ impl Db {
             id: new_id("ten"),
             name: name.to_owned(),
             roles,
+            created_at: now_unix(),
         };
         let mut writer = self.writer.connection().await?;
         sqlx::query(
@@ -60,7 +63,7 @@ impl Db {
         )
         .bind(&tenant.id)
         .bind(&tenant.name)
-        .bind(now_unix())
+        .bind(tenant.created_at)
         .bind(i64::from(roles.buyer))
         .bind(i64::from(roles.seller))
         .execute(&mut *writer)
@@ -73,20 +76,36 @@ impl Db {
     }
 
     pub async fn tenant(&self, id: &str) -> Result<Option<Tenant>, sqlx::Error> {
-        let row = sqlx::query("SELECT id, name, is_buyer, is_seller FROM tenants WHERE id = $1")
+        let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| {
-            Ok(Tenant {
-                id: row.try_get("id")?,
-                name: row.try_get("name")?,
-                roles: OrgRoles {
-                    buyer: row.try_get::<i64, _>("is_buyer")? == 1,
-                    seller: row.try_get::<i64, _>("is_seller")? == 1,
-                },
-            })
+        row.as_ref().map(Tenant::from_row).transpose()
+    }
+
+    /// Every tenant, oldest first.
+    pub async fn tenants(&self) -> Result<Vec<Tenant>, sqlx::Error> {
+        let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY created_at, id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(Tenant::from_row).collect()
+    }
+}
+
+const TENANT_COLUMNS: &str = "id, name, is_buyer, is_seller, created_at";
+
+impl Tenant {
+    fn from_row(row: &sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Tenant {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            roles: OrgRoles {
+                buyer: row.try_get::<i64, _>("is_buyer")? == 1,
+                seller: row.try_get::<i64, _>("is_seller")? == 1,
+            },
+            created_at: row.try_get("created_at")?,
         })
-        .transpose()
     }
 }

@@ -464,10 +464,10 @@ async fn a_tenant_needs_a_one_line_name() {
     let dir = TempDir::new();
     let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
     for (name, why) in [
-        ("  ", "a tenant's name must not be empty"),
+        ("  ", "an organisation's name must not be empty"),
         (
             "Acme\nInc",
-            "a tenant's name may not contain control characters",
+            "an organisation's name may not contain control characters",
         ),
     ] {
         let (ok, stdout, stderr) = run(&db, &["tenants", "create", "--name", name]).await;

@@ -27,6 +27,7 @@ mod master_key;
 mod metering;
 mod openai;
 mod openapi;
+mod operator;
 mod remote_cli;
 mod request_shapes;
 mod retention;

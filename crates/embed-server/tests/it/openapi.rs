@@ -78,6 +78,15 @@ async fn the_spec_lists_the_whole_api() {
         ("GET", "/v1/usage"),
         ("GET", "/v1/usage/export"),
         ("GET", "/v1/seller/usage"),
+        ("GET", "/v1/operator/organisations"),
+        ("POST", "/v1/operator/organisations"),
+        ("GET", "/v1/operator/organisations/{organisation}"),
+        ("GET", "/v1/operator/organisations/{organisation}/keys"),
+        ("POST", "/v1/operator/organisations/{organisation}/keys"),
+        (
+            "POST",
+            "/v1/operator/organisations/{organisation}/keys/{key}/revoke",
+        ),
         ("GET", "/healthz"),
         ("GET", "/openapi.json"),
     ] {
@@ -103,6 +112,7 @@ async fn every_listed_operation_is_served_and_fully_described() {
             .replace("{publishedAgent}", "pag_missing")
             .replace("{subscription}", "sub_missing")
             .replace("{key}", "key_missing")
+            .replace("{organisation}", "ten_missing")
             .replace("{thread}", "thread-missing");
         let response = server
             .client()
@@ -152,6 +162,27 @@ async fn every_listed_operation_is_served_and_fully_described() {
         if browser {
             assert!(security.contains("session"), "{what}: {security}");
         }
+        // The operator's routes take operator keys alone, and name the
+        // operator scope each needs.
+        let operator = path.starts_with("/v1/operator/");
+        assert_eq!(
+            security.contains("operator_key"),
+            operator,
+            "{what}: security {security}"
+        );
+        if operator {
+            let scopes = &operation["security"][0]["operator_key"];
+            assert_eq!(
+                scopes.as_array().map(Vec::len),
+                Some(1),
+                "{what}: {security}"
+            );
+            let scope = scopes[0].as_str().unwrap();
+            assert!(
+                sitekit_sdk::fields::OperatorScope::NAMES.contains(&scope),
+                "{what}: {scope}"
+            );
+        }
     }
     // Every schema a response or request names is defined.
     let text = spec.to_string();
@@ -178,7 +209,7 @@ async fn every_listed_operation_is_served_and_fully_described() {
             .get("allowedOrigins")
             .is_some()
     );
-    for scheme in ["session", "admin_key"] {
+    for scheme in ["session", "admin_key", "operator_key"] {
         assert_eq!(
             spec["components"]["securitySchemes"][scheme]["scheme"], "bearer",
             "{scheme}"

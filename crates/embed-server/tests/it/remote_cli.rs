@@ -400,7 +400,7 @@ async fn remote_failures_are_one_readable_line() {
         .remote_error(
             &reader,
             &["tenants", "create", "--name", "Nope"],
-            "works only on the local database",
+            "the operator's API takes operator keys",
         )
         .await;
 

@@ -1,0 +1,101 @@
+//! The operator's API client: one typed method per `/v1/operator/…` route,
+//! for an operator key (`skt_op_…`, made on the server's machine with `sitekit
+//! operator-keys create`). A control plane uses it to provision organisations
+//! and their keys, then the admin API ([`crate::AdminClient`]) with those keys.
+
+use crate::Error;
+use crate::admin::{CreatedKey, KeyList, NewKeyRequest};
+use crate::client::segment;
+use crate::keyed_client::KeyedClient;
+use crate::operator::{NewOrganisation, Organisation, OrganisationList};
+use crate::transport::Method;
+
+/// A client for the operator's API of one embed server. Every failure is an
+/// [`Error`] carrying the server's stable code (`missing_scope`, `not_found`, …).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), sitekit_sdk::Error> {
+/// use sitekit_sdk::{AdminClient, OperatorClient};
+/// use sitekit_sdk::admin::{AdminKeyKind, NewKeyRequest};
+/// use sitekit_sdk::operator::{NewOrganisation, OrganisationRole};
+///
+/// let operator = OperatorClient::new("https://embed.example.com", "skt_op_live_…");
+/// let new = NewOrganisation { name: "Acme".into(), roles: vec![OrganisationRole::Buyer] };
+/// let acme = operator.create_organisation(&new).await?;
+/// let request = NewKeyRequest {
+///     kind: AdminKeyKind::Secret,
+///     scopes: None,
+///     expires_in_days: None,
+///     test_mode: false,
+/// };
+/// let key = operator.create_organisation_key(&acme.id, &request).await?;
+/// let admin = AdminClient::new("https://embed.example.com", key.key);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct OperatorClient {
+    http: KeyedClient,
+}
+
+impl OperatorClient {
+    /// `server_url` is the embed server's base URL; `key` an operator key.
+    pub fn new(server_url: impl Into<String>, key: impl Into<String>) -> Self {
+        OperatorClient {
+            http: KeyedClient::new(server_url.into(), key.into()),
+        }
+    }
+
+    /// The server's base URL, as given (without a trailing slash).
+    pub fn server_url(&self) -> &str {
+        self.http.endpoint()
+    }
+
+    /// `GET /v1/operator/organisations` (`organisations:read`), oldest first.
+    pub async fn organisations(&self) -> Result<OrganisationList, Error> {
+        self.http.get("/v1/operator/organisations".into()).await
+    }
+
+    /// `GET /v1/operator/organisations/<id>` (`organisations:read`).
+    pub async fn organisation(&self, id: &str) -> Result<Organisation, Error> {
+        self.http.get(organisation_path(id)).await
+    }
+
+    /// `POST /v1/operator/organisations` (`organisations:write`).
+    pub async fn create_organisation(
+        &self,
+        request: &NewOrganisation,
+    ) -> Result<Organisation, Error> {
+        let path = "/v1/operator/organisations".into();
+        self.http.send_json(Method::Post, path, request).await
+    }
+
+    /// `GET /v1/operator/organisations/<id>/keys` (`organisation-keys:write`):
+    /// display forms only.
+    pub async fn organisation_keys(&self, id: &str) -> Result<KeyList, Error> {
+        self.http
+            .get(format!("{}/keys", organisation_path(id)))
+            .await
+    }
+
+    /// `POST /v1/operator/organisations/<id>/keys` (`organisation-keys:write`):
+    /// a secret or restricted key of the organisation, shown only here.
+    pub async fn create_organisation_key(
+        &self,
+        id: &str,
+        request: &NewKeyRequest,
+    ) -> Result<CreatedKey, Error> {
+        let path = format!("{}/keys", organisation_path(id));
+        self.http.send_json(Method::Post, path, request).await
+    }
+
+    /// `POST /v1/operator/organisations/<id>/keys/<key>/revoke`
+    /// (`organisation-keys:write`): the key stops working, its sessions end.
+    pub async fn revoke_organisation_key(&self, id: &str, key: &str) -> Result<(), Error> {
+        let path = format!("{}/keys/{}/revoke", organisation_path(id), segment(key));
+        self.http.send(Method::Post, path, None).await.map(drop)
+    }
+}
+
+fn organisation_path(id: &str) -> String {
+    format!("/v1/operator/organisations/{}", segment(id))
+}
