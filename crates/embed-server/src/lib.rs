@@ -127,6 +127,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(operator::get))
         .routes(routes!(operator::keys, operator::create_key).layer(admin_body()))
         .routes(routes!(operator::revoke_key).layer(admin_body()))
+        .routes(routes!(operator::rotate_key).layer(admin_body()))
+        .routes(routes!(operator::key_events))
         .routes(routes!(dashboard::page))
         .routes(routes!(dashboard::preview))
         .routes(routes!(health::healthz))

@@ -4,7 +4,7 @@
 //! and their keys, then the admin API ([`crate::AdminClient`]) with those keys.
 
 use crate::Error;
-use crate::admin::{CreatedKey, KeyList, NewKeyRequest};
+use crate::admin::{CreatedKey, KeyEventList, KeyList, NewKeyRequest, RotateKeyRequest};
 use crate::client::segment;
 use crate::keyed_client::KeyedClient;
 use crate::operator::{NewOrganisation, Organisation, OrganisationList};
@@ -88,14 +88,41 @@ impl OperatorClient {
         self.http.send_json(Method::Post, path, request).await
     }
 
+    /// `POST /v1/operator/organisations/<id>/keys/<key>/rotate`
+    /// (`organisation-keys:write`): a replacement, shown only here; the old key
+    /// works for the grace period.
+    pub async fn rotate_organisation_key(
+        &self,
+        id: &str,
+        key: &str,
+        request: &RotateKeyRequest,
+    ) -> Result<CreatedKey, Error> {
+        let path = format!("{}/rotate", key_path(id, key));
+        self.http.send_json(Method::Post, path, request).await
+    }
+
+    /// `GET /v1/operator/organisations/<id>/keys/<key>/events`
+    /// (`organisation-keys:write`): the key's audit trail.
+    pub async fn organisation_key_events(
+        &self,
+        id: &str,
+        key: &str,
+    ) -> Result<KeyEventList, Error> {
+        self.http.get(format!("{}/events", key_path(id, key))).await
+    }
+
     /// `POST /v1/operator/organisations/<id>/keys/<key>/revoke`
     /// (`organisation-keys:write`): the key stops working, its sessions end.
     pub async fn revoke_organisation_key(&self, id: &str, key: &str) -> Result<(), Error> {
-        let path = format!("{}/keys/{}/revoke", organisation_path(id), segment(key));
+        let path = format!("{}/revoke", key_path(id, key));
         self.http.send(Method::Post, path, None).await.map(drop)
     }
 }
 
 fn organisation_path(id: &str) -> String {
     format!("/v1/operator/organisations/{}", segment(id))
+}
+
+fn key_path(id: &str, key: &str) -> String {
+    format!("{}/keys/{}", organisation_path(id), segment(key))
 }

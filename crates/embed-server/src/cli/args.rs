@@ -356,6 +356,34 @@ pub enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Replace a key of a tenant; the old one keeps working for the grace
+    /// period. The new key is printed once.
+    RotateKey {
+        /// The tenant id (`ten_…`).
+        id: String,
+        /// The key id (`key_…`).
+        #[arg(value_name = "KEY_ID")]
+        key_id: String,
+        /// Seconds the old key keeps working (at most 30 days).
+        #[arg(
+            long,
+            default_value_t = keys::DEFAULT_ROTATION_GRACE_SECS,
+            value_parser = clap::value_parser!(u32).range(0..=i64::from(keys::MAX_ROTATION_GRACE_SECS))
+        )]
+        grace_secs: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit trail of a key of a tenant.
+    KeyEvents {
+        /// The tenant id (`ten_…`).
+        id: String,
+        /// The key id (`key_…`).
+        #[arg(value_name = "KEY_ID")]
+        key_id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Revoke a key of a tenant: it stops working and its live sessions end.
     RevokeKey {
         /// The tenant id (`ten_…`).

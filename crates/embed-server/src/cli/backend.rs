@@ -279,7 +279,9 @@ pub fn remote_at<T>(server_url: &str, result: Result<T, sitekit_sdk::Error>) -> 
             anyhow::anyhow!("cannot reach {server_url}: {detail}")
         }
         sitekit_sdk::Error::Protocol(detail) => {
-            anyhow::anyhow!("{server_url} answered something other than the admin API: {detail}")
+            anyhow::anyhow!(
+                "{server_url} answered something other than the Site Kit embed API: {detail}"
+            )
         }
         other @ (sitekit_sdk::Error::Api { .. }
         | sitekit_sdk::Error::Invalid(_)

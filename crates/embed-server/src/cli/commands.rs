@@ -13,8 +13,9 @@ use sitekit_embed_server::usage::export::{counter_fields, errors_text};
 use sitekit_embed_server::usage::report::UsageRange;
 use sitekit_embed_server::widgets::settings::position_text;
 use sitekit_sdk::admin::{
-    AgentList, AgentSummary, AgentTimeouts, AgentUpdate, CreatedKey, KeyList, NewAgentRequest,
-    NewWidgetRequest, RotateKeyRequest, UsageQuery, WidgetList, WidgetSummary, WidgetUpdate,
+    AgentList, AgentSummary, AgentTimeouts, AgentUpdate, CreatedKey, KeyEventList, KeyList,
+    NewAgentRequest, NewWidgetRequest, RotateKeyRequest, UsageQuery, WidgetList, WidgetSummary,
+    WidgetUpdate,
 };
 
 use crate::cli::args::{
@@ -403,12 +404,7 @@ async fn keys(backend: &impl AdminBackend, command: KeyCommand) -> Result<()> {
             };
             let rotated = backend.rotate_key(&id, request).await?;
             print(json, &rotated, |rotated| {
-                println!(
-                    "created key {}, replacing {id} (which works {grace_secs} s more)",
-                    rotated.id
-                );
-                println!("{}", rotated.key);
-                println!("store it now: it is shown only this once");
+                print_rotated_key(rotated, &id, grace_secs);
             })
         }
         KeyCommand::Revoke { id, json } => {
@@ -418,12 +414,7 @@ async fn keys(backend: &impl AdminBackend, command: KeyCommand) -> Result<()> {
             })
         }
         KeyCommand::Events { id, json } => {
-            let events = backend.key_events(&id).await?;
-            print(json, &events, |list| {
-                for event in &list.events {
-                    println!("{}  {}  by {}", event.at, event.event, event.actor);
-                }
-            })
+            print(json, &backend.key_events(&id).await?, print_key_events)
         }
     }
 }
@@ -437,6 +428,22 @@ pub(super) fn print_created_key(created: &CreatedKey) {
     );
     println!("{}", created.key);
     println!("store it now: it is shown only this once");
+}
+
+/// A key's replacement, the only time it is shown.
+pub(super) fn print_rotated_key(rotated: &CreatedKey, replaced: &str, grace_secs: u32) {
+    println!(
+        "created key {}, replacing {replaced} (which works {grace_secs} s more)",
+        rotated.id
+    );
+    println!("{}", rotated.key);
+    println!("store it now: it is shown only this once");
+}
+
+pub(super) fn print_key_events(list: &KeyEventList) {
+    for event in &list.events {
+        println!("{}  {}  by {}", event.at, event.event, event.actor);
+    }
 }
 
 pub(super) fn print_keys(list: &KeyList) {

@@ -9,12 +9,14 @@ use serde_json::json;
 use sitekit_embed_server::db::Db;
 use sitekit_embed_server::operator::{OperatorCaller, ops};
 use sitekit_sdk::OperatorClient;
-use sitekit_sdk::admin::{CreatedKey, KeyList, NewKeyRequest};
+use sitekit_sdk::admin::{CreatedKey, KeyEventList, KeyList, NewKeyRequest, RotateKeyRequest};
 use sitekit_sdk::operator::{NewOrganisation, Organisation, OrganisationList, OrganisationRole};
 
 use crate::cli::args::{OrgRole, TenantCommand};
 use crate::cli::backend::remote_at;
-use crate::cli::commands::{print, print_created_key, print_keys};
+use crate::cli::commands::{
+    print, print_created_key, print_key_events, print_keys, print_rotated_key,
+};
 
 /// Where the operator's commands act: one method per operation.
 pub trait OperatorBackend {
@@ -23,6 +25,13 @@ pub trait OperatorBackend {
     async fn create_organisation(&self, request: NewOrganisation) -> Result<Organisation>;
     async fn keys(&self, id: &str) -> Result<KeyList>;
     async fn create_key(&self, id: &str, request: NewKeyRequest) -> Result<CreatedKey>;
+    async fn rotate_key(
+        &self,
+        id: &str,
+        key: &str,
+        request: RotateKeyRequest,
+    ) -> Result<CreatedKey>;
+    async fn key_events(&self, id: &str, key: &str) -> Result<KeyEventList>;
     async fn revoke_key(&self, id: &str, key: &str) -> Result<()>;
 }
 
@@ -50,6 +59,23 @@ impl OperatorBackend for OperatorClient {
     async fn create_key(&self, id: &str, request: NewKeyRequest) -> Result<CreatedKey> {
         let created = self.create_organisation_key(id, &request).await;
         remote_at(self.server_url(), created)
+    }
+
+    async fn rotate_key(
+        &self,
+        id: &str,
+        key: &str,
+        request: RotateKeyRequest,
+    ) -> Result<CreatedKey> {
+        let rotated = self.rotate_organisation_key(id, key, &request).await;
+        remote_at(self.server_url(), rotated)
+    }
+
+    async fn key_events(&self, id: &str, key: &str) -> Result<KeyEventList> {
+        remote_at(
+            self.server_url(),
+            self.organisation_key_events(id, key).await,
+        )
     }
 
     async fn revoke_key(&self, id: &str, key: &str) -> Result<()> {
@@ -85,6 +111,20 @@ impl OperatorBackend for LocalOperator {
 
     async fn create_key(&self, id: &str, request: NewKeyRequest) -> Result<CreatedKey> {
         Ok(ops::create_key(&self.0, &OperatorCaller::local(), id, request).await?)
+    }
+
+    async fn rotate_key(
+        &self,
+        id: &str,
+        key: &str,
+        request: RotateKeyRequest,
+    ) -> Result<CreatedKey> {
+        let caller = OperatorCaller::local();
+        Ok(ops::rotate_key(&self.0, &caller, id, key, request).await?)
+    }
+
+    async fn key_events(&self, id: &str, key: &str) -> Result<KeyEventList> {
+        Ok(ops::key_events(&self.0, &OperatorCaller::local(), id, key).await?)
     }
 
     async fn revoke_key(&self, id: &str, key: &str) -> Result<()> {
@@ -129,6 +169,24 @@ pub async fn run(backend: &impl OperatorBackend, command: TenantCommand) -> Resu
             print(json, &created, print_created_key)
         }
         TenantCommand::Keys { id, json } => print(json, &backend.keys(&id).await?, print_keys),
+        TenantCommand::RotateKey {
+            id,
+            key_id,
+            grace_secs,
+            json,
+        } => {
+            let request = RotateKeyRequest {
+                grace_seconds: Some(grace_secs),
+            };
+            let rotated = backend.rotate_key(&id, &key_id, request).await?;
+            print(json, &rotated, |rotated| {
+                print_rotated_key(rotated, &key_id, grace_secs);
+            })
+        }
+        TenantCommand::KeyEvents { id, key_id, json } => {
+            let events = backend.key_events(&id, &key_id).await?;
+            print(json, &events, print_key_events)
+        }
         TenantCommand::RevokeKey { id, key_id, json } => {
             backend.revoke_key(&id, &key_id).await?;
             print(json, &json!({ "id": key_id, "revoked": true }), |_| {

@@ -1,12 +1,13 @@
 //! The operator's operations, once for both of its callers: an operator key
 //! through `/v1/operator/…` (`routes/operator.rs`) and the command line on
 //! the server's machine (`sitekit tenants …`). Each checks the operator
-//! scope it needs; an organisation's keys are then made, listed and revoked
-//! by the same key operations the admin API uses, on that organisation alone.
+//! scope it needs; an organisation's keys are then made, listed, rotated and
+//! revoked by the same key operations the admin API uses, on that
+//! organisation alone.
 //! Making and revoking operator keys is for the command line only.
 
 use sitekit_sdk::ErrorCode;
-use sitekit_sdk::admin::{CreatedKey, KeySummary, NewKeyRequest};
+use sitekit_sdk::admin::{CreatedKey, KeyEventList, KeySummary, NewKeyRequest, RotateKeyRequest};
 use sitekit_sdk::fields::OrganisationName;
 use sitekit_sdk::operator::{NewOrganisation, Organisation, OrganisationRole};
 
@@ -141,6 +142,31 @@ pub async fn revoke_key(
     keys::ops::revoke(db, &caller.on(&tenant), key).await
 }
 
+/// Replaces a key of an organisation; the old one works for the grace period.
+pub async fn rotate_key(
+    db: &Db,
+    caller: &OperatorCaller,
+    organisation: &str,
+    key: &str,
+    request: RotateKeyRequest,
+) -> Result<CreatedKey, ApiError> {
+    caller.require(Scope::OrganisationKeysWrite)?;
+    let tenant = existing(db, organisation).await?;
+    keys::ops::rotate(db, &caller.on(&tenant), key, request).await
+}
+
+/// A key of an organisation's audit trail.
+pub async fn key_events(
+    db: &Db,
+    caller: &OperatorCaller,
+    organisation: &str,
+    key: &str,
+) -> Result<KeyEventList, ApiError> {
+    caller.require(Scope::OrganisationKeysWrite)?;
+    let tenant = existing(db, organisation).await?;
+    keys::ops::events(db, &caller.on(&tenant), key).await
+}
+
 /// The longest note an operator key carries.
 const MAX_NOTE_CHARS: usize = OrganisationName::MAX_CHARS;
 
@@ -192,17 +218,10 @@ async fn existing(db: &Db, id: &str) -> Result<Tenant, ApiError> {
 }
 
 fn shown(tenant: Tenant) -> Organisation {
-    let roles = [
-        (tenant.roles.buyer, OrganisationRole::Buyer),
-        (tenant.roles.seller, OrganisationRole::Seller),
-    ];
     Organisation {
         id: tenant.id,
         name: tenant.name,
-        roles: roles
-            .into_iter()
-            .filter_map(|(held, role)| held.then_some(role))
-            .collect(),
+        roles: tenant.roles.listed(),
         created_at: tenant.created_at,
     }
 }

@@ -6,7 +6,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use sitekit_sdk::admin::{CreatedKey, KeyList, NewKeyRequest};
+use sitekit_sdk::admin::{CreatedKey, KeyEventList, KeyList, NewKeyRequest, RotateKeyRequest};
 use sitekit_sdk::operator::{NewOrganisation, Organisation, OrganisationList};
 use sitekit_sdk::wire::ErrorBody;
 
@@ -138,6 +138,14 @@ pub async fn keys(
                 ("organisation" = "$request.path.organisation"),
                 ("key" = "$response.body#/id"),
             ))),
+            ("rotateOrganisationKey" = (operation_id = "rotateOrganisationKey", parameters(
+                ("organisation" = "$request.path.organisation"),
+                ("key" = "$response.body#/id"),
+            ))),
+            ("listOrganisationKeyEvents" = (operation_id = "listOrganisationKeyEvents", parameters(
+                ("organisation" = "$request.path.organisation"),
+                ("key" = "$response.body#/id"),
+            ))),
         )),
         (status = 400, description = "Malformed JSON, unknown fields or a setting that breaks a rule", body = ErrorBody),
         (status = 404, description = "No such organisation", body = ErrorBody),
@@ -182,4 +190,65 @@ pub async fn revoke_key(
 ) -> Result<StatusCode, ApiError> {
     ops::revoke_key(&state.db, &caller, &organisation, &key).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/operator/organisations/{organisation}/keys/{key}/rotate",
+    operation_id = "rotateOrganisationKey",
+    tag = "operators",
+    summary = "Replace a key of an organisation; the old one works for the grace period. The new key is shown only in this answer",
+    description = "Needs an operator key with the `organisation-keys:write` scope.",
+    params(
+        ("organisation" = String, Path, description = "Organisation id (`ten_…`)"),
+        ("key" = String, Path, description = "Key id (`key_…`)"),
+    ),
+    request_body = RotateKeyRequest,
+    security(("operator_key" = ["organisation-keys:write"])),
+    responses(
+        (status = 201, body = CreatedKey),
+        (status = 400, description = "Malformed JSON, unknown fields or a setting that breaks a rule", body = ErrorBody),
+        (status = 404, description = "No such organisation, or no such key of it", body = ErrorBody),
+        (status = 409, description = "The key was revoked (`key_revoked`) or has expired (`key_expired`)", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+        AdminErrors,
+    )
+)]
+pub async fn rotate_key(
+    State(state): State<AppState>,
+    caller: OperatorCaller,
+    ApiPath((organisation, key)): ApiPath<(String, String)>,
+    ApiJson(request): ApiJson<RotateKeyRequest>,
+) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
+    let created = ops::rotate_key(&state.db, &caller, &organisation, &key, request).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/operator/organisations/{organisation}/keys/{key}/events",
+    operation_id = "listOrganisationKeyEvents",
+    tag = "operators",
+    summary = "A key of an organisation's audit trail: created, rotated, revoked, by whom, when",
+    description = "Needs an operator key with the `organisation-keys:write` scope.",
+    params(
+        ("organisation" = String, Path, description = "Organisation id (`ten_…`)"),
+        ("key" = String, Path, description = "Key id (`key_…`)"),
+    ),
+    security(("operator_key" = ["organisation-keys:write"])),
+    responses(
+        (status = 200, body = KeyEventList),
+        (status = 404, description = "No such organisation, or no such key of it", body = ErrorBody),
+        AdminErrors,
+    )
+)]
+pub async fn key_events(
+    State(state): State<AppState>,
+    caller: OperatorCaller,
+    ApiPath((organisation, key)): ApiPath<(String, String)>,
+) -> Result<Json<KeyEventList>, ApiError> {
+    Ok(Json(
+        ops::key_events(&state.db, &caller, &organisation, &key).await?,
+    ))
 }

@@ -1,6 +1,6 @@
 //! The tenant operations. Only the server's operator makes tenants: on its
 //! local database (`sitekit tenants create`) or with an operator key
-//! (`crate::operator`); no organisation's key can.
+//! (the operator's API); no organisation's key can.
 
 use crate::db::Db;
 use crate::error::ApiError;

@@ -1,6 +1,7 @@
 //! Tenants: the organisations everything else belongs to, each a buyer, a
 //! seller or both.
 
+use sitekit_sdk::operator::OrganisationRole;
 use sqlx::Row;
 
 use crate::db::{Db, new_id, now_unix};
@@ -30,12 +31,15 @@ impl OrgRoles {
         seller: false,
     };
 
-    /// The roles' names, as the command line and JSON write them.
-    pub fn names(self) -> Vec<&'static str> {
-        [(self.buyer, "buyer"), (self.seller, "seller")]
-            .into_iter()
-            .filter_map(|(held, name)| held.then_some(name))
-            .collect()
+    /// The roles held, as the API lists them.
+    pub fn listed(self) -> Vec<OrganisationRole> {
+        [
+            (self.buyer, OrganisationRole::Buyer),
+            (self.seller, OrganisationRole::Seller),
+        ]
+        .into_iter()
+        .filter_map(|(held, role)| held.then_some(role))
+        .collect()
     }
 }
 

@@ -149,6 +149,43 @@ async fn a_control_plane_provisions_an_organisation_and_its_keys_with_an_operato
         format!("operator-key:{operator_id}")
     );
 
+    // Rotated by the operator, the old key works for the grace period it
+    // gave, and the trail says who did it.
+    let secret_path = format!("{keys}/{}", secret["id"].as_str().unwrap());
+    let response = server
+        .admin(
+            Method::POST,
+            &format!("{secret_path}/rotate"),
+            &operator,
+            Some(json!({ "graceSeconds": 3600 })),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let rotated: Value = response.json().await.unwrap();
+    let rotated_key = rotated["key"].as_str().unwrap();
+    for key in [secret_key, rotated_key] {
+        assert_eq!(server.get("/v1/widgets", key).await.status(), 200);
+    }
+    let trail = server
+        .get_json(&format!("{secret_path}/events"), &operator)
+        .await;
+    let events: Vec<(&str, &str)> = trail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| {
+            (
+                event["event"].as_str().unwrap(),
+                event["actor"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let actor = format!("operator-key:{operator_id}");
+    assert_eq!(
+        events,
+        [("created", actor.as_str()), ("rotated", actor.as_str())]
+    );
+
     // Revoked by the operator, a key stops working; once is enough.
     let revoke = format!("{keys}/{}/revoke", restricted["id"].as_str().unwrap());
     let response = server.admin(Method::POST, &revoke, &operator, None).await;
@@ -277,6 +314,12 @@ async fn an_operator_key_does_only_what_its_scopes_allow() {
             Some(json!({ "kind": "secret" })),
         ),
         (Method::POST, format!("{keys}/key_any/revoke"), None),
+        (
+            Method::POST,
+            format!("{keys}/key_any/rotate"),
+            Some(json!({})),
+        ),
+        (Method::GET, format!("{keys}/key_any/events"), None),
     ] {
         let response = server.admin(method, &path, &reader, body).await;
         let message = assert_api_error(response, 403, "missing_scope").await;
@@ -537,9 +580,32 @@ async fn the_command_line_runs_the_operator_commands_locally_and_through_the_ope
     let key_id = created["id"].as_str().unwrap();
     let keys = json_of(db, &["tenants", "keys", seller_id, "--json"]).await;
     assert_eq!(keys["keys"][0]["id"], key_id);
+    let rotated = json_of(
+        db,
+        &[
+            "tenants",
+            "rotate-key",
+            seller_id,
+            key_id,
+            "--grace-secs",
+            "0",
+            "--json",
+        ],
+    )
+    .await;
+    let trail = json_of(db, &["tenants", "key-events", seller_id, key_id, "--json"]).await;
+    assert_eq!(trail["events"][1]["event"], "rotated");
+    assert_eq!(trail["events"][1]["actor"], "cli");
+    let key_id = rotated["id"].as_str().unwrap();
     json_of(db, &["tenants", "revoke-key", seller_id, key_id, "--json"]).await;
     let keys = json_of(db, &["tenants", "keys", seller_id, "--json"]).await;
-    assert_eq!(keys["keys"][0]["revoked"], true);
+    let revoked = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["id"] == key_id)
+        .expect("the revoked key is listed");
+    assert_eq!(revoked["revoked"], true);
 
     let (_, operator) = operator_key(&server, &["--note", "Control plane"]).await;
     let listed = json_of(db, &["operator-keys", "list", "--json"]).await;
@@ -576,6 +642,10 @@ async fn the_command_line_runs_the_operator_commands_locally_and_through_the_ope
         .await;
     assert_eq!(keys["keys"].as_array().unwrap().len(), 1);
     let key_id = created["id"].as_str().unwrap();
+    let trail = server
+        .remote_json(&operator, &["tenants", "key-events", remote_id, key_id])
+        .await;
+    assert_eq!(trail["events"][0]["event"], "created");
     server
         .remote_json(&operator, &["tenants", "revoke-key", remote_id, key_id])
         .await;
