@@ -107,6 +107,9 @@ pub enum ErrorCode {
     AgentInUse,
     /// A withdrawn published agent takes no new subscriptions.
     AgentWithdrawn,
+    /// The published agent has no such version (yet): it cannot be pinned or
+    /// released.
+    UnknownVersion,
     /// A widget whose publishable key was revoked has no snippet.
     PublishableKeyRevoked,
     /// The body is larger than the route accepts.
@@ -144,7 +147,7 @@ pub enum ErrorCode {
 
 /// Every known code, in the order of the variants: what [`ErrorCode::from`]
 /// looks a name up in.
-const KNOWN: [ErrorCode; 47] = [
+const KNOWN: [ErrorCode; 48] = [
     ErrorCode::Network,
     ErrorCode::Protocol,
     ErrorCode::InvalidArgument,
@@ -181,6 +184,7 @@ const KNOWN: [ErrorCode; 47] = [
     ErrorCode::MethodNotAllowed,
     ErrorCode::AgentInUse,
     ErrorCode::AgentWithdrawn,
+    ErrorCode::UnknownVersion,
     ErrorCode::PublishableKeyRevoked,
     ErrorCode::PayloadTooLarge,
     ErrorCode::UnsupportedMediaType,
@@ -241,6 +245,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::AgentInUse => "agent_in_use",
             ErrorCode::AgentWithdrawn => "agent_withdrawn",
+            ErrorCode::UnknownVersion => "unknown_version",
             ErrorCode::PublishableKeyRevoked => "publishable_key_revoked",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
@@ -323,7 +328,7 @@ mod tests {
 
     /// Every known code and its string on the wire, written out: a renamed
     /// string fails here before it reaches a client.
-    const WIRE: [(ErrorCode, &str); 47] = [
+    const WIRE: [(ErrorCode, &str); 48] = [
         (ErrorCode::Network, "network"),
         (ErrorCode::Protocol, "protocol"),
         (ErrorCode::InvalidArgument, "invalid_argument"),
@@ -360,6 +365,7 @@ mod tests {
         (ErrorCode::MethodNotAllowed, "method_not_allowed"),
         (ErrorCode::AgentInUse, "agent_in_use"),
         (ErrorCode::AgentWithdrawn, "agent_withdrawn"),
+        (ErrorCode::UnknownVersion, "unknown_version"),
         (ErrorCode::PublishableKeyRevoked, "publishable_key_revoked"),
         (ErrorCode::PayloadTooLarge, "payload_too_large"),
         (ErrorCode::UnsupportedMediaType, "unsupported_media_type"),

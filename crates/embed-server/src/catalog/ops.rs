@@ -91,9 +91,10 @@ pub async fn update(
             .iter()
             .any(|published| published.version == version)
         {
-            return Err(ApiError::NotFound(format!(
-                "{id} has no version {version} to release"
-            )));
+            return Err(ApiError::conflict(
+                ErrorCode::UnknownVersion,
+                format!("{id} has no version {version} to release"),
+            ));
         }
         entry.released_version = Some(version);
         // Released to all, the canary has nothing left to try.

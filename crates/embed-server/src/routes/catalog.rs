@@ -113,6 +113,7 @@ pub async fn create(
         (status = 200, body = PublishedAgent),
         (status = 400, description = "Malformed JSON, unknown fields or a setting that breaks a rule", body = ErrorBody),
         (status = 404, description = "No such published agent of the caller's", body = ErrorBody),
+        (status = 409, description = "`releasedVersion` names a version not published (`unknown_version`)", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
         AdminErrors,

@@ -108,17 +108,19 @@ fn check_version(
     published_agent_id: &str,
 ) -> Result<(), ApiError> {
     match policy {
-        // A version that was never published is a thing that is not there.
-        VersionPolicy::Pinned(version) if !versions.contains(&version) => {
-            Err(ApiError::NotFound(format!(
+        // The agent's state, not the request, rules it out: the version may
+        // yet be published.
+        VersionPolicy::Pinned(version) if !versions.contains(&version) => Err(ApiError::conflict(
+            ErrorCode::UnknownVersion,
+            format!(
                 "{published_agent_id} has no version {version}; its versions are {}",
                 versions
                     .iter()
                     .map(u32::to_string)
                     .collect::<Vec<_>>()
                     .join(", ")
-            )))
-        }
+            ),
+        )),
         _ => Ok(()),
     }
 }

@@ -238,8 +238,8 @@ async fn only_the_seller_changes_a_rollout_and_only_to_what_exists() {
     assert_api_error(response, 404, "not_found").await;
 
     for (body, status, code) in [
-        (json!({ "releasedVersion": 9 }), 404, "not_found"),
-        (json!({ "releasedVersion": 0 }), 404, "not_found"),
+        (json!({ "releasedVersion": 9 }), 409, "unknown_version"),
+        (json!({ "releasedVersion": 0 }), 409, "unknown_version"),
         (json!({ "canaryPercent": 20 }), 400, "invalid_setting"),
         (json!({ "canaryPercent": 100 }), 400, "invalid_setting"),
         (json!({ "canaryPercent": -1 }), 400, "invalid_body"),

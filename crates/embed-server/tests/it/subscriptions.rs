@@ -418,8 +418,8 @@ async fn hostile_subscription_requests_change_nothing() {
         ),
         (
             json!({ "publishedAgentId": agent, "version": 7 }),
-            404,
-            "not_found",
+            409,
+            "unknown_version",
         ),
         (
             json!({ "publishedAgentId": agent, "runtimeKey": "x" }),
@@ -444,7 +444,7 @@ async fn hostile_subscription_requests_change_nothing() {
         (json!(null), 400, "invalid_body"),
         (json!(4_294_967_296_u64), 400, "invalid_body"),
         (json!([1]), 400, "invalid_body"),
-        (json!(9), 404, "not_found"),
+        (json!(9), 409, "unknown_version"),
     ] {
         let response = set_version(&server, &buyer, id, version).await;
         assert_api_error(response, status, code).await;
