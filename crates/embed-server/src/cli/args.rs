@@ -364,13 +364,8 @@ pub enum TenantCommand {
         /// The key id (`key_…`).
         #[arg(value_name = "KEY_ID")]
         key_id: String,
-        /// Seconds the old key keeps working (at most 30 days).
-        #[arg(
-            long,
-            default_value_t = keys::DEFAULT_ROTATION_GRACE_SECS,
-            value_parser = clap::value_parser!(u32).range(0..=i64::from(keys::MAX_ROTATION_GRACE_SECS))
-        )]
-        grace_secs: u32,
+        #[command(flatten)]
+        grace: RotationGrace,
         #[arg(long)]
         json: bool,
     },
@@ -976,13 +971,8 @@ pub enum KeyCommand {
     /// period. The new key is printed once.
     Rotate {
         id: String,
-        /// Seconds the old key keeps working (at most 30 days).
-        #[arg(
-            long,
-            default_value_t = keys::DEFAULT_ROTATION_GRACE_SECS,
-            value_parser = clap::value_parser!(u32).range(0..=i64::from(keys::MAX_ROTATION_GRACE_SECS))
-        )]
-        grace_secs: u32,
+        #[command(flatten)]
+        grace: RotationGrace,
         #[arg(long)]
         json: bool,
     },
@@ -1000,6 +990,18 @@ pub enum KeyCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// How long a rotated key keeps working.
+#[derive(Debug, Args)]
+pub struct RotationGrace {
+    /// Seconds the old key keeps working (at most 30 days).
+    #[arg(
+        long,
+        default_value_t = keys::DEFAULT_ROTATION_GRACE_SECS,
+        value_parser = clap::value_parser!(u32).range(0..=i64::from(keys::MAX_ROTATION_GRACE_SECS))
+    )]
+    pub grace_secs: u32,
 }
 
 /// A new secret or restricted key.

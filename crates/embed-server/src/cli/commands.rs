@@ -19,7 +19,7 @@ use sitekit_sdk::admin::{
 };
 
 use crate::cli::args::{
-    AdminCommand, AgentCommand, KeyCommand, MasterKeyArgs, SecretCommand, UsageArgs,
+    AdminCommand, AgentCommand, KeyCommand, MasterKeyArgs, RotationGrace, SecretCommand, UsageArgs,
     UsageByAgentArgs, WidgetCommand,
 };
 use crate::cli::backend::AdminBackend;
@@ -396,7 +396,7 @@ async fn keys(backend: &impl AdminBackend, command: KeyCommand) -> Result<()> {
         }
         KeyCommand::Rotate {
             id,
-            grace_secs,
+            grace: RotationGrace { grace_secs },
             json,
         } => {
             let request = RotateKeyRequest {

@@ -12,7 +12,7 @@ use sitekit_sdk::OperatorClient;
 use sitekit_sdk::admin::{CreatedKey, KeyEventList, KeyList, NewKeyRequest, RotateKeyRequest};
 use sitekit_sdk::operator::{NewOrganisation, Organisation, OrganisationList, OrganisationRole};
 
-use crate::cli::args::{OrgRole, TenantCommand};
+use crate::cli::args::{OrgRole, RotationGrace, TenantCommand};
 use crate::cli::backend::remote_at;
 use crate::cli::commands::{
     print, print_created_key, print_key_events, print_keys, print_rotated_key,
@@ -172,7 +172,7 @@ pub async fn run(backend: &impl OperatorBackend, command: TenantCommand) -> Resu
         TenantCommand::RotateKey {
             id,
             key_id,
-            grace_secs,
+            grace: RotationGrace { grace_secs },
             json,
         } => {
             let request = RotateKeyRequest {

@@ -76,25 +76,16 @@ impl Scope {
     }
 
     fn parse(name: &str) -> Option<Scope> {
-        Scope::ALL.into_iter().find(|scope| scope.as_str() == name)
+        Scope::all().find(|scope| scope.as_str() == name)
     }
 
     /// Every scope, in canonical order.
-    const ALL: [Scope; 13] = [
-        Scope::Chat,
-        Scope::UsageWrite,
-        Scope::UsageRead,
-        Scope::WidgetsRead,
-        Scope::WidgetsWrite,
-        Scope::KeysWrite,
-        Scope::AgentsWrite,
-        Scope::CatalogWrite,
-        Scope::SellerRead,
-        Scope::OrganisationsRead,
-        Scope::OrganisationsWrite,
-        Scope::OrganisationKeysWrite,
-        Scope::UsageBeacon,
-    ];
+    fn all() -> impl Iterator<Item = Scope> {
+        Scope::OF_KEYS
+            .into_iter()
+            .chain(Scope::OF_OPERATOR_KEYS)
+            .chain([Scope::UsageBeacon])
+    }
 
     fn bit(self) -> u16 {
         1 << self as u16
@@ -193,9 +184,7 @@ impl Scopes {
     }
 
     pub fn iter(self) -> impl Iterator<Item = Scope> {
-        Scope::ALL
-            .into_iter()
-            .filter(move |scope| self.contains(*scope))
+        Scope::all().filter(move |scope| self.contains(*scope))
     }
 
     /// Each scope's name, as the admin API lists them.
