@@ -18,9 +18,28 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.mi
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-/** `GET path` on the admin API with `key`. */
-function adminGet(path, key) {
-  return fetch(new URL(path, process.env.E2E_DASHBOARD_URL), { headers: { authorization: `Bearer ${key}` } });
+/** How long a request to the admin API may take here, so one that stalls names itself. */
+const ADMIN_TIMEOUT_MS = 15_000;
+
+/**
+ * `GET path` on the admin API with `key`, its body read whole. A GET changes nothing, so one
+ * that gets no whole answer in time is sent once more, with a warning in the test's output.
+ */
+async function adminGet(path, key) {
+  const url = new URL(path, process.env.E2E_DASHBOARD_URL);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const signal = AbortSignal.timeout(ADMIN_TIMEOUT_MS);
+      const response = await fetch(url, { headers: { authorization: `Bearer ${key}` }, signal });
+      const body = await response.text();
+      return new Response(body || null, { status: response.status, headers: response.headers });
+    } catch (error) {
+      if (attempt === 2 || error.name !== 'TimeoutError') {
+        throw new Error(`GET ${url.pathname} got no whole answer within ${ADMIN_TIMEOUT_MS} ms: ${error}`);
+      }
+      console.warn(`GET ${url.pathname} got no whole answer within ${ADMIN_TIMEOUT_MS} ms; sending it again`);
+    }
+  }
 }
 
 /** `PATCH path` on the admin API with `key` and a JSON `body`; throws unless it succeeds. */
@@ -29,6 +48,7 @@ async function adminPatch(path, key, body) {
     method: 'PATCH',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
+    signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS),
   });
   if (!response.ok) throw new Error(`PATCH ${path} answered ${response.status}: ${await response.text()}`);
   return response.json();
@@ -40,6 +60,7 @@ async function adminPost(path, key, body) {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
+    signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS),
   });
   if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
   return response.json();
