@@ -3,8 +3,8 @@
 //! the server's machine (`sitekit tenants …`). Each checks the operator
 //! scope it needs; an organisation's keys are then made, listed, rotated and
 //! revoked by the same key operations the admin API uses, on that
-//! organisation alone.
-//! Making and revoking operator keys is for the command line only.
+//! organisation alone. Making and revoking operator keys is for the command
+//! line only.
 
 use sitekit_sdk::ErrorCode;
 use sitekit_sdk::admin::{CreatedKey, KeyEventList, KeySummary, NewKeyRequest, RotateKeyRequest};

@@ -508,6 +508,31 @@ async fn hostile_operator_requests_change_nothing() {
         .admin(Method::POST, &wrong_path, &operator, None)
         .await;
     assert_api_error(response, 404, "not_found").await;
+    // Nor does rotating it or reading its trail that way.
+    let wrong_key = format!("{keys}/{}", other_key["id"].as_str().unwrap());
+    let response = server
+        .admin(
+            Method::POST,
+            &format!("{wrong_key}/rotate"),
+            &operator,
+            Some(json!({})),
+        )
+        .await;
+    assert_api_error(response, 404, "not_found").await;
+    let response = server.get(&format!("{wrong_key}/events"), &operator).await;
+    assert_api_error(response, 404, "not_found").await;
+    // A rotation of its own key that asks too much, or the wrong thing, does nothing.
+    let other_rotate = format!("{other_keys}/{}/rotate", other_key["id"].as_str().unwrap());
+    for (body, code) in [
+        (json!({ "graceSeconds": 40 * 86_400 }), "invalid_grace"),
+        (json!({ "graceSeconds": -1 }), "invalid_body"),
+        (json!({ "kind": "operator" }), "invalid_body"),
+    ] {
+        let response = server
+            .admin(Method::POST, &other_rotate, &operator, Some(body))
+            .await;
+        assert_api_error(response, 400, code).await;
+    }
     let other_secret = other_key["key"].as_str().unwrap();
     assert_eq!(server.get("/v1/widgets", other_secret).await.status(), 200);
     for id in ["../../keys", "key_'; DROP TABLE api_keys; --"] {
