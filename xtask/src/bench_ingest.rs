@@ -577,11 +577,14 @@ fn report(sqlite: &Run, postgres: Option<&Run>) -> Section {
              and the rest have new ids. Every answer must be 200 with one result per event, \
              `accepted` for each new one and `duplicate` for each repeat, or the bench fails; \
              afterwards `GET /v1/usage` must count exactly the loaded and opened events the \
-             answers accepted. The server stores a batch before it answers, with one multi-row \
-             `INSERT … ON CONFLICT DO NOTHING RETURNING` plus the daily roll-up upserts: on \
-             SQLite, the batches that arrive while others are written wait and are then \
-             written together in one transaction (group commit); on PostgreSQL, each batch in \
-             its own. Accepted events/s counts only new events of batches sent in the \
+             answers accepted. The server stores a batch before it answers, in one transaction \
+             with the daily roll-up upserts: on SQLite, one multi-row `SELECT` finds the \
+             events stored before and one multi-row `INSERT` stores the others, and the \
+             batches that arrive while others are written wait and are then written together \
+             in one transaction (group commit); on PostgreSQL, one multi-row \
+             `INSERT … ON CONFLICT DO NOTHING RETURNING` per batch, each in its own. On SQLite, \
+             a task of the server copies the WAL back into the database file every second \
+             (a commit never does). Accepted events/s counts only new events of batches sent in the \
              counted window; requests/s is batches a second. Latency is from sending a batch to \
              reading its whole answer; percentiles are nearest-rank. The run raises the per-IP \
              rate limit with `--requests-per-ip-per-minute {REQUESTS_PER_IP_PER_MINUTE}` \

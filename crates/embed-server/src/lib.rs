@@ -182,6 +182,11 @@ pub async fn serve(
             retention.forget_past(&db).await;
         }
     });
+    let checkpoints = state
+        .db
+        .checkpoint_in_background()
+        .await
+        .map_err(std::io::Error::other)?;
     let grace = state.shutdown_grace;
     let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
@@ -207,5 +212,8 @@ pub async fn serve(
     forget_idle_clients.abort();
     reload_keys.abort();
     forget_past_retention.abort();
+    if let Some(checkpoints) = checkpoints {
+        checkpoints.abort();
+    }
     result
 }

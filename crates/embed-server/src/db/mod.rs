@@ -2,6 +2,7 @@
 //! with the same queries for both (`$n` placeholders work in each).
 
 mod at_rest;
+mod checkpoint;
 mod kept_assets;
 mod secrets;
 pub(crate) mod writer;
@@ -122,7 +123,6 @@ impl Db {
         })
     }
 
-    /// True when the database answers a trivial query.
     /// The one `T` of this database, made on first use.
     pub(crate) fn shared<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
         let mut slots = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
@@ -134,6 +134,7 @@ impl Db {
             .expect("a slot holds the type it is keyed by")
     }
 
+    /// True when the database answers a trivial query.
     pub async fn is_reachable(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }

@@ -130,9 +130,13 @@ pub async fn ingest(
         }
     };
     check_media_type(headers)?;
-    let (agent_id, enabled) = state
+    let received_at_ms = now_unix_ms();
+    // Anyone with the publishable key can send events: a widget's day has room
+    // for so many. Checked before the batch is stored, so a day ends at most
+    // one batch per concurrent request past it.
+    let widget = state
         .db
-        .agent_of_widget(&claims.widget_id)
+        .widget_for_events(&claims.widget_id, received_at_ms.div_euclid(DAY_MS))
         .await?
         .ok_or_else(|| {
             ApiError::unauthorized(
@@ -140,7 +144,7 @@ pub async fn ingest(
                 "the widget of this session no longer exists",
             )
         })?;
-    if !enabled {
+    if !widget.enabled {
         return Err(ApiError::forbidden(
             ErrorCode::WidgetDisabled,
             "this widget is disabled",
@@ -148,15 +152,7 @@ pub async fn ingest(
     }
     let batch = read_batch(request, &state).await?;
 
-    let received_at_ms = now_unix_ms();
-    // Anyone with the publishable key can send events: a widget's day has room
-    // for so many. Checked before the batch, so a day ends at most one batch
-    // per concurrent request past it.
-    let accepted_today = state
-        .db
-        .accepted_events_on(&claims.widget_id, received_at_ms.div_euclid(DAY_MS))
-        .await?;
-    let day_is_full = accepted_today >= i64::from(state.usage_events_per_widget_per_day);
+    let day_is_full = widget.accepted_today >= i64::from(state.usage_events_per_widget_per_day);
     let checked: Vec<(String, Result<ValidEvent, Reason>)> = batch
         .into_iter()
         .map(|value| {
@@ -186,7 +182,7 @@ pub async fn ingest(
     }
     let sender = EventSender {
         tenant_id: claims.tenant_id,
-        agent_id,
+        agent_id: widget.agent_id,
         widget_id: claims.widget_id,
         key_id: claims.key_id,
         visitor_id: claims.visitor_id,
