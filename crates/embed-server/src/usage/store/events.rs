@@ -234,7 +234,7 @@ fn distinct_rows<'a>(batches: &[&'a EventBatch]) -> Vec<EventRow<'a>> {
 /// before another process wrote fails rather than write, so what the lookup
 /// found still holds when the insert runs. Only the duplicates (a few) come
 /// back, as their position: returning every new row's key, as PostgreSQL
-/// must, cost ingestion a sixth of its CPU in rows made and dropped.
+/// must, spent much of ingestion's CPU (in `perf`) making and dropping rows.
 async fn insert_new(
     connection: &mut AnyConnection,
     rows: &[EventRow<'_>],
