@@ -64,9 +64,10 @@ mod tests {
         let db = Db::open(&format!("sqlite://{}", file.display()))
             .await
             .unwrap();
-        let checkpoints = db.checkpoint_in_background().await.unwrap().unwrap();
-        // Let the first (immediate) checkpoint copy the migrations.
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // The checkpoints stopped at once: what follows is the writer alone.
+        let stopped = db.checkpoint_in_background().await.unwrap().unwrap();
+        stopped.abort();
+        let _ = stopped.await;
         let before = size(&file);
         {
             let mut writer = db.writer.connection().await.unwrap();
@@ -89,6 +90,7 @@ mod tests {
             size(&file) < before + 1_000_000,
             "the commit did not copy them"
         );
+        let checkpoints = db.checkpoint_in_background().await.unwrap().unwrap();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while size(&file) < before + 4_000_000 {
             assert!(
