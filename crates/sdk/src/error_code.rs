@@ -110,6 +110,8 @@ pub enum ErrorCode {
     /// The published agent has no such version (yet): it cannot be pinned or
     /// released.
     UnknownVersion,
+    /// Another organisation, with other roles, has this external id.
+    ExternalIdInUse,
     /// A widget whose publishable key was revoked has no snippet.
     PublishableKeyRevoked,
     /// The body is larger than the route accepts.
@@ -147,7 +149,7 @@ pub enum ErrorCode {
 
 /// Every known code, in the order of the variants: what [`ErrorCode::from`]
 /// looks a name up in.
-const KNOWN: [ErrorCode; 48] = [
+const KNOWN: [ErrorCode; 49] = [
     ErrorCode::Network,
     ErrorCode::Protocol,
     ErrorCode::InvalidArgument,
@@ -185,6 +187,7 @@ const KNOWN: [ErrorCode; 48] = [
     ErrorCode::AgentInUse,
     ErrorCode::AgentWithdrawn,
     ErrorCode::UnknownVersion,
+    ErrorCode::ExternalIdInUse,
     ErrorCode::PublishableKeyRevoked,
     ErrorCode::PayloadTooLarge,
     ErrorCode::UnsupportedMediaType,
@@ -246,6 +249,7 @@ impl ErrorCode {
             ErrorCode::AgentInUse => "agent_in_use",
             ErrorCode::AgentWithdrawn => "agent_withdrawn",
             ErrorCode::UnknownVersion => "unknown_version",
+            ErrorCode::ExternalIdInUse => "external_id_in_use",
             ErrorCode::PublishableKeyRevoked => "publishable_key_revoked",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
@@ -328,7 +332,7 @@ mod tests {
 
     /// Every known code and its string on the wire, written out: a renamed
     /// string fails here before it reaches a client.
-    const WIRE: [(ErrorCode, &str); 48] = [
+    const WIRE: [(ErrorCode, &str); 49] = [
         (ErrorCode::Network, "network"),
         (ErrorCode::Protocol, "protocol"),
         (ErrorCode::InvalidArgument, "invalid_argument"),
@@ -366,6 +370,7 @@ mod tests {
         (ErrorCode::AgentInUse, "agent_in_use"),
         (ErrorCode::AgentWithdrawn, "agent_withdrawn"),
         (ErrorCode::UnknownVersion, "unknown_version"),
+        (ErrorCode::ExternalIdInUse, "external_id_in_use"),
         (ErrorCode::PublishableKeyRevoked, "publishable_key_revoked"),
         (ErrorCode::PayloadTooLarge, "payload_too_large"),
         (ErrorCode::UnsupportedMediaType, "unsupported_media_type"),

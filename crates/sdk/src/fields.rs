@@ -266,6 +266,14 @@ impl OrganisationName {
     pub const MAX_CHARS: usize = 200;
 }
 
+/// An organisation's id in the marketplace that provisions it (e.g. a Waldur
+/// customer's uuid): 1 to 200 characters on one line, not only white space.
+pub struct ExternalId;
+
+impl ExternalId {
+    pub const MAX_CHARS: usize = 200;
+}
+
 /// What an operator key (`skt_op_…`) may do, on the operator's API only.
 pub struct OperatorScope;
 
@@ -528,6 +536,10 @@ mod schemas {
         OrganisationName => text("1 to 200 characters on one line, not only white space")
             .min_length(Some(1))
             .max_length(Some(OrganisationName::MAX_CHARS))
+            .pattern(Some(LINE_PATTERN));
+        ExternalId => text("1 to 200 characters on one line, not only white space")
+            .min_length(Some(1))
+            .max_length(Some(ExternalId::MAX_CHARS))
             .pattern(Some(LINE_PATTERN));
         GraceSeconds => integer(
             "Seconds the old key keeps working, at most 30 days",

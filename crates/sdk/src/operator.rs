@@ -29,6 +29,10 @@ pub struct Organisation {
     pub roles: Vec<OrganisationRole>,
     /// In Unix seconds.
     pub created_at: i64,
+    /// Its id in the marketplace that provisions it, if one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::ExternalId>))]
+    pub external_id: Option<String>,
 }
 
 /// `POST /v1/operator/organisations`.
@@ -42,6 +46,12 @@ pub struct NewOrganisation {
     #[serde(default = "buyer_only")]
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 2))]
     pub roles: Vec<OrganisationRole>,
+    /// Its id in the marketplace that provisions it. With one, the call finds
+    /// the organisation made with it before (`200`, roles as asked or `409`)
+    /// instead of making another (`201`): provisioning can run twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::ExternalId>))]
+    pub external_id: Option<String>,
 }
 
 fn buyer_only() -> Vec<OrganisationRole> {

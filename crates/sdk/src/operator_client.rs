@@ -20,7 +20,7 @@ use crate::transport::Method;
 /// use sitekit_sdk::operator::{NewOrganisation, OrganisationRole};
 ///
 /// let operator = OperatorClient::new("https://embed.example.com", "skt_op_live_…");
-/// let new = NewOrganisation { name: "Acme".into(), roles: vec![OrganisationRole::Buyer] };
+/// let new = NewOrganisation { name: "Acme".into(), roles: vec![OrganisationRole::Buyer], external_id: None };
 /// let acme = operator.create_organisation(&new).await?;
 /// let request = NewKeyRequest {
 ///     kind: AdminKeyKind::Secret,

@@ -101,7 +101,7 @@ impl OperatorBackend for LocalOperator {
 
     async fn create_organisation(&self, request: NewOrganisation) -> Result<Organisation> {
         let caller = OperatorCaller::local();
-        Ok(ops::create_organisation(&self.0, &caller, request).await?)
+        Ok(ops::create_organisation(&self.0, &caller, request).await?.0)
     }
 
     async fn keys(&self, id: &str) -> Result<KeyList> {
@@ -143,7 +143,11 @@ pub async fn run(backend: &impl OperatorBackend, command: TenantCommand) -> Resu
             .filter_map(|(given, role)| roles.contains(&given).then_some(role))
             .collect();
             let created = backend
-                .create_organisation(NewOrganisation { name, roles })
+                .create_organisation(NewOrganisation {
+                    name,
+                    roles,
+                    external_id: None,
+                })
                 .await?;
             print(json, &created, |tenant| {
                 println!(

@@ -85,12 +85,14 @@ pub async fn organisation(
     existing(db, id).await.map(shown)
 }
 
-/// A new organisation: a buyer, a seller or both.
+/// A new organisation: a buyer, a seller or both. With an external id, the
+/// organisation made with it before if there is one (`false`: not made now),
+/// provided it holds the roles asked for.
 pub async fn create_organisation(
     db: &Db,
     caller: &OperatorCaller,
     request: NewOrganisation,
-) -> Result<Organisation, ApiError> {
+) -> Result<(Organisation, bool), ApiError> {
     caller.require(Scope::OrganisationsWrite)?;
     // As the spec bounds it: every list the server reads is bounded.
     if request.roles.len() > 2 {
@@ -103,7 +105,29 @@ pub async fn create_organisation(
         buyer: request.roles.contains(&OrganisationRole::Buyer),
         seller: request.roles.contains(&OrganisationRole::Seller),
     };
-    Ok(shown(tenants::ops::create(db, &request.name, roles).await?))
+    let (tenant, made) =
+        tenants::ops::find_or_create(db, &request.name, roles, request.external_id.as_deref())
+            .await?;
+    if tenant.roles != roles {
+        return Err(ApiError::conflict(
+            ErrorCode::ExternalIdInUse,
+            format!(
+                "{} already has this external id, as {}",
+                tenant.id,
+                tenant
+                    .roles
+                    .listed()
+                    .iter()
+                    .map(|role| match role {
+                        OrganisationRole::Buyer => "a buyer",
+                        OrganisationRole::Seller => "a seller",
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+        ));
+    }
+    Ok((shown(tenant), made))
 }
 
 /// An organisation's keys, in display form only.
@@ -223,5 +247,6 @@ fn shown(tenant: Tenant) -> Organisation {
         name: tenant.name,
         roles: tenant.roles.listed(),
         created_at: tenant.created_at,
+        external_id: tenant.external_id,
     }
 }

@@ -52,7 +52,9 @@ pub async fn list(
             ("createOrganisationKey" = (operation_id = "createOrganisationKey", parameters(("organisation" = "$response.body#/id")))),
             ("listOrganisationKeys" = (operation_id = "listOrganisationKeys", parameters(("organisation" = "$response.body#/id")))),
         )),
+        (status = 200, description = "The organisation made before with this `externalId`", body = Organisation),
         (status = 400, description = "Malformed JSON, unknown fields or a setting that breaks a rule", body = ErrorBody),
+        (status = 409, description = "An organisation with other roles has this `externalId` (`external_id_in_use`)", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
         AdminErrors,
@@ -63,8 +65,13 @@ pub async fn create(
     caller: OperatorCaller,
     ApiJson(request): ApiJson<NewOrganisation>,
 ) -> Result<(StatusCode, Json<Organisation>), ApiError> {
-    let organisation = ops::create_organisation(&state.db, &caller, request).await?;
-    Ok((StatusCode::CREATED, Json(organisation)))
+    let (organisation, made) = ops::create_organisation(&state.db, &caller, request).await?;
+    let status = if made {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(organisation)))
 }
 
 #[utoipa::path(

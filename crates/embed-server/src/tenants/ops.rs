@@ -7,12 +7,27 @@ use crate::error::ApiError;
 use crate::setting_rules::one_line_text;
 use crate::tenants::{OrgRoles, Tenant};
 use sitekit_sdk::ErrorCode;
-use sitekit_sdk::fields::OrganisationName;
+use sitekit_sdk::fields::{ExternalId, OrganisationName};
 
 /// A new organisation named `name` (one line, trimmed, not empty, at most 200
 /// characters), with at least one of the roles.
 pub async fn create(db: &Db, name: &str, roles: OrgRoles) -> Result<Tenant, ApiError> {
+    Ok(find_or_create(db, name, roles, None).await?.0)
+}
+
+/// A new organisation, or with `external_id` the one made with it before
+/// (`false`: found, not made now).
+pub async fn find_or_create(
+    db: &Db,
+    name: &str,
+    roles: OrgRoles,
+    external_id: Option<&str>,
+) -> Result<(Tenant, bool), ApiError> {
     let name = one_line_text("an organisation's name", name, OrganisationName::MAX_CHARS)
+        .map_err(|error| ApiError::bad_request(ErrorCode::InvalidSetting, error.0))?;
+    let external_id = external_id
+        .map(|id| one_line_text("an external id", id, ExternalId::MAX_CHARS))
+        .transpose()
         .map_err(|error| ApiError::bad_request(ErrorCode::InvalidSetting, error.0))?;
     if !roles.buyer && !roles.seller {
         return Err(ApiError::bad_request(
@@ -20,5 +35,7 @@ pub async fn create(db: &Db, name: &str, roles: OrgRoles) -> Result<Tenant, ApiE
             "an organisation is a buyer, a seller or both",
         ));
     }
-    Ok(db.create_organisation(&name, roles).await?)
+    Ok(db
+        .find_or_create_organisation(&name, roles, external_id.as_deref())
+        .await?)
 }

@@ -13,6 +13,8 @@ pub struct Tenant {
     pub roles: OrgRoles,
     /// In Unix seconds.
     pub created_at: i64,
+    /// Its id in the marketplace that provisions it, if one does.
+    pub external_id: Option<String>,
 }
 
 /// What an organisation does on the marketplace: a buyer puts agents on its
@@ -54,25 +56,49 @@ impl Db {
         name: &str,
         roles: OrgRoles,
     ) -> Result<Tenant, sqlx::Error> {
+        Ok(self.find_or_create_organisation(name, roles, None).await?.0)
+    }
+
+    /// A new organisation, or with an `external_id` the one that has it
+    /// already (made now or before: `true` when made now). One statement
+    /// decides, so two concurrent calls with one external id make one.
+    pub async fn find_or_create_organisation(
+        &self,
+        name: &str,
+        roles: OrgRoles,
+        external_id: Option<&str>,
+    ) -> Result<(Tenant, bool), sqlx::Error> {
         let tenant = Tenant {
             id: new_id("ten"),
             name: name.to_owned(),
             roles,
             created_at: now_unix(),
+            external_id: external_id.map(str::to_owned),
         };
         let mut writer = self.writer.connection().await?;
-        sqlx::query(
-            "INSERT INTO tenants (id, name, created_at, is_buyer, is_seller) \
-             VALUES ($1, $2, $3, $4, $5)",
+        let made = sqlx::query(
+            "INSERT INTO tenants (id, name, created_at, is_buyer, is_seller, external_id) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (external_id) DO NOTHING",
         )
         .bind(&tenant.id)
         .bind(&tenant.name)
         .bind(tenant.created_at)
         .bind(i64::from(roles.buyer))
         .bind(i64::from(roles.seller))
+        .bind(external_id)
         .execute(&mut *writer)
-        .await?;
-        Ok(tenant)
+        .await?
+        .rows_affected()
+            == 1;
+        if made {
+            return Ok((tenant, true));
+        }
+        let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE external_id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(external_id)
+            .fetch_one(&mut *writer)
+            .await?;
+        Ok((Tenant::from_row(&row)?, false))
     }
 
     pub async fn tenant_exists(&self, id: &str) -> Result<bool, sqlx::Error> {
@@ -98,7 +124,7 @@ impl Db {
     }
 }
 
-const TENANT_COLUMNS: &str = "id, name, is_buyer, is_seller, created_at";
+const TENANT_COLUMNS: &str = "id, name, is_buyer, is_seller, created_at, external_id";
 
 impl Tenant {
     fn from_row(row: &sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
@@ -110,6 +136,7 @@ impl Tenant {
                 seller: row.try_get::<i64, _>("is_seller")? == 1,
             },
             created_at: row.try_get("created_at")?,
+            external_id: row.try_get("external_id")?,
         })
     }
 }

@@ -205,6 +205,56 @@ async fn a_control_plane_provisions_an_organisation_and_its_keys_with_an_operato
     }
 }
 
+/// A marketplace provisions by its own ids: asking twice, or at once from
+/// two workers, makes one organisation; the same id with other roles is
+/// refused rather than answered with an organisation that cannot do the job.
+#[tokio::test]
+async fn an_external_id_makes_one_organisation_however_often_it_is_asked_for() {
+    let server = TestServer::in_process().await;
+    let (_, operator) = operator_key(&server, &[]).await;
+    let before = organisation_count(&server, &operator).await;
+    let body = json!({ "name": "Buyer Ltd", "externalId": "waldur:customer:5f1d" });
+    let first = create_organisation(&server, &operator, body.clone()).await;
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["externalId"], "waldur:customer:5f1d");
+
+    let (again, at_once) = tokio::join!(
+        create_organisation(&server, &operator, body.clone()),
+        create_organisation(&server, &operator, body.clone()),
+    );
+    for response in [again, at_once] {
+        assert_eq!(response.status(), 200);
+        let found: Value = response.json().await.unwrap();
+        assert_eq!(found, first);
+    }
+    let fresh = json!({ "name": "Other Ltd", "externalId": "waldur:customer:77aa" });
+    let (one, other) = tokio::join!(
+        create_organisation(&server, &operator, fresh.clone()),
+        create_organisation(&server, &operator, fresh.clone()),
+    );
+    let mut statuses = [one.status().as_u16(), other.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 201]);
+    assert_eq!(organisation_count(&server, &operator).await, before + 2);
+
+    let response = create_organisation(
+        &server,
+        &operator,
+        json!({ "name": "Buyer Ltd", "externalId": "waldur:customer:5f1d", "roles": ["seller"] }),
+    )
+    .await;
+    let message = assert_api_error(response, 409, "external_id_in_use").await;
+    assert!(message.contains(first["id"].as_str().unwrap()), "{message}");
+    // Without an external id, every call makes one, as before.
+    for _ in 0..2 {
+        let response =
+            create_organisation(&server, &operator, json!({ "name": "Buyer Ltd" })).await;
+        assert_eq!(response.status(), 201);
+    }
+    assert_eq!(organisation_count(&server, &operator).await, before + 4);
+}
+
 #[tokio::test]
 async fn operator_keys_and_organisation_keys_open_only_their_own_routes() {
     let server = TestServer::in_process().await;
@@ -395,6 +445,22 @@ async fn hostile_operator_requests_change_nothing() {
             "invalid_body",
         ),
         (json!([{ "name": "A" }]), 400, "invalid_body"),
+        (
+            json!({ "name": "A", "externalId": "" }),
+            400,
+            "invalid_setting",
+        ),
+        (
+            json!({ "name": "A", "externalId": "a\nb" }),
+            400,
+            "invalid_setting",
+        ),
+        (
+            json!({ "name": "A", "externalId": "x".repeat(201) }),
+            400,
+            "invalid_setting",
+        ),
+        (json!({ "name": "A", "externalId": 7 }), 400, "invalid_body"),
     ] {
         let response = create_organisation(&server, &operator, body.clone()).await;
         let message = assert_api_error(response, status, code).await;
