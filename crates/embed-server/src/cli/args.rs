@@ -323,6 +323,10 @@ pub enum TenantCommand {
         /// What it does on the marketplace; repeat for both.
         #[arg(long = "role", value_enum, default_value = "buyer")]
         roles: Vec<OrgRole>,
+        /// Its id in the marketplace that provisions it: if a tenant has it
+        /// already, that tenant is shown instead of a new one made.
+        #[arg(long)]
+        external_id: Option<String>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,

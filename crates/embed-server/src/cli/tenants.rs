@@ -134,7 +134,12 @@ impl OperatorBackend for LocalOperator {
 
 pub async fn run(backend: &impl OperatorBackend, command: TenantCommand) -> Result<()> {
     match command {
-        TenantCommand::Create { name, roles, json } => {
+        TenantCommand::Create {
+            name,
+            roles,
+            external_id,
+            json,
+        } => {
             let roles = [
                 (OrgRole::Buyer, OrganisationRole::Buyer),
                 (OrgRole::Seller, OrganisationRole::Seller),
@@ -146,16 +151,22 @@ pub async fn run(backend: &impl OperatorBackend, command: TenantCommand) -> Resu
                 .create_organisation(NewOrganisation {
                     name,
                     roles,
-                    external_id: None,
+                    external_id,
                 })
                 .await?;
-            print(json, &created, |tenant| {
-                println!(
+            print(json, &created, |tenant| match &tenant.external_id {
+                Some(external_id) => println!(
+                    "tenant {} ({}), {}, has external id {external_id}",
+                    tenant.id,
+                    tenant.name,
+                    roles_text(tenant)
+                ),
+                None => println!(
                     "created tenant {} ({}), {}",
                     tenant.id,
                     tenant.name,
                     roles_text(tenant)
-                );
+                ),
             })
         }
         TenantCommand::List { json } => print(json, &backend.organisations().await?, |list| {

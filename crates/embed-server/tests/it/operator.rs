@@ -720,6 +720,26 @@ async fn the_command_line_runs_the_operator_commands_locally_and_through_the_ope
     assert_eq!(remote["roles"], json!(["buyer"]));
     let listed = server.remote_json(&operator, &["tenants", "list"]).await;
     assert_eq!(listed["organisations"].as_array().unwrap().len(), 3);
+    // An external id finds what it made, locally and remotely alike.
+    let by_id = [
+        "tenants",
+        "create",
+        "--name",
+        "Buyer Ltd",
+        "--external-id",
+        "crm:42",
+    ];
+    let local = json_of(db, &[&by_id[..], &["--json"]].concat()).await;
+    assert_eq!(local["externalId"], "crm:42");
+    let again = server.remote_json(&operator, &by_id).await;
+    assert_eq!(again, local);
+    let (ok, text, _) = run(db, &by_id).await;
+    assert!(
+        ok && text.contains(local["id"].as_str().unwrap()) && text.contains("external id crm:42"),
+        "{text}"
+    );
+    let listed = server.remote_json(&operator, &["tenants", "list"]).await;
+    assert_eq!(listed["organisations"].as_array().unwrap().len(), 4);
     let created = server
         .remote_json(
             &operator,
