@@ -91,8 +91,9 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// always lists exactly what the server serves.
 fn documented_routes() -> OpenApiRouter<AppState> {
     use routes::{
-        agents, assets, catalog, chat, dashboard, health, keys, operator, seller, sessions,
-        snippet, subscriptions, threads, usage, usage_events, usage_export, widget_config, widgets,
+        agents, assets, catalog, chat, dashboard, health, keys, operator, provisioning, seller,
+        sessions, snippet, subscriptions, threads, usage, usage_events, usage_export,
+        widget_config, widgets,
     };
     let admin_body = || DefaultBodyLimit::max(ADMIN_BODY_LIMIT);
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
@@ -129,6 +130,17 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(operator::revoke_key).layer(admin_body()))
         .routes(routes!(operator::rotate_key).layer(admin_body()))
         .routes(routes!(operator::key_events))
+        .routes(routes!(provisioning::subscription).layer(admin_body()))
+        .routes(routes!(provisioning::widget).layer(admin_body()))
+        .routes(
+            routes!(
+                provisioning::get_widget,
+                provisioning::control_widget,
+                provisioning::delete_widget
+            )
+            .layer(admin_body()),
+        )
+        .routes(routes!(provisioning::widget_usage))
         .routes(routes!(dashboard::page))
         .routes(routes!(dashboard::preview))
         .routes(routes!(health::healthz))

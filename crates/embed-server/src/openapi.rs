@@ -23,7 +23,8 @@ use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
         description = "Embeddable AI-agent chat: the browser routes a widget uses \
             (publishable key and Origin, then a session token), the admin API \
             (secret or restricted keys, scoped to one tenant) and the operator's API \
-            (operator keys: organisations and their keys). Every error is \
+            (operator keys: organisations, their keys, and what a marketplace provisions \
+            for a purchase). Every error is \
             `{\"error\":{\"code\",\"message\"}}` with a stable code."
     ),
     modifiers(&SecuritySchemes),

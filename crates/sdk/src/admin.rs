@@ -50,6 +50,18 @@ pub struct WidgetSummary {
     /// on every page load (30 from servers that predate it).
     #[serde(default = "default_conversation_days")]
     pub conversation_days: u32,
+    /// Paused by the marketplace it was bought on (over its limit): the chat
+    /// tells visitors so until the marketplace restores it. Only the
+    /// marketplace changes it.
+    #[serde(default)]
+    pub paused: bool,
+    /// Messages a UTC month the marketplace purchase covers; 0 means no
+    /// budget. Only the marketplace changes it.
+    #[serde(default)]
+    pub monthly_message_budget: i64,
+    /// The purchase's id in the marketplace that provisioned it, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
 }
 
 fn first_version() -> u32 {
@@ -482,6 +494,10 @@ pub struct NewKeyRequest {
     pub expires_in_days: Option<u32>,
     #[serde(default)]
     pub test_mode: bool,
+    /// A label to tell keys apart, e.g. where the key is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::KeyName>))]
+    pub name: Option<String>,
 }
 
 /// The answer to `POST /v1/keys`: the only time the key itself is shown.
@@ -508,6 +524,9 @@ pub struct KeySummary {
     /// `skt_sec_live_…abcd`
     pub display: String,
     pub revoked: bool,
+    /// Its label, if it was given one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// `GET /v1/keys`.

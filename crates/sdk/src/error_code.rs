@@ -93,6 +93,9 @@ pub enum ErrorCode {
     OriginNotAllowed,
     /// The widget is disabled by its owner.
     WidgetDisabled,
+    /// The marketplace the widget was bought on paused it (over the
+    /// purchase's limit) until it restores it.
+    WidgetPaused,
     /// Only an organisation that sells agents may publish them.
     NotASeller,
     /// Only an organisation that buys agents may subscribe to them.
@@ -149,7 +152,7 @@ pub enum ErrorCode {
 
 /// Every known code, in the order of the variants: what [`ErrorCode::from`]
 /// looks a name up in.
-const KNOWN: [ErrorCode; 49] = [
+const KNOWN: [ErrorCode; 50] = [
     ErrorCode::Network,
     ErrorCode::Protocol,
     ErrorCode::InvalidArgument,
@@ -180,6 +183,7 @@ const KNOWN: [ErrorCode; 49] = [
     ErrorCode::OriginRequired,
     ErrorCode::OriginNotAllowed,
     ErrorCode::WidgetDisabled,
+    ErrorCode::WidgetPaused,
     ErrorCode::NotASeller,
     ErrorCode::NotABuyer,
     ErrorCode::NotFound,
@@ -242,6 +246,7 @@ impl ErrorCode {
             ErrorCode::OriginRequired => "origin_required",
             ErrorCode::OriginNotAllowed => "origin_not_allowed",
             ErrorCode::WidgetDisabled => "widget_disabled",
+            ErrorCode::WidgetPaused => "widget_paused",
             ErrorCode::NotASeller => "not_a_seller",
             ErrorCode::NotABuyer => "not_a_buyer",
             ErrorCode::NotFound => "not_found",
@@ -332,7 +337,7 @@ mod tests {
 
     /// Every known code and its string on the wire, written out: a renamed
     /// string fails here before it reaches a client.
-    const WIRE: [(ErrorCode, &str); 49] = [
+    const WIRE: [(ErrorCode, &str); 50] = [
         (ErrorCode::Network, "network"),
         (ErrorCode::Protocol, "protocol"),
         (ErrorCode::InvalidArgument, "invalid_argument"),
@@ -363,6 +368,7 @@ mod tests {
         (ErrorCode::OriginRequired, "origin_required"),
         (ErrorCode::OriginNotAllowed, "origin_not_allowed"),
         (ErrorCode::WidgetDisabled, "widget_disabled"),
+        (ErrorCode::WidgetPaused, "widget_paused"),
         (ErrorCode::NotASeller, "not_a_seller"),
         (ErrorCode::NotABuyer, "not_a_buyer"),
         (ErrorCode::NotFound, "not_found"),

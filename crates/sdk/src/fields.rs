@@ -279,11 +279,30 @@ pub struct OperatorScope;
 
 impl OperatorScope {
     /// Every operator scope, as written in keys and errors.
-    pub const NAMES: [&str; 3] = [
+    pub const NAMES: [&str; 4] = [
         "organisations:read",
         "organisations:write",
         "organisation-keys:write",
+        "provisioning:write",
     ];
+}
+
+/// Messages a UTC calendar month over all of a widget's visitors, as a
+/// marketplace purchase covers them; 0 for no budget.
+pub struct MonthlyMessageBudget;
+
+/// A key's label: 1 to 100 characters on one line, not only white space.
+pub struct KeyName;
+
+impl KeyName {
+    pub const MAX_CHARS: usize = 100;
+}
+
+/// A calendar month, `YYYY-MM`.
+pub struct Month;
+
+impl Month {
+    pub const PATTERN: &str = r"^[0-9]{4}-(0[1-9]|1[0-2])$";
 }
 
 /// What a key may do.
@@ -457,6 +476,16 @@ mod schemas {
             .item(text("Removes the avatar").enum_values(Some([""])))
             .description(Some("A new avatar, or `\"\"` to remove it"));
         DailyMessageBudget => integer("Messages a day over all visitors", 0, u32::MAX);
+        MonthlyMessageBudget => integer(
+            "Messages a UTC calendar month over all visitors; 0 for no budget",
+            0,
+            u32::MAX,
+        );
+        KeyName => text("1 to 100 characters on one line, not only white space")
+            .min_length(Some(1))
+            .max_length(Some(KeyName::MAX_CHARS))
+            .pattern(Some(LINE_PATTERN));
+        Month => text("`YYYY-MM`").pattern(Some(Month::PATTERN));
         KeyLifetimeDays => integer("Days until the key expires", 0, u32::MAX);
         CanaryPercent => integer(
             "A canary's share of the subscriptions that follow the latest version, in percent \

@@ -142,6 +142,9 @@ pub struct Subscription {
     /// When the version policy was last set, in Unix seconds.
     pub policy_changed_at: i64,
     pub created_at: i64,
+    /// The purchase's id in the marketplace that provisioned it, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
 }
 
 /// `GET /v1/subscriptions`.

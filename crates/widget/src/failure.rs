@@ -42,10 +42,12 @@ impl Failure {
 
     /// What the visitor reads in the error banner, in the widget's language.
     pub fn readable(&self, texts: &Texts) -> String {
+        const DAY_SECS: u64 = 86_400;
         // The names as `match` patterns: `ErrorCode::as_str` is a `const fn`, so
         // each is the one name, and the `match` compiles as one on literals.
         const ORIGIN_NOT_ALLOWED: &str = ErrorCode::OriginNotAllowed.as_str();
         const WIDGET_DISABLED: &str = ErrorCode::WidgetDisabled.as_str();
+        const WIDGET_PAUSED: &str = ErrorCode::WidgetPaused.as_str();
         const INVALID_KEY: &str = ErrorCode::InvalidKey.as_str();
         const KEY_REVOKED: &str = ErrorCode::KeyRevoked.as_str();
         const KEY_EXPIRED: &str = ErrorCode::KeyExpired.as_str();
@@ -60,6 +62,12 @@ impl Failure {
         let text = match self.code.as_str() {
             ORIGIN_NOT_ALLOWED => texts.origin_not_allowed,
             WIDGET_DISABLED => texts.widget_disabled,
+            WIDGET_PAUSED => texts.paused,
+            // A budget that renews after more than a day is a month's:
+            // "tomorrow" would be untrue.
+            BUDGET_EXHAUSTED if self.retry_after.is_some_and(|secs| secs > DAY_SECS) => {
+                texts.paused
+            }
             INVALID_KEY | KEY_REVOKED | KEY_EXPIRED => texts.key_gone,
             RATE_LIMITED | TOO_MANY_STREAMS => return texts.rate_limited(self.retry_after),
             BUDGET_EXHAUSTED => texts.budget_exhausted,

@@ -12,5 +12,5 @@ pub mod stream_slots;
 pub mod threads;
 pub mod visitors;
 
-pub use budgets::BudgetOutcome;
+pub use budgets::{BudgetOutcome, MessageBudgets};
 pub use threads::{ThreadKey, Turn};

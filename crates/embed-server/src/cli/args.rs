@@ -398,8 +398,8 @@ pub enum TenantCommand {
 #[derive(Debug, Subcommand)]
 pub enum OperatorKeyCommand {
     /// Create an operator key: every operator scope (organisations:read,
-    /// organisations:write, organisation-keys:write) unless --scopes lists
-    /// fewer. The key is printed once and never again.
+    /// organisations:write, organisation-keys:write, provisioning:write)
+    /// unless --scopes lists fewer. The key is printed once and never again.
     Create {
         /// What the key is for, e.g. "Waldur site agent".
         #[arg(long, default_value = "")]
@@ -1022,6 +1022,9 @@ pub struct NewKeyArgs {
     /// Issue a test-mode key (skt_…_test_…).
     #[arg(long)]
     pub test_mode: bool,
+    /// A label to tell keys apart, e.g. where the key is used.
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 impl From<NewKeyArgs> for admin::NewKeyRequest {
@@ -1036,6 +1039,7 @@ impl From<NewKeyArgs> for admin::NewKeyRequest {
             }),
             expires_in_days: args.expires_in_days,
             test_mode: args.test_mode,
+            name: args.name,
         }
     }
 }

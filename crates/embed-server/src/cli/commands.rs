@@ -450,8 +450,14 @@ pub(super) fn print_keys(list: &KeyList) {
     for key in &list.keys {
         let state = if key.revoked { "revoked" } else { "active" };
         let widget = key.widget_id.as_deref().unwrap_or("-");
+        // The name last: it is the one field of free text.
+        let name = key
+            .name
+            .as_deref()
+            .map(|name| format!("  {name}"))
+            .unwrap_or_default();
         println!(
-            "{}  {}  {}  widget {widget}  {state}",
+            "{}  {}  {}  widget {widget}  {state}{name}",
             key.id, key.display, key.kind
         );
     }

@@ -7,6 +7,7 @@ use sitekit_sdk::ErrorCode;
 use sitekit_sdk::admin::{
     AdminKeyKind, CreatedKey, KeyEventList, KeySummary, NewKeyRequest, RotateKeyRequest,
 };
+use sitekit_sdk::fields::KeyName;
 
 use crate::db::{DAY_SECS, Db, now_unix};
 use crate::error::ApiError;
@@ -16,6 +17,7 @@ use crate::keys::{
     DEFAULT_ROTATION_GRACE_SECS, KeyKind, KeyListing, KeyMode, MAX_ROTATION_GRACE_SECS,
     NewAdminKey, earlier_expiry,
 };
+use crate::setting_rules::one_line_text;
 
 /// The caller's keys, optionally one widget's only.
 pub async fn list(
@@ -48,6 +50,12 @@ pub async fn create(
     let requested_expiry = request
         .expires_in_days
         .map(|days| now_unix() + i64::from(days) * DAY_SECS);
+    let name = request
+        .name
+        .as_deref()
+        .map(|name| one_line_text("a key's name", name, KeyName::MAX_CHARS))
+        .transpose()
+        .map_err(|error| ApiError::bad_request(ErrorCode::InvalidSetting, error.0))?;
     let (id, key) = db
         .create_admin_key(NewAdminKey {
             tenant_id: caller.tenant()?.as_str(),
@@ -56,6 +64,7 @@ pub async fn create(
             scopes,
             expires_at: earlier_expiry(requested_expiry, caller.expires_at()),
             actor: &caller.actor(),
+            name: name.as_deref(),
         })
         .await?;
     Ok(CreatedKey {

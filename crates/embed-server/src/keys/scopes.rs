@@ -32,6 +32,11 @@ pub enum Scope {
     /// nothing else. No key carries it; it is the only token a URL may carry
     /// (a beacon's).
     UsageBeacon,
+    /// Provisioning marketplace purchases: organisations' subscriptions and
+    /// widgets, their pause and monthly budget, and reading their monthly
+    /// usage (operator keys only). Last, so that the bits of the scopes before
+    /// it stay as tokens already carry them.
+    ProvisioningWrite,
 }
 
 impl Scope {
@@ -50,10 +55,11 @@ impl Scope {
 
     /// The scopes an operator key may carry: no organisation's, and no key of
     /// an organisation may carry these.
-    pub const OF_OPERATOR_KEYS: [Scope; 3] = [
+    pub const OF_OPERATOR_KEYS: [Scope; 4] = [
         Scope::OrganisationsRead,
         Scope::OrganisationsWrite,
         Scope::OrganisationKeysWrite,
+        Scope::ProvisioningWrite,
     ];
 
     /// As written in keys, tokens and errors.
@@ -72,6 +78,7 @@ impl Scope {
             Scope::OrganisationsWrite => "organisations:write",
             Scope::OrganisationKeysWrite => "organisation-keys:write",
             Scope::UsageBeacon => "usage:beacon",
+            Scope::ProvisioningWrite => "provisioning:write",
         }
     }
 
@@ -346,9 +353,9 @@ mod tests {
         assert_eq!(operator.to_string(), "organisations:read");
         assert_eq!(
             Scopes::OPERATOR.to_string(),
-            "organisations:read organisations:write organisation-keys:write"
+            "organisations:read organisations:write organisation-keys:write provisioning:write"
         );
-        assert!(Scopes::OPERATOR.missing_from(Scopes::SECRET_KEY).len() == 3);
+        assert!(Scopes::OPERATOR.missing_from(Scopes::SECRET_KEY).len() == 4);
         assert_eq!(
             Scopes::from_stored(&Scopes::OPERATOR.to_string()),
             Scopes::OPERATOR

@@ -28,10 +28,11 @@ pub struct KeyListing {
     pub revoked: bool,
     pub expires_at: Option<i64>,
     pub scopes: Scopes,
+    pub name: Option<String>,
 }
 
 const LISTING_COLUMNS: &str = "id, tenant_id, widget_id, kind, mode, display_prefix, last4, \
-     generation, revoked_at, expires_at, scopes";
+     generation, revoked_at, expires_at, scopes, name";
 
 impl KeyListing {
     fn from_row(row: &sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
@@ -50,6 +51,7 @@ impl KeyListing {
             revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
             expires_at: row.try_get("expires_at")?,
             scopes: Scopes::from_stored(&row.try_get::<String, _>("scopes")?),
+            name: row.try_get("name")?,
         })
     }
 
@@ -69,6 +71,7 @@ impl From<KeyListing> for KeySummary {
             mode: key.mode,
             display: key.display,
             revoked: key.revoked,
+            name: key.name,
         }
     }
 }
@@ -113,6 +116,8 @@ pub struct NewAdminKey<'a> {
     pub scopes: Scopes,
     pub expires_at: Option<i64>,
     pub actor: &'a str,
+    /// Its label, checked by the caller.
+    pub name: Option<&'a str>,
 }
 
 /// What live sessions of a key must agree with.
@@ -156,8 +161,8 @@ async fn insert_admin_key(
     let key_id = new_id("key");
     sqlx::query(
         "INSERT INTO api_keys (id, tenant_id, widget_id, kind, mode, secret_hash, display_prefix, \
-         last4, publishable_value, scopes, generation, created_at, expires_at) \
-         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, NULL, $8, 1, $9, $10)",
+         last4, publishable_value, scopes, generation, created_at, expires_at, name) \
+         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, NULL, $8, 1, $9, $10, $11)",
     )
     .bind(&key_id)
     .bind(new.tenant_id)
@@ -169,6 +174,7 @@ async fn insert_admin_key(
     .bind(new.scopes.to_string())
     .bind(now)
     .bind(new.expires_at)
+    .bind(new.name)
     .execute(&mut **tx)
     .await?;
     record_key_created(tx, &key_id, new.tenant_id, new.actor, now).await?;
@@ -287,7 +293,7 @@ impl Db {
         let mut writer = self.writer.connection().await?;
         let mut tx = writer.begin().await?;
         let row = sqlx::query(
-            "SELECT tenant_id, widget_id, kind, mode, scopes, expires_at FROM api_keys \
+            "SELECT tenant_id, widget_id, kind, mode, scopes, expires_at, name FROM api_keys \
              WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) \
              AND ($3 = 1 OR tenant_id = $4)",
         )
@@ -299,6 +305,8 @@ impl Db {
         let scopes = Scopes::from_stored(&row.try_get::<String, _>("scopes")?);
         let expires_at: Option<i64> = row.try_get("expires_at")?;
         let widget_id: Option<String> = row.try_get("widget_id")?;
+        // The replacement keeps the label: it does the same job.
+        let name: Option<String> = row.try_get("name")?;
         let mode = if row.try_get::<String, _>("mode")? == "test" {
             KeyMode::Test
         } else {
@@ -316,6 +324,7 @@ impl Db {
                     scopes,
                     expires_at: earlier_expiry(expires_at, expires_no_later_than),
                     actor,
+                    name: name.as_deref(),
                 };
                 insert_admin_key(&mut tx, &new, now).await?
             }

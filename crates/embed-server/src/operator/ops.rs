@@ -45,7 +45,7 @@ impl OperatorCaller {
     }
 
     /// 403 `missing_scope` naming the scope when the caller lacks it.
-    fn require(&self, scope: Scope) -> Result<(), ApiError> {
+    pub(super) fn require(&self, scope: Scope) -> Result<(), ApiError> {
         if self.scopes.contains(scope) {
             Ok(())
         } else {
@@ -56,9 +56,10 @@ impl OperatorCaller {
         }
     }
 
-    /// The operator on one organisation, for the key operations.
-    fn on(&self, tenant: &Tenant) -> Caller {
-        let tenant = TenantId::new(&tenant.id);
+    /// The operator on one organisation, for the operations of its own that
+    /// the organisation's keys call too.
+    pub(super) fn on(&self, tenant: &str) -> Caller {
+        let tenant = TenantId::new(tenant);
         match &self.key {
             Some(key) => Caller::operator_key(key, tenant),
             None => Caller::operator(Some(tenant)),
@@ -138,7 +139,7 @@ pub async fn keys(
 ) -> Result<Vec<KeySummary>, ApiError> {
     caller.require(Scope::OrganisationKeysWrite)?;
     let tenant = existing(db, organisation).await?;
-    keys::ops::list(db, &caller.on(&tenant), None).await
+    keys::ops::list(db, &caller.on(&tenant.id), None).await
 }
 
 /// A new secret or restricted key of an organisation, shown only here.
@@ -150,7 +151,7 @@ pub async fn create_key(
 ) -> Result<CreatedKey, ApiError> {
     caller.require(Scope::OrganisationKeysWrite)?;
     let tenant = existing(db, organisation).await?;
-    keys::ops::create(db, &caller.on(&tenant), request).await
+    keys::ops::create(db, &caller.on(&tenant.id), request).await
 }
 
 /// Revokes a key of an organisation; a key of another answers as one that
@@ -163,7 +164,7 @@ pub async fn revoke_key(
 ) -> Result<(), ApiError> {
     caller.require(Scope::OrganisationKeysWrite)?;
     let tenant = existing(db, organisation).await?;
-    keys::ops::revoke(db, &caller.on(&tenant), key).await
+    keys::ops::revoke(db, &caller.on(&tenant.id), key).await
 }
 
 /// Replaces a key of an organisation; the old one works for the grace period.
@@ -176,7 +177,7 @@ pub async fn rotate_key(
 ) -> Result<CreatedKey, ApiError> {
     caller.require(Scope::OrganisationKeysWrite)?;
     let tenant = existing(db, organisation).await?;
-    keys::ops::rotate(db, &caller.on(&tenant), key, request).await
+    keys::ops::rotate(db, &caller.on(&tenant.id), key, request).await
 }
 
 /// A key of an organisation's audit trail.
@@ -188,7 +189,7 @@ pub async fn key_events(
 ) -> Result<KeyEventList, ApiError> {
     caller.require(Scope::OrganisationKeysWrite)?;
     let tenant = existing(db, organisation).await?;
-    keys::ops::events(db, &caller.on(&tenant), key).await
+    keys::ops::events(db, &caller.on(&tenant.id), key).await
 }
 
 /// The longest note an operator key carries.
@@ -235,7 +236,7 @@ pub async fn revoke_operator_key(db: &Db, id: &str) -> Result<(), ApiError> {
     }
 }
 
-async fn existing(db: &Db, id: &str) -> Result<Tenant, ApiError> {
+pub(super) async fn existing(db: &Db, id: &str) -> Result<Tenant, ApiError> {
     db.tenant(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no organisation with id {id}")))

@@ -19,7 +19,7 @@ use crate::chat::metering::{RunIdentity, RunMeter};
 use crate::chat::relay::lifecycle::{RunIds, RunLimits, Visibility, visitor_events};
 use crate::chat::relay::{HistoryMessage, RunRequest, StartRun};
 use crate::chat::stream_slots;
-use crate::chat::{BudgetOutcome, ThreadKey};
+use crate::chat::{BudgetOutcome, MessageBudgets, ThreadKey};
 use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, BearerToken};
@@ -82,6 +82,13 @@ pub async fn chat(
             "this widget is disabled",
         ));
     }
+    if widget.marketplace.paused {
+        return Err(ApiError::forbidden(
+            ErrorCode::WidgetPaused,
+            "this widget is paused by the marketplace it was bought on, usually over its \
+             purchase's limit; it answers again once the purchase is restored",
+        ));
+    }
     // A place among the open streams first: a chat refused for want of one
     // uses up none of the visitor's messages or the widget's budget, and never
     // reaches the runtime.
@@ -99,9 +106,13 @@ pub async fn chat(
     // Counted last, once the message is known to be valid and allowed, so a
     // refused request never uses up budget; the history is read meanwhile.
     let (budget, history) = tokio::try_join!(
-        state
-            .db
-            .count_daily_message(&widget.id, widget.daily_message_budget),
+        state.db.count_message(
+            &widget.id,
+            MessageBudgets {
+                daily: widget.daily_message_budget,
+                monthly: widget.marketplace.monthly_message_budget,
+            }
+        ),
         state.db.thread_messages(&thread, HISTORY_MESSAGES),
     )?;
     if let BudgetOutcome::Exhausted { renews_in_secs } = budget {

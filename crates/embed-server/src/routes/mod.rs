@@ -14,6 +14,7 @@ pub mod dashboard;
 pub mod health;
 pub mod keys;
 pub mod operator;
+pub mod provisioning;
 pub mod seller;
 pub mod sessions;
 pub mod snippet;

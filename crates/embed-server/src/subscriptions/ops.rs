@@ -35,9 +35,30 @@ pub async fn create(
     caller: &Caller,
     request: NewSubscription,
 ) -> Result<Subscription, ApiError> {
+    Ok(find_or_create(db, caller, request, None).await?.0)
+}
+
+/// As [`create`]; with an `external_id` (a marketplace purchase's), the
+/// subscription made for it before if there is one (`false`: not made now),
+/// provided it is to the same published agent.
+pub async fn find_or_create(
+    db: &Db,
+    caller: &Caller,
+    request: NewSubscription,
+    external_id: Option<&str>,
+) -> Result<(Subscription, bool), ApiError> {
     caller.require(Scope::AgentsWrite)?;
     let buyer = buyer(db, caller).await?;
     let id = &request.published_agent_id;
+    // Found before the catalog is asked: what a purchase subscribed to stays
+    // its subscription even once the agent is withdrawn.
+    if let Some(external_id) = external_id
+        && let Some(found) = db
+            .subscription_by_external_id(buyer.as_str(), external_id)
+            .await?
+    {
+        return Ok((same_agent(db, &found, id).await?, false));
+    }
     // Looked up past the catalog's visibility, so that a buyer who knew a
     // withdrawn agent is told what became of it.
     let entry = db
@@ -59,10 +80,26 @@ pub async fn create(
         ));
     }
     check_version(request.version, &versions, id)?;
-    let created = db
-        .create_subscription(buyer.as_str(), id, request.version)
+    let (subscription, made) = db
+        .create_subscription(buyer.as_str(), id, request.version, external_id)
         .await?;
-    Ok(owned(db, &Caller::operator(None), &created).await?.into())
+    Ok((same_agent(db, &subscription, id).await?, made))
+}
+
+/// Subscription `id`, which a purchase's external id found, if it is to the
+/// published agent asked for; 409 `external_id_in_use` if to another.
+async fn same_agent(db: &Db, id: &str, published_agent_id: &str) -> Result<Subscription, ApiError> {
+    let subscription = owned(db, &Caller::operator(None), id).await?;
+    if subscription.published_agent_id != published_agent_id {
+        return Err(ApiError::conflict(
+            ErrorCode::ExternalIdInUse,
+            format!(
+                "{} already has this external id, for {}",
+                subscription.id, subscription.published_agent_id
+            ),
+        ));
+    }
+    Ok(subscription.into())
 }
 
 /// Pins a version (an upgrade or a rollback) or follows the latest.
@@ -142,6 +179,7 @@ impl From<SubscriptionRecord> for Subscription {
             version: record.version,
             policy_changed_at: record.policy_changed_at,
             created_at: record.created_at,
+            external_id: record.external_id,
         }
     }
 }

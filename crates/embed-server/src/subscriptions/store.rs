@@ -27,6 +27,8 @@ pub struct SubscriptionRecord {
     pub version: u32,
     pub version_agent_id: String,
     pub version_published_at: i64,
+    /// The marketplace purchase it was provisioned for, if one.
+    pub external_id: Option<String>,
 }
 
 /// The version a row of `subscriptions` runs now, as SQL (a macro, so that
@@ -58,7 +60,7 @@ pub(crate) const RESOLVED_AGENT_ID: &str = concat!(
 
 const SELECT_SUBSCRIPTIONS: &str = "SELECT subscriptions.id, subscriptions.buyer_id, \
      subscriptions.published_agent_id, subscriptions.pinned_version, \
-     subscriptions.policy_changed_at, subscriptions.created_at, \
+     subscriptions.policy_changed_at, subscriptions.created_at, subscriptions.external_id, \
      published_agents.name AS agent_name, published_agents.status, sellers.name AS seller_name, \
      buyers.name AS buyer_name, \
      resolved.id AS version_agent_id, resolved.version, resolved.created_at AS version_published_at \
@@ -91,6 +93,7 @@ impl SubscriptionRecord {
             version: number(row.try_get("version")?)?,
             version_agent_id: row.try_get("version_agent_id")?,
             version_published_at: row.try_get("version_published_at")?,
+            external_id: row.try_get("external_id")?,
         })
     }
 
@@ -120,12 +123,16 @@ fn number(value: i64) -> Result<u32, sqlx::Error> {
 }
 
 impl Db {
+    /// A new subscription's id; with an `external_id` the buyer's
+    /// subscription made for it before, if there is one (`false`: found, not
+    /// made now).
     pub async fn create_subscription(
         &self,
         buyer_id: &str,
         published_agent_id: &str,
         policy: VersionPolicy,
-    ) -> Result<String, sqlx::Error> {
+        external_id: Option<&str>,
+    ) -> Result<(String, bool), sqlx::Error> {
         let id = new_id("sub");
         let now = now_unix();
         let mut writer = self.writer.connection().await?;
@@ -134,9 +141,10 @@ impl Db {
                 .bind(published_agent_id)
                 .fetch_one(&mut *writer)
                 .await?;
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO subscriptions (id, buyer_id, published_agent_id, pinned_version, \
-             policy_changed_at, created_at, canary_bucket) VALUES ($1, $2, $3, $4, $5, $5, $6)",
+             policy_changed_at, created_at, canary_bucket, external_id) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6, $7) ON CONFLICT (buyer_id, external_id) DO NOTHING",
         )
         .bind(&id)
         .bind(buyer_id)
@@ -144,9 +152,33 @@ impl Db {
         .bind(policy.pinned().map(i64::from))
         .bind(now)
         .bind(canary_bucket(earlier))
+        .bind(external_id)
         .execute(&mut *writer)
-        .await?;
-        Ok(id)
+        .await?
+        .rows_affected();
+        drop(writer);
+        if inserted == 1 {
+            return Ok((id, true));
+        }
+        // Another request made it meanwhile; the insert found it, so it exists.
+        let found = self
+            .subscription_by_external_id(buyer_id, external_id.unwrap_or_default())
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        Ok((found, false))
+    }
+
+    /// The id of the buyer's subscription made for the purchase `external_id`.
+    pub async fn subscription_by_external_id(
+        &self,
+        buyer_id: &str,
+        external_id: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT id FROM subscriptions WHERE buyer_id = $1 AND external_id = $2")
+            .bind(buyer_id)
+            .bind(external_id)
+            .fetch_optional(&self.pool)
+            .await
     }
 
     /// The subscriptions of `scope`, oldest first.

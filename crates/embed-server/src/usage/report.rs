@@ -11,14 +11,13 @@ use crate::db::DAY_SECS;
 use crate::db::now_unix;
 use crate::setting_rules::SettingsError;
 use crate::tenants::TenantScope;
+use crate::usage::month::{date_of, epoch_day};
 use crate::usage::{AgentUsageRow, DailyRow, UsageFilter, UsageSubject};
 
 /// Without `from`, a report covers this many days up to `to`.
 const DEFAULT_DAYS: i64 = 30;
 /// A report is a summary, not an export: ranges stay short enough to answer fast.
 const MAX_DAYS: i64 = 366;
-/// 1970-01-01 as a Julian day, to turn days since the epoch into dates.
-const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
 
 /// The days a report covers, `from..=to`, in days since the epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,15 +171,12 @@ fn parse_day(name: &str, text: &str) -> Result<i64, SettingsError> {
         .ok_or_else(invalid)?;
     let day = u8::try_from(day).map_err(|_| invalid())?;
     let date = Date::from_calendar_date(i32::from(year), month, day).map_err(|_| invalid())?;
-    Ok(i64::from(date.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY)
+    Ok(epoch_day(date))
 }
 
 /// Days since the epoch to `YYYY-MM-DD`.
 pub fn format_day(day: i64) -> String {
-    let date = i32::try_from(day + UNIX_EPOCH_JULIAN_DAY)
-        .ok()
-        .and_then(|julian| Date::from_julian_day(julian).ok())
-        .unwrap_or(Date::MIN);
+    let date = date_of(day);
     format!(
         "{:04}-{:02}-{:02}",
         date.year(),

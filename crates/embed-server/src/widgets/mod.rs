@@ -7,4 +7,4 @@ pub mod settings;
 pub mod snippet;
 mod store;
 
-pub use store::{PublishableKeyRecord, Widget, WidgetRuns};
+pub use store::{Marketplace, PublishableKeyRecord, Widget, WidgetRuns};

@@ -17,7 +17,7 @@ use crate::setting_rules::SettingsError;
 use crate::subscriptions;
 use crate::widgets::settings::{self, WidgetSettings};
 use crate::widgets::snippet;
-use crate::widgets::{Widget, WidgetRuns};
+use crate::widgets::{Marketplace, Widget, WidgetRuns};
 
 pub async fn list(db: &Db, caller: &Caller) -> Result<Vec<WidgetSummary>, ApiError> {
     caller.require(Scope::WidgetsRead)?;
@@ -38,18 +38,31 @@ pub async fn create(
     request: NewWidgetRequest,
     public_url: &str,
 ) -> Result<CreatedWidget, ApiError> {
+    let created = create_for(db, caller, request, Marketplace::default(), public_url).await?;
+    Ok(created.expect("a widget without an external id is always made"))
+}
+
+/// As [`create`], with what a marketplace decides of the widget; None, and
+/// nothing made, when the organisation has a widget with its external id.
+pub async fn create_for(
+    db: &Db,
+    caller: &Caller,
+    request: NewWidgetRequest,
+    marketplace: Marketplace,
+    public_url: &str,
+) -> Result<Option<CreatedWidget>, ApiError> {
     caller.require(Scope::WidgetsWrite)?;
     let runs = what_runs(db, caller, &request).await?;
     let settings = WidgetSettings::from_request(&request).map_err(invalid)?;
     let mode = KeyMode::of_test_mode(request.test_mode);
-    let (widget, key) = db
-        .create_widget(runs, settings, mode, &caller.actor())
+    let made = db
+        .provision_widget(runs, settings, mode, &caller.actor(), marketplace)
         .await?;
-    Ok(CreatedWidget {
+    Ok(made.map(|(widget, key)| CreatedWidget {
         snippet: snippet::auto_updating(public_url, key.expose()),
         publishable_key: key.expose().to_owned(),
         widget: widget.into(),
-    })
+    }))
 }
 
 /// What a new widget runs: an agent of the caller's own, or a subscription

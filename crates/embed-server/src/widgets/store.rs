@@ -45,6 +45,20 @@ pub struct Widget {
     pub launcher_icon: LauncherIcon,
     /// Days the widget keeps a visitor's conversation without activity; 0: none.
     pub conversation_days: u32,
+    /// What the marketplace that provisioned it decides: see [`Marketplace`].
+    pub marketplace: Marketplace,
+}
+
+/// What a marketplace decides of a widget it provisioned, apart from what
+/// the widget's owner sets: the owner's settings never change these.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marketplace {
+    /// The purchase's id there; none for a widget made by hand.
+    pub external_id: Option<String>,
+    /// Over the purchase's limit: the chat tells visitors it is paused.
+    pub paused: bool,
+    /// Messages a UTC calendar month; 0 means no budget.
+    pub monthly_message_budget: i64,
 }
 
 /// What a new widget runs, and so whose it is.
@@ -73,7 +87,8 @@ const WIDGET_COLUMNS: &str = "widgets.id, widgets.tenant_id, widgets.agent_id, \
      widgets.greeting, widgets.locale, widgets.primary_color, widgets.primary_text_color, widgets.position, \
      widgets.allowed_origins, widgets.enabled, widgets.daily_message_budget, \
      widgets.starter_prompts, widgets.avatar_url, widgets.messages_per_visitor_per_minute, \
-     widgets.show_tool_events, widgets.launcher_icon, widgets.conversation_days";
+     widgets.show_tool_events, widgets.launcher_icon, widgets.conversation_days, \
+     widgets.external_id, widgets.paused, widgets.monthly_message_budget";
 
 impl Widget {
     /// Where the launcher sits; anything but `left` is the default, right.
@@ -112,6 +127,11 @@ impl Widget {
                 .unwrap_or_default(),
             conversation_days: u32::try_from(row.try_get::<i64, _>("conversation_days")?)
                 .map_err(|error| sqlx::Error::Decode(Box::new(error)))?,
+            marketplace: Marketplace {
+                external_id: row.try_get("external_id")?,
+                paused: row.try_get::<i64, _>("paused")? != 0,
+                monthly_message_budget: row.try_get("monthly_message_budget")?,
+            },
         })
     }
 }
@@ -139,6 +159,9 @@ impl From<Widget> for WidgetSummary {
             show_tool_events: widget.show_tool_events,
             launcher_icon: widget.launcher_icon,
             conversation_days: widget.conversation_days,
+            paused: widget.marketplace.paused,
+            monthly_message_budget: widget.marketplace.monthly_message_budget,
+            external_id: widget.marketplace.external_id,
         }
     }
 }
@@ -148,15 +171,19 @@ fn prompts_json(prompts: &[String]) -> String {
 }
 
 impl Db {
-    /// Creates a widget and its publishable key in one transaction.
-    /// `actor` is who creates it, for the key audit trail (e.g. `cli`).
-    pub async fn create_widget(
+    /// Creates a widget and its publishable key in one transaction, with
+    /// what a marketplace decides of it (nothing, for a widget made by hand);
+    /// None, and nothing written, when the organisation has a widget with its
+    /// external id already. `actor` is who creates it, for the key audit trail
+    /// (e.g. `cli`).
+    pub async fn provision_widget(
         &self,
         runs: WidgetRuns,
         settings: WidgetSettings,
         mode: KeyMode,
         actor: &str,
-    ) -> Result<(Widget, ParsedKey), sqlx::Error> {
+        marketplace: Marketplace,
+    ) -> Result<Option<(Widget, ParsedKey)>, sqlx::Error> {
         let widget = Widget {
             id: new_id("wgt"),
             tenant_id: runs.tenant_id,
@@ -177,17 +204,19 @@ impl Db {
             show_tool_events: settings.show_tool_events,
             launcher_icon: settings.launcher_icon,
             conversation_days: settings.conversation_days,
+            marketplace,
         };
         let now = now_unix();
         let mut writer = self.writer.connection().await?;
         let mut tx = writer.begin().await?;
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO widgets (id, tenant_id, agent_id, title, greeting, locale, primary_color, \
              position, allowed_origins, enabled, daily_message_budget, starter_prompts, avatar_url, \
              messages_per_visitor_per_minute, created_at, primary_text_color, show_tool_events, \
-             launcher_icon, conversation_days, subscription_id) \
+             launcher_icon, conversation_days, subscription_id, external_id, paused, \
+             monthly_message_budget) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20)",
+             $18, $19, $20, $21, $22, $23) ON CONFLICT (tenant_id, external_id) DO NOTHING",
         )
         .bind(&widget.id)
         .bind(&widget.tenant_id)
@@ -209,13 +238,65 @@ impl Db {
         .bind(widget.launcher_icon.as_str())
         .bind(i64::from(widget.conversation_days))
         .bind(widget.subscription_id.as_deref())
+        .bind(widget.marketplace.external_id.as_deref())
+        .bind(i64::from(widget.marketplace.paused))
+        .bind(widget.marketplace.monthly_message_budget)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(None);
+        }
         let (_, key) =
             insert_publishable_key(&mut tx, &widget.tenant_id, &widget.id, mode, actor, now)
                 .await?;
         tx.commit().await?;
-        Ok((widget, key))
+        Ok(Some((widget, key)))
+    }
+
+    /// The organisation's widget made for the purchase `external_id`, even a
+    /// deleted one (a purchase never gets a second widget).
+    pub async fn widget_by_external_id(
+        &self,
+        tenant_id: &str,
+        external_id: &str,
+    ) -> Result<Option<(Widget, bool)>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {WIDGET_COLUMNS}, widgets.deleted_at FROM widgets \
+             WHERE tenant_id = $1 AND external_id = $2"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant_id)
+            .bind(external_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            let deleted = row.try_get::<Option<i64>, _>("deleted_at")?.is_some();
+            Ok((Widget::from_row(&row)?, deleted))
+        })
+        .transpose()
+    }
+
+    /// Sets what the marketplace decides of a widget. False when there is no
+    /// such widget (or it was deleted).
+    pub async fn set_marketplace_controls(
+        &self,
+        widget_id: &str,
+        paused: bool,
+        monthly_message_budget: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let mut writer = self.writer.connection().await?;
+        let updated = sqlx::query(
+            "UPDATE widgets SET paused = $1, monthly_message_budget = $2 \
+             WHERE id = $3 AND deleted_at IS NULL",
+        )
+        .bind(i64::from(paused))
+        .bind(monthly_message_budget)
+        .bind(widget_id)
+        .execute(&mut *writer)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
     }
 
     /// The widget a publishable key belongs to, found by the key's hash.

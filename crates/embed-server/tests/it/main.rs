@@ -28,6 +28,7 @@ mod metering;
 mod openai;
 mod openapi;
 mod operator;
+mod provisioning;
 mod remote_cli;
 mod request_shapes;
 mod retention;

@@ -1,7 +1,8 @@
 //! The storage layer on every database this run has: SQLite always, PostgreSQL
 //! when `DATABASE_URL_PG` names one (`.ci/run` starts one and sets it).
 
-use sitekit_embed_server::chat::BudgetOutcome;
+use sitekit_embed_server::chat::{BudgetOutcome, MessageBudgets};
+use sitekit_embed_server::db::Db;
 use sitekit_embed_server::keys::{KeyKind, KeyMode, ParsedKey};
 use sitekit_embed_server::tenants::TenantScope;
 use sitekit_embed_server::widgets::origin::Origin;
@@ -80,11 +81,11 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
         );
         // A daily budget of one: the second message of the day is refused, uncounted.
         assert_eq!(
-            db.count_daily_message(&widget.id, 1).await.unwrap(),
+            db.count_message(&widget.id, daily(1)).await.unwrap(),
             BudgetOutcome::Counted
         );
         for _ in 0..2 {
-            match db.count_daily_message(&widget.id, 1).await.unwrap() {
+            match db.count_message(&widget.id, daily(1)).await.unwrap() {
                 BudgetOutcome::Exhausted { renews_in_secs } => {
                     assert!((1..=86_400).contains(&renews_in_secs))
                 }
@@ -92,10 +93,17 @@ async fn a_widget_is_found_by_its_publishable_key_on_every_database() {
             }
         }
         assert_eq!(
-            db.count_daily_message(&widget.id, 2).await.unwrap(),
+            db.count_message(&widget.id, daily(2)).await.unwrap(),
             BudgetOutcome::Counted,
             "{name}"
         );
+        let (other, _) = create_widget(
+            &db,
+            &agent,
+            &widget_request(&agent.id, &["https://a.example"]),
+        )
+        .await;
+        monthly_budget_counts_the_whole_month(&db, &other.id, name).await;
         // Revoking bumps the generation once, and the audit trail says who did what.
         let key_id = record.id.clone();
         assert!(
@@ -261,4 +269,60 @@ async fn no_tenant_id_widens_a_query_to_every_tenant() {
         let everyone = db.agents(&TenantScope::Operator).await.unwrap();
         assert!(everyone.iter().any(|a| a.id == agent.id), "{name}");
     }
+}
+
+fn daily(messages: i64) -> MessageBudgets {
+    MessageBudgets {
+        daily: messages,
+        monthly: 0,
+    }
+}
+
+/// A monthly budget of three over three days of a month: the messages of
+/// the earlier days count, a refused one renews on the 1st, and the daily
+/// budget still holds on its own.
+async fn monthly_budget_counts_the_whole_month(db: &Db, widget: &str, name: &str) {
+    // 2026-12-01 00:00 UTC; the widget has never chatted.
+    const DECEMBER_FIRST: i64 = 20_788 * 86_400;
+    let budgets = MessageBudgets {
+        daily: 2,
+        monthly: 3,
+    };
+    let at = |day: i64| DECEMBER_FIRST + day * 86_400 + 3_600;
+    // The 1st: two, then the day's budget is used up (renews the next midnight).
+    for _ in 0..2 {
+        assert_eq!(
+            db.count_message_at(widget, budgets, at(0)).await.unwrap(),
+            BudgetOutcome::Counted,
+            "{name}"
+        );
+    }
+    assert_eq!(
+        db.count_message_at(widget, budgets, at(0)).await.unwrap(),
+        BudgetOutcome::Exhausted {
+            renews_in_secs: 86_400 - 3_600
+        },
+        "{name}"
+    );
+    // The 5th: one more, then the month's is used up: it renews on January 1st.
+    assert_eq!(
+        db.count_message_at(widget, budgets, at(4)).await.unwrap(),
+        BudgetOutcome::Counted,
+        "{name}"
+    );
+    for day in [4, 30] {
+        assert_eq!(
+            db.count_message_at(widget, budgets, at(day)).await.unwrap(),
+            BudgetOutcome::Exhausted {
+                renews_in_secs: (31 - day as u64) * 86_400 - 3_600
+            },
+            "{name}: day {day}"
+        );
+    }
+    // January starts afresh.
+    assert_eq!(
+        db.count_message_at(widget, budgets, at(31)).await.unwrap(),
+        BudgetOutcome::Counted,
+        "{name}"
+    );
 }

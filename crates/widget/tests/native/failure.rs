@@ -38,6 +38,16 @@ fn stable_codes_read_as_plain_sentences() {
             .readable(EN)
             .contains("come back tomorrow")
     );
+    // A month's budget, or a purchase paused by its marketplace: later, not tomorrow.
+    for paused in [
+        api("budget_exhausted", Some(20 * 86_400)),
+        api("widget_paused", None),
+    ] {
+        assert_eq!(
+            paused.readable(EN),
+            "This chat is paused for now. Please come back later."
+        );
+    }
     let offline = Failure::from(Error::Network("Failed to fetch".into()));
     assert!(offline.readable(EN).starts_with("You seem to be offline"));
 }

@@ -34,7 +34,7 @@ fn arabic_is_written_right_to_left_and_the_others_left_to_right() {
     }
 }
 
-fn sentences(texts: &Texts) -> [&'static str; 23] {
+fn sentences(texts: &Texts) -> [&'static str; 24] {
     [
         texts.placeholder,
         texts.message_label,
@@ -47,6 +47,7 @@ fn sentences(texts: &Texts) -> [&'static str; 23] {
         texts.not_helpful,
         texts.origin_not_allowed,
         texts.widget_disabled,
+        texts.paused,
         texts.key_gone,
         texts.budget_exhausted,
         texts.unavailable,

@@ -21,7 +21,7 @@ use tokio::process::Child;
 pub use calls::KeyIds;
 pub use database::{TestDatabase, open_db};
 pub use dist::{FAKE_PINNED_LOADER, write_fake_dist};
-pub use runtime::{Langflow, sitekit};
+pub use runtime::{DOWN_RUNTIME, Langflow, sitekit};
 pub use seed::{create_agent, create_widget, widget_request};
 pub use server::TestServer;
 

@@ -5,7 +5,7 @@ use sitekit_embed_server::agents::settings::AgentSettings;
 use sitekit_embed_server::db::Db;
 use sitekit_embed_server::keys::{KeyMode, ParsedKey};
 use sitekit_embed_server::widgets::settings::WidgetSettings;
-use sitekit_embed_server::widgets::{Widget, WidgetRuns};
+use sitekit_embed_server::widgets::{Marketplace, Widget, WidgetRuns};
 use sitekit_sdk::admin::{NewAgentRequest, NewWidgetRequest};
 
 use super::runtime::local_runtimes;
@@ -83,9 +83,10 @@ pub(super) async fn create_widget_with_mode(
         agent_id: agent.id.clone(),
         subscription_id: None,
     };
-    db.create_widget(runs, settings, mode, "test")
+    db.provision_widget(runs, settings, mode, "test", Marketplace::default())
         .await
         .unwrap()
+        .expect("a widget without an external id is always made")
 }
 
 /// Flips the stored flag directly: the server must refuse a disabled widget
