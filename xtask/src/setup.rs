@@ -1,6 +1,7 @@
 //! Installs what the build and the runtime need, each only when it is missing or
 //! at the wrong version: the wasm32 target, the wasm-bindgen CLI, wasm-pack, npm
-//! packages and a Python venv with `lfx`, `cloudevents` and `schemathesis`. Prerequisites we
+//! packages, a Python venv with `lfx`, `cloudevents` and `schemathesis`, and one
+//! with waldur-site-agent and the marketplace plugin. Prerequisites we
 //! cannot install (rustup, Node, npm, Python) are checked with a one-line error
 //! naming them.
 
@@ -117,16 +118,7 @@ pub fn langflow(root: &Path) -> Result<()> {
         ));
         return Ok(());
     }
-    require_python()?;
-    if !venv.join("bin/python").exists() {
-        step("creating Python venv (.venv)");
-        let status = cmd::status(Command::new("python3").args(["-m", "venv", ".venv"]))?;
-        if !status.success() {
-            bail!(
-                "`python3 -m venv .venv` failed ({status}); on Debian/Ubuntu install python3-venv"
-            );
-        }
-    }
+    make_venv(root, ".venv")?;
     step(format!(
         "installing {} into .venv (about a minute)",
         missing.join(" ")
@@ -136,6 +128,59 @@ pub fn langflow(root: &Path) -> Result<()> {
             .args(["install", "--disable-pip-version-check", "--quiet"])
             .args(&missing),
     )
+}
+
+/// The marketplace plugin's package, and the venv of its own it runs in: its
+/// pins (waldur-site-agent's exact httpx, pyyaml, sentry…) differ from `lfx`'s.
+const WALDUR_PLUGIN: &str = "integrations/waldur-site-agent";
+pub const WALDUR_VENV: &str = ".venv-waldur";
+/// Written into the venv after the plugin's install, so that a changed
+/// `pyproject.toml` (newer than it) installs again.
+const WALDUR_STAMP: &str = "installed-sitekit-plugin";
+
+/// `.venv-waldur`: waldur-site-agent (its pinned version) and the Site Kit
+/// plugin, editable, with the test extras (the agent's order-template
+/// harness needs jinja2, which it does not declare).
+pub fn waldur_agent(root: &Path) -> Result<()> {
+    let venv = root.join(WALDUR_VENV);
+    let stamp = venv.join(WALDUR_STAMP);
+    let project = root.join(WALDUR_PLUGIN).join("pyproject.toml");
+    if modified(&stamp).is_some() && modified(&stamp) >= modified(&project) {
+        step(format!(
+            "waldur-site-agent and the Site Kit plugin in {WALDUR_VENV}: present"
+        ));
+        return Ok(());
+    }
+    make_venv(root, WALDUR_VENV)?;
+    step(format!(
+        "installing waldur-site-agent and the Site Kit plugin into {WALDUR_VENV} (about a minute)"
+    ));
+    cmd::run(
+        Command::new(venv.join("bin/pip"))
+            .current_dir(root)
+            .args(["install", "--disable-pip-version-check", "--quiet", "-e"])
+            .arg(format!("{WALDUR_PLUGIN}[test]")),
+    )?;
+    fs::write(&stamp, "")?;
+    Ok(())
+}
+
+/// A Python venv at `root/name`, made if missing.
+fn make_venv(root: &Path, name: &str) -> Result<()> {
+    if root.join(name).join("bin/python").exists() {
+        return Ok(());
+    }
+    require_python()?;
+    step(format!("creating Python venv ({name})"));
+    let status = cmd::status(
+        Command::new("python3")
+            .current_dir(root)
+            .args(["-m", "venv", name]),
+    )?;
+    if !status.success() {
+        bail!("`python3 -m venv {name}` failed ({status}); on Debian/Ubuntu install python3-venv");
+    }
+    Ok(())
 }
 
 fn installed_version(venv: &Path, package: &str) -> Option<String> {

@@ -52,6 +52,7 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
     }
     setup::for_build(root)?;
     setup::langflow(root)?;
+    setup::waldur_agent(root)?;
     build::all(root, false)?;
 
     let mut steps = Steps::default();
@@ -191,6 +192,14 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
         "SITEKIT_NPM_PACKAGE_DIR",
         npm_package::dir(root).into_os_string(),
     ));
+    steps.run(
+        "Waldur marketplace: the real waldur-site-agent runs the plugin against a Waldur \
+         stand-in and the server",
+        Command::new(root.join(setup::WALDUR_VENV).join("bin/python"))
+            .args(["-m", "unittest", "discover", "-s", "tests", "-v"])
+            .current_dir(root.join("integrations/waldur-site-agent"))
+            .envs(env.iter().cloned()),
+    )?;
     steps.run(
         "AG-UI client (@ag-ui/client's HttpAgent against /v1/chat)",
         Command::new("node")

@@ -1,13 +1,19 @@
 //! The operator's API client: one typed method per `/v1/operator/…` route,
 //! for an operator key (`skt_op_…`, made on the server's machine with `sitekit
 //! operator-keys create`). A control plane uses it to provision organisations
-//! and their keys, then the admin API ([`crate::AdminClient`]) with those keys.
+//! and their keys, then the admin API ([`crate::AdminClient`]) with those keys;
+//! a marketplace, to provision its purchases (a subscription and a widget each),
+//! pause them, and read their monthly usage for billing.
 
 use crate::Error;
 use crate::admin::{CreatedKey, KeyEventList, KeyList, NewKeyRequest, RotateKeyRequest};
 use crate::client::segment;
 use crate::keyed_client::KeyedClient;
-use crate::operator::{NewOrganisation, Organisation, OrganisationList};
+use crate::operator::{
+    MarketplaceControls, MonthlyUsage, NewOrganisation, OperatorWidget, Organisation,
+    OrganisationList, ProvisionedSubscription, ProvisionedWidget,
+};
+use crate::subscriptions::Subscription;
 use crate::transport::Method;
 
 /// A client for the operator's API of one embed server. Every failure is an
@@ -27,6 +33,7 @@ use crate::transport::Method;
 ///     scopes: None,
 ///     expires_in_days: None,
 ///     test_mode: false,
+///     name: Some("storefront".into()),
 /// };
 /// let key = operator.create_organisation_key(&acme.id, &request).await?;
 /// let admin = AdminClient::new("https://embed.example.com", key.key);
@@ -117,6 +124,65 @@ impl OperatorClient {
         let path = format!("{}/revoke", key_path(id, key));
         self.http.send(Method::Post, path, None).await.map(drop)
     }
+
+    /// `POST /v1/operator/organisations/<id>/subscriptions`
+    /// (`provisioning:write`): the purchase's subscription, made or found by
+    /// its external id.
+    pub async fn provision_subscription(
+        &self,
+        id: &str,
+        request: &ProvisionedSubscription,
+    ) -> Result<Subscription, Error> {
+        let path = format!("{}/subscriptions", organisation_path(id));
+        self.http.send_json(Method::Post, path, request).await
+    }
+
+    /// `POST /v1/operator/organisations/<id>/widgets` (`provisioning:write`):
+    /// the purchase's widget, made or found by its external id.
+    pub async fn provision_widget(
+        &self,
+        id: &str,
+        request: &ProvisionedWidget,
+    ) -> Result<OperatorWidget, Error> {
+        let path = format!("{}/widgets", organisation_path(id));
+        self.http.send_json(Method::Post, path, request).await
+    }
+
+    /// `GET /v1/operator/widgets/<id>` (`provisioning:write`).
+    pub async fn widget(&self, id: &str) -> Result<OperatorWidget, Error> {
+        self.http.get(widget_path(id)).await
+    }
+
+    /// `PATCH /v1/operator/widgets/<id>` (`provisioning:write`): pause or
+    /// restore it, or change its monthly budget.
+    pub async fn control_widget(
+        &self,
+        id: &str,
+        controls: &MarketplaceControls,
+    ) -> Result<OperatorWidget, Error> {
+        self.http
+            .send_json(Method::Patch, widget_path(id), controls)
+            .await
+    }
+
+    /// `DELETE /v1/operator/widgets/<id>` (`provisioning:write`).
+    pub async fn delete_widget(&self, id: &str) -> Result<(), Error> {
+        self.http
+            .send(Method::Delete, widget_path(id), None)
+            .await
+            .map(drop)
+    }
+
+    /// `GET /v1/operator/widgets/<id>/usage?month=YYYY-MM`
+    /// (`provisioning:write`): the month's totals to date.
+    pub async fn widget_usage(&self, id: &str, month: &str) -> Result<MonthlyUsage, Error> {
+        let path = format!("{}/usage?month={}", widget_path(id), segment(month));
+        self.http.get(path).await
+    }
+}
+
+fn widget_path(id: &str) -> String {
+    format!("/v1/operator/widgets/{}", segment(id))
 }
 
 fn organisation_path(id: &str) -> String {

@@ -427,6 +427,17 @@ async fn keys_made_through_the_api_are_shown_once_listed_without_secrets_and_rev
         "another tenant's keys stay hidden"
     );
 
+    for name in ["", "two\nlines", &"n".repeat(101)] {
+        let bad = serde_json::json!({ "kind": "secret", "name": name });
+        assert_api_error(
+            server
+                .admin(reqwest::Method::POST, "/v1/keys", &secret, Some(bad))
+                .await,
+            400,
+            "invalid_setting",
+        )
+        .await;
+    }
     let bad = serde_json::json!({ "kind": "restricted", "scopes": ["everything"] });
     assert_api_error(
         server

@@ -572,3 +572,68 @@ async fn provisioning_refuses_the_wrong_key_the_missing_scope_and_hostile_bodies
         );
     }
 }
+
+#[tokio::test]
+async fn the_rust_sdk_provisions_controls_and_bills_a_purchase() {
+    use sitekit_sdk::OperatorClient;
+    use sitekit_sdk::operator::{MarketplaceControls, ProvisionedSubscription, ProvisionedWidget};
+
+    let server = TestServer::in_process().await;
+    let operator = OperatorClient::new(&server.url, operator_key(&server, &[]).await);
+    let agent = published_agent(
+        &server,
+        "Support",
+        json!({ "baseUrl": DOWN_RUNTIME, "flowId": "faq", "runtimeKey": "k" }),
+    )
+    .await;
+    let buyer = customer(
+        &server,
+        operator_key(&server, &[]).await.as_str(),
+        "customer-3",
+    )
+    .await;
+    let subscription: ProvisionedSubscription =
+        serde_json::from_value(purchase_subscription("resource-3", &agent)).unwrap();
+    let made = operator
+        .provision_subscription(&buyer, &subscription)
+        .await
+        .unwrap();
+    let found = operator
+        .provision_subscription(&buyer, &subscription)
+        .await
+        .unwrap();
+    assert_eq!(made, found);
+    let widget: ProvisionedWidget =
+        serde_json::from_value(purchase_widget("resource-3", &made.id, 100)).unwrap();
+    let created = operator.provision_widget(&buyer, &widget).await.unwrap();
+    assert_eq!(
+        operator.provision_widget(&buyer, &widget).await.unwrap(),
+        created
+    );
+    assert_eq!(created.organisation_id, buyer);
+    let id = &created.widget.id;
+    assert_eq!(operator.widget(id).await.unwrap(), created);
+
+    let pause = MarketplaceControls {
+        paused: Some(true),
+        monthly_message_budget: None,
+    };
+    let paused = operator.control_widget(id, &pause).await.unwrap();
+    assert!(paused.widget.paused);
+    assert_eq!(paused.widget.monthly_message_budget, 100);
+    let usage = operator.widget_usage(id, "2026-12").await.unwrap();
+    assert_eq!((usage.month.as_str(), usage.messages), ("2026-12", 0));
+    operator.delete_widget(id).await.unwrap();
+    match operator.delete_widget(id).await {
+        Err(sitekit_sdk::Error::Api { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (404, "not_found"))
+        }
+        other => panic!("expected 404, got {other:?}"),
+    }
+    match operator.widget_usage(id, "2026-13").await {
+        Err(sitekit_sdk::Error::Api { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (400, "invalid_query"))
+        }
+        other => panic!("expected 400, got {other:?}"),
+    }
+}

@@ -166,6 +166,8 @@ async fn keys_are_created_rotated_revoked_and_audited_remotely() {
                 "restricted",
                 "--scopes",
                 "widgets:read",
+                "--name",
+                "Storefront reader",
             ],
         )
         .await;
@@ -178,8 +180,13 @@ async fn keys_are_created_rotated_revoked_and_audited_remotely() {
     assert_eq!(listed, server.get_json("/v1/keys", &secret).await);
     assert!(!listed.to_string().contains(reader), "keys are shown once");
     let text = server.remote(&secret, &["keys", "list"]).await;
+    let line = text
+        .stdout
+        .lines()
+        .find(|line| line.starts_with(reader_id))
+        .unwrap_or_default();
     assert!(
-        text.ok && text.stdout.contains(reader_id),
+        text.ok && line.ends_with("active  Storefront reader"),
         "{}",
         text.stdout
     );
@@ -190,6 +197,15 @@ async fn keys_are_created_rotated_revoked_and_audited_remotely() {
     let replacement = rotated["key"].as_str().unwrap();
     assert_ne!(rotated["id"], reader_id);
     assert_eq!(rotated["scopes"], json!(["widgets:read"]));
+    // The replacement does the same job, under the same name.
+    let listed = server.remote_json(&secret, &["keys", "list"]).await;
+    let named: Vec<&Value> = listed["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|key| key["name"] == "Storefront reader")
+        .collect();
+    assert_eq!(named.len(), 2, "{listed}");
     assert_eq!(server.get("/v1/widgets", reader).await.status(), 401);
     assert_eq!(server.get("/v1/widgets", replacement).await.status(), 200);
 
