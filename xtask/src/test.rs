@@ -192,10 +192,12 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
         "SITEKIT_NPM_PACKAGE_DIR",
         npm_package::dir(root).into_os_string(),
     ));
+    let waldur_python = root.join(setup::WALDUR_VENV).join("bin/python");
+    env.push(("SITEKIT_WALDUR_PYTHON", waldur_python.clone().into_os_string()));
     steps.run(
         "Waldur marketplace: the real waldur-site-agent runs the plugin against a Waldur \
          stand-in and the server",
-        Command::new(root.join(setup::WALDUR_VENV).join("bin/python"))
+        Command::new(waldur_python)
             .args(["-m", "unittest", "discover", "-s", "tests", "-v"])
             .current_dir(root.join("integrations/waldur-site-agent"))
             .envs(env.iter().cloned()),
