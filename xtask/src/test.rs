@@ -69,6 +69,18 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
                 .args(["--no", "--", "biome", "ci", "--error-on-warnings", "."])
                 .current_dir(root),
         )?;
+        let plugin = root.join("integrations/waldur-site-agent");
+        let ruff = root.join(setup::WALDUR_VENV).join("bin/ruff");
+        steps.run(
+            "Python format and lint (ruff: the Waldur plugin and its tests)",
+            Command::new(&ruff)
+                .args(["format", "--check", "."])
+                .current_dir(&plugin),
+        )?;
+        steps.run(
+            "Python lint (ruff check)",
+            Command::new(&ruff).args(["check", "."]).current_dir(&plugin),
+        )?;
         steps.run(
             "JS types (tsc --checkJs: loader, dashboard)",
             Command::new("npx")
