@@ -9,6 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sitekit_sdk::Error;
 
+use crate::subscriptions::published;
 use crate::support::local_cli::json_of;
 use crate::support::{DOWN_RUNTIME, Langflow, SITE, TestServer, assert_api_error};
 
@@ -27,25 +28,7 @@ async fn operator_key(server: &TestServer, extra: &[&str]) -> String {
 /// A seller's published agent with one version on `binding`; its id.
 async fn published_agent(server: &TestServer, name: &str, binding: Value) -> String {
     let (_, seller) = server.seller(&format!("{name} Makers")).await;
-    let created = server
-        .admin(
-            Method::POST,
-            "/v1/catalog/agents",
-            &seller,
-            Some(json!({ "name": name })),
-        )
-        .await;
-    assert_eq!(created.status(), 201);
-    let id = created.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let path = format!("/v1/catalog/agents/{id}/versions");
-    let response = server
-        .admin(Method::POST, &path, &seller, Some(binding))
-        .await;
-    assert_eq!(response.status(), 201);
-    id
+    published(server, &seller, &[binding]).await
 }
 
 /// A secret key of `organisation`, made on the server's database.
@@ -115,6 +98,22 @@ async fn provisioned(
         response.text().await.unwrap()
     );
     (status, response.json().await.unwrap())
+}
+
+/// A purchase of `agent` for `buyer`, provisioned: (subscription, widget).
+async fn purchase(
+    server: &TestServer,
+    operator: &str,
+    buyer: &str,
+    agent: &str,
+    external_id: &str,
+) -> (Value, Value) {
+    let body = purchase_subscription(external_id, agent);
+    let (_, subscription) = provisioned(server, operator, buyer, "subscriptions", body).await;
+    let subscription_id = subscription["id"].as_str().unwrap();
+    let body = purchase_widget(external_id, subscription_id, 0);
+    let (_, widget) = provisioned(server, operator, buyer, "widgets", body).await;
+    (subscription, widget)
 }
 
 fn purchase_widget(external_id: &str, subscription: &str, budget: u32) -> Value {
@@ -327,22 +326,7 @@ async fn a_paused_or_spent_purchase_tells_visitors_and_its_usage_is_billed_as_co
     )
     .await;
     let buyer = customer(&server, &operator, "customer-7").await;
-    let (_, subscription) = provisioned(
-        &server,
-        &operator,
-        &buyer,
-        "subscriptions",
-        purchase_subscription("resource-7", &agent),
-    )
-    .await;
-    let (_, created) = provisioned(
-        &server,
-        &operator,
-        &buyer,
-        "widgets",
-        purchase_widget("resource-7", subscription["id"].as_str().unwrap(), 0),
-    )
-    .await;
+    let (_, created) = purchase(&server, &operator, &buyer, &agent, "resource-7").await;
     let key = created["publishableKey"].as_str().unwrap();
     let widget_id = created["widget"]["id"].as_str().unwrap();
     let path = format!("/v1/operator/widgets/{widget_id}");
@@ -418,23 +402,8 @@ async fn provisioning_refuses_the_wrong_key_the_missing_scope_and_hostile_bodies
     .await;
     let buyer = customer(&server, &operator, "customer-1").await;
     let other = customer(&server, &operator, "customer-2").await;
-    let (_, subscription) = provisioned(
-        &server,
-        &operator,
-        &buyer,
-        "subscriptions",
-        purchase_subscription("resource-1", &agent),
-    )
-    .await;
+    let (subscription, created) = purchase(&server, &operator, &buyer, &agent, "resource-1").await;
     let subscription_id = subscription["id"].as_str().unwrap();
-    let (_, created) = provisioned(
-        &server,
-        &operator,
-        &buyer,
-        "widgets",
-        purchase_widget("resource-1", subscription_id, 0),
-    )
-    .await;
     let widget_path = format!(
         "/v1/operator/widgets/{}",
         created["widget"]["id"].as_str().unwrap()

@@ -18,7 +18,7 @@ const QUESTION: &str = "How do I install the snippet?";
 const FAQ_ANSWER: &str = "To install Site Kit embed, copy the snippet";
 
 /// A published agent of `seller` with one version per binding; its id.
-async fn published(server: &TestServer, seller: &str, bindings: &[Value]) -> String {
+pub(crate) async fn published(server: &TestServer, seller: &str, bindings: &[Value]) -> String {
     let created = server
         .admin(
             Method::POST,
