@@ -12,8 +12,8 @@ use anyhow::Result;
 
 use crate::dist::{self, AssetSizes, Manifest};
 use crate::{
-    bench_config, bench_ingest, bench_page, bench_relay, bench_session, build, cmd, npm_package,
-    processes, say, setup, step,
+    bench_config, bench_ingest, bench_marketplace, bench_page, bench_relay, bench_session, build,
+    cmd, npm_package, processes, say, setup, step,
 };
 
 /// Budgets count 1 KB as 1,000 bytes (the stricter reading).
@@ -63,6 +63,7 @@ fn sections(root: &Path, manifest: &Manifest) -> Result<Vec<Section>> {
         bench_ingest::section(root)?,
         bench_relay::section(root)?,
         bench_page::section(root)?,
+        bench_marketplace::section(root)?,
     ])
 }
 

@@ -7,6 +7,7 @@ mod api_fuzz;
 mod bench;
 mod bench_config;
 mod bench_ingest;
+mod bench_marketplace;
 mod bench_page;
 mod bench_relay;
 mod bench_session;

@@ -79,7 +79,9 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
         )?;
         steps.run(
             "Python lint (ruff check)",
-            Command::new(&ruff).args(["check", "."]).current_dir(&plugin),
+            Command::new(&ruff)
+                .args(["check", "."])
+                .current_dir(&plugin),
         )?;
         steps.run(
             "JS types (tsc --checkJs: loader, dashboard)",
@@ -205,7 +207,10 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
         npm_package::dir(root).into_os_string(),
     ));
     let waldur_python = root.join(setup::WALDUR_VENV).join("bin/python");
-    env.push(("SITEKIT_WALDUR_PYTHON", waldur_python.clone().into_os_string()));
+    env.push((
+        "SITEKIT_WALDUR_PYTHON",
+        waldur_python.clone().into_os_string(),
+    ));
     steps.run(
         "Waldur marketplace: the real waldur-site-agent runs the plugin against a Waldur \
          stand-in and the server",
