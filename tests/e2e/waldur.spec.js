@@ -5,6 +5,12 @@
 // the same however often it is reported), pauses and restores the purchase,
 // lowers its limit, and ends it; the visitor sees each.
 //
+// The site agent runs in event mode, as a production one that reacts within
+// seconds: it listens on its queue on a real RabbitMQ, and each order, pause
+// and restore reaches it as Waldur's message. Usage is reported by one cycle
+// of its report mode. (SITEKIT_WALDUR_AGENT_MODE=polling runs one cycle of
+// the polling modes per step instead.)
+//
 // The marketplace side runs in Python (integrations/waldur-site-agent/tests/
 // marketplace_session.py, the plugin tests' own harness), driven here a JSON
 // line at a time.
@@ -21,8 +27,10 @@ const TESTS = fileURLToPath(new URL('../../integrations/waldur-site-agent/tests/
 const QUESTION = 'How do I install the snippet?';
 
 test.describe.configure({ mode: 'serial' });
-// Each step runs a cycle of the site agent, which starts in about five seconds.
+// A step waits for the agent to act on an event (or, polling, runs a cycle of it,
+// which starts in about five seconds).
 test.setTimeout(180_000);
+const MODE = process.env.SITEKIT_WALDUR_AGENT_MODE || 'event';
 
 /** The Python side: one JSON command in, one JSON answer out. */
 class Marketplace {
@@ -47,12 +55,17 @@ class Marketplace {
     return this.next();
   }
 
+  /** Resolves once it has stopped everything it started (RabbitMQ, the agent, the server). */
   stop() {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.stdin.end(`${JSON.stringify({ do: 'stop' })}\n`);
+    return exited;
   }
 }
 
 let market;
+let ready;
 let site;
 let page;
 let widget;
@@ -61,18 +74,19 @@ let bought;
 test.beforeAll(async ({ browser }) => {
   site = await startHostSite();
   market = new Marketplace();
-  await market.next(); // ready
+  ready = await market.next();
   page = await browser.newPage();
   widget = new ChatWidget(page);
 });
 
 test.afterAll(async () => {
   await page?.close();
-  market?.stop();
+  await market?.stop();
   site?.server.close();
 });
 
 test("a purchase becomes a chat on the buyer's site; the time from the order to the first answer is printed", async () => {
+  expect(ready.mode, 'event mode needs RabbitMQ (Debian package rabbitmq-server)').toBe(MODE);
   bought = await market.send({ do: 'buy', origins: [site.origin], limits: { messages: 100 } });
   expect(bought.order).toBe('done');
   // What the buyer sees in Waldur: the snippet and the dashboard as endpoints,
@@ -92,7 +106,8 @@ test("a purchase becomes a chat on the buyer's site; the time from the order to 
   await expect(widget.assistantMessages.last()).toHaveText(QUESTION);
   await expect(widget.error).toHaveCount(0);
   console.log(
-    `purchase -> first streamed answer: ${((firstAnswer - bought.placedAt) / 1000).toFixed(1)} s ` +
+    `purchase -> first streamed answer (${bought.mode} mode): ` +
+      `${((firstAnswer - bought.placedAt) / 1000).toFixed(1)} s ` +
       `(provisioned in ${((bought.provisionedAt - bought.placedAt) / 1000).toFixed(1)} s)`,
   );
 });

@@ -4,7 +4,10 @@
   `sitekit` CLI with a seller whose published agent runs a Langflow flow;
 - the Waldur stand-in (waldur_stand_in.py), the only double;
 - the real site agent CLI (`waldur_site_agent -m <mode> -c <config>`) of this
-  virtual environment, with the plugin installed, one cycle at a time;
+  virtual environment, with the plugin installed: the polling modes one cycle
+  at a time, and event mode (`event_process`) running until stopped;
+- for event mode, a private RabbitMQ (broker.py) that the stand-in publishes
+  Waldur's events to and the agent consumes over STOMP on a WebSocket;
 - visitors' chats over HTTP, as the widget makes them (`POST /v1/sessions`
   with an `Origin`, then `POST /v1/chat`, AG-UI server-sent events).
 
@@ -12,6 +15,8 @@ Environment: SITEKIT_BIN (default: the repository's target/debug/sitekit),
 SITEKIT_ASSETS_DIR (default: the repository's dist/), SITEKIT_TEST_LANGFLOW_URL
 and SITEKIT_TEST_LANGFLOW_KEY (a Langflow serving the repository's flows/).
 Secrets (the operator key, the keys the plugin makes) are never printed.
+No process started here reads the caller's stdin (marketplace_session.py
+reads its commands there).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import yaml
+from broker import WEB_STOMP_PATH, Broker
 
 REPO = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
@@ -41,6 +47,12 @@ HTTP_TIMEOUT = 30
 # A cycle of the agent is a few HTTP round trips, plus the agent's own 5 s
 # pauses when it retries; this is the most a test waits for one.
 CYCLE_TIMEOUT = 120
+# Event mode's start: the agent's imports, its initial order and membership
+# pass, registering its queue and subscribing to it.
+LISTEN_TIMEOUT = 120
+# How long a test waits for the agent to act on one event (a few REST round
+# trips and operator API calls; the agent's own retries pause 5 s each).
+EVENT_TIMEOUT = 60
 OPERATOR_KEY_ENV = "SITEKIT_OPERATOR_KEY"
 
 
@@ -150,6 +162,7 @@ class Sitekit:
                 "--json",
             ],
             env={**self.env, **(env or {})},
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=60,
             check=False,
@@ -190,6 +203,7 @@ class Sitekit:
                 "1",
             ],
             env=self.env,
+            stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
         )
@@ -285,13 +299,64 @@ def chat(server_url: str, origin: str, publishable_key: str, text: str) -> Chat:
 # --- Waldur -----------------------------------------------------------------------
 
 
+class Events:
+    """Waldur's side of the broker: the agent's queue, its login, and the publisher.
+
+    Waldur makes these when the agent calls register_queue (a vhost named
+    after the Waldur user, a RabbitMQ user for the agent whose password is
+    the agent's API token, a queue `consumer_<uuid>`); here they are made
+    before the stand-in starts, and the stand-in answers register_queue with
+    them. The agent's user may only read its own queue.
+    """
+
+    def __init__(self, broker: Broker, agent_token: str) -> None:
+        self.broker = broker
+        self.vhost = uuid.uuid4().hex
+        self.rmq_username = uuid.uuid4().hex
+        self.queue = f"consumer_{uuid.uuid4().hex}"
+        self.publisher = "waldur"
+        self.publisher_password = secrets.token_hex(16)
+        broker.add_vhost(self.vhost)
+        broker.add_user(self.vhost, self.publisher, self.publisher_password)
+        broker.add_user(self.vhost, self.rmq_username, agent_token, read=f"^{self.queue}$")
+
+    def stand_in_args(self) -> list[str]:
+        return [
+            "--broker-host",
+            self.broker.host,
+            "--broker-stomp-port",
+            str(self.broker.stomp_port),
+            "--broker-vhost",
+            self.vhost,
+            "--broker-user",
+            self.publisher,
+            "--broker-rmq-username",
+            self.rmq_username,
+            "--broker-queue",
+            self.queue,
+        ]
+
+    def queue_state(self) -> Optional[dict[str, int]]:
+        """{"messages": waiting, "consumers": n} of the agent's queue, as RabbitMQ counts them."""
+        return self.broker.queue(self.vhost, self.queue)
+
+
 class StandIn:
     """The Waldur stand-in process and its test routes."""
 
     def __init__(
-        self, workdir: Path, offering_uuid: str, sentinel_uuid: str, plugin_options: dict
+        self,
+        workdir: Path,
+        offering_uuid: str,
+        sentinel_uuid: str,
+        plugin_options: dict,
+        token: Optional[str] = None,
+        events: Optional[Events] = None,
     ) -> None:
-        self.token = secrets.token_hex(16)
+        self.token = token or secrets.token_hex(16)
+        env = dict(os.environ)
+        if events is not None:
+            env["WALDUR_STAND_IN_BROKER_PASSWORD"] = events.publisher_password
         with (workdir / "stand-in.log").open("wb") as log:
             self.process = subprocess.Popen(
                 [
@@ -305,9 +370,12 @@ class StandIn:
                     sentinel_uuid,
                     "--plugin-options",
                     json.dumps(plugin_options),
+                    *(events.stand_in_args() if events is not None else []),
                 ],
+                stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=log,
+                env=env,
             )
         assert self.process.stdout is not None
         first = self.process.stdout.readline().decode().strip()
@@ -347,6 +415,14 @@ class StandIn:
     def set_paused(self, resource_uuid: str, paused: bool) -> None:
         self.call("PATCH", f"/_test/resources/{resource_uuid.replace('-', '')}", {"paused": paused})
 
+    def rotate_key(self, key_uuid: str) -> dict:
+        """A member rotates a resource API key in Waldur (the key becomes Updating)."""
+        return self.call("POST", f"/_test/api-keys/{key_uuid.replace('-', '')}/rotate", {})
+
+    def api_key(self, key_uuid: str) -> dict:
+        wanted = key_uuid.replace("-", "")
+        return next(k for k in self.state()["api_keys"] if k["uuid"] == wanted)
+
     def fault(self, **spec: Any) -> None:
         self.call("POST", "/_test/faults", spec)
 
@@ -380,7 +456,14 @@ def render_order(template: str, workdir: Path, **variables: Any) -> dict:
         # JSON text stays a string, which the templates' `from_json` expects.
         text = json.dumps(json.dumps(value)) if isinstance(value, (dict, list)) else str(value)
         args += ["--var", f"{name}={text}"]
-    done = subprocess.run(args, capture_output=True, timeout=60, check=False, cwd=workdir)
+    done = subprocess.run(
+        args,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=60,
+        check=False,
+        cwd=workdir,
+    )
     if done.returncode != 0 or not out.exists():
         raise RuntimeError(
             f"waldur_site_test_order failed: {done.stdout[-1500:]!r} {done.stderr[-1500:]!r}"
@@ -470,16 +553,46 @@ class Agent:
         self.config.write_text(
             yaml.safe_dump({"timezone": "UTC", "offerings": [offering, sentinel]}, sort_keys=False)
         )
+        self.offering = offering
+        self.event_config = workdir / "waldur-site-agent-event-config.yaml"
         self.runs = 0
 
-    def start(self, mode: str) -> tuple[subprocess.Popen, Path]:
+    def write_event_config(self, broker: Broker) -> None:
+        """The configuration of event mode: the same offering, its events on `broker`.
+
+        One offering only: event mode has no cycles to end. The polling modes
+        keep their own file, because they skip an offering with stomp_enabled.
+        """
+        offering = {
+            **self.offering,
+            "stomp_enabled": True,
+            # RabbitMQ's web_stomp, dialled directly: plain WebSocket on its
+            # own port and path (Waldur's proxy serves it as
+            # wss://<waldur host>/rmqws-stomp, the agent's defaults).
+            "stomp_ws_host": broker.host,
+            "stomp_ws_port": broker.web_stomp_port,
+            "stomp_ws_path": WEB_STOMP_PATH,
+            "websocket_use_tls": False,
+        }
+        self.event_config.write_text(
+            yaml.safe_dump({"timezone": "UTC", "offerings": [offering]}, sort_keys=False)
+        )
+
+    def start(self, mode: str, config: Optional[Path] = None) -> tuple[subprocess.Popen, Path]:
         self.runs += 1
         log = self.workdir / f"agent-{self.runs:02d}-{mode}.log"
         env = {**os.environ, OPERATOR_KEY_ENV: self.operator_key}
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [str(BIN_DIR / "waldur_site_agent"), "-m", mode, "-c", str(self.config)],
+                [
+                    str(BIN_DIR / "waldur_site_agent"),
+                    "-m",
+                    mode,
+                    "-c",
+                    str(config or self.config),
+                ],
                 env=env,
+                stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=self.workdir,
@@ -522,13 +635,70 @@ def tail(log: Path, lines: int = 40) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
-class World:
-    """Everything the tests share: embed server, seller, stand-in, agent."""
+class EventAgent:
+    """The real site agent in event mode (`event_process`), running until stopped."""
 
-    def __init__(self) -> None:
+    def __init__(self, agent: Agent, events: Events) -> None:
+        self.agent = agent
+        self.events = events
+        self.process: Optional[subprocess.Popen] = None
+        self.log: Optional[Path] = None
+
+    def start(self) -> None:
+        """Start it and return once it listens: its start-up pass is over."""
+        self.process, self.log = self.agent.start("event_process", self.agent.event_config)
+        self.wait_consumers("the agent to subscribe to its queue", 1, LISTEN_TIMEOUT)
+
+    def wait_consumers(self, what: str, count: int, timeout: float) -> None:
+        def reached() -> bool:
+            if count and self.process is not None and self.process.poll() is not None:
+                raise AssertionError(f"the event agent exited: {self.log_tail()}")
+            queue = self.events.queue_state()
+            return (queue["consumers"] if queue else 0) == count
+
+        try:
+            wait_until(what, reached, timeout=timeout, every=0.5)
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n--- agent log ---\n{self.log_tail()}") from None
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log else ""
+
+    def log_tail(self) -> str:
+        return tail(self.log) if self.log else ""
+
+    def stop(self) -> None:
+        """SIGTERM, as a service manager stops it: it disconnects from the broker and exits."""
+        if self.process is None:
+            return
+        Agent.stop(self.process)
+        self.process = None
+        # Its connection is gone once the broker counts no consumer: a new
+        # agent started next is the only one listening.
+        self.wait_consumers("the agent to leave its queue", 0, 30)
+
+
+class World:
+    """Everything the tests share: embed server, seller, stand-in, agent.
+
+    With `events=True`, also a RabbitMQ, the stand-in publishing Waldur's
+    events to it, and `event_agent` (not started: see EventAgent.start).
+    """
+
+    def __init__(self, events: bool = False) -> None:
         langflow_url = require_env("SITEKIT_TEST_LANGFLOW_URL").rstrip("/")
         langflow_key = require_env("SITEKIT_TEST_LANGFLOW_KEY")
         self.workdir = Path(tempfile.mkdtemp(prefix="sitekit-waldur-"))
+        self.broker: Optional[Broker] = None
+        self.stand_in: Optional[StandIn] = None
+        self.event_agent: Optional[EventAgent] = None
+        try:
+            self._start(langflow_url, langflow_key, events)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, langflow_url: str, langflow_key: str, events: bool) -> None:
         self.sitekit = Sitekit(self.workdir)
         # The seller and its published agent, through the real CLI, before the
         # server starts (as an operator would set up the catalogue).
@@ -555,11 +725,19 @@ class World:
         self.sitekit.start()
         self.offering_uuid = str(uuid.uuid4())
         sentinel_uuid = str(uuid.uuid4())
+        token = secrets.token_hex(16)
+        self.events: Optional[Events] = None
+        if events:
+            self.broker = Broker(self.workdir)
+            self.broker.start()
+            self.events = Events(self.broker, token)
         self.stand_in = StandIn(
             self.workdir,
             self.offering_uuid,
             sentinel_uuid,
             {"published_agent_id": self.published_agent_id, "version": "latest"},
+            token,
+            self.events,
         )
         self.templates = OrderTemplates(self.workdir, self.offering_uuid)
         self.agent = Agent(
@@ -570,13 +748,26 @@ class World:
             self.sitekit.url,
             self.operator_key,
         )
+        if self.broker is not None and self.events is not None:
+            self.agent.write_event_config(self.broker)
+            self.event_agent = EventAgent(self.agent, self.events)
 
     def operator(self, method: str, path: str, body: Any = None) -> Answer:
         return self.sitekit.operator(method, path, self.operator_key, body)
 
     def close(self) -> None:
-        self.stand_in.stop()
-        self.sitekit.stop()
+        # Each part is stopped even if one before it fails to stop.
+        for stop in (
+            self.event_agent.stop if self.event_agent else None,
+            self.stand_in.stop if self.stand_in else None,
+            self.sitekit.stop if hasattr(self, "sitekit") else None,
+            self.broker.stop if self.broker else None,
+        ):
+            if stop is not None:
+                try:
+                    stop()
+                except Exception as error:  # reported; the next part is still stopped
+                    print(f"stopping: {type(error).__name__}: {error}", file=sys.stderr)
         if os.environ.get("SITEKIT_TEST_KEEP_DIR"):
             print(f"kept {self.workdir}", file=sys.stderr)
         else:

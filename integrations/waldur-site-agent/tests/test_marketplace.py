@@ -4,7 +4,8 @@ Orders are placed in the Waldur stand-in (rendered by the agent's own
 `waldur_site_test_order` templates), the real `waldur_site_agent` CLI
 processes them with the plugin against a real `sitekit serve` and a real
 Langflow, and every test checks what a buyer, a visitor or the service
-provider's bill would show.
+provider's bill would show. These run the polling modes one cycle at a time;
+test_event_mode.py runs event mode (and key rotation, which only it has).
 
 Run from integrations/waldur-site-agent: python -m unittest discover -s tests -v
 """
@@ -19,9 +20,6 @@ import uuid
 from typing import Any, Optional
 
 from harness import World, chat, session, wait_until
-from waldur_site_agent.backend.exceptions import BackendError
-
-from waldur_site_agent_sitekit.backend import SitekitBackend
 
 ORIGIN = "https://shop.example.com"
 OTHER_ORIGIN = "https://elsewhere.example.net"
@@ -183,7 +181,7 @@ class CreateOrder(MarketplaceTest):
     ) -> None:
         purchase = self.place_create()
         # From the moment the order is in Waldur, with the agent polling (its
-        # first cycle runs as it starts; event mode needs no start-up at all).
+        # first cycle runs as it starts; test_event_mode.py measures event mode).
         started = time.monotonic()
         world.agent.run("order_process")
         self.assert_order_state(purchase.order_uuid, "done")
@@ -424,33 +422,6 @@ class TerminateOrder(MarketplaceTest):
         world.agent.run("order_process")
         self.assert_order_state(placed["order"], "done")
         self.assertEqual(purchase.resource["state"], "Terminated")
-
-
-class KeyRotation(MarketplaceTest):
-    def test_rotating_the_secret_key_replaces_it_and_the_old_one_stops_working(self) -> None:
-        purchase = self.provisioned()
-        keys = purchase.keys()
-        # Waldur asks for a rotation only in event mode (over STOMP, which the
-        # stand-in does not speak), so the test calls the plugin's hook as the
-        # agent's rotate_resource_api_key does, with the client ids Waldur holds.
-        backend = SitekitBackend(
-            {"sitekit_url": world.sitekit.url, "operator_key": world.operator_key}, {}
-        )
-        known = [key["client_id"] for key in keys.values()]
-        rotated = backend.rotate_resource_key(keys["sec"]["client_id"], purchase.widget_id, known)
-        self.assertNotEqual(rotated["client_id"], keys["sec"]["client_id"])
-        self.assertEqual(self.widgets_seen_with(rotated["api_key"]), [purchase.widget_id])
-        wait_until(
-            "the rotated key to stop working",
-            lambda: (
-                world.sitekit.operator("GET", "/v1/widgets", keys["sec"]["api_key"]).status == 401
-            ),
-            timeout=15,
-        )
-        # The publishable key is the snippet's: not rotated from Waldur.
-        with self.assertRaisesRegex(BackendError, "rotated on the Site Kit dashboard"):
-            backend.rotate_resource_key(keys["pub"]["client_id"], purchase.widget_id, known)
-        self.chat_answers(keys["pub"]["api_key"])
 
 
 class HostileOrder(MarketplaceTest):

@@ -22,7 +22,23 @@ The tests drive it through `/_test/...` routes:
   proceeds, or is dropped unanswered as if the agent had died before
   sending it), or answered with `status` without being applied. `held`
   in the state lists the calls held until the release.
-- `GET /_test/state`: everything, including each `set_usage` call.
+- `POST /_test/api-keys/<uuid>/rotate`: a member rotates a resource API key
+  (Waldur's `rotate` action: the key becomes Updating, and the agent is told).
+- `GET /_test/state`: everything, including each `set_usage` call, each event
+  published, and how often each order was listed to the agent.
+
+Events (the agent's `event_process` mode): given a RabbitMQ (`--broker-*`
+options, the password in the environment variable
+WALDUR_STAND_IN_BROKER_PASSWORD), it answers `register_queue` as Waldur does
+and publishes, over STOMP, what Waldur publishes to the agent's queue
+(waldur-mastermind's marketplace_site_agent handlers): an `order` message when
+an order becomes pending-provider or done, a `resource` message when a
+resource's `paused` or `downscaled` changes, and a `resource_api_key_rotation`
+message when a key is rotated. Payloads carry the unified queue's enrichment
+(offering_uuid, object_type, and the order's or resource's context). Waldur
+makes the queue's vhost and RabbitMQ user when the agent registers; here the
+test harness made them beforehand and passes their names. Without a broker,
+`register_queue` is unknown (404), as before.
 
 The agent's modes run forever; a test knows a cycle is over when the agent
 moves on to the next offering of its configuration, a sentinel offering
@@ -31,6 +47,8 @@ and refused.
 
 Run: python waldur_stand_in.py --port N --token T --offering-uuid U
      --sentinel-offering-uuid S --plugin-options JSON
+     [--broker-host H --broker-stomp-port P --broker-vhost V --broker-user W
+      --broker-rmq-username R --broker-queue Q]
 """
 
 from __future__ import annotations
@@ -38,21 +56,30 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
+import sys
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, urlparse
 
+import stomp
 from waldur_api_client.models.agent_identity import AgentIdentity
 from waldur_api_client.models.agent_processor import AgentProcessor
+from waldur_api_client.models.agent_queue_registration_response import (
+    AgentQueueRegistrationResponse,
+)
 from waldur_api_client.models.agent_service import AgentService
 from waldur_api_client.models.component_usage import ComponentUsage
+from waldur_api_client.models.observable_object_type_enum import ObservableObjectTypeEnum
 from waldur_api_client.models.order_details import OrderDetails
 from waldur_api_client.models.order_info_response import OrderInfoResponse
+from waldur_api_client.models.order_state import OrderState
 from waldur_api_client.models.provider_offering_details import ProviderOfferingDetails
 from waldur_api_client.models.resource import Resource
+from waldur_api_client.models.resource_api_key_state import ResourceApiKeyState
 from waldur_api_client.models.resource_api_key_status import ResourceApiKeyStatus
 from waldur_api_client.models.service_provider import ServiceProvider
 from waldur_api_client.models.status import Status
@@ -89,10 +116,23 @@ UUID_DASHED = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 # How long a held call waits for the test to release it.
 HOLD_SECONDS = 120
 NOT_FOUND = (404, {"detail": "Not found."})
+# Publishing is a connect, a send and a disconnect with a receipt on the local broker.
+BROKER_TIMEOUT = 10
+# Waldur's queue arguments (SUBSCRIPTION_QUEUE_ARGUMENTS): a message waits an hour at most.
+QUEUE_MESSAGE_TTL_MS = 60 * 60 * 1000
+QUEUE_MAX_LENGTH = 10000
+# Waldur tells the agent about an order when it becomes one of these (and
+# not when it becomes executing or erred).
+ANNOUNCED_ORDER_STATES = (OrderState.PENDING_PROVIDER, OrderState.PENDING_CONSUMER, OrderState.DONE)
 
 
 def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat()
+
+
+def parse_time(text: str) -> dt.datetime:
+    # A "+00:00" offset in a query string may arrive with its "+" read as a space.
+    return dt.datetime.fromisoformat(text.replace(" ", "+").replace("Z", "+00:00"))
 
 
 def hex_id() -> str:
@@ -132,10 +172,169 @@ class Fault:
         return True
 
 
+class BrokerAccess:
+    """Where Waldur publishes, and what it tells the agent at register_queue."""
+
+    def __init__(
+        self,
+        host: str,
+        stomp_port: int,
+        vhost: str,
+        user: str,
+        password: str,
+        rmq_username: str,
+        queue: str,
+    ) -> None:
+        self.host = host
+        self.stomp_port = stomp_port
+        self.vhost = vhost
+        self.user = user
+        self.password = password
+        self.rmq_username = rmq_username
+        self.queue = queue
+
+
+class Replies(stomp.ConnectionListener):
+    """The broker's CONNECTED, RECEIPT and ERROR frames, waited for with a bound."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.connected = False
+        self.receipts: set[str] = set()
+        self.error = ""
+
+    def on_connected(self, frame: Any) -> None:
+        with self.changed:
+            self.connected = True
+            self.changed.notify_all()
+
+    def on_receipt(self, frame: Any) -> None:
+        with self.changed:
+            self.receipts.add(frame.headers.get("receipt-id", ""))
+            self.changed.notify_all()
+
+    def on_error(self, frame: Any) -> None:
+        with self.changed:
+            self.error = frame.headers.get("message", "") or str(frame.body)[:300]
+            self.changed.notify_all()
+
+    def wait(self, what: str, done: Callable[[], bool]) -> None:
+        with self.changed:
+            self.changed.wait_for(lambda: done() or bool(self.error), BROKER_TIMEOUT)
+            if self.error:
+                raise RuntimeError(f"the broker refused: {self.error}")
+            if not done():
+                raise TimeoutError(f"no {what} from the broker in {BROKER_TIMEOUT} s")
+
+
+class Events:
+    """Waldur's publishing side: the agent's unified queue on RabbitMQ."""
+
+    def __init__(self, broker: BrokerAccess) -> None:
+        self.broker = broker
+        self.lock = threading.Lock()
+        # None until the agent registers its queue: Waldur routes nothing to
+        # a queue it has not made, so earlier events are not delivered.
+        self.object_types: Optional[list[str]] = None
+        self.declared = False
+        self.published: list[dict] = []
+        self.failures: list[str] = []
+
+    def session(self, frames: Callable[[stomp.Connection12, Replies], Optional[str]]) -> None:
+        """Connect, send `frames` (which returns the receipt to wait for), disconnect."""
+        connection = stomp.Connection12(
+            [(self.broker.host, self.broker.stomp_port)],
+            vhost=self.broker.vhost,
+            reconnect_attempts_max=1,
+            timeout=BROKER_TIMEOUT,
+        )
+        replies = Replies()
+        connection.set_listener("replies", replies)
+        try:
+            connection.connect(self.broker.user, self.broker.password, wait=False)
+            replies.wait("CONNECTED", lambda: replies.connected)
+            receipt = frames(connection, replies)
+            if receipt:
+                # Once the broker confirms, the message is in the queue.
+                replies.wait("RECEIPT", lambda: receipt in replies.receipts)
+        finally:
+            if connection.is_connected():
+                connection.disconnect()
+
+    def register(self, object_types: list[str]) -> tuple[int, dict]:
+        """Waldur's register_queue: make the queue once, then return its descriptor."""
+        with self.lock:
+            first = self.object_types is None
+            # An empty list asks for every type (Waldur's rule).
+            self.object_types = list(object_types) or [t.value for t in ObservableObjectTypeEnum]
+            if not self.declared:
+                self.session(self.declare)
+                self.declared = True
+            types = list(self.object_types)
+        return (201 if first else 200), shaped(
+            AgentQueueRegistrationResponse,
+            {
+                "rmq_username": self.broker.rmq_username,
+                "queue_name": self.broker.queue,
+                "vhost": self.broker.vhost,
+                "observable_object_types": types,
+            },
+        )
+
+    def declare(self, connection: stomp.Connection12, _: Replies) -> str:
+        # Waldur makes the queue (with these arguments) before the agent
+        # subscribes with /amq/queue/, which never declares. Over STOMP, a
+        # subscription to /queue/<name> declares it; it is dropped at once, and
+        # this runs before anything is published, so it takes no message.
+        connection.subscribe(
+            f"/queue/{self.broker.queue}",
+            id="declare",
+            ack="client",
+            headers={
+                "durable": "true",
+                "auto-delete": "false",
+                "x-message-ttl": QUEUE_MESSAGE_TTL_MS,
+                "x-max-length": QUEUE_MAX_LENGTH,
+            },
+        )
+        connection.unsubscribe("declare", receipt="declared")
+        return "declared"
+
+    def publish(self, object_type: str, payload: dict) -> None:
+        """Publish one message to the agent's queue, if it asked for this type."""
+        with self.lock:
+            if self.object_types is None or object_type not in self.object_types:
+                return
+            body = {**payload, "object_type": object_type}
+
+            def send(connection: stomp.Connection12, _: Replies) -> str:
+                connection.send(
+                    f"/amq/queue/{self.broker.queue}",
+                    json.dumps(body),
+                    content_type="application/json",
+                    headers={"persistent": "true"},
+                    receipt="sent",
+                )
+                return "sent"
+
+            try:
+                self.session(send)
+                self.published.append(body)
+            except Exception as error:  # recorded for the test; Waldur's task would log it
+                self.failures.append(f"{object_type}: {type(error).__name__}: {error}")
+                print(f"stand-in: publishing failed: {self.failures[-1]}", file=sys.stderr)
+
+
 class Marketplace:
     """The stand-in's state, behind one lock."""
 
-    def __init__(self, offering_uuid: str, sentinel_uuid: str, plugin_options: dict) -> None:
+    def __init__(
+        self,
+        offering_uuid: str,
+        sentinel_uuid: str,
+        plugin_options: dict,
+        events: Optional[Events] = None,
+    ) -> None:
         self.lock = threading.Lock()
         self.offering_uuid = undash(offering_uuid)
         self.sentinel_uuid = undash(sentinel_uuid)
@@ -152,6 +351,12 @@ class Marketplace:
         self.held: list[str] = []
         self.cycle_ends = 0
         self.calls: list[str] = []
+        self.events = events
+        # Events to publish once the lock is released: (object_type, payload).
+        self.outbox: list[tuple[str, dict]] = []
+        # How many times each order was in an answer to the agent's order
+        # list: an order never listed was found by its event alone.
+        self.listed: dict[str, int] = {}
 
     # --- what the test does ------------------------------------------------
 
@@ -161,6 +366,7 @@ class Marketplace:
         order["uuid"] = undash(order["uuid"])
         order["marketplace_resource_uuid"] = undash(order["marketplace_resource_uuid"])
         order.setdefault("state", "pending-provider")
+        order["created"] = order["modified"] = now()
         with self.lock:
             resource_uuid = order["marketplace_resource_uuid"]
             if order["type"] == "Create":
@@ -183,7 +389,62 @@ class Marketplace:
                 }
             )
             self.orders[order["uuid"]] = order
+            self.announce_order(order)
             return {"order": order["uuid"], "resource": resource_uuid}
+
+    def announce_order(self, order: dict) -> None:
+        """Waldur's order message, with the unified queue's enrichment."""
+        if order["state"] not in ANNOUNCED_ORDER_STATES:
+            return
+        resource = self.resources[order["marketplace_resource_uuid"]]
+        self.outbox.append(
+            (
+                ObservableObjectTypeEnum.ORDER.value,
+                {
+                    "order_uuid": order["uuid"],
+                    "order_state": order["state"],
+                    "offering_uuid": self.offering_uuid,
+                    "order_type": order["type"],
+                    "resource_uuid": resource["uuid"],
+                    "resource_backend_id": resource["backend_id"],
+                    "resource_name": resource["name"],
+                    "project_uuid": resource["project_uuid"],
+                    "project_name": resource["project_slug"],
+                    "attributes": order.get("attributes") or {},
+                    "limits": order.get("limits") or {},
+                    "plan_uuid": order.get("plan_uuid"),
+                },
+            )
+        )
+
+    def announce_resource(self, resource: dict) -> None:
+        """Waldur's resource message (its paused/downscaled flags changed)."""
+        self.outbox.append(
+            (
+                ObservableObjectTypeEnum.RESOURCE.value,
+                {
+                    "resource_uuid": resource["uuid"],
+                    "resource_backend_id": resource["backend_id"],
+                    "downscaled": resource["downscaled"],
+                    "restrict_member_access": False,
+                    "paused": resource["paused"],
+                    "limits": resource["limits"],
+                    "offering_uuid": self.offering_uuid,
+                    "resource_name": resource["name"],
+                    "resource_state": resource["state"],
+                    "project_uuid": resource["project_uuid"],
+                    "project_name": resource["project_slug"],
+                },
+            )
+        )
+
+    def flush_events(self) -> None:
+        """Publish what the last change announced, outside the lock (as Waldur's task does)."""
+        with self.lock:
+            outbox, self.outbox = self.outbox, []
+        if self.events is not None:
+            for object_type, payload in outbox:
+                self.events.publish(object_type, payload)
 
     def new_resource(self, order: dict, body: dict) -> dict:
         slug = (order.get("resource_name") or "site-chat").lower().replace(" ", "-")
@@ -214,10 +475,43 @@ class Marketplace:
             resource = self.resources.get(undash(resource_uuid))
             if resource is None:
                 return None
+            changed = False
             for field in ("paused", "downscaled"):
-                if field in body:
+                if field in body and resource[field] != bool(body[field]):
                     resource[field] = bool(body[field])
+                    changed = True
+            if changed:
+                self.announce_resource(resource)
             return resource
+
+    def rotate_key(self, key_uuid: str) -> tuple[int, dict]:
+        """Waldur's `rotate` action of a resource API key, as a member asks for it."""
+        with self.lock:
+            key = next((k for k in self.api_keys if k["uuid"] == undash(key_uuid)), None)
+            if key is None:
+                return NOT_FOUND
+            resource = self.resources[key["resource_uuid"]]
+            if key["state"] not in (ResourceApiKeyState.OK, ResourceApiKeyState.ERRED) or resource[
+                "state"
+            ] in ("Terminating", "Terminated"):
+                return 409, {"detail": f"stand-in: cannot rotate a {key['state']} key"}
+            key["state"] = ResourceApiKeyState.UPDATING.value
+            key["modified"] = now()
+            # The slim payload: identifiers only, never key material.
+            self.outbox.append(
+                (
+                    ObservableObjectTypeEnum.RESOURCE_API_KEY_ROTATION.value,
+                    {
+                        "action": "rotate",
+                        "resource_uuid": resource["uuid"],
+                        "resource_backend_id": resource["backend_id"],
+                        "api_key_uuid": key["uuid"],
+                        "client_id": key["client_id"],
+                        "offering_uuid": self.offering_uuid,
+                    },
+                )
+            )
+            return 202, self.key_status(key)
 
     def add_fault(self, spec: dict) -> None:
         with self.lock:
@@ -243,6 +537,10 @@ class Marketplace:
                         "held": self.held,
                         "cycle_ends": self.cycle_ends,
                         "calls": self.calls,
+                        "listed": self.listed,
+                        "events": self.events.published if self.events else [],
+                        "event_failures": self.events.failures if self.events else [],
+                        "queue_registered": bool(self.events and self.events.object_types),
                     }
                 )
             )
@@ -345,6 +643,10 @@ class Marketplace:
             return (200, [self.identity()]) if method == "GET" else (201, self.identity())
         if re.fullmatch(r"/api/marketplace-site-agent-identities/\w+/", path):
             return 200, self.identity()
+        if re.fullmatch(r"/api/marketplace-site-agent-identities/\w+/register_queue/", path):
+            if self.events is None:
+                return None
+            return self.events.register(body.get("object_types") or [])
         if re.fullmatch(r"/api/marketplace-site-agent-identities/\w+/register_service/", path):
             return 201, self.service(body.get("name", "service"))
         if re.fullmatch(r"/api/marketplace-site-agent-services/\w+/register_processor/", path):
@@ -371,12 +673,17 @@ class Marketplace:
     ) -> Optional[tuple[int, Any]]:
         if path == "/api/marketplace-orders/":
             states = query.get("state", [])
-            return 200, [
-                shaped(OrderDetails, order)
+            before = one("modified_before")
+            listed = [
+                order
                 for order in self.orders.values()
                 if (not states or order["state"] in states)
                 and one("offering_uuid") in ("", self.offering_uuid)
+                and (not before or parse_time(order["modified"]) < parse_time(before))
             ]
+            for order in listed:
+                self.listed[order["uuid"]] = self.listed.get(order["uuid"], 0) + 1
+            return 200, [shaped(OrderDetails, order) for order in listed]
         found = re.fullmatch(r"/api/marketplace-orders/(\w+)/(\w*)/?", path)
         if found:
             return self.order_action(method, found.group(1), found.group(2), body)
@@ -390,27 +697,8 @@ class Marketplace:
         found = re.fullmatch(r"/api/marketplace-provider-resources/(\w+)/(\w*)/?", path)
         if found:
             return self.resource_action(method, found.group(1), found.group(2), body)
-        if path == "/api/marketplace-resource-api-keys/":
-            resource_uuid = one("resource_uuid")
-            return 200, [
-                shaped(ResourceApiKeyStatus, self.key_status(key))
-                for key in self.api_keys
-                if key["resource_uuid"] == resource_uuid
-            ]
-        if path == "/api/marketplace-resource-api-keys/report_created/":
-            resource = self.resources.get(undash(body["resource"]))
-            if resource is None:
-                return NOT_FOUND
-            key = {
-                "uuid": hex_id(),
-                "resource_uuid": resource["uuid"],
-                "resource_backend_id": resource["backend_id"],
-                "modified": now(),
-                "client_id": body["client_id"],
-                "api_key": body["api_key"],
-            }
-            self.api_keys.append(key)
-            return 201, shaped(ResourceApiKeyStatus, self.key_status(key))
+        if path.startswith("/api/marketplace-resource-api-keys/"):
+            return self.api_keys_answer(path, query, body, one)
         if path == "/api/marketplace-component-usages/":
             amounts = self.usages.get((one("resource_uuid"), one("billing_period")[:10]), {})
             return 200, [
@@ -431,10 +719,78 @@ class Marketplace:
             return 201, None
         return None
 
+    def api_keys_answer(
+        self, path: str, query: dict, body: Any, one: Callable[[str], str]
+    ) -> Optional[tuple[int, Any]]:
+        if path == "/api/marketplace-resource-api-keys/":
+            resource_uuid, offering_uuid = one("resource_uuid"), one("offering_uuid")
+            states, before = query.get("state", []), one("modified_before")
+            return 200, [
+                shaped(ResourceApiKeyStatus, self.key_status(key))
+                for key in self.api_keys
+                if (resource_uuid or offering_uuid)
+                and resource_uuid in ("", key["resource_uuid"])
+                and offering_uuid in ("", self.offering_uuid)
+                and (not states or key["state"] in states)
+                and (not before or parse_time(key["modified"]) < parse_time(before))
+            ]
+        found = re.fullmatch(r"/api/marketplace-resource-api-keys/(\w+)/(set_key|set_erred)/", path)
+        if found:
+            return self.key_action(found.group(1), found.group(2), body)
+        if path == "/api/marketplace-resource-api-keys/report_created/":
+            resource = self.resources.get(undash(body["resource"]))
+            if resource is None:
+                return NOT_FOUND
+            key = {
+                "uuid": hex_id(),
+                "resource_uuid": resource["uuid"],
+                "resource_backend_id": resource["backend_id"],
+                "modified": now(),
+                "client_id": body["client_id"],
+                "api_key": body["api_key"],
+                "state": ResourceApiKeyState.OK.value,
+            }
+            self.api_keys.append(key)
+            return 201, shaped(ResourceApiKeyStatus, self.key_status(key))
+        return None
+
     @staticmethod
     def key_status(key: dict) -> dict:
         # Waldur never shows a stored key's value again.
         return {name: value for name, value in key.items() if name != "api_key"}
+
+    def key_action(self, key_uuid: str, action: str, body: Any) -> tuple[int, Any]:
+        """The agent's answer to a rotation: the new key (set_key) or its failure (set_erred)."""
+        key = next((k for k in self.api_keys if k["uuid"] == key_uuid), None)
+        if key is None:
+            return NOT_FOUND
+        if action == "set_key":
+            if key["state"] not in (ResourceApiKeyState.UPDATING, ResourceApiKeyState.ERRED):
+                return 400, {"detail": f"stand-in: cannot set the key of a {key['state']} key"}
+            client_id = body.get("client_id") or key["client_id"]
+            if any(
+                other is not key
+                and other["resource_uuid"] == key["resource_uuid"]
+                and other["client_id"] == client_id
+                for other in self.api_keys
+            ):
+                return 400, {"client_id": ["Another key of this resource has it."]}
+            key.update(
+                {
+                    "api_key": body["api_key"],
+                    "client_id": client_id,
+                    "state": ResourceApiKeyState.OK.value,
+                    "error_message": "",
+                }
+            )
+        else:
+            # Waldur refuses a stale failure report for a key applied since.
+            if key["state"] not in (ResourceApiKeyState.CREATING, ResourceApiKeyState.UPDATING):
+                return 400, {"detail": f"stand-in: cannot err a {key['state']} key"}
+            key["state"] = ResourceApiKeyState.ERRED.value
+            key["error_message"] = body.get("error_message", "")
+        key["modified"] = now()
+        return 200, shaped(ResourceApiKeyStatus, self.key_status(key))
 
     def order_action(self, method: str, order_uuid: str, action: str, body: Any) -> tuple[int, Any]:
         order = self.orders.get(order_uuid)
@@ -445,6 +801,7 @@ class Marketplace:
             return 200, shaped(OrderDetails, order)
         if action == "approve_by_provider" and order["state"] == "pending-provider":
             order["state"] = "executing"
+            order["modified"] = now()
             if order["type"] == "Terminate":
                 resource["state"] = "Terminating"
             if order["type"] == "Update":
@@ -452,6 +809,8 @@ class Marketplace:
             return 200, shaped(OrderInfoResponse, {"detail": "Order has been approved."})
         if action == "set_state_done" and order["state"] == "executing":
             order["state"] = "done"
+            order["modified"] = now()
+            self.announce_order(order)
             if order["type"] == "Terminate":
                 resource["state"] = "Terminated"
             else:
@@ -462,6 +821,7 @@ class Marketplace:
             return 200, None
         if action == "set_state_erred":
             order["state"] = "erred"
+            order["modified"] = now()
             order["error_message"] = body.get("error_message", "")
             resource["state"] = "Erred"
             return 200, None
@@ -523,17 +883,27 @@ def handler_for(market: Marketplace, token: str) -> type[BaseHTTPRequestHandler]
                     self.close_connection = True
                     return None
             answered = market.answer(method, path, parse_qs(url.query), body)
+            market.flush_events()
             if answered is None:
                 return self.reply(404, {"detail": f"stand-in: no {method} {path}"})
             return self.reply(*answered)
 
         def test_route(self, method: str, path: str, body: dict) -> None:
+            # Events are published before the answer: once the test's call
+            # returns, the agent's queue holds them.
             if path == "/_test/orders" and method == "POST":
                 placed = market.place_order(body)
+                market.flush_events()
                 return self.reply(400 if "error" in placed else 201, placed)
             if path.startswith("/_test/resources/") and method == "PATCH":
                 resource = market.update_resource(path.rsplit("/", 1)[1], body)
+                market.flush_events()
                 return self.reply(200, resource) if resource else self.reply(*NOT_FOUND)
+            found = re.fullmatch(r"/_test/api-keys/(\w+)/rotate", path)
+            if found and method == "POST":
+                answered = market.rotate_key(found.group(1))
+                market.flush_events()
+                return self.reply(*answered)
             if path == "/_test/faults" and method == "POST":
                 market.add_fault(body)
                 return self.reply(201, {})
@@ -566,9 +936,28 @@ def main() -> None:
     parser.add_argument("--offering-uuid", required=True)
     parser.add_argument("--sentinel-offering-uuid", required=True)
     parser.add_argument("--plugin-options", default="{}")
+    parser.add_argument("--broker-host", default="127.0.0.1")
+    parser.add_argument("--broker-stomp-port", type=int, help="RabbitMQ's STOMP (TCP) port")
+    parser.add_argument("--broker-vhost", help="the vhost of the agent's queue")
+    parser.add_argument("--broker-user", help="the user Waldur publishes as")
+    parser.add_argument("--broker-rmq-username", help="the agent's RabbitMQ login")
+    parser.add_argument("--broker-queue", help="the agent's queue (consumer_<uuid>)")
     args = parser.parse_args()
+    events = None
+    if args.broker_stomp_port:
+        events = Events(
+            BrokerAccess(
+                args.broker_host,
+                args.broker_stomp_port,
+                args.broker_vhost,
+                args.broker_user,
+                os.environ.get("WALDUR_STAND_IN_BROKER_PASSWORD", ""),
+                args.broker_rmq_username,
+                args.broker_queue,
+            )
+        )
     market = Marketplace(
-        args.offering_uuid, args.sentinel_offering_uuid, json.loads(args.plugin_options)
+        args.offering_uuid, args.sentinel_offering_uuid, json.loads(args.plugin_options), events
     )
     server = ThreadingHTTPServer(("127.0.0.1", args.port), handler_for(market, args.token))
     server.daemon_threads = True
