@@ -719,8 +719,18 @@ class World:
             "Echoes the visitor.",
             env={"SITEKIT_RUNTIME_KEY": langflow_key},
         )
+        # The agent's key holds only the scopes the plugin needs (SECURITY.md
+        # says so); the tests check what it made with a key of every scope.
+        agent_key = self.sitekit.cli(
+            "operator-keys",
+            "create",
+            "--note",
+            "Waldur site agent (tests)",
+            "--scopes",
+            "organisations:write organisation-keys:write provisioning:write",
+        )["key"]
         self.operator_key = self.sitekit.cli(
-            "operator-keys", "create", "--note", "Waldur site agent (tests)"
+            "operator-keys", "create", "--note", "The tests' checks"
         )["key"]
         self.sitekit.start()
         self.offering_uuid = str(uuid.uuid4())
@@ -746,7 +756,7 @@ class World:
             self.offering_uuid,
             sentinel_uuid,
             self.sitekit.url,
-            self.operator_key,
+            agent_key,
         )
         if self.broker is not None and self.events is not None:
             self.agent.write_event_config(self.broker)
