@@ -29,6 +29,10 @@ MAX_MESSAGE_CHARS = 4_000
 
 OWN_KEY_ID = os.environ["SITEKIT_FUZZ_ADMIN_KEY_ID"]
 PUBLISHABLE_KEY = os.environ["SITEKIT_FUZZ_PUBLISHABLE_KEY"]
+# A buyer organisation, subscribed to a published agent (api_fuzz.rs).
+BUYER = os.environ["SITEKIT_FUZZ_BUYER"]
+PUBLISHED_AGENT = os.environ["SITEKIT_FUZZ_PUBLISHED_AGENT"]
+SUBSCRIPTION = os.environ["SITEKIT_FUZZ_SUBSCRIPTION"]
 
 
 def is_blank(value):
@@ -97,6 +101,27 @@ def new_widget(body):
         del body["subscriptionId"]
 
 
+def new_subscription(body):
+    """`subscriptions::ops::find_or_create`: a published agent that exists."""
+    body["publishedAgentId"] = PUBLISHED_AGENT
+
+
+def provisioned_subscription(case):
+    """A marketplace subscribes an organisation that buys, to an agent that exists."""
+    case.path_parameters["organisation"] = BUYER
+    if isinstance(case.body.get("subscription"), dict):
+        new_subscription(case.body["subscription"])
+
+
+def provisioned_widget(case):
+    """A marketplace puts an organisation's own subscription on a widget."""
+    case.path_parameters["organisation"] = BUYER
+    widget = case.body.get("widget")
+    if isinstance(widget, dict):
+        widget.pop("agentId", None)
+        widget["subscriptionId"] = SUBSCRIPTION
+
+
 def new_key(body):
     """`scopes::for_new_key`: a secret key carries every scope and lists none; a
     restricted key lists its scopes."""
@@ -148,8 +173,15 @@ BODY_RULES = {
     ("POST", "/v1/widgets"): new_widget,
     ("POST", "/v1/keys"): new_key,
     ("POST", "/v1/operator/organisations/{organisation}/keys"): new_key,
+    ("POST", "/v1/subscriptions"): new_subscription,
     ("POST", "/v1/chat"): chat,
     ("POST", "/v1/sessions"): session,
+}
+# Rules on a path parameter as well as the body: the rows the body names must
+# be the organisation's.
+CASE_RULES = {
+    ("POST", "/v1/operator/organisations/{organisation}/subscriptions"): provisioned_subscription,
+    ("POST", "/v1/operator/organisations/{organisation}/widgets"): provisioned_widget,
 }
 QUERY_RULES = {
     ("GET", "/v1/usage"): usage_range,
@@ -170,6 +202,8 @@ def map_case(context, case):
     operation = (case.method.upper(), case.operation.path)
     if operation in BODY_RULES and isinstance(case.body, dict):
         BODY_RULES[operation](case.body)
+    if operation in CASE_RULES and isinstance(case.body, dict):
+        CASE_RULES[operation](case)
     if operation in QUERY_RULES and isinstance(case.query, dict):
         QUERY_RULES[operation](case.query)
     return case

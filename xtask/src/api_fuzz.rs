@@ -82,7 +82,10 @@ pub fn command(
     };
     let flow_id = langflow.flow_id("echo.py")?;
 
-    step("seeding the API fuzzing server: a tenant for the admin routes, another for the pages");
+    step(
+        "seeding the API fuzzing server: a tenant for the admin routes, another for the pages, \
+         a seller and a buyer for the marketplace's"
+    );
     // The fuzzer changes and deletes whatever its key reaches. The widget its
     // sessions come from belongs to another tenant, out of that key's reach.
     // A seller too, so that the catalog's routes answer it as well as refuse it.
@@ -97,6 +100,12 @@ pub fn command(
     let agent = cli.create_langflow_agent(&page_tenant, "Echo", langflow, &flow_id)?;
     let widget = cli.create_widget(&agent, ORIGIN, "Visited widget")?;
     let session = embed_server::session_token(&url, ORIGIN, &widget.publishable_key)?;
+    // What the operator's provisioning routes need to make something: a
+    // published agent, and a buyer subscribed to it.
+    let seller = cli.create_organisation("API fuzzing: seller", &["seller"])?;
+    let published = cli.publish_langflow_agent(&seller, "Echo", langflow, &flow_id, 1)?;
+    let buyer = cli.create_organisation("API fuzzing: marketplace buyer", &["buyer"])?;
+    let subscription = cli.subscribe(&buyer, &published)?;
 
     let config = root.join("xtask/api-fuzz");
     let mut fuzz = Command::new(root.join(".venv/bin/schemathesis"));
@@ -113,6 +122,9 @@ pub fn command(
         .env("SITEKIT_FUZZ_SESSION", session)
         .env("SITEKIT_FUZZ_PUBLISHABLE_KEY", widget.publishable_key)
         .env("SITEKIT_FUZZ_ORIGIN", ORIGIN)
+        .env("SITEKIT_FUZZ_BUYER", buyer)
+        .env("SITEKIT_FUZZ_PUBLISHED_AGENT", published)
+        .env("SITEKIT_FUZZ_SUBSCRIPTION", subscription)
         .env("SITEKIT_FUZZ_ASSET", widget_asset(root)?);
     Ok(fuzz)
 }
@@ -126,4 +138,35 @@ fn widget_asset(root: &Path) -> Result<String> {
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| anyhow!("{} names no widgetJs", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::processes::Services;
+    use crate::{build, cmd, langflow, ports};
+
+    /// The step alone, as `cargo xtask test` runs it, against the built
+    /// `target/debug/sitekit` and `dist/`:
+    /// `cargo test -p xtask fuzz_alone -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "starts Langflow and a server, and fuzzes the API for several minutes"]
+    fn fuzz_alone() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let logs = build::target_dir(root).join("xtask/logs");
+        let mut services = Services::default();
+        let langflow = langflow::start(
+            &mut services,
+            root,
+            &["flows/echo.py"],
+            ports::free().unwrap(),
+            &langflow::random_key().unwrap(),
+            &logs.join("langflow-api-fuzz.log"),
+        )
+        .unwrap();
+        let mut fuzz = super::command(root, &mut services, &langflow, &logs).unwrap();
+        cmd::run(&mut fuzz).unwrap();
+        services.stop_all();
+    }
 }
