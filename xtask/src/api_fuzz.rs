@@ -84,7 +84,7 @@ pub fn command(
 
     step(
         "seeding the API fuzzing server: a tenant for the admin routes, another for the pages, \
-         a seller and a buyer for the marketplace's"
+         a seller and a buyer for the marketplace's",
     );
     // The fuzzer changes and deletes whatever its key reaches. The widget its
     // sessions come from belongs to another tenant, out of that key's reach.

@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: builds, measures, and writes BENCHMARKS.md. Each measured
 //! thing is one function returning a [`Section`] (asset sizes here, the others in
 //! `bench_*.rs`); to add a benchmark, write one more such function and list it in
-//! [`sections`].
+//! [`sections`] (and in [`ALONE`] to let `--only <name>` measure it by itself,
+//! replacing its part of BENCHMARKS.md and keeping the rest).
 
 use std::fmt::Write as _;
 use std::fs;
@@ -53,6 +54,72 @@ pub fn run(root: &Path) -> Result<()> {
     step("wrote BENCHMARKS.md");
     say(out.trim_end());
     Ok(())
+}
+
+/// What measures one section.
+type Measure = fn(&Path) -> Result<Section>;
+
+/// The sections `cargo xtask bench --only <name>` measures by themselves.
+const ALONE: [(&str, Measure); 6] = [
+    ("session", bench_session::section),
+    ("config", bench_config::section),
+    ("ingest", bench_ingest::section),
+    ("relay", bench_relay::section),
+    ("page", bench_page::section),
+    ("marketplace", bench_marketplace::section),
+];
+
+/// Measures one section and puts it into BENCHMARKS.md in place of the one
+/// with its title (or after the others), saying when it was measured.
+pub fn run_one(root: &Path, name: &str) -> Result<()> {
+    let Some((_, measure)) = ALONE.iter().find(|(known, _)| *known == name) else {
+        let names: Vec<&str> = ALONE.iter().map(|(known, _)| *known).collect();
+        anyhow::bail!("no bench section `{name}`; one of: {}", names.join(", "));
+    };
+    processes::install_interrupt_handler()?;
+    setup::for_build(root)?;
+    build::all(root, false)?;
+    step("measuring");
+    let mut section = measure(root)?;
+    let _ = write!(
+        section.how,
+        " Measured on {} by `cargo xtask bench --only {name}`; the other sections by the \
+         last full run.",
+        today()
+    );
+    let path = root.join("BENCHMARKS.md");
+    let document = fs::read_to_string(&path).unwrap_or_default();
+    fs::write(&path, with_section(&document, &section))?;
+    step("wrote BENCHMARKS.md");
+    say(format_args!(
+        "## {}\n\n{}\n\n{}",
+        section.title,
+        section.how,
+        section.table.trim_end()
+    ));
+    Ok(())
+}
+
+/// `document` with `section` in place of the part headed by its title, or at
+/// its end when it has none. A part runs to the blank line before the next
+/// heading.
+fn with_section(document: &str, section: &Section) -> String {
+    let text = format!(
+        "## {}\n\n{}\n\n{}",
+        section.title, section.how, section.table
+    );
+    let heading = format!("\n## {}\n", section.title);
+    match document.find(&heading) {
+        Some(at) => {
+            let start = at + 1;
+            let after = at + heading.len();
+            let end = document[after..]
+                .find("\n## ")
+                .map_or(document.len(), |next| after + next);
+            format!("{}{text}{}", &document[..start], &document[end..])
+        }
+        None => format!("{}\n\n{text}", document.trim_end_matches('\n')),
+    }
 }
 
 fn sections(root: &Path, manifest: &Manifest) -> Result<Vec<Section>> {
@@ -236,6 +303,28 @@ fn civil_date(days_since_epoch: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_section_replaces_its_part_and_keeps_the_others() {
+        let section = |title: &'static str, table: &str| Section {
+            title,
+            how: "How.".into(),
+            table: format!("{table}\n"),
+        };
+        let document = "# Benchmarks\n\n## A\n\nHow.\n\nold a\n\n## B\n\nHow.\n\nold b\n";
+        assert_eq!(
+            with_section(document, &section("A", "new a")),
+            "# Benchmarks\n\n## A\n\nHow.\n\nnew a\n\n## B\n\nHow.\n\nold b\n"
+        );
+        assert_eq!(
+            with_section(document, &section("B", "new b")),
+            "# Benchmarks\n\n## A\n\nHow.\n\nold a\n\n## B\n\nHow.\n\nnew b\n"
+        );
+        assert_eq!(
+            with_section(document, &section("C", "c")),
+            format!("{document}\n## C\n\nHow.\n\nc\n")
+        );
+    }
 
     #[test]
     fn dates_from_days_since_epoch() {

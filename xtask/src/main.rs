@@ -49,9 +49,13 @@ Commands:
                     and a demo host site (:8788); Ctrl-C stops everything
   test [--skip-lint] [--skip-wasm] [--skip-e2e]
                     fmt check, clippy (native + wasm32), native tests, API fuzzing
-                    (Schemathesis), the parsers' fuzz targets (20 s each), wasm
-                    tests in headless Chromium, Playwright end-to-end tests
-  bench             build, measure, and write BENCHMARKS.md
+                    (Schemathesis), the parsers' fuzz targets (20 s each), the
+                    Waldur plugin with the real site agent, wasm tests in headless
+                    Chromium, Playwright end-to-end tests
+  bench [--only <section>]
+                    build, measure, and write BENCHMARKS.md; --only measures one of
+                    session, config, ingest, relay, page, marketplace and replaces
+                    its part, keeping the rest
   fuzz [--secs N] [--update-corpus] [target…]
                     run the parsers' fuzz targets (sse, keys, origin, markdown,
                     usage_event; default all) for N seconds each (default 600);
@@ -102,10 +106,11 @@ fn run() -> Result<()> {
                 },
             )
         }
-        "bench" => {
-            parse_flags(flags, &[])?;
-            bench::run(&root)
-        }
+        "bench" => match flags {
+            [] => bench::run(&root),
+            [only, name] if only == "--only" => bench::run_one(&root, name),
+            _ => bail!("usage: cargo xtask bench [--only <section>]"),
+        },
         "fuzz" => fuzz::run(&root, &fuzz::Options::parse(flags)?),
         "setup" => {
             parse_flags(flags, &[])?;
