@@ -22,6 +22,16 @@ pub enum OrganisationRole {
     Seller,
 }
 
+impl OrganisationRole {
+    /// As the wire and the command line name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrganisationRole::Buyer => "buyer",
+            OrganisationRole::Seller => "seller",
+        }
+    }
+}
+
 /// An organisation (a tenant) as the operator sees it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

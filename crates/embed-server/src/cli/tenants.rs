@@ -213,13 +213,6 @@ pub async fn run(backend: &impl OperatorBackend, command: TenantCommand) -> Resu
 
 /// "buyer", "seller" or "buyer and seller".
 fn roles_text(tenant: &Organisation) -> String {
-    let names: Vec<&str> = tenant
-        .roles
-        .iter()
-        .map(|role| match role {
-            OrganisationRole::Buyer => "buyer",
-            OrganisationRole::Seller => "seller",
-        })
-        .collect();
+    let names: Vec<&str> = tenant.roles.iter().map(|role| role.as_str()).collect();
     names.join(" and ")
 }

@@ -113,16 +113,13 @@ pub async fn create_organisation(
         return Err(ApiError::conflict(
             ErrorCode::ExternalIdInUse,
             format!(
-                "{} already has this external id, as {}",
+                "{} already has this external id, with the roles {}",
                 tenant.id,
                 tenant
                     .roles
                     .listed()
                     .iter()
-                    .map(|role| match role {
-                        OrganisationRole::Buyer => "a buyer",
-                        OrganisationRole::Seller => "a seller",
-                    })
+                    .map(|role| role.as_str())
                     .collect::<Vec<_>>()
                     .join(" and ")
             ),
