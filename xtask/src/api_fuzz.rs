@@ -145,7 +145,7 @@ mod tests {
     use std::path::Path;
 
     use crate::processes::Services;
-    use crate::{build, cmd, langflow, ports};
+    use crate::{build, cmd, langflow};
 
     /// The step alone, as `cargo xtask test` runs it, against the built
     /// `target/debug/sitekit` and `dist/`:
@@ -156,15 +156,7 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         let logs = build::target_dir(root).join("xtask/logs");
         let mut services = Services::default();
-        let langflow = langflow::start(
-            &mut services,
-            root,
-            &["flows/echo.py"],
-            ports::free().unwrap(),
-            &langflow::random_key().unwrap(),
-            &logs.join("langflow-api-fuzz.log"),
-        )
-        .unwrap();
+        let langflow = langflow::start_echo(&mut services, root, "langflow-api-fuzz.log").unwrap();
         let mut fuzz = super::command(root, &mut services, &langflow, &logs).unwrap();
         cmd::run(&mut fuzz).unwrap();
         services.stop_all();

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::bench::{Section, budget_status};
 use crate::processes::Services;
-use crate::{build, cmd, langflow, ports, setup, stats, step};
+use crate::{build, cmd, langflow, setup, stats, step};
 
 /// The measure of success: a buyer answered on their site within five
 /// minutes of buying (the aim is seconds).
@@ -33,16 +33,8 @@ struct Purchase {
 pub fn section(root: &Path) -> Result<Section> {
     setup::langflow(root)?;
     setup::waldur_agent(root)?;
-    let logs = build::target_dir(root).join("xtask/logs");
     let mut services = Services::default();
-    let langflow = langflow::start(
-        &mut services,
-        root,
-        &["flows/echo.py"],
-        ports::free()?,
-        &langflow::random_key()?,
-        &logs.join("langflow-bench-marketplace.log"),
-    )?;
+    let langflow = langflow::start_echo(&mut services, root, "langflow-bench-marketplace.log")?;
     let purchase = |mode: &str| -> Result<Purchase> {
         step(format!(
             "a Waldur purchase to the first answer, {mode} mode (about half a minute)"

@@ -51,6 +51,21 @@ pub fn start(
     })
 }
 
+/// Starts `lfx serve flows/echo.py` on a free port with a random key, logging
+/// to `target/xtask/logs/<log_name>`: the runtime of a step or bench run alone.
+pub fn start_echo(services: &mut Services, root: &Path, log_name: &str) -> Result<Langflow> {
+    start(
+        services,
+        root,
+        &["flows/echo.py"],
+        crate::ports::free()?,
+        &random_key()?,
+        &crate::build::target_dir(root)
+            .join("xtask/logs")
+            .join(log_name),
+    )
+}
+
 impl Langflow {
     /// The id of the flow served from `relative_path` (as `GET /flows` lists it).
     pub fn flow_id(&self, relative_path: &str) -> Result<String> {

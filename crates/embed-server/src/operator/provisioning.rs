@@ -11,7 +11,6 @@
 
 use sitekit_sdk::ErrorCode;
 
-use sitekit_sdk::fields::ExternalId;
 use sitekit_sdk::operator::{
     MarketplaceControls, MonthlyUsage, OperatorWidget, ProvisionedSubscription, ProvisionedWidget,
 };
@@ -22,9 +21,9 @@ use crate::error::ApiError;
 use crate::keys::scopes::Scope;
 use crate::operator::OperatorCaller;
 use crate::operator::ops::existing;
-use crate::setting_rules::one_line_text;
 use crate::subscriptions;
 use crate::tenants::TenantScope;
+use crate::tenants::ops::checked_external_id;
 use crate::usage::month::UtcMonth;
 use crate::usage::{UsageFilter, UsageSubject};
 use crate::widgets::{self, Marketplace, Widget};
@@ -226,9 +225,4 @@ async fn live_widget(db: &Db, id: &str) -> Result<Widget, ApiError> {
 
 fn no_widget(id: &str) -> ApiError {
     ApiError::NotFound(format!("no widget with id {id}"))
-}
-
-fn checked_external_id(external_id: &str) -> Result<String, ApiError> {
-    one_line_text("an external id", external_id, ExternalId::MAX_CHARS)
-        .map_err(|error| ApiError::bad_request(ErrorCode::InvalidSetting, error.0))
 }

@@ -15,6 +15,13 @@ pub async fn create(db: &Db, name: &str, roles: OrgRoles) -> Result<Tenant, ApiE
     Ok(find_or_create(db, name, roles, None).await?.0)
 }
 
+/// A marketplace's id of something it provisions (an organisation, a
+/// purchase's subscription or widget): one line, trimmed, 1 to 200 characters.
+pub fn checked_external_id(external_id: &str) -> Result<String, ApiError> {
+    one_line_text("an external id", external_id, ExternalId::MAX_CHARS)
+        .map_err(|error| ApiError::bad_request(ErrorCode::InvalidSetting, error.0))
+}
+
 /// A new organisation, or with `external_id` the one made with it before
 /// (`false`: found, not made now).
 pub async fn find_or_create(
@@ -25,10 +32,7 @@ pub async fn find_or_create(
 ) -> Result<(Tenant, bool), ApiError> {
     let name = one_line_text("an organisation's name", name, OrganisationName::MAX_CHARS)
         .map_err(|error| ApiError::bad_request(ErrorCode::InvalidSetting, error.0))?;
-    let external_id = external_id
-        .map(|id| one_line_text("an external id", id, ExternalId::MAX_CHARS))
-        .transpose()
-        .map_err(|error| ApiError::bad_request(ErrorCode::InvalidSetting, error.0))?;
+    let external_id = external_id.map(checked_external_id).transpose()?;
     if !roles.buyer && !roles.seller {
         return Err(ApiError::bad_request(
             ErrorCode::InvalidSetting,
