@@ -20,7 +20,8 @@ stand-in, the real site agent and, in event mode, a private RabbitMQ), then:
 
    provisionedMs: order placed -> order done in Waldur; firstAnswerMs: order
    placed -> the first text of the answer arrived. On failure it prints
-   {"error": "..."} and exits 1. Progress goes to stderr; no key is printed.
+   {"error": "..."}, says the error on stderr too, and exits 1. Progress goes
+   to stderr; no key is printed.
 
 Run: .venv-waldur/bin/python integrations/waldur-site-agent/tests/time_to_answer.py
      [--mode event|polling]
@@ -135,7 +136,10 @@ def main() -> int:
             world.event_agent.start()
         result = measure(world, args.mode)
     except Exception as error:  # one JSON line for the caller, whatever failed
-        print(json.dumps({"error": f"{type(error).__name__}: {error}"}), flush=True)
+        message = f"{type(error).__name__}: {error}"
+        # stderr too: a caller that only reads stdout on success shows it to the reader.
+        print(f"error: {message}", file=sys.stderr)
+        print(json.dumps({"error": message}), flush=True)
         return 1
     finally:
         if world is not None:
