@@ -49,7 +49,7 @@ Commands:
                     and a demo host site (:8788); Ctrl-C stops everything
   test [--skip-lint] [--skip-wasm] [--skip-e2e]
                     fmt check, clippy (native + wasm32), native tests, API fuzzing
-                    (Schemathesis), the parsers' fuzz targets (20 s each), the
+                    (Schemathesis), the parsers' fuzz targets (12 s each), the
                     Waldur plugin with the real site agent, wasm tests in headless
                     Chromium, Playwright end-to-end tests
   bench [--only <section>]

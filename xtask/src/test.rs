@@ -37,7 +37,7 @@ type Env = Vec<(&'static str, OsString)>;
 
 /// Each fuzz target's run in the test suite: long enough to replay the
 /// committed inputs and try a few million more, short enough for every change.
-const FUZZ_SECS: &str = "20";
+const FUZZ_SECS: &str = "12";
 
 pub fn run(root: &Path, skip: Skip) -> Result<()> {
     processes::install_interrupt_handler()?;
