@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["subscriptions"],
     &["catalog"],
     &["agents"],
+    &["people"],
     &["keys"],
     &["tenants"],
     // The storage engine.

@@ -22,6 +22,7 @@ pub mod limits;
 pub mod master_key;
 mod openapi;
 pub mod operator;
+pub mod people;
 pub mod retention;
 mod routes;
 pub mod setting_rules;
@@ -92,7 +93,7 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 fn documented_routes() -> OpenApiRouter<AppState> {
     use routes::{
         agents, assets, catalog, chat, dashboard, health, keys, operator, provisioning, seller,
-        sessions, snippet, subscriptions, threads, usage, usage_events, usage_export,
+        sessions, sign_in, snippet, subscriptions, threads, usage, usage_events, usage_export,
         widget_config, widgets,
     };
     let admin_body = || DefaultBodyLimit::max(ADMIN_BODY_LIMIT);
@@ -141,6 +142,10 @@ fn documented_routes() -> OpenApiRouter<AppState> {
             .layer(admin_body()),
         )
         .routes(routes!(provisioning::widget_usage))
+        .routes(routes!(sign_in::login))
+        .routes(routes!(sign_in::callback))
+        .routes(routes!(sign_in::me))
+        .routes(routes!(sign_in::logout))
         .routes(routes!(dashboard::page))
         .routes(routes!(dashboard::preview))
         .routes(routes!(health::healthz))

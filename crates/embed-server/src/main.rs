@@ -12,7 +12,7 @@ use crate::cli::args::{AdminCommand, Cli, Command, UsageArgs, UsageView};
 use crate::cli::commands::{self, local_only};
 use crate::cli::local::LocalAdmin;
 use crate::cli::tenants::{self, LocalOperator};
-use crate::cli::{master_key_source, operator_keys, serve};
+use crate::cli::{master_key_source, members, operator_keys, serve};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -41,6 +41,10 @@ async fn main() -> Result<()> {
         Command::OperatorKeys(command) => {
             local_only(server, "operator-keys")?;
             operator_keys::run(&Db::open(&cli.database_url).await?, command).await
+        }
+        Command::Members(command) => {
+            local_only(server, "members")?;
+            members::run(&Db::open(&cli.database_url).await?, command).await
         }
         Command::Secrets(command) => {
             local_only(server, "secrets")?;

@@ -170,6 +170,17 @@ impl Modify for SecuritySchemes {
                  `organisations:read`, `organisations:write`, `organisation-keys:write`.",
             ),
         );
+        // The dashboard of a signed-in person: the admin routes take it in place
+        // of a key, with the member's role's scopes; writes also need the
+        // session's CSRF token in `X-CSRF-Token`.
+        components.add_security_scheme(
+            "dashboard_session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "__Host-sitekit_session",
+                "A signed-in person's dashboard session (GET /v1/auth/login); writes also \
+                 send the session's CSRF token (GET /v1/auth/me) as `X-CSRF-Token`.",
+            ))),
+        );
     }
 }
 

@@ -13,6 +13,8 @@ use crate::db::{DAY_SECS, Db, SigningKeys};
 use crate::egress::EgressPolicy;
 use crate::keys::states::KeyStates;
 use crate::limits::{Limits, LimitsConfig};
+use crate::people::sessions::SessionTimeouts;
+use crate::people::{Oidc, People};
 use crate::retention::Retention;
 
 #[derive(Debug, Clone)]
@@ -42,6 +44,8 @@ pub struct AppState {
     pub visitors: Arc<VisitorIds>,
     /// The chat streams open now, within their caps.
     pub streams: Arc<StreamSlots>,
+    /// How people sign in to the dashboard, and their sessions.
+    pub people: Arc<People>,
 }
 
 /// How a server is set up, besides its database and assets: what `sitekit
@@ -64,6 +68,9 @@ pub struct ServerConfig {
     pub usage_events_per_widget_per_day: u32,
     pub shutdown_grace: Duration,
     pub stream_caps: StreamCaps,
+    /// The identity provider people sign in to the dashboard with, if any.
+    pub oidc: Option<Arc<Oidc>>,
+    pub dashboard_sessions: SessionTimeouts,
 }
 
 impl ServerConfig {
@@ -90,6 +97,11 @@ impl ServerConfig {
             stream_caps: StreamCaps {
                 per_server: 10_000,
                 per_widget: 2_000,
+            },
+            oidc: None,
+            dashboard_sessions: SessionTimeouts {
+                idle: Duration::from_secs(30 * 60),
+                lifetime: Duration::from_secs(12 * 3600),
             },
         }
     }
@@ -126,6 +138,10 @@ impl AppState {
             shutdown_grace: config.shutdown_grace,
             visitors: Arc::new(visitors),
             streams: Arc::new(StreamSlots::new(config.stream_caps)),
+            people: Arc::new(People {
+                oidc: config.oidc,
+                timeouts: config.dashboard_sessions,
+            }),
         })
     }
 }

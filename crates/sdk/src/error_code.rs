@@ -82,6 +82,19 @@ pub enum ErrorCode {
     SessionExpired,
     /// The session was ended (its widget's key was rotated or revoked).
     SessionRevoked,
+    /// The dashboard needs a signed-in person: no sign-in session, or one
+    /// that ended (signed out, idle too long, past its lifetime).
+    SignInRequired,
+    /// Signing in with the identity provider failed: a state not issued or
+    /// used already, or an ID token that does not verify.
+    SignInFailed,
+    /// The server has no identity provider configured.
+    SignInNotConfigured,
+    /// The person signed in but is a member of no organisation here.
+    NotAMember,
+    /// A write with a sign-in session lacked the session's CSRF token, or came
+    /// from another site.
+    CsrfRejected,
 
     // 403: known, but not allowed.
     /// The key or session lacks the scope the route needs.
@@ -152,7 +165,7 @@ pub enum ErrorCode {
 
 /// Every known code, in the order of the variants: what [`ErrorCode::from`]
 /// looks a name up in.
-const KNOWN: [ErrorCode; 50] = [
+const KNOWN: [ErrorCode; 55] = [
     ErrorCode::Network,
     ErrorCode::Protocol,
     ErrorCode::InvalidArgument,
@@ -179,6 +192,11 @@ const KNOWN: [ErrorCode; 50] = [
     ErrorCode::InvalidSession,
     ErrorCode::SessionExpired,
     ErrorCode::SessionRevoked,
+    ErrorCode::SignInRequired,
+    ErrorCode::SignInFailed,
+    ErrorCode::SignInNotConfigured,
+    ErrorCode::NotAMember,
+    ErrorCode::CsrfRejected,
     ErrorCode::MissingScope,
     ErrorCode::OriginRequired,
     ErrorCode::OriginNotAllowed,
@@ -242,6 +260,11 @@ impl ErrorCode {
             ErrorCode::InvalidSession => "invalid_session",
             ErrorCode::SessionExpired => "session_expired",
             ErrorCode::SessionRevoked => "session_revoked",
+            ErrorCode::SignInRequired => "sign_in_required",
+            ErrorCode::SignInFailed => "sign_in_failed",
+            ErrorCode::SignInNotConfigured => "sign_in_not_configured",
+            ErrorCode::NotAMember => "not_a_member",
+            ErrorCode::CsrfRejected => "csrf_rejected",
             ErrorCode::MissingScope => "missing_scope",
             ErrorCode::OriginRequired => "origin_required",
             ErrorCode::OriginNotAllowed => "origin_not_allowed",
@@ -337,7 +360,7 @@ mod tests {
 
     /// Every known code and its string on the wire, written out: a renamed
     /// string fails here before it reaches a client.
-    const WIRE: [(ErrorCode, &str); 50] = [
+    const WIRE: [(ErrorCode, &str); 55] = [
         (ErrorCode::Network, "network"),
         (ErrorCode::Protocol, "protocol"),
         (ErrorCode::InvalidArgument, "invalid_argument"),
@@ -364,6 +387,11 @@ mod tests {
         (ErrorCode::InvalidSession, "invalid_session"),
         (ErrorCode::SessionExpired, "session_expired"),
         (ErrorCode::SessionRevoked, "session_revoked"),
+        (ErrorCode::SignInRequired, "sign_in_required"),
+        (ErrorCode::SignInFailed, "sign_in_failed"),
+        (ErrorCode::SignInNotConfigured, "sign_in_not_configured"),
+        (ErrorCode::NotAMember, "not_a_member"),
+        (ErrorCode::CsrfRejected, "csrf_rejected"),
         (ErrorCode::MissingScope, "missing_scope"),
         (ErrorCode::OriginRequired, "origin_required"),
         (ErrorCode::OriginNotAllowed, "origin_not_allowed"),

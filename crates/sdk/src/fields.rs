@@ -310,7 +310,7 @@ pub struct Scope;
 
 impl Scope {
     /// Every scope, as written in keys, tokens and errors.
-    pub const NAMES: [&str; 9] = [
+    pub const NAMES: [&str; 10] = [
         "chat",
         "usage:write",
         "usage:read",
@@ -320,6 +320,7 @@ impl Scope {
         "agents:write",
         "catalog:write",
         "seller:read",
+        "members:write",
     ];
 }
 

@@ -12,6 +12,7 @@ use sitekit_embed_server::agents::RuntimeKind;
 use sitekit_embed_server::client_ip::TrustedProxies;
 use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_embed_server::keys;
+use sitekit_embed_server::people::Role;
 use sitekit_embed_server::widgets::settings as widget_settings;
 use sitekit_sdk::admin;
 use sitekit_sdk::admin::AgentTimeouts;
@@ -139,6 +140,43 @@ pub enum Command {
     /// The server's own secrets. Local database only.
     #[command(subcommand)]
     Secrets(SecretCommand),
+    /// People who sign in to the dashboard with the identity provider, and
+    /// their roles: how an organisation gets its first owner. Local database
+    /// only.
+    #[command(subcommand)]
+    Members(MemberCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Make a person a member of a tenant with a role, or give a member a new
+    /// role. The person is named by the identity provider's `sub` for them
+    /// (Keycloak: the user's ID), never by a username, which can change.
+    Add {
+        #[arg(long)]
+        tenant: String,
+        /// The identity provider's `sub` for the person.
+        #[arg(long)]
+        subject: String,
+        /// Shown until their first sign-in brings the provider's.
+        #[arg(long, default_value = "")]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// owner (everything, members too), admin (widgets, agents, keys),
+        /// viewer (read widgets and usage) or publisher (catalog and versions).
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A tenant's members and their roles.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// The commands that work on the local database and, with --server, remotely.
@@ -303,6 +341,29 @@ pub struct ServeArgs {
     /// Chat streams one widget may have open at once on this server.
     #[arg(long, env = "SITEKIT_MAX_STREAMS_PER_WIDGET", default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_streams_per_widget: u32,
+    /// The OpenID Connect provider people sign in to the dashboard with, by its
+    /// issuer URL (discovery reads <issuer>/.well-known/openid-configuration),
+    /// e.g. https://keycloak.example.com/realms/marketplace. Its client must
+    /// allow the redirect URI <public URL>/v1/auth/callback.
+    #[arg(long, env = "SITEKIT_OIDC_ISSUER", requires_all = ["oidc_client_id", "oidc_client_secret"])]
+    pub oidc_issuer: Option<String>,
+    /// The dashboard's client id at the provider.
+    #[arg(long, env = "SITEKIT_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+    /// The dashboard's client secret at the provider (a confidential client).
+    #[arg(
+        long,
+        env = "SITEKIT_OIDC_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "oidc_issuer"
+    )]
+    pub oidc_client_secret: Option<String>,
+    /// Minutes a signed-in person's dashboard session may go unused before it ends.
+    #[arg(long, env = "SITEKIT_DASHBOARD_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub dashboard_idle_minutes: u64,
+    /// Hours after sign-in a dashboard session ends, used or not.
+    #[arg(long, env = "SITEKIT_DASHBOARD_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=720))]
+    pub dashboard_session_hours: u64,
 }
 
 /// A role of an organisation.

@@ -2,6 +2,7 @@
 //! ([`ServerConfig`]), then the listener, the state and the shutdown signal.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
@@ -11,6 +12,8 @@ use sitekit_embed_server::db::{DAY_SECS, Db, SigningKeys};
 use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_embed_server::kept_releases;
 use sitekit_embed_server::limits::LimitsConfig;
+use sitekit_embed_server::people::sessions::SessionTimeouts;
+use sitekit_embed_server::people::{Oidc, OidcConfig};
 use sitekit_embed_server::retention::Retention;
 use sitekit_embed_server::state::ServerConfig;
 use sitekit_embed_server::{AppState, serve};
@@ -30,7 +33,8 @@ pub async fn run_server(db: Db, args: ServeArgs, runtime_allow: EgressPolicy) ->
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let address = listener.local_addr()?;
-    let config = server_config(&args, address, signing_keys, runtime_allow);
+    let mut config = server_config(&args, address, signing_keys, runtime_allow);
+    config.oidc = identity_provider(&args, &config.public_url)?;
     let state = AppState::build(db, assets, config)
         .await
         .context("cannot load the session signing keys and key states")?;
@@ -75,8 +79,33 @@ fn server_config(
             per_server: args.max_streams,
             per_widget: args.max_streams_per_widget,
         },
+        dashboard_sessions: SessionTimeouts {
+            idle: Duration::from_secs(args.dashboard_idle_minutes * 60),
+            lifetime: Duration::from_secs(args.dashboard_session_hours * 3600),
+        },
         ..ServerConfig::new(public_url.trim_end_matches('/').to_owned(), runtime_allow)
     }
+}
+
+/// The identity provider of `--oidc-issuer`, whose sign-ins come back to
+/// this server's callback; none without the flag.
+fn identity_provider(args: &ServeArgs, public_url: &str) -> Result<Option<Arc<Oidc>>> {
+    let (Some(issuer), Some(client_id), Some(client_secret)) = (
+        &args.oidc_issuer,
+        &args.oidc_client_id,
+        &args.oidc_client_secret,
+    ) else {
+        return Ok(None);
+    };
+    let config = OidcConfig {
+        issuer: issuer.clone(),
+        client_id: client_id.clone(),
+        client_secret: client_secret.clone(),
+    };
+    let callback = format!("{public_url}/v1/auth/callback");
+    let oidc = Oidc::new(&config, &callback).map_err(anyhow::Error::msg)?;
+    tracing::info!(issuer = %issuer, %callback, "dashboard sign-in with OpenID Connect");
+    Ok(Some(Arc::new(oidc)))
 }
 
 fn days(count: u64) -> Duration {

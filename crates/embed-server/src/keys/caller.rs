@@ -1,7 +1,8 @@
 //! Who asks for an operation: a secret or restricted key (through the admin
-//! API or `sitekit --server`), or the operator (on the local database, or
-//! with an operator key through the operator's API). Every operation checks
-//! the same scopes and reaches the same rows whoever calls it.
+//! API or `sitekit --server`), a member signed in to the dashboard (with
+//! their role's scopes), or the operator (on the local database, or with an
+//! operator key through the operator's API). Every operation checks the same
+//! scopes and reaches the same rows whoever calls it.
 
 use crate::error::ApiError;
 use crate::keys::scopes::{self, GrantError, Scope, Scopes};
@@ -28,6 +29,14 @@ enum Who {
         /// When the calling key stops working, if it does.
         expires_at: Option<i64>,
     },
+    /// A member, by the identity provider's `sub`, with their role's name,
+    /// the kind of key it acts as and its scopes.
+    Person {
+        subject: String,
+        role: &'static str,
+        kind: KeyKind,
+        scopes: Scopes,
+    },
     /// Holds every scope, like a secret key that never expires; `key` is the
     /// operator key it came with, none on the local database.
     Operator { key: Option<String> },
@@ -43,6 +52,25 @@ impl Caller {
                 kind,
                 scopes: record.scopes,
                 expires_at: record.expires_at,
+            },
+        }
+    }
+
+    /// A signed-in member of `tenant`, known by the identity provider's
+    /// `subject`, whose role `role` acts as a key of `kind` with `scopes`.
+    pub fn person(
+        tenant: &str,
+        subject: &str,
+        role: &'static str,
+        (kind, scopes): (KeyKind, Scopes),
+    ) -> Caller {
+        Caller {
+            scope: TenantScope::one(tenant),
+            who: Who::Person {
+                subject: subject.to_owned(),
+                role,
+                kind,
+                scopes,
             },
         }
     }
@@ -84,6 +112,7 @@ impl Caller {
     pub fn actor(&self) -> String {
         match &self.who {
             Who::Key { id, .. } => format!("key:{id}"),
+            Who::Person { subject, .. } => format!("person:{subject}"),
             Who::Operator { key: Some(id) } => format!("operator-key:{id}"),
             Who::Operator { key: None } => OPERATOR_ACTOR.to_owned(),
         }
@@ -95,13 +124,14 @@ impl Caller {
     pub fn expires_at(&self) -> Option<i64> {
         match &self.who {
             Who::Key { expires_at, .. } => *expires_at,
-            Who::Operator { .. } => None,
+            Who::Person { .. } | Who::Operator { .. } => None,
         }
     }
 
     fn kind_and_scopes(&self) -> (KeyKind, Scopes) {
         match &self.who {
             Who::Key { kind, scopes, .. } => (*kind, *scopes),
+            Who::Person { kind, scopes, .. } => (*kind, *scopes),
             Who::Operator { .. } => (KeyKind::Secret, Scopes::EVERYTHING),
         }
     }
@@ -113,7 +143,12 @@ impl Caller {
         } else {
             Err(ApiError::forbidden(
                 ErrorCode::MissingScope,
-                format!("this key lacks the `{scope}` scope"),
+                match &self.who {
+                    Who::Person { role, .. } => {
+                        format!("your role ({role}) lacks the `{scope}` scope")
+                    }
+                    _ => format!("this key lacks the `{scope}` scope"),
+                },
             ))
         }
     }

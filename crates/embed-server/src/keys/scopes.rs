@@ -34,14 +34,17 @@ pub enum Scope {
     UsageBeacon,
     /// Provisioning marketplace purchases: organisations' subscriptions and
     /// widgets, their pause and monthly budget, and reading their monthly
-    /// usage (operator keys only). Last, so that the bits of the scopes before
-    /// it stay as tokens already carry them.
+    /// usage (operator keys only). After the scopes before it, so that their
+    /// bits stay as tokens already carry them.
     ProvisioningWrite,
+    /// Managing the organisation's members and their roles, and reading its
+    /// audit trail: an owner's, and a secret key's. Last, for the same reason.
+    MembersWrite,
 }
 
 impl Scope {
     /// The scopes a key may carry, in their canonical order (the spec's).
-    pub const OF_KEYS: [Scope; 9] = [
+    pub const OF_KEYS: [Scope; 10] = [
         Scope::Chat,
         Scope::UsageWrite,
         Scope::UsageRead,
@@ -51,6 +54,7 @@ impl Scope {
         Scope::AgentsWrite,
         Scope::CatalogWrite,
         Scope::SellerRead,
+        Scope::MembersWrite,
     ];
 
     /// The scopes an operator key may carry: no organisation's, and no key of
@@ -79,6 +83,7 @@ impl Scope {
             Scope::OrganisationKeysWrite => "organisation-keys:write",
             Scope::UsageBeacon => "usage:beacon",
             Scope::ProvisioningWrite => "provisioning:write",
+            Scope::MembersWrite => "members:write",
         }
     }
 
@@ -330,7 +335,7 @@ mod tests {
         assert_eq!(
             Scopes::SECRET_KEY.to_string(),
             "usage:write usage:read widgets:read widgets:write keys:write agents:write \
-             catalog:write seller:read"
+             catalog:write seller:read members:write"
         );
         let names: Vec<&str> = Scope::OF_KEYS.iter().map(|scope| scope.as_str()).collect();
         assert_eq!(names, sitekit_sdk::fields::Scope::NAMES);

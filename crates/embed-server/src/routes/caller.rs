@@ -1,11 +1,14 @@
 //! Who is calling the admin API or the operator's API: a key in
-//! `Authorization: Bearer`, checked after a per-address limit and before any
-//! operation. An organisation's secret or restricted key becomes a
+//! `Authorization: Bearer`, or a signed-in person's dashboard session cookie,
+//! checked after a per-address limit and before any operation. An
+//! organisation's secret or restricted key, or a member's session, becomes a
 //! [`Caller`] (its tenant and scopes); an operator key an [`OperatorCaller`].
-//! Neither kind opens the other's routes.
+//! Neither kind opens the other's routes. A session's writes must carry its
+//! CSRF token and come from the server's own pages.
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
 use sitekit_sdk::ErrorCode;
 
 use crate::client_ip::ClientIp;
@@ -14,6 +17,7 @@ use crate::error::ApiError;
 use crate::extract::BearerToken;
 use crate::keys::{Caller, KeyKind, ParsedKey};
 use crate::operator::OperatorCaller;
+use crate::people::{Person, sessions};
 use crate::state::AppState;
 
 impl<S> FromRequestParts<S> for Caller
@@ -24,6 +28,12 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // A key, when one is presented, decides; otherwise the session cookie.
+        if !parts.headers.contains_key(header::AUTHORIZATION)
+            && session_token(&parts.headers).is_some()
+        {
+            return Ok(Person::from_request_parts(parts, state).await?.caller());
+        }
         let (state, key) = presented_key(parts, state).await?;
         match key.kind {
             KeyKind::Secret | KeyKind::Restricted => {}
@@ -110,4 +120,87 @@ fn usable(revoked: bool, expires_at: Option<i64>) -> Result<(), ApiError> {
         ));
     }
     Ok(())
+}
+
+impl<S> FromRequestParts<S> for Person
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    /// The signed-in person of the request's session cookie; for a write, only
+    /// with the session's CSRF token, from one of the server's own pages.
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ClientIp(client) = ClientIp::from_request_parts(parts, state).await?;
+        let state = AppState::from_ref(state);
+        state.limits.admin_request_from(client)?;
+        let token = session_token(&parts.headers).ok_or_else(|| {
+            ApiError::unauthorized(ErrorCode::SignInRequired, "sign in to the dashboard first")
+        })?;
+        let person = state.people.person(&state.db, token).await?;
+        if !is_read(&parts.method) {
+            same_site_write(parts, token, &state.public_url)?;
+        }
+        state
+            .limits
+            .admin_request(&format!("person:{}", person.member.subject))?;
+        Ok(person)
+    }
+}
+
+/// The dashboard session's token from the request's cookies, if it has one.
+pub fn session_token(headers: &HeaderMap) -> Option<&str> {
+    let cookies = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok());
+    sessions::token_from_cookies(cookies)
+}
+
+fn is_read(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// 403 `csrf_rejected` unless a write comes from this server's own pages: not
+/// marked cross-site by the browser, from the server's origin when the
+/// browser names one, and with the session's CSRF token, which only the
+/// dashboard's script can read.
+fn same_site_write(parts: &Parts, token: &str, public_url: &str) -> Result<(), ApiError> {
+    // Every value of a header counts: a second one must not hide the first.
+    let values = |name: &str| {
+        parts
+            .headers
+            .get_all(name)
+            .iter()
+            .map(|value| value.to_str().unwrap_or_default())
+    };
+    let refused = |why: &str| {
+        ApiError::forbidden(
+            ErrorCode::CsrfRejected,
+            format!("{why}; reload the dashboard"),
+        )
+    };
+    if values("sec-fetch-site").any(|site| site != "same-origin" && site != "none") {
+        return Err(refused("a write from another site is refused"));
+    }
+    if values(header::ORIGIN.as_str()).any(|origin| !same_origin(origin, public_url)) {
+        return Err(refused("a write from another origin is refused"));
+    }
+    let mut tokens = values(sessions::CSRF_HEADER);
+    match (tokens.next(), tokens.next()) {
+        (Some(presented), None) if sessions::csrf_matches(token, presented) => Ok(()),
+        (Some(_), _) => Err(refused("the CSRF token is not this sign-in's")),
+        (None, _) => Err(refused(
+            "a write needs the sign-in's CSRF token (X-CSRF-Token)",
+        )),
+    }
+}
+
+/// Whether `origin` (as a browser sends it) is the origin of `public_url`.
+fn same_origin(origin: &str, public_url: &str) -> bool {
+    match (url::Url::parse(origin), url::Url::parse(public_url)) {
+        (Ok(origin), Ok(public)) => origin.origin() == public.origin(),
+        _ => false,
+    }
 }

@@ -17,6 +17,7 @@ pub mod operator;
 pub mod provisioning;
 pub mod seller;
 pub mod sessions;
+pub mod sign_in;
 pub mod snippet;
 pub mod subscriptions;
 pub mod threads;

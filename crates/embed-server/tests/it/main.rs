@@ -37,6 +37,7 @@ mod sdk;
 mod sdk_usage;
 mod seller_usage;
 mod sessions;
+mod sign_in;
 mod signing;
 mod snippet;
 mod storage;

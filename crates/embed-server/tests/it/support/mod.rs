@@ -6,6 +6,7 @@ mod calls;
 mod database;
 mod dist;
 pub mod local_cli;
+pub mod oidc;
 mod runtime;
 mod seed;
 mod server;

@@ -1,0 +1,40 @@
+-- People who sign in to the dashboard with the identity provider (OpenID
+-- Connect), known by the provider's `sub`, and the organisations they belong
+-- to, each with a role (owner, admin, viewer, publisher). Email and name are
+-- the ID token's at the last sign-in, for display only.
+CREATE TABLE members (
+    tenant_id TEXT NOT NULL REFERENCES tenants (id),
+    subject TEXT NOT NULL,
+    email TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, subject)
+);
+CREATE INDEX members_by_subject ON members (subject, created_at);
+
+-- Sign-ins under way: the SHA-256 of the `state` sent to the provider, with
+-- the nonce and the PKCE verifier that belong to it. Taken (deleted) when the
+-- provider sends the person back, so a state works once.
+CREATE TABLE sign_ins (
+    state_hash TEXT PRIMARY KEY,
+    nonce TEXT NOT NULL,
+    pkce_verifier TEXT NOT NULL,
+    return_to TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+-- Dashboard sessions of signed-in people, by the SHA-256 of the cookie's
+-- token (the token itself is only in the person's browser). A session acts
+-- in one organisation; it ends when revoked (sign-out), idle too long, or at
+-- expires_at, whatever comes first.
+CREATE TABLE web_sessions (
+    token_hash TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id),
+    created_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX web_sessions_by_subject ON web_sessions (subject);

@@ -1,0 +1,266 @@
+//! Signing people in to the dashboard with the install's identity provider
+//! (OpenID Connect): `GET /v1/auth/login` sends the browser to the provider,
+//! `GET /v1/auth/callback` takes it back and sets the session cookie,
+//! `GET /v1/auth/me` says who is signed in (with the CSRF token writes need),
+//! `POST /v1/auth/logout` ends the session here and names the provider's
+//! sign-out page.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use sitekit_sdk::ErrorCode;
+use sitekit_sdk::wire::ErrorBody;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::client_ip::ClientIp;
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use crate::people::{Person, sessions};
+use crate::routes::caller::session_token;
+use crate::state::AppState;
+
+/// Where people land after signing in, unless they asked for another page.
+const DASHBOARD: &str = "/dashboard";
+/// The longest `returnTo` taken.
+const RETURN_TO_MAX: usize = 512;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LoginQuery {
+    /// A path on this server to land on afterwards (default `/dashboard`).
+    #[param(max_length = 512)]
+    return_to: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/auth/login",
+    operation_id = "signIn",
+    tag = "dashboard",
+    summary = "Sign in with the identity provider: redirects to its sign-in page",
+    params(LoginQuery),
+    responses(
+        (status = 303, description = "To the identity provider's sign-in page"),
+        (status = 400, description = "No identity provider configured (`sign_in_not_configured`), or a `returnTo` that is not a path here", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
+        (status = 503, description = "The identity provider cannot be reached", body = ErrorBody),
+    )
+)]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    ApiQuery(query): ApiQuery<LoginQuery>,
+) -> Result<Response, ApiError> {
+    state.limits.admin_request_from(client)?;
+    let return_to = local_path(query.return_to.as_deref().unwrap_or(DASHBOARD))?;
+    let url = state.people.start_sign_in(&state.db, return_to).await?;
+    Ok(see_other(&url, None))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CallbackQuery {
+    /// The authorization code.
+    #[param(max_length = 2048)]
+    code: Option<String>,
+    /// The state this server sent the provider.
+    #[param(max_length = 256)]
+    state: Option<String>,
+    /// The provider's error, when the sign-in did not happen.
+    #[param(max_length = 256)]
+    error: Option<String>,
+    #[param(max_length = 1024)]
+    error_description: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/auth/callback",
+    operation_id = "signInCallback",
+    tag = "dashboard",
+    summary = "Where the identity provider sends people back: opens their session",
+    description = "Checks that the state is one this server issued and has not seen back \
+        yet, trades the code (with the PKCE verifier) for the ID token, verifies its \
+        signature, issuer, audience, expiry and nonce, and opens a session in the \
+        person's organisation: an `HttpOnly`, `Secure`, `SameSite=Strict` cookie.",
+    params(CallbackQuery),
+    responses(
+        (status = 303, description = "Signed in: to the dashboard, with the session cookie"),
+        (status = 400, description = "No identity provider configured, or not a sign-in's answer", body = ErrorBody),
+        (status = 401, description = "The sign-in failed (`sign_in_failed`): an unknown or used state, a refused code, an ID token that does not verify", body = ErrorBody),
+        (status = 403, description = "Signed in, but a member of no organisation here (`not_a_member`)", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
+        (status = 503, description = "The identity provider cannot be reached", body = ErrorBody),
+    )
+)]
+pub async fn callback(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    ApiQuery(query): ApiQuery<CallbackQuery>,
+) -> Result<Response, ApiError> {
+    state.limits.admin_request_from(client)?;
+    if let Some(error) = query.error {
+        let detail = query.error_description.unwrap_or_default();
+        return Err(ApiError::unauthorized(
+            ErrorCode::SignInFailed,
+            format!("the identity provider did not sign you in: {error} {detail}")
+                .trim_end()
+                .to_owned(),
+        ));
+    }
+    let (Some(sign_in), Some(code)) = (query.state, query.code) else {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidQuery,
+            "a sign-in's answer carries `state` and `code`",
+        ));
+    };
+    let signed_in = state
+        .people
+        .finish_sign_in(&state.db, &sign_in, &code)
+        .await?;
+    let cookie = sessions::set_cookie(&signed_in.token, state.people.timeouts.lifetime);
+    Ok(see_other(&signed_in.return_to, Some(&cookie)))
+}
+
+/// Who is signed in, as the dashboard shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedInPerson {
+    /// The identity provider's id for the person.
+    subject: String,
+    email: String,
+    name: String,
+    /// The organisation this session acts in.
+    organisation_id: String,
+    /// `owner`, `admin`, `viewer` or `publisher`.
+    role: String,
+    /// What the role may do, as keys' scopes are named.
+    scopes: Vec<String>,
+    /// Send it as `X-CSRF-Token` with every write of this session.
+    csrf_token: String,
+    /// When the session ends at the latest (Unix seconds).
+    expires_at: i64,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/auth/me",
+    operation_id = "signedIn",
+    tag = "dashboard",
+    summary = "Who is signed in: organisation, role, scopes, and the CSRF token for writes",
+    responses(
+        (status = 200, body = SignedInPerson),
+        (status = 401, description = "Not signed in, or the session ended (`sign_in_required`)", body = ErrorBody),
+        (status = 429, description = "Too many requests", body = ErrorBody),
+    ),
+    security(("dashboard_session" = []))
+)]
+pub async fn me(person: Person, headers: HeaderMap) -> Json<SignedInPerson> {
+    let token = session_token(&headers).unwrap_or_default();
+    let Person { member, session } = person;
+    Json(SignedInPerson {
+        scopes: member.role.scopes().names(),
+        role: member.role.as_str().to_owned(),
+        subject: member.subject,
+        email: member.email,
+        name: member.name,
+        organisation_id: member.tenant_id,
+        csrf_token: sessions::csrf_token(token),
+        expires_at: session.expires_at,
+    })
+}
+
+/// What sign-out answers.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedOut {
+    /// The identity provider's sign-out page, to end the sign-in there too;
+    /// absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_session_url: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/auth/logout",
+    operation_id = "signOut",
+    tag = "dashboard",
+    summary = "Sign out: ends the session here, and names the provider's sign-out page",
+    responses(
+        (status = 200, body = SignedOut, description = "Signed out; the cookie is removed"),
+        (status = 401, description = "Not signed in, or the session ended (`sign_in_required`)", body = ErrorBody),
+        (status = 403, description = "Without the CSRF token, or from another site (`csrf_rejected`)", body = ErrorBody),
+        (status = 429, description = "Too many requests", body = ErrorBody),
+    ),
+    security(("dashboard_session" = []))
+)]
+pub async fn logout(
+    State(state): State<AppState>,
+    _person: Person,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = session_token(&headers).unwrap_or_default();
+    let after = format!("{}{DASHBOARD}", state.public_url.trim_end_matches('/'));
+    let end_session_url = state.people.sign_out(&state.db, token, &after).await?;
+    let mut response = Json(SignedOut { end_session_url }).into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&sessions::clear_cookie()) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// 303 to `location`, setting `cookie` when given; never cached.
+fn see_other(location: &str, cookie: Option<&str>) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let headers = response.headers_mut();
+    if let Ok(location) = HeaderValue::from_str(location) {
+        headers.insert(header::LOCATION, location);
+    }
+    if let Some(cookie) = cookie.and_then(|cookie| HeaderValue::from_str(cookie).ok()) {
+        headers.insert(header::SET_COOKIE, cookie);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `path` when it is a path on this server (no other host, no scheme), so a
+/// sign-in link cannot send people elsewhere afterwards.
+fn local_path(path: &str) -> Result<&str, ApiError> {
+    let local = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && path.len() <= RETURN_TO_MAX
+        && !path.chars().any(char::is_control);
+    if local {
+        Ok(path)
+    } else {
+        Err(ApiError::bad_request(
+            ErrorCode::InvalidQuery,
+            "`returnTo` must be a path on this server, such as /dashboard",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_path_here_is_a_place_to_return_to() {
+        for good in ["/dashboard", "/dashboard?tab=keys"] {
+            assert!(local_path(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "dashboard",
+            "/a\nb",
+        ] {
+            assert!(local_path(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,538 @@
+//! People sign in to the dashboard with a real OpenID Connect provider
+//! (`oidc-provider`) and work by their role, with the same scopes a key has;
+//! what does not prove who signed in is refused: a replayed or forged state,
+//! tampered, misaddressed, expired or unsigned ID tokens, a stale nonce, a
+//! write without the session's CSRF token or from another site, an ended
+//! session.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::COOKIE;
+use serde_json::{Value, json};
+use sitekit_embed_server::state::ServerConfig;
+
+use crate::support::local_cli::json_of;
+use crate::support::oidc::{self, Provider, no_redirects, provider_answer, session_cookie};
+use crate::support::{TestServer, assert_api_error};
+
+const PEOPLE: &str = r#"{
+    "alice": {"email": "alice@buyer.example", "name": "Alice Owner"},
+    "victor": {"email": "victor@buyer.example", "name": "Victor Viewer"},
+    "nobody": {"email": "nobody@elsewhere.example", "name": "No Member"}
+}"#;
+
+/// A server that signs people in with a provider of its own, and the provider.
+async fn with_provider(configure: impl FnOnce(&mut ServerConfig)) -> (TestServer, Provider) {
+    let port = oidc::free_port();
+    let server = TestServer::in_process_with(|config| {
+        oidc::configure(config, port);
+        configure(config);
+    })
+    .await;
+    let people: Value = serde_json::from_str(PEOPLE).unwrap();
+    let provider = Provider::start(port, &server.url, people).await;
+    (server, provider)
+}
+
+/// `sitekit members add`, as the operator gives an organisation its people.
+async fn add_member(server: &TestServer, tenant: &str, subject: &str, role: &str) -> Value {
+    json_of(
+        &server.db_url,
+        &[
+            "members",
+            "add",
+            "--tenant",
+            tenant,
+            "--subject",
+            subject,
+            "--role",
+            role,
+            "--json",
+        ],
+    )
+    .await
+}
+
+/// Signs `login` in through the provider's pages: the server's answer to the
+/// provider sending the browser back.
+async fn sign_in(server: &TestServer, provider: &Provider, login: &str) -> reqwest::Response {
+    let callback = provider_answer(&server.url, provider, login).await;
+    no_redirects().get(callback).send().await.unwrap()
+}
+
+/// A signed-in session's token (the cookie's value) and CSRF token.
+async fn session_of(server: &TestServer, provider: &Provider, login: &str) -> (String, String) {
+    let answer = sign_in(server, provider, login).await;
+    if answer.status() != StatusCode::SEE_OTHER {
+        panic!("{login} does not sign in: {}", answer.text().await.unwrap());
+    }
+    let (token, _) = session_cookie(&answer).expect("a session cookie");
+    let me = me(server, &token).await;
+    assert_eq!(me.status(), StatusCode::OK);
+    let me: Value = me.json().await.unwrap();
+    (token, me["csrfToken"].as_str().unwrap().to_owned())
+}
+
+async fn me(server: &TestServer, token: &str) -> reqwest::Response {
+    server
+        .client()
+        .get(format!("{}/v1/auth/me", server.url))
+        .header(COOKIE, format!("__Host-sitekit_session={token}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A request of the dashboard's page: the session cookie, the page's own
+/// origin, and the CSRF token when one is given.
+fn dashboard(
+    server: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    csrf: Option<&str>,
+) -> reqwest::RequestBuilder {
+    let mut request = server
+        .client()
+        .request(method, format!("{}{path}", server.url))
+        .header(COOKIE, format!("__Host-sitekit_session={token}"))
+        .header("origin", &server.url)
+        .header("sec-fetch-site", "same-origin");
+    if let Some(csrf) = csrf {
+        request = request.header("x-csrf-token", csrf);
+    }
+    request
+}
+
+fn new_key() -> Value {
+    json!({"kind": "restricted", "scopes": ["usage:read"]})
+}
+
+#[tokio::test]
+async fn an_owner_signs_in_with_the_provider_and_lands_in_their_organisation() {
+    let (server, provider) = with_provider(|_| {}).await;
+    add_member(&server, &server.tenant_id, "alice", "owner").await;
+
+    let answer = sign_in(&server, &provider, "alice").await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    assert_eq!(answer.headers()["location"], "/dashboard");
+    let (token, cookie) = session_cookie(&answer).expect("a session cookie");
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(
+        !answer.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains(&token)
+    );
+
+    let me: Value = me(&server, &token).await.json().await.unwrap();
+    assert_eq!(me["subject"], "alice", "the provider's sub, not a username");
+    assert_eq!(me["email"], "alice@buyer.example");
+    assert_eq!(me["name"], "Alice Owner");
+    assert_eq!(me["organisationId"], server.tenant_id.as_str());
+    assert_eq!(me["role"], "owner");
+    assert!(
+        me["scopes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("members:write"))
+    );
+
+    // The owner works in the dashboard as a secret key would, and what they
+    // make is recorded as their doing.
+    let csrf = me["csrfToken"].as_str().unwrap();
+    let widgets = dashboard(&server, reqwest::Method::GET, "/v1/widgets", &token, None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(widgets.status(), StatusCode::OK);
+    let created = dashboard(
+        &server,
+        reqwest::Method::POST,
+        "/v1/keys",
+        &token,
+        Some(csrf),
+    )
+    .json(&new_key())
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    let events = dashboard(
+        &server,
+        reqwest::Method::GET,
+        &format!("/v1/keys/{}/events", created["id"].as_str().unwrap()),
+        &token,
+        None,
+    )
+    .send()
+    .await
+    .unwrap();
+    let events: Value = events.json().await.unwrap();
+    assert_eq!(events["events"][0]["actor"], "person:alice", "{events}");
+}
+
+#[tokio::test]
+async fn a_viewer_reads_widgets_and_usage_but_cannot_make_a_key() {
+    let (server, provider) = with_provider(|_| {}).await;
+    add_member(&server, &server.tenant_id, "victor", "viewer").await;
+    let (token, csrf) = session_of(&server, &provider, "victor").await;
+
+    for path in ["/v1/widgets", "/v1/usage"] {
+        let read = dashboard(&server, reqwest::Method::GET, path, &token, None)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(read.status(), StatusCode::OK, "{path}");
+    }
+    let refused = dashboard(
+        &server,
+        reqwest::Method::POST,
+        "/v1/keys",
+        &token,
+        Some(&csrf),
+    )
+    .json(&new_key())
+    .send()
+    .await
+    .unwrap();
+    let message = assert_api_error(refused, 403, "missing_scope").await;
+    assert!(message.contains("viewer"), "{message}");
+}
+
+#[tokio::test]
+async fn a_member_reaches_their_own_organisation_only() {
+    let (server, provider) = with_provider(|_| {}).await;
+    let (other, other_widget) = server.other_tenant().await;
+    add_member(&server, &other, "alice", "owner").await;
+    let (token, _) = session_of(&server, &provider, "alice").await;
+    let me: Value = me(&server, &token).await.json().await.unwrap();
+    assert_eq!(me["organisationId"], other.as_str());
+    // Alice owns the other organisation, not the server's tenant.
+    let widgets: Value = dashboard(&server, reqwest::Method::GET, "/v1/widgets", &token, None)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let seeded = server.widget_id(&server.faq_key).await;
+    assert!(widgets.to_string().contains(&other_widget), "{widgets}");
+    assert!(
+        !widgets.to_string().contains(&seeded),
+        "another organisation's widget is listed: {widgets}"
+    );
+    let foreign = dashboard(
+        &server,
+        reqwest::Method::GET,
+        &format!("/v1/widgets/{seeded}"),
+        &token,
+        None,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_api_error(foreign, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn a_write_needs_the_sessions_csrf_token_and_the_servers_own_pages() {
+    let (server, provider) = with_provider(|_| {}).await;
+    add_member(&server, &server.tenant_id, "alice", "owner").await;
+    let (token, csrf) = session_of(&server, &provider, "alice").await;
+    let (_, other_csrf) = session_of(&server, &provider, "alice").await;
+    assert_ne!(csrf, other_csrf, "each session has its own token");
+
+    let post = |csrf: Option<&str>| {
+        dashboard(&server, reqwest::Method::POST, "/v1/keys", &token, csrf).json(&new_key())
+    };
+    assert_api_error(post(None).send().await.unwrap(), 403, "csrf_rejected").await;
+    assert_api_error(
+        post(Some(&other_csrf)).send().await.unwrap(),
+        403,
+        "csrf_rejected",
+    )
+    .await;
+    // A cross-site form or fetch, even one that somehow had the token.
+    let cross_site = server
+        .client()
+        .post(format!("{}/v1/keys", server.url))
+        .header(COOKIE, format!("__Host-sitekit_session={token}"))
+        .header("sec-fetch-site", "cross-site")
+        .header("x-csrf-token", &csrf)
+        .json(&new_key())
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(cross_site, 403, "csrf_rejected").await;
+    // A second value does not hide the first.
+    let doubled = post(Some(&csrf))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(doubled, 403, "csrf_rejected").await;
+    let other_origin = server
+        .client()
+        .post(format!("{}/v1/keys", server.url))
+        .header(COOKIE, format!("__Host-sitekit_session={token}"))
+        .header("origin", "https://evil.example")
+        .header("x-csrf-token", &csrf)
+        .json(&new_key())
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(other_origin, 403, "csrf_rejected").await;
+    let key_count = async || {
+        let keys: Value = dashboard(&server, reqwest::Method::GET, "/v1/keys", &token, None)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        keys["keys"].as_array().unwrap().len()
+    };
+    let before = key_count().await;
+    assert_eq!(
+        post(Some(&csrf)).send().await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        key_count().await,
+        before + 1,
+        "only the write with the token made a key"
+    );
+}
+
+#[tokio::test]
+async fn a_state_is_good_once_and_a_forged_one_never() {
+    let (server, provider) = with_provider(|_| {}).await;
+    add_member(&server, &server.tenant_id, "alice", "owner").await;
+    let callback = provider_answer(&server.url, &provider, "alice").await;
+    let first = no_redirects().get(&callback).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let replayed = no_redirects().get(&callback).send().await.unwrap();
+    assert!(session_cookie(&replayed).is_none());
+    assert_api_error(replayed, 401, "sign_in_failed").await;
+
+    let forged = no_redirects()
+        .get(format!(
+            "{}/v1/auth/callback?code=made-up&state=made-up",
+            server.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(forged, 401, "sign_in_failed").await;
+}
+
+#[tokio::test]
+async fn id_tokens_that_do_not_prove_who_signed_in_are_refused() {
+    let (server, provider) = with_provider(|_| {}).await;
+    add_member(&server, &server.tenant_id, "alice", "owner").await;
+    add_member(&server, &server.tenant_id, "somebody-else", "owner").await;
+    for mode in [
+        "signature",
+        "audience",
+        "issuer",
+        "expired",
+        "nonce",
+        "unsigned",
+    ] {
+        provider.tamper(mode).await;
+        let answer = sign_in(&server, &provider, "alice").await;
+        assert!(
+            session_cookie(&answer).is_none(),
+            "{mode}: a session was opened"
+        );
+        let message = assert_api_error(answer, 401, "sign_in_failed").await;
+        assert!(message.contains("ID token"), "{mode}: {message}");
+    }
+    provider.tamper("none").await;
+    let answer = sign_in(&server, &provider, "alice").await;
+    assert_eq!(
+        answer.status(),
+        StatusCode::SEE_OTHER,
+        "an honest token still works"
+    );
+}
+
+#[tokio::test]
+async fn a_person_of_no_organisation_is_told_so_and_gets_no_session() {
+    let (server, provider) = with_provider(|_| {}).await;
+    let answer = sign_in(&server, &provider, "nobody").await;
+    assert!(session_cookie(&answer).is_none());
+    let message = assert_api_error(answer, 403, "not_a_member").await;
+    assert!(message.contains("nobody@elsewhere.example"), "{message}");
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session_here_and_names_the_providers_sign_out_page() {
+    let (server, provider) = with_provider(|_| {}).await;
+    add_member(&server, &server.tenant_id, "alice", "owner").await;
+    let (token, csrf) = session_of(&server, &provider, "alice").await;
+
+    let without_token = dashboard(
+        &server,
+        reqwest::Method::POST,
+        "/v1/auth/logout",
+        &token,
+        None,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_api_error(without_token, 403, "csrf_rejected").await;
+    let out = dashboard(
+        &server,
+        reqwest::Method::POST,
+        "/v1/auth/logout",
+        &token,
+        Some(&csrf),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(out.status(), StatusCode::OK);
+    let (cleared, _) = session_cookie(&out).expect("the cookie is cleared");
+    assert!(cleared.is_empty());
+    let out: Value = out.json().await.unwrap();
+    let end = out["endSessionUrl"].as_str().unwrap();
+    assert!(
+        end.starts_with(&format!("{}/session/end", provider.issuer)),
+        "{end}"
+    );
+    assert!(end.contains(oidc::CLIENT_ID), "{end}");
+
+    let message = assert_api_error(me(&server, &token).await, 401, "sign_in_required").await;
+    assert!(message.contains("signed out"), "{message}");
+    let widgets = dashboard(&server, reqwest::Method::GET, "/v1/widgets", &token, None)
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(widgets, 401, "sign_in_required").await;
+}
+
+#[tokio::test]
+async fn a_session_unused_past_its_idle_timeout_ends() {
+    let (server, provider) = with_provider(|config| {
+        config.dashboard_sessions.idle = Duration::from_secs(1);
+    })
+    .await;
+    add_member(&server, &server.tenant_id, "alice", "owner").await;
+    let (token, _) = session_of(&server, &provider, "alice").await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let message = assert_api_error(me(&server, &token).await, 401, "sign_in_required").await;
+    assert!(message.contains("unused"), "{message}");
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_lifetime_however_much_it_is_used() {
+    let (server, provider) = with_provider(|config| {
+        config.dashboard_sessions.lifetime = Duration::from_secs(1);
+    })
+    .await;
+    add_member(&server, &server.tenant_id, "alice", "owner").await;
+    let (token, _) = session_of(&server, &provider, "alice").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let message = assert_api_error(me(&server, &token).await, 401, "sign_in_required").await;
+    assert!(message.contains("lifetime"), "{message}");
+}
+
+#[tokio::test]
+async fn a_made_up_session_cookie_is_refused_and_a_key_beside_it_decides() {
+    let (server, _provider) = with_provider(|_| {}).await;
+    let made_up = "a".repeat(43);
+    let refused = server
+        .client()
+        .get(format!("{}/v1/widgets", server.url))
+        .header(COOKIE, format!("__Host-sitekit_session={made_up}"))
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(refused, 401, "sign_in_required").await;
+    let secret = server.secret_key().await;
+    let with_key = server
+        .client()
+        .get(format!("{}/v1/widgets", server.url))
+        .header(COOKIE, format!("__Host-sitekit_session={made_up}"))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_key.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn without_an_identity_provider_sign_in_says_so() {
+    let server = TestServer::in_process().await;
+    let answer = no_redirects()
+        .get(format!("{}/v1/auth/login", server.url))
+        .send()
+        .await
+        .unwrap();
+    let message = assert_api_error(answer, 400, "sign_in_not_configured").await;
+    assert!(message.contains("--oidc-issuer"), "{message}");
+}
+
+#[tokio::test]
+async fn a_sign_in_link_returns_only_to_a_page_of_this_server() {
+    let (server, _provider) = with_provider(|_| {}).await;
+    for elsewhere in ["https://evil.example/", "//evil.example/x"] {
+        let mut link = reqwest::Url::parse(&format!("{}/v1/auth/login", server.url)).unwrap();
+        link.query_pairs_mut().append_pair("returnTo", elsewhere);
+        let answer = no_redirects().get(link).send().await.unwrap();
+        assert_api_error(answer, 400, "invalid_query").await;
+    }
+}
+
+#[tokio::test]
+async fn members_add_names_a_role_the_server_knows() {
+    let server = TestServer::in_process().await;
+    let (ok, _, stderr) = crate::support::local_cli::run(
+        &server.db_url,
+        &[
+            "members",
+            "add",
+            "--tenant",
+            &server.tenant_id,
+            "--subject",
+            "x",
+            "--role",
+            "root",
+        ],
+    )
+    .await;
+    assert!(!ok);
+    assert!(
+        stderr.contains("owner, admin, viewer, publisher"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = crate::support::local_cli::run(
+        &server.db_url,
+        &[
+            "members",
+            "add",
+            "--tenant",
+            "ten_missing",
+            "--subject",
+            "x",
+            "--role",
+            "owner",
+        ],
+    )
+    .await;
+    assert!(!ok);
+    assert!(stderr.contains("no tenant ten_missing"), "{stderr}");
+    let listed = json_of(
+        &server.db_url,
+        &["members", "list", "--tenant", &server.tenant_id, "--json"],
+    )
+    .await;
+    assert_eq!(listed["members"], json!([]));
+}
