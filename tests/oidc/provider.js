@@ -16,17 +16,17 @@
 // {"mode": …}` makes the token endpoint hand out a hostile ID token from then
 // on, so the tests can show the embed server refusing each kind.
 
-import { createHash, createSign, generateKeyPairSync, randomBytes } from "node:crypto";
-import Provider from "oidc-provider";
+import { createHash, createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
+import Provider from 'oidc-provider';
 
 const port = Number(process.env.OIDC_PORT);
 const issuer = `http://127.0.0.1:${port}`;
-const users = JSON.parse(process.env.OIDC_USERS || "{}");
+const users = JSON.parse(process.env.OIDC_USERS || '{}');
 
 // A signing key of this run's own, so the provider never falls back to its
 // published development keys.
-const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-const signingJwk = { ...privateKey.export({ format: "jwk" }), kid: "test", alg: "RS256", use: "sig" };
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const signingJwk = { ...privateKey.export({ format: 'jwk' }), kid: 'test', alg: 'RS256', use: 'sig' };
 
 /** The person a login names: their claims, `sub` being the login itself. */
 function account(login) {
@@ -50,18 +50,18 @@ const provider = new Provider(issuer, {
       client_secret: process.env.OIDC_CLIENT_SECRET,
       redirect_uris: [process.env.OIDC_REDIRECT_URI],
       post_logout_redirect_uris: [process.env.OIDC_POST_LOGOUT_REDIRECT_URI],
-      grant_types: ["authorization_code"],
-      response_types: ["code"],
-      token_endpoint_auth_method: "client_secret_basic",
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
     },
   ],
   jwks: { keys: [signingJwk] },
-  cookies: { keys: [randomBytes(32).toString("hex")] },
+  cookies: { keys: [randomBytes(32).toString('hex')] },
   claims: {
-    openid: ["sub"],
-    email: ["email", "email_verified"],
-    profile: ["name"],
-    organisations: ["organisations"],
+    openid: ['sub'],
+    email: ['email', 'email_verified'],
+    profile: ['name'],
+    organisations: ['organisations'],
   },
   // Claims in the ID token itself, as Keycloak's default mappers put them.
   conformIdTokenClaims: false,
@@ -78,8 +78,8 @@ const provider = new Provider(issuer, {
       return ctx.oidc.provider.Grant.find(grantId);
     }
     const grant = new ctx.oidc.provider.Grant({ clientId, accountId: ctx.oidc.session.accountId });
-    grant.addOIDCScope("openid email profile organisations");
-    grant.addOIDCClaims(["organisations"]);
+    grant.addOIDCScope('openid email profile organisations');
+    grant.addOIDCClaims(['organisations']);
     await grant.save();
     return grant;
   },
@@ -87,56 +87,56 @@ const provider = new Provider(issuer, {
 
 // --- hostile ID tokens, on request --------------------------------------------
 
-let tamper = "none";
+let tamper = 'none';
 
-const base64url = (value) => Buffer.from(value).toString("base64url");
+const base64url = (value) => Buffer.from(value).toString('base64url');
 
 function signed(header, payload) {
   const input = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
-  const signature = createSign("RSA-SHA256").update(input).sign(privateKey);
-  return `${input}.${signature.toString("base64url")}`;
+  const signature = createSign('RSA-SHA256').update(input).sign(privateKey);
+  return `${input}.${signature.toString('base64url')}`;
 }
 
 /** The ID token `token` turned into the kind of hostile one `mode` names. */
 function hostile(token, mode) {
-  const [headerPart, payloadPart, signaturePart] = token.split(".");
-  const header = JSON.parse(Buffer.from(headerPart, "base64url"));
-  const payload = JSON.parse(Buffer.from(payloadPart, "base64url"));
+  const [headerPart, payloadPart, signaturePart] = token.split('.');
+  const header = JSON.parse(Buffer.from(headerPart, 'base64url'));
+  const payload = JSON.parse(Buffer.from(payloadPart, 'base64url'));
   switch (mode) {
-    case "signature": {
+    case 'signature': {
       // Someone else's account, with the provider's signature left as it was.
-      const changed = { ...payload, sub: "somebody-else" };
+      const changed = { ...payload, sub: 'somebody-else' };
       return `${headerPart}.${base64url(JSON.stringify(changed))}.${signaturePart}`;
     }
-    case "audience":
-      return signed(header, { ...payload, aud: "another-application" });
-    case "issuer":
-      return signed(header, { ...payload, iss: "http://127.0.0.1:1/elsewhere" });
-    case "expired":
+    case 'audience':
+      return signed(header, { ...payload, aud: 'another-application' });
+    case 'issuer':
+      return signed(header, { ...payload, iss: 'http://127.0.0.1:1/elsewhere' });
+    case 'expired':
       return signed(header, { ...payload, iat: payload.iat - 7200, exp: payload.iat - 3600 });
-    case "nonce":
-      return signed(header, { ...payload, nonce: createHash("sha256").update("stale").digest("hex") });
-    case "unsigned":
-      return `${base64url(JSON.stringify({ alg: "none" }))}.${payloadPart}.`;
+    case 'nonce':
+      return signed(header, { ...payload, nonce: createHash('sha256').update('stale').digest('hex') });
+    case 'unsigned':
+      return `${base64url(JSON.stringify({ alg: 'none' }))}.${payloadPart}.`;
     default:
       return token;
   }
 }
 
 provider.use(async (ctx, next) => {
-  if (ctx.method === "POST" && ctx.path === "/test/tamper") {
+  if (ctx.method === 'POST' && ctx.path === '/test/tamper') {
     const chunks = [];
     for await (const chunk of ctx.req) chunks.push(chunk);
-    tamper = JSON.parse(Buffer.concat(chunks).toString() || "{}").mode ?? "none";
+    tamper = JSON.parse(Buffer.concat(chunks).toString() || '{}').mode ?? 'none';
     ctx.body = { mode: tamper };
     return;
   }
   await next();
-  if (ctx.path === "/token" && tamper !== "none" && ctx.body?.id_token) {
+  if (ctx.path === '/token' && tamper !== 'none' && ctx.body?.id_token) {
     ctx.body = { ...ctx.body, id_token: hostile(ctx.body.id_token, tamper) };
   }
 });
 
-provider.listen(port, "127.0.0.1", () => {
+provider.listen(port, '127.0.0.1', () => {
   console.log(`ready ${issuer}`);
 });

@@ -21,6 +21,8 @@ CREATE TABLE sign_ins (
     nonce TEXT NOT NULL,
     pkce_verifier TEXT NOT NULL,
     return_to TEXT NOT NULL,
+    -- The SHA-256 of an invitation's token, when the sign-in accepts one.
+    invitation_hash TEXT,
     created_at BIGINT NOT NULL
 );
 
@@ -38,3 +40,19 @@ CREATE TABLE web_sessions (
     revoked BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX web_sessions_by_subject ON web_sessions (subject);
+
+-- Invitations to become a member, sent by email as a sign-in link: the
+-- SHA-256 of the link's token, the organisation, the address invited (the
+-- ID token's email must be it) and the role. Deleted when accepted, so a
+-- link works once; it stops working at expires_at.
+CREATE TABLE invitations (
+    token_hash TEXT PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id),
+    email TEXT NOT NULL,
+    role TEXT NOT NULL,
+    invited_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX invitations_by_tenant ON invitations (tenant_id, created_at);

@@ -92,9 +92,9 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// always lists exactly what the server serves.
 fn documented_routes() -> OpenApiRouter<AppState> {
     use routes::{
-        agents, assets, catalog, chat, dashboard, health, keys, operator, provisioning, seller,
-        sessions, sign_in, snippet, subscriptions, threads, usage, usage_events, usage_export,
-        widget_config, widgets,
+        agents, assets, catalog, chat, dashboard, health, keys, members, operator, provisioning,
+        seller, sessions, sign_in, snippet, subscriptions, threads, usage, usage_events,
+        usage_export, widget_config, widgets,
     };
     let admin_body = || DefaultBodyLimit::max(ADMIN_BODY_LIMIT);
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
@@ -142,6 +142,10 @@ fn documented_routes() -> OpenApiRouter<AppState> {
             .layer(admin_body()),
         )
         .routes(routes!(provisioning::widget_usage))
+        .routes(routes!(members::list))
+        .routes(routes!(members::update, members::remove).layer(admin_body()))
+        .routes(routes!(members::invite).layer(admin_body()))
+        .routes(routes!(members::withdraw))
         .routes(routes!(sign_in::login))
         .routes(routes!(sign_in::callback))
         .routes(routes!(sign_in::me))
@@ -156,6 +160,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
 pub fn openapi_spec() -> utoipa::openapi::OpenApi {
     let mut spec = documented_routes().into_openapi();
     openapi::spell_link_targets(&mut spec);
+    openapi::admit_dashboard_sessions(&mut spec);
     spec
 }
 

@@ -11,7 +11,9 @@ use sitekit_sdk::agui::Event;
 use sitekit_sdk::wire::ErrorBody;
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
 
@@ -37,7 +39,8 @@ use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
         (name = "keys", description = "Secret, restricted and publishable keys"),
         (name = "usage", description = "What the widgets were used for"),
         (name = "seller", description = "How buyers use a seller's published agents"),
-        (name = "dashboard", description = "The site owner's dashboard page, on the admin API"),
+        (name = "dashboard", description = "The site owner's dashboard page, on the admin API, and signing people in to it"),
+        (name = "members", description = "An organisation's people, their roles and invitations"),
         (name = "operators", description = "For whoever runs the server"),
     )
 )]
@@ -47,10 +50,13 @@ pub struct ApiDoc;
 #[derive(IntoResponses)]
 #[allow(dead_code)] // Only its OpenAPI description is used.
 pub enum AdminErrors {
-    /// No key, or a malformed, unknown, revoked or expired one
+    /// No key, or a malformed, unknown, revoked or expired one; or no
+    /// dashboard session, or one that ended
     #[response(status = 401)]
     Unauthorized(ErrorBody),
-    /// The key lacks the scope the route needs (the message names it)
+    /// The key, or the signed-in person's role, lacks the scope the route
+    /// needs (the message names it); or a session's write without its CSRF
+    /// token or from another site (`csrf_rejected`)
     #[response(status = 403)]
     MissingScope(ErrorBody),
     /// Too many admin requests from this address (counted before the key is
@@ -181,6 +187,37 @@ impl Modify for SecuritySchemes {
                  send the session's CSRF token (GET /v1/auth/me) as `X-CSRF-Token`.",
             ))),
         );
+    }
+}
+
+/// Every admin route takes a signed-in person's dashboard session as it takes
+/// a key: each operation that names `admin_key` names `dashboard_session` as
+/// the other way in. Run on the whole spec, once the routes are in it.
+pub fn admit_dashboard_sessions(openapi: &mut utoipa::openapi::OpenApi) {
+    let names = |requirement: &SecurityRequirement, name: &str| {
+        serde_json::to_value(requirement).is_ok_and(|value| value.get(name).is_some())
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.put,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let Some(security) = operation.security.as_mut() else {
+                continue;
+            };
+            let takes_key = security.iter().any(|r| names(r, "admin_key"));
+            let takes_person = security.iter().any(|r| names(r, "dashboard_session"));
+            if takes_key && !takes_person {
+                security.push(SecurityRequirement::new(
+                    "dashboard_session",
+                    Vec::<String>::new(),
+                ));
+            }
+        }
     }
 }
 

@@ -128,6 +128,8 @@ pub enum ErrorCode {
     UnknownVersion,
     /// Another organisation, with other roles, has this external id.
     ExternalIdInUse,
+    /// The change would leave the organisation without an owner.
+    LastOwner,
     /// A widget whose publishable key was revoked has no snippet.
     PublishableKeyRevoked,
     /// The body is larger than the route accepts.
@@ -165,7 +167,7 @@ pub enum ErrorCode {
 
 /// Every known code, in the order of the variants: what [`ErrorCode::from`]
 /// looks a name up in.
-const KNOWN: [ErrorCode; 55] = [
+const KNOWN: [ErrorCode; 56] = [
     ErrorCode::Network,
     ErrorCode::Protocol,
     ErrorCode::InvalidArgument,
@@ -210,6 +212,7 @@ const KNOWN: [ErrorCode; 55] = [
     ErrorCode::AgentWithdrawn,
     ErrorCode::UnknownVersion,
     ErrorCode::ExternalIdInUse,
+    ErrorCode::LastOwner,
     ErrorCode::PublishableKeyRevoked,
     ErrorCode::PayloadTooLarge,
     ErrorCode::UnsupportedMediaType,
@@ -278,6 +281,7 @@ impl ErrorCode {
             ErrorCode::AgentWithdrawn => "agent_withdrawn",
             ErrorCode::UnknownVersion => "unknown_version",
             ErrorCode::ExternalIdInUse => "external_id_in_use",
+            ErrorCode::LastOwner => "last_owner",
             ErrorCode::PublishableKeyRevoked => "publishable_key_revoked",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
@@ -360,7 +364,7 @@ mod tests {
 
     /// Every known code and its string on the wire, written out: a renamed
     /// string fails here before it reaches a client.
-    const WIRE: [(ErrorCode, &str); 55] = [
+    const WIRE: [(ErrorCode, &str); 56] = [
         (ErrorCode::Network, "network"),
         (ErrorCode::Protocol, "protocol"),
         (ErrorCode::InvalidArgument, "invalid_argument"),
@@ -405,6 +409,7 @@ mod tests {
         (ErrorCode::AgentWithdrawn, "agent_withdrawn"),
         (ErrorCode::UnknownVersion, "unknown_version"),
         (ErrorCode::ExternalIdInUse, "external_id_in_use"),
+        (ErrorCode::LastOwner, "last_owner"),
         (ErrorCode::PublishableKeyRevoked, "publishable_key_revoked"),
         (ErrorCode::PayloadTooLarge, "payload_too_large"),
         (ErrorCode::UnsupportedMediaType, "unsupported_media_type"),

@@ -1,9 +1,12 @@
 //! People: members of organisations who sign in to the dashboard with the
 //! install's identity provider (`oidc`), their roles (`roles`: named sets of
 //! the scopes keys carry), their dashboard sessions (`sessions`) and the
-//! storage of all three (`store`). Signing in, finding a session's caller and
-//! signing out are here; the HTTP routes are `routes/sign_in.rs`.
+//! storage of all three (`store`), and managing members and invitations
+//! (`members`). Signing in (accepting an invitation on the way), finding a
+//! session's caller and signing out are here; the HTTP routes are
+//! `routes/sign_in.rs` and `routes/members.rs`.
 
+pub mod members;
 pub mod oidc;
 pub mod roles;
 pub mod sessions;
@@ -19,7 +22,7 @@ use crate::keys::Caller;
 pub use oidc::{Identity, Oidc, OidcConfig, OidcError};
 pub use roles::Role;
 use sessions::SessionTimeouts;
-pub use store::{Member, PendingSignIn, WebSession};
+pub use store::{Invitation, Member, PendingSignIn, WebSession};
 
 /// A sign-in must come back from the provider within this long.
 const SIGN_IN_WINDOW_SECS: i64 = 600;
@@ -64,13 +67,20 @@ impl People {
 
     /// Starts a sign-in: keeps its state, nonce and PKCE verifier and returns
     /// the provider's page to send the person to.
-    pub async fn start_sign_in(&self, db: &Db, return_to: &str) -> Result<String, ApiError> {
+    /// With `invitation` (an invitation link's token), the sign-in accepts it.
+    pub async fn start_sign_in(
+        &self,
+        db: &Db,
+        return_to: &str,
+        invitation: Option<&str>,
+    ) -> Result<String, ApiError> {
         let authorization = self.oidc()?.authorize().await.map_err(provider_error)?;
         let now = now_unix();
         let pending = PendingSignIn {
             nonce: authorization.nonce,
             pkce_verifier: authorization.pkce_verifier,
             return_to: return_to.to_owned(),
+            invitation_hash: invitation.map(sessions::token_hash),
             created_at: now,
         };
         db.begin_sign_in(
@@ -108,11 +118,19 @@ impl People {
             .map_err(provider_error)?;
         db.refresh_member_profile(&identity.subject, &identity.email, &identity.name)
             .await?;
+        let invited_to = match &pending.invitation_hash {
+            Some(invitation) => Some(accept(db, invitation, &identity).await?),
+            None => None,
+        };
         let member = db
             .memberships(&identity.subject)
             .await?
             .into_iter()
-            .next()
+            .find(|member| {
+                invited_to
+                    .as_ref()
+                    .is_none_or(|tenant| member.tenant_id == *tenant)
+            })
             .ok_or_else(|| {
                 ApiError::forbidden(
                     ErrorCode::NotAMember,
@@ -182,6 +200,32 @@ impl People {
             None => None,
         })
     }
+}
+
+/// Accepts the invitation whose token hashes to `invitation` for the person
+/// who signed in: it must be open and sent to their email address. Returns the
+/// organisation they joined (or were a member of already, whose role stays).
+async fn accept(db: &Db, invitation: &str, identity: &Identity) -> Result<String, ApiError> {
+    let invitation = db
+        .take_invitation(invitation, &identity.email, now_unix())
+        .await?
+        .ok_or_else(|| {
+            sign_in_failed(format!(
+                "this invitation is unknown, was used already, has expired, or was sent to \
+                 another address than {}",
+                identity.email
+            ))
+        })?;
+    db.join(&Member {
+        tenant_id: invitation.tenant_id.clone(),
+        subject: identity.subject.clone(),
+        email: identity.email.clone(),
+        name: identity.name.clone(),
+        role: invitation.role,
+        created_at: now_unix(),
+    })
+    .await?;
+    Ok(invitation.tenant_id)
 }
 
 impl Person {

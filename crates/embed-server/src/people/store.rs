@@ -25,7 +25,23 @@ pub struct PendingSignIn {
     pub pkce_verifier: String,
     /// The dashboard path to land on afterwards.
     pub return_to: String,
+    /// The hash of the invitation this sign-in accepts, if it accepts one.
+    pub invitation_hash: Option<String>,
     pub created_at: i64,
+}
+
+/// An invitation to become a member, as stored (its token only hashed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub id: String,
+    pub tenant_id: String,
+    /// The address invited; the ID token's email must be it.
+    pub email: String,
+    pub role: Role,
+    /// Who invited, as the audit trail names callers.
+    pub invited_by: String,
+    pub created_at: i64,
+    pub expires_at: i64,
 }
 
 /// A dashboard session, as stored.
@@ -40,18 +56,36 @@ pub struct WebSession {
 }
 
 const MEMBER_COLUMNS: &str = "tenant_id, subject, email, name, role, created_at";
+const INVITATION_COLUMNS: &str = "id, tenant_id, email, role, invited_by, created_at, expires_at";
+
+fn role_of(row: &sqlx::any::AnyRow) -> Result<Role, sqlx::Error> {
+    let role: String = row.try_get("role")?;
+    role.parse()
+        .map_err(|error: String| sqlx::Error::Decode(error.into()))
+}
+
+impl Invitation {
+    fn from_row(row: &sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Invitation {
+            id: row.try_get("id")?,
+            tenant_id: row.try_get("tenant_id")?,
+            email: row.try_get("email")?,
+            role: role_of(row)?,
+            invited_by: row.try_get("invited_by")?,
+            created_at: row.try_get("created_at")?,
+            expires_at: row.try_get("expires_at")?,
+        })
+    }
+}
 
 impl Member {
     fn from_row(row: &sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
-        let role: String = row.try_get("role")?;
         Ok(Member {
             tenant_id: row.try_get("tenant_id")?,
             subject: row.try_get("subject")?,
             email: row.try_get("email")?,
             name: row.try_get("name")?,
-            role: role
-                .parse()
-                .map_err(|error: String| sqlx::Error::Decode(error.into()))?,
+            role: role_of(row)?,
             created_at: row.try_get("created_at")?,
         })
     }
@@ -151,13 +185,15 @@ impl Db {
             .execute(&mut *writer)
             .await?;
         sqlx::query(
-            "INSERT INTO sign_ins (state_hash, nonce, pkce_verifier, return_to, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sign_ins \
+             (state_hash, nonce, pkce_verifier, return_to, invitation_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(state_hash)
         .bind(&pending.nonce)
         .bind(&pending.pkce_verifier)
         .bind(&pending.return_to)
+        .bind(&pending.invitation_hash)
         .bind(pending.created_at)
         .execute(&mut *writer)
         .await?;
@@ -173,7 +209,7 @@ impl Db {
         let mut writer = self.writer.connection().await?;
         let row = sqlx::query(
             "DELETE FROM sign_ins WHERE state_hash = $1 \
-             RETURNING nonce, pkce_verifier, return_to, created_at",
+             RETURNING nonce, pkce_verifier, return_to, invitation_hash, created_at",
         )
         .bind(state_hash)
         .fetch_optional(&mut *writer)
@@ -183,6 +219,7 @@ impl Db {
                 nonce: row.try_get("nonce")?,
                 pkce_verifier: row.try_get("pkce_verifier")?,
                 return_to: row.try_get("return_to")?,
+                invitation_hash: row.try_get("invitation_hash")?,
                 created_at: row.try_get("created_at")?,
             })
         })
@@ -252,5 +289,161 @@ impl Db {
             .execute(&mut *writer)
             .await?;
         Ok(())
+    }
+}
+
+/// The guard that keeps an organisation from losing its last owner: a change
+/// applies to an owner only while another owner remains.
+const ANOTHER_OWNER_REMAINS: &str = "(role <> 'owner' OR (SELECT COUNT(*) FROM members AS others \
+     WHERE others.tenant_id = members.tenant_id AND others.role = 'owner') > 1)";
+
+impl Db {
+    /// Gives a member a new role, unless that leaves the organisation without
+    /// an owner (one statement decides). `false`: nothing changed.
+    pub async fn set_member_role(
+        &self,
+        tenant_id: &str,
+        subject: &str,
+        role: Role,
+    ) -> Result<bool, sqlx::Error> {
+        let sql = format!(
+            "UPDATE members SET role = $1 WHERE tenant_id = $2 AND subject = $3 \
+             AND ($1 = 'owner' OR {ANOTHER_OWNER_REMAINS})"
+        );
+        let mut writer = self.writer.connection().await?;
+        let changed = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(role.as_str())
+            .bind(tenant_id)
+            .bind(subject)
+            .execute(&mut *writer)
+            .await?
+            .rows_affected();
+        Ok(changed == 1)
+    }
+
+    /// Removes a member and ends their sessions there, unless they are the
+    /// last owner. `false`: nothing changed.
+    pub async fn remove_member(&self, tenant_id: &str, subject: &str) -> Result<bool, sqlx::Error> {
+        let sql = format!(
+            "DELETE FROM members WHERE tenant_id = $1 AND subject = $2 AND {ANOTHER_OWNER_REMAINS}"
+        );
+        let mut writer = self.writer.connection().await?;
+        let removed = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant_id)
+            .bind(subject)
+            .execute(&mut *writer)
+            .await?
+            .rows_affected();
+        if removed == 1 {
+            sqlx::query(
+                "UPDATE web_sessions SET revoked = 1 WHERE tenant_id = $1 AND subject = $2",
+            )
+            .bind(tenant_id)
+            .bind(subject)
+            .execute(&mut *writer)
+            .await?;
+        }
+        Ok(removed == 1)
+    }
+
+    pub async fn create_invitation(
+        &self,
+        token_hash: &str,
+        invitation: &Invitation,
+    ) -> Result<(), sqlx::Error> {
+        let mut writer = self.writer.connection().await?;
+        sqlx::query(
+            "INSERT INTO invitations \
+             (token_hash, id, tenant_id, email, role, invited_by, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(token_hash)
+        .bind(&invitation.id)
+        .bind(&invitation.tenant_id)
+        .bind(&invitation.email)
+        .bind(invitation.role.as_str())
+        .bind(&invitation.invited_by)
+        .bind(invitation.created_at)
+        .bind(invitation.expires_at)
+        .execute(&mut *writer)
+        .await?;
+        Ok(())
+    }
+
+    /// The organisation's invitations not accepted yet and not expired at
+    /// `now`, oldest first.
+    pub async fn open_invitations(
+        &self,
+        tenant_id: &str,
+        now: i64,
+    ) -> Result<Vec<Invitation>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {INVITATION_COLUMNS} FROM invitations WHERE tenant_id = $1 AND expires_at > $2 \
+             ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant_id)
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(Invitation::from_row).collect()
+    }
+
+    /// The invitation with this token hash for `email` (in any case), if it
+    /// has not expired by `now`, removed in the same statement: an invitation
+    /// is accepted once, and only by the address it was sent to.
+    pub async fn take_invitation(
+        &self,
+        token_hash: &str,
+        email: &str,
+        now: i64,
+    ) -> Result<Option<Invitation>, sqlx::Error> {
+        let sql = format!(
+            "DELETE FROM invitations WHERE token_hash = $1 AND expires_at > $2 \
+             AND LOWER(email) = LOWER($3) RETURNING {INVITATION_COLUMNS}"
+        );
+        let mut writer = self.writer.connection().await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(token_hash)
+            .bind(now)
+            .bind(email)
+            .fetch_optional(&mut *writer)
+            .await?;
+        row.as_ref().map(Invitation::from_row).transpose()
+    }
+
+    /// Makes `member` a member unless they are one already, whose role then
+    /// stays as it is.
+    pub async fn join(&self, member: &Member) -> Result<(), sqlx::Error> {
+        let mut writer = self.writer.connection().await?;
+        sqlx::query(
+            "INSERT INTO members (tenant_id, subject, email, name, role, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, subject) DO NOTHING",
+        )
+        .bind(&member.tenant_id)
+        .bind(&member.subject)
+        .bind(&member.email)
+        .bind(&member.name)
+        .bind(member.role.as_str())
+        .bind(member.created_at)
+        .execute(&mut *writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Withdraws an invitation of the organisation. `false`: no such one.
+    pub async fn withdraw_invitation(
+        &self,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let mut writer = self.writer.connection().await?;
+        let removed = sqlx::query("DELETE FROM invitations WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&mut *writer)
+            .await?
+            .rows_affected();
+        Ok(removed == 1)
     }
 }

@@ -13,6 +13,7 @@ pub mod chat;
 pub mod dashboard;
 pub mod health;
 pub mod keys;
+pub mod members;
 pub mod operator;
 pub mod provisioning;
 pub mod seller;

@@ -33,6 +33,9 @@ pub struct LoginQuery {
     /// A path on this server to land on afterwards (default `/dashboard`).
     #[param(max_length = 512)]
     return_to: Option<String>,
+    /// An invitation link's token: the sign-in accepts the invitation.
+    #[param(max_length = 64)]
+    invitation: Option<String>,
 }
 
 #[utoipa::path(
@@ -56,7 +59,17 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     state.limits.admin_request_from(client)?;
     let return_to = local_path(query.return_to.as_deref().unwrap_or(DASHBOARD))?;
-    let url = state.people.start_sign_in(&state.db, return_to).await?;
+    let invitation = query.invitation.as_deref();
+    if invitation.is_some_and(|token| token.is_empty() || token.len() > 64) {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidQuery,
+            "`invitation` is the token of an invitation link",
+        ));
+    }
+    let url = state
+        .people
+        .start_sign_in(&state.db, return_to, invitation)
+        .await?;
     Ok(see_other(&url, None))
 }
 

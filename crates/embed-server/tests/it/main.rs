@@ -24,6 +24,7 @@ mod key_grants;
 mod launcher_and_retention;
 mod limits;
 mod master_key;
+mod members;
 mod metering;
 mod openai;
 mod openapi;

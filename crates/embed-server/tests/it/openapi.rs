@@ -155,11 +155,21 @@ async fn every_listed_operation_is_served_and_fully_described() {
             || path.starts_with("/v1/subscriptions")
             || path.starts_with("/v1/seller")
             || path.starts_with("/v1/keys")
+            || path.starts_with("/v1/members")
+            || path.starts_with("/v1/invitations")
             || (path.starts_with("/v1/usage") && !browser)
             || (path.starts_with("/v1/widgets") && !path.ends_with("/config"));
         assert_eq!(
             security.contains("admin_key"),
             admin,
+            "{what}: security {security}"
+        );
+        // A signed-in person works where a key does, and only there (and
+        // on their own session's routes).
+        let own_session = path == "/v1/auth/me" || path == "/v1/auth/logout";
+        assert_eq!(
+            security.contains("dashboard_session"),
+            admin || own_session,
             "{what}: security {security}"
         );
         if browser {

@@ -23,7 +23,7 @@ const PEOPLE: &str = r#"{
 }"#;
 
 /// A server that signs people in with a provider of its own, and the provider.
-async fn with_provider(configure: impl FnOnce(&mut ServerConfig)) -> (TestServer, Provider) {
+pub async fn with_provider(configure: impl FnOnce(&mut ServerConfig)) -> (TestServer, Provider) {
     let port = oidc::free_port();
     let server = TestServer::in_process_with(|config| {
         oidc::configure(config, port);
@@ -36,7 +36,7 @@ async fn with_provider(configure: impl FnOnce(&mut ServerConfig)) -> (TestServer
 }
 
 /// `sitekit members add`, as the operator gives an organisation its people.
-async fn add_member(server: &TestServer, tenant: &str, subject: &str, role: &str) -> Value {
+pub async fn add_member(server: &TestServer, tenant: &str, subject: &str, role: &str) -> Value {
     json_of(
         &server.db_url,
         &[
@@ -62,7 +62,7 @@ async fn sign_in(server: &TestServer, provider: &Provider, login: &str) -> reqwe
 }
 
 /// A signed-in session's token (the cookie's value) and CSRF token.
-async fn session_of(server: &TestServer, provider: &Provider, login: &str) -> (String, String) {
+pub async fn session_of(server: &TestServer, provider: &Provider, login: &str) -> (String, String) {
     let answer = sign_in(server, provider, login).await;
     if answer.status() != StatusCode::SEE_OTHER {
         panic!("{login} does not sign in: {}", answer.text().await.unwrap());
@@ -74,7 +74,7 @@ async fn session_of(server: &TestServer, provider: &Provider, login: &str) -> (S
     (token, me["csrfToken"].as_str().unwrap().to_owned())
 }
 
-async fn me(server: &TestServer, token: &str) -> reqwest::Response {
+pub(crate) async fn me(server: &TestServer, token: &str) -> reqwest::Response {
     server
         .client()
         .get(format!("{}/v1/auth/me", server.url))
@@ -86,7 +86,7 @@ async fn me(server: &TestServer, token: &str) -> reqwest::Response {
 
 /// A request of the dashboard's page: the session cookie, the page's own
 /// origin, and the CSRF token when one is given.
-fn dashboard(
+pub fn dashboard(
     server: &TestServer,
     method: reqwest::Method,
     path: &str,

@@ -154,12 +154,19 @@ fn location(response: &reqwest::Response, base: &str) -> String {
 /// provider sends it back: the callback URL it is sent to, with the code and
 /// the state. `login` is typed into the provider's own login form.
 pub async fn provider_answer(server: &str, provider: &Provider, login: &str) -> String {
+    provider_answer_from(&format!("{server}/v1/auth/login"), server, provider, login).await
+}
+
+/// [`provider_answer`] from another sign-in link of the server's, such as an
+/// invitation's.
+pub async fn provider_answer_from(
+    link: &str,
+    server: &str,
+    provider: &Provider,
+    login: &str,
+) -> String {
     let http = no_redirects();
-    let started = http
-        .get(format!("{server}/v1/auth/login"))
-        .send()
-        .await
-        .unwrap();
+    let started = http.get(link).send().await.unwrap();
     assert_eq!(started.status(), StatusCode::SEE_OTHER, "sign-in link");
     let mut next = location(&started, server);
     assert!(next.starts_with(&provider.issuer), "{next}");
