@@ -56,3 +56,20 @@ CREATE TABLE invitations (
     expires_at BIGINT NOT NULL
 );
 CREATE INDEX invitations_by_tenant ON invitations (tenant_id, created_at);
+
+-- The organisation's audit trail: every write to its admin API, by whom (a
+-- person `person:<sub>`, a key `key:<id>`), what (method and path, never the
+-- query), the answer's status, from which address, when (Unix ms). Kept as
+-- long as the keys' own trail (--key-event-retention-days).
+CREATE TABLE audit_events (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status BIGINT NOT NULL,
+    address TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX audit_events_by_tenant ON audit_events (tenant_id, at);
+CREATE INDEX audit_events_by_time ON audit_events (at);

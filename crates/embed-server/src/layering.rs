@@ -19,7 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["subscriptions"],
     &["catalog"],
     &["agents"],
-    &["people"],
+    &["audit", "people"],
     &["keys"],
     &["tenants"],
     // The storage engine.

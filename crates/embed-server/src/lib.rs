@@ -6,6 +6,7 @@
 
 pub mod agents;
 pub mod assets;
+pub mod audit;
 pub mod catalog;
 pub mod chat;
 pub mod client_ip;
@@ -65,7 +66,9 @@ pub fn app(state: AppState) -> Router {
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
         .expose_headers([header::RETRY_AFTER]);
     let (router, _) = documented_routes().split_for_parts();
+    let audit = axum::middleware::from_fn_with_state(state.clone(), routes::audit::record_writes);
     router
+        .layer(audit)
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
@@ -92,9 +95,9 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// always lists exactly what the server serves.
 fn documented_routes() -> OpenApiRouter<AppState> {
     use routes::{
-        agents, assets, catalog, chat, dashboard, health, keys, members, operator, provisioning,
-        seller, sessions, sign_in, snippet, subscriptions, threads, usage, usage_events,
-        usage_export, widget_config, widgets,
+        agents, assets, audit, catalog, chat, dashboard, health, keys, members, operator,
+        provisioning, seller, sessions, sign_in, snippet, subscriptions, threads, usage,
+        usage_events, usage_export, widget_config, widgets,
     };
     let admin_body = || DefaultBodyLimit::max(ADMIN_BODY_LIMIT);
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
@@ -142,6 +145,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
             .layer(admin_body()),
         )
         .routes(routes!(provisioning::widget_usage))
+        .routes(routes!(audit::trail))
         .routes(routes!(members::list))
         .routes(routes!(members::update, members::remove).layer(admin_body()))
         .routes(routes!(members::invite).layer(admin_body()))

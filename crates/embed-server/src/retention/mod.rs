@@ -1,6 +1,6 @@
 //! How long what the server stores about visitors and keys is kept, and the
 //! periodic task that forgets the rest: threads' messages, client usage
-//! events and the keys' audit trail. Run records (billing) and the daily
+//! events and the audit trails (the keys', the organisations'). Run records (billing) and the daily
 //! roll-ups are kept.
 
 mod store;
@@ -40,6 +40,11 @@ impl Retention {
             "key events",
             db.forget_key_events_before(before(self.key_events) / 1_000)
                 .await,
+        );
+        // The organisations' audit trail lives as long as the keys' own.
+        report(
+            "audit events",
+            db.forget_audit_events_before(before(self.key_events)).await,
         );
     }
 }

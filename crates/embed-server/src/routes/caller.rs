@@ -6,11 +6,14 @@
 //! Neither kind opens the other's routes. A session's writes must carry its
 //! CSRF token and come from the server's own pages.
 
+use std::net::IpAddr;
+
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use sitekit_sdk::ErrorCode;
 
+use crate::audit;
 use crate::client_ip::ClientIp;
 use crate::db::now_unix;
 use crate::error::ApiError;
@@ -29,10 +32,12 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         // A key, when one is presented, decides; otherwise the session cookie.
+        let ClientIp(client) = ClientIp::from_request_parts(parts, state).await?;
         if !parts.headers.contains_key(header::AUTHORIZATION)
             && session_token(&parts.headers).is_some()
         {
-            return Ok(Person::from_request_parts(parts, state).await?.caller());
+            let caller = Person::from_request_parts(parts, state).await?.caller();
+            return Ok(for_the_audit_trail(parts, caller, client));
         }
         let (state, key) = presented_key(parts, state).await?;
         match key.kind {
@@ -52,8 +57,20 @@ where
         let record = state.db.admin_key(&key).await?.ok_or_else(no_such_key)?;
         usable(record.revoked, record.expires_at)?;
         state.limits.admin_request(&record.id)?;
-        Ok(Caller::key(record, key.kind))
+        Ok(for_the_audit_trail(
+            parts,
+            Caller::key(record, key.kind),
+            client,
+        ))
     }
+}
+
+/// Tells the audit layer whose request this is (a write is recorded as theirs).
+fn for_the_audit_trail(parts: &Parts, caller: Caller, client: IpAddr) -> Caller {
+    if let Some(pending) = parts.extensions.get::<audit::Pending>() {
+        pending.identify(&caller, &client.to_string());
+    }
+    caller
 }
 
 impl<S> FromRequestParts<S> for OperatorCaller

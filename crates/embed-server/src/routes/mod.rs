@@ -7,6 +7,7 @@
 pub mod access;
 pub mod agents;
 pub mod assets;
+pub mod audit;
 pub mod caller;
 pub mod catalog;
 pub mod chat;

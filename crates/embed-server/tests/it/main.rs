@@ -8,6 +8,7 @@ mod agents;
 mod agui;
 mod assets;
 mod at_rest;
+mod audit;
 mod canary;
 mod catalog;
 mod chat;
