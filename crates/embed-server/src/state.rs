@@ -71,6 +71,9 @@ pub struct ServerConfig {
     /// The identity provider people sign in to the dashboard with, if any.
     pub oidc: Option<Arc<Oidc>>,
     pub dashboard_sessions: SessionTimeouts,
+    /// Whether the dashboard offers signing in with a secret key when an
+    /// identity provider is configured (without one, it always does).
+    pub dashboard_key_sign_in: bool,
 }
 
 impl ServerConfig {
@@ -99,6 +102,7 @@ impl ServerConfig {
                 per_widget: 2_000,
             },
             oidc: None,
+            dashboard_key_sign_in: false,
             dashboard_sessions: SessionTimeouts {
                 idle: Duration::from_secs(30 * 60),
                 lifetime: Duration::from_secs(12 * 3600),
@@ -139,6 +143,7 @@ impl AppState {
             visitors: Arc::new(visitors),
             streams: Arc::new(StreamSlots::new(config.stream_caps)),
             people: Arc::new(People {
+                key_sign_in: config.oidc.is_none() || config.dashboard_key_sign_in,
                 oidc: config.oidc,
                 timeouts: config.dashboard_sessions,
             }),

@@ -358,6 +358,12 @@ pub struct ServeArgs {
         requires = "oidc_issuer"
     )]
     pub oidc_client_secret: Option<String>,
+    /// With --oidc-issuer, also offer signing in to the dashboard with a secret
+    /// key (off by default: people sign in with the identity provider; the
+    /// admin API takes keys from programs either way). Without an identity
+    /// provider, the dashboard always takes keys.
+    #[arg(long, env = "SITEKIT_DASHBOARD_KEY_SIGN_IN")]
+    pub dashboard_key_sign_in: bool,
     /// Minutes a signed-in person's dashboard session may go unused before it ends.
     #[arg(long, env = "SITEKIT_DASHBOARD_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=1440))]
     pub dashboard_idle_minutes: u64,

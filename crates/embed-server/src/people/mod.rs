@@ -37,6 +37,9 @@ pub struct People {
     /// None: no identity provider configured; the dashboard takes keys.
     pub oidc: Option<Arc<Oidc>>,
     pub timeouts: SessionTimeouts,
+    /// Whether the dashboard offers signing in with a secret key (the admin
+    /// API takes keys from programs either way).
+    pub key_sign_in: bool,
 }
 
 /// A finished sign-in: the cookie's token and where to land.

@@ -3,7 +3,8 @@
 //! `GET /v1/auth/callback` takes it back and sets the session cookie,
 //! `GET /v1/auth/me` says who is signed in (with the CSRF token writes need),
 //! `POST /v1/auth/logout` ends the session here and names the provider's
-//! sign-out page.
+//! sign-out page; `GET /v1/auth/methods` tells the sign-in page which ways in
+//! this server offers.
 
 use axum::Json;
 use axum::extract::State;
@@ -136,6 +137,31 @@ pub async fn callback(
         .await?;
     let cookie = sessions::set_cookie(&signed_in.token, state.people.timeouts.lifetime);
     Ok(see_other(&signed_in.return_to, Some(&cookie)))
+}
+
+/// How people may sign in to the dashboard here.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInMethods {
+    /// With the identity provider (`GET /v1/auth/login`).
+    single_sign_on: bool,
+    /// With a secret key.
+    secret_key: bool,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/auth/methods",
+    operation_id = "signInMethods",
+    tag = "dashboard",
+    summary = "How people may sign in to the dashboard: single sign-on, a secret key, or both",
+    responses((status = 200, body = SignInMethods))
+)]
+pub async fn methods(State(state): State<AppState>) -> Json<SignInMethods> {
+    Json(SignInMethods {
+        single_sign_on: state.people.oidc.is_some(),
+        secret_key: state.people.key_sign_in,
+    })
 }
 
 /// Who is signed in, as the dashboard shows it.

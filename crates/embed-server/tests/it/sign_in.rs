@@ -536,3 +536,34 @@ async fn members_add_names_a_role_the_server_knows() {
     .await;
     assert_eq!(listed["members"], json!([]));
 }
+
+#[tokio::test]
+async fn the_sign_in_page_learns_which_ways_in_the_server_offers() {
+    let methods = async |server: &TestServer| -> Value {
+        let url = format!("{}/v1/auth/methods", server.url);
+        server
+            .client()
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    };
+    let (with_sso, _provider) = with_provider(|_| {}).await;
+    assert_eq!(
+        methods(&with_sso).await,
+        json!({"singleSignOn": true, "secretKey": false})
+    );
+    let (both, _provider) = with_provider(|config| config.dashboard_key_sign_in = true).await;
+    assert_eq!(
+        methods(&both).await,
+        json!({"singleSignOn": true, "secretKey": true})
+    );
+    let keys_only = TestServer::in_process().await;
+    assert_eq!(
+        methods(&keys_only).await,
+        json!({"singleSignOn": false, "secretKey": true})
+    );
+}
