@@ -88,9 +88,10 @@ export function createLangflowWidget(
 
 /**
  * Starts `sitekit serve` on a free port; resolves with its base URL and process.
- * `args` are further `serve` flags (e.g. a raised rate limit).
+ * `args` are further `serve` flags (e.g. a raised rate limit), `env` more of its
+ * environment (e.g. a secret that must not be in its arguments).
  */
-export function startServer(bin, databaseUrl, assetsDir, args = []) {
+export function startServer(bin, databaseUrl, assetsDir, args = [], env = {}) {
   const child = spawn(
     bin,
     [
@@ -105,7 +106,7 @@ export function startServer(bin, databaseUrl, assetsDir, args = []) {
       LOCAL_RUNTIMES,
       ...args,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: sitekitEnv(databaseUrl) },
+    { stdio: ['ignore', 'pipe', 'inherit'], env: sitekitEnv(databaseUrl, env) },
   );
   return new Promise((resolve, reject) => {
     child.once('error', reject);

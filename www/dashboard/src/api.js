@@ -1,10 +1,44 @@
-// The admin API, called with the signed-in key in the Authorization header (never
-// in a URL). Every failure becomes an ApiError with the server's own message
-// (`{"error":{"code","message"}}`), which the views show as it is.
+// The admin API, called as whoever signed in: a secret key in the Authorization
+// header (never in a URL), or a person's session, whose cookie the browser sends
+// and whose CSRF token goes with every write. Every failure becomes an ApiError
+// with the server's own message (`{"error":{"code","message"}}`), which the
+// views show as it is.
 //
 // The shapes below are those of crates/sdk/src/admin.rs (and seller.rs,
 // subscriptions.rs, catalog.rs), as far as the views read them.
 
+/**
+ * A member's role.
+ * @typedef {'owner' | 'admin' | 'viewer' | 'publisher'} Role
+ */
+/**
+ * A member of the organisation (crates/embed-server/src/routes/members.rs).
+ * @typedef {object} Member
+ * @property {string} subject the identity provider's id for the person
+ * @property {string} email
+ * @property {string} name
+ * @property {Role} role
+ * @property {number} createdAt Unix seconds
+ */
+/**
+ * An invitation not accepted yet.
+ * @typedef {object} Invitation
+ * @property {string} id
+ * @property {string} email
+ * @property {Role} role
+ * @property {string} invitedBy
+ * @property {number} expiresAt Unix seconds
+ */
+/**
+ * One write to the admin API (routes/audit.rs).
+ * @typedef {object} AuditEvent
+ * @property {number} at Unix milliseconds
+ * @property {string} actor `person:<sub>` or `key:<id>`
+ * @property {string} method
+ * @property {string} path
+ * @property {number} status
+ * @property {string} address
+ */
 /**
  * @typedef {object} Agent
  * @property {string} id
@@ -184,13 +218,14 @@ export class ApiError extends Error {
 
 export class AdminApi {
   /**
-   * `onUnauthorized(error)` hears every 401 (a revoked or expired key) before
-   * the caller gets the error.
-   * @param {string} key
+   * `credential`: a secret key, or a signed-in person's session (its CSRF
+   * token). `onUnauthorized(error)` hears every 401 (a revoked or expired key,
+   * an ended session) before the caller gets the error.
+   * @param {string | { csrfToken: string }} credential
    * @param {{ onUnauthorized?: (error: ApiError) => void }} [options]
    */
-  constructor(key, { onUnauthorized = () => {} } = {}) {
-    this.key = key;
+  constructor(credential, { onUnauthorized = () => {} } = {}) {
+    this.credential = credential;
     this.onUnauthorized = onUnauthorized;
     // The API is on the dashboard's own server, beside `/dashboard`.
     this.base = new URL('.', location.href);
@@ -208,7 +243,9 @@ export class AdminApi {
       if (value !== undefined && value !== null && value !== '') url.searchParams.set(name, value);
     }
     /** @type {Record<string, string>} */
-    const headers = { authorization: `Bearer ${this.key}` };
+    const headers = {};
+    if (typeof this.credential === 'string') headers.authorization = `Bearer ${this.credential}`;
+    else if (method !== 'GET') headers['x-csrf-token'] = this.credential.csrfToken;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response;
     try {
@@ -360,5 +397,48 @@ export class AdminApi {
   async exportUsage(format, filters) {
     const response = await this.request('GET', 'v1/usage/export', { query: { format, ...filters } });
     return { blob: await response.blob(), disposition: response.headers.get('content-disposition') };
+  }
+
+  /** @returns {Promise<{ members: Member[], invitations: Invitation[] }>} */
+  members() {
+    return this.json('GET', 'v1/members');
+  }
+
+  /**
+   * An invitation and its link, shown this once.
+   * @param {string} email
+   * @param {Role} role
+   * @returns {Promise<Invitation & { link: string }>}
+   */
+  invite(email, role) {
+    return this.json('POST', 'v1/invitations', { body: { email, role } });
+  }
+
+  /** @param {string} id */
+  withdrawInvitation(id) {
+    return this.json('DELETE', `v1/invitations/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * @param {string} subject
+   * @param {Role} role
+   * @returns {Promise<Member>}
+   */
+  updateMember(subject, role) {
+    return this.json('PATCH', `v1/members/${encodeURIComponent(subject)}`, { body: { role } });
+  }
+
+  /** @param {string} subject */
+  removeMember(subject) {
+    return this.json('DELETE', `v1/members/${encodeURIComponent(subject)}`);
+  }
+
+  /**
+   * The organisation's audit trail, newest first.
+   * @param {{ limit?: number, before?: number }} [query]
+   * @returns {Promise<AuditEvent[]>}
+   */
+  audit(query = {}) {
+    return this.json('GET', 'v1/audit', { query: /** @type {any} */ (query) }).then((body) => body.events);
   }
 }

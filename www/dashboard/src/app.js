@@ -1,11 +1,16 @@
-// The dashboard's shell: sign-in, then the widgets, subscriptions, keys, usage and seller
-// views behind a tab bar (every organisation has the seller tab; one that does not sell is
-// told so there). A 401 from any call (the key was revoked or has expired) signs out
-// and says why, in the server's words.
+// The dashboard's shell: sign-in (single sign-on with the identity provider, or a
+// secret key where the server offers it), then the widgets, subscriptions, keys,
+// usage and seller views behind a tab bar, and for those who manage members (owners,
+// secret keys) the members and audit views. A person sees what their role may do:
+// controls for writes their role lacks are left out, and the server refuses them
+// anyway. A 401 from any call (a revoked or expired key, an ended session) signs
+// out and says why, in the server's words.
 import { AdminApi } from './api.js';
-import { forgetKey, rememberKey, storedKey } from './auth.js';
+import { forgetKey, rememberKey, signedInPerson, signInMethods, signOutPerson, storedKey } from './auth.js';
+import { auditView } from './audit/view.js';
 import { h, replace } from './dom.js';
 import { keysView } from './keys/view.js';
+import { membersView } from './members/view.js';
 import { sellerView } from './seller/view.js';
 import { signInView } from './signin.js';
 import { subscriptionsView } from './subscriptions/view.js';
@@ -13,35 +18,53 @@ import { tabs } from './tabs.js';
 import { usageView } from './usage/view.js';
 import { widgetsView } from './widgets/view.js';
 
+/** @import { Person } from './auth.js' */
+
 /**
- * What every tab's view is given.
+ * What every tab's view is given. `can(scope)`: whether the signed-in person's
+ * role holds the scope (a key's scopes are not known here: a key is told by the
+ * server what it lacks).
  * @typedef {object} Context
  * @property {AdminApi} api
- * @property {string} signedInKey
+ * @property {string} signedInKey the secret key signed in with; empty for a person
+ * @property {(scope: string) => boolean} can
  */
 
-export function startDashboard() {
-  // Both are in the dashboard's page (index.html).
+/**
+ * Who is signed in: a secret key, or a person.
+ * @typedef {{ key: string } | { person: Person }} SignedIn
+ */
+
+export async function startDashboard() {
+  // All are in the dashboard's page (index.html).
   const main = /** @type {HTMLElement} */ (document.getElementById('main'));
   const signOutButton = /** @type {HTMLButtonElement} */ (document.getElementById('sign-out'));
+  const signedInAs = /** @type {HTMLElement} */ (document.getElementById('signed-in-as'));
   /** @type {AdminApi | null} */
   let current = null;
+  /** @type {SignedIn | null} */
+  let signedIn = null;
+  const methods = await signInMethods();
 
   /** @param {string} [reason] */
   function showSignIn(reason) {
     current = null;
+    signedIn = null;
     signOutButton.hidden = true;
-    replace(main, signInView({ reason, onSignedIn: (key) => showDashboard(key, { fromSignIn: true }) }));
-    /** @type {HTMLInputElement} */ (main.querySelector('input')).focus();
+    signedInAs.textContent = '';
+    replace(main, signInView({ reason, methods, onSignedIn: (key) => showDashboard({ key }, { fromSignIn: true }) }));
+    /** @type {HTMLElement | null} */ (main.querySelector('a, input'))?.focus();
   }
 
   /**
-   * @param {string} key
+   * @param {SignedIn} who
    * @param {{ fromSignIn?: boolean }} [options]
    */
-  function showDashboard(key, { fromSignIn = false } = {}) {
-    rememberKey(key);
-    const api = new AdminApi(key, {
+  function showDashboard(who, { fromSignIn = false } = {}) {
+    signedIn = who;
+    const person = 'person' in who ? who.person : null;
+    if ('key' in who) rememberKey(who.key);
+    const api = new AdminApi(person ? { csrfToken: person.csrfToken } : /** @type {{ key: string }} */ (who).key, {
       onUnauthorized: (error) => {
         // Several calls may fail at once; the first one signs out.
         if (current !== api) return;
@@ -51,29 +74,51 @@ export function startDashboard() {
     });
     current = api;
     signOutButton.hidden = false;
+    signedInAs.textContent = person ? `${person.name || person.email} (${person.role})` : '';
     /** @type {Context} */
-    const context = { api, signedInKey: key };
+    const context = {
+      api,
+      signedInKey: 'key' in who ? who.key : '',
+      can: (scope) => !person || person.scopes.includes(scope),
+    };
+    const managesMembers = context.can('members:write');
     replace(
       main,
       h('h1', { class: 'sr-only' }, 'Site Kit dashboard'),
-      tabs([
-        { id: 'widgets', label: 'Widgets', view: () => widgetsView(context) },
-        { id: 'subscriptions', label: 'Subscriptions', view: () => subscriptionsView(context) },
-        { id: 'keys', label: 'Keys', view: () => keysView(context) },
-        { id: 'usage', label: 'Usage', view: () => usageView(context) },
-        { id: 'seller', label: 'Seller', view: () => sellerView(context) },
-      ]),
+      tabs(
+        [
+          { id: 'widgets', label: 'Widgets', view: () => widgetsView(context) },
+          { id: 'subscriptions', label: 'Subscriptions', view: () => subscriptionsView(context) },
+          // Listing keys needs `keys:write`: a role without it has no keys tab.
+        context.can('keys:write') ? { id: 'keys', label: 'Keys', view: () => keysView(context) } : null,
+          { id: 'usage', label: 'Usage', view: () => usageView(context) },
+          { id: 'seller', label: 'Seller', view: () => sellerView(context) },
+          managesMembers ? { id: 'members', label: 'Members', view: () => membersView(context) } : null,
+          managesMembers ? { id: 'audit', label: 'Audit', view: () => auditView(context) } : null,
+        ].filter((tab) => tab !== null),
+      ),
     );
     // The sign-in form that had the focus is gone: the keyboard goes on from the tabs.
     if (fromSignIn) /** @type {HTMLElement} */ (main.querySelector('[role="tab"][aria-selected="true"]')).focus();
   }
 
-  signOutButton.addEventListener('click', () => {
+  signOutButton.addEventListener('click', async () => {
+    const who = signedIn;
     forgetKey();
+    if (who && 'person' in who) {
+      const endSession = await signOutPerson(who.person.csrfToken);
+      // Signed out here; the identity provider's page ends the sign-in there too.
+      if (endSession) {
+        location.assign(endSession);
+        return;
+      }
+    }
     showSignIn();
   });
 
-  const key = storedKey();
-  if (key) showDashboard(key);
+  const person = await signedInPerson();
+  const key = methods.secretKey ? storedKey() : null;
+  if (person) showDashboard({ person });
+  else if (key) showDashboard({ key });
   else showSignIn();
 }

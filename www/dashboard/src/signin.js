@@ -1,12 +1,39 @@
-// The sign-in form: a secret key (`skt_sec_…`) checked against the API before
-// it is kept; a refused key shows the server's reason.
+// The sign-in page: single sign-on with the install's identity provider (a
+// link to the server, which sends the browser there), and, where the server
+// offers it, a secret key (`skt_sec_…`) checked against the API before it is
+// kept; a refused key shows the server's reason.
 import { AdminApi } from './api.js';
 import { errorBox, h } from './dom.js';
 
 /**
- * @param {{ reason?: string, onSignedIn: (key: string) => void }} options
+ * @param {{
+ *   reason?: string,
+ *   methods: { singleSignOn: boolean, secretKey: boolean },
+ *   onSignedIn: (key: string) => void,
+ * }} options
  */
-export function signInView({ reason, onSignedIn }) {
+export function signInView({ reason, methods, onSignedIn }) {
+  const notice = errorBox('sign-in-reason');
+  if (reason) notice.show(`You were signed out: ${reason}`);
+  return h(
+    'section',
+    { class: 'sign-in card', 'aria-labelledby': 'sign-in-title' },
+    h('h1', { id: 'sign-in-title' }, 'Sign in'),
+    notice.element,
+    methods.singleSignOn
+      ? h(
+          'p',
+          {},
+          h('a', { class: 'button', href: 'v1/auth/login', testid: 'sign-in-sso' }, 'Sign in with single sign-on'),
+        )
+      : null,
+    methods.singleSignOn && methods.secretKey ? h('p', { class: 'hint' }, 'Or, for this install:') : null,
+    methods.secretKey ? keyForm(onSignedIn) : null,
+  );
+}
+
+/** @param {(key: string) => void} onSignedIn */
+function keyForm(onSignedIn) {
   const input = h('input', {
     id: 'sign-in-key',
     name: 'key',
@@ -20,7 +47,6 @@ export function signInView({ reason, onSignedIn }) {
   });
   const error = errorBox('sign-in-error');
   const submit = h('button', { type: 'submit', testid: 'sign-in-submit' }, 'Sign in');
-  if (reason) error.show(`You were signed out: ${reason}`);
 
   /** @param {SubmitEvent} event */
   const onsubmit = async (event) => {
@@ -45,23 +71,18 @@ export function signInView({ reason, onSignedIn }) {
   };
 
   return h(
-    'section',
-    { class: 'sign-in card', 'aria-labelledby': 'sign-in-title' },
-    h('h1', { id: 'sign-in-title' }, 'Sign in'),
+    'form',
+    { method: 'post', action: '#', onsubmit, testid: 'sign-in-form' },
+    h('label', { for: 'sign-in-key' }, 'Secret key'),
+    input,
     h(
-      'form',
-      { method: 'post', action: '#', onsubmit, testid: 'sign-in-form' },
-      h('label', { for: 'sign-in-key' }, 'Secret key'),
-      input,
-      h(
-        'p',
-        { id: 'sign-in-help', class: 'hint' },
-        'A secret key of your tenant (',
-        h('code', {}, 'sitekit keys create --kind secret'),
-        '). It stays in this tab only and is forgotten when you sign out or close the tab.',
-      ),
-      error.element,
-      submit,
+      'p',
+      { id: 'sign-in-help', class: 'hint' },
+      'A secret key of your tenant (',
+      h('code', {}, 'sitekit keys create --kind secret'),
+      '). It stays in this tab only and is forgotten when you sign out or close the tab.',
     ),
+    error.element,
+    submit,
   );
 }

@@ -34,7 +34,7 @@ const GRACE = [
 const DEFAULT_GRACE = 86400;
 
 /** @param {import('../app.js').Context} context */
-export function keysView({ api, signedInKey }) {
+export function keysView({ api, signedInKey, can }) {
   const error = errorBox('keys-error');
   const list = h('div', {}, h('p', { class: 'hint' }, 'Loading keys…'));
   const revealed = h('div', { class: 'revealed' });
@@ -50,7 +50,8 @@ export function keysView({ api, signedInKey }) {
     error.element,
     revealed,
     list,
-    createKeyForm({ api, onCreated: (created) => reveal('New key', created.key, null) }),
+    // Left out for a role that may not make keys (the server would refuse).
+    can('keys:write') ? createKeyForm({ api, onCreated: (created) => reveal('New key', created.key, null) }) : null,
   );
 
   /**

@@ -8,7 +8,7 @@ import { widgetEditor } from './editor.js';
 /** @import { Agent, Subscription, Widget } from '../api.js' */
 
 /** @param {import('../app.js').Context} context */
-export function widgetsView({ api }) {
+export function widgetsView({ api, can }) {
   const element = h('div', { class: 'widgets-view' });
   /** @type {Agent[]} */
   let agents = [];
@@ -24,9 +24,12 @@ export function widgetsView({ api }) {
     const error = errorBox('widgets-error');
     const body = h('div', {}, h('p', { class: 'hint' }, 'Loading widgets…'));
     const heading = h('h2', { tabindex: '-1' }, 'Widgets');
-    const create = h('button', { type: 'button', onclick: () => showEditor(null), testid: 'new-widget' }, 'New widget');
+    // Left out for a role that may not make widgets (the server would refuse).
+    const create = can('widgets:write')
+      ? h('button', { type: 'button', onclick: () => showEditor(null), testid: 'new-widget' }, 'New widget')
+      : null;
     // A new widget needs an agent or a subscription to choose: wait for the lists of them.
-    create.disabled = true;
+    if (create) create.disabled = true;
     replace(element, h('div', { class: 'section-head' }, heading, create), error.element, body);
     try {
       const [agentList, subscriptionList, widgets] = await Promise.all([
@@ -36,7 +39,7 @@ export function widgetsView({ api }) {
       ]);
       agents = agentList;
       subscriptions = subscriptionList;
-      create.disabled = false;
+      if (create) create.disabled = false;
       replace(body, widgetTable(widgets, { agents, subscriptions, edit: showEditor }));
     } catch (failure) {
       replace(body);
