@@ -88,8 +88,6 @@ pub enum ErrorCode {
     /// Signing in with the identity provider failed: a state not issued or
     /// used already, or an ID token that does not verify.
     SignInFailed,
-    /// The server has no identity provider configured.
-    SignInNotConfigured,
     /// The person signed in but is a member of no organisation here.
     NotAMember,
     /// A write with a sign-in session lacked the session's CSRF token, or came
@@ -167,7 +165,7 @@ pub enum ErrorCode {
 
 /// Every known code, in the order of the variants: what [`ErrorCode::from`]
 /// looks a name up in.
-const KNOWN: [ErrorCode; 56] = [
+const KNOWN: [ErrorCode; 55] = [
     ErrorCode::Network,
     ErrorCode::Protocol,
     ErrorCode::InvalidArgument,
@@ -196,7 +194,6 @@ const KNOWN: [ErrorCode; 56] = [
     ErrorCode::SessionRevoked,
     ErrorCode::SignInRequired,
     ErrorCode::SignInFailed,
-    ErrorCode::SignInNotConfigured,
     ErrorCode::NotAMember,
     ErrorCode::CsrfRejected,
     ErrorCode::MissingScope,
@@ -265,7 +262,6 @@ impl ErrorCode {
             ErrorCode::SessionRevoked => "session_revoked",
             ErrorCode::SignInRequired => "sign_in_required",
             ErrorCode::SignInFailed => "sign_in_failed",
-            ErrorCode::SignInNotConfigured => "sign_in_not_configured",
             ErrorCode::NotAMember => "not_a_member",
             ErrorCode::CsrfRejected => "csrf_rejected",
             ErrorCode::MissingScope => "missing_scope",
@@ -364,7 +360,7 @@ mod tests {
 
     /// Every known code and its string on the wire, written out: a renamed
     /// string fails here before it reaches a client.
-    const WIRE: [(ErrorCode, &str); 56] = [
+    const WIRE: [(ErrorCode, &str); 55] = [
         (ErrorCode::Network, "network"),
         (ErrorCode::Protocol, "protocol"),
         (ErrorCode::InvalidArgument, "invalid_argument"),
@@ -393,7 +389,6 @@ mod tests {
         (ErrorCode::SessionRevoked, "session_revoked"),
         (ErrorCode::SignInRequired, "sign_in_required"),
         (ErrorCode::SignInFailed, "sign_in_failed"),
-        (ErrorCode::SignInNotConfigured, "sign_in_not_configured"),
         (ErrorCode::NotAMember, "not_a_member"),
         (ErrorCode::CsrfRejected, "csrf_rejected"),
         (ErrorCode::MissingScope, "missing_scope"),

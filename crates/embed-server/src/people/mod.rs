@@ -60,10 +60,10 @@ pub struct Person {
 impl People {
     fn oidc(&self) -> Result<&Oidc, ApiError> {
         self.oidc.as_deref().ok_or_else(|| {
-            ApiError::bad_request(
-                ErrorCode::SignInNotConfigured,
+            ApiError::NotFound(
                 "this server has no identity provider (sitekit serve --oidc-issuer …); \
-                 sign in to the dashboard with a secret key",
+                 sign in to the dashboard with a secret key"
+                    .into(),
             )
         })
     }

@@ -8,6 +8,7 @@ use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use sitekit_sdk::ErrorCode;
 use sitekit_sdk::wire::ErrorBody;
 use utoipa::{IntoParams, ToSchema};
 
@@ -108,7 +109,7 @@ pub struct AuditTrail {
     security(("admin_key" = [])),
     responses(
         (status = 200, body = AuditTrail),
-        (status = 400, description = "A malformed query", body = ErrorBody),
+        (status = 400, description = "A malformed query, a `limit` past 1 to 500, or a negative `before`", body = ErrorBody),
         AdminErrors,
     )
 )]
@@ -117,7 +118,13 @@ pub async fn trail(
     caller: Caller,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditTrail>, ApiError> {
-    let limit = query.limit.unwrap_or(100).min(MAX_PAGE);
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) || query.before.is_some_and(|before| before < 0) {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidQuery,
+            format!("`limit` is 1 to {MAX_PAGE}, and `before` a time in Unix milliseconds"),
+        ));
+    }
     let events = audit::trail(&state.db, &caller, limit, query.before).await?;
     Ok(Json(AuditTrail {
         events: events.into_iter().map(AuditEntry::from).collect(),

@@ -31,15 +31,15 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let (state, client) = counted_client(parts, state).await?;
         // A key, when one is presented, decides; otherwise the session cookie.
-        let ClientIp(client) = ClientIp::from_request_parts(parts, state).await?;
         if !parts.headers.contains_key(header::AUTHORIZATION)
             && session_token(&parts.headers).is_some()
         {
-            let caller = Person::from_request_parts(parts, state).await?.caller();
+            let caller = signed_in(parts, &state).await?.caller();
             return Ok(for_the_audit_trail(parts, caller, client));
         }
-        let (state, key) = presented_key(parts, state).await?;
+        let key = presented_key(parts, &state).await?;
         match key.kind {
             KeyKind::Secret | KeyKind::Restricted => {}
             KeyKind::Publishable => {
@@ -81,7 +81,8 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let (state, key) = presented_key(parts, state).await?;
+        let (state, _) = counted_client(parts, state).await?;
+        let key = presented_key(parts, &state).await?;
         if key.kind != KeyKind::Operator {
             return Err(wrong_kind(
                 "the operator's API takes operator keys (skt_op_…), which `sitekit operator-keys \
@@ -95,8 +96,9 @@ where
     }
 }
 
-/// The key in the request, well formed, once the address is within its limit.
-async fn presented_key<S>(parts: &mut Parts, state: &S) -> Result<(AppState, ParsedKey), ApiError>
+/// The state and the client's address, once the address is within its limit
+/// (counted once a request, before any key or session is looked up).
+async fn counted_client<S>(parts: &mut Parts, state: &S) -> Result<(AppState, IpAddr), ApiError>
 where
     S: Send + Sync,
     AppState: FromRef<S>,
@@ -104,14 +106,18 @@ where
     let ClientIp(client) = ClientIp::from_request_parts(parts, state).await?;
     let state = AppState::from_ref(state);
     state.limits.admin_request_from(client)?;
-    let BearerToken(token) = BearerToken::from_request_parts(parts, &state).await?;
-    let key = ParsedKey::parse(&token).map_err(|error| {
+    Ok((state, client))
+}
+
+/// The key in the request, well formed.
+async fn presented_key(parts: &mut Parts, state: &AppState) -> Result<ParsedKey, ApiError> {
+    let BearerToken(token) = BearerToken::from_request_parts(parts, state).await?;
+    ParsedKey::parse(&token).map_err(|error| {
         ApiError::unauthorized(
             ErrorCode::InvalidKey,
             format!("the key is not valid: {error}"),
         )
-    })?;
-    Ok((state, key))
+    })
 }
 
 fn wrong_kind(message: &str) -> ApiError {
@@ -146,24 +152,26 @@ where
 {
     type Rejection = ApiError;
 
-    /// The signed-in person of the request's session cookie; for a write, only
-    /// with the session's CSRF token, from one of the server's own pages.
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let ClientIp(client) = ClientIp::from_request_parts(parts, state).await?;
-        let state = AppState::from_ref(state);
-        state.limits.admin_request_from(client)?;
-        let token = session_token(&parts.headers).ok_or_else(|| {
-            ApiError::unauthorized(ErrorCode::SignInRequired, "sign in to the dashboard first")
-        })?;
-        let person = state.people.person(&state.db, token).await?;
-        if !is_read(&parts.method) {
-            same_site_write(parts, token, &state.public_url)?;
-        }
-        state
-            .limits
-            .admin_request(&format!("person:{}", person.member.subject))?;
-        Ok(person)
+        let (state, _) = counted_client(parts, state).await?;
+        signed_in(parts, &state).await
     }
+}
+
+/// The signed-in person of the request's session cookie; for a write, only
+/// with the session's CSRF token, from one of the server's own pages.
+async fn signed_in(parts: &Parts, state: &AppState) -> Result<Person, ApiError> {
+    let token = session_token(&parts.headers).ok_or_else(|| {
+        ApiError::unauthorized(ErrorCode::SignInRequired, "sign in to the dashboard first")
+    })?;
+    let person = state.people.person(&state.db, token).await?;
+    if !is_read(&parts.method) {
+        same_site_write(parts, token, &state.public_url)?;
+    }
+    state
+        .limits
+        .admin_request(&format!("person:{}", person.member.subject))?;
+    Ok(person)
 }
 
 /// The dashboard session's token from the request's cookies, if it has one.

@@ -127,7 +127,10 @@ pub async fn list(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewInvitationRequest {
     /// Who to invite; the link works only for a sign-in with this address.
-    #[schema(max_length = 254)]
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@[^@\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+\.[^@\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$"
+    )]
     email: String,
     role: RoleName,
 }
@@ -157,6 +160,7 @@ pub struct CreatedInvitation {
     responses(
         (status = 201, body = CreatedInvitation),
         (status = 400, description = "Not an email address, or not a role", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
         AdminErrors,
     )
 )]
@@ -226,6 +230,7 @@ pub struct MemberUpdate {
     responses(
         (status = 200, body = MemberView),
         (status = 400, description = "Not a role", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
         (status = 404, description = "No such member of the caller's organisation", body = ErrorBody),
         (status = 409, description = "The last owner would be left out (`last_owner`)", body = ErrorBody),
         AdminErrors,

@@ -32,10 +32,13 @@ const RETURN_TO_MAX: usize = 512;
 #[into_params(parameter_in = Query)]
 pub struct LoginQuery {
     /// A path on this server to land on afterwards (default `/dashboard`).
-    #[param(max_length = 512)]
+    #[param(
+        max_length = 512,
+        pattern = r"^/([^/\\\u0000-\u001f\u007f-\u009f][^\\\u0000-\u001f\u007f-\u009f]*)?$"
+    )]
     return_to: Option<String>,
     /// An invitation link's token: the sign-in accepts the invitation.
-    #[param(max_length = 64)]
+    #[param(min_length = 1, max_length = 64)]
     invitation: Option<String>,
 }
 
@@ -48,7 +51,8 @@ pub struct LoginQuery {
     params(LoginQuery),
     responses(
         (status = 303, description = "To the identity provider's sign-in page"),
-        (status = 400, description = "No identity provider configured (`sign_in_not_configured`), or a `returnTo` that is not a path here", body = ErrorBody),
+        (status = 400, description = "A `returnTo` that is not a path here, or a malformed query", body = ErrorBody),
+        (status = 404, description = "This server has no identity provider", body = ErrorBody),
         (status = 429, description = "Too many requests from this address", body = ErrorBody),
         (status = 503, description = "The identity provider cannot be reached", body = ErrorBody),
     )
@@ -103,8 +107,9 @@ pub struct CallbackQuery {
     params(CallbackQuery),
     responses(
         (status = 303, description = "Signed in: to the dashboard, with the session cookie"),
-        (status = 400, description = "No identity provider configured, or not a sign-in's answer", body = ErrorBody),
-        (status = 401, description = "The sign-in failed (`sign_in_failed`): an unknown or used state, a refused code, an ID token that does not verify", body = ErrorBody),
+        (status = 400, description = "A malformed query", body = ErrorBody),
+        (status = 401, description = "The sign-in failed (`sign_in_failed`): not a sign-in's answer, an unknown or used state, a refused code, an ID token that does not verify", body = ErrorBody),
+        (status = 404, description = "This server has no identity provider", body = ErrorBody),
         (status = 403, description = "Signed in, but a member of no organisation here (`not_a_member`)", body = ErrorBody),
         (status = 429, description = "Too many requests from this address", body = ErrorBody),
         (status = 503, description = "The identity provider cannot be reached", body = ErrorBody),
@@ -126,9 +131,9 @@ pub async fn callback(
         ));
     }
     let (Some(sign_in), Some(code)) = (query.state, query.code) else {
-        return Err(ApiError::bad_request(
-            ErrorCode::InvalidQuery,
-            "a sign-in's answer carries `state` and `code`",
+        return Err(ApiError::unauthorized(
+            ErrorCode::SignInFailed,
+            "this is not a sign-in's answer (it carries `state` and `code`); start again",
         ));
     };
     let signed_in = state
@@ -268,10 +273,12 @@ fn see_other(location: &str, cookie: Option<&str>) -> Response {
 /// `path` when it is a path on this server (no other host, no scheme), so a
 /// sign-in link cannot send people elsewhere afterwards.
 fn local_path(path: &str) -> Result<&str, ApiError> {
+    // As the parameter's pattern says: `/`, then not a second `/` (another
+    // host), no `\` (which browsers read as `/`) and no control character.
     let local = path.starts_with('/')
         && !path.starts_with("//")
         && !path.contains('\\')
-        && path.len() <= RETURN_TO_MAX
+        && path.chars().count() <= RETURN_TO_MAX
         && !path.chars().any(char::is_control);
     if local {
         Ok(path)

@@ -158,6 +158,6 @@ async fn a_malformed_trail_query_is_refused() {
         let refused = server.get(&format!("/v1/audit{query}"), &secret).await;
         assert_api_error(refused, 400, "invalid_query").await;
     }
-    let capped = trail(&server, &secret, "?limit=100000").await;
-    assert!(capped["events"].is_array());
+    let most = trail(&server, &secret, "?limit=500").await;
+    assert!(most["events"].is_array());
 }

@@ -476,7 +476,7 @@ async fn without_an_identity_provider_sign_in_says_so() {
         .send()
         .await
         .unwrap();
-    let message = assert_api_error(answer, 400, "sign_in_not_configured").await;
+    let message = assert_api_error(answer, 404, "not_found").await;
     assert!(message.contains("--oidc-issuer"), "{message}");
 }
 
@@ -566,4 +566,27 @@ async fn the_sign_in_page_learns_which_ways_in_the_server_offers() {
         methods(&keys_only).await,
         json!({"singleSignOn": false, "secretKey": true})
     );
+}
+
+#[tokio::test]
+async fn a_signed_in_request_counts_once_against_the_address_limit() {
+    let (server, provider) = with_provider(|config| {
+        config.limits.admin_requests_per_ip_per_minute = crate::support::per_minute(6);
+    })
+    .await;
+    add_member(&server, &server.tenant_id, "alice", "owner").await;
+    // Signing in takes three: the sign-in link, the callback, `GET /v1/auth/me`.
+    let (token, _) = session_of(&server, &provider, "alice").await;
+    for _ in 0..3 {
+        let widgets = dashboard(&server, reqwest::Method::GET, "/v1/widgets", &token, None)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(widgets.status(), StatusCode::OK);
+    }
+    let over = dashboard(&server, reqwest::Method::GET, "/v1/widgets", &token, None)
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(over, 429, "rate_limited").await;
 }
