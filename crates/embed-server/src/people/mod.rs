@@ -47,7 +47,6 @@ pub struct People {
 pub struct SignedIn {
     pub token: String,
     pub return_to: String,
-    pub member: Member,
 }
 
 /// A request's signed-in person, checked.
@@ -164,7 +163,6 @@ impl People {
         Ok(SignedIn {
             token,
             return_to: pending.return_to,
-            member,
         })
     }
 
@@ -209,6 +207,13 @@ impl People {
 /// who signed in: it must be open and sent to their email address. Returns the
 /// organisation they joined (or were a member of already, whose role stays).
 async fn accept(db: &Db, invitation: &str, identity: &Identity) -> Result<String, ApiError> {
+    // The address must be the provider's to vouch for, not one typed into a profile.
+    if !identity.email_verified {
+        return Err(sign_in_failed(format!(
+            "the identity provider has not verified {}, so it cannot accept an invitation",
+            identity.email
+        )));
+    }
     let invitation = db
         .take_invitation(invitation, &identity.email, now_unix())
         .await?

@@ -34,6 +34,8 @@ pub struct Identity {
     /// people can change).
     pub subject: String,
     pub email: String,
+    /// Whether the provider vouches for `email` (`email_verified`).
+    pub email_verified: bool,
     pub name: String,
 }
 
@@ -205,6 +207,7 @@ impl Oidc {
         Ok(Identity {
             subject,
             email,
+            email_verified: claims.email_verified() == Some(true),
             name,
         })
     }

@@ -101,6 +101,36 @@ async fn an_invitation_works_only_for_the_address_it_was_sent_to() {
 }
 
 #[tokio::test]
+async fn an_invitation_needs_an_address_the_provider_vouches_for() {
+    let (server, provider) = with_provider(|_| {}).await;
+    let secret = server.secret_key().await;
+    let invited: Value = server
+        .admin(
+            Method::POST,
+            "/v1/invitations",
+            &secret,
+            Some(json!({"email": "una@buyer.example", "role": "viewer"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let link = invited["link"].as_str().unwrap();
+    let callback = provider_answer_from(link, &server.url, &provider, "una").await;
+    let refused = no_redirects().get(&callback).send().await.unwrap();
+    assert!(session_cookie(&refused).is_none());
+    let message = assert_api_error(refused, 401, "sign_in_failed").await;
+    assert!(message.contains("not verified"), "{message}");
+    assert_eq!(
+        members_of(&server, &secret).await["invitations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
 async fn only_who_holds_a_roles_scopes_grants_it() {
     let (server, provider) = with_provider(|_| {}).await;
     add_member(&server, &server.tenant_id, "victor", "viewer").await;

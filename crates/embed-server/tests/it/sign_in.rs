@@ -19,7 +19,8 @@ use crate::support::{TestServer, assert_api_error};
 const PEOPLE: &str = r#"{
     "alice": {"email": "alice@buyer.example", "name": "Alice Owner"},
     "victor": {"email": "victor@buyer.example", "name": "Victor Viewer"},
-    "nobody": {"email": "nobody@elsewhere.example", "name": "No Member"}
+    "nobody": {"email": "nobody@elsewhere.example", "name": "No Member"},
+    "una": {"email": "una@buyer.example", "name": "Una Unverified", "claims": {"email_verified": false}}
 }"#;
 
 /// A server that signs people in with a provider of its own, and the provider.
