@@ -94,10 +94,13 @@ def catalog_update(body):
 
 def new_widget(body):
     """`widgets::ops::what_runs`: a widget runs an agent or a subscription, one
-    of the two."""
-    if body.get("agentId") is None and body.get("subscriptionId") is None:
+    of the two; a blank id names neither."""
+    for field in ("agentId", "subscriptionId"):
+        if field in body and (body[field] is None or is_blank(body[field])):
+            del body[field]
+    if "agentId" not in body and "subscriptionId" not in body:
         body["agentId"] = "agt_fuzz"
-    elif body.get("agentId") is not None and body.get("subscriptionId") is not None:
+    elif "agentId" in body and "subscriptionId" in body:
         del body["subscriptionId"]
 
 
