@@ -90,7 +90,7 @@ export async function startDashboard() {
           { id: 'widgets', label: 'Widgets', view: () => widgetsView(context) },
           { id: 'subscriptions', label: 'Subscriptions', view: () => subscriptionsView(context) },
           // Listing keys needs `keys:write`: a role without it has no keys tab.
-        context.can('keys:write') ? { id: 'keys', label: 'Keys', view: () => keysView(context) } : null,
+          context.can('keys:write') ? { id: 'keys', label: 'Keys', view: () => keysView(context) } : null,
           { id: 'usage', label: 'Usage', view: () => usageView(context) },
           { id: 'seller', label: 'Seller', view: () => sellerView(context) },
           managesMembers ? { id: 'members', label: 'Members', view: () => membersView(context) } : null,
