@@ -62,13 +62,18 @@ async fn sign_in(server: &TestServer, provider: &Provider, login: &str) -> reqwe
     no_redirects().get(callback).send().await.unwrap()
 }
 
-/// A signed-in session's token (the cookie's value) and CSRF token.
-pub async fn session_of(server: &TestServer, provider: &Provider, login: &str) -> (String, String) {
+/// A signed-in session's token: the cookie's value.
+async fn session_token(server: &TestServer, provider: &Provider, login: &str) -> String {
     let answer = sign_in(server, provider, login).await;
     if answer.status() != StatusCode::SEE_OTHER {
         panic!("{login} does not sign in: {}", answer.text().await.unwrap());
     }
-    let (token, _) = session_cookie(&answer).expect("a session cookie");
+    session_cookie(&answer).expect("a session cookie").0
+}
+
+/// A signed-in session's token (the cookie's value) and CSRF token.
+pub async fn session_of(server: &TestServer, provider: &Provider, login: &str) -> (String, String) {
+    let token = session_token(server, provider, login).await;
     let me = me(server, &token).await;
     assert_eq!(me.status(), StatusCode::OK);
     let me: Value = me.json().await.unwrap();
@@ -419,6 +424,9 @@ async fn sign_out_ends_the_session_here_and_names_the_providers_sign_out_page() 
     assert_api_error(widgets, 401, "sign_in_required").await;
 }
 
+// The two timeout tests only wait at least so long, never at most: a
+// loaded machine makes answers late, not early.
+
 #[tokio::test]
 async fn a_session_unused_past_its_idle_timeout_ends() {
     let (server, provider) = with_provider(|config| {
@@ -426,21 +434,42 @@ async fn a_session_unused_past_its_idle_timeout_ends() {
     })
     .await;
     add_member(&server, &server.tenant_id, "alice", "owner").await;
-    let (token, _) = session_of(&server, &provider, "alice").await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let token = session_token(&server, &provider, "alice").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let message = assert_api_error(me(&server, &token).await, 401, "sign_in_required").await;
     assert!(message.contains("unused"), "{message}");
 }
 
 #[tokio::test]
 async fn a_session_ends_at_its_lifetime_however_much_it_is_used() {
+    const LIFETIME: Duration = Duration::from_secs(5);
     let (server, provider) = with_provider(|config| {
-        config.dashboard_sessions.lifetime = Duration::from_secs(1);
+        config.dashboard_sessions.lifetime = LIFETIME;
     })
     .await;
     add_member(&server, &server.tenant_id, "alice", "owner").await;
-    let (token, _) = session_of(&server, &provider, "alice").await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let before_sign_in = tokio::time::Instant::now();
+    let token = session_token(&server, &provider, "alice").await;
+    // Used all along: an answer that arrived within the lifetime, counted
+    // from before the session began, was given to a session younger than it.
+    let mut uses = 0;
+    loop {
+        let answer = me(&server, &token).await;
+        if before_sign_in.elapsed() < LIFETIME {
+            assert_eq!(
+                answer.status(),
+                StatusCode::OK,
+                "use {uses} within the lifetime"
+            );
+            uses += 1;
+        }
+        if before_sign_in.elapsed() >= LIFETIME / 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(uses > 0, "the session was used before its lifetime ran out");
+    tokio::time::sleep_until(before_sign_in + LIFETIME + Duration::from_millis(100)).await;
     let message = assert_api_error(me(&server, &token).await, 401, "sign_in_required").await;
     assert!(message.contains("lifetime"), "{message}");
 }
