@@ -2,7 +2,8 @@
 // (`oidc-provider`, on its own login page) and work by their role: a viewer
 // reads usage and has no way to make a key (nor does the API let them), an
 // admin makes one, an owner invites a person who follows the link, signs in
-// and appears among the members. The session is an HttpOnly, Secure,
+// and appears among the members; a buyer whom the provider's claim names in
+// the organisation lands there with no invitation. The session is an HttpOnly, Secure,
 // SameSite=Strict cookie; no token is left in storage or in a URL; sign-out
 // ends the sign-in at the provider too. The sign-in and members pages pass
 // axe-core.
@@ -19,11 +20,19 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.mi
 const HINT = 'run the end-to-end tests with `cargo xtask test`';
 const CLIENT_ID = 'sitekit-dashboard';
 const CLIENT_SECRET = 'the-e2e-dashboard-client-secret';
+// The organisation's id in the marketplace, which the provider's
+// `waldur.organisations` claim names it by.
+const EXTERNAL_ID = 'waldur:customer:e2e';
 const PEOPLE = {
   alice: { email: 'alice@buyer.example', name: 'Alice Owner' },
   adam: { email: 'adam@buyer.example', name: 'Adam Admin' },
   victor: { email: 'victor@buyer.example', name: 'Victor Viewer' },
   nina: { email: 'nina@buyer.example', name: 'Nina New' },
+  bea: {
+    email: 'bea@buyer.example',
+    name: 'Bea Buyer',
+    claims: { waldur: { organisations: [{ id: EXTERNAL_ID, role: 'admin' }] } },
+  },
 };
 
 /** A free port on loopback, for the provider the server must know before it starts. */
@@ -69,11 +78,25 @@ test.beforeAll(async () => {
     bin,
     databaseUrl,
     requireEnv('SITEKIT_ASSETS_DIR', HINT),
-    ['--oidc-issuer', `http://127.0.0.1:${port}`, '--oidc-client-id', CLIENT_ID],
+    [
+      '--oidc-issuer',
+      `http://127.0.0.1:${port}`,
+      '--oidc-client-id',
+      CLIENT_ID,
+      '--oidc-organisations-claim',
+      'waldur.organisations',
+    ],
     { SITEKIT_OIDC_CLIENT_SECRET: CLIENT_SECRET },
   );
   provider = await startProvider(port, server.url);
-  const tenant = sitekitJson(bin, databaseUrl, ['tenants', 'create', '--name', 'Signed-in Company']);
+  const tenant = sitekitJson(bin, databaseUrl, [
+    'tenants',
+    'create',
+    '--name',
+    'Signed-in Company',
+    '--external-id',
+    EXTERNAL_ID,
+  ]);
   for (const [subject, role] of [
     ['alice', 'owner'],
     ['adam', 'admin'],
@@ -100,7 +123,7 @@ async function signIn(page, login) {
 }
 
 function roleOf(login) {
-  return { alice: 'owner', adam: 'admin', victor: 'viewer', nina: 'admin' }[login];
+  return { alice: 'owner', adam: 'admin', victor: 'viewer', nina: 'admin', bea: 'admin' }[login];
 }
 
 /** axe-core's violations on the page as it is now. */
@@ -193,6 +216,23 @@ test('an owner invites a person, who follows the link, signs in and appears', as
   // The owner reads who did what in the audit trail.
   await dashboard.openTab('audit');
   await expect(page.getByTestId('audit-row').first()).toContainText('POST /v1/invitations');
+});
+
+test('a buyer the provider names in the organisation lands there with no invitation', async ({ page, browser }) => {
+  // Nobody added Bea here: the provider's claim names the organisation by the
+  // marketplace's id, with her role.
+  const beas = await browser.newContext();
+  await signIn(await beas.newPage(), 'bea');
+  await beas.close();
+
+  await signIn(page, 'alice');
+  const dashboard = new Dashboard(page);
+  await dashboard.openTab('members');
+  const bea = page.locator('[data-testid="member-row"][data-subject="bea"]');
+  await expect(bea).toContainText('Managed by your identity provider');
+  await expect(bea.getByTestId('member-role')).toHaveCount(0);
+  await expect(bea.getByTestId('remove-member')).toHaveCount(0);
+  expect(await axeViolations(page)).toEqual([]);
 });
 
 test('sign-out ends the session here and at the provider', async ({ page }) => {

@@ -8,13 +8,15 @@
 //   OIDC_CLIENT_SECRET  its secret
 //   OIDC_REDIRECT_URI   the embed server's callback, <server>/v1/auth/callback
 //   OIDC_POST_LOGOUT_REDIRECT_URI  where the provider sends people after sign-out
-//   OIDC_USERS          optional JSON: {"<login>": {"email", "name", …more claims}}
+//   OIDC_USERS          optional JSON: {"<login>": {"email", "name", "claims": {…}}}
 // It prints one line, `ready <issuer>`, once it listens.
 //
 // Consent is granted without asking: the dashboard is the install's own
 // application, as it is in a company's Keycloak. `POST /test/tamper
 // {"mode": …}` makes the token endpoint hand out a hostile ID token from then
-// on, so the tests can show the embed server refusing each kind.
+// on, so the tests can show the embed server refusing each kind;
+// `POST /test/claims {"login", "claims"}` gives a person other claims from
+// their next sign-in on, as an administrator changes them at the provider.
 
 import { createHash, createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -58,10 +60,11 @@ const provider = new Provider(issuer, {
   jwks: { keys: [signingJwk] },
   cookies: { keys: [randomBytes(32).toString('hex')] },
   claims: {
-    openid: ['sub'],
+    // `waldur`: organisations by the marketplace's ids, in every ID token,
+    // as a Keycloak mapper adds a claim whatever the scope.
+    openid: ['sub', 'waldur'],
     email: ['email', 'email_verified'],
     profile: ['name'],
-    organisations: ['organisations'],
   },
   // Claims in the ID token itself, as Keycloak's default mappers put them.
   conformIdTokenClaims: false,
@@ -78,8 +81,7 @@ const provider = new Provider(issuer, {
       return ctx.oidc.provider.Grant.find(grantId);
     }
     const grant = new ctx.oidc.provider.Grant({ clientId, accountId: ctx.oidc.session.accountId });
-    grant.addOIDCScope('openid email profile organisations');
-    grant.addOIDCClaims(['organisations']);
+    grant.addOIDCScope('openid email profile');
     await grant.save();
     return grant;
   },
@@ -123,12 +125,23 @@ function hostile(token, mode) {
   }
 }
 
+/** A test request's JSON body. */
+async function jsonBody(request) {
+  const chunks = [];
+  for await (const chunk of request) chunks.push(chunk);
+  return JSON.parse(Buffer.concat(chunks).toString() || '{}');
+}
+
 provider.use(async (ctx, next) => {
   if (ctx.method === 'POST' && ctx.path === '/test/tamper') {
-    const chunks = [];
-    for await (const chunk of ctx.req) chunks.push(chunk);
-    tamper = JSON.parse(Buffer.concat(chunks).toString() || '{}').mode ?? 'none';
+    tamper = (await jsonBody(ctx.req)).mode ?? 'none';
     ctx.body = { mode: tamper };
+    return;
+  }
+  if (ctx.method === 'POST' && ctx.path === '/test/claims') {
+    const { login, claims } = await jsonBody(ctx.req);
+    users[login] = { ...users[login], claims };
+    ctx.body = { login, claims };
     return;
   }
   await next();

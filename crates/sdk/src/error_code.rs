@@ -128,6 +128,9 @@ pub enum ErrorCode {
     ExternalIdInUse,
     /// The change would leave the organisation without an owner.
     LastOwner,
+    /// The membership comes from the identity provider's claim: it changes
+    /// there, not here.
+    ManagedByIdentityProvider,
     /// A widget whose publishable key was revoked has no snippet.
     PublishableKeyRevoked,
     /// The body is larger than the route accepts.
@@ -165,7 +168,7 @@ pub enum ErrorCode {
 
 /// Every known code, in the order of the variants: what [`ErrorCode::from`]
 /// looks a name up in.
-const KNOWN: [ErrorCode; 55] = [
+const KNOWN: [ErrorCode; 56] = [
     ErrorCode::Network,
     ErrorCode::Protocol,
     ErrorCode::InvalidArgument,
@@ -210,6 +213,7 @@ const KNOWN: [ErrorCode; 55] = [
     ErrorCode::UnknownVersion,
     ErrorCode::ExternalIdInUse,
     ErrorCode::LastOwner,
+    ErrorCode::ManagedByIdentityProvider,
     ErrorCode::PublishableKeyRevoked,
     ErrorCode::PayloadTooLarge,
     ErrorCode::UnsupportedMediaType,
@@ -278,6 +282,7 @@ impl ErrorCode {
             ErrorCode::UnknownVersion => "unknown_version",
             ErrorCode::ExternalIdInUse => "external_id_in_use",
             ErrorCode::LastOwner => "last_owner",
+            ErrorCode::ManagedByIdentityProvider => "managed_by_identity_provider",
             ErrorCode::PublishableKeyRevoked => "publishable_key_revoked",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
@@ -360,7 +365,7 @@ mod tests {
 
     /// Every known code and its string on the wire, written out: a renamed
     /// string fails here before it reaches a client.
-    const WIRE: [(ErrorCode, &str); 55] = [
+    const WIRE: [(ErrorCode, &str); 56] = [
         (ErrorCode::Network, "network"),
         (ErrorCode::Protocol, "protocol"),
         (ErrorCode::InvalidArgument, "invalid_argument"),
@@ -405,6 +410,10 @@ mod tests {
         (ErrorCode::UnknownVersion, "unknown_version"),
         (ErrorCode::ExternalIdInUse, "external_id_in_use"),
         (ErrorCode::LastOwner, "last_owner"),
+        (
+            ErrorCode::ManagedByIdentityProvider,
+            "managed_by_identity_provider",
+        ),
         (ErrorCode::PublishableKeyRevoked, "publishable_key_revoked"),
         (ErrorCode::PayloadTooLarge, "payload_too_large"),
         (ErrorCode::UnsupportedMediaType, "unsupported_media_type"),

@@ -19,6 +19,7 @@
  * @property {string} name
  * @property {Role} role
  * @property {number} createdAt Unix seconds
+ * @property {boolean} fromIdentityProvider the provider's claim gives the membership; it changes only there
  */
 /**
  * An invitation not accepted yet.

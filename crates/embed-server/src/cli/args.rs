@@ -13,6 +13,7 @@ use sitekit_embed_server::client_ip::TrustedProxies;
 use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_embed_server::keys;
 use sitekit_embed_server::people::Role;
+use sitekit_embed_server::people::claims::ClaimPath;
 use sitekit_embed_server::widgets::settings as widget_settings;
 use sitekit_sdk::admin;
 use sitekit_sdk::admin::AgentTimeouts;
@@ -358,6 +359,17 @@ pub struct ServeArgs {
         requires = "oidc_issuer"
     )]
     pub oidc_client_secret: Option<String>,
+    /// The ID token claim that names a person's organisations, by a dotted
+    /// path (e.g. waldur.organisations): a list of organisation external ids
+    /// (each a viewer), a list of {"id", "role"}, or an object of roles by id.
+    /// People then land in those organisations without an invitation, and
+    /// leave them when the claim stops naming them.
+    #[arg(
+        long,
+        env = "SITEKIT_OIDC_ORGANISATIONS_CLAIM",
+        requires = "oidc_issuer"
+    )]
+    pub oidc_organisations_claim: Option<ClaimPath>,
     /// With --oidc-issuer, also offer signing in to the dashboard with a secret
     /// key (off by default: people sign in with the identity provider; the
     /// admin API takes keys from programs either way). Without an identity

@@ -5,7 +5,7 @@
 use anyhow::{Result, bail};
 use serde::Serialize;
 use sitekit_embed_server::db::{Db, now_unix};
-use sitekit_embed_server::people::Member;
+use sitekit_embed_server::people::{Joining, Member};
 
 use crate::cli::args::MemberCommand;
 use crate::cli::commands::print;
@@ -35,8 +35,9 @@ pub async fn run(db: &Db, command: MemberCommand) -> Result<()> {
                 name,
                 role,
                 created_at: now_unix(),
+                from_claim: false,
             };
-            db.put_member(&member).await?;
+            db.add_member(&member, Joining::ByOperator).await?;
             let shown = MemberView::from(
                 &db.member(&member.tenant_id, &member.subject)
                     .await?
@@ -61,8 +62,13 @@ pub async fn run(db: &Db, command: MemberCommand) -> Result<()> {
                     println!("no members yet (`sitekit members add` makes the first)");
                 }
                 for member in &list.members {
+                    let source = if member.from_identity_provider {
+                        "  (from the identity provider)"
+                    } else {
+                        ""
+                    };
                     println!(
-                        "{}  {}  {}  {}",
+                        "{}  {}  {}  {}{source}",
                         member.subject, member.role, member.email, member.name
                     );
                 }
@@ -80,6 +86,8 @@ struct MemberView {
     email: String,
     name: String,
     role: &'static str,
+    /// The identity provider's organisations claim gives the membership.
+    from_identity_provider: bool,
 }
 
 impl From<&Member> for MemberView {
@@ -90,6 +98,7 @@ impl From<&Member> for MemberView {
             email: member.email.clone(),
             name: member.name.clone(),
             role: member.role.as_str(),
+            from_identity_provider: member.from_claim,
         }
     }
 }

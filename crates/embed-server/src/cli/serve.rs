@@ -102,6 +102,7 @@ fn identity_provider(args: &ServeArgs, public_url: &str) -> Result<Option<Arc<Oi
         issuer: issuer.clone(),
         client_id: client_id.clone(),
         client_secret: client_secret.clone(),
+        organisations_claim: args.oidc_organisations_claim.clone(),
     };
     let callback = format!("{public_url}/v1/auth/callback");
     let oidc = Oidc::new(&config, &callback).map_err(anyhow::Error::msg)?;

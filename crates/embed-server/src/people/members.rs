@@ -1,8 +1,9 @@
 //! An organisation's members and invitations, managed by whoever holds
 //! `members:write` (owners, secret keys): list, invite by email (a sign-in
 //! link that works once, for a week, for that address only), change a role,
-//! remove. An organisation always keeps an owner, and nobody grants a role
-//! with more than they hold.
+//! remove. An organisation always keeps an owner, nobody grants a role with
+//! more than they hold, and memberships the identity provider claims change
+//! only there.
 
 use sitekit_sdk::ErrorCode;
 
@@ -88,7 +89,7 @@ pub async fn change_role(
     caller.require(Scope::MembersWrite)?;
     caller.may_grant(role.acts_as(), role.scopes())?;
     let tenant = caller.tenant()?.as_str();
-    let member = existing(db, tenant, subject).await?;
+    let member = managed_here(existing(db, tenant, subject).await?)?;
     if !db.set_member_role(tenant, subject, role).await? {
         return Err(last_owner(&member));
     }
@@ -99,7 +100,7 @@ pub async fn change_role(
 pub async fn remove(db: &Db, caller: &Caller, subject: &str) -> Result<(), ApiError> {
     caller.require(Scope::MembersWrite)?;
     let tenant = caller.tenant()?.as_str();
-    let member = existing(db, tenant, subject).await?;
+    let member = managed_here(existing(db, tenant, subject).await?)?;
     if member.role == Role::Owner {
         caller.may_grant(Role::Owner.acts_as(), Role::Owner.scopes())?;
     }
@@ -114,6 +115,21 @@ async fn existing(db: &Db, tenant: &str, subject: &str) -> Result<Member, ApiErr
     db.member(tenant, subject)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no member {subject}")))
+}
+
+/// The member, unless the identity provider's claim gives the membership: it
+/// would come back as it was at their next sign-in.
+fn managed_here(member: Member) -> Result<Member, ApiError> {
+    if member.from_claim {
+        return Err(ApiError::conflict(
+            ErrorCode::ManagedByIdentityProvider,
+            format!(
+                "{}'s membership comes from the identity provider; change it there",
+                member.subject
+            ),
+        ));
+    }
+    Ok(member)
 }
 
 fn last_owner(member: &Member) -> ApiError {

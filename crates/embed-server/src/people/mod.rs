@@ -1,11 +1,12 @@
 //! People: members of organisations who sign in to the dashboard with the
 //! install's identity provider (`oidc`), their roles (`roles`: named sets of
 //! the scopes keys carry), their dashboard sessions (`sessions`) and the
-//! storage of all three (`store`), and managing members and invitations
-//! (`members`). Signing in (accepting an invitation on the way), finding a
+//! storage of all three (`store`), memberships the provider's token claims
+//! (`claims`), and managing members and invitations (`members`). Signing in (accepting an invitation on the way), finding a
 //! session's caller and signing out are here; the HTTP routes are
 //! `routes/sign_in.rs` and `routes/members.rs`.
 
+pub mod claims;
 pub mod members;
 pub mod oidc;
 pub mod roles;
@@ -22,7 +23,7 @@ use crate::keys::Caller;
 pub use oidc::{Identity, Oidc, OidcConfig, OidcError};
 pub use roles::Role;
 use sessions::SessionTimeouts;
-pub use store::{Invitation, Member, PendingSignIn, WebSession};
+pub use store::{Invitation, Joining, Member, PendingSignIn, WebSession};
 
 /// A sign-in must come back from the provider within this long.
 const SIGN_IN_WINDOW_SECS: i64 = 600;
@@ -120,6 +121,10 @@ impl People {
             .map_err(provider_error)?;
         db.refresh_member_profile(&identity.subject, &identity.email, &identity.name)
             .await?;
+        if let Some(claimed) = &identity.organisations {
+            db.set_claimed_memberships(&identity, claimed, now_unix())
+                .await?;
+        }
         let invited_to = match &pending.invitation_hash {
             Some(invitation) => Some(accept(db, invitation, &identity).await?),
             None => None,
@@ -224,15 +229,16 @@ async fn accept(db: &Db, invitation: &str, identity: &Identity) -> Result<String
                 identity.email
             ))
         })?;
-    db.join(&Member {
+    let member = Member {
         tenant_id: invitation.tenant_id.clone(),
         subject: identity.subject.clone(),
         email: identity.email.clone(),
         name: identity.name.clone(),
         role: invitation.role,
         created_at: now_unix(),
-    })
-    .await?;
+        from_claim: false,
+    };
+    db.add_member(&member, Joining::ByInvitation).await?;
     Ok(invitation.tenant_id)
 }
 

@@ -18,6 +18,8 @@ use openidconnect::{
 };
 use tokio::sync::Mutex;
 
+use crate::people::claims::{ClaimPath, ClaimedMembership};
+
 /// How the server reaches its identity provider, from `sitekit serve`'s flags.
 #[derive(Debug, Clone)]
 pub struct OidcConfig {
@@ -25,6 +27,9 @@ pub struct OidcConfig {
     pub issuer: String,
     pub client_id: String,
     pub client_secret: String,
+    /// The ID token claim that names the person's organisations, if the
+    /// provider puts one in (`--oidc-organisations-claim`).
+    pub organisations_claim: Option<ClaimPath>,
 }
 
 /// Who the provider says signed in.
@@ -37,6 +42,9 @@ pub struct Identity {
     /// Whether the provider vouches for `email` (`email_verified`).
     pub email_verified: bool,
     pub name: String,
+    /// The organisations the token's claim names, when the server reads one
+    /// (the provider's say on these memberships); None when it reads none.
+    pub organisations: Option<Vec<ClaimedMembership>>,
 }
 
 /// A sign-in to send the person off with.
@@ -71,6 +79,7 @@ pub struct Oidc {
     client_id: ClientId,
     client_secret: ClientSecret,
     redirect: RedirectUrl,
+    organisations_claim: Option<ClaimPath>,
     http: BoundedHttp,
     discovered: Mutex<Option<(Instant, Arc<ProviderMetadataWithLogout>)>>,
 }
@@ -100,6 +109,7 @@ impl Oidc {
             client_id: ClientId::new(config.client_id.clone()),
             client_secret: ClientSecret::new(config.client_secret.clone()),
             redirect,
+            organisations_claim: config.organisations_claim.clone(),
             http: BoundedHttp::new(),
             discovered: Mutex::new(None),
         })
@@ -204,11 +214,19 @@ impl Oidc {
             .and_then(|name| name.get(None))
             .map(|name| name.as_str().to_owned())
             .unwrap_or_else(|| email.clone());
+        let organisations = match &self.organisations_claim {
+            Some(path) => Some(
+                path.memberships(&verified_payload(&id_token.to_string())?)
+                    .map_err(OidcError::Rejected)?,
+            ),
+            None => None,
+        };
         Ok(Identity {
             subject,
             email,
             email_verified: claims.email_verified() == Some(true),
             name,
+            organisations,
         })
     }
 
@@ -226,6 +244,19 @@ impl Oidc {
         }
         Some(request.http_get_url().to_string())
     }
+}
+
+/// The claims of an ID token the `openidconnect` crate has verified, as JSON:
+/// its payload, which the crate's typed claims do not expose for claims of the
+/// provider's own making.
+fn verified_payload(id_token: &str) -> Result<serde_json::Value, OidcError> {
+    use base64::Engine;
+    let payload = id_token.split('.').nth(1).unwrap_or_default();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()
+        .and_then(|json| serde_json::from_slice(&json).ok())
+        .ok_or_else(|| OidcError::Rejected("the ID token's claims are not JSON".into()))
 }
 
 /// Every cause of an error, for a message that says what went wrong.

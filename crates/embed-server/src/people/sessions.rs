@@ -74,7 +74,8 @@ pub fn clear_cookie() -> String {
 /// Why a session no longer works, if it does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended {
-    SignedOut,
+    /// Signed out, or the membership ended.
+    Revoked,
     Idle,
     PastLifetime,
 }
@@ -82,7 +83,9 @@ pub enum Ended {
 impl Ended {
     pub fn message(self) -> &'static str {
         match self {
-            Ended::SignedOut => "this sign-in ended (signed out); sign in again",
+            Ended::Revoked => {
+                "this sign-in was ended: signed out, or the membership ended; sign in again"
+            }
             Ended::Idle => "this sign-in ended after a while unused; sign in again",
             Ended::PastLifetime => "this sign-in reached its lifetime; sign in again",
         }
@@ -93,7 +96,7 @@ impl Ended {
 pub fn check(session: &WebSession, timeouts: SessionTimeouts, now: i64) -> Result<(), Ended> {
     let idle = i64::try_from(timeouts.idle.as_secs()).unwrap_or(i64::MAX);
     if session.revoked {
-        Err(Ended::SignedOut)
+        Err(Ended::Revoked)
     } else if now >= session.expires_at {
         Err(Ended::PastLifetime)
     } else if now >= session.last_seen_at.saturating_add(idle) {
@@ -146,7 +149,7 @@ mod tests {
         );
         assert_eq!(
             check(&session(100, 3600, true), TIMEOUTS, 101),
-            Err(Ended::SignedOut)
+            Err(Ended::Revoked)
         );
     }
 

@@ -3,7 +3,8 @@
 use sqlx::Row;
 
 use crate::db::Db;
-use crate::people::Role;
+use crate::people::claims::ClaimedMembership;
+use crate::people::{Identity, Role};
 
 /// A person's membership of one organisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +17,36 @@ pub struct Member {
     pub role: Role,
     /// In Unix seconds.
     pub created_at: i64,
+    /// Whether the identity provider's organisations claim gives this
+    /// membership, so that only the provider changes it.
+    pub from_claim: bool,
+}
+
+/// How a person becomes a member, which decides what happens when they are
+/// one already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Joining {
+    /// The operator adds them: the role is the operator's, and the provider's
+    /// claim no longer changes it.
+    ByOperator,
+    /// They accept an invitation: a member keeps the role they have.
+    ByInvitation,
+    /// The provider's claim names the organisation: the role is the claim's,
+    /// unless the membership came another way.
+    ByClaim,
+}
+
+impl Joining {
+    fn on_conflict(self) -> &'static str {
+        match self {
+            Joining::ByOperator => {
+                "DO UPDATE SET email = excluded.email, name = excluded.name, \
+                 role = excluded.role, from_claim = 0"
+            }
+            Joining::ByInvitation => "DO NOTHING",
+            Joining::ByClaim => "DO UPDATE SET role = excluded.role WHERE members.from_claim = 1",
+        }
+    }
 }
 
 /// What a sign-in under way keeps until the provider sends the person back.
@@ -55,7 +86,7 @@ pub struct WebSession {
     pub revoked: bool,
 }
 
-const MEMBER_COLUMNS: &str = "tenant_id, subject, email, name, role, created_at";
+const MEMBER_COLUMNS: &str = "tenant_id, subject, email, name, role, created_at, from_claim";
 const INVITATION_COLUMNS: &str = "id, tenant_id, email, role, invited_by, created_at, expires_at";
 
 fn role_of(row: &sqlx::any::AnyRow) -> Result<Role, sqlx::Error> {
@@ -87,30 +118,99 @@ impl Member {
             name: row.try_get("name")?,
             role: role_of(row)?,
             created_at: row.try_get("created_at")?,
+            from_claim: row.try_get::<i64, _>("from_claim")? != 0,
         })
     }
 }
 
-impl Db {
-    /// Makes `member` a member, or gives an existing member its role, email
-    /// and name (one statement, so adding a person twice leaves one row).
-    pub async fn put_member(&self, member: &Member) -> Result<(), sqlx::Error> {
-        let mut writer = self.writer.connection().await?;
-        sqlx::query(
-            "INSERT INTO members (tenant_id, subject, email, name, role, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (tenant_id, subject) DO UPDATE \
-             SET email = excluded.email, name = excluded.name, role = excluded.role",
-        )
+/// Makes `member` a member of its organisation (one statement, so joining
+/// twice leaves one row); what an existing membership keeps is `joining`'s
+/// rule.
+async fn insert_member(
+    connection: &mut sqlx::AnyConnection,
+    member: &Member,
+    joining: Joining,
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO members (tenant_id, subject, email, name, role, created_at, from_claim) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, subject) {}",
+        joining.on_conflict()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&member.tenant_id)
         .bind(&member.subject)
         .bind(&member.email)
         .bind(&member.name)
         .bind(member.role.as_str())
         .bind(member.created_at)
-        .execute(&mut *writer)
+        .bind(i64::from(joining == Joining::ByClaim))
+        .execute(connection)
         .await?;
-        Ok(())
+    Ok(())
+}
+
+impl Db {
+    /// Makes `member` a member; `joining` says what a member already keeps.
+    pub async fn add_member(&self, member: &Member, joining: Joining) -> Result<(), sqlx::Error> {
+        let mut writer = self.writer.connection().await?;
+        insert_member(&mut writer, member, joining).await
+    }
+
+    /// Makes the person's claimed memberships those the provider's claim
+    /// names (by the organisations' external ids; ids of no organisation
+    /// here give nothing), in one transaction: organisations the claim no
+    /// longer names lose them, and the person's sessions there end.
+    /// Memberships that came another way stay as they are.
+    pub async fn set_claimed_memberships(
+        &self,
+        person: &Identity,
+        claimed: &[ClaimedMembership],
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        let mut writer = self.writer.connection().await?;
+        let mut tx = writer.begin().await?;
+        let mut members = Vec::new();
+        for membership in claimed {
+            let tenant: Option<String> =
+                sqlx::query_scalar("SELECT id FROM tenants WHERE external_id = $1")
+                    .bind(&membership.external_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            members.extend(tenant.map(|tenant_id| Member {
+                tenant_id,
+                subject: person.subject.clone(),
+                email: person.email.clone(),
+                name: person.name.clone(),
+                role: membership.role,
+                created_at: now,
+                from_claim: true,
+            }));
+        }
+        let held: Vec<String> = sqlx::query_scalar(
+            "SELECT tenant_id FROM members WHERE subject = $1 AND from_claim = 1",
+        )
+        .bind(&person.subject)
+        .fetch_all(&mut *tx)
+        .await?;
+        for tenant_id in held {
+            if members.iter().any(|member| member.tenant_id == tenant_id) {
+                continue;
+            }
+            for sql in [
+                "DELETE FROM members WHERE tenant_id = $1 AND subject = $2",
+                "UPDATE web_sessions SET revoked = 1 WHERE tenant_id = $1 AND subject = $2",
+            ] {
+                sqlx::query(sql)
+                    .bind(&tenant_id)
+                    .bind(&person.subject)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        for member in &members {
+            insert_member(&mut tx, member, Joining::ByClaim).await?;
+        }
+        tx.commit().await
     }
 
     /// The organisation's members, oldest first.
@@ -410,25 +510,6 @@ impl Db {
             .fetch_optional(&mut *writer)
             .await?;
         row.as_ref().map(Invitation::from_row).transpose()
-    }
-
-    /// Makes `member` a member unless they are one already, whose role then
-    /// stays as it is.
-    pub async fn join(&self, member: &Member) -> Result<(), sqlx::Error> {
-        let mut writer = self.writer.connection().await?;
-        sqlx::query(
-            "INSERT INTO members (tenant_id, subject, email, name, role, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, subject) DO NOTHING",
-        )
-        .bind(&member.tenant_id)
-        .bind(&member.subject)
-        .bind(&member.email)
-        .bind(&member.name)
-        .bind(member.role.as_str())
-        .bind(member.created_at)
-        .execute(&mut *writer)
-        .await?;
-        Ok(())
     }
 
     /// Withdraws an invitation of the organisation. `false`: no such one.

@@ -56,6 +56,9 @@ pub struct MemberView {
     role: &'static str,
     /// When they became a member (Unix seconds).
     created_at: i64,
+    /// Whether the identity provider's organisations claim gives the
+    /// membership; such a membership changes only at the provider.
+    from_identity_provider: bool,
 }
 
 impl From<Member> for MemberView {
@@ -66,6 +69,7 @@ impl From<Member> for MemberView {
             email: member.email,
             name: member.name,
             created_at: member.created_at,
+            from_identity_provider: member.from_claim,
         }
     }
 }
@@ -232,7 +236,7 @@ pub struct MemberUpdate {
         (status = 400, description = "Not a role", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
         (status = 404, description = "No such member of the caller's organisation", body = ErrorBody),
-        (status = 409, description = "The last owner would be left out (`last_owner`)", body = ErrorBody),
+        (status = 409, description = "The last owner would be left out (`last_owner`), or the identity provider gives the membership (`managed_by_identity_provider`)", body = ErrorBody),
         AdminErrors,
     )
 )]
@@ -259,7 +263,7 @@ pub async fn update(
     responses(
         (status = 204, description = "Removed"),
         (status = 404, description = "No such member of the caller's organisation", body = ErrorBody),
-        (status = 409, description = "The organisation's last owner (`last_owner`)", body = ErrorBody),
+        (status = 409, description = "The organisation's last owner (`last_owner`), or the identity provider gives the membership (`managed_by_identity_provider`)", body = ErrorBody),
         AdminErrors,
     )
 )]

@@ -12,6 +12,7 @@ mod audit;
 mod canary;
 mod catalog;
 mod chat;
+mod claimed_memberships;
 mod cli;
 mod config;
 mod dashboard;

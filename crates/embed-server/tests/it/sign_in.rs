@@ -27,7 +27,7 @@ const PEOPLE: &str = r#"{
 pub async fn with_provider(configure: impl FnOnce(&mut ServerConfig)) -> (TestServer, Provider) {
     let port = oidc::free_port();
     let server = TestServer::in_process_with(|config| {
-        oidc::configure(config, port);
+        oidc::configure(config, port, None);
         configure(config);
     })
     .await;
@@ -57,13 +57,17 @@ pub async fn add_member(server: &TestServer, tenant: &str, subject: &str, role: 
 
 /// Signs `login` in through the provider's pages: the server's answer to the
 /// provider sending the browser back.
-async fn sign_in(server: &TestServer, provider: &Provider, login: &str) -> reqwest::Response {
+pub(crate) async fn sign_in(
+    server: &TestServer,
+    provider: &Provider,
+    login: &str,
+) -> reqwest::Response {
     let callback = provider_answer(&server.url, provider, login).await;
     no_redirects().get(callback).send().await.unwrap()
 }
 
 /// A signed-in session's token: the cookie's value.
-async fn session_token(server: &TestServer, provider: &Provider, login: &str) -> String {
+pub(crate) async fn session_token(server: &TestServer, provider: &Provider, login: &str) -> String {
     let answer = sign_in(server, provider, login).await;
     if answer.status() != StatusCode::SEE_OTHER {
         panic!("{login} does not sign in: {}", answer.text().await.unwrap());

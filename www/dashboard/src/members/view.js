@@ -160,6 +160,7 @@ function memberTable(members, { onRole, onRemove }) {
         {},
         members.map((member) => {
           const who = member.name || member.email || member.subject;
+          if (member.fromIdentityProvider) return providerRow(member, who);
           const role = h(
             'select',
             {
@@ -194,6 +195,23 @@ function memberTable(members, { onRole, onRemove }) {
         }),
       ),
     ),
+  );
+}
+
+/**
+ * A member the identity provider's claim makes one: the role and membership
+ * change there, so the row says so instead of offering controls.
+ * @param {Member} member
+ * @param {string} who
+ */
+function providerRow(member, who) {
+  return h(
+    'tr',
+    { testid: 'member-row', 'data-subject': member.subject },
+    h('th', { scope: 'row' }, who),
+    h('td', {}, member.email),
+    h('td', { testid: 'member-role-text' }, member.role),
+    h('td', { class: 'hint' }, 'Managed by your identity provider'),
   );
 }
 

@@ -35,13 +35,15 @@ pub fn free_port() -> u16 {
 }
 
 /// Sets `config` up to sign people in with the provider on `port` (which
-/// starts later, once the server's address is known: discovery is lazy).
-pub fn configure(config: &mut ServerConfig, port: u16) {
+/// starts later, once the server's address is known: discovery is lazy),
+/// reading organisations from the ID token's `organisations_claim` if given.
+pub fn configure(config: &mut ServerConfig, port: u16, organisations_claim: Option<&str>) {
     let oidc = Oidc::new(
         &OidcConfig {
             issuer: format!("http://127.0.0.1:{port}"),
             client_id: CLIENT_ID.into(),
             client_secret: CLIENT_SECRET.into(),
+            organisations_claim: organisations_claim.map(|path| path.parse().unwrap()),
         },
         &format!("{}/v1/auth/callback", config.public_url),
     )
@@ -93,6 +95,18 @@ impl Provider {
             issuer,
             _child: child,
         }
+    }
+
+    /// From the next sign-in on, `login`'s ID tokens carry `claims` (beside
+    /// `sub`, email and name), as when an administrator changes them.
+    pub async fn set_claims(&self, login: &str, claims: serde_json::Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/test/claims", self.issuer))
+            .body(serde_json::json!({ "login": login, "claims": claims }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
     }
 
     /// From now on the provider's token endpoint hands out ID tokens spoilt
