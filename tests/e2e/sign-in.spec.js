@@ -3,7 +3,8 @@
 // reads usage and has no way to make a key (nor does the API let them), an
 // admin makes one, an owner invites a person who follows the link, signs in
 // and appears among the members; a buyer whom the provider's claim names in
-// the organisation lands there with no invitation. The session is an HttpOnly, Secure,
+// the organisation lands there with no invitation; a person who is no
+// member is told so on the sign-in page. The session is an HttpOnly, Secure,
 // SameSite=Strict cookie; no token is left in storage or in a URL; sign-out
 // ends the sign-in at the provider too. The sign-in and members pages pass
 // axe-core.
@@ -14,7 +15,7 @@ import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { expect, test } from '@playwright/test';
 import { Dashboard } from './dashboard.page.js';
-import { requireEnv, sitekitJson, startServer, tempDir } from './harness.js';
+import { createLangflowWidget, langflowFlowId, requireEnv, sitekitJson, startServer, tempDir } from './harness.js';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const HINT = 'run the end-to-end tests with `cargo xtask test`';
@@ -28,6 +29,7 @@ const PEOPLE = {
   adam: { email: 'adam@buyer.example', name: 'Adam Admin' },
   victor: { email: 'victor@buyer.example', name: 'Victor Viewer' },
   nina: { email: 'nina@buyer.example', name: 'Nina New' },
+  nora: { email: 'nora@elsewhere.example', name: 'Nora Nobody' },
   bea: {
     email: 'bea@buyer.example',
     name: 'Bea Buyer',
@@ -97,6 +99,18 @@ test.beforeAll(async () => {
     '--external-id',
     EXTERNAL_ID,
   ]);
+  const langflowUrl = requireEnv('SITEKIT_TEST_LANGFLOW_URL', HINT);
+  const langflowKey = requireEnv('SITEKIT_TEST_LANGFLOW_KEY', HINT);
+  createLangflowWidget(bin, databaseUrl, {
+    tenantId: tenant.id,
+    name: 'FAQ agent',
+    langflowUrl,
+    langflowKey,
+    flowId: await langflowFlowId(langflowUrl, langflowKey, 'sitekit_faq.py'),
+    origin: 'https://shop.example',
+    title: 'Shop help',
+    publicUrl: server.url,
+  });
   for (const [subject, role] of [
     ['alice', 'owner'],
     ['adam', 'admin'],
@@ -146,6 +160,10 @@ test('a viewer signs in on the provider, reads usage, and cannot make a key', as
 
   await signIn(page, 'victor');
   const dashboard = new Dashboard(page);
+  // Widgets to read, with no way to make or change one.
+  await expect(page.getByTestId('widget-row')).toHaveCount(1);
+  await expect(page.getByRole('button', { name: 'Edit Shop help' })).toHaveCount(0);
+  await expect(page.getByTestId('new-widget')).toHaveCount(0);
   await dashboard.openTab('usage');
   await expect(page.getByTestId('usage-table-messages')).toBeVisible();
   // No way to make a key: no keys tab, no create button; no members either.
@@ -177,6 +195,7 @@ test('a viewer signs in on the provider, reads usage, and cannot make a key', as
 test('an admin makes a key', async ({ page }) => {
   await signIn(page, 'adam');
   const dashboard = new Dashboard(page);
+  await expect(page.getByRole('button', { name: 'Edit Shop help' })).toBeVisible();
   await dashboard.openTab('keys');
   await page.getByTestId('key-kind-restricted').check();
   await page.getByRole('checkbox', { name: 'usage:read' }).check();
@@ -233,6 +252,23 @@ test('a buyer the provider names in the organisation lands there with no invitat
   await expect(bea.getByTestId('member-role')).toHaveCount(0);
   await expect(bea.getByTestId('remove-member')).toHaveCount(0);
   expect(await axeViolations(page)).toEqual([]);
+});
+
+test('a person who is no member here is told so on the sign-in page', async ({ page }) => {
+  await page.goto(`${server.url}/dashboard`);
+  await page.getByTestId('sign-in-sso').click();
+  await page.locator('input[name="login"]').fill('nora');
+  await page.locator('input[name="password"]').fill('any password');
+  await page.locator('button[type="submit"]').click();
+  await expect(page.getByTestId('sign-in-reason')).toContainText('not a member of an organisation here');
+  await expect(page.getByTestId('sign-in-sso')).toBeVisible();
+  expect(page.url()).toBe(`${server.url}/dashboard`);
+  expect(await axeViolations(page)).toEqual([]);
+
+  // Only known reasons are shown: a link cannot put its own words on the page.
+  await page.goto('about:blank');
+  await page.goto(`${server.url}/dashboard#signInFailed=constructor&message=Call+us+now`);
+  await expect(page.getByTestId('sign-in-reason')).toHaveText('Signing in did not work. Try again.');
 });
 
 test('sign-out ends the session here and at the provider', async ({ page }) => {

@@ -73,6 +73,7 @@ pub fn command(
         &master_key,
         &logs.join("sitekit-api-fuzz.log"),
         SERVE_FLAGS,
+        &[],
     )?;
     let bin = build::sitekit_bin(root);
     let cli = SitekitCli {

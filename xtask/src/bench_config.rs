@@ -43,6 +43,7 @@ pub fn section(root: &Path) -> Result<Section> {
         &master_key::for_tests(root)?,
         &work.join("logs/sitekit-bench.log"),
         &["--requests-per-ip-per-minute", REQUESTS_PER_IP_PER_MINUTE],
+        &[],
     )?;
     let publishable_key = seed(root, &database_url, &url)?;
     let path = format!("/v1/widgets/{publishable_key}/config");

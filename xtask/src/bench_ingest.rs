@@ -114,6 +114,7 @@ fn measure(root: &Path, database: &'static str, database_url: &str, log: &Path) 
             "--usage-events-per-widget-per-day",
             EVENTS_PER_WIDGET_PER_DAY,
         ],
+        &[],
     )?;
     let seeded = seed(root, database_url, &url)?;
     let tokens = (0..CONNECTIONS)

@@ -61,6 +61,7 @@ pub fn section(root: &Path) -> Result<Section> {
         &master_key::for_tests(root)?,
         &work.join("logs/sitekit-bench-page.log"),
         &["--requests-per-ip-per-minute", REQUESTS_PER_IP_PER_MINUTE],
+        &[],
     )?;
     let snippet = seed(root, &database_url, &url, &host_origin)?;
 

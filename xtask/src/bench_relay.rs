@@ -71,6 +71,7 @@ pub fn section(root: &Path) -> Result<Section> {
         &master_key,
         &work.join("logs/sitekit-bench-relay.log"),
         &limits,
+        &[],
     )?;
     let bin = build::sitekit_bin(root);
     let cli = SitekitCli {

@@ -37,10 +37,21 @@ pub fn start(
     master_key: &Path,
     log: &Path,
 ) -> Result<String> {
-    start_with(services, root, bind, database_url, master_key, log, &[])
+    start_with(
+        services,
+        root,
+        bind,
+        database_url,
+        master_key,
+        log,
+        &[],
+        &[],
+    )
 }
 
-/// [`start`] with more `sitekit serve` flags (e.g. raised rate limits).
+/// [`start`] with more `sitekit serve` flags (e.g. raised rate limits) and
+/// environment variables (settings kept off the command line, as secrets are).
+#[allow(clippy::too_many_arguments)]
 pub fn start_with(
     services: &mut Services,
     root: &Path,
@@ -49,6 +60,7 @@ pub fn start_with(
     master_key: &Path,
     log: &Path,
     serve_flags: &[&str],
+    serve_env: &[(&str, &str)],
 ) -> Result<String> {
     let url = format!("http://{bind}");
     step(format!(
@@ -63,7 +75,8 @@ pub fn start_with(
         .args(["--runtime-allow", LOCAL_RUNTIMES])
         .arg("--assets-dir")
         .arg(root.join("dist"))
-        .args(serve_flags);
+        .args(serve_flags)
+        .envs(serve_env.iter().copied());
     master_key::apply(&mut serve, master_key);
     services.start("sitekit", serve, log)?;
     services.wait_until("embed server", Duration::from_secs(60), || {

@@ -20,6 +20,7 @@ mod dist;
 mod embed_server;
 mod fuzz;
 mod http;
+mod identity_provider;
 mod langflow;
 mod load;
 mod master_key;
@@ -45,8 +46,9 @@ cargo xtask <command> [options]
 Commands:
   build [--embed]   build the widget (Wasm) into dist/ and the release `sitekit` binary;
                     --embed bakes dist/ into the binary (feature embed-assets)
-  demo              set up, build, and run Langflow (:8790), the embed server (:8787)
-                    and a demo host site (:8788); Ctrl-C stops everything
+  demo              set up, build, and run Langflow (:8790), the embed server (:8787),
+                    a demo host site (:8788) and the identity provider its dashboard
+                    signs in with (:8789); Ctrl-C stops everything
   test [--skip-lint] [--skip-wasm] [--skip-e2e]
                     fmt check, clippy (native + wasm32), native tests, API fuzzing
                     (Schemathesis), the parsers' fuzz targets (12 s each), the

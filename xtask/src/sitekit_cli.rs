@@ -141,6 +141,22 @@ impl SitekitCli<'_> {
         Ok((string(&key, "id")?, string(&key, "key")?))
     }
 
+    /// `sitekit members add`: `subject` (the identity provider's `sub`) becomes
+    /// a member of the tenant with `role`, or gets that role if one already.
+    pub fn add_member(&self, tenant_id: &str, subject: &str, role: &str) -> Result<()> {
+        let args = [
+            "members",
+            "add",
+            "--tenant",
+            tenant_id,
+            "--subject",
+            subject,
+            "--role",
+            role,
+        ];
+        self.run(&args, None).map(drop)
+    }
+
     /// `sitekit operator-keys create`: an operator key with every operator scope.
     pub fn create_operator_key(&self, note: &str) -> Result<String> {
         let key = self.run(&["operator-keys", "create", "--note", note], None)?;

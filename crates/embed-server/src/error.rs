@@ -74,6 +74,11 @@ impl ApiError {
         }
     }
 
+    /// The stable code a client is given for this error.
+    pub fn code(&self) -> ErrorCode {
+        self.status_and_code().1
+    }
+
     fn status_and_code(&self) -> (StatusCode, ErrorCode) {
         match self {
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code.clone()),

@@ -46,13 +46,13 @@ export async function startDashboard() {
   let signedIn = null;
   const methods = await signInMethods();
 
-  /** @param {string} [reason] */
-  function showSignIn(reason) {
+  /** @param {string} [notice] why the sign-in page shows, if not for a first visit */
+  function showSignIn(notice) {
     current = null;
     signedIn = null;
     signOutButton.hidden = true;
     signedInAs.textContent = '';
-    replace(main, signInView({ reason, methods, onSignedIn: (key) => showDashboard({ key }, { fromSignIn: true }) }));
+    replace(main, signInView({ notice, methods, onSignedIn: (key) => showDashboard({ key }, { fromSignIn: true }) }));
     /** @type {HTMLElement | null} */ (main.querySelector('a, input'))?.focus();
   }
 
@@ -69,7 +69,7 @@ export async function startDashboard() {
         // Several calls may fail at once; the first one signs out.
         if (current !== api) return;
         forgetKey();
-        showSignIn(error.message);
+        showSignIn(`You were signed out: ${error.message}`);
       },
     });
     current = api;
@@ -116,9 +116,35 @@ export async function startDashboard() {
     showSignIn();
   });
 
+  const failure = signInFailure();
   const person = await signedInPerson();
   const key = methods.secretKey ? storedKey() : null;
   if (person) showDashboard({ person });
   else if (key) showDashboard({ key });
-  else showSignIn();
+  else showSignIn(failure);
+}
+
+/**
+ * Why a sign-in with the identity provider just failed, when the server sent
+ * the browser back with `#signInFailed=<code>`; the fragment is removed. Only
+ * the code is read, so nobody's link can put words on this page.
+ * @returns {string | undefined}
+ */
+function signInFailure() {
+  const code = new URLSearchParams(location.hash.slice(1)).get('signInFailed');
+  if (code === null) return undefined;
+  history.replaceState(null, '', location.pathname + location.search);
+  const reasons = new Map([
+    [
+      'not_a_member',
+      'You signed in, but you are not a member of an organisation here. Ask an owner of yours to invite you.',
+    ],
+    [
+      'sign_in_failed',
+      'The sign-in did not complete: it took too long, was used already, or the identity provider refused it. An invitation link works once, for a week, and only for the address it was sent to. Try again.',
+    ],
+    ['unavailable', 'The identity provider cannot be reached. Try again in a moment.'],
+    ['rate_limited', 'Too many sign-ins from your address. Try again in a minute.'],
+  ]);
+  return reasons.get(code) ?? 'Signing in did not work. Try again.';
 }

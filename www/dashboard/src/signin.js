@@ -7,19 +7,19 @@ import { errorBox, h } from './dom.js';
 
 /**
  * @param {{
- *   reason?: string,
+ *   notice?: string,
  *   methods: { singleSignOn: boolean, secretKey: boolean },
  *   onSignedIn: (key: string) => void,
  * }} options
  */
-export function signInView({ reason, methods, onSignedIn }) {
-  const notice = errorBox('sign-in-reason');
-  if (reason) notice.show(`You were signed out: ${reason}`);
+export function signInView({ notice, methods, onSignedIn }) {
+  const reason = errorBox('sign-in-reason');
+  if (notice) reason.show(notice);
   return h(
     'section',
     { class: 'sign-in card', 'aria-labelledby': 'sign-in-title' },
     h('h1', { id: 'sign-in-title' }, 'Sign in'),
-    notice.element,
+    reason.element,
     methods.singleSignOn
       ? h(
           'p',

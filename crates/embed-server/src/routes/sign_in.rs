@@ -50,7 +50,7 @@ pub struct LoginQuery {
     summary = "Sign in with the identity provider: redirects to its sign-in page",
     params(LoginQuery),
     responses(
-        (status = 303, description = "To the identity provider's sign-in page"),
+        (status = 303, description = "To the identity provider's sign-in page. A browser's navigation that fails lands on `/dashboard#signInFailed=<code>` instead of an error below"),
         (status = 400, description = "A `returnTo` that is not a path here, or a malformed query", body = ErrorBody),
         (status = 404, description = "This server has no identity provider", body = ErrorBody),
         (status = 429, description = "Too many requests from this address", body = ErrorBody),
@@ -60,7 +60,16 @@ pub struct LoginQuery {
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<LoginQuery>,
+) -> Result<Response, ApiError> {
+    for_browsers(&headers, start_sign_in(&state, client, query).await)
+}
+
+async fn start_sign_in(
+    state: &AppState,
+    client: std::net::IpAddr,
+    query: LoginQuery,
 ) -> Result<Response, ApiError> {
     state.limits.admin_request_from(client)?;
     let return_to = local_path(query.return_to.as_deref().unwrap_or(DASHBOARD))?;
@@ -94,6 +103,29 @@ pub struct CallbackQuery {
     error_description: Option<String>,
 }
 
+impl CallbackQuery {
+    /// The lengths the parameters' schema gives, held.
+    fn check_lengths(&self) -> Result<(), ApiError> {
+        for (name, value, max) in [
+            ("code", &self.code, 2048),
+            ("state", &self.state, 256),
+            ("error", &self.error, 256),
+            ("error_description", &self.error_description, 1024),
+        ] {
+            if value
+                .as_ref()
+                .is_some_and(|value| value.chars().count() > max)
+            {
+                return Err(ApiError::bad_request(
+                    ErrorCode::InvalidQuery,
+                    format!("`{name}` is longer than {max} characters"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[utoipa::path(
     get,
     path = "/v1/auth/callback",
@@ -106,7 +138,7 @@ pub struct CallbackQuery {
         person's organisation: an `HttpOnly`, `Secure`, `SameSite=Strict` cookie.",
     params(CallbackQuery),
     responses(
-        (status = 303, description = "Signed in: to the dashboard, with the session cookie"),
+        (status = 303, description = "Signed in: to the dashboard, with the session cookie. A browser's navigation that fails lands on `/dashboard#signInFailed=<code>` instead of an error below"),
         (status = 400, description = "A malformed query", body = ErrorBody),
         (status = 401, description = "The sign-in failed (`sign_in_failed`): not a sign-in's answer, an unknown or used state, a refused code, an ID token that does not verify", body = ErrorBody),
         (status = 404, description = "This server has no identity provider", body = ErrorBody),
@@ -118,9 +150,19 @@ pub struct CallbackQuery {
 pub async fn callback(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<CallbackQuery>,
 ) -> Result<Response, ApiError> {
+    for_browsers(&headers, finish_sign_in(&state, client, query).await)
+}
+
+async fn finish_sign_in(
+    state: &AppState,
+    client: std::net::IpAddr,
+    query: CallbackQuery,
+) -> Result<Response, ApiError> {
     state.limits.admin_request_from(client)?;
+    query.check_lengths()?;
     if let Some(error) = query.error {
         let detail = query.error_description.unwrap_or_default();
         return Err(ApiError::unauthorized(
@@ -257,6 +299,41 @@ pub async fn logout(
 }
 
 /// 303 to `location`, setting `cookie` when given; never cached.
+/// A sign-in that fails in a browser (a navigation) ends on the dashboard's
+/// sign-in page, which says why from the error's code alone, so no text of
+/// the URL's making is ever shown there; programs get the JSON error.
+fn for_browsers(
+    headers: &HeaderMap,
+    result: Result<Response, ApiError>,
+) -> Result<Response, ApiError> {
+    match result {
+        Err(error) if navigating(headers) => {
+            if let ApiError::Internal(detail) = &error {
+                tracing::error!(%detail, "sign-in failed");
+            }
+            let code = error.code();
+            Ok(see_other(
+                &format!("{DASHBOARD}#signInFailed={}", code.as_str()),
+                None,
+            ))
+        }
+        other => other,
+    }
+}
+
+/// Whether the request is a browser's navigation to a page (following a
+/// link or the provider's redirect), not a script's or program's call.
+fn navigating(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-mode")
+        .is_some_and(|mode| mode == "navigate")
+        || headers.get_all(header::ACCEPT).iter().any(|accept| {
+            accept
+                .to_str()
+                .is_ok_and(|accept| accept.contains("text/html"))
+        })
+}
+
 fn see_other(location: &str, cookie: Option<&str>) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     let headers = response.headers_mut();

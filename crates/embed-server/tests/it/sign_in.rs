@@ -341,6 +341,71 @@ async fn a_state_is_good_once_and_a_forged_one_never() {
     assert_api_error(forged, 401, "sign_in_failed").await;
 }
 
+/// A browser that fails to sign in lands on the dashboard's sign-in page,
+/// which is told only the reason's code; a program is given the JSON error.
+#[tokio::test]
+async fn a_browser_that_fails_to_sign_in_lands_on_the_sign_in_page_with_the_reason() {
+    let (server, provider) = with_provider(|_| {}).await;
+    let callback = provider_answer(&server.url, &provider, "nobody").await;
+    let navigation = no_redirects()
+        .get(&callback)
+        .header("sec-fetch-mode", "navigate")
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(navigation.status(), StatusCode::SEE_OTHER);
+    assert!(session_cookie(&navigation).is_none());
+    assert_eq!(
+        navigation.headers()["location"],
+        "/dashboard#signInFailed=not_a_member"
+    );
+
+    let replayed = no_redirects()
+        .get(&callback)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        replayed.headers()["location"],
+        "/dashboard#signInFailed=sign_in_failed"
+    );
+
+    // The provider's own error text is never carried to the page.
+    let refused = no_redirects()
+        .get(format!(
+            "{}/v1/auth/callback?error=access_denied&error_description=%3Cb%3Ecall%20us%3C%2Fb%3E",
+            server.url
+        ))
+        .header("sec-fetch-mode", "navigate")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.headers()["location"],
+        "/dashboard#signInFailed=sign_in_failed"
+    );
+}
+
+#[tokio::test]
+async fn callback_parameters_longer_than_their_schema_says_are_refused() {
+    let (server, _provider) = with_provider(|_| {}).await;
+    for (name, max) in [("code", 2048), ("state", 256), ("error_description", 1024)] {
+        let answer = no_redirects()
+            .get(format!(
+                "{}/v1/auth/callback?{name}={}",
+                server.url,
+                "x".repeat(max + 1)
+            ))
+            .send()
+            .await
+            .unwrap();
+        let message = assert_api_error(answer, 400, "invalid_query").await;
+        assert!(message.contains(name), "{message}");
+    }
+}
+
 #[tokio::test]
 async fn id_tokens_that_do_not_prove_who_signed_in_are_refused() {
     let (server, provider) = with_provider(|_| {}).await;

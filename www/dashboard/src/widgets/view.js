@@ -40,7 +40,9 @@ export function widgetsView({ api, can }) {
       agents = agentList;
       subscriptions = subscriptionList;
       if (create) create.disabled = false;
-      replace(body, widgetTable(widgets, { agents, subscriptions, edit: showEditor }));
+      // Editing, too, is left out for a role that may only read widgets.
+      const edit = can('widgets:write') ? showEditor : null;
+      replace(body, widgetTable(widgets, { agents, subscriptions, edit }));
     } catch (failure) {
       replace(body);
       error.show(/** @type {Error} */ (failure).message);
@@ -86,7 +88,7 @@ function runsLabel(widget, { agents, subscriptions }) {
 
 /**
  * @param {Widget[]} widgets
- * @param {{ agents: Agent[], subscriptions: Subscription[], edit: (widget: Widget) => void }} options
+ * @param {{ agents: Agent[], subscriptions: Subscription[], edit: ((widget: Widget) => void) | null }} options
  */
 function widgetTable(widgets, { agents, subscriptions, edit }) {
   if (widgets.length === 0)
@@ -121,16 +123,18 @@ function widgetTable(widgets, { agents, subscriptions, edit }) {
             h(
               'td',
               {},
-              h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'secondary',
-                  onclick: () => edit(widget),
-                  'aria-label': `Edit ${widget.title}`,
-                },
-                'Edit',
-              ),
+              edit
+                ? h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'secondary',
+                      onclick: () => edit(widget),
+                      'aria-label': `Edit ${widget.title}`,
+                    },
+                    'Edit',
+                  )
+                : null,
             ),
           ),
         ),
