@@ -4,7 +4,8 @@
 // admin makes one, an owner invites a person who follows the link, signs in
 // and appears among the members; a buyer whom the provider's claim names in
 // the organisation lands there with no invitation; a person who is no
-// member is told so on the sign-in page. The session is an HttpOnly, Secure,
+// member is told so on the sign-in page; a person of two organisations
+// switches between them. The session is an HttpOnly, Secure,
 // SameSite=Strict cookie; no token is left in storage or in a URL; sign-out
 // ends the sign-in at the provider too. The sign-in and members pages pass
 // axe-core.
@@ -70,11 +71,12 @@ async function startProvider(port, serverUrl) {
 let server;
 let provider;
 let dir;
+let databaseUrl;
 
 test.beforeAll(async () => {
   const bin = requireEnv('SITEKIT_BIN', HINT);
   dir = tempDir();
-  const databaseUrl = `sqlite://${dir.path}/sitekit.db`;
+  databaseUrl = `sqlite://${dir.path}/sitekit.db`;
   const port = await freePort();
   server = await startServer(
     bin,
@@ -269,6 +271,27 @@ test('a person who is no member here is told so on the sign-in page', async ({ p
   await page.goto('about:blank');
   await page.goto(`${server.url}/dashboard#signInFailed=constructor&message=Call+us+now`);
   await expect(page.getByTestId('sign-in-reason')).toHaveText('Signing in did not work. Try again.');
+});
+
+test('a person of two organisations switches to the other and works there by that role', async ({ page }) => {
+  // A sign-in lands in the person's oldest membership (to the second): this
+  // one begins a second after the first.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const bin = requireEnv('SITEKIT_BIN', HINT);
+  const second = sitekitJson(bin, databaseUrl, ['tenants', 'create', '--name', 'Second Shop']);
+  sitekitJson(bin, databaseUrl, ['members', 'add', '--tenant', second.id, '--subject', 'alice', '--role', 'viewer']);
+
+  await signIn(page, 'alice');
+  await expect(page.getByTestId('widget-row')).toHaveCount(1);
+  await page.getByLabel('Organisation').selectOption({ label: 'Second Shop (viewer)' });
+  await expect(page.getByTestId('signed-in-as')).toHaveText('Alice Owner (viewer)');
+  await expect(page.getByTestId('no-widgets')).toBeVisible();
+  await expect(new Dashboard(page).tab('members')).toHaveCount(0);
+  expect(await axeViolations(page)).toEqual([]);
+
+  await page.getByLabel('Organisation').selectOption({ label: 'Signed-in Company (owner)' });
+  await expect(page.getByTestId('signed-in-as')).toHaveText('Alice Owner (owner)');
+  await expect(page.getByTestId('widget-row')).toHaveCount(1);
 });
 
 test('sign-out ends the session here and at the provider', async ({ page }) => {

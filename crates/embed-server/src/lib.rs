@@ -154,6 +154,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sign_in::callback))
         .routes(routes!(sign_in::me))
         .routes(routes!(sign_in::methods))
+        .routes(routes!(sign_in::switch_organisation).layer(admin_body()))
         .routes(routes!(sign_in::logout))
         .routes(routes!(dashboard::page))
         .routes(routes!(dashboard::preview))

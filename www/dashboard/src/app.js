@@ -6,9 +6,17 @@
 // anyway. A 401 from any call (a revoked or expired key, an ended session) signs
 // out and says why, in the server's words.
 import { AdminApi } from './api.js';
-import { forgetKey, rememberKey, signedInPerson, signInMethods, signOutPerson, storedKey } from './auth.js';
+import {
+  forgetKey,
+  rememberKey,
+  signedInPerson,
+  signInMethods,
+  signOutPerson,
+  storedKey,
+  switchOrganisation,
+} from './auth.js';
 import { auditView } from './audit/view.js';
-import { h, replace } from './dom.js';
+import { announce, h, replace } from './dom.js';
 import { keysView } from './keys/view.js';
 import { membersView } from './members/view.js';
 import { sellerView } from './seller/view.js';
@@ -40,6 +48,7 @@ export async function startDashboard() {
   const main = /** @type {HTMLElement} */ (document.getElementById('main'));
   const signOutButton = /** @type {HTMLButtonElement} */ (document.getElementById('sign-out'));
   const signedInAs = /** @type {HTMLElement} */ (document.getElementById('signed-in-as'));
+  const organisationSwitch = /** @type {HTMLElement} */ (document.getElementById('organisation-switch'));
   /** @type {AdminApi | null} */
   let current = null;
   /** @type {SignedIn | null} */
@@ -52,6 +61,8 @@ export async function startDashboard() {
     signedIn = null;
     signOutButton.hidden = true;
     signedInAs.textContent = '';
+    replace(organisationSwitch);
+    organisationSwitch.hidden = true;
     replace(main, signInView({ notice, methods, onSignedIn: (key) => showDashboard({ key }, { fromSignIn: true }) }));
     /** @type {HTMLElement | null} */ (main.querySelector('a, input'))?.focus();
   }
@@ -75,6 +86,7 @@ export async function startDashboard() {
     current = api;
     signOutButton.hidden = false;
     signedInAs.textContent = person ? `${person.name || person.email} (${person.role})` : '';
+    showOrganisations(person);
     /** @type {Context} */
     const context = {
       api,
@@ -100,6 +112,46 @@ export async function startDashboard() {
     );
     // The sign-in form that had the focus is gone: the keyboard goes on from the tabs.
     if (fromSignIn) /** @type {HTMLElement} */ (main.querySelector('[role="tab"][aria-selected="true"]')).focus();
+  }
+
+  /**
+   * For a person of several organisations, a choice of the one to work in;
+   * the dashboard starts again there, with their role there.
+   * @param {Person | null} person
+   */
+  function showOrganisations(person) {
+    const organisations = person?.organisations ?? [];
+    organisationSwitch.hidden = organisations.length < 2;
+    if (!person || organisations.length < 2) {
+      replace(organisationSwitch);
+      return;
+    }
+    const select = h(
+      'select',
+      {
+        id: 'organisation',
+        testid: 'organisation',
+        onchange: async () => {
+          try {
+            const moved = await switchOrganisation(person.csrfToken, select.value);
+            showDashboard({ person: moved });
+            const name = organisations.find((org) => org.organisationId === moved.organisationId)?.name;
+            announce(`Working in ${name} as ${moved.role}.`);
+          } catch (failure) {
+            select.value = person.organisationId;
+            announce(/** @type {Error} */ (failure).message);
+          }
+        },
+      },
+      organisations.map((org) =>
+        h(
+          'option',
+          { value: org.organisationId, selected: org.organisationId === person.organisationId },
+          `${org.name} (${org.role})`,
+        ),
+      ),
+    );
+    replace(organisationSwitch, h('label', { for: 'organisation' }, 'Organisation'), select);
   }
 
   signOutButton.addEventListener('click', async () => {

@@ -37,6 +37,8 @@ export function forgetKey() {
  * @property {import('./api.js').Role} role
  * @property {string[]} scopes
  * @property {string} csrfToken sent with every write of the session
+ * @property {{ organisationId: string, name: string, role: import('./api.js').Role }[]} organisations
+ *   every organisation the person belongs to, which the session can move to
  */
 
 /**
@@ -63,6 +65,26 @@ export async function signInMethods() {
     if (response.ok) return await response.json();
   } catch {}
   return { singleSignOn: false, secretKey: true };
+}
+
+/**
+ * Moves the session to another organisation of the person's; resolves with
+ * the person as they are there (their role there), or rejects with the
+ * server's reason.
+ * @param {string} csrfToken
+ * @param {string} organisationId
+ * @returns {Promise<Person>}
+ */
+export async function switchOrganisation(csrfToken, organisationId) {
+  const response = await fetch('v1/auth/organisation', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+    body: JSON.stringify({ organisationId }),
+    cache: 'no-store',
+  });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) throw new Error(body?.error?.message ?? `switching failed (HTTP ${response.status})`);
+  return body;
 }
 
 /**

@@ -192,6 +192,32 @@ impl People {
         Ok(Person { member, session })
     }
 
+    /// Moves the session `token` of `person` to another organisation of theirs.
+    pub async fn switch_organisation(
+        &self,
+        db: &Db,
+        person: Person,
+        token: &str,
+        tenant_id: &str,
+    ) -> Result<Person, ApiError> {
+        let member = db
+            .member(tenant_id, &person.member.subject)
+            .await?
+            .ok_or_else(|| {
+                ApiError::forbidden(
+                    ErrorCode::NotAMember,
+                    format!("you are not a member of {tenant_id}"),
+                )
+            })?;
+        db.move_web_session(&sessions::token_hash(token), tenant_id)
+            .await?;
+        let session = WebSession {
+            tenant_id: tenant_id.to_owned(),
+            ..person.session
+        };
+        Ok(Person { member, session })
+    }
+
     /// Ends the session for good, and returns the provider's sign-out page
     /// (which comes back to `after`) when it has one.
     pub async fn sign_out(

@@ -237,6 +237,31 @@ impl Db {
         rows.iter().map(Member::from_row).collect()
     }
 
+    /// Every organisation the person belongs to, with its name and their role
+    /// there, the oldest membership first: what they may switch between.
+    pub async fn organisations_of(
+        &self,
+        subject: &str,
+    ) -> Result<Vec<(String, String, Role)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT members.tenant_id, tenants.name, members.role FROM members \
+             JOIN tenants ON tenants.id = members.tenant_id \
+             WHERE members.subject = $1 ORDER BY members.created_at, members.tenant_id",
+        )
+        .bind(subject)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("tenant_id")?,
+                    row.try_get("name")?,
+                    role_of(row)?,
+                ))
+            })
+            .collect()
+    }
+
     /// The person's membership of one organisation, if they have one.
     pub async fn member(
         &self,
@@ -375,6 +400,21 @@ impl Db {
         let mut writer = self.writer.connection().await?;
         sqlx::query("UPDATE web_sessions SET last_seen_at = $1 WHERE token_hash = $2")
             .bind(now)
+            .bind(token_hash)
+            .execute(&mut *writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Makes the session act in another organisation.
+    pub async fn move_web_session(
+        &self,
+        token_hash: &str,
+        tenant_id: &str,
+    ) -> Result<(), sqlx::Error> {
+        let mut writer = self.writer.connection().await?;
+        sqlx::query("UPDATE web_sessions SET tenant_id = $1 WHERE token_hash = $2")
+            .bind(tenant_id)
             .bind(token_hash)
             .execute(&mut *writer)
             .await?;

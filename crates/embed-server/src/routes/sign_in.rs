@@ -2,8 +2,9 @@
 //! (OpenID Connect): `GET /v1/auth/login` sends the browser to the provider,
 //! `GET /v1/auth/callback` takes it back and sets the session cookie,
 //! `GET /v1/auth/me` says who is signed in (with the CSRF token writes need),
-//! `POST /v1/auth/logout` ends the session here and names the provider's
-//! sign-out page; `GET /v1/auth/methods` tells the sign-in page which ways in
+//! `POST /v1/auth/organisation` moves the session to another organisation of
+//! the person's, `POST /v1/auth/logout` ends the session here and names the
+//! provider's sign-out page; `GET /v1/auth/methods` tells the sign-in page which ways in
 //! this server offers.
 
 use axum::Json;
@@ -17,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::client_ip::ClientIp;
 use crate::error::ApiError;
-use crate::extract::ApiQuery;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::people::{Person, sessions};
 use crate::routes::caller::session_token;
 use crate::state::AppState;
@@ -229,6 +230,47 @@ pub struct SignedInPerson {
     csrf_token: String,
     /// When the session ends at the latest (Unix seconds).
     expires_at: i64,
+    /// Every organisation the person belongs to, oldest membership first;
+    /// `POST /v1/auth/organisation` moves the session to another.
+    organisations: Vec<Membership>,
+}
+
+/// An organisation the signed-in person belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Membership {
+    organisation_id: String,
+    name: String,
+    /// Their role there.
+    role: &'static str,
+}
+
+impl SignedInPerson {
+    async fn of(state: &AppState, person: Person, token: &str) -> Result<Self, ApiError> {
+        let organisations = state
+            .db
+            .organisations_of(&person.member.subject)
+            .await?
+            .into_iter()
+            .map(|(organisation_id, name, role)| Membership {
+                organisation_id,
+                name,
+                role: role.as_str(),
+            })
+            .collect();
+        let Person { member, session } = person;
+        Ok(SignedInPerson {
+            scopes: member.role.scopes().names(),
+            role: member.role.as_str().to_owned(),
+            subject: member.subject,
+            email: member.email,
+            name: member.name,
+            organisation_id: member.tenant_id,
+            csrf_token: sessions::csrf_token(token),
+            expires_at: session.expires_at,
+            organisations,
+        })
+    }
 }
 
 #[utoipa::path(
@@ -244,19 +286,59 @@ pub struct SignedInPerson {
     ),
     security(("dashboard_session" = []))
 )]
-pub async fn me(person: Person, headers: HeaderMap) -> Json<SignedInPerson> {
+pub async fn me(
+    State(state): State<AppState>,
+    person: Person,
+    headers: HeaderMap,
+) -> Result<Json<SignedInPerson>, ApiError> {
     let token = session_token(&headers).unwrap_or_default();
-    let Person { member, session } = person;
-    Json(SignedInPerson {
-        scopes: member.role.scopes().names(),
-        role: member.role.as_str().to_owned(),
-        subject: member.subject,
-        email: member.email,
-        name: member.name,
-        organisation_id: member.tenant_id,
-        csrf_token: sessions::csrf_token(token),
-        expires_at: session.expires_at,
-    })
+    Ok(Json(SignedInPerson::of(&state, person, token).await?))
+}
+
+/// The organisation to work in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrganisationSwitch {
+    /// One of `organisations` in `GET /v1/auth/me`.
+    #[schema(min_length = 1, max_length = 64)]
+    organisation_id: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/auth/organisation",
+    operation_id = "switchOrganisation",
+    tag = "dashboard",
+    summary = "Work in another organisation of the signed-in person's",
+    request_body = OrganisationSwitch,
+    responses(
+        (status = 200, body = SignedInPerson, description = "The session now acts in that organisation, with the person's role there"),
+        (status = 400, description = "A malformed body", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the session ended (`sign_in_required`)", body = ErrorBody),
+        (status = 403, description = "Not a member of that organisation (`not_a_member`), or without the CSRF token or from another site (`csrf_rejected`)", body = ErrorBody),
+        (status = 429, description = "Too many requests", body = ErrorBody),
+    ),
+    security(("dashboard_session" = []))
+)]
+pub async fn switch_organisation(
+    State(state): State<AppState>,
+    person: Person,
+    headers: HeaderMap,
+    ApiJson(switch): ApiJson<OrganisationSwitch>,
+) -> Result<Json<SignedInPerson>, ApiError> {
+    let id = switch.organisation_id;
+    if id.is_empty() || id.chars().count() > 64 {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidBody,
+            "`organisationId` is one of the organisations `GET /v1/auth/me` lists",
+        ));
+    }
+    let token = session_token(&headers).unwrap_or_default();
+    let person = state
+        .people
+        .switch_organisation(&state.db, person, token, &id)
+        .await?;
+    Ok(Json(SignedInPerson::of(&state, person, token).await?))
 }
 
 /// What sign-out answers.
@@ -298,7 +380,6 @@ pub async fn logout(
     Ok(response)
 }
 
-/// 303 to `location`, setting `cookie` when given; never cached.
 /// A sign-in that fails in a browser (a navigation) ends on the dashboard's
 /// sign-in page, which says why from the error's code alone, so no text of
 /// the URL's making is ever shown there; programs get the JSON error.
@@ -334,6 +415,7 @@ fn navigating(headers: &HeaderMap) -> bool {
         })
 }
 
+/// 303 to `location`, setting `cookie` when given; never cached.
 fn see_other(location: &str, cookie: Option<&str>) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     let headers = response.headers_mut();

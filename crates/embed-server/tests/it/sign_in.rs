@@ -493,6 +493,124 @@ async fn sign_out_ends_the_session_here_and_names_the_providers_sign_out_page() 
     assert_api_error(widgets, 401, "sign_in_required").await;
 }
 
+#[tokio::test]
+async fn a_person_of_two_organisations_works_in_either_and_no_other() {
+    let (server, provider) = with_provider(|_| {}).await;
+    let second = json_of(
+        &server.db_url,
+        &["tenants", "create", "--name", "Second Shop", "--json"],
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stranger = json_of(
+        &server.db_url,
+        &["tenants", "create", "--name", "Not Hers", "--json"],
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    add_member(&server, &server.tenant_id, "alice", "owner").await;
+    add_member(&server, &second, "alice", "viewer").await;
+    let (token, csrf) = session_of(&server, &provider, "alice").await;
+    let listed: Value = me(&server, &token).await.json().await.unwrap();
+    let mut organisations: Vec<(&str, &str)> = listed["organisations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|org| {
+            (
+                org["organisationId"].as_str().unwrap(),
+                org["role"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // Both memberships began in the same second: either may be listed first.
+    organisations.sort_by_key(|(id, _)| *id != server.tenant_id);
+    assert_eq!(
+        organisations,
+        [
+            (server.tenant_id.as_str(), "owner"),
+            (second.as_str(), "viewer")
+        ]
+    );
+    let switch = |organisation: &str, csrf: Option<&str>| {
+        dashboard(
+            &server,
+            reqwest::Method::POST,
+            "/v1/auth/organisation",
+            &token,
+            csrf,
+        )
+        .json(&json!({ "organisationId": organisation }))
+    };
+
+    let switched = switch(&second, Some(&csrf)).send().await.unwrap();
+    assert_eq!(switched.status(), StatusCode::OK);
+    let switched: Value = switched.json().await.unwrap();
+    assert_eq!(switched["organisationId"], second.as_str());
+    assert_eq!(switched["role"], "viewer");
+    // The session works in the second organisation now, as a viewer there.
+    let refused = dashboard(
+        &server,
+        reqwest::Method::POST,
+        "/v1/keys",
+        &token,
+        Some(&csrf),
+    )
+    .json(&new_key())
+    .send()
+    .await
+    .unwrap();
+    assert_api_error(refused, 403, "missing_scope").await;
+
+    // Not into an organisation she is no member of, nor without the CSRF token.
+    let message = assert_api_error(
+        switch(&stranger, Some(&csrf)).send().await.unwrap(),
+        403,
+        "not_a_member",
+    )
+    .await;
+    assert!(message.contains(&stranger), "{message}");
+    let no_token = switch(&server.tenant_id, None).send().await.unwrap();
+    assert_api_error(no_token, 403, "csrf_rejected").await;
+    let current: Value = me(&server, &token).await.json().await.unwrap();
+    assert_eq!(current["organisationId"], second.as_str());
+
+    for hostile in [
+        json!({ "organisationId": "x".repeat(65) }),
+        json!({ "organisationId": "" }),
+        json!({ "organisationId": server.tenant_id, "role": "owner" }),
+        json!({ "organisation": server.tenant_id }),
+    ] {
+        let answer = dashboard(
+            &server,
+            reqwest::Method::POST,
+            "/v1/auth/organisation",
+            &token,
+            Some(&csrf),
+        )
+        .json(&hostile)
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{hostile}");
+    }
+    // A key is no person: it has nothing to switch.
+    let secret = server.secret_key().await;
+    let with_key = server
+        .client()
+        .post(format!("{}/v1/auth/organisation", server.url))
+        .bearer_auth(secret)
+        .json(&json!({ "organisationId": second }))
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(with_key, 401, "sign_in_required").await;
+}
+
 // The two timeout tests only wait at least so long, never at most: a
 // loaded machine makes answers late, not early.
 
