@@ -2,8 +2,9 @@
 //! install's identity provider (`oidc`), their roles (`roles`: named sets of
 //! the scopes keys carry), their dashboard sessions (`sessions`) and the
 //! storage of all three (`store`), memberships the provider's token claims
-//! (`claims`), and managing members and invitations (`members`). Signing in (accepting an invitation on the way), finding a
-//! session's caller and signing out are here; the HTTP routes are
+//! (`claims`), and managing members and invitations (`members`). Signing in
+//! (accepting an invitation on the way), finding a session's caller, moving
+//! it to another organisation and signing out are here; the HTTP routes are
 //! `routes/sign_in.rs` and `routes/members.rs`.
 
 pub mod claims;

@@ -115,6 +115,15 @@ pub fn dashboard(
     request
 }
 
+/// The session of `token` makes a restricted key, as the dashboard's Keys tab does.
+async fn make_key(server: &TestServer, token: &str, csrf: &str) -> reqwest::Response {
+    dashboard(server, reqwest::Method::POST, "/v1/keys", token, Some(csrf))
+        .json(&new_key())
+        .send()
+        .await
+        .unwrap()
+}
+
 fn new_key() -> Value {
     json!({"kind": "restricted", "scopes": ["usage:read"]})
 }
@@ -159,17 +168,7 @@ async fn an_owner_signs_in_with_the_provider_and_lands_in_their_organisation() {
         .await
         .unwrap();
     assert_eq!(widgets.status(), StatusCode::OK);
-    let created = dashboard(
-        &server,
-        reqwest::Method::POST,
-        "/v1/keys",
-        &token,
-        Some(csrf),
-    )
-    .json(&new_key())
-    .send()
-    .await
-    .unwrap();
+    let created = make_key(&server, &token, csrf).await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let created: Value = created.json().await.unwrap();
     let events = dashboard(
@@ -199,17 +198,7 @@ async fn a_viewer_reads_widgets_and_usage_but_cannot_make_a_key() {
             .unwrap();
         assert_eq!(read.status(), StatusCode::OK, "{path}");
     }
-    let refused = dashboard(
-        &server,
-        reqwest::Method::POST,
-        "/v1/keys",
-        &token,
-        Some(&csrf),
-    )
-    .json(&new_key())
-    .send()
-    .await
-    .unwrap();
+    let refused = make_key(&server, &token, &csrf).await;
     let message = assert_api_error(refused, 403, "missing_scope").await;
     assert!(message.contains("viewer"), "{message}");
 }
@@ -553,17 +542,7 @@ async fn a_person_of_two_organisations_works_in_either_and_no_other() {
     assert_eq!(switched["organisationId"], second.as_str());
     assert_eq!(switched["role"], "viewer");
     // The session works in the second organisation now, as a viewer there.
-    let refused = dashboard(
-        &server,
-        reqwest::Method::POST,
-        "/v1/keys",
-        &token,
-        Some(&csrf),
-    )
-    .json(&new_key())
-    .send()
-    .await
-    .unwrap();
+    let refused = make_key(&server, &token, &csrf).await;
     assert_api_error(refused, 403, "missing_scope").await;
 
     // Not into an organisation she is no member of, nor without the CSRF token.
