@@ -23,6 +23,23 @@ async fn invite(
         .unwrap()
 }
 
+/// `POST /v1/invitations` with a key.
+async fn invite_with_key(
+    server: &TestServer,
+    key: &str,
+    email: &str,
+    role: &str,
+) -> reqwest::Response {
+    server
+        .admin(
+            Method::POST,
+            "/v1/invitations",
+            key,
+            Some(json!({"email": email, "role": role})),
+        )
+        .await
+}
+
 async fn members_of(server: &TestServer, key: &str) -> Value {
     server.get_json("/v1/members", key).await
 }
@@ -71,14 +88,7 @@ async fn an_invited_person_signs_in_with_the_link_once_and_becomes_a_member() {
 async fn an_invitation_works_only_for_the_address_it_was_sent_to() {
     let (server, provider) = with_provider(|_| {}).await;
     let secret = server.secret_key().await;
-    let invited = server
-        .admin(
-            Method::POST,
-            "/v1/invitations",
-            &secret,
-            Some(json!({"email": "victor@buyer.example", "role": "viewer"})),
-        )
-        .await;
+    let invited = invite_with_key(&server, &secret, "victor@buyer.example", "viewer").await;
     assert_eq!(invited.status(), StatusCode::CREATED);
     let invited: Value = invited.json().await.unwrap();
     assert_eq!(
@@ -104,13 +114,7 @@ async fn an_invitation_works_only_for_the_address_it_was_sent_to() {
 async fn an_invitation_needs_an_address_the_provider_vouches_for() {
     let (server, provider) = with_provider(|_| {}).await;
     let secret = server.secret_key().await;
-    let invited: Value = server
-        .admin(
-            Method::POST,
-            "/v1/invitations",
-            &secret,
-            Some(json!({"email": "una@buyer.example", "role": "viewer"})),
-        )
+    let invited: Value = invite_with_key(&server, &secret, "una@buyer.example", "viewer")
         .await
         .json()
         .await
@@ -265,13 +269,7 @@ async fn another_organisations_members_and_invitations_are_out_of_reach() {
     let server = TestServer::in_process().await;
     add_member(&server, &server.tenant_id, "alice", "owner").await;
     let secret = server.secret_key().await;
-    let invited: Value = server
-        .admin(
-            Method::POST,
-            "/v1/invitations",
-            &secret,
-            Some(json!({"email": "a@b.example", "role": "viewer"})),
-        )
+    let invited: Value = invite_with_key(&server, &secret, "a@b.example", "viewer")
         .await
         .json()
         .await
