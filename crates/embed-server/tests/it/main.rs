@@ -40,6 +40,7 @@ mod sdk;
 mod sdk_usage;
 mod seller_usage;
 mod sessions;
+mod shared_limits;
 mod sign_in;
 mod signing;
 mod snippet;

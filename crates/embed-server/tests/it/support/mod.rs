@@ -7,6 +7,7 @@ mod database;
 mod dist;
 pub mod local_cli;
 pub mod oidc;
+pub mod redis;
 mod runtime;
 mod seed;
 mod server;

@@ -9,6 +9,8 @@
 //! The state is per process; with N nodes behind a load balancer each allows the
 //! configured rate, which bounds the total at N times it.
 
+pub mod shared;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
