@@ -12,6 +12,7 @@ use crate::client_ip::TrustedProxies;
 use crate::db::{DAY_SECS, Db, SigningKeys};
 use crate::egress::EgressPolicy;
 use crate::keys::states::KeyStates;
+use crate::limits::shared::SharedLimiter;
 use crate::limits::{Limits, LimitsConfig};
 use crate::people::sessions::SessionTimeouts;
 use crate::people::{Oidc, People};
@@ -59,6 +60,9 @@ pub struct ServerConfig {
     /// first generated into) the database.
     pub signing_keys: Option<SigningKeys>,
     pub limits: LimitsConfig,
+    /// The Redis every node counts its limits in (`--redis-url`); None: this
+    /// process counts alone.
+    pub shared_limits: Option<Arc<SharedLimiter>>,
     pub trusted_proxies: TrustedProxies,
     /// What agent runtimes may reach besides the public internet.
     pub runtime_allow: EgressPolicy,
@@ -87,6 +91,7 @@ impl ServerConfig {
             session_ttl: Duration::from_secs(600),
             signing_keys: None,
             limits: LimitsConfig::default(),
+            shared_limits: None,
             trusted_proxies: TrustedProxies::default(),
             runtime_allow,
             key_refresh: Duration::from_secs(5),
@@ -131,7 +136,7 @@ impl AppState {
             signer: Arc::new(SharedSigner::new(signer_for(&signing_keys))),
             configured_signing_keys,
             runtimes: Runtimes::new(RuntimeHttp::new(config.runtime_allow)),
-            limits: Arc::new(Limits::new(config.limits)),
+            limits: Arc::new(Limits::new(config.limits, config.shared_limits)),
             trusted_proxies: Arc::new(config.trusted_proxies),
             keys: Arc::new(keys),
             key_refresh: config.key_refresh,

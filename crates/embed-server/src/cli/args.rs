@@ -342,6 +342,12 @@ pub struct ServeArgs {
     /// Chat streams one widget may have open at once on this server.
     #[arg(long, env = "SITEKIT_MAX_STREAMS_PER_WIDGET", default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_streams_per_widget: u32,
+    /// A Redis (redis://[:password@]host:port[/db]) that every node of the
+    /// install counts its rate limits in, so N nodes together allow each
+    /// limit once, not N times. While it does not answer, each node limits
+    /// on its own (logged once) and goes back to it when it answers.
+    #[arg(long, env = "SITEKIT_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
     /// The OpenID Connect provider people sign in to the dashboard with, by its
     /// issuer URL (discovery reads <issuer>/.well-known/openid-configuration),
     /// e.g. https://keycloak.example.com/realms/marketplace. Its client must

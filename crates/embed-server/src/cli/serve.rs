@@ -12,6 +12,7 @@ use sitekit_embed_server::db::{DAY_SECS, Db, SigningKeys};
 use sitekit_embed_server::egress::EgressPolicy;
 use sitekit_embed_server::kept_releases;
 use sitekit_embed_server::limits::LimitsConfig;
+use sitekit_embed_server::limits::shared::SharedLimiter;
 use sitekit_embed_server::people::sessions::SessionTimeouts;
 use sitekit_embed_server::people::{Oidc, OidcConfig};
 use sitekit_embed_server::retention::Retention;
@@ -35,6 +36,7 @@ pub async fn run_server(db: Db, args: ServeArgs, runtime_allow: EgressPolicy) ->
     let address = listener.local_addr()?;
     let mut config = server_config(&args, address, signing_keys, runtime_allow);
     config.oidc = identity_provider(&args, &config.public_url)?;
+    config.shared_limits = shared_limits(&args)?;
     let state = AppState::build(db, assets, config)
         .await
         .context("cannot load the session signing keys and key states")?;
@@ -86,6 +88,18 @@ fn server_config(
         },
         ..ServerConfig::new(public_url.trim_end_matches('/').to_owned(), runtime_allow)
     }
+}
+
+/// The Redis of `--redis-url` that every node counts its rate limits in;
+/// none without the flag.
+fn shared_limits(args: &ServeArgs) -> Result<Option<Arc<SharedLimiter>>> {
+    let Some(url) = &args.redis_url else {
+        return Ok(None);
+    };
+    let limiter = SharedLimiter::new(url, "sitekit:limits")
+        .map_err(|error| anyhow::anyhow!("--redis-url is not a Redis URL: {error}"))?;
+    tracing::info!("rate limits shared by every node through Redis");
+    Ok(Some(Arc::new(limiter)))
 }
 
 /// The identity provider of `--oidc-issuer`, whose sign-ins come back to

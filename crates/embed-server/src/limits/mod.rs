@@ -6,8 +6,10 @@
 //! Addresses are what `client_ip` makes of a request: behind trusted proxies
 //! the forwarded client, IPv6 by its /64.
 //!
-//! The state is per process; with N nodes behind a load balancer each allows the
-//! configured rate, which bounds the total at N times it.
+//! With `--redis-url` the allowances are shared by every node (`shared`): N
+//! nodes together allow the configured rate. Without it, or while Redis does
+//! not answer, the state is the process's own; with N nodes behind a load
+//! balancer each then allows the configured rate, N times it in all.
 
 pub mod shared;
 
@@ -15,11 +17,13 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::error::ApiError;
+use shared::{Decision, SharedLimiter};
 
 /// Allowances, each a burst of that many followed by a steady refill.
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +62,9 @@ impl Default for LimitsConfig {
 type VisitorLimiter = DefaultKeyedRateLimiter<(String, String)>;
 
 pub struct Limits {
+    config: LimitsConfig,
+    /// The allowances of every node, when the install has a Redis.
+    shared: Option<Arc<SharedLimiter>>,
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
     sessions_per_key: DefaultKeyedRateLimiter<String>,
     default_messages_per_visitor: NonZeroU32,
@@ -77,8 +84,11 @@ impl std::fmt::Debug for Limits {
 }
 
 impl Limits {
-    pub fn new(config: LimitsConfig) -> Self {
+    /// Limits counted by this process alone, or with `shared` by every node.
+    pub fn new(config: LimitsConfig, shared: Option<Arc<SharedLimiter>>) -> Self {
         Limits {
+            config,
+            shared,
             per_ip: RateLimiter::keyed(Quota::per_minute(config.requests_per_ip_per_minute)),
             sessions_per_key: RateLimiter::keyed(Quota::per_minute(
                 config.sessions_per_key_per_minute,
@@ -97,38 +107,82 @@ impl Limits {
         }
     }
 
+    /// Whether the limits are counted by every node together right now:
+    /// false without a Redis, or while it does not answer.
+    pub fn shared(&self) -> bool {
+        self.shared
+            .as_ref()
+            .is_some_and(|shared| shared.is_reachable())
+    }
+
+    /// One unit of the allowance `key` (of `rate` a minute) in Redis when
+    /// the install shares its limits and Redis answers; otherwise `local`,
+    /// this process's own count.
+    async fn take(
+        &self,
+        key: String,
+        rate: NonZeroU32,
+        what: &'static str,
+        local: impl FnOnce() -> Result<(), ApiError>,
+    ) -> Result<(), ApiError> {
+        let Some(shared) = &self.shared else {
+            return local();
+        };
+        match shared.try_check(&key, rate).await {
+            Some(Decision::Allowed) => Ok(()),
+            Some(Decision::Wait(wait)) => Err(rate_limited(what, wait)),
+            None => local(),
+        }
+    }
+
     /// `ip` as `client_ip::rate_key` gives it (IPv6 by its /64).
-    pub fn request_from(&self, ip: IpAddr) -> Result<(), ApiError> {
-        check(&self.per_ip, &ip, "requests from your network")
+    pub async fn request_from(&self, ip: IpAddr) -> Result<(), ApiError> {
+        const WHAT: &str = "requests from your network";
+        let rate = self.config.requests_per_ip_per_minute;
+        self.take(format!("ip:{ip}"), rate, WHAT, || {
+            check(&self.per_ip, &ip, WHAT)
+        })
+        .await
     }
 
-    pub fn session_from(&self, ip: IpAddr) -> Result<(), ApiError> {
-        check(
-            &self.sessions_per_ip,
-            &ip,
-            "new chat sessions from your network",
-        )
+    pub async fn session_from(&self, ip: IpAddr) -> Result<(), ApiError> {
+        const WHAT: &str = "new chat sessions from your network";
+        let rate = self.config.sessions_per_ip_per_minute;
+        self.take(format!("sessions-ip:{ip}"), rate, WHAT, || {
+            check(&self.sessions_per_ip, &ip, WHAT)
+        })
+        .await
     }
 
-    pub fn session_for_key(&self, key_id: &str) -> Result<(), ApiError> {
-        check(
-            &self.sessions_per_key,
-            &key_id.to_owned(),
-            "new chat sessions for this widget",
-        )
+    pub async fn session_for_key(&self, key_id: &str) -> Result<(), ApiError> {
+        const WHAT: &str = "new chat sessions for this widget";
+        let rate = self.config.sessions_per_key_per_minute;
+        self.take(format!("sessions-key:{key_id}"), rate, WHAT, || {
+            check(&self.sessions_per_key, &key_id.to_owned(), WHAT)
+        })
+        .await
     }
 
     /// `widget_rate` is the widget's own messages per visitor a minute; 0 means
     /// the server's default.
-    pub fn message_from(
+    pub async fn message_from(
         &self,
         widget_id: &str,
         visitor_id: &str,
         widget_rate: u32,
     ) -> Result<(), ApiError> {
+        const WHAT: &str = "messages";
         let rate = NonZeroU32::new(widget_rate).unwrap_or(self.default_messages_per_visitor);
-        let key = (widget_id.to_owned(), visitor_id.to_owned());
-        check(&self.visitor_limiter(rate), &key, "messages")
+        self.take(
+            format!("visitor:{widget_id}:{visitor_id}"),
+            rate,
+            WHAT,
+            || {
+                let key = (widget_id.to_owned(), visitor_id.to_owned());
+                check(&self.visitor_limiter(rate), &key, WHAT)
+            },
+        )
+        .await
     }
 
     fn visitor_limiter(&self, rate: NonZeroU32) -> Arc<VisitorLimiter> {
@@ -148,17 +202,23 @@ impl Limits {
         })
     }
 
-    pub fn admin_request(&self, key_id: &str) -> Result<(), ApiError> {
-        check(
-            &self.admin_per_key,
-            &key_id.to_owned(),
-            "admin requests with this key",
-        )
+    pub async fn admin_request(&self, key_id: &str) -> Result<(), ApiError> {
+        const WHAT: &str = "admin requests with this key";
+        let rate = self.config.admin_requests_per_key_per_minute;
+        self.take(format!("admin-key:{key_id}"), rate, WHAT, || {
+            check(&self.admin_per_key, &key_id.to_owned(), WHAT)
+        })
+        .await
     }
 
     /// An admin request from `ip`, before its key is looked up.
-    pub fn admin_request_from(&self, ip: IpAddr) -> Result<(), ApiError> {
-        check(&self.admin_per_ip, &ip, "admin requests from your network")
+    pub async fn admin_request_from(&self, ip: IpAddr) -> Result<(), ApiError> {
+        const WHAT: &str = "admin requests from your network";
+        let rate = self.config.admin_requests_per_ip_per_minute;
+        self.take(format!("admin-ip:{ip}"), rate, WHAT, || {
+            check(&self.admin_per_ip, &ip, WHAT)
+        })
+        .await
     }
 
     /// Drops the state of clients whose allowance is full again, so memory follows
@@ -195,14 +255,20 @@ where
     K: std::hash::Hash + Eq + Clone,
 {
     limiter.check_key(key).map_err(|not_until| {
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
-        // Whole seconds, rounded up: waiting exactly this long always succeeds.
-        let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        ApiError::RateLimited {
+        rate_limited(
             what,
-            retry_after_secs: retry_after_secs.max(1),
-        }
+            not_until.wait_time_from(DefaultClock::default().now()),
+        )
     })
+}
+
+fn rate_limited(what: &'static str, wait: Duration) -> ApiError {
+    // Whole seconds, rounded up: waiting exactly this long always succeeds.
+    let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    ApiError::RateLimited {
+        what,
+        retry_after_secs: retry_after_secs.max(1),
+    }
 }
 
 #[cfg(test)]
@@ -216,12 +282,12 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_visitor_over_the_limit_is_told_to_wait_and_others_are_unaffected() {
-        let limits = Limits::new(config(2));
-        assert!(limits.message_from("w", "noisy", 0).is_ok());
-        assert!(limits.message_from("w", "noisy", 0).is_ok());
-        match limits.message_from("w", "noisy", 0) {
+    #[tokio::test]
+    async fn a_visitor_over_the_limit_is_told_to_wait_and_others_are_unaffected() {
+        let limits = Limits::new(config(2), None);
+        assert!(limits.message_from("w", "noisy", 0).await.is_ok());
+        assert!(limits.message_from("w", "noisy", 0).await.is_ok());
+        match limits.message_from("w", "noisy", 0).await {
             Err(ApiError::RateLimited {
                 retry_after_secs, ..
             }) => {
@@ -229,18 +295,23 @@ mod tests {
             }
             other => panic!("expected a rate limit, got {other:?}"),
         }
-        assert!(limits.message_from("w", "quiet", 0).is_ok());
-        assert!(limits.message_from("other-widget", "noisy", 0).is_ok());
+        assert!(limits.message_from("w", "quiet", 0).await.is_ok());
+        assert!(
+            limits
+                .message_from("other-widget", "noisy", 0)
+                .await
+                .is_ok()
+        );
     }
 
-    #[test]
-    fn a_widget_rate_replaces_the_default_for_its_visitors() {
-        let limits = Limits::new(config(2));
+    #[tokio::test]
+    async fn a_widget_rate_replaces_the_default_for_its_visitors() {
+        let limits = Limits::new(config(2), None);
         for _ in 0..3 {
-            assert!(limits.message_from("generous", "v", 3).is_ok());
+            assert!(limits.message_from("generous", "v", 3).await.is_ok());
         }
-        assert!(limits.message_from("generous", "v", 3).is_err());
-        assert!(limits.message_from("strict", "v", 1).is_ok());
-        assert!(limits.message_from("strict", "v", 1).is_err());
+        assert!(limits.message_from("generous", "v", 3).await.is_err());
+        assert!(limits.message_from("strict", "v", 1).await.is_ok());
+        assert!(limits.message_from("strict", "v", 1).await.is_err());
     }
 }

@@ -9,13 +9,17 @@
 //! expires once it is in the past, so Redis holds only recently active keys.
 
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 /// A check that takes longer than this counts as Redis being unavailable.
 const RESPONSE_TIMEOUT: Duration = Duration::from_millis(250);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// After a failure, Redis is tried again this long later; meanwhile each node
+/// counts on its own, rather than every request waiting for a timeout.
+const RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// KEYS[1]: the allowance; ARGV[1]: the emission interval (ms a unit of the
 /// allowance takes to refill); ARGV[2]: the burst (how many at once).
@@ -45,12 +49,14 @@ pub enum Decision {
 }
 
 /// The allowances of every node, in one Redis.
-#[derive(Clone)]
 pub struct SharedLimiter {
     connection: ConnectionManager,
     script: redis::Script,
     /// Keeps this install's keys apart from anything else in the Redis.
     prefix: String,
+    /// When Redis last failed, while it fails: the limits are this node's
+    /// own until it answers again.
+    failed_at: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for SharedLimiter {
@@ -63,20 +69,67 @@ impl std::fmt::Debug for SharedLimiter {
 }
 
 impl SharedLimiter {
-    /// Connects to the Redis at `url` (`redis://[:password@]host:port[/db]`);
-    /// the connection reconnects by itself after Redis comes back.
-    pub async fn connect(url: &str, prefix: &str) -> Result<SharedLimiter, redis::RedisError> {
+    /// The Redis at `url` (`redis://[:password@]host:port[/db]`), connected
+    /// on first use, so a server starts while its Redis is away; the
+    /// connection comes back by itself when Redis does. Fails only for a URL
+    /// that is not a Redis one.
+    pub fn new(url: &str, prefix: &str) -> Result<SharedLimiter, redis::RedisError> {
         let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_number_of_retries(1);
-        let connection = ConnectionManager::new_with_config(client, config).await?;
+        let connection = ConnectionManager::new_lazy_with_config(client, config)?;
         Ok(SharedLimiter {
             connection,
             script: redis::Script::new(GCRA),
             prefix: prefix.to_owned(),
+            failed_at: Mutex::new(None),
         })
+    }
+
+    /// Whether the last checks reached Redis (the limits are shared now).
+    pub fn is_reachable(&self) -> bool {
+        self.failed_at
+            .lock()
+            .expect("no panics while holding the lock")
+            .is_none()
+    }
+
+    /// [`SharedLimiter::check`], or None while Redis fails: then the caller
+    /// counts on its own. A failure is logged once, and so is the return.
+    pub async fn try_check(&self, key: &str, rate: NonZeroU32) -> Option<Decision> {
+        let failed_at = *self
+            .failed_at
+            .lock()
+            .expect("no panics while holding the lock");
+        if failed_at.is_some_and(|at| at.elapsed() < RETRY_AFTER) {
+            return None;
+        }
+        let result = self.check(key, rate).await;
+        let mut failing = self
+            .failed_at
+            .lock()
+            .expect("no panics while holding the lock");
+        match result {
+            Ok(decision) => {
+                if failing.take().is_some() {
+                    tracing::info!("Redis answers again: rate limits are shared by every node");
+                }
+                Some(decision)
+            }
+            Err(error) => {
+                if failing.is_none() {
+                    tracing::warn!(
+                        %error,
+                        "Redis does not answer: each node limits on its own until it does"
+                    );
+                }
+                // Tried again only after a while, counted from now.
+                *failing = Some(Instant::now());
+                None
+            }
+        }
     }
 
     /// Takes one unit of the allowance `key` of `rate` a minute, if there is one.

@@ -56,7 +56,7 @@ where
         }
         let record = state.db.admin_key(&key).await?.ok_or_else(no_such_key)?;
         usable(record.revoked, record.expires_at)?;
-        state.limits.admin_request(&record.id)?;
+        state.limits.admin_request(&record.id).await?;
         Ok(for_the_audit_trail(
             parts,
             Caller::key(record, key.kind),
@@ -91,7 +91,7 @@ where
         }
         let record = state.db.operator_key(&key).await?.ok_or_else(no_such_key)?;
         usable(record.revoked, record.expires_at)?;
-        state.limits.admin_request(&record.id)?;
+        state.limits.admin_request(&record.id).await?;
         Ok(OperatorCaller::key(record))
     }
 }
@@ -105,7 +105,7 @@ where
 {
     let ClientIp(client) = ClientIp::from_request_parts(parts, state).await?;
     let state = AppState::from_ref(state);
-    state.limits.admin_request_from(client)?;
+    state.limits.admin_request_from(client).await?;
     Ok((state, client))
 }
 
@@ -170,7 +170,8 @@ async fn signed_in(parts: &Parts, state: &AppState) -> Result<Person, ApiError> 
     }
     state
         .limits
-        .admin_request(&format!("person:{}", person.member.subject))?;
+        .admin_request(&format!("person:{}", person.member.subject))
+        .await?;
     Ok(person)
 }
 

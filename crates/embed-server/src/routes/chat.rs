@@ -63,7 +63,7 @@ pub async fn chat(
     headers: HeaderMap,
     ApiJson(input): ApiJson<RunAgentInput>,
 ) -> Result<Sse<impl Stream<Item = Result<sse::Event, Infallible>>>, ApiError> {
-    state.limits.request_from(client)?;
+    state.limits.request_from(client).await?;
     let claims = session_of(&state, &token, &headers, Scope::Chat)?;
     let text = validate(&input)?;
     let (widget, agent) = state
@@ -93,11 +93,14 @@ pub async fn chat(
     // uses up none of the visitor's messages or the widget's budget, and never
     // reaches the runtime.
     let slot = state.streams.claim(&widget.id)?;
-    state.limits.message_from(
-        &claims.widget_id,
-        &claims.visitor_id,
-        u32::try_from(widget.messages_per_visitor_per_minute).unwrap_or(0),
-    )?;
+    state
+        .limits
+        .message_from(
+            &claims.widget_id,
+            &claims.visitor_id,
+            u32::try_from(widget.messages_per_visitor_per_minute).unwrap_or(0),
+        )
+        .await?;
     let thread = ThreadKey {
         widget_id: widget.id.clone(),
         visitor_id: claims.visitor_id.clone(),

@@ -47,10 +47,10 @@ pub async fn create(
     RequestOrigin(origin): RequestOrigin,
     ApiJson(request): ApiJson<SessionRequest>,
 ) -> Result<Json<SessionResponse>, ApiError> {
-    state.limits.request_from(client)?;
+    state.limits.request_from(client).await?;
     // Before any lookup: every new session may be a new visitor with a fresh
     // per-visitor allowance, so one address may start only so many.
-    state.limits.session_from(client)?;
+    state.limits.session_from(client).await?;
     if let Some(id) = &request.visitor_id
         && !VisitorId::is_valid(id)
     {
@@ -60,7 +60,7 @@ pub async fn create(
         ));
     }
     let (widget, key) = widget_for_page(&state, &request.publishable_key, &origin).await?;
-    state.limits.session_for_key(&key.id)?;
+    state.limits.session_for_key(&key.id).await?;
     let visitor = state
         .visitors
         .recognise(&widget.id, request.visitor_id.as_deref());

@@ -72,7 +72,7 @@ async fn start_sign_in(
     client: std::net::IpAddr,
     query: LoginQuery,
 ) -> Result<Response, ApiError> {
-    state.limits.admin_request_from(client)?;
+    state.limits.admin_request_from(client).await?;
     let return_to = local_path(query.return_to.as_deref().unwrap_or(DASHBOARD))?;
     let invitation = query.invitation.as_deref();
     if invitation.is_some_and(|token| token.is_empty() || token.len() > 64) {
@@ -162,7 +162,7 @@ async fn finish_sign_in(
     client: std::net::IpAddr,
     query: CallbackQuery,
 ) -> Result<Response, ApiError> {
-    state.limits.admin_request_from(client)?;
+    state.limits.admin_request_from(client).await?;
     query.check_lengths()?;
     if let Some(error) = query.error {
         let detail = query.error_description.unwrap_or_default();

@@ -46,7 +46,7 @@ pub async fn get(
     headers: HeaderMap,
     ApiPath(thread_id): ApiPath<String>,
 ) -> Result<Json<ThreadMessages>, ApiError> {
-    state.limits.request_from(client)?;
+    state.limits.request_from(client).await?;
     let claims = session_of(&state, &token, &headers, Scope::Chat)?;
     if thread_id.is_empty() || thread_id.chars().count() > MAX_THREAD_ID_CHARS {
         return Err(ApiError::bad_request(

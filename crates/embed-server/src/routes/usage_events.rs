@@ -99,7 +99,7 @@ pub async fn ingest(
     ApiQuery(query): ApiQuery<TokenQuery>,
     request: Request,
 ) -> Result<Json<UsageEventResults>, ApiError> {
-    state.limits.request_from(client)?;
+    state.limits.request_from(client).await?;
     let headers = request.headers();
     // The header when there is one; the query parameter is for beacons, and
     // takes only the usage token.

@@ -37,7 +37,7 @@ pub async fn config(
     ApiPath(key): ApiPath<String>,
     RequestOrigin(origin): RequestOrigin,
 ) -> Result<impl IntoResponse, ApiError> {
-    state.limits.request_from(client)?;
+    state.limits.request_from(client).await?;
     let (widget, _) = widget_for_page(&state, &key, &origin).await?;
     let config = WidgetConfig {
         position: widget.position(),
