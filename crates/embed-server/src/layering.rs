@@ -30,6 +30,7 @@ const LAYERS: &[&[&str]] = &[
         "egress",
         "client_ip",
         "limits",
+        "readiness",
         "setting_rules",
         "master_key",
     ],

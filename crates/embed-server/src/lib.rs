@@ -24,6 +24,7 @@ pub mod master_key;
 mod openapi;
 pub mod operator;
 pub mod people;
+pub mod readiness;
 pub mod retention;
 mod routes;
 pub mod setting_rules;
@@ -159,6 +160,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(dashboard::page))
         .routes(routes!(dashboard::preview))
         .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
         .routes(routes!(openapi::spec))
 }
 
@@ -215,10 +218,13 @@ pub async fn serve(
         .checkpoint_in_background()
         .await
         .map_err(std::io::Error::other)?;
-    let grace = state.shutdown_grace;
+    let (grace, drain, readiness) = (state.shutdown_grace, state.drain, state.readiness.clone());
     let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         shutdown.await;
+        readiness.start_draining();
+        // Still serving, so whatever a balancer sends before it notices is answered.
+        tokio::time::sleep(drain).await;
         let _ = signalled.send(());
     };
     // The peer address is what per-IP limits count.

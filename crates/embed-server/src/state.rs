@@ -16,6 +16,7 @@ use crate::limits::shared::SharedLimiter;
 use crate::limits::{Limits, LimitsConfig};
 use crate::people::sessions::SessionTimeouts;
 use crate::people::{Oidc, People};
+use crate::readiness::Readiness;
 use crate::retention::Retention;
 
 #[derive(Debug, Clone)]
@@ -41,6 +42,10 @@ pub struct AppState {
     pub usage_events_per_widget_per_day: u32,
     /// How long open requests may run on after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// How long the node goes on serving after a shutdown signal, not ready.
+    pub drain: Duration,
+    /// Whether the node wants new work (`/readyz`).
+    pub readiness: Arc<Readiness>,
     /// Issues and recognises visitor ids, with the key every node shares.
     pub visitors: Arc<VisitorIds>,
     /// The chat streams open now, within their caps.
@@ -71,6 +76,9 @@ pub struct ServerConfig {
     pub retention: Retention,
     pub usage_events_per_widget_per_day: u32,
     pub shutdown_grace: Duration,
+    /// How long the node goes on serving after a shutdown signal while
+    /// `/readyz` says it is not ready, before it stops accepting connections.
+    pub drain: Duration,
     pub stream_caps: StreamCaps,
     /// The identity provider people sign in to the dashboard with, if any.
     pub oidc: Option<Arc<Oidc>>,
@@ -102,6 +110,7 @@ impl ServerConfig {
             },
             usage_events_per_widget_per_day: 100_000,
             shutdown_grace: Duration::from_secs(30),
+            drain: Duration::ZERO,
             stream_caps: StreamCaps {
                 per_server: 10_000,
                 per_widget: 2_000,
@@ -136,7 +145,7 @@ impl AppState {
             signer: Arc::new(SharedSigner::new(signer_for(&signing_keys))),
             configured_signing_keys,
             runtimes: Runtimes::new(RuntimeHttp::new(config.runtime_allow)),
-            limits: Arc::new(Limits::new(config.limits, config.shared_limits)),
+            limits: Arc::new(Limits::new(config.limits, config.shared_limits.clone())),
             trusted_proxies: Arc::new(config.trusted_proxies),
             keys: Arc::new(keys),
             key_refresh: config.key_refresh,
@@ -145,8 +154,10 @@ impl AppState {
             retention: config.retention,
             usage_events_per_widget_per_day: config.usage_events_per_widget_per_day,
             shutdown_grace: config.shutdown_grace,
+            drain: config.drain,
+            readiness: Arc::default(),
             visitors: Arc::new(visitors),
-            streams: Arc::new(StreamSlots::new(config.stream_caps)),
+            streams: Arc::new(StreamSlots::new(config.stream_caps, config.shared_limits)),
             people: Arc::new(People {
                 key_sign_in: config.oidc.is_none() || config.dashboard_key_sign_in,
                 oidc: config.oidc,

@@ -331,6 +331,13 @@ pub struct ServeArgs {
     /// Seconds open chat streams may run on after SIGTERM or Ctrl-C.
     #[arg(long, env = "SITEKIT_SHUTDOWN_GRACE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_grace_secs: u64,
+    /// Seconds the server goes on serving after SIGTERM or Ctrl-C while
+    /// GET /readyz answers 503, before it stops accepting connections: behind
+    /// a load balancer, as long as the balancer takes to notice (its health
+    /// check interval times the failures it waits for), so no new chat is
+    /// sent to a node that is going away.
+    #[arg(long, env = "SITEKIT_DRAIN_SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub drain_secs: u64,
     /// Releases whose pinned loader and widget files stay servable, this one
     /// included: each server keeps its release in the database (about 0.5 MB),
     /// so pinned snippets survive upgrades; older ones are forgotten.

@@ -77,6 +77,7 @@ fn server_config(
         },
         usage_events_per_widget_per_day: args.usage_events_per_widget_per_day,
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        drain: Duration::from_secs(args.drain_secs),
         stream_caps: StreamCaps {
             per_server: args.max_streams,
             per_widget: args.max_streams_per_widget,

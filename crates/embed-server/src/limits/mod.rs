@@ -16,6 +16,7 @@ pub mod shared;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -75,6 +76,19 @@ pub struct Limits {
     admin_per_key: DefaultKeyedRateLimiter<String>,
     admin_per_ip: DefaultKeyedRateLimiter<IpAddr>,
     sessions_per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    refused: AtomicU64,
+}
+
+/// Where the limits are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Counting {
+    /// By this process alone: the install has no Redis.
+    Local,
+    /// By every node together, in Redis.
+    Shared,
+    /// By this process alone for now: the install's Redis does not answer.
+    LocalWhileRedisIsAway,
 }
 
 impl std::fmt::Debug for Limits {
@@ -104,15 +118,27 @@ impl Limits {
             sessions_per_ip: RateLimiter::keyed(Quota::per_minute(
                 config.sessions_per_ip_per_minute,
             )),
+            refused: AtomicU64::new(0),
         }
     }
 
-    /// Whether the limits are counted by every node together right now:
-    /// false without a Redis, or while it does not answer.
-    pub fn shared(&self) -> bool {
-        self.shared
-            .as_ref()
-            .is_some_and(|shared| shared.is_reachable())
+    /// Where the limits are counted right now.
+    pub fn counting(&self) -> Counting {
+        match &self.shared {
+            None => Counting::Local,
+            Some(shared) if shared.is_reachable() => Counting::Shared,
+            Some(_) => Counting::LocalWhileRedisIsAway,
+        }
+    }
+
+    /// How many requests the limits refused since the process started.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// How many times Redis stopped answering since the process started.
+    pub fn redis_losses(&self) -> u64 {
+        self.shared.as_ref().map_or(0, |shared| shared.losses())
     }
 
     /// One unit of the allowance `key` (of `rate` a minute) in Redis when
@@ -125,14 +151,18 @@ impl Limits {
         what: &'static str,
         local: impl FnOnce() -> Result<(), ApiError>,
     ) -> Result<(), ApiError> {
-        let Some(shared) = &self.shared else {
-            return local();
-        };
-        match shared.try_check(&key, rate).await {
-            Some(Decision::Allowed) => Ok(()),
-            Some(Decision::Wait(wait)) => Err(rate_limited(what, wait)),
+        let decided = match &self.shared {
             None => local(),
+            Some(shared) => match shared.try_check(&key, rate).await {
+                Some(Decision::Allowed) => Ok(()),
+                Some(Decision::Wait(wait)) => Err(rate_limited(what, wait)),
+                None => local(),
+            },
+        };
+        if decided.is_err() {
+            self.refused.fetch_add(1, Ordering::Relaxed);
         }
+        decided
     }
 
     /// `ip` as `client_ip::rate_key` gives it (IPv6 by its /64).

@@ -92,7 +92,8 @@ pub async fn chat(
     // A place among the open streams first: a chat refused for want of one
     // uses up none of the visitor's messages or the widget's budget, and never
     // reaches the runtime.
-    let slot = state.streams.claim(&widget.id)?;
+    let run_limits = RunLimits::from(&agent);
+    let slot = state.streams.claim(&widget.id, run_limits.total).await?;
     state
         .limits
         .message_from(
@@ -163,7 +164,7 @@ pub async fn chat(
     let visibility = Visibility {
         tool_calls: widget.show_tool_events,
     };
-    let events = visitor_events(start, RunLimits::from(&agent), ids, visibility, meter);
+    let events = visitor_events(start, run_limits, ids, visibility, meter);
     let events = stream_slots::holding(events, slot)
         .enumerate()
         .map(|(index, event)| {

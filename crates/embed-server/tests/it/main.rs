@@ -32,6 +32,7 @@ mod openai;
 mod openapi;
 mod operator;
 mod provisioning;
+mod readiness;
 mod remote_cli;
 mod request_shapes;
 mod retention;

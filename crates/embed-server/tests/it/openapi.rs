@@ -88,6 +88,8 @@ async fn the_spec_lists_the_whole_api() {
             "/v1/operator/organisations/{organisation}/keys/{key}/revoke",
         ),
         ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/metrics"),
         ("GET", "/openapi.json"),
     ] {
         assert!(
