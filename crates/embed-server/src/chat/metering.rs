@@ -135,10 +135,17 @@ impl RunMeter {
             return;
         };
         runtime.spawn(async move {
-            record_usage(&db, &usage).await;
-            if let Err(error) = db.append_turn(&thread, &turn).await {
-                tracing::warn!(%error, run = %usage.run_id, "cannot keep a run's messages");
-            }
+            retrying("record a run's usage", &usage.run_id, || {
+                db.record_run(&usage)
+            })
+            .await;
+            // Two runs of one thread ending at once (on any nodes) may both
+            // take the next place in it: the later one tries again after the
+            // earlier one's turn is in.
+            retrying("keep a run's messages", &usage.run_id, || {
+                db.append_turn(&thread, &turn)
+            })
+            .await;
         });
     }
 }
@@ -146,18 +153,25 @@ impl RunMeter {
 /// Stores the run's record, trying again while the database fails: the record
 /// is what the run is billed by. Storing is idempotent (the same id), so an
 /// attempt that committed but whose answer was lost counts once.
-async fn record_usage(db: &Db, usage: &UsageRun) {
+/// `attempt`, tried again after each of `RECORD_RETRY_DELAYS` while it
+/// fails (a database briefly away or locked): safe for writes that commit
+/// whole or not at all, and for the usage record, whose id makes a second
+/// insert of it do nothing.
+async fn retrying<T, F>(what: &str, run_id: &str, mut attempt: impl FnMut() -> F)
+where
+    F: Future<Output = Result<T, sqlx::Error>>,
+{
     let mut delays = RECORD_RETRY_DELAYS.iter();
     loop {
-        let error = match db.record_run(usage).await {
+        let error = match attempt().await {
             Ok(_) => return,
             Err(error) => error,
         };
         let Some(delay) = delays.next() else {
-            tracing::error!(%error, run = %usage.run_id, record = %usage.id, "cannot record a run's usage");
+            tracing::error!(%error, run = %run_id, "cannot {what}");
             return;
         };
-        tracing::warn!(%error, run = %usage.run_id, "cannot record a run's usage yet; trying again");
+        tracing::warn!(%error, run = %run_id, "cannot {what} yet; trying again");
         tokio::time::sleep(*delay).await;
     }
 }

@@ -35,7 +35,25 @@ fn storable(text: &str) -> String {
 
 impl Db {
     /// Appends a turn to its thread, in order after the messages before it.
+    /// Turns of one thread that end at once (on any nodes) may both read the
+    /// same next place: the one that loses tries again after the other's
+    /// commit, so each round at least one of them lands.
     pub async fn append_turn(&self, thread: &ThreadKey, turn: &Turn) -> Result<(), sqlx::Error> {
+        const ATTEMPTS: usize = 20;
+        let mut attempt = 1;
+        loop {
+            match self.append_turn_once(thread, turn).await {
+                Err(sqlx::Error::Database(error))
+                    if error.is_unique_violation() && attempt < ATTEMPTS =>
+                {
+                    attempt += 1;
+                }
+                appended => return appended,
+            }
+        }
+    }
+
+    async fn append_turn_once(&self, thread: &ThreadKey, turn: &Turn) -> Result<(), sqlx::Error> {
         let mut writer = self.writer.connection().await?;
         let mut tx = writer.begin().await?;
         let next: i64 = sqlx::query_scalar(

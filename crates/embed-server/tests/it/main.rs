@@ -14,6 +14,7 @@ mod catalog;
 mod chat;
 mod claimed_memberships;
 mod cli;
+mod cluster;
 mod config;
 mod dashboard;
 mod egress;

@@ -25,7 +25,7 @@ pub use database::{TestDatabase, open_db};
 pub use dist::{FAKE_PINNED_LOADER, write_fake_dist};
 pub use runtime::{DOWN_RUNTIME, Langflow, sitekit};
 pub use seed::{create_agent, create_widget, widget_request};
-pub use server::TestServer;
+pub use server::{Node, TestServer};
 
 /// The page every seeded widget allows.
 pub const SITE: &str = "http://127.0.0.1:8788";
