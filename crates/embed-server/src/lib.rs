@@ -173,6 +173,9 @@ pub fn openapi_spec() -> utoipa::openapi::OpenApi {
     spec
 }
 
+/// How often each node records the runs of nodes that stopped mid-run.
+const RECORD_LOST_RUNS_EVERY: Duration = Duration::from_secs(5);
+
 /// How often the rate limiters forget clients that have been quiet.
 const FORGET_IDLE_CLIENTS_EVERY: Duration = Duration::from_secs(60);
 
@@ -202,6 +205,21 @@ pub async fn serve(
             }
             if let Err(error) = reloaded.reload_signing_keys().await {
                 tracing::warn!(%error, "cannot reload the session signing keys");
+            }
+        }
+    });
+    let db = state.db.clone();
+    let record_lost_runs = tokio::spawn(async move {
+        let mut every = tokio::time::interval(RECORD_LOST_RUNS_EVERY);
+        loop {
+            every.tick().await;
+            match db.record_lost_runs(db::now_unix_ms()).await {
+                Ok(0) => {}
+                Ok(count) => tracing::warn!(
+                    count,
+                    "recorded runs whose node stopped before recording them (node_stopped)"
+                ),
+                Err(error) => tracing::warn!(%error, "cannot record the runs of stopped nodes"),
             }
         }
     });
@@ -246,6 +264,7 @@ pub async fn serve(
     forget_idle_clients.abort();
     reload_keys.abort();
     forget_past_retention.abort();
+    record_lost_runs.abort();
     if let Some(checkpoints) = checkpoints {
         checkpoints.abort();
     }

@@ -14,6 +14,9 @@ use crate::chat::{ThreadKey, Turn};
 use crate::db::{Db, new_id, now_unix_ms};
 use crate::usage::UsageRun;
 
+/// A run still open this long after its time limit is taken for lost: its
+/// last events have long reached its visitor by then.
+const LOST_AFTER_MARGIN: Duration = Duration::from_secs(10);
 /// An answer longer than this is kept in the thread only up to here.
 const MAX_STORED_ANSWER_CHARS: usize = 100_000;
 /// Waits before the second, third, … attempt to store a run's record: a
@@ -56,8 +59,10 @@ pub struct RunMeter {
 }
 
 impl RunMeter {
-    pub fn start(db: Db, identity: RunIdentity) -> Self {
-        RunMeter {
+    /// A run starting now that lasts at most `run_lasts`: noted as open, so
+    /// that if this node stops before recording it another node does.
+    pub fn start(db: Db, identity: RunIdentity, run_lasts: Duration) -> Self {
+        let meter = RunMeter {
             db,
             record_id: new_id("run"),
             identity,
@@ -68,7 +73,19 @@ impl RunMeter {
             output_chars: 0,
             tokens: None,
             recorded: false,
+        };
+        let lost_after_ms = meter.started_at_ms
+            + i64::try_from((run_lasts + LOST_AFTER_MARGIN).as_millis()).unwrap_or(i64::MAX);
+        let (db, open) = (meter.db.clone(), meter.usage("open"));
+        // Off the visitor's path: the answer never waits for this write.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(error) = db.open_run(&open, lost_after_ms).await {
+                    tracing::warn!(%error, run = %open.run_id, "cannot note a run as open");
+                }
+            });
         }
+        meter
     }
 
     /// An event arrived from the runtime.
@@ -101,26 +118,8 @@ impl RunMeter {
         if std::mem::replace(&mut self.recorded, true) {
             return;
         }
+        let usage = self.usage(outcome);
         let identity = &self.identity;
-        let usage = UsageRun {
-            id: self.record_id.clone(),
-            tenant_id: identity.tenant_id.clone(),
-            agent_id: identity.agent_id.clone(),
-            agent_version: identity.agent_version,
-            widget_id: identity.thread.widget_id.clone(),
-            key_id: identity.key_id.clone(),
-            visitor_id: identity.thread.visitor_id.clone(),
-            thread_id: identity.thread.thread_id.clone(),
-            run_id: identity.run_id.clone(),
-            input_chars: identity.question.chars().count() as i64,
-            output_chars: self.output_chars,
-            input_tokens: self.tokens.map(|t| t.input_tokens as i64),
-            output_tokens: self.tokens.map(|t| t.output_tokens as i64),
-            first_event_ms: self.first_event_ms,
-            duration_ms: self.elapsed_ms(),
-            outcome: outcome.to_owned(),
-            started_at_ms: self.started_at_ms,
-        };
         let thread = identity.thread.clone();
         let turn = Turn {
             run_id: identity.run_id.clone(),
@@ -139,9 +138,10 @@ impl RunMeter {
                 db.record_run(&usage)
             })
             .await;
-            // Two runs of one thread ending at once (on any nodes) may both
-            // take the next place in it: the later one tries again after the
-            // earlier one's turn is in.
+            if let Err(error) = db.close_run(&usage.id).await {
+                // Its record is in; the open run is forgotten when it is found lost.
+                tracing::debug!(%error, run = %usage.run_id, "cannot forget an open run");
+            }
             retrying("keep a run's messages", &usage.run_id, || {
                 db.append_turn(&thread, &turn)
             })
@@ -173,6 +173,32 @@ where
         };
         tracing::warn!(%error, run = %run_id, "cannot {what} yet; trying again");
         tokio::time::sleep(*delay).await;
+    }
+}
+
+impl RunMeter {
+    /// The run's usage record as measured so far, with `outcome`.
+    fn usage(&self, outcome: &str) -> UsageRun {
+        let identity = &self.identity;
+        UsageRun {
+            id: self.record_id.clone(),
+            tenant_id: identity.tenant_id.clone(),
+            agent_id: identity.agent_id.clone(),
+            agent_version: identity.agent_version,
+            widget_id: identity.thread.widget_id.clone(),
+            key_id: identity.key_id.clone(),
+            visitor_id: identity.thread.visitor_id.clone(),
+            thread_id: identity.thread.thread_id.clone(),
+            run_id: identity.run_id.clone(),
+            input_chars: identity.question.chars().count() as i64,
+            output_chars: self.output_chars,
+            input_tokens: self.tokens.map(|t| t.input_tokens as i64),
+            output_tokens: self.tokens.map(|t| t.output_tokens as i64),
+            first_event_ms: self.first_event_ms,
+            duration_ms: self.elapsed_ms(),
+            outcome: outcome.to_owned(),
+            started_at_ms: self.started_at_ms,
+        }
     }
 }
 

@@ -155,6 +155,7 @@ pub async fn chat(
             run_id: input.run_id.clone(),
             question: text.to_owned(),
         },
+        run_limits.total,
     );
     let start: StartRun = state.runtimes.for_agent(&agent).start(&agent, run);
     let ids = RunIds {

@@ -5,7 +5,8 @@
 //! is back the limits are shared again; a key revoked on one node is refused
 //! by the others within the key refresh interval; a rotated signing key and a
 //! widget's new settings reach every node; runs of one thread that end at
-//! once on different nodes are all kept.
+//! once on different nodes are all kept; a node killed mid-answer ends its
+//! visitor's run with one error, and another node records the run, once.
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,8 @@ use sitekit_embed_server::keys::ParsedKey;
 use sitekit_sdk::Client;
 use sitekit_sdk::agui::Event;
 
+use crate::fake_langflow::{Behaviour, fake_runtime, widget_with};
+use crate::metering::usage_of_run;
 use crate::readiness::sample;
 use crate::support::redis::Redis;
 use crate::support::{
@@ -298,4 +301,65 @@ async fn keys_signing_secrets_and_widget_settings_changed_on_one_node_hold_on_ev
         .await
         .unwrap();
     assert_api_error(fresh, 401, "key_revoked").await;
+}
+
+#[tokio::test]
+async fn a_node_killed_mid_answer_ends_the_run_once_and_another_node_records_it_once() {
+    let mut cluster = Cluster::start().await;
+    let runtime = fake_runtime(Behaviour::Endless).await;
+    let timeouts =
+        json!({ "connectMs": 2000, "firstEventMs": 3000, "idleMs": 3000, "totalMs": 3000 });
+    let key = widget_with(&cluster.a, &runtime.url, timeouts, json!({})).await;
+    let on_b = Client::new(&cluster.b.url, &key).with_origin(SITE);
+    let mut stream = on_b.chat_text("cut", "hello").await.unwrap();
+    let mut run_id = None;
+    while let Some(event) = stream.next().await {
+        match event.unwrap() {
+            Event::RunStarted { run_id: id, .. } => run_id = Some(id),
+            Event::TextMessageContent { .. } => break,
+            _ => {}
+        }
+    }
+    let run_id = run_id.expect("the run started");
+
+    cluster.b.kill().await;
+    let rest: Vec<_> = stream.collect().await;
+    assert_eq!(rest.len(), 1, "one error ends the visitor's run: {rest:?}");
+    assert!(rest[0].is_err(), "{rest:?}");
+
+    // Another node records the run once its time limit and margin have
+    // passed (3 s + 10 s here), once, as `node_stopped`.
+    let pool = sqlx::AnyPool::connect(&cluster.a.db_url).await.unwrap();
+    let records = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM usage_runs WHERE run_id = $1")
+            .bind(&run_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    for _ in 0..160 {
+        if records().await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let usage = usage_of_run(&cluster.a.db_url, "cut", &run_id).await;
+    assert_eq!(usage["outcome"], "node_stopped", "{usage}");
+    assert_eq!(usage["inputChars"], 5, "{usage}");
+    // Two nodes look for lost runs every 5 s: neither counts it again.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(records().await, 1);
+    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM open_runs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(open, 0, "the lost run is no longer open");
+    pool.close().await;
+
+    // The visitor asks again, on a node still running.
+    let answer = Client::new(&cluster.c.url, &key)
+        .with_origin(SITE)
+        .chat_text("again", "hello")
+        .await;
+    assert!(answer.is_ok(), "{:?}", answer.err());
 }

@@ -368,3 +368,11 @@ pub struct Node {
     pub url: String,
     child: Child,
 }
+
+impl Node {
+    /// Kills the process outright (SIGKILL), as a machine that dies would:
+    /// nothing it holds is finished or recorded.
+    pub async fn kill(&mut self) {
+        self.child.kill().await.unwrap();
+    }
+}

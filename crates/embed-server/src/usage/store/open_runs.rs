@@ -1,0 +1,107 @@
+//! Runs being answered now, so that a run whose node stops before recording
+//! it (killed, out of memory, past its shutdown grace) is still recorded and
+//! counted, once: each open run holds the record it gets then (outcome
+//! `node_stopped`) under the id its own record has, and any node records it
+//! once its `lost_after` has passed. A run that ends normally records itself
+//! and forgets its row; if both happen, the record's id makes the second
+//! insert count nothing.
+
+use sqlx::Row;
+
+use super::runs::UsageRun;
+use crate::db::Db;
+
+/// The outcome of a run whose node stopped before recording it.
+const NODE_STOPPED: &str = "node_stopped";
+
+/// Lost runs recorded in one go; more wait for the next round.
+const LOST_RUNS_AT_ONCE: i64 = 100;
+
+impl Db {
+    /// Notes `run` (as it starts: nothing measured yet) as open until
+    /// `lost_after_ms` (Unix ms).
+    pub async fn open_run(&self, run: &UsageRun, lost_after_ms: i64) -> Result<(), sqlx::Error> {
+        let mut writer = self.writer.connection().await?;
+        sqlx::query(
+            "INSERT INTO open_runs (id, tenant_id, agent_id, agent_version, widget_id, key_id, \
+             visitor_id, thread_id, run_id, input_chars, started_at, lost_after) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&run.id)
+        .bind(&run.tenant_id)
+        .bind(&run.agent_id)
+        .bind(i64::from(run.agent_version))
+        .bind(&run.widget_id)
+        .bind(&run.key_id)
+        .bind(&run.visitor_id)
+        .bind(&run.thread_id)
+        .bind(&run.run_id)
+        .bind(run.input_chars)
+        .bind(run.started_at_ms)
+        .bind(lost_after_ms)
+        .execute(&mut *writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets the open run `id`: its record is stored.
+    pub async fn close_run(&self, id: &str) -> Result<(), sqlx::Error> {
+        let mut writer = self.writer.connection().await?;
+        sqlx::query("DELETE FROM open_runs WHERE id = $1")
+            .bind(id)
+            .execute(&mut *writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Records the runs still open past their `lost_after` as `node_stopped`
+    /// (those whose own record came first count nothing more) and forgets
+    /// them: how many were recorded now.
+    pub async fn record_lost_runs(&self, now_ms: i64) -> Result<usize, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, tenant_id, agent_id, agent_version, widget_id, key_id, visitor_id, \
+             thread_id, run_id, input_chars, started_at FROM open_runs \
+             WHERE lost_after < $1 ORDER BY lost_after LIMIT $2",
+        )
+        .bind(now_ms)
+        .bind(LOST_RUNS_AT_ONCE)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut recorded = 0;
+        for row in rows {
+            let run = lost_run(&row)?;
+            match self.record_run(&run).await {
+                Ok(new) => recorded += usize::from(new),
+                // Its widget or organisation is gone: nothing to count it against.
+                Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => {}
+                Err(error) => return Err(error),
+            }
+            self.close_run(&run.id).await?;
+        }
+        Ok(recorded)
+    }
+}
+
+fn lost_run(row: &sqlx::any::AnyRow) -> Result<UsageRun, sqlx::Error> {
+    Ok(UsageRun {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        agent_id: row.try_get("agent_id")?,
+        agent_version: u32::try_from(row.try_get::<i64, _>("agent_version")?)
+            .map_err(|error| sqlx::Error::Decode(Box::new(error)))?,
+        widget_id: row.try_get("widget_id")?,
+        key_id: row.try_get("key_id")?,
+        visitor_id: row.try_get("visitor_id")?,
+        thread_id: row.try_get("thread_id")?,
+        run_id: row.try_get("run_id")?,
+        input_chars: row.try_get("input_chars")?,
+        output_chars: 0,
+        input_tokens: None,
+        output_tokens: None,
+        first_event_ms: None,
+        duration_ms: 0,
+        outcome: NODE_STOPPED.to_owned(),
+        started_at_ms: row.try_get("started_at")?,
+    })
+}
