@@ -10,7 +10,6 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -22,9 +21,10 @@ use time::format_description::well_known::Rfc3339;
 use crate::bench::{Section, budget_status, grouped};
 use crate::cpu::{self, Usage};
 use crate::load::Window;
+use crate::postgres::{psql, with_database};
 use crate::processes::{self, Services};
 use crate::sitekit_cli::SitekitCli;
-use crate::{build, cmd, embed_server, http, load, master_key, ports, stats, step};
+use crate::{build, embed_server, http, load, master_key, ports, stats, step};
 
 /// The design's budget: accepted (newly stored) events a second.
 const BUDGET_EVENTS_PER_SECOND: f64 = 50_000.0;
@@ -466,36 +466,6 @@ impl Drop for PgDatabase {
     }
 }
 
-fn psql(url: &str, sql: &str) -> Result<()> {
-    cmd::stdout(
-        Command::new("psql")
-            .args([url, "-v", "ON_ERROR_STOP=1", "-qc", sql])
-            // `DROP … IF EXISTS` of nothing is a NOTICE, not news.
-            .env("PGOPTIONS", "-c client_min_messages=warning"),
-    )
-    .map(drop)
-    .with_context(|| format!("psql: {sql} (psql must be installed to bench on PostgreSQL)"))
-}
-
-/// `postgres://user@host:5432/postgres?sslmode=disable` with its database
-/// replaced by `name`, parameters kept.
-fn with_database(url: &str, name: &str) -> Result<String> {
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| anyhow!("DATABASE_URL_PG is not a URL"))?;
-    let (location, query) = match rest.split_once('?') {
-        Some((location, query)) => (location, Some(query)),
-        None => (rest, None),
-    };
-    let authority = location.split('/').next().unwrap_or(location);
-    let mut out = format!("{scheme}://{authority}/{name}");
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    Ok(out)
-}
-
 fn report(sqlite: &Run, postgres: Option<&Run>) -> Section {
     let per_second = |run: &Run| run.accepted as f64 / DURATION.as_secs_f64();
     let mut table = String::from(
@@ -633,18 +603,6 @@ mod tests {
             let new: Vec<u64> = batch.iter().filter(|(_, new)| *new).map(|e| e.0).collect();
             assert_eq!(new, (before..sent).collect::<Vec<_>>());
         }
-    }
-
-    #[test]
-    fn swaps_the_database_of_a_url() {
-        assert_eq!(
-            with_database("postgres://u:p@db:5432/postgres?sslmode=disable", "b").unwrap(),
-            "postgres://u:p@db:5432/b?sslmode=disable"
-        );
-        assert_eq!(
-            with_database("postgres://db", "b").unwrap(),
-            "postgres://db/b"
-        );
     }
 
     /// The section alone against `target/release/sitekit` (build it first):

@@ -26,6 +26,25 @@ pub fn all(root: &Path, embed: bool) -> Result<()> {
     server(root, embed)
 }
 
+/// The widget and loader into `dist/`, then the server: the release build, as
+/// [`all`] makes it, or (`debug`) the debug one, quicker to build and slower
+/// to run. Returns the server's binary. No npm package: `cargo xtask cluster`,
+/// the caller, serves no page that uses it.
+pub fn widget_and_server(root: &Path, debug: bool) -> Result<PathBuf> {
+    widget(root)?;
+    if !debug {
+        server(root, false)?;
+        return Ok(sitekit_bin(root));
+    }
+    step("building embed server (debug)");
+    cmd::run(cmd::cargo().args(["build", "-p", "sitekit-embed-server"]))?;
+    let bin = target_dir(root).join("debug/sitekit");
+    if !bin.exists() {
+        bail!("the build produced no {}", bin.display());
+    }
+    Ok(bin)
+}
+
 /// `target/` (or `$CARGO_TARGET_DIR`).
 pub fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")

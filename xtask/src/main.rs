@@ -12,6 +12,8 @@ mod bench_page;
 mod bench_relay;
 mod bench_session;
 mod build;
+mod cluster;
+mod cluster_proxy;
 mod cmd;
 mod cpu;
 mod dashboard;
@@ -26,7 +28,9 @@ mod load;
 mod master_key;
 mod npm_package;
 mod ports;
+mod postgres;
 mod processes;
+mod redis;
 mod seed;
 mod setup;
 mod sitekit_cli;
@@ -49,6 +53,11 @@ Commands:
   demo              set up, build, and run Langflow (:8790), the embed server (:8787),
                     a demo host site (:8788) and the identity provider its dashboard
                     signs in with (:8789); Ctrl-C stops everything
+  cluster [--debug] set up, build, and run three embed server nodes (:8801-8803) on one
+                    PostgreSQL (DATABASE_URL_PG's server, else a private one) and one
+                    Redis, behind a round-robin proxy (:8797), with Langflow (:8800) and
+                    the demo site (:8798); --debug runs the debug server (quicker to
+                    build); Ctrl-C stops everything
   test [--skip-lint] [--skip-wasm] [--skip-e2e]
                     fmt check, clippy (native + wasm32), native tests, API fuzzing
                     (Schemathesis), the parsers' fuzz targets (12 s each), the
@@ -96,6 +105,10 @@ fn run() -> Result<()> {
         "demo" => {
             parse_flags(flags, &[])?;
             demo::run(&root)
+        }
+        "cluster" => {
+            let debug = parse_flags(flags, &["--debug"])?.contains(&"--debug");
+            cluster::run(&root, debug)
         }
         "test" => {
             let given = parse_flags(flags, &["--skip-lint", "--skip-wasm", "--skip-e2e"])?;

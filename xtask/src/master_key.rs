@@ -1,7 +1,8 @@
 //! The master key file that the servers and CLI runs xtask starts share:
 //! `sitekit` encrypts agents' runtime keys and its own secrets with it. The
 //! demo keeps `data/master.key` beside its database; tests and benches, whose
-//! databases are new on every run, use one under `target/xtask/`.
+//! databases are new on every run, use one under `target/xtask/`, and the
+//! cluster's nodes, which must all have the same, one under `target/cluster/`.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -22,6 +23,11 @@ pub fn for_demo(root: &Path) -> Result<PathBuf> {
 /// The key file of the servers tests and benches start, made if missing.
 pub fn for_tests(root: &Path) -> Result<PathBuf> {
     ensure(&build::target_dir(root).join("xtask/master.key"))
+}
+
+/// The key file every node of `cargo xtask cluster` shares, made if missing.
+pub fn for_cluster(root: &Path) -> Result<PathBuf> {
+    ensure(&build::target_dir(root).join("cluster/master.key"))
 }
 
 /// Points `command` (a `sitekit`) at the key file, and at nothing else: a

@@ -5,7 +5,7 @@
 use std::fs::{self, File};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -83,6 +83,27 @@ impl Services {
             }
         }
         Ok(())
+    }
+
+    /// Takes out, and returns with how they ended, the services that have
+    /// exited and that `may_stop` accepts by name: a cluster's nodes, which
+    /// someone may stop to watch the others carry on, where
+    /// [`Services::check_running`] would fail.
+    pub fn take_exited(&mut self, may_stop: impl Fn(&str) -> bool) -> Vec<(String, ExitStatus)> {
+        let mut exited = Vec::new();
+        self.0.retain_mut(|service| {
+            if !may_stop(&service.name) {
+                return true;
+            }
+            match service.child.try_wait() {
+                Ok(Some(status)) => {
+                    exited.push((service.name.clone(), status));
+                    false
+                }
+                _ => true,
+            }
+        });
+        exited
     }
 
     /// Polls `ready` until it is true; fails on timeout, on Ctrl-C or when a

@@ -179,8 +179,11 @@ mod tests {
     use super::*;
     use crate::http;
 
-    fn site_dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("xtask-static-site-{}", std::process::id()));
+    /// A site of its own for the test `name`: tests run at once, and one
+    /// rewriting a file another reads would make either fail by chance.
+    fn site_dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("xtask-static-site-{}-{name}", std::process::id()));
         fs::create_dir_all(dir.join("css")).unwrap();
         fs::write(
             dir.join("index.html"),
@@ -193,7 +196,7 @@ mod tests {
 
     #[test]
     fn serves_pages_with_the_snippet_and_files_as_they_are() {
-        let dir = site_dir();
+        let dir = site_dir("serves_pages_with_the_snippet_and_files_as_they_are");
         let addr = spawn(&dir, "127.0.0.1:0", "<script src=x></script>", &[]).unwrap();
         let page = http::get(&format!("http://{addr}/"), &[]).unwrap();
         assert_eq!(page.status, 200);
@@ -206,7 +209,7 @@ mod tests {
 
     #[test]
     fn serves_a_mounted_folder_under_its_prefix_the_longest_prefix_first() {
-        let dir = site_dir();
+        let dir = site_dir("serves_a_mounted_folder_under_its_prefix_the_longest_prefix_first");
         let example = dir.join("example");
         fs::create_dir_all(example.join("pkg")).unwrap();
         fs::write(example.join("app.js"), "app").unwrap();
@@ -228,7 +231,7 @@ mod tests {
 
     #[test]
     fn never_leaves_the_site_root() {
-        let dir = site_dir();
+        let dir = site_dir("never_leaves_the_site_root");
         assert_eq!(resolve(&dir, "/../../etc/passwd"), None);
         assert_eq!(resolve(&dir, "/%2e%2e/%2e%2e/etc/passwd"), None);
         assert_eq!(resolve(&dir, "/css/%2E%2E/index.html"), None);

@@ -5,7 +5,8 @@
 //! `DATABASE_URL_PG` is set), Schemathesis against
 //! the server's OpenAPI spec (`api_fuzz.rs`), a short run of each fuzz target,
 //! the official AG-UI
-//! client against the chat endpoint, the npm package from its tarball, wasm tests
+//! client against the chat endpoint, the npm package from its tarball, the
+//! cluster's round-robin proxy (`tests/cluster/`), wasm tests
 //! in headless Chromium, and the Playwright end-to-end suite. One real Langflow runtime serves all of them; the
 //! wasm tests also get a real embed server with widgets seeded for their page.
 
@@ -232,6 +233,12 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
             .args(["--test", "npm/"])
             .current_dir(root.join("tests"))
             .envs(env.iter().cloned()),
+    )?;
+    steps.run(
+        "cluster proxy (tests/cluster/proxy.js: turns, streaming, readiness, 502)",
+        Command::new("node")
+            .args(["--test", "cluster/"])
+            .current_dir(root.join("tests")),
     )?;
     if let Some(chromedriver) = chromedriver {
         steps.run(
