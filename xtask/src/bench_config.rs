@@ -72,16 +72,16 @@ pub fn section(root: &Path) -> Result<Section> {
     let server_pid = services
         .pid("sitekit")
         .ok_or_else(|| anyhow!("the embed server has no process id"))?;
-    let before = cpu::snapshot(server_pid)?;
+    let before = cpu::snapshot(&[server_pid])?;
     let outcome = load::run(&Plan {
-        address,
+        addresses: &[address],
         path: &path,
         headers: &headers,
         connections: CONNECTIONS,
         warmup: WARMUP,
         duration: DURATION,
     })?;
-    let cpu = cpu::usage(&before, &cpu::snapshot(server_pid)?);
+    let cpu = cpu::usage(&before, &cpu::snapshot(&[server_pid])?);
     services.check_running()?;
     services.stop_all();
     if let Some(failed) = outcome.non_ok() {
@@ -172,7 +172,7 @@ fn report(outcome: &Outcome, cpu: &Usage) -> Result<Section> {
 }
 
 /// `1234567` ns → `"1,235 µs"`; under 10 µs with one decimal.
-fn micros(nanoseconds: u64) -> String {
+pub fn micros(nanoseconds: u64) -> String {
     let micros = nanoseconds as f64 / 1000.0;
     if micros < 10.0 {
         format!("{micros:.1} µs")

@@ -137,7 +137,7 @@ fn measure(root: &Path, database: &'static str, database_url: &str, log: &Path) 
     // and a fixed one keeps the events' text (and so a repeat) identical.
     let time = OffsetDateTime::now_utc().format(&Rfc3339)?;
     let window = Window::after_warmup(WARMUP, DURATION);
-    let before = cpu::snapshot(server_pid)?;
+    let before = cpu::snapshot(&[server_pid])?;
     let tallies = thread::scope(|scope| {
         let workers: Vec<_> = tokens
             .iter()
@@ -164,7 +164,7 @@ fn measure(root: &Path, database: &'static str, database_url: &str, log: &Path) 
             })
             .collect::<Result<Vec<_>>>()
     });
-    let cpu = cpu::usage(&before, &cpu::snapshot(server_pid)?);
+    let cpu = cpu::usage(&before, &cpu::snapshot(&[server_pid])?);
     let tallies =
         tallies.with_context(|| format!("{database} run (server log: {})", log.display()))?;
     services.check_running()?;

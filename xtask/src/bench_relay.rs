@@ -4,28 +4,27 @@
 //! an agent of the buyer's own, and the embed server's memory with 1,000 chat
 //! streams open at once.
 //!
-//! The runtime is a stand-in inside xtask that answers Langflow's
-//! `POST /api/v2/workflows` with an AG-UI stream at once, so what is measured is
-//! the relay, not an agent's thinking time.
+//! The runtime is a stand-in inside xtask (`stand_in.rs`) that answers
+//! Langflow's `POST /api/v2/workflows` with an AG-UI stream at once, so what is
+//! measured is the relay, not an agent's thinking time.
 
 use std::fmt::Write as _;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 
 use crate::bench::{Section, budget_status};
+use crate::cpu::rss_kb;
 use crate::langflow::Langflow;
 use crate::processes::Services;
 use crate::sitekit_cli::SitekitCli;
+use crate::stand_in::{
+    Hold, ORIGIN, StandIn, chat_request, first_text, open_streams, runtime_request, widget_on,
+};
 use crate::{build, embed_server, master_key, ports, stats, step};
 
-const ORIGIN: &str = "https://shop.example.com";
 const WARMUP_RUNS: usize = 50;
 const MEASURED_RUNS: usize = 500;
 const OPEN_STREAMS: usize = 1_000;
@@ -40,8 +39,6 @@ const RSS_GROWTH_BUDGET_MB: f64 = 50.0;
 /// Every request comes from 127.0.0.1 and one visitor: the default limits would
 /// answer most with 429.
 const UNLIMITED: &str = "4000000000";
-/// What marks the first text of an answer on the wire, both ways.
-const FIRST_TEXT: &[u8] = b"TEXT_MESSAGE_CONTENT";
 
 pub fn section(root: &Path) -> Result<Section> {
     let quick = StandIn::start(Hold::No)?;
@@ -114,7 +111,10 @@ pub fn section(root: &Path) -> Result<Section> {
     ));
     let holding_token = embed_server::session_token(&url, ORIGIN, &holding_key)?;
     let before_kb = rss_kb(pid)?;
-    let streams = open_streams(server, &holding_token)?;
+    // All at once, each on a thread of its own.
+    let streams = open_streams(OPEN_STREAMS, OPEN_STREAMS, |run| {
+        (server, chat_request(server, &holding_token, run))
+    })?;
     let during_kb = rss_kb(pid)?;
     drop(streams);
     holding.release();
@@ -134,110 +134,6 @@ struct Times {
     direct: Vec<Duration>,
     relayed: Vec<Duration>,
     subscribed: Vec<Duration>,
-}
-
-/// Whether the stand-in finishes its answers or keeps streams open.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Hold {
-    No,
-    Yes,
-}
-
-/// A Langflow stand-in on loopback: every request gets an AG-UI stream with
-/// one text chunk at once, then the end of the run (or, holding, silence until
-/// released).
-struct StandIn {
-    address: SocketAddr,
-    url: String,
-    released: Arc<AtomicBool>,
-}
-
-impl StandIn {
-    fn start(hold: Hold) -> Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let address = listener.local_addr()?;
-        let released = Arc::new(AtomicBool::new(false));
-        let stop = released.clone();
-        thread::spawn(move || {
-            for socket in listener.incoming().flatten() {
-                let stop = stop.clone();
-                let _ = thread::Builder::new()
-                    .stack_size(64 * 1024)
-                    .spawn(move || answer(socket, hold, &stop));
-            }
-        });
-        Ok(StandIn {
-            address,
-            url: format!("http://{address}"),
-            released,
-        })
-    }
-
-    fn release(&self) {
-        self.released.store(true, Ordering::Relaxed);
-    }
-}
-
-fn answer(mut socket: TcpStream, hold: Hold, released: &AtomicBool) {
-    if read_request(&mut socket).is_err() {
-        return;
-    }
-    let frame = |json: &str| format!("data: {json}\n\n");
-    let mut body = String::from(
-        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n",
-    );
-    body += &frame(r#"{"type":"RUN_STARTED","threadId":"t","runId":"r"}"#);
-    body += &frame(r#"{"type":"TEXT_MESSAGE_START","messageId":"m","role":"assistant"}"#);
-    body += &frame(r#"{"type":"TEXT_MESSAGE_CONTENT","messageId":"m","delta":"Hello"}"#);
-    if hold == Hold::No {
-        body += &frame(r#"{"type":"TEXT_MESSAGE_END","messageId":"m"}"#);
-        body += &frame(r#"{"type":"RUN_FINISHED","threadId":"t","runId":"r"}"#);
-    }
-    if socket.write_all(body.as_bytes()).is_err() || hold == Hold::No {
-        return;
-    }
-    while !released.load(Ordering::Relaxed) {
-        thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// Reads a request's headers and its Content-Length body.
-fn read_request(socket: &mut TcpStream) -> Result<()> {
-    let mut request = Vec::new();
-    let mut buffer = [0u8; 8192];
-    loop {
-        let read = socket.read(&mut buffer)?;
-        if read == 0 {
-            bail!("the client closed before its request was complete");
-        }
-        request.extend_from_slice(&buffer[..read]);
-        let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
-        let length: usize = head
-            .lines()
-            .find_map(|line| line.strip_prefix("content-length:"))
-            .and_then(|value| value.trim().parse().ok())
-            .unwrap_or(0);
-        if request.len() >= end + 4 + length {
-            return Ok(());
-        }
-    }
-}
-
-/// A Langflow agent on the stand-in and a widget allowed on [`ORIGIN`]; returns
-/// the widget's publishable key.
-fn widget_on(cli: &SitekitCli, runtime_url: &str) -> Result<String> {
-    let runtime = Langflow {
-        url: runtime_url.to_owned(),
-        key: "bench".into(),
-    };
-    let tenant = cli.create_tenant("Bench")?;
-    let agent = cli.create_langflow_agent(&tenant, "Stand-in", &runtime, "bench-flow")?;
-    Ok(cli
-        .create_widget(&agent, ORIGIN, "Relay bench")?
-        .publishable_key)
 }
 
 /// A seller's agent on the stand-in with [`PUBLISHED_VERSIONS`] versions, a
@@ -261,95 +157,6 @@ fn subscription_widget_on(cli: &SitekitCli, runtime_url: &str) -> Result<String>
     Ok(cli
         .create_subscription_widget(&subscription, ORIGIN, "Relay bench on a subscription")?
         .publishable_key)
-}
-
-/// The request a relay makes to Langflow, sent directly.
-fn runtime_request(to: SocketAddr) -> String {
-    let body = r#"{"flow_id":"bench-flow","input_value":"hello","session_id":"s","mode":"stream","stream_protocol":"agui"}"#;
-    post(to, "/api/v2/workflows", &[("x-api-key", "bench")], body)
-}
-
-fn chat_request(to: SocketAddr, token: &str, run: usize) -> String {
-    let body = format!(
-        r#"{{"threadId":"bench","runId":"run-{run}","messages":[{{"id":"m{run}","role":"user","content":"hello"}}]}}"#
-    );
-    let bearer = format!("Bearer {token}");
-    post(
-        to,
-        "/v1/chat",
-        &[("Authorization", &bearer), ("Origin", ORIGIN)],
-        &body,
-    )
-}
-
-fn post(to: SocketAddr, path: &str, headers: &[(&str, &str)], body: &str) -> String {
-    let mut request = format!("POST {path} HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        let _ = write!(request, "{name}: {value}\r\n");
-    }
-    let _ = write!(
-        request,
-        "Content-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    request
-}
-
-/// Sends `request` on a new connection and reads until the first text chunk;
-/// returns how long that took and the still open connection.
-fn first_text(to: SocketAddr, request: &str) -> Result<(Duration, TcpStream)> {
-    let started = Instant::now();
-    let mut stream = TcpStream::connect(to)?;
-    stream.set_nodelay(true)?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    stream.write_all(request.as_bytes())?;
-    let mut seen = Vec::new();
-    let mut buffer = [0u8; 4096];
-    loop {
-        let read = stream
-            .read(&mut buffer)
-            .with_context(|| format!("waiting for the first text from {to}"))?;
-        if read == 0 {
-            bail!(
-                "{to} closed the stream before any text: {}",
-                String::from_utf8_lossy(&seen)
-            );
-        }
-        seen.extend_from_slice(&buffer[..read]);
-        if seen.windows(FIRST_TEXT.len()).any(|w| w == FIRST_TEXT) {
-            return Ok((started.elapsed(), stream));
-        }
-    }
-}
-
-/// [`OPEN_STREAMS`] chat streams, each open and past its first text.
-fn open_streams(server: SocketAddr, token: &str) -> Result<Vec<TcpStream>> {
-    let opened: Vec<_> = (0..OPEN_STREAMS)
-        .map(|run| {
-            let request = chat_request(server, token, run);
-            thread::Builder::new()
-                .stack_size(64 * 1024)
-                .spawn(move || first_text(server, &request).map(|(_, stream)| stream))
-        })
-        .collect::<std::io::Result<_>>()?;
-    opened
-        .into_iter()
-        .map(|handle| {
-            handle
-                .join()
-                .map_err(|_| anyhow!("a stream-opening thread panicked"))?
-        })
-        .collect()
-}
-
-/// The resident memory of a process, from `/proc`.
-fn rss_kb(pid: u32) -> Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| anyhow!("no VmRSS in /proc/{pid}/status"))
 }
 
 fn report(mut times: Times, before_kb: u64, during_kb: u64) -> Result<Section> {

@@ -92,8 +92,10 @@ pub fn run(root: &Path, debug: bool) -> Result<()> {
     let shared = Shared {
         sitekit: &sitekit,
         database_url: &database_url,
-        redis_url: &redis_url,
+        redis_url: Some(&redis_url),
         master_key: &master_key::for_cluster(root)?,
+        public_url: PROXY_URL,
+        flags: &[],
     };
     // One after another: the first node makes the schema and the shared
     // secrets, which the others then find.
@@ -157,23 +159,28 @@ pub fn run(root: &Path, debug: bool) -> Result<()> {
 }
 
 /// What every node has in common.
-struct Shared<'a> {
-    sitekit: &'a Path,
-    database_url: &'a str,
-    redis_url: &'a str,
-    master_key: &'a Path,
+pub struct Shared<'a> {
+    pub sitekit: &'a Path,
+    pub database_url: &'a str,
+    /// The install's Redis; `None` for a node that limits on its own.
+    pub redis_url: Option<&'a str>,
+    pub master_key: &'a Path,
+    /// What snippets name: the proxy.
+    pub public_url: &'a str,
+    /// More `sitekit serve` flags (the benches' raised limits).
+    pub flags: &'a [&'a str],
 }
 
 /// A running node.
-struct Node {
-    name: String,
-    url: String,
-    log: PathBuf,
+pub struct Node {
+    pub name: String,
+    pub url: String,
+    pub log: PathBuf,
 }
 
 /// Starts node `number` on 127.0.0.1:`port` and waits until its `/healthz`
 /// answers.
-fn start_node(
+pub fn start_node(
     services: &mut Services,
     root: &Path,
     shared: &Shared,
@@ -186,14 +193,20 @@ fn start_node(
     let url = format!("http://{bind}");
     let log = logs.join(format!("node-{number}.log"));
     step(format!(
-        "starting {name}: sitekit serve on {url}, public URL {PROXY_URL} (the proxy), shared \
-         database, Redis and master key (log: {})",
+        "starting {name}: sitekit serve on {url}, public URL {}, shared database{} and master \
+         key (log: {})",
+        shared.public_url,
+        if shared.redis_url.is_some() {
+            ", Redis"
+        } else {
+            ", no Redis,"
+        },
         log.display()
     ));
     let mut serve = Command::new(shared.sitekit);
     serve
         .current_dir(root)
-        .args(serve_arguments(&bind, shared.redis_url, &root.join("dist")))
+        .args(serve_arguments(&bind, shared, &root.join("dist")))
         // In the environment, not the arguments: the URL may hold a password,
         // and anyone on the machine can list arguments.
         .env("SITEKIT_DATABASE_URL", shared.database_url);
@@ -206,25 +219,27 @@ fn start_node(
 }
 
 /// `sitekit serve`'s arguments for the node on `bind`.
-fn serve_arguments(bind: &str, redis_url: &str, dist: &Path) -> Vec<OsString> {
-    let mut arguments: Vec<OsString> = [
-        "serve",
-        "--bind",
-        bind,
-        "--public-url",
-        PROXY_URL,
-        "--redis-url",
-        redis_url,
-        "--trusted-proxies",
-        TRUSTED_PROXIES,
-        "--drain-secs",
-        DRAIN_SECS,
-        "--runtime-allow",
-        embed_server::LOCAL_RUNTIMES,
-        "--assets-dir",
-    ]
-    .map(OsString::from)
-    .into();
+fn serve_arguments(bind: &str, shared: &Shared, dist: &Path) -> Vec<OsString> {
+    let mut arguments: Vec<OsString> = ["serve", "--bind", bind, "--public-url"]
+        .map(OsString::from)
+        .into();
+    arguments.push(shared.public_url.into());
+    if let Some(redis_url) = shared.redis_url {
+        arguments.extend(["--redis-url", redis_url].map(OsString::from));
+    }
+    arguments.extend(shared.flags.iter().map(OsString::from));
+    arguments.extend(
+        [
+            "--trusted-proxies",
+            TRUSTED_PROXIES,
+            "--drain-secs",
+            DRAIN_SECS,
+            "--runtime-allow",
+            embed_server::LOCAL_RUNTIMES,
+            "--assets-dir",
+        ]
+        .map(OsString::from),
+    );
     arguments.push(dist.into());
     arguments
 }
@@ -359,11 +374,15 @@ mod tests {
 
     #[test]
     fn every_node_names_the_proxy_redis_and_the_proxy_as_trusted() {
-        let arguments = serve_arguments(
-            "127.0.0.1:8801",
-            "redis://127.0.0.1:6400",
-            Path::new("/repo/dist"),
-        );
+        let shared = Shared {
+            sitekit: Path::new("sitekit"),
+            database_url: "postgres://db/x",
+            redis_url: Some("redis://127.0.0.1:6400"),
+            master_key: Path::new("master.key"),
+            public_url: PROXY_URL,
+            flags: &["--max-streams", "20000"],
+        };
+        let arguments = serve_arguments("127.0.0.1:8801", &shared, Path::new("/repo/dist"));
         let arguments: Vec<&str> = arguments
             .iter()
             .map(|argument| argument.to_str().unwrap())
@@ -379,11 +398,18 @@ mod tests {
         assert_eq!(value("--trusted-proxies"), Some("127.0.0.1/32"));
         assert_eq!(value("--drain-secs"), Some("2"));
         assert_eq!(value("--assets-dir"), Some("/repo/dist"));
+        assert_eq!(value("--max-streams"), Some("20000"));
         assert_eq!(
             value("--database-url"),
             None,
             "the database URL goes in the environment"
         );
+        let alone = Shared {
+            redis_url: None,
+            ..shared
+        };
+        let arguments = serve_arguments("127.0.0.1:8801", &alone, Path::new("/repo/dist"));
+        assert!(!arguments.iter().any(|argument| argument == "--redis-url"));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Who used the machine's cores while a benchmark ran, from `/proc`: the server
-//! under test, this process (the load generator) and everything else. On a
-//! machine shared with other builds, "everything else" says how far to trust a
-//! throughput number.
+//! under test (one process or several), this process (the load generator) and
+//! everything else. On a machine shared with other builds, "everything else"
+//! says how far to trust a throughput number. And how much memory a server
+//! holds.
 
 use std::fs;
 
@@ -27,14 +28,19 @@ pub struct Usage {
     pub others: f64,
 }
 
-pub fn snapshot(server_pid: u32) -> Result<Snapshot> {
+/// The machine's ticks now, and those of the server's processes (summed) and ours.
+pub fn snapshot(server_pids: &[u32]) -> Result<Snapshot> {
     let read = |path: &str| fs::read_to_string(path).with_context(|| format!("reading {path}"));
     let (machine_total, machine_busy, cores) = machine_ticks(&read("/proc/stat")?)?;
+    let mut server = 0;
+    for pid in server_pids {
+        server += process_ticks(&read(&format!("/proc/{pid}/stat"))?)?;
+    }
     Ok(Snapshot {
         machine_total,
         machine_busy,
         cores,
-        server: process_ticks(&read(&format!("/proc/{server_pid}/stat"))?)?,
+        server,
         own: process_ticks(&read("/proc/self/stat")?)?,
     })
 }
@@ -55,6 +61,16 @@ pub fn usage(before: &Snapshot, after: &Snapshot) -> Usage {
         load_generator: cores(own),
         others: cores(busy.saturating_sub(server + own)),
     }
+}
+
+/// The resident memory of a process in kB (KiB), from `/proc`.
+pub fn rss_kb(pid: u32) -> Result<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| anyhow!("no VmRSS in /proc/{pid}/status"))
 }
 
 /// `/proc/stat` → (all ticks, busy ticks, number of cores). Idle is `idle` plus

@@ -1,6 +1,7 @@
 //! A closed-loop HTTP/1.1 load generator over `std::net`: N keep-alive connections,
 //! one thread each, every one sending the same GET as soon as its previous answer
-//! has arrived, for a fixed time after a warm-up. Enough to measure one route of a
+//! has arrived, for a fixed time after a warm-up; given several servers, the
+//! connections go to them in turn. Enough to measure one route of a
 //! server we started on loopback without installing `wrk`; bounded in time, so it
 //! always stops by itself.
 
@@ -19,7 +20,9 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What to send, how often in parallel, and for how long.
 pub struct Plan<'a> {
-    pub address: SocketAddr,
+    /// Connection `i` goes to `addresses[i % addresses.len()]`: round-robin
+    /// by connection, as a layer-4 load balancer spreads them.
+    pub addresses: &'a [SocketAddr],
     pub path: &'a str,
     pub headers: &'a [(&'a str, &'a str)],
     pub connections: usize,
@@ -47,6 +50,16 @@ impl Outcome {
         self.requests() as f64 / self.duration.as_secs_f64()
     }
 
+    /// Adds another run's answers to these, as if one run.
+    pub fn absorb(&mut self, other: Outcome) {
+        self.latencies_ns.extend(other.latencies_ns);
+        self.latencies_ns.sort_unstable();
+        for (status, count) in other.statuses {
+            *self.statuses.entry(status).or_default() += count;
+        }
+        self.duration += other.duration;
+    }
+
     /// Answers other than 200, as `"429: 12, 500: 1"`; `None` when there were none.
     pub fn non_ok(&self) -> Option<String> {
         let failed: Vec<String> = self
@@ -61,15 +74,29 @@ impl Outcome {
 
 /// Runs `plan` and returns what came back; fails if any connection fails.
 pub fn run(plan: &Plan) -> Result<Outcome> {
-    let mut request = format!("GET {} HTTP/1.1\r\nHost: {}\r\n", plan.path, plan.address);
-    for (name, value) in plan.headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
+    if plan.addresses.is_empty() {
+        bail!("a load plan without a server");
     }
-    request.push_str("\r\n");
+    let requests: Vec<String> = plan
+        .addresses
+        .iter()
+        .map(|address| {
+            let mut request = format!("GET {} HTTP/1.1\r\nHost: {address}\r\n", plan.path);
+            for (name, value) in plan.headers {
+                request.push_str(&format!("{name}: {value}\r\n"));
+            }
+            request.push_str("\r\n");
+            request
+        })
+        .collect();
     let window = Window::after_warmup(plan.warmup, plan.duration);
     let tallies = thread::scope(|scope| {
         let workers: Vec<_> = (0..plan.connections)
-            .map(|_| scope.spawn(|| connection(plan.address, request.as_bytes(), window)))
+            .map(|index| {
+                let server = index % plan.addresses.len();
+                let (address, request) = (plan.addresses[server], requests[server].as_bytes());
+                scope.spawn(move || connection(address, request, window))
+            })
             .collect();
         workers
             .into_iter()

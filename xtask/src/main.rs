@@ -5,6 +5,7 @@
 
 mod api_fuzz;
 mod bench;
+mod bench_cluster;
 mod bench_config;
 mod bench_ingest;
 mod bench_marketplace;
@@ -34,6 +35,7 @@ mod redis;
 mod seed;
 mod setup;
 mod sitekit_cli;
+mod stand_in;
 mod static_site;
 mod stats;
 mod test;
@@ -65,8 +67,9 @@ Commands:
                     Chromium, Playwright end-to-end tests
   bench [--only <section>]
                     build, measure, and write BENCHMARKS.md; --only measures one of
-                    session, config, ingest, relay, page, marketplace and replaces
-                    its part, keeping the rest
+                    session, config, ingest, relay, page, marketplace, cluster and
+                    replaces its part, keeping the rest (cluster needs PostgreSQL
+                    or DATABASE_URL_PG, and redis-server)
   fuzz [--secs N] [--update-corpus] [target…]
                     run the parsers' fuzz targets (sse, keys, origin, markdown,
                     usage_event; default all) for N seconds each (default 600);

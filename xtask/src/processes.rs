@@ -1,6 +1,7 @@
 //! Child processes that die with us. Each service runs in its own process group
 //! with its output in a log file; dropping [`Services`] (normal exit, error, panic)
-//! or Ctrl-C / SIGTERM / SIGHUP stops every group, grandchildren included.
+//! or Ctrl-C / SIGTERM / SIGHUP stops every group, grandchildren included. And
+//! how many files we, and so the children we start, may have open.
 
 use std::fs::{self, File};
 use std::os::unix::process::CommandExt;
@@ -190,6 +191,57 @@ fn signal_group(signal: &str, group: &str) {
         .status();
 }
 
+/// Raises our soft limit on open files (RLIMIT_NOFILE) to the hard one, for
+/// us and the children we start afterwards (they inherit it): benches that
+/// hold thousands of connections need more than the usual 1,024. With
+/// util-linux's `prlimit`, as std cannot and the workspace forbids `unsafe`.
+/// Returns the limit now in force.
+pub fn raise_open_files_limit() -> Result<u64> {
+    let (soft, hard) = open_files_limits()?;
+    if soft >= hard {
+        return Ok(soft);
+    }
+    crate::cmd::stdout(
+        Command::new("prlimit")
+            .arg(format!("--pid={}", std::process::id()))
+            .arg(format!("--nofile={hard}:")),
+    )
+    .context("raising the open-files limit with prlimit (util-linux)")?;
+    let (raised, _) = open_files_limits()?;
+    step(format!("open-files limit raised from {soft} to {raised}"));
+    Ok(raised)
+}
+
+/// How many files we have open now.
+pub fn open_files() -> Result<u64> {
+    Ok(fs::read_dir("/proc/self/fd")
+        .context("reading /proc/self/fd")?
+        .count() as u64)
+}
+
+/// Our (soft, hard) limits on open files, from `/proc/self/limits`.
+fn open_files_limits() -> Result<(u64, u64)> {
+    let limits = fs::read_to_string("/proc/self/limits").context("reading /proc/self/limits")?;
+    parse_open_files_limits(&limits)
+        .ok_or_else(|| anyhow::anyhow!("no `Max open files` line in /proc/self/limits"))
+}
+
+fn parse_open_files_limits(limits: &str) -> Option<(u64, u64)> {
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))?;
+    let mut values = line["Max open files".len()..]
+        .split_whitespace()
+        .map(|value| {
+            if value == "unlimited" {
+                Some(u64::MAX)
+            } else {
+                value.parse().ok()
+            }
+        });
+    Some((values.next()??, values.next()??))
+}
+
 fn print_log_tail(log: &Path) {
     let Ok(text) = fs::read_to_string(log) else {
         return;
@@ -197,5 +249,28 @@ fn print_log_tail(log: &Path) {
     let lines: Vec<&str> = text.lines().collect();
     for line in &lines[lines.len().saturating_sub(20)..] {
         say(format_args!("    | {line}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_open_files_limits() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                      Max processes             95000                95000                processes \n\
+                      Max open files            1024                 20000                files     \n";
+        assert_eq!(parse_open_files_limits(limits), Some((1024, 20000)));
+        let unlimited =
+            "Max open files            unlimited            unlimited            files\n";
+        assert_eq!(
+            parse_open_files_limits(unlimited),
+            Some((u64::MAX, u64::MAX))
+        );
+        assert_eq!(
+            parse_open_files_limits("Max processes 1 1 processes\n"),
+            None
+        );
     }
 }
