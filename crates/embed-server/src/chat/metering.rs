@@ -110,6 +110,30 @@ impl RunMeter {
         self.record(outcome);
     }
 
+    /// The run's usage record as measured so far, with `outcome`.
+    fn usage(&self, outcome: &str) -> UsageRun {
+        let identity = &self.identity;
+        UsageRun {
+            id: self.record_id.clone(),
+            tenant_id: identity.tenant_id.clone(),
+            agent_id: identity.agent_id.clone(),
+            agent_version: identity.agent_version,
+            widget_id: identity.thread.widget_id.clone(),
+            key_id: identity.key_id.clone(),
+            visitor_id: identity.thread.visitor_id.clone(),
+            thread_id: identity.thread.thread_id.clone(),
+            run_id: identity.run_id.clone(),
+            input_chars: identity.question.chars().count() as i64,
+            output_chars: self.output_chars,
+            input_tokens: self.tokens.map(|t| t.input_tokens as i64),
+            output_tokens: self.tokens.map(|t| t.output_tokens as i64),
+            first_event_ms: self.first_event_ms,
+            duration_ms: self.elapsed_ms(),
+            outcome: outcome.to_owned(),
+            started_at_ms: self.started_at_ms,
+        }
+    }
+
     fn elapsed_ms(&self) -> i64 {
         i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX)
     }
@@ -150,9 +174,6 @@ impl RunMeter {
     }
 }
 
-/// Stores the run's record, trying again while the database fails: the record
-/// is what the run is billed by. Storing is idempotent (the same id), so an
-/// attempt that committed but whose answer was lost counts once.
 /// `attempt`, tried again after each of `RECORD_RETRY_DELAYS` while it
 /// fails (a database briefly away or locked): safe for writes that commit
 /// whole or not at all, and for the usage record, whose id makes a second
@@ -173,32 +194,6 @@ where
         };
         tracing::warn!(%error, run = %run_id, "cannot {what} yet; trying again");
         tokio::time::sleep(*delay).await;
-    }
-}
-
-impl RunMeter {
-    /// The run's usage record as measured so far, with `outcome`.
-    fn usage(&self, outcome: &str) -> UsageRun {
-        let identity = &self.identity;
-        UsageRun {
-            id: self.record_id.clone(),
-            tenant_id: identity.tenant_id.clone(),
-            agent_id: identity.agent_id.clone(),
-            agent_version: identity.agent_version,
-            widget_id: identity.thread.widget_id.clone(),
-            key_id: identity.key_id.clone(),
-            visitor_id: identity.thread.visitor_id.clone(),
-            thread_id: identity.thread.thread_id.clone(),
-            run_id: identity.run_id.clone(),
-            input_chars: identity.question.chars().count() as i64,
-            output_chars: self.output_chars,
-            input_tokens: self.tokens.map(|t| t.input_tokens as i64),
-            output_tokens: self.tokens.map(|t| t.output_tokens as i64),
-            first_event_ms: self.first_event_ms,
-            duration_ms: self.elapsed_ms(),
-            outcome: outcome.to_owned(),
-            started_at_ms: self.started_at_ms,
-        }
     }
 }
 

@@ -18,6 +18,20 @@ async fn get(server: &TestServer, path: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// A page's request for the FAQ widget's config: rate-limited per address.
+async fn page_load(server: &TestServer) -> reqwest::Response {
+    server
+        .client()
+        .get(format!(
+            "{}/v1/widgets/{}/config",
+            server.url, server.faq_key
+        ))
+        .header("origin", SITE)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The value of the sample `name` in a Prometheus text page.
 pub fn sample(metrics: &str, name: &str) -> u64 {
     metrics
@@ -65,17 +79,7 @@ async fn a_node_told_to_stop_drains_while_still_serving_then_exits() {
     let health: Value = get(&server, "/healthz").await.json().await.unwrap();
     assert_eq!(health["draining"], true, "{health}");
     assert_eq!(sample(&metrics(&server).await, "sitekit_ready"), 0);
-    let config = server
-        .client()
-        .get(format!(
-            "{}/v1/widgets/{}/config",
-            server.url, server.faq_key
-        ))
-        .header("origin", SITE)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(config.status(), 200);
+    assert_eq!(page_load(&server).await.status(), 200);
 
     assert!(
         server.exited_within(Duration::from_secs(30)).await,
@@ -91,16 +95,7 @@ async fn metrics_count_what_the_limits_refused() {
     assert_eq!(sample(&before, "sitekit_limits_shared"), 0);
     assert_eq!(sample(&before, "sitekit_chat_streams_open"), 0);
     for _ in 0..3 {
-        server
-            .client()
-            .get(format!(
-                "{}/v1/widgets/{}/config",
-                server.url, server.faq_key
-            ))
-            .header("origin", SITE)
-            .send()
-            .await
-            .unwrap();
+        page_load(&server).await;
     }
     let after = metrics(&server).await;
     assert_eq!(sample(&after, "sitekit_rate_limited_total"), 1, "{after}");

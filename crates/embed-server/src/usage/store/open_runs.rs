@@ -6,8 +6,6 @@
 //! and forgets its row; if both happen, the record's id makes the second
 //! insert count nothing.
 
-use sqlx::Row;
-
 use super::runs::UsageRun;
 use crate::db::Db;
 
@@ -59,18 +57,24 @@ impl Db {
     /// (those whose own record came first count nothing more) and forgets
     /// them: how many were recorded now.
     pub async fn record_lost_runs(&self, now_ms: i64) -> Result<usize, sqlx::Error> {
-        let rows = sqlx::query(
+        // Each as its record: what no node measured is nothing.
+        let lost = format!(
             "SELECT id, tenant_id, agent_id, agent_version, widget_id, key_id, visitor_id, \
-             thread_id, run_id, input_chars, started_at FROM open_runs \
-             WHERE lost_after < $1 ORDER BY lost_after LIMIT $2",
-        )
-        .bind(now_ms)
-        .bind(LOST_RUNS_AT_ONCE)
-        .fetch_all(&self.pool)
-        .await?;
+             thread_id, run_id, input_chars, CAST(0 AS BIGINT) AS output_chars, \
+             CAST(NULL AS BIGINT) AS input_tokens, CAST(NULL AS BIGINT) AS output_tokens, \
+             CAST(NULL AS BIGINT) AS first_event_ms, CAST(0 AS BIGINT) AS duration_ms, \
+             '{NODE_STOPPED}' AS outcome, started_at FROM open_runs \
+             WHERE lost_after < $1 ORDER BY lost_after LIMIT $2"
+        );
+        // Only a constant of this file is formatted in.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(lost))
+            .bind(now_ms)
+            .bind(LOST_RUNS_AT_ONCE)
+            .fetch_all(&self.pool)
+            .await?;
         let mut recorded = 0;
         for row in rows {
-            let run = lost_run(&row)?;
+            let run = UsageRun::from_row(&row)?;
             match self.record_run(&run).await {
                 Ok(new) => recorded += usize::from(new),
                 // Its widget or organisation is gone: nothing to count it against.
@@ -81,27 +85,4 @@ impl Db {
         }
         Ok(recorded)
     }
-}
-
-fn lost_run(row: &sqlx::any::AnyRow) -> Result<UsageRun, sqlx::Error> {
-    Ok(UsageRun {
-        id: row.try_get("id")?,
-        tenant_id: row.try_get("tenant_id")?,
-        agent_id: row.try_get("agent_id")?,
-        agent_version: u32::try_from(row.try_get::<i64, _>("agent_version")?)
-            .map_err(|error| sqlx::Error::Decode(Box::new(error)))?,
-        widget_id: row.try_get("widget_id")?,
-        key_id: row.try_get("key_id")?,
-        visitor_id: row.try_get("visitor_id")?,
-        thread_id: row.try_get("thread_id")?,
-        run_id: row.try_get("run_id")?,
-        input_chars: row.try_get("input_chars")?,
-        output_chars: 0,
-        input_tokens: None,
-        output_tokens: None,
-        first_event_ms: None,
-        duration_ms: 0,
-        outcome: NODE_STOPPED.to_owned(),
-        started_at_ms: row.try_get("started_at")?,
-    })
 }
