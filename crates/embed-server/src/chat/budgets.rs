@@ -3,6 +3,7 @@
 //! marketplace purchase's: the sum of the month's days). (Usage reports read the roll-ups
 //! of the run records instead: `usage_daily`.)
 
+use crate::db::writer::ExpectedWrite;
 use crate::db::{DAY_SECS, Db, now_unix};
 use crate::usage::month::UtcMonth;
 
@@ -48,6 +49,13 @@ const COUNT_WITHIN_DAILY: &str = "INSERT INTO widget_daily_messages (widget_id, 
      WHERE $3 <= 0 OR widget_daily_messages.messages < $3";
 
 impl Db {
+    /// Holds back the writes off the visitors' path (the run ledger) until
+    /// the result is dropped: a chat takes it as it starts, so that its
+    /// message count does not wait behind them.
+    pub(crate) fn expect_message_count(&self) -> ExpectedWrite {
+        self.writer.expect()
+    }
+
     /// Counts one message against today's and this month's budgets, unless
     /// one is used up; a refused message is not counted.
     pub async fn count_message(

@@ -1,15 +1,16 @@
 //! Measuring a run as it streams, and recording it once it ends: the usage record
-//! and the thread's new messages. Recording happens on a spawned task, so the
-//! visitor's stream never waits for the database; a run whose visitor left is
-//! recorded when its stream is dropped. The record's id is chosen when the run
-//! starts, so a write that failed (perhaps after committing) is tried again
-//! without ever counting the run twice.
+//! and the thread's new messages. The writes go through the run ledger
+//! (`run_ledger`), so the visitor's stream never waits for the database; a run
+//! whose visitor left is recorded when its stream is dropped. The record's id
+//! is chosen when the run starts, so a write that failed (perhaps after
+//! committing) is tried again without ever counting the run twice.
 
 use std::time::{Duration, Instant};
 
 use sitekit_sdk::agui::Event;
 
 use crate::chat::relay::TokenUsage;
+use crate::chat::run_ledger::RunEntry;
 use crate::chat::{ThreadKey, Turn};
 use crate::db::{Db, new_id, now_unix_ms};
 use crate::usage::UsageRun;
@@ -19,15 +20,6 @@ use crate::usage::UsageRun;
 const LOST_AFTER_MARGIN: Duration = Duration::from_secs(10);
 /// An answer longer than this is kept in the thread only up to here.
 const MAX_STORED_ANSWER_CHARS: usize = 100_000;
-/// Waits before the second, third, … attempt to store a run's record: a
-/// database that fails over or is briefly locked gets about ten seconds.
-const RECORD_RETRY_DELAYS: [Duration; 4] = [
-    Duration::from_millis(100),
-    Duration::from_millis(500),
-    Duration::from_secs(2),
-    Duration::from_secs(8),
-];
-
 /// What a run is, before anything is measured.
 #[derive(Debug, Clone)]
 pub struct RunIdentity {
@@ -76,15 +68,10 @@ impl RunMeter {
         };
         let lost_after_ms = meter.started_at_ms
             + i64::try_from((run_lasts + LOST_AFTER_MARGIN).as_millis()).unwrap_or(i64::MAX);
-        let (db, open) = (meter.db.clone(), meter.usage("open"));
-        // Off the visitor's path: the answer never waits for this write.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if let Err(error) = db.open_run(&open, lost_after_ms).await {
-                    tracing::warn!(%error, run = %open.run_id, "cannot note a run as open");
-                }
-            });
-        }
+        meter.db.note_run(RunEntry::Opened {
+            run: meter.usage("open"),
+            lost_after_ms,
+        });
         meter
     }
 
@@ -142,58 +129,19 @@ impl RunMeter {
         if std::mem::replace(&mut self.recorded, true) {
             return;
         }
-        let usage = self.usage(outcome);
+        let record = self.usage(outcome);
         let identity = &self.identity;
-        let thread = identity.thread.clone();
         let turn = Turn {
             run_id: identity.run_id.clone(),
             question: identity.question.clone(),
             answer: std::mem::take(&mut self.answer),
             at_ms: self.started_at_ms,
         };
-        let db = self.db.clone();
-        // A stream dropped while the runtime shuts down has nowhere to record to.
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(run = %usage.run_id, "run not recorded: the server is stopping");
-            return;
-        };
-        runtime.spawn(async move {
-            retrying("record a run's usage", &usage.run_id, || {
-                db.record_run(&usage)
-            })
-            .await;
-            if let Err(error) = db.close_run(&usage.id).await {
-                // Its record is in; the open run is forgotten when it is found lost.
-                tracing::debug!(%error, run = %usage.run_id, "cannot forget an open run");
-            }
-            retrying("keep a run's messages", &usage.run_id, || {
-                db.append_turn(&thread, &turn)
-            })
-            .await;
+        self.db.note_run(RunEntry::Ended {
+            record,
+            thread: identity.thread.clone(),
+            turn,
         });
-    }
-}
-
-/// `attempt`, tried again after each of `RECORD_RETRY_DELAYS` while it
-/// fails (a database briefly away or locked): safe for writes that commit
-/// whole or not at all, and for the usage record, whose id makes a second
-/// insert of it do nothing.
-async fn retrying<T, F>(what: &str, run_id: &str, mut attempt: impl FnMut() -> F)
-where
-    F: Future<Output = Result<T, sqlx::Error>>,
-{
-    let mut delays = RECORD_RETRY_DELAYS.iter();
-    loop {
-        let error = match attempt().await {
-            Ok(_) => return,
-            Err(error) => error,
-        };
-        let Some(delay) = delays.next() else {
-            tracing::error!(%error, run = %run_id, "cannot {what}");
-            return;
-        };
-        tracing::warn!(%error, run = %run_id, "cannot {what} yet; trying again");
-        tokio::time::sleep(*delay).await;
     }
 }
 

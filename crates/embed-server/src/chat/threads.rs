@@ -3,7 +3,7 @@
 //! visitor's conversation.
 
 use sitekit_sdk::agui::{Message, Role};
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::db::{Db, new_id};
 
@@ -56,36 +56,7 @@ impl Db {
     async fn append_turn_once(&self, thread: &ThreadKey, turn: &Turn) -> Result<(), sqlx::Error> {
         let mut writer = self.writer.connection().await?;
         let mut tx = writer.begin().await?;
-        let next: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM thread_messages \
-             WHERE widget_id = $1 AND visitor_id = $2 AND thread_id = $3",
-        )
-        .bind(&thread.widget_id)
-        .bind(&thread.visitor_id)
-        .bind(&thread.thread_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let messages = [("user", &turn.question), ("assistant", &turn.answer)];
-        for (offset, (role, content)) in (0..).zip(messages) {
-            if content.is_empty() {
-                continue;
-            }
-            sqlx::query(
-                "INSERT INTO thread_messages (id, widget_id, visitor_id, thread_id, run_id, seq, \
-                 role, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(new_id("msg"))
-            .bind(&thread.widget_id)
-            .bind(&thread.visitor_id)
-            .bind(&thread.thread_id)
-            .bind(&turn.run_id)
-            .bind(next + offset)
-            .bind(role)
-            .bind(storable(content))
-            .bind(turn.at_ms)
-            .execute(&mut *tx)
-            .await?;
-        }
+        append_turn_on(&mut tx, thread, turn).await?;
         tx.commit().await
     }
 
@@ -135,4 +106,44 @@ impl Db {
                 .rows_affected(),
         )
     }
+}
+
+/// Appends a turn to its thread on `connection`, inside a transaction (see
+/// [`Db::append_turn`]).
+pub(crate) async fn append_turn_on(
+    connection: &mut AnyConnection,
+    thread: &ThreadKey,
+    turn: &Turn,
+) -> Result<(), sqlx::Error> {
+    let next: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM thread_messages \
+         WHERE widget_id = $1 AND visitor_id = $2 AND thread_id = $3",
+    )
+    .bind(&thread.widget_id)
+    .bind(&thread.visitor_id)
+    .bind(&thread.thread_id)
+    .fetch_one(&mut *connection)
+    .await?;
+    let messages = [("user", &turn.question), ("assistant", &turn.answer)];
+    for (offset, (role, content)) in (0..).zip(messages) {
+        if content.is_empty() {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO thread_messages (id, widget_id, visitor_id, thread_id, run_id, seq, \
+             role, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(new_id("msg"))
+        .bind(&thread.widget_id)
+        .bind(&thread.visitor_id)
+        .bind(&thread.thread_id)
+        .bind(&turn.run_id)
+        .bind(next + offset)
+        .bind(role)
+        .bind(storable(content))
+        .bind(turn.at_ms)
+        .execute(&mut *connection)
+        .await?;
+    }
+    Ok(())
 }

@@ -63,6 +63,9 @@ pub async fn chat(
     headers: HeaderMap,
     ApiJson(input): ApiJson<RunAgentInput>,
 ) -> Result<Sse<impl Stream<Item = Result<sse::Event, Infallible>>>, ApiError> {
+    // Counting the message is the one write on a chat's path: the run
+    // ledger's writes wait until it is done.
+    let count_coming = state.db.expect_message_count();
     state.limits.request_from(client).await?;
     let claims = session_of(&state, &token, &headers, Scope::Chat)?;
     let text = validate(&input)?;
@@ -119,6 +122,7 @@ pub async fn chat(
         ),
         state.db.thread_messages(&thread, HISTORY_MESSAGES),
     )?;
+    drop(count_coming);
     if let BudgetOutcome::Exhausted { renews_in_secs } = budget {
         return Err(ApiError::BudgetExhausted {
             retry_after_secs: renews_in_secs,

@@ -15,3 +15,5 @@ pub use store::{
     RollupCell, RunTimes, SellerCell, SellerDayRow, SellerErrorRow, SellerFilter, StoredEvents,
     StoredUsageEvent, UsageFilter, UsageRun, UsageSubject,
 };
+/// What recording a chat run writes, on a connection of the caller's (`chat::run_ledger`).
+pub(crate) use store::{RollupDelta, forget_open_run, note_open_run, store_run};

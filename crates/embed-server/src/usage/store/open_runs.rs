@@ -6,6 +6,8 @@
 //! and forgets its row; if both happen, the record's id makes the second
 //! insert count nothing.
 
+use sqlx::AnyConnection;
+
 use super::runs::UsageRun;
 use crate::db::Db;
 
@@ -19,38 +21,12 @@ impl Db {
     /// Notes `run` (as it starts: nothing measured yet) as open until
     /// `lost_after_ms` (Unix ms).
     pub async fn open_run(&self, run: &UsageRun, lost_after_ms: i64) -> Result<(), sqlx::Error> {
-        let mut writer = self.writer.connection().await?;
-        sqlx::query(
-            "INSERT INTO open_runs (id, tenant_id, agent_id, agent_version, widget_id, key_id, \
-             visitor_id, thread_id, run_id, input_chars, started_at, lost_after) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&run.id)
-        .bind(&run.tenant_id)
-        .bind(&run.agent_id)
-        .bind(i64::from(run.agent_version))
-        .bind(&run.widget_id)
-        .bind(&run.key_id)
-        .bind(&run.visitor_id)
-        .bind(&run.thread_id)
-        .bind(&run.run_id)
-        .bind(run.input_chars)
-        .bind(run.started_at_ms)
-        .bind(lost_after_ms)
-        .execute(&mut *writer)
-        .await?;
-        Ok(())
+        note_open_run(&mut *self.writer.connection().await?, run, lost_after_ms).await
     }
 
     /// Forgets the open run `id`: its record is stored.
     pub async fn close_run(&self, id: &str) -> Result<(), sqlx::Error> {
-        let mut writer = self.writer.connection().await?;
-        sqlx::query("DELETE FROM open_runs WHERE id = $1")
-            .bind(id)
-            .execute(&mut *writer)
-            .await?;
-        Ok(())
+        forget_open_run(&mut *self.writer.connection().await?, id).await
     }
 
     /// Records the runs still open past their `lost_after` as `node_stopped`
@@ -85,4 +61,45 @@ impl Db {
         }
         Ok(recorded)
     }
+}
+
+/// [`Db::open_run`] on `connection`.
+pub(crate) async fn note_open_run(
+    connection: &mut AnyConnection,
+    run: &UsageRun,
+    lost_after_ms: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO open_runs (id, tenant_id, agent_id, agent_version, widget_id, key_id, \
+         visitor_id, thread_id, run_id, input_chars, started_at, lost_after) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&run.id)
+    .bind(&run.tenant_id)
+    .bind(&run.agent_id)
+    .bind(i64::from(run.agent_version))
+    .bind(&run.widget_id)
+    .bind(&run.key_id)
+    .bind(&run.visitor_id)
+    .bind(&run.thread_id)
+    .bind(&run.run_id)
+    .bind(run.input_chars)
+    .bind(run.started_at_ms)
+    .bind(lost_after_ms)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// [`Db::close_run`] on `connection`.
+pub(crate) async fn forget_open_run(
+    connection: &mut AnyConnection,
+    id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM open_runs WHERE id = $1")
+        .bind(id)
+        .execute(connection)
+        .await?;
+    Ok(())
 }

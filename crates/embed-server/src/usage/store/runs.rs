@@ -85,54 +85,65 @@ impl Db {
     pub async fn record_run(&self, run: &UsageRun) -> Result<bool, sqlx::Error> {
         let mut writer = self.writer.connection().await?;
         let mut tx = writer.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO usage_runs (id, tenant_id, agent_id, widget_id, key_id, visitor_id, \
-             thread_id, run_id, input_chars, output_chars, input_tokens, output_tokens, \
-             first_event_ms, duration_ms, outcome, started_at, agent_version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-             ON CONFLICT (id) DO NOTHING RETURNING id",
-        )
-        .bind(&run.id)
-        .bind(&run.tenant_id)
-        .bind(&run.agent_id)
-        .bind(&run.widget_id)
-        .bind(&run.key_id)
-        .bind(&run.visitor_id)
-        .bind(&run.thread_id)
-        .bind(&run.run_id)
-        .bind(run.input_chars)
-        .bind(run.output_chars)
-        .bind(run.input_tokens)
-        .bind(run.output_tokens)
-        .bind(run.first_event_ms)
-        .bind(run.duration_ms)
-        .bind(&run.outcome)
-        .bind(run.started_at_ms)
-        .bind(i64::from(run.agent_version))
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some();
-        if !inserted {
-            // Stored before: by an earlier attempt whose answer was lost.
-            tx.rollback().await?;
-            return Ok(false);
-        }
         let mut delta = RollupDelta::default();
-        count_conversation(&mut tx, run, &mut delta).await?;
-        let counts = delta.cell(run.cell());
-        counts.runs += 1;
-        counts.messages += 1;
-        counts.input_chars += run.input_chars;
-        counts.output_chars += run.output_chars;
-        counts.input_tokens += run.input_tokens.unwrap_or(0);
-        counts.output_tokens += run.output_tokens.unwrap_or(0);
-        if run.outcome != "ok" {
-            *counts.errors.entry(run.outcome.clone()).or_default() += 1;
-        }
+        let new = store_run(&mut tx, run, &mut delta).await?;
         delta.apply(&mut tx).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(new)
     }
+}
+
+/// Stores a run's record on `connection` (in a transaction) and adds what it
+/// counts to `delta`; false (and nothing added) when a record with its id is
+/// stored already.
+pub(crate) async fn store_run(
+    connection: &mut AnyConnection,
+    run: &UsageRun,
+    delta: &mut RollupDelta,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO usage_runs (id, tenant_id, agent_id, widget_id, key_id, visitor_id, \
+         thread_id, run_id, input_chars, output_chars, input_tokens, output_tokens, \
+         first_event_ms, duration_ms, outcome, started_at, agent_version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         ON CONFLICT (id) DO NOTHING RETURNING id",
+    )
+    .bind(&run.id)
+    .bind(&run.tenant_id)
+    .bind(&run.agent_id)
+    .bind(&run.widget_id)
+    .bind(&run.key_id)
+    .bind(&run.visitor_id)
+    .bind(&run.thread_id)
+    .bind(&run.run_id)
+    .bind(run.input_chars)
+    .bind(run.output_chars)
+    .bind(run.input_tokens)
+    .bind(run.output_tokens)
+    .bind(run.first_event_ms)
+    .bind(run.duration_ms)
+    .bind(&run.outcome)
+    .bind(run.started_at_ms)
+    .bind(i64::from(run.agent_version))
+    .fetch_optional(&mut *connection)
+    .await?
+    .is_some();
+    if !inserted {
+        // Stored before: by an earlier attempt whose answer was lost.
+        return Ok(false);
+    }
+    count_conversation(connection, run, delta).await?;
+    let counts = delta.cell(run.cell());
+    counts.runs += 1;
+    counts.messages += 1;
+    counts.input_chars += run.input_chars;
+    counts.output_chars += run.output_chars;
+    counts.input_tokens += run.input_tokens.unwrap_or(0);
+    counts.output_tokens += run.output_tokens.unwrap_or(0);
+    if run.outcome != "ok" {
+        *counts.errors.entry(run.outcome.clone()).or_default() += 1;
+    }
+    Ok(true)
 }
 
 /// Counts the thread's conversation on its earliest run: this one if it is the
