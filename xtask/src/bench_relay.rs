@@ -30,6 +30,7 @@ const MEASURED_RUNS: usize = 500;
 const OPEN_STREAMS: usize = 1_000;
 /// The design's budgets.
 const ADDED_P50_BUDGET: Duration = Duration::from_millis(1);
+const ADDED_P99_BUDGET: Duration = Duration::from_millis(2);
 /// What resolving a subscription's version may add to a chat's time to first
 /// text: nothing measurable, taken as under a tenth of a millisecond at p50.
 const RESOLVING_P50_BUDGET: Duration = Duration::from_micros(100);
@@ -172,6 +173,7 @@ fn report(mut times: Times, before_kb: u64, during_kb: u64) -> Result<Section> {
     let (subscribed_p50, subscribed_p99) = (at(subscribed, 50.0)?, at(subscribed, 99.0)?);
     let resolving_p50 = subscribed_p50.saturating_sub(relay_p50);
     let added_p50 = relay_p50.saturating_sub(direct_p50);
+    let added_p99 = relay_p99.saturating_sub(direct_p99);
     let growth_mb = during_kb.saturating_sub(before_kb) as f64 / 1024.0;
     let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
     let mut table = String::from(
@@ -190,11 +192,13 @@ fn report(mut times: Times, before_kb: u64, during_kb: u64) -> Result<Section> {
     );
     let _ = writeln!(
         table,
-        "| time to first text, p99 | {} | {} | {} | {:.2} | — | |",
+        "| time to first text, p99 | {} | {} | {} | {:.2} | ≤ {} added | {} |",
         ms(direct_p99),
         ms(relay_p99),
-        ms(relay_p99.saturating_sub(direct_p99)),
+        ms(added_p99),
         relay_p99.as_secs_f64() / direct_p99.as_secs_f64(),
+        ms(ADDED_P99_BUDGET),
+        budget_status(added_p99 <= ADDED_P99_BUDGET),
     );
     let _ = writeln!(
         table,
@@ -234,7 +238,9 @@ fn report(mut times: Times, before_kb: u64, during_kb: u64) -> Result<Section> {
              bytes: directly from the stand-in with the request the relay sends it, and \
              through `POST /v1/chat` with a session token (the relay checks the token, reads \
              the widget and agent, counts the message, loads the thread's history, connects \
-             to the stand-in and forwards its events). {WARMUP_RUNS} warm-up runs each, then \
+             to the stand-in and forwards its events; the run's record and thread are \
+             written after the answer, and wait for a moment when no chat is about to count \
+             its message). {WARMUP_RUNS} warm-up runs each, then \
              {MEASURED_RUNS} of each, interleaved; nearest-rank percentiles; the ratio is \
              relay / direct. A third widget, on a buyer's subscription (following the latest) \
              to a seller's published agent with {PUBLISHED_VERSIONS} versions on the same \

@@ -109,41 +109,49 @@ impl Db {
 }
 
 /// Appends a turn to its thread on `connection`, inside a transaction (see
-/// [`Db::append_turn`]).
+/// [`Db::append_turn`]): one statement, each message's place read from the
+/// thread as it stood before it.
 pub(crate) async fn append_turn_on(
     connection: &mut AnyConnection,
     thread: &ThreadKey,
     turn: &Turn,
 ) -> Result<(), sqlx::Error> {
-    let next: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(MAX(seq), 0) + 1 FROM thread_messages \
-         WHERE widget_id = $1 AND visitor_id = $2 AND thread_id = $3",
-    )
-    .bind(&thread.widget_id)
-    .bind(&thread.visitor_id)
-    .bind(&thread.thread_id)
-    .fetch_one(&mut *connection)
-    .await?;
-    let messages = [("user", &turn.question), ("assistant", &turn.answer)];
-    for (offset, (role, content)) in (0..).zip(messages) {
-        if content.is_empty() {
-            continue;
-        }
-        sqlx::query(
-            "INSERT INTO thread_messages (id, widget_id, visitor_id, thread_id, run_id, seq, \
-             role, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(new_id("msg"))
+    let messages: Vec<(&str, &String)> = [("user", &turn.question), ("assistant", &turn.answer)]
+        .into_iter()
+        .filter(|(_, content)| !content.is_empty())
+        .collect();
+    if messages.is_empty() {
+        return Ok(());
+    }
+    // $1…$5 are the thread and turn; each message adds its id, role and content.
+    let rows: Vec<String> = (0..messages.len())
+        .map(|index| {
+            let first = 6 + 3 * index;
+            format!(
+                "(${first}, $1, $2, $3, $4, (SELECT COALESCE(MAX(seq), 0) + {place} \
+                 FROM thread_messages WHERE widget_id = $1 AND visitor_id = $2 \
+                 AND thread_id = $3), ${role}, ${content}, $5)",
+                place = index + 1,
+                role = first + 1,
+                content = first + 2,
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO thread_messages (id, widget_id, visitor_id, thread_id, run_id, seq, role, \
+         content, created_at) VALUES {}",
+        rows.join(", ")
+    );
+    // Only placeholders and small integers are formatted in.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&thread.widget_id)
         .bind(&thread.visitor_id)
         .bind(&thread.thread_id)
         .bind(&turn.run_id)
-        .bind(next + offset)
-        .bind(role)
-        .bind(storable(content))
-        .bind(turn.at_ms)
-        .execute(&mut *connection)
-        .await?;
+        .bind(turn.at_ms);
+    for (role, content) in messages {
+        query = query.bind(new_id("msg")).bind(role).bind(storable(content));
     }
+    query.execute(connection).await?;
     Ok(())
 }

@@ -218,6 +218,18 @@ async fn threads_keep_turns_in_order_until_their_retention_ends() {
                 .unwrap()
                 .is_empty()
         );
+        // Each message its own place, one after another, a turn's two together.
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        let places: Vec<i64> = sqlx::query_scalar(
+            "SELECT seq FROM thread_messages WHERE widget_id = $1 AND visitor_id = 'visitor' \
+             ORDER BY seq",
+        )
+        .bind(&widget.id)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        assert_eq!(places, [1, 2, 3, 4, 5], "{name}");
 
         assert_eq!(db.forget_messages_before(5_000).await.unwrap(), 2, "{name}");
         assert_eq!(
