@@ -17,12 +17,12 @@
 //! the others nothing.
 
 use std::collections::HashSet;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use crate::chat::threads::append_turn_on;
 use crate::chat::{ThreadKey, Turn};
 use crate::db::Db;
+use crate::db::write_queue::{OnPanic, WriteQueue};
 use crate::usage::{RollupDelta, UsageRun, forget_open_run, note_open_run, store_run};
 
 /// Entries written in one transaction at most: it bounds how long one turn
@@ -55,36 +55,6 @@ pub enum RunEntry {
         thread: ThreadKey,
         turn: Turn,
     },
-}
-
-/// The entries waiting to be written, and whether a writer task is running.
-#[derive(Debug, Default)]
-pub(crate) struct RunLedger {
-    state: Mutex<LedgerState>,
-}
-
-#[derive(Debug, Default)]
-struct LedgerState {
-    waiting: Vec<RunEntry>,
-    writing: bool,
-}
-
-impl RunLedger {
-    fn state(&self) -> MutexGuard<'_, LedgerState> {
-        // The state is a list and a flag, whole after any panic.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The oldest waiting entries, up to [`MAX_GROUP`]; when none is
-    /// waiting, the writer's turn ends.
-    fn next_group(&self) -> Vec<RunEntry> {
-        let mut state = self.state();
-        let take = state.waiting.len().min(MAX_GROUP);
-        if take == 0 {
-            state.writing = false;
-        }
-        state.waiting.drain(..take).collect()
-    }
 }
 
 /// A group of entries as written: the notes still needed, and the runs that
@@ -159,23 +129,18 @@ impl Db {
             tracing::warn!("a run's bookkeeping is not written: the server is stopping");
             return;
         };
-        let start_writer = {
-            let ledger = self.shared::<RunLedger>();
-            let mut state = ledger.state();
-            state.waiting.push(entry);
-            !std::mem::replace(&mut state.writing, true)
-        };
-        if start_writer {
+        if self.shared::<WriteQueue<RunEntry>>().push(entry) {
             runtime.spawn(self.clone().write_ledger());
         }
     }
 
     /// The writer task: writes groups until no entry waits.
     async fn write_ledger(self) {
-        let ledger = self.shared::<RunLedger>();
-        let _guard = EndTurnOnPanic(&ledger);
+        let ledger = self.shared::<WriteQueue<RunEntry>>();
+        // A panic loses its group only; the next entry starts a new writer.
+        let _turn = ledger.writer_turn(OnPanic::Keep);
         loop {
-            let entries = ledger.next_group();
+            let entries = ledger.next_group(|_| MAX_GROUP);
             if entries.is_empty() {
                 return;
             }
@@ -265,18 +230,6 @@ where
         };
         tracing::warn!(%error, run = %run_id, "cannot {what} yet; trying again");
         tokio::time::sleep(*delay).await;
-    }
-}
-
-/// If the writer panics, the entries still waiting stay, and the next entry
-/// starts a new writer.
-struct EndTurnOnPanic<'a>(&'a RunLedger);
-
-impl Drop for EndTurnOnPanic<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.state().writing = false;
-        }
     }
 }
 

@@ -5,6 +5,7 @@ mod at_rest;
 mod checkpoint;
 mod kept_assets;
 mod secrets;
+pub(crate) mod write_queue;
 pub(crate) mod writer;
 
 pub use at_rest::{AtRestError, Resealed};
