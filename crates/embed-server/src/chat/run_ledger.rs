@@ -2,16 +2,16 @@
 //! run is open (so that another node records it if this one stops), and once
 //! it ends, its usage record, the end of that note, and its turn in the thread.
 //!
-//! One task per database writes what is queued, all of it in one transaction.
-//! On SQLite every write waits for the one writer, and a chat's message count,
-//! which is on the chat's path, waits behind whatever is queued before it: one
-//! short turn of the writer for every run that ended meanwhile keeps that wait
-//! short. A run that ends before its note is written needs neither the note
-//! nor its removal, so a quick run writes only its record and its turn. And
-//! the ledger waits (briefly) for a moment when no chat is about to count its
-//! message (`db::writer`), so it is not what a chat waits behind.
+//! One task per database writes what is queued, in groups: the records (with
+//! the notes) in one transaction, then the turns in another. On SQLite every
+//! write waits for the one writer, and a chat's message count, which is on the
+//! chat's path, waits behind whatever holds it: so the ledger takes the writer
+//! only at a moment when no chat is about to count its message
+//! (`db::writer`, waiting 20 ms at most), and holds it briefly each time. A
+//! run that ends before its note is written needs neither the note nor its
+//! removal, so a quick run writes only its record and its turn.
 //!
-//! When the group's transaction fails (two nodes taking the same next place
+//! When a group's transaction fails (two nodes taking the same next place
 //! in a thread on PostgreSQL, a run whose widget was deleted meanwhile), its
 //! entries are written again one by one, with retries, so one bad entry costs
 //! the others nothing.
