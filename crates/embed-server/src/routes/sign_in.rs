@@ -75,7 +75,7 @@ async fn start_sign_in(
     state.limits.admin_request_from(client).await?;
     let return_to = local_path(query.return_to.as_deref().unwrap_or(DASHBOARD))?;
     let invitation = query.invitation.as_deref();
-    if invitation.is_some_and(|token| token.is_empty() || token.len() > 64) {
+    if invitation.is_some_and(|token| token.is_empty() || token.chars().count() > 64) {
         return Err(ApiError::bad_request(
             ErrorCode::InvalidQuery,
             "`invitation` is the token of an invitation link",

@@ -688,6 +688,22 @@ async fn a_sign_in_link_returns_only_to_a_page_of_this_server() {
 }
 
 #[tokio::test]
+async fn an_invitation_token_is_up_to_64_characters_whatever_their_bytes() {
+    let (server, _provider) = with_provider(|_| {}).await;
+    let login = |invitation: String| {
+        let mut link = reqwest::Url::parse(&format!("{}/v1/auth/login", server.url)).unwrap();
+        link.query_pairs_mut()
+            .append_pair("invitation", &invitation);
+        no_redirects().get(link).send()
+    };
+    // 64 characters, 128 bytes: as the published schema allows, on to the provider.
+    let answer = login("é".repeat(64)).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let answer = login("é".repeat(65)).await.unwrap();
+    assert_api_error(answer, 400, "invalid_query").await;
+}
+
+#[tokio::test]
 async fn members_add_names_a_role_the_server_knows() {
     let server = TestServer::in_process().await;
     let (ok, _, stderr) = crate::support::local_cli::run(
