@@ -106,19 +106,16 @@ impl Group {
         // The same order on every node, so that two groups with runs of the
         // same threads lock their rows in the same order; a thread's own
         // turns keep theirs (the sort is stable).
-        group.ended.sort_by(|a, b| {
-            let key = |ended: &Ended| {
-                let thread = &ended.thread;
-                (
-                    thread.widget_id.clone(),
-                    thread.visitor_id.clone(),
-                    thread.thread_id.clone(),
-                )
-            };
-            key(a).cmp(&key(b))
-        });
+        group
+            .ended
+            .sort_by(|a, b| thread_order(&a.thread).cmp(&thread_order(&b.thread)));
         group
     }
+}
+
+/// A thread's place in the order groups write in.
+fn thread_order(thread: &ThreadKey) -> (&str, &str, &str) {
+    (&thread.widget_id, &thread.visitor_id, &thread.thread_id)
 }
 
 impl Db {
