@@ -489,10 +489,16 @@ fn typed(raw: RawEventStream) -> EventStream {
     }))
 }
 
+/// The `RUN_ERROR` that ends a run whose stream broke before the run ended (the
+/// server stopped, the network went away): a caller sees one way a run fails,
+/// never a cut answer passing for a finished one.
+const CONNECTION_LOST: &str = r#"{"type":"RUN_ERROR","message":"the connection to the server was lost before the run finished","code":"connection_lost"}"#;
+
 /// Splits an SSE body into AG-UI events, reading only each event's `type`; a body
-/// that ends before the run does is reported as an error rather than passing for
-/// a finished answer, and so is an event over the decoder's limit (256 KiB),
-/// after which the body is read no further.
+/// that ends or breaks before the run does ends with a `RUN_ERROR`
+/// (`connection_lost`) rather than passing for a finished answer, and an event
+/// over the decoder's limit (256 KiB) is an error, after which the body is read
+/// no further.
 fn raw_event_stream(response: HttpResponse) -> RawEventStream {
     struct State {
         body: BoxStream<Result<Vec<u8>, Error>>,
@@ -518,18 +524,13 @@ fn raw_event_stream(response: HttpResponse) -> RawEventStream {
                     state.done = event.as_ref().map_or(true, RawEvent::is_terminal);
                     return Some((event, state));
                 }
-                let chunk = match state.body.next().await {
-                    Some(Ok(chunk)) => chunk,
-                    Some(Err(error)) => {
-                        state.done = true;
-                        return Some((Err(error), state));
-                    }
-                    None => {
-                        state.done = true;
-                        let error =
-                            Error::Protocol("the stream ended before the run finished".into());
-                        return Some((Err(error), state));
-                    }
+                let Some(Ok(chunk)) = state.body.next().await else {
+                    state.done = true;
+                    let lost = RawEvent {
+                        kind: "RUN_ERROR".into(),
+                        json: CONNECTION_LOST.into(),
+                    };
+                    return Some((Ok(lost), state));
                 };
                 for frame in state.decoder.push(&chunk) {
                     state.ready.push_back(raw_event(frame));
@@ -611,6 +612,40 @@ mod tests {
         assert!(next().is_none());
         // The chunk that passed 256 KiB was the last one read, of 17.
         assert_eq!(pulled.load(Ordering::Relaxed), 5);
+    }
+
+    #[test]
+    fn a_stream_that_ends_or_breaks_mid_run_ends_with_one_connection_lost_run_error() {
+        use futures_util::FutureExt;
+
+        let started = b"data: {\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"r\"}\n\n";
+        let ended = vec![Ok(started.to_vec())];
+        let broken = vec![
+            Ok(started.to_vec()),
+            Err(Error::Network("connection reset".into())),
+            Ok(b"data: {\"type\":\"RUN_FINISHED\"}\n\n".to_vec()),
+        ];
+        for chunks in [ended, broken] {
+            let events = raw_event_stream(HttpResponse {
+                status: 200,
+                retry_after: None,
+                body: Box::pin(futures_util::stream::iter(chunks)),
+            });
+            let events: Vec<Event> = typed(events)
+                .collect::<Vec<_>>()
+                .now_or_never()
+                .expect("the body is all there")
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(events.len(), 2, "{events:?}");
+            assert_eq!(events[0].type_name(), "RUN_STARTED");
+            let Event::RunError { code, message } = &events[1] else {
+                panic!("{events:?}");
+            };
+            assert_eq!(code.as_deref(), Some(ErrorCode::ConnectionLost.as_str()));
+            assert!(message.contains("connection to the server was lost"));
+        }
     }
 
     #[test]

@@ -161,6 +161,10 @@ pub enum ErrorCode {
     RuntimeError,
     /// The agent's runtime took too long to answer.
     RuntimeTimeout,
+    /// The connection to the server broke while a run streamed (the server
+    /// stopped, the network went away): the SDK ends the run with this
+    /// `RUN_ERROR` itself, as the server could not.
+    ConnectionLost,
 
     /// A code this SDK does not know, e.g. one a newer server added; kept as sent.
     Other(String),
@@ -168,7 +172,7 @@ pub enum ErrorCode {
 
 /// Every known code, in the order of the variants: what [`ErrorCode::from`]
 /// looks a name up in.
-const KNOWN: [ErrorCode; 56] = [
+const KNOWN: [ErrorCode; 57] = [
     ErrorCode::Network,
     ErrorCode::Protocol,
     ErrorCode::InvalidArgument,
@@ -225,6 +229,7 @@ const KNOWN: [ErrorCode; 56] = [
     ErrorCode::RuntimeUnavailable,
     ErrorCode::RuntimeError,
     ErrorCode::RuntimeTimeout,
+    ErrorCode::ConnectionLost,
 ];
 
 impl ErrorCode {
@@ -294,6 +299,7 @@ impl ErrorCode {
             ErrorCode::RuntimeUnavailable => "runtime_unavailable",
             ErrorCode::RuntimeError => "runtime_error",
             ErrorCode::RuntimeTimeout => "runtime_timeout",
+            ErrorCode::ConnectionLost => "connection_lost",
             ErrorCode::Other(code) => code.as_str(),
         }
     }
@@ -365,7 +371,7 @@ mod tests {
 
     /// Every known code and its string on the wire, written out: a renamed
     /// string fails here before it reaches a client.
-    const WIRE: [(ErrorCode, &str); 56] = [
+    const WIRE: [(ErrorCode, &str); 57] = [
         (ErrorCode::Network, "network"),
         (ErrorCode::Protocol, "protocol"),
         (ErrorCode::InvalidArgument, "invalid_argument"),
@@ -425,6 +431,7 @@ mod tests {
         (ErrorCode::RuntimeUnavailable, "runtime_unavailable"),
         (ErrorCode::RuntimeError, "runtime_error"),
         (ErrorCode::RuntimeTimeout, "runtime_timeout"),
+        (ErrorCode::ConnectionLost, "connection_lost"),
     ];
 
     #[test]

@@ -59,6 +59,7 @@ impl Failure {
         const RUNTIME_TIMEOUT: &str = ErrorCode::RuntimeTimeout.as_str();
         const NETWORK: &str = ErrorCode::Network.as_str();
         const PROTOCOL: &str = ErrorCode::Protocol.as_str();
+        const CONNECTION_LOST: &str = ErrorCode::ConnectionLost.as_str();
         let text = match self.code.as_str() {
             ORIGIN_NOT_ALLOWED => texts.origin_not_allowed,
             WIDGET_DISABLED => texts.widget_disabled,
@@ -74,7 +75,8 @@ impl Failure {
             RUNTIME_UNAVAILABLE | RUNTIME_ERROR | RUNTIME_TIMEOUT => texts.unavailable,
             NETWORK => texts.offline,
             // Not the server's words: a garbled stream says nothing a visitor can use.
-            PROTOCOL => texts.broken_answer,
+            // An answer cut off (a server stopped mid-answer) is one to ask again.
+            PROTOCOL | CONNECTION_LOST => texts.broken_answer,
             _ if self.message.is_empty() => texts.something_wrong,
             _ => return self.message.clone(),
         };

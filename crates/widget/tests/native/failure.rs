@@ -50,6 +50,15 @@ fn stable_codes_read_as_plain_sentences() {
     }
     let offline = Failure::from(Error::Network("Failed to fetch".into()));
     assert!(offline.readable(EN).starts_with("You seem to be offline"));
+    // A server that stopped mid-answer: the run ended, ask again.
+    let cut = Failure::from(Error::Run {
+        code: "connection_lost".into(),
+        message: "the connection to the server was lost before the run finished".into(),
+    });
+    assert_eq!(
+        cut.readable(EN),
+        "Something went wrong with this answer. Please try again."
+    );
 }
 
 #[test]
