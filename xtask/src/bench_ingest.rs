@@ -552,11 +552,12 @@ fn report(sqlite: &Run, postgres: Option<&Run>) -> Section {
              `accepted` for each new one and `duplicate` for each repeat, or the bench fails; \
              afterwards `GET /v1/usage` must count exactly the loaded and opened events the \
              answers accepted. The server stores a batch before it answers, in one transaction \
-             with the daily roll-up upserts: on SQLite, one multi-row `SELECT` finds the \
-             events stored before and one multi-row `INSERT` stores the others, and the \
-             batches that arrive while others are written wait and are then written together \
-             in one transaction (group commit); on PostgreSQL, one multi-row \
-             `INSERT … ON CONFLICT DO NOTHING RETURNING` per batch, each in its own. On SQLite, \
+             with the daily roll-up upserts: one multi-row `SELECT` finds the events stored \
+             before and one multi-row `INSERT` stores the others, and the batches that arrive \
+             while others are written wait and are then written together in one transaction \
+             (group commit), in one line on SQLite and two on PostgreSQL (where a batch that \
+             meets an event another transaction stored meanwhile is written again with \
+             `INSERT … ON CONFLICT DO NOTHING RETURNING`). On SQLite, \
              a task of the server copies the WAL back into the database file every second \
              (a commit never does). Accepted events/s counts only new events of batches sent in the \
              counted window; requests/s is batches a second. Latency is from sending a batch to \

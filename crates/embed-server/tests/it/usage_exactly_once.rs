@@ -263,9 +263,10 @@ async fn a_batch_that_cannot_be_stored_fails_alone_and_the_others_count() {
     let secret = server.secret_key().await;
     let faq = server.key_ids(&server.faq_key).await;
     let db = server.db().await;
+    refuse_events_of_unknown_tenants(&server.db_url).await;
     let now = now_unix_ms();
     // A batch of loads; one naming a tenant that does not exist cannot be
-    // stored (a broken reference).
+    // stored.
     let batch = |tenant_id: &str, ids: &[&str]| EventBatch {
         sender: EventSender {
             tenant_id: tenant_id.to_owned(),
@@ -301,4 +302,96 @@ async fn a_batch_that_cannot_be_stored_fails_alone_and_the_others_count() {
     assert_eq!(last.unwrap().len(), 3);
     let counted = report(&server.url, &secret, "").await;
     assert_eq!(counted["totals"]["loads"], 5, "{counted}");
+}
+
+#[tokio::test]
+async fn an_event_another_writer_stores_meanwhile_is_a_duplicate_and_counts_once() {
+    let server = TestServer::spawn().await;
+    if server.db_url.starts_with("sqlite:") {
+        // SQLite has one writer, the server: nothing stores meanwhile. The
+        // PostgreSQL pass of the suite runs this.
+        eprintln!("another writer meanwhile: PostgreSQL only");
+        return;
+    }
+    let secret = server.secret_key().await;
+    let faq = server.key_ids(&server.faq_key).await;
+    let db = server.db().await;
+    let now = now_unix_ms();
+    let events = (0..60)
+        .map(|n| NewUsageEvent {
+            source: "/visitors/v1".into(),
+            id: format!("e{n:02}"),
+            kind: usage_types::WIDGET_LOADED.into(),
+            time_ms: now,
+            data: None,
+            counted: Some(CountedEvent::Load),
+        })
+        .collect();
+    let batch = EventBatch {
+        sender: EventSender {
+            tenant_id: faq.tenant.clone(),
+            agent_id: faq.agent.clone(),
+            widget_id: faq.widget.clone(),
+            key_id: faq.key.clone(),
+            visitor_id: "v1".into(),
+            received_at_ms: now,
+        },
+        events,
+    };
+    // Another writer (another node, say) is storing one of the events and
+    // has not committed: the batch finds it not stored, then meets it as it
+    // inserts.
+    let other = sqlx::AnyPool::connect(&server.db_url).await.unwrap();
+    let mut meanwhile = other.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO usage_events (tenant_id, agent_id, widget_id, key_id, visitor_id, \
+         received_at, source, event_id, event_type, occurred_at) \
+         VALUES ($1, $2, $3, $4, 'v1', $5, '/visitors/v1', 'e30', $6, $5)",
+    )
+    .bind(&faq.tenant)
+    .bind(&faq.agent)
+    .bind(&faq.widget)
+    .bind(&faq.key)
+    .bind(now)
+    .bind(usage_types::WIDGET_LOADED)
+    .execute(&mut *meanwhile)
+    .await
+    .unwrap();
+    let storing = tokio::spawn(async move { db.record_usage_events(batch).await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    meanwhile.commit().await.unwrap();
+    let stored = storing.await.unwrap().unwrap();
+    assert_eq!(stored.len(), 59, "all but the other writer's event are new");
+    assert!(!stored.contains(&("/visitors/v1".to_owned(), "e30".to_owned())));
+    // The other writer's event is its own to count (this one added no
+    // roll-up for it): the batch counted its 59.
+    let counted = report(&server.url, &secret, "").await;
+    assert_eq!(counted["totals"]["loads"], 59, "{counted}");
+    other.close().await;
+}
+
+/// A database that refuses one batch: the server checks no reference when it
+/// stores usage events (it writes them only for the widget it has just looked
+/// up), so a trigger refuses those naming an unknown tenant.
+async fn refuse_events_of_unknown_tenants(db_url: &str) {
+    let statements: &[&'static str] = if db_url.starts_with("sqlite:") {
+        &[
+            "CREATE TRIGGER refuse_unknown_tenant BEFORE INSERT ON usage_events \
+           WHEN NEW.tenant_id NOT IN (SELECT id FROM tenants) \
+           BEGIN SELECT RAISE(ABORT, 'no such tenant'); END",
+        ]
+    } else {
+        &[
+            "CREATE FUNCTION refuse_unknown_tenant() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN IF NOT EXISTS (SELECT 1 FROM tenants WHERE id = NEW.tenant_id) THEN \
+             RAISE EXCEPTION 'no such tenant'; END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER refuse_unknown_tenant BEFORE INSERT ON usage_events \
+             FOR EACH ROW EXECUTE FUNCTION refuse_unknown_tenant()",
+        ]
+    };
+    let pool = sqlx::AnyPool::connect(db_url).await.unwrap();
+    for statement in statements {
+        sqlx::raw_sql(*statement).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
 }
