@@ -24,7 +24,9 @@ use crate::load::{self, Outcome, Plan};
 use crate::postgres::{self, Private, Source};
 use crate::processes::{self, Services};
 use crate::sitekit_cli::SitekitCli;
-use crate::stand_in::{Hold, ORIGIN, StandIn, chat_request, first_text, open_streams, widget_on};
+use crate::stand_in::{
+    Hold, HoldingProcess, ORIGIN, StandIn, chat_request, first_text, open_streams, widget_on,
+};
 use crate::{build, embed_server, http, master_key, ports, redis, stats, step};
 
 /// The nodes with Redis; a fourth, without it, is the Redis cost's baseline.
@@ -47,8 +49,8 @@ const STREAMS_PER_WIDGET: usize = 1_000;
 const OPENERS: usize = 32;
 /// The design's budget for a node's memory per open stream (1 KB = 1,000 B).
 const STREAM_BUDGET_BYTES: f64 = 25_000.0;
-/// Files xtask keeps open besides the streams' two each (client and
-/// stand-in ends): listeners, logs, the requests that read `/metrics`.
+/// Files xtask keeps open besides the streams' client ends: listeners, logs,
+/// the requests that read `/metrics`.
 const SPARE_FILES: u64 = 64;
 /// Every request comes from 127.0.0.1 and few visitors: the default limits
 /// would answer most with 429.
@@ -75,7 +77,7 @@ pub fn section(root: &Path) -> Result<Section> {
         bail!("an open-files limit of {limit} leaves no room for chat streams");
     }
     let quick = StandIn::start(Hold::No)?;
-    let holding = StandIn::start(Hold::Yes)?;
+    let mut holding = HoldingProcess::start()?;
     let mut services = Services::default();
     let cluster = start(root, &source, &mut services)?;
     let seeded = seed(root, &cluster, &quick, &holding, streams)?;
@@ -99,7 +101,7 @@ pub fn section(root: &Path) -> Result<Section> {
     let relay = relay_times(&cluster, &seeded.relay_tokens)?;
     services.check_running()?;
     let memory = memory(&cluster, &seeded.stream_tokens, streams)?;
-    holding.release();
+    holding.release()?;
     services.check_running()?;
     services.stop_all();
     quick.release();
@@ -121,9 +123,9 @@ pub fn section(root: &Path) -> Result<Section> {
 }
 
 /// How many streams xtask can hold with `limit` open files, `open` of them
-/// taken: each needs two, the client's end and the stand-in's.
+/// taken: one each, the client's end (the stand-in's end is in its own process).
 fn streams_within(limit: u64, open: u64) -> usize {
-    let spare = limit.saturating_sub(open + SPARE_FILES) / 2;
+    let spare = limit.saturating_sub(open + SPARE_FILES);
     STREAMS.min(usize::try_from(spare).unwrap_or(usize::MAX))
 }
 
@@ -249,7 +251,7 @@ fn seed(
     root: &Path,
     cluster: &Cluster,
     quick: &StandIn,
-    holding: &StandIn,
+    holding: &HoldingProcess,
     streams: usize,
 ) -> Result<Seeded> {
     let bin = build::sitekit_bin(root);
@@ -282,13 +284,15 @@ fn seed(
         }
     }
     step("seeding the relay's and the streams' widgets on the stand-in runtimes");
-    let token_on = |runtime: &StandIn| {
-        let key = widget_on(&cli, &runtime.url)?;
+    let token_on = |runtime_url: &str| {
+        let key = widget_on(&cli, runtime_url)?;
         embed_server::session_token(url, ORIGIN, &key)
     };
-    let relay_tokens = (0..NODES).map(|_| token_on(quick)).collect::<Result<_>>()?;
+    let relay_tokens = (0..NODES)
+        .map(|_| token_on(&quick.url))
+        .collect::<Result<_>>()?;
     let stream_tokens = (0..streams.div_ceil(STREAMS_PER_WIDGET))
-        .map(|_| token_on(holding))
+        .map(|_| token_on(&holding.url))
         .collect::<Result<_>>()?;
     Ok(Seeded {
         config_key,
@@ -620,8 +624,8 @@ fn memory_table(memory: &[NodeMemory], limit: u64) -> String {
     );
     let measured = if streams < STREAMS {
         format!(
-            "{} streams: xtask holds both ends of each (client and stand-in), 2 files a \
-             stream, and may open {} (its hard RLIMIT_NOFILE); raise it for {}",
+            "{} streams: xtask holds the client's end of each and may open {} files (its \
+             hard RLIMIT_NOFILE); raise it for {}",
             grouped(streams as u64),
             grouped(limit),
             grouped(STREAMS as u64)
@@ -686,7 +690,8 @@ fn how() -> String {
          its own memory), in turns as above, {ROUNDS} rounds; the added time is with minus \
          without. **Memory**: {} chat streams (fewer if the open-files limit does not \
          allow them, as the table says) opened over the {NODES} nodes with Redis in turn, \
-         {OPENERS} at a time, each past its first text on a stand-in that then keeps it open, \
+         {OPENERS} at a time, each past its first text on a stand-in (in a process of its own, \
+         `cargo xtask stand-in`) that then keeps it open, \
          {} on each widget (a widget's default daily budget); each node's \
          `/metrics` must count its share open (`sitekit_chat_streams_open`). VmRSS of each \
          node from `/proc` before (after the runs above) and with the streams open; per \
@@ -706,7 +711,8 @@ mod tests {
     #[test]
     fn streams_fit_in_the_open_files_limit() {
         assert_eq!(streams_within(1_048_576, 20), STREAMS);
-        assert_eq!(streams_within(20_000, 16), (20_000 - 16 - 64) / 2);
+        assert_eq!(streams_within(20_000, 16), STREAMS);
+        assert_eq!(streams_within(10_000, 16), 10_000 - 16 - 64);
         assert_eq!(streams_within(10, 16), 0);
     }
 

@@ -139,6 +139,8 @@ fn run() -> Result<()> {
             print!("{HELP}");
             Ok(())
         }
+        // The cluster bench's holding runtime, in a process of its own.
+        "stand-in" => stand_in::serve_holding(),
         other => bail!("unknown command `{other}`; run `cargo xtask help`"),
     }
 }

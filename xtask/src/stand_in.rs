@@ -5,8 +5,9 @@
 //! sends `POST /v1/chat` and reads until the first text.
 
 use std::fmt::Write as _;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -70,6 +71,63 @@ impl StandIn {
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
     }
+}
+
+/// A holding stand-in in a process of its own (`cargo xtask stand-in`): the
+/// streams it holds open take none of this process's open files, so a bench
+/// can hold its limit's worth of client ends. It runs until released.
+pub struct HoldingProcess {
+    pub url: String,
+    child: Child,
+    /// Closing it tells the stand-in to exit, closing every stream it holds.
+    stdin: Option<ChildStdin>,
+}
+
+impl HoldingProcess {
+    pub fn start() -> Result<Self> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .arg("stand-in")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("starting the stand-in process (`xtask stand-in`)")?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().context("the stand-in has no stdout")?;
+        let mut url = String::new();
+        BufReader::new(stdout).read_line(&mut url)?;
+        let url = url.trim().to_owned();
+        if !url.starts_with("http://") {
+            let _ = child.kill();
+            bail!("the stand-in process did not say where it listens (said {url:?})");
+        }
+        Ok(HoldingProcess { url, child, stdin })
+    }
+
+    /// Closes the streams held open: the process exits.
+    pub fn release(&mut self) -> Result<()> {
+        drop(self.stdin.take());
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+impl Drop for HoldingProcess {
+    fn drop(&mut self) {
+        if self.stdin.is_some() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// `cargo xtask stand-in`: a holding stand-in that prints its URL and runs
+/// until its standard input closes.
+pub fn serve_holding() -> Result<()> {
+    let stand_in = StandIn::start(Hold::Yes)?;
+    println!("{}", stand_in.url);
+    std::io::stdout().flush()?;
+    std::io::copy(&mut std::io::stdin(), &mut std::io::sink())?;
+    Ok(())
 }
 
 fn answer(mut socket: TcpStream, hold: Hold, held: &Mutex<Vec<TcpStream>>) {
