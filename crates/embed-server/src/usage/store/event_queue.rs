@@ -20,7 +20,8 @@ use crate::db::Db;
 use crate::db::write_queue::{OnPanic, WriteQueue};
 
 /// Events written in one transaction at most (a batch is never split): it
-/// bounds how long one commit holds SQLite's write lock.
+/// bounds how long one commit holds SQLite's write lock, or PostgreSQL's lock
+/// on the day's roll-up row.
 const MAX_GROUP_EVENTS: usize = 2_000;
 /// Lines of group commit on PostgreSQL: enough to keep a few cores writing,
 /// few enough that batches still meet in groups.
