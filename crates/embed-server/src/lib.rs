@@ -15,6 +15,7 @@ pub mod db;
 pub mod egress;
 mod error;
 mod extract;
+mod http_server;
 pub mod kept_releases;
 pub mod keys;
 #[cfg(test)]
@@ -35,7 +36,6 @@ pub mod usage;
 pub mod widgets;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
@@ -245,9 +245,11 @@ pub async fn serve(
         tokio::time::sleep(drain).await;
         let _ = signalled.send(());
     };
-    // The peer address is what per-IP limits count.
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, service).with_graceful_shutdown(shutdown);
+    // The peer address, what per-IP limits count, rides on each request.
+    let served = async move {
+        http_server::serve(listener, app(state), shutdown).await;
+        Ok(())
+    };
     let grace_over = async move {
         match on_signal.await {
             Ok(()) => tokio::time::sleep(grace).await,
@@ -255,7 +257,7 @@ pub async fn serve(
         }
     };
     let result = tokio::select! {
-        served = std::future::IntoFuture::into_future(served) => served,
+        served = served => served,
         () = grace_over => {
             tracing::warn!(?grace, "requests still open after the shutdown grace period; stopping");
             Ok(())
