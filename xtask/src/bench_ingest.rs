@@ -552,10 +552,11 @@ fn report(sqlite: &Run, postgres: Option<&Run>) -> Section {
              `accepted` for each new one and `duplicate` for each repeat, or the bench fails; \
              afterwards `GET /v1/usage` must count exactly the loaded and opened events the \
              answers accepted. The server stores a batch before it answers, in one transaction \
-             with the daily roll-up upserts: one multi-row `SELECT` finds the events stored \
-             before and one multi-row `INSERT` stores the others, and the batches that arrive \
+             with the daily roll-up upserts: one `SELECT` finds the events stored before and one \
+             multi-row `INSERT` stores the others (on PostgreSQL each reads the events as one \
+             JSON parameter, `json_to_recordset`), and the batches that arrive \
              while others are written wait and are then written together in one transaction \
-             (group commit), in one line on SQLite and two on PostgreSQL (where a batch that \
+             (group commit), in one line on SQLite and four on PostgreSQL (where a batch that \
              meets an event another transaction stored meanwhile is written again with \
              `INSERT … ON CONFLICT DO NOTHING RETURNING`). On SQLite, \
              a task of the server copies the WAL back into the database file every second \

@@ -1,7 +1,7 @@
 //! Writes that one task per queue drains in groups: the first write starts
 //! the task, writes that arrive while it writes wait and go together in its
 //! next group, and its turn ends when none waits. Usage events (group commit,
-//! one queue on SQLite and two on PostgreSQL) and the run ledger queue this way.
+//! one queue on SQLite and four on PostgreSQL) and the run ledger queue this way.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 

@@ -163,6 +163,56 @@ async fn a_batch_is_stored_once_and_sent_again_is_all_duplicate() {
     }
 }
 
+/// Ids and data reach the database as JSON text on PostgreSQL: quotes,
+/// backslashes, escapes, a NUL and non-ASCII must be stored as sent.
+#[tokio::test]
+async fn ids_and_data_with_quotes_escapes_and_any_script_are_stored_as_sent() {
+    let server = TestServer::in_process().await;
+    let (token, _) = server.session(&server.faq_key).await;
+    let properties = json!({
+        "quote": "he said \"hi\"; DROP TABLE usage_events; --",
+        "path": "C:\\new\\table",
+        "escape": "\\u0041 is not A, \\\" neither",
+        "nul": "before\u{0}after",
+        "script": "😀 ünïcødé 日本語 עברית",
+        "nested": [{"a": null}, 1.5, true],
+    });
+    let sent_ids = [
+        r#"id-"quoted"-\back"#,
+        "id-😀-ünï",
+        r#"{"looks":"like json"}"#,
+    ];
+    let batch: Vec<Value> = sent_ids
+        .iter()
+        .map(|id| {
+            event(
+                id,
+                usage_types::TRACK,
+                Some(json!({ "name": *id, "properties": properties })),
+            )
+        })
+        .collect();
+    let answered = statuses(post_to(&server.url, &token, &json!(batch)).await).await;
+    assert_eq!(answered, ["accepted"; 3]);
+    let again = statuses(post_to(&server.url, &token, &json!(batch)).await).await;
+    assert_eq!(again, ["duplicate"; 3]);
+
+    let rows = stored(&server.db_url).await;
+    // Sorted here: the database's collation may order them otherwise.
+    let mut stored_ids = ids(&rows);
+    stored_ids.sort_unstable();
+    let mut expected = sent_ids.to_vec();
+    expected.sort_unstable();
+    assert_eq!(stored_ids, expected);
+    for row in &rows {
+        assert_eq!(
+            row["data"],
+            json!({ "name": row["id"], "properties": properties }),
+            "{row}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn identical_batches_sent_concurrently_store_each_event_once() {
     let server = TestServer::in_process().await;
