@@ -16,6 +16,7 @@ mod claimed_memberships;
 mod cli;
 mod cluster;
 mod config;
+mod connections;
 mod dashboard;
 mod egress;
 #[cfg(feature = "embed-assets")]
