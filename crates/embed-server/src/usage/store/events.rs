@@ -69,8 +69,8 @@ pub enum CountedEvent {
 
 /// Parameters of one stored event: its sender's six columns and its own five.
 const ROW_PARAMS: usize = 11;
-/// SQLite allows 32,766 parameters in a statement, PostgreSQL 65,535; this many
-/// rows stay far below both and keep one statement's SQL small.
+/// SQLite allows 32,766 parameters in a statement; this many rows stay far
+/// below that and keep one statement (or PostgreSQL's JSON parameter) small.
 const ROWS_PER_STATEMENT: usize = 500;
 const _: () = assert!(ROWS_PER_STATEMENT * ROW_PARAMS <= 32_766);
 
