@@ -27,6 +27,7 @@ const LAYERS: &[&[&str]] = &[
     // Plain parts that know no domain.
     &[
         "assets",
+        "http_server",
         "egress",
         "client_ip",
         "limits",
