@@ -10,7 +10,7 @@ use super::{RelayError, Upstream, UpstreamEvents, excerpt};
 /// The response's events, in order. A frame that is not an AG-UI event, one
 /// over the decoder's limit, and a body that breaks off are runtime errors:
 /// the runtime answered, then failed.
-pub fn events(response: reqwest::Response) -> UpstreamEvents {
+pub fn events(response: super::RuntimeResponse) -> UpstreamEvents {
     let mut decoder = SseDecoder::new();
     let events = response.bytes_stream().flat_map(move |chunk| {
         let decoded: Vec<Result<Upstream, RelayError>> = match chunk {

@@ -8,22 +8,69 @@
 //! the relay must not tell a tenant what answers inside the server's network.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use tokio::net::TcpStream;
+use url::{Host, Position, Url};
 
 use super::RelayError;
+use super::http1::{self, Http1Request};
 use crate::egress::EgressPolicy;
 
 /// How long a runtime may take to accept a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// An HTTP client for agent runtimes under the egress policy.
+/// An HTTP client for agent runtimes under the egress policy. Plain-HTTP
+/// runtimes (a Langflow next to the server, the usual set-up) are called with
+/// the lean client in `http1`, which keeps a few kilobytes per open chat;
+/// HTTPS ones with reqwest and its TLS.
 #[derive(Debug, Clone)]
 pub struct RuntimeHttp {
     client: reqwest::Client,
     policy: Arc<EgressPolicy>,
+}
+
+/// A `POST` to a runtime, built by an adapter and sent by [`RuntimeHttp::send`].
+#[derive(Debug)]
+pub struct RuntimeRequest {
+    url: String,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+}
+
+impl RuntimeRequest {
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn bearer_auth(self, token: &str) -> Self {
+        self.header("authorization", format!("Bearer {token}"))
+    }
+
+    pub fn body(mut self, body: Vec<u8>) -> Self {
+        self.body = body;
+        self
+    }
+}
+
+/// A runtime's answer: its status, and its body as it streams in.
+pub struct RuntimeResponse {
+    pub status: u16,
+    body: BodyStream,
+}
+
+type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, String>> + Send>>;
+
+impl RuntimeResponse {
+    pub fn bytes_stream(self) -> BodyStream {
+        self.body
+    }
 }
 
 impl RuntimeHttp {
@@ -46,8 +93,12 @@ impl RuntimeHttp {
         self.policy.clone()
     }
 
-    pub fn post(&self, url: &str) -> reqwest::RequestBuilder {
-        self.client.post(url)
+    pub fn post(&self, url: &str) -> RuntimeRequest {
+        RuntimeRequest {
+            url: url.to_owned(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
     }
 
     /// Sends a request to a runtime: refused by the policy or no connection is
@@ -55,30 +106,98 @@ impl RuntimeHttp {
     /// (a redirect among them); a success is the body to stream.
     pub async fn send(
         &self,
-        request: reqwest::RequestBuilder,
+        request: RuntimeRequest,
         credential: &str,
-    ) -> Result<reqwest::Response, RelayError> {
-        let request = request
-            .build()
-            .map_err(|e| RelayError::Unavailable(format!("cannot build the request: {e}")))?;
-        // The exact URL that is about to be fetched. Names are checked by the
-        // resolver, on what they resolve to; a literal address never reaches it.
-        let url = request.url().clone();
+    ) -> Result<RuntimeResponse, RelayError> {
+        let url = Url::parse(&request.url).map_err(|e| {
+            RelayError::Unavailable(format!("cannot build the request: {}: {e}", request.url))
+        })?;
+        // Names are checked on what they resolve to; a literal address here.
         if let Err(refused) = self.policy.check_url(&url) {
             return Err(RelayError::Unavailable(format!(
                 "{url}: refused by the egress policy: {refused}"
             )));
         }
-        let response = self
-            .client
-            .execute(request)
-            .await
-            .map_err(|e| RelayError::Unavailable(format!("{url}: {}", with_causes(&e))))?;
-        if !response.status().is_success() {
+        let response = match url.scheme() {
+            "http" => self.send_plain(&url, &request).await,
+            _ => self.send_tls(url.clone(), request).await,
+        }
+        .map_err(|why| RelayError::Unavailable(format!("{url}: {why}")))?;
+        if !(200..300).contains(&response.status) {
             return Err(RelayError::refused(url.as_str(), response, credential).await);
         }
         Ok(response)
     }
+
+    async fn send_plain(
+        &self,
+        url: &Url,
+        request: &RuntimeRequest,
+    ) -> Result<RuntimeResponse, String> {
+        let port = url.port_or_known_default().unwrap_or(80);
+        let addresses = match url.host() {
+            Some(Host::Domain(name)) => allowed_addresses(&self.policy, name, port).await?,
+            Some(Host::Ipv4(address)) => vec![SocketAddr::new(address.into(), port)],
+            Some(Host::Ipv6(address)) => vec![SocketAddr::new(address.into(), port)],
+            None => return Err("the URL names no host".into()),
+        };
+        let connection = connect(&addresses).await?;
+        let host = &url[Position::BeforeHost..Position::BeforePath];
+        let request = Http1Request {
+            host,
+            target: &url[Position::BeforePath..Position::AfterQuery],
+            headers: &request.headers,
+            body: &request.body,
+        };
+        let response = http1::post(connection, &request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status;
+        let body = response
+            .into_body()
+            .map(|chunk| chunk.map_err(|e| e.to_string()));
+        Ok(RuntimeResponse {
+            status,
+            body: Box::pin(body),
+        })
+    }
+
+    async fn send_tls(&self, url: Url, request: RuntimeRequest) -> Result<RuntimeResponse, String> {
+        let mut builder = self.client.post(url).body(request.body);
+        for (name, value) in request.headers {
+            builder = builder.header(name, value);
+        }
+        let response = builder.send().await.map_err(|e| with_causes(&e))?;
+        let status = response.status().as_u16();
+        let body = response
+            .bytes_stream()
+            .map(|chunk| chunk.map_err(|e| with_causes(&e)));
+        Ok(RuntimeResponse {
+            status,
+            body: Box::pin(body),
+        })
+    }
+}
+
+/// The first of `addresses` that accepts a connection within [`CONNECT_TIMEOUT`].
+async fn connect(addresses: &[SocketAddr]) -> Result<TcpStream, String> {
+    let attempts = async {
+        let mut last = String::from("no address to connect to");
+        for address in addresses {
+            match TcpStream::connect(address).await {
+                Ok(connection) => {
+                    // The request goes in one write; the answer's events should not wait either.
+                    let _ = connection.set_nodelay(true);
+                    return Ok(connection);
+                }
+                Err(e) => last = format!("connecting to {address}: {e}"),
+            }
+        }
+        Err(last)
+    };
+    tokio::time::timeout(CONNECT_TIMEOUT, attempts)
+        .await
+        .unwrap_or_else(|_| Err(format!("no connection within {CONNECT_TIMEOUT:?}")))
 }
 
 /// An error and its causes, for the operator's log: reqwest's own message
@@ -94,8 +213,7 @@ fn with_causes(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// Resolves names with the system's resolver and keeps only the addresses the
-/// policy allows; a name left with none fails to resolve.
+/// reqwest's resolver for HTTPS runtimes: the same addresses as the plain path dials.
 struct PolicyResolver {
     policy: Arc<EgressPolicy>,
 }
@@ -104,28 +222,41 @@ impl Resolve for PolicyResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = self.policy.clone();
         Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let resolved: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if policy.allows_host(&host) {
-                let addresses: Addrs = Box::new(resolved.into_iter());
-                return Ok(addresses);
-            }
-            let (allowed, refused): (Vec<SocketAddr>, Vec<SocketAddr>) = resolved
-                .into_iter()
-                .partition(|address| policy.allows_address(address.ip()).is_ok());
-            if allowed.is_empty() {
-                let why = refused
-                    .first()
-                    .and_then(|address| policy.allows_address(address.ip()).err())
-                    .unwrap_or("unresolvable");
-                return Err(format!(
-                    "{host} resolves only to addresses the egress policy refuses ({why})"
-                )
-                .into());
-            }
-            let addresses: Addrs = Box::new(allowed.into_iter());
+            let addresses: Addrs = Box::new(
+                allowed_addresses(&policy, name.as_str(), 0)
+                    .await?
+                    .into_iter(),
+            );
             Ok(addresses)
         })
     }
+}
+
+/// `host`'s addresses (with `port`) that the policy allows, by the system's
+/// resolver; a name left with none is an error saying why.
+async fn allowed_addresses(
+    policy: &EgressPolicy,
+    host: &str,
+    port: u16,
+) -> Result<Vec<SocketAddr>, String> {
+    let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| format!("resolving {host}: {e}"))?
+        .collect();
+    if policy.allows_host(host) {
+        return Ok(resolved);
+    }
+    let (allowed, refused): (Vec<SocketAddr>, Vec<SocketAddr>) = resolved
+        .into_iter()
+        .partition(|address| policy.allows_address(address.ip()).is_ok());
+    if allowed.is_empty() {
+        let why = refused
+            .first()
+            .and_then(|address| policy.allows_address(address.ip()).err())
+            .unwrap_or("unresolvable");
+        return Err(format!(
+            "{host} resolves only to addresses the egress policy refuses ({why})"
+        ));
+    }
+    Ok(allowed)
 }

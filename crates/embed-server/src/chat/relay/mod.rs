@@ -6,12 +6,13 @@ mod agui;
 mod agui_sse;
 pub mod bounds;
 mod http;
+mod http1;
 mod langflow;
 pub mod lifecycle;
 mod openai;
 
 pub use agui::Agui;
-pub use http::RuntimeHttp;
+pub use http::{RuntimeHttp, RuntimeResponse};
 pub use langflow::Langflow;
 pub use openai::OpenAi;
 
@@ -102,8 +103,8 @@ impl RelayError {
     /// A runtime's non-success HTTP answer, with the start of its body for the
     /// log. Only that much is read, and `credential` is cut out: some servers
     /// echo the key they refused.
-    pub async fn refused(url: &str, response: reqwest::Response, credential: &str) -> Self {
-        let status = response.status();
+    pub async fn refused(url: &str, response: RuntimeResponse, credential: &str) -> Self {
+        let status = response.status;
         // Enough bytes that the credential is never cut in half before it is redacted.
         let wanted = EXCERPT_CHARS * 4 + credential.len();
         let mut body = Vec::new();
@@ -116,7 +117,7 @@ impl RelayError {
         }
         let detail = excerpt(&String::from_utf8_lossy(&body), credential);
         let what = format!("{url} answered {status}: {detail}");
-        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        if status == 429 {
             RelayError::RateLimited(what)
         } else {
             RelayError::Runtime(what)

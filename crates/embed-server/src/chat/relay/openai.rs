@@ -100,7 +100,7 @@ impl Runtime for OpenAi {
 }
 
 /// The response body's chunks as AG-UI events, decoded as bytes arrive.
-fn completion_events(response: reqwest::Response) -> UpstreamEvents {
+fn completion_events(response: super::RuntimeResponse) -> UpstreamEvents {
     let mut completion = Completion::default();
     // `None` marks the end of the body, which may finish a run that never sent `[DONE]`.
     let body = response
