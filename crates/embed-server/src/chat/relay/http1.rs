@@ -10,7 +10,7 @@
 //! so nothing idle either).
 //!
 //! Everything read is bounded: the response head ([`MAX_HEAD`] bytes,
-//! [`MAX_HEADERS`] fields), a chunk-size line and trailers; how much body a run
+//! [`MAX_HEADERS`] fields), interim answers, a chunk-size line and trailers; how much body a run
 //! may stream is the relay's own bound (`bounds`), checked as events arrive.
 
 use bytes::{Bytes, BytesMut};
@@ -27,6 +27,8 @@ const MAX_HEADERS: usize = 64;
 const MAX_LINE: usize = 1024;
 /// The most trailer fields after the last chunk.
 const MAX_TRAILERS: usize = 32;
+/// The most interim (`1xx`) answers before the final one.
+const MAX_INTERIM: usize = 8;
 
 /// Why a call failed before or while reading the answer, for the log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,9 +121,14 @@ where
         .map_err(|e| Http1Error(format!("sending the request: {e}")))?;
     drop(encoded);
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    let mut interim = 0;
     loop {
         if let Some((status, framing)) = parse_head(&mut buf)? {
             if (100..200).contains(&status) {
+                interim += 1;
+                if interim > MAX_INTERIM {
+                    return fail(format!("more than {MAX_INTERIM} interim answers"));
+                }
                 continue;
             }
             return Ok(Http1Response {
@@ -481,6 +488,15 @@ mod tests {
         many.extend_from_slice(b"\r\n");
         let (_, result) = exchange(&many, 4096).await;
         assert!(result.unwrap_err().0.contains("too many headers"));
+
+        let endless_interim = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(MAX_INTERIM + 1);
+        let (_, result) = exchange(&endless_interim, 4096).await;
+        assert!(
+            result
+                .unwrap_err()
+                .0
+                .contains("more than 8 interim answers")
+        );
 
         let mut line = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1;".to_vec();
         line.extend(std::iter::repeat_n(b'e', 4 * MAX_LINE));
