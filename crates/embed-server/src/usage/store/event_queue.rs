@@ -7,11 +7,10 @@
 //!
 //! SQLite takes one writer at a time: one line. PostgreSQL writes many
 //! transactions at once, so batches take [`POSTGRES_LINES`] lines in turn:
-//! one line left a core idle (measured, it halved ingestion), and four
-//! took a sixth more than two (each line's commit waits for the disk while
-//! the others work), while a
-//! transaction per batch made every batch wait for the others' commits on the
-//! day's roll-up row, which each of them updates.
+//! one line left a core idle (measured, it halved ingestion), and four took
+//! a sixth more events than two (each line's commit waits for the disk while
+//! the others work); a transaction per batch made every batch wait for the
+//! others' commits on the day's roll-up row, which each of them updates.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
