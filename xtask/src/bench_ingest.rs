@@ -551,14 +551,14 @@ fn report(sqlite: &Run, postgres: Option<&Run>) -> Section {
              and the rest have new ids. Every answer must be 200 with one result per event, \
              `accepted` for each new one and `duplicate` for each repeat, or the bench fails; \
              afterwards `GET /v1/usage` must count exactly the loaded and opened events the \
-             answers accepted. The server stores a batch before it answers, in one transaction \
-             with the daily roll-up upserts: one `SELECT` finds the events stored before and one \
-             multi-row `INSERT` stores the others (on PostgreSQL each reads the events as one \
-             JSON parameter, `json_to_recordset`), and the batches that arrive \
-             while others are written wait and are then written together in one transaction \
-             (group commit), in one line on SQLite and four on PostgreSQL (where a batch that \
-             meets an event another transaction stored meanwhile is written again with \
-             `INSERT … ON CONFLICT DO NOTHING RETURNING`). On SQLite, \
+             answers accepted. The server stores a batch before it answers, with the daily \
+             roll-up upserts, all or nothing. On SQLite, in one transaction: one `SELECT` finds \
+             the events stored before and one multi-row `INSERT` stores the others. On \
+             PostgreSQL, in one statement (its own transaction) that reads the events as one \
+             array parameter a column (`unnest`), inserts them with `ON CONFLICT DO NOTHING` \
+             and adds those it stored to the roll-ups. The batches that arrive while others are \
+             written wait and are then written together (group commit), in one line on SQLite \
+             and two on PostgreSQL (an idle one first). On SQLite, \
              a task of the server copies the WAL back into the database file every second \
              (a commit never does). Accepted events/s counts only new events of batches sent in the \
              counted window; requests/s is batches a second. Latency is from sending a batch to \

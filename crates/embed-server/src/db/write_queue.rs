@@ -1,7 +1,7 @@
 //! Writes that one task per queue drains in groups: the first write starts
 //! the task, writes that arrive while it writes wait and go together in its
 //! next group, and its turn ends when none waits. Usage events (group commit,
-//! one queue on SQLite and four on PostgreSQL) and the run ledger queue this way.
+//! one queue on SQLite and two on PostgreSQL) and the run ledger queue this way.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -50,6 +50,12 @@ impl<T> WriteQueue<T> {
         !std::mem::replace(&mut state.writing, true)
     }
 
+    /// Whether a writer is running now: a hint for choosing among queues,
+    /// stale as soon as it is read.
+    pub(crate) fn is_writing(&self) -> bool {
+        self.state().writing
+    }
+
     /// The oldest waiting writes, as many as `how_many` says of them but at
     /// least one; when none is waiting, the writer's turn ends.
     pub(crate) fn next_group(&self, how_many: impl FnOnce(&[T]) -> usize) -> Vec<T> {
@@ -95,13 +101,16 @@ mod tests {
     #[test]
     fn the_first_write_starts_the_writer_and_the_rest_go_in_its_groups() {
         let queue = WriteQueue::default();
+        assert!(!queue.is_writing());
         assert!(queue.push(1), "no writer yet");
+        assert!(queue.is_writing());
         assert!(!queue.push(2), "the writer takes it");
         assert!(!queue.push(3));
         assert_eq!(queue.next_group(|_| 2), [1, 2]);
         // At least one, whatever the count says.
         assert_eq!(queue.next_group(|_| 0), [3]);
         assert!(queue.next_group(|_| 2).is_empty(), "the turn ends");
+        assert!(!queue.is_writing());
         assert!(queue.push(4), "a new writer is needed");
     }
 

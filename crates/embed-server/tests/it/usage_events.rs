@@ -163,8 +163,8 @@ async fn a_batch_is_stored_once_and_sent_again_is_all_duplicate() {
     }
 }
 
-/// Ids and data reach the database as JSON text on PostgreSQL: quotes,
-/// backslashes, escapes, a NUL and non-ASCII must be stored as sent.
+/// Ids and data reach PostgreSQL inside array literals: quotes, backslashes,
+/// braces, escapes, a NUL, non-ASCII and the word NULL must be stored as sent.
 #[tokio::test]
 async fn ids_and_data_with_quotes_escapes_and_any_script_are_stored_as_sent() {
     let server = TestServer::in_process().await;
@@ -181,6 +181,7 @@ async fn ids_and_data_with_quotes_escapes_and_any_script_are_stored_as_sent() {
         r#"id-"quoted"-\back"#,
         "id-😀-ünï",
         r#"{"looks":"like json"}"#,
+        "NULL",
     ];
     let batch: Vec<Value> = sent_ids
         .iter()
@@ -193,9 +194,9 @@ async fn ids_and_data_with_quotes_escapes_and_any_script_are_stored_as_sent() {
         })
         .collect();
     let answered = statuses(post_to(&server.url, &token, &json!(batch)).await).await;
-    assert_eq!(answered, ["accepted"; 3]);
+    assert_eq!(answered, ["accepted"; 4]);
     let again = statuses(post_to(&server.url, &token, &json!(batch)).await).await;
-    assert_eq!(again, ["duplicate"; 3]);
+    assert_eq!(again, ["duplicate"; 4]);
 
     let rows = stored(&server.db_url).await;
     // Sorted here: the database's collation may order them otherwise.

@@ -339,8 +339,8 @@ async fn an_event_another_writer_stores_meanwhile_is_a_duplicate_and_counts_once
         events,
     };
     // Another writer (another node, say) is storing one of the events and
-    // has not committed: the batch finds it not stored, then meets it as it
-    // inserts.
+    // has not committed: the batch's insert meets it, waits for that commit
+    // and then skips it.
     let other = sqlx::AnyPool::connect(&server.db_url).await.unwrap();
     let mut meanwhile = other.begin().await.unwrap();
     sqlx::query(

@@ -3,12 +3,14 @@
 //! to the daily roll-ups in the same transaction only if stored now. Batches
 //! reach [`Db::write_group`] through the group commit of `event_queue`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write;
 
-use sqlx::{AnyConnection, Row};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Connection, Row};
 
 use super::event_queue::Waiting;
+use super::events_postgres;
 use super::rollups::{RollupCell, RollupDelta};
 use crate::db::{AnyQuery, Db};
 use crate::subscriptions::RESOLVED_AGENT_ID;
@@ -70,32 +72,20 @@ pub enum CountedEvent {
 /// Parameters of one stored event: its sender's six columns and its own five.
 const ROW_PARAMS: usize = 11;
 /// SQLite allows 32,766 parameters in a statement; this many rows stay far
-/// below that and keep one statement (or PostgreSQL's JSON parameter) small.
+/// below that and keep one statement small.
 const ROWS_PER_STATEMENT: usize = 500;
 const _: () = assert!(ROWS_PER_STATEMENT * ROW_PARAMS <= 32_766);
 
-/// The eleven columns an event is stored with, in [`bind_row`]'s order.
-macro_rules! event_columns {
-    () => {
-        "tenant_id, agent_id, widget_id, key_id, visitor_id, received_at, source, event_id, \
-         event_type, occurred_at, data"
-    };
-}
-
-/// PostgreSQL's INSERT of the events [`rows_json`] lists (a macro, so that
-/// `concat!` can add to it).
-macro_rules! postgres_insert {
-    () => {
-        concat!(
-            "INSERT INTO usage_events (",
-            event_columns!(),
-            ") SELECT ",
-            event_columns!(),
-            " FROM json_to_recordset(CAST($1 AS JSON)) AS listed(tenant_id TEXT, agent_id TEXT, \
-             widget_id TEXT, key_id TEXT, visitor_id TEXT, received_at BIGINT, source TEXT, \
-             event_id TEXT, event_type TEXT, occurred_at BIGINT, data TEXT)"
-        )
-    };
+impl CountedEvent {
+    /// The roll-up column (`usage_daily`) the event adds one to.
+    pub(super) fn column(self) -> &'static str {
+        match self {
+            CountedEvent::Load => "loads",
+            CountedEvent::Open => "opens",
+            CountedEvent::FeedbackUp => "feedback_up",
+            CountedEvent::FeedbackDown => "feedback_down",
+        }
+    }
 }
 
 impl Db {
@@ -166,96 +156,69 @@ impl Db {
         batches: &[&EventBatch],
     ) -> Result<Vec<StoredEvents>, sqlx::Error> {
         let rows = distinct_rows(batches);
-        let dialect = if self.is_sqlite {
-            Dialect::Sqlite
-        } else {
-            Dialect::Postgres
-        };
-        match self.store_rows(batches, &rows, Insert::New(dialect)).await {
-            // PostgreSQL: another transaction (another line, another node)
-            // stored one of these events between the look-up and the insert.
-            Err(sqlx::Error::Database(error))
-                if dialect == Dialect::Postgres && error.is_unique_violation() =>
-            {
-                self.store_rows(batches, &rows, Insert::SkippingStored)
-                    .await
-            }
-            stored => stored,
-        }
-    }
-
-    /// [`Db::store_batches`] for `rows`, the batches' distinct events, in one
-    /// transaction, inserting them as `insert` says.
-    async fn store_rows(
-        &self,
-        batches: &[&EventBatch],
-        rows: &[EventRow<'_>],
-        insert: Insert,
-    ) -> Result<Vec<StoredEvents>, sqlx::Error> {
         let mut writer = self.writer.connection().await?;
-        let mut tx = writer.begin().await?;
-        let mut stored_now = vec![false; rows.len()];
-        for (chunk, stored_now) in rows
-            .chunks(ROWS_PER_STATEMENT)
-            .zip(stored_now.chunks_mut(ROWS_PER_STATEMENT))
-        {
-            match insert {
-                Insert::New(dialect) => insert_new(&mut tx, chunk, stored_now, dialect).await?,
-                Insert::SkippingStored => insert_returning(&mut tx, chunk, stored_now).await?,
-            }
-        }
-        // Only what this transaction stored is counted; a duplicate was counted
-        // when it was stored.
+        let stored_now = if self.is_sqlite {
+            store_rows_sqlite(&mut writer, &rows).await?
+        } else {
+            events_postgres::store_rows(&mut writer, &rows).await?
+        };
         let mut stored = vec![StoredEvents::new(); batches.len()];
-        let mut delta = RollupDelta::default();
-        let mut accepted: BTreeMap<(&str, i64), i64> = BTreeMap::new();
         for (row, _) in rows.iter().zip(&stored_now).filter(|(_, new)| **new) {
-            if let Some(counted) = row.event.counted {
-                count(&mut delta, row.sender, row.event.time_ms, counted);
-            }
-            let day = RollupCell::day_of(row.sender.received_at_ms);
-            *accepted.entry((&row.sender.widget_id, day)).or_default() += 1;
             stored[row.batch].insert((row.event.source.clone(), row.event.id.clone()));
         }
-        delta.apply(&mut tx).await?;
-        // In key order, like every transaction here: no two wait on each other
-        // in opposite orders.
-        for ((widget_id, day), count) in accepted {
-            sqlx::query(
-                "INSERT INTO usage_event_days (widget_id, day, accepted) VALUES ($1, $2, $3) \
-                 ON CONFLICT (widget_id, day) DO UPDATE \
-                 SET accepted = usage_event_days.accepted + excluded.accepted",
-            )
-            .bind(widget_id)
-            .bind(day)
-            .bind(count)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
         Ok(stored)
     }
 }
 
-/// How a transaction tells new events from those stored before.
-#[derive(Debug, Clone, Copy)]
-enum Insert {
-    /// Looks the events up, then inserts the others: fails on an event that
-    /// another transaction stores meanwhile (which SQLite's one writer rules
-    /// out). Measured on PostgreSQL, an insert that skips conflicts takes
-    /// twice a plain one's time, more than the look-up adds.
-    New(Dialect),
-    /// PostgreSQL: inserts all, skipping those stored (`ON CONFLICT DO
-    /// NOTHING`), and learns which were new from `RETURNING`. Right whatever
-    /// other transactions do.
-    SkippingStored,
+/// SQLite's write of `rows`, the group's distinct events, in one transaction:
+/// stores those not stored before and adds them to the roll-ups and their
+/// widgets' accepted counts, and says for each row whether it was stored now.
+async fn store_rows_sqlite(
+    connection: &mut AnyConnection,
+    rows: &[EventRow<'_>],
+) -> Result<Vec<bool>, sqlx::Error> {
+    let mut tx = connection.begin().await?;
+    let mut stored_now = vec![false; rows.len()];
+    for (chunk, stored_now) in rows
+        .chunks(ROWS_PER_STATEMENT)
+        .zip(stored_now.chunks_mut(ROWS_PER_STATEMENT))
+    {
+        insert_new(&mut tx, chunk, stored_now).await?;
+    }
+    // Only what this transaction stored is counted; a duplicate was counted
+    // when it was stored.
+    let mut delta = RollupDelta::default();
+    let mut accepted: BTreeMap<(&str, i64), i64> = BTreeMap::new();
+    for (row, _) in rows.iter().zip(&stored_now).filter(|(_, new)| **new) {
+        if let Some(counted) = row.event.counted {
+            count(&mut delta, row.sender, row.event.time_ms, counted);
+        }
+        let day = RollupCell::day_of(row.sender.received_at_ms);
+        *accepted.entry((&row.sender.widget_id, day)).or_default() += 1;
+    }
+    delta.apply(&mut tx).await?;
+    // In key order, like every transaction here.
+    for ((widget_id, day), count) in accepted {
+        sqlx::query(
+            "INSERT INTO usage_event_days (widget_id, day, accepted) VALUES ($1, $2, $3) \
+             ON CONFLICT (widget_id, day) DO UPDATE \
+             SET accepted = usage_event_days.accepted + excluded.accepted",
+        )
+        .bind(widget_id)
+        .bind(day)
+        .bind(count)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(stored_now)
 }
 
 /// One event of a group, with its batch and sender.
-struct EventRow<'a> {
-    batch: usize,
-    sender: &'a EventSender,
-    event: &'a NewUsageEvent,
+pub(super) struct EventRow<'a> {
+    pub batch: usize,
+    pub sender: &'a EventSender,
+    pub event: &'a NewUsageEvent,
 }
 
 impl<'a> EventRow<'a> {
@@ -289,48 +252,23 @@ fn distinct_rows<'a>(batches: &[&'a EventBatch]) -> Vec<EventRow<'a>> {
 }
 
 /// Finds which of `rows` were stored before, inserts the others and marks them
-/// stored now. On SQLite, which has one writer (and a transaction that read
-/// before another process wrote fails rather than write), what the look-up
-/// found still holds when the insert runs; on PostgreSQL, an event another
-/// transaction stores meanwhile makes the insert fail. Only the duplicates (a
-/// few) come back, as their position: returning every new row's key spent
-/// much of ingestion's CPU (in `perf`) making and dropping rows.
+/// stored now. SQLite has one writer (and a transaction that read before
+/// another process wrote fails rather than write), so what the look-up found
+/// still holds when the insert runs. Only the duplicates (a few) come back,
+/// as their position: returning every new row's key spent much of ingestion's
+/// CPU (in `perf`) making and dropping rows.
 async fn insert_new(
     connection: &mut AnyConnection,
     rows: &[EventRow<'_>],
     stored_now: &mut [bool],
-    dialect: Dialect,
 ) -> Result<(), sqlx::Error> {
-    let lookup = match dialect {
-        Dialect::Sqlite => {
-            let mut lookup = sqlx::query(sqlx::AssertSqlSafe(stored_before_sql(rows.len())));
-            for row in rows {
-                let (widget_id, source, id) = row.key();
-                lookup = lookup.bind(widget_id).bind(source).bind(id);
-            }
-            lookup
-        }
-        // Not kept prepared: a plan kept from when the table was small
-        // scans it whole for every look-up, however large it has grown since.
-        // Planned at each run, it is planned for the table as it is.
-        Dialect::Postgres => sqlx::query(POSTGRES_STORED_BEFORE)
-            .persistent(false)
-            .bind(listed_keys_json(rows)?),
-    };
-    stored_now.fill(true);
-    for found in lookup.fetch_all(&mut *connection).await? {
-        let position: i64 = found.try_get(0)?;
-        let Some(slot) = usize::try_from(position)
-            .ok()
-            .and_then(|position| stored_now.get_mut(position))
-        else {
-            return Err(sqlx::Error::Protocol(format!(
-                "the database found an event at position {position} of {}",
-                rows.len()
-            )));
-        };
-        *slot = false;
+    let mut lookup = sqlx::query(sqlx::AssertSqlSafe(stored_before_sql(rows.len())));
+    for row in rows {
+        let (widget_id, source, id) = row.key();
+        lookup = lookup.bind(widget_id).bind(source).bind(id);
     }
+    stored_now.fill(true);
+    mark_stored_before(lookup.fetch_all(&mut *connection).await?, stored_now)?;
     let new: Vec<&EventRow<'_>> = rows
         .iter()
         .zip(stored_now.iter())
@@ -339,61 +277,34 @@ async fn insert_new(
     if new.is_empty() {
         return Ok(());
     }
-    let insert = match dialect {
-        Dialect::Sqlite => {
-            let mut insert = sqlx::query(sqlx::AssertSqlSafe(insert_sql(new.len())));
-            for row in &new {
-                insert = bind_row(insert, row);
-            }
-            insert
-        }
-        Dialect::Postgres => sqlx::query(postgres_insert!()).bind(rows_json(new.iter().copied())?),
-    };
-    let inserted = insert.execute(&mut *connection).await?.rows_affected();
-    if inserted != new.len() as u64 {
-        return Err(sqlx::Error::Protocol(format!(
-            "{inserted} of {} new events were stored: another writer stored some meanwhile",
-            new.len()
-        )));
+    let mut insert = sqlx::query(sqlx::AssertSqlSafe(insert_sql(new.len())));
+    for row in &new {
+        insert = bind_row(insert, row);
     }
+    insert.execute(&mut *connection).await?;
     Ok(())
 }
 
-/// PostgreSQL: inserts `rows` in one statement, skipping those stored before
-/// or by a concurrent transaction that commits first (ON CONFLICT DO NOTHING),
-/// and marks the ones RETURNING names as stored now.
-async fn insert_returning(
-    connection: &mut AnyConnection,
-    rows: &[EventRow<'_>],
+/// Marks as not stored now the rows at the positions (the first column of
+/// `found`) that a look-up found stored before.
+pub(super) fn mark_stored_before(
+    found: Vec<AnyRow>,
     stored_now: &mut [bool],
 ) -> Result<(), sqlx::Error> {
-    let sql = concat!(
-        postgres_insert!(),
-        " ON CONFLICT (widget_id, source, event_id) DO NOTHING \
-         RETURNING widget_id, source, event_id"
-    );
-    let query = sqlx::query(sql).bind(rows_json(rows)?);
-    let position = positions(rows);
-    for row in query.fetch_all(&mut *connection).await? {
-        let widget_id: String = row.try_get("widget_id")?;
-        let source: String = row.try_get("source")?;
-        let id: String = row.try_get("event_id")?;
-        let Some(&index) = position.get(&(widget_id.as_str(), source.as_str(), id.as_str())) else {
+    let rows = stored_now.len();
+    for found in found {
+        let position: i64 = found.try_get(0)?;
+        let Some(slot) = usize::try_from(position)
+            .ok()
+            .and_then(|position| stored_now.get_mut(position))
+        else {
             return Err(sqlx::Error::Protocol(format!(
-                "the database stored an event it was not sent: {source} {id}"
+                "the database found an event at position {position} of {rows}"
             )));
         };
-        stored_now[index] = true;
+        *slot = false;
     }
     Ok(())
-}
-
-/// Where each row's key is in `rows`.
-fn positions<'a>(rows: &[EventRow<'a>]) -> HashMap<(&'a str, &'a str, &'a str), usize> {
-    rows.iter()
-        .enumerate()
-        .map(|(index, row)| (row.key(), index))
-        .collect()
 }
 
 /// Binds a row's eleven values, in [`insert_sql`]'s column order.
@@ -429,31 +340,17 @@ fn count(delta: &mut RollupDelta, sender: &EventSender, time_ms: i64, counted: C
     }
 }
 
-/// Which database a statement is written for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dialect {
-    /// A `?` for every value, in order. SQLite finds a numbered parameter by
-    /// walking the statement's list of them as it binds, which makes a
-    /// statement of thousands bind in quadratic time (a tenth of ingestion's CPU
-    /// when measured); it binds `?` in order.
-    Sqlite,
-    /// The rows as one JSON parameter (`json_to_recordset`): one statement
-    /// text whatever the number of rows, which PostgreSQL plans once per
-    /// connection. A statement with a parameter per value was a new text for
-    /// each number of rows, planned anew at every run: planning took more time
-    /// than the insert (4.8 ms against 1.3 ms for 100 rows, in `psql`).
-    Postgres,
-}
-
 /// One multi-row INSERT for `rows` events on SQLite: one statement, one
-/// index pass.
+/// index pass. A `?` for every value, in order: SQLite finds a numbered
+/// parameter by walking the statement's list of them as it binds, which makes
+/// a statement of thousands bind in quadratic time (a tenth of ingestion's
+/// CPU when measured); it binds `?` in order.
 fn insert_sql(rows: usize) -> String {
     let mut sql = String::with_capacity(300 + rows * 40);
-    sql.push_str(concat!(
-        "INSERT INTO usage_events (",
-        event_columns!(),
-        ") VALUES "
-    ));
+    sql.push_str(
+        "INSERT INTO usage_events (tenant_id, agent_id, widget_id, key_id, visitor_id, \
+         received_at, source, event_id, event_type, occurred_at, data) VALUES ",
+    );
     for row in 0..rows {
         sql.push_str(if row == 0 { "(" } else { ", (" });
         for column in 0..ROW_PARAMS {
@@ -462,45 +359,6 @@ fn insert_sql(rows: usize) -> String {
         sql.push(')');
     }
     sql
-}
-
-/// An event as [`postgres_insert`] reads it, its fields named as its columns.
-#[derive(serde::Serialize)]
-struct ListedEvent<'a> {
-    tenant_id: &'a str,
-    agent_id: &'a str,
-    widget_id: &'a str,
-    key_id: &'a str,
-    visitor_id: &'a str,
-    received_at: i64,
-    source: &'a str,
-    event_id: &'a str,
-    event_type: &'a str,
-    occurred_at: i64,
-    data: Option<&'a str>,
-}
-
-/// `rows` as the JSON array [`postgres_insert`] reads.
-fn rows_json<'r, 'a: 'r>(
-    rows: impl IntoIterator<Item = &'r EventRow<'a>>,
-) -> Result<String, sqlx::Error> {
-    let listed: Vec<ListedEvent<'_>> = rows
-        .into_iter()
-        .map(|row| ListedEvent {
-            tenant_id: &row.sender.tenant_id,
-            agent_id: &row.sender.agent_id,
-            widget_id: &row.sender.widget_id,
-            key_id: &row.sender.key_id,
-            visitor_id: &row.sender.visitor_id,
-            received_at: row.sender.received_at_ms,
-            source: &row.event.source,
-            event_id: &row.event.id,
-            event_type: &row.event.kind,
-            occurred_at: row.event.time_ms,
-            data: row.event.data.as_deref(),
-        })
-        .collect();
-    serde_json::to_string(&listed).map_err(|error| sqlx::Error::Encode(error.into()))
 }
 
 /// The position in a list of `rows` event keys (widget, source, id, bound in
@@ -519,40 +377,6 @@ fn stored_before_sql(rows: usize) -> String {
          AND stored.source = listed.column3 AND stored.event_id = listed.column4",
     );
     sql
-}
-
-/// [`stored_before_sql`] on PostgreSQL, for the keys [`listed_keys_json`] lists.
-const POSTGRES_STORED_BEFORE: &str = "SELECT listed.position \
-     FROM json_to_recordset(CAST($1 AS JSON)) \
-     AS listed(position BIGINT, widget_id TEXT, source TEXT, event_id TEXT) \
-     JOIN usage_events stored ON stored.widget_id = listed.widget_id \
-     AND stored.source = listed.source AND stored.event_id = listed.event_id";
-
-/// An event's key and its position in its list, as [`POSTGRES_STORED_BEFORE`] reads it.
-#[derive(serde::Serialize)]
-struct ListedKey<'a> {
-    position: usize,
-    widget_id: &'a str,
-    source: &'a str,
-    event_id: &'a str,
-}
-
-/// The keys of `rows` as the JSON array [`POSTGRES_STORED_BEFORE`] reads.
-fn listed_keys_json(rows: &[EventRow<'_>]) -> Result<String, sqlx::Error> {
-    let listed: Vec<ListedKey<'_>> = rows
-        .iter()
-        .enumerate()
-        .map(|(position, row)| {
-            let (widget_id, source, event_id) = row.key();
-            ListedKey {
-                position,
-                widget_id,
-                source,
-                event_id,
-            }
-        })
-        .collect();
-    serde_json::to_string(&listed).map_err(|error| sqlx::Error::Encode(error.into()))
 }
 
 #[cfg(test)]

@@ -1,12 +1,13 @@
-//! Usage storage: page events stored once each (`events`, batched on SQLite by
-//! `event_queue`), one record per run (`runs`), the daily roll-ups both add to
-//! (`rollups`), reading them (`daily`; a seller's, `seller`), raw records
-//! a page at a time (`export`), and the runs open now, recorded by any node
-//! if theirs stops (`open_runs`).
+//! Usage storage: page events stored once each (`events`; PostgreSQL's one
+//! statement in `events_postgres`; batched by `event_queue`), one record per
+//! run (`runs`), the daily roll-ups both add to (`rollups`), reading them
+//! (`daily`; a seller's, `seller`), raw records a page at a time (`export`),
+//! and the runs open now, recorded by any node if theirs stops (`open_runs`).
 
 mod daily;
 mod event_queue;
 mod events;
+mod events_postgres;
 mod export;
 mod open_runs;
 mod rollups;
