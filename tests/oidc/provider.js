@@ -3,7 +3,7 @@
 // and test people who sign in on its own login page with any password.
 //
 // Started by the tests with, in the environment:
-//   OIDC_PORT           the port to listen on (127.0.0.1)
+//   OIDC_PORT           the port to listen on (127.0.0.1); 0 or unset: any free one
 //   OIDC_CLIENT_ID      the dashboard's client id
 //   OIDC_CLIENT_SECRET  its secret
 //   OIDC_REDIRECT_URI   the embed server's callback, <server>/v1/auth/callback
@@ -19,10 +19,15 @@
 // their next sign-in on, as an administrator changes them at the provider.
 
 import { createHash, createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
 
-const port = Number(process.env.OIDC_PORT);
-const issuer = `http://127.0.0.1:${port}`;
+// The issuer names the port, so the socket listens before the provider is
+// made: with port 0 the system picks a free one, which nobody can take between
+// its choice and its use (a port chosen by the tests beforehand could be).
+const server = createServer();
+await new Promise((resolve) => server.listen(Number(process.env.OIDC_PORT || 0), '127.0.0.1', resolve));
+const issuer = `http://127.0.0.1:${server.address().port}`;
 const users = JSON.parse(process.env.OIDC_USERS || '{}');
 
 // A signing key of this run's own, so the provider never falls back to its
@@ -150,6 +155,5 @@ provider.use(async (ctx, next) => {
   }
 });
 
-provider.listen(port, '127.0.0.1', () => {
-  console.log(`ready ${issuer}`);
-});
+server.on('request', provider.callback());
+console.log(`ready ${issuer}`);

@@ -40,6 +40,9 @@ type Env = Vec<(&'static str, OsString)>;
 /// committed inputs and try a few million more, short enough for every change.
 const FUZZ_SECS: &str = "12";
 
+/// The fewest tests each test binary runs at once (see `run`).
+const MIN_TEST_THREADS: usize = 4;
+
 pub fn run(root: &Path, skip: Skip) -> Result<()> {
     processes::install_interrupt_handler()?;
     // Browser checks come first: failing after a ten-minute build helps nobody.
@@ -164,10 +167,17 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
                 .args(["--", "-D", "warnings"]),
         )?;
     }
+    // Most integration tests wait on a server process, a runtime or a timer,
+    // not on a core: cargo's default of one test per core left a 2-core
+    // machine idle for half the run.
+    let test_threads = std::thread::available_parallelism()
+        .map_or(MIN_TEST_THREADS, |cores| cores.get())
+        .max(MIN_TEST_THREADS)
+        .to_string();
     steps.run(
         "native tests",
         cmd::cargo()
-            .args(["test", "--workspace"])
+            .args(["test", "--workspace", "--", "--test-threads", &test_threads])
             // The fixture too: examples/rust-cli's test chats through it.
             .envs(env.iter().chain(&wasm_env).cloned()),
     )?;
@@ -180,6 +190,7 @@ pub fn run(root: &Path, skip: Skip) -> Result<()> {
             // is for wasm32 only and holds no test here).
             cmd::cargo()
                 .args(["test", "--workspace", "--test", "it"])
+                .args(["--", "--test-threads", &test_threads])
                 .env("SITEKIT_TEST_DATABASE", "postgres")
                 .envs(env.iter().cloned()),
         )?;

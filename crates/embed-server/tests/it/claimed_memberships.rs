@@ -21,14 +21,11 @@ const OTHER: &str = "waldur:customer:9a77";
 /// its provider, and the ids of the organisations the marketplace made as
 /// `BUYER` and `OTHER`.
 async fn claiming_server() -> (TestServer, Provider, String, String) {
-    let port = oidc::free_port();
-    let server =
-        TestServer::in_process_with(|config| oidc::configure(config, port, Some(CLAIM))).await;
     let people = json!({
         "bob": {"email": "bob@buyer.example", "name": "Bob Buyer"},
         "alice": {"email": "alice@buyer.example", "name": "Alice Owner"},
     });
-    let provider = Provider::start(port, &server.url, people).await;
+    let (server, provider) = oidc::server_with_provider(people, Some(CLAIM), |_| {}).await;
     let buyer = provisioned(&server, "Buyer Ltd", BUYER).await;
     let other = provisioned(&server, "Other Ltd", OTHER).await;
     (server, provider, buyer, other)

@@ -25,15 +25,8 @@ const PEOPLE: &str = r#"{
 
 /// A server that signs people in with a provider of its own, and the provider.
 pub async fn with_provider(configure: impl FnOnce(&mut ServerConfig)) -> (TestServer, Provider) {
-    let port = oidc::free_port();
-    let server = TestServer::in_process_with(|config| {
-        oidc::configure(config, port, None);
-        configure(config);
-    })
-    .await;
     let people: Value = serde_json::from_str(PEOPLE).unwrap();
-    let provider = Provider::start(port, &server.url, people).await;
-    (server, provider)
+    oidc::server_with_provider(people, None, configure).await
 }
 
 /// `sitekit members add`, as the operator gives an organisation its people.

@@ -16,6 +16,8 @@ use sitekit_embed_server::state::ServerConfig;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use super::TestServer;
+
 pub const CLIENT_ID: &str = "sitekit-dashboard";
 const CLIENT_SECRET: &str = "a-test-client-secret-of-the-dashboard";
 
@@ -25,22 +27,32 @@ pub struct Provider {
     _child: Child,
 }
 
-/// A port for the provider, chosen before the server that must know it starts.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// An in-process server that signs people in with a provider of its own, and
+/// the provider (`users` as for [`Provider::start`]): the server's socket is
+/// bound first, so the provider knows where to send people back, and the
+/// provider then tells the server its issuer.
+pub async fn server_with_provider(
+    users: serde_json::Value,
+    organisations_claim: Option<&str>,
+    more: impl FnOnce(&mut ServerConfig),
+) -> (TestServer, Provider) {
+    let listener = TestServer::listener();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let provider = Provider::start(&url, users).await;
+    let server = TestServer::in_process_on(listener, |config| {
+        configure(config, &provider.issuer, organisations_claim);
+        more(config);
+    })
+    .await;
+    (server, provider)
 }
 
-/// Sets `config` up to sign people in with the provider on `port` (which
-/// starts later, once the server's address is known: discovery is lazy),
-/// reading organisations from the ID token's `organisations_claim` if given.
-pub fn configure(config: &mut ServerConfig, port: u16, organisations_claim: Option<&str>) {
+/// Sets `config` up to sign people in with the provider at `issuer`, reading
+/// organisations from the ID token's `organisations_claim` if given.
+fn configure(config: &mut ServerConfig, issuer: &str, organisations_claim: Option<&str>) {
     let oidc = Oidc::new(
         &OidcConfig {
-            issuer: format!("http://127.0.0.1:{port}"),
+            issuer: issuer.to_owned(),
             client_id: CLIENT_ID.into(),
             client_secret: CLIENT_SECRET.into(),
             organisations_claim: organisations_claim.map(|path| path.parse().unwrap()),
@@ -52,9 +64,10 @@ pub fn configure(config: &mut ServerConfig, port: u16, organisations_claim: Opti
 }
 
 impl Provider {
-    /// The provider on `port`, whose dashboard client comes back to `server`.
-    /// `users`: test people's claims by login (`{"alice": {"email": …}}`).
-    pub async fn start(port: u16, server: &str, users: serde_json::Value) -> Provider {
+    /// The provider on a port of its choosing, whose dashboard client comes
+    /// back to `server`. `users`: test people's claims by login
+    /// (`{"alice": {"email": …}}`).
+    pub async fn start(server: &str, users: serde_json::Value) -> Provider {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
         let script = root.join("tests/oidc/provider.js");
         assert!(
@@ -65,7 +78,6 @@ impl Provider {
         let mut child = Command::new("node")
             .arg(&script)
             .current_dir(root.join("tests"))
-            .env("OIDC_PORT", port.to_string())
             .env("OIDC_CLIENT_ID", CLIENT_ID)
             .env("OIDC_CLIENT_SECRET", CLIENT_SECRET)
             .env("OIDC_REDIRECT_URI", format!("{server}/v1/auth/callback"))

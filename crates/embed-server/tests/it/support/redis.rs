@@ -15,7 +15,13 @@ pub struct Redis {
 impl Redis {
     /// A fresh `redis-server` on a free port, once it answers.
     pub async fn start() -> Redis {
-        let port = crate::support::oidc::free_port();
+        // Chosen here, not by Redis (`--port 0` turns TCP off): it must come
+        // back on the same port after `stop`.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let mut redis = Redis { port, child: None };
         redis.restart().await;
         redis

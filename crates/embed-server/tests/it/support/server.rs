@@ -229,12 +229,25 @@ impl TestServer {
     /// A server in the test's own process, set up as a bare `sitekit serve`
     /// and then as `configure` says.
     pub async fn in_process_with(configure: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        Self::in_process_on(Self::listener(), configure).await
+    }
+
+    /// A socket for [`TestServer::in_process_on`]: its address is the server's
+    /// before the server starts.
+    pub fn listener() -> std::net::TcpListener {
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap()
+    }
+
+    /// [`TestServer::in_process_with`] on `listener`.
+    pub async fn in_process_on(
+        listener: std::net::TcpListener,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> TestServer {
         let dir = TempDir::new();
         let database = TestDatabase::create(&dir).await;
         let db_url = database.url.clone();
         let seeded = Seeded::new(&open_db(&db_url).await, &db_url, &Langflow::absent()).await;
         let dist = write_fake_dist(dir.path());
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let mut config = ServerConfig::new(url.clone(), local_runtimes());
         configure(&mut config);
