@@ -11,10 +11,12 @@
 //! run that ends before its note is written needs neither the note nor its
 //! removal, so a quick run writes only its record and its turn.
 //!
-//! When a group's transaction fails (two nodes taking the same next place
-//! in a thread on PostgreSQL, a run whose widget was deleted meanwhile), its
-//! entries are written again one by one, with retries, so one bad entry costs
-//! the others nothing.
+//! While the database cannot be reached (down, restarting, failing over), a
+//! write waits for it and is tried again, however long that takes: nothing is
+//! dropped for an outage. When the database refuses a group's transaction
+//! (two nodes taking the same next place in a thread on PostgreSQL, a run
+//! whose widget was deleted meanwhile), its entries are written again one by
+//! one, with a few retries, so one bad entry costs the others nothing.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -22,6 +24,7 @@ use std::time::Duration;
 use crate::chat::threads::append_turn_on;
 use crate::chat::{ThreadKey, Turn};
 use crate::db::Db;
+use crate::db::reachability::is_unreachable;
 use crate::db::write_queue::{OnPanic, WriteQueue};
 use crate::usage::{RollupDelta, UsageRun, forget_open_run, note_open_run, store_run};
 
@@ -34,14 +37,21 @@ const MAX_GROUP: usize = 64;
 /// bookkeeping keeps up under steady load.
 const HOLD_BACK_AT_MOST: Duration = Duration::from_millis(20);
 
-/// Waits before the second, third, … attempt to write an entry alone: a
-/// database that fails over or is briefly locked gets about ten seconds.
+/// Waits before the second, third, … attempt to write an entry alone that
+/// the database refused: a row briefly locked gets about ten seconds.
 const RETRY_DELAYS: [Duration; 4] = [
     Duration::from_millis(100),
     Duration::from_millis(500),
     Duration::from_secs(2),
     Duration::from_secs(8),
 ];
+
+/// The first wait before trying a write again while the database cannot be
+/// reached; each next one is twice as long, up to [`AWAY_LONGEST_WAIT`], so a
+/// database that comes back is used within seconds without being called on
+/// constantly while it is away.
+const AWAY_FIRST_WAIT: Duration = Duration::from_millis(200);
+const AWAY_LONGEST_WAIT: Duration = Duration::from_secs(10);
 
 /// What there is to write of one run.
 #[derive(Debug)]
@@ -141,18 +151,29 @@ impl Db {
             if entries.is_empty() {
                 return;
             }
-            let group = Group::of(entries);
-            if let Err(error) = self.write_together(&group).await {
-                tracing::debug!(%error, "writing the runs of a group one by one");
-                self.write_alone(group).await;
-            }
+            self.write_runs(Group::of(entries)).await;
         }
     }
 
-    /// The group in two transactions, each after a moment when no chat is
-    /// about to count its message: the records (with the notes), then the
-    /// turns, so a chat waits behind at most one of them.
-    async fn write_together(&self, group: &Group) -> Result<(), sqlx::Error> {
+    /// Writes `group` together, waiting out any outage; if the database
+    /// refuses it, one entry at a time. The records go first, in a transaction
+    /// of their own: when the turns' transaction then meets an outage, only
+    /// it is tried again.
+    async fn write_runs(&self, group: Group) {
+        let written = match until_reachable(|| self.write_records(&group)).await {
+            Ok(()) => until_reachable(|| self.write_turns(&group)).await,
+            refused => refused,
+        };
+        if let Err(error) = written {
+            tracing::debug!(%error, "writing the runs of a group one by one");
+            self.write_alone(group).await;
+        }
+    }
+
+    /// The group's records (with the notes) in one transaction, after a
+    /// moment when no chat is about to count its message: a chat waits
+    /// behind this or the turns' transaction, never both.
+    async fn write_records(&self, group: &Group) -> Result<(), sqlx::Error> {
         self.writer.quiet(HOLD_BACK_AT_MOST).await;
         let mut writer = self.writer.connection().await?;
         let mut tx = writer.begin().await?;
@@ -167,8 +188,11 @@ impl Db {
             }
         }
         delta.apply(&mut tx).await?;
-        tx.commit().await?;
-        drop(writer);
+        tx.commit().await
+    }
+
+    /// The turns of the group's runs, in one transaction of their own.
+    async fn write_turns(&self, group: &Group) -> Result<(), sqlx::Error> {
         if group.ended.is_empty() {
             return Ok(());
         }
@@ -210,14 +234,48 @@ impl Db {
     }
 }
 
-/// `attempt`, tried again after each of [`RETRY_DELAYS`] while it fails.
+/// `write`, tried again while it fails because the database cannot be
+/// reached, until it is written or refused. The outage is logged once, and
+/// its end.
+async fn until_reachable<T, F>(mut write: impl FnMut() -> F) -> Result<T, sqlx::Error>
+where
+    F: Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut wait = AWAY_FIRST_WAIT;
+    let mut away = false;
+    loop {
+        match write().await {
+            Err(error) if is_unreachable(&error) => {
+                if !away {
+                    tracing::warn!(
+                        %error,
+                        "the database cannot be reached: chat runs' records and messages wait \
+                         for it"
+                    );
+                    away = true;
+                }
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(AWAY_LONGEST_WAIT);
+            }
+            written => {
+                if away && written.is_ok() {
+                    tracing::info!("the database is back: the waiting chat runs are written");
+                }
+                return written;
+            }
+        }
+    }
+}
+
+/// `attempt`, tried again after each of [`RETRY_DELAYS`] while the database
+/// refuses it (and for as long as it cannot be reached).
 async fn retrying<T, F>(what: &str, run_id: &str, mut attempt: impl FnMut() -> F)
 where
     F: Future<Output = Result<T, sqlx::Error>>,
 {
     let mut delays = RETRY_DELAYS.iter();
     loop {
-        let error = match attempt().await {
+        let error = match until_reachable(&mut attempt).await {
             Ok(_) => return,
             Err(error) => error,
         };

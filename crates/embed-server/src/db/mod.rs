@@ -4,6 +4,7 @@
 mod at_rest;
 mod checkpoint;
 mod kept_assets;
+pub(crate) mod reachability;
 mod secrets;
 pub(crate) mod write_queue;
 pub(crate) mod writer;

@@ -26,6 +26,7 @@ mod faults;
 mod kept_releases;
 mod key_grants;
 mod launcher_and_retention;
+mod ledger_outage;
 mod limits;
 mod master_key;
 mod members;

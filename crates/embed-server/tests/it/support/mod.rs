@@ -8,6 +8,7 @@ mod dist;
 pub mod local_cli;
 pub mod oidc;
 pub mod redis;
+pub mod relay;
 mod runtime;
 mod seed;
 mod server;
