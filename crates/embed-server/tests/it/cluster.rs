@@ -321,6 +321,23 @@ async fn a_node_killed_mid_answer_ends_the_run_once_and_another_node_records_it_
         }
     }
     let run_id = run_id.expect("the run started");
+    // The node notes the run as open off the visitor's path, moments after it
+    // starts: what lets another node record it. Killed before that, nothing
+    // knows of the run (on a loaded machine the note can lag the first text).
+    let pool = sqlx::AnyPool::connect(&cluster.a.db_url).await.unwrap();
+    let mut noted = 0;
+    for _ in 0..100 {
+        noted = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM open_runs WHERE run_id = $1")
+            .bind(&run_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if noted > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(noted, 1, "the run is noted as open within 10 s");
 
     cluster.b.kill().await;
     let rest: Vec<_> = stream.collect().await;
@@ -336,7 +353,6 @@ async fn a_node_killed_mid_answer_ends_the_run_once_and_another_node_records_it_
 
     // Another node records the run once its time limit and margin have
     // passed (3 s + 10 s here), once, as `node_stopped`.
-    let pool = sqlx::AnyPool::connect(&cluster.a.db_url).await.unwrap();
     let records = || async {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM usage_runs WHERE run_id = $1")
             .bind(&run_id)
