@@ -558,7 +558,8 @@ fn report(sqlite: &Run, postgres: Option<&Run>) -> Section {
              array parameter a column (`unnest`), inserts them with `ON CONFLICT DO NOTHING` \
              and adds those it stored to the roll-ups. The batches that arrive while others are \
              written wait and are then written together (group commit), in one line on SQLite \
-             and two on PostgreSQL (an idle one first). On SQLite, \
+             and two on PostgreSQL (an idle one first, each keeping its pooled connection while \
+             batches keep coming). On SQLite, \
              a task of the server copies the WAL back into the database file every second \
              (a commit never does). Accepted events/s counts only new events of batches sent in the \
              counted window; requests/s is batches a second. Latency is from sending a batch to \

@@ -1,7 +1,7 @@
 //! Client usage events (the SDK's CloudEvents): each stored once per widget,
 //! source and id, however often, on however many nodes, it is sent, and added
 //! to the daily roll-ups in the same transaction only if stored now. Batches
-//! reach [`Db::write_group`] through the group commit of `event_queue`.
+//! reach [`Db::store_batches`] through the group commit of `event_queue`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write;
@@ -9,7 +9,6 @@ use std::fmt::Write;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Connection, Row};
 
-use super::event_queue::Waiting;
 use super::events_postgres;
 use super::rollups::{RollupCell, RollupDelta};
 use crate::db::{AnyQuery, Db};
@@ -119,48 +118,20 @@ impl Db {
         .transpose()
     }
 
-    /// Writes a group of batches in one transaction and answers each. If that
-    /// fails, each batch is written alone, so one batch's error is its own.
-    pub(super) async fn write_group(&self, group: Vec<Waiting>) {
-        let batches: Vec<&EventBatch> = group.iter().map(|waiting| &waiting.batch).collect();
-        match self.store_batches(&batches).await {
-            Ok(stored) => {
-                for (waiting, stored) in group.into_iter().zip(stored) {
-                    // A request that is gone needs no answer.
-                    let _ = waiting.reply.send(Ok(stored));
-                }
-            }
-            Err(error) if group.len() == 1 => {
-                if let Some(waiting) = group.into_iter().next() {
-                    let _ = waiting.reply.send(Err(error));
-                }
-            }
-            Err(_) => {
-                for waiting in group {
-                    let outcome = self
-                        .store_batches(&[&waiting.batch])
-                        .await
-                        .map(|mut stored| stored.pop().unwrap_or_default());
-                    let _ = waiting.reply.send(outcome);
-                }
-            }
-        }
-    }
-
     /// Stores the events of `batches` that were not stored before, all or
     /// none, and returns for each batch the (source, id) of its events stored
     /// now. Within the group, the first batch with an event is the one that
     /// stores it; later ones answer it as a duplicate.
     pub(super) async fn store_batches(
         &self,
+        connection: &mut AnyConnection,
         batches: &[&EventBatch],
     ) -> Result<Vec<StoredEvents>, sqlx::Error> {
         let rows = distinct_rows(batches);
-        let mut writer = self.writer.connection().await?;
         let stored_now = if self.is_sqlite {
-            store_rows_sqlite(&mut writer, &rows).await?
+            store_rows_sqlite(connection, &rows).await?
         } else {
-            events_postgres::store_rows(&mut writer, &rows).await?
+            events_postgres::store_rows(connection, &rows).await?
         };
         let mut stored = vec![StoredEvents::new(); batches.len()];
         for (row, _) in rows.iter().zip(&stored_now).filter(|(_, new)| **new) {
