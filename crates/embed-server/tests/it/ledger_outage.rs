@@ -1,14 +1,18 @@
-//! The run ledger through a database outage: a run that ends while the
-//! database cannot be reached is written once it is back, however long it was
-//! away, and counted once.
+//! Writes through a database outage: a run that ends while the database
+//! cannot be reached is written once it is back, however long it was away,
+//! and counted once; usage events that keep coming while the connections they
+//! are written on break are each stored and counted once when sent again.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use futures_util::future::join_all;
 use serde_json::json;
 use sitekit_embed_server::chat::run_ledger::RunEntry;
 use sitekit_embed_server::chat::{ThreadKey, Turn};
 use sitekit_embed_server::db::now_unix_ms;
-use sitekit_embed_server::usage::UsageRun;
+use sitekit_embed_server::usage::{CountedEvent, EventBatch, EventSender, NewUsageEvent, UsageRun};
+use sitekit_sdk::wire::usage_types;
 
 use crate::support::relay::{Relay, host_and_port};
 use crate::support::{TestServer, open_db};
@@ -102,5 +106,89 @@ async fn a_run_that_ends_while_the_database_is_away_is_recorded_once_it_is_back(
         ),
         (&json!(1), &json!(8), &json!(6)),
         "the run, counted once: {counted}"
+    );
+}
+
+#[tokio::test]
+async fn usage_events_sent_while_their_connections_break_are_each_counted_once() {
+    const SENDERS: usize = 4;
+    const BATCHES: usize = 30;
+    const EVENTS: usize = 5;
+    let server = TestServer::in_process().await;
+    if server.db_url.starts_with("sqlite:") {
+        eprintln!("a database out of reach: PostgreSQL only");
+        return;
+    }
+    let secret = server.secret_key().await;
+    let faq = server.key_ids(&server.faq_key).await;
+    let relay = Relay::start(host_and_port(&server.db_url)).await;
+    let node = open_db(&relay.url_for(&server.db_url)).await;
+    let now = now_unix_ms();
+    let batch = |sender: usize, number: usize| EventBatch {
+        sender: EventSender {
+            tenant_id: faq.tenant.clone(),
+            agent_id: faq.agent.clone(),
+            widget_id: faq.widget.clone(),
+            key_id: faq.key.clone(),
+            visitor_id: format!("v{sender}"),
+            received_at_ms: now,
+        },
+        events: (0..EVENTS)
+            .map(|event| NewUsageEvent {
+                source: format!("/visitors/v{sender}"),
+                id: format!("e{number}-{event}"),
+                kind: usage_types::WIDGET_LOADED.into(),
+                time_ms: now,
+                data: None,
+                counted: Some(CountedEvent::Load),
+            })
+            .collect(),
+    };
+    let answered = AtomicUsize::new(0);
+    let failures = AtomicUsize::new(0);
+
+    // Each sender posts its batches one after another and sends a batch that
+    // failed again at once, as a page does when it got no answer, so the
+    // group-commit lines stay busy and keep their connections; the relay is
+    // cut under them a third of the way through.
+    let send = |sender: usize| {
+        let (node, answered, failures, batch) = (&node, &answered, &failures, &batch);
+        async move {
+            for number in 0..BATCHES {
+                while node
+                    .record_usage_events(batch(sender, number))
+                    .await
+                    .is_err()
+                {
+                    failures.fetch_add(1, Ordering::SeqCst);
+                }
+                answered.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    };
+    let outage = async {
+        while answered.load(Ordering::SeqCst) < SENDERS * BATCHES / 3 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        relay.cut();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        relay.restore();
+    };
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        futures_util::future::join(join_all((0..SENDERS).map(send)), outage),
+    )
+    .await
+    .expect("every batch stored within a minute of the database coming back");
+    assert!(
+        failures.load(Ordering::SeqCst) > 0,
+        "some batches were sent while the database was away"
+    );
+
+    let counted = report(&server.url, &secret, "").await;
+    assert_eq!(
+        counted["totals"]["loads"],
+        SENDERS * BATCHES * EVENTS,
+        "every event once, none lost and none twice: {counted}"
     );
 }
