@@ -10,32 +10,61 @@ use futures_util::future::join_all;
 use serde_json::json;
 use sitekit_embed_server::chat::run_ledger::RunEntry;
 use sitekit_embed_server::chat::{ThreadKey, Turn};
-use sitekit_embed_server::db::now_unix_ms;
+use sitekit_embed_server::db::{Db, now_unix_ms};
 use sitekit_embed_server::usage::{CountedEvent, EventBatch, EventSender, NewUsageEvent, UsageRun};
 use sitekit_sdk::wire::usage_types;
 
 use crate::support::relay::{Relay, host_and_port};
-use crate::support::{TestServer, open_db};
+use crate::support::{KeyIds, TestServer, open_db};
 use crate::usage::report;
 
 /// Longer than the retries of a write the database refuses (about ten
 /// seconds), which an outage once used up and then dropped the run.
 const AWAY: Duration = Duration::from_secs(15);
 
-#[tokio::test]
-async fn a_run_that_ends_while_the_database_is_away_is_recorded_once_it_is_back() {
+/// A server, its secret key, the FAQ widget's ids, and a node whose database
+/// is behind a relay the test cuts; `None` on SQLite, whose file is the
+/// server's own and cannot be out of reach (the PostgreSQL pass of the suite
+/// runs these tests).
+struct BehindRelay {
+    server: TestServer,
+    secret: String,
+    faq: KeyIds,
+    relay: Relay,
+    node: Db,
+}
+
+async fn node_behind_relay() -> Option<BehindRelay> {
     let server = TestServer::in_process().await;
     if server.db_url.starts_with("sqlite:") {
-        // A SQLite file is the server's own: it cannot be out of reach. The
-        // PostgreSQL pass of the suite runs this.
         eprintln!("a database out of reach: PostgreSQL only");
-        return;
+        return None;
     }
     let secret = server.secret_key().await;
     let faq = server.key_ids(&server.faq_key).await;
-    // A node whose database is behind a relay the test cuts.
     let relay = Relay::start(host_and_port(&server.db_url)).await;
     let node = open_db(&relay.url_for(&server.db_url)).await;
+    Some(BehindRelay {
+        server,
+        secret,
+        faq,
+        relay,
+        node,
+    })
+}
+
+#[tokio::test]
+async fn a_run_that_ends_while_the_database_is_away_is_recorded_once_it_is_back() {
+    let Some(BehindRelay {
+        server,
+        secret,
+        faq,
+        relay,
+        node,
+    }) = node_behind_relay().await
+    else {
+        return;
+    };
     let thread = ThreadKey {
         widget_id: faq.widget.clone(),
         visitor_id: "vis_outage".into(),
@@ -114,15 +143,16 @@ async fn usage_events_sent_while_their_connections_break_are_each_counted_once()
     const SENDERS: usize = 4;
     const BATCHES: usize = 30;
     const EVENTS: usize = 5;
-    let server = TestServer::in_process().await;
-    if server.db_url.starts_with("sqlite:") {
-        eprintln!("a database out of reach: PostgreSQL only");
+    let Some(BehindRelay {
+        server,
+        secret,
+        faq,
+        relay,
+        node,
+    }) = node_behind_relay().await
+    else {
         return;
-    }
-    let secret = server.secret_key().await;
-    let faq = server.key_ids(&server.faq_key).await;
-    let relay = Relay::start(host_and_port(&server.db_url)).await;
-    let node = open_db(&relay.url_for(&server.db_url)).await;
+    };
     let now = now_unix_ms();
     let batch = |sender: usize, number: usize| EventBatch {
         sender: EventSender {
