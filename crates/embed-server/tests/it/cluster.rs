@@ -325,19 +325,33 @@ async fn a_node_killed_mid_answer_ends_the_run_once_and_another_node_records_it_
     // starts: what lets another node record it. Killed before that, nothing
     // knows of the run (on a loaded machine the note can lag the first text).
     let pool = sqlx::AnyPool::connect(&cluster.a.db_url).await.unwrap();
-    let mut noted = 0;
-    for _ in 0..100 {
-        noted = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM open_runs WHERE run_id = $1")
-            .bind(&run_id)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        if noted > 0 {
-            break;
+    // The run's rows in `table` (`open_runs` or `usage_runs`), once there are
+    // any or `tries` waits of `pause` have passed.
+    let rows_of_run = |table: &'static str, tries: u32, pause: Duration| {
+        let (pool, run_id) = (&pool, &run_id);
+        async move {
+            let mut rows = 0;
+            for _ in 0..tries {
+                rows = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM {table} WHERE run_id = $1"
+                )))
+                .bind(run_id)
+                .fetch_one(pool)
+                .await
+                .unwrap();
+                if rows > 0 {
+                    break;
+                }
+                tokio::time::sleep(pause).await;
+            }
+            rows
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(noted, 1, "the run is noted as open within 10 s");
+    };
+    assert_eq!(
+        rows_of_run("open_runs", 100, Duration::from_millis(100)).await,
+        1,
+        "the run is noted as open within 10 s"
+    );
 
     cluster.b.kill().await;
     let rest: Vec<_> = stream.collect().await;
@@ -357,25 +371,13 @@ async fn a_node_killed_mid_answer_ends_the_run_once_and_another_node_records_it_
 
     // Another node records the run once its time limit and margin have
     // passed (3 s + 10 s here), once, as `node_stopped`.
-    let records = || async {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM usage_runs WHERE run_id = $1")
-            .bind(&run_id)
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-    };
-    for _ in 0..160 {
-        if records().await > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    rows_of_run("usage_runs", 160, Duration::from_millis(250)).await;
     let usage = usage_of_run(&cluster.a.db_url, "cut", &run_id).await;
     assert_eq!(usage["outcome"], "node_stopped", "{usage}");
     assert_eq!(usage["inputChars"], 5, "{usage}");
     // Two nodes look for lost runs every 5 s: neither counts it again.
     tokio::time::sleep(Duration::from_secs(6)).await;
-    assert_eq!(records().await, 1);
+    assert_eq!(rows_of_run("usage_runs", 1, Duration::ZERO).await, 1);
     let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM open_runs")
         .fetch_one(&pool)
         .await
