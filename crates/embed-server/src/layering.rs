@@ -11,6 +11,8 @@ const LAYERS: &[&[&str]] = &[
     // The state every request shares, then its background tasks.
     &["state"],
     &["retention", "kept_releases"],
+    // The owner's inbox reads what chat and usage wrote.
+    &["conversations"],
     // The domains, each using only those below it.
     &["chat"],
     &["operator"],

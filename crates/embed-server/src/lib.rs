@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod chat;
 pub mod client_ip;
 pub mod codec;
+pub mod conversations;
 pub mod db;
 pub mod egress;
 mod error;
@@ -96,8 +97,8 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// always lists exactly what the server serves.
 fn documented_routes() -> OpenApiRouter<AppState> {
     use routes::{
-        agents, assets, audit, catalog, chat, dashboard, health, keys, members, operator,
-        provisioning, seller, sessions, sign_in, snippet, subscriptions, threads, usage,
+        agents, assets, audit, catalog, chat, conversations, dashboard, health, keys, members,
+        operator, provisioning, seller, sessions, sign_in, snippet, subscriptions, threads, usage,
         usage_events, usage_export, widget_config, widgets,
     };
     let admin_body = || DefaultBodyLimit::max(ADMIN_BODY_LIMIT);
@@ -129,6 +130,10 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(usage::summary))
         .routes(routes!(usage_export::export))
         .routes(routes!(seller::usage))
+        .routes(routes!(conversations::list))
+        .routes(routes!(conversations::export))
+        .routes(routes!(conversations::get, conversations::delete))
+        .routes(routes!(conversations::delete_visitor))
         .routes(routes!(operator::list, operator::create).layer(admin_body()))
         .routes(routes!(operator::get))
         .routes(routes!(operator::keys, operator::create_key).layer(admin_body()))

@@ -38,6 +38,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
         (name = "widgets", description = "Widgets, their settings and snippets"),
         (name = "keys", description = "Secret, restricted and publishable keys"),
         (name = "usage", description = "What the widgets were used for"),
+        (name = "conversations", description = "What visitors asked: the inbox, transcripts, exports and deletion"),
         (name = "seller", description = "How buyers use a seller's published agents"),
         (name = "dashboard", description = "The site owner's dashboard page, on the admin API, and signing people in to it"),
         (name = "members", description = "An organisation's people, their roles and invitations"),

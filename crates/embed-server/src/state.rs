@@ -138,6 +138,9 @@ impl AppState {
             None => db.session_signing_keys().await?,
         };
         let keys = KeyStates::load(&db).await?;
+        // Before any request: the inbox searches with it, and on SQLite its
+        // triggers index every message written from here on.
+        db.ensure_message_search().await?;
         let visitors = VisitorIds::new(db.visitor_id_key().await?.as_bytes());
         Ok(AppState {
             db,

@@ -310,7 +310,7 @@ pub struct Scope;
 
 impl Scope {
     /// Every scope, as written in keys, tokens and errors.
-    pub const NAMES: [&str; 10] = [
+    pub const NAMES: [&str; 11] = [
         "chat",
         "usage:write",
         "usage:read",
@@ -321,6 +321,7 @@ impl Scope {
         "catalog:write",
         "seller:read",
         "members:write",
+        "conversations:read",
     ];
 }
 
@@ -373,6 +374,21 @@ impl ChatMessage {
 
 /// A UTC day, `YYYY-MM-DD`.
 pub struct Day;
+
+/// What the inbox searches messages for: 1 to 200 characters.
+pub struct SearchText;
+
+impl SearchText {
+    pub const MAX_CHARS: usize = 200;
+}
+
+/// How many items a page of a list holds: 1 to 200 (default 50).
+pub struct PageLimit;
+
+impl PageLimit {
+    pub const MAX: u32 = 200;
+    pub const DEFAULT: u32 = 50;
+}
 
 /// A batch of usage events: at most 100 of them.
 pub struct UsageEventBatch;
@@ -582,6 +598,10 @@ mod schemas {
             .min_length(Some(1))
             .max_length(Some(ChatId::MAX_CHARS))
             .pattern(Some(NO_CONTROL_PATTERN));
+        SearchText => text("1 to 200 characters: words, each of which a message must hold")
+            .min_length(Some(1))
+            .max_length(Some(SearchText::MAX_CHARS));
+        PageLimit => integer("Items on a page", 1, PageLimit::MAX);
         Day => text("`YYYY-MM-DD`").format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)));
         UsageEventBatch uses UsageEvent => ArrayBuilder::new()
             .items(

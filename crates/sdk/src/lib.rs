@@ -45,6 +45,7 @@ mod admin_client;
 pub mod agui;
 pub mod catalog;
 mod client;
+pub mod conversations;
 mod decode;
 mod error;
 mod error_code;

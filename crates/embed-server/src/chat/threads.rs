@@ -1,6 +1,7 @@
 //! Each thread's messages (one visitor's conversation with one widget), kept for
-//! the retention period: history for runtimes that keep none, and a returning
-//! visitor's conversation.
+//! the retention period: history for runtimes that keep none, a returning
+//! visitor's conversation, and the owner's inbox (`conversations/`), whose row
+//! of the thread is written here with each turn.
 
 use sitekit_sdk::agui::{Message, Role};
 use sqlx::{AnyConnection, Row};
@@ -95,16 +96,33 @@ impl Db {
         Ok(messages)
     }
 
-    /// Forgets every message older than `before_ms` (Unix milliseconds).
+    /// Forgets every message older than `before_ms` (Unix milliseconds), and
+    /// the inbox's conversations with no message after it, with their
+    /// ratings.
     pub async fn forget_messages_before(&self, before_ms: i64) -> Result<u64, sqlx::Error> {
         let mut writer = self.writer.connection().await?;
-        Ok(
-            sqlx::query("DELETE FROM thread_messages WHERE created_at < $1")
-                .bind(before_ms)
-                .execute(&mut *writer)
-                .await?
-                .rows_affected(),
+        let mut tx = writer.begin().await?;
+        let forgotten = sqlx::query("DELETE FROM thread_messages WHERE created_at < $1")
+            .bind(before_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM conversations WHERE last_message_at < $1")
+            .bind(before_ms)
+            .execute(&mut *tx)
+            .await?;
+        // A rating may come before its thread's first turn is written: only
+        // old ones of threads that are gone.
+        sqlx::query(
+            "DELETE FROM run_ratings WHERE rated_at < $1 AND NOT EXISTS (SELECT 1 \
+             FROM conversations c WHERE c.widget_id = run_ratings.widget_id \
+             AND c.visitor_id = run_ratings.visitor_id AND c.thread_id = run_ratings.thread_id)",
         )
+        .bind(before_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(forgotten)
     }
 }
 
@@ -152,6 +170,33 @@ pub(crate) async fn append_turn_on(
     for (role, content) in messages {
         query = query.bind(new_id("msg")).bind(role).bind(storable(content));
     }
-    query.execute(connection).await?;
+    query.execute(&mut *connection).await?;
+    note_conversation(connection, thread, turn.at_ms).await
+}
+
+/// The thread's row in the owner's inbox (`conversations`): made with its
+/// first turn, its latest message moved on by every later one, in the turn's
+/// transaction. A turn that lands after a newer one (on another node) leaves
+/// the latest as it is.
+async fn note_conversation(
+    connection: &mut AnyConnection,
+    thread: &ThreadKey,
+    at_ms: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO conversations (id, tenant_id, widget_id, visitor_id, thread_id, started_at, \
+         last_message_at) \
+         SELECT $1, tenant_id, $2, $3, $4, $5, $5 FROM widgets WHERE id = $2 \
+         ON CONFLICT (widget_id, visitor_id, thread_id) DO UPDATE SET last_message_at = \
+         CASE WHEN excluded.last_message_at > conversations.last_message_at \
+         THEN excluded.last_message_at ELSE conversations.last_message_at END",
+    )
+    .bind(new_id("cnv"))
+    .bind(&thread.widget_id)
+    .bind(&thread.visitor_id)
+    .bind(&thread.thread_id)
+    .bind(at_ms)
+    .execute(connection)
+    .await?;
     Ok(())
 }

@@ -38,13 +38,18 @@ pub enum Scope {
     /// bits stay as tokens already carry them.
     ProvisioningWrite,
     /// Managing the organisation's members and their roles, and reading its
-    /// audit trail: an owner's, and a secret key's. Last, for the same reason.
+    /// audit trail: an owner's, and a secret key's. After the scopes before
+    /// it, for the same reason.
     MembersWrite,
+    /// Reading the conversations visitors had with the organisation's widgets
+    /// (their text and the leads they left), and, with `widgets:write`,
+    /// deleting them. Last, for the same reason.
+    ConversationsRead,
 }
 
 impl Scope {
     /// The scopes a key may carry, in their canonical order (the spec's).
-    pub const OF_KEYS: [Scope; 10] = [
+    pub const OF_KEYS: [Scope; 11] = [
         Scope::Chat,
         Scope::UsageWrite,
         Scope::UsageRead,
@@ -55,6 +60,7 @@ impl Scope {
         Scope::CatalogWrite,
         Scope::SellerRead,
         Scope::MembersWrite,
+        Scope::ConversationsRead,
     ];
 
     /// The scopes an operator key may carry: no organisation's, and no key of
@@ -84,6 +90,7 @@ impl Scope {
             Scope::UsageBeacon => "usage:beacon",
             Scope::ProvisioningWrite => "provisioning:write",
             Scope::MembersWrite => "members:write",
+            Scope::ConversationsRead => "conversations:read",
         }
     }
 
@@ -99,8 +106,8 @@ impl Scope {
             .chain([Scope::UsageBeacon])
     }
 
-    fn bit(self) -> u16 {
-        1 << self as u16
+    fn bit(self) -> u32 {
+        1 << self as u32
     }
 }
 
@@ -112,7 +119,7 @@ impl fmt::Display for Scope {
 
 /// A set of scopes, written space-separated in the canonical order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Scopes(u16);
+pub struct Scopes(u32);
 
 impl Scopes {
     /// The operator on the local database holds every scope of every tenant.
@@ -124,13 +131,13 @@ impl Scopes {
 
     /// The scopes of a secret (`sec`) key: every admin scope of its tenant,
     /// which is all but the pages' `chat`.
-    pub const SECRET_KEY: Scopes = Scopes(Scopes::EVERYTHING.0 & !(1 << Scope::Chat as u16));
+    pub const SECRET_KEY: Scopes = Scopes(Scopes::EVERYTHING.0 & !(1 << Scope::Chat as u32));
 
     pub const fn of(scopes: &[Scope]) -> Scopes {
         let mut bits = 0;
         let mut at = 0;
         while at < scopes.len() {
-            bits |= 1 << scopes[at] as u16;
+            bits |= 1 << scopes[at] as u32;
             at += 1;
         }
         Scopes(bits)
@@ -335,7 +342,7 @@ mod tests {
         assert_eq!(
             Scopes::SECRET_KEY.to_string(),
             "usage:write usage:read widgets:read widgets:write keys:write agents:write \
-             catalog:write seller:read members:write"
+             catalog:write seller:read members:write conversations:read"
         );
         let names: Vec<&str> = Scope::OF_KEYS.iter().map(|scope| scope.as_str()).collect();
         assert_eq!(names, sitekit_sdk::fields::Scope::NAMES);

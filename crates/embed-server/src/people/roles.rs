@@ -11,7 +11,8 @@ use crate::keys::scopes::{Scope, Scopes};
 pub enum Role {
     /// Everything, members included: what a secret key may do.
     Owner,
-    /// Widgets, agents, subscriptions and keys, and reading usage.
+    /// Widgets, agents, subscriptions and keys, and reading usage and
+    /// conversations.
     Admin,
     /// Reading widgets and usage.
     Viewer,
@@ -41,7 +42,10 @@ impl Role {
                 Scope::WidgetsWrite,
                 Scope::KeysWrite,
                 Scope::AgentsWrite,
+                Scope::ConversationsRead,
             ]),
+            // Not conversations: what visitors wrote is for those who run
+            // the widgets.
             Role::Viewer => Scopes::of(&[Scope::UsageRead, Scope::WidgetsRead]),
             Role::Publisher => {
                 Scopes::of(&[Scope::CatalogWrite, Scope::SellerRead, Scope::WidgetsRead])
@@ -96,6 +100,17 @@ mod tests {
                 "{role}"
             );
             assert!(!role.scopes().contains(Scope::Chat), "{role}");
+        }
+    }
+
+    #[test]
+    fn what_visitors_wrote_is_read_by_owners_and_admins_only() {
+        for role in Role::ALL {
+            assert_eq!(
+                role.scopes().contains(Scope::ConversationsRead),
+                matches!(role, Role::Owner | Role::Admin),
+                "{role}"
+            );
         }
     }
 

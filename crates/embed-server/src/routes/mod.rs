@@ -11,6 +11,7 @@ pub mod audit;
 pub mod caller;
 pub mod catalog;
 pub mod chat;
+pub mod conversations;
 pub mod dashboard;
 pub mod health;
 pub mod keys;

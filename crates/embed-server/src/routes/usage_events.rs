@@ -26,6 +26,7 @@ use sitekit_sdk::wire::{
 };
 
 use crate::client_ip::ClientIp;
+use crate::conversations::RunRating;
 use crate::db::DAY_MS;
 use crate::db::now_unix_ms;
 use crate::error::ApiError;
@@ -180,6 +181,24 @@ pub async fn ingest(
             }
         }
     }
+    // Ratings first: sent again with a batch that failed, they change nothing.
+    let ratings: Vec<RunRating> = checked
+        .iter()
+        .filter_map(|(_, outcome)| {
+            let ValidEvent { event, time_ms } = outcome.as_ref().ok()?;
+            let rated = usage_event_rules::rated_answer(event)?;
+            Some(RunRating {
+                run_id: rated.run_id,
+                thread_id: rated.thread_id,
+                rating: rated.rating,
+                rated_at_ms: *time_ms,
+            })
+        })
+        .collect();
+    state
+        .db
+        .rate_runs(&claims.widget_id, &claims.visitor_id, &ratings)
+        .await?;
     let sender = EventSender {
         tenant_id: claims.tenant_id,
         agent_id: widget.agent_id,

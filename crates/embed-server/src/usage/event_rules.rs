@@ -136,6 +136,29 @@ pub fn counted(event: &UsageEvent) -> Option<CountedEvent> {
     }
 }
 
+/// A visitor's rating of one answer, from a valid feedback event's data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatedAnswer {
+    pub run_id: String,
+    pub thread_id: String,
+    pub rating: String,
+}
+
+/// The answer a valid feedback event rates, when it names its thread
+/// (widgets before the inbox named only the run).
+pub fn rated_answer(event: &UsageEvent) -> Option<RatedAnswer> {
+    if event.kind != usage_types::FEEDBACK {
+        return None;
+    }
+    let data = event.data.as_ref()?;
+    let text = |name| Some(data.get(name)?.as_str()?.to_owned());
+    Some(RatedAnswer {
+        run_id: text("runId")?,
+        thread_id: text("threadId").filter(|id| !id.is_empty())?,
+        rating: text("rating")?,
+    })
+}
+
 /// The data each type documents (`sitekit_sdk::wire::usage_types`). Fields
 /// beyond those are allowed, so a newer SDK can send more.
 fn check_data(kind: &str, data: Option<&Value>) -> Result<(), Reason> {
@@ -149,6 +172,7 @@ fn check_data(kind: &str, data: Option<&Value>) -> Result<(), Reason> {
             .is_none_or(|fields| optional_id(fields, "threadId") && optional_id(fields, "runId")),
         usage_types::FEEDBACK => fields.is_some_and(|fields| {
             required_text(fields, "runId", 1..=MAX_DATA_ID_CHARS)
+                && optional_id(fields, "threadId")
                 && matches!(
                     fields.get("rating").and_then(Value::as_str),
                     Some("up" | "down")
@@ -379,6 +403,8 @@ mod tests {
             Some(json!({"runId": "r1", "rating": "meh"})),
             Some(json!({"rating": "up"})),
             Some(json!({"runId": 1, "rating": "up"})),
+            Some(json!({"runId": "r1", "rating": "up", "threadId": ""})),
+            Some(json!({"runId": "r1", "rating": "up", "threadId": 7})),
         ] {
             assert_eq!(
                 data(feedback, wrong.clone()),
@@ -388,6 +414,28 @@ mod tests {
         }
         let track = usage_types::TRACK;
         assert_eq!(data(track, Some(json!({"name": "x".repeat(100)}))), None);
+        let rated = |kind: &str, data: Value| {
+            let event = check(event(kind, NOW_MS, Some(data)), NOW_MS).ok()?.event;
+            rated_answer(&event)
+        };
+        assert_eq!(
+            rated(
+                feedback,
+                json!({"threadId": "t1", "runId": "r1", "rating": "down"})
+            ),
+            Some(RatedAnswer {
+                run_id: "r1".into(),
+                thread_id: "t1".into(),
+                rating: "down".into()
+            })
+        );
+        // An older widget's rating names no thread: counted, not in the inbox.
+        assert_eq!(
+            rated(feedback, json!({"runId": "r1", "rating": "up"})),
+            None
+        );
+        let sent = json!({"threadId": "t1", "runId": "r1", "rating": "up"});
+        assert_eq!(rated(usage_types::MESSAGE_SENT, sent), None);
         assert_eq!(
             data(
                 track,

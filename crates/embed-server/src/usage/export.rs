@@ -244,7 +244,7 @@ fn ndjson_line(value: &impl Serialize) -> String {
 }
 
 /// Unix milliseconds as RFC 3339 in UTC, e.g. `2026-01-02T03:04:05.678Z`.
-fn rfc3339(ms: i64) -> String {
+pub fn rfc3339(ms: i64) -> String {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
         .and_then(|time| time.format(&Rfc3339).ok())

@@ -154,7 +154,7 @@ pub struct AgentUsage {
 }
 
 /// `YYYY-MM-DD` to days since the epoch.
-fn parse_day(name: &str, text: &str) -> Result<i64, SettingsError> {
+pub fn parse_day(name: &str, text: &str) -> Result<i64, SettingsError> {
     let invalid = || {
         SettingsError(format!(
             "`{name}` must be a date as YYYY-MM-DD, not `{text}`"

@@ -17,6 +17,7 @@ mod cli;
 mod cluster;
 mod config;
 mod connections;
+mod conversations;
 mod dashboard;
 mod egress;
 #[cfg(feature = "embed-assets")]

@@ -2,6 +2,7 @@
 //! when `DATABASE_URL_PG` names one (`.ci/run` starts one and sets it).
 
 use sitekit_embed_server::chat::{BudgetOutcome, MessageBudgets};
+use sitekit_embed_server::conversations::ConversationFilter;
 use sitekit_embed_server::db::Db;
 use sitekit_embed_server::keys::{KeyKind, KeyMode, ParsedKey};
 use sitekit_embed_server::tenants::TenantScope;
@@ -231,12 +232,35 @@ async fn threads_keep_turns_in_order_until_their_retention_ends() {
         pool.close().await;
         assert_eq!(places, [1, 2, 3, 4, 5], "{name}");
 
+        // The owner's inbox holds the thread from its first message to its latest.
+        let inbox = || async {
+            let all = ConversationFilter::default();
+            let scope = TenantScope::one(&tenant.id);
+            let rows = db.conversations(&scope, &all, None, 10).await;
+            rows.unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c.thread_id.clone(),
+                        c.started_at,
+                        c.last_message_at,
+                        c.messages,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(inbox().await, [("t".into(), 1_000, 9_000, 5)], "{name}");
+
         assert_eq!(db.forget_messages_before(5_000).await.unwrap(), 2, "{name}");
         assert_eq!(
             texts(db.thread_messages(&thread, 10).await.unwrap()),
             ["second?", "third?", "three"],
             "{name}"
         );
+        assert_eq!(inbox().await, [("t".into(), 1_000, 9_000, 3)], "{name}");
+        // Once its last message is forgotten, so is the conversation.
+        assert_eq!(db.forget_messages_before(9_001).await.unwrap(), 3, "{name}");
+        assert_eq!(inbox().await, [], "{name}");
     }
 }
 

@@ -32,7 +32,7 @@ fn event_at(id: &str, kind: &str, time: &str, data: Option<Value>) -> Value {
     event
 }
 
-fn event(id: &str, kind: &str, data: Option<Value>) -> Value {
+pub fn event(id: &str, kind: &str, data: Option<Value>) -> Value {
     event_at(id, kind, &now().0, data)
 }
 
