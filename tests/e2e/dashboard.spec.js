@@ -674,6 +674,10 @@ for (const colorScheme of ['light', 'dark']) {
     await dashboard.openTab('usage');
     await expect(page.getByTestId('usage-table-messages')).toBeVisible();
     expect(await audit()).toEqual([]);
+    // Rows if visitors chatted before, else the empty list's words.
+    await dashboard.openTab('conversations');
+    await expect(page.getByTestId('conversations-table').or(page.getByTestId('no-conversations'))).toBeVisible();
+    expect(await audit()).toEqual([]);
     // The buyer's seller tab says it does not sell; the seller's shows its agents.
     await dashboard.openTab('seller');
     await expect(page.getByTestId('seller-not-a-seller')).toBeVisible();

@@ -196,6 +196,50 @@
  * @property {Record<string, string | null | undefined>} [query]
  */
 
+/**
+ * The inbox's filters; empty ones are left out.
+ * @typedef {object} ConversationFilters
+ * @property {string} [widgetId]
+ * @property {string} [visitorId]
+ * @property {string} [from] `YYYY-MM-DD`
+ * @property {string} [to] `YYYY-MM-DD`
+ * @property {string} [ratedDown] `true`
+ * @property {string} [errored] `true`
+ * @property {string} [q] words every one of which a message holds
+ */
+/**
+ * One conversation as the inbox lists it.
+ * @typedef {object} ConversationSummary
+ * @property {string} id
+ * @property {string} widgetId
+ * @property {string} widgetName
+ * @property {string} visitorId
+ * @property {string} threadId
+ * @property {string} startedAt RFC 3339
+ * @property {string} lastMessageAt RFC 3339
+ * @property {number} messages
+ * @property {number} runs
+ * @property {'answered' | 'errored' | 'visitor_left'} outcome
+ * @property {number | null} agentVersion
+ * @property {number} ratedUp
+ * @property {number} ratedDown
+ */
+/**
+ * A conversation's transcript and runs.
+ * @typedef {ConversationSummary & { transcript: TranscriptMessage[], runRecords: TranscriptRun[] }} Conversation
+ * @typedef {{ id: string, role: string, content: string, at: string, runId: string }} TranscriptMessage
+ * @typedef {object} TranscriptRun
+ * @property {string} runId
+ * @property {string} startedAt
+ * @property {string} outcome
+ * @property {number} agentVersion
+ * @property {number | null} inputTokens
+ * @property {number | null} outputTokens
+ * @property {number | null} firstEventMs
+ * @property {number} durationMs
+ * @property {string | null} rating
+ */
+
 export class ApiError extends Error {
   /**
    * @param {number} status
@@ -398,6 +442,42 @@ export class AdminApi {
   async exportUsage(format, filters) {
     const response = await this.request('GET', 'v1/usage/export', { query: { format, ...filters } });
     return { blob: await response.blob(), disposition: response.headers.get('content-disposition') };
+  }
+
+  /**
+   * A page of conversations, newest first (crates/sdk/src/conversations.rs).
+   * @param {ConversationFilters & { cursor?: string, limit?: string }} query
+   * @returns {Promise<{ conversations: ConversationSummary[], nextCursor: string | null }>}
+   */
+  conversations(query) {
+    return this.json('GET', 'v1/conversations', { query });
+  }
+
+  /**
+   * @param {string} id
+   * @returns {Promise<Conversation>}
+   */
+  conversation(id) {
+    return this.json('GET', `v1/conversations/${encodeURIComponent(id)}`);
+  }
+
+  /** @param {ConversationFilters} filters */
+  async exportConversations(filters) {
+    const response = await this.request('GET', 'v1/conversations/export', { query: filters });
+    return { blob: await response.blob(), disposition: response.headers.get('content-disposition') };
+  }
+
+  /** @param {string} id */
+  deleteConversation(id) {
+    return this.json('DELETE', `v1/conversations/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * @param {string} visitorId
+   * @returns {Promise<{ conversations: number, usageEvents: number }>}
+   */
+  deleteVisitor(visitorId) {
+    return this.json('DELETE', `v1/visitors/${encodeURIComponent(visitorId)}/conversations`);
   }
 
   /** @returns {Promise<{ members: Member[], invitations: Invitation[] }>} */

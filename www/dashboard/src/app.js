@@ -1,6 +1,6 @@
 // The dashboard's shell: sign-in (single sign-on with the identity provider, or a
 // secret key where the server offers it), then the widgets, subscriptions, keys,
-// usage and seller views behind a tab bar, and for those who manage members (owners,
+// usage, conversations and seller views behind a tab bar, and for those who manage members (owners,
 // secret keys) the members and audit views. A person sees what their role may do:
 // controls for writes their role lacks are left out, and the server refuses them
 // anyway. A 401 from any call (a revoked or expired key, an ended session) signs
@@ -16,6 +16,7 @@ import {
   switchOrganisation,
 } from './auth.js';
 import { auditView } from './audit/view.js';
+import { conversationsView } from './conversations/view.js';
 import { announce, h, replace } from './dom.js';
 import { keysView } from './keys/view.js';
 import { membersView } from './members/view.js';
@@ -104,6 +105,10 @@ export async function startDashboard() {
           // Listing keys needs `keys:write`: a role without it has no keys tab.
           context.can('keys:write') ? { id: 'keys', label: 'Keys', view: () => keysView(context) } : null,
           { id: 'usage', label: 'Usage', view: () => usageView(context) },
+          // What visitors wrote is for roles that hold `conversations:read`.
+          context.can('conversations:read')
+            ? { id: 'conversations', label: 'Conversations', view: () => conversationsView(context) }
+            : null,
           { id: 'seller', label: 'Seller', view: () => sellerView(context) },
           managesMembers ? { id: 'members', label: 'Members', view: () => membersView(context) } : null,
           managesMembers ? { id: 'audit', label: 'Audit', view: () => auditView(context) } : null,
