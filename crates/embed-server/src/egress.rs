@@ -1,5 +1,5 @@
 //! Where the server may connect on a tenant's behalf: the egress policy for
-//! agent runtimes. A runtime URL comes from a tenant, who must not be able to
+//! agent runtimes and webhook endpoints. A runtime URL comes from a tenant, who must not be able to
 //! make the server reach what only the server can reach: its own loopback,
 //! the private network it sits in, a cloud's metadata address.
 //!
@@ -7,13 +7,16 @@
 //! by name or network (`--runtime-allow`). A URL is checked when an agent is
 //! saved (its literal address, and names that are loopback by definition), and
 //! again when the server connects: names are resolved and only allowed
-//! addresses are ever dialled (see `relay::http`), so a name that resolves to
-//! 127.0.0.1 is refused as surely as `127.0.0.1` itself.
+//! addresses are ever dialled ([`allowed_addresses`], and [`PolicyResolver`]
+//! for reqwest: `chat/relay/http.rs`, `webhooks/delivery.rs`), so a name that
+//! resolves to 127.0.0.1 is refused as surely as `127.0.0.1` itself.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use reqwest::Url;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::Host;
 
 /// What the operator allows besides globally routable addresses.
@@ -106,6 +109,26 @@ impl EgressPolicy {
         }
     }
 
+    /// Whether the operator named `url`'s host itself (by name, address or
+    /// network), not merely left it public: what a plain-HTTP webhook
+    /// endpoint needs, as a receiver on the public internet must use TLS.
+    pub fn names_host_of(&self, url: &Url) -> bool {
+        let named_address = |address: IpAddr| {
+            let address = canonical(address);
+            self.allows_host(&address.to_string())
+                || self
+                    .networks
+                    .iter()
+                    .any(|network| network.contains(&address))
+        };
+        match url.host() {
+            Some(Host::Ipv4(v4)) => named_address(IpAddr::V4(v4)),
+            Some(Host::Ipv6(v6)) => named_address(IpAddr::V6(v6)),
+            Some(Host::Domain(name)) => self.allows_host(name),
+            None => false,
+        }
+    }
+
     fn check_literal(&self, address: IpAddr) -> Result<(), Refused> {
         if self.allows_host(&address.to_string()) {
             return Ok(());
@@ -113,6 +136,57 @@ impl EgressPolicy {
         self.allows_address(address).map_err(|class| Refused {
             what: address.to_string(),
             class,
+        })
+    }
+}
+
+/// `host`'s addresses (with `port`) that the policy allows, by the system's
+/// resolver; a name left with none is an error saying why. Every connection
+/// made on a tenant's behalf dials only these.
+pub async fn allowed_addresses(
+    policy: &EgressPolicy,
+    host: &str,
+    port: u16,
+) -> Result<Vec<SocketAddr>, String> {
+    let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| format!("resolving {host}: {e}"))?
+        .collect();
+    if policy.allows_host(host) {
+        return Ok(resolved);
+    }
+    let (allowed, refused): (Vec<SocketAddr>, Vec<SocketAddr>) = resolved
+        .into_iter()
+        .partition(|address| policy.allows_address(address.ip()).is_ok());
+    if allowed.is_empty() {
+        let why = refused
+            .first()
+            .and_then(|address| policy.allows_address(address.ip()).err())
+            .unwrap_or("unresolvable");
+        return Err(format!(
+            "{host} resolves only to addresses the egress policy refuses ({why})"
+        ));
+    }
+    Ok(allowed)
+}
+
+/// reqwest's resolver under the policy: the addresses [`allowed_addresses`]
+/// gives. A literal address in a URL skips any resolver, so a caller checks
+/// it with [`EgressPolicy::check_url`] first.
+pub struct PolicyResolver {
+    pub policy: Arc<EgressPolicy>,
+}
+
+impl Resolve for PolicyResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.policy.clone();
+        Box::pin(async move {
+            let addresses: Addrs = Box::new(
+                allowed_addresses(&policy, name.as_str(), 0)
+                    .await?
+                    .into_iter(),
+            );
+            Ok(addresses)
         })
     }
 }

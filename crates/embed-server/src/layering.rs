@@ -21,7 +21,9 @@ const LAYERS: &[&[&str]] = &[
     &["subscriptions"],
     &["catalog"],
     &["agents"],
-    &["audit", "people"],
+    // The audit trail and the webhooks' outbox are written by the domains
+    // above; webhooks know none of them.
+    &["audit", "people", "webhooks"],
     &["keys"],
     &["tenants"],
     // The storage engine.

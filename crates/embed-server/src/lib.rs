@@ -34,6 +34,7 @@ pub mod state;
 pub mod subscriptions;
 pub mod tenants;
 pub mod usage;
+pub mod webhooks;
 pub mod widgets;
 
 use std::future::Future;
@@ -99,7 +100,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
     use routes::{
         agents, assets, audit, catalog, chat, conversations, dashboard, health, keys, members,
         operator, provisioning, seller, sessions, sign_in, snippet, subscriptions, threads, usage,
-        usage_events, usage_export, widget_config, widgets,
+        usage_events, usage_export, webhooks, widget_config, widgets,
     };
     let admin_body = || DefaultBodyLimit::max(ADMIN_BODY_LIMIT);
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
@@ -134,6 +135,11 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::export))
         .routes(routes!(conversations::get, conversations::delete))
         .routes(routes!(conversations::delete_visitor))
+        .routes(routes!(webhooks::list, webhooks::create).layer(admin_body()))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete).layer(admin_body()))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::resend))
         .routes(routes!(operator::list, operator::create).layer(admin_body()))
         .routes(routes!(operator::get))
         .routes(routes!(operator::keys, operator::create_key).layer(admin_body()))
@@ -236,6 +242,12 @@ pub async fn serve(
             retention.forget_past(&db).await;
         }
     });
+    let deliverer = webhooks::delivery::Deliverer::new(
+        state.db.clone(),
+        state.egress.clone(),
+        state.webhook_first_retry,
+    );
+    let deliver_webhooks = tokio::spawn(deliverer.run());
     let checkpoints = state
         .db
         .checkpoint_in_background()
@@ -272,6 +284,9 @@ pub async fn serve(
     reload_keys.abort();
     forget_past_retention.abort();
     record_lost_runs.abort();
+    // A delivery cut off mid-send keeps its lease until it runs out; then
+    // this node or another sends it again.
+    deliver_webhooks.abort();
     if let Some(checkpoints) = checkpoints {
         checkpoints.abort();
     }

@@ -86,6 +86,12 @@ pub enum SecretPlace<'a> {
     RuntimeKey { agent_id: &'a str },
     /// `server_secrets.value` of one name.
     ServerSecret { name: &'a str },
+    /// A webhook endpoint's signing secret: `webhook_endpoints.secret`, or
+    /// (`previous`) the one before its latest rotation, `previous_secret`.
+    WebhookSecret {
+        endpoint_id: &'a str,
+        previous: bool,
+    },
 }
 
 impl fmt::Display for SecretPlace<'_> {
@@ -95,6 +101,13 @@ impl fmt::Display for SecretPlace<'_> {
                 write!(f, "the runtime key of agent {agent_id}")
             }
             SecretPlace::ServerSecret { name } => write!(f, "the server secret {name}"),
+            SecretPlace::WebhookSecret {
+                endpoint_id,
+                previous,
+            } => {
+                let which = if *previous { "previous " } else { "" };
+                write!(f, "the {which}signing secret of webhook {endpoint_id}")
+            }
         }
     }
 }
@@ -105,6 +118,14 @@ impl SecretPlace<'_> {
         let place = match self {
             SecretPlace::RuntimeKey { agent_id } => format!("agents.runtime_key/{agent_id}"),
             SecretPlace::ServerSecret { name } => format!("server_secrets.value/{name}"),
+            SecretPlace::WebhookSecret {
+                endpoint_id,
+                previous: false,
+            } => format!("webhook_endpoints.secret/{endpoint_id}"),
+            SecretPlace::WebhookSecret {
+                endpoint_id,
+                previous: true,
+            } => format!("webhook_endpoints.previous_secret/{endpoint_id}"),
         };
         format!("{SEALED_PREFIX}{key_id}:{place}")
     }

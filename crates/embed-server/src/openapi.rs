@@ -39,6 +39,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
         (name = "keys", description = "Secret, restricted and publishable keys"),
         (name = "usage", description = "What the widgets were used for"),
         (name = "conversations", description = "What visitors asked: the inbox, transcripts, exports and deletion"),
+        (name = "webhooks", description = "Outgoing webhooks: endpoints, signed events, the delivery log"),
         (name = "seller", description = "How buyers use a seller's published agents"),
         (name = "dashboard", description = "The site owner's dashboard page, on the admin API, and signing people in to it"),
         (name = "members", description = "An organisation's people, their roles and invitations"),

@@ -52,6 +52,12 @@ pub struct AppState {
     pub streams: Arc<StreamSlots>,
     /// How people sign in to the dashboard, and their sessions.
     pub people: Arc<People>,
+    /// What a tenant's URLs may reach besides the public internet (the
+    /// runtimes' and webhook endpoints' policy).
+    pub egress: Arc<EgressPolicy>,
+    /// The pause after a webhook delivery's first failed attempt; later ones
+    /// grow from it.
+    pub webhook_first_retry: Duration,
 }
 
 /// How a server is set up, besides its database and assets: what `sitekit
@@ -86,6 +92,9 @@ pub struct ServerConfig {
     /// Whether the dashboard offers signing in with a secret key when an
     /// identity provider is configured (without one, it always does).
     pub dashboard_key_sign_in: bool,
+    /// The pause after a webhook delivery's first failed attempt
+    /// (`--webhook-first-retry-ms`).
+    pub webhook_first_retry: Duration,
 }
 
 impl ServerConfig {
@@ -117,6 +126,7 @@ impl ServerConfig {
             },
             oidc: None,
             dashboard_key_sign_in: false,
+            webhook_first_retry: Duration::from_secs(5),
             dashboard_sessions: SessionTimeouts {
                 idle: Duration::from_secs(30 * 60),
                 lifetime: Duration::from_secs(12 * 3600),
@@ -147,6 +157,8 @@ impl AppState {
             assets: Arc::new(assets),
             signer: Arc::new(SharedSigner::new(signer_for(&signing_keys))),
             configured_signing_keys,
+            egress: Arc::new(config.runtime_allow.clone()),
+            webhook_first_retry: config.webhook_first_retry,
             runtimes: Runtimes::new(RuntimeHttp::new(config.runtime_allow)),
             limits: Arc::new(Limits::new(config.limits, config.shared_limits.clone())),
             trusted_proxies: Arc::new(config.trusted_proxies),

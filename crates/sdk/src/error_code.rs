@@ -43,10 +43,16 @@ pub enum ErrorCode {
     /// An agent's new base URL names another server but no `runtimeKey` came
     /// with it.
     RuntimeKeyRequired,
-    /// An agent's base URL carries a user name, password, query or fragment.
+    /// An agent's base URL carries a user name, password, query or fragment,
+    /// or a webhook endpoint's URL a user name or password.
     CredentialsInUrl,
     /// An agent's base URL is outside the server's runtime egress policy.
     RuntimeNotAllowed,
+    /// A webhook endpoint's URL is not `https://` (nor `http://` to a host the
+    /// operator allows), or is outside the server's egress policy.
+    WebhookUrlNotAllowed,
+    /// The organisation has as many webhook endpoints as the server allows.
+    TooManyWebhooks,
     /// A new key's scopes are unknown or not allowed for its kind of key.
     InvalidScopes,
     /// A key rotation's grace period is longer than the server allows.
@@ -172,7 +178,7 @@ pub enum ErrorCode {
 
 /// Every known code, in the order of the variants: what [`ErrorCode::from`]
 /// looks a name up in.
-const KNOWN: [ErrorCode; 57] = [
+const KNOWN: [ErrorCode; 59] = [
     ErrorCode::Network,
     ErrorCode::Protocol,
     ErrorCode::InvalidArgument,
@@ -184,6 +190,8 @@ const KNOWN: [ErrorCode; 57] = [
     ErrorCode::RuntimeKeyRequired,
     ErrorCode::CredentialsInUrl,
     ErrorCode::RuntimeNotAllowed,
+    ErrorCode::WebhookUrlNotAllowed,
+    ErrorCode::TooManyWebhooks,
     ErrorCode::InvalidScopes,
     ErrorCode::InvalidGrace,
     ErrorCode::TenantRequired,
@@ -254,6 +262,8 @@ impl ErrorCode {
             ErrorCode::RuntimeKeyRequired => "runtime_key_required",
             ErrorCode::CredentialsInUrl => "credentials_in_url",
             ErrorCode::RuntimeNotAllowed => "runtime_not_allowed",
+            ErrorCode::WebhookUrlNotAllowed => "webhook_url_not_allowed",
+            ErrorCode::TooManyWebhooks => "too_many_webhooks",
             ErrorCode::InvalidScopes => "invalid_scopes",
             ErrorCode::InvalidGrace => "invalid_grace",
             ErrorCode::TenantRequired => "tenant_required",
@@ -371,7 +381,7 @@ mod tests {
 
     /// Every known code and its string on the wire, written out: a renamed
     /// string fails here before it reaches a client.
-    const WIRE: [(ErrorCode, &str); 57] = [
+    const WIRE: [(ErrorCode, &str); 59] = [
         (ErrorCode::Network, "network"),
         (ErrorCode::Protocol, "protocol"),
         (ErrorCode::InvalidArgument, "invalid_argument"),
@@ -383,6 +393,8 @@ mod tests {
         (ErrorCode::RuntimeKeyRequired, "runtime_key_required"),
         (ErrorCode::CredentialsInUrl, "credentials_in_url"),
         (ErrorCode::RuntimeNotAllowed, "runtime_not_allowed"),
+        (ErrorCode::WebhookUrlNotAllowed, "webhook_url_not_allowed"),
+        (ErrorCode::TooManyWebhooks, "too_many_webhooks"),
         (ErrorCode::InvalidScopes, "invalid_scopes"),
         (ErrorCode::InvalidGrace, "invalid_grace"),
         (ErrorCode::TenantRequired, "tenant_required"),

@@ -310,7 +310,7 @@ pub struct Scope;
 
 impl Scope {
     /// Every scope, as written in keys, tokens and errors.
-    pub const NAMES: [&str; 11] = [
+    pub const NAMES: [&str; 12] = [
         "chat",
         "usage:write",
         "usage:read",
@@ -322,6 +322,7 @@ impl Scope {
         "seller:read",
         "members:write",
         "conversations:read",
+        "webhooks:write",
     ];
 }
 
@@ -380,6 +381,41 @@ pub struct SearchText;
 
 impl SearchText {
     pub const MAX_CHARS: usize = 200;
+}
+
+/// Where a webhook endpoint receives events: an `https://` URL (`http://`
+/// only to a host the server's operator allows with `--runtime-allow`),
+/// without user name or password, at most 2,000 characters. The server's
+/// egress policy holds for it as for an agent's runtime.
+pub struct WebhookUrl;
+
+impl WebhookUrl {
+    pub const MAX_CHARS: usize = 2_000;
+}
+
+/// An event type a webhook endpoint may subscribe to.
+pub struct WebhookEvent;
+
+impl WebhookEvent {
+    /// Every event type, as the payloads' `type` names them.
+    pub const NAMES: [&str; 6] = [
+        "conversation.started",
+        "conversation.rated",
+        "lead.created",
+        "run.failed",
+        "usage.daily",
+        "handoff.requested",
+    ];
+}
+
+/// The events an endpoint subscribes to: 1 to 6 of them.
+pub struct WebhookEvents;
+
+/// Webhook endpoints an organisation may have: at most 10.
+pub struct WebhookEndpoints;
+
+impl WebhookEndpoints {
+    pub const MAX_COUNT: usize = 10;
 }
 
 /// How many items a page of a list holds: 1 to 200 (default 50).
@@ -601,6 +637,21 @@ mod schemas {
         SearchText => text("1 to 200 characters: words, each of which a message must hold")
             .min_length(Some(1))
             .max_length(Some(SearchText::MAX_CHARS));
+        WebhookUrl => text(
+            "An https:// URL (http:// only to a host the server's operator allows), without user \
+             name or password. Loopback, private, link-local and other non-public addresses are \
+             refused (`webhook_url_not_allowed`) unless the operator allows them.",
+        )
+        .min_length(Some(1))
+        .max_length(Some(WebhookUrl::MAX_CHARS))
+        .pattern(Some(NO_CONTROL_PATTERN));
+        WebhookEvent => text("An event type").enum_values(Some(WebhookEvent::NAMES));
+        WebhookEvents uses WebhookEvent => ArrayBuilder::new()
+            .items(reference::<WebhookEvent>())
+            .min_items(Some(1))
+            .max_items(Some(WebhookEvent::NAMES.len()))
+            .unique_items(true)
+            .description(Some("At least one event type, each once"));
         PageLimit => integer("Items on a page", 1, PageLimit::MAX);
         Day => text("`YYYY-MM-DD`").format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)));
         UsageEventBatch uses UsageEvent => ArrayBuilder::new()

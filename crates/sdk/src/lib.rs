@@ -61,6 +61,7 @@ pub mod subscriptions;
 mod time;
 mod transport;
 pub mod usage;
+pub mod webhooks;
 pub mod wire;
 
 pub use admin_client::AdminClient;

@@ -207,7 +207,8 @@ pub mod usage_types {
     pub const WIDGET_OPENED: &str = "dev.sitekit.widget.opened";
     /// A visitor sent a message; data `{"threadId","runId"}`.
     pub const MESSAGE_SENT: &str = "dev.sitekit.message.sent";
-    /// A visitor rated an answer; data `{"runId","rating":"up"|"down"}`.
+    /// A visitor rated an answer; data `{"threadId","runId","rating":"up"|"down"}`
+    /// (`threadId` may be left out; then the inbox does not show the rating).
     pub const FEEDBACK: &str = "dev.sitekit.feedback";
     /// A page's own event (`kit.track(name, properties)`); data `{"name","properties"?}`.
     pub const TRACK: &str = "dev.sitekit.track";

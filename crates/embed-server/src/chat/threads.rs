@@ -7,6 +7,8 @@ use sitekit_sdk::agui::{Message, Role};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::{Db, new_id};
+use crate::webhooks::events::enqueue_on;
+use crate::webhooks::{Event, ThreadIds};
 
 /// Who a thread belongs to: the id a browser chose is unique only per widget and
 /// visitor, so all three always go together.
@@ -15,6 +17,17 @@ pub struct ThreadKey {
     pub widget_id: String,
     pub visitor_id: String,
     pub thread_id: String,
+}
+
+impl ThreadKey {
+    /// The thread as webhook events name it.
+    pub fn ids(&self) -> ThreadIds<'_> {
+        ThreadIds {
+            widget_id: &self.widget_id,
+            visitor_id: &self.visitor_id,
+            thread_id: &self.thread_id,
+        }
+    }
 }
 
 /// One finished exchange: the visitor's message and what the agent answered
@@ -177,26 +190,39 @@ pub(crate) async fn append_turn_on(
 /// The thread's row in the owner's inbox (`conversations`): made with its
 /// first turn, its latest message moved on by every later one, in the turn's
 /// transaction. A turn that lands after a newer one (on another node) leaves
-/// the latest as it is.
+/// the latest as it is. The turn that makes the row puts the organisation's
+/// `conversation.started` webhooks in the outbox, in the same transaction.
 async fn note_conversation(
     connection: &mut AnyConnection,
     thread: &ThreadKey,
     at_ms: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let id = new_id("cnv");
+    // RETURNING gives the row as it stands: this id only when this turn made it.
+    let row = sqlx::query(
         "INSERT INTO conversations (id, tenant_id, widget_id, visitor_id, thread_id, started_at, \
          last_message_at) \
          SELECT $1, tenant_id, $2, $3, $4, $5, $5 FROM widgets WHERE id = $2 \
          ON CONFLICT (widget_id, visitor_id, thread_id) DO UPDATE SET last_message_at = \
          CASE WHEN excluded.last_message_at > conversations.last_message_at \
-         THEN excluded.last_message_at ELSE conversations.last_message_at END",
+         THEN excluded.last_message_at ELSE conversations.last_message_at END \
+         RETURNING id, tenant_id",
     )
-    .bind(new_id("cnv"))
+    .bind(&id)
     .bind(&thread.widget_id)
     .bind(&thread.visitor_id)
     .bind(&thread.thread_id)
     .bind(at_ms)
-    .execute(connection)
+    .fetch_optional(&mut *connection)
     .await?;
+    let Some(row) = row else {
+        return Ok(());
+    };
+    if row.try_get::<String, _>("id")? != id {
+        return Ok(());
+    }
+    let tenant_id: String = row.try_get("tenant_id")?;
+    let event = Event::conversation_started(&id, thread.ids());
+    enqueue_on(connection, &tenant_id, &event, at_ms).await?;
     Ok(())
 }

@@ -338,6 +338,11 @@ pub struct ServeArgs {
     /// sent to a node that is going away.
     #[arg(long, env = "SITEKIT_DRAIN_SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=600))]
     pub drain_secs: u64,
+    /// Milliseconds a webhook delivery waits after its first failed attempt;
+    /// later pauses grow from it (×6, ×24, … up to 8 hours at the default).
+    /// For tests, which cannot wait minutes for a retry.
+    #[arg(long, env = "SITEKIT_WEBHOOK_FIRST_RETRY_MS", default_value_t = 5_000, hide = true, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub webhook_first_retry_ms: u64,
     /// Releases whose pinned loader and widget files stay servable, this one
     /// included: each server keeps its release in the database (about 0.5 MB),
     /// so pinned snippets survive upgrades; older ones are forgotten.

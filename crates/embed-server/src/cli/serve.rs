@@ -83,6 +83,7 @@ fn server_config(
             per_widget: args.max_streams_per_widget,
         },
         dashboard_key_sign_in: args.dashboard_key_sign_in,
+        webhook_first_retry: Duration::from_millis(args.webhook_first_retry_ms),
         dashboard_sessions: SessionTimeouts {
             idle: Duration::from_secs(args.dashboard_idle_minutes * 60),
             lifetime: Duration::from_secs(args.dashboard_session_hours * 3600),

@@ -6,8 +6,10 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::db::Db;
+use crate::db::{Db, now_unix_ms};
 use crate::tenants::TenantScope;
+use crate::webhooks::events::enqueue_on;
+use crate::webhooks::{Event, ThreadIds};
 
 /// The newest messages and runs of one conversation that a transcript holds.
 pub const TRANSCRIPT_LIMIT: i64 = 2_000;
@@ -308,8 +310,9 @@ impl Db {
         }
         let mut writer = self.writer.connection().await?;
         let mut tx = writer.begin().await?;
+        let mut tenant_id: Option<String> = None;
         for rating in ratings {
-            sqlx::query(
+            let stored = sqlx::query(
                 "INSERT INTO run_ratings (widget_id, visitor_id, run_id, thread_id, rating, \
                  rated_at) VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT (widget_id, visitor_id, run_id) DO NOTHING",
@@ -321,7 +324,28 @@ impl Db {
             .bind(&rating.rating)
             .bind(rating.rated_at_ms)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            // Only a rating that stands tells the organisation's webhooks.
+            if stored == 0 {
+                continue;
+            }
+            if tenant_id.is_none() {
+                tenant_id = sqlx::query_scalar("SELECT tenant_id FROM widgets WHERE id = $1")
+                    .bind(widget_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            }
+            let Some(tenant_id) = &tenant_id else {
+                continue;
+            };
+            let thread = ThreadIds {
+                widget_id,
+                visitor_id,
+                thread_id: &rating.thread_id,
+            };
+            let event = Event::conversation_rated(thread, &rating.run_id, &rating.rating);
+            enqueue_on(&mut tx, tenant_id, &event, now_unix_ms()).await?;
         }
         tx.commit().await
     }

@@ -1,5 +1,5 @@
-//! Secrets at rest: every agent's `runtime_key` and every `server_secrets`
-//! value is stored sealed under the master key (`master_key.rs`). Here: sealing
+//! Secrets at rest: every agent's `runtime_key`, every `server_secrets`
+//! value and every webhook endpoint's signing secret is stored sealed under the master key (`master_key.rs`). Here: sealing
 //! and opening them for the queries, checking a key against what is stored (and
 //! sealing what an earlier release left in plain text) before a database is used
 //! with it, and re-sealing everything under a new key.
@@ -43,6 +43,8 @@ struct StoredSecret {
 enum SecretTable {
     Agents,
     ServerSecrets,
+    WebhookSecrets,
+    PreviousWebhookSecrets,
 }
 
 impl StoredSecret {
@@ -52,6 +54,14 @@ impl StoredSecret {
                 agent_id: &self.row,
             },
             SecretTable::ServerSecrets => SecretPlace::ServerSecret { name: &self.row },
+            SecretTable::WebhookSecrets => SecretPlace::WebhookSecret {
+                endpoint_id: &self.row,
+                previous: false,
+            },
+            SecretTable::PreviousWebhookSecrets => SecretPlace::WebhookSecret {
+                endpoint_id: &self.row,
+                previous: true,
+            },
         }
     }
 }
@@ -156,7 +166,7 @@ impl Db {
         opened.map_err(|error| sqlx::Error::Decode(Box::new(error)))
     }
 
-    /// Every stored secret, deleted agents' too.
+    /// Every stored secret, deleted agents' and endpoints' too.
     async fn stored_secrets(&self) -> Result<Vec<StoredSecret>, sqlx::Error> {
         let agents: Vec<(String, String)> = sqlx::query_as("SELECT id, runtime_key FROM agents")
             .fetch_all(&self.pool)
@@ -165,11 +175,30 @@ impl Db {
             sqlx::query_as("SELECT name, value FROM server_secrets")
                 .fetch_all(&self.pool)
                 .await?;
+        let webhooks: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, secret FROM webhook_endpoints")
+                .fetch_all(&self.pool)
+                .await?;
+        let previous_webhooks: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, previous_secret FROM webhook_endpoints WHERE previous_secret IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let secret = |table| move |(row, stored)| StoredSecret { table, row, stored };
         Ok(agents
             .into_iter()
             .map(secret(SecretTable::Agents))
             .chain(server.into_iter().map(secret(SecretTable::ServerSecrets)))
+            .chain(
+                webhooks
+                    .into_iter()
+                    .map(secret(SecretTable::WebhookSecrets)),
+            )
+            .chain(
+                previous_webhooks
+                    .into_iter()
+                    .map(secret(SecretTable::PreviousWebhookSecrets)),
+            )
             .collect())
     }
 
@@ -216,6 +245,13 @@ async fn replace_all(
             }
             SecretTable::ServerSecrets => {
                 "UPDATE server_secrets SET value = $1 WHERE name = $2 AND value = $3"
+            }
+            SecretTable::WebhookSecrets => {
+                "UPDATE webhook_endpoints SET secret = $1 WHERE id = $2 AND secret = $3"
+            }
+            SecretTable::PreviousWebhookSecrets => {
+                "UPDATE webhook_endpoints SET previous_secret = $1 WHERE id = $2 \
+                 AND previous_secret = $3"
             }
         };
         let updated = sqlx::query(sql)

@@ -43,13 +43,17 @@ pub enum Scope {
     MembersWrite,
     /// Reading the conversations visitors had with the organisation's widgets
     /// (their text and the leads they left), and, with `widgets:write`,
-    /// deleting them. Last, for the same reason.
+    /// deleting them. After the scopes before it, for the same reason.
     ConversationsRead,
+    /// Registering, changing and removing the organisation's webhook
+    /// endpoints, rotating their secrets and reading their delivery logs.
+    /// Last, for the same reason.
+    WebhooksWrite,
 }
 
 impl Scope {
     /// The scopes a key may carry, in their canonical order (the spec's).
-    pub const OF_KEYS: [Scope; 11] = [
+    pub const OF_KEYS: [Scope; 12] = [
         Scope::Chat,
         Scope::UsageWrite,
         Scope::UsageRead,
@@ -61,6 +65,7 @@ impl Scope {
         Scope::SellerRead,
         Scope::MembersWrite,
         Scope::ConversationsRead,
+        Scope::WebhooksWrite,
     ];
 
     /// The scopes an operator key may carry: no organisation's, and no key of
@@ -91,6 +96,7 @@ impl Scope {
             Scope::ProvisioningWrite => "provisioning:write",
             Scope::MembersWrite => "members:write",
             Scope::ConversationsRead => "conversations:read",
+            Scope::WebhooksWrite => "webhooks:write",
         }
     }
 
@@ -342,7 +348,7 @@ mod tests {
         assert_eq!(
             Scopes::SECRET_KEY.to_string(),
             "usage:write usage:read widgets:read widgets:write keys:write agents:write \
-             catalog:write seller:read members:write conversations:read"
+             catalog:write seller:read members:write conversations:read webhooks:write"
         );
         let names: Vec<&str> = Scope::OF_KEYS.iter().map(|scope| scope.as_str()).collect();
         assert_eq!(names, sitekit_sdk::fields::Scope::NAMES);

@@ -11,8 +11,8 @@ use crate::keys::scopes::{Scope, Scopes};
 pub enum Role {
     /// Everything, members included: what a secret key may do.
     Owner,
-    /// Widgets, agents, subscriptions and keys, and reading usage and
-    /// conversations.
+    /// Widgets, agents, subscriptions, keys and webhooks, and reading usage
+    /// and conversations.
     Admin,
     /// Reading widgets and usage.
     Viewer,
@@ -43,6 +43,7 @@ impl Role {
                 Scope::KeysWrite,
                 Scope::AgentsWrite,
                 Scope::ConversationsRead,
+                Scope::WebhooksWrite,
             ]),
             // Not conversations: what visitors wrote is for those who run
             // the widgets.

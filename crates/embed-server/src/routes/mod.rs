@@ -27,5 +27,6 @@ pub mod threads;
 pub mod usage;
 pub mod usage_events;
 pub mod usage_export;
+pub mod webhooks;
 pub mod widget_config;
 pub mod widgets;

@@ -61,4 +61,5 @@ mod usage_exactly_once;
 mod usage_exports;
 mod usage_recount;
 mod visitors;
+mod webhooks;
 mod widget_admin;

@@ -14,13 +14,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use tokio::net::TcpStream;
 use url::{Host, Position, Url};
 
 use super::RelayError;
 use super::http1::{self, Http1Request};
-use crate::egress::EgressPolicy;
+use crate::egress::{EgressPolicy, PolicyResolver, allowed_addresses};
 
 /// How long a runtime may take to accept a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -211,52 +210,4 @@ fn with_causes(error: &dyn std::error::Error) -> String {
         cause = error.source();
     }
     text
-}
-
-/// reqwest's resolver for HTTPS runtimes: the same addresses as the plain path dials.
-struct PolicyResolver {
-    policy: Arc<EgressPolicy>,
-}
-
-impl Resolve for PolicyResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let policy = self.policy.clone();
-        Box::pin(async move {
-            let addresses: Addrs = Box::new(
-                allowed_addresses(&policy, name.as_str(), 0)
-                    .await?
-                    .into_iter(),
-            );
-            Ok(addresses)
-        })
-    }
-}
-
-/// `host`'s addresses (with `port`) that the policy allows, by the system's
-/// resolver; a name left with none is an error saying why.
-async fn allowed_addresses(
-    policy: &EgressPolicy,
-    host: &str,
-    port: u16,
-) -> Result<Vec<SocketAddr>, String> {
-    let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|e| format!("resolving {host}: {e}"))?
-        .collect();
-    if policy.allows_host(host) {
-        return Ok(resolved);
-    }
-    let (allowed, refused): (Vec<SocketAddr>, Vec<SocketAddr>) = resolved
-        .into_iter()
-        .partition(|address| policy.allows_address(address.ip()).is_ok());
-    if allowed.is_empty() {
-        let why = refused
-            .first()
-            .and_then(|address| policy.allows_address(address.ip()).err())
-            .unwrap_or("unresolvable");
-        return Err(format!(
-            "{host} resolves only to addresses the egress policy refuses ({why})"
-        ));
-    }
-    Ok(allowed)
 }

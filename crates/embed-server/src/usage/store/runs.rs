@@ -6,7 +6,9 @@
 use sqlx::{AnyConnection, Row};
 
 use super::rollups::{RollupCell, RollupDelta};
-use crate::db::Db;
+use crate::db::{Db, now_unix_ms};
+use crate::webhooks::events::enqueue_on;
+use crate::webhooks::{Event, ThreadIds};
 
 /// Everything measured of one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +40,12 @@ pub struct UsageRun {
 }
 
 impl UsageRun {
+    /// Whether the run ended in an error: not answered (`ok`) and not left by
+    /// its visitor. Such a run, newly stored, is a `run.failed` webhook event.
+    fn is_failure(&self) -> bool {
+        !matches!(self.outcome.as_str(), "ok" | "visitor_left")
+    }
+
     fn cell(&self) -> RollupCell {
         RollupCell {
             tenant_id: self.tenant_id.clone(),
@@ -142,6 +150,15 @@ pub(crate) async fn store_run(
     counts.output_tokens += run.output_tokens.unwrap_or(0);
     if run.outcome != "ok" {
         *counts.errors.entry(run.outcome.clone()).or_default() += 1;
+    }
+    if run.is_failure() {
+        let thread = ThreadIds {
+            widget_id: &run.widget_id,
+            visitor_id: &run.visitor_id,
+            thread_id: &run.thread_id,
+        };
+        let event = Event::run_failed(thread, &run.run_id, &run.outcome);
+        enqueue_on(connection, &run.tenant_id, &event, now_unix_ms()).await?;
     }
     Ok(true)
 }
