@@ -36,6 +36,21 @@ const POSTGRES_INDEX: &str = "CREATE INDEX IF NOT EXISTS thread_messages_search 
 /// At most this many words of a search are used.
 const MAX_WORDS: usize = 16;
 
+/// Up to this many matching messages, a search finds its conversations from
+/// the index's matches; past it, the words are common, and it is quicker to
+/// walk the conversations newest first and look into each one's messages
+/// until a page is full.
+const FEW_MATCHES: i64 = 2_000;
+
+/// How a search finds its conversations (see [`FEW_MATCHES`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SearchPlan {
+    /// From the index's matches, then sorted.
+    FromMatches,
+    /// Newest conversation first, each one's messages searched.
+    FromConversations,
+}
+
 impl Db {
     /// Makes the message search index if this database has none yet (on an
     /// existing database with many messages, once, it takes a while).
@@ -61,13 +76,58 @@ impl Db {
         tx.commit().await
     }
 
-    /// The condition a message `m` of `thread_messages` meets when it holds
-    /// the words of the search bound as `$n`.
-    pub(super) fn message_matches(&self, n: usize) -> String {
-        if self.is_sqlite {
-            format!("m.rowid IN (SELECT rowid FROM message_search WHERE message_search MATCH ${n})")
+    /// Which way a search for `terms` (as [`Db::search_terms`] made them)
+    /// finds its conversations quicker: whether the words match few messages,
+    /// counted up to [`FEW_MATCHES`] at most.
+    pub(super) async fn search_plan(&self, terms: &str) -> Result<SearchPlan, sqlx::Error> {
+        let sql = if self.is_sqlite {
+            "SELECT COUNT(*) FROM (SELECT rowid FROM message_search \
+             WHERE message_search MATCH $1 LIMIT $2) few"
         } else {
-            format!("to_tsvector('simple', m.content) @@ plainto_tsquery('simple', ${n})")
+            "SELECT COUNT(*) FROM (SELECT 1 FROM thread_messages \
+             WHERE to_tsvector('simple', content) @@ plainto_tsquery('simple', $1) LIMIT $2) few"
+        };
+        let matches: i64 = sqlx::query_scalar(sql)
+            .bind(terms)
+            .bind(FEW_MATCHES)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(if matches < FEW_MATCHES {
+            SearchPlan::FromMatches
+        } else {
+            SearchPlan::FromConversations
+        })
+    }
+
+    /// The condition a conversation `c` meets when one of its messages holds
+    /// the words bound as `$n`, written for `plan`.
+    pub(super) fn conversation_matches(&self, plan: SearchPlan, n: usize) -> String {
+        let same_thread = "m.widget_id = c.widget_id AND m.visitor_id = c.visitor_id \
+                           AND m.thread_id = c.thread_id";
+        match (plan, self.is_sqlite) {
+            (SearchPlan::FromMatches, true) => format!(
+                "c.id IN (SELECT f.id FROM message_search JOIN thread_messages m \
+                 ON m.rowid = message_search.rowid JOIN conversations f \
+                 ON f.widget_id = m.widget_id AND f.visitor_id = m.visitor_id \
+                 AND f.thread_id = m.thread_id WHERE message_search MATCH ${n})"
+            ),
+            (SearchPlan::FromMatches, false) => format!(
+                "c.id IN (SELECT f.id FROM thread_messages m JOIN conversations f \
+                 ON f.widget_id = m.widget_id AND f.visitor_id = m.visitor_id \
+                 AND f.thread_id = m.thread_id \
+                 WHERE to_tsvector('simple', m.content) @@ plainto_tsquery('simple', ${n}))"
+            ),
+            // The index looks up each message by its rowid: the thread's
+            // few messages, not the word's many.
+            (SearchPlan::FromConversations, true) => format!(
+                "EXISTS (SELECT 1 FROM thread_messages m JOIN message_search \
+                 ON message_search.rowid = m.rowid \
+                 WHERE {same_thread} AND message_search MATCH ${n})"
+            ),
+            (SearchPlan::FromConversations, false) => format!(
+                "EXISTS (SELECT 1 FROM thread_messages m WHERE {same_thread} \
+                 AND to_tsvector('simple', m.content) @@ plainto_tsquery('simple', ${n}))"
+            ),
         }
     }
 

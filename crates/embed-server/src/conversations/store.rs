@@ -180,13 +180,9 @@ impl Db {
             .search
             .as_deref()
             .and_then(|text| self.search_terms(text));
-        if search.is_some() {
-            conditions.push(format!(
-                "c.id IN (SELECT f.id FROM thread_messages m JOIN conversations f \
-                 ON f.widget_id = m.widget_id AND f.visitor_id = m.visitor_id \
-                 AND f.thread_id = m.thread_id WHERE {})",
-                self.message_matches(10)
-            ));
+        if let Some(terms) = &search {
+            let plan = self.search_plan(terms).await?;
+            conditions.push(self.conversation_matches(plan, 10));
         }
         let inner = format!(
             "SELECT c.* FROM conversations c WHERE {} \

@@ -264,6 +264,81 @@ async fn threads_keep_turns_in_order_until_their_retention_ends() {
     }
 }
 
+/// A search of common words walks the conversations and looks into each; of
+/// rare ones, starts from the index's matches (`conversations/search.rs`):
+/// both find the same conversations in the same order, page after page.
+#[tokio::test]
+async fn a_search_finds_the_same_conversations_whether_its_words_are_rare_or_common() {
+    use sitekit_embed_server::chat::{ThreadKey, Turn};
+    use sitekit_embed_server::conversations::PageCursor;
+    let dir = TempDir::new();
+    for (name, url) in database_urls(&dir) {
+        let db = open_db(&url).await;
+        db.ensure_message_search().await.unwrap();
+        let tenant = db.create_tenant("Search test").await.unwrap();
+        let agent = create_agent(&db, &tenant.id, "http://127.0.0.1:1", "flow", "k").await;
+        let request = widget_request(&agent.id, &["https://shop.example.com"]);
+        let (widget, _) = create_widget(&db, &agent, &request).await;
+        // 1,100 threads, each a question and an answer holding "lantern"
+        // (2,200 matches: common); every 400th also "quokka" (rare).
+        let threads = 1_100;
+        for n in 0..threads {
+            let thread = ThreadKey {
+                widget_id: widget.id.clone(),
+                visitor_id: format!("vis_{n}"),
+                thread_id: format!("t{n:04}"),
+            };
+            let rare = if n % 400 == 0 { " quokka" } else { "" };
+            let turn = Turn {
+                run_id: format!("r{n}"),
+                question: format!("Where is my lantern{rare}?"),
+                answer: "The lantern ships today.".into(),
+                at_ms: 1_000_000 + n,
+            };
+            db.append_turn(&thread, &turn).await.unwrap();
+        }
+        let scope = TenantScope::one(&tenant.id);
+        let search = |words: &str, after: Option<PageCursor>| {
+            let filter = ConversationFilter {
+                search: Some(words.into()),
+                ..ConversationFilter::default()
+            };
+            let db = &db;
+            let scope = &scope;
+            async move {
+                let rows = db.conversations(scope, &filter, after.as_ref(), 50).await;
+                rows.unwrap()
+            }
+        };
+        let threads_of = |rows: &[sitekit_embed_server::conversations::ConversationRow]| {
+            rows.iter().map(|c| c.thread_id.clone()).collect::<Vec<_>>()
+        };
+        let newest = |from: i64| {
+            (0..50)
+                .map(|k| format!("t{:04}", from - k))
+                .collect::<Vec<_>>()
+        };
+        let first = search("LANTERN", None).await;
+        assert_eq!(threads_of(&first), newest(threads - 1), "{name}");
+        let last = first.last().unwrap();
+        let after = PageCursor {
+            last_message_at: last.last_message_at,
+            id: last.id.clone(),
+        };
+        let second = search("lantern", Some(after)).await;
+        assert_eq!(threads_of(&second), newest(threads - 51), "{name}");
+        assert_eq!(
+            threads_of(&search("quokka lantern", None).await),
+            ["t0800", "t0400", "t0000"],
+            "{name}"
+        );
+        assert!(
+            search("ships quokka", None).await.is_empty(),
+            "{name}: one message holds every word"
+        );
+    }
+}
+
 #[tokio::test]
 async fn no_tenant_id_widens_a_query_to_every_tenant() {
     use sitekit_embed_server::usage::UsageSubject;
