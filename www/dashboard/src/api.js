@@ -240,6 +240,29 @@
  * @property {string | null} rating
  */
 
+/**
+ * A webhook endpoint (crates/sdk/src/webhooks.rs); its secret only in the answer that made it.
+ * @typedef {object} Webhook
+ * @property {string} id
+ * @property {string} url
+ * @property {string[]} events
+ * @property {string} createdAt
+ * @property {string | null} previousSecretExpiresAt
+ */
+/**
+ * One event sent, or to be sent, to one endpoint.
+ * @typedef {object} WebhookDelivery
+ * @property {string} id the `webhook-id` of every attempt
+ * @property {string} type
+ * @property {'pending' | 'done' | 'failed'} state
+ * @property {number} attempts
+ * @property {number | null} lastStatus
+ * @property {string | null} lastError
+ * @property {string} createdAt
+ * @property {string | null} nextAttemptAt
+ * @property {string | null} doneAt
+ */
+
 export class ApiError extends Error {
   /**
    * @param {number} status
@@ -478,6 +501,53 @@ export class AdminApi {
    */
   deleteVisitor(visitorId) {
     return this.json('DELETE', `v1/visitors/${encodeURIComponent(visitorId)}/conversations`);
+  }
+
+  /** @returns {Promise<Webhook[]>} */
+  webhooks() {
+    return this.json('GET', 'v1/webhooks').then((body) => body.webhooks);
+  }
+
+  /**
+   * @param {{ url: string, events: string[] }} request
+   * @returns {Promise<Webhook & { secret: string }>}
+   */
+  createWebhook(request) {
+    return this.json('POST', 'v1/webhooks', { body: request });
+  }
+
+  /**
+   * @param {string} id
+   * @returns {Promise<Webhook & { secret: string }>}
+   */
+  rotateWebhookSecret(id) {
+    return this.json('POST', `v1/webhooks/${encodeURIComponent(id)}/rotate-secret`);
+  }
+
+  /** @param {string} id */
+  deleteWebhook(id) {
+    return this.json('DELETE', `v1/webhooks/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * @param {string} id
+   * @param {{ before?: string }} query
+   * @returns {Promise<{ deliveries: WebhookDelivery[], nextBefore: string | null }>}
+   */
+  webhookDeliveries(id, query) {
+    return this.json('GET', `v1/webhooks/${encodeURIComponent(id)}/deliveries`, { query });
+  }
+
+  /**
+   * @param {string} id
+   * @param {string} delivery
+   */
+  async resendDelivery(id, delivery) {
+    // 202 Accepted, with no body.
+    await this.request(
+      'POST',
+      `v1/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(delivery)}/resend`,
+    );
   }
 
   /** @returns {Promise<{ members: Member[], invitations: Invitation[] }>} */

@@ -1,6 +1,6 @@
 // The dashboard's shell: sign-in (single sign-on with the identity provider, or a
 // secret key where the server offers it), then the widgets, subscriptions, keys,
-// usage, conversations and seller views behind a tab bar, and for those who manage members (owners,
+// usage, conversations, seller and webhooks views behind a tab bar, and for those who manage members (owners,
 // secret keys) the members and audit views. A person sees what their role may do:
 // controls for writes their role lacks are left out, and the server refuses them
 // anyway. A 401 from any call (a revoked or expired key, an ended session) signs
@@ -25,6 +25,7 @@ import { signInView } from './signin.js';
 import { subscriptionsView } from './subscriptions/view.js';
 import { tabs } from './tabs.js';
 import { usageView } from './usage/view.js';
+import { webhooksView } from './webhooks/view.js';
 import { widgetsView } from './widgets/view.js';
 
 /** @import { Person } from './auth.js' */
@@ -110,6 +111,9 @@ export async function startDashboard() {
             ? { id: 'conversations', label: 'Conversations', view: () => conversationsView(context) }
             : null,
           { id: 'seller', label: 'Seller', view: () => sellerView(context) },
+          context.can('webhooks:write')
+            ? { id: 'webhooks', label: 'Webhooks', view: () => webhooksView(context) }
+            : null,
           managesMembers ? { id: 'members', label: 'Members', view: () => membersView(context) } : null,
           managesMembers ? { id: 'audit', label: 'Audit', view: () => auditView(context) } : null,
         ].filter((tab) => tab !== null),

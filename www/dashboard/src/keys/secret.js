@@ -1,13 +1,24 @@
-// A key the API shows exactly once (a new key, or a rotated key's replacement):
-// shown with a copy button and the warning that it will not be shown again, and
-// dropped from the page when the owner says they have it.
+// A secret the API shows exactly once (a new key, a rotated key's replacement, a
+// webhook's signing secret): shown with a copy button and the warning that it
+// will not be shown again, and dropped from the page when the owner says they
+// have it.
 import { copyButton } from '../clipboard.js';
 import { h } from '../dom.js';
 
 /**
- * @param {{ title: string, key: string, note: string | null, onDone: () => void }} options
+ * `noun` names the secret in the warning, `kept` says what of it stays, and
+ * `testid` prefixes the panel's test ids.
+ * @param {{ title: string, key: string, note: string | null, onDone: () => void, noun?: string, kept?: string, testid?: string }} options
  */
-export function secretPanel({ title, key, note, onDone }) {
+export function secretPanel({
+  title,
+  key,
+  note,
+  onDone,
+  noun = 'key',
+  kept = 'Only its first and last characters are kept for display.',
+  testid = 'new-key',
+}) {
   const value = h('input', {
     type: 'text',
     readonly: true,
@@ -15,24 +26,24 @@ export function secretPanel({ title, key, note, onDone }) {
     class: 'secret-value',
     value: key,
     'aria-label': title,
-    testid: 'new-key-value',
+    testid: `${testid}-value`,
   });
   const heading = h('h3', { tabindex: '-1' }, title);
   const panel = h(
     'section',
-    { class: 'card secret', 'aria-label': title, testid: 'new-key' },
+    { class: 'card secret', 'aria-label': title, testid },
     heading,
     h(
       'p',
-      { class: 'warning', testid: 'new-key-warning' },
-      h('strong', {}, 'Copy this key now: it will not be shown again.'),
-      ' Only its first and last characters are kept for display.',
+      { class: 'warning', testid: `${testid}-warning` },
+      h('strong', {}, `Copy this ${noun} now: it will not be shown again.`),
+      ` ${kept}`,
     ),
     h(
       'div',
       { class: 'secret-row' },
       value,
-      copyButton({ label: 'Copy key', text: () => key, source: value, testid: 'copy-new-key' }),
+      copyButton({ label: `Copy ${noun}`, text: () => key, source: value, testid: `copy-${testid}` }),
     ),
     note ? h('p', { class: 'hint' }, note) : null,
     h(
@@ -40,7 +51,7 @@ export function secretPanel({ title, key, note, onDone }) {
       {
         type: 'button',
         class: 'secondary',
-        testid: 'new-key-done',
+        testid: `${testid}-done`,
         onclick: () => {
           panel.remove();
           onDone();
