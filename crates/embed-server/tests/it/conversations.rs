@@ -6,32 +6,17 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
-use sitekit_sdk::agui::Event;
 use sitekit_sdk::wire::usage_types;
 
+use crate::metering::ask;
 use crate::sign_in::{add_member, dashboard, session_of, with_provider};
 use crate::support::{TestServer, assert_api_error};
 use crate::usage_events::{event, post_to};
 
-/// What a visitor said and the answer: the run id and the text.
-async fn ask(client: &sitekit_sdk::Client, thread: &str, text: &str) -> (String, String) {
-    let mut stream = client.chat_text(thread, text).await.unwrap();
-    let (mut run_id, mut answer) = (String::new(), String::new());
-    while let Some(event) = stream.next().await {
-        match event.unwrap() {
-            Event::RunStarted { run_id: id, .. } => run_id = id,
-            Event::TextMessageContent { delta, .. } => answer.push_str(&delta),
-            _ => {}
-        }
-    }
-    (run_id, answer)
-}
-
 /// The visitor rates an answer, as the widget's thumbs do.
-async fn rate(
+pub async fn rate(
     server: &TestServer,
     client: &sitekit_sdk::Client,
     thread: &str,

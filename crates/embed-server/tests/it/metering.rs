@@ -41,7 +41,7 @@ pub async fn usage_of_run(db_url: &str, thread_id: &str, run_id: &str) -> Value 
 }
 
 /// Runs one message to the end; returns the run id and the answer text.
-async fn ask(client: &sitekit_sdk::Client, thread: &str, text: &str) -> (String, String) {
+pub async fn ask(client: &sitekit_sdk::Client, thread: &str, text: &str) -> (String, String) {
     let mut stream = client.chat_text(thread, text).await.unwrap();
     let (mut run_id, mut answer) = (String::new(), String::new());
     while let Some(event) = stream.next().await {

@@ -13,15 +13,12 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
-use sitekit_sdk::agui::Event;
-use sitekit_sdk::wire::usage_types;
 use standardwebhooks::Webhook;
 
+use crate::conversations::rate;
 use crate::support::{TestServer, assert_api_error};
-use crate::usage_events::{event, post_to};
 
 /// One request the receiver was sent.
 #[derive(Debug, Clone)]
@@ -118,31 +115,7 @@ async fn take(
 
 /// What a visitor said and the run that answered: its id.
 async fn ask(client: &sitekit_sdk::Client, thread: &str, text: &str) -> String {
-    let mut stream = client.chat_text(thread, text).await.unwrap();
-    let mut run_id = String::new();
-    while let Some(event) = stream.next().await {
-        if let Event::RunStarted { run_id: id, .. } = event.unwrap() {
-            run_id = id;
-        }
-    }
-    run_id
-}
-
-/// The visitor rates an answer, as the widget's thumbs do.
-async fn rate(server: &TestServer, client: &sitekit_sdk::Client, thread: &str, run: &str) {
-    let token = client.session().await.unwrap().token;
-    let data = json!({"threadId": thread, "runId": run, "rating": "up"});
-    let batch = json!([event(
-        &format!("fb-{run}"),
-        usage_types::FEEDBACK,
-        Some(data)
-    )]);
-    let answer: Value = post_to(&server.url, &token, &batch)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
+    crate::metering::ask(client, thread, text).await.0
 }
 
 /// Registers an endpoint for `events`: its id and secret.
@@ -206,7 +179,7 @@ async fn chats_ratings_and_failed_runs_reach_the_endpoint_signed_by_its_secret()
     // A later turn of the same thread starts nothing.
     ask(&visitor, "thread-hooks", "And then?").await;
 
-    rate(&server, &visitor, "thread-hooks", &run).await;
+    rate(&server, &visitor, "thread-hooks", &run, "up").await;
     let rated = &receiver.wait_for("conversation.rated", 1).await[0];
     assert!(rated.verifies_with(&secret));
     assert_eq!(rated.payload()["data"]["runId"], run.as_str());

@@ -4,6 +4,7 @@
 // as its transcript. The filtered set downloads as JSON Lines.
 import { announce, errorBox, h, replace, uniqueId } from '../dom.js';
 import { fileNameFrom, saveBlob } from '../download.js';
+import { loadWidgetChoice } from '../widgets/choice.js';
 import { transcriptView } from './transcript.js';
 
 /** @import { ConversationFilters, ConversationSummary } from '../api.js' */
@@ -77,19 +78,7 @@ export function conversationsView(context) {
     }
   }
 
-  async function loadWidgets() {
-    try {
-      const widgets = await api.widgets();
-      const chosen = widget.value;
-      replace(
-        widget,
-        h('option', { value: '' }, 'All widgets'),
-        widgets.map((w) => h('option', { value: w.id, selected: w.id === chosen }, `${w.title} (${w.id})`)),
-      );
-    } catch {
-      // Without widgets:read, the conversations of every widget are still listed.
-    }
-  }
+  const loadWidgets = () => loadWidgetChoice(api, widget);
 
   /** @param {HTMLButtonElement} button */
   async function download(button) {

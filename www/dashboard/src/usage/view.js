@@ -4,6 +4,7 @@
 // same filters.
 import { announce, errorBox, h, replace, uniqueId } from '../dom.js';
 import { fileNameFrom, saveBlob } from '../download.js';
+import { loadWidgetChoice } from '../widgets/choice.js';
 import { dailyChart } from './chart.js';
 import { dailyTotals, isoDate } from './daily.js';
 import { usageTable } from './table.js';
@@ -107,19 +108,7 @@ export function usageView({ api }) {
     }
   }
 
-  async function loadWidgets() {
-    try {
-      const widgets = await api.widgets();
-      const chosen = widget.value;
-      replace(
-        widget,
-        h('option', { value: '' }, 'All widgets'),
-        widgets.map((w) => h('option', { value: w.id, selected: w.id === chosen }, `${w.title} (${w.id})`)),
-      );
-    } catch {
-      // A key without widgets:read still sees the usage of all widgets.
-    }
-  }
+  const loadWidgets = () => loadWidgetChoice(api, widget);
 
   /**
    * @param {string} format
