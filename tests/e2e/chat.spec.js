@@ -79,25 +79,36 @@ test('offline, the visitor is told so, and the message goes out by itself once b
 });
 
 test('a visitor rates an answer and the rating reaches the server as usage', async ({ page }) => {
+  const isUsage = (request) => request.url().includes('/v1/usage/events') && request.method() === 'POST';
+  const usage = [];
+  page.on('request', (request) => isUsage(request) && usage.push(...JSON.parse(request.postData() ?? '[]')));
   await page.goto(process.env.E2E_ALLOWED_PAGE);
   const widget = new ChatWidget(page);
   await widget.open();
   await widget.ask('What are keys?');
   await expect(widget.assistantMessages.last()).toContainText('skt_pub_');
 
-  const isFeedback = (request) =>
-    request.url().includes('/v1/usage/events') && (request.postData() ?? '').includes('dev.sitekit.feedback');
+  const isFeedback = (request) => isUsage(request) && (request.postData() ?? '').includes('dev.sitekit.feedback');
   const reported = page.waitForRequest(isFeedback);
   const helpful = page.getByTestId('sitekit-rate-up').last();
   await helpful.click();
   await expect(helpful).toHaveAttribute('aria-pressed', 'true');
   await expect(page.getByTestId('sitekit-rate-down').last()).toBeDisabled();
 
-  // Sent with the next batch (within seconds), as a CloudEvent naming the run.
+  // Sent with the next batch (within seconds), as a CloudEvent naming the run
+  // and the thread the rated answer belongs to: that of the message it answered.
   const request = await reported;
   const feedback = JSON.parse(request.postData()).find((event) => event.type === 'dev.sitekit.feedback');
   expect(feedback.specversion).toBe('1.0');
-  expect(feedback.data).toEqual({ runId: expect.stringMatching(/^run-\d+-\d+$/), rating: 'up' });
+  expect(feedback.data).toEqual({
+    threadId: expect.stringMatching(/^thread-[0-9a-f]{32}$/),
+    runId: expect.stringMatching(/^run-\d+-\d+$/),
+    rating: 'up',
+  });
+  const sent = usage.find(
+    (event) => event.type === 'dev.sitekit.message.sent' && event.data.runId === feedback.data.runId,
+  );
+  expect(sent.data.threadId).toBe(feedback.data.threadId);
   const answer = await (await request.response()).json();
   expect(answer.results.find((result) => result.id === feedback.id).status).toBe('accepted');
 });

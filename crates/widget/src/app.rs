@@ -7,7 +7,7 @@ use sitekit_sdk::wire::WidgetConfig;
 use yew::prelude::*;
 
 use crate::commands::{Command, CommandPort};
-use crate::components::Panel;
+use crate::components::{PanelProps, panel};
 use crate::hooks::{UseChat, use_chat};
 use crate::host::{HostEvent, HostPage};
 use crate::i18n::Lang;
@@ -90,19 +90,22 @@ pub fn App(props: &AppProps) -> Html {
         let dispatcher = state.dispatcher();
         Callback::from(move |()| dispatcher.dispatch(Action::Close))
     };
-    html! {
-        <Panel
-            title={config.title.clone()}
-            lang={*lang}
-            position={config.position}
-            state={(*state).clone()}
-            on_send={send}
-            on_stop={stop}
-            on_retry={retry}
-            on_rate={rate}
-            {on_close}
-            starter_prompts={config.starter_prompts.iter().cloned().map(AttrValue::from).collect::<Vec<_>>()}
-            avatar_url={config.avatar_url.clone().map(AttrValue::from)}
-        />
-    }
+    panel(&PanelProps {
+        title: config.title.clone().into(),
+        lang: *lang,
+        position: config.position,
+        state: (*state).clone(),
+        on_send: send,
+        on_stop: stop,
+        on_retry: retry,
+        on_rate: rate,
+        on_close,
+        starter_prompts: config
+            .starter_prompts
+            .iter()
+            .cloned()
+            .map(AttrValue::from)
+            .collect(),
+        avatar_url: config.avatar_url.clone().map(AttrValue::from),
+    })
 }

@@ -73,18 +73,31 @@ impl ChatSession {
         self.report(usage_types::WIDGET_OPENED, None);
     }
 
-    /// The ids are the widget's own (hex, `run-<digits>-<digits>`): no escaping.
     pub fn report_message_sent(&self, run_id: &str) {
-        let data = format!(
-            r#"{{"threadId":"{}","runId":"{run_id}"}}"#,
-            self.thread_id()
-        );
-        self.report(usage_types::MESSAGE_SENT, Some(&data));
+        self.report_run(usage_types::MESSAGE_SENT, run_id, None);
     }
 
+    /// The rated answer is one of the current thread's: a reset starts a new
+    /// thread and clears the messages with it, and an earlier page's answers,
+    /// read back, have no run to rate.
     pub fn report_feedback(&self, run_id: &str, rating: Rating) {
-        let data = format!(r#"{{"runId":"{run_id}","rating":"{}"}}"#, rating.as_str());
-        self.report(usage_types::FEEDBACK, Some(&data));
+        self.report_run(usage_types::FEEDBACK, run_id, Some(rating));
+    }
+
+    /// An event about a run of the current thread. The ids are the widget's own
+    /// (hex, `run-<digits>-<digits>`): no escaping.
+    fn report_run(&self, kind: &str, run_id: &str, rating: Option<Rating>) {
+        // The `rating` field as the usage event says it.
+        let rating = match rating {
+            None => "",
+            Some(Rating::Up) => r#","rating":"up""#,
+            Some(Rating::Down) => r#","rating":"down""#,
+        };
+        let data = format!(
+            r#"{{"threadId":"{}","runId":"{run_id}"{rating}}}"#,
+            self.thread_id()
+        );
+        self.report(kind, Some(&data));
     }
 
     /// The host site's user behind this visitor (their `{id, name, email}` as

@@ -19,16 +19,6 @@ pub enum Rating {
     Down,
 }
 
-impl Rating {
-    /// As the usage event's `rating` says it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rating::Up => "up",
-            Rating::Down => "down",
-        }
-    }
-}
-
 /// One bubble of the conversation. The text is shown as text, never as markup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatMessage {

@@ -115,15 +115,17 @@ fn rating_button(
     on_rate: &Callback<(usize, Rating)>,
     lang: Lang,
 ) -> Html {
-    let (label, symbol, testid) = match rating {
-        Rating::Up => (lang.text().helpful, "👍", "sitekit-rate-up"),
-        Rating::Down => (lang.text().not_helpful, "👎", "sitekit-rate-down"),
+    let (label, testid) = match rating {
+        Rating::Up => (lang.text().helpful, "sitekit-rate-up"),
+        Rating::Down => (lang.text().not_helpful, "sitekit-rate-down"),
     };
     let pressed = if rated == Some(rating) {
         "true"
     } else {
         "false"
     };
+    // An icon, not an emoji: systems without an emoji font (headless Chromium on
+    // Linux among them) draw those as empty boxes. The button's label names it.
     html! {
         <button
             type="button"
@@ -134,7 +136,12 @@ fn rating_button(
             data-testid={testid}
             onclick={on_rate.reform(move |_: MouseEvent| (index, rating))}
         >
-            { symbol }
+            // A raised thumb: the cuff on the left, the hand beside it, the
+            // thumb pointing up; the stylesheet fills it and turns the down one.
+            // Literal attributes only: Yew keeps them as one static list.
+            <svg viewBox="0 0 24 24" aria-hidden="true">
+                <path d="M2 10h4v11H2zM8 10l4-8c1.5 0 2.5 1 2.5 2.5L14 9h6a2 2 0 0 1 2 2.3l-1.3 7.6A2.5 2.5 0 0 1 18.2 21H8z" />
+            </svg>
         </button>
     }
 }

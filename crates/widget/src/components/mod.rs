@@ -1,4 +1,6 @@
-//! The panel's parts, one component per file; props are plain data and callbacks.
+//! The panel's parts, one per file: a component where it keeps state (hooks),
+//! otherwise a plain function returning `Html`, which costs the Wasm less (no
+//! lifecycle of its own). Props are plain data and callbacks.
 
 mod composer;
 mod error_banner;
@@ -7,7 +9,7 @@ mod panel;
 mod starter_prompts;
 
 pub use composer::{Composer, ComposerProps};
-pub use error_banner::{ErrorBanner, ErrorBannerProps};
+pub use error_banner::error_banner;
 pub use message_list::{MessageList, MessageListProps};
-pub use panel::{Panel, PanelProps};
-pub use starter_prompts::{StarterPrompts, StarterPromptsProps};
+pub use panel::{PanelProps, panel};
+pub use starter_prompts::starter_prompts;

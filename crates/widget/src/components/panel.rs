@@ -5,7 +5,7 @@
 use sitekit_sdk::wire::Position;
 use yew::prelude::*;
 
-use super::{Composer, ErrorBanner, MessageList, StarterPrompts};
+use super::{Composer, MessageList, error_banner, starter_prompts};
 use crate::i18n::Lang;
 use crate::state::{Author, ChatState, Rating};
 
@@ -32,8 +32,10 @@ pub struct PanelProps {
     pub avatar_url: Option<AttrValue>,
 }
 
-#[component]
-pub fn Panel(props: &PanelProps) -> Html {
+/// A function, not a component: it keeps no state, and its props change with
+/// every change of the conversation anyway; each component type costs the Wasm
+/// its own copy of Yew's lifecycle.
+pub fn panel(props: &PanelProps) -> Html {
     let PanelProps {
         title,
         lang,
@@ -44,7 +46,7 @@ pub fn Panel(props: &PanelProps) -> Html {
         on_retry,
         on_rate,
         on_close,
-        starter_prompts,
+        starter_prompts: prompts,
         avatar_url,
     } = props;
     let visitor_has_written = state
@@ -97,17 +99,9 @@ pub fn Panel(props: &PanelProps) -> Html {
                 lang={*lang}
             />
             if !visitor_has_written {
-                <StarterPrompts
-                    prompts={starter_prompts.clone()}
-                    on_send={on_send.clone()}
-                    lang={*lang}
-                />
+                { starter_prompts(prompts, on_send, *lang) }
             }
-            <ErrorBanner
-                error={state.error.clone()}
-                on_retry={state.can_retry().then(|| on_retry.clone())}
-                lang={*lang}
-            />
+            { error_banner(state.error.as_deref(), state.can_retry().then_some(on_retry), *lang) }
             <Composer
                 open={state.open}
                 streaming={state.streaming}

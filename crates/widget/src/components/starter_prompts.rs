@@ -5,21 +5,9 @@ use yew::prelude::*;
 
 use crate::i18n::Lang;
 
-#[derive(Properties, PartialEq)]
-pub struct StarterPromptsProps {
-    pub prompts: Vec<AttrValue>,
-    pub on_send: Callback<String>,
-    #[prop_or(Lang::En)]
-    pub lang: Lang,
-}
-
-#[component]
-pub fn StarterPrompts(props: &StarterPromptsProps) -> Html {
-    let StarterPromptsProps {
-        prompts,
-        on_send,
-        lang,
-    } = props;
+/// A function, not a component: it keeps no state, and each component type
+/// costs the Wasm its own copy of Yew's lifecycle.
+pub fn starter_prompts(prompts: &[AttrValue], on_send: &Callback<String>, lang: Lang) -> Html {
     if prompts.is_empty() {
         return Html::default();
     }

@@ -4,13 +4,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use sitekit_sdk::wire::Position;
-use sitekit_widget::components::{Panel, PanelProps};
+use sitekit_widget::components::{PanelProps, panel};
 use sitekit_widget::i18n::Lang;
 use sitekit_widget::state::{Action, ChatState, Rating};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::{Element, HtmlInputElement};
-use yew::{Callback, Reducible};
+use yew::{Callback, Html, Reducible, component};
 
 use crate::dom::{click, container, seen, settle, type_into};
 
@@ -42,6 +42,12 @@ fn props(state: ChatState) -> PanelProps {
         starter_prompts: Vec::new(),
         avatar_url: None,
     }
+}
+
+/// The panel is a function the app calls; here a component stands in for the app.
+#[component]
+fn Panel(props: &PanelProps) -> Html {
+    panel(props)
 }
 
 async fn render(props: PanelProps) -> Element {
@@ -199,6 +205,43 @@ async fn finished_answers_can_be_rated_once_and_the_streaming_one_not_yet() {
     assert_eq!(up.get_attribute("aria-pressed").as_deref(), Some("false"));
     click(&up);
     assert_eq!(*rated.borrow(), [(2, Rating::Up)]);
+}
+
+/// Drawn, not typed: an emoji shows as an empty box where no emoji font is
+/// installed, and a screen reader would read it next to the label.
+#[wasm_bindgen_test]
+async fn rating_buttons_are_hidden_svg_thumbs_named_by_their_labels() {
+    let answered = state([
+        Action::Open,
+        Action::Send("Hi".into()),
+        Action::RunStarted("run-1-0".into()),
+        Action::AssistantDelta("Hello!".into()),
+        Action::RunFinished,
+    ]);
+    let root = render(props(answered)).await;
+    for (testid, label) in [
+        ("sitekit-rate-up", "Helpful"),
+        ("sitekit-rate-down", "Not helpful"),
+    ] {
+        let button = root
+            .query_selector(&format!("[data-testid={testid}]"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(button.get_attribute("aria-label").as_deref(), Some(label));
+        assert_eq!(button.text_content().unwrap().trim(), "", "{testid}");
+        let icon = button.query_selector("svg").unwrap().unwrap();
+        assert_eq!(
+            icon.namespace_uri().as_deref(),
+            Some("http://www.w3.org/2000/svg")
+        );
+        assert_eq!(icon.get_attribute("aria-hidden").as_deref(), Some("true"));
+        assert_eq!(icon.query_selector_all("path").unwrap().length(), 1);
+        // Sized, coloured and turned by the stylesheet, which a strict CSP
+        // allows; no style attribute, and the same thumb for both.
+        assert!(!icon.has_attribute("style"));
+        let path = icon.query_selector("path").unwrap().unwrap();
+        assert_eq!(path.get_attribute_names().length(), 1, "{testid}: only `d`");
+    }
 }
 
 #[wasm_bindgen_test]

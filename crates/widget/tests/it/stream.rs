@@ -109,6 +109,29 @@ async fn an_answer_streams_in_as_text_and_the_visitor_is_remembered() {
     );
     assert!(query(&root, "script").is_none());
     assert!(query(&root, "[data-testid=sitekit-error]").is_none());
+    // The finished answer's thumbs, sized, coloured and the down one turned by
+    // the widget's stylesheet.
+    let thumb = query(&root, "[data-testid=sitekit-rate-up] svg").unwrap();
+    let drawn = thumb.get_bounding_client_rect();
+    assert_eq!((drawn.width(), drawn.height()), (16.0, 16.0));
+    let computed = |selector: &str, property: &str| {
+        let element = query(&root, selector).unwrap();
+        let window = web_sys::window().unwrap();
+        let style = window.get_computed_style(&element).unwrap().unwrap();
+        style.get_property_value(property).unwrap()
+    };
+    assert_eq!(
+        computed("[data-testid=sitekit-rate-up] svg", "rotate"),
+        "none"
+    );
+    assert_eq!(
+        computed("[data-testid=sitekit-rate-down] svg", "rotate"),
+        "180deg"
+    );
+    assert_eq!(
+        computed("[data-testid=sitekit-rate-down] path", "fill"),
+        computed("[data-testid=sitekit-rate-down]", "color")
+    );
 
     let visitor = storage()
         .get_item(&format!("sitekit:{key}:visitor"))
