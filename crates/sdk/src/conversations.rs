@@ -38,12 +38,15 @@ pub struct ConversationQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(value_type = Option<crate::fields::SearchText>, inline))]
     pub q: Option<String>,
-    /// How many conversations a page holds: 1 to 200 (default 50).
+    /// How many conversations a page holds: 1 to 200 (default 50); an
+    /// export holds all unless this caps it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(value_type = Option<crate::fields::PageLimit>, inline))]
     pub limit: Option<u32>,
-    /// The `nextCursor` of the page before.
+    /// The `nextCursor` of the page before: the conversations after it (an
+    /// export goes on from there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::fields::ConversationCursor>, inline))]
     pub cursor: Option<String>,
 }
 

@@ -391,6 +391,13 @@ pub struct WebhookUrl;
 
 impl WebhookUrl {
     pub const MAX_CHARS: usize = 2_000;
+    /// An `https://` URL of [`RuntimeUrl::PATTERN`]'s shape (`http://` is for
+    /// the hosts an operator allows, which no schema can know).
+    pub const PATTERN: &str = concat!(
+        "^https://(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\.)*[a-z](?:[a-z0-9-]*[a-z0-9])?",
+        "(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?",
+        "(?:/[!$-.0-;=@-~]*)*$",
+    );
 }
 
 /// An event type a webhook endpoint may subscribe to.
@@ -416,6 +423,13 @@ pub struct WebhookEndpoints;
 
 impl WebhookEndpoints {
     pub const MAX_COUNT: usize = 10;
+}
+
+/// Where the next page of conversations starts: a page's `nextCursor`.
+pub struct ConversationCursor;
+
+impl ConversationCursor {
+    pub const PATTERN: &str = "^[0-9]{1,15}\\.cnv_[A-Za-z0-9]{1,60}$";
 }
 
 /// How many items a page of a list holds: 1 to 200 (default 50).
@@ -644,6 +658,7 @@ mod schemas {
         )
         .min_length(Some(1))
         .max_length(Some(WebhookUrl::MAX_CHARS))
+        .pattern(Some(WebhookUrl::PATTERN))
         .pattern(Some(NO_CONTROL_PATTERN));
         WebhookEvent => text("An event type").enum_values(Some(WebhookEvent::NAMES));
         WebhookEvents uses WebhookEvent => ArrayBuilder::new()
@@ -653,6 +668,8 @@ mod schemas {
             .unique_items(true)
             .description(Some("At least one event type, each once"));
         PageLimit => integer("Items on a page", 1, PageLimit::MAX);
+        ConversationCursor => text("A page's `nextCursor`")
+            .pattern(Some(ConversationCursor::PATTERN));
         Day => text("`YYYY-MM-DD`").format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)));
         UsageEventBatch uses UsageEvent => ArrayBuilder::new()
             .items(

@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
-use sitekit_sdk::ErrorCode;
 use sitekit_sdk::conversations::{
     Conversation, ConversationPage, ConversationQuery, VisitorDeletion,
 };
@@ -142,9 +141,10 @@ pub async fn delete_visitor(
     operation_id = "exportConversations",
     tag = "conversations",
     summary = "The filtered conversations as JSON Lines, each with its transcript and runs",
-    description = "Needs the `conversations:read` scope; takes the filters of \
-        `GET /v1/conversations` (not `limit` or `cursor`: the export holds every conversation \
-        they let through). One conversation a line, as `GET /v1/conversations/{conversation}` \
+    description = "Needs the `conversations:read` scope; takes the query of \
+        `GET /v1/conversations`: every conversation its filters let through, from `cursor` on \
+        (to go on with an export cut short, or from a page of the list) and at most `limit` \
+        when given. One conversation a line, as `GET /v1/conversations/{conversation}` \
         answers it, newest first (`application/x-ndjson`).",
     params(ConversationQuery),
     security(("admin_key" = [])),
@@ -152,7 +152,7 @@ pub async fn delete_visitor(
         (status = 200, description = "The export, as an attachment",
             content((String = "application/x-ndjson")),
             headers(("content-disposition" = String, description = "attachment; filename=\"sitekit-conversations.ndjson\""))),
-        (status = 400, description = "A malformed day, `from` after `to`, `q` over 200 characters, `limit` or `cursor` given, or an unknown parameter (`invalid_query`)", body = ErrorBody),
+        (status = 400, description = "A malformed day or cursor, `from` after `to`, `q` over 200 characters, a `limit` past 1 to 200, or an unknown parameter (`invalid_query`)", body = ErrorBody),
         (status = 404, description = "No such widget of the caller's tenant", body = ErrorBody),
         AdminErrors,
     )
@@ -162,14 +162,16 @@ pub async fn export(
     caller: Caller,
     ApiQuery(query): ApiQuery<ConversationQuery>,
 ) -> Result<Response, ApiError> {
-    if query.limit.is_some() || query.cursor.is_some() {
-        return Err(ApiError::bad_request(
-            ErrorCode::InvalidQuery,
-            "an export holds every conversation its filters let through: no `limit` or `cursor`",
-        ));
-    }
-    let (filter, _, _) = ops::checked(&state.db, &caller, &query).await?;
-    let body = Body::from_stream(lines(state.db.clone(), caller.scope().clone(), filter));
+    let (filter, cursor, _) = ops::checked(&state.db, &caller, &query).await?;
+    let export = Export {
+        db: state.db.clone(),
+        scope: caller.scope().clone(),
+        filter,
+        after: cursor,
+        left: query.limit.map(i64::from),
+        done: false,
+    };
+    let body = Body::from_stream(lines(export));
     Ok((
         [
             (
@@ -187,26 +189,29 @@ pub async fn export(
         .into_response())
 }
 
-/// Where an export has got to: after this conversation; done once a page
-/// came back empty.
+/// Where an export has got to: after this conversation, with so many left to
+/// hold when it was given a `limit`; done once a page came back empty.
 struct Export {
     db: Db,
     scope: TenantScope,
     filter: ConversationFilter,
     after: Option<PageCursor>,
+    left: Option<i64>,
     done: bool,
 }
 
 impl Export {
     /// The next page's conversations as JSON Lines; None once every one is out.
     async fn next(&mut self) -> Result<Option<String>, sqlx::Error> {
-        if self.done {
+        let page = self.left.map_or(EXPORT_PAGE, |left| left.min(EXPORT_PAGE));
+        if self.done || page == 0 {
             return Ok(None);
         }
         let rows = self
             .db
-            .conversations(&self.scope, &self.filter, self.after.as_ref(), EXPORT_PAGE)
+            .conversations(&self.scope, &self.filter, self.after.as_ref(), page)
             .await?;
+        self.left = self.left.map(|left| left - rows.len() as i64);
         let Some(last) = rows.last() else {
             self.done = true;
             return Ok(None);
@@ -229,18 +234,7 @@ impl Export {
 /// The export's body: one chunk per page. A database failure mid-way ends the
 /// body early and unfinished (the connection is cut), so a client never takes
 /// a partial export for a whole one.
-fn lines(
-    db: Db,
-    scope: TenantScope,
-    filter: ConversationFilter,
-) -> impl Stream<Item = Result<Bytes, sqlx::Error>> + Send + 'static {
-    let export = Export {
-        db,
-        scope,
-        filter,
-        after: None,
-        done: false,
-    };
+fn lines(export: Export) -> impl Stream<Item = Result<Bytes, sqlx::Error>> + Send + 'static {
     futures_util::stream::unfold(export, |mut export| async move {
         match export.next().await {
             Ok(Some(chunk)) => Some((Ok(Bytes::from(chunk)), export)),

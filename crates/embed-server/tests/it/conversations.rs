@@ -238,6 +238,13 @@ async fn owners_find_conversations_by_filter_and_search_and_read_their_transcrip
         ids(&all)
     );
     assert_eq!(lines.iter().find(|c| c["id"] == id).unwrap(), &whole);
+    // From a cursor on, at most `limit`: an export cut short goes on from its last line.
+    let first = server.get_json("/v1/conversations?limit=1", &secret).await;
+    let cursor = first["nextCursor"].as_str().unwrap();
+    let head = export(&server, &secret, "?limit=1").await;
+    let rest = export(&server, &secret, &format!("?cursor={cursor}")).await;
+    let resumed: Vec<&Value> = head.iter().chain(&rest).collect();
+    assert_eq!(resumed, lines.iter().collect::<Vec<_>>());
     let errored = export(&server, &secret, "?errored=true").await;
     assert_eq!(errored.len(), 1);
     assert_eq!(errored[0]["threadId"], "thread-zebra");
@@ -400,7 +407,7 @@ async fn conversations_are_the_callers_own_and_need_their_scopes() {
         assert_eq!(response.status(), 200, "q={q}");
     }
     let response = server
-        .get("/v1/conversations/export?limit=5", &secret)
+        .get("/v1/conversations/export?limit=0", &secret)
         .await;
     assert_api_error(response, 400, "invalid_query").await;
     assert_eq!(
