@@ -13,8 +13,8 @@ use anyhow::Result;
 
 use crate::dist::{self, AssetSizes, Manifest};
 use crate::{
-    bench_cluster, bench_config, bench_ingest, bench_marketplace, bench_page, bench_relay,
-    bench_session, build, cmd, npm_package, processes, say, setup, step,
+    bench_cluster, bench_config, bench_inbox, bench_ingest, bench_marketplace, bench_page,
+    bench_relay, bench_session, build, cmd, npm_package, processes, say, setup, step,
 };
 
 /// Budgets count 1 KB as 1,000 bytes (the stricter reading).
@@ -60,7 +60,7 @@ pub fn run(root: &Path) -> Result<()> {
 type Measure = fn(&Path) -> Result<Section>;
 
 /// The sections `cargo xtask bench --only <name>` measures by themselves.
-const ALONE: [(&str, Measure); 7] = [
+const ALONE: [(&str, Measure); 8] = [
     ("session", bench_session::section),
     ("config", bench_config::section),
     ("ingest", bench_ingest::section),
@@ -68,6 +68,7 @@ const ALONE: [(&str, Measure); 7] = [
     ("page", bench_page::section),
     ("marketplace", bench_marketplace::section),
     ("cluster", bench_cluster::section),
+    ("inbox", bench_inbox::section),
 ];
 
 /// Measures one section and puts it into BENCHMARKS.md in place of the one
@@ -133,6 +134,7 @@ fn sections(root: &Path, manifest: &Manifest) -> Result<Vec<Section>> {
         bench_page::section(root)?,
         bench_marketplace::section(root)?,
         bench_cluster::section(root)?,
+        bench_inbox::section(root)?,
     ])
 }
 

@@ -7,6 +7,7 @@ mod api_fuzz;
 mod bench;
 mod bench_cluster;
 mod bench_config;
+mod bench_inbox;
 mod bench_ingest;
 mod bench_marketplace;
 mod bench_page;
@@ -67,7 +68,7 @@ Commands:
                     Chromium, Playwright end-to-end tests
   bench [--only <section>]
                     build, measure, and write BENCHMARKS.md; --only measures one of
-                    session, config, ingest, relay, page, marketplace, cluster and
+                    session, config, ingest, relay, page, marketplace, cluster, inbox and
                     replaces its part, keeping the rest (cluster needs PostgreSQL
                     or DATABASE_URL_PG, and redis-server)
   fuzz [--secs N] [--update-corpus] [target…]
