@@ -151,6 +151,13 @@ def usage_range(query):
         del query["from"]
 
 
+def conversations_range(query):
+    """`conversations::ops::checked`: `from` not after `to`."""
+    first, last = day(query.get("from")), day(query.get("to"))
+    if first is not None and last is not None and first > last:
+        del query["from"]
+
+
 def chat(body):
     """`validate` (routes/chat.rs): the run answers the last user message, which
     has 1 to 4,000 characters, not only white space."""
@@ -193,6 +200,8 @@ QUERY_RULES = {
     ("GET", "/v1/usage"): usage_range,
     ("GET", "/v1/usage/export"): usage_range,
     ("GET", "/v1/seller/usage"): usage_range,
+    ("GET", "/v1/conversations"): conversations_range,
+    ("GET", "/v1/conversations/export"): conversations_range,
 }
 
 

@@ -656,10 +656,8 @@ mod schemas {
              name or password. Loopback, private, link-local and other non-public addresses are \
              refused (`webhook_url_not_allowed`) unless the operator allows them.",
         )
-        .min_length(Some(1))
         .max_length(Some(WebhookUrl::MAX_CHARS))
-        .pattern(Some(WebhookUrl::PATTERN))
-        .pattern(Some(NO_CONTROL_PATTERN));
+        .pattern(Some(WebhookUrl::PATTERN));
         WebhookEvent => text("An event type").enum_values(Some(WebhookEvent::NAMES));
         WebhookEvents uses WebhookEvent => ArrayBuilder::new()
             .items(reference::<WebhookEvent>())
