@@ -41,7 +41,8 @@ use crate::webhooks::ops;
             ("getWebhook" = (operation_id = "getWebhook", parameters(("webhook" = "$response.body#/id")))),
             ("deleteWebhook" = (operation_id = "deleteWebhook", parameters(("webhook" = "$response.body#/id")))),
         )),
-        (status = 400, description = "Malformed JSON or unknown fields (`invalid_json`, `invalid_body`); no or an unknown event type (`invalid_body`); a URL that is not https:// or outside the egress policy (`webhook_url_not_allowed`) or carries a user name or password (`credentials_in_url`); 10 endpoints already (`too_many_webhooks`)", body = ErrorBody),
+        (status = 400, description = "Malformed JSON or unknown fields (`invalid_json`, `invalid_body`); no or an unknown event type (`invalid_body`); a URL that is not https:// or outside the egress policy (`webhook_url_not_allowed`) or carries a user name or password (`credentials_in_url`)", body = ErrorBody),
+        (status = 409, description = "The organisation has 10 endpoints already (`too_many_webhooks`)", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
         AdminErrors,
@@ -194,8 +195,8 @@ pub async fn rotate_secret(
     security(("admin_key" = [])),
     responses(
         (status = 200, body = DeliveryPage),
-        (status = 400, description = "A `limit` past 1 to 200, a `before` that is not a delivery of this endpoint, or an unknown parameter (`invalid_query`)", body = ErrorBody),
-        (status = 404, description = "No such endpoint of the caller's organisation", body = ErrorBody),
+        (status = 400, description = "A `limit` past 1 to 200, or an unknown parameter (`invalid_query`)", body = ErrorBody),
+        (status = 404, description = "No such endpoint of the caller's organisation, or a `before` that is no delivery of it", body = ErrorBody),
         AdminErrors,
     )
 )]

@@ -47,7 +47,8 @@ pub async fn create(
         )
         .await?
         .ok_or_else(|| {
-            ApiError::bad_request(
+            // The request is well formed; the organisation's state refuses it.
+            ApiError::conflict(
                 ErrorCode::TooManyWebhooks,
                 format!("an organisation has at most {max} webhook endpoints; delete one first"),
             )
@@ -146,10 +147,9 @@ pub async fn deliveries(
                 .webhook_delivery_created_at(&row.id, before)
                 .await?
                 .ok_or_else(|| {
-                    ApiError::bad_request(
-                        ErrorCode::InvalidQuery,
-                        "`before` is not a delivery of this endpoint; pass a page's `nextBefore`",
-                    )
+                    ApiError::NotFound(format!(
+                        "no delivery {before} of this endpoint; pass a page's `nextBefore`"
+                    ))
                 })?;
             Some((at, before.as_str()))
         }

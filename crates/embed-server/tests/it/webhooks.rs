@@ -440,7 +440,7 @@ async fn hostile_registrations_are_refused_and_store_nothing() {
             Some(json!({"url": "https://hooks.example.com/11", "events": ["usage.daily"]})),
         )
         .await;
-    assert_api_error(response, 400, "too_many_webhooks").await;
+    assert_api_error(response, 409, "too_many_webhooks").await;
     let listed = server.get_json("/v1/webhooks", &key).await;
     assert_eq!(listed["webhooks"].as_array().unwrap().len(), 10);
 }
