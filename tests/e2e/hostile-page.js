@@ -56,7 +56,8 @@ export function widgetTexts() {
  * have become as markup: elements that load or run something, event-handler
  * attributes, URLs in attributes, links to other than http(s) or mailto, and
  * inside the title, the starter prompts and the messages any element Markdown
- * does not make. The launcher's own icon is the one `svg`.
+ * does not make. The widget's own icons (the launcher's, the rating thumbs')
+ * are the only `svg`s.
  */
 export function markupProblems() {
   const root = document.getElementById('sitekit-root').shadowRoot;
@@ -89,10 +90,13 @@ export function markupProblems() {
     'foreignobject',
   ]);
   const URL_ATTRIBUTES = /^(src|srcset|srcdoc|action|formaction|data|xlink:href|background|poster|ping)$/i;
-  const launcherIcon = (element) =>
-    element.localName === 'svg' && element.parentElement?.dataset.testid === 'sitekit-launcher';
+  // The widget's own icons: the launcher's, and a rating button's thumb.
+  const ownIcon = (element) =>
+    element.localName === 'svg' &&
+    (element.parentElement?.dataset.testid === 'sitekit-launcher' ||
+      /^sitekit-rate-(up|down)$/.test(element.parentElement?.dataset.testid ?? ''));
   for (const element of root.querySelectorAll('*')) {
-    if (ACTIVE.has(element.localName) && !launcherIcon(element)) problems.push(`element ${excerpt(element)}`);
+    if (ACTIVE.has(element.localName) && !ownIcon(element)) problems.push(`element ${excerpt(element)}`);
     for (const { name } of element.attributes) {
       if (/^on/i.test(name) || URL_ATTRIBUTES.test(name) || (name === 'href' && element.localName !== 'a')) {
         problems.push(`attribute ${name} in ${excerpt(element)}`);
