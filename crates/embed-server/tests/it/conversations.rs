@@ -406,6 +406,18 @@ async fn conversations_are_the_callers_own_and_need_their_scopes() {
             .await;
         assert_eq!(response.status(), 200, "q={q}");
     }
+    // A hostile visitor id deletes nothing (the conversation is still there below).
+    for visitor in [
+        "%27%20OR%201%3D1--".to_owned(),
+        "%25".to_owned(),
+        "v".repeat(3_000),
+    ] {
+        let path = format!("/v1/visitors/{visitor}/conversations");
+        let response = server.admin(Method::DELETE, &path, &secret, None).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let deleted: Value = response.json().await.unwrap();
+        assert_eq!(deleted, json!({"conversations": 0, "usageEvents": 0}));
+    }
     let response = server
         .get("/v1/conversations/export?limit=0", &secret)
         .await;
