@@ -107,11 +107,10 @@ export default async function globalSetup() {
   allowed.setSnippet(widget.snippet, '/queued', { head: QUEUED_CALLS });
   allowed.setSnippet(widget.snippet, '/hostile', { head: HOSTILE_CSS });
   const embedOrigin = new URL(server.url).origin;
-  allowed.setSnippet(widget.snippet, '/csp', {
-    headers: {
-      'content-security-policy': `default-src 'self'; script-src ${embedOrigin} 'wasm-unsafe-eval'; connect-src ${embedOrigin}`,
-    },
-  });
+  const strictCsp = {
+    'content-security-policy': `default-src 'self'; script-src ${embedOrigin} 'wasm-unsafe-eval'; connect-src ${embedOrigin}`,
+  };
+  allowed.setSnippet(widget.snippet, '/csp', { headers: strictCsp });
   const themed = createLangflowWidget(bin, databaseUrl, {
     tenantId: tenant.id,
     name: 'Site Kit FAQ (sparkles)',
@@ -143,6 +142,37 @@ export default async function globalSetup() {
   });
   allowed.setSnippet(echo.snippet, '/echo');
   process.env.E2E_ECHO_PAGE = `${allowed.origin}/echo`;
+
+  // The echo agent with everything a widget may ask of visitors besides chat:
+  // the contact form after the first answer (on a page with the strict CSP),
+  // and one whose form comes first.
+  const consentText = 'I agree that E2E Company may contact me about my request.';
+  const engagement = (when) =>
+    JSON.stringify({
+      csat: true,
+      handoff: true,
+      leadForm: { fields: ['name', 'email', 'message'], when, afterMessages: 1, consentText },
+    });
+  for (const [when, path] of [
+    ['afterMessages', '/engaged'],
+    ['before', '/lead-first'],
+  ]) {
+    const widget = createLangflowWidget(bin, databaseUrl, {
+      tenantId: tenant.id,
+      name: `Echo (${when})`,
+      langflowUrl,
+      langflowKey,
+      flowId: echoFlowId,
+      origin: allowed.origin,
+      title: 'Echo',
+      publicUrl: server.url,
+      extra: ['--engagement', engagement(when), '--starter-prompt', 'What can you do?'],
+    });
+    allowed.setSnippet(widget.snippet, path, { headers: strictCsp });
+  }
+  process.env.E2E_ENGAGED_PAGE = `${allowed.origin}/engaged`;
+  process.env.E2E_LEAD_FIRST_PAGE = `${allowed.origin}/lead-first`;
+  process.env.E2E_CONSENT_TEXT = consentText;
 
   // Workers inherit the runner's environment.
   process.env.E2E_ALLOWED_PAGE = `${allowed.origin}/`;

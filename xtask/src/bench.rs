@@ -60,7 +60,8 @@ pub fn run(root: &Path) -> Result<()> {
 type Measure = fn(&Path) -> Result<Section>;
 
 /// The sections `cargo xtask bench --only <name>` measures by themselves.
-const ALONE: [(&str, Measure); 8] = [
+const ALONE: [(&str, Measure); 9] = [
+    ("sizes", built_sizes),
     ("session", bench_session::section),
     ("config", bench_config::section),
     ("ingest", bench_ingest::section),
@@ -143,8 +144,16 @@ pub fn budget_status(within_budget: bool) -> &'static str {
     if within_budget { "pass" } else { "over" }
 }
 
+/// The asset sizes of a fresh `cargo xtask build`.
+fn built_sizes(root: &Path) -> Result<Section> {
+    setup::for_build(root)?;
+    build::all(root, false)?;
+    asset_sizes(root, &dist::read_manifest(&root.join("dist"))?)
+}
+
 /// What a visitor downloads: the loader on every page view, the widget JS + Wasm
-/// when the chat is first opened; and what a web developer's page downloads of
+/// when the chat is first opened (and the extras script when the widget's
+/// owner turned its extras on); and what a web developer's page downloads of
 /// the npm package.
 fn asset_sizes(root: &Path, manifest: &Manifest) -> Result<Section> {
     let loader = dist::asset_sizes(manifest, &manifest.loader)?;
@@ -164,6 +173,10 @@ fn asset_sizes(root: &Path, manifest: &Manifest) -> Result<Section> {
     size_row(&mut table, widget_js, None);
     size_row(&mut table, widget_wasm, None);
     size_row(&mut table, &first_open, Some(WIDGET_BROTLI_BUDGET));
+    if !manifest.widget_extras.is_empty() {
+        let extras = dist::asset_sizes(manifest, &manifest.widget_extras)?;
+        size_row(&mut table, extras, None);
+    }
     let package = npm_package::dir(root);
     let npm_wasm = measured("npm @sitekit/sdk Wasm", &[package.join(npm_package::WASM)])?;
     size_row(&mut table, &npm_wasm, Some(NPM_WASM_BROTLI_BUDGET));
@@ -182,7 +195,10 @@ fn asset_sizes(root: &Path, manifest: &Manifest) -> Result<Section> {
               rebuilt with `optimize_for_size`, `panic=immediate-abort`, no panic locations \
               and no `Debug` output) after `wasm-opt --merge-similar-functions -Oz --converge --low-memory-unused \
               --strip-debug --strip-producers`, its JS glue and the \
-              loader minified by esbuild. Compressed sizes are those of the \
+              loader minified by esbuild; the widget's extras (CSAT question, contact form, \
+              \"talk to a person\"), `www/widget-extras.js` minified by esbuild, which the \
+              widget loads only for a widget whose owner turned one on, so not on first open. \
+              Compressed sizes are those of the \
               precompressed `.gz` (gzip level 9) and `.br` (brotli quality 11, 4 MiB window) \
               siblings, read from `dist/manifest.json`. The npm package's files are those \
               `cargo xtask build` stages in `target/npm/sitekit-sdk/` (built on stable by \

@@ -63,6 +63,12 @@ fn widget(root: &Path) -> Result<Manifest> {
     let bin = root.join("node_modules/.bin");
     // Read first: a missing loader should fail before minutes of compiling.
     let loader_source = loader_source(root)?;
+    fs::create_dir_all(&target)?;
+
+    // First: the widget carries the extras' name and integrity.
+    step("building widget extras (www/widget-extras.js → one classic script, esbuild --minify)");
+    let widget_extras = widget_extras(root, &bin, &target)?;
+    let extras_integrity = dist::sha256_integrity(&widget_extras.bytes);
 
     step(format!(
         "building widget (wasm32, wasm-release, {}, std rebuilt for size)",
@@ -82,6 +88,8 @@ fn widget(root: &Path) -> Result<Manifest> {
                 "-Zbuild-std-features=optimize_for_size",
             ])
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env("SITEKIT_EXTRAS_JS", &widget_extras.name)
+            .env("SITEKIT_EXTRAS_INTEGRITY", &extras_integrity)
             // A panic stops the Wasm without a message, location or `Debug`
             // output: nothing a visitor could read, and about 14 KB of brotli.
             .env(
@@ -146,6 +154,7 @@ fn widget(root: &Path) -> Result<Manifest> {
         loader,
         widget_js,
         widget_wasm,
+        widget_extras,
         dashboard,
     )?;
     for asset in &manifest.assets {
@@ -155,6 +164,28 @@ fn widget(root: &Path) -> Result<Manifest> {
         ));
     }
     Ok(manifest)
+}
+
+/// `www/widget-extras.js` (an ES module, as tsc checks it) as the classic
+/// script the widget loads: its exports stay inside one function, which
+/// boots it for the `<script>` element that runs it (`crates/widget/src/extras.rs`).
+fn widget_extras(root: &Path, bin: &Path, target: &Path) -> Result<Asset> {
+    let out = target.join("widget-extras.min.js");
+    cmd::run(
+        Command::new(bin.join("esbuild"))
+            .arg(root.join("www/widget-extras.js"))
+            .args([
+                "--bundle",
+                "--minify",
+                "--format=iife",
+                "--global-name=extras",
+            ])
+            .args(["--target=es2020", "--charset=utf8", "--log-level=warning"])
+            .arg("--banner:js=(()=>{")
+            .arg("--footer:js=extras.boot(document.currentScript)})();")
+            .arg(format!("--outfile={}", out.display())),
+    )?;
+    Ok(named("widget-extras", "js", fs::read(&out)?))
 }
 
 fn named(stem: &str, ext: &str, bytes: Vec<u8>) -> Asset {

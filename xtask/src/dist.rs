@@ -68,6 +68,7 @@ pub fn publish(
     loader: Asset,
     widget_js: Asset,
     widget_wasm: Asset,
+    widget_extras: Asset,
     dashboard: DashboardAssets,
 ) -> Result<Manifest> {
     if dist.exists() {
@@ -88,6 +89,7 @@ pub fn publish(
         &pinned_loader,
         &widget_js,
         &widget_wasm,
+        &widget_extras,
         &dashboard.page,
         &dashboard.preview,
         &dashboard.js,
@@ -109,6 +111,7 @@ pub fn publish(
         loader: loader.name,
         widget_js: widget_js.name,
         widget_wasm: widget_wasm.name,
+        widget_extras: widget_extras.name,
         pinned_loader: pinned_loader.name,
         loader_integrity,
         dashboard: dashboard.page.name,
@@ -177,6 +180,7 @@ mod tests {
             asset("loader.js", b"(()=>{})();"),
             asset("widget-0.js", b"export{}"),
             asset("widget-0.wasm", b"\0asm"),
+            asset("widget-extras-0.js", b"(()=>{})();"),
             DashboardAssets {
                 page: asset("dashboard.html", b"<!doctype html>"),
                 preview: asset("dashboard-preview.html", b"<!doctype html>"),

@@ -79,11 +79,15 @@ impl AssetStore {
             &manifest.pinned_loader,
             &manifest.widget_js,
             &manifest.widget_wasm,
+            &manifest.widget_extras,
             &manifest.dashboard,
             &manifest.dashboard_preview,
             &manifest.dashboard_js,
             &manifest.dashboard_css,
-        ] {
+        ]
+        .into_iter()
+        .filter(|name| !name.is_empty())
+        {
             let identity = read(name).ok_or_else(|| AssetError::Missing(name.clone()))?;
             let asset = Asset {
                 content_type: content_type(name),
@@ -115,15 +119,19 @@ impl AssetStore {
         }
     }
 
-    /// The hashed files a pinned snippet loads (its loader, the widget's JS and
-    /// Wasm) by name: what earlier releases are kept of (`kept_releases.rs`).
-    pub fn release_files(&self) -> [(&str, &Asset); 3] {
+    /// The hashed files a pinned snippet loads (its loader, the widget's JS,
+    /// Wasm and extras) by name: what earlier releases are kept of
+    /// (`kept_releases.rs`).
+    pub fn release_files(&self) -> Vec<(&str, &Asset)> {
         [
             &self.manifest.pinned_loader,
             &self.manifest.widget_js,
             &self.manifest.widget_wasm,
+            &self.manifest.widget_extras,
         ]
-        .map(|name| (name.as_str(), &self.files[name]))
+        .into_iter()
+        .filter_map(|name| Some((name.as_str(), self.files.get(name)?)))
+        .collect()
     }
 
     pub fn loader(&self) -> &Asset {

@@ -13,6 +13,8 @@ const LAYERS: &[&[&str]] = &[
     &["retention", "kept_releases"],
     // The owner's inbox reads what chat and usage wrote.
     &["conversations"],
+    // What visitors answer besides chat, kept with their conversations.
+    &["engagement"],
     // The domains, each using only those below it.
     &["chat"],
     &["operator"],

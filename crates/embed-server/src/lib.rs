@@ -14,6 +14,7 @@ pub mod codec;
 pub mod conversations;
 pub mod db;
 pub mod egress;
+pub mod engagement;
 mod error;
 mod extract;
 mod http_server;
@@ -55,6 +56,8 @@ pub use state::AppState;
 
 /// Bodies above these sizes are refused with 413 before they are read in full.
 const SESSION_BODY_LIMIT: usize = 4 * 1024;
+/// A lead's fields at their longest (a 2,000-character message), in JSON.
+const LEAD_BODY_LIMIT: usize = 16 * 1024;
 const CHAT_BODY_LIMIT: usize = 64 * 1024;
 const ADMIN_BODY_LIMIT: usize = 64 * 1024;
 
@@ -98,9 +101,9 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// always lists exactly what the server serves.
 fn documented_routes() -> OpenApiRouter<AppState> {
     use routes::{
-        agents, assets, audit, catalog, chat, conversations, dashboard, health, keys, members,
-        operator, provisioning, seller, sessions, sign_in, snippet, subscriptions, threads, usage,
-        usage_events, usage_export, webhooks, widget_config, widgets,
+        agents, assets, audit, catalog, chat, conversations, dashboard, engagement, health, keys,
+        leads, members, operator, provisioning, seller, sessions, sign_in, snippet, subscriptions,
+        threads, usage, usage_events, usage_export, webhooks, widget_config, widgets,
     };
     let admin_body = || DefaultBodyLimit::max(ADMIN_BODY_LIMIT);
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
@@ -111,6 +114,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::create).layer(DefaultBodyLimit::max(SESSION_BODY_LIMIT)))
         .routes(routes!(chat::chat).layer(DefaultBodyLimit::max(CHAT_BODY_LIMIT)))
         .routes(routes!(threads::get))
+        .routes(routes!(engagement::lead).layer(DefaultBodyLimit::max(LEAD_BODY_LIMIT)))
+        .routes(routes!(engagement::handoff).layer(DefaultBodyLimit::max(LEAD_BODY_LIMIT)))
         .routes(
             routes!(usage_events::ingest).layer(DefaultBodyLimit::max(usage_events::BODY_LIMIT)),
         )
@@ -135,6 +140,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::export))
         .routes(routes!(conversations::get, conversations::delete))
         .routes(routes!(conversations::delete_visitor))
+        .routes(routes!(leads::list))
+        .routes(routes!(leads::export))
         .routes(routes!(webhooks::list, webhooks::create).layer(admin_body()))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete).layer(admin_body()))
         .routes(routes!(webhooks::rotate_secret))

@@ -15,6 +15,11 @@ pub struct Manifest {
     pub loader: String,
     pub widget_js: String,
     pub widget_wasm: String,
+    /// The script that draws a widget's extras (CSAT question, contact form,
+    /// "talk to a person"), which the widget loads only when they are on;
+    /// empty in manifests that predate it.
+    #[serde(default)]
+    pub widget_extras: String,
     /// `loader.js`'s bytes again under a content-hashed name: the URL a pinned
     /// snippet names, which never serves anything else.
     pub pinned_loader: String,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::wire::{DEFAULT_CONVERSATION_DAYS, LauncherIcon, Position};
+use crate::wire::{DEFAULT_CONVERSATION_DAYS, Engagement, LauncherIcon, Position};
 
 /// The daily message budget of a widget whose owner set none: a finite one, so
 /// that a script on somebody's page cannot run up an unbounded bill.
@@ -50,6 +50,10 @@ pub struct WidgetSummary {
     /// on every page load (30 from servers that predate it).
     #[serde(default = "default_conversation_days")]
     pub conversation_days: u32,
+    /// The CSAT question, contact form and "talk to a person" button (all off
+    /// from servers that predate them).
+    #[serde(default)]
+    pub engagement: Engagement,
     /// Paused by the marketplace it was bought on (over its limit): the chat
     /// tells visitors so until the marketplace restores it. Only the
     /// marketplace changes it.
@@ -140,6 +144,10 @@ pub struct NewWidgetRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::ConversationDays>))]
     pub conversation_days: Option<u32>,
+    /// The CSAT question, contact form and "talk to a person" button; all off
+    /// when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engagement: Option<Engagement>,
     /// Issue a test-mode publishable key (`skt_pub_test_…`).
     #[serde(default)]
     pub test_mode: bool,
@@ -223,6 +231,9 @@ pub struct WidgetUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::fields::ConversationDays>))]
     pub conversation_days: Option<u32>,
+    /// Replaces the whole of the widget's engagement settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engagement: Option<Engagement>,
 }
 
 /// An agent as its owner sees it: where it runs, never its runtime credential.
@@ -368,7 +379,7 @@ pub struct AgentUpdate {
 /// `GET /v1/usage`: what the tenant's widgets were used for, per UTC day and
 /// agent, widget and key.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageReport {
     /// First and last day of the report, `YYYY-MM-DD`, inclusive.
@@ -382,6 +393,46 @@ pub struct UsageReport {
     pub totals: UsageCounts,
     /// One row per day, agent, widget and key with any activity, oldest first.
     pub days: Vec<DailyUsage>,
+    /// How satisfied visitors were, per day with any rating, oldest first.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub satisfaction: Vec<DailySatisfaction>,
+}
+
+/// The ratings of one UTC day over the report's rows.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DailySatisfaction {
+    /// `YYYY-MM-DD`
+    pub date: String,
+    /// Answers rated up and down.
+    pub thumbs_up: i64,
+    pub thumbs_down: i64,
+    /// Up over all thumbs, 0 to 1; none without thumbs.
+    pub thumbs_up_ratio: Option<f64>,
+    pub csat_responses: i64,
+    /// The mean CSAT answer, 1 to 5; none without answers.
+    pub csat_average: Option<f64>,
+}
+
+impl DailySatisfaction {
+    /// The day's ratings from its counters; none for a day without any.
+    pub fn of(date: &str, counts: &UsageCounts) -> Option<DailySatisfaction> {
+        let thumbs = counts.feedback_up + counts.feedback_down;
+        if thumbs == 0 && counts.csat_responses == 0 {
+            return None;
+        }
+        Some(DailySatisfaction {
+            date: date.to_owned(),
+            thumbs_up: counts.feedback_up,
+            thumbs_down: counts.feedback_down,
+            thumbs_up_ratio: (thumbs > 0).then(|| counts.feedback_up as f64 / thumbs as f64),
+            csat_responses: counts.csat_responses,
+            csat_average: (counts.csat_responses > 0)
+                .then(|| counts.csat_score_sum as f64 / counts.csat_responses as f64),
+        })
+    }
 }
 
 /// What one key of one widget (and so one agent) was used for on one UTC day.
@@ -436,6 +487,10 @@ pub struct UsageCounts {
     pub errors: BTreeMap<String, i64>,
     pub feedback_up: i64,
     pub feedback_down: i64,
+    /// Answers to the CSAT question (`dev.sitekit.csat` events), and their
+    /// scores (1 to 5) added up: the average is the one over the other.
+    pub csat_responses: i64,
+    pub csat_score_sum: i64,
     /// `dev.sitekit.widget.loaded` events: pages that showed the launcher.
     pub loads: i64,
     /// `dev.sitekit.widget.opened` events: visitors who opened the chat.
@@ -457,6 +512,8 @@ impl UsageCounts {
         }
         self.feedback_up += other.feedback_up;
         self.feedback_down += other.feedback_down;
+        self.csat_responses += other.csat_responses;
+        self.csat_score_sum += other.csat_score_sum;
         self.loads += other.loads;
         self.opens += other.opens;
     }
@@ -716,7 +773,8 @@ mod tests {
                 "date": "2026-01-02", "agentId": "agt_1", "agentVersion": 2, "widgetId": "wgt_1", "keyId": "key_1",
                 "conversations": 1, "runs": 3, "messages": 3, "inputChars": 0, "outputChars": 0,
                 "inputTokens": 10, "outputTokens": 0, "errors": { "runtime_timeout": 1 },
-                "feedbackUp": 0, "feedbackDown": 0, "loads": 0, "opens": 2,
+                "feedbackUp": 0, "feedbackDown": 0, "csatResponses": 0, "csatScoreSum": 0,
+                "loads": 0, "opens": 2,
             })
         );
         assert_eq!(serde_json::from_value::<DailyUsage>(value).unwrap(), row);

@@ -216,6 +216,23 @@ impl Client {
         response.text().await
     }
 
+    /// Posts what the visitor answers besides chat in `thread_id`: `lead`
+    /// (their contact details, a [`crate::engagement::NewLead`] as JSON) or
+    /// `handoff` (asking for a person, `{}`). Sent once, not retried: a lead
+    /// sent twice is refused the second time.
+    pub async fn post_to_thread(
+        &self,
+        thread_id: &str,
+        what: &str,
+        body: &str,
+    ) -> Result<String, Error> {
+        let url = format!("{}/v1/threads/{}/{what}", self.endpoint, segment(thread_id));
+        let response = self
+            .send_with_session(Method::Post, &url, Some(body), false)
+            .await?;
+        response.text().await
+    }
+
     /// A valid session, reusing the current one until shortly before it expires.
     pub async fn session(&self) -> Result<SessionResponse, Error> {
         if let Some((session, renew_at)) = self.session.lock().unwrap().as_ref()

@@ -33,6 +33,9 @@ pub struct ConversationQuery {
     /// `true`: only conversations with a run that ended in an error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errored: Option<bool>,
+    /// `true`: only conversations in which the visitor left contact details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_lead: Option<bool>,
     /// Words every one of which a message of the conversation holds (whole
     /// words, any case).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,6 +94,15 @@ pub struct ConversationSummary {
     /// Answers the visitor rated up and down.
     pub rated_up: i64,
     pub rated_down: i64,
+    /// The visitor's answer to the CSAT question, 1 to 5.
+    #[serde(default)]
+    pub csat: Option<i64>,
+    /// The visitor left contact details.
+    #[serde(default)]
+    pub has_lead: bool,
+    /// The visitor asked for a person.
+    #[serde(default)]
+    pub handoff_requested: bool,
 }
 
 /// `GET /v1/conversations`: a page of conversations, newest first.
@@ -151,6 +163,12 @@ pub struct Conversation {
     pub transcript: Vec<TranscriptMessage>,
     /// Oldest first: the newest 2,000 at most.
     pub run_records: Vec<TranscriptRun>,
+    /// The contact details the visitor left, if any.
+    #[serde(default)]
+    pub lead: Option<crate::engagement::Lead>,
+    /// When the visitor first asked for a person, if they did.
+    #[serde(default)]
+    pub handoff_requested_at: Option<String>,
 }
 
 /// `DELETE /v1/visitors/{visitorId}/conversations`: what a data-subject
@@ -159,7 +177,7 @@ pub struct Conversation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VisitorDeletion {
-    /// Conversations deleted, with their messages and ratings.
+    /// Conversations deleted, with their messages, ratings and leads.
     pub conversations: i64,
     /// The visitor's usage events deleted (what their pages reported, such as
     /// the name and email a site identified them by).

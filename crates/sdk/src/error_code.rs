@@ -66,6 +66,15 @@ pub enum ErrorCode {
     BatchTooLarge,
     /// A thread id is empty, too long or has control characters.
     InvalidThread,
+    /// A visitor's contact details break the form's rules (the message says
+    /// which field).
+    InvalidLead,
+    /// The widget asks for no contact details.
+    LeadFormOff,
+    /// The visitor left contact details in this conversation already.
+    LeadExists,
+    /// The widget offers no "talk to a person" button.
+    HandoffOff,
     /// A session request's `visitorId` is too long.
     InvalidVisitorId,
     /// A chat message is longer than the server takes.
@@ -178,7 +187,7 @@ pub enum ErrorCode {
 
 /// Every known code, in the order of the variants: what [`ErrorCode::from`]
 /// looks a name up in.
-const KNOWN: [ErrorCode; 59] = [
+const KNOWN: [ErrorCode; 63] = [
     ErrorCode::Network,
     ErrorCode::Protocol,
     ErrorCode::InvalidArgument,
@@ -198,6 +207,10 @@ const KNOWN: [ErrorCode; 59] = [
     ErrorCode::InvalidBatch,
     ErrorCode::BatchTooLarge,
     ErrorCode::InvalidThread,
+    ErrorCode::InvalidLead,
+    ErrorCode::LeadFormOff,
+    ErrorCode::LeadExists,
+    ErrorCode::HandoffOff,
     ErrorCode::InvalidVisitorId,
     ErrorCode::MessageTooLong,
     ErrorCode::MissingToken,
@@ -270,6 +283,10 @@ impl ErrorCode {
             ErrorCode::InvalidBatch => "invalid_batch",
             ErrorCode::BatchTooLarge => "batch_too_large",
             ErrorCode::InvalidThread => "invalid_thread",
+            ErrorCode::InvalidLead => "invalid_lead",
+            ErrorCode::LeadFormOff => "lead_form_off",
+            ErrorCode::LeadExists => "lead_exists",
+            ErrorCode::HandoffOff => "handoff_off",
             ErrorCode::InvalidVisitorId => "invalid_visitor_id",
             ErrorCode::MessageTooLong => "message_too_long",
             ErrorCode::MissingToken => "missing_token",
@@ -381,7 +398,7 @@ mod tests {
 
     /// Every known code and its string on the wire, written out: a renamed
     /// string fails here before it reaches a client.
-    const WIRE: [(ErrorCode, &str); 59] = [
+    const WIRE: [(ErrorCode, &str); 63] = [
         (ErrorCode::Network, "network"),
         (ErrorCode::Protocol, "protocol"),
         (ErrorCode::InvalidArgument, "invalid_argument"),
@@ -401,6 +418,10 @@ mod tests {
         (ErrorCode::InvalidBatch, "invalid_batch"),
         (ErrorCode::BatchTooLarge, "batch_too_large"),
         (ErrorCode::InvalidThread, "invalid_thread"),
+        (ErrorCode::InvalidLead, "invalid_lead"),
+        (ErrorCode::LeadFormOff, "lead_form_off"),
+        (ErrorCode::LeadExists, "lead_exists"),
+        (ErrorCode::HandoffOff, "handoff_off"),
         (ErrorCode::InvalidVisitorId, "invalid_visitor_id"),
         (ErrorCode::MessageTooLong, "message_too_long"),
         (ErrorCode::MissingToken, "missing_token"),

@@ -432,6 +432,13 @@ impl ConversationCursor {
     pub const PATTERN: &str = "^[0-9]{1,15}\\.cnv_[A-Za-z0-9]{1,60}$";
 }
 
+/// A page's `nextCursor` in the list of leads.
+pub struct LeadCursor;
+
+impl LeadCursor {
+    pub const PATTERN: &str = "^[0-9]{1,15}\\.lead_[A-Za-z0-9]{1,60}$";
+}
+
 /// How many items a page of a list holds: 1 to 200 (default 50).
 pub struct PageLimit;
 
@@ -668,6 +675,7 @@ mod schemas {
         PageLimit => integer("Items on a page", 1, PageLimit::MAX);
         ConversationCursor => text("A page's `nextCursor`")
             .pattern(Some(ConversationCursor::PATTERN));
+        LeadCursor => text("A page's `nextCursor`").pattern(Some(LeadCursor::PATTERN));
         Day => text("`YYYY-MM-DD`").format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)));
         UsageEventBatch uses UsageEvent => ArrayBuilder::new()
             .items(

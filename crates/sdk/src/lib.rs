@@ -47,6 +47,7 @@ pub mod catalog;
 mod client;
 pub mod conversations;
 mod decode;
+pub mod engagement;
 mod error;
 mod error_code;
 pub mod fields;

@@ -78,6 +78,92 @@ pub struct WidgetConfig {
     pub conversation_days: u32,
 }
 
+/// `GET /v1/widgets/<pub key>/config` as the server sends it: the config, and
+/// what the widget asks of visitors besides their questions (left out when
+/// its owner turned none of it on). The widget's extras script reads the
+/// second itself.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WidgetPageConfig {
+    #[serde(flatten)]
+    pub config: WidgetConfig,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engagement: Option<Engagement>,
+}
+
+/// What a widget asks of its visitors besides their questions. The widget
+/// draws these from a module it loads only when one of them is on.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Engagement {
+    /// Ask "How would you rate this conversation?" (1 to 5) once the agent answered.
+    pub csat: bool,
+    /// Offer a "Talk to a person" button once the visitor wrote; it sends the
+    /// `handoff.requested` webhook with the transcript.
+    pub handoff: bool,
+    /// Ask for the visitor's contact details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_form: Option<LeadForm>,
+}
+
+impl Engagement {
+    /// Nothing is asked: the widget loads no more than the chat.
+    pub fn is_off(&self) -> bool {
+        !self.csat && !self.handoff && self.lead_form.is_none()
+    }
+}
+
+/// A widget's contact form.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LeadForm {
+    /// The fields it shows, in this order: `name`, `email` (always), `message`
+    /// (always optional for the visitor).
+    pub fields: Vec<LeadField>,
+    pub when: LeadFormWhen,
+    /// With `afterMessages`: how many messages the visitor sent first (1 to 50).
+    #[serde(default = "default_lead_after_messages")]
+    pub after_messages: u32,
+    /// The consent the visitor gives by ticking its box (1 to 500 characters).
+    pub consent_text: String,
+}
+
+/// After how many visitor messages a lead form shows when its owner has not said.
+pub const DEFAULT_LEAD_AFTER_MESSAGES: u32 = 3;
+
+fn default_lead_after_messages() -> u32 {
+    DEFAULT_LEAD_AFTER_MESSAGES
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LeadField {
+    Name,
+    Email,
+    Message,
+}
+
+/// When the contact form shows.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum LeadFormWhen {
+    /// Before the chat: the visitor writes once the form is sent.
+    Before,
+    /// Once the visitor sent `afterMessages` messages and the agent answered.
+    AfterMessages,
+    /// When a run of the agent failed.
+    OnFailure,
+}
+
 /// How long a conversation is kept when the widget's owner has not said.
 pub const DEFAULT_CONVERSATION_DAYS: u32 = 30;
 
@@ -215,13 +301,24 @@ pub mod usage_types {
     /// The host site said who the visitor is (`SiteKit('identify', user)`); data
     /// the site's `{"id","name"?,"email"?}`.
     pub const VISITOR_IDENTIFIED: &str = "dev.sitekit.visitor.identified";
-    pub const ALL: [&str; 6] = [
+    /// A visitor answered the CSAT question; data `{"threadId","score":1..5}`.
+    pub const CSAT: &str = "dev.sitekit.csat";
+    /// A visitor left contact details; data `{"threadId","name"?,"email",
+    /// "message"?,"consent":true}` (`crate::engagement::NewLead` and its
+    /// thread). Stored as a lead; the event keeps only the thread id.
+    pub const LEAD: &str = "dev.sitekit.lead";
+    /// A visitor asked for a person; data `{"threadId"}`.
+    pub const HANDOFF: &str = "dev.sitekit.handoff";
+    pub const ALL: [&str; 9] = [
         WIDGET_LOADED,
         WIDGET_OPENED,
         MESSAGE_SENT,
         FEEDBACK,
         TRACK,
         VISITOR_IDENTIFIED,
+        CSAT,
+        LEAD,
+        HANDOFF,
     ];
 }
 

@@ -83,6 +83,7 @@ pub fn App(props: &AppProps) -> Html {
                 Command::Send(text) => send.emit(text),
                 Command::Reset => reset.emit(()),
                 Command::Identify(user) => session.report_identified(&user),
+                Command::Engage(kind, body) => session.report_engagement(kind, &body),
             }));
         });
     }

@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 
+use sitekit_sdk::wire::usage_types;
 use yew::Callback;
 
 /// What the host page can ask of the widget.
@@ -17,6 +18,10 @@ pub enum Command {
     /// The site's own user behind this visitor (`SiteKit('identify', {id, name,
     /// email})`), as the JSON the site owner's usage stores.
     Identify(String),
+    /// What the visitor answers besides chat, as the owner's extras send it
+    /// (and a page may too), by its usage event type: `SiteKit('lead', json)`,
+    /// `SiteKit('handoff')`, `SiteKit('csat', '1'…'5')`.
+    Engage(&'static str, String),
 }
 
 impl Command {
@@ -28,6 +33,9 @@ impl Command {
             ("toggle", _) => Command::Toggle,
             ("send", Some(text)) => Command::Send(text),
             ("reset", _) => Command::Reset,
+            ("lead", Some(json)) => Command::Engage(usage_types::LEAD, json),
+            ("handoff", _) => Command::Engage(usage_types::HANDOFF, String::new()),
+            ("csat", Some(score)) => Command::Engage(usage_types::CSAT, score),
             _ => return None,
         })
     }

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod commands;
 pub mod components;
+pub mod extras;
 pub mod failure;
 pub mod hooks;
 pub mod host;
@@ -116,6 +117,12 @@ pub fn mount(
     let commands = Rc::new(CommandPort::default());
     let browser_language = web_sys::window().and_then(|window| window.navigator().language());
     let session = ChatSession::new(&endpoint, &publishable_key, config.conversation_days);
+    // Only a config with engagement settings names them (a text that merely
+    // mentions the word loads a script that finds nothing to do). The engine's
+    // search: Rust's string search would cost the Wasm a kilobyte.
+    if js_sys::JsString::from(config_json.as_str()).includes(r#""engagement":"#, 0) {
+        extras::load(&endpoint, &shadow_root, &config_json);
+    }
     let props = AppProps {
         lang: Lang::resolve(&config.locale, browser_language.as_deref()),
         config,

@@ -30,6 +30,8 @@ pub struct ChatSession {
     thread_key: String,
     /// How long a stored conversation lasts without a message; 0 keeps none.
     conversation_days: u32,
+    /// The embed server's origin.
+    endpoint: String,
 }
 
 impl ChatSession {
@@ -59,6 +61,7 @@ impl ChatSession {
             visitor_key,
             thread_key,
             conversation_days,
+            endpoint: endpoint.to_owned(),
         };
         session.report(usage_types::WIDGET_LOADED, None);
         session
@@ -98,6 +101,28 @@ impl ChatSession {
             self.thread_id()
         );
         self.report(kind, Some(&data));
+    }
+
+    /// What the visitor answered besides chat (`commands.rs`), as a usage
+    /// event of the current thread: sent durably and counted once, like the
+    /// rest. `body` is the CSAT score (a digit), or the contact details as a
+    /// JSON object; the server checks both against the widget's settings.
+    pub fn report_engagement(&self, kind: &str, body: &str) {
+        let thread = format!(r#"{{"threadId":"{}""#, self.thread_id());
+        let data = match kind {
+            usage_types::CSAT if matches!(body, "1" | "2" | "3" | "4" | "5") => {
+                format!(r#"{thread},"score":{body}}}"#)
+            }
+            // Its fields after the thread's: `{"email":…}` → `,"email":…}`.
+            usage_types::LEAD if body.starts_with("{\"") => format!("{thread},{}", &body[1..]),
+            usage_types::HANDOFF => format!("{thread}}}"),
+            _ => return,
+        };
+        self.report(kind, Some(&data));
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
     }
 
     /// The host site's user behind this visitor (their `{id, name, email}` as

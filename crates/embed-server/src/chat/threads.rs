@@ -111,7 +111,7 @@ impl Db {
 
     /// Forgets every message older than `before_ms` (Unix milliseconds), and
     /// the inbox's conversations with no message after it, with their
-    /// ratings.
+    /// ratings, leads and handoff requests.
     pub async fn forget_messages_before(&self, before_ms: i64) -> Result<u64, sqlx::Error> {
         let mut writer = self.writer.connection().await?;
         let mut tx = writer.begin().await?;
@@ -124,16 +124,24 @@ impl Db {
             .bind(before_ms)
             .execute(&mut *tx)
             .await?;
-        // A rating may come before its thread's first turn is written: only
-        // old ones of threads that are gone.
-        sqlx::query(
-            "DELETE FROM run_ratings WHERE rated_at < $1 AND NOT EXISTS (SELECT 1 \
-             FROM conversations c WHERE c.widget_id = run_ratings.widget_id \
-             AND c.visitor_id = run_ratings.visitor_id AND c.thread_id = run_ratings.thread_id)",
-        )
-        .bind(before_ms)
-        .execute(&mut *tx)
-        .await?;
+        // A rating, lead or handoff request may come before its thread's
+        // first turn is written: only old ones of threads that are gone.
+        for (table, at) in [
+            ("run_ratings", "rated_at"),
+            ("conversation_csat", "rated_at"),
+            ("leads", "created_at"),
+            ("handoff_requests", "requested_at"),
+        ] {
+            let sql = format!(
+                "DELETE FROM {table} WHERE {at} < $1 AND NOT EXISTS (SELECT 1 \
+                 FROM conversations c WHERE c.widget_id = {table}.widget_id \
+                 AND c.visitor_id = {table}.visitor_id AND c.thread_id = {table}.thread_id)"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(before_ms)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(forgotten)
     }

@@ -893,6 +893,11 @@ pub enum WidgetCommand {
         /// and pages (0 to 365; 0: a new conversation on every page load).
         #[arg(long, default_value_t = sitekit_sdk::wire::DEFAULT_CONVERSATION_DAYS)]
         conversation_days: u32,
+        /// What the widget asks visitors besides chat, as the admin API's
+        /// `engagement` JSON, e.g. '{"csat":true,"handoff":true,"leadForm":
+        /// {"fields":["name","email"],"when":"onFailure","consentText":"…"}}'.
+        #[arg(long, value_parser = engagement_json)]
+        engagement: Option<sitekit_sdk::wire::Engagement>,
         /// Issue a test-mode key (skt_pub_test_…) instead of a live one.
         #[arg(long)]
         test_mode: bool,
@@ -974,6 +979,11 @@ pub enum WidgetCommand {
         /// and pages (0 to 365; 0: a new conversation on every page load).
         #[arg(long)]
         conversation_days: Option<u32>,
+        /// What the widget asks visitors besides chat, as the admin API's
+        /// `engagement` JSON, e.g. '{"csat":true,"handoff":true,"leadForm":
+        /// {"fields":["name","email"],"when":"onFailure","consentText":"…"}}'.
+        #[arg(long, value_parser = engagement_json)]
+        engagement: Option<sitekit_sdk::wire::Engagement>,
         #[arg(long)]
         json: bool,
     },
@@ -1225,4 +1235,9 @@ impl From<GranularityArg> for admin::UsageGranularity {
             GranularityArg::Day => admin::UsageGranularity::Day,
         }
     }
+}
+
+/// `--engagement`: the admin API's JSON, checked as the API checks it later.
+fn engagement_json(text: &str) -> Result<sitekit_sdk::wire::Engagement, String> {
+    serde_json::from_str(text).map_err(|error| format!("not engagement settings: {error}"))
 }

@@ -173,6 +173,7 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
             show_tool_events,
             launcher_icon,
             conversation_days,
+            engagement,
             test_mode,
             public_url,
             json,
@@ -194,6 +195,7 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
                 show_tool_events,
                 launcher_icon: Some(launcher_icon.into()),
                 conversation_days: Some(conversation_days),
+                engagement,
                 test_mode,
             };
             let created = backend.create_widget(request, &public_url).await?;
@@ -243,6 +245,7 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
             messages_per_visitor_per_minute,
             show_tool_events,
             launcher_icon,
+            engagement,
             conversation_days,
             json,
         } => {
@@ -263,6 +266,7 @@ async fn widgets(backend: &impl AdminBackend, command: WidgetCommand) -> Result<
                 show_tool_events,
                 launcher_icon: launcher_icon.map(Into::into),
                 conversation_days,
+                engagement,
             };
             ensure!(
                 update != WidgetUpdate::default(),

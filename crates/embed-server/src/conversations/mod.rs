@@ -12,4 +12,4 @@ pub mod ops;
 mod search;
 mod store;
 
-pub use store::{ConversationFilter, ConversationRow, PageCursor, RunRating};
+pub use store::{ConversationFilter, ConversationRating, ConversationRow, PageCursor, RunRating};

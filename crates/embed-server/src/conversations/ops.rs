@@ -4,23 +4,22 @@
 //! another tenant's conversation answers exactly like one that does not
 //! exist.
 
-use sitekit_sdk::ErrorCode;
 use sitekit_sdk::conversations::{
     Conversation, ConversationOutcome, ConversationPage, ConversationQuery, ConversationSummary,
     TranscriptMessage, TranscriptRun, VisitorDeletion,
 };
-use sitekit_sdk::fields::{PageLimit, SearchText};
+use sitekit_sdk::fields::SearchText;
 
+use crate::chat::ThreadKey;
 use crate::conversations::store::{
     ConversationFilter, ConversationRow, Deletion, MessageRow, PageCursor, RunRow,
 };
-use crate::db::{DAY_MS, Db};
+use crate::db::Db;
 use crate::error::ApiError;
 use crate::keys::Caller;
 use crate::keys::scopes::Scope;
-use crate::usage::UsageSubject;
 use crate::usage::export::rfc3339;
-use crate::usage::report::parse_day;
+use crate::usage::list_window::{invalid_query, list_window, unknown_cursor};
 
 /// A page of the caller's conversations.
 pub async fn list(
@@ -59,57 +58,39 @@ pub async fn checked(
     query: &ConversationQuery,
 ) -> Result<(ConversationFilter, Option<PageCursor>, u32), ApiError> {
     caller.require(Scope::ConversationsRead)?;
-    let invalid = |message: String| ApiError::bad_request(ErrorCode::InvalidQuery, message);
-    let limit = query.limit.unwrap_or(PageLimit::DEFAULT);
-    if !(1..=PageLimit::MAX).contains(&limit) {
-        return Err(invalid(format!("`limit` is 1 to {}", PageLimit::MAX)));
-    }
-    let day = |name, text: &Option<String>| {
-        text.as_deref()
-            .map(|text| parse_day(name, text))
-            .transpose()
-            .map_err(|error| invalid(error.0))
-    };
-    let (from, to) = (day("from", &query.from)?, day("to", &query.to)?);
-    if let (Some(from), Some(to)) = (from, to)
-        && from > to
-    {
-        return Err(invalid("`from` is after `to`".into()));
-    }
     if let Some(q) = &query.q
         && !(1..=SearchText::MAX_CHARS).contains(&q.chars().count())
     {
-        return Err(invalid(format!(
+        return Err(invalid_query(format!(
             "`q` is 1 to {} characters",
             SearchText::MAX_CHARS
         )));
     }
+    let window = list_window(
+        db,
+        caller,
+        query.widget_id.as_deref(),
+        query.from.as_deref(),
+        query.to.as_deref(),
+        query.limit,
+    )
+    .await?;
     let cursor = query
         .cursor
         .as_deref()
-        .map(|text| {
-            decode_cursor(text).ok_or_else(|| {
-                invalid("`cursor` is not one this server gave; pass a page's `nextCursor`".into())
-            })
-        })
+        .map(|text| decode_cursor(text).ok_or_else(unknown_cursor))
         .transpose()?;
-    if let Some(widget) = &query.widget_id
-        && !db
-            .usage_subject_exists(caller.scope(), UsageSubject::Widget, widget)
-            .await?
-    {
-        return Err(ApiError::NotFound(format!("no widget with id {widget}")));
-    }
     let filter = ConversationFilter {
         widget_id: query.widget_id.clone(),
         visitor_id: query.visitor_id.clone(),
-        from_ms: from.map(|day| day * DAY_MS),
-        until_ms: to.map(|day| (day + 1) * DAY_MS),
+        from_ms: window.from_ms,
+        until_ms: window.until_ms,
         rated_down: query.rated_down == Some(true),
         errored: query.errored == Some(true),
+        has_lead: query.has_lead == Some(true),
         search: query.q.clone(),
     };
-    Ok((filter, cursor, limit))
+    Ok((filter, cursor, window.limit))
 }
 
 /// One conversation of the caller's, with its transcript and runs.
@@ -124,15 +105,27 @@ pub async fn get(db: &Db, caller: &Caller, id: &str) -> Result<Conversation, Api
 
 /// A conversation as its page and the export show it.
 pub async fn whole(db: &Db, row: &ConversationRow) -> Result<Conversation, sqlx::Error> {
-    let (messages, runs) = tokio::try_join!(db.transcript(row), db.conversation_runs(row))?;
+    let thread = ThreadKey {
+        widget_id: row.widget_id.clone(),
+        visitor_id: row.visitor_id.clone(),
+        thread_id: row.thread_id.clone(),
+    };
+    let (messages, runs, lead, handoff) = tokio::try_join!(
+        db.transcript(row),
+        db.conversation_runs(row),
+        db.lead_of(&thread),
+        db.handoff_of(&thread),
+    )?;
     Ok(Conversation {
         summary: summary(row),
         transcript: messages.into_iter().map(message).collect(),
         run_records: runs.into_iter().map(run).collect(),
+        lead: lead.map(|lead| lead.public()),
+        handoff_requested_at: handoff.map(rfc3339),
     })
 }
 
-/// Deletes one conversation of the caller's, its messages and ratings.
+/// Deletes one conversation of the caller's, its messages, ratings, lead and handoff request.
 pub async fn delete(db: &Db, caller: &Caller, id: &str) -> Result<(), ApiError> {
     require_delete(caller)?;
     let (deleted, _) = db
@@ -192,6 +185,9 @@ fn summary(row: &ConversationRow) -> ConversationSummary {
         agent_version: row.agent_version,
         rated_up: row.rated_up,
         rated_down: row.rated_down,
+        csat: row.csat,
+        has_lead: row.has_lead,
+        handoff_requested: row.handoff_requested,
     }
 }
 

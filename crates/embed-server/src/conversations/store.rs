@@ -14,6 +14,16 @@ use crate::webhooks::{Event, ThreadIds};
 /// The newest messages and runs of one conversation that a transcript holds.
 pub const TRANSCRIPT_LIMIT: i64 = 2_000;
 
+/// What is kept of a thread besides its row, all keyed by widget, visitor
+/// and thread: what deleting a conversation deletes.
+const THREAD_TABLES: [&str; 5] = [
+    "thread_messages",
+    "run_ratings",
+    "conversation_csat",
+    "leads",
+    "handoff_requests",
+];
+
 /// Run outcomes that are not errors: the answer came, or the visitor left.
 const NOT_ERRORS: &str = "('ok', 'visitor_left')";
 
@@ -28,6 +38,7 @@ pub struct ConversationFilter {
     pub until_ms: Option<i64>,
     pub rated_down: bool,
     pub errored: bool,
+    pub has_lead: bool,
     /// Words every one of which a message holds.
     pub search: Option<String>,
 }
@@ -57,6 +68,9 @@ pub struct ConversationRow {
     pub agent_version: Option<i64>,
     pub rated_up: i64,
     pub rated_down: i64,
+    pub csat: Option<i64>,
+    pub has_lead: bool,
+    pub handoff_requested: bool,
 }
 
 /// One message of a transcript, as stored.
@@ -93,6 +107,15 @@ pub struct RunRating {
     pub rated_at_ms: i64,
 }
 
+/// A visitor's answer to the CSAT question of one conversation.
+#[derive(Debug, Clone)]
+pub struct ConversationRating {
+    pub thread_id: String,
+    /// 1 to 5.
+    pub score: u8,
+    pub rated_at_ms: i64,
+}
+
 /// The same thread: `$t` is a table alias whose widget, visitor and thread
 /// are those of the conversation `p`.
 fn same_thread(t: &str) -> String {
@@ -107,6 +130,9 @@ fn with_details(inner: &str) -> String {
     let m = same_thread("m");
     let u = same_thread("u");
     let r = same_thread("r");
+    let s = same_thread("s");
+    let l = same_thread("l");
+    let h = same_thread("h");
     format!(
         "SELECT p.id, p.widget_id, w.title AS widget_name, p.visitor_id, p.thread_id, \
          p.started_at, p.last_message_at, \
@@ -119,7 +145,10 @@ fn with_details(inner: &str) -> String {
          (SELECT u.agent_version FROM usage_runs u WHERE {u} \
            ORDER BY u.started_at DESC, u.id DESC LIMIT 1) AS agent_version, \
          (SELECT COUNT(*) FROM run_ratings r WHERE {r} AND r.rating = 'up') AS rated_up, \
-         (SELECT COUNT(*) FROM run_ratings r WHERE {r} AND r.rating = 'down') AS rated_down \
+         (SELECT COUNT(*) FROM run_ratings r WHERE {r} AND r.rating = 'down') AS rated_down, \
+         (SELECT s.score FROM conversation_csat s WHERE {s}) AS csat, \
+         (SELECT COUNT(*) FROM leads l WHERE {l}) AS leads, \
+         (SELECT COUNT(*) FROM handoff_requests h WHERE {h}) AS handoffs \
          FROM ({inner}) p JOIN widgets w ON w.id = p.widget_id \
          ORDER BY p.last_message_at DESC, p.id DESC"
     )
@@ -141,6 +170,9 @@ fn conversation_row(row: &AnyRow) -> Result<ConversationRow, sqlx::Error> {
         agent_version: row.try_get("agent_version")?,
         rated_up: row.try_get("rated_up")?,
         rated_down: row.try_get("rated_down")?,
+        csat: row.try_get("csat")?,
+        has_lead: row.try_get::<i64, _>("leads")? > 0,
+        handoff_requested: row.try_get::<i64, _>("handoffs")? > 0,
     })
 }
 
@@ -166,6 +198,13 @@ impl Db {
                 "EXISTS (SELECT 1 FROM run_ratings r WHERE r.widget_id = c.widget_id \
                  AND r.visitor_id = c.visitor_id AND r.thread_id = c.thread_id \
                  AND r.rating = 'down')"
+                    .to_owned(),
+            );
+        }
+        if filter.has_lead {
+            conditions.push(
+                "EXISTS (SELECT 1 FROM leads l WHERE l.widget_id = c.widget_id \
+                 AND l.visitor_id = c.visitor_id AND l.thread_id = c.thread_id)"
                     .to_owned(),
             );
         }
@@ -293,21 +332,29 @@ impl Db {
         Ok(runs)
     }
 
-    /// Stores a visitor's ratings of answers of a widget; a run rated before
-    /// keeps its first rating, so sending one again changes nothing.
-    pub async fn rate_runs(
+    /// Stores a visitor's ratings of answers and answers to the CSAT question
+    /// of a widget's conversations, in one transaction; a run or conversation
+    /// rated before keeps its first rating, so sending one again changes
+    /// nothing. Each rating that stands tells the organisation's webhooks.
+    pub async fn store_ratings(
         &self,
         widget_id: &str,
         visitor_id: &str,
-        ratings: &[RunRating],
+        runs: &[RunRating],
+        conversations: &[ConversationRating],
     ) -> Result<(), sqlx::Error> {
-        if ratings.is_empty() {
+        if runs.is_empty() && conversations.is_empty() {
             return Ok(());
         }
         let mut writer = self.writer.connection().await?;
         let mut tx = writer.begin().await?;
-        let mut tenant_id: Option<String> = None;
-        for rating in ratings {
+        let mut events = Vec::new();
+        let thread = |thread_id| ThreadIds {
+            widget_id,
+            visitor_id,
+            thread_id,
+        };
+        for rating in runs {
             let stored = sqlx::query(
                 "INSERT INTO run_ratings (widget_id, visitor_id, run_id, thread_id, rating, \
                  rated_at) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -322,32 +369,51 @@ impl Db {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            // Only a rating that stands tells the organisation's webhooks.
-            if stored == 0 {
-                continue;
+            if stored == 1 {
+                let thread = thread(&rating.thread_id);
+                events.push(Event::conversation_rated(
+                    thread,
+                    &rating.run_id,
+                    &rating.rating,
+                ));
             }
-            if tenant_id.is_none() {
-                tenant_id = sqlx::query_scalar("SELECT tenant_id FROM widgets WHERE id = $1")
+        }
+        for rating in conversations {
+            let stored = sqlx::query(
+                "INSERT INTO conversation_csat (widget_id, visitor_id, thread_id, score, \
+                 rated_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (widget_id, visitor_id, thread_id) DO NOTHING",
+            )
+            .bind(widget_id)
+            .bind(visitor_id)
+            .bind(&rating.thread_id)
+            .bind(i64::from(rating.score))
+            .bind(rating.rated_at_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if stored == 1 {
+                let thread = thread(&rating.thread_id);
+                events.push(Event::conversation_csat(thread, rating.score));
+            }
+        }
+        if !events.is_empty() {
+            let tenant_id: Option<String> =
+                sqlx::query_scalar("SELECT tenant_id FROM widgets WHERE id = $1")
                     .bind(widget_id)
                     .fetch_optional(&mut *tx)
                     .await?;
+            if let Some(tenant_id) = tenant_id {
+                for event in &events {
+                    enqueue_on(&mut tx, &tenant_id, event, now_unix_ms()).await?;
+                }
             }
-            let Some(tenant_id) = &tenant_id else {
-                continue;
-            };
-            let thread = ThreadIds {
-                widget_id,
-                visitor_id,
-                thread_id: &rating.thread_id,
-            };
-            let event = Event::conversation_rated(thread, &rating.run_id, &rating.rating);
-            enqueue_on(&mut tx, tenant_id, &event, now_unix_ms()).await?;
         }
         tx.commit().await
     }
 
     /// Deletes the conversations of `scope` that are `id` (one) or of
-    /// `visitor_id` (all of them), with their messages and ratings, in one
+    /// `visitor_id` (all of them), with their messages, ratings, leads and handoff requests, in one
     /// transaction; a visitor's usage events too. Returns how many
     /// conversations and events were deleted.
     pub async fn delete_conversations(
@@ -374,7 +440,7 @@ impl Db {
             let widget: String = thread.try_get("widget_id")?;
             let visitor: String = thread.try_get("visitor_id")?;
             let thread_id: String = thread.try_get("thread_id")?;
-            for table in ["thread_messages", "run_ratings"] {
+            for table in THREAD_TABLES {
                 let sql = format!(
                     "DELETE FROM {table} WHERE widget_id = $1 AND visitor_id = $2 \
                      AND thread_id = $3"
@@ -397,7 +463,7 @@ impl Db {
             // of a thread whose first turn is still being written, and what
             // their pages reported.
             let of_scope = "widget_id IN (SELECT id FROM widgets WHERE ($1 = 1 OR tenant_id = $2))";
-            for table in ["thread_messages", "run_ratings"] {
+            for table in THREAD_TABLES {
                 let sql = format!("DELETE FROM {table} WHERE {of_scope} AND visitor_id = $3");
                 scope
                     .bind(sqlx::query(sqlx::AssertSqlSafe(sql)))

@@ -6,11 +6,9 @@
 //! `DELETE /v1/visitors/{visitor}/conversations`.
 
 use axum::Json;
-use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::Stream;
 use sitekit_sdk::conversations::{
     Conversation, ConversationPage, ConversationQuery, VisitorDeletion,
 };
@@ -22,6 +20,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::keys::Caller;
 use crate::openapi::AdminErrors;
+use crate::routes::export_body::{PagedExport, streamed};
 use crate::state::AppState;
 use crate::tenants::TenantScope;
 
@@ -87,7 +86,7 @@ pub async fn get(
     path = "/v1/conversations/{conversation}",
     operation_id = "deleteConversation",
     tag = "conversations",
-    summary = "Delete a conversation: its messages and ratings",
+    summary = "Delete a conversation: its messages, ratings and lead",
     description = "Needs the `conversations:read` and `widgets:write` scopes. The run records \
         (what is billed) stay, without text. Recorded in the audit trail.",
     params(("conversation" = String, Path, description = "Conversation id (`cnv_…`)")),
@@ -114,7 +113,7 @@ pub async fn delete(
     tag = "conversations",
     summary = "A data-subject request: delete everything a visitor left with the organisation",
     description = "Needs the `conversations:read` and `widgets:write` scopes. Deletes every \
-        conversation of the visitor with the organisation's widgets (messages and ratings) and \
+        conversation of the visitor with the organisation's widgets (messages, ratings, leads) and \
         the usage events their pages reported (such as the name and email a site identified \
         them by). The run records (what is billed) stay, without text. Recorded in the audit \
         trail. A visitor with nothing left answers zeros.",
@@ -171,7 +170,7 @@ pub async fn export(
         left: query.limit.map(i64::from),
         done: false,
     };
-    let body = Body::from_stream(lines(export));
+    let body = streamed(export, "conversation");
     Ok((
         [
             (
@@ -200,9 +199,9 @@ struct Export {
     done: bool,
 }
 
-impl Export {
+impl PagedExport for Export {
     /// The next page's conversations as JSON Lines; None once every one is out.
-    async fn next(&mut self) -> Result<Option<String>, sqlx::Error> {
+    async fn next_page(&mut self) -> Result<Option<String>, sqlx::Error> {
         let page = self.left.map_or(EXPORT_PAGE, |left| left.min(EXPORT_PAGE));
         if self.done || page == 0 {
             return Ok(None);
@@ -229,21 +228,4 @@ impl Export {
         }
         Ok(Some(chunk))
     }
-}
-
-/// The export's body: one chunk per page. A database failure mid-way ends the
-/// body early and unfinished (the connection is cut), so a client never takes
-/// a partial export for a whole one.
-fn lines(export: Export) -> impl Stream<Item = Result<Bytes, sqlx::Error>> + Send + 'static {
-    futures_util::stream::unfold(export, |mut export| async move {
-        match export.next().await {
-            Ok(Some(chunk)) => Some((Ok(Bytes::from(chunk)), export)),
-            Ok(None) => None,
-            Err(error) => {
-                tracing::error!(%error, "conversation export cut short");
-                export.done = true;
-                Some((Err(error), export))
-            }
-        }
-    })
 }

@@ -48,20 +48,7 @@ pub async fn get(
 ) -> Result<Json<ThreadMessages>, ApiError> {
     state.limits.request_from(client).await?;
     let claims = session_of(&state, &token, &headers, Scope::Chat)?;
-    if thread_id.is_empty() || thread_id.chars().count() > MAX_THREAD_ID_CHARS {
-        return Err(ApiError::bad_request(
-            ErrorCode::InvalidThread,
-            format!("a thread id has 1 to {MAX_THREAD_ID_CHARS} characters"),
-        ));
-    }
-    // As the chat route refuses them: no thread has one, and PostgreSQL cannot
-    // even compare a NUL.
-    if thread_id.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            ErrorCode::InvalidThread,
-            "a thread id has no control characters",
-        ));
-    }
+    check_thread_id(&thread_id)?;
     // Keyed by the session's widget and visitor: a guessed id finds nothing.
     let thread = ThreadKey {
         widget_id: claims.widget_id,
@@ -73,4 +60,23 @@ pub async fn get(
         thread_id: thread.thread_id,
         messages,
     }))
+}
+
+/// A thread id as the chat route takes them: 1 to 128 characters, none a
+/// control character (no thread has one, and PostgreSQL cannot even compare
+/// a NUL).
+pub fn check_thread_id(thread_id: &str) -> Result<(), ApiError> {
+    if thread_id.is_empty() || thread_id.chars().count() > MAX_THREAD_ID_CHARS {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidThread,
+            format!("a thread id has 1 to {MAX_THREAD_ID_CHARS} characters"),
+        ));
+    }
+    if thread_id.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidThread,
+            "a thread id has no control characters",
+        ));
+    }
+    Ok(())
 }

@@ -26,9 +26,10 @@ use sitekit_sdk::wire::{
 };
 
 use crate::client_ip::ClientIp;
-use crate::conversations::RunRating;
+use crate::conversations::{ConversationRating, RunRating};
 use crate::db::DAY_MS;
 use crate::db::now_unix_ms;
+use crate::engagement::ops as engagement_ops;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, bearer_token};
 use crate::keys::scopes::Scope;
@@ -62,7 +63,9 @@ pub struct TokenQuery {
     summary = "Record a batch of the visitor's usage events, each once",
     description = "A JSON array of at most 100 CloudEvents 1.0 (64 KB in all, 8 KB each) of the \
         types `dev.sitekit.widget.loaded`, `dev.sitekit.widget.opened`, `dev.sitekit.message.sent`, \
-        `dev.sitekit.feedback` and `dev.sitekit.track`. The answer has one result per event, in \
+        `dev.sitekit.feedback`, `dev.sitekit.csat` (data `{\"threadId\", \"score\": 1..5}`; \
+        the first answer of a conversation stands in the inbox), `dev.sitekit.track` and \
+        `dev.sitekit.visitor.identified`. The answer has one result per event, in \
         the batch's order: `accepted` (stored now), `duplicate` (the widget has an event with \
         this source and id already) or `rejected` with a `reason` (`unsupported_specversion`, \
         `invalid_id`, `invalid_source`, `unknown_type`, `invalid_time`, `time_out_of_range` — \
@@ -154,7 +157,7 @@ pub async fn ingest(
     let batch = read_batch(request, &state).await?;
 
     let day_is_full = widget.accepted_today >= i64::from(state.usage_events_per_widget_per_day);
-    let checked: Vec<(String, Result<ValidEvent, Reason>)> = batch
+    let mut checked: Vec<(String, Result<ValidEvent, Reason>)> = batch
         .into_iter()
         .map(|value| {
             let id = usage_event_rules::id_of(&value).to_owned();
@@ -168,6 +171,10 @@ pub async fn ingest(
             (id, checked)
         })
         .collect();
+    // Contact details and requests for a person: checked against the
+    // widget's settings and stored before the batch, like the ratings below.
+    let outcomes = checked.iter_mut().map(|(_, outcome)| outcome).collect();
+    engagement_ops::take_from_events(&state.db, &claims, outcomes).await?;
     // The first of several events with one source and id in a batch is the one
     // stored; the others are duplicates of it.
     let mut first_of: HashMap<(&str, &str), usize> = HashMap::new();
@@ -195,9 +202,21 @@ pub async fn ingest(
             })
         })
         .collect();
+    let csat: Vec<ConversationRating> = checked
+        .iter()
+        .filter_map(|(_, outcome)| {
+            let ValidEvent { event, time_ms } = outcome.as_ref().ok()?;
+            let rated = usage_event_rules::rated_conversation(event)?;
+            Some(ConversationRating {
+                thread_id: rated.thread_id,
+                score: rated.score,
+                rated_at_ms: *time_ms,
+            })
+        })
+        .collect();
     state
         .db
-        .rate_runs(&claims.widget_id, &claims.visitor_id, &ratings)
+        .store_ratings(&claims.widget_id, &claims.visitor_id, &ratings, &csat)
         .await?;
     let sender = EventSender {
         tenant_id: claims.tenant_id,

@@ -3,11 +3,10 @@
 //! records (CloudEvents, or Stripe meter events of the runs), streamed a page
 //! of records at a time so an export of any size stays within bounded memory.
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::Stream;
 use sitekit_sdk::admin::{UsageExportFormat, UsageExportQuery};
 use sitekit_sdk::wire::ErrorBody;
 
@@ -16,6 +15,7 @@ use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::keys::Caller;
 use crate::openapi::AdminErrors;
+use crate::routes::export_body::{PagedExport, streamed};
 use crate::state::AppState;
 use crate::usage::export as usage_export;
 use crate::usage::ops::checked_filter;
@@ -69,12 +69,12 @@ pub async fn export(
             )
         }
         UsageExportFormat::Cloudevents => (
-            Body::from_stream(pages(state.db.clone(), filter, query.format)),
+            streamed(Pages::new(state.db.clone(), filter, query.format), "usage"),
             "application/x-ndjson",
             format!("sitekit-usage-{from}-{to}.ndjson"),
         ),
         UsageExportFormat::Stripe => (
-            Body::from_stream(pages(state.db.clone(), filter, query.format)),
+            streamed(Pages::new(state.db.clone(), filter, query.format), "usage"),
             "application/x-ndjson",
             format!("sitekit-usage-{from}-{to}-stripe.ndjson"),
         ),
@@ -112,8 +112,19 @@ struct Pages {
 }
 
 impl Pages {
+    fn new(db: Db, filter: UsageFilter, format: UsageExportFormat) -> Pages {
+        Pages {
+            db,
+            filter,
+            format,
+            position: Position::Runs(None),
+        }
+    }
+}
+
+impl PagedExport for Pages {
     /// The next page as NDJSON text; None once every record is out.
-    async fn next(&mut self) -> Result<Option<String>, sqlx::Error> {
+    async fn next_page(&mut self) -> Result<Option<String>, sqlx::Error> {
         loop {
             match &self.position {
                 Position::Runs(after) => {
@@ -153,31 +164,4 @@ impl Pages {
             }
         }
     }
-}
-
-/// The export's body: one chunk per page. A database failure mid-way ends the
-/// body early and unfinished (the connection is cut), so a client never takes
-/// a partial export for a whole one.
-fn pages(
-    db: Db,
-    filter: UsageFilter,
-    format: UsageExportFormat,
-) -> impl Stream<Item = Result<Bytes, sqlx::Error>> + Send + 'static {
-    let pages = Pages {
-        db,
-        filter,
-        format,
-        position: Position::Runs(None),
-    };
-    futures_util::stream::unfold(pages, |mut pages| async move {
-        match pages.next().await {
-            Ok(Some(chunk)) => Some((Ok(Bytes::from(chunk)), pages)),
-            Ok(None) => None,
-            Err(error) => {
-                tracing::error!(%error, "usage export cut short");
-                pages.position = Position::Done;
-                Some((Err(error), pages))
-            }
-        }
-    })
 }

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use sitekit_sdk::wire::WidgetConfig;
+use sitekit_sdk::wire::{WidgetConfig, WidgetPageConfig};
 
 use crate::client_ip::ClientIp;
 use crate::error::ApiError;
@@ -24,7 +24,7 @@ use sitekit_sdk::wire::ErrorBody;
     description = "Only for pages on one of the widget's allowed origins (the `Origin` header).",
     params(("widget" = String, Path, description = "The widget's publishable key (`skt_pub_…`)")),
     responses(
-        (status = 200, body = WidgetConfig),
+        (status = 200, body = WidgetPageConfig),
         (status = 401, description = "Malformed, unknown, revoked or expired publishable key", body = ErrorBody),
         (status = 403, description = "No Origin, an origin not allowed, or the widget is disabled", body = ErrorBody),
         (status = 404, description = "A key that is not UTF-8 text once percent-decoded", body = ErrorBody),
@@ -39,8 +39,10 @@ pub async fn config(
 ) -> Result<impl IntoResponse, ApiError> {
     state.limits.request_from(client).await?;
     let (widget, _) = widget_for_page(&state, &key, &origin).await?;
+    let position = widget.position();
+    let engagement = (!widget.engagement.is_off()).then_some(widget.engagement);
     let config = WidgetConfig {
-        position: widget.position(),
+        position,
         title: widget.title,
         greeting: widget.greeting,
         locale: widget.locale,
@@ -51,6 +53,7 @@ pub async fn config(
         launcher_icon: widget.launcher_icon.as_str().to_owned(),
         conversation_days: widget.conversation_days,
     };
+    let config = WidgetPageConfig { config, engagement };
     // Answers differ by origin (allowed or not), so caches must key on it.
     Ok((
         [

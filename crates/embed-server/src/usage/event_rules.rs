@@ -132,8 +132,33 @@ pub fn counted(event: &UsageEvent) -> Option<CountedEvent> {
                 CountedEvent::FeedbackDown
             })
         }
+        usage_types::CSAT => csat_score(event).map(CountedEvent::Csat),
         _ => None,
     }
+}
+
+/// A valid CSAT event's score (`check` made sure it is 1 to 5).
+fn csat_score(event: &UsageEvent) -> Option<u8> {
+    let score = event.data.as_ref()?.get("score")?.as_u64()?;
+    u8::try_from(score).ok()
+}
+
+/// A visitor's answer to the CSAT question of one conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatedConversation {
+    pub thread_id: String,
+    pub score: u8,
+}
+
+/// The conversation a valid CSAT event rates.
+pub fn rated_conversation(event: &UsageEvent) -> Option<RatedConversation> {
+    if event.kind != usage_types::CSAT {
+        return None;
+    }
+    Some(RatedConversation {
+        thread_id: event.data.as_ref()?.get("threadId")?.as_str()?.to_owned(),
+        score: csat_score(event)?,
+    })
 }
 
 /// A visitor's rating of one answer, from a valid feedback event's data.
@@ -178,6 +203,22 @@ fn check_data(kind: &str, data: Option<&Value>) -> Result<(), Reason> {
                     Some("up" | "down")
                 )
         }),
+        usage_types::CSAT => fields.is_some_and(|fields| {
+            required_text(fields, "threadId", 1..=MAX_DATA_ID_CHARS)
+                && fields
+                    .get("score")
+                    .and_then(Value::as_u64)
+                    .is_some_and(|score| (1..=5).contains(&score))
+        }),
+        // The lead's fields follow the widget's form: `engagement/ops.rs`
+        // checks them against it.
+        usage_types::LEAD => fields.is_some_and(|fields| {
+            required_text(fields, "threadId", 1..=MAX_DATA_ID_CHARS)
+                && fields.get("email").is_some_and(Value::is_string)
+        }),
+        usage_types::HANDOFF => {
+            fields.is_some_and(|fields| required_text(fields, "threadId", 1..=MAX_DATA_ID_CHARS))
+        }
         usage_types::TRACK => fields.is_some_and(|fields| {
             required_text(fields, "name", 1..=MAX_TRACK_NAME_CHARS)
                 && matches!(

@@ -302,6 +302,7 @@ mod tests {
                 key_id: "key_1".into(),
                 counts,
             }],
+            satisfaction: Vec::new(),
         };
         let text = csv(&report);
         let lines: Vec<&str> = text.split("\r\n").collect();

@@ -4,6 +4,7 @@
 
 pub mod event_rules;
 pub mod export;
+pub mod list_window;
 pub mod month;
 pub mod ops;
 pub mod report;

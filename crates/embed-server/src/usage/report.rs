@@ -4,7 +4,7 @@
 //! operator's usage per agent (`sitekit usage by-agent`).
 
 use serde::Serialize;
-use sitekit_sdk::admin::{DailyUsage, UsageCounts, UsageQuery, UsageReport};
+use sitekit_sdk::admin::{DailySatisfaction, DailyUsage, UsageCounts, UsageQuery, UsageReport};
 use time::{Date, Month};
 
 use crate::db::DAY_SECS;
@@ -61,9 +61,19 @@ impl UsageRange {
     /// The report of the roll-up rows found for this range.
     pub fn report(self, rows: Vec<DailyRow>) -> UsageReport {
         let mut totals = UsageCounts::default();
+        // Rows come oldest first: a day's rows are next to each other.
+        let mut per_day: Vec<(i64, UsageCounts)> = Vec::new();
         for row in &rows {
             totals.add(&row.counts);
+            match per_day.last_mut() {
+                Some((day, counts)) if *day == row.day => counts.add(&row.counts),
+                _ => per_day.push((row.day, row.counts.clone())),
+            }
         }
+        let satisfaction = per_day
+            .iter()
+            .filter_map(|(day, counts)| DailySatisfaction::of(&format_day(*day), counts))
+            .collect();
         UsageReport {
             from: format_day(self.from),
             to: format_day(self.to),
@@ -80,6 +90,7 @@ impl UsageRange {
                     counts: row.counts,
                 })
                 .collect(),
+            satisfaction,
         }
     }
 

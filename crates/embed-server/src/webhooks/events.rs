@@ -48,7 +48,8 @@ impl EventType {
 }
 
 /// One thing that happened, with what its payload's `data` says: ids, counts
-/// and codes, never a secret or a visitor's words.
+/// and codes, never a secret; a visitor's words only in the events that exist
+/// to carry them (`lead.created`, `handoff.requested`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub event_type: EventType,
@@ -90,6 +91,44 @@ impl Event {
                 "threadId": thread.thread_id,
                 "runId": run_id,
                 "rating": rating,
+            }),
+        )
+    }
+
+    /// A visitor answered the CSAT question of a conversation (1 to 5).
+    pub fn conversation_csat(thread: ThreadIds<'_>, score: u8) -> Event {
+        Event::plain(
+            EventType::ConversationRated,
+            json!({
+                "widgetId": thread.widget_id,
+                "visitorId": thread.visitor_id,
+                "threadId": thread.thread_id,
+                "csat": score,
+            }),
+        )
+    }
+
+    /// A visitor left contact details (`lead` is the lead as the list shows it).
+    pub fn lead_created(lead: Value) -> Event {
+        Event::plain(EventType::LeadCreated, lead)
+    }
+
+    /// A visitor asked for a person: the conversation so far, oldest first
+    /// (`transcript` is a list of `{role, content, at}`), for a help desk to
+    /// take it from there.
+    pub fn handoff_requested(
+        thread: ThreadIds<'_>,
+        conversation_id: Option<&str>,
+        transcript: Value,
+    ) -> Event {
+        Event::plain(
+            EventType::HandoffRequested,
+            json!({
+                "conversationId": conversation_id,
+                "widgetId": thread.widget_id,
+                "visitorId": thread.visitor_id,
+                "threadId": thread.thread_id,
+                "transcript": transcript,
             }),
         )
     }

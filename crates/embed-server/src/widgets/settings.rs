@@ -7,7 +7,7 @@ use sitekit_sdk::fields::{
     AvatarUrl, Colour, ConversationDays, Greeting, Locale, StarterPrompt, StarterPrompts,
     VisitorRate, WidgetTitle,
 };
-use sitekit_sdk::wire::{DEFAULT_CONVERSATION_DAYS, LauncherIcon, Position};
+use sitekit_sdk::wire::{DEFAULT_CONVERSATION_DAYS, Engagement, LauncherIcon, LeadField, Position};
 
 use crate::setting_rules::{SettingsError, has_control, one_line_text};
 use crate::widgets::Widget;
@@ -26,6 +26,8 @@ const MAX_STARTER_PROMPT_CHARS: usize = StarterPrompt::MAX_CHARS;
 const MAX_AVATAR_URL_LEN: usize = AvatarUrl::MAX_LEN;
 pub const MAX_MESSAGES_PER_VISITOR_PER_MINUTE: u32 = VisitorRate::MAX;
 pub const MAX_CONVERSATION_DAYS: u32 = ConversationDays::MAX;
+pub const MAX_LEAD_AFTER_MESSAGES: u32 = 50;
+pub const MAX_CONSENT_CHARS: usize = 500;
 
 /// Everything a new widget needs, checked.
 #[derive(Debug, Clone)]
@@ -45,6 +47,7 @@ pub struct WidgetSettings {
     pub launcher_icon: LauncherIcon,
     /// Days the widget keeps a visitor's conversation without activity; 0: none.
     pub conversation_days: u32,
+    pub engagement: Engagement,
 }
 
 impl WidgetSettings {
@@ -86,6 +89,12 @@ impl WidgetSettings {
                     .conversation_days
                     .unwrap_or(DEFAULT_CONVERSATION_DAYS),
             )?,
+            engagement: request
+                .engagement
+                .clone()
+                .map(engagement)
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 }
@@ -148,6 +157,9 @@ pub fn apply_update(
     }
     if let Some(days) = update.conversation_days {
         next.conversation_days = conversation_days(days)?;
+    }
+    if let Some(settings) = update.engagement {
+        next.engagement = engagement(settings)?;
     }
     *widget = next;
     Ok(())
@@ -264,6 +276,30 @@ fn conversation_days(days: u32) -> Result<u32, SettingsError> {
             "conversationDays may be at most {MAX_CONVERSATION_DAYS} (0 starts a new conversation on every page load)"
         )))
     }
+}
+
+/// The lead form's rules: its fields once each, in the form's order, with
+/// the e-mail address among them (a lead is a way to reach the visitor); a
+/// count of messages in range; a consent text to agree to.
+fn engagement(mut settings: Engagement) -> Result<Engagement, SettingsError> {
+    if let Some(form) = &mut settings.lead_form {
+        form.fields.sort();
+        form.fields.dedup();
+        if !form.fields.contains(&LeadField::Email) {
+            return Err(SettingsError("a lead form's fields include `email`".into()));
+        }
+        if !(1..=MAX_LEAD_AFTER_MESSAGES).contains(&form.after_messages) {
+            return Err(SettingsError(format!(
+                "a lead form's afterMessages is 1 to {MAX_LEAD_AFTER_MESSAGES}"
+            )));
+        }
+        form.consent_text = one_line_text(
+            "a lead form's consentText",
+            &form.consent_text,
+            MAX_CONSENT_CHARS,
+        )?;
+    }
+    Ok(settings)
 }
 
 #[cfg(test)]

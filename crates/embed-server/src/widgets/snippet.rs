@@ -60,6 +60,7 @@ mod tests {
             loader: "loader.js".into(),
             widget_js: "widget-1.js".into(),
             widget_wasm: "widget-2.wasm".into(),
+            widget_extras: String::new(),
             pinned_loader: "loader-0123456789abcdef.js".into(),
             loader_integrity: "sha384-abc".into(),
             dashboard: "dashboard.html".into(),

@@ -1,7 +1,7 @@
 //! Widgets (an agent on a set of websites, with its look) and their publishable keys.
 
 use sitekit_sdk::admin::WidgetSummary;
-use sitekit_sdk::wire::{LauncherIcon, Position};
+use sitekit_sdk::wire::{Engagement, LauncherIcon, Position};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -45,6 +45,8 @@ pub struct Widget {
     pub launcher_icon: LauncherIcon,
     /// Days the widget keeps a visitor's conversation without activity; 0: none.
     pub conversation_days: u32,
+    /// The CSAT question, contact form and "talk to a person" button.
+    pub engagement: Engagement,
     /// What the marketplace that provisioned it decides: see [`Marketplace`].
     pub marketplace: Marketplace,
 }
@@ -88,7 +90,7 @@ const WIDGET_COLUMNS: &str = "widgets.id, widgets.tenant_id, widgets.agent_id, \
      widgets.allowed_origins, widgets.enabled, widgets.daily_message_budget, \
      widgets.starter_prompts, widgets.avatar_url, widgets.messages_per_visitor_per_minute, \
      widgets.show_tool_events, widgets.launcher_icon, widgets.conversation_days, \
-     widgets.external_id, widgets.paused, widgets.monthly_message_budget";
+     widgets.engagement, widgets.external_id, widgets.paused, widgets.monthly_message_budget";
 
 impl Widget {
     /// Where the launcher sits; anything but `left` is the default, right.
@@ -127,6 +129,10 @@ impl Widget {
                 .unwrap_or_default(),
             conversation_days: u32::try_from(row.try_get::<i64, _>("conversation_days")?)
                 .map_err(|error| sqlx::Error::Decode(Box::new(error)))?,
+            // Written only from checked settings; one this build cannot read
+            // (a newer node wrote it) turns the extras off rather than the widget.
+            engagement: serde_json::from_str(&row.try_get::<String, _>("engagement")?)
+                .unwrap_or_default(),
             marketplace: Marketplace {
                 external_id: row.try_get("external_id")?,
                 paused: row.try_get::<i64, _>("paused")? != 0,
@@ -159,6 +165,7 @@ impl From<Widget> for WidgetSummary {
             show_tool_events: widget.show_tool_events,
             launcher_icon: widget.launcher_icon,
             conversation_days: widget.conversation_days,
+            engagement: widget.engagement,
             paused: widget.marketplace.paused,
             monthly_message_budget: widget.marketplace.monthly_message_budget,
             external_id: widget.marketplace.external_id,
@@ -168,6 +175,10 @@ impl From<Widget> for WidgetSummary {
 
 fn prompts_json(prompts: &[String]) -> String {
     serde_json::to_string(prompts).expect("a list of strings serializes")
+}
+
+fn engagement_json(engagement: &Engagement) -> String {
+    serde_json::to_string(engagement).expect("engagement settings serialize")
 }
 
 impl Db {
@@ -204,6 +215,7 @@ impl Db {
             show_tool_events: settings.show_tool_events,
             launcher_icon: settings.launcher_icon,
             conversation_days: settings.conversation_days,
+            engagement: settings.engagement,
             marketplace,
         };
         let now = now_unix();
@@ -214,9 +226,9 @@ impl Db {
              position, allowed_origins, enabled, daily_message_budget, starter_prompts, avatar_url, \
              messages_per_visitor_per_minute, created_at, primary_text_color, show_tool_events, \
              launcher_icon, conversation_days, subscription_id, external_id, paused, \
-             monthly_message_budget) \
+             monthly_message_budget, engagement) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20, $21, $22, $23) ON CONFLICT (tenant_id, external_id) DO NOTHING",
+             $18, $19, $20, $21, $22, $23, $24) ON CONFLICT (tenant_id, external_id) DO NOTHING",
         )
         .bind(&widget.id)
         .bind(&widget.tenant_id)
@@ -241,6 +253,7 @@ impl Db {
         .bind(widget.marketplace.external_id.as_deref())
         .bind(i64::from(widget.marketplace.paused))
         .bind(widget.marketplace.monthly_message_budget)
+        .bind(engagement_json(&widget.engagement))
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -333,7 +346,7 @@ impl Db {
              position = $5, allowed_origins = $6, enabled = $7, daily_message_budget = $8, \
              starter_prompts = $9, avatar_url = $10, messages_per_visitor_per_minute = $11, \
              primary_text_color = $12, show_tool_events = $15, launcher_icon = $16, \
-             conversation_days = $17 \
+             conversation_days = $17, engagement = $18 \
              WHERE id = $13 AND tenant_id = $14 AND deleted_at IS NULL",
         )
         .bind(&widget.title)
@@ -353,6 +366,7 @@ impl Db {
         .bind(i64::from(widget.show_tool_events))
         .bind(widget.launcher_icon.as_str())
         .bind(i64::from(widget.conversation_days))
+        .bind(engagement_json(&widget.engagement))
         .execute(&mut *writer)
         .await?
         .rows_affected();

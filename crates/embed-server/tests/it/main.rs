@@ -22,6 +22,7 @@ mod dashboard;
 mod egress;
 #[cfg(feature = "embed-assets")]
 mod embedded;
+mod engagement;
 mod fake_langflow;
 mod faults;
 mod kept_releases;

@@ -158,6 +158,7 @@ async fn every_listed_operation_is_served_and_fully_described() {
             || path.starts_with("/v1/seller")
             || path.starts_with("/v1/conversations")
             || path.starts_with("/v1/visitors")
+            || path.starts_with("/v1/leads")
             || path.starts_with("/v1/webhooks")
             || path.starts_with("/v1/keys")
             || path.starts_with("/v1/members")

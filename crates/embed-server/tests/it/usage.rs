@@ -61,7 +61,8 @@ async fn usage_counts_each_run_per_day_agent_widget_and_key() {
     let counts = json!({
         "conversations": 2, "runs": 2, "messages": 2, "inputChars": 4, "outputChars": 0,
         "inputTokens": 0, "outputTokens": 0, "errors": { "runtime_unavailable": 2 },
-        "feedbackUp": 0, "feedbackDown": 0, "loads": 0, "opens": 0,
+        "feedbackUp": 0, "feedbackDown": 0, "csatResponses": 0, "csatScoreSum": 0,
+        "loads": 0, "opens": 0,
     });
     let mut day = json!({
         "date": today, "agentId": down.agent, "agentVersion": 1, "widgetId": down.widget,

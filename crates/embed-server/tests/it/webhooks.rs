@@ -22,22 +22,22 @@ use crate::support::{TestServer, assert_api_error};
 
 /// One request the receiver was sent.
 #[derive(Debug, Clone)]
-struct Received {
+pub struct Received {
     headers: HeaderMap,
     body: Bytes,
 }
 
 impl Received {
-    fn id(&self) -> String {
+    pub fn id(&self) -> String {
         self.headers["webhook-id"].to_str().unwrap().to_owned()
     }
 
-    fn payload(&self) -> Value {
+    pub fn payload(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap()
     }
 
     /// Whether `secret` signed it, by the reference library.
-    fn verifies_with(&self, secret: &str) -> bool {
+    pub fn verifies_with(&self, secret: &str) -> bool {
         Webhook::new(secret)
             .unwrap()
             .verify(&self.body, &self.headers)
@@ -53,15 +53,15 @@ struct Inbox {
 }
 
 /// A webhook receiver on loopback: keeps what it is sent and answers as told.
-struct Receiver {
-    url: String,
+pub struct Receiver {
+    pub url: String,
     inbox: Arc<Mutex<Inbox>>,
     _serving: tokio::task::JoinHandle<()>,
 }
 
 impl Receiver {
     /// A receiver that answers `answers` first, then 204 to everything.
-    async fn start(answers: &[u16]) -> Receiver {
+    pub async fn start(answers: &[u16]) -> Receiver {
         let inbox = Arc::new(Mutex::new(Inbox {
             received: Vec::new(),
             answers: answers.iter().copied().collect(),
@@ -81,12 +81,12 @@ impl Receiver {
         }
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub fn received(&self) -> Vec<Received> {
         self.inbox.lock().unwrap().received.clone()
     }
 
     /// The requests of event `kind`, once there are `count` of them.
-    async fn wait_for(&self, kind: &str, count: usize) -> Vec<Received> {
+    pub async fn wait_for(&self, kind: &str, count: usize) -> Vec<Received> {
         for _ in 0..200 {
             let of_kind: Vec<Received> = self
                 .received()
@@ -119,7 +119,12 @@ async fn ask(client: &sitekit_sdk::Client, thread: &str, text: &str) -> String {
 }
 
 /// Registers an endpoint for `events`: its id and secret.
-async fn register(server: &TestServer, key: &str, url: &str, events: &[&str]) -> (String, String) {
+pub async fn register(
+    server: &TestServer,
+    key: &str,
+    url: &str,
+    events: &[&str],
+) -> (String, String) {
     let response = server
         .admin(
             Method::POST,

@@ -1,6 +1,7 @@
 //! The chat panel: a header with the avatar, title and a close button, the
-//! conversation, the starter prompts, the error banner and the composer. Hidden, not unmounted, when closed, so a
-//! half-typed message and the scroll position survive.
+//! conversation, the starter prompts, the error banner, the owner's extras and
+//! the composer. Hidden, not unmounted, when closed, so a half-typed message
+//! and the scroll position survive.
 
 use sitekit_sdk::wire::Position;
 use yew::prelude::*;
@@ -102,6 +103,9 @@ pub fn panel(props: &PanelProps) -> Html {
                 { starter_prompts(prompts, on_send, *lang) }
             }
             { error_banner(state.error.as_deref(), state.can_retry().then_some(on_retry), *lang) }
+            // The owner's extras draw here (`extras.rs`); the panel leaves its
+            // children to them.
+            <div class="extras" />
             <Composer
                 open={state.open}
                 streaming={state.streaming}

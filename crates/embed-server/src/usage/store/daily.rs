@@ -99,6 +99,8 @@ const COUNTER_SUMS: &str = "CAST(SUM(conversations) AS BIGINT) AS conversations,
      CAST(SUM(output_tokens) AS BIGINT) AS output_tokens, \
      CAST(SUM(feedback_up) AS BIGINT) AS feedback_up, \
      CAST(SUM(feedback_down) AS BIGINT) AS feedback_down, \
+     CAST(SUM(csat_responses) AS BIGINT) AS csat_responses, \
+     CAST(SUM(csat_score_sum) AS BIGINT) AS csat_score_sum, \
      CAST(SUM(loads) AS BIGINT) AS loads, CAST(SUM(opens) AS BIGINT) AS opens";
 
 fn counts_from_row(row: &AnyRow) -> Result<UsageCounts, sqlx::Error> {
@@ -113,6 +115,8 @@ fn counts_from_row(row: &AnyRow) -> Result<UsageCounts, sqlx::Error> {
         errors: BTreeMap::new(),
         feedback_up: row.try_get("feedback_up")?,
         feedback_down: row.try_get("feedback_down")?,
+        csat_responses: row.try_get("csat_responses")?,
+        csat_score_sum: row.try_get("csat_score_sum")?,
         loads: row.try_get("loads")?,
         opens: row.try_get("opens")?,
     })
@@ -152,7 +156,7 @@ impl Db {
         let sql = format!(
             "SELECT day, agent_id, widget_id, key_id, conversations, runs, messages, \
              input_chars, output_chars, input_tokens, output_tokens, feedback_up, \
-             feedback_down, loads, opens, (SELECT COALESCE(agents.version, 1) FROM agents \
+             feedback_down, csat_responses, csat_score_sum, loads, opens, (SELECT COALESCE(agents.version, 1) FROM agents \
              WHERE agents.id = usage_daily.agent_id) AS agent_version FROM usage_daily WHERE {} \
              ORDER BY day, agent_id, widget_id, key_id",
             filter_sql("day")

@@ -66,6 +66,8 @@ pub enum CountedEvent {
     Open,
     FeedbackUp,
     FeedbackDown,
+    /// An answer to the CSAT question, with its score (1 to 5).
+    Csat(u8),
 }
 
 /// Parameters of one stored event: its sender's six columns and its own five.
@@ -76,13 +78,20 @@ const ROWS_PER_STATEMENT: usize = 500;
 const _: () = assert!(ROWS_PER_STATEMENT * ROW_PARAMS <= 32_766);
 
 impl CountedEvent {
-    /// The roll-up column (`usage_daily`) the event adds one to.
+    /// What the event adds to the roll-ups, as PostgreSQL's statement reads
+    /// it: the `usage_daily` column it adds one to, or `csat_<score>`.
     pub(super) fn column(self) -> &'static str {
         match self {
             CountedEvent::Load => "loads",
             CountedEvent::Open => "opens",
             CountedEvent::FeedbackUp => "feedback_up",
             CountedEvent::FeedbackDown => "feedback_down",
+            CountedEvent::Csat(1) => "csat_1",
+            CountedEvent::Csat(2) => "csat_2",
+            CountedEvent::Csat(3) => "csat_3",
+            CountedEvent::Csat(4) => "csat_4",
+            // `event_rules` lets only 1 to 5 through.
+            CountedEvent::Csat(_) => "csat_5",
         }
     }
 }
@@ -308,6 +317,10 @@ fn count(delta: &mut RollupDelta, sender: &EventSender, time_ms: i64, counted: C
         CountedEvent::Open => counts.opens += 1,
         CountedEvent::FeedbackUp => counts.feedback_up += 1,
         CountedEvent::FeedbackDown => counts.feedback_down += 1,
+        CountedEvent::Csat(score) => {
+            counts.csat_responses += 1;
+            counts.csat_score_sum += i64::from(score);
+        }
     }
 }
 

@@ -46,12 +46,14 @@ WITH listed AS MATERIALIZED (
         AND inserted.source = listed.source AND inserted.event_id = listed.event_id
 ), counted AS (
     INSERT INTO usage_daily (tenant_id, day, agent_id, widget_id, key_id,
-        feedback_up, feedback_down, loads, opens)
+        feedback_up, feedback_down, loads, opens, csat_responses, csat_score_sum)
     SELECT tenant_id, day, agent_id, widget_id, key_id,
         count(*) FILTER (WHERE counted = 'feedback_up'),
         count(*) FILTER (WHERE counted = 'feedback_down'),
         count(*) FILTER (WHERE counted = 'loads'),
-        count(*) FILTER (WHERE counted = 'opens')
+        count(*) FILTER (WHERE counted = 'opens'),
+        count(*) FILTER (WHERE counted LIKE 'csat\\_%'),
+        COALESCE(sum(CAST(substr(counted, 6) AS BIGINT)) FILTER (WHERE counted LIKE 'csat\\_%'), 0)
     FROM stored_now WHERE counted IS NOT NULL
     GROUP BY tenant_id, day, agent_id, widget_id, key_id
     ORDER BY tenant_id COLLATE \"C\", day, agent_id COLLATE \"C\", widget_id COLLATE \"C\",
@@ -60,7 +62,9 @@ WITH listed AS MATERIALIZED (
         feedback_up = usage_daily.feedback_up + excluded.feedback_up,
         feedback_down = usage_daily.feedback_down + excluded.feedback_down,
         loads = usage_daily.loads + excluded.loads,
-        opens = usage_daily.opens + excluded.opens
+        opens = usage_daily.opens + excluded.opens,
+        csat_responses = usage_daily.csat_responses + excluded.csat_responses,
+        csat_score_sum = usage_daily.csat_score_sum + excluded.csat_score_sum
 ), accepted AS (
     INSERT INTO usage_event_days (widget_id, day, accepted)
     SELECT widget_id, received_day, count(*) FROM stored_now

@@ -75,6 +75,8 @@ fn has_counters(counts: &UsageCounts) -> bool {
         errors: _,
         feedback_up,
         feedback_down,
+        csat_responses,
+        csat_score_sum,
         loads,
         opens,
     } = counts;
@@ -88,6 +90,8 @@ fn has_counters(counts: &UsageCounts) -> bool {
         output_tokens,
         feedback_up,
         feedback_down,
+        csat_responses,
+        csat_score_sum,
         loads,
         opens,
     ]
@@ -105,8 +109,9 @@ async fn add_counters(
     sqlx::query(
         "INSERT INTO usage_daily (tenant_id, day, agent_id, widget_id, key_id, conversations, \
          runs, messages, input_chars, output_chars, input_tokens, output_tokens, feedback_up, \
-         feedback_down, loads, opens) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         feedback_down, loads, opens, csat_responses, csat_score_sum) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         $18) \
          ON CONFLICT (tenant_id, day, agent_id, widget_id, key_id) DO UPDATE SET \
          conversations = usage_daily.conversations + excluded.conversations, \
          runs = usage_daily.runs + excluded.runs, \
@@ -118,7 +123,9 @@ async fn add_counters(
          feedback_up = usage_daily.feedback_up + excluded.feedback_up, \
          feedback_down = usage_daily.feedback_down + excluded.feedback_down, \
          loads = usage_daily.loads + excluded.loads, \
-         opens = usage_daily.opens + excluded.opens",
+         opens = usage_daily.opens + excluded.opens, \
+         csat_responses = usage_daily.csat_responses + excluded.csat_responses, \
+         csat_score_sum = usage_daily.csat_score_sum + excluded.csat_score_sum",
     )
     .bind(&cell.tenant_id)
     .bind(cell.day)
@@ -136,6 +143,8 @@ async fn add_counters(
     .bind(counts.feedback_down)
     .bind(counts.loads)
     .bind(counts.opens)
+    .bind(counts.csat_responses)
+    .bind(counts.csat_score_sum)
     .execute(connection)
     .await?;
     Ok(())

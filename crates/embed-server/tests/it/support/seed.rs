@@ -52,6 +52,7 @@ pub fn widget_request(agent_id: &str, origins: &[&str]) -> NewWidgetRequest {
         show_tool_events: false,
         launcher_icon: None,
         conversation_days: None,
+        engagement: None,
         test_mode: false,
     }
 }
