@@ -678,6 +678,9 @@ for (const colorScheme of ['light', 'dark']) {
     await dashboard.openTab('conversations');
     await expect(page.getByTestId('conversations-table').or(page.getByTestId('no-conversations'))).toBeVisible();
     expect(await audit()).toEqual([]);
+    await dashboard.openTab('leads');
+    await expect(page.getByTestId('leads-table').or(page.getByTestId('no-leads'))).toBeVisible();
+    expect(await audit()).toEqual([]);
     // The buyer's seller tab says it does not sell; the seller's shows its agents.
     await dashboard.openTab('seller');
     await expect(page.getByTestId('seller-not-a-seller')).toBeVisible();

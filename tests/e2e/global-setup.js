@@ -153,9 +153,9 @@ export default async function globalSetup() {
       handoff: true,
       leadForm: { fields: ['name', 'email', 'message'], when, afterMessages: 1, consentText },
     });
-  for (const [when, path] of [
-    ['afterMessages', '/engaged'],
-    ['before', '/lead-first'],
+  for (const [when, path, title] of [
+    ['afterMessages', '/engaged', 'Echo with extras'],
+    ['before', '/lead-first', 'Echo, contact form first'],
   ]) {
     const widget = createLangflowWidget(bin, databaseUrl, {
       tenantId: tenant.id,
@@ -164,11 +164,12 @@ export default async function globalSetup() {
       langflowKey,
       flowId: echoFlowId,
       origin: allowed.origin,
-      title: 'Echo',
+      title,
       publicUrl: server.url,
       extra: ['--engagement', engagement(when), '--starter-prompt', 'What can you do?'],
     });
     allowed.setSnippet(widget.snippet, path, { headers: strictCsp });
+    if (path === '/engaged') process.env.E2E_ENGAGED_WIDGET_ID = widget.widget.id;
   }
   process.env.E2E_ENGAGED_PAGE = `${allowed.origin}/engaged`;
   process.env.E2E_LEAD_FIRST_PAGE = `${allowed.origin}/lead-first`;

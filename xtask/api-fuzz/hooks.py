@@ -102,6 +102,25 @@ def new_widget(body):
         body["agentId"] = "agt_fuzz"
     elif "agentId" in body and "subscriptionId" in body:
         del body["subscriptionId"]
+    engagement(body)
+
+
+def engagement(body):
+    """`widgets::settings::engagement`: a lead form asks for the visitor's
+    e-mail address, and its consent text is one line that is not blank."""
+    form = (body.get("engagement") or {}).get("leadForm")
+    if not isinstance(form, dict):
+        return
+    fields = form.get("fields")
+    if isinstance(fields, list) and "email" not in fields:
+        fields.append("email")
+    text = form.get("consentText")
+    if isinstance(text, str) and (is_blank(text) or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)):
+        form["consentText"] = "I agree."
+
+
+def widget_update(body):
+    engagement(body)
 
 
 def new_subscription(body):
@@ -151,8 +170,8 @@ def usage_range(query):
         del query["from"]
 
 
-def conversations_range(query):
-    """`conversations::ops::checked`: `from` not after `to`."""
+def list_range(query):
+    """`usage::list_window` (the inbox, the leads): `from` not after `to`."""
     first, last = day(query.get("from")), day(query.get("to"))
     if first is not None and last is not None and first > last:
         del query["from"]
@@ -181,6 +200,7 @@ BODY_RULES = {
     ("POST", "/v1/catalog/agents/{publishedAgent}/versions"): new_version,
     ("PATCH", "/v1/catalog/agents/{publishedAgent}"): catalog_update,
     ("POST", "/v1/widgets"): new_widget,
+    ("PATCH", "/v1/widgets/{widget}"): widget_update,
     ("POST", "/v1/keys"): new_key,
     ("POST", "/v1/operator/organisations/{organisation}/keys"): new_key,
     ("POST", "/v1/subscriptions"): new_subscription,
@@ -200,8 +220,10 @@ QUERY_RULES = {
     ("GET", "/v1/usage"): usage_range,
     ("GET", "/v1/usage/export"): usage_range,
     ("GET", "/v1/seller/usage"): usage_range,
-    ("GET", "/v1/conversations"): conversations_range,
-    ("GET", "/v1/conversations/export"): conversations_range,
+    ("GET", "/v1/conversations"): list_range,
+    ("GET", "/v1/conversations/export"): list_range,
+    ("GET", "/v1/leads"): list_range,
+    ("GET", "/v1/leads/export"): list_range,
 }
 
 

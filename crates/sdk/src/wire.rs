@@ -128,8 +128,11 @@ pub struct LeadForm {
     pub when: LeadFormWhen,
     /// With `afterMessages`: how many messages the visitor sent first (1 to 50).
     #[serde(default = "default_lead_after_messages")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
     pub after_messages: u32,
-    /// The consent the visitor gives by ticking its box (1 to 500 characters).
+    /// The consent the visitor gives by ticking its box (1 to 500 characters,
+    /// one line).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub consent_text: String,
 }
 

@@ -55,6 +55,7 @@
  * @property {string} title
  * @property {string[]} allowedOrigins
  * @property {boolean} enabled
+ * @property {import('./widgets/engagement.js').Engagement} [engagement] the CSAT question, contact form and "talk to a person" button
  */
 /**
  * `active`, `deprecated` (look for a successor) or `withdrawn` (no new subscriptions).
@@ -135,6 +136,17 @@
  * @property {string} from
  * @property {string} to
  * @property {UsageRow[]} [days]
+ * @property {DailySatisfaction[]} [satisfaction] the days with any rating
+ */
+/**
+ * One day's ratings over the report's rows (crates/sdk/src/admin.rs).
+ * @typedef {object} DailySatisfaction
+ * @property {string} date
+ * @property {number} thumbsUp
+ * @property {number} thumbsDown
+ * @property {number | null} thumbsUpRatio 0 to 1
+ * @property {number} csatResponses
+ * @property {number | null} csatAverage 1 to 5
  */
 /**
  * @typedef {{ date: string, errors?: Record<string, number> } & Record<string, unknown>} UsageRow
@@ -205,6 +217,7 @@
  * @property {string} [to] `YYYY-MM-DD`
  * @property {string} [ratedDown] `true`
  * @property {string} [errored] `true`
+ * @property {string} [hasLead] `true`
  * @property {string} [q] words every one of which a message holds
  */
 /**
@@ -223,10 +236,31 @@
  * @property {number | null} agentVersion
  * @property {number} ratedUp
  * @property {number} ratedDown
+ * @property {number | null} csat the visitor's answer to the CSAT question, 1 to 5
+ * @property {boolean} hasLead
+ * @property {boolean} handoffRequested
  */
 /**
- * A conversation's transcript and runs.
- * @typedef {ConversationSummary & { transcript: TranscriptMessage[], runRecords: TranscriptRun[] }} Conversation
+ * Contact details a visitor left (crates/sdk/src/engagement.rs).
+ * @typedef {object} Lead
+ * @property {string} id
+ * @property {string | null} conversationId
+ * @property {string} widgetId
+ * @property {string} visitorId
+ * @property {string} threadId
+ * @property {string | null} name
+ * @property {string} email
+ * @property {string | null} message
+ * @property {string} consentText
+ * @property {string} createdAt RFC 3339
+ */
+/**
+ * The leads' filters; empty ones are left out.
+ * @typedef {{ widgetId?: string, from?: string, to?: string }} LeadFilters
+ */
+/**
+ * A conversation's transcript and runs, and what the visitor left besides.
+ * @typedef {ConversationSummary & { transcript: TranscriptMessage[], runRecords: TranscriptRun[], lead: Lead | null, handoffRequestedAt: string | null }} Conversation
  * @typedef {{ id: string, role: string, content: string, at: string, runId: string }} TranscriptMessage
  * @typedef {object} TranscriptRun
  * @property {string} runId
@@ -487,6 +521,21 @@ export class AdminApi {
   /** @param {ConversationFilters} filters */
   async exportConversations(filters) {
     const response = await this.request('GET', 'v1/conversations/export', { query: filters });
+    return { blob: await response.blob(), disposition: response.headers.get('content-disposition') };
+  }
+
+  /**
+   * A page of leads, newest first.
+   * @param {LeadFilters & { cursor?: string, limit?: string }} query
+   * @returns {Promise<{ leads: Lead[], nextCursor: string | null }>}
+   */
+  leads(query) {
+    return this.json('GET', 'v1/leads', { query });
+  }
+
+  /** @param {LeadFilters} filters */
+  async exportLeads(filters) {
+    const response = await this.request('GET', 'v1/leads/export', { query: filters });
     return { blob: await response.blob(), disposition: response.headers.get('content-disposition') };
   }
 

@@ -1,10 +1,11 @@
 // The dashboard's shell: sign-in (single sign-on with the identity provider, or a
 // secret key where the server offers it), then the widgets, subscriptions, keys,
-// usage, conversations, seller and webhooks views behind a tab bar, and for those who manage members (owners,
-// secret keys) the members and audit views. A person sees what their role may do:
-// controls for writes their role lacks are left out, and the server refuses them
-// anyway. A 401 from any call (a revoked or expired key, an ended session) signs
-// out and says why, in the server's words.
+// usage, conversations, leads, seller and webhooks views behind a tab bar, and
+// for those who manage members (owners, secret keys) the members and audit
+// views; a view may open a conversation in the conversations tab. A person
+// sees what their role may do: controls for writes their role lacks are left
+// out, and the server refuses them anyway. A 401 from any call (a revoked or
+// expired key, an ended session) signs out and says why, in the server's words.
 import { AdminApi } from './api.js';
 import {
   forgetKey,
@@ -19,6 +20,7 @@ import { auditView } from './audit/view.js';
 import { conversationsView } from './conversations/view.js';
 import { announce, h, replace } from './dom.js';
 import { keysView } from './keys/view.js';
+import { leadsView } from './leads/view.js';
 import { membersView } from './members/view.js';
 import { sellerView } from './seller/view.js';
 import { signInView } from './signin.js';
@@ -38,6 +40,8 @@ import { widgetsView } from './widgets/view.js';
  * @property {AdminApi} api
  * @property {string} signedInKey the secret key signed in with; empty for a person
  * @property {(scope: string) => boolean} can
+ * @property {(id: string) => void} openConversation shows conversation `id`
+ *   in the conversations tab (there for those who hold `conversations:read`)
  */
 
 /**
@@ -89,36 +93,46 @@ export async function startDashboard() {
     signOutButton.hidden = false;
     signedInAs.textContent = person ? `${person.name || person.email} (${person.role})` : '';
     showOrganisations(person);
+    /** @type {ReturnType<typeof conversationsView> | null} */
+    let conversations = null;
     /** @type {Context} */
     const context = {
       api,
       signedInKey: 'key' in who ? who.key : '',
       can: (scope) => !person || person.scopes.includes(scope),
+      openConversation: (id) => {
+        bar.show('conversations');
+        conversations?.open(id);
+      },
     };
     const managesMembers = context.can('members:write');
-    replace(
-      main,
-      h('h1', { class: 'sr-only' }, 'Site Kit dashboard'),
-      tabs(
-        [
-          { id: 'widgets', label: 'Widgets', view: () => widgetsView(context) },
-          { id: 'subscriptions', label: 'Subscriptions', view: () => subscriptionsView(context) },
-          // Listing keys needs `keys:write`: a role without it has no keys tab.
-          context.can('keys:write') ? { id: 'keys', label: 'Keys', view: () => keysView(context) } : null,
-          { id: 'usage', label: 'Usage', view: () => usageView(context) },
-          // What visitors wrote is for roles that hold `conversations:read`.
-          context.can('conversations:read')
-            ? { id: 'conversations', label: 'Conversations', view: () => conversationsView(context) }
-            : null,
-          { id: 'seller', label: 'Seller', view: () => sellerView(context) },
-          context.can('webhooks:write')
-            ? { id: 'webhooks', label: 'Webhooks', view: () => webhooksView(context) }
-            : null,
-          managesMembers ? { id: 'members', label: 'Members', view: () => membersView(context) } : null,
-          managesMembers ? { id: 'audit', label: 'Audit', view: () => auditView(context) } : null,
-        ].filter((tab) => tab !== null),
-      ),
+    const bar = tabs(
+      [
+        { id: 'widgets', label: 'Widgets', view: () => widgetsView(context) },
+        { id: 'subscriptions', label: 'Subscriptions', view: () => subscriptionsView(context) },
+        // Listing keys needs `keys:write`: a role without it has no keys tab.
+        context.can('keys:write') ? { id: 'keys', label: 'Keys', view: () => keysView(context) } : null,
+        { id: 'usage', label: 'Usage', view: () => usageView(context) },
+        // What visitors wrote is for roles that hold `conversations:read`.
+        context.can('conversations:read')
+          ? {
+              id: 'conversations',
+              label: 'Conversations',
+              view: () => {
+                conversations = conversationsView(context);
+                return conversations;
+              },
+            }
+          : null,
+        // Leads are what visitors wrote, too.
+        context.can('conversations:read') ? { id: 'leads', label: 'Leads', view: () => leadsView(context) } : null,
+        { id: 'seller', label: 'Seller', view: () => sellerView(context) },
+        context.can('webhooks:write') ? { id: 'webhooks', label: 'Webhooks', view: () => webhooksView(context) } : null,
+        managesMembers ? { id: 'members', label: 'Members', view: () => membersView(context) } : null,
+        managesMembers ? { id: 'audit', label: 'Audit', view: () => auditView(context) } : null,
+      ].filter((tab) => tab !== null),
     );
+    replace(main, h('h1', { class: 'sr-only' }, 'Site Kit dashboard'), bar.element);
     // The sign-in form that had the focus is gone: the keyboard goes on from the tabs.
     if (fromSignIn) /** @type {HTMLElement} */ (main.querySelector('[role="tab"][aria-selected="true"]')).focus();
   }

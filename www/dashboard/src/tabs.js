@@ -2,6 +2,8 @@
 // between tabs; each panel is built the first time its tab is chosen and kept,
 // so a half-edited form survives a look at another tab. A view may have a
 // `shown()` that runs each time its panel comes back (to reload what changed).
+// `show(id)` chooses a tab from code, as a click would (a view that sends the
+// user to another view's page).
 import { h } from './dom.js';
 
 /**
@@ -23,7 +25,11 @@ import { h } from './dom.js';
  * @property {View | null} view
  */
 
-/** @param {Tab[]} items */
+/**
+ * The tab bar with its panels, and `show(id)`, which chooses the tab of that
+ * id (no tab has the focus after it: the shown view may give it to its page).
+ * @param {Tab[]} items
+ */
 export function tabs(items) {
   const list = h('div', { role: 'tablist', class: 'tabs', 'aria-label': 'Dashboard sections' });
   const panels = h('div', { class: 'panels' });
@@ -89,5 +95,12 @@ export function tabs(items) {
     });
   });
   select(entries[0]);
-  return h('div', { class: 'tabbed' }, list, panels);
+  return {
+    element: h('div', { class: 'tabbed' }, list, panels),
+    /** @param {string} id */
+    show(id) {
+      const entry = entries.find((candidate) => candidate.item.id === id);
+      if (entry) select(entry);
+    },
+  };
 }

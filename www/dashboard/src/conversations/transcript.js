@@ -1,13 +1,15 @@
 // One conversation: its messages (the agent's Markdown rendered by the
-// widget's rules, as text), each run's outcome, tokens, times and rating; and
+// widget's rules, as text), each run's outcome, tokens, times and rating, the
+// visitor's CSAT answer, contact details and request for a person; and
 // deleting it, or everything of its visitor's (a data-subject request), each
 // after a confirmation. Deleting needs `widgets:write` besides
 // `conversations:read`: a role without it sees no delete buttons.
 import { confirmDialog } from '../dialog.js';
 import { announce, errorBox, h, replace } from '../dom.js';
+import { emailLink } from '../leads/mailto.js';
 import { renderMarkdown } from './markdown.js';
 
-/** @import { Conversation, TranscriptRun } from '../api.js' */
+/** @import { Conversation, Lead, TranscriptRun } from '../api.js' */
 
 /**
  * @param {import('../app.js').Context} context
@@ -34,7 +36,8 @@ export function transcriptView({ api, can }, id, { onBack }) {
     deleteOne.addEventListener('click', async () => {
       const confirmed = await confirmDialog({
         title: 'Delete this conversation?',
-        question: 'Its messages and ratings are deleted for good; what was billed stays, without text.',
+        question:
+          'Its messages, ratings and contact details are deleted for good; what was billed stays, without text.',
         confirmLabel: 'Delete',
         danger: true,
         testid: 'delete-conversation',
@@ -75,7 +78,19 @@ export function transcriptView({ api, can }, id, { onBack }) {
         fact('Started', new Date(conversation.startedAt).toLocaleString()),
         fact('Latest message', new Date(conversation.lastMessageAt).toLocaleString()),
         fact('Agent version', conversation.agentVersion === null ? '—' : String(conversation.agentVersion)),
+        fact('CSAT', h('span', { testid: 'transcript-csat' }, conversation.csat ? `${conversation.csat} of 5` : '—')),
+        fact(
+          'Asked for a person',
+          conversation.handoffRequestedAt
+            ? h(
+                'time',
+                { datetime: conversation.handoffRequestedAt, testid: 'transcript-handoff' },
+                new Date(conversation.handoffRequestedAt).toLocaleString(),
+              )
+            : '—',
+        ),
       ),
+      conversation.lead ? leadCard(conversation.lead) : null,
       h(
         'ol',
         { class: 'transcript', testid: 'transcript', 'aria-label': 'Messages, oldest first' },
@@ -108,6 +123,27 @@ export function transcriptView({ api, can }, id, { onBack }) {
   });
   queueMicrotask(() => heading.focus());
   return element;
+}
+
+/**
+ * The contact details the visitor left, as text.
+ * @param {Lead} lead
+ */
+function leadCard(lead) {
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'transcript-lead-title', testid: 'transcript-lead' },
+    h('h3', { id: 'transcript-lead-title' }, 'Contact details'),
+    h(
+      'dl',
+      { class: 'facts' },
+      fact('Name', lead.name ?? '—'),
+      fact('Email', emailLink(lead.email, 'transcript-lead-email')),
+      fact('Message', lead.message ? h('span', { class: 'lead-message' }, lead.message) : '—'),
+      fact('Consent given to', lead.consentText),
+      fact('Left', h('time', { datetime: lead.createdAt }, new Date(lead.createdAt).toLocaleString())),
+    ),
+  );
 }
 
 /**

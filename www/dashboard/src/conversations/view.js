@@ -1,7 +1,9 @@
 // The conversations tab (`conversations:read`): what visitors asked the
 // organisation's widgets, newest first, found by widget, days, rating,
-// outcome and the words in them, a page at a time; each conversation opens
-// as its transcript. The filtered set downloads as JSON Lines.
+// outcome, contact details left (a lead) and the words in them, a page at a
+// time, each row with badges for its CSAT answer, lead and request for a
+// person; each conversation opens as its transcript (from here, or from
+// another view by `open`). The filtered set downloads as JSON Lines.
 import { announce, errorBox, h, replace, uniqueId } from '../dom.js';
 import { fileNameFrom, saveBlob } from '../download.js';
 import { loadWidgetChoice } from '../widgets/choice.js';
@@ -29,6 +31,7 @@ export function conversationsView(context) {
   const to = control('input', { type: 'date', testid: 'conversations-to' });
   const ratedDown = control('input', { type: 'checkbox', testid: 'conversations-rated-down' });
   const errored = control('input', { type: 'checkbox', testid: 'conversations-errored' });
+  const hasLead = control('input', { type: 'checkbox', testid: 'conversations-has-lead' });
   const error = errorBox('conversations-error');
   const exportError = errorBox('conversations-export-error');
   const status = h('p', { class: 'hint', testid: 'conversations-status', 'aria-live': 'polite' });
@@ -51,6 +54,7 @@ export function conversationsView(context) {
     to: to.value,
     ratedDown: ratedDown.checked ? 'true' : '',
     errored: errored.checked ? 'true' : '',
+    hasLead: hasLead.checked ? 'true' : '',
   });
 
   /** @param {boolean} next the page after those shown */
@@ -139,6 +143,7 @@ export function conversationsView(context) {
     h('div', { class: 'field' }, h('label', { for: to.id }, 'To'), to),
     h('div', { class: 'field check' }, ratedDown, h('label', { for: ratedDown.id }, 'Rated down')),
     h('div', { class: 'field check' }, errored, h('label', { for: errored.id }, 'Errored')),
+    h('div', { class: 'field check' }, hasLead, h('label', { for: hasLead.id }, 'Has lead')),
     h('button', { type: 'submit', testid: 'conversations-show' }, 'Search'),
   );
 
@@ -174,6 +179,7 @@ export function conversationsView(context) {
       loadWidgets();
       load(false);
     },
+    open,
   };
 }
 
@@ -196,7 +202,7 @@ function conversationTable(conversations, open) {
         h(
           'tr',
           {},
-          ['Latest message', 'Widget', 'Messages', 'Outcome', 'Rating', 'Visitor'].map((label) =>
+          ['Latest message', 'Widget', 'Messages', 'Outcome', 'Rating', 'Follow-up', 'Visitor'].map((label) =>
             h('th', { scope: 'col' }, label),
           ),
         ),
@@ -225,7 +231,8 @@ function conversationTable(conversations, open) {
             h('td', {}, conversation.widgetName),
             h('td', {}, String(conversation.messages)),
             h('td', { testid: 'conversation-outcome' }, OUTCOMES[conversation.outcome]),
-            h('td', {}, rating(conversation)),
+            h('td', { testid: 'conversation-rating' }, rating(conversation)),
+            h('td', { testid: 'conversation-follow-up' }, followUp(conversation)),
             h('td', {}, h('code', {}, conversation.visitorId)),
           ),
         ),
@@ -234,8 +241,35 @@ function conversationTable(conversations, open) {
   );
 }
 
-/** @param {ConversationSummary} conversation */
-function rating({ ratedUp, ratedDown }) {
-  if (ratedUp === 0 && ratedDown === 0) return '—';
-  return `${ratedUp} up, ${ratedDown} down`;
+/**
+ * A small label beside a row's text (`CSAT 4/5`).
+ * @param {string} text
+ * @param {string} testid
+ */
+function badge(text, testid) {
+  return h('span', { class: 'tag', testid }, text);
+}
+
+/**
+ * The answers rated up and down, and the CSAT answer as a badge.
+ * @param {ConversationSummary} conversation
+ */
+function rating({ ratedUp, ratedDown, csat }) {
+  const thumbs = ratedUp > 0 || ratedDown > 0 ? `${ratedUp} up, ${ratedDown} down` : null;
+  if (!thumbs && !csat) return '—';
+  return h('span', { class: 'badges' }, thumbs, csat ? badge(`CSAT ${csat}/5`, 'conversation-badge-csat') : null);
+}
+
+/**
+ * Badges for what the visitor asked of the organisation: a lead, a person.
+ * @param {ConversationSummary} conversation
+ */
+function followUp({ hasLead, handoffRequested }) {
+  if (!hasLead && !handoffRequested) return '—';
+  return h(
+    'span',
+    { class: 'badges' },
+    hasLead ? badge('Left contact details', 'conversation-badge-lead') : null,
+    handoffRequested ? badge('Asked for a person', 'conversation-badge-handoff') : null,
+  );
 }

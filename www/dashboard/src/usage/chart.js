@@ -1,7 +1,8 @@
 // One per-day bar chart (uPlot, on a canvas) of one or more series, grouped
-// side by side on each day. Hidden from assistive technology: the table beside
-// it holds the same numbers. The usage tab and the seller tab both draw theirs
-// with it.
+// side by side on each day, on one count scale from 0, or each series on a
+// fixed scale of its own (a per cent and a 1 to 5 mean, an axis each side).
+// Hidden from assistive technology: the table beside it holds the same
+// numbers. The usage tab and the seller tab both draw theirs with it.
 import uPlot from 'uplot';
 import { h } from '../dom.js';
 
@@ -56,11 +57,35 @@ function bars(index, count) {
 }
 
 /**
+ * A y scale of its own for a series, from `min` to `max`, instead of the
+ * shared count scale. The first scale's axis is on the left, the second's on
+ * the right.
+ * @typedef {object} FixedScale
+ * @property {string} key names the scale (series of the same key share it)
+ * @property {string} label the axis's name
+ * @property {number} min
+ * @property {number} max
+ * @property {number[]} steps the spacings of ticks to choose from
+ * @property {(value: number) => string} format a tick's label
+ */
+
+/**
+ * One scale per key, in the order of first use.
+ * @param {FixedScale[]} scales
+ */
+function distinct(scales) {
+  return [...new Map(scales.map((scale) => [scale.key, scale])).values()];
+}
+
+/**
  * A chart of the series named `labels`. `update` draws new numbers, and may
  * rename the series (the seller tab's versions change with the range).
+ * `scales`, when given, has one fixed scale per series; a number that is null
+ * draws no bar.
  * @param {string[]} labels the series' names
+ * @param {{ scales?: FixedScale[] }} [options]
  */
-export function dailyChart(labels) {
+export function dailyChart(labels, { scales = [] } = {}) {
   const element = h('div', { class: 'chart', 'aria-hidden': 'true' });
   /** @type {uPlot | null} */
   let plot = null;
@@ -91,22 +116,14 @@ export function dailyChart(labels) {
             return days.length === 0 ? [min, max] : [days[0] - HALF_DAY_S, days[days.length - 1] + HALF_DAY_S];
           },
         },
-        y: { range: (_, __, max) => [0, Math.max(1, Math.ceil(max * 1.15))] },
+        ...yScales(),
       },
-      axes: [
-        { stroke: ink, grid, ticks: grid },
-        {
-          stroke: ink,
-          grid,
-          ticks: grid,
-          incrs: COUNT_STEPS,
-          values: (_, ticks) => ticks.map((n) => n.toLocaleString()),
-        },
-      ],
+      axes: [{ stroke: ink, grid, ticks: grid }, ...yAxes(ink, grid)],
       series: [
         { label: 'Day' },
         ...names.map((label, index) => ({
           label,
+          scale: scales[index]?.key ?? 'y',
           stroke: PALETTE[index % PALETTE.length],
           fill: PALETTE[index % PALETTE.length],
           width: 0,
@@ -117,13 +134,49 @@ export function dailyChart(labels) {
     };
   }
 
+  /** @returns {Record<string, uPlot.Scale>} */
+  function yScales() {
+    if (scales.length === 0) return { y: { range: (_, __, max) => [0, Math.max(1, Math.ceil(max * 1.15))] } };
+    return Object.fromEntries(distinct(scales).map(({ key, min, max }) => [key, { range: [min, max] }]));
+  }
+
+  /**
+   * @param {string} ink
+   * @param {{ stroke: string, width: number }} grid
+   * @returns {uPlot.Axis[]}
+   */
+  function yAxes(ink, grid) {
+    if (scales.length === 0) {
+      return [
+        {
+          stroke: ink,
+          grid,
+          ticks: grid,
+          incrs: COUNT_STEPS,
+          values: (_, ticks) => ticks.map((n) => n.toLocaleString()),
+        },
+      ];
+    }
+    return distinct(scales).map(({ key, label, steps, format }, index) => ({
+      scale: key,
+      label,
+      // Left, then right; the grid follows the left axis only.
+      side: index === 0 ? 3 : 1,
+      stroke: ink,
+      grid: index === 0 ? grid : { show: false },
+      ticks: grid,
+      incrs: steps,
+      values: (_, ticks) => ticks.map(format),
+    }));
+  }
+
   return {
     element,
     /**
      * `dates` (`YYYY-MM-DD`) and one array of numbers per series; `newLabels`
      * renames the series (and may change how many there are).
      * @param {string[]} dates
-     * @param {number[][]} columns
+     * @param {(number | null)[][]} columns
      * @param {string[]} [newLabels]
      */
     update(dates, columns, newLabels = names) {

@@ -1,12 +1,13 @@
-// The usage tab: per-day charts of conversations, messages and tokens, each with
-// a table of the same numbers, for all widgets or one over a range of UTC days;
-// and the exports (CSV, CloudEvents NDJSON, Stripe meter events NDJSON) for the
-// same filters.
+// The usage tab: per-day charts of conversations, messages, tokens and
+// visitors' satisfaction (satisfaction.js), each with a table of the same
+// numbers, for all widgets or one over a range of UTC days; and the exports
+// (CSV, CloudEvents NDJSON, Stripe meter events NDJSON) for the same filters.
 import { announce, errorBox, h, replace, uniqueId } from '../dom.js';
 import { fileNameFrom, saveBlob } from '../download.js';
 import { loadWidgetChoice } from '../widgets/choice.js';
 import { dailyChart } from './chart.js';
 import { dailyTotals, isoDate } from './daily.js';
+import { satisfactionFigure } from './satisfaction.js';
 import { usageTable } from './table.js';
 
 /** @import { Counter, Day } from './daily.js' */
@@ -72,6 +73,8 @@ export function usageView({ api }) {
     return { ...figure, chart, table, element };
   });
 
+  const satisfaction = satisfactionFigure();
+
   const filters = () => ({ from: from.value, to: to.value, widgetId: widget.value });
 
   async function load() {
@@ -101,6 +104,7 @@ export function usageView({ api }) {
           }),
         );
       }
+      satisfaction.update(totals.dates, report.satisfaction ?? []);
       updated.textContent = `Updated at ${new Date().toLocaleTimeString()}.`;
     } catch (failure) {
       updated.textContent = '';
@@ -161,6 +165,7 @@ export function usageView({ api }) {
       'div',
       { class: 'figures' },
       figures.map((figure) => figure.element),
+      satisfaction.element,
     ),
     h(
       'section',

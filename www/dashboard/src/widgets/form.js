@@ -2,6 +2,8 @@
 // grouped, read back as settings (settings.js) on every change.
 import { h, uniqueId } from '../dom.js';
 import { subscriptionLabel } from '../subscriptions/describe.js';
+import { engagementFieldset } from './engagement.js';
+import { checkbox, field } from './fields.js';
 import {
   DEFAULTS,
   MAX_CONVERSATION_DAYS,
@@ -30,40 +32,6 @@ const LAUNCHER_ICONS = [
   ['sparkles', 'Sparkles'],
   ['headset', 'Headset'],
 ];
-
-/**
- * A label, its control and an optional hint tied to the control.
- * @param {string} label
- * @param {HTMLElement} control
- * @param {string} [hint]
- */
-function field(label, control, hint) {
-  control.id ||= uniqueId('field');
-  const parts = [h('label', { for: control.id }, label), control];
-  if (hint) {
-    const hintId = `${control.id}-hint`;
-    control.setAttribute('aria-describedby', hintId);
-    parts.push(h('p', { class: 'hint', id: hintId }, hint));
-  }
-  return h('div', { class: 'field' }, parts);
-}
-
-/**
- * @param {string} label
- * @param {boolean} checked
- * @param {string} testid
- * @param {string} [hint]
- */
-function checkbox(label, checked, testid, hint) {
-  const input = h('input', { type: 'checkbox', checked, testid, id: uniqueId('check') });
-  /** @type {HTMLElement[]} */
-  const parts = [input, h('label', { for: input.id }, label)];
-  if (hint) {
-    input.setAttribute('aria-describedby', `${input.id}-hint`);
-    parts.push(h('p', { class: 'hint', id: `${input.id}-hint` }, hint));
-  }
-  return { input, element: h('div', { class: 'field check' }, parts) };
-}
 
 /**
  * @param {[string, string][]} options values and their labels
@@ -236,6 +204,7 @@ export function widgetForm({ settings, agents, subscriptions, isNew, onChange, o
   });
   const dailyBudget = number(settings.dailyMessageBudget, { min: 0, max: 4294967295, testid: 'widget-daily-budget' });
   const toolEvents = checkbox('Show the agent’s tool calls', settings.showToolEvents, 'widget-show-tool-events');
+  const engagement = engagementFieldset(settings.engagement);
 
   /**
    * @param {HTMLInputElement} input
@@ -262,6 +231,7 @@ export function widgetForm({ settings, agents, subscriptions, isNew, onChange, o
     // An emptied field is no choice of "unlimited" (that is 0): the default.
     dailyMessageBudget: count(dailyBudget, DEFAULTS.dailyMessageBudget),
     showToolEvents: toolEvents.input.checked,
+    engagement: engagement.read(),
   });
 
   const submit = h('button', { type: 'submit', testid: 'widget-save' }, submitLabel);
@@ -347,6 +317,7 @@ export function widgetForm({ settings, agents, subscriptions, isNew, onChange, o
       ),
       toolEvents.element,
     ),
+    engagement.element,
     submit,
   );
   return { element: form, read };

@@ -25,6 +25,7 @@
  * @property {number} messagesPerVisitorPerMinute
  * @property {number} dailyMessageBudget
  * @property {boolean} showToolEvents
+ * @property {import('./engagement.js').Engagement} engagement what it asks of visitors besides chat
  */
 /**
  * The public config a widget mounts with (WidgetConfig).
@@ -66,6 +67,7 @@ export const DEFAULTS = {
   // crates/sdk/src/admin.rs), so a script cannot run up an unbounded bill.
   dailyMessageBudget: 1000,
   showToolEvents: false,
+  engagement: { csat: false, handoff: false, leadForm: null },
 };
 
 export const MAX_STARTER_PROMPTS = 4;
